@@ -1,0 +1,42 @@
+# Each target sets up what it needs: a .venv with the package installed (editable) and its extras.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEMO_DIR ?= data/demo
+
+.PHONY: setup demo test test-fast bench lint sysdeps clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## simulate the demo data (if missing) and run the monthly job on it
+demo: setup
+	$(VENV)/bin/cvm demo --data $(DEMO_DIR)
+
+## system packages the browser test needs (Debian chromium + CJK fonts); no-op when present
+sysdeps:
+	@bash scripts/install-sysdeps.sh
+
+## every test, slow end-to-end ones included
+test: setup sysdeps
+	$(VENV)/bin/pytest -n 2 --dist loadgroup -q
+
+test-fast: setup
+	$(VENV)/bin/pytest -n 2 -q -m "not slow"
+
+## benchmark scripts; they rewrite docs/benchmarks.md
+bench: setup
+	$(PY) benchmarks/run_all.py
+
+lint: setup
+	$(VENV)/bin/ruff check src tests benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info src/*.egg-info

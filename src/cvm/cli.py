@@ -1,0 +1,169 @@
+"""The ``cvm`` command line (a contract: see docs and ../shared/design.md)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from cvm.config import CvmError, setup_logging
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="cvm: customer value management for car dealers.",
+    pretty_exceptions_enable=False,
+)
+log = logging.getLogger("cvm")
+
+
+def _fail(err: Exception, code: int = 2) -> None:
+    typer.echo(f"error: {err}", err=True)
+    raise typer.Exit(code)
+
+
+def _not_yet(what: str, issue: int) -> None:
+    typer.echo(f"`cvm {what}` is not available yet: it lands with issue {issue}.", err=True)
+    raise typer.Exit(3)
+
+
+def _parse_date(value: Optional[str], flag: str) -> Optional[date]:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail(ValueError(f"{flag} {value!r} is not a date; write it as YYYY-MM-DD"))
+    return None
+
+
+@app.callback()
+def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging.")) -> None:
+    setup_logging(verbose)
+
+
+@app.command()
+def simulate(
+    customers: int = typer.Option(20000, help="Number of customers."),
+    seed: int = typer.Option(42, help="Random seed; same seed, same files."),
+    out: Path = typer.Option(..., help="Output directory."),
+    end: Optional[str] = typer.Option(None, help="Last day of the data, YYYY-MM-DD."),
+    years: float = typer.Option(5, help="Years of history."),
+    dealers: int = typer.Option(1, help="Number of stores."),
+    horizon_months: int = typer.Option(12, help="Months simulated past --end into truth/."),
+    format: str = typer.Option("parquet", help="parquet or csv."),
+    force: bool = typer.Option(False, help="Overwrite a non-empty output directory."),
+) -> None:
+    """Write a realistic dealer data set to OUT and its ground truth to OUT/truth/."""
+    try:
+        from cvm.data.simulator import simulate as run
+    except ImportError:
+        _not_yet("simulate", 3)
+    try:
+        run(n_customers=customers, seed=seed, out=out, end=_parse_date(end, "--end"),
+            years=years, dealers=dealers, horizon_months=horizon_months, fmt=format, force=force)
+    except CvmError as err:
+        _fail(err, err.exit_code)
+
+
+@app.command()
+def validate(
+    data: Path = typer.Option(..., help="Data directory (CSV, Parquet, Excel) or a SQLAlchemy URL."),
+    as_of: Optional[str] = typer.Option(None, help="Dates after this are 'in the future' (default today)."),
+) -> None:
+    """Check DATA against the data contract: exit 0, or exit 2 with every problem listed."""
+    from cvm.data.validate import validate_source
+
+    try:
+        report = validate_source(str(data), as_of=_parse_date(as_of, "--as-of"))
+    except CvmError as err:
+        _fail(err, err.exit_code)
+    typer.echo(report.render())
+    raise typer.Exit(0 if report.ok else 2)
+
+
+@app.command()
+def monthly(
+    data: Path = typer.Option(..., help="Data directory or SQLAlchemy URL."),
+    as_of: str = typer.Option(..., help="As-of date YYYY-MM-DD (usually a month end)."),
+    out: Path = typer.Option(Path("reports"), help="Reports root; the run goes to OUT/YYYY-MM/."),
+    budget: Optional[float] = typer.Option(None, help="Campaign budget, CNY."),
+    horizon_months: Optional[int] = typer.Option(None, help="Horizon H in months."),
+    lang: str = typer.Option("zh", help="Report language: zh or en."),
+    force: bool = typer.Option(False, help="Replace an already published month."),
+) -> None:
+    """The whole monthly job: validate, features, models, segments, campaigns, report."""
+    try:
+        from cvm.pipeline import run_monthly
+    except ImportError:
+        _not_yet("monthly", 7)
+    try:
+        path = run_monthly(data=str(data), as_of=_parse_date(as_of, "--as-of"), out=out,
+                           budget=budget, horizon_months=horizon_months, lang=lang, force=force)
+    except CvmError as err:
+        _fail(err, err.exit_code)
+    typer.echo(str(path))
+
+
+@app.command()
+def train(
+    data: Path = typer.Option(..., help="Data directory or SQLAlchemy URL."),
+    as_of: str = typer.Option(..., help="As-of date YYYY-MM-DD."),
+    out: Path = typer.Option(Path("models"), help="Where model bundles go."),
+) -> None:
+    """Train the models and save their bundles only."""
+    _not_yet("train", 8)
+
+
+@app.command()
+def score(
+    models: Path = typer.Option(..., help="Folder of model bundles."),
+    data: Path = typer.Option(..., help="Data directory or SQLAlchemy URL."),
+    as_of: str = typer.Option(..., help="As-of date YYYY-MM-DD."),
+    out: Path = typer.Option(..., help="Output file (.parquet, .csv) or SQLAlchemy URL."),
+) -> None:
+    """Score customers with saved bundles; no training code needed."""
+    _not_yet("score", 8)
+
+
+@app.command()
+def evaluate(
+    run: Path = typer.Option(..., help="A monthly run folder, reports/YYYY-MM."),
+    truth: Path = typer.Option(..., help="The simulator's truth folder, DIR/truth."),
+) -> None:
+    """On simulated data: compare a run with the ground truth; print the evaluation JSON."""
+    try:
+        from cvm.models.evaluate import evaluate_run
+    except ImportError:
+        _not_yet("evaluate", 4)
+    try:
+        typer.echo(evaluate_run(run, truth))
+    except CvmError as err:
+        _fail(err, err.exit_code)
+
+
+@app.command()
+def demo(
+    data: Path = typer.Option(Path("data/demo"), help="Where the demo data lives."),
+    customers: int = typer.Option(20000, help="Customers to simulate when the data is missing."),
+    out: Path = typer.Option(Path("reports"), help="Reports root."),
+    lang: str = typer.Option("zh", help="Report language."),
+) -> None:
+    """Simulate the demo data if it is missing, then run `cvm monthly` for its last month."""
+    try:
+        from cvm.pipeline import run_demo
+    except ImportError:
+        _not_yet("demo", 7)
+    try:
+        path = run_demo(data=data, customers=customers, out=out, lang=lang)
+    except CvmError as err:
+        _fail(err, err.exit_code)
+    typer.echo(f"report: {path}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())
