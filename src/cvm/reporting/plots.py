@@ -1,0 +1,134 @@
+"""Charts of model quality and KPIs; every ``plot_*`` takes ``ax=None`` and returns the Axes."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from cvm.reporting.fonts import plt, use_cjk_font
+from cvm.reporting.i18n import t
+
+PALETTE = ("#17324d", "#3e7cb1", "#81a4cd", "#dbe4ee", "#f17300", "#b42318")
+
+
+def _ax(ax: Axes | None, size: tuple[float, float] = (5, 3.6)) -> Axes:
+    use_cjk_font()
+    if ax is None:
+        _, ax = plt.subplots(figsize=size)
+    return ax
+
+
+def roc_points(y: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.metrics import roc_curve
+
+    fpr, tpr, _ = roc_curve(y, score)
+    return fpr, tpr
+
+
+def plot_roc(y: np.ndarray, scores: dict[str, np.ndarray], ax: Axes | None = None,
+             lang: str = "zh") -> Axes:
+    """ROC curves of several scores on the same labels, AUC in the legend."""
+    from sklearn.metrics import roc_auc_score
+
+    ax = _ax(ax)
+    for i, (name, s) in enumerate(scores.items()):
+        fpr, tpr = roc_points(y, s)
+        ax.plot(fpr, tpr, color=PALETTE[i % len(PALETTE)],
+                label=f"{name} (AUC {roc_auc_score(y, s):.3f})")
+    ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=0.8)
+    ax.set(xlabel="FPR", ylabel="TPR", title=t("roc", lang))
+    ax.legend(loc="lower right", fontsize=8)
+    return ax
+
+
+def calibration_table(y: np.ndarray, p: np.ndarray, bins: int = 10) -> pd.DataFrame:
+    """Mean predicted vs observed rate in quantile bins of the prediction."""
+    df = pd.DataFrame({"y": y, "p": p})
+    df["bin"] = pd.qcut(df["p"].rank(method="first"), bins, labels=False)
+    return df.groupby("bin").agg(predicted=("p", "mean"), observed=("y", "mean"),
+                                 n=("y", "size")).reset_index(drop=True)
+
+
+def plot_calibration(y: np.ndarray, p: np.ndarray, ax: Axes | None = None,
+                     lang: str = "zh") -> Axes:
+    """Reliability diagram in deciles of the predicted probability."""
+    ax = _ax(ax)
+    tab = calibration_table(y, p)
+    ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=0.8)
+    ax.plot(tab["predicted"], tab["observed"], marker="o", color=PALETTE[1])
+    ax.set(xlabel=t("predicted", lang), ylabel=t("observed", lang), title=t("calibration", lang))
+    return ax
+
+
+def gain_curve(y: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Share of the total of ``y`` captured by the top share of customers ranked by score."""
+    order = np.argsort(-np.asarray(score), kind="stable")
+    ys = np.asarray(y, dtype=float)[order]
+    total = ys.sum()
+    captured = np.concatenate([[0.0], np.cumsum(ys) / (total if total > 0 else 1.0)])
+    share = np.linspace(0, 1, len(captured))
+    return share, captured
+
+
+def plot_gain(y: np.ndarray, scores: dict[str, np.ndarray], ax: Axes | None = None,
+              lang: str = "zh", ylabel_key: str = "share_churners") -> Axes:
+    """Cumulative gain curves (model against baselines and random)."""
+    ax = _ax(ax)
+    for i, (name, s) in enumerate(scores.items()):
+        x, g = gain_curve(y, s)
+        ax.plot(x, g, color=PALETTE[i % len(PALETTE)], label=name)
+    ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=0.8, label=t("random", lang))
+    ax.set(xlabel=t("share_customers", lang), ylabel=t(ylabel_key, lang), title=t("gain", lang))
+    ax.legend(loc="lower right", fontsize=8)
+    return ax
+
+
+def plot_bars(values: pd.Series, ax: Axes | None = None, title: str = "", fmt: str = "{:,.0f}",
+              horizontal: bool = False, color: str = PALETTE[1]) -> Axes:
+    """Labelled bars of a Series (index = labels)."""
+    ax = _ax(ax)
+    labels = [str(i) for i in values.index]
+    if horizontal:
+        bars = ax.barh(labels[::-1], values.to_numpy()[::-1], color=color)
+    else:
+        bars = ax.bar(labels, values.to_numpy(), color=color)
+    for b, v in zip(bars, values.to_numpy()[::-1] if horizontal else values.to_numpy()):
+        if horizontal:
+            ax.text(b.get_width(), b.get_y() + b.get_height() / 2, " " + fmt.format(v),
+                    va="center", fontsize=8)
+        else:
+            ax.text(b.get_x() + b.get_width() / 2, b.get_height(), fmt.format(v), ha="center",
+                    va="bottom", fontsize=8)
+    ax.set_title(title)
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax
+
+
+def plot_line(series: pd.Series, ax: Axes | None = None, title: str = "", ylabel: str = "",
+              percent: bool = False) -> Axes:
+    """A simple trend line over an index of dates or labels."""
+    ax = _ax(ax, (6, 3))
+    ax.plot(series.index, series.to_numpy(), marker="o", color=PALETTE[1])
+    if percent:
+        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.set(title=title, ylabel=ylabel)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.tick_params(axis="x", labelrotation=45, labelsize=8)
+    return ax
+
+
+def fig_to_img(fig: Figure | Axes, alt: str = "") -> str:
+    """An inline ``<img>`` (base64 PNG) of a figure, closing it; keeps the report self-contained."""
+    if isinstance(fig, Axes):
+        fig = fig.figure
+    buf = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return f'<img alt="{alt}" src="data:image/png;base64,{data}"/>'

@@ -1,0 +1,106 @@
+"""Execute the monthly notebooks with papermill into a run folder that appears atomically."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from cvm.config import PROJECT_ROOT, CvmError
+
+log = logging.getLogger(__name__)
+
+NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
+MONTHLY_NOTEBOOKS = (
+    "01_data_quality.ipynb",
+    "02_features.ipynb",
+    "03_churn_model.ipynb",
+    "04_value_model.ipynb",
+    "05_segments.ipynb",
+    "06_campaigns.ipynb",
+    "07_report.ipynb",
+)
+"""The notebooks of the monthly run, in execution order."""
+
+
+class StepFailed(CvmError):
+    """A notebook of the run failed; names the step and keeps the previous months untouched."""
+
+    exit_code = 1
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def execute_notebooks(
+    work_dir: Path,
+    parameters: dict[str, Any],
+    notebooks: tuple[str, ...] = MONTHLY_NOTEBOOKS,
+    notebook_dir: Path = NOTEBOOK_DIR,
+    progress: bool = True,
+) -> dict[str, float]:
+    """Run each notebook with papermill into ``work_dir/notebooks``; returns seconds per step.
+
+    Every notebook receives the same ``parameters``; a failure raises :class:`StepFailed`
+    naming the step (the executed notebook with the traceback is kept for audit).
+    """
+    import papermill as pm
+
+    out_dir = work_dir / "notebooks"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+    bar = tqdm(notebooks, desc="monthly run", unit="step", disable=not progress)
+    for name in bar:
+        bar.set_postfix_str(name)
+        src = notebook_dir / name
+        if not src.exists():
+            raise StepFailed(f"notebook {src} is missing; restore notebooks/ from the repository")
+        start = time.perf_counter()
+        log.info("step %s: start", name)
+        try:
+            pm.execute_notebook(
+                str(src), str(out_dir / name), parameters=parameters, cwd=str(PROJECT_ROOT),
+                kernel_name="python3", progress_bar=False, log_output=False,
+                request_save_on_cell_execute=False,
+            )
+        except pm.PapermillExecutionError as err:
+            raise StepFailed(
+                f"step {name} failed at cell {err.exec_count}: {err.ename}: {err.evalue} "
+                f"(executed notebook kept at {out_dir / name})"
+            ) from None
+        timings[name] = round(time.perf_counter() - start, 2)
+        log.info("step %s: done in %.1f s", name, timings[name])
+    return timings
+
+
+def publish(work_dir: Path, final_dir: Path, force: bool) -> Path:
+    """Move a finished run into place atomically; an existing month needs ``force``."""
+    if final_dir.exists():
+        if not force:
+            raise CvmError(f"{final_dir} is already published; pass --force to replace it")
+        trash = final_dir.with_name(f".{final_dir.name}.old-{os.getpid()}")
+        final_dir.rename(trash)
+        work_dir.rename(final_dir)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        work_dir.rename(final_dir)
+    return final_dir
+
+
+def work_dir_for(final_dir: Path) -> Path:
+    """A fresh temporary folder beside ``final_dir`` (same file system, so rename is atomic)."""
+    final_dir.parent.mkdir(parents=True, exist_ok=True)
+    work = final_dir.with_name(f".{final_dir.name}.tmp-{os.getpid()}")
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir()
+    return work
