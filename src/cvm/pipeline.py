@@ -1,0 +1,183 @@
+"""The monthly job, step by step: validate → notebooks (papermill) → report.html → publish.
+
+The run is built in a hidden folder beside ``reports/YYYY-MM`` and renamed into place only when
+every step succeeded, so a failed run leaves the published months untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import platform
+import shutil
+import time
+from datetime import date, datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cvm import __version__
+from cvm.config import PROJECT_ROOT, CvmError, load_config
+from cvm.reporting.html import notebook_to_html
+from cvm.reporting.i18n import t
+from cvm.reporting.runner import MONTHLY_NOTEBOOKS, execute_notebooks, publish, work_dir_for
+
+log = logging.getLogger(__name__)
+
+VERSIONED_PACKAGES = ("pandas", "numpy", "lightgbm", "shap", "scikit-learn", "papermill",
+                      "pandera", "pyarrow", "matplotlib")
+
+
+def run_monthly(data: str, as_of: date | None, out: Path = Path("reports"),
+                budget: float | None = None, horizon_months: int | None = None,
+                lang: str = "zh", force: bool = False, seed: int | None = None,
+                progress: bool = True) -> Path:
+    """Run the whole monthly job for ``as_of`` and publish it to ``out/YYYY-MM``."""
+    if as_of is None:
+        raise CvmError("--as-of is required (YYYY-MM-DD)")
+    if lang not in ("zh", "en"):
+        raise CvmError(f"--lang {lang!r}: choose zh or en")
+    cfg = load_config("default", {"budget": budget, "horizon_months": horizon_months,
+                                  "seed": seed, "lang": lang})
+    as_of_ts = pd.Timestamp(as_of)
+    out = Path(out).resolve()
+    final = out / as_of_ts.strftime("%Y-%m")
+    if final.exists() and not force:
+        raise CvmError(f"{final} is already published; pass --force to replace it")
+    _check_source(data)
+    # validate first: bad input stops here with exit 2 and nothing written
+    from cvm.data.validate import validate_source
+
+    report = validate_source(data, as_of=as_of_ts.date())
+    if not report.ok:
+        raise CvmError("the input data has problems; fix them and run again:\n" + report.render())
+
+    work = work_dir_for(final)
+    started = time.perf_counter()
+    params = {"data": str(Path(data).resolve()) if "://" not in str(data) else str(data),
+              "as_of": as_of_ts.strftime("%Y-%m-%d"), "run_dir": str(work),
+              "horizon_months": int(cfg["horizon_months"]), "budget": float(cfg["budget"]),
+              "lang": lang, "seed": int(cfg["seed"])}
+    log_handler = _file_log(work / "run.log")
+    try:
+        timings = execute_notebooks(work, params, progress=progress)
+        title = t("title", lang)
+        subtitle = t("subtitle", lang, as_of=params["as_of"], h=params["horizon_months"])
+        notebook_to_html(work / "notebooks" / MONTHLY_NOTEBOOKS[-1], work / "report.html",
+                         title, subtitle, lang)
+        timings["total"] = round(time.perf_counter() - started, 2)
+        _write_metrics(work, timings)
+        _write_manifest(work, params, data)
+    except BaseException:
+        logging.getLogger().removeHandler(log_handler)
+        failed = final.with_name(f".{final.name}.failed")
+        shutil.rmtree(failed, ignore_errors=True)
+        work.rename(failed)
+        log.error("run failed; the partial run is kept at %s for inspection", failed)
+        raise
+    logging.getLogger().removeHandler(log_handler)
+    log_handler.close()
+    published = publish(work, final, force)
+    log.info("published %s in %.0f s", published, timings["total"])
+    return published / "report.html"
+
+
+def run_demo(data: Path = Path("data/demo"), customers: int = 20000, out: Path = Path("reports"),
+             lang: str = "zh", seed: int = 42) -> Path:
+    """Simulate the demo data if missing, then run the month of its last day (re-runs replace it)."""
+    from cvm.data.simulator import simulate
+
+    data = Path(data)
+    if not data.is_absolute():
+        data = PROJECT_ROOT / data
+    if not (data / "visits.parquet").exists():
+        log.info("simulating %s demo customers into %s", f"{customers:,}", data)
+        simulate(n_customers=customers, seed=seed, out=data, force=True)
+    meta = json.loads((data / "truth" / "meta.json").read_text(encoding="utf-8")) \
+        if (data / "truth" / "meta.json").exists() else {}
+    end = meta.get("end")
+    as_of = date.fromisoformat(end) if end else _last_visit_month_end(data)
+    out = Path(out)
+    if not out.is_absolute():
+        out = PROJECT_ROOT / out
+    return run_monthly(str(data), as_of, out=out, lang=lang, force=True, seed=seed)
+
+
+def _last_visit_month_end(data: Path) -> date:
+    d = pd.read_parquet(data / "visits.parquet", columns=["visit_date"])["visit_date"].max()
+    return (pd.Timestamp(d) + pd.offsets.MonthEnd(0)).date()
+
+
+def _check_source(data: str) -> None:
+    if "://" in str(data):
+        return
+    p = Path(data)
+    if not p.exists():
+        raise CvmError(f"data directory {p} does not exist; run `cvm simulate --out {p}` "
+                       f"for demo data or point --data at your export")
+
+
+def _file_log(path: Path) -> logging.Handler:
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+    if logging.getLogger().level > logging.INFO:
+        logging.getLogger().setLevel(logging.INFO)
+    return handler
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    tmp.replace(path)
+
+
+def _write_metrics(work: Path, timings: dict[str, float]) -> None:
+    art = work / "artifacts"
+    metrics: dict[str, Any] = {"timings_seconds": timings}
+    for key, name in (("churn", "churn_metrics"), ("value", "value_metrics"),
+                      ("data_quality", "data_quality"), ("campaigns", "campaign_summary")):
+        f = art / f"{name}.json"
+        if f.exists():
+            metrics[key] = json.loads(f.read_text(encoding="utf-8"))
+    _write_json(work / "metrics.json", metrics)
+
+
+def _write_manifest(work: Path, params: dict[str, Any], data: str) -> None:
+    versions = {}
+    for pkg in VERSIONED_PACKAGES:
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            versions[pkg] = None
+    manifest = {
+        "cvm_version": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "parameters": {**params, "run_dir": None},
+        "inputs": input_hashes(data),
+        "python": platform.python_version(),
+        "packages": versions,
+        "notebooks": list(MONTHLY_NOTEBOOKS),
+    }
+    bundles = work / "artifacts" / "bundles.json"
+    if bundles.exists():
+        manifest["model_bundles"] = json.loads(bundles.read_text(encoding="utf-8"))
+    _write_json(work / "manifest.json", manifest)
+
+
+def input_hashes(data: str) -> dict[str, str]:
+    """sha256 of every input file directly in the data directory (truth/ is not an input)."""
+    if "://" in str(data):
+        return {"url": str(data).split("@")[-1]}
+    out = {}
+    for f in sorted(Path(data).iterdir()):
+        if f.is_file():
+            h = hashlib.sha256()
+            with open(f, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+            out[f.name] = h.hexdigest()
+    return out

@@ -1,0 +1,190 @@
+"""The steps of the monthly run; each notebook calls one of these and displays what it returns.
+
+Every step reads its inputs from the run context (tables, earlier artifacts) and saves its
+outputs as artifacts, so a notebook can be re-run alone. Steps whose input tables are absent
+are skipped with a reason the report shows.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cvm.data.contract import PROFILE_FIELDS
+from cvm.reporting.kpis import drift_table, yearly_return
+from cvm.run_context import RunContext, month_shift
+
+log = logging.getLogger(__name__)
+
+REASON_COLUMNS = ("reason_1", "reason_2", "reason_3")
+
+
+# --- 01 data quality ------------------------------------------------------------------------
+def data_quality(ctx: RunContext) -> dict[str, Any]:
+    """Validation warnings, tables present, profile completeness of the 17 fields."""
+    from cvm.data.validate import validate_tables
+
+    tables = ctx.tables
+    report = validate_tables(tables, as_of=ctx.as_of.date())
+    completeness: dict[str, float] = {}
+    cust = tables.get("customers")
+    if cust is not None and len(cust):
+        for f in PROFILE_FIELDS:
+            completeness[f] = float(cust[f].notna().mean()) if f in cust else 0.0
+    dq = {
+        "tables": {name: int(len(df)) for name, df in tables.items()},
+        "absent_tables": sorted(set(_all_tables()) - set(tables)),
+        "warnings": [w.message for w in report.warnings],
+        "profile_completeness": completeness,
+        "profile_complete_share": float(np.mean(list(completeness.values()))) if completeness else None,
+    }
+    ctx.save_json("data_quality", dq)
+    return dq
+
+
+def _all_tables() -> list[str]:
+    from cvm.data.contract import TABLES
+
+    return list(TABLES)
+
+
+# --- 02 features ----------------------------------------------------------------------------
+def features(ctx: RunContext) -> pd.DataFrame:
+    """Point-in-time features at the as-of date, and their drift against one month earlier."""
+    from cvm.features.snapshot import build_features
+
+    feats = build_features(ctx.tables, ctx.as_of, ctx.cfg)
+    prev = build_features(ctx.tables, ctx.prev_as_of, ctx.cfg)
+    ctx.save_frame("features", feats)
+    drift = drift_table(prev, feats, threshold=ctx.cfg.get("drift_psi_warning", 0.2))
+    ctx.save_frame("drift", drift)
+    return feats
+
+
+# --- 03 churn -------------------------------------------------------------------------------
+def churn(ctx: RunContext) -> Any:
+    """Train the churn model out-of-time, score active customers, explain whom the lists need."""
+    from cvm.features.labels import active_customers
+    from cvm.models.churn import train_churn
+    from cvm.models.explain import contributions, reason_codes
+
+    model = train_churn(ctx.tables, ctx.as_of, ctx.cfg)
+    feats = ctx.load_frame("features")
+    active = active_customers(ctx.tables["visits"], ctx.as_of, ctx.cfg)
+    X = feats.loc[feats.index.intersection(active)]
+    p = pd.Series(model.predict_proba(X), index=X.index, name="churn_probability")
+    explain_cfg = ctx.cfg.get("explain", {})
+    n_explain = int(explain_cfg.get("max_rows", 50000))
+    who = p.sort_values(ascending=False, kind="stable").index[:n_explain]
+    contrib = contributions(model.booster, X.loc[who])
+    reasons = reason_codes(contrib, X.loc[who], lang=ctx.lang, top_k=3)
+    scores = pd.DataFrame({"churn_probability": p}).join(reasons)
+    ctx.save_frame("churn_scores", scores)
+    ctx.save_frame("churn_validation", model.validation)
+    # a seeded sample for the global SHAP plots
+    n_sample = min(len(X), int(explain_cfg.get("global_sample", 2000)))
+    sample = X.sample(n=n_sample, random_state=ctx.seed) if n_sample else X
+    ctx.save_frame("churn_shap_values", contributions(model.booster, sample))
+    ctx.save_frame("churn_shap_features", sample)
+    ctx.save_json("churn_metrics", model.metrics)
+    return model
+
+
+# --- 04 value -------------------------------------------------------------------------------
+def value(ctx: RunContext) -> Any:
+    """Train the value model out-of-time; predicted horizon spend and lifetime value per customer."""
+    from cvm.models.explain import contributions
+    from cvm.models.value import customer_value, train_value
+
+    model = train_value(ctx.tables, ctx.as_of, ctx.cfg)
+    feats = ctx.load_frame("features")
+    pred = pd.Series(model.predict(feats), index=feats.index, name="predicted_value")
+    out = pd.DataFrame({"predicted_value": pred,
+                        "lifetime_value": model.lifetime_value(feats)}, index=feats.index)
+    out = out.join(customer_value(ctx.tables, ctx.as_of, pred), rsuffix="_cv")
+    ctx.save_frame("value_scores", out)
+    ctx.save_frame("value_validation", model.validation)
+    ctx.save_json("value_metrics", model.metrics)
+    n_sample = min(len(feats), int(ctx.cfg.get("explain", {}).get("global_sample", 2000)))
+    sample = feats.sample(n=n_sample, random_state=ctx.seed)
+    booster = getattr(model, "booster", None) or model.boosters[0]
+    ctx.save_frame("value_shap_values", contributions(booster, sample[model.feature_names]))
+    ctx.save_frame("value_shap_features", sample[model.feature_names])
+    return model
+
+
+# --- 05 segments ----------------------------------------------------------------------------
+def segments(ctx: RunContext) -> pd.DataFrame:
+    """Lifecycle stage, value tag, loyalty and needs now and a month ago; KPIs; scores.parquet."""
+    from cvm.segments.lifecycle import lifecycle_stage, lifecycle_transitions
+    from cvm.segments.loyalty import loyalty_type
+    from cvm.segments.needs import needs_tags
+    from cvm.segments.value_tags import ab_share, migration_matrix, value_tags
+
+    t, now, prev = ctx.tables, ctx.as_of, ctx.prev_as_of
+    stage, stage_prev = lifecycle_stage(t, now, ctx.cfg), lifecycle_stage(t, prev, ctx.cfg)
+    tags, tags_prev = value_tags(t["visits"], now), value_tags(t["visits"], prev)
+    seg = pd.DataFrame({"lifecycle_stage": stage}).join(tags, how="left")
+    seg["loyalty_type"] = loyalty_type(t, now).reindex(seg.index)
+    needs = needs_tags(t, now)
+    seg = seg.join(needs, how="left")
+    ctx.save_frame("lifecycle_transitions", lifecycle_transitions(stage_prev, stage))
+    ctx.save_frame("value_migration", migration_matrix(tags_prev["value_tag"], tags["value_tag"]))
+    # A+B share over the last 12 month ends
+    trend = {}
+    for k in range(11, -1, -1):
+        d = month_shift(now, -k)
+        trend[d.strftime("%Y-%m")] = ab_share(value_tags(t["visits"], d)["value_tag"])
+    ctx.save_json("ab_share_trend", trend)
+    ctx.save_json("kpis", {"current": _kpis(t, now, stage, tags),
+                           "previous": _kpis(t, prev, stage_prev, tags_prev)})
+    scores = _assemble_scores(ctx, seg)
+    _write_atomic_parquet(scores, ctx.run_dir / "scores.parquet")
+    ctx.save_frame("segments", seg)
+    return seg
+
+
+def _kpis(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, stage: pd.Series,
+          tags: pd.DataFrame) -> dict[str, float]:
+    from cvm.segments.value_tags import ab_share
+
+    counts = stage.value_counts()
+    owners = counts.reindex(["active_owner", "won_back", "at_risk", "lost"], fill_value=0)
+    yr = yearly_return(tables["visits"], as_of)
+    return {
+        "base": int(owners.sum()),
+        "active": int(owners["active_owner"] + owners["won_back"]),
+        "at_risk": int(owners["at_risk"]),
+        "lost": int(owners["lost"]),
+        "return_rate": yr["return_rate"],
+        "yearly_loss": yr["yearly_loss"],
+        "ab_share": ab_share(tags["value_tag"]),
+    }
+
+
+def _assemble_scores(ctx: RunContext, seg: pd.DataFrame) -> pd.DataFrame:
+    """The contract's scores.parquet: one row per customer."""
+    out = seg[["lifecycle_stage", "value_tag", "loyalty_type"]].copy()
+    if ctx.has("churn_scores"):
+        out = out.join(ctx.load_frame("churn_scores"), how="left")
+    if ctx.has("value_scores"):
+        vs = ctx.load_frame("value_scores")
+        out = out.join(vs[["predicted_value", "lifetime_value"]], how="left")
+    for c in ("churn_probability", "predicted_value", *REASON_COLUMNS):
+        if c not in out:
+            out[c] = np.nan if not c.startswith("reason") else None
+    out.index.name = "customer_id"
+    out = out.reset_index()
+    lead = ["customer_id", "lifecycle_stage", "value_tag", "churn_probability", "predicted_value",
+            "loyalty_type", *REASON_COLUMNS]
+    return out[lead + [c for c in out.columns if c not in lead]].sort_values(
+        "customer_id", kind="stable").reset_index(drop=True)
+
+
+def _write_atomic_parquet(frame: pd.DataFrame, path) -> None:
+    tmp = path.with_suffix(".parquet.tmp")
+    frame.to_parquet(tmp, index=False)
+    tmp.replace(path)
