@@ -1,0 +1,186 @@
+"""Value tags A/B/C/D (客户价值标签): return frequency × spend per visit.
+
+Over the window ``(as_of - window_months, as_of]`` (default 24 months):
+
+- ``visits_per_year`` = visits in the window / exposure in years, where exposure runs from the
+  later of the window start and the customer's first visit ever to ``as_of``, at least
+  ``min_exposure_months`` (so a customer seen once last month is not counted at 12 a year);
+- ``spend_per_visit`` = paid spend in the window / visits in the window (``spend: paid``, the
+  payer rules of ``definitions``) or total settled amount / visits (``spend: all``).
+
+"High" means at or above a threshold; each threshold is a number or ``median``: the store's
+own median over the customers with a visit in the window. The standard 2×2, frequency first
+(returning is what keeps a customer in the base, the seeds' stores segmented on frequency
+before adding spend):
+
+=====  ==============  ==========
+tag    frequency       spend
+=====  ==============  ==========
+A      high            high
+B      high            low
+C      low             high
+D      low             low
+=====  ==============  ==========
+
+A and B are the "high value" tags whose share of the base should grow (``ab_share``). Every
+customer with a visit up to ``as_of`` is tagged; those without a visit in the window are D.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cvm.config import CvmError
+from cvm.segments._common import (crosstab_with_flows, log, months_before, paid_amount,
+                                  settings, timestamp, visits_to)
+
+TAGS = ("A", "B", "C", "D")
+DAYS_PER_YEAR = 365.25
+
+
+def _threshold(value: Any, series: pd.Series, name: str) -> float:
+    """A numeric threshold, or the median of ``series`` for ``"median"``."""
+    if isinstance(value, str):
+        if value != "median":
+            raise CvmError(f"value_tags.{name} must be a number or 'median', got {value!r}")
+        return float(series.median()) if len(series) else 0.0
+    return float(value)
+
+
+def tag_from_flags(high_frequency: pd.Series, high_spend: pd.Series,
+                   mapping: dict[str, dict[str, bool]]) -> pd.Series:
+    """The tag of each customer from the two flags and the 2×2 ``mapping``."""
+    out = pd.Series(None, index=high_frequency.index, dtype=object)
+    for tag, rule in mapping.items():
+        hit = (high_frequency == bool(rule["high_frequency"])) & (
+            high_spend == bool(rule["high_spend"]))
+        out[hit] = tag
+    if out.isna().any():
+        raise CvmError("value_tags.tags does not cover all four frequency × spend cells")
+    return out
+
+
+def value_tags(visits: pd.DataFrame, as_of: Any, cfg: dict[str, Any] | None = None,
+               customer_col: str = "customer_id", date_col: str = "visit_date",
+               amount_col: str = "amount") -> pd.DataFrame:
+    """Value tag per customer (index ``customer_id``): ``visits_per_year``,
+    ``spend_per_visit``, ``high_frequency``, ``high_spend``, ``value_tag``.
+
+    The thresholds used are in ``.attrs["thresholds"]``.
+    """
+    as_of = timestamp(as_of)
+    s = settings(cfg, "value_tags")
+    v = visits_to(visits, as_of, date_col=date_col, customer_col=customer_col)
+    start = months_before(as_of, s["window_months"])
+    if s["spend"] == "paid":
+        v["_spend"] = paid_amount(v, s["definitions"], amount_col=amount_col)
+    elif s["spend"] == "all":
+        v["_spend"] = pd.to_numeric(v[amount_col], errors="coerce").fillna(0.0)
+    else:
+        raise CvmError(f"value_tags.spend must be 'paid' or 'all', got {s['spend']!r}")
+    first = v.groupby(customer_col)[date_col].min()
+    win = v.loc[v[date_col] > start]
+    n = win.groupby(customer_col).size().reindex(first.index, fill_value=0)
+    spend = win.groupby(customer_col)["_spend"].sum().reindex(first.index, fill_value=0.0)
+    # exposure: the whole window, or from the first visit (at least min_exposure_months)
+    short = (as_of - first).dt.days.astype(float) / DAYS_PER_YEAR
+    years = np.where(first <= start, s["window_months"] / 12,
+                     np.maximum(short, s["min_exposure_months"] / 12))
+    out = pd.DataFrame({
+        "visits_per_year": n / years,
+        "spend_per_visit": (spend / n.where(n > 0)).fillna(0.0),
+    })
+    seen = n > 0
+    f_thr = _threshold(s["frequency_threshold"], out.loc[seen, "visits_per_year"],
+                       "frequency_threshold")
+    s_thr = _threshold(s["spend_threshold"], out.loc[seen, "spend_per_visit"], "spend_threshold")
+    out["high_frequency"] = seen & (out["visits_per_year"] >= f_thr)
+    out["high_spend"] = seen & (out["spend_per_visit"] >= s_thr)
+    out["value_tag"] = tag_from_flags(out["high_frequency"], out["high_spend"], s["tags"]
+                                      ).astype("str")
+    out.index.name = "customer_id"
+    out.attrs["thresholds"] = {"visits_per_year": f_thr, "spend_per_visit": s_thr}
+    log.info("value tags at %s (thresholds %.2f visits/yr, %.0f CNY/visit): %s", as_of.date(),
+             f_thr, s_thr, out["value_tag"].value_counts().to_dict())
+    return out
+
+
+def migration_matrix(prev_tags: pd.Series | pd.DataFrame, cur_tags: pd.Series | pd.DataFrame
+                     ) -> pd.DataFrame:
+    """Customers moving between tags (rows from, columns to, plus ``new`` / ``gone``); sums to
+    the number of customers tagged in either period."""
+    return crosstab_with_flows(_tag_series(prev_tags), _tag_series(cur_tags), order=list(TAGS))
+
+
+def ab_share(tags: pd.Series | pd.DataFrame, cfg: dict[str, Any] | None = None) -> float:
+    """Share of tagged customers whose tag is a high-value tag (A or B by default)."""
+    t = _tag_series(tags).dropna()
+    if t.empty:
+        return float("nan")
+    high = settings(cfg, "value_tags")["high_value_tags"]
+    return float(t.isin(high).mean())
+
+
+def _tag_series(tags: pd.Series | pd.DataFrame) -> pd.Series:
+    if isinstance(tags, pd.DataFrame):
+        if "value_tag" not in tags.columns:
+            raise CvmError("expected a value_tag column (output of value_tags)")
+        return tags["value_tag"]
+    return tags
+
+
+def plot_value_mix(tags: pd.Series | pd.DataFrame, ax: Any = None, lang: str = "zh") -> Any:
+    """Bars of the share of customers per value tag (A+B highlighted); returns the Axes."""
+    import matplotlib.pyplot as plt
+
+    from cvm.reporting.fonts import use_cjk_font
+    from cvm.reporting.i18n import t
+    if lang == "zh":
+        use_cjk_font()
+    labels = settings(None, "value_tags")["labels"].get(lang, {})
+    share = _tag_series(tags).value_counts(normalize=True).reindex(list(TAGS), fill_value=0.0)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.4))
+    colors = ["#2E7D32", "#66BB6A", "#FFA726", "#BDBDBD"]
+    bars = ax.bar([labels.get(k, k) for k in share.index], share.to_numpy(), color=colors)
+    for bar, v in zip(bars, share.to_numpy()):
+        ax.annotate(f"{v:.1%}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                    xytext=(0, 2), textcoords="offset points", ha="center", fontsize=8)
+    ax.set_ylabel(t("customers", lang) + " %")
+    ax.set_title(f"{t('value', lang)} · {t('ab_share', lang)} {share[['A', 'B']].sum():.1%}")
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda y, _: f"{y:.0%}"))
+    ax.tick_params(axis="x", labelsize=8)
+    return ax
+
+
+def plot_migration(matrix: pd.DataFrame, ax: Any = None, lang: str = "zh") -> Any:
+    """Heat map of a migration / transition matrix with counts in the cells; returns the Axes."""
+    import matplotlib.pyplot as plt
+
+    from cvm.reporting.fonts import use_cjk_font
+    from cvm.reporting.i18n import TEXT, t
+    if lang == "zh":
+        use_cjk_font()
+    labels = settings(None, "value_tags")["labels"].get(lang, {})
+
+    def name(k: Any) -> str:
+        return t(str(k), lang) if str(k) in TEXT else labels.get(str(k), str(k)).split(" ")[0]
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 4.5))
+    vals = matrix.to_numpy()
+    ax.imshow(np.log1p(vals), cmap="Blues", aspect="auto")
+    ax.set_xticks(range(matrix.shape[1]), [name(c) for c in matrix.columns], rotation=30,
+                  ha="right", fontsize=8)
+    ax.set_yticks(range(matrix.shape[0]), [name(r) for r in matrix.index], fontsize=8)
+    hi = np.log1p(vals.max()) if vals.size else 0
+    for i in range(vals.shape[0]):
+        for j in range(vals.shape[1]):
+            ax.text(j, i, f"{vals[i, j]:,}", ha="center", va="center", fontsize=7,
+                    color="white" if np.log1p(vals[i, j]) > 0.6 * hi else "black")
+    ax.set_xlabel(labels.get("to", "to"))
+    ax.set_ylabel(labels.get("from", "from"))
+    return ax
