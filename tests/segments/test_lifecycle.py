@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from cvm.segments.lifecycle import (STAGES, lifecycle_stage, lifecycle_transitions,
                                     plot_lifecycle_funnel, stage_counts)
-from tests.segments.conftest import AS_OF
+AS_OF = pd.Timestamp("2024-06-30")
 
 
 def test_stages_by_rule(tables):
