@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from cvm.config import CvmError, load_config
+from cvm.features.labels import paid_mask
 from cvm.features.pit import add_months, ids, to_timestamp
 
 log = logging.getLogger("cvm.segments")
@@ -80,19 +81,16 @@ def visits_to(tables: dict[str, pd.DataFrame] | pd.DataFrame, as_of: pd.Timestam
 
 
 def paid_amount(visits: pd.DataFrame, definitions: dict[str, Any],
-                amount_col: str = "amount", payer_col: str = "payer") -> pd.Series:
+                amount_col: str = "amount") -> pd.Series:
     """Amount paid by the customer per visit (0 when another payer settled it).
 
-    A visit is paid when its payer is one of ``definitions['paid_payers']`` (or the payer is
-    absent) and the amount is at least ``definitions['min_paid_amount']``.
+    "Paid" is ``cvm.features.labels.paid_mask`` under ``definitions`` (the churn and value
+    labels use the same rule).
     """
     require(visits, [amount_col], "visits")
-    amount = pd.to_numeric(visits[amount_col], errors="coerce").fillna(0.0).astype(float)
-    paid = amount >= float(definitions.get("min_paid_amount", 0.01))
-    if payer_col in visits.columns:
-        payer = visits[payer_col]
-        paid &= payer.isna() | payer.isin(list(definitions.get("paid_payers", ["customer"])))
-    return amount.where(paid, 0.0)
+    frame = visits if amount_col == "amount" else visits.rename(columns={amount_col: "amount"})
+    amount = pd.to_numeric(frame["amount"], errors="coerce").fillna(0.0).astype(float)
+    return amount.where(paid_mask(frame, {"definitions": definitions}), 0.0)
 
 
 def known_customers(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> pd.Index:
