@@ -1,0 +1,255 @@
+"""Reading raw tables from a data source: a folder of CSV / Parquet / Excel files or a SQL URL.
+
+Only reading happens here (no renaming, no type coercion): each table comes back as it is in
+the source, with a RangeIndex so that position + 1 is the data-row number in the file.
+Read failures are returned as :class:`Problem` s, so that ``cvm validate`` lists them all.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from cvm.config import CvmError
+from cvm.data.mapping import parsing, table_for_name
+from cvm.data.problems import Problem
+
+log = logging.getLogger(__name__)
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+]*:/")
+
+
+@dataclass
+class RawTable:
+    """One table as read: its frame and where it came from (file, sheet or SQL table)."""
+
+    table: str
+    frame: pd.DataFrame
+    origin: str
+
+
+def is_url(source: str | Path) -> bool:
+    """True for a SQLAlchemy URL such as ``sqlite:///x.db`` or ``postgresql://…``."""
+    return bool(_URL.match(str(source))) and not Path(str(source)).exists()
+
+
+def fix_url(url: str) -> str:
+    """Undo ``pathlib``'s slash collapsing (``sqlite:/tmp/x.db`` → ``sqlite:////tmp/x.db``)."""
+    scheme, _, rest = url.partition(":")
+    if rest.startswith("//"):
+        return url
+    path = rest.lstrip("/")
+    if scheme.startswith("sqlite"):
+        absolute = Path("/" + path)
+        return f"{scheme}:///{absolute}" if absolute.exists() or not Path(path).exists() else f"{scheme}:///{path}"
+    return f"{scheme}://{path}"
+
+
+def _problem(table: str, origin: str, check: str, message: str, fix: str) -> Problem:
+    return Problem(table=table, column="", check=check, n_rows=0, examples=(), message=message,
+                   fix=fix, severity="error", file=origin)
+
+
+def detect_encoding(path: Path) -> str | None:
+    """The first configured encoding that decodes the whole file, or None.
+
+    A sample decides the order to try; the whole file is then checked incrementally so a bad
+    byte at the end of a large file is still found.
+    """
+    cfg = parsing()
+    encodings: list[str] = list(cfg["csv_encodings"])
+    for enc in encodings:
+        try:
+            import codecs
+
+            decoder = codecs.getincrementaldecoder(enc)(errors="strict")
+            with open(path, "rb") as fh:
+                while chunk := fh.read(cfg["encoding_sniff_bytes"] * 16):
+                    decoder.decode(chunk, final=False)
+                decoder.decode(b"", final=True)
+            return enc
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def _guess_encoding_name(path: Path) -> str:
+    """charset-normalizer's guess, for the error message only."""
+    try:
+        from charset_normalizer import from_path
+
+        best = from_path(path).best()
+        return best.encoding if best else "unknown (binary?)"
+    except Exception:  # noqa: BLE001 - a guess for a message, never fatal
+        return "unknown"
+
+
+def read_csv(path: Path, table: str) -> tuple[list[RawTable], list[Problem]]:
+    """A CSV file in UTF-8 or GBK/GB18030, every cell read as text."""
+    enc = detect_encoding(path)
+    if enc is None:
+        guess = _guess_encoding_name(path)
+        return [], [_problem(
+            table, path.name, "encoding",
+            f"file {path.name} is neither UTF-8 nor GBK/GB18030 text (looks like {guess})",
+            "re-export the table as CSV in UTF-8 (or GBK), or as Excel / Parquet")]
+    try:
+        frame = pd.read_csv(path, dtype=str, encoding=enc, skipinitialspace=False,
+                            keep_default_na=True, sep=None if path.suffix == ".txt" else ",",
+                            engine="python" if path.suffix == ".txt" else "c")
+    except pd.errors.EmptyDataError:
+        return [], [_problem(table, path.name, "unreadable", f"file {path.name} is empty (no header row)",
+                             "export the table again with its header row")]
+    except (pd.errors.ParserError, ValueError, OSError) as err:
+        return [], [_problem(table, path.name, "unreadable",
+                             f"file {path.name} cannot be read as CSV: {_short(err)}",
+                             "check the delimiter (comma) and quoting, or export as Excel / Parquet")]
+    return [RawTable(table, frame.reset_index(drop=True), path.name)], []
+
+
+def read_parquet(path: Path, table: str) -> tuple[list[RawTable], list[Problem]]:
+    """A Parquet file with its own column types."""
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as err:  # noqa: BLE001 - pyarrow raises many kinds
+        return [], [_problem(table, path.name, "unreadable",
+                             f"file {path.name} cannot be read as Parquet: {_short(err)}",
+                             "write the file again (pandas.DataFrame.to_parquet) or export as CSV")]
+    return [RawTable(table, frame.reset_index(drop=True), path.name)], []
+
+
+def read_excel(path: Path, table: str | None, wanted: set[str]) -> tuple[list[RawTable], list[Problem]]:
+    """An Excel workbook: one table (named by the file) or one sheet per table (named by sheet)."""
+    label = table or "(workbook)"
+    try:
+        book = pd.ExcelFile(path, engine="openpyxl")
+    except Exception as err:  # noqa: BLE001 - zip / xml errors
+        return [], [_problem(label, path.name, "unreadable",
+                             f"file {path.name} cannot be read as Excel (.xlsx): {_short(err)}",
+                             "open and save it again in Excel as .xlsx, or export as CSV")]
+    with book:
+        if table is not None:
+            sheets = [(table, next((s for s in book.sheet_names if table_for_name(str(s)) == table),
+                                   book.sheet_names[0]))]
+        else:
+            sheets = [(t, s) for s in book.sheet_names if (t := table_for_name(str(s))) is not None]
+        out: list[RawTable] = []
+        problems: list[Problem] = []
+        for tname, sheet in sheets:
+            if tname not in wanted:
+                continue
+            origin = f"{path.name}[{sheet}]"
+            try:
+                frame = book.parse(sheet, dtype=object)
+            except Exception as err:  # noqa: BLE001
+                problems.append(_problem(tname, origin, "unreadable",
+                                         f"sheet {sheet!r} of {path.name} cannot be read: {_short(err)}",
+                                         "check the sheet has one header row, then data rows"))
+                continue
+            frame = frame.loc[:, [not str(c).startswith("Unnamed:") or frame[c].notna().any()
+                                  for c in frame.columns]]
+            out.append(RawTable(tname, frame.reset_index(drop=True), origin))
+    return out, problems
+
+
+def _short(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0][:200] if text else type(err).__name__
+
+
+def _kind(path: Path) -> str | None:
+    suffix = path.suffix.lower()
+    for kind, suffixes in parsing()["file_types"].items():
+        if suffix in suffixes:
+            return kind
+    return None
+
+
+def read_folder(folder: Path, wanted: set[str]) -> tuple[list[RawTable], list[Problem], list[str]]:
+    """Every table file directly in ``folder`` (subfolders such as ``truth/`` are ignored).
+
+    Returns the tables, the read problems, and the names of files that matched no table.
+    """
+    tables: list[RawTable] = []
+    problems: list[Problem] = []
+    ignored: list[str] = []
+    for path in sorted(folder.iterdir()):
+        if not path.is_file() or path.name.startswith((".", "~$")):
+            continue
+        kind = _kind(path)
+        table = table_for_name(path.name[: -len(path.suffix)] if path.suffix else path.name)
+        if kind is None or (table is None and kind != "excel"):
+            ignored.append(path.name)
+            continue
+        if table is not None and table not in wanted:
+            continue
+        if kind == "unsupported":
+            problems.append(_problem(table or "(file)", path.name, "unreadable",
+                                     f"file {path.name}: {path.suffix} files are not supported",
+                                     "export the table as .csv (UTF-8 or GBK), .xlsx or .parquet"))
+            continue
+        if kind == "csv":
+            got, probs = read_csv(path, table)  # type: ignore[arg-type]
+        elif kind == "parquet":
+            got, probs = read_parquet(path, table)  # type: ignore[arg-type]
+        else:
+            got, probs = read_excel(path, table, wanted)
+            if table is None and not got and not probs:
+                ignored.append(path.name)
+        tables += got
+        problems += probs
+    return tables, problems, ignored
+
+
+def read_sql(url: str, wanted: set[str]) -> tuple[list[RawTable], list[Problem], list[str]]:
+    """Tables of a SQL database, matched by name (aliases allowed)."""
+    import sqlalchemy as sa
+
+    try:
+        engine = sa.create_engine(fix_url(url))
+        with engine.connect() as conn:
+            names = sa.inspect(conn).get_table_names()
+            tables: list[RawTable] = []
+            ignored: list[str] = []
+            for name in names:
+                table = table_for_name(name)
+                if table is None:
+                    ignored.append(name)
+                    continue
+                if table not in wanted:
+                    continue
+                frame = pd.read_sql_table(name, conn)
+                tables.append(RawTable(table, frame.reset_index(drop=True), f"table {name}"))
+    except Exception as err:  # noqa: BLE001 - drivers raise many kinds
+        raise CvmError(f"cannot read the database {url!r}: {_short(err)}") from err
+    finally:
+        if "engine" in locals():
+            engine.dispose()
+    return tables, [], ignored
+
+
+def read_source(source: str | Path, tables: Iterable[str] | None = None
+                ) -> tuple[list[RawTable], list[Problem], list[str]]:
+    """Raw tables from a folder or SQL URL; a missing source is a :class:`CvmError`."""
+    from cvm.data.contract import TABLES
+
+    wanted = set(TABLES) if tables is None else set(tables)
+    unknown = wanted - set(TABLES)
+    if unknown:
+        raise CvmError(f"unknown table(s) {sorted(unknown)}; the contract has {sorted(TABLES)}")
+    if is_url(source):
+        return read_sql(str(source), wanted)
+    folder = Path(source)
+    if not folder.exists():
+        raise CvmError(f"data source {str(source)!r} not found: give a folder of CSV / Parquet / "
+                       "Excel files or a database URL such as sqlite:///dealer.db")
+    if folder.is_file():
+        if folder.suffix.lower() in {".db", ".sqlite", ".sqlite3"}:
+            return read_sql(f"sqlite:///{folder.resolve()}", wanted)
+        raise CvmError(f"{folder} is a file; give the folder that holds the table files")
+    return read_folder(folder, wanted)

@@ -1,0 +1,340 @@
+"""Checks a data source against the data contract and explains every problem with its fix.
+
+Per-column rules (nullability, ranges, allowed values, unique keys) run through pandera
+schemas built from :mod:`cvm.data.contract`; reading, parsing and cross-table rules (missing
+tables, orphan keys, future dates, plausibility warnings) are plain pandas. Nothing is
+written anywhere: validation only reads.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from cvm.config import load_config
+from cvm.data.conform import Conformed, conform_table
+from cvm.data.contract import TABLES, Column, Table
+from cvm.data.mapping import table_for_name
+from cvm.data.problems import (
+    DataValidationError,
+    Problem,
+    ValidationReport,
+    examples,
+)
+from cvm.data.readers import RawTable, read_source
+
+__all__ = [
+    "DataValidationError",
+    "Problem",
+    "ValidationReport",
+    "check_raw",
+    "validate_source",
+    "validate_tables",
+]
+
+log = logging.getLogger(__name__)
+
+_UNREADABLE = {
+    "date": ("not_a_date", "cells that are not dates",
+             "write dates as YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD (or as Excel date cells)"),
+    "float": ("not_a_number", "cells that are not numbers",
+              "write plain numbers (e.g. 1234.5); remove text such as '待定' or 'n/a'"),
+    "int": ("not_a_whole_number", "cells that are not whole numbers",
+            "write whole numbers (e.g. 3) without decimals or text"),
+    "bool": ("not_yes_no", "cells that are not yes/no values",
+             "write 是/否, Y/N, 1/0 or true/false"),
+}
+
+
+@lru_cache(maxsize=1)
+def _settings() -> dict[str, Any]:
+    return load_config("validation")
+
+
+def _as_of(as_of: date | None) -> pd.Timestamp:
+    return pd.Timestamp(as_of or date.today()).normalize()
+
+
+def _values_text(col: Column, values: Iterable[object]) -> str:
+    """A few distinct example values, quoted; empty for personal-data columns."""
+    if col.pii:
+        return ""
+    uniq: list[str] = []
+    for v in values:
+        text = str(v)
+        if text not in uniq:
+            uniq.append(text)
+        if len(uniq) >= int(_settings()["example_values"]):
+            break
+    return " such as " + ", ".join(repr(u) for u in uniq) if uniq else ""
+
+
+# ---------------------------------------------------------------- pandera: per-column rules
+
+@lru_cache(maxsize=None)
+def contract_schema(table: str) -> pa.DataFrameSchema:
+    """The pandera schema of a contract table (applied after coercion to contract dtypes)."""
+    spec = TABLES[table]
+    columns: dict[str, pa.Column] = {}
+    for col in spec.columns:
+        checks = []
+        if col.min is not None:
+            checks.append(pa.Check.ge(col.min))
+        if col.max is not None:
+            checks.append(pa.Check.le(col.max))
+        if col.values is not None:
+            checks.append(pa.Check.isin(list(col.values)))
+        columns[col.name] = pa.Column(nullable=col.nullable, unique=col.name == spec.primary_key,
+                                      required=False, checks=checks, coerce=False)
+    return pa.DataFrameSchema(columns, strict=False, name=table)
+
+
+def _describe_check(col: Column, check: str) -> tuple[str, str, str]:
+    """(check id, message, fix) for a pandera failure of ``col``."""
+    if check == "not_nullable":
+        return "missing_value", "required value is empty", f"fill in {col.name} on every row"
+    if check == "field_uniqueness":
+        return ("duplicate_key", f"{col.name} is not unique (duplicate primary key)",
+                f"keep one row per {col.name}; remove or renumber the duplicates")
+    if check.startswith("greater_than_or_equal_to"):
+        what = "negative" if col.min == 0 else f"below the minimum {col.min:g}"
+        return ("below_min", f"values {what}",
+                f"{col.name} must be >= {col.min:g}{' ' + col.unit if col.unit else ''}; "
+                "correct the values (refunds and credit notes belong in separate rows or tables)")
+    if check.startswith("less_than_or_equal_to"):
+        return ("above_max", f"values above the maximum {col.max:g}",
+                f"{col.name} must be <= {col.max:g}; check the unit or scale")
+    if check.startswith("isin"):
+        return ("not_allowed", "values outside the allowed list",
+                f"use one of {', '.join(col.values or ())} (Chinese aliases: configs/columns.yaml)")
+    return check, f"failed check {check}", "correct the values"
+
+
+def _pandera_problems(table: str, frame: pd.DataFrame, skip: Mapping[str, pd.Series],
+                      origin: str) -> list[Problem]:
+    """Run the contract schema; one Problem per (column, check), unreadable cells excluded."""
+    spec = TABLES[table]
+    try:
+        contract_schema(table).validate(frame, lazy=True)
+        return []
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+    problems: list[Problem] = []
+    cases = cases[cases["column"].isin(spec.names)]
+    for (column, check), group in cases.groupby(["column", "check"], sort=False):
+        col = spec.column(str(column))
+        rows = pd.to_numeric(group["index"], errors="coerce").dropna().astype("int64").to_numpy()
+        if check == "not_nullable" and column in skip:  # already reported as unreadable
+            rows = rows[~skip[column].to_numpy()[rows]]
+        if len(rows) == 0:
+            continue
+        rows = np.unique(rows)
+        cid, message, fix = _describe_check(col, str(check))
+        if cid not in ("missing_value",):
+            message += _values_text(col, group["failure_case"])
+        problems.append(Problem(table, str(column), cid, len(rows), examples(rows), message, fix,
+                                "error", origin))
+    return problems
+
+
+# ---------------------------------------------------------------- plain pandas: table rules
+
+def _unreadable_problems(table: str, conf: Conformed, origin: str) -> list[Problem]:
+    spec = TABLES[table]
+    out: list[Problem] = []
+    for name, mask in conf.bad.items():
+        col = spec.column(name)
+        cid, what, fix = _UNREADABLE[col.kind]
+        values = conf.raw[name][mask.to_numpy()].head(20)
+        out.append(Problem(table, name, cid, int(mask.sum()), examples(mask.to_numpy()),
+                           f"{what}{_values_text(col, values)}", fix, "error", origin))
+    return out
+
+
+def _date_problems(table: str, frame: pd.DataFrame, as_of: pd.Timestamp, origin: str) -> list[Problem]:
+    """Dates after ``as_of`` (errors) and implausibly old dates (warnings)."""
+    cfg = _settings()
+    oldest = pd.Timestamp(cfg["warnings"]["oldest_plausible_date"])
+    out: list[Problem] = []
+    for col in TABLES[table].columns:
+        if col.kind != "date" or col.name not in frame:
+            continue
+        s = frame[col.name]
+        if col.name not in cfg["future_date_exempt"]:
+            future = (s > as_of).to_numpy()
+            if future.any():
+                out.append(Problem(
+                    table, col.name, "future_date", int(future.sum()), examples(future),
+                    f"dates after the as-of date {as_of.date()}"
+                    + _values_text(col, s[future].dt.date.head(20)),
+                    "check the date format (day and month swapped?) or pass a later --as-of",
+                    "error", origin))
+        old = (s < oldest).to_numpy()
+        if old.any():
+            out.append(Problem(
+                table, col.name, "very_old_date", int(old.sum()), examples(old),
+                f"dates before {oldest.date()}" + _values_text(col, s[old].dt.date.head(20)),
+                "check for placeholder dates such as 1900-01-01 and clear them", "warning", origin))
+    return out
+
+
+def _share_warnings(table: str, frame: pd.DataFrame, origin: str) -> list[Problem]:
+    """Suspicious but usable data: mostly empty optional columns, missing phones, zero amounts."""
+    cfg = _settings()
+    w = cfg["warnings"]
+    n = len(frame)
+    out: list[Problem] = []
+    if n < int(w["min_rows_for_share"]):
+        return out
+    spec = TABLES[table]
+    sparse = set(cfg["sparse_by_nature"])
+    for col in spec.columns:
+        if col.required or col.name not in frame or f"{table}.{col.name}" in sparse:
+            continue
+        missing = frame[col.name].isna().to_numpy()
+        limit = w["missing_phone_share"] if col.name == "phone" else w["missing_optional_share"]
+        if missing.mean() >= limit:
+            out.append(Problem(
+                table, col.name, "mostly_missing", int(missing.sum()), examples(missing),
+                f"{missing.mean():.0%} of rows have no {col.name}",
+                f"collect {col.name} where possible; features that need it will be weak",
+                "warning", origin))
+    if table == "customers" and "phone" not in frame:
+        out.append(Problem(table, "phone", "mostly_missing", n, (), "no phone column",
+                           "export the customers' mobile numbers so phone campaigns can run",
+                           "warning", origin))
+    if table == "visits" and "amount" in frame:
+        zero = (frame["amount"] == 0).to_numpy()
+        if zero.mean() >= w["zero_amount_share"]:
+            out.append(Problem(
+                table, "amount", "zero_amount_share", int(zero.sum()), examples(zero),
+                f"{zero.mean():.0%} of visits have amount 0",
+                "check that the settled amount (结算金额) was exported, not a blank field",
+                "warning", origin))
+    return out
+
+
+def _table_problems(table: str, conf: Conformed, as_of: pd.Timestamp, origin: str) -> list[Problem]:
+    """Every single-table problem of one conformed table."""
+    spec: Table = TABLES[table]
+    frame = conf.frame
+    out: list[Problem] = []
+    for col, headers in conf.clashes:
+        out.append(Problem(table, col, "duplicate_column", 0, (),
+                           f"several headers mean {col}: {', '.join(headers)}",
+                           "keep one of these columns (or rename the others)", "error", origin))
+    missing = [c for c in spec.required_columns if c not in frame.columns]
+    for c in missing:
+        out.append(Problem(table, c, "missing_column", 0, (), f"required column {c} is missing",
+                           f"add a column {c} (or a header alias from configs/columns.yaml); "
+                           f"columns found: {', '.join(map(str, frame.columns[:15]))}",
+                           "error", origin))
+    if len(frame) == 0:
+        out.append(Problem(table, spec.primary_key or (spec.required_columns or [""])[0],
+                           "empty_table", 0, (), "the table has a header but no rows",
+                           "export the table again with its data, or remove the file",
+                           "error", origin))
+        return out
+    out += _unreadable_problems(table, conf, origin)
+    out += _pandera_problems(table, frame, conf.bad, origin)
+    out += _date_problems(table, frame, as_of, origin)
+    out += _share_warnings(table, frame, origin)
+    return out
+
+
+def _foreign_key_problems(frames: Mapping[str, pd.DataFrame],
+                          origins: Mapping[str, str]) -> list[Problem]:
+    """Rows pointing at keys that the referenced table does not have."""
+    out: list[Problem] = []
+    for name, frame in frames.items():
+        for fk in TABLES[name].foreign_keys:
+            ref = frames.get(fk.table)
+            if ref is None or fk.column not in frame or fk.ref_column not in ref:
+                continue
+            s = frame[fk.column]
+            orphan = (s.notna() & ~s.isin(ref[fk.ref_column].dropna().unique())).to_numpy()
+            if orphan.any():
+                col = TABLES[name].column(fk.column)
+                out.append(Problem(
+                    name, fk.column, "orphan_key", int(orphan.sum()), examples(orphan),
+                    f"{fk.column} not found in {fk.table}.{fk.ref_column}"
+                    + _values_text(col, s[orphan].head(20)),
+                    f"export the matching {fk.table} rows, or fix the {fk.column} values",
+                    "error", origins.get(name, "")))
+    return out
+
+
+def check_raw(raws: Iterable[RawTable], read_problems: Iterable[Problem] = (),
+              ignored: Iterable[str] = (), as_of: date | None = None,
+              wanted: Iterable[str] | None = None, source: str = "",
+              run_checks: bool = True) -> tuple[ValidationReport, dict[str, pd.DataFrame]]:
+    """Conform raw tables and check them; returns the report and the conformed frames.
+
+    With ``run_checks=False`` only conformation happens (fast path of ``load_tables``).
+    """
+    stamp = _as_of(as_of)
+    wanted_set = set(TABLES) if wanted is None else set(wanted)
+    report = ValidationReport(source=source)
+    report.extend(list(read_problems))
+    for name in ignored:
+        report.add(Problem("(source)", "", "unknown_file", 0, (),
+                           f"{name} matches no contract table and is ignored",
+                           "rename it after its table (e.g. visits.csv) or add an alias in "
+                           "configs/columns.yaml", "warning", name))
+    frames: dict[str, pd.DataFrame] = {}
+    origins: dict[str, str] = {}
+    failed_to_read = {p.table for p in report.errors}
+    for raw in raws:
+        if raw.table in frames:
+            report.add(Problem(raw.table, "", "ambiguous_source", 0, (),
+                               f"two sources for table {raw.table}: {origins[raw.table]} and "
+                               f"{raw.origin}", "keep only one file per table", "error", raw.origin))
+            continue
+        conf = conform_table(raw.table, raw.frame)
+        frames[raw.table] = conf.frame
+        origins[raw.table] = raw.origin
+        report.tables[raw.table] = len(conf.frame)
+        if run_checks:
+            report.extend(_table_problems(raw.table, conf, stamp, raw.origin))
+    for spec in TABLES.values():
+        if spec.required and spec.name in wanted_set and spec.name not in frames \
+                and spec.name not in failed_to_read:
+            report.add(Problem(spec.name, ", ".join(spec.required_columns), "missing_table", 0, (),
+                               f"required table {spec.name} not found",
+                               f"add {spec.name}.csv / .parquet / .xlsx (or a sheet or SQL table "
+                               f"named {spec.name}; Chinese names such as 维修记录 work too) with "
+                               f"columns {', '.join(spec.required_columns)}", "error"))
+    if run_checks:
+        report.extend(_foreign_key_problems(frames, origins))
+    return report, frames
+
+
+def validate_tables(raw: Mapping[str, pd.DataFrame], as_of: date | None = None) -> ValidationReport:
+    """Check already-read tables (keys: contract or alias names; columns as in the source)."""
+    raws: list[RawTable] = []
+    ignored: list[str] = []
+    for key, frame in raw.items():
+        table = table_for_name(key)
+        if table is None:
+            ignored.append(key)
+        else:
+            raws.append(RawTable(table, frame.reset_index(drop=True), key))
+    report, _ = check_raw(raws, (), ignored, as_of)
+    return report
+
+
+def validate_source(source: str | Path, as_of: date | None = None) -> ValidationReport:
+    """Check a folder or SQL URL against the contract; raises CvmError only if it is not found."""
+    raws, problems, ignored = read_source(source)
+    report, _ = check_raw(raws, problems, ignored, as_of, source=str(source))
+    log.info("validated %s: %d error(s), %d warning(s)", source, len(report.errors),
+             len(report.warnings))
+    return report
