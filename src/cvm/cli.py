@@ -72,7 +72,8 @@ def simulate(
 
 @app.command()
 def validate(
-    data: Path = typer.Option(..., help="Data directory (CSV, Parquet, Excel) or a SQLAlchemy URL."),
+    # str, not Path: Path("sqlite:///x.db") would collapse the URL's slashes
+    data: str = typer.Option(..., help="Data directory (CSV, Parquet, Excel) or a SQLAlchemy URL."),
     as_of: Optional[str] = typer.Option(None, help="Dates after this are 'in the future' (default today)."),
 ) -> None:
     """Check DATA against the data contract: exit 0, or exit 2 with every problem listed."""
