@@ -1,0 +1,449 @@
+"""Point-in-time customer features at an as-of date.
+
+``build_features`` first cuts every table at ``as_of`` (``cvm.features.pit.cut``), so no row
+dated later can reach a feature; dates *inside* kept rows that lie after ``as_of`` (a staff
+member's leave date, a lead's or complaint's closing date) are read as "not yet happened".
+All aggregation is vectorized on integer customer codes (``np.bincount`` / sorted groupby),
+which keeps 15M visits in the order of a minute.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cvm.config import CvmError, load_config
+from cvm.data.contract import PROFILE_FIELDS, TABLES, VISIT_TYPES
+from cvm.features.labels import paid_mask
+from cvm.features.pit import DAYS_PER_MONTH, cut, day_number, days, ids
+
+log = logging.getLogger(__name__)
+
+SERVICE_TYPES = ("maintenance", "first_service")
+"""Visit types that reset the service clock (when ``visit_type`` is present)."""
+
+CATEGORIES: dict[str, tuple[str, ...]] = {
+    "customer_type": TABLES["customers"].column("customer_type").values or (),
+    "price_band": TABLES["vehicles"].column("price_band").values or (),
+    "last_visit_type": VISIT_TYPES,
+}
+"""Categorical features and their fixed categories (same codes in every snapshot)."""
+
+
+@dataclass
+class _Visits:
+    """Visits up to as-of, sorted by customer then date, with per-customer boundaries."""
+
+    index: pd.Index          # customer ids, sorted; position = code
+    code: np.ndarray         # customer code per visit
+    day: np.ndarray          # day number per visit
+    amount: np.ndarray
+    paid: np.ndarray         # bool
+    df: pd.DataFrame         # the sorted rows (other columns)
+    first: np.ndarray        # row position of each customer's first visit
+    last: np.ndarray         # row position of each customer's last visit
+
+    @property
+    def n(self) -> int:
+        return len(self.index)
+
+
+def _prepare(visits: pd.DataFrame, cfg: dict[str, Any]) -> _Visits:
+    cid = ids(visits["customer_id"])
+    code, uniques = pd.factorize(cid, sort=True)
+    day = days(visits["visit_date"])
+    order = np.lexsort((day, code))
+    code = code[order]
+    df = visits.iloc[order].reset_index(drop=True)
+    n = len(uniques)
+    bounds = np.searchsorted(code, np.arange(n + 1))
+    return _Visits(
+        index=pd.Index(uniques, name="customer_id"),
+        code=code,
+        day=day[order],
+        amount=pd.to_numeric(df["amount"], errors="coerce").to_numpy(dtype=float, na_value=0.0),
+        paid=paid_mask(df, cfg),
+        df=df,
+        first=bounds[:-1],
+        last=bounds[1:] - 1,
+    )
+
+
+# ---------------------------------------------------------------- small vectorized helpers
+def _sum(code: np.ndarray, n: int, w: np.ndarray | None = None) -> np.ndarray:
+    return np.bincount(code, weights=w, minlength=n).astype(np.float64)
+
+
+def _agg(code: np.ndarray, val: np.ndarray, n: int, how: str) -> np.ndarray:
+    """Per-customer ``how`` (max, min, mean, last, first, nunique) of ``val``; NaN where none."""
+    if len(code) == 0:
+        return np.full(n, np.nan)
+    s = pd.Series(val).groupby(code, sort=True).agg(how)
+    out = np.full(n, np.nan)
+    out[s.index.to_numpy()] = s.to_numpy(dtype=float, na_value=np.nan)
+    return out
+
+
+def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(b > 0, a / np.where(b > 0, b, 1.0), np.nan)
+
+
+def _months(delta_days: np.ndarray) -> np.ndarray:
+    return delta_days / DAYS_PER_MONTH
+
+
+def _codes_of(index: pd.Index, customer_ids: pd.Series) -> np.ndarray:
+    return index.get_indexer(ids(customer_ids))
+
+
+def _num(df: pd.DataFrame, col: str) -> np.ndarray:
+    return pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+# ---------------------------------------------------------------- visits
+def _visit_features(v: _Visits, asof: int, fc: dict[str, Any]) -> dict[str, np.ndarray]:
+    n, code, day, amount, paid = v.n, v.code, v.day, v.amount, v.paid
+    f: dict[str, np.ndarray] = {}
+    f["months_since_last_visit"] = _months(asof - day[v.last])
+    f["tenure_months"] = _months(asof - day[v.first])
+    last_paid = _agg(code[paid], day[paid], n, "max")
+    f["months_since_last_paid_visit"] = _months(asof - last_paid)
+    f["n_visits_total"] = _sum(code, n)
+    f["n_paid_visits_total"] = _sum(code[paid], n)
+    f["paid_spend_total"] = _sum(code[paid], n, amount[paid])
+    f["avg_paid_ticket"] = _ratio(f["paid_spend_total"], f["n_paid_visits_total"])
+    for w in fc["windows_months"]:
+        m = day > asof - w * DAYS_PER_MONTH
+        mp = m & paid
+        f[f"n_visits_{w}m"] = _sum(code[m], n)
+        f[f"n_paid_visits_{w}m"] = _sum(code[mp], n)
+        f[f"paid_spend_{w}m"] = _sum(code[mp], n, amount[mp])
+
+    t = fc["trend_window_months"] * DAYS_PER_MONTH
+    recent = paid & (day > asof - t)
+    earlier = paid & (day > asof - 2 * t) & (day <= asof - t)
+    f["paid_visit_trend"] = _sum(code[recent], n) - _sum(code[earlier], n)
+    f["paid_spend_trend"] = (np.log1p(_sum(code[recent], n, amount[recent]))
+                             - np.log1p(_sum(code[earlier], n, amount[earlier])))
+
+    # regularity: gaps between consecutive visits of the same customer
+    same = np.r_[False, code[1:] == code[:-1]]
+    gap = np.r_[0.0, np.diff(day)][same] / DAYS_PER_MONTH
+    gcode = code[same]
+    g_n = _sum(gcode, n)
+    g_mean = _ratio(_sum(gcode, n, gap), g_n)
+    g_var = _ratio(_sum(gcode, n, gap * gap), g_n) - g_mean**2
+    f["gap_mean_months"] = g_mean
+    f["gap_cv"] = _ratio(np.sqrt(np.clip(g_var, 0, None)), g_mean)
+    f["last_gap_months"] = np.where(g_n > 0, _months(day[v.last] - day[np.maximum(v.last - 1, 0)]),
+                                    np.nan)
+    f["recency_gap_ratio"] = _ratio(f["months_since_last_visit"], g_mean)
+
+    mix = day > asof - fc["mix_window_months"] * DAYS_PER_MONTH
+    df = v.df
+    if "payer" in df.columns:
+        payer = df["payer"]
+        total = _sum(code[mix], n, amount[mix])
+        for who in ("warranty", "insurer"):
+            m = mix & (payer == who).to_numpy(dtype=bool, na_value=False)
+            f[f"{who}_spend_{fc['mix_window_months']}m"] = _sum(code[m], n, amount[m])
+        mp = mix & paid
+        f["paid_share_of_spend"] = _ratio(_sum(code[mp], n, amount[mp]), total)
+    if "wait_minutes" in df.columns:
+        wait = _num(df, "wait_minutes")
+        ok = mix & ~np.isnan(wait)
+        f["avg_wait_minutes"] = _ratio(_sum(code[ok], n, wait[ok]), _sum(code[ok], n))
+        f["last_wait_minutes"] = wait[v.last]
+    if {"quote_items_offered", "quote_items_accepted"} <= set(df.columns):
+        off, acc = _num(df, "quote_items_offered"), _num(df, "quote_items_accepted")
+        ok = mix & ~np.isnan(off) & ~np.isnan(acc)
+        f["quote_acceptance_rate"] = _ratio(_sum(code[ok], n, acc[ok]), _sum(code[ok], n, off[ok]))
+    if "service_advisor_id" in df.columns:
+        sa, _ = pd.factorize(df["service_advisor_id"])
+        ok = mix & (sa >= 0)
+        f[f"n_advisors_{fc['mix_window_months']}m"] = np.nan_to_num(
+            _agg(code[ok], sa[ok], n, "nunique"))
+        prev = sa[np.maximum(v.last - 1, 0)]
+        lastsa = sa[v.last]
+        f["advisor_changed"] = np.where((g_n > 0) & (lastsa >= 0) & (prev >= 0),
+                                        (lastsa != prev).astype(float), np.nan)
+    return f
+
+
+def _mileage(v: _Visits, asof: int) -> dict[str, np.ndarray]:
+    """Mileage rate (km/month) of the vehicle seen at the last visit, and its estimated odometer."""
+    n, df = v.n, v.df
+    if "mileage_km" not in df.columns:
+        return {}
+    km = _num(df, "mileage_km")
+    ok = ~np.isnan(km)
+    if "vehicle_id" in df.columns:
+        veh, _ = pd.factorize(df["vehicle_id"])
+        ok &= veh == veh[v.last][v.code]
+    c, d, k = v.code[ok], v.day[ok], km[ok]
+    first_d, last_d = _agg(c, d, n, "first"), _agg(c, d, n, "last")
+    first_k, last_k = _agg(c, k, n, "first"), _agg(c, k, n, "last")
+    span = _months(last_d - first_d)
+    rate = np.where((span >= 1) & (last_k > first_k), _ratio(last_k - first_k, span), np.nan)
+    if np.isfinite(rate).any():
+        rate = np.where(np.isnan(rate), np.nanmedian(rate), rate)
+    return {"mileage_rate_km_month": rate,
+            "last_mileage_km": last_k,
+            "est_mileage_km": last_k + rate * _months(asof - last_d)}
+
+
+# ---------------------------------------------------------------- other tables
+def _customers(df: pd.DataFrame, index: pd.Index) -> dict[str, np.ndarray | pd.Series]:
+    code = _codes_of(index, df["customer_id"])
+    keep = code >= 0
+    df, code = df.loc[keep], code[keep]
+    n = len(index)
+    f: dict[str, Any] = {}
+    filled = np.zeros(len(df))
+    for col in PROFILE_FIELDS:
+        if col in df.columns:
+            s = df[col]
+            ok = s.notna().to_numpy(dtype=bool).copy()
+            if pd.api.types.is_string_dtype(s) or pd.api.types.is_object_dtype(s):
+                ok = ok & (s.astype("str").str.strip() != "").to_numpy(dtype=bool, na_value=False)
+            filled += ok
+    f["profile_completeness"] = _agg(code, filled / len(PROFILE_FIELDS), n, "max")
+    if "distance_km" in df.columns:
+        f["distance_km"] = _agg(code, _num(df, "distance_km"), n, "last")
+    if "customer_type" in df.columns:
+        ct = pd.Series(pd.NA, index=range(n), dtype="object")
+        ct.iloc[code] = df["customer_type"].astype("object").to_numpy()
+        f["customer_type"] = ct
+    return f
+
+
+def _vehicles(df: pd.DataFrame, v: _Visits, asof: int, fc: dict[str, Any],
+              odo: np.ndarray | None) -> dict[str, Any]:
+    """Primary vehicle = the one at the last visit if known, else the newest purchase."""
+    n = v.n
+    code = _codes_of(v.index, df["customer_id"])
+    keep = code >= 0
+    df, code = df.loc[keep].reset_index(drop=True), code[keep]
+    f: dict[str, Any] = {"n_vehicles": _sum(code, n)}
+    if len(df) == 0:
+        return f
+    pdays = days(df["purchase_date"]) if "purchase_date" in df.columns else np.full(len(df), np.nan)
+    is_last = np.zeros(len(df))
+    if "vehicle_id" in v.df.columns and "vehicle_id" in df.columns:
+        last_vid = v.df["vehicle_id"].astype("object").to_numpy()[v.last]
+        is_last = (df["vehicle_id"].astype("object").to_numpy() == last_vid[code]).astype(float)
+    order = np.lexsort((np.nan_to_num(pdays, nan=-1e9), is_last, code))
+    pick = order[np.r_[code[order][1:] != code[order][:-1], True]]
+    pc = code[pick]
+    p = df.iloc[pick]
+
+    def put(val: np.ndarray) -> np.ndarray:
+        out = np.full(n, np.nan)
+        out[pc] = val
+        return out
+
+    if "purchase_date" in p.columns:
+        f["vehicle_age_months"] = put(_months(asof - pdays[pick]))
+    if "warranty_end_date" in p.columns:
+        f["warranty_months_left"] = put(_months(days(p["warranty_end_date"]) - asof))
+    if "warranty_km" in p.columns and odo is not None:
+        f["warranty_km_left"] = put(_num(p, "warranty_km")) - odo
+    if "insurance_end_date" in p.columns:
+        term = fc["insurance_term_months"]
+        f["insurance_months_left"] = put(np.mod(_months(days(p["insurance_end_date"]) - asof), term))
+    if "sold_by_store" in p.columns:
+        f["sold_by_store"] = put(pd.to_numeric(p["sold_by_store"].astype("object"),
+                                               errors="coerce").to_numpy(dtype=float))
+    if "price_band" in p.columns:
+        pb = pd.Series(pd.NA, index=range(n), dtype="object")
+        pb.iloc[pc] = p["price_band"].astype("object").to_numpy()
+        f["price_band"] = pb
+    for col in ("service_interval_km", "service_interval_months"):
+        if col in p.columns:
+            f["_" + col] = put(_num(p, col))
+    return f
+
+
+def _service(v: _Visits, asof: int, fc: dict[str, Any], f: dict[str, Any]) -> dict[str, Any]:
+    """How overdue the next service is, by time and by estimated mileage."""
+    n, df = v.n, v.df
+    svc = np.ones(len(df), dtype=bool)
+    if "visit_type" in df.columns:
+        svc = df["visit_type"].isin(SERVICE_TYPES).to_numpy(dtype=bool)
+    last_svc = _agg(v.code[svc], v.day[svc], n, "max")
+    since = _months(asof - last_svc)
+    iv_m = f.pop("_service_interval_months", np.full(n, np.nan))
+    iv_k = f.pop("_service_interval_km", np.full(n, np.nan))
+    iv_m = np.where(np.isnan(iv_m), fc["default_service_interval_months"], iv_m)
+    iv_k = np.where(np.isnan(iv_k), fc["default_service_interval_km"], iv_k)
+    out = {"months_since_service": since}
+    rate = f.get("mileage_rate_km_month")
+    due_m = iv_m
+    ratio = _ratio(since, iv_m)
+    if rate is not None:
+        km_since = rate * since
+        out["km_since_service"] = km_since
+        ratio = np.fmax(ratio, _ratio(km_since, iv_k))
+        due_m = np.fmin(iv_m, _ratio(iv_k, rate))
+    out["service_due_ratio"] = ratio
+    out["service_overdue_months"] = since - due_m
+    return out
+
+
+def _staff(staff: pd.DataFrame, v: _Visits, asof: int) -> dict[str, np.ndarray]:
+    if "service_advisor_id" not in v.df.columns or "leave_date" not in staff.columns:
+        return {}
+    left = days(staff["leave_date"]) <= asof
+    gone = pd.Series(left, index=ids(staff["staff_id"]).to_numpy())
+    gone = gone[~gone.index.duplicated(keep="last")]
+    last_sa = v.df["service_advisor_id"].iloc[v.last]
+    val = gone.reindex(ids(last_sa).to_numpy()).to_numpy(dtype=float, na_value=np.nan)
+    return {"last_advisor_left": val}
+
+
+def _vehicle_sales(df: pd.DataFrame, index: pd.Index, asof: int) -> dict[str, np.ndarray]:
+    n = len(index)
+    code = _codes_of(index, df["customer_id"])
+    ok = code >= 0
+    d = days(df["sale_date"])
+    f = {"n_purchases": _sum(code[ok], n),
+         "months_since_last_purchase": _months(asof - _agg(code[ok], d[ok], n, "max"))}
+    if "referred_by_customer_id" in df.columns:
+        ref = df["referred_by_customer_id"]
+        rc = _codes_of(index, ref.fillna(""))
+        rc = rc[ref.notna().to_numpy(dtype=bool) & (rc >= 0)]
+        f["n_referrals"] = _sum(rc, n)
+    return f
+
+
+def _leads(df: pd.DataFrame, index: pd.Index, asof: int, fc: dict[str, Any]) -> dict[str, Any]:
+    n = len(index)
+    if "customer_id" not in df.columns:
+        return {}
+    cid = df["customer_id"]
+    code = _codes_of(index, cid.fillna(""))
+    ok = cid.notna().to_numpy(dtype=bool) & (code >= 0)
+    d = days(df["created_date"])
+    closed = days(df["closed_date"]) if "closed_date" in df.columns else np.full(len(df), np.nan)
+    open_ = ok & ~(closed <= asof)
+    mix = ok & (d > asof - fc["mix_window_months"] * DAYS_PER_MONTH)
+    return {f"n_leads_{fc['mix_window_months']}m": _sum(code[mix], n),
+            "has_open_lead": (_sum(code[open_], n) > 0).astype(float)}
+
+
+def _contacts(df: pd.DataFrame, v: _Visits, asof: int, fc: dict[str, Any]) -> dict[str, Any]:
+    n = v.n
+    code = _codes_of(v.index, df["customer_id"])
+    ok = code >= 0
+    if "group" in df.columns:
+        ok &= (df["group"] == "target").to_numpy(dtype=bool, na_value=False)
+    c, d = code[ok], days(df["contact_date"])[ok]
+    # next paid visit after each contact: search (customer, day) keys in the sorted visits
+    big = 10**6
+    pk = v.code[v.paid].astype(np.int64) * big + v.day[v.paid].astype(np.int64)
+    ck = c.astype(np.int64) * big + d.astype(np.int64)
+    j = np.searchsorted(pk, ck, side="right")
+    nxt = np.where(j < len(pk), pk[np.minimum(j, len(pk) - 1)], -1)
+    resp = (nxt // big == c) & ((nxt % big) - d <= fc["campaign_response_days"])
+    recent = d > asof - fc["trend_window_months"] * DAYS_PER_MONTH
+    n_all = _sum(c, n)
+    return {f"n_contacts_{fc['trend_window_months']}m": _sum(c[recent], n),
+            "campaign_responses": _sum(c[resp], n),
+            "campaign_response_rate": _ratio(_sum(c[resp], n), n_all),
+            "months_since_last_contact": _months(asof - _agg(c, d, n, "max"))}
+
+
+def _surveys(df: pd.DataFrame, index: pd.Index, asof: int, fc: dict[str, Any]) -> dict[str, Any]:
+    n = len(index)
+    code = _codes_of(index, df["customer_id"])
+    d = days(df["survey_date"])
+    ok = (code >= 0) & (d > asof - fc["mix_window_months"] * DAYS_PER_MONTH)
+    mw = fc["mix_window_months"]
+    f: dict[str, Any] = {f"n_surveys_{mw}m": _sum(code[ok], n)}
+    for col in ("satisfaction", "nps"):
+        if col in df.columns:
+            x = _num(df, col)
+            m = ok & ~np.isnan(x)
+            f[f"avg_{col}_{mw}m"] = _ratio(_sum(code[m], n, x[m]), _sum(code[m], n))
+    if "satisfaction" in df.columns:
+        x = _num(df, "satisfaction")
+        m = (code >= 0) & ~np.isnan(x)
+        o = np.lexsort((d[m], code[m]))
+        f["last_satisfaction"] = _agg(code[m][o], x[m][o], n, "last")
+    return f
+
+
+def _complaints(df: pd.DataFrame, index: pd.Index, asof: int, fc: dict[str, Any]) -> dict[str, Any]:
+    n = len(index)
+    code = _codes_of(index, df["customer_id"])
+    ok = code >= 0
+    d = days(df["complaint_date"])
+    mix = ok & (d > asof - fc["mix_window_months"] * DAYS_PER_MONTH)
+    res = days(df["resolved_date"]) if "resolved_date" in df.columns else np.full(len(df), np.nan)
+    open_ = ok & ~(res <= asof)
+    mw = fc["mix_window_months"]
+    f = {f"n_complaints_{mw}m": _sum(code[mix], n),
+         "n_open_complaints": _sum(code[open_], n),
+         "months_since_last_complaint": _months(asof - _agg(code[ok], d[ok], n, "max"))}
+    if "severity" in df.columns:
+        f[f"max_complaint_severity_{mw}m"] = np.nan_to_num(
+            _agg(code[mix], _num(df, "severity")[mix], n, "max"))
+    return f
+
+
+# ---------------------------------------------------------------- entry point
+def build_features(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = None
+                   ) -> pd.DataFrame:
+    """One row per customer with a visit on or before ``as_of``, from rows dated ≤ ``as_of`` only.
+
+    Index ``customer_id`` (str, sorted); numeric columns float32, categorical columns with
+    fixed categories (``CATEGORIES``). Features of absent tables or columns are skipped.
+    """
+    cfg = cfg or load_config()
+    fc = cfg["features"]
+    if tables.get("visits") is None:
+        raise CvmError("the visits table is required to build features")
+    asof = day_number(as_of)
+    t = cut(tables, as_of)
+    v = _prepare(t["visits"], cfg)
+    log.debug("features at %s: %d customers, %d visits", as_of, v.n, len(v.df))
+    f: dict[str, Any] = _visit_features(v, asof, fc)
+    f.update(_mileage(v, asof))
+    if "visit_type" in v.df.columns:
+        f["last_visit_type"] = v.df["visit_type"].astype("object").iloc[v.last].to_numpy()
+    if t.get("customers") is not None:
+        f.update(_customers(t["customers"], v.index))
+    if t.get("vehicles") is not None:
+        f.update(_vehicles(t["vehicles"], v, asof, fc, f.get("est_mileage_km")))
+    f.update(_service(v, asof, fc, f))
+    if t.get("staff") is not None:
+        f.update(_staff(t["staff"], v, asof))
+    if t.get("vehicle_sales") is not None:
+        f.update(_vehicle_sales(t["vehicle_sales"], v.index, asof))
+    if t.get("leads") is not None:
+        f.update(_leads(t["leads"], v.index, asof, fc))
+    if t.get("campaign_contacts") is not None:
+        f.update(_contacts(t["campaign_contacts"], v, asof, fc))
+    if t.get("surveys") is not None:
+        f.update(_surveys(t["surveys"], v.index, asof, fc))
+    if t.get("complaints") is not None:
+        f.update(_complaints(t["complaints"], v.index, asof, fc))
+    return _frame(f, v.index)
+
+
+def _frame(f: dict[str, Any], index: pd.Index) -> pd.DataFrame:
+    cols: dict[str, Any] = {}
+    for name, val in f.items():
+        if name in CATEGORIES:
+            cols[name] = pd.Categorical(np.asarray(val, dtype=object),
+                                        categories=list(CATEGORIES[name]))
+        else:
+            arr = np.asarray(val, dtype=np.float64)
+            arr[~np.isfinite(arr)] = np.nan
+            cols[name] = arr.astype(np.float32)
+    return pd.DataFrame(cols, index=index)
