@@ -1,0 +1,92 @@
+"""Training snapshots: which past as-of dates to learn from, and the stacked training frame.
+
+Labels need H months of future, so every snapshot date is at most ``as_of - H``; the latest
+``validation_snapshots`` of them form the out-of-time fold, the earlier ones the training set.
+(Training label windows may overlap the validation date: that is what lets 2×H months of
+history suffice; the validation rows themselves are never seen in training.)
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from cvm.config import CvmError
+from cvm.features.pit import DAYS_PER_MONTH, add_months, day_number, days, to_timestamp
+from cvm.features.snapshot import build_features
+
+log = logging.getLogger(__name__)
+
+LabelFn = Callable[..., pd.Series]
+HISTORY_TOLERANCE_DAYS = 16
+"""Half a month of slack when checking that the data spans 2×H months (month lengths vary)."""
+
+
+def history_months(visits: pd.DataFrame, as_of) -> float:
+    """Months between the first visit and ``as_of`` (0 when there are no visits before it)."""
+    d = days(visits["visit_date"])
+    d = d[d <= day_number(as_of)]
+    return 0.0 if len(d) == 0 else float((day_number(as_of) - np.nanmin(d)) / DAYS_PER_MONTH)
+
+
+def snapshot_dates(visits: pd.DataFrame, as_of, horizon_months: int, cfg: dict[str, Any]
+                   ) -> tuple[list[pd.Timestamp], list[pd.Timestamp]]:
+    """(training dates, validation dates), ascending; validation strictly after training.
+
+    Raises ``CvmError`` when the data holds less than 2×H months of history before ``as_of``.
+    """
+    tc = cfg["training"]
+    h = int(horizon_months)
+    have = history_months(visits, as_of)
+    need = 2 * h
+    if have * DAYS_PER_MONTH < need * DAYS_PER_MONTH - HISTORY_TOLERANCE_DAYS:
+        raise CvmError(
+            f"training needs at least {need} months of visit history before {to_timestamp(as_of).date()}"
+            f" (2 × the {h}-month horizon), but the data holds {have:.1f} months; "
+            f"load more history or use a shorter --horizon-months")
+    first = day_number(as_of) - have * DAYS_PER_MONTH
+    earliest = first + float(tc["min_history_months"]) * DAYS_PER_MONTH - HISTORY_TOLERANCE_DAYS
+    dates: list[pd.Timestamp] = []
+    for k in range(int(tc["max_snapshots"])):
+        d = add_months(as_of, -h - k * int(tc["snapshot_step_months"]))
+        if day_number(d) < earliest:
+            break
+        dates.append(d)
+    dates.sort()
+    n_valid = int(tc["validation_snapshots"])
+    if len(dates) <= n_valid:
+        raise CvmError(
+            f"only {len(dates)} snapshot date(s) fit in {have:.1f} months of history; need more than "
+            f"{n_valid} (training.snapshot_step_months={tc['snapshot_step_months']})")
+    return dates[:-n_valid], dates[-n_valid:]
+
+
+def training_frame(tables: dict[str, pd.DataFrame], dates: list, horizon_months: int,
+                   cfg: dict[str, Any], label_fn: LabelFn
+                   ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """Features and labels of every snapshot stacked: (X, y, snapshot_date), same index.
+
+    Rows are the customers ``label_fn(visits, date, H, cfg)`` labels that also have features;
+    beyond ``training.max_rows_per_snapshot`` rows a snapshot is sampled uniformly (seeded).
+    """
+    cap = int(cfg["training"]["max_rows_per_snapshot"])
+    xs, ys, ds = [], [], []
+    for i, date in enumerate(tqdm(dates, desc="snapshots", leave=False)):
+        x = build_features(tables, date, cfg)
+        y = label_fn(tables["visits"], date, horizon_months, cfg)
+        keep = y.index[y.index.isin(x.index)]
+        if len(keep) > cap:
+            rng = np.random.default_rng([int(cfg.get("seed", 0)), i])
+            keep = keep[np.sort(rng.choice(len(keep), cap, replace=False))]
+        xs.append(x.loc[keep])
+        ys.append(y.loc[keep])
+        ds.append(pd.Series(to_timestamp(date), index=keep, name="snapshot_date"))
+        log.info("snapshot %s: %d rows, label mean %.3f", to_timestamp(date).date(), len(keep),
+                 float(y.loc[keep].mean()) if len(keep) else float("nan"))
+    if not xs:
+        raise CvmError("no snapshot dates to build a training frame from")
+    return pd.concat(xs), pd.concat(ys), pd.concat(ds)
