@@ -1,0 +1,99 @@
+"""The campaign catalogue: ``configs/campaigns.yaml`` read into typed ``Campaign`` records."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import pandas as pd
+
+from cvm.config import CvmError, load_config
+from cvm.data.contract import CHANNELS
+
+log = logging.getLogger(__name__)
+
+DEPARTMENTS = ("sales", "after_sales", "marketing", "customer_service")
+VALUE_BASES = ("horizon_value", "fixed")
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """One catalogue entry; see the comments at the top of ``configs/campaigns.yaml``."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    department: str
+    channel: str
+    unit_cost: float
+    eligibility: str
+    cooldown_days: int
+    max_contacts_per_year: int
+    prior_uplift: float
+    value_basis: str = "horizon_value"
+    value_per_return: float = 0.0
+
+    def name(self, lang: str = "zh") -> str:
+        """Display name in ``lang`` (zh or en)."""
+        return self.name_zh if lang == "zh" else self.name_en
+
+
+def campaigns_config(cfg: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The whole campaigns config (``configs/campaigns.yaml`` unless ``cfg`` is given)."""
+    return load_config("campaigns") if cfg is None else cfg
+
+
+def load_catalogue(cfg: dict[str, Any] | None = None) -> dict[str, Campaign]:
+    """Campaigns by id, validated; loud errors name the campaign and the bad field."""
+    cfg = campaigns_config(cfg)
+    entries = cfg.get("campaigns")
+    if not entries:
+        raise CvmError("the campaign catalogue has no 'campaigns' section")
+    return {cid: _parse(cid, e) for cid, e in entries.items()}
+
+
+def _parse(cid: str, e: dict[str, Any]) -> Campaign:
+    def need(key: str) -> Any:
+        if key not in e or e[key] is None:
+            raise CvmError(f"campaign {cid!r}: field {key!r} is missing in configs/campaigns.yaml")
+        return e[key]
+
+    name = need("name")
+    c = Campaign(
+        id=cid,
+        name_zh=str(name.get("zh", cid)),
+        name_en=str(name.get("en", cid)),
+        department=str(need("department")),
+        channel=str(need("channel")),
+        unit_cost=float(need("unit_cost")),
+        eligibility=str(e.get("eligibility") or "index == index"),
+        cooldown_days=int(e.get("cooldown_days", 0)),
+        max_contacts_per_year=int(e.get("max_contacts_per_year", 12)),
+        prior_uplift=float(need("prior_uplift")),
+        value_basis=str(e.get("value_basis", "horizon_value")),
+        value_per_return=float(e.get("value_per_return", 0.0)),
+    )
+    if c.department not in DEPARTMENTS:
+        raise CvmError(f"campaign {cid!r}: department {c.department!r} not in {DEPARTMENTS}")
+    if c.channel not in CHANNELS:
+        raise CvmError(f"campaign {cid!r}: channel {c.channel!r} not in {CHANNELS}")
+    if c.unit_cost <= 0:
+        raise CvmError(f"campaign {cid!r}: unit_cost must be > 0, got {c.unit_cost}")
+    if not -1.0 < c.prior_uplift < 1.0:
+        raise CvmError(f"campaign {cid!r}: prior_uplift is in probability points, got {c.prior_uplift}")
+    if c.value_basis not in VALUE_BASES:
+        raise CvmError(f"campaign {cid!r}: value_basis {c.value_basis!r} not in {VALUE_BASES}")
+    if c.value_basis == "fixed" and c.value_per_return <= 0:
+        raise CvmError(f"campaign {cid!r}: value_basis 'fixed' needs value_per_return > 0")
+    return c
+
+
+def defaults(cfg: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ``defaults`` section (control share, capacities, global contact limits)."""
+    return dict(campaigns_config(cfg).get("defaults") or {})
+
+
+def catalogue_frame(catalogue: dict[str, Campaign]) -> pd.DataFrame:
+    """The catalogue as a table (one row per campaign), for reports."""
+    return pd.DataFrame([asdict(c) for c in catalogue.values()]).set_index("id")

@@ -1,0 +1,117 @@
+"""Who may receive which campaign this month: catalogue rules, cool-downs and contact caps."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from cvm.campaigns.catalogue import Campaign, defaults
+from cvm.config import CvmError
+
+log = logging.getLogger(__name__)
+
+
+def rule_mask(customers: pd.DataFrame, rule: str) -> pd.Series:
+    """Boolean mask of ``customers`` rows satisfying a pandas-query ``rule``; missing values fail.
+
+    Raises ``KeyError`` naming the column when the rule uses one the frame lacks.
+    """
+    try:
+        mask = customers.eval(rule)
+    except pd.errors.UndefinedVariableError as err:
+        raise KeyError(str(err)) from None
+    if not isinstance(mask, pd.Series):  # a constant rule
+        mask = pd.Series(bool(mask), index=customers.index)
+    return mask.fillna(False).astype(bool)
+
+
+def eligible_pairs(
+    customers: pd.DataFrame,
+    contacts: pd.DataFrame | None,
+    catalogue: dict[str, Campaign],
+    as_of: date | pd.Timestamp | str,
+    cfg: dict[str, Any] | None = None,
+    customer_col: str = "customer_id",
+    date_col: str = "contact_date",
+) -> pd.DataFrame:
+    """Pairs ``customer_id, campaign`` allowed this month.
+
+    ``customers`` has one row per customer (indexed by ``customer_col`` or holding it as a
+    column) with the segment, feature and score columns the rules use. ``contacts`` are past
+    ``campaign_contacts`` rows (target and control both count, so control groups stay clean).
+    Campaigns whose rule needs an absent column are skipped and listed in
+    ``result.attrs["skipped"]`` as ``{campaign: reason}``.
+    """
+    frame = _indexed(customers, customer_col)
+    as_of = pd.Timestamp(as_of)
+    d = defaults(cfg)
+    blocked_all, recent = _contact_history(contacts, as_of, d, customer_col, date_col)
+
+    parts: list[pd.DataFrame] = []
+    skipped: dict[str, str] = {}
+    for cid, camp in catalogue.items():
+        try:
+            mask = rule_mask(frame, camp.eligibility)
+        except KeyError as err:
+            skipped[cid] = f"eligibility rule needs a missing column: {err}"
+            log.warning("campaign %s skipped: %s", cid, skipped[cid])
+            continue
+        ids = frame.index[mask.to_numpy()]
+        ids = ids.difference(blocked_all)
+        if recent is not None and len(ids):
+            ids = ids.difference(_blocked_for(recent, camp, as_of, customer_col, date_col))
+        parts.append(pd.DataFrame({customer_col: ids, "campaign": cid}))
+        log.debug("campaign %s: %d eligible", cid, len(ids))
+    out = (pd.concat(parts, ignore_index=True) if parts
+           else pd.DataFrame({customer_col: pd.Series(dtype=frame.index.dtype), "campaign": []}))
+    out["campaign"] = out["campaign"].astype(str)
+    out.attrs["skipped"] = skipped
+    log.info("eligible pairs: %d over %d customers, %d campaigns skipped",
+             len(out), out[customer_col].nunique(), len(skipped))
+    return out
+
+
+def _indexed(customers: pd.DataFrame, customer_col: str) -> pd.DataFrame:
+    if customers.index.name == customer_col:
+        frame = customers
+    elif customer_col in customers.columns:
+        frame = customers.set_index(customer_col)
+    else:
+        raise CvmError(f"customer frame needs an index or column named {customer_col!r}")
+    if not frame.index.is_unique:
+        raise CvmError(f"customer frame has duplicate {customer_col} values")
+    return frame
+
+
+def _contact_history(
+    contacts: pd.DataFrame | None, as_of: pd.Timestamp, d: dict[str, Any],
+    customer_col: str, date_col: str,
+) -> tuple[pd.Index, pd.DataFrame | None]:
+    """Customers blocked from every campaign, and the last year's contacts."""
+    if contacts is None or contacts.empty:
+        return pd.Index([]), None
+    for col in (customer_col, "campaign", date_col):
+        if col not in contacts.columns:
+            raise CvmError(f"campaign_contacts has no column {col!r}")
+    dates = pd.to_datetime(contacts[date_col])
+    recent = contacts.loc[(dates <= as_of) & (dates > as_of - pd.Timedelta(days=365)),
+                          [customer_col, "campaign"]].copy()
+    recent[date_col] = dates[recent.index]
+    gap = int(d.get("min_days_between_contacts", 0))
+    too_soon = recent.loc[recent[date_col] > as_of - pd.Timedelta(days=gap), customer_col]
+    counts = recent[customer_col].value_counts()
+    too_many = counts.index[counts >= int(d.get("max_contacts_per_year", 10**9))]
+    return pd.Index(too_soon.unique()).union(pd.Index(too_many)), recent
+
+
+def _blocked_for(recent: pd.DataFrame, camp: Campaign, as_of: pd.Timestamp,
+                 customer_col: str, date_col: str) -> pd.Index:
+    """Customers in this campaign's cool-down or at its yearly cap."""
+    mine = recent[recent["campaign"] == camp.id]
+    cool = mine.loc[mine[date_col] > as_of - pd.Timedelta(days=camp.cooldown_days), customer_col]
+    counts = mine[customer_col].value_counts()
+    capped = counts.index[counts >= camp.max_contacts_per_year]
+    return pd.Index(cool.unique()).union(pd.Index(capped))

@@ -1,0 +1,164 @@
+"""Measuring campaigns against their control groups: response and revenue, target vs control.
+
+Each month the campaigns of the previous month are measured; the per-contact outcomes
+(``contact_outcomes``) are also what the uplift models learn from, so each measurement feeds
+the next fit, and ``posterior_uplift`` folds measured lifts into the catalogue priors.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from cvm.campaigns.catalogue import Campaign, campaigns_config
+from cvm.config import CvmError
+from cvm.features.labels import paid_mask
+from cvm.features.pit import day_number, days, ids, to_timestamp
+
+log = logging.getLogger(__name__)
+
+
+def contact_outcomes(
+    contacts: pd.DataFrame,
+    visits: pd.DataFrame,
+    window_days: int,
+    cut_at: Any | None = None,
+    run_cfg: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Per contact row: ``responded`` (a paid visit in (contact, contact + window]),
+    ``revenue`` (paid amount in that window) and ``observed_days`` (window cut at ``cut_at``).
+
+    Visits on the contact day itself do not count (the contact cannot have caused them).
+    """
+    for col in ("customer_id", "contact_date"):
+        if col not in contacts.columns:
+            raise CvmError(f"campaign_contacts has no column {col!r}")
+    out = contacts.copy()
+    start = days(out["contact_date"])
+    end = start + float(window_days)
+    if cut_at is not None:
+        end = np.minimum(end, float(day_number(cut_at)))
+    out["observed_days"] = np.maximum(end - start, 0.0)
+    paid = paid_mask(visits, run_cfg)
+    v = pd.DataFrame({"customer_id": ids(visits["customer_id"]).to_numpy()[paid],
+                      "day": days(visits["visit_date"])[paid],
+                      "amount": pd.to_numeric(visits["amount"], errors="coerce")
+                      .to_numpy(dtype=float, na_value=0.0)[paid]})
+    keys = pd.DataFrame({"row": np.arange(len(out)),
+                         "customer_id": ids(out["customer_id"]).to_numpy(),
+                         "start": start, "end": end})
+    m = keys.merge(v, on="customer_id", how="inner")
+    m = m[(m["day"] > m["start"]) & (m["day"] <= m["end"])]
+    rev = np.bincount(m["row"].to_numpy(), weights=m["amount"].to_numpy(), minlength=len(out))
+    hits = np.bincount(m["row"].to_numpy(), minlength=len(out))
+    out["responded"] = hits > 0
+    out["revenue"] = rev
+    return out
+
+
+def diff_ci(x_t: np.ndarray, x_c: np.ndarray, confidence: float = 0.95
+            ) -> tuple[float, float, float, float]:
+    """Difference of means target - control, its Welch standard error and confidence interval."""
+    n_t, n_c = len(x_t), len(x_c)
+    if n_t < 2 or n_c < 2:
+        return (float(np.mean(x_t) - np.mean(x_c)) if n_t and n_c else np.nan,
+                np.nan, np.nan, np.nan)
+    d = float(np.mean(x_t) - np.mean(x_c))
+    se = float(np.sqrt(np.var(x_t, ddof=1) / n_t + np.var(x_c, ddof=1) / n_c))
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    return d, se, d - z * se, d + z * se
+
+
+def measure_campaigns(
+    tables: dict[str, pd.DataFrame],
+    as_of: Any,
+    window_days: int | None = None,
+    cfg: dict[str, Any] | None = None,
+    period_start: Any | None = None,
+    run_cfg: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Per campaign contacted in (``period_start``, ``as_of``] (default: the month before):
+    ``n_target``, ``n_control``, response rates, revenue per customer, differences with
+    Welch / normal-approximation confidence intervals, ``significant`` (response CI excludes 0),
+    ``cost`` and ``incremental_revenue`` (revenue difference x n_target).
+
+    Windows are ``window_days`` (config ``measurement.window_days``) after each contact, cut
+    at ``as_of``; the mean observed days are reported. Empty frame if there is nothing to measure.
+    """
+    m = campaigns_config(cfg).get("measurement") or {}
+    window_days = int(window_days if window_days is not None else m.get("window_days", 30))
+    conf = float(m.get("confidence", 0.95))
+    as_of = to_timestamp(as_of)
+    start = to_timestamp(period_start) if period_start is not None else as_of - pd.DateOffset(months=1)
+    contacts = tables.get("campaign_contacts")
+    if contacts is None or contacts.empty:
+        log.info("measurement: no campaign_contacts table; nothing to measure")
+        return _empty()
+    if "group" not in contacts.columns:
+        raise CvmError("campaign_contacts has no 'group' column; campaigns cannot be measured")
+    d = days(contacts["contact_date"])
+    sel = contacts[(d > day_number(start)) & (d <= day_number(as_of))]
+    if sel.empty:
+        log.info("measurement: no contacts in (%s, %s]", start.date(), as_of.date())
+        return _empty()
+    oc = contact_outcomes(sel, tables["visits"], window_days, cut_at=as_of, run_cfg=run_cfg)
+    rows = []
+    for cid, g in oc.groupby("campaign", sort=True):
+        t = g[g["group"] == "target"]
+        c = g[g["group"] == "control"]
+        r = diff_ci(t["responded"].to_numpy(float), c["responded"].to_numpy(float), conf)
+        v = diff_ci(t["revenue"].to_numpy(float), c["revenue"].to_numpy(float), conf)
+        cost = float(t["cost"].sum()) if "cost" in t.columns else np.nan
+        rows.append({
+            "campaign": cid, "n_target": len(t), "n_control": len(c),
+            "observed_days": float(g["observed_days"].mean()),
+            "response_target": t["responded"].mean() if len(t) else np.nan,
+            "response_control": c["responded"].mean() if len(c) else np.nan,
+            "response_lift": r[0], "response_lift_se": r[1],
+            "response_lift_low": r[2], "response_lift_high": r[3],
+            "revenue_target": t["revenue"].mean() if len(t) else np.nan,
+            "revenue_control": c["revenue"].mean() if len(c) else np.nan,
+            "revenue_lift": v[0], "revenue_lift_se": v[1],
+            "revenue_lift_low": v[2], "revenue_lift_high": v[3],
+            "significant": bool(np.isfinite(r[2]) and (r[2] > 0 or r[3] < 0)),
+            "cost": cost,
+            "incremental_revenue": v[0] * len(t) if np.isfinite(v[0]) else np.nan,
+        })
+    out = pd.DataFrame(rows)
+    out.attrs.update(period_start=str(start.date()), as_of=str(as_of.date()),
+                     window_days=window_days, confidence=conf)
+    log.info("measured %d campaigns contacted in (%s, %s]", len(out), start.date(), as_of.date())
+    return out
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame(columns=["campaign", "n_target", "n_control", "response_lift",
+                                 "response_lift_low", "response_lift_high", "significant"])
+
+
+def posterior_uplift(
+    catalogue: dict[str, Campaign],
+    measurements: pd.DataFrame | None,
+    prior_sd: float | None = None,
+    cfg: dict[str, Any] | None = None,
+) -> dict[str, float]:
+    """Catalogue prior uplift per campaign, updated by measured response lifts (normal-normal).
+
+    ``posterior = (prior/prior_sd^2 + lift/se^2) / (1/prior_sd^2 + 1/se^2)``; campaigns
+    without a measurement keep their prior.
+    """
+    u = campaigns_config(cfg).get("uplift") or {}
+    sd = float(prior_sd if prior_sd is not None else u.get("prior_sd", 0.05))
+    out = {cid: c.prior_uplift for cid, c in catalogue.items()}
+    if measurements is None or measurements.empty:
+        return out
+    for _, r in measurements.iterrows():
+        cid, lift, se = r["campaign"], r.get("response_lift"), r.get("response_lift_se")
+        if cid in out and np.isfinite(lift) and np.isfinite(se) and se > 0:
+            w0, w1 = 1 / sd**2, 1 / se**2
+            out[cid] = float((out[cid] * w0 + lift * w1) / (w0 + w1))
+    return out
