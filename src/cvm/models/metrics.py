@@ -1,0 +1,103 @@
+"""Model-quality metrics shared by the churn and value models (pure numpy functions).
+
+Classification: auc, pr_auc, brier, ece, top_decile_lift, calibration_table.
+Ranking of amounts: gain_curve, gini, normalized_gini (ZILN paper, Wang, Liu, Miao 2019:
+Gini of the gain curve ranked by prediction over the Gini ranked by the truth, ties averaged).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+
+def _xy(y, p) -> tuple[np.ndarray, np.ndarray]:
+    y = np.asarray(y, dtype=float)
+    p = np.asarray(p, dtype=float)
+    if y.shape != p.shape:
+        raise ValueError(f"y and p differ in shape: {y.shape} vs {p.shape}")
+    return y, p
+
+
+def auc(y, p) -> float:
+    """ROC AUC; NaN when only one class is present."""
+    y, p = _xy(y, p)
+    return float(roc_auc_score(y, p)) if len(np.unique(y)) == 2 else float("nan")
+
+
+def pr_auc(y, p) -> float:
+    """Area under the precision-recall curve (average precision)."""
+    y, p = _xy(y, p)
+    return float(average_precision_score(y, p)) if len(np.unique(y)) == 2 else float("nan")
+
+
+def brier(y, p) -> float:
+    """Mean squared error of probabilities."""
+    y, p = _xy(y, p)
+    return float(np.mean((p - y) ** 2))
+
+
+def calibration_table(y, p, bins: int = 10) -> pd.DataFrame:
+    """Equal-width probability bins: n, mean predicted, observed rate (empty bins dropped)."""
+    y, p = _xy(y, p)
+    b = np.clip((p * bins).astype(int), 0, bins - 1)
+    n = np.bincount(b, minlength=bins)
+    sp = np.bincount(b, weights=p, minlength=bins)
+    sy = np.bincount(b, weights=y, minlength=bins)
+    ok = n > 0
+    return pd.DataFrame({"bin_low": np.arange(bins)[ok] / bins,
+                         "bin_high": (np.arange(bins)[ok] + 1) / bins,
+                         "n": n[ok], "mean_p": sp[ok] / n[ok], "observed": sy[ok] / n[ok]})
+
+
+def ece(y, p, bins: int = 10) -> float:
+    """Expected calibration error: count-weighted mean |observed − predicted| over bins."""
+    t = calibration_table(y, p, bins)
+    return float(np.sum(t["n"] * np.abs(t["observed"] - t["mean_p"])) / max(t["n"].sum(), 1))
+
+
+def top_decile_lift(y, p, share: float = 0.1) -> float:
+    """Positive rate among the top ``share`` by score over the overall positive rate."""
+    y, p = _xy(y, p)
+    k = max(1, int(round(len(y) * share)))
+    top = np.argsort(-p, kind="stable")[:k]
+    base = y.mean()
+    return float(y[top].mean() / base) if base > 0 else float("nan")
+
+
+def gain_curve(y, score) -> pd.DataFrame:
+    """Cumulative share of the total of ``y`` captured when ranking by ``score`` (descending).
+
+    One point per distinct score (ties form one linear segment = the average over tie orders),
+    starting at (0, 0).
+    """
+    y, s = _xy(y, score)
+    order = np.argsort(-s, kind="stable")
+    ys, ss = y[order], s[order]
+    ends = np.r_[np.nonzero(ss[1:] != ss[:-1])[0], len(ss) - 1]
+    cum = np.cumsum(ys)[ends]
+    total = ys.sum()
+    return pd.DataFrame({"share_customers": np.r_[0.0, (ends + 1) / len(ys)],
+                         "share_value": np.r_[0.0, cum / total if total else cum * 0]})
+
+
+def gini(y, score) -> float:
+    """Gini of the gain curve: 2 × area between it and the diagonal."""
+    g = gain_curve(y, score)
+    area = np.trapezoid(g["share_value"], g["share_customers"])
+    return float(2 * area - 1)
+
+
+def normalized_gini(y, score) -> float:
+    """Gini ranked by ``score`` over Gini ranked by ``y`` itself (1 = perfect ranking)."""
+    best = gini(y, y)
+    return float(gini(y, score) / best) if best > 0 else float("nan")
+
+
+def classification_report(y, p, bins: int = 10) -> dict[str, float]:
+    """auc, pr_auc, brier, ece, top_decile_lift, n and base rate in one dict."""
+    y, p = _xy(y, p)
+    return {"auc": auc(y, p), "pr_auc": pr_auc(y, p), "brier": brier(y, p),
+            "ece": ece(y, p, bins), "top_decile_lift": top_decile_lift(y, p),
+            "n": int(len(y)), "base_rate": float(y.mean()) if len(y) else float("nan")}
