@@ -1,12 +1,13 @@
-"""A tiny hand-made dealer data set (independent of the simulator) and writers for it."""
+"""A tiny hand-made dealer data set (independent of the simulator) and a writer for it.
+
+Imported by the tests in this folder (``from dealer_fixture import ...``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 AS_OF = "2024-06-30"
 
@@ -68,15 +69,3 @@ def write_tables(tables: dict[str, pd.DataFrame], folder: Path, fmt: str = "csv"
         else:
             raise ValueError(fmt)
     return folder
-
-
-@pytest.fixture
-def tables() -> dict[str, pd.DataFrame]:
-    """A fresh copy of the clean fixture tables."""
-    return dealer_tables()
-
-
-@pytest.fixture
-def write() -> Callable[..., Path]:
-    """The writer, as a fixture (conftest functions are not importable by test modules)."""
-    return write_tables

@@ -34,6 +34,8 @@ def _present(s: pd.Series) -> pd.Series:
 def _via_uniques(s: pd.Series, convert: Callable[[pd.Series], pd.Series], dtype: str) -> pd.Series:
     """Apply ``convert`` to the distinct values of ``s`` and spread the result back."""
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    if len(uniques) == 0:
+        return pd.Series(pd.array([None] * len(s), dtype=dtype), index=s.index, dtype=dtype)
     converted = convert(pd.Series(uniques, dtype=object if s.dtype == object else s.dtype))
     converted = pd.Series(converted.to_numpy(), dtype=dtype) if len(converted) else pd.Series([], dtype=dtype)
     out = converted.reindex(pd.RangeIndex(len(uniques) + 1))  # last slot = missing
@@ -155,11 +157,11 @@ def _numbers_to_dates(num: pd.Series) -> pd.Series:
 def _parse_date_values(u: pd.Series) -> pd.Series:
     """Distinct raw values (text, numbers, datetimes) → datetime64[ns]."""
     out = pd.Series(pd.NaT, index=u.index, dtype=DATE)
-    is_dt = u.map(lambda v: isinstance(v, (dt.date, pd.Timestamp, np.datetime64)))
+    is_dt = u.map(lambda v: isinstance(v, (dt.date, pd.Timestamp, np.datetime64))).astype(bool)
     if is_dt.any():
         out[is_dt] = pd.to_datetime(u[is_dt].astype(object), errors="coerce").astype(DATE)
     is_num = u.map(lambda v: isinstance(v, (int, float, np.integer, np.floating))
-                   and not isinstance(v, bool))
+                   and not isinstance(v, bool)).astype(bool)
     if is_num.any():
         out[is_num] = _numbers_to_dates(u[is_num].astype("float64"))
     rest = ~is_dt & ~is_num

@@ -36,7 +36,8 @@ class Problem:
         if self.n_rows:
             rows = f" — {self.n_rows} row{'s' if self.n_rows != 1 else ''}"
             if self.examples:
-                rows += f" (e.g. row {', '.join(str(r) for r in self.examples)})"
+                word = "rows" if len(self.examples) > 1 else "row"
+                rows += f" (e.g. {word} {', '.join(str(r) for r in self.examples)})"
         src = f" [{self.file}]" if self.file else ""
         return f"{self.severity.upper():7s} {where}: {self.message}{rows}{src}\n        fix: {self.fix}"
 

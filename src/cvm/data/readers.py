@@ -145,7 +145,7 @@ def read_excel(path: Path, table: str | None, wanted: set[str]) -> tuple[list[Ra
                 continue
             origin = f"{path.name}[{sheet}]"
             try:
-                frame = book.parse(sheet, dtype=object)
+                frame = pd.read_excel(book, sheet_name=sheet, dtype=object)
             except Exception as err:  # noqa: BLE001
                 problems.append(_problem(tname, origin, "unreadable",
                                          f"sheet {sheet!r} of {path.name} cannot be read: {_short(err)}",

@@ -74,7 +74,7 @@ def _values_text(col: Column, values: Iterable[object]) -> str:
             uniq.append(text)
         if len(uniq) >= int(_settings()["example_values"]):
             break
-    return " such as " + ", ".join(repr(u) for u in uniq) if uniq else ""
+    return " (values: " + ", ".join(repr(u) for u in uniq) + ")" if uniq else ""
 
 
 # ---------------------------------------------------------------- pandera: per-column rules

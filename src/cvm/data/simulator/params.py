@@ -1,0 +1,21 @@
+"""Simulator parameters: configs/simulator.yaml plus the campaign ids and costs of the catalogue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cvm.config import CvmError, load_config
+
+
+def load_params(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The simulator's settings with the catalogue's campaign ids and unit costs attached."""
+    p = load_config("simulator", overrides)
+    catalogue = load_config("campaigns").get("campaigns") or {}
+    sim_cat = p["campaigns"]["catalogue"]
+    missing = [c for c in catalogue if c not in sim_cat]
+    if missing:
+        raise CvmError(f"configs/simulator.yaml has no effect parameters for campaigns {missing}")
+    p["campaign_ids"] = list(catalogue)
+    p["campaign_costs"] = [float(catalogue[c].get("unit_cost", 0.0)) for c in catalogue]
+    p["campaign_channels"] = [str(catalogue[c].get("channel", "phone")) for c in catalogue]
+    return p
