@@ -1,0 +1,355 @@
+"""Customer value: expected paid spend over the next H months (LightGBM) and lifetime value.
+
+Training follows the churn scheme: point-in-time snapshots every ``snapshot_step_months`` whose
+H-month label window has closed by ``as_of``; the latest one is the out-of-time fold. That fold
+is split by customer (seeded): one half for early stopping, the model choice (``model: auto``)
+and the total calibration, the other half measures the reported metrics. With
+``refit_all`` the final booster(s) are refit on every snapshot with the chosen number of rounds.
+
+Models (``configs/value.yaml``):
+
+- ``tweedie``: one booster, Tweedie objective (log link), zero-inflated spend handled natively;
+- ``two_part``: P(paid visit in H) (binary) × E[spend | paid visit] (gamma objective).
+
+An occurrence classifier is always trained: its P(paid visit) gives the yearly retention of
+the lifetime value ``a · Σ_{y=1..Y} r^(y-1) / (1+d)^y`` with ``a`` the predicted spend scaled
+to a year, ``r = min(P(return in a year), max_retention)``, ``d`` the discount rate and ``Y``
+``clv_years``: a geometric-retention approximation, not a second model.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from cvm.config import CvmError, load_config
+from cvm.features.labels import future_paid_spend, paid_mask
+from cvm.features.pit import add_months, days, day_number, ids, to_timestamp
+from cvm.features.snapshot import build_features
+from cvm.models.btyd import bgnbd_gamma_gamma, historical_average
+
+log = logging.getLogger(__name__)
+
+
+# ----------------------------------------------------------------------------- settings
+def value_settings(cfg: dict[str, Any] | None) -> dict[str, Any]:
+    """``configs/value.yaml`` with the run's ``cfg["value"]`` merged in."""
+    return load_config("value", (cfg or {}).get("value"))
+
+
+# ----------------------------------------------------------------------------- metrics
+def normalized_gini(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Gini of the gain curve ranked by ``y_pred`` / Gini ranked by ``y_true`` (ZILN paper),
+    ties in ``y_pred`` averaged."""
+    y = np.asarray(y_true, dtype=float)
+    p = np.asarray(y_pred, dtype=float)
+    if len(y) == 0 or y.sum() <= 0:
+        return float("nan")
+
+    def gini(score: np.ndarray) -> float:
+        order = np.argsort(-score, kind="stable")
+        s, v = score[order], y[order]
+        _, start, counts = np.unique(-s, return_index=True, return_counts=True)
+        group = np.repeat(np.arange(len(start)), counts)
+        v = (np.bincount(group, weights=v) / counts)[group]   # ties averaged
+        gain = np.cumsum(v) / v.sum()
+        return 2.0 * gain.mean() - 1.0
+
+    return float(gini(p) / gini(y))
+
+
+def top_decile_capture(y_true: np.ndarray, y_pred: np.ndarray, share: float = 0.1) -> float:
+    """Share of the realized total held by the top ``share`` of customers by prediction."""
+    y = np.asarray(y_true, dtype=float)
+    k = max(1, int(round(share * len(y))))
+    top = np.argsort(-np.asarray(y_pred, dtype=float), kind="stable")[:k]
+    return float(y[top].sum() / y.sum()) if y.sum() > 0 else float("nan")
+
+
+def decile_table(y_true: np.ndarray, y_pred: np.ndarray, bins: int = 10) -> pd.DataFrame:
+    """Mean predicted vs realized spend per prediction decile (1 = highest)."""
+    y = np.asarray(y_true, dtype=float)
+    p = np.asarray(y_pred, dtype=float)
+    rank = pd.Series(-p).rank(method="first").to_numpy()
+    dec = np.minimum((rank - 1) * bins // len(p), bins - 1).astype(int) + 1
+    df = pd.DataFrame({"decile": dec, "predicted": p, "realized": y})
+    out = df.groupby("decile").agg(customers=("predicted", "size"),
+                                   mean_predicted=("predicted", "mean"),
+                                   mean_realized=("realized", "mean"))
+    out["share_of_realized"] = df.groupby("decile")["realized"].sum() / max(y.sum(), 1e-12)
+    return out.reset_index()
+
+
+def value_metrics(y_true: np.ndarray, y_pred: np.ndarray, bins: int = 10) -> dict[str, Any]:
+    """normalized_gini, spearman, top_decile_capture, total_ratio and the decile table."""
+    from scipy.stats import spearmanr
+    y, p = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
+    return {
+        "normalized_gini": normalized_gini(y, p),
+        "spearman": float(spearmanr(y, p).statistic),
+        "top_decile_capture": top_decile_capture(y, p),
+        "total_ratio": float(p.sum() / y.sum()) if y.sum() > 0 else float("nan"),
+        "customers": int(len(y)),
+        "deciles": decile_table(y, p, bins).to_dict(orient="records"),
+    }
+
+
+# ----------------------------------------------------------------------------- snapshots
+def snapshot_dates(tables: dict[str, pd.DataFrame], as_of: Any, horizon_months: int,
+                   training: dict[str, Any]) -> list[pd.Timestamp]:
+    """Snapshot dates, oldest first, whose H-month label window closes by ``as_of``."""
+    first = pd.to_datetime(tables["visits"]["visit_date"], errors="coerce").min()
+    latest = add_months(as_of, -horizon_months)
+    earliest = add_months(first, int(training.get("min_history_months", 3)))
+    out = []
+    for k in range(int(training["max_snapshots"])):
+        d = add_months(latest, -k * int(training["snapshot_step_months"]))
+        if d < earliest:
+            break
+        out.append(d)
+    return out[::-1]
+
+
+def _frame(tables: dict[str, pd.DataFrame], date: pd.Timestamp, horizon: int,
+           cfg: dict[str, Any], max_rows: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
+    X = build_features(tables, date, cfg)
+    if len(X) > max_rows:
+        X = X.sample(n=max_rows, random_state=seed).sort_index()
+    y = future_paid_spend(tables["visits"], date, horizon, cfg, customers=X.index)
+    return X, y
+
+
+def feature_columns(X: pd.DataFrame) -> list[str]:
+    """Numeric, boolean and categorical columns (the model's inputs)."""
+    return [c for c in X.columns
+            if pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c])
+            or isinstance(X[c].dtype, pd.CategoricalDtype)]
+
+
+# ----------------------------------------------------------------------------- model
+@dataclass
+class ValueModel:
+    """A trained value model: horizon spend (CNY) and lifetime value per customer."""
+
+    kind: str
+    boosters: list[lgb.Booster]
+    occurrence: lgb.Booster
+    feature_names: list[str]
+    horizon_months: int
+    scale: float
+    lifetime: dict[str, Any]
+    metrics: dict[str, Any] = field(default_factory=dict)
+    validation: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def booster(self) -> lgb.Booster | None:
+        """The single booster of a Tweedie model (SHAP in log space is exact); None for two-part."""
+        return self.boosters[0] if self.kind == "tweedie" else None
+
+    def _X(self, X: pd.DataFrame) -> pd.DataFrame:
+        missing = [c for c in self.feature_names if c not in X.columns]
+        if missing:
+            raise CvmError(f"value model: features missing from the input: {missing[:10]}")
+        return X[self.feature_names]
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Expected paid spend over the next ``horizon_months`` (CNY, zero-inflated mean)."""
+        Xf = self._X(X)
+        if self.kind == "tweedie":
+            raw = self.boosters[0].predict(Xf)
+        else:
+            raw = self.boosters[0].predict(Xf) * self.boosters[1].predict(Xf)
+        return np.asarray(raw, dtype=float) * self.scale
+
+    def return_probability(self, X: pd.DataFrame) -> np.ndarray:
+        """P(at least one paid visit in the next ``horizon_months``)."""
+        return np.asarray(self.occurrence.predict(self._X(X)), dtype=float)
+
+    def lifetime_value(self, X: pd.DataFrame) -> np.ndarray:
+        """Discounted spend over ``clv_years`` (CNY); see the module docstring."""
+        lt = self.lifetime
+        per_year = 12.0 / self.horizon_months
+        a = self.predict(X) * per_year
+        r = np.minimum(self.return_probability(X) ** per_year, float(lt["max_retention"]))
+        years = np.arange(1, int(lt["clv_years"]) + 1)
+        factor = (r[:, None] ** (years - 1)[None, :]
+                  / (1.0 + float(lt["discount_rate"])) ** years[None, :]).sum(axis=1)
+        return a * factor
+
+
+def _params(s: dict[str, Any], objective: str) -> dict[str, Any]:
+    p = {**s["params"], "objective": objective, "num_threads": int(s["num_threads"]),
+         "seed": int(s["seed"]), "deterministic": True, "verbosity": -1}
+    if objective == "tweedie":
+        p["tweedie_variance_power"] = float(s["tweedie_variance_power"])
+    return p
+
+
+def _fit(s: dict[str, Any], objective: str, X: pd.DataFrame, y: np.ndarray,
+         Xv: pd.DataFrame | None = None, yv: np.ndarray | None = None,
+         rounds: int | None = None) -> lgb.Booster:
+    """One booster; early stopping on (Xv, yv) when given, else exactly ``rounds`` rounds."""
+    train = lgb.Dataset(X, y, free_raw_data=False)
+    if Xv is None:
+        return lgb.train(_params(s, objective), train, num_boost_round=max(int(rounds or 1), 1))
+    valid = lgb.Dataset(Xv, yv, reference=train)
+    return lgb.train(_params(s, objective), train, num_boost_round=int(s["num_boost_round"]),
+                     valid_sets=[valid],
+                     callbacks=[lgb.early_stopping(int(s["early_stopping_rounds"]), verbose=False)])
+
+
+def _fit_kind(kind: str, s: dict[str, Any], X: pd.DataFrame, y: np.ndarray,
+              Xv: pd.DataFrame | None, yv: np.ndarray | None,
+              rounds: list[int] | None = None) -> list[lgb.Booster]:
+    r = rounds or [None, None]
+    if kind == "tweedie":
+        return [_fit(s, "tweedie", X, y, Xv, yv, r[0])]
+    pos, pos_v = y > 0, (yv > 0 if yv is not None else None)
+    occ = _fit(s, "binary", X, pos.astype(float), Xv,
+               None if yv is None else pos_v.astype(float), r[0])
+    spend = _fit(s, s["two_part"]["spend_objective"], X.loc[pos], y[pos],
+                 None if Xv is None else Xv.loc[pos_v], None if yv is None else yv[pos_v], r[1])
+    return [occ, spend]
+
+
+def _raw_predict(kind: str, boosters: list[lgb.Booster], X: pd.DataFrame) -> np.ndarray:
+    if kind == "tweedie":
+        return np.asarray(boosters[0].predict(X), dtype=float)
+    return np.asarray(boosters[0].predict(X) * boosters[1].predict(X), dtype=float)
+
+
+def train_value(tables: dict[str, pd.DataFrame], as_of: Any,
+                cfg: dict[str, Any] | None = None) -> ValueModel:
+    """Train the value model on snapshots before ``as_of``; metrics on the out-of-time fold."""
+    cfg = cfg or load_config()
+    s = value_settings(cfg)
+    as_of = to_timestamp(as_of)
+    H = int(cfg.get("horizon_months", 12))
+    tr = cfg["training"]
+    if tables.get("visits") is None:
+        raise CvmError("the value model needs the visits table")
+    dates = snapshot_dates(tables, as_of, H, tr)
+    n_valid = int(tr.get("validation_snapshots", 1))
+    if len(dates) <= n_valid:
+        raise CvmError(f"value model: {len(dates)} snapshot(s) with a complete {H}-month label "
+                       f"before {as_of.date()}; need more than {n_valid} (more history)")
+    seed = int(s["seed"])
+    frames = [_frame(tables, d, H, cfg, int(tr["max_rows_per_snapshot"]), seed + i)
+              for i, d in enumerate(dates)]
+    feats = feature_columns(frames[-1][0])
+    Xs = [X.reindex(columns=feats) for X, _ in frames]
+    X_tr = pd.concat(Xs[:-n_valid])
+    y_tr = np.concatenate([y.to_numpy() for _, y in frames[:-n_valid]])
+    X_va = pd.concat(Xs[-n_valid:])
+    y_va_s = pd.concat([y for _, y in frames[-n_valid:]])
+    y_va = y_va_s.to_numpy()
+    rng = np.random.default_rng(seed)
+    is_eval = rng.random(len(X_va)) < float(s["eval_share"])
+    X_st, y_st = X_va.loc[~is_eval], y_va[~is_eval]
+    log.info("value: %d training rows (%d snapshots), out-of-time %s: %d stop / %d eval rows",
+             len(X_tr), len(dates) - n_valid, dates[-1].date(), len(X_st), int(is_eval.sum()))
+
+    kinds = ["tweedie", "two_part"] if s["model"] == "auto" else [s["model"]]
+    if not set(kinds) <= {"tweedie", "two_part"}:
+        raise CvmError(f"value.model must be tweedie, two_part or auto, got {s['model']!r}")
+    fitted = {k: _fit_kind(k, s, X_tr, y_tr, X_st, y_st) for k in kinds}
+    stop_gini = {k: normalized_gini(y_st, _raw_predict(k, b, X_st)) for k, b in fitted.items()}
+    kind = max(stop_gini, key=stop_gini.get)
+    boosters = fitted[kind]
+    occurrence = boosters[0] if kind == "two_part" else _fit_kind(
+        "two_part", s, X_tr, y_tr, X_st, y_st)[0]
+    p_st = _raw_predict(kind, boosters, X_st)
+    scale = float(y_st.sum() / p_st.sum()) if s["calibrate_total"] and p_st.sum() > 0 else 1.0
+
+    # metrics on the evaluation half
+    X_ev, y_ev = X_va.loc[is_eval], y_va[is_eval]
+    pred_ev = _raw_predict(kind, boosters, X_ev) * scale
+    metrics = value_metrics(y_ev, pred_ev, int(s["calibration_bins"]))
+    ev_ids = pd.Index(X_ev.index, name="customer_id")
+    base = {
+        "historical_average": historical_average(tables["visits"], dates[-1], H, cfg, ev_ids),
+        "bgnbd_gamma_gamma": _safe_btyd(tables["visits"], dates[-1], H, cfg, ev_ids),
+    }
+    metrics["baselines"] = {k: normalized_gini(y_ev, v.to_numpy()) for k, v in base.items()}
+    metrics["baseline_total_ratio"] = {k: float(v.sum() / max(y_ev.sum(), 1e-12))
+                                       for k, v in base.items()}
+    metrics.update(model=kind, stop_normalized_gini=stop_gini, scale=scale, horizon_months=H,
+                   snapshots=[str(d.date()) for d in dates],
+                   rounds=[b.best_iteration or b.current_iteration() for b in boosters])
+    validation = pd.DataFrame({"realized": y_ev, "predicted": pred_ev,
+                               **{k: v.to_numpy() for k, v in base.items()}},
+                              index=ev_ids)
+
+    if s["refit_all"]:
+        X_all = pd.concat([X_tr, X_va])
+        y_all = np.concatenate([y_tr, y_va])
+        rounds = [b.best_iteration or b.current_iteration() for b in boosters]
+        boosters = _fit_kind(kind, s, X_all, y_all, None, None, rounds)
+        occ_rounds = occurrence.best_iteration or occurrence.current_iteration()
+        occurrence = boosters[0] if kind == "two_part" else _fit(
+            s, "binary", X_all, (y_all > 0).astype(float), rounds=occ_rounds)
+    log.info("value model %s: normalized Gini %.3f (baselines %s), total ratio %.3f",
+             kind, metrics["normalized_gini"], metrics["baselines"], metrics["total_ratio"])
+    return ValueModel(kind=kind, boosters=boosters, occurrence=occurrence, feature_names=feats,
+                      horizon_months=H, scale=scale, lifetime=dict(s["lifetime"]),
+                      metrics=metrics, validation=validation)
+
+
+def _safe_btyd(visits: pd.DataFrame, as_of: pd.Timestamp, H: int, cfg: dict[str, Any],
+               customers: pd.Index) -> pd.Series:
+    """The BG/NBD + Gamma-Gamma baseline, or zeros (logged) when the fit fails."""
+    try:
+        return bgnbd_gamma_gamma(visits, as_of, H, cfg, customers)
+    except Exception as exc:  # lifetimes raises bare ConvergenceError / ValueError
+        log.warning("BG/NBD + Gamma-Gamma baseline failed: %s", exc)
+        return pd.Series(0.0, index=customers)
+
+
+# ----------------------------------------------------------------------------- value types
+def customer_value(tables: dict[str, pd.DataFrame], as_of: Any, predicted: pd.Series,
+                   cfg: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Realized, potential and influence value per customer (既成 / 潜在 / 影响价值).
+
+    - ``realized_value``: paid after-sales spend up to ``as_of``;
+    - ``potential_value``: the predicted spend over the horizon (``predicted``);
+    - ``influence_value``: for every buyer this customer referred (``vehicle_sales.
+      referred_by_customer_id``, sales dated ``<= as_of``): ``new_car_margin`` × the price
+      plus the referred buyer's paid after-sales spend to date; ``referrals`` counts them.
+    Index: the union of ``predicted``'s index and customers with a visit.
+    """
+    as_of = to_timestamp(as_of)
+    s = value_settings(cfg)
+    visits = tables["visits"]
+    keep = days(visits["visit_date"]) <= day_number(as_of)
+    v = visits.loc[keep]
+    amount = pd.to_numeric(v["amount"], errors="coerce").fillna(0.0).where(
+        paid_mask(v, cfg), 0.0)
+    realized = amount.groupby(ids(v["customer_id"]).to_numpy()).sum()
+    index = pd.Index(predicted.index, name="customer_id").union(realized.index)
+    out = pd.DataFrame(index=index)
+    out.index.name = "customer_id"
+    out["realized_value"] = realized.reindex(index).fillna(0.0)
+    out["potential_value"] = predicted.reindex(index).astype(float)
+    out["referrals"] = 0
+    out["influence_value"] = 0.0
+    sales = tables.get("vehicle_sales")
+    if sales is not None and "referred_by_customer_id" in sales.columns:
+        sd = days(sales["sale_date"]) <= day_number(as_of)
+        ref = sales.loc[sd & sales["referred_by_customer_id"].notna()]
+        if len(ref):
+            buyer = ids(ref["customer_id"]).to_numpy()
+            margin = float(s["influence"]["new_car_margin"]) * pd.to_numeric(
+                ref.get("price", pd.Series(0.0, index=ref.index)), errors="coerce").fillna(0.0)
+            worth = margin.to_numpy() + realized.reindex(buyer).fillna(0.0).to_numpy()
+            referrer = ids(ref["referred_by_customer_id"]).to_numpy()
+            by = pd.DataFrame({"r": referrer, "w": worth}).groupby("r")["w"]
+            out["influence_value"] = by.sum().reindex(index).fillna(0.0)
+            out["referrals"] = by.size().reindex(index).fillna(0).astype("int64")
+    else:
+        log.info("customer value: no vehicle_sales referrals; influence value is 0")
+    return out
