@@ -101,3 +101,40 @@ def classification_report(y, p, bins: int = 10) -> dict[str, float]:
     return {"auc": auc(y, p), "pr_auc": pr_auc(y, p), "brier": brier(y, p),
             "ece": ece(y, p, bins), "top_decile_lift": top_decile_lift(y, p),
             "n": int(len(y)), "base_rate": float(y.mean()) if len(y) else float("nan")}
+
+
+# --- amounts (value model) ------------------------------------------------------------------
+def top_decile_capture(y, p, share: float = 0.1) -> float:
+    """Share of the realized total of ``y`` held by the top ``share`` of rows by ``p``."""
+    y, p = _xy(y, p)
+    k = max(1, int(round(len(y) * share)))
+    top = np.argsort(-p, kind="stable")[:k]
+    return float(y[top].sum() / y.sum()) if y.sum() > 0 else float("nan")
+
+
+def decile_table(y, p, bins: int = 10) -> pd.DataFrame:
+    """Mean predicted vs realized amount per prediction decile (1 = highest predictions)."""
+    y, p = _xy(y, p)
+    rank = np.empty(len(p), dtype=np.int64)
+    rank[np.argsort(-p, kind="stable")] = np.arange(len(p))
+    dec = rank * bins // max(len(p), 1) + 1
+    df = pd.DataFrame({"decile": dec, "predicted": p, "realized": y})
+    out = df.groupby("decile").agg(customers=("predicted", "size"),
+                                   mean_predicted=("predicted", "mean"),
+                                   mean_realized=("realized", "mean"),
+                                   total_realized=("realized", "sum"))
+    out["share_of_realized"] = out.pop("total_realized") / y.sum() if y.sum() > 0 else np.nan
+    return out.reset_index()
+
+
+def regression_report(y, p, bins: int = 10) -> dict:
+    """normalized_gini, spearman, top_decile_capture, total_ratio (predicted / realized total),
+    n and the decile table (as records) of predicted amounts."""
+    from scipy.stats import spearmanr
+    y, p = _xy(y, p)
+    return {"normalized_gini": normalized_gini(y, p),
+            "spearman": float(spearmanr(y, p).statistic) if len(y) > 1 else float("nan"),
+            "top_decile_capture": top_decile_capture(y, p),
+            "total_ratio": float(p.sum() / y.sum()) if y.sum() > 0 else float("nan"),
+            "n": int(len(y)),
+            "deciles": decile_table(y, p, bins).to_dict(orient="records")}
