@@ -1,0 +1,47 @@
+"""environment.yml lists exactly the packages and pins of pyproject.toml (runtime + dev)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+import yaml
+
+from cvm.config import PROJECT_ROOT
+
+
+def _norm(requirement: str) -> str:
+    """``Foo_Bar >= 1.0`` → ``foo-bar>=1.0`` (PEP 503 name, no spaces)."""
+    req = requirement.replace(" ", "")
+    name, rest = re.match(r"^([A-Za-z0-9._-]+)(.*)$", req).groups()  # type: ignore[union-attr]
+    return re.sub(r"[-_.]+", "-", name).lower() + rest
+
+
+def _pyproject() -> dict:
+    with open(PROJECT_ROOT / "pyproject.toml", "rb") as fh:
+        return tomllib.load(fh)["project"]
+
+
+def _environment() -> tuple[list[str], list[str]]:
+    """(conda entries, pip entries) of environment.yml."""
+    env = yaml.safe_load((PROJECT_ROOT / "environment.yml").read_text(encoding="utf-8"))
+    conda = [d for d in env["dependencies"] if isinstance(d, str)]
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
+    return conda, pip
+
+
+def test_environment_lists_the_pyproject_requirements() -> None:
+    project = _pyproject()
+    want = sorted(_norm(r) for r in [*project["dependencies"],
+                                     *project["optional-dependencies"]["dev"]])
+    _, pip = _environment()
+    got = sorted(_norm(r) for r in pip if not r.startswith("-"))
+    assert got == want
+
+
+def test_environment_python_and_package_install() -> None:
+    project = _pyproject()
+    conda, pip = _environment()
+    assert f"python{project['requires-python']}" in conda
+    assert "pip" in conda
+    assert any(r.startswith("-e .") for r in pip)
