@@ -188,3 +188,64 @@ def _write_atomic_parquet(frame: pd.DataFrame, path) -> None:
     tmp = path.with_suffix(".parquet.tmp")
     frame.to_parquet(tmp, index=False)
     tmp.replace(path)
+
+
+# --- 06 campaigns ---------------------------------------------------------------------------
+def campaigns(ctx: RunContext) -> pd.DataFrame:
+    """Measure last month's campaigns, fit uplift, plan this month under the budget, lists."""
+    from cvm.campaigns.catalogue import defaults, load_catalogue
+    from cvm.campaigns.control import assign_control
+    from cvm.campaigns.eligibility import eligible_pairs
+    from cvm.campaigns.lists import department_lists
+    from cvm.campaigns.measurement import measure_campaigns
+    from cvm.campaigns.targeting import plan_campaigns, score_pairs, value_at_stake
+    from cvm.campaigns.uplift import fit_uplift
+    from cvm.features.snapshot import build_features
+
+    tables, notes = ctx.tables, []
+    catalogue = load_catalogue()
+    measured = measure_campaigns(tables, ctx.as_of, run_cfg=ctx.cfg)
+    ctx.save_frame("campaign_measurement", measured)
+    uplift = fit_uplift(tables, lambda t, d: build_features(t, d, ctx.cfg), ctx.as_of,
+                        catalogue=catalogue, measurements=measured, seed=ctx.seed,
+                        run_cfg=ctx.cfg)
+    priors = sorted(c for c, s in uplift.source.items() if s == "prior")
+    if priors:
+        notes.append(("以下活动无对照组历史,使用目录先验效果:" if ctx.lang == "zh" else
+                      "No control-group history, catalogue prior effect used for: ")
+                     + ", ".join(catalogue[c].name(ctx.lang) for c in priors))
+    feats = ctx.load_frame("features")
+    scores = pd.read_parquet(ctx.run_dir / "scores.parquet").set_index("customer_id")
+    frame = feats.join(scores[[c for c in scores.columns if c not in feats.columns]], how="left")
+    pairs = eligible_pairs(frame, tables.get("campaign_contacts"), catalogue, ctx.as_of)
+    for cid, why in pairs.attrs.get("skipped", {}).items():
+        notes.append(f"{catalogue[cid].name(ctx.lang)}: {why}")
+    stake = value_at_stake(frame.assign(churn_probability=frame["churn_probability"].fillna(
+        frame["churn_probability"].median() if frame["churn_probability"].notna().any() else 0.5),
+        predicted_value=frame["predicted_value"].fillna(0.0)))
+    scored = score_pairs(pairs, uplift.predict_pairs(feats, pairs), stake, catalogue)
+    scored["uplift_source"] = scored["campaign"].map(uplift.source)
+    d = defaults()
+    plan = plan_campaigns(scored, ctx.budget, d.get("capacity"), seed=ctx.seed)
+    plan = plan.join(frame[["lifecycle_stage", "value_tag", "churn_probability"]],
+                     on="customer_id")
+    plan = assign_control(plan, seed=ctx.seed)
+    ctx.save_frame("campaign_plan", plan)
+    ctx.save_json("campaign_summary", {
+        "method": plan.attrs.get("method"), "budget": ctx.budget,
+        "spend": float(plan.loc[plan["group"] == "target", "cost"].sum()),
+        "expected_incremental_value": float(
+            plan.loc[plan["group"] == "target", "expected_incremental_value"].sum()),
+        "n_target": int((plan["group"] == "target").sum()),
+        "n_control": int((plan["group"] == "control").sum()),
+        "uplift_source": uplift.source, "uplift_metrics": uplift.metrics, "notes": notes,
+    })
+    lists = department_lists(plan, tables.get("customers"), reveal_contacts=False, lang=ctx.lang,
+                             catalogue=catalogue)
+    out_dir = ctx.run_dir / "campaigns"
+    out_dir.mkdir(exist_ok=True)
+    for dept, df in lists.items():
+        tmp = out_dir / f".{dept}.csv.tmp"
+        df.to_csv(tmp, index=False, encoding="utf-8")
+        tmp.replace(out_dir / f"{dept}.csv")
+    return plan
