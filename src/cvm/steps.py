@@ -82,6 +82,11 @@ def churn(ctx: RunContext) -> Any:
     contrib = contributions(model.booster, X.loc[who])
     reasons = reason_codes(contrib, X.loc[who], lang=ctx.lang, top_k=3)
     scores = pd.DataFrame({"churn_probability": p}).join(reasons)
+    # the baselines' scores of the same customers, for `cvm evaluate`
+    from cvm.models.baselines import recency_score
+
+    ctx.save_frame("churn_baselines", pd.DataFrame(
+        {"recency": recency_score(X), "rfm_logistic": model.rfm.predict_proba(X)}, index=X.index))
     ctx.save_frame("churn_scores", scores)
     ctx.save_frame("churn_validation", model.validation)
     # a seeded sample for the global SHAP plots
@@ -106,6 +111,11 @@ def value(ctx: RunContext) -> Any:
                         "lifetime_value": model.lifetime_value(feats)}, index=feats.index)
     out = out.join(customer_value(ctx.tables, ctx.as_of, pred), rsuffix="_cv")
     ctx.save_frame("value_scores", out)
+    from cvm.models.value import _baselines
+
+    base = _baselines(ctx.tables["visits"], np.full(len(feats), ctx.as_of), feats.index,
+                      ctx.horizon_months, ctx.cfg)
+    ctx.save_frame("value_baselines", pd.DataFrame(base, index=feats.index))
     ctx.save_frame("value_validation", model.validation)
     ctx.save_json("value_metrics", model.metrics)
     n_sample = min(len(feats), int(ctx.cfg.get("explain", {}).get("global_sample", 2000)))
@@ -225,6 +235,8 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
         predicted_value=frame["predicted_value"].fillna(0.0)))
     scored = score_pairs(pairs, uplift.predict_pairs(feats, pairs), stake, catalogue)
     scored["uplift_source"] = scored["campaign"].map(uplift.source)
+    ctx.save_frame("campaign_pairs", scored.join(
+        frame[["churn_probability"]], on="customer_id"))
     d = defaults()
     plan = plan_campaigns(scored, ctx.budget, d.get("capacity"), seed=ctx.seed)
     plan = plan.join(frame[["lifecycle_stage", "value_tag", "churn_probability"]],

@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 SECTION_IDS = ("kpis", "lifecycle", "value", "retention", "models", "drivers", "at_risk",
                "campaigns", "measurement", "quality")
 """Every section of the report, in order (the browser test checks each is present)."""
+CHURN_BASELINES = ("recency", "rfm_logistic")
+VALUE_BASELINES = ("historical_average", "bgnbd_gamma_gamma")
 
 
 def _section(sid: str, lang: str, body: str) -> str:
@@ -119,9 +121,9 @@ def churn_quality_html(ctx: RunContext) -> str:
     val = ctx.load_frame("churn_validation")
     y = val["y_true"].to_numpy()
     scores = {t("model", ctx.lang): val["p"].to_numpy()}
-    for c in val.columns:
-        if c.startswith("baseline_"):
-            scores[c.removeprefix("baseline_")] = val[c].to_numpy()
+    for c in CHURN_BASELINES:
+        if c in val:
+            scores[c] = val[c].to_numpy()
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     plot_roc(y, scores, ax=axes[0], lang=ctx.lang)
     plot_calibration(y, val["p"].to_numpy(), ax=axes[1], lang=ctx.lang)
@@ -138,11 +140,11 @@ def churn_quality_html(ctx: RunContext) -> str:
 def value_quality_html(ctx: RunContext) -> str:
     m = ctx.load_json("value_metrics")
     val = ctx.load_frame("value_validation")
-    y = val["y_true"].to_numpy()
-    scores = {t("model", ctx.lang): val["pred"].to_numpy()}
-    for c in val.columns:
-        if c.startswith("baseline_"):
-            scores[c.removeprefix("baseline_")] = val[c].to_numpy()
+    y = val["realized"].to_numpy()
+    scores = {t("model", ctx.lang): val["predicted"].to_numpy()}
+    for c in VALUE_BASELINES:
+        if c in val:
+            scores[c] = val[c].to_numpy()
     ax = plot_gain(y, scores, lang=ctx.lang, ylabel_key="share_value")
     keys = ["normalized_gini", "spearman", "top_decile_capture", "total_ratio", "n_train", "n_valid"]
     summary = pd.DataFrame({"value": {k: _fmt(m.get(k)) for k in keys if k in m}})

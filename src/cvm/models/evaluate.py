@@ -1,0 +1,109 @@
+"""`cvm evaluate`: a monthly run on simulated data against the simulator's ground truth.
+
+This module and the simulator's own tests are the only code that reads ``truth/``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from cvm.config import CvmError
+from cvm.features.labels import paid_mask
+from cvm.features.pit import ids
+from cvm.models import metrics as M
+
+log = logging.getLogger(__name__)
+
+
+def evaluate_run(run: Path, truth: Path) -> str:
+    """The evaluation JSON of the design (keys present for the parts the run produced)."""
+    return json.dumps(evaluate(Path(run), Path(truth)), indent=2, ensure_ascii=False)
+
+
+def evaluate(run: Path, truth: Path) -> dict[str, Any]:
+    for need in (run / "scores.parquet", run / "manifest.json", truth / "meta.json",
+                 truth / "visits.parquet", truth / "oracle_customers.parquet"):
+        if not need.exists():
+            raise CvmError(f"{need} is missing: --run must be a monthly run folder and --truth "
+                           f"the simulator's truth folder")
+    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    meta = json.loads((truth / "meta.json").read_text(encoding="utf-8"))
+    as_of = manifest["parameters"]["as_of"]
+    if as_of != meta["end"]:
+        raise CvmError(f"the run is as of {as_of} but the truth starts after {meta['end']}; "
+                       f"evaluate the run of the simulation's last month")
+    h_run = int(manifest["parameters"]["horizon_months"])
+    h_truth = int(meta.get("horizon_months", h_run))
+    if h_run != h_truth:
+        raise CvmError(f"the run's horizon is {h_run} months but the truth covers {h_truth}")
+
+    scores = pd.read_parquet(run / "scores.parquet")
+    scores["customer_id"] = ids(scores["customer_id"]).to_numpy()
+    scores = scores.set_index("customer_id")
+    future = pd.read_parquet(truth / "visits.parquet")
+    paid = future.loc[paid_mask(future)]
+    spend = paid.assign(customer_id=ids(paid["customer_id"]).to_numpy()).groupby(
+        "customer_id")["amount"].sum()
+    oracle = pd.read_parquet(truth / "oracle_customers.parquet")
+    oracle = oracle.assign(customer_id=ids(oracle["customer_id"]).to_numpy()).set_index("customer_id")
+    art = run / "artifacts"
+    out: dict[str, Any] = {"as_of": as_of, "horizon_months": h_run}
+
+    churn = scores["churn_probability"].dropna()
+    if len(churn):
+        y = (~churn.index.isin(spend.index)).astype(int)
+        p = churn.to_numpy()
+        res = {"n": int(len(y)), "auc": M.auc(y, p), "pr_auc": M.pr_auc(y, p),
+               "brier": M.brier(y, p), "ece": M.ece(y, p),
+               "top_decile_lift": M.top_decile_lift(y, p),
+               "oracle_auc": M.auc(y, oracle["p_no_paid_visit"].reindex(churn.index).to_numpy()),
+               "observed_churn_rate": float(y.mean())}
+        res["auc_vs_oracle"] = res["auc"] / res["oracle_auc"]
+        if (art / "churn_baselines.parquet").exists():
+            b = pd.read_parquet(art / "churn_baselines.parquet").reindex(churn.index)
+            res["baselines"] = {c: M.auc(y, b[c].to_numpy()) for c in b.columns}
+        out["churn"] = res
+
+    value = scores["predicted_value"].dropna()
+    if len(value):
+        realized = spend.reindex(value.index).fillna(0.0).to_numpy()
+        pred = value.to_numpy()
+        orc = oracle["expected_spend"].reindex(value.index).fillna(0.0).to_numpy()
+        res = {"n": int(len(pred)), "normalized_gini": M.normalized_gini(realized, pred),
+               "oracle_normalized_gini": M.normalized_gini(realized, orc),
+               "spearman": float(spearmanr(realized, pred).statistic),
+               "top_decile_capture": M.top_decile_capture(realized, pred),
+               "total_ratio": float(pred.sum() / max(realized.sum(), 1e-9)),
+               "oracle_total_ratio": float(orc.sum() / max(realized.sum(), 1e-9))}
+        res["gini_vs_oracle"] = res["normalized_gini"] / res["oracle_normalized_gini"]
+        if (art / "value_baselines.parquet").exists():
+            b = pd.read_parquet(art / "value_baselines.parquet").reindex(value.index).fillna(0.0)
+            res["baselines"] = {c: M.normalized_gini(realized, b[c].to_numpy()) for c in b.columns}
+        res["deciles"] = M.decile_table(realized, pred).round(2).to_dict(orient="records")
+        out["value"] = res
+
+    camp = _evaluate_campaigns(run, truth)
+    if camp:
+        out["campaigns"] = camp
+    return out
+
+
+def _evaluate_campaigns(run: Path, truth: Path) -> dict[str, Any] | None:
+    art = run / "artifacts"
+    oracle_path = truth / "oracle_campaigns.parquet"
+    if not (art / "campaign_plan.parquet").exists() or not oracle_path.exists():
+        return None
+    from cvm.campaigns.evaluate import evaluate_plans
+
+    plan = pd.read_parquet(art / "campaign_plan.parquet")
+    pairs = pd.read_parquet(art / "campaign_pairs.parquet")
+    summary = json.loads((art / "campaign_summary.json").read_text(encoding="utf-8"))
+    oracle = pd.read_parquet(oracle_path)
+    return evaluate_plans(plan, pairs, oracle, budget=float(summary["budget"]))
