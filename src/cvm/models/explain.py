@@ -1,0 +1,145 @@
+"""Explanations: per-customer SHAP contributions, reason sentences and global plots.
+
+Contributions come from LightGBM's exact TreeSHAP (``pred_contrib``), in the model's raw
+log-odds space, computed in chunks so a million customers fit in memory. Reason codes keep
+only features that push risk *up* and whose value is known, worded by the feature registry.
+Global plots take a sample (``sample_rows``): explaining every customer is not needed there.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import lightgbm as lgb
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from tqdm.auto import tqdm  # noqa: E402
+
+from cvm.features.registry import describe  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+BIAS = "bias"
+CHUNK_ROWS = 200_000
+"""Rows per pred_contrib call: bounds the float64 buffer LightGBM allocates."""
+
+
+def contributions(booster: lgb.Booster, X: pd.DataFrame, num_threads: int = 2) -> pd.DataFrame:
+    """SHAP contributions (raw score units) per row and feature, plus the ``bias`` column."""
+    names = booster.feature_name()
+    X = X.reindex(columns=names)
+    parts = []
+    starts = range(0, max(len(X), 1), CHUNK_ROWS)
+    for s in tqdm(starts, desc="contributions", leave=False, disable=len(starts) < 2):
+        chunk = X.iloc[s:s + CHUNK_ROWS]
+        parts.append(np.asarray(booster.predict(chunk, pred_contrib=True,
+                                                num_threads=num_threads), dtype=np.float32))
+    arr = np.vstack(parts) if parts else np.zeros((0, len(names) + 1), np.float32)
+    return pd.DataFrame(arr[:len(X)], index=X.index, columns=[*names, BIAS])
+
+
+def sample_rows(X: pd.DataFrame, n: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """A seeded uniform sample of at most ``n`` rows (for global plots)."""
+    if len(X) <= n:
+        return X
+    rng = np.random.default_rng(seed)
+    return X.iloc[np.sort(rng.choice(len(X), n, replace=False))]
+
+
+def reason_codes(contribs: pd.DataFrame, X: pd.DataFrame, lang: str = "zh",
+                 top_k: int = 3) -> pd.DataFrame:
+    """Top ``top_k`` risk-raising features per row as sentences (``reason_1`` …) and names.
+
+    Features with a non-positive contribution or an unknown value are never given as reasons;
+    rows with fewer such features get empty (None) reasons.
+    """
+    feats = [c for c in contribs.columns if c != BIAS]
+    C = contribs[feats].to_numpy(dtype=np.float64, copy=True)
+    for j, f in enumerate(feats):
+        if f in X.columns:
+            C[X[f].isna().to_numpy(dtype=bool), j] = -np.inf
+    C[~(C > 0)] = -np.inf
+    k = min(top_k, len(feats))
+    top = np.argsort(-C, axis=1, kind="stable")[:, :k]
+    rows = np.arange(len(C))[:, None]
+    valid = np.isfinite(C[rows, top])
+    out: dict[str, np.ndarray] = {}
+    for r in range(k):
+        sentence = np.full(len(C), None, dtype=object)
+        name = np.full(len(C), None, dtype=object)
+        for j in np.unique(top[valid[:, r], r]):
+            m = valid[:, r] & (top[:, r] == j)
+            f = feats[j]
+            vals = X[f].to_numpy()[m] if f in X.columns else np.full(m.sum(), np.nan)
+            sentence[m] = [describe(f, v, lang) for v in vals]
+            name[m] = f
+        out[f"reason_{r + 1}"] = sentence
+        out[f"reason_{r + 1}_feature"] = name
+    cols = [f"reason_{r + 1}" for r in range(k)] + [f"reason_{r + 1}_feature" for r in range(k)]
+    return pd.DataFrame(out, index=contribs.index)[cols]
+
+
+def importance(contribs: pd.DataFrame) -> pd.Series:
+    """Mean |contribution| per feature, largest first (global importance)."""
+    return contribs.drop(columns=BIAS, errors="ignore").abs().mean().sort_values(ascending=False)
+
+
+def _ax(ax: plt.Axes | None, size: tuple[float, float] = (7, 5)) -> plt.Axes:
+    if ax is None:
+        _, ax = plt.subplots(figsize=size)
+    return ax
+
+
+def plot_importance(contribs: pd.DataFrame, top_n: int = 15, ax: plt.Axes | None = None
+                    ) -> plt.Axes:
+    """Horizontal bars of mean |SHAP| for the ``top_n`` most important features."""
+    imp = importance(contribs).head(top_n)[::-1]
+    ax = _ax(ax)
+    ax.barh(imp.index, imp.to_numpy(), color="#1E88E5")
+    ax.set_xlabel("mean |SHAP value| (log-odds)")
+    ax.set_title("Churn drivers")
+    return ax
+
+
+def explanation(contribs: pd.DataFrame, X: pd.DataFrame):
+    """A ``shap.Explanation`` from contributions (categoricals shown by their codes)."""
+    import shap
+
+    feats = [c for c in contribs.columns if c != BIAS]
+    data = X.reindex(index=contribs.index, columns=feats).copy()
+    for c in feats:
+        if isinstance(data[c].dtype, pd.CategoricalDtype):
+            data[c] = data[c].cat.codes.astype(float).where(data[c].notna())
+    return shap.Explanation(values=contribs[feats].to_numpy(dtype=float),
+                            base_values=contribs[BIAS].to_numpy(dtype=float),
+                            data=data.to_numpy(dtype=float), feature_names=feats)
+
+
+def plot_beeswarm(contribs: pd.DataFrame, X: pd.DataFrame, max_display: int = 12,
+                  ax: plt.Axes | None = None) -> plt.Axes:
+    """SHAP beeswarm of a (sampled) set of customers."""
+    import shap
+
+    ax = _ax(ax, (8, 6))
+    shap.plots.beeswarm(explanation(contribs, X), max_display=max_display, ax=ax, show=False,
+                        plot_size=None)
+    return ax
+
+
+def plot_dependence(contribs: pd.DataFrame, X: pd.DataFrame, feature: str,
+                    ax: plt.Axes | None = None) -> plt.Axes:
+    """Feature value against its SHAP contribution, one dot per (sampled) customer."""
+    ax = _ax(ax)
+    x = X.loc[contribs.index, feature]
+    if isinstance(x.dtype, pd.CategoricalDtype):
+        x = x.cat.codes.where(x.notna())
+    ax.scatter(x.to_numpy(dtype=float), contribs[feature].to_numpy(dtype=float), s=8, alpha=0.4,
+               color="#1E88E5")
+    ax.axhline(0, color="#999", lw=0.8)
+    ax.set_xlabel(feature)
+    ax.set_ylabel("SHAP value (log-odds of churn)")
+    return ax

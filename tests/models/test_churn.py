@@ -1,0 +1,70 @@
+"""Churn model: trains on toy data, calibrated output, JSON round trip, user errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cvm.config import CvmError, load_config
+from cvm.features.snapshot import build_features
+from cvm.features.toy import toy_tables
+from cvm.models.churn import Calibrator, ChurnModel, grade, train_churn
+
+SMALL = {"churn": {"tuning": [{"num_leaves": 7, "learning_rate": 0.1, "min_data_in_leaf": 20}],
+                   "num_boost_round": 200, "early_stopping_rounds": 10, "num_threads": 1},
+         "training": {"max_snapshots": 3}}
+
+
+@pytest.fixture(scope="module")
+def trained() -> tuple[ChurnModel, dict]:
+    t = toy_tables(600, seed=5)
+    return train_churn(t, "2024-12-31", load_config(overrides=SMALL)), t
+
+
+def test_metrics_and_validation(trained) -> None:
+    m, _ = trained
+    for key in ("auc", "pr_auc", "brier", "ece", "top_decile_lift", "n_train", "n_valid",
+                "train_dates", "valid_dates", "baselines", "naive_rule", "grade"):
+        assert key in m.metrics
+    assert set(m.metrics["baselines"]) == {"recency", "rfm_logistic"}
+    assert max(m.metrics["train_dates"]) < min(m.metrics["valid_dates"])
+    assert m.metrics["auc"] > 0.6 and m.metrics["grade"] in "ABCD"
+    assert {"y_true", "p", "recency", "rfm_logistic"} <= set(m.validation.columns)
+    json.dumps(m.to_dict())
+
+
+def test_predict_proba_and_json_round_trip(trained) -> None:
+    m, t = trained
+    X = build_features(t, "2024-12-31")
+    p = m.predict_proba(X)
+    assert p.shape == (len(X),) and np.all((p >= 0) & (p <= 1))
+    m2 = ChurnModel.from_dict(json.loads(json.dumps(m.to_dict())))
+    np.testing.assert_allclose(m2.predict_proba(X), p)
+    # columns in another order, one missing: still predicts
+    p3 = m2.predict_proba(X[X.columns[::-1]].drop(columns="gap_cv"))
+    assert p3.shape == p.shape
+
+
+@pytest.mark.parametrize("method", ["isotonic", "platt"])
+def test_calibrator_json_round_trip(method: str) -> None:
+    rng = np.random.default_rng(0)
+    raw = rng.uniform(size=500)
+    y = (rng.uniform(size=500) < raw**2).astype(float)
+    cal = Calibrator.fit(raw, y, method)
+    back = Calibrator.from_dict(json.loads(json.dumps(cal.to_dict())))
+    np.testing.assert_allclose(back(raw), cal(raw))
+    assert np.all(np.diff(cal(np.sort(raw))) >= -1e-12)
+
+
+def test_short_history_is_a_user_error() -> None:
+    t = toy_tables(50, seed=1, start="2024-01-01", end="2024-12-31")
+    with pytest.raises(CvmError, match="months of visit history"):
+        train_churn(t, "2024-12-31", load_config(overrides=SMALL))
+
+
+def test_grade() -> None:
+    th = {"A": 0.08, "B": 0.04, "C": 0.01}
+    assert [grade(g, th) for g in (0.1, 0.05, 0.02, 0.0)] == ["A", "B", "C", "D"]
