@@ -77,6 +77,17 @@ class Timeline:
         """A date in month ``m`` chosen by uniform ``u`` in [0, 1)."""
         return self.month_start(m) + (u * self.days_in(m)).astype(np.int64)
 
+    def month_of(self, days: np.ndarray) -> np.ndarray:
+        """Simulation month index of dates (datetime64[D])."""
+        a = days.astype("datetime64[M]").astype(np.int64)
+        return (a - (self._abs_end - 1970 * 12) + self.end_month).astype(np.int32)
+
+    def u_of(self, days: np.ndarray) -> np.ndarray:
+        """Uniform in [0, 1) that ``day_in_month`` maps back to the same date."""
+        m = self.month_of(days)
+        off = (days - self.month_start(m)).astype(np.int64)
+        return (off + 0.5) / self.days_in(m)
+
     @property
     def end_day(self) -> np.datetime64:
         return np.datetime64(self.end, "D")

@@ -1,0 +1,59 @@
+"""Everything drawn before the monthly loop: leads, customers, traits, staff, the kernel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from cvm.data.simulator.dynamics import Kernel
+from cvm.data.simulator.effects import Effects, make_effects, trait_matrix
+from cvm.data.simulator.population import STORE, Traits, entry_plan, make_traits
+from cvm.data.simulator.sales_leads import LeadPool, make_lead_pool
+from cvm.data.simulator.staff import Roster, assign_slots, make_roster, slots_per_dealer
+from cvm.data.simulator.timeline import Timeline
+
+
+@dataclass
+class World:
+    p: dict[str, Any]
+    tl: Timeline
+    seed: int
+    dealers: int
+    traits: Traits
+    sa: Roster
+    sc: Roster
+    sc_slots: np.ndarray
+    pool: LeadPool
+    won_idx: np.ndarray        # pool index of the lead won by customer i (i < len(won_idx))
+    effects: Effects
+    kernel: Kernel
+
+
+def build_world(n: int, seed: int, tl: Timeline, dealers: int, p: dict[str, Any]) -> World:
+    """Draw leads, customers and staff (one seeded generator per part, for stability)."""
+    ss = np.random.SeedSequence(seed)
+    r_lead, r_pop, r_trait, r_staff = (np.random.default_rng(s) for s in ss.spawn(4))
+    pop = p["population"]
+    n_in = n - int(round(n * pop["pre_window_share"]))
+    pool = make_lead_pool(r_lead, p, int(round(n_in * pop["store_sold_share"])), tl, dealers)
+    won_idx = np.flatnonzero(pool.won & (pool.closed <= tl.end_day))
+    won_idx = won_idx[np.argsort(pool.closed[won_idx], kind="stable")][:n]
+    won_days = pool.closed[won_idx]
+    kind, entry = entry_plan(r_pop, p, n, tl.month_of(won_days), tl.start_month, tl.end_month)
+    dealer = r_pop.integers(0, dealers, size=n).astype(np.int16)
+    dealer[:len(won_idx)] = pool.dealer[won_idx]
+    per_dealer = np.bincount(dealer, minlength=dealers)
+    sa_slots = slots_per_dealer(per_dealer, p["staff"]["customers_per_sa"])
+    sc_slots = slots_per_dealer(per_dealer, p["staff"]["customers_per_sc"])
+    sa = make_roster(r_staff, "service_advisor", sa_slots, tl.n_months, p["staff"]["sa_leave_rate"])
+    sc = make_roster(r_staff, "sales_consultant", sc_slots, tl.n_months, p["staff"]["sc_leave_rate"])
+    tr = make_traits(r_trait, p, kind, entry, dealer, assign_slots(r_pop, dealer, sa_slots))
+    tr.entry_u[:len(won_idx)] = tl.u_of(won_days)
+    tr.band0[:len(won_idx)] = pool.band[won_idx]
+    eff = make_effects(p)
+    kern = Kernel(p, tr, eff, trait_matrix(tr, p), sa.quality, sa.changed, sa.slot_staff)
+    assert (tr.kind[:len(won_idx)] == STORE).all()
+    return World(p=p, tl=tl, seed=seed, dealers=dealers, traits=tr, sa=sa, sc=sc,
+                 sc_slots=sc_slots, pool=pool, won_idx=won_idx, effects=eff, kernel=kern)
