@@ -92,8 +92,10 @@ def contract_schema(table: str) -> pa.DataFrameSchema:
             checks.append(pa.Check.le(col.max))
         if col.values is not None:
             checks.append(pa.Check.isin(list(col.values)))
-        columns[col.name] = pa.Column(nullable=col.nullable, unique=col.name == spec.primary_key,
-                                      required=False, checks=checks, coerce=False)
+        # primary-key uniqueness is checked in pandas (_duplicate_key_problems): pandera's
+        # unique check hashes the column twice, which costs seconds per million string keys
+        columns[col.name] = pa.Column(nullable=col.nullable, required=False, checks=checks,
+                                      coerce=False)
     return pa.DataFrameSchema(columns, strict=False, name=table)
 
 
@@ -101,9 +103,6 @@ def _describe_check(col: Column, check: str) -> tuple[str, str, str]:
     """(check id, message, fix) for a pandera failure of ``col``."""
     if check == "not_nullable":
         return "missing_value", "required value is empty", f"fill in {col.name} on every row"
-    if check == "field_uniqueness":
-        return ("duplicate_key", f"{col.name} is not unique (duplicate primary key)",
-                f"keep one row per {col.name}; remove or renumber the duplicates")
     if check.startswith("greater_than_or_equal_to"):
         what = "negative" if col.min == 0 else f"below the minimum {col.min:g}"
         return ("below_min", f"values {what}",
@@ -146,6 +145,22 @@ def _pandera_problems(table: str, frame: pd.DataFrame, skip: Mapping[str, pd.Ser
 
 
 # ---------------------------------------------------------------- plain pandas: table rules
+
+def _duplicate_key_problems(table: str, frame: pd.DataFrame, origin: str) -> list[Problem]:
+    """Rows sharing a primary-key value (missing keys are not duplicates)."""
+    key = TABLES[table].primary_key
+    if key is None or key not in frame:
+        return []
+    s = frame[key]
+    dup = (s.duplicated(keep=False) & s.notna()).to_numpy()
+    if not dup.any():
+        return []
+    col = TABLES[table].column(key)
+    return [Problem(table, key, "duplicate_key", int(dup.sum()), examples(dup),
+                    f"{key} is not unique (duplicate primary key)"
+                    + _values_text(col, s[dup].head(20)),
+                    f"keep one row per {key}; remove or renumber the duplicates", "error", origin)]
+
 
 def _unreadable_problems(table: str, conf: Conformed, origin: str) -> list[Problem]:
     spec = TABLES[table]
@@ -245,9 +260,22 @@ def _table_problems(table: str, conf: Conformed, as_of: pd.Timestamp, origin: st
         return out
     out += _unreadable_problems(table, conf, origin)
     out += _pandera_problems(table, frame, conf.bad, origin)
+    out += _duplicate_key_problems(table, frame, origin)
     out += _date_problems(table, frame, as_of, origin)
     out += _share_warnings(table, frame, origin)
     return out
+
+
+def _isin(s: pd.Series, ref: pd.Series) -> np.ndarray:
+    """``s.isin(ref)`` as a numpy mask; Arrow's hash lookup for string columns (15 M rows)."""
+    if isinstance(s.dtype, pd.StringDtype) and isinstance(ref.dtype, pd.StringDtype):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        values = pa.array(ref.dropna().unique(), type=pa.large_string())
+        hits = pc.is_in(pa.array(s, type=pa.large_string()), value_set=values)
+        return hits.to_numpy(zero_copy_only=False).astype(bool)
+    return s.isin(ref.dropna().unique()).to_numpy()
 
 
 def _foreign_key_problems(frames: Mapping[str, pd.DataFrame],
@@ -260,7 +288,7 @@ def _foreign_key_problems(frames: Mapping[str, pd.DataFrame],
             if ref is None or fk.column not in frame or fk.ref_column not in ref:
                 continue
             s = frame[fk.column]
-            orphan = (s.notna() & ~s.isin(ref[fk.ref_column].dropna().unique())).to_numpy()
+            orphan = s.notna().to_numpy() & ~_isin(s, ref[fk.ref_column])
             if orphan.any():
                 col = TABLES[name].column(fk.column)
                 out.append(Problem(
