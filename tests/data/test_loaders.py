@@ -8,13 +8,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from dealer_fixture import dealer_tables, write_tables
 
 from cvm.config import CvmError
 from cvm.data.contract import TABLES
 from cvm.data.loaders import DataValidationError, load_tables
 from cvm.data.mapping import column_aliases, normalize_name, table_for_name
-
-from dealer_fixture import dealer_tables, write_tables
 
 AS_OF = date(2024, 6, 30)
 

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from dealer_fixture import AS_OF, dealer_tables, write_tables
 from typer.testing import CliRunner
 
 from cvm.cli import app
 from cvm.data.validate import Problem, ValidationReport, validate_source, validate_tables
-
-from dealer_fixture import AS_OF, dealer_tables, write_tables
 
 Tables = dict[str, pd.DataFrame]
 

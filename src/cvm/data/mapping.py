@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from cvm.config import CvmError, load_config
@@ -55,7 +55,7 @@ def table_aliases() -> dict[str, str]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def column_aliases(table: str) -> dict[str, str]:
     """Normalised header → contract column name, for one table."""
     spec: Table = TABLES[table]
@@ -77,7 +77,7 @@ def column_aliases(table: str) -> dict[str, str]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def value_aliases(column: str) -> dict[str, str]:
     """Normalised category value → contract value, for a column name (any table)."""
     return {normalize_value(k): str(v) for k, v in column_config().get("values", {}).get(column, {}).items()}

@@ -225,7 +225,7 @@ def read_sql(url: str, wanted: set[str]) -> tuple[list[RawTable], list[Problem],
                     continue
                 frame = pd.read_sql_table(name, conn)
                 tables.append(RawTable(table, frame.reset_index(drop=True), f"table {name}"))
-    except Exception as err:  # noqa: BLE001 - drivers raise many kinds
+    except Exception as err:
         raise CvmError(f"cannot read the database {url!r}: {_short(err)}") from err
     finally:
         if "engine" in locals():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import date
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +79,7 @@ def _values_text(col: Column, values: Iterable[object]) -> str:
 
 # ---------------------------------------------------------------- pandera: per-column rules
 
-@lru_cache(maxsize=None)
+@cache
 def contract_schema(table: str) -> pa.DataFrameSchema:
     """The pandera schema of a contract table (applied after coercion to contract dtypes)."""
     spec = TABLES[table]
@@ -105,9 +105,9 @@ def _describe_check(col: Column, check: str) -> tuple[str, str, str]:
         return "missing_value", "required value is empty", f"fill in {col.name} on every row"
     if check.startswith("greater_than_or_equal_to"):
         what = "negative" if col.min == 0 else f"below the minimum {col.min:g}"
-        return ("below_min", f"values {what}",
-                f"{col.name} must be >= {col.min:g}{' ' + col.unit if col.unit else ''}; "
-                "correct the values (refunds and credit notes belong in separate rows or tables)")
+        fix = (f"{col.name} must be >= {col.min:g}{' ' + col.unit if col.unit else ''}; "
+               "correct the values (refunds and credit notes belong in separate rows or tables)")
+        return "below_min", f"values {what}", fix
     if check.startswith("less_than_or_equal_to"):
         return ("above_max", f"values above the maximum {col.max:g}",
                 f"{col.name} must be <= {col.max:g}; check the unit or scale")
