@@ -228,11 +228,15 @@ def step(K: Kernel, st: State, m: int, d: Draws, camp: np.ndarray | None = None,
     at_store = act & ~st.defected
     nxt = st.svc_n + 1
     decide = at_store & due & (st.decided < nxt) & ~new
-    stage_idx = np.select([nxt == 1, nxt == 2, in_w, ~st.post_done], [0, 1, 2, 3], 4)
+    stage_idx = np.select([nxt == 1, nxt == 2, in_w], [0, 1, 2], 4)
+    # the warranty just ended: the owner reconsiders where to service (first post-warranty)
+    w_end = at_store & ~in_w & ~st.post_done & ~new
     x_dyn = (K.x_static + ch["price_coef"] * tr.price_sens * (nxt >= 2)
              + ch["sat_coef"] * (tr.base_sat + st.sat) + ch["bad_visit_coef"] * bad_recent
              + ch["sa_left_coef"] * sa_gone)
-    p_def = sigmoid(K.stage[stage_idx] + x_dyn)
+    p_def = np.where(decide, sigmoid(K.stage[stage_idx] + x_dyn), 0.0)
+    p_def = 1 - (1 - p_def) * (1 - np.where(w_end, sigmoid(K.stage[3] + x_dyn), 0.0))
+    decide = decide | w_end
     if e_ret is not None:
         p_def = p_def * (1 - e_ret)
     p_bg = sigmoid(ch["background_logit"] + 0.5 * x_dyn
@@ -240,8 +244,8 @@ def step(K: Kernel, st: State, m: int, d: Draws, camp: np.ndarray | None = None,
     defect = (decide & (u[:, 0] < p_def)) | (at_store & ~decide & (u[:, 1] < p_bg))
     if e_dog is not None:
         defect |= at_store & (u[:, 2] < e_dog)
-    st.decided[decide] = nxt[decide]
-    st.post_done |= decide & ~in_w
+    st.decided[decide & due] = nxt[decide & due]
+    st.post_done |= w_end
     st.defected[won] = False
     st.defected[defect] = True
     here = act & ~st.defected          # serviced here this month
