@@ -9,10 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from dealer_fixture import dealer_tables, write_tables
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cvm.config import CvmError
+from cvm.data.coerce import to_date
 from cvm.data.contract import TABLES
-from cvm.data.loaders import DataValidationError, load_tables
+from cvm.data.loaders import DataValidationError, load_tables, load_with_report
 from cvm.data.mapping import column_aliases, normalize_name, table_for_name
 
 AS_OF = date(2024, 6, 30)
@@ -205,3 +208,27 @@ def test_aliases_resolve_and_do_not_collide() -> None:
     assert column_aliases("visits")[normalize_name("进厂日期")] == "visit_date"
     assert column_aliases("visits")[normalize_name("VIN")] == "vehicle_id"
     assert column_aliases("visits")[normalize_name("服务顾问")] == "service_advisor_id"
+
+
+def test_load_with_report_returns_frames_and_problems(tmp_path: Path) -> None:
+    tables = dealer_tables()
+    tables["visits"].loc[0, "amount"] = -3.0
+    folder = write_tables(tables, tmp_path / "d")
+    frames, report = load_with_report(folder, as_of=AS_OF)
+    assert not report.ok and report.errors[0].column == "amount"
+    assert len(frames["visits"]) == 8 and frames["visits"]["amount"].dtype == "float64"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.dates(min_value=date(1950, 1, 1), max_value=date(2099, 12, 31)),
+                min_size=1, max_size=12))
+def test_dates_in_three_formats_and_excel_serials_parse_back(days: list[date]) -> None:
+    stamps = pd.Series(pd.to_datetime(days))
+    text = _dates_three_ways(stamps)
+    serial = (stamps - pd.Timestamp("1899-12-30")).dt.days.astype(object)
+    mixed = pd.Series([t if i % 2 else s for i, (t, s) in enumerate(zip(text, serial))],
+                      dtype=object)
+    for raw in (text, mixed):
+        parsed, bad = to_date(raw)
+        assert not bad.any()
+        assert parsed.tolist() == stamps.astype("datetime64[ns]").tolist()
