@@ -1,0 +1,345 @@
+"""Uplift per customer and campaign, learned from past campaigns with control groups.
+
+Meta-learners on LightGBM (T- or X-learner; Kuenzel et al. 2019), pooled over campaigns with the
+campaign as a categorical feature so small campaigns borrow strength. Features are point-in-time
+snapshots at the month end before each contact. Campaigns with too little history (or no control
+group) fall back to the catalogue prior, updated by measured lifts (``posterior_uplift``);
+``UpliftModel.source`` says which. Quality is measured out-of-time (the last months of contacts)
+with the Qini coefficient and AUUC, then the model is refit on all history.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from cvm.campaigns.catalogue import Campaign, campaigns_config, load_catalogue
+from cvm.campaigns.measurement import contact_outcomes, posterior_uplift
+from cvm.config import CvmError
+from cvm.features.pit import day_number, days, ids, to_timestamp
+
+log = logging.getLogger(__name__)
+
+FeaturesFn = Callable[[dict[str, pd.DataFrame], pd.Timestamp], pd.DataFrame]
+CAMPAIGN_FEATURE = "_campaign"
+
+
+# ---------------------------------------------------------------- uplift metrics
+def qini_curve(uplift: np.ndarray, y: np.ndarray, treated: np.ndarray) -> np.ndarray:
+    """Cumulative incremental responders when targeting by descending ``uplift``:
+    ``Y_t(k) - Y_c(k) * N_t(k) / N_c(k)`` for k = 1..n (ties in stable input order)."""
+    order = np.argsort(-np.asarray(uplift, float), kind="stable")
+    y = np.asarray(y, float)[order]
+    t = np.asarray(treated, bool)[order]
+    n_t, n_c = np.cumsum(t), np.cumsum(~t)
+    y_t, y_c = np.cumsum(y * t), np.cumsum(y * ~t)
+    return y_t - np.divide(y_c * n_t, n_c, out=np.zeros(len(y)), where=n_c > 0)
+
+
+def qini_coefficient(uplift: np.ndarray, y: np.ndarray, treated: np.ndarray) -> float:
+    """Area between the Qini curve and the random-targeting line, per customer (0 = random)."""
+    q = qini_curve(uplift, y, treated)
+    if len(q) == 0:
+        return float("nan")
+    frac = np.arange(1, len(q) + 1) / len(q)
+    return float(np.mean(q - frac * q[-1]) / len(q))
+
+
+def auuc(uplift: np.ndarray, y: np.ndarray, treated: np.ndarray) -> float:
+    """Area under the uplift curve: mean over k of (rate_t(k) - rate_c(k)) * k / n.
+    Random targeting gives about ATE / 2."""
+    order = np.argsort(-np.asarray(uplift, float), kind="stable")
+    y = np.asarray(y, float)[order]
+    t = np.asarray(treated, bool)[order]
+    n_t, n_c = np.cumsum(t), np.cumsum(~t)
+    ok = (n_t > 0) & (n_c > 0)
+    gap = np.divide(np.cumsum(y * t), n_t, out=np.zeros(len(y)), where=n_t > 0) - np.divide(
+        np.cumsum(y * ~t), n_c, out=np.zeros(len(y)), where=n_c > 0)
+    frac = np.arange(1, len(y) + 1) / max(len(y), 1)
+    return float(np.mean(np.where(ok, gap * frac, 0.0))) if len(y) else float("nan")
+
+
+# ---------------------------------------------------------------- training data
+def training_frame(
+    tables: dict[str, pd.DataFrame],
+    features_fn: FeaturesFn,
+    as_of: Any,
+    window_days: int,
+    run_cfg: dict[str, Any] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Past contacts with a complete outcome window before ``as_of``: (X, info).
+
+    ``X``: features at the month end before each contact (one ``features_fn`` call per
+    contact month); ``info``: customer_id, campaign, contact_date, treated, responded, revenue.
+    """
+    contacts = tables.get("campaign_contacts")
+    if contacts is None or contacts.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    as_of = to_timestamp(as_of)
+    d = days(contacts["contact_date"])
+    c = contacts[d + window_days <= day_number(as_of)].copy()
+    if c.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    c = contact_outcomes(c, tables["visits"], window_days, cut_at=as_of, run_cfg=run_cfg)
+    c["customer_id"] = ids(c["customer_id"]).to_numpy()
+    dates = pd.to_datetime(c["contact_date"])
+    c["snapshot"] = dates.dt.to_period("M").dt.start_time - pd.Timedelta(days=1)
+    xs, infos = [], []
+    for snap, g in c.groupby("snapshot", sort=True):
+        feats = features_fn(tables, pd.Timestamp(snap))
+        feats.index = ids(pd.Series(feats.index)).to_numpy()
+        g = g[g["customer_id"].isin(feats.index)]
+        xs.append(feats.reindex(g["customer_id"].to_numpy()).reset_index(drop=True))
+        infos.append(g.reset_index(drop=True))
+        log.debug("uplift training snapshot %s: %d contacts", pd.Timestamp(snap).date(), len(g))
+    X = pd.concat(xs, ignore_index=True)
+    info = pd.concat(infos, ignore_index=True)
+    info["treated"] = (info["group"] == "target").to_numpy()
+    info["contact_date"] = pd.to_datetime(info["contact_date"])
+    return X, info[["customer_id", "campaign", "contact_date", "treated", "responded",
+                    "revenue"]]
+
+
+# ---------------------------------------------------------------- the model
+@dataclass
+class UpliftModel:
+    """Uplift in P(paid return within the outcome window) per customer and campaign."""
+
+    learner: str
+    features: list[str]
+    categories: dict[str, list[Any]]
+    learned: list[str]
+    source: dict[str, str]
+    prior: dict[str, float]
+    ate: dict[str, float]
+    shrink: float
+    max_uplift: float
+    window_days: int
+    boosters: dict[str, lgb.Booster] = field(default_factory=dict)
+    propensity: dict[str, float] = field(default_factory=dict)
+    cate_mean: dict[str, float] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    def predict(self, X: pd.DataFrame, campaign: str) -> np.ndarray:
+        """Uplift for every row of ``X`` (features, as from ``features_fn``) under ``campaign``."""
+        if campaign not in self.source:
+            raise CvmError(f"uplift model knows no campaign {campaign!r}")
+        if self.source[campaign] != "learned":
+            return np.full(len(X), self.prior[campaign])
+        cate = self._cate(X, np.full(len(X), campaign, dtype=object))
+        return self._finish(cate, campaign)
+
+    def predict_pairs(self, X: pd.DataFrame, pairs: pd.DataFrame,
+                      customer_col: str = "customer_id") -> np.ndarray:
+        """Uplift for each (customer, campaign) row of ``pairs``; ``X`` indexed by customer."""
+        out = np.zeros(len(pairs))
+        cust = ids(pairs[customer_col]).to_numpy()
+        Xi = X.copy()
+        Xi.index = ids(pd.Series(X.index)).to_numpy()
+        for cid in pairs["campaign"].unique():
+            m = (pairs["campaign"] == cid).to_numpy()
+            out[m] = self.predict(Xi.reindex(cust[m]), str(cid))
+        return out
+
+    def _cate(self, X: pd.DataFrame, campaign: np.ndarray) -> np.ndarray:
+        M = _design(X, campaign, self.features, self.categories)
+        b = self.boosters
+        if self.learner == "t":
+            return b["mu1"].predict(M) - b["mu0"].predict(M)
+        g = pd.Series(campaign).map(self.propensity).fillna(0.5).to_numpy(float)
+        return g * b["tau0"].predict(M) + (1 - g) * b["tau1"].predict(M)
+
+    def _finish(self, cate: np.ndarray, campaign: str) -> np.ndarray:
+        # centre the per-customer effect on the campaign's measured mean, shrink, clip
+        centred = self.ate[campaign] + (cate - self.cate_mean.get(campaign, 0.0))
+        out = (1 - self.shrink) * centred + self.shrink * self.ate[campaign]
+        return np.clip(out, -self.max_uplift, self.max_uplift)
+
+
+def _design(X: pd.DataFrame, campaign: np.ndarray, features: list[str],
+            categories: dict[str, list[Any]]) -> pd.DataFrame:
+    """Model matrix: numeric features as float, categoricals with fixed categories."""
+    M = X.reindex(columns=[f for f in features if f != CAMPAIGN_FEATURE]).copy()
+    M[CAMPAIGN_FEATURE] = campaign
+    for col in M.columns:
+        if col in categories:
+            M[col] = pd.Categorical(M[col].astype(object), categories=categories[col])
+        else:
+            M[col] = pd.to_numeric(M[col], errors="coerce").astype(float)
+    return M[features]
+
+
+def _schema(X: pd.DataFrame, campaigns: list[str]) -> tuple[list[str], dict[str, list[Any]]]:
+    feats, cats = [], {}
+    for col in X.columns:
+        s = X[col]
+        if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+            feats.append(col)
+        elif isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(s) \
+                or s.dtype == object:
+            vals = sorted(str(v) for v in s.dropna().unique())
+            if 0 < len(vals) <= 50:
+                feats.append(col)
+                cats[col] = vals
+    feats.append(CAMPAIGN_FEATURE)
+    cats[CAMPAIGN_FEATURE] = sorted(campaigns)
+    return feats, cats
+
+
+def _train(M: pd.DataFrame, y: np.ndarray, params: dict[str, Any], rounds: int,
+           objective: str, seed: int) -> lgb.Booster:
+    p = {**params, "objective": objective, "seed": seed, "deterministic": True,
+         "force_row_wise": True}
+    if objective != "binary":
+        p.pop("is_unbalance", None)
+    ds = lgb.Dataset(M, label=y, categorical_feature=[c for c in M.columns
+                                                      if isinstance(M[c].dtype, pd.CategoricalDtype)],
+                     free_raw_data=True)
+    return lgb.train(p, ds, num_boost_round=rounds)
+
+
+def _fit_learner(X: pd.DataFrame, info: pd.DataFrame, campaigns: list[str], u: dict[str, Any],
+                 seed: int) -> tuple[dict[str, lgb.Booster], dict[str, float], list[str],
+                                     dict[str, list[Any]]]:
+    feats, cats = _schema(X, campaigns)
+    M = _design(X, info["campaign"].astype(str).to_numpy(object), feats, cats)
+    y = info["responded"].to_numpy(float)
+    t = info["treated"].to_numpy(bool)
+    params = {k: v for k, v in (u.get("lgb") or {}).items() if k != "objective"}
+    rounds = int(u.get("num_boost_round", 200))
+    b = {"mu0": _train(M[~t], y[~t], params, rounds, "binary", seed),
+         "mu1": _train(M[t], y[t], params, rounds, "binary", seed + 1)}
+    prop = info.groupby("campaign")["treated"].mean().to_dict()
+    if str(u.get("learner", "x")) == "x":
+        d1 = y[t] - b["mu0"].predict(M[t])
+        d0 = b["mu1"].predict(M[~t]) - y[~t]
+        b["tau1"] = _train(M[t], d1, params, rounds, "regression", seed + 2)
+        b["tau0"] = _train(M[~t], d0, params, rounds, "regression", seed + 3)
+    return b, {k: float(v) for k, v in prop.items()}, feats, cats
+
+
+def _ate(info: pd.DataFrame) -> dict[str, float]:
+    g = info.groupby(["campaign", "treated"])["responded"].mean().unstack()
+    return {str(k): float(r.get(True, np.nan) - r.get(False, np.nan)) for k, r in g.iterrows()}
+
+
+def _build(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign],
+           u: dict[str, Any], measurements: pd.DataFrame | None, seed: int,
+           cfg: dict[str, Any] | None) -> UpliftModel:
+    counts = info.groupby("campaign")["treated"].agg(["size", "sum"])
+    counts["control"] = counts["size"] - counts["sum"]
+    learned = sorted(c for c, r in counts.iterrows()
+                     if c in catalogue and r["size"] >= int(u.get("min_contacts", 300))
+                     and r["control"] >= int(u.get("min_control", 50)) and r["sum"] > 0)
+    prior = posterior_uplift(catalogue, measurements, cfg=cfg)
+    source = {c: ("learned" if c in learned else "prior") for c in catalogue}
+    model = UpliftModel(learner=str(u.get("learner", "x")), features=[], categories={},
+                        learned=learned, source=source, prior=prior, ate={},
+                        shrink=float(u.get("shrink_to_ate", 0.5)),
+                        max_uplift=float(u.get("max_uplift", 0.5)),
+                        window_days=int(u.get("outcome_window_days", 90)))
+    if not learned:
+        return model
+    keep = info["campaign"].isin(learned).to_numpy()
+    Xl, il = X[keep].reset_index(drop=True), info[keep].reset_index(drop=True)
+    b, prop, feats, cats = _fit_learner(Xl, il, learned, u, seed)
+    model.boosters, model.propensity, model.features, model.categories = b, prop, feats, cats
+    model.ate = _ate(il)
+    cate = model._cate(Xl, il["campaign"].astype(str).to_numpy(object))
+    model.cate_mean = pd.Series(cate).groupby(il["campaign"].to_numpy()).mean().to_dict()
+    return model
+
+
+def _validate(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign],
+              u: dict[str, Any], seed: int, cfg: dict[str, Any] | None) -> dict[str, Any]:
+    """Out-of-time: fit on contacts before the last ``validation_months``, score those."""
+    last = info["contact_date"].max()
+    cut = last.to_period("M").start_time - pd.DateOffset(months=int(u.get("validation_months",
+                                                                         3)) - 1)
+    tr = (info["contact_date"] < cut).to_numpy()
+    if tr.sum() == 0 or (~tr).sum() == 0:
+        return {"note": "not enough history for an out-of-time fold"}
+    model = _build(X[tr].reset_index(drop=True), info[tr].reset_index(drop=True), catalogue, u,
+                   None, seed, cfg)
+    Xv, iv = X[~tr].reset_index(drop=True), info[~tr].reset_index(drop=True)
+    pred = np.zeros(len(iv))
+    for cid in iv["campaign"].unique():
+        m = (iv["campaign"] == cid).to_numpy()
+        if cid in model.source:
+            pred[m] = model.predict(Xv[m], str(cid))
+    y, t = iv["responded"].to_numpy(float), iv["treated"].to_numpy(bool)
+    const = iv["campaign"].map(model.ate).fillna(iv["campaign"].map(model.prior)).to_numpy(float)
+    rng = np.random.default_rng(seed)
+    shuffle = rng.permutation(len(iv))  # random tie order for the constant rankings
+    per = {}
+    for cid, g in iv.groupby("campaign"):
+        m = (iv["campaign"] == cid).to_numpy()
+        if m.sum() < 50 or t[m].all() or (~t[m]).all():
+            continue
+        per[str(cid)] = {
+            "n": int(m.sum()), "source": model.source.get(str(cid), "prior"),
+            "qini": qini_coefficient(pred[m], y[m], t[m]),
+            "auuc": auuc(pred[m], y[m], t[m]),
+            "auuc_random": auuc(shuffle[m].astype(float), y[m], t[m]),
+            "observed_ate": float(y[m][t[m]].mean() - y[m][~t[m]].mean()),
+            "predicted_mean": float(pred[m].mean()),
+        }
+    out = {
+        "fold": {"train_until": str(cut.date()), "valid_from": str(cut.date()),
+                 "valid_until": str(last.date()), "n_train": int(tr.sum()),
+                 "n_valid": len(iv)},
+        "pooled": {"qini": qini_coefficient(pred, y, t), "auuc": auuc(pred, y, t),
+                   "qini_campaign_mean_only": qini_coefficient(const + 1e-9 * shuffle, y, t),
+                   "auuc_campaign_mean_only": auuc(const + 1e-9 * shuffle, y, t),
+                   "auuc_random": auuc(shuffle.astype(float), y, t)},
+        "per_campaign": per,
+    }
+    return out
+
+
+def fit_uplift(
+    tables: dict[str, pd.DataFrame],
+    features_fn: FeaturesFn,
+    as_of: Any,
+    cfg: dict[str, Any] | None = None,
+    catalogue: dict[str, Campaign] | None = None,
+    measurements: pd.DataFrame | None = None,
+    seed: int = 0,
+    validate: bool = True,
+    run_cfg: dict[str, Any] | None = None,
+) -> UpliftModel:
+    """Fit uplift models from ``campaign_contacts`` up to ``as_of``.
+
+    ``features_fn(tables, date)`` returns point-in-time features indexed by customer_id (e.g.
+    ``lambda t, d: build_features(t, d, run_cfg)``). ``measurements`` (from
+    ``measure_campaigns``) update the priors of campaigns without enough history. With
+    ``validate``, ``.metrics`` holds the out-of-time Qini / AUUC per campaign and pooled.
+    """
+    cfg = campaigns_config(cfg)
+    catalogue = catalogue or load_catalogue(cfg)
+    u = dict(cfg.get("uplift") or {})
+    window = int(u.get("outcome_window_days", 90))
+    X, info = training_frame(tables, features_fn, as_of, window, run_cfg)
+    if info.empty:
+        log.warning("uplift: no past campaigns with control groups; every campaign uses its prior")
+        model = _build(X, pd.DataFrame(columns=["campaign", "treated", "responded"]),
+                       catalogue, u, measurements, seed, cfg)
+        model.metrics = {"note": "no campaign history: catalogue priors only"}
+        return model
+    keep = info["campaign"].isin(list(catalogue)).to_numpy()
+    X, info = X[keep].reset_index(drop=True), info[keep].reset_index(drop=True)
+    model = _build(X, info, catalogue, u, measurements, seed, cfg)
+    metrics: dict[str, Any] = {"n_contacts": len(info), "window_days": window,
+                               "learned": model.learned,
+                               "prior": sorted(c for c, s in model.source.items() if s == "prior")}
+    if validate and model.learned:
+        metrics["out_of_time"] = _validate(X, info, catalogue, u, seed, cfg)
+    model.metrics = metrics
+    log.info("uplift: learned %s; priors for %s", model.learned, metrics["prior"])
+    return model
