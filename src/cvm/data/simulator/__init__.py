@@ -64,15 +64,18 @@ def generate(n_customers: int, seed: int, end: date | None = None, years: float 
     h = run_history(w, progress=progress)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 301]))
     tables, truth_visits, truth_leads = build_tables(w, h, rng)
-    paths = int(oracle_paths or p["oracle"]["paths"])
-    o = compute_oracle(w, h.snapshot, paths, int(p["oracle"]["chunk_customers"]), progress)
+    op = p["oracle"]
+    large = n_customers > int(op["large_customers"])
+    paths = int(oracle_paths or (op["paths_large"] if large else op["paths"]))
+    cpaths = min(paths, int(op["campaign_paths_large"] if large else op["campaign_paths"]))
+    o = compute_oracle(w, h.snapshot, paths, int(op["chunk_customers"]), progress, cpaths)
     width = max(7, len(str(n_customers * 10)))
     cid = ids("C", np.arange(n_customers), width)
     truth = {"visits": truth_visits, "oracle_customers": oracle_customers(w, h.snapshot, o, cid),
              "oracle_campaigns": oracle_campaigns(w, o, width), "leads": truth_leads}
     args = {"n_customers": n_customers, "seed": seed, "end": tl.end.isoformat(), "years": years,
             "dealers": dealers, "horizon_months": horizon_months}
-    return SimResult(tables=tables, truth=truth, meta=meta(w, o, p, paths, args))
+    return SimResult(tables=tables, truth=truth, meta=meta(w, o, p, (paths, cpaths), args))
 
 
 def simulate(n_customers: int, seed: int, out: Path, end: date | None = None, years: float = 5,

@@ -56,7 +56,7 @@ class State:
         return State(**{f.name: getattr(self, f.name)[idx].copy() for f in fields(self)})
 
 
-def init_state(tr: Traits) -> State:
+def init_state(tr: Traits, p: dict[str, Any]) -> State:
     """State at entry (values are used only from each customer's entry month on)."""
     n = tr.n
     purchase = (tr.entry - tr.age0_months).astype(np.int32)
@@ -64,7 +64,10 @@ def init_state(tr: Traits) -> State:
     svc = np.where(elsewhere, 2, 0).astype(np.int16)
     return State(
         purchase=purchase, band=tr.band0.copy(), defected=np.zeros(n, bool), svc_n=svc,
-        decided=svc.copy(), post_done=np.zeros(n, bool),
+        decided=svc.copy(),
+        # owners who arrive with an expired warranty chose this store after it expired
+        post_done=elsewhere & ((tr.age0_months >= p["vehicles"]["warranty_months"])
+                                | (tr.yearly_km * tr.age0_months / 12 >= p["vehicles"]["warranty_km"])),
         last_svc=np.where(elsewhere, tr.entry - 12, tr.entry).astype(np.int32),
         last_svc_odo=np.zeros(n, np.float32), last_visit=np.full(n, NEVER, np.int32),
         sat=np.zeros(n, np.float32), bad_until=np.full(n, NEVER, np.int32),

@@ -146,7 +146,7 @@ def run_history(w: World, progress: bool = True) -> History:
     rng_rec = np.random.default_rng(np.random.SeedSequence([w.seed, 102]))
     rng_camp = np.random.default_rng(np.random.SeedSequence([w.seed, 103]))
     n = tr.n
-    st = init_state(tr)
+    st = init_state(tr, p)
     cur_veh = np.arange(n, dtype=np.int64)
     veh_extra = Log()
     n_veh = n

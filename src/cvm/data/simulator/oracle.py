@@ -52,8 +52,14 @@ def _scenario(K: Kernel, snap: State, months: range, draws: list[Draws], c: int,
     return acc
 
 
-def compute_oracle(w: World, snap: State, paths: int, chunk: int, progress: bool = True) -> Oracle:
-    """Oracle arrays for every customer and scenario (chunked over customers)."""
+def compute_oracle(w: World, snap: State, paths: int, chunk: int, progress: bool = True,
+                   campaign_paths: int | None = None) -> Oracle:
+    """Oracle arrays for every customer and scenario (chunked over customers).
+
+    The no-contact scenario uses ``paths`` paths; campaign scenarios use the first
+    ``campaign_paths`` of them (paired with the same paths of the no-contact scenario).
+    """
+    cp = min(paths, campaign_paths or paths)
     tl, p = w.tl, w.p
     n = w.traits.n
     C = w.effects.n_campaigns
@@ -74,16 +80,22 @@ def compute_oracle(w: World, snap: State, paths: int, chunk: int, progress: bool
         for k in range(paths):
             rng = np.random.default_rng(np.random.SeedSequence([w.seed, 202, ci, k]))
             draws = [Draws.new(rng, len(idx)) for _ in months]
-            for s in range(S):
+            for s in range(S if k < cp else 1):
                 pv[k, s] = _scenario(K, sub, months, draws, s - 1, carry, True)
                 sv[k, s] = _scenario(K, sub, months, draws, s - 1, carry, False)
-        res["p"][:, idx] = pv.mean(0)
-        res["s"][:, idx] = sv.mean(0)
-        sq = np.sqrt(paths)
-        res["sep"][:, idx] = pv.std(0, ddof=1) / sq if paths > 1 else 0
-        res["ses"][:, idx] = sv.std(0, ddof=1) / sq if paths > 1 else 0
+        base_p, base_s = pv[:, 0].mean(0), sv[:, 0].mean(0)
+        # campaigns: paired difference with the baseline on the same paths, added to the
+        # all-paths baseline (a control variate)
+        up = (pv[:cp, :1] - pv[:cp, 1:]).mean(0)
+        inc = (sv[:cp, 1:] - sv[:cp, :1]).mean(0)
+        res["p"][0, idx], res["s"][0, idx] = base_p, base_s
+        res["p"][1:, idx] = np.clip(base_p[None, :] - up, 0, 1)
+        res["s"][1:, idx] = np.maximum(base_s[None, :] + inc, 0)
         if paths > 1:
-            se_u[:, idx] = (pv[:, :1] - pv[:, 1:]).std(0, ddof=1) / sq
-            se_i[:, idx] = (sv[:, 1:] - sv[:, :1]).std(0, ddof=1) / sq
+            res["sep"][:, idx] = pv[:, 0].std(0, ddof=1) / np.sqrt(paths)
+            res["ses"][:, idx] = sv[:, 0].std(0, ddof=1) / np.sqrt(paths)
+        if cp > 1:
+            se_u[:, idx] = (pv[:cp, :1] - pv[:cp, 1:]).std(0, ddof=1) / np.sqrt(cp)
+            se_i[:, idx] = (sv[:cp, 1:] - sv[:cp, :1]).std(0, ddof=1) / np.sqrt(cp)
     return Oracle(p_no_paid=res["p"], spend=res["s"], se_p=res["sep"], se_spend=res["ses"],
                   se_uplift=se_u, se_incr=se_i)

@@ -59,7 +59,7 @@ def oracle_campaigns(w: World, o: Oracle, n_id_width: int) -> pa.Table:
     })
 
 
-def meta(w: World, o: Oracle, params: dict[str, Any], paths: int, args: dict[str, Any]) -> dict[str, Any]:
+def meta(w: World, o: Oracle, params: dict[str, Any], paths: tuple[int, int], args: dict[str, Any]) -> dict[str, Any]:
     """Parameters, seed and the oracle method with its Monte Carlo error."""
     return {
         "generator": "cvm.data.simulator",
@@ -77,7 +77,11 @@ def meta(w: World, o: Oracle, params: dict[str, Any], paths: int, args: dict[str
                 "state)); expected spend Rao-Blackwellized (conditional expected paid spend per "
                 "month). Campaign scenarios: contacted in the first horizon month, carry-over in "
                 "the second."),
-            "paths": paths,
+            "paths": paths[0],
+            "campaign_paths": paths[1],
+            "note": ("campaign scenarios: paired (common random numbers) difference with the "
+                     "no-contact scenario on the first campaign_paths paths; standard errors are "
+                     "0 when estimated from a single path"),
             "mean_se_p_no_paid_visit": float(o.se_p[0].mean()),
             "mean_se_expected_spend": float(o.se_spend[0].mean()),
             "mean_se_uplift_p_return": float(o.se_uplift.mean()) if o.se_uplift.size else 0.0,
