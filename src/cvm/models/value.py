@@ -29,9 +29,10 @@ import pandas as pd
 
 from cvm.config import CvmError, load_config
 from cvm.features.labels import future_paid_spend, paid_mask
-from cvm.features.pit import add_months, days, day_number, ids, to_timestamp
-from cvm.features.snapshot import build_features
+from cvm.features.pit import day_number, days, ids, to_timestamp
+from cvm.features.training import snapshot_dates, training_frame
 from cvm.models.btyd import bgnbd_gamma_gamma, historical_average
+from cvm.models.metrics import normalized_gini, regression_report
 
 log = logging.getLogger(__name__)
 
@@ -42,88 +43,7 @@ def value_settings(cfg: dict[str, Any] | None) -> dict[str, Any]:
     return load_config("value", (cfg or {}).get("value"))
 
 
-# ----------------------------------------------------------------------------- metrics
-def normalized_gini(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """Gini of the gain curve ranked by ``y_pred`` / Gini ranked by ``y_true`` (ZILN paper),
-    ties in ``y_pred`` averaged."""
-    y = np.asarray(y_true, dtype=float)
-    p = np.asarray(y_pred, dtype=float)
-    if len(y) == 0 or y.sum() <= 0:
-        return float("nan")
-
-    def gini(score: np.ndarray) -> float:
-        order = np.argsort(-score, kind="stable")
-        s, v = score[order], y[order]
-        _, start, counts = np.unique(-s, return_index=True, return_counts=True)
-        group = np.repeat(np.arange(len(start)), counts)
-        v = (np.bincount(group, weights=v) / counts)[group]   # ties averaged
-        gain = np.cumsum(v) / v.sum()
-        return 2.0 * gain.mean() - 1.0
-
-    return float(gini(p) / gini(y))
-
-
-def top_decile_capture(y_true: np.ndarray, y_pred: np.ndarray, share: float = 0.1) -> float:
-    """Share of the realized total held by the top ``share`` of customers by prediction."""
-    y = np.asarray(y_true, dtype=float)
-    k = max(1, int(round(share * len(y))))
-    top = np.argsort(-np.asarray(y_pred, dtype=float), kind="stable")[:k]
-    return float(y[top].sum() / y.sum()) if y.sum() > 0 else float("nan")
-
-
-def decile_table(y_true: np.ndarray, y_pred: np.ndarray, bins: int = 10) -> pd.DataFrame:
-    """Mean predicted vs realized spend per prediction decile (1 = highest)."""
-    y = np.asarray(y_true, dtype=float)
-    p = np.asarray(y_pred, dtype=float)
-    rank = pd.Series(-p).rank(method="first").to_numpy()
-    dec = np.minimum((rank - 1) * bins // len(p), bins - 1).astype(int) + 1
-    df = pd.DataFrame({"decile": dec, "predicted": p, "realized": y})
-    out = df.groupby("decile").agg(customers=("predicted", "size"),
-                                   mean_predicted=("predicted", "mean"),
-                                   mean_realized=("realized", "mean"))
-    out["share_of_realized"] = df.groupby("decile")["realized"].sum() / max(y.sum(), 1e-12)
-    return out.reset_index()
-
-
-def value_metrics(y_true: np.ndarray, y_pred: np.ndarray, bins: int = 10) -> dict[str, Any]:
-    """normalized_gini, spearman, top_decile_capture, total_ratio and the decile table."""
-    from scipy.stats import spearmanr
-    y, p = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
-    return {
-        "normalized_gini": normalized_gini(y, p),
-        "spearman": float(spearmanr(y, p).statistic),
-        "top_decile_capture": top_decile_capture(y, p),
-        "total_ratio": float(p.sum() / y.sum()) if y.sum() > 0 else float("nan"),
-        "customers": int(len(y)),
-        "deciles": decile_table(y, p, bins).to_dict(orient="records"),
-    }
-
-
 # ----------------------------------------------------------------------------- snapshots
-def snapshot_dates(tables: dict[str, pd.DataFrame], as_of: Any, horizon_months: int,
-                   training: dict[str, Any]) -> list[pd.Timestamp]:
-    """Snapshot dates, oldest first, whose H-month label window closes by ``as_of``."""
-    first = pd.to_datetime(tables["visits"]["visit_date"], errors="coerce").min()
-    latest = add_months(as_of, -horizon_months)
-    earliest = add_months(first, int(training.get("min_history_months", 3)))
-    out = []
-    for k in range(int(training["max_snapshots"])):
-        d = add_months(latest, -k * int(training["snapshot_step_months"]))
-        if d < earliest:
-            break
-        out.append(d)
-    return out[::-1]
-
-
-def _frame(tables: dict[str, pd.DataFrame], date: pd.Timestamp, horizon: int,
-           cfg: dict[str, Any], max_rows: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
-    X = build_features(tables, date, cfg)
-    if len(X) > max_rows:
-        X = X.sample(n=max_rows, random_state=seed).sort_index()
-    y = future_paid_spend(tables["visits"], date, horizon, cfg, customers=X.index)
-    return X, y
-
-
 def feature_columns(X: pd.DataFrame) -> list[str]:
     """Numeric, boolean and categorical columns (the model's inputs)."""
     return [c for c in X.columns
@@ -230,29 +150,22 @@ def train_value(tables: dict[str, pd.DataFrame], as_of: Any,
     s = value_settings(cfg)
     as_of = to_timestamp(as_of)
     H = int(cfg.get("horizon_months", 12))
-    tr = cfg["training"]
     if tables.get("visits") is None:
         raise CvmError("the value model needs the visits table")
-    dates = snapshot_dates(tables, as_of, H, tr)
-    n_valid = int(tr.get("validation_snapshots", 1))
-    if len(dates) <= n_valid:
-        raise CvmError(f"value model: {len(dates)} snapshot(s) with a complete {H}-month label "
-                       f"before {as_of.date()}; need more than {n_valid} (more history)")
+    train_dates, valid_dates = snapshot_dates(tables["visits"], as_of, H, cfg)
+    dates = train_dates + valid_dates
     seed = int(s["seed"])
-    frames = [_frame(tables, d, H, cfg, int(tr["max_rows_per_snapshot"]), seed + i)
-              for i, d in enumerate(dates)]
-    feats = feature_columns(frames[-1][0])
-    Xs = [X.reindex(columns=feats) for X, _ in frames]
-    X_tr = pd.concat(Xs[:-n_valid])
-    y_tr = np.concatenate([y.to_numpy() for _, y in frames[:-n_valid]])
-    X_va = pd.concat(Xs[-n_valid:])
-    y_va_s = pd.concat([y for _, y in frames[-n_valid:]])
-    y_va = y_va_s.to_numpy()
+    X_all, y_all_s, snap = training_frame(tables, dates, H, cfg, future_paid_spend)
+    feats = feature_columns(X_all)
+    X_all = X_all[feats]
+    is_va = snap.isin(valid_dates).to_numpy()
+    X_tr, y_tr = X_all.loc[~is_va], y_all_s.to_numpy()[~is_va]
+    X_va, y_va = X_all.loc[is_va], y_all_s.to_numpy()[is_va]
     rng = np.random.default_rng(seed)
     is_eval = rng.random(len(X_va)) < float(s["eval_share"])
     X_st, y_st = X_va.loc[~is_eval], y_va[~is_eval]
     log.info("value: %d training rows (%d snapshots), out-of-time %s: %d stop / %d eval rows",
-             len(X_tr), len(dates) - n_valid, dates[-1].date(), len(X_st), int(is_eval.sum()))
+             len(X_tr), len(train_dates), valid_dates[-1].date(), len(X_st), int(is_eval.sum()))
 
     kinds = ["tweedie", "two_part"] if s["model"] == "auto" else [s["model"]]
     if not set(kinds) <= {"tweedie", "two_part"}:
@@ -261,33 +174,29 @@ def train_value(tables: dict[str, pd.DataFrame], as_of: Any,
     stop_gini = {k: normalized_gini(y_st, _raw_predict(k, b, X_st)) for k, b in fitted.items()}
     kind = max(stop_gini, key=stop_gini.get)
     boosters = fitted[kind]
-    occurrence = boosters[0] if kind == "two_part" else _fit_kind(
-        "two_part", s, X_tr, y_tr, X_st, y_st)[0]
+    occurrence = boosters[0] if kind == "two_part" else _fit(
+        s, "binary", X_tr, (y_tr > 0).astype(float), X_st, (y_st > 0).astype(float))
     p_st = _raw_predict(kind, boosters, X_st)
     scale = float(y_st.sum() / p_st.sum()) if s["calibrate_total"] and p_st.sum() > 0 else 1.0
 
     # metrics on the evaluation half
     X_ev, y_ev = X_va.loc[is_eval], y_va[is_eval]
     pred_ev = _raw_predict(kind, boosters, X_ev) * scale
-    metrics = value_metrics(y_ev, pred_ev, int(s["calibration_bins"]))
+    metrics = regression_report(y_ev, pred_ev, int(s["calibration_bins"]))
     ev_ids = pd.Index(X_ev.index, name="customer_id")
-    base = {
-        "historical_average": historical_average(tables["visits"], dates[-1], H, cfg, ev_ids),
-        "bgnbd_gamma_gamma": _safe_btyd(tables["visits"], dates[-1], H, cfg, ev_ids),
-    }
-    metrics["baselines"] = {k: normalized_gini(y_ev, v.to_numpy()) for k, v in base.items()}
+    base = _baselines(tables["visits"], snap.to_numpy()[is_va][is_eval], ev_ids, H, cfg)
+    metrics["baselines"] = {k: normalized_gini(y_ev, v) for k, v in base.items()}
     metrics["baseline_total_ratio"] = {k: float(v.sum() / max(y_ev.sum(), 1e-12))
                                        for k, v in base.items()}
     metrics.update(model=kind, stop_normalized_gini=stop_gini, scale=scale, horizon_months=H,
                    snapshots=[str(d.date()) for d in dates],
                    rounds=[b.best_iteration or b.current_iteration() for b in boosters])
     validation = pd.DataFrame({"realized": y_ev, "predicted": pred_ev,
-                               **{k: v.to_numpy() for k, v in base.items()}},
+                               "snapshot_date": snap.to_numpy()[is_va][is_eval], **base},
                               index=ev_ids)
 
     if s["refit_all"]:
-        X_all = pd.concat([X_tr, X_va])
-        y_all = np.concatenate([y_tr, y_va])
+        y_all = y_all_s.to_numpy()
         rounds = [b.best_iteration or b.current_iteration() for b in boosters]
         boosters = _fit_kind(kind, s, X_all, y_all, None, None, rounds)
         occ_rounds = occurrence.best_iteration or occurrence.current_iteration()
@@ -298,6 +207,20 @@ def train_value(tables: dict[str, pd.DataFrame], as_of: Any,
     return ValueModel(kind=kind, boosters=boosters, occurrence=occurrence, feature_names=feats,
                       horizon_months=H, scale=scale, lifetime=dict(s["lifetime"]),
                       metrics=metrics, validation=validation)
+
+
+def _baselines(visits: pd.DataFrame, snap: np.ndarray, customers: pd.Index, H: int,
+               cfg: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Historical-average and BG/NBD + Gamma-Gamma predictions, each fitted at its row's
+    snapshot date."""
+    out = {"historical_average": np.zeros(len(customers)),
+           "bgnbd_gamma_gamma": np.zeros(len(customers))}
+    for d in pd.unique(snap):
+        m = snap == d
+        ids_d = customers[m]
+        out["historical_average"][m] = historical_average(visits, d, H, cfg, ids_d).to_numpy()
+        out["bgnbd_gamma_gamma"][m] = _safe_btyd(visits, d, H, cfg, ids_d).to_numpy()
+    return out
 
 
 def _safe_btyd(visits: pd.DataFrame, as_of: pd.Timestamp, H: int, cfg: dict[str, Any],
