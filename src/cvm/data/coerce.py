@@ -76,6 +76,11 @@ def to_category(s: pd.Series, col: Column) -> Result:
 
     Unknown values are kept as written; validation reports them against the allowed list.
     """
+    if isinstance(s.dtype, pd.StringDtype) and col.values is not None:
+        # fast path (typed Parquet / SQL): every distinct value is already a contract value
+        uniques = s.unique()
+        if all(pd.isna(u) or u in col.values for u in uniques):
+            return s.astype(STR), pd.Series(False, index=s.index)
     text, _ = to_text(s)
     lookup = dict(value_aliases(col.name))
     lookup.update({normalize_value(v): v for v in col.values or ()})
