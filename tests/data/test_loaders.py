@@ -219,7 +219,7 @@ def test_load_with_report_returns_frames_and_problems(tmp_path: Path) -> None:
     assert len(frames["visits"]) == 8 and frames["visits"]["amount"].dtype == "float64"
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(st.lists(st.dates(min_value=date(1950, 1, 1), max_value=date(2099, 12, 31)),
                 min_size=1, max_size=12))
 def test_dates_in_three_formats_and_excel_serials_parse_back(days: list[date]) -> None:

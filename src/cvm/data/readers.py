@@ -7,6 +7,7 @@ Read failures are returned as :class:`Problem` s, so that ``cvm validate`` lists
 
 from __future__ import annotations
 
+import codecs
 import logging
 import re
 from collections.abc import Iterable
@@ -56,20 +57,18 @@ def _problem(table: str, origin: str, check: str, message: str, fix: str) -> Pro
 
 
 def detect_encoding(path: Path) -> str | None:
-    """The first configured encoding that decodes the whole file, or None.
+    """The first configured encoding (UTF-8, then GB18030) that decodes the whole file, or None.
 
-    A sample decides the order to try; the whole file is then checked incrementally so a bad
-    byte at the end of a large file is still found.
+    The file is decoded incrementally in chunks, so a bad byte at the end of a large file is
+    still found without holding the file in memory.
     """
     cfg = parsing()
     encodings: list[str] = list(cfg["csv_encodings"])
     for enc in encodings:
         try:
-            import codecs
-
             decoder = codecs.getincrementaldecoder(enc)(errors="strict")
             with open(path, "rb") as fh:
-                while chunk := fh.read(cfg["encoding_sniff_bytes"] * 16):
+                while chunk := fh.read(cfg["encoding_chunk_bytes"]):
                     decoder.decode(chunk, final=False)
                 decoder.decode(b"", final=True)
             return enc
