@@ -1,0 +1,132 @@
+"""On simulated data: the plan's true incremental value against the oracle plan and a baseline.
+
+The oracle plan knows every true effect (``truth/oracle_campaigns.parquet``) and is chosen by
+the same optimizer, over the same eligible pairs, budget and capacities. The baseline contacts
+the highest churn risk first with the same campaigns: each customer gets the eligible campaign
+with the largest catalogue prior (ties: the cheaper one), while budget and capacity allow.
+All three plans hold out the same control share (same seed), and only target rows count.
+Only ``cvm evaluate`` and benchmarks call this module (it reads the truth).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cvm.campaigns.catalogue import Campaign, defaults, load_catalogue
+from cvm.campaigns.control import assign_control
+from cvm.campaigns.targeting import plan_campaigns
+from cvm.config import CvmError
+from cvm.features.pit import ids
+
+log = logging.getLogger(__name__)
+
+KEY = ["customer_id", "campaign"]
+
+
+def _keyed(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    out["customer_id"] = ids(out["customer_id"]).to_numpy()
+    out["campaign"] = out["campaign"].astype(str).to_numpy()
+    return out
+
+
+def true_values(pairs: pd.DataFrame, oracle: pd.DataFrame,
+                value_col: str = "expected_incremental_value") -> np.ndarray:
+    """The oracle's expected incremental value of each (customer, campaign) row of ``pairs``."""
+    o = _keyed(oracle[KEY + [value_col]]).set_index(KEY)[value_col]
+    idx = pd.MultiIndex.from_frame(_keyed(pairs[KEY]))
+    vals = o.reindex(idx).to_numpy(float)
+    if np.isnan(vals).any():
+        raise CvmError(f"{int(np.isnan(vals).sum())} plan rows have no oracle value "
+                       "(customer or campaign unknown to the truth)")
+    return vals
+
+
+def plan_true_value(plan: pd.DataFrame, oracle_campaigns: pd.DataFrame,
+                    groups: tuple[str, ...] = ("target",)) -> float:
+    """Sum of the true expected incremental value over the plan's contacted rows."""
+    rows = plan if "group" not in plan.columns else plan[plan["group"].isin(groups)]
+    return float(true_values(rows, oracle_campaigns).sum()) if len(rows) else 0.0
+
+
+def _control(plan: pd.DataFrame, share: float | None, seed: int) -> pd.DataFrame:
+    strata = ["campaign"] + (["value_tag"] if "value_tag" in plan.columns else [])
+    return assign_control(plan, share=share, seed=seed, strata=strata)
+
+
+def oracle_plan(oracle_campaigns: pd.DataFrame, eligible: pd.DataFrame, budget: float,
+                capacity: dict[str, float] | None = None, seed: int = 0,
+                control_share: float | None = None) -> pd.DataFrame:
+    """The plan chosen knowing every true effect, over the same eligible pairs and limits.
+
+    ``eligible`` needs customer_id, campaign, department, cost.
+    """
+    pairs = _keyed(eligible.drop(columns=["expected_incremental_value"], errors="ignore"))
+    pairs["expected_incremental_value"] = true_values(pairs, oracle_campaigns)
+    plan = plan_campaigns(pairs, budget, capacity, seed=seed)
+    return _control(plan, control_share, seed)
+
+
+def highest_risk_first_plan(eligible: pd.DataFrame, budget: float,
+                            capacity: dict[str, float] | None = None,
+                            catalogue: dict[str, Campaign] | None = None,
+                            risk_col: str = "churn_probability", seed: int = 0,
+                            control_share: float | None = None) -> pd.DataFrame:
+    """Contact the highest churn risk first: per customer the eligible campaign with the largest
+    catalogue prior uplift (ties: cheaper), customers by descending risk, within the limits."""
+    if risk_col not in eligible.columns:
+        raise CvmError(f"highest-risk-first needs column {risk_col!r} in the eligible pairs")
+    catalogue = catalogue or load_catalogue()
+    p = _keyed(eligible)
+    p["_prior"] = p["campaign"].map({k: c.prior_uplift for k, c in catalogue.items()})
+    p = p.sort_values(["customer_id", "_prior", "cost"], ascending=[True, False, True],
+                      kind="stable").drop_duplicates("customer_id")
+    rng = np.random.default_rng(seed)
+    p["_tie"] = rng.random(len(p))
+    p = p.sort_values([risk_col, "_tie"], ascending=[False, True], kind="stable")
+    cap = {d: float(v) for d, v in (capacity or {}).items()}
+    left = float(budget)
+    take = []
+    for i, (cost, dept) in enumerate(zip(p["cost"].to_numpy(float), p["department"].to_numpy())):
+        if cost <= left and cap.get(dept, np.inf) >= 1:
+            take.append(i)
+            left -= cost
+            cap[dept] = cap.get(dept, np.inf) - 1
+    plan = p.iloc[take].drop(columns=["_prior", "_tie"]).reset_index(drop=True)
+    return _control(plan, control_share, seed)
+
+
+def evaluate_plans(plan: pd.DataFrame, pairs: pd.DataFrame, oracle: pd.DataFrame,
+                   budget: float, capacity: dict[str, float] | None = None, seed: int = 0,
+                   catalogue: dict[str, Campaign] | None = None) -> dict[str, Any]:
+    """The evaluation JSON's ``campaigns`` part: true incremental value of the run's plan, of
+    the oracle plan and of highest-risk-first, same eligible pairs, budget and capacities."""
+    d = defaults()
+    capacity = d.get("capacity") if capacity is None else capacity
+    share = None
+    if "group" in plan.columns and len(plan):
+        share = float(d.get("control_share", 0.1))
+    mine = plan_true_value(plan, oracle)
+    orc = oracle_plan(oracle, pairs, budget, capacity, seed, share)
+    out: dict[str, Any] = {
+        "budget": float(budget),
+        "incremental_value": mine,
+        "oracle_incremental_value": plan_true_value(orc, oracle),
+    }
+    if "churn_probability" in pairs.columns:
+        risk = highest_risk_first_plan(pairs, budget, capacity, catalogue, seed=seed,
+                                       control_share=share)
+        out["highest_risk_first_incremental_value"] = plan_true_value(risk, oracle)
+    else:
+        log.warning("pairs carry no churn_probability: no highest-risk-first baseline")
+    if out["oracle_incremental_value"] > 0:
+        out["ratio_to_oracle"] = mine / out["oracle_incremental_value"]
+    hr = out.get("highest_risk_first_incremental_value")
+    if hr is not None and hr > 0:
+        out["ratio_to_highest_risk_first"] = mine / hr
+    out["n_contacted"] = int((plan["group"] == "target").sum()) if "group" in plan else len(plan)
+    return out
