@@ -1,5 +1,6 @@
 # Each target sets up what it needs: a .venv with the package installed (editable) and its extras.
 SHELL := /bin/bash
+export OMP_WAIT_POLICY ?= PASSIVE
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python

@@ -60,7 +60,7 @@ class RunContext:
         if self._tables is None:
             from cvm.data.loaders import load_tables
 
-            self._tables = load_tables(self.data, as_of=self.as_of.date())
+            self._tables = load_tables(self.data)
         return self._tables
 
     @property

@@ -28,7 +28,7 @@ def data_quality(ctx: RunContext) -> dict[str, Any]:
     from cvm.data.validate import validate_tables
 
     tables = ctx.tables
-    report = validate_tables(tables, as_of=ctx.as_of.date())
+    report = validate_tables(tables, as_of=None)
     completeness: dict[str, float] = {}
     cust = tables.get("customers")
     if cust is not None and len(cust):
