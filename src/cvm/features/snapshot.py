@@ -412,6 +412,8 @@ def build_features(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = No
     t = cut(tables, as_of)
     v = _prepare(t["visits"], cfg)
     log.debug("features at %s: %d customers, %d visits", as_of, v.n, len(v.df))
+    if v.n == 0:  # no visit yet at this date (e.g. a snapshot before the store's first visit)
+        return pd.DataFrame(index=pd.Index([], dtype="str", name="customer_id"))
     f: dict[str, Any] = _visit_features(v, asof, fc)
     f.update(_mileage(v, asof))
     if "visit_type" in v.df.columns:

@@ -16,6 +16,8 @@ TEXT: dict[str, dict[str, str]] = {
     "campaigns": {"zh": "本月营销计划", "en": "This month's campaign plan"},
     "measurement": {"zh": "上月活动效果(对照组)", "en": "Last month's campaigns against control"},
     "quality": {"zh": "数据质量与漂移", "en": "Data quality and drift"},
+    "churn_drivers": {"zh": "流失风险的主要驱动因素", "en": "Main drivers of churn risk"},
+    "value_drivers": {"zh": "客户价值的主要驱动因素", "en": "Main drivers of customer value"},
     # KPIs
     "base": {"zh": "基盘客户", "en": "Customer base"},
     "active": {"zh": "活跃客户", "en": "Active"},

@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from cvm.reporting.fonts import plt
+from cvm.reporting.fonts import plt, use_cjk_font
 from cvm.reporting.i18n import t
 from cvm.reporting.kpis import retention_by_milestone
 from cvm.reporting.plots import (fig_to_img, plot_bars, plot_calibration, plot_gain, plot_line,
@@ -168,27 +168,51 @@ def shap_html(ctx: RunContext, model: str) -> str:
         return _skipped(ctx.lang, f"{model} model not trained")
     sv = ctx.load_frame(f"{model}_shap_values")
     X = ctx.load_frame(f"{model}_shap_features")
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
-    plot_importance(sv, X, ax=axes[0], lang=ctx.lang)
+    use_cjk_font()
+    fig, axes = plt.subplots(1, 2, figsize=(14, 5))
+    plot_importance(sv, top_n=12, ax=axes[0])
+    axes[0].set_title({"churn": t("churn_drivers", ctx.lang),
+                       "value": t("value_drivers", ctx.lang)}[model])
     plt.sca(axes[1])
-    plot_beeswarm(sv, X, ax=axes[1], lang=ctx.lang)
+    plot_beeswarm(sv, X, max_display=12, ax=axes[1])
     return fig_to_img(fig, f"{model} drivers")
 
 
-def drivers_html(ctx: RunContext) -> str:
-    from cvm.features.registry import describe_feature
+def driver_sentences(sv: pd.DataFrame, X: pd.DataFrame, lang: str, top_n: int = 5) -> list[str]:
+    """The top drivers in plain words: each feature's typical value among the customers it
+    pushes up most (the top quarter of its SHAP values), as the registry's sentence."""
+    from cvm.features.registry import describe
 
+    sv = sv.drop(columns=[c for c in sv.columns if c.lower() in ("bias", "base", "_bias")])
+    out = []
+    for f in sv.abs().mean().sort_values(ascending=False).index[:top_n]:
+        pushed = sv[f] >= sv[f].quantile(0.75)
+        x = X.loc[pushed[pushed].index, f] if f in X else pd.Series(dtype=float)
+        if isinstance(x.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(x):
+            value = x.mode().iloc[0] if x.notna().any() else None
+        else:
+            value = float(x.median()) if x.notna().any() else None
+        try:
+            out.append(describe(f, value, lang))
+        except (KeyError, ValueError, TypeError):
+            out.append(str(f))
+    return out
+
+
+def drivers_html(ctx: RunContext) -> str:
     parts = []
     for model in ("churn", "value"):
         if not ctx.has(f"{model}_shap_values"):
             parts.append(_skipped(ctx.lang, f"{model} model not trained"))
             continue
-        sv = ctx.load_frame(f"{model}_shap_values").drop(columns=["bias"], errors="ignore")
-        top = sv.abs().mean().sort_values(ascending=False).head(5)
-        items = "".join(f"<li>{html.escape(describe_feature(f, ctx.lang))}</li>" for f in top.index)
-        head = {"churn": ("流失风险的主要驱动因素", "Main drivers of churn risk"),
-                "value": ("客户价值的主要驱动因素", "Main drivers of customer value")}[model]
-        parts.append(f"<h3>{head[0] if ctx.lang == 'zh' else head[1]}</h3><ol>{items}</ol>")
+        sv = ctx.load_frame(f"{model}_shap_values")
+        X = ctx.load_frame(f"{model}_shap_features")
+        items = "".join(f"<li>{html.escape(s)}</li>"
+                        for s in driver_sentences(sv, X, ctx.lang))
+        intro = {"churn": ("流失风险高的客户通常:", "Customers at high churn risk typically show:"),
+                 "value": ("高价值客户通常:", "High-value customers typically show:")}[model]
+        parts.append(f"<h3>{t(model + '_drivers', ctx.lang)}</h3>"
+                     f"<p>{intro[0] if ctx.lang == 'zh' else intro[1]}</p><ol>{items}</ol>")
         parts.append(shap_html(ctx, model))
     return "".join(parts)
 

@@ -75,7 +75,7 @@ def execute_notebooks(
         except pm.PapermillExecutionError as err:
             raise StepFailed(
                 f"step {name} failed at cell {err.exec_count}: {err.ename}: {err.evalue} "
-                f"(executed notebook kept at {out_dir / name})"
+                f"(the executed notebook with the traceback is kept with the failed run)"
             ) from None
         timings[name] = round(time.perf_counter() - start, 2)
         log.info("step %s: done in %.1f s", name, timings[name])
