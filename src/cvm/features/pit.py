@@ -35,8 +35,11 @@ def day_number(as_of: str | date | datetime | pd.Timestamp) -> int:
 
 
 def add_months(as_of: str | date | datetime | pd.Timestamp, months: int) -> pd.Timestamp:
-    """Calendar month arithmetic (month ends stay month ends when the day does not exist)."""
-    return to_timestamp(as_of) + pd.DateOffset(months=int(months))
+    """Calendar month arithmetic; a month-end date maps to the month end (30 Sep − 3 = 30 Jun,
+    31 Mar − 1 = 28/29 Feb) so monthly runs and their snapshots stay on month ends."""
+    ts = to_timestamp(as_of)
+    out = ts + pd.DateOffset(months=int(months))
+    return out + pd.offsets.MonthEnd(0) if ts.is_month_end else out
 
 
 def days(col: pd.Series) -> np.ndarray:

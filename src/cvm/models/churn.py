@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,7 +138,7 @@ def _jsonable(x: Any) -> Any:
 
 
 def _threads(cfg: dict[str, Any] | None = None) -> int:
-    return int(((cfg or {}).get("churn") or {}).get("num_threads", 2))
+    return int(((cfg or {}).get("churn") or {}).get("num_threads", 1))
 
 
 def _params(cfg: dict[str, Any], grid_point: dict[str, Any]) -> dict[str, Any]:
@@ -188,11 +189,13 @@ def train_churn(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = None)
     best: tuple[float, lgb.Booster, dict] | None = None
     for point in cc["tuning"]:
         params = _params(cfg, point)
-        booster = lgb.train(params, dtrain, num_boost_round=int(cc["num_boost_round"]),
-                            valid_sets=[dtune], valid_names=["tune"],
-                            callbacks=[lgb.early_stopping(int(cc["early_stopping_rounds"]),
-                                                          verbose=False),
-                                       lgb.log_evaluation(0)])
+        with warnings.catch_warnings():  # "overriding the parameters from reference dataset"
+            warnings.simplefilter("ignore", UserWarning)
+            booster = lgb.train(params, dtrain, num_boost_round=int(cc["num_boost_round"]),
+                                valid_sets=[dtune], valid_names=["tune"],
+                                callbacks=[lgb.early_stopping(int(cc["early_stopping_rounds"]),
+                                                              verbose=False),
+                                           lgb.log_evaluation(0)])
         score = M.auc(yt, booster.predict(Xt, num_iteration=booster.best_iteration,
                                           num_threads=_threads(cfg)))
         log.info("churn tuning %s: %d trees, tune AUC %.4f", point, booster.best_iteration, score)

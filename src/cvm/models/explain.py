@@ -28,10 +28,14 @@ CHUNK_ROWS = 200_000
 """Rows per pred_contrib call: bounds the float64 buffer LightGBM allocates."""
 
 
-def contributions(booster: lgb.Booster, X: pd.DataFrame, num_threads: int = 2) -> pd.DataFrame:
+def contributions(booster: lgb.Booster, X: pd.DataFrame, num_threads: int = 1) -> pd.DataFrame:
     """SHAP contributions (raw score units) per row and feature, plus the ``bias`` column."""
     names = booster.feature_name()
     X = X.reindex(columns=names)
+    for col in X.columns:  # text columns (e.g. after a CSV round trip) back to categories
+        if not (pd.api.types.is_numeric_dtype(X[col]) or pd.api.types.is_bool_dtype(X[col])
+                or isinstance(X[col].dtype, pd.CategoricalDtype)):
+            X[col] = X[col].astype("object").astype("category")
     parts = []
     starts = range(0, max(len(X), 1), CHUNK_ROWS)
     for s in tqdm(starts, desc="contributions", leave=False, disable=len(starts) < 2):
