@@ -32,6 +32,10 @@ img{max-width:100%;height:auto}
 def notebook_to_html(notebook: Path, out: Path, title: str, subtitle: str, lang: str) -> Path:
     """Write ``out`` from the executed ``notebook``: outputs only, images inline, no scripts."""
     nb = nbformat.read(str(notebook), as_version=4)
+    for cell in nb.cells:  # library warnings on stderr are for the run log, not for managers
+        if cell.get("cell_type") == "code":
+            cell.outputs = [o for o in cell.get("outputs", [])
+                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
     exporter = HTMLExporter(template_name="basic")
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True

@@ -44,6 +44,7 @@ TEXT: dict[str, dict[str, str]] = {
     "predicted": {"zh": "预测概率", "en": "Predicted probability"},
     "observed": {"zh": "实际比例", "en": "Observed rate"},
     "share_customers": {"zh": "客户占比(按风险排序)", "en": "Share of customers (by risk)"},
+    "share_customers_value": {"zh": "客户占比(按预测价值排序)", "en": "Share of customers (by predicted value)"},
     "share_churners": {"zh": "流失客户捕获占比", "en": "Share of churners captured"},
     "share_value": {"zh": "价值捕获占比", "en": "Share of value captured"},
     "model": {"zh": "模型", "en": "Model"},

@@ -76,14 +76,15 @@ def gain_curve(y: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 
 def plot_gain(y: np.ndarray, scores: dict[str, np.ndarray], ax: Axes | None = None,
-              lang: str = "zh", ylabel_key: str = "share_churners") -> Axes:
+              lang: str = "zh", ylabel_key: str = "share_churners",
+              xlabel_key: str = "share_customers") -> Axes:
     """Cumulative gain curves (model against baselines and random)."""
     ax = _ax(ax)
     for i, (name, s) in enumerate(scores.items()):
         x, g = gain_curve(y, s)
         ax.plot(x, g, color=PALETTE[i % len(PALETTE)], label=name)
     ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=0.8, label=t("random", lang))
-    ax.set(xlabel=t("share_customers", lang), ylabel=t(ylabel_key, lang), title=t("gain", lang))
+    ax.set(xlabel=t(xlabel_key, lang), ylabel=t(ylabel_key, lang), title=t("gain", lang))
     ax.legend(loc="lower right", fontsize=8)
     return ax
 

@@ -128,9 +128,11 @@ def churn_quality_html(ctx: RunContext) -> str:
     plot_roc(y, scores, ax=axes[0], lang=ctx.lang)
     plot_calibration(y, val["p"].to_numpy(), ax=axes[1], lang=ctx.lang)
     plot_gain(y, scores, ax=axes[2], lang=ctx.lang)
-    keys = ["auc", "pr_auc", "brier", "ece", "top_decile_lift", "grade", "naive_rule", "n_train",
-            "n_valid"]
+    keys = ["auc", "pr_auc", "brier", "ece", "top_decile_lift", "grade", "n_train", "n_valid"]
     summary = pd.DataFrame({"churn": {k: _fmt(m.get(k)) for k in keys if k in m}})
+    naive = m.get("naive_rule")
+    if isinstance(naive, dict):
+        summary.loc[t("naive_rule", ctx.lang), "churn"] = f"{naive['name']} (AUC {naive['auc']:.3f})"
     base = m.get("baselines", {})
     for name, auc in base.items():
         summary.loc[f"baseline AUC: {name}", "churn"] = _fmt(auc)
@@ -145,7 +147,8 @@ def value_quality_html(ctx: RunContext) -> str:
     for c in VALUE_BASELINES:
         if c in val:
             scores[c] = val[c].to_numpy()
-    ax = plot_gain(y, scores, lang=ctx.lang, ylabel_key="share_value")
+    ax = plot_gain(y, scores, lang=ctx.lang, ylabel_key="share_value",
+                   xlabel_key="share_customers_value")
     keys = ["normalized_gini", "spearman", "top_decile_capture", "total_ratio", "n_train", "n_valid"]
     summary = pd.DataFrame({"value": {k: _fmt(m.get(k)) for k in keys if k in m}})
     for name, g in m.get("baselines", {}).items():
