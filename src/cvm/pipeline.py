@@ -77,7 +77,8 @@ def run_monthly(data: str, as_of: date | None, out: Path = Path("reports"),
         failed = final.with_name(f".{final.name}.failed")
         shutil.rmtree(failed, ignore_errors=True)
         work.rename(failed)
-        log.error("run failed; the partial run is kept at %s for inspection", failed)
+        log.error("run failed; published months are untouched; the partial run is kept at %s "
+                  "(see notebooks/ and run.log there)", failed)
         raise
     logging.getLogger().removeHandler(log_handler)
     log_handler.close()
@@ -97,10 +98,7 @@ def run_demo(data: Path = Path("data/demo"), customers: int = 20000, out: Path =
     if not (data / "visits.parquet").exists():
         log.info("simulating %s demo customers into %s", f"{customers:,}", data)
         simulate(n_customers=customers, seed=seed, out=data, force=True)
-    meta = json.loads((data / "truth" / "meta.json").read_text(encoding="utf-8")) \
-        if (data / "truth" / "meta.json").exists() else {}
-    end = meta.get("end")
-    as_of = date.fromisoformat(end) if end else _last_visit_month_end(data)
+    as_of = _last_visit_month_end(data)
     out = Path(out)
     if not out.is_absolute():
         out = PROJECT_ROOT / out

@@ -134,6 +134,7 @@ def needs_tags(tables: dict[str, pd.DataFrame], as_of: Any, cfg: dict[str, Any] 
     if skipped:
         log.info("needs: no observable columns for %s; those tags stay false", skipped)
     out = pd.DataFrame({k: (v if v is not None else pd.Series(False, index=index))
-                        .astype(bool) for k, v in cols.items()}, index=index)
+                        .astype("boolean").fillna(False).astype(bool)
+                        for k, v in cols.items()}, index=index)
     out.attrs["skipped"] = skipped
     return out
