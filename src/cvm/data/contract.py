@@ -222,6 +222,21 @@ LEADS = Table(
     foreign_keys=(ForeignKey("customer_id", "customers", "customer_id"),),
 )
 
+LEAD_FOLLOWUPS = Table(
+    name="lead_followups",
+    description="One row per follow-up of a lead (跟进记录): lets lead scores use only "
+                "the follow-ups made by the scoring date.",
+    primary_key="followup_id",
+    date_column="followup_date",
+    columns=(
+        C("followup_id", "id", "Follow-up record number.", required=True, nullable=False),
+        C("lead_id", "id", "Lead followed up.", required=True, nullable=False),
+        C("followup_date", "date", "Date of the follow-up.", required=True, nullable=False),
+        C("channel", "category", "Channel used.", values=CHANNELS),
+    ),
+    foreign_keys=(ForeignKey("lead_id", "leads", "lead_id"),),
+)
+
 CAMPAIGN_CONTACTS = Table(
     name="campaign_contacts",
     description="Every customer selected for a campaign, contacted (target) or held out (control).",
@@ -297,8 +312,8 @@ STAFF = Table(
 
 TABLES: dict[str, Table] = {
     t.name: t
-    for t in (VISITS, CUSTOMERS, VEHICLES, VEHICLE_SALES, LEADS, CAMPAIGN_CONTACTS, SURVEYS,
-              COMPLAINTS, STAFF)
+    for t in (VISITS, CUSTOMERS, VEHICLES, VEHICLE_SALES, LEADS, LEAD_FOLLOWUPS,
+              CAMPAIGN_CONTACTS, SURVEYS, COMPLAINTS, STAFF)
 }
 """All contract tables by name, in dependency-friendly order."""
 

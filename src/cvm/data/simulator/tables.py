@@ -133,7 +133,9 @@ def build_tables(w: World, h: History, rng: np.random.Generator) -> tuple[dict[s
         "service_interval_months": pa.array(np.array(vm["interval_months"], float)[vband]),
     })
 
+    fu_rng = rng.spawn(1)[0]  # own stream: the other tables' draws stay unchanged
     out["leads"], out["vehicle_sales"], truth_leads = _leads_and_sales(w, h, rng, cid, wid)
+    out["lead_followups"] = lead_followups(fu_rng, out["leads"], wid)
     out["campaign_contacts"] = _contacts(w, rec.get("contacts"), cid)
     out["surveys"], out["complaints"] = _feedback(rec, end, cid)
     out["staff"] = _staff(w)
@@ -223,6 +225,31 @@ def _leads_and_sales(w: World, h: History, rng: np.random.Generator, cid, wid: i
         "p_convert": pa.array(pool.p_convert[open_].astype(np.float64)),
     })
     return leads, sales, tl_leads
+
+
+def lead_followups(rng: np.random.Generator, leads: pa.Table, wid: int) -> pa.Table:
+    """Follow-up events consistent with the leads table: ``followups`` rows per lead, the last
+    on ``last_followup_date``, the others uniform between first contact and that date."""
+    n = leads["followups"].to_numpy(zero_copy_only=False).astype(np.int64)
+    first = leads["created_date"].to_numpy(zero_copy_only=False).astype("datetime64[D]")
+    last = leads["last_followup_date"].to_numpy(zero_copy_only=False).astype("datetime64[D]")
+    ok = (n > 0) & ~np.isnat(last)
+    n = np.where(ok, n, 0)
+    idx = np.repeat(np.arange(len(n)), n)
+    is_last = np.zeros(len(idx), bool)
+    is_last[np.cumsum(n)[n > 0] - 1] = True
+    span = np.maximum((last - first).astype(np.int64), 0)[idx]
+    off = np.where(is_last, span, np.floor(rng.random(len(idx)) * (span + 1)).astype(np.int64))
+    day = first[idx] + off.astype("timedelta64[D]")
+    order = np.lexsort((day, idx))
+    idx, day = idx[order], day[order]
+    ch = rng.choice(len(contract.CHANNELS), size=len(idx), p=[0.45, 0.05, 0.3, 0.05, 0.0, 0.15])
+    return table("lead_followups", {
+        "followup_id": ids("F", np.arange(len(idx)), wid + 2),
+        "lead_id": leads["lead_id"].take(pa.array(idx)),
+        "followup_date": dates(day),
+        "channel": cat(contract.CHANNELS, ch),
+    })
 
 
 def _referrers(rng: np.random.Generator, tr, nw: int, is_ref: np.ndarray) -> np.ndarray:
