@@ -83,6 +83,8 @@ _FEATURES = (
        "估计当前里程{value:,.0f}公里"),
     _f("months_since_service", "visits", "{value:.0f} months since the last maintenance",
        "距离上次保养已{value:.0f}个月"),
+    _f("n_services_vehicle", "visits", "{value:.0f} services of the current vehicle here",
+       "当前车辆在本店保养{value:.0f}次"),
     _f("km_since_service", "visits", "about {value:,.0f} km driven since the last maintenance",
        "上次保养后约行驶{value:,.0f}公里"),
     _f("service_due_ratio", "visits", "at {value:.0%} of the service interval",

@@ -276,12 +276,18 @@ def _service(v: _Visits, asof: int, fc: dict[str, Any], f: dict[str, Any]) -> di
     if "visit_type" in df.columns:
         svc = df["visit_type"].isin(SERVICE_TYPES).to_numpy(dtype=bool)
     last_svc = _agg(v.code[svc], v.day[svc], n, "max")
+    same_vehicle = np.ones(len(df), dtype=bool)
+    if "vehicle_id" in df.columns:
+        veh, _ = pd.factorize(df["vehicle_id"])
+        same_vehicle = veh == veh[v.last][v.code]
+    # services of the current vehicle: retention falls off a cliff after the 2nd service
+    n_svc = _sum(v.code[svc & same_vehicle], n)
     since = _months(asof - last_svc)
     iv_m = f.pop("_service_interval_months", np.full(n, np.nan))
     iv_k = f.pop("_service_interval_km", np.full(n, np.nan))
     iv_m = np.where(np.isnan(iv_m), fc["default_service_interval_months"], iv_m)
     iv_k = np.where(np.isnan(iv_k), fc["default_service_interval_km"], iv_k)
-    out = {"months_since_service": since}
+    out = {"months_since_service": since, "n_services_vehicle": n_svc}
     rate = f.get("mileage_rate_km_month")
     due_m = iv_m
     ratio = _ratio(since, iv_m)

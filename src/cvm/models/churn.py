@@ -174,7 +174,8 @@ def train_churn(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = None)
     if ytr.nunique() < 2 or yva.nunique() < 2:
         raise CvmError("churn labels have a single class in the training or validation "
                        "snapshots; the data is too small or too uniform to learn churn")
-    features = list(Xtr.columns)
+    drop = set(cc.get("exclude_features") or [])
+    features = [c for c in Xtr.columns if c not in drop]
     cats = {c: list(Xtr[c].cat.categories) for c in features
             if isinstance(Xtr[c].dtype, pd.CategoricalDtype)}
     tune = _split(len(Xva), float(cc["calibration_share"]), seed)
@@ -183,9 +184,9 @@ def train_churn(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = None)
              len(Xtr), len(train_dates), len(Xt), len(Xh))
 
     # feature_pre_filter off: the grid varies min_data_in_leaf on one Dataset
-    dtrain = lgb.Dataset(Xtr, ytr.to_numpy(), free_raw_data=False,
+    dtrain = lgb.Dataset(Xtr[features], ytr.to_numpy(), free_raw_data=False,
                          params={"feature_pre_filter": False, "verbosity": -1})
-    dtune = lgb.Dataset(Xt, yt.to_numpy(), reference=dtrain, free_raw_data=False)
+    dtune = lgb.Dataset(Xt[features], yt.to_numpy(), reference=dtrain, free_raw_data=False)
     best: tuple[float, lgb.Booster, dict] | None = None
     for point in cc["tuning"]:
         params = _params(cfg, point)
@@ -196,7 +197,7 @@ def train_churn(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = None)
                                 callbacks=[lgb.early_stopping(int(cc["early_stopping_rounds"]),
                                                               verbose=False),
                                            lgb.log_evaluation(0)])
-        score = M.auc(yt, booster.predict(Xt, num_iteration=booster.best_iteration,
+        score = M.auc(yt, booster.predict(Xt[features], num_iteration=booster.best_iteration,
                                           num_threads=_threads(cfg)))
         log.info("churn tuning %s: %d trees, tune AUC %.4f", point, booster.best_iteration, score)
         if best is None or score > best[0]:
@@ -205,7 +206,7 @@ def train_churn(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = None)
     _, booster, point = best
     booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=booster.best_iteration))
 
-    calibrator = Calibrator.fit(booster.predict(Xt, num_threads=_threads(cfg)), yt.to_numpy(),
+    calibrator = Calibrator.fit(booster.predict(Xt[features], num_threads=_threads(cfg)), yt.to_numpy(),
                                 cc["calibration"])
     model = ChurnModel(booster, calibrator, features, cats)
     model.rfm = RfmLogistic().fit(Xtr, ytr)
