@@ -1,0 +1,310 @@
+"""Load and use a model bundle: verified files, LightGBM text models, JSON, no training code.
+
+This module needs only the standard library, numpy, pandas and lightgbm: it imports nothing
+from the rest of ``cvm`` except the error base class (optional), so other systems can vendor
+this one file. ``load_bundle(path)`` checks ``SHA256SUMS`` (every file listed, none missing,
+none added, none changed), the bundle ``format_version`` and the LightGBM major version, then
+returns a :class:`Bundle` with scikit-learn-style ``predict`` / ``predict_proba``.
+
+Layout (see docs/model-bundles.md)::
+
+    models/<name>/<version>/
+        bundle.json         format_version, name, version, model (how to combine the files),
+                            as_of, training_window, data_hash, packages
+        feature_spec.json   feature names in order, dtypes, categories, asof_logic_version
+        metrics.json        validation metrics (out-of-time)
+        *.lgb.txt           LightGBM text models
+        calibrator.json     churn: raw probability -> calibrated probability
+        *.onnx              optional: the same boosters in ONNX (raw outputs)
+        MODEL_CARD.md       the model card
+        SHA256SUMS          sha256 of every other file (``sha256sum -c SHA256SUMS`` works)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+try:  # inside cvm the CLI maps CvmError to exit code 2; vendored copies need no cvm
+    from cvm.config import CvmError as _Base
+except ImportError:  # pragma: no cover - vendored use
+    _Base = Exception  # type: ignore[misc,assignment]
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+"""Bundle layout version this loader reads; bumped on incompatible layout changes."""
+CHECKSUM_FILE = "SHA256SUMS"
+MANIFEST_FILE = "bundle.json"
+SPEC_FILE = "feature_spec.json"
+
+
+class BundleError(_Base):
+    """A bundle is missing, tampered with or incompatible; the message names the file."""
+
+    exit_code = 2
+
+
+# ----------------------------------------------------------------------------- checksums
+def sha256_bytes(data: bytes) -> str:
+    """Hex sha256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_checksums(path: Path) -> dict[str, str]:
+    """``SHA256SUMS`` of bundle folder ``path`` as {relative file: hex digest}."""
+    f = Path(path) / CHECKSUM_FILE
+    if not f.is_file():
+        raise BundleError(f"{path} is not a model bundle: {CHECKSUM_FILE} is missing")
+    sums: dict[str, str] = {}
+    for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        digest, _, name = line.partition("  ")
+        if len(digest) != 64 or not name:
+            raise BundleError(f"{f}: line {n} is not '<sha256>  <file>'")
+        sums[name.strip()] = digest.lower()
+    return sums
+
+
+def verify_files(path: Path) -> dict[str, bytes]:
+    """Every file of the bundle, verified against ``SHA256SUMS``; {name: bytes}."""
+    path = Path(path)
+    sums = read_checksums(path)
+    present = {p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()}
+    present.discard(CHECKSUM_FILE)
+    extra = sorted(present - set(sums))
+    if extra:
+        raise BundleError(f"bundle {path}: {extra[0]} is not listed in {CHECKSUM_FILE} "
+                          f"(files were added after the bundle was saved: {extra})")
+    out: dict[str, bytes] = {}
+    for name, digest in sorted(sums.items()):
+        f = path / name
+        if not f.is_file():
+            raise BundleError(f"bundle {path}: {name} is listed in {CHECKSUM_FILE} but missing")
+        data = f.read_bytes()
+        found = sha256_bytes(data)
+        if found != digest:
+            raise BundleError(f"bundle {path}: {f} has been modified or corrupted "
+                              f"(sha256 {found[:12]}… expected {digest[:12]}…); "
+                              f"restore the bundle or retrain")
+        out[name] = data
+    return out
+
+
+def _json(files: dict[str, bytes], name: str, path: Path) -> dict[str, Any]:
+    if name not in files:
+        raise BundleError(f"bundle {path}: {name} is missing")
+    try:
+        return json.loads(files[name].decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BundleError(f"bundle {path}: {name} is not valid JSON ({exc})") from exc
+
+
+def _major(version: str | None) -> int | None:
+    try:
+        return int(str(version).split(".")[0])
+    except (TypeError, ValueError):
+        return None
+
+
+def check_versions(meta: dict[str, Any], path: Path) -> None:
+    """Raise BundleError when the bundle's format or LightGBM major version is incompatible."""
+    fmt = meta.get("format_version")
+    if not isinstance(fmt, int):
+        raise BundleError(f"bundle {path}: {MANIFEST_FILE} has no integer format_version")
+    if fmt != FORMAT_VERSION:
+        newer = "newer than" if fmt > FORMAT_VERSION else "older than"
+        raise BundleError(f"bundle {path}: {MANIFEST_FILE} format_version {fmt} is {newer} the "
+                          f"version this loader reads ({FORMAT_VERSION}); "
+                          + ("upgrade cvm" if fmt > FORMAT_VERSION else "retrain the model"))
+    trained = (meta.get("packages") or {}).get("lightgbm")
+    if _major(trained) != _major(lgb.__version__):
+        raise BundleError(f"bundle {path}: trained with lightgbm {trained}, this environment has "
+                          f"lightgbm {lgb.__version__}; install lightgbm {_major(trained)}.x "
+                          f"or retrain the model")
+    if trained != lgb.__version__:
+        log.warning("bundle %s: trained with lightgbm %s, loading with %s", path, trained,
+                    lgb.__version__)
+
+
+# ----------------------------------------------------------------------------- the bundle
+@dataclass
+class Bundle:
+    """A verified model bundle; ``predict`` / ``predict_proba`` take a feature frame."""
+
+    path: Path
+    meta: dict[str, Any]
+    spec: dict[str, Any]
+    metrics: dict[str, Any]
+    boosters: dict[str, lgb.Booster]
+    calibrator: dict[str, Any] | None = None
+    num_threads: int = 1
+    _cats: dict[str, list[str]] = field(default_factory=dict, repr=False)
+
+    @property
+    def name(self) -> str:
+        return str(self.meta["name"])
+
+    @property
+    def version(self) -> str:
+        return str(self.meta["version"])
+
+    @property
+    def model_type(self) -> str:
+        """``churn`` (classifier) or ``value`` (regressor)."""
+        return str(self.meta["model"]["type"])
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [f["name"] for f in self.spec["features"]]
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """scikit-learn style: column order of ``predict_proba`` (1 = churns)."""
+        return np.array([0, 1])
+
+    # --- inputs ---------------------------------------------------------------------------
+    def prepare(self, X: pd.DataFrame) -> pd.DataFrame:
+        """``X`` as the model's columns, in order, with the spec's dtypes and categories.
+
+        Raises BundleError when a feature is missing; extra columns are ignored; a category
+        the model never saw becomes missing (logged).
+        """
+        missing = [c for c in self.feature_names if c not in X.columns]
+        if missing:
+            raise BundleError(f"bundle {self.path}: the input lacks features {missing[:10]}"
+                              f"{' …' if len(missing) > 10 else ''} (see {SPEC_FILE})")
+        out = pd.DataFrame(index=X.index)
+        for f in self.spec["features"]:
+            col = X[f["name"]]
+            if f["dtype"] == "category":
+                cats = f["categories"]
+                cat = pd.Categorical(col.astype("object"), categories=cats)
+                unseen = int((pd.isna(cat) & col.notna().to_numpy()).sum())
+                if unseen:
+                    log.warning("%s: %d values of %s are not among the model's categories",
+                                self.name, unseen, f["name"])
+                out[f["name"]] = cat
+            else:
+                out[f["name"]] = pd.to_numeric(col, errors="coerce").astype(np.float32)
+        return out
+
+    def to_matrix(self, X: pd.DataFrame) -> np.ndarray:
+        """float32 matrix for the ONNX models: categories as their codes, missing as NaN."""
+        P = self.prepare(X)
+        cols = []
+        for f in self.spec["features"]:
+            s = P[f["name"]]
+            if f["dtype"] == "category":
+                codes = s.cat.codes.to_numpy().astype(np.float32)
+                codes[codes < 0] = np.nan
+                cols.append(codes)
+            else:
+                cols.append(s.to_numpy(dtype=np.float32, na_value=np.nan))
+        return np.column_stack(cols).astype(np.float32) if cols else np.empty((len(P), 0),
+                                                                               np.float32)
+
+    def raw(self, part: str, X: pd.DataFrame, prepared: bool = False) -> np.ndarray:
+        """The output of one booster (``bundle.json`` ``model.boosters``) on ``X``."""
+        P = X if prepared else self.prepare(X)
+        return np.asarray(self.boosters[part].predict(P, num_threads=self.num_threads), float)
+
+    # --- outputs --------------------------------------------------------------------------
+    def churn_probability(self, X: pd.DataFrame) -> np.ndarray:
+        """Calibrated P(no paid visit within the horizon) per row of ``X``."""
+        self._need("churn")
+        p = self.raw("churn", X)
+        return np.clip(calibrate(self.calibrator or {"method": "identity"}, p), 0.0, 1.0)
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """scikit-learn style (n, 2): [P(stays), P(churns)] (churn bundles)."""
+        p = self.churn_probability(X)
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Churn: 0/1 at probability 0.5. Value: expected paid spend over the horizon (CNY)."""
+        if self.model_type == "churn":
+            return (self.churn_probability(X) >= 0.5).astype(np.int64)
+        self._need("value")
+        m = self.meta["model"]
+        P = self.prepare(X)
+        if m["kind"] == "tweedie":
+            raw = self.raw("spend", P, prepared=True)
+        else:
+            raw = self.raw("occurrence", P, prepared=True) * self.raw("spend", P, prepared=True)
+        return raw * float(m["scale"])
+
+    def return_probability(self, X: pd.DataFrame) -> np.ndarray:
+        """Value bundles: P(at least one paid visit within the horizon)."""
+        self._need("value")
+        return self.raw("occurrence", X)
+
+    def lifetime_value(self, X: pd.DataFrame) -> np.ndarray:
+        """Value bundles: discounted spend over ``lifetime.clv_years`` (CNY)."""
+        self._need("value")
+        m = self.meta["model"]
+        lt = m["lifetime"]
+        per_year = 12.0 / int(m["horizon_months"])
+        a = self.predict(X) * per_year
+        r = np.minimum(self.return_probability(X) ** per_year, float(lt["max_retention"]))
+        years = np.arange(1, int(lt["clv_years"]) + 1)
+        factor = (r[:, None] ** (years - 1)[None, :]
+                  / (1.0 + float(lt["discount_rate"])) ** years[None, :]).sum(axis=1)
+        return a * factor
+
+    def _need(self, kind: str) -> None:
+        if self.model_type != kind:
+            raise BundleError(f"bundle {self.path} is a {self.model_type} model, not {kind}")
+
+
+def calibrate(cal: dict[str, Any], p_raw: np.ndarray) -> np.ndarray:
+    """Apply a calibrator saved as JSON (isotonic: linear interpolation; platt: sigmoid)."""
+    p_raw = np.asarray(p_raw, float)
+    method = cal.get("method", "identity")
+    if method == "isotonic":
+        return np.interp(p_raw, cal["x"], cal["y"])
+    if method == "platt":
+        q = np.clip(p_raw, 1e-6, 1 - 1e-6)
+        z = float(cal["a"]) * np.log(q / (1 - q)) + float(cal["b"])
+        return 1.0 / (1.0 + np.exp(-z))
+    if method == "identity":
+        return p_raw
+    raise BundleError(f"unknown calibration method {method!r}")
+
+
+def load_bundle(path: str | Path, num_threads: int = 1) -> Bundle:
+    """Verify and load the bundle in folder ``path``; BundleError names the offending file."""
+    path = Path(path)
+    if not path.is_dir():
+        raise BundleError(f"model bundle {path} does not exist (train with `cvm train`)")
+    files = verify_files(path)
+    meta = _json(files, MANIFEST_FILE, path)
+    check_versions(meta, path)
+    spec = _json(files, SPEC_FILE, path)
+    metrics = _json(files, "metrics.json", path) if "metrics.json" in files else {}
+    boosters: dict[str, lgb.Booster] = {}
+    for part, fname in meta["model"]["boosters"].items():
+        if fname not in files:
+            raise BundleError(f"bundle {path}: {fname} is missing")
+        try:
+            boosters[part] = lgb.Booster(model_str=files[fname].decode("utf-8"))
+        except Exception as exc:  # LightGBMError on a malformed model
+            raise BundleError(f"bundle {path}: {fname} is not a LightGBM model ({exc})") from exc
+    cal_file = meta["model"].get("calibrator")
+    calibrator = _json(files, cal_file, path) if cal_file else None
+    bundle = Bundle(path, meta, spec, metrics, boosters, calibrator, num_threads)
+    for part, b in boosters.items():
+        if b.feature_name() != bundle.feature_names:
+            raise BundleError(f"bundle {path}: {meta['model']['boosters'][part]} expects "
+                              f"features other than {SPEC_FILE} lists")
+    log.info("loaded bundle %s %s (%s)", bundle.name, bundle.version, path)
+    return bundle
