@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs Debian's chromium and CJK fonts for the report's browser test, when missing.
+# Installs Debian's chromium and CJK fonts (report browser test) and postgresql (SQL export test), when missing.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fc-list 2>/dev/null | grep -qi "noto.*cjk" || need+=(fonts-noto-cjk)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 [ ${#need[@]} -eq 0 ] && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "install-sysdeps: please install ${need[*]} (no apt-get here)" >&2; exit 0

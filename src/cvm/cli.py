@@ -112,23 +112,58 @@ def monthly(
 
 @app.command()
 def train(
-    data: Path = typer.Option(..., help="Data directory or SQLAlchemy URL."),
+    data: str = typer.Option(..., help="Data directory or SQLAlchemy URL."),
     as_of: str = typer.Option(..., help="As-of date YYYY-MM-DD."),
     out: Path = typer.Option(Path("models"), help="Where model bundles go."),
 ) -> None:
     """Train the models and save their bundles only."""
-    _not_yet("train", 8)
+    from cvm.models.train_bundles import train_bundles
+
+    try:
+        paths = train_bundles(data, _parse_date(as_of, "--as-of"), out)
+    except CvmError as err:
+        _fail(err, err.exit_code)
+    for path in paths.values():
+        typer.echo(str(path))
 
 
 @app.command()
 def score(
-    models: Path = typer.Option(..., help="Folder of model bundles."),
-    data: Path = typer.Option(..., help="Data directory or SQLAlchemy URL."),
+    models: Path = typer.Option(..., help="Folder of model bundles (models/, models/<name> or "
+                                          "one bundle)."),
+    data: str = typer.Option(..., help="Data directory or SQLAlchemy URL."),
     as_of: str = typer.Option(..., help="As-of date YYYY-MM-DD."),
-    out: Path = typer.Option(..., help="Output file (.parquet, .csv) or SQLAlchemy URL."),
+    out: str = typer.Option(..., help="Output file (.parquet, .csv) or SQLAlchemy URL."),
+    table: str = typer.Option("cvm_scores", help="Table name when --out is a database URL."),
+    if_exists: str = typer.Option("replace", help="replace or append."),
 ) -> None:
     """Score customers with saved bundles; no training code needed."""
-    _not_yet("score", 8)
+    from cvm.data.writers import write_table
+    from cvm.models.scoring import score_source
+
+    try:
+        scores = score_source(models, data, _parse_date(as_of, "--as-of"))
+        where = write_table(scores, out, table=table, if_exists=if_exists)
+    except CvmError as err:
+        _fail(err, err.exit_code)
+    typer.echo(f"{len(scores)} customers scored -> {where}")
+
+
+@app.command()
+def export(
+    run: Path = typer.Option(..., help="A monthly run folder, reports/YYYY-MM."),
+    out: str = typer.Option(..., help="SQLAlchemy URL, e.g. sqlite:///cvm.db."),
+    if_exists: str = typer.Option("replace", help="replace or append."),
+) -> None:
+    """Write a run's scores and campaign lists to a SQL database (tables cvm_scores,
+    cvm_campaigns), in one transaction."""
+    from cvm.data.writers import export_run
+
+    try:
+        export_run(run, out, if_exists=if_exists)
+    except CvmError as err:
+        _fail(err, err.exit_code)
+    typer.echo(f"exported {run} -> {out.split('@')[-1]}")
 
 
 @app.command()

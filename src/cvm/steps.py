@@ -95,6 +95,9 @@ def churn(ctx: RunContext) -> Any:
     ctx.save_frame("churn_shap_values", contributions(model.booster, sample))
     ctx.save_frame("churn_shap_features", sample)
     ctx.save_json("churn_metrics", model.metrics)
+    from cvm.models.bundle import save_run_bundle  # run_dir/models/churn/<version>
+
+    save_run_bundle(ctx, "churn", model)
     return model
 
 
@@ -123,6 +126,9 @@ def value(ctx: RunContext) -> Any:
     booster = getattr(model, "booster", None) or model.boosters[0]
     ctx.save_frame("value_shap_values", contributions(booster, sample[model.feature_names]))
     ctx.save_frame("value_shap_features", sample[model.feature_names])
+    from cvm.models.bundle import save_run_bundle  # run_dir/models/value/<version>
+
+    save_run_bundle(ctx, "value", model)
     return model
 
 
