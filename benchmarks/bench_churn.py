@@ -21,16 +21,16 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import md_table, measure, write_fragment  # noqa: E402
+from _common import md_table, measure, write_fragment
 
-from cvm.config import load_config  # noqa: E402
-from cvm.data.contract import TABLES  # noqa: E402
-from cvm.data.simulator import generate  # noqa: E402
-from cvm.features.labels import churn_labels  # noqa: E402
-from cvm.features.snapshot import build_features  # noqa: E402
-from cvm.models import metrics as M  # noqa: E402
-from cvm.models.baselines import recency_score  # noqa: E402
-from cvm.models.churn import train_churn  # noqa: E402
+from cvm.config import load_config
+from cvm.data.contract import TABLES
+from cvm.data.simulator import generate
+from cvm.features.labels import churn_labels
+from cvm.features.snapshot import build_features
+from cvm.models import metrics as M
+from cvm.models.baselines import recency_score
+from cvm.models.churn import train_churn
 
 log = logging.getLogger("bench_churn")
 ECE_TARGET = 0.02

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -18,12 +18,12 @@ from cvm.features.toy import toy_tables
 AS_OF = ["2022-03-31", "2023-06-30", "2024-01-15"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _tables() -> dict[str, pd.DataFrame]:
     return toy_tables(40, seed=3)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cfg() -> dict:
     return load_config()
 

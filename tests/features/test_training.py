@@ -7,8 +7,8 @@ import pytest
 
 from cvm.config import CvmError, load_config
 from cvm.features.labels import churn_labels
-from cvm.features.training import snapshot_dates, training_frame
 from cvm.features.toy import toy_tables
+from cvm.features.training import snapshot_dates, training_frame
 
 
 def _visits(start: str, end: str) -> pd.DataFrame:
@@ -48,3 +48,4 @@ def test_training_frame_stacks_and_samples() -> None:
     assert (x.index == y.index).all() and set(d.unique()) == set(dates)
     x2, y2, _ = training_frame(t, dates, 12, cfg, churn_labels)
     pd.testing.assert_frame_equal(x, x2)
+    pd.testing.assert_series_equal(y, y2)

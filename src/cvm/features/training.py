@@ -9,7 +9,8 @@ history suffice; the validation rows themselves are never seen in training.)
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd

@@ -43,7 +43,7 @@ class RfmLogistic:
     coef: np.ndarray = field(default_factory=lambda: np.zeros(3))
     intercept: float = 0.0
 
-    def fit(self, X: pd.DataFrame, y) -> "RfmLogistic":
+    def fit(self, X: pd.DataFrame, y) -> RfmLogistic:
         z = _rfm(X)
         self.mean, self.scale = z.mean(0), z.std(0) + 1e-9
         lr = LogisticRegression(max_iter=1000).fit((z - self.mean) / self.scale, np.asarray(y))
@@ -60,6 +60,6 @@ class RfmLogistic:
                 "coef": self.coef.tolist(), "intercept": self.intercept}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "RfmLogistic":
+    def from_dict(cls, d: dict) -> RfmLogistic:
         return cls(np.asarray(d["mean"]), np.asarray(d["scale"]), np.asarray(d["coef"]),
                    float(d["intercept"]))

@@ -43,7 +43,7 @@ class Calibrator:
     b: float = 0.0
 
     @classmethod
-    def fit(cls, p_raw: np.ndarray, y: np.ndarray, method: str = "isotonic") -> "Calibrator":
+    def fit(cls, p_raw: np.ndarray, y: np.ndarray, method: str = "isotonic") -> Calibrator:
         p_raw, y = np.asarray(p_raw, float), np.asarray(y, float)
         if method == "isotonic":
             iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(p_raw, y)
@@ -66,7 +66,7 @@ class Calibrator:
                 "a": self.a, "b": self.b}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Calibrator":
+    def from_dict(cls, d: dict[str, Any]) -> Calibrator:
         return cls(d["method"], list(d.get("x", [])), list(d.get("y", [])),
                    float(d.get("a", 1.0)), float(d.get("b", 0.0)))
 
@@ -116,7 +116,7 @@ class ChurnModel:
                 "rfm": self.rfm.to_dict() if self.rfm else None}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "ChurnModel":
+    def from_dict(cls, d: dict[str, Any]) -> ChurnModel:
         return cls(booster=lgb.Booster(model_str=d["booster"]),
                    calibrator=Calibrator.from_dict(d["calibrator"]),
                    feature_names=list(d["feature_names"]),
@@ -223,7 +223,7 @@ def train_churn(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = None)
     best_name = max(naive, key=lambda k: naive[k])
     gain = rep["auc"] - naive[best_name]
     model.metrics = {
-        **rep, "n_train": int(len(Xtr)), "n_valid": int(len(Xva)), "n_holdout": int(len(Xh)),
+        **rep, "n_train": len(Xtr), "n_valid": len(Xva), "n_holdout": len(Xh),
         "train_dates": [d.date().isoformat() for d in train_dates],
         "valid_dates": [d.date().isoformat() for d in valid_dates],
         "raw_auc": M.auc(y, p_raw), "raw_ece": M.ece(y, p_raw, int(cc["ece_bins"])),

@@ -14,12 +14,12 @@ import lightgbm as lgb
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from tqdm.auto import tqdm  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
 
-from cvm.features.registry import describe  # noqa: E402
+from cvm.features.registry import describe
 
 log = logging.getLogger(__name__)
 
