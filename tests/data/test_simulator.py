@@ -80,7 +80,7 @@ def test_truth_shapes(small) -> None:
     assert len(camp) == n * len(small.meta["campaigns"])
     assert set(camp["campaign"].astype(str)) == set(small.meta["campaigns"])
     assert np.allclose(camp["uplift_p_return"].abs().max() <= 1, True)
-    assert small.meta["oracle"]["method"] == "monte_carlo_crn"
+    assert small.meta["oracle"]["method"] == "conditional_monte_carlo_crn"
     tl = small.df("truth/leads")
     assert set(tl["lead_id"]) <= set(small.df("leads").query("status == 'open'")["lead_id"])
 

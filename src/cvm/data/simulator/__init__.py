@@ -65,17 +65,23 @@ def generate(n_customers: int, seed: int, end: date | None = None, years: float 
     rng = np.random.default_rng(np.random.SeedSequence([seed, 301]))
     tables, truth_visits, truth_leads = build_tables(w, h, rng)
     op = p["oracle"]
-    large = n_customers > int(op["large_customers"])
-    paths = int(oracle_paths or (op["paths_large"] if large else op["paths"]))
-    cpaths = min(paths, int(op["campaign_paths_large"] if large else op["campaign_paths"]))
-    o = compute_oracle(w, h.snapshot, paths, int(op["chunk_customers"]), progress, cpaths)
+    paths = int(oracle_paths or op["paths"])
+    p_paths = min(paths, int(op["p_paths"]))
+    cpaths = min(paths, int(op["campaign_paths"]))
+    sample = None
+    if n_customers > int(op["max_customers"]):
+        srng = np.random.default_rng(np.random.SeedSequence([seed, 203]))
+        sample = np.sort(srng.choice(n_customers, int(op["sample_customers"]), replace=False))
+    o = compute_oracle(w, h.snapshot, paths, int(op["chunk_customers"]), progress, cpaths,
+                       carry=(h.carry_at_end, float(p["campaigns"]["carryover"])),
+                       customers=sample, p_paths=p_paths)
     width = max(7, len(str(n_customers * 10)))
     cid = ids("C", np.arange(n_customers), width)
     truth = {"visits": truth_visits, "oracle_customers": oracle_customers(w, h.snapshot, o, cid),
              "oracle_campaigns": oracle_campaigns(w, o, width), "leads": truth_leads}
     args = {"n_customers": n_customers, "seed": seed, "end": tl.end.isoformat(), "years": years,
             "dealers": dealers, "horizon_months": horizon_months}
-    return SimResult(tables=tables, truth=truth, meta=meta(w, o, p, (paths, cpaths), args))
+    return SimResult(tables=tables, truth=truth, meta=meta(w, o, p, (paths, p_paths, cpaths), args))
 
 
 def simulate(n_customers: int, seed: int, out: Path, end: date | None = None, years: float = 5,

@@ -102,6 +102,7 @@ class Month:
     in_warranty: np.ndarray
     weight: np.ndarray         # P(no paid visit this month | path), suppressed mode only
     exp_spend: np.ndarray      # expected paid spend this month | state
+    p_paid: np.ndarray         # (4, n) P(paid visit of each kind this month | state)
 
 
 class Kernel:
@@ -180,19 +181,51 @@ def poisson_from_u(lam: np.ndarray, u: np.ndarray, cap: int) -> np.ndarray:
     return k
 
 
-def step(K: Kernel, st: State, m: int, d: Draws, camp: np.ndarray | None = None,
-         camp_w: np.ndarray | None = None, suppress_paid: bool = False) -> Month:
-    """Advance every customer by month ``m``; returns the month's events.
+@dataclass
+class Hazard:
+    """The month's state-dependent quantities up to the stay/defect transition."""
 
-    ``camp``: campaign index per customer contacted this or last month (-1 = none), with
-    ``camp_w`` the weight of the effect (1 in the contact month, carryover after).
-    ``suppress_paid``: oracle mode for P(no paid visit): paid visits are not sampled and the
-    probability of avoiding them is returned in ``weight`` (importance sampling).
-    """
+    act: np.ndarray
+    new: np.ndarray
+    age_y: np.ndarray
+    odo: np.ndarray
+    in_w: np.ndarray
+    due: np.ndarray
+    due_soon: np.ndarray
+    e_visit: np.ndarray | None
+    e_ti: np.ndarray | None
+    was_def: np.ndarray        # defected and active: may be won back (P = p_wb)
+    at_store: np.ndarray       # may defect (P = p_defect)
+    decide: np.ndarray
+    w_end: np.ndarray
+    nxt: np.ndarray
+    p_wb: np.ndarray
+    p_dec: np.ndarray          # P(defect at a decision)
+    p_bg: np.ndarray
+    e_dog: np.ndarray | None
+
+    def pick(self, a: np.ndarray, other: "Hazard") -> "Hazard":
+        """Per customer, this hazard where ``a`` else ``other``'s."""
+        out = {}
+        for f in fields(self):
+            x, y = getattr(self, f.name), getattr(other, f.name)
+            out[f.name] = None if x is None else np.where(a, x, y)
+        return Hazard(**out)
+
+    def p_switch(self) -> np.ndarray:
+        """P(the defected flag flips this month): win-back if defected, defection if at the store."""
+        p_def = 1 - (1 - np.where(self.decide, self.p_dec, 0.0)) * (1 - np.where(
+            self.at_store & ~self.decide, self.p_bg, 0.0))
+        if self.e_dog is not None:
+            p_def = 1 - (1 - p_def) * (1 - np.where(self.at_store, self.e_dog, 0.0))
+        return np.where(self.was_def, self.p_wb, np.where(self.at_store, p_def, 0.0))
+
+
+def hazard(K: Kernel, st: State, m: int, camp: np.ndarray | None = None,
+           camp_w: np.ndarray | None = None) -> Hazard:
+    """Hazards of month ``m`` (records the SA-left event in ``st``; no randomness)."""
     p, tr, eff = K.p, K.tr, K.eff
-    v, vs, ch, sv = p["vehicles"], p["visits"], p["churn"], p["service"]
-    u, z = d.u, d.z
-    n = tr.n
+    v, ch = p["vehicles"], p["churn"]
     act = tr.entry <= m
     new = tr.entry == m
     age_m = (m - st.purchase).astype(np.float32)
@@ -225,7 +258,6 @@ def step(K: Kernel, st: State, m: int, d: Draws, camp: np.ndarray | None = None,
     p_wb = sigmoid(K.wb_logit)
     if e_wb is not None:
         p_wb = 1 - (1 - p_wb) * (1 - e_wb)
-    won = was_def & (u[:, 3] < p_wb)
 
     # stay-or-defect decision when a service falls due, plus background hazard
     at_store = act & ~st.defected
@@ -244,11 +276,43 @@ def step(K: Kernel, st: State, m: int, d: Draws, camp: np.ndarray | None = None,
         p_def = p_def * (1 - e_ret)
     p_bg = sigmoid(ch["background_logit"] + 0.5 * x_dyn
                    + ch["background_event_boost"] * (bad_recent | sa_gone))
-    defect = (decide & (u[:, 0] < p_def)) | (at_store & ~decide & (u[:, 1] < p_bg))
-    if e_dog is not None:
-        defect |= at_store & (u[:, 2] < e_dog)
+    return Hazard(act=act, new=new, age_y=age_y, odo=odo, in_w=in_w, due=due, due_soon=due_soon,
+                  e_visit=e_visit, e_ti=e_ti, was_def=was_def, at_store=at_store, decide=decide,
+                  w_end=w_end, nxt=nxt, p_wb=p_wb, p_dec=p_def, p_bg=p_bg, e_dog=e_dog)
+
+
+def step(K: Kernel, st: State, m: int, d: Draws, camp: np.ndarray | None = None,
+         camp_w: np.ndarray | None = None, suppress_paid: bool = False,
+         switch: np.ndarray | None = None, hz: Hazard | None = None) -> Month:
+    """Advance every customer by month ``m``; returns the month's events.
+
+    ``camp``: campaign index per customer contacted this or last month (-1 = none), with
+    ``camp_w`` the weight of the effect (1 in the contact month, carryover after).
+    ``suppress_paid``: oracle mode for P(no paid visit): paid visits are not sampled and the
+    probability of avoiding them is returned in ``weight`` (importance sampling).
+    ``switch``: oracle mode: whether the defected flag flips this month (win-back or
+    defection) is given instead of sampled (see ``Hazard.p_switch``); ``hz``: the month's
+    hazards of ``st`` if already computed.
+    """
+    p, tr = K.p, K.tr
+    vs, ch, sv = p["visits"], p["churn"], p["service"]
+    u, z = d.u, d.z
+    n = tr.n
+    if hz is None:
+        hz = hazard(K, st, m, camp, camp_w)
+    act, new, age_y, odo, in_w, due, due_soon = hz.act, hz.new, hz.age_y, hz.odo, hz.in_w, hz.due, hz.due_soon
+    e_visit, e_ti = hz.e_visit, hz.e_ti
+    at_store, decide, nxt = hz.at_store, hz.decide, hz.nxt
+    if switch is None:
+        won = hz.was_def & (u[:, 3] < hz.p_wb)
+        defect = (decide & (u[:, 0] < hz.p_dec)) | (at_store & ~decide & (u[:, 1] < hz.p_bg))
+        if hz.e_dog is not None:
+            defect |= at_store & (u[:, 2] < hz.e_dog)
+    else:
+        won = hz.was_def & switch
+        defect = at_store & switch
     st.decided[decide & due] = nxt[decide & due]
-    st.post_done |= w_end
+    st.post_done |= hz.w_end
     st.defected[won] = False
     st.defected[defect] = True
     here = act & ~st.defected          # serviced here this month
@@ -291,21 +355,26 @@ def step(K: Kernel, st: State, m: int, d: Draws, camp: np.ndarray | None = None,
     mean_amt[:2] += lam * acc * items
     exp_spend = (pp * mean_amt).sum(axis=0)
 
-    # service experience: waiting, quality, over-selling, complaints
-    wait = K.wait_med[:, None] * np.exp(sv["wait_sigma"] * z.T - 0.15 * K.sa_quality[
-        K.sa_staff[tr.sa_slot, m]][None, :])
-    wait[0] = np.where(first, wait[0] * K.first_wait / K.wait_med[0], wait[0])
-    qf = sigmoid(logit(sv["quality_fail"]) - sv["sa_quality_coef"] * K.sa_quality[
-        K.sa_staff[tr.sa_slot, m]])
-    offered = np.zeros((4, n), np.int16)
-    offered[0] = poisson_from_u(lam, u[:, 8], p["quotes"]["max_offered"]) * (visit[0] & paid[0])
-    offered[1] = poisson_from_u(lam, u[:, 9], p["quotes"]["max_offered"]) * (visit[1] & paid[1])
-    oversell = (offered >= sv["oversell_items"]) & (tr.price_sens > 0.5)
-    bad = visit & ((wait > K.wait_thr) | (u[:, 10] < qf) | oversell)
-    p_comp = sv["complaint_given_bad"] * np.exp(sv["complaint_price_sens_coef"] * tr.price_sens)
-    complaint = bad & (u[:, 11] < p_comp)
-    any_bad = bad.any(axis=0)
+    # service experience: waiting, quality, over-selling, complaints (computed on visits only)
     any_visit = visit.any(axis=0)
+    vi = np.flatnonzero(any_visit)
+    staff_q = K.sa_quality[K.sa_staff[tr.sa_slot[vi], m]]
+    wait = np.zeros((4, n), np.float32)
+    wv = K.wait_med[:, None] * np.exp(sv["wait_sigma"] * z[vi].T - 0.15 * staff_q[None, :])
+    wv[0] = np.where(first[vi], wv[0] * K.first_wait / K.wait_med[0], wv[0])
+    wait[:, vi] = wv
+    qf = sigmoid(logit(sv["quality_fail"]) - sv["sa_quality_coef"] * staff_q)
+    offered = np.zeros((4, n), np.int16)
+    mx = p["quotes"]["max_offered"]
+    offered[0, vi] = poisson_from_u(lam[vi], u[vi, 8], mx) * (visit[0, vi] & paid[0, vi])
+    offered[1, vi] = poisson_from_u(lam[vi], u[vi, 9], mx) * (visit[1, vi] & paid[1, vi])
+    ov = (offered[:, vi] >= sv["oversell_items"]) & (tr.price_sens[vi] > 0.5)
+    bad = np.zeros((4, n), bool)
+    bad[:, vi] = visit[:, vi] & ((wv > K.wait_thr[vi]) | (u[vi, 10] < qf) | ov)
+    p_comp = sv["complaint_given_bad"] * np.exp(sv["complaint_price_sens_coef"] * tr.price_sens[vi])
+    complaint = np.zeros((4, n), bool)
+    complaint[:, vi] = bad[:, vi] & (u[vi, 11] < p_comp)
+    any_bad = bad.any(axis=0)
     st.sat = st.sat * sv["sat_decay"] - sv["sat_bad_drop"] * bad.sum(axis=0) \
         - sv["sat_complaint_drop"] * complaint.sum(axis=0) + sv["sat_good_gain"] * (any_visit & ~any_bad)
     st.bad_until[any_bad] = m + sv["bad_effect_months"]
@@ -337,4 +406,5 @@ def step(K: Kernel, st: State, m: int, d: Draws, camp: np.ndarray | None = None,
         st.n_trade[traded] += 1
     return Month(visit=visit, paid=paid, first=first, wait=wait, bad=bad, offered=offered,
                  complaint=complaint, traded=traded, odo=odo, in_warranty=in_w,
-                 weight=weight.astype(np.float32), exp_spend=exp_spend.astype(np.float32))
+                 weight=weight.astype(np.float32), exp_spend=exp_spend.astype(np.float32),
+                 p_paid=pp)

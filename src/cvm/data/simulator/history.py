@@ -42,6 +42,7 @@ class History:
     snapshot: State              # state after the last month of the data
     veh_at_end: np.ndarray       # current vehicle of each customer at end
     vehicles: dict[str, np.ndarray]
+    carry_at_end: np.ndarray | None = None   # campaign contacted in the month of end (-1 none)
 
 
 def _visit_records(w: World, rng: np.random.Generator, st: State, mo, m: int, cur_veh: np.ndarray,
@@ -152,7 +153,7 @@ def run_history(w: World, progress: bool = True) -> History:
     n_veh = n
     out = Log()
     rows = 0
-    snapshot, veh_at_end = None, None
+    snapshot, veh_at_end, carry_at_end = None, None, None
     camp_first = tl.end_month - p["campaigns"]["history_months"] + 1
     carry_c = np.full(n, -1, np.int16)
     decay = 11.0 / 12.0
@@ -196,7 +197,8 @@ def run_history(w: World, progress: bool = True) -> History:
                         lag=(7 + u[:, 2] * 40).astype(np.int64))
             cur_veh[traded] = new_ids
         if m == tl.end_month:
-            snapshot, veh_at_end = st.copy(), cur_veh.copy()
+            snapshot, veh_at_end, carry_at_end = st.copy(), cur_veh.copy(), carry_c.copy()
     vex = veh_extra.finish().get("vehicles", {})
     log.info("simulated %d customers over %d months: %d visit rows", n, tl.n_months, rows)
-    return History(records=out.finish(), snapshot=snapshot, veh_at_end=veh_at_end, vehicles=vex)
+    return History(records=out.finish(), snapshot=snapshot, veh_at_end=veh_at_end, vehicles=vex,
+                   carry_at_end=carry_at_end)

@@ -14,9 +14,12 @@ from cvm.data.simulator.world import World
 
 
 def oracle_customers(w: World, snap: State, o: Oracle, cid: pa.Array) -> pa.Table:
-    """One row per customer: oracle expectations and the latent traits/state at ``end``."""
+    """One row per customer (of the oracle's sample, if any): oracle expectations and the latent
+    traits/state at ``end``."""
     tr, tl = w.traits, w.tl
     m = tl.end_month
+    if o.customers is not None:
+        tr, snap, cid = tr.take(o.customers), snap.take(o.customers), cid.take(pa.array(o.customers))
     age = m - snap.purchase
     odo = tr.yearly_km * (age + 0.5) / 12
     f64 = lambda a: pa.array(np.asarray(a, np.float64))  # noqa: E731
@@ -40,13 +43,14 @@ def oracle_customers(w: World, snap: State, o: Oracle, cid: pa.Array) -> pa.Tabl
 
 
 def oracle_campaigns(w: World, o: Oracle, n_id_width: int) -> pa.Table:
-    """All customers x all campaigns (campaign-major order), vectorized."""
-    n = w.traits.n
+    """All customers (of the oracle's sample, if any) x all campaigns (campaign-major order)."""
+    cust = np.arange(w.traits.n) if o.customers is None else np.asarray(o.customers)
+    n = len(cust)
     C = w.effects.n_campaigns
     costs = np.array(w.p["campaign_costs"], float)
     uplift = (o.p_no_paid[0][None, :] - o.p_no_paid[1:]).astype(np.float64)
     incr = (o.spend[1:] - o.spend[0][None, :]).astype(np.float64)
-    cid = ids("C", np.tile(np.arange(n), C), n_id_width)
+    cid = ids("C", np.tile(cust, C), n_id_width)
     camp = pa.DictionaryArray.from_arrays(pa.array(np.repeat(np.arange(C), n).astype(np.int32)),
                                           pa.array(w.p["campaign_ids"], pa.string()))
     return pa.table({
@@ -59,8 +63,9 @@ def oracle_campaigns(w: World, o: Oracle, n_id_width: int) -> pa.Table:
     })
 
 
-def meta(w: World, o: Oracle, params: dict[str, Any], paths: tuple[int, int], args: dict[str, Any]) -> dict[str, Any]:
+def meta(w: World, o: Oracle, params: dict[str, Any], paths: tuple[int, int, int], args: dict[str, Any]) -> dict[str, Any]:
     """Parameters, seed and the oracle method with its Monte Carlo error."""
+    sampled = o.customers is not None
     return {
         "generator": "cvm.data.simulator",
         "arguments": args,
@@ -69,21 +74,32 @@ def meta(w: World, o: Oracle, params: dict[str, Any], paths: tuple[int, int], ar
         "horizon_months": w.tl.horizon,
         "paid_definition": "payer == 'customer' and amount > 0",
         "oracle": {
-            "method": "monte_carlo_crn",
+            "method": "conditional_monte_carlo_crn",
             "description": (
-                "Monte Carlo over the simulator's own monthly kernel from each customer's true "
-                "state at end, common random numbers across scenarios. P(no paid visit) by "
-                "importance sampling (paid visits suppressed, paths weighted by P(no paid | "
-                "state)); expected spend Rao-Blackwellized (conditional expected paid spend per "
-                "month). Campaign scenarios: contacted in the first horizon month, carry-over in "
+                "Conditional (Rao-Blackwellized) Monte Carlo over the simulator's own monthly "
+                "kernel from each customer's true state at end, common random numbers across "
+                "scenarios. Stay/defect transitions are not sampled: two weighted particles per "
+                "customer (at the store, defected) exchange probability mass exactly each month. "
+                "P(no paid visit) multiplies P(no paid visit | state) month by month (paid visits "
+                "suppressed); expected spend sums the conditional expected paid spend per month, "
+                "with martingale control variates for the sampled paid visits. The end month's "
+                "campaign contacts carry over into the first horizon month, as in the realized "
+                "future. Campaign scenarios: contacted in the first horizon month, carry-over in "
                 "the second."),
             "paths": paths[0],
-            "campaign_paths": paths[1],
-            "note": ("campaign scenarios: paired (common random numbers) difference with the "
+            "p_paths": paths[1],
+            "campaign_paths": paths[2],
+            "sampled": sampled,
+            "customers": int(w.traits.n if not sampled else len(o.customers)),
+            "note": ("expected spend uses `paths` paths, P(no paid visit) the first `p_paths`; "
+                     "campaign scenarios: paired (common random numbers) difference with the "
                      "no-contact scenario on the first campaign_paths paths; standard errors are "
-                     "0 when estimated from a single path"),
+                     "0 when estimated from a single path"
+                     + ("; sampled: the truth/oracle_* tables cover a seeded random sample of "
+                        "customers only" if sampled else "")),
             "mean_se_p_no_paid_visit": float(o.se_p[0].mean()),
             "mean_se_expected_spend": float(o.se_spend[0].mean()),
+            "mean_expected_spend": float(o.spend[0].mean()),
             "mean_se_uplift_p_return": float(o.se_uplift.mean()) if o.se_uplift.size else 0.0,
             "mean_se_incremental_spend": float(o.se_incr.mean()) if o.se_incr.size else 0.0,
         },
