@@ -124,6 +124,8 @@ class UpliftModel:
     boosters: dict[str, lgb.Booster] = field(default_factory=dict)
     propensity: dict[str, float] = field(default_factory=dict)
     cate_mean: dict[str, float] = field(default_factory=dict)
+    # weight of the per-customer part per campaign: 0 where it did not validate out-of-time
+    heterogeneity: dict[str, float] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
 
     def predict(self, X: pd.DataFrame, campaign: str) -> np.ndarray:
@@ -156,9 +158,9 @@ class UpliftModel:
         return g * b["tau0"].predict(M) + (1 - g) * b["tau1"].predict(M)
 
     def _finish(self, cate: np.ndarray, campaign: str) -> np.ndarray:
-        # centre the per-customer effect on the campaign's measured mean, shrink, clip
-        centred = self.ate[campaign] + (cate - self.cate_mean.get(campaign, 0.0))
-        out = (1 - self.shrink) * centred + self.shrink * self.ate[campaign]
+        # the campaign's measured mean plus the shrunk per-customer deviation, clipped
+        w = (1 - self.shrink) * self.heterogeneity.get(campaign, 1.0)
+        out = self.ate[campaign] + w * (cate - self.cate_mean.get(campaign, 0.0))
         return np.clip(out, -self.max_uplift, self.max_uplift)
 
 
@@ -340,6 +342,12 @@ def fit_uplift(
                                "prior": sorted(c for c, s in model.source.items() if s == "prior")}
     if validate and model.learned:
         metrics["out_of_time"] = _validate(X, info, catalogue, u, seed, cfg)
+        if u.get("require_validated_heterogeneity", True):
+            per = metrics["out_of_time"].get("per_campaign", {})
+            model.heterogeneity = {c: float(per.get(c, {}).get("qini", 0.0) > 0)
+                                   for c in model.learned}
+            metrics["heterogeneity_used"] = sorted(c for c, w in model.heterogeneity.items()
+                                                   if w > 0)
     model.metrics = metrics
     log.info("uplift: learned %s; priors for %s", model.learned, metrics["prior"])
     return model
