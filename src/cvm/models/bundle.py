@@ -184,7 +184,7 @@ def save_bundle(model: Any, name: str, out_dir: str | Path, *, as_of: Any, data_
         for part, fname in mspec["boosters"].items():
             booster = _booster(model, part)
             oname = fname.replace(".lgb.txt", ".onnx")
-            files[oname] = booster_to_onnx(booster, len(model.feature_names))
+            files[oname] = booster_to_onnx(booster, len(model.feature_names), f"cvm_{name}_{part}")
             mspec["onnx"][part] = oname
     meta = {"format_version": FORMAT_VERSION, "name": name, "version": version,
             "model": mspec, "as_of": str(as_of.date()), "training_window": window,

@@ -46,8 +46,8 @@ def float32_thresholds(model_str: str) -> str:
     return "\n".join(line for line in lines if not line.startswith("tree_sizes="))
 
 
-def booster_to_onnx(booster: Any, n_features: int) -> bytes:
-    """Serialized ONNX model of ``booster`` (needs onnxmltools)."""
+def booster_to_onnx(booster: Any, n_features: int, name: str = "cvm_lightgbm") -> bytes:
+    """Serialized ONNX model of ``booster`` (needs onnxmltools); same booster, same bytes."""
     try:
         from onnxmltools import convert_lightgbm
         from onnxmltools.convert.common.data_types import FloatTensorType
@@ -59,7 +59,7 @@ def booster_to_onnx(booster: Any, n_features: int) -> bytes:
 
     booster = lgb.Booster(model_str=float32_thresholds(booster.model_to_string()))
     model = convert_lightgbm(booster, initial_types=[("input", FloatTensorType([None, n_features]))],
-                             target_opset=TARGET_OPSET, zipmap=False)
+                             target_opset=TARGET_OPSET, zipmap=False, name=name)
     return model.SerializeToString()
 
 
