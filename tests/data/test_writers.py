@@ -96,7 +96,7 @@ def postgres_url():
         shutil.chown(sock, "postgres")
         prefix = ["runuser", "-u", "postgres", "--"]
     port = _free_port()
-    run = lambda *cmd: subprocess.run([*prefix, *cmd], check=True, capture_output=True,  # noqa: E731
+    run = lambda *cmd: subprocess.run([*prefix, *cmd], check=True, capture_output=True,
                                       timeout=120)
     try:
         run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "cvm")
@@ -105,7 +105,7 @@ def postgres_url():
         yield f"postgresql+psycopg://cvm@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                        "stop"], capture_output=True, timeout=60)
+                        "stop"], capture_output=True, timeout=60, check=False)
         shutil.rmtree(base, ignore_errors=True)
 
 

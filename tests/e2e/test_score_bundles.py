@@ -44,7 +44,7 @@ def test_cvm_score_equals_the_monthly_run(monthly_run: Path, sim_dir, sim_end, t
     res = subprocess.run([sys.executable, "-c", _SCORE, "score", "--models",
                           str(monthly_run / "models"), "--data", str(sim_dir), "--as-of",
                           sim_end.isoformat(), "--out", str(out)],
-                         capture_output=True, text=True, timeout=600)
+                         capture_output=True, text=True, timeout=600, check=False)
     assert res.returncode == 0, res.stderr[-2000:]
     assert json.loads(res.stdout.strip().splitlines()[-1]) == []  # no training code loaded
     got = pd.read_parquet(out).set_index("customer_id")
@@ -80,7 +80,7 @@ def test_fresh_process_with_the_loader_only(monthly_run: Path, tmp_path) -> None
                           str(monthly_run / "models" / "churn" / bundles["churn"]),
                           str(monthly_run / "models" / "value" / bundles["value"]),
                           str(art / "churn_scores.parquet"), str(tmp_path / "s.parquet")],
-                         capture_output=True, text=True, timeout=300)
+                         capture_output=True, text=True, timeout=300, check=False)
     assert res.returncode == 0, res.stderr[-2000:]
     assert set(json.loads(res.stdout.strip().splitlines()[-1])) <= {
         "cvm.config", "cvm.models", "cvm.models.bundle_loader"}

@@ -26,8 +26,15 @@ import pandas as pd
 from cvm import __version__
 from cvm.config import load_config
 from cvm.features.asof_version import ASOF_LOGIC_VERSION, feature_source_hash
-from cvm.models.bundle_loader import (CHECKSUM_FILE, FORMAT_VERSION, MANIFEST_FILE, SPEC_FILE,
-                                      BundleError, load_bundle, sha256_bytes)
+from cvm.models.bundle_loader import (
+    CHECKSUM_FILE,
+    FORMAT_VERSION,
+    MANIFEST_FILE,
+    SPEC_FILE,
+    BundleError,
+    load_bundle,
+    sha256_bytes,
+)
 
 log = logging.getLogger(__name__)
 
