@@ -52,6 +52,8 @@ class LeadModel:
         return out
 
     def predict_raw(self, X: pd.DataFrame) -> np.ndarray:
+        if len(X) == 0:
+            return np.zeros(0)
         return self.booster.predict(self.prepare(X), num_threads=self.num_threads)
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:

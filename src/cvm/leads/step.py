@@ -64,10 +64,13 @@ def leads_step(ctx: RunContext) -> dict[str, Any]:
         ctx.save_json("lead_metrics", out)
         return out
     X = features_at(data, day_number(ctx.as_of))
-    p = model.predict_proba(X) if len(X) else np.zeros(0)
+    p = model.predict_proba(X)
     g = grade(p, cfg["grades"])
-    contrib = contributions(model.booster, model.prepare(X), model.num_threads)
-    reasons = lead_reasons(contrib, X, ctx.lang, int(cfg["reasons_top_k"]))
+    if len(X):
+        contrib = contributions(model.booster, model.prepare(X), model.num_threads)
+        reasons = lead_reasons(contrib, X, ctx.lang, int(cfg["reasons_top_k"]))
+    else:
+        reasons = pd.Series([], index=X.index, dtype=object)
     scored = pd.DataFrame({"age_days": X["age_days"], "p": p}, index=X.index)
     orders = order_classes(scored, L, ctx.as_of, cfg)
     scores = pd.DataFrame({"grade": g, "conversion_probability": p,

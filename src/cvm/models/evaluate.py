@@ -103,6 +103,11 @@ def evaluate(run: Path, truth: Path) -> dict[str, Any]:
     camp = _evaluate_campaigns(run, truth)
     if camp:
         out["campaigns"] = camp
+    from cvm.leads.evaluate import evaluate_leads
+
+    leads = evaluate_leads(run, truth)
+    if leads:
+        out["leads"] = leads
     return out
 
 
