@@ -88,6 +88,16 @@ NOTEBOOKS: dict[str, tuple[str, list[str]]] = {
             "ctx.load_frame('campaign_measurement') if ctx.has('campaign_measurement') else None",
         ],
     ),
+    "06b_leads.ipynb": (
+        "# Leads and the sales funnel\nLead scores and grades A/B/C (out-of-time validated), "
+        "the sales lead list, defeat reasons, lead sources and order classes for stock planning.",
+        [
+            "from cvm.leads.step import leads_html, leads_step\nm = leads_step(ctx)\n"
+            "pd.Series({k: v for k, v in m.items() if not isinstance(v, dict)}, dtype='object')",
+            "display(HTML(leads_html(ctx)))",
+            "ctx.load_frame('lead_scores').head(20) if ctx.has('lead_scores') else None",
+        ],
+    ),
     "07_report.ipynb": (
         None,
         [

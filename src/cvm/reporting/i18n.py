@@ -29,6 +29,7 @@ TEXT: dict[str, dict[str, str]] = {
     "mom": {"zh": "较上月", "en": "vs last month"},
     # stages and tags
     "lead": {"zh": "销售线索", "en": "Lead"},
+    "leads": {"zh": "销售线索与漏斗", "en": "Leads and the sales funnel"},
     "prospect": {"zh": "潜在用户", "en": "Prospect"},
     "ordered": {"zh": "订单用户", "en": "Ordered"},
     "active_owner": {"zh": "活跃车主", "en": "Active owner"},

@@ -24,7 +24,7 @@ from cvm.run_context import RunContext
 log = logging.getLogger(__name__)
 
 SECTION_IDS = ("kpis", "lifecycle", "value", "retention", "models", "drivers", "at_risk",
-               "campaigns", "measurement", "quality")
+               "campaigns", "measurement", "leads", "quality")
 """Every section of the report, in order (the browser test checks each is present)."""
 CHURN_BASELINES = ("recency", "rfm_logistic")
 VALUE_BASELINES = ("historical_average", "bgnbd_gamma_gamma")
@@ -49,7 +49,7 @@ def sections(ctx: RunContext) -> Iterator[str]:
         "kpis": kpis_html, "lifecycle": lifecycle_html, "value": value_tags_html,
         "retention": retention_html, "models": models_html, "drivers": drivers_html,
         "at_risk": at_risk_html, "campaigns": campaigns_html, "measurement": measurement_html,
-        "quality": quality_html,
+        "quality": quality_html, "leads": _leads_html,
     }
     for sid in SECTION_IDS:
         try:
@@ -284,6 +284,12 @@ def quality_html(ctx: RunContext) -> str:
         parts.append(f"<h3>{title}</h3>" + (_table(flagged.set_index("feature"), "{:.3f}")
                                             if len(flagged) else f"<p>{t('none', ctx.lang)}</p>"))
     return "".join(parts)
+
+
+def _leads_html(ctx: RunContext) -> str:
+    from cvm.leads.step import leads_html
+
+    return leads_html(ctx)
 
 
 def mask_id(value: object) -> str:

@@ -24,6 +24,7 @@ MONTHLY_NOTEBOOKS = (
     "04_value_model.ipynb",
     "05_segments.ipynb",
     "06_campaigns.ipynb",
+    "06b_leads.ipynb",
     "07_report.ipynb",
 )
 """The notebooks of the monthly run, in execution order."""
