@@ -199,3 +199,27 @@ def test_onnx_matches_lightgbm(trained) -> None:
             got = onnx_predict((path / fname).read_bytes(), b.to_matrix(X))
             want = b.raw(part, X)
             np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4, err_msg=fname)
+
+
+@pytest.mark.slow
+def test_cli_train_then_score(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from cvm.cli import app
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for name, df in toy_tables(300, seed=2).items():
+        df.to_parquet(data / f"{name}.parquet", index=False)
+    runner = CliRunner()
+    res = runner.invoke(app, ["train", "--data", str(data), "--as-of", AS_OF, "--out",
+                              str(tmp_path / "models")])
+    assert res.exit_code == 0, res.output
+    names = {p.parent.parent.name for p in (tmp_path / "models").glob("*/*/bundle.json")}
+    assert names == {"churn", "value"}
+    url = f"sqlite:///{tmp_path / 'scores.db'}"
+    res = runner.invoke(app, ["score", "--models", str(tmp_path / "models"), "--data", str(data),
+                              "--as-of", AS_OF, "--out", url])
+    assert res.exit_code == 0, res.output
+    scores = pd.read_sql_table("cvm_scores", url)
+    assert scores["customer_id"].is_unique and scores["churn_probability"].between(0, 1).any()
