@@ -13,12 +13,12 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import md_table, measure, write_fragment  # noqa: E402
+from _common import md_table, measure, write_fragment
 
-from cvm.data.simulator import simulate  # noqa: E402
-from cvm.leads.evaluate import evaluate_leads  # noqa: E402
-from cvm.leads.step import leads_step  # noqa: E402
-from cvm.run_context import RunContext  # noqa: E402
+from cvm.data.simulator import simulate
+from cvm.leads.evaluate import evaluate_leads
+from cvm.leads.step import leads_step
+from cvm.run_context import RunContext
 
 
 def main() -> None:

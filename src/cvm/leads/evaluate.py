@@ -27,7 +27,7 @@ def evaluate_leads(run: Path, truth: Path) -> dict[str, Any] | None:
         return None
     y = tr.loc[both, "converted"].astype(int).to_numpy()
     p = s.loc[both, "conversion_probability"].to_numpy(dtype=float)
-    out: dict[str, Any] = {"n": int(len(both)), "conversion_rate": float(y.mean()),
+    out: dict[str, Any] = {"n": len(both), "conversion_rate": float(y.mean()),
                            "auc": M.auc(y, p)}
     if "p_convert" in tr:
         out["oracle_auc"] = M.auc(y, tr.loc[both, "p_convert"].to_numpy(dtype=float))
@@ -35,5 +35,5 @@ def evaluate_leads(run: Path, truth: Path) -> dict[str, Any] | None:
     gt = grade_table(y, s.loc[both, "grade"].to_numpy())
     out["grades"] = gt.round(4).to_dict(orient="index")
     a, c = gt.loc["A", "conversion"], gt.loc["C", "conversion"]
-    out["a_to_c_ratio"] = float(a / c) if c > 0 and a == a else None
+    out["a_to_c_ratio"] = float(a / c) if c > 0 and not pd.isna(a) else None
     return out

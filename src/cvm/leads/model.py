@@ -67,7 +67,7 @@ class LeadModel:
                 "metrics": self.metrics}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "LeadModel":
+    def from_dict(cls, d: dict[str, Any]) -> LeadModel:
         return cls(lgb.Booster(model_str=d["booster"]), Calibrator.from_dict(d["calibrator"]),
                    list(d["feature_names"]), {k: list(v) for k, v in d["categories"].items()},
                    metrics=d.get("metrics", {}))
@@ -149,8 +149,8 @@ def train_leads(tables: dict[str, pd.DataFrame] | LeadData, as_of, cfg: dict | N
     grades = grade(p, cfg["grades"])
     gt = grade_table(y, grades)
     model.metrics = {
-        **M.classification_report(y, p), "n_train": int(len(train)), "n_tune": int(len(tune)),
-        "n_holdout": int(len(hold)), "n_holdout_leads": int(hold.index.nunique()),
+        **M.classification_report(y, p), "n_train": len(train), "n_tune": len(tune),
+        "n_holdout": len(hold), "n_holdout_leads": int(hold.index.nunique()),
         "baselines": {"source_rate": M.auc(y, naive)},
         "grades": gt.to_dict(orient="index"),
         "a_to_c_ratio": _ratio(gt), "followup_events": data.has_followups,

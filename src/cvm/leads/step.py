@@ -11,7 +11,6 @@ import html
 import logging
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from cvm.config import CvmError
@@ -86,7 +85,7 @@ def leads_step(ctx: RunContext) -> dict[str, Any]:
     ctx.save_frame("lead_stock_plan", stock_plan(orders))
     ctx.save_frame("lead_validation", model.validation)
     ctx.save_frame("lead_grades_now", grade_table(None, g, p))
-    metrics = {**model.metrics, "open_leads": int(len(X)),
+    metrics = {**model.metrics, "open_leads": len(X),
                "grade_counts": pd.Series(g).value_counts().to_dict()}
     ctx.save_json("lead_metrics", metrics)
     ctx.save_json("lead_model", model.to_dict())
