@@ -204,7 +204,7 @@ class Hazard:
     p_bg: np.ndarray
     e_dog: np.ndarray | None
 
-    def pick(self, a: np.ndarray, other: "Hazard") -> "Hazard":
+    def pick(self, a: np.ndarray, other: Hazard) -> Hazard:
         """Per customer, this hazard where ``a`` else ``other``'s."""
         out = {}
         for f in fields(self):
