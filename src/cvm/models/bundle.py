@@ -225,8 +225,9 @@ def _booster(model: Any, part: str) -> Any:
 
 def save_run_bundle(ctx: Any, name: str, model: Any) -> Path:
     """Monthly run: save ``model`` under ``ctx.run_dir/models`` and record it in bundles.json."""
+    onnx = bool((ctx.cfg.get("bundles") or {}).get("onnx_in_monthly_run", False))
     path = save_bundle(model, name, ctx.run_dir / "models", as_of=ctx.as_of,
-                       data_hash=tables_hash(ctx.tables), cfg=ctx.cfg)
+                       data_hash=tables_hash(ctx.tables), cfg=ctx.cfg, onnx=onnx)
     known = ctx.load_json("bundles") if (ctx.artifacts / "bundles.json").exists() else {}
     known[name] = path.name
     ctx.save_json("bundles", known)
