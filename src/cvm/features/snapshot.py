@@ -52,20 +52,57 @@ class _Visits:
         return len(self.index)
 
 
-def _prepare(visits: pd.DataFrame, cfg: dict[str, Any]) -> _Visits:
-    cid = ids(visits["customer_id"])
-    code, uniques = pd.factorize(cid, sort=True)
-    day = days(visits["visit_date"])
-    order = np.lexsort((day, code))
+VISIT_COLUMNS = ("amount", "payer", "visit_type", "mileage_km", "vehicle_id",
+                 "service_advisor_id", "wait_minutes", "quote_items_offered",
+                 "quote_items_accepted")
+"""Visits columns the features read (others are never copied)."""
+NUMERIC_VISIT_COLUMNS = ("amount", "mileage_km", "wait_minutes", "quote_items_offered",
+                         "quote_items_accepted")
+
+
+def _prepare(visits: pd.DataFrame, asof: int, cfg: dict[str, Any]) -> _Visits:
+    """Cut visits at as-of and sort them by (customer, date) without copying unused columns.
+
+    Text columns are factorized on the full column and only their integer codes are moved
+    (a pyarrow string take of 15M rows costs seconds); customers are coded in sorted id order
+    so the index never depends on rows after ``as_of``.
+    """
+    day_all = days(visits["visit_date"])
+    keep = np.flatnonzero(day_all <= asof)
+    codes_all, uniq_all = pd.factorize(ids(visits["customer_id"]))
+    ck = codes_all[keep]
+    used = np.flatnonzero(np.bincount(ck, minlength=len(uniq_all)))
+    names = np.asarray(uniq_all.take(used), dtype=object)
+    by_name = np.argsort(names, kind="stable")
+    remap = np.full(len(uniq_all), -1, dtype=np.int64)
+    remap[used[by_name]] = np.arange(len(used))
+    code = remap[ck]
+    day = day_all[keep]
+    span = int(np.nanmax(day) - np.nanmin(day) + 1) if len(day) else 1
+    order = np.argsort(code * span + (day - (np.nanmin(day) if len(day) else 0)).astype(np.int64),
+                       kind="stable")
+    rows = keep[order]
     code = code[order]
-    df = visits.iloc[order].reset_index(drop=True)
-    n = len(uniques)
+    cols: dict[str, Any] = {}
+    for col in VISIT_COLUMNS:
+        if col not in visits.columns:
+            continue
+        s = visits[col]
+        if col in NUMERIC_VISIT_COLUMNS:
+            cols[col] = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float,
+                                                                   na_value=np.nan)[rows]
+        else:
+            c, u = pd.factorize(s)
+            cols[col] = pd.Categorical.from_codes(c[rows], categories=pd.Index(u, dtype=object))
+    df = pd.DataFrame(cols)
+    n = len(used)
     bounds = np.searchsorted(code, np.arange(n + 1))
     return _Visits(
-        index=pd.Index(uniques, name="customer_id"),
+        index=pd.Index(names[by_name], name="customer_id", dtype="str"),
         code=code,
         day=day[order],
-        amount=pd.to_numeric(df["amount"], errors="coerce").to_numpy(dtype=float, na_value=0.0),
+        amount=np.nan_to_num(np.asarray(cols["amount"], dtype=float))
+        if "amount" in cols else np.zeros(len(code)),
         paid=paid_mask(df, cfg),
         df=df,
         first=bounds[:-1],
@@ -235,7 +272,7 @@ def _vehicles(df: pd.DataFrame, v: _Visits, asof: int, fc: dict[str, Any],
     pdays = days(df["purchase_date"]) if "purchase_date" in df.columns else np.full(len(df), np.nan)
     is_last = np.zeros(len(df))
     if "vehicle_id" in v.df.columns and "vehicle_id" in df.columns:
-        last_vid = v.df["vehicle_id"].astype("object").to_numpy()[v.last]
+        last_vid = v.df["vehicle_id"].iloc[v.last].astype("object").to_numpy()
         is_last = (df["vehicle_id"].astype("object").to_numpy() == last_vid[code]).astype(float)
     order = np.lexsort((np.nan_to_num(pdays, nan=-1e9), is_last, code))
     pick = order[np.r_[code[order][1:] != code[order][:-1], True]]
@@ -415,15 +452,15 @@ def build_features(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = No
     if tables.get("visits") is None:
         raise CvmError("the visits table is required to build features")
     asof = day_number(as_of)
-    t = cut(tables, as_of)
-    v = _prepare(t["visits"], cfg)
+    t = cut({k: df for k, df in tables.items() if k != "visits"}, as_of)
+    v = _prepare(tables["visits"], asof, cfg)
     log.debug("features at %s: %d customers, %d visits", as_of, v.n, len(v.df))
     if v.n == 0:  # no visit yet at this date (e.g. a snapshot before the store's first visit)
         return pd.DataFrame(index=pd.Index([], dtype="str", name="customer_id"))
     f: dict[str, Any] = _visit_features(v, asof, fc)
     f.update(_mileage(v, asof))
     if "visit_type" in v.df.columns:
-        f["last_visit_type"] = v.df["visit_type"].astype("object").iloc[v.last].to_numpy()
+        f["last_visit_type"] = v.df["visit_type"].iloc[v.last].astype("object").to_numpy()
     if t.get("customers") is not None:
         f.update(_customers(t["customers"], v.index))
     if t.get("vehicles") is not None:
