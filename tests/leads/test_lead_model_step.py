@@ -37,7 +37,7 @@ def run(sim, tmp_path_factory):
 
 def test_step_writes_lead_list_without_pii(run):
     ctx, metrics, _ = run
-    lst = pd.read_csv(ctx.run_dir / "campaigns" / "sales_leads.csv")
+    lst = pd.read_csv(ctx.run_dir / "leads" / "sales_leads.csv")
     assert list(lst.columns) == LIST_COLUMNS
     assert not {"name", "phone", "customer_id"} & set(lst.columns)
     assert set(lst["grade"]) <= {"A", "B", "C"}

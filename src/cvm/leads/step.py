@@ -1,7 +1,7 @@
 """The monthly leads step and the report's funnel section.
 
 ``leads_step`` trains the lead model out of time, scores the leads open at the as-of date,
-grades them, writes the sales lead list ``campaigns/sales_leads.csv`` (no names or phones)
+grades them, writes the sales lead list ``leads/sales_leads.csv`` (no names or phones)
 and saves the defeat, source and order tables as artifacts. ``leads_html`` renders them.
 """
 
@@ -94,8 +94,8 @@ def leads_step(ctx: RunContext) -> dict[str, Any]:
 
 
 def write_lead_list(ctx: RunContext, scores: pd.DataFrame) -> None:
-    """``campaigns/sales_leads.csv``: open leads, best first; ids and scores only, no PII."""
-    path = ctx.run_dir / "campaigns" / "sales_leads.csv"
+    """``leads/sales_leads.csv``: open leads, best first; ids and scores only, no PII."""
+    path = ctx.run_dir / "leads" / "sales_leads.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     lst = scores.reset_index()[LIST_COLUMNS].sort_values(
         ["conversion_probability", "lead_id"], ascending=[False, True], kind="stable")
