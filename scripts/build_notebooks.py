@@ -14,13 +14,13 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 ROOT = Path(__file__).resolve().parents[1]
 
 PARAMETERS = '''# Parameters (literals only; papermill replaces this cell, see `papermill --help-notebook`)
-data = "data/demo"  # data directory or SQLAlchemy URL
-as_of = "2026-10-31"  # as-of date, YYYY-MM-DD
-run_dir = "reports/2026-10"  # where this run's artifacts go
-horizon_months = 12  # horizon H of the churn label and the value model
-budget = 100000.0  # campaign budget for the month, CNY
-lang = "zh"  # report language: zh or en
-seed = 42  # random seed'''
+data: str = "data/demo"  # data directory or SQLAlchemy URL
+as_of: str = "2026-09-30"  # as-of date, YYYY-MM-DD
+run_dir: str = "reports/2026-09"  # where this run's artifacts go
+horizon_months: int = 12  # horizon H of the churn label and the value model
+budget: float = 100000.0  # campaign budget for the month, CNY
+lang: str = "zh"  # report language: zh or en
+seed: int = 42  # random seed'''
 
 SETUP = '''import pandas as pd
 from IPython.display import HTML, display

@@ -88,8 +88,13 @@ def lifecycle_html(ctx: RunContext) -> str:
     counts.index = [t(s, ctx.lang) for s in counts.index]
     funnel = fig_to_img(plot_bars(counts, horizontal=True, title=t("lifecycle", ctx.lang)),
                         "lifecycle funnel")
+    from cvm.segments.value_tags import plot_migration
+
     trans = ctx.load_frame("lifecycle_transitions")
-    return funnel + _table(trans, "{:,.0f}")
+    trans = trans.loc[trans.sum(axis=1) > 0, trans.sum(axis=0) > 0]
+    ax = plot_migration(trans, lang=ctx.lang)
+    ax.set_title("上月→本月 生命周期迁移" if ctx.lang == "zh" else "Stage transitions, last month → this month")
+    return funnel + fig_to_img(ax, "lifecycle transitions")
 
 
 def value_tags_html(ctx: RunContext) -> str:
@@ -100,7 +105,13 @@ def value_tags_html(ctx: RunContext) -> str:
     trend = pd.Series(ctx.load_json("ab_share_trend"))
     plot_line(trend, ax=axes[1], title=t("ab_share", ctx.lang), percent=True)
     img = fig_to_img(fig, "value tags")
-    return img + _table(ctx.load_frame("value_migration"), "{:,.0f}")
+    from cvm.segments.value_tags import plot_migration
+
+    mig = ctx.load_frame("value_migration")
+    mig = mig.loc[mig.sum(axis=1) > 0, mig.sum(axis=0) > 0]
+    ax = plot_migration(mig, lang=ctx.lang)
+    ax.set_title("价值标签迁移(上月→本月)" if ctx.lang == "zh" else "Value-tag migration, last month → this month")
+    return img + fig_to_img(ax, "value migration")
 
 
 def retention_html(ctx: RunContext) -> str:
