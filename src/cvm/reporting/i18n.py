@@ -18,6 +18,10 @@ TEXT: dict[str, dict[str, str]] = {
     "quality": {"zh": "数据质量与漂移", "en": "Data quality and drift"},
     "churn_drivers": {"zh": "流失风险的主要驱动因素", "en": "Main drivers of churn risk"},
     "value_drivers": {"zh": "客户价值的主要驱动因素", "en": "Main drivers of customer value"},
+    "lifecycle_transitions": {"zh": "生命周期迁移(上月→本月)",
+                              "en": "Stage transitions, last month → this month"},
+    "value_migration": {"zh": "价值标签迁移(上月→本月)",
+                        "en": "Value-tag migration, last month → this month"},
     # KPIs
     "base": {"zh": "基盘客户", "en": "Customer base"},
     "active": {"zh": "活跃客户", "en": "Active"},

@@ -88,13 +88,7 @@ def lifecycle_html(ctx: RunContext) -> str:
     counts.index = [t(s, ctx.lang) for s in counts.index]
     funnel = fig_to_img(plot_bars(counts, horizontal=True, title=t("lifecycle", ctx.lang)),
                         "lifecycle funnel")
-    from cvm.segments.value_tags import plot_migration
-
-    trans = ctx.load_frame("lifecycle_transitions")
-    trans = trans.loc[trans.sum(axis=1) > 0, trans.sum(axis=0) > 0]
-    ax = plot_migration(trans, lang=ctx.lang)
-    ax.set_title("上月→本月 生命周期迁移" if ctx.lang == "zh" else "Stage transitions, last month → this month")
-    return funnel + fig_to_img(ax, "lifecycle transitions")
+    return funnel + _transitions_img(ctx, "lifecycle_transitions")
 
 
 def value_tags_html(ctx: RunContext) -> str:
@@ -104,14 +98,18 @@ def value_tags_html(ctx: RunContext) -> str:
     plot_bars(mix, ax=axes[0], title=t("value", ctx.lang))
     trend = pd.Series(ctx.load_json("ab_share_trend"))
     plot_line(trend, ax=axes[1], title=t("ab_share", ctx.lang), percent=True)
-    img = fig_to_img(fig, "value tags")
+    return fig_to_img(fig, "value tags") + _transitions_img(ctx, "value_migration")
+
+
+def _transitions_img(ctx: RunContext, artifact: str) -> str:
+    """A heat map of a from→to count matrix (empty rows and columns dropped)."""
     from cvm.segments.value_tags import plot_migration
 
-    mig = ctx.load_frame("value_migration")
-    mig = mig.loc[mig.sum(axis=1) > 0, mig.sum(axis=0) > 0]
-    ax = plot_migration(mig, lang=ctx.lang)
-    ax.set_title("价值标签迁移(上月→本月)" if ctx.lang == "zh" else "Value-tag migration, last month → this month")
-    return img + fig_to_img(ax, "value migration")
+    m = ctx.load_frame(artifact)
+    m = m.loc[m.sum(axis=1) > 0, m.sum(axis=0) > 0]
+    ax = plot_migration(m, lang=ctx.lang)
+    ax.set_title(t(artifact, ctx.lang))
+    return fig_to_img(ax, artifact.replace("_", " "))
 
 
 def retention_html(ctx: RunContext) -> str:
