@@ -81,7 +81,9 @@ def main() -> None:
                     "oot_spearman": mm["spearman"], "oot_top_decile": mm["top_decile_capture"],
                     "oot_total_ratio": mm["total_ratio"], "stop_gini": mm["stop_normalized_gini"][kind],
                     "hist_avg_gini": mm["baselines"]["historical_average"],
-                    "bgnbd_gini": mm["baselines"]["bgnbd_gamma_gamma"], "rounds": str(mm["rounds"])})
+                    "bgnbd_gini": mm["baselines"]["bgnbd_gamma_gamma"], "rounds": str(mm["rounds"]),
+                    "scale": mm["scale"], "contact_induced_share": mm["contact_induced_share"],
+                    "oot_total_ratio_no_contact": mm["total_ratio_no_contact"]})
         if deciles is None or kind == load_config("value")["model"]:
             deciles = regression_report(realized, pred)["deciles"]
     rows.append(ref)

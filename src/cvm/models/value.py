@@ -4,7 +4,18 @@ Training follows the churn scheme: point-in-time snapshots every ``snapshot_step
 H-month label window has closed by ``as_of``; the latest one is the out-of-time fold. That fold
 is split by customer (seeded): one half for early stopping, the model choice (``model: auto``)
 and the total calibration, the other half measures the reported metrics. With
-``refit_all`` the final booster(s) are refit on every snapshot with the chosen number of rounds.
+``refit_all`` the final booster(s) are refit on every snapshot with the chosen number of rounds
+(off by default: the total calibration is fitted on the booster it is applied to).
+
+Level: a Tweedie booster under-predicts the total (its gradient balances ``(y-mu) mu^(1-p)``,
+not ``y-mu``, and regularization shrinks the heavy tail), so predictions are scaled so their
+total matches the early-stopping half. With ``baseline: no_contact`` the target of that scale is
+the spend the fold would have had without campaign contacts: the fold's realized spend minus the
+spend the contacts induced, estimated per campaign from the randomized control groups of
+``campaign_contacts`` (target − control mean paid spend in the ``contact_window_days`` after the
+contact, × the fold's target contacts). The prediction is then the business-as-usual spend
+*without* contacts, which is what campaign targeting adds its incremental value to (and what
+the simulator's truth horizon, run without campaigns, realizes).
 
 Models (``configs/value.yaml``):
 
@@ -29,7 +40,7 @@ import pandas as pd
 
 from cvm.config import CvmError, load_config
 from cvm.features.labels import future_paid_spend, paid_mask
-from cvm.features.pit import day_number, days, ids, to_timestamp
+from cvm.features.pit import add_months, day_number, days, ids, to_timestamp
 from cvm.features.training import snapshot_dates, training_frame
 from cvm.models.btyd import bgnbd_gamma_gamma, historical_average
 from cvm.models.metrics import normalized_gini, regression_report
@@ -177,7 +188,13 @@ def train_value(tables: dict[str, pd.DataFrame], as_of: Any,
     occurrence = boosters[0] if kind == "two_part" else _fit(
         s, "binary", X_tr, (y_tr > 0).astype(float), X_st, (y_st > 0).astype(float))
     p_st = _raw_predict(kind, boosters, X_st)
-    scale = float(y_st.sum() / p_st.sum()) if s["calibrate_total"] and p_st.sum() > 0 else 1.0
+    induced, uplift = pd.Series(dtype=float), {}
+    if s.get("baseline", "as_observed") == "no_contact":
+        induced, uplift = contact_induced_spend(tables, valid_dates[-1], H, cfg,
+                                                int(s["contact_window_days"]))
+    induced_st = float(induced.reindex(X_st.index).fillna(0.0).sum()) if len(induced) else 0.0
+    target_total = max(float(y_st.sum()) - induced_st, 0.0)
+    scale = float(target_total / p_st.sum()) if s["calibrate_total"] and p_st.sum() > 0 else 1.0
 
     # metrics on the evaluation half
     X_ev, y_ev = X_va.loc[is_eval], y_va[is_eval]
@@ -188,6 +205,10 @@ def train_value(tables: dict[str, pd.DataFrame], as_of: Any,
     metrics["baselines"] = {k: normalized_gini(y_ev, v) for k, v in base.items()}
     metrics["baseline_total_ratio"] = {k: float(v.sum() / max(y_ev.sum(), 1e-12))
                                        for k, v in base.items()}
+    ind_ev = float(induced.reindex(X_ev.index).fillna(0.0).sum()) if len(induced) else 0.0
+    metrics["contact_induced_share"] = float(induced_st / max(float(y_st.sum()), 1e-12))
+    metrics["total_ratio_no_contact"] = float(pred_ev.sum() / max(float(y_ev.sum()) - ind_ev, 1e-12))
+    metrics["contact_uplift"] = uplift
     metrics.update(model=kind, stop_normalized_gini=stop_gini, scale=scale, horizon_months=H,
                    snapshots=[str(d.date()) for d in dates],
                    rounds=[b.best_iteration or b.current_iteration() for b in boosters])
@@ -207,6 +228,48 @@ def train_value(tables: dict[str, pd.DataFrame], as_of: Any,
     return ValueModel(kind=kind, boosters=boosters, occurrence=occurrence, feature_names=feats,
                       horizon_months=H, scale=scale, lifetime=dict(s["lifetime"]),
                       metrics=metrics, validation=validation)
+
+
+def contact_induced_spend(tables: dict[str, pd.DataFrame], start: Any, horizon_months: int,
+                          cfg: dict[str, Any] | None, window_days: int = 61, min_group: int = 30
+                          ) -> tuple[pd.Series, dict[str, float]]:
+    """Paid spend induced by campaign contacts in (start, start + H], per customer, and the
+    per-campaign uplift it uses (CNY per targeted contact).
+
+    The uplift of a campaign is the mean paid spend in the ``window_days`` from the contact of
+    its ``target`` contacts minus that of its ``control`` contacts (randomized holdouts), over
+    contacts whose window closed by ``start + H``; campaigns with fewer than ``min_group``
+    contacts in either group count 0. Empty when there is no ``campaign_contacts.group``.
+    """
+    c = tables.get("campaign_contacts")
+    if c is None or len(c) == 0 or "group" not in c.columns:
+        return pd.Series(dtype=float), {}
+    end_day = day_number(add_months(start, horizon_months))
+    v = tables["visits"]
+    pm = paid_mask(v, cfg)
+    pv = pd.DataFrame({"cid": ids(v["customer_id"])[pm].to_numpy(),
+                       "d": days(v["visit_date"])[pm],
+                       "a": pd.to_numeric(v["amount"][pm], errors="coerce").fillna(0.0)
+                       .to_numpy(dtype=float)})
+    cc = pd.DataFrame({"cid": ids(c["customer_id"]).to_numpy(), "d": days(c["contact_date"]),
+                       "camp": c["campaign"].astype(str).to_numpy(),
+                       "target": (c["group"].astype(str) == "target").to_numpy(),
+                       "control": (c["group"].astype(str) == "control").to_numpy()})
+    cc = cc.loc[(cc["target"] | cc["control"]) & (cc["d"] <= end_day)].reset_index(drop=True)
+    cc["k"] = np.arange(len(cc))
+    m = cc[["k", "cid", "d"]].merge(pv, on="cid", how="inner", suffixes=("", "_v"))
+    m = m.loc[(m["d_v"] >= m["d"]) & (m["d_v"] < m["d"] + window_days)]
+    cc["spend"] = m.groupby("k")["a"].sum().reindex(cc["k"]).fillna(0.0).to_numpy()
+    done = cc.loc[cc["d"] + window_days <= end_day]
+    uplift: dict[str, float] = {}
+    for camp, g in done.groupby("camp"):
+        t, k = g.loc[g["target"], "spend"], g.loc[g["control"], "spend"]
+        if len(t) >= min_group and len(k) >= min_group:
+            uplift[str(camp)] = float(t.mean() - k.mean())
+    sel = cc.loc[cc["target"] & (cc["d"] > day_number(start)) & (cc["d"] <= end_day)]
+    induced = sel["camp"].map(uplift).fillna(0.0).groupby(sel["cid"].to_numpy()).sum()
+    induced.index.name = "customer_id"
+    return induced.astype(float), uplift
 
 
 def _baselines(visits: pd.DataFrame, snap: np.ndarray, customers: pd.Index, H: int,
