@@ -1,0 +1,64 @@
+"""Evaluation against a known truth: oracle plan, highest-risk-first, true value of a plan."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cvm.campaigns.evaluate import (
+    evaluate_plans,
+    highest_risk_first_plan,
+    oracle_plan,
+    plan_true_value,
+)
+from cvm.campaigns.targeting import plan_campaigns, random_instance
+from cvm.config import CvmError
+
+
+def _setup(seed: int = 3):
+    pairs, budget, capacity = random_instance(300, 5, seed)
+    pairs["customer_id"] = "C" + pairs["customer_id"].astype(str)
+    rng = np.random.default_rng(seed)
+    oracle = pairs[["customer_id", "campaign", "expected_incremental_value"]].copy()
+    # the plan sees the truth with noise
+    pairs["expected_incremental_value"] += rng.normal(0, 200, len(pairs))
+    risk = pd.Series(rng.random(300), index="C" + pd.Index(np.arange(300).astype(str)))
+    pairs["churn_probability"] = pairs["customer_id"].map(risk)
+    return pairs, oracle, budget, capacity
+
+
+def test_oracle_plan_is_best_and_risk_first_respects_limits(catalogue) -> None:
+    pairs, oracle, budget, capacity = _setup()
+    mine = plan_campaigns(pairs, budget, capacity, seed=1)
+    orc = oracle_plan(oracle, pairs, budget, capacity, control_share=0.0)
+    assert plan_true_value(orc, oracle) >= plan_true_value(mine, oracle) - 1e-6
+    risk = highest_risk_first_plan(pairs.assign(campaign="win_back"), budget, capacity,
+                                   catalogue, control_share=0.0)
+    assert risk["cost"].sum() <= budget and not risk["customer_id"].duplicated().any()
+    first = pairs.sort_values("churn_probability", ascending=False)["customer_id"].iloc[0]
+    assert first in set(risk["customer_id"])
+
+
+def test_only_target_rows_count_and_unknown_pairs_fail() -> None:
+    pairs, oracle, budget, capacity = _setup()
+    plan = plan_campaigns(pairs, budget, capacity).assign(group="target")
+    total = plan_true_value(plan, oracle)
+    plan.loc[plan.index[:5], "group"] = "control"
+    assert plan_true_value(plan, oracle) < total or plan.empty
+    bad = plan.assign(campaign="nope")
+    with pytest.raises(CvmError, match="no oracle value"):
+        plan_true_value(bad, oracle)
+
+
+def test_evaluate_plans_keys() -> None:
+    pairs, oracle, budget, capacity = _setup()
+    plan = plan_campaigns(pairs.assign(campaign="win_back"), budget, capacity)
+    plan = plan.assign(group="target")
+    out = evaluate_plans(plan, pairs.assign(campaign="win_back"),
+                         oracle.assign(campaign="win_back").drop_duplicates(
+                             ["customer_id", "campaign"]), budget, capacity)
+    for key in ("budget", "incremental_value", "oracle_incremental_value",
+                "highest_risk_first_incremental_value"):
+        assert key in out
+    assert out["oracle_incremental_value"] >= out["incremental_value"] - 1e-6
