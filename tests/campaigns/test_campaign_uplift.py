@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cvm.campaigns.uplift import auuc, fit_uplift, qini_coefficient
+from cvm.campaigns.uplift import auuc, fit_uplift, qini_coefficient, shrink_ate
+from cvm.config import load_config
 
 AS_OF = pd.Timestamp("2026-10-31")
 
@@ -52,7 +53,9 @@ def test_qini_and_auuc_reward_good_rankings() -> None:
 @pytest.mark.slow
 def test_learns_the_heterogeneous_effect(catalogue) -> None:
     tables, feats, x = _world()
-    model = fit_uplift(tables, lambda t, d: feats, AS_OF, catalogue=catalogue, seed=1)
+    # the world's outcome window is the effect's window: no transport error, no EB shrinkage
+    cfg = load_config("campaigns", {"uplift": {"ate_shrinkage": "none"}})
+    model = fit_uplift(tables, lambda t, d: feats, AS_OF, cfg=cfg, catalogue=catalogue, seed=1)
     assert model.source["service_reminder"] == "learned"
     assert model.source["win_back"] == "prior"
     pred = model.predict(feats, "service_reminder")
@@ -73,3 +76,25 @@ def test_no_history_means_priors(catalogue) -> None:
     model = fit_uplift(tables, lambda t, d: feats, AS_OF, catalogue=catalogue)
     assert set(model.source.values()) == {"prior"}
     assert "priors only" in model.metrics["note"]
+
+
+def test_empirical_bayes_campaign_means() -> None:
+    prior = {"a": 0.05, "b": 0.05}
+    ate = {"a": 0.15, "b": 0.15}
+    se = {"a": 0.001, "b": 0.05}
+    exact = shrink_ate(ate, se, prior, prior_sd=0.02, transport_sd=0.0)
+    assert exact["a"] == pytest.approx(0.15, abs=0.001)  # precise, no transport error: measured
+    assert 0.05 < exact["b"] < 0.08                       # noisy: mostly the prior
+    moved = shrink_ate(ate, se, prior, prior_sd=0.02, transport_sd=0.05)
+    assert 0.05 < moved["a"] < 0.07                       # transport error keeps it near the prior
+    assert shrink_ate({"z": 0.1}, {}, prior, 0.02, 0.05) == {"z": 0.1}  # no prior: unchanged
+
+
+def test_eb_shrinks_the_learned_mean_towards_the_prior(catalogue) -> None:
+    tables, feats, _ = _world(n=3000, months=8)
+    model = fit_uplift(tables, lambda t, d: feats, AS_OF, catalogue=catalogue, seed=1,
+                       validate=False)
+    raw, used = model.ate_measured["service_reminder"], model.ate["service_reminder"]
+    prior = catalogue["service_reminder"].prior_uplift
+    assert raw > used > prior
+    assert model.metrics["ate_used"]["service_reminder"] == pytest.approx(used)

@@ -126,6 +126,9 @@ class UpliftModel:
     cate_mean: dict[str, float] = field(default_factory=dict)
     # weight of the per-customer part per campaign: 0 where it did not validate out-of-time
     heterogeneity: dict[str, float] = field(default_factory=dict)
+    # the history's raw campaign means and their standard errors (``ate`` may be shrunk)
+    ate_measured: dict[str, float] = field(default_factory=dict)
+    ate_se: dict[str, float] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
 
     def predict(self, X: pd.DataFrame, campaign: str) -> np.ndarray:
@@ -231,6 +234,39 @@ def _ate(info: pd.DataFrame) -> dict[str, float]:
     return {str(k): float(r.get(True, np.nan) - r.get(False, np.nan)) for k, r in g.iterrows()}
 
 
+def _ate_se(info: pd.DataFrame) -> dict[str, float]:
+    """Standard error of each campaign's difference in response rates (Welch, normal)."""
+    g = info.groupby(["campaign", "treated"])["responded"].agg(["mean", "size"]).unstack()
+    out = {}
+    for k, r in g.iterrows():
+        v = 0.0
+        for t in (True, False):
+            p, n = float(r[("mean", t)]), float(r[("size", t)])
+            v += max(p * (1 - p), 1e-4) / max(n, 1.0)
+        out[str(k)] = float(np.sqrt(v))
+    return out
+
+
+def shrink_ate(ate: dict[str, float], se: dict[str, float], prior: dict[str, float],
+               prior_sd: float, transport_sd: float) -> dict[str, float]:
+    """Empirical-Bayes campaign means: precision-weighted prior and measured mean.
+
+    The measured mean's variance is its sampling variance ``se^2`` plus ``transport_sd^2``: the
+    history measures a response within the outcome window on past campaigns' populations, the
+    plan needs the 12-month uplift on this month's eligible customers, so even a precise
+    historical mean is only a noisy measure of what the plan needs.
+    """
+    out = {}
+    for c, a in ate.items():
+        if c not in prior or not np.isfinite(a):
+            out[c] = a
+            continue
+        w0 = 1.0 / max(prior_sd, 1e-9) ** 2
+        w1 = 1.0 / (se.get(c, 0.0) ** 2 + transport_sd ** 2 + 1e-12)
+        out[c] = float((w0 * prior[c] + w1 * a) / (w0 + w1))
+    return out
+
+
 def _build(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign],
            u: dict[str, Any], measurements: pd.DataFrame | None, seed: int,
            cfg: dict[str, Any] | None) -> UpliftModel:
@@ -252,7 +288,14 @@ def _build(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign],
     Xl, il = X[keep].reset_index(drop=True), info[keep].reset_index(drop=True)
     b, prop, feats, cats = _fit_learner(Xl, il, learned, u, seed)
     model.boosters, model.propensity, model.features, model.categories = b, prop, feats, cats
-    model.ate = _ate(il)
+    model.ate_measured = _ate(il)
+    model.ate_se = _ate_se(il)
+    if str(u.get("ate_shrinkage", "empirical_bayes")) == "empirical_bayes":
+        model.ate = shrink_ate(model.ate_measured, model.ate_se, prior,
+                               float(u.get("ate_prior_sd", 0.02)),
+                               float(u.get("ate_transport_sd", 0.05)))
+    else:
+        model.ate = dict(model.ate_measured)
     cate = model._cate(Xl, il["campaign"].astype(str).to_numpy(object))
     model.cate_mean = pd.Series(cate).groupby(il["campaign"].to_numpy()).mean().to_dict()
     return model
@@ -339,6 +382,9 @@ def fit_uplift(
     model = _build(X, info, catalogue, u, measurements, seed, cfg)
     metrics: dict[str, Any] = {"n_contacts": len(info), "window_days": window,
                                "learned": model.learned,
+                               "ate_shrinkage": str(u.get("ate_shrinkage", "empirical_bayes")),
+                               "ate_measured": model.ate_measured, "ate_se": model.ate_se,
+                               "ate_used": dict(model.ate),
                                "prior": sorted(c for c, s in model.source.items() if s == "prior")}
     if validate and model.learned:
         metrics["out_of_time"] = _validate(X, info, catalogue, u, seed, cfg)
