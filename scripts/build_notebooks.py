@@ -20,7 +20,8 @@ run_dir: str = "reports/2026-09"  # where this run's artifacts go
 horizon_months: int = 12  # horizon H of the churn label and the value model
 budget: float = 100000.0  # campaign budget for the month, CNY
 lang: str = "zh"  # report language: zh or en
-seed: int = 42  # random seed'''
+seed: int = 42  # random seed
+profile: str = "default"  # settings profile: configs/default.yaml, then configs/<profile>.yaml'''
 
 SETUP = '''import pandas as pd
 from IPython.display import HTML, display
@@ -30,7 +31,7 @@ from cvm.run_context import RunContext
 
 pd.set_option("display.max_columns", 30)
 ctx = RunContext.open(data=data, as_of=as_of, run_dir=run_dir, horizon_months=horizon_months,
-                      budget=budget, lang=lang, seed=seed)'''
+                      budget=budget, lang=lang, seed=seed, profile=profile)'''
 
 NOTEBOOKS: dict[str, tuple[str, list[str]]] = {
     "01_data_quality.ipynb": (

@@ -96,6 +96,8 @@ def monthly(
     horizon_months: Optional[int] = typer.Option(None, help="Horizon H in months."),
     lang: str = typer.Option("zh", help="Report language: zh or en."),
     force: bool = typer.Option(False, help="Replace an already published month."),
+    profile: str = typer.Option("default", help="Settings profile: configs/<profile>.yaml "
+                                "over configs/default.yaml (e.g. demo: faster training)."),
 ) -> None:
     """The whole monthly job: validate, features, models, segments, campaigns, report."""
     try:
@@ -104,7 +106,8 @@ def monthly(
         _not_yet("monthly", 7)
     try:
         path = run_monthly(data=str(data), as_of=_parse_date(as_of, "--as-of"), out=out,
-                           budget=budget, horizon_months=horizon_months, lang=lang, force=force)
+                           budget=budget, horizon_months=horizon_months, lang=lang, force=force,
+                           profile=profile)
     except CvmError as err:
         _fail(err, err.exit_code)
     typer.echo(str(path))

@@ -34,14 +34,14 @@ VERSIONED_PACKAGES = ("pandas", "numpy", "lightgbm", "shap", "scikit-learn", "pa
 def run_monthly(data: str, as_of: date | None, out: Path = Path("reports"),
                 budget: float | None = None, horizon_months: int | None = None,
                 lang: str = "zh", force: bool = False, seed: int | None = None,
-                progress: bool = True) -> Path:
+                progress: bool = True, profile: str = "default") -> Path:
     """Run the whole monthly job for ``as_of`` and publish it to ``out/YYYY-MM``."""
     if as_of is None:
         raise CvmError("--as-of is required (YYYY-MM-DD)")
     if lang not in ("zh", "en"):
         raise CvmError(f"--lang {lang!r}: choose zh or en")
     cfg = load_config("default", {"budget": budget, "horizon_months": horizon_months,
-                                  "seed": seed, "lang": lang})
+                                  "seed": seed, "lang": lang}, profile=profile)
     as_of_ts = pd.Timestamp(as_of)
     out = Path(out).resolve()
     final = out / as_of_ts.strftime("%Y-%m")
@@ -61,7 +61,7 @@ def run_monthly(data: str, as_of: date | None, out: Path = Path("reports"),
     params = {"data": str(Path(data).resolve()) if "://" not in str(data) else str(data),
               "as_of": as_of_ts.strftime("%Y-%m-%d"), "run_dir": str(work),
               "horizon_months": int(cfg["horizon_months"]), "budget": float(cfg["budget"]),
-              "lang": lang, "seed": int(cfg["seed"])}
+              "lang": lang, "seed": int(cfg["seed"]), "profile": profile}
     log_handler = _file_log(work / "run.log")
     try:
         timings = execute_notebooks(work, params, progress=progress)
@@ -102,7 +102,8 @@ def run_demo(data: Path = Path("data/demo"), customers: int = 20000, out: Path =
     out = Path(out)
     if not out.is_absolute():
         out = PROJECT_ROOT / out
-    return run_monthly(str(data), as_of, out=out, lang=lang, force=True, seed=seed)
+    return run_monthly(str(data), as_of, out=out, lang=lang, force=True, seed=seed,
+                       profile="demo")
 
 
 def _last_visit_month_end(data: Path) -> date:

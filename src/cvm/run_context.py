@@ -38,9 +38,10 @@ class RunContext:
 
     @classmethod
     def open(cls, data: str, as_of: str | date, run_dir: str | Path, horizon_months: int | None = None,
-             budget: float | None = None, lang: str = "zh", seed: int | None = None) -> "RunContext":
+             budget: float | None = None, lang: str = "zh", seed: int | None = None,
+             profile: str = "default") -> "RunContext":
         cfg = load_config("default", {"horizon_months": horizon_months, "budget": budget,
-                                      "lang": lang, "seed": seed})
+                                      "lang": lang, "seed": seed}, profile=profile)
         run = Path(run_dir)
         if not run.is_absolute():
             run = PROJECT_ROOT / run

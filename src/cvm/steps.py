@@ -222,8 +222,11 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
     catalogue = load_catalogue()
     measured = measure_campaigns(tables, ctx.as_of, run_cfg=ctx.cfg)
     ctx.save_frame("campaign_measurement", measured)
+    from cvm.config import load_config
+
+    camp_cfg = load_config("campaigns", ctx.cfg.get("campaigns"))
     uplift = fit_uplift(tables, lambda t, d: build_features(t, d, ctx.cfg), ctx.as_of,
-                        catalogue=catalogue, measurements=measured, seed=ctx.seed,
+                        cfg=camp_cfg, catalogue=catalogue, measurements=measured, seed=ctx.seed,
                         run_cfg=ctx.cfg)
     priors = sorted(c for c, s in uplift.source.items() if s == "prior")
     if priors:
