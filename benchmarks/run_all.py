@@ -22,6 +22,8 @@ SCRIPTS = (
     ("bench_value.py", [], "value"),
     ("bench_campaigns.py", [], "campaigns"),
     ("bench_leads.py", [], "leads"),
+    ("bench_evaluate.py", ["--customers", "50000"], "evaluate"),
+    ("bench_demo.py", [], "demo"),
     ("bench_monthly.py", ["--sizes", "20000", "200000", "1000000"], "monthly"),
 )
 
