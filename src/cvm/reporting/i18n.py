@@ -12,7 +12,7 @@ TEXT: dict[str, dict[str, str]] = {
     "retention": {"zh": "保养里程碑留存率", "en": "Retention by service milestone"},
     "models": {"zh": "模型质量", "en": "Model quality"},
     "drivers": {"zh": "流失与价值驱动因素", "en": "What drives churn and value"},
-    "at_risk": {"zh": "高价值流失风险客户", "en": "High-value customers at risk"},
+    "section_at_risk": {"zh": "高价值流失风险客户", "en": "High-value customers at risk"},
     "campaigns": {"zh": "本月营销计划", "en": "This month's campaign plan"},
     "measurement": {"zh": "上月活动效果(对照组)", "en": "Last month's campaigns against control"},
     "quality": {"zh": "数据质量与漂移", "en": "Data quality and drift"},

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from cvm.reporting.fonts import plt, use_cjk_font
-from cvm.reporting.i18n import t
+from cvm.reporting.i18n import TEXT, t
 from cvm.reporting.kpis import retention_by_milestone
 from cvm.reporting.plots import (fig_to_img, plot_bars, plot_calibration, plot_gain, plot_line,
                                  plot_roc)
@@ -31,7 +31,8 @@ VALUE_BASELINES = ("historical_average", "bgnbd_gamma_gamma")
 
 
 def _section(sid: str, lang: str, body: str) -> str:
-    return f'<section id="{sid}"><h2>{html.escape(t(sid, lang))}</h2>{body}</section>'
+    key = f"section_{sid}" if f"section_{sid}" in TEXT else sid
+    return f'<section id="{sid}"><h2>{html.escape(t(key, lang))}</h2>{body}</section>'
 
 
 def _skipped(lang: str, why: str) -> str:
@@ -68,9 +69,9 @@ def kpis_html(ctx: RunContext) -> str:
                      ("return_rate", True), ("yearly_loss", True), ("ab_share", True)):
         src = "at_risk" if key == "at_risk_n" else key
         v, p = cur.get(src), prev.get(src)
-        val = "–" if v is None or v != v else (f"{v:.1%}" if pct else f"{v:,.0f}")
+        val = "–" if pd.isna(v) else (f"{v:.1%}" if pct else f"{v:,.0f}")
         delta = ""
-        if v is not None and p is not None and v == v and p == p:
+        if not pd.isna(v) and not pd.isna(p):
             d = v - p
             arrow = "up" if d > 0 else "down"
             delta = (f'<div class="d {arrow}">{t("mom", ctx.lang)} '
