@@ -116,7 +116,7 @@ def plot_line(series: pd.Series, ax: Axes | None = None, title: str = "", ylabel
     ax = _ax(ax, (6, 3))
     ax.plot(series.index, series.to_numpy(), marker="o", color=PALETTE[1])
     if percent:
-        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.1%}"))
     ax.set(title=title, ylabel=ylabel)
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(axis="x", labelrotation=45, labelsize=8)

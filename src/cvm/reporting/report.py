@@ -27,6 +27,8 @@ SECTION_IDS = ("kpis", "lifecycle", "value", "retention", "models", "drivers", "
                "campaigns", "measurement", "leads", "quality")
 """Every section of the report, in order (the browser test checks each is present)."""
 CHURN_BASELINES = ("recency", "rfm_logistic")
+LOWER_IS_BETTER = {"at_risk_n", "lost", "yearly_loss"}
+"""KPIs whose rise is bad news (shown red when they go up)."""
 VALUE_BASELINES = ("historical_average", "bgnbd_gamma_gamma")
 
 
@@ -73,7 +75,8 @@ def kpis_html(ctx: RunContext) -> str:
         delta = ""
         if not pd.isna(v) and not pd.isna(p):
             d = v - p
-            arrow = "up" if d > 0 else "down"
+            good = (d < 0) if key in LOWER_IS_BETTER else (d > 0)
+            arrow = "up" if good else ("down" if d != 0 else "")
             delta = (f'<div class="d {arrow}">{t("mom", ctx.lang)} '
                      f'{d:+.1%}</div>' if pct else
                      f'<div class="d {arrow}">{t("mom", ctx.lang)} {d:+,.0f}</div>')
