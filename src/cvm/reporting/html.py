@@ -23,7 +23,7 @@ img{max-width:100%;height:auto}
 .kpis{display:flex;flex-wrap:wrap;gap:12px}
 .kpi{flex:1 1 150px;border:1px solid #d9dee5;border-radius:6px;padding:10px 14px}
 .kpi .v{font-size:24px;font-weight:600} .kpi .l{color:#52606d;font-size:13px}
-.kpi .d.up{color:#1a7f37} .kpi .d.down{color:#b42318}
+.kpi .d.good{color:#1a7f37} .kpi .d.bad{color:#b42318}
 .note{color:#52606d;font-size:13px} .warn{color:#b54708}
 .jp-OutputPrompt,.jp-InputPrompt,.prompt{display:none}
 """

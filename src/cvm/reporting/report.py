@@ -76,7 +76,7 @@ def kpis_html(ctx: RunContext) -> str:
         if not pd.isna(v) and not pd.isna(p):
             d = v - p
             good = (d < 0) if key in LOWER_IS_BETTER else (d > 0)
-            arrow = "up" if good else ("down" if d != 0 else "")
+            arrow = "good" if good else ("bad" if d != 0 else "")
             delta = (f'<div class="d {arrow}">{t("mom", ctx.lang)} '
                      f'{d:+.1%}</div>' if pct else
                      f'<div class="d {arrow}">{t("mom", ctx.lang)} {d:+,.0f}</div>')
