@@ -252,14 +252,8 @@ class Bundle:
         """Value bundles: discounted spend over ``lifetime.clv_years`` (CNY)."""
         self._need("value")
         m = self.meta["model"]
-        lt = m["lifetime"]
-        per_year = 12.0 / int(m["horizon_months"])
-        a = self.predict(X) * per_year
-        r = np.minimum(self.return_probability(X) ** per_year, float(lt["max_retention"]))
-        years = np.arange(1, int(lt["clv_years"]) + 1)
-        factor = (r[:, None] ** (years - 1)[None, :]
-                  / (1.0 + float(lt["discount_rate"])) ** years[None, :]).sum(axis=1)
-        return a * factor
+        return discounted_lifetime_value(self.predict(X), self.return_probability(X),
+                                         int(m["horizon_months"]), m["lifetime"])
 
     def _need(self, kind: str) -> None:
         if self.model_type != kind:
@@ -279,6 +273,22 @@ def calibrate(cal: dict[str, Any], p_raw: np.ndarray) -> np.ndarray:
     if method == "identity":
         return p_raw
     raise BundleError(f"unknown calibration method {method!r}")
+
+
+def discounted_lifetime_value(horizon_spend: np.ndarray, p_return: np.ndarray,
+                              horizon_months: int, lifetime: dict[str, Any]) -> np.ndarray:
+    """Discounted spend over ``lifetime['clv_years']``: yearly spend from the horizon spend,
+    retained each year with P(return) (capped at ``max_retention``), discounted yearly.
+
+    The one formula for the value model and for its bundles, so scores cannot drift apart.
+    """
+    per_year = 12.0 / horizon_months
+    a = np.asarray(horizon_spend, dtype=float) * per_year
+    r = np.minimum(np.asarray(p_return, dtype=float) ** per_year, float(lifetime["max_retention"]))
+    years = np.arange(1, int(lifetime["clv_years"]) + 1)
+    factor = (r[:, None] ** (years - 1)[None, :]
+              / (1.0 + float(lifetime["discount_rate"])) ** years[None, :]).sum(axis=1)
+    return a * factor
 
 
 def load_bundle(path: str | Path, num_threads: int = 1) -> Bundle:

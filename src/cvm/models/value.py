@@ -103,14 +103,10 @@ class ValueModel:
 
     def lifetime_value(self, X: pd.DataFrame) -> np.ndarray:
         """Discounted spend over ``clv_years`` (CNY); see the module docstring."""
-        lt = self.lifetime
-        per_year = 12.0 / self.horizon_months
-        a = self.predict(X) * per_year
-        r = np.minimum(self.return_probability(X) ** per_year, float(lt["max_retention"]))
-        years = np.arange(1, int(lt["clv_years"]) + 1)
-        factor = (r[:, None] ** (years - 1)[None, :]
-                  / (1.0 + float(lt["discount_rate"])) ** years[None, :]).sum(axis=1)
-        return a * factor
+        from cvm.models.bundle_loader import discounted_lifetime_value
+
+        return discounted_lifetime_value(self.predict(X), self.return_probability(X),
+                                         self.horizon_months, self.lifetime)
 
 
 def _params(s: dict[str, Any], objective: str) -> dict[str, Any]:
