@@ -48,15 +48,21 @@ def run_monthly(data: str, as_of: date | None, out: Path = Path("reports"),
     if final.exists() and not force:
         raise CvmError(f"{final} is already published; pass --force to replace it")
     _check_source(data)
-    # validate first: bad input stops here with exit 2 and nothing written
-    from cvm.data.validate import validate_source
-
-    # rows after the run's as-of date are fine (a back-dated run); after today they are not
-    report = validate_source(data)
-    if not report.ok:
-        raise CvmError("the input data has problems; fix them and run again:\n" + report.render())
+    # validate first: bad input stops here with exit 2 and nothing published. The validated
+    # tables are copied into the run folder (work/.tables) once, so the notebooks read them
+    # without loading and checking the source again; the copy is removed before publishing.
+    from cvm.data import table_cache
 
     work = work_dir_for(final)
+    # rows after the run's as-of date are fine (a back-dated run); after today they are not
+    try:
+        report = table_cache.prepare_run_tables(data, work)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    if not report.ok:
+        shutil.rmtree(work, ignore_errors=True)
+        raise CvmError("the input data has problems; fix them and run again:\n" + report.render())
     started = time.perf_counter()
     params = {"data": str(Path(data).resolve()) if "://" not in str(data) else str(data),
               "as_of": as_of_ts.strftime("%Y-%m-%d"), "run_dir": str(work),
@@ -73,6 +79,7 @@ def run_monthly(data: str, as_of: date | None, out: Path = Path("reports"),
         _write_metrics(work, timings)
         _write_manifest(work, params, data)
     except BaseException:
+        table_cache.drop(work)
         logging.getLogger().removeHandler(log_handler)
         failed = final.with_name(f".{final.name}.failed")
         shutil.rmtree(failed, ignore_errors=True)
@@ -80,6 +87,7 @@ def run_monthly(data: str, as_of: date | None, out: Path = Path("reports"),
         log.error("run failed; published months are untouched; the partial run is kept at %s "
                   "(see notebooks/ and run.log there)", failed)
         raise
+    table_cache.drop(work)
     logging.getLogger().removeHandler(log_handler)
     log_handler.close()
     published = publish(work, final, force)

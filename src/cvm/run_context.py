@@ -57,12 +57,27 @@ class RunContext:
     # --- inputs -------------------------------------------------------------------------
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The validated input tables (loaded once per notebook kernel)."""
-        if self._tables is None:
-            from cvm.data.loaders import load_tables
+        """The validated input tables (loaded once per notebook kernel).
 
-            self._tables = load_tables(self.data)
+        Read from the run's copy (``cvm.data.table_cache``, written by ``cvm monthly`` after
+        its one validation) when it matches the source, else loaded and validated.
+        """
+        if self._tables is None:
+            from cvm.data import table_cache
+
+            self._tables = table_cache.read(self.run_dir, self.data)
+            if self._tables is None:
+                from cvm.data.loaders import load_tables
+
+                self._tables = load_tables(self.data)
         return self._tables
+
+    def cached(self, key: str) -> Any:
+        """A figure the run's table copy recorded (``warnings``, ``tables_hash``), or None."""
+        from cvm.data import table_cache
+
+        m = table_cache.manifest(self.run_dir, self.data)
+        return None if m is None else m.get(key)
 
     @property
     def prev_as_of(self) -> pd.Timestamp:

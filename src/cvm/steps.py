@@ -8,6 +8,7 @@ are skipped with a reason the report shows.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import numpy as np
@@ -22,13 +23,43 @@ log = logging.getLogger(__name__)
 REASON_COLUMNS = ("reason_1", "reason_2", "reason_3")
 
 
+class _Phases:
+    """Seconds per phase of a step (training, scoring, SHAP …), saved as ``<step>_phases``."""
+
+    def __init__(self, ctx: RunContext, step: str) -> None:
+        self.ctx, self.step, self.seconds = ctx, step, {}
+        self._t = time.perf_counter()
+
+    def mark(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.seconds[phase] = round(self.seconds.get(phase, 0.0) + now - self._t, 2)
+        self._t = now
+
+    def save(self) -> None:
+        self.ctx.save_json(f"{self.step}_phases", self.seconds)
+
+
+def _sample_index(index: pd.Index, n: int, seed: int) -> pd.Index:
+    """A seeded uniform sample of at most ``n`` of ``index`` (all of it when smaller)."""
+    if n <= 0 or len(index) <= n:
+        return index
+    rng = np.random.default_rng([seed, 11])
+    return index[np.sort(rng.choice(len(index), n, replace=False))]
+
+
+def _sample_cfg(ctx: RunContext) -> dict[str, Any]:
+    return ctx.cfg.get("sampling") or {}
+
+
 # --- 01 data quality ------------------------------------------------------------------------
 def data_quality(ctx: RunContext) -> dict[str, Any]:
     """Validation warnings, tables present, profile completeness of the 17 fields."""
     from cvm.data.validate import validate_tables
 
     tables = ctx.tables
-    report = validate_tables(tables, as_of=None)
+    warnings = ctx.cached("warnings")  # the run validated the source once, before this step
+    if warnings is None:
+        warnings = [w.message for w in validate_tables(tables, as_of=None).warnings]
     completeness: dict[str, float] = {}
     cust = tables.get("customers")
     if cust is not None and len(cust):
@@ -37,7 +68,7 @@ def data_quality(ctx: RunContext) -> dict[str, Any]:
     dq = {
         "tables": {name: int(len(df)) for name, df in tables.items()},
         "absent_tables": sorted(set(_all_tables()) - set(tables)),
-        "warnings": [w.message for w in report.warnings],
+        "warnings": list(warnings),
         "profile_completeness": completeness,
         "profile_complete_share": float(np.mean(list(completeness.values()))) if completeness else None,
     }
@@ -56,10 +87,19 @@ def features(ctx: RunContext) -> pd.DataFrame:
     """Point-in-time features at the as-of date, and their drift against one month earlier."""
     from cvm.features.snapshot import build_features
 
+    ph = _Phases(ctx, "features")
     feats = build_features(ctx.tables, ctx.as_of, ctx.cfg)
-    prev = build_features(ctx.tables, ctx.prev_as_of, ctx.cfg)
     ctx.save_frame("features", feats)
+    ph.mark("features")
+    # drift (PSI of binned distributions) needs a month-earlier reference, not every customer:
+    # a seeded uniform sample of the base (sampling.drift_customers) estimates it closely
+    n = int(_sample_cfg(ctx).get("drift_customers", 0))
+    who = _sample_index(feats.index, n, ctx.seed)
+    prev = build_features(ctx.tables, ctx.prev_as_of, ctx.cfg,
+                          customers=who if len(who) < len(feats) else None)
     drift = drift_table(prev, feats, threshold=ctx.cfg.get("drift_psi_warning", 0.2))
+    ph.mark("drift")
+    ph.save()
     ctx.save_frame("drift", drift)
     return feats
 
@@ -71,17 +111,22 @@ def churn(ctx: RunContext) -> Any:
     from cvm.models.churn import train_churn
     from cvm.models.explain import contributions, reason_codes
 
+    ph = _Phases(ctx, "churn")
     model = train_churn(ctx.tables, ctx.as_of, ctx.cfg)
+    ph.mark("training")
     feats = ctx.load_frame("features")
     active = active_customers(ctx.tables["visits"], ctx.as_of, ctx.cfg)
     X = feats.loc[feats.index.intersection(active)]
     p = pd.Series(model.predict_proba(X), index=X.index, name="churn_probability")
+    ph.mark("scoring")
     explain_cfg = ctx.cfg.get("explain", {})
     n_explain = int(explain_cfg.get("max_rows", 50000))
+    threads = int(ctx.cfg.get("churn", {}).get("num_threads", 1))
     who = p.sort_values(ascending=False, kind="stable").index[:n_explain]
-    contrib = contributions(model.booster, X.loc[who])
+    contrib = contributions(model.booster, X.loc[who], threads)
     reasons = reason_codes(contrib, X.loc[who], lang=ctx.lang, top_k=3)
     scores = pd.DataFrame({"churn_probability": p}).join(reasons)
+    ph.mark("shap")
     # the baselines' scores of the same customers, for `cvm evaluate`
     from cvm.models.baselines import recency_score
 
@@ -89,15 +134,19 @@ def churn(ctx: RunContext) -> Any:
         {"recency": recency_score(X), "rfm_logistic": model.rfm.predict_proba(X)}, index=X.index))
     ctx.save_frame("churn_scores", scores)
     ctx.save_frame("churn_validation", model.validation)
+    ph.mark("scoring")
     # a seeded sample for the global SHAP plots
     n_sample = min(len(X), int(explain_cfg.get("global_sample", 2000)))
     sample = X.sample(n=n_sample, random_state=ctx.seed) if n_sample else X
-    ctx.save_frame("churn_shap_values", contributions(model.booster, sample))
+    ctx.save_frame("churn_shap_values", contributions(model.booster, sample, threads))
     ctx.save_frame("churn_shap_features", sample)
+    ph.mark("shap")
     ctx.save_json("churn_metrics", model.metrics)
     from cvm.models.bundle import save_run_bundle  # run_dir/models/churn/<version>
 
     save_run_bundle(ctx, "churn", model)
+    ph.mark("bundle")
+    ph.save()
     return model
 
 
@@ -107,28 +156,37 @@ def value(ctx: RunContext) -> Any:
     from cvm.models.explain import contributions
     from cvm.models.value import customer_value, train_value
 
+    ph = _Phases(ctx, "value")
     model = train_value(ctx.tables, ctx.as_of, ctx.cfg)
+    ph.mark("training")
     feats = ctx.load_frame("features")
     pred = pd.Series(model.predict(feats), index=feats.index, name="predicted_value")
     out = pd.DataFrame({"predicted_value": pred,
                         "lifetime_value": model.lifetime_value(feats)}, index=feats.index)
     out = out.join(customer_value(ctx.tables, ctx.as_of, pred), rsuffix="_cv")
     ctx.save_frame("value_scores", out)
+    ph.mark("scoring")
     from cvm.models.value import _baselines
 
+    # the BG/NBD + Gamma-Gamma baseline's four population parameters are fitted on a seeded
+    # sample of customers (sampling.btyd_fit_customers), then applied to every customer
     base = _baselines(ctx.tables["visits"], np.full(len(feats), ctx.as_of), feats.index,
                       ctx.horizon_months, ctx.cfg)
     ctx.save_frame("value_baselines", pd.DataFrame(base, index=feats.index))
     ctx.save_frame("value_validation", model.validation)
     ctx.save_json("value_metrics", model.metrics)
+    ph.mark("baselines")
     n_sample = min(len(feats), int(ctx.cfg.get("explain", {}).get("global_sample", 2000)))
     sample = feats.sample(n=n_sample, random_state=ctx.seed)
     booster = getattr(model, "booster", None) or model.boosters[0]
     ctx.save_frame("value_shap_values", contributions(booster, sample[model.feature_names]))
     ctx.save_frame("value_shap_features", sample[model.feature_names])
+    ph.mark("shap")
     from cvm.models.bundle import save_run_bundle  # run_dir/models/value/<version>
 
     save_run_bundle(ctx, "value", model)
+    ph.mark("bundle")
+    ph.save()
     return model
 
 
@@ -207,6 +265,38 @@ def _write_atomic_parquet(frame: pd.DataFrame, path) -> None:
 
 
 # --- 06 campaigns ---------------------------------------------------------------------------
+def _contacted_features(ctx: RunContext):
+    """``features_fn`` for the uplift training frame: features at a contact month's snapshot
+    (the day before the month) only for customers contacted in that month.
+
+    The uplift frame keeps the contacts whose customer has features, so building them for the
+    contacted customers alone gives the same rows at a fraction of the cost. Above
+    ``sampling.uplift_customers_per_month`` contacted customers a month, a seeded uniform
+    sample of them is kept: sampling customers independently of their group (target or
+    control) and outcome leaves the treated/control comparison, hence the uplift, unbiased.
+    """
+    from cvm.features.pit import ids
+    from cvm.features.snapshot import build_features
+
+    c = ctx.tables.get("campaign_contacts")
+    by_snap: dict[pd.Timestamp, pd.Index] = {}
+    if c is not None and len(c):
+        dates = pd.to_datetime(c["contact_date"])
+        snap = dates.dt.to_period("M").dt.start_time - pd.Timedelta(days=1)
+        frame = pd.DataFrame({"snap": snap.to_numpy(), "cid": ids(c["customer_id"]).to_numpy()})
+        cap = int(_sample_cfg(ctx).get("uplift_customers_per_month", 0))
+        for d, g in frame.dropna().groupby("snap", sort=True):
+            who = pd.Index(pd.unique(g["cid"].to_numpy())).sort_values()
+            by_snap[pd.Timestamp(d)] = _sample_index(who, cap, ctx.seed + int(
+                pd.Timestamp(d).value // 86_400_000_000_000))
+
+    def features_fn(tables: dict[str, pd.DataFrame], date: Any) -> pd.DataFrame:
+        who = by_snap.get(pd.Timestamp(date))
+        return build_features(tables, date, ctx.cfg, customers=who)
+
+    return features_fn
+
+
 def campaigns(ctx: RunContext) -> pd.DataFrame:
     """Measure last month's campaigns, fit uplift, plan this month under the budget, lists."""
     from cvm.campaigns.catalogue import defaults, load_catalogue
@@ -216,16 +306,17 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
     from cvm.campaigns.measurement import measure_campaigns
     from cvm.campaigns.targeting import plan_campaigns, score_pairs, value_at_stake
     from cvm.campaigns.uplift import fit_uplift
-    from cvm.features.snapshot import build_features
 
+    ph = _Phases(ctx, "campaigns")
     tables, notes = ctx.tables, []
     catalogue = load_catalogue()
     measured = measure_campaigns(tables, ctx.as_of, run_cfg=ctx.cfg)
     ctx.save_frame("campaign_measurement", measured)
+    ph.mark("measurement")
     from cvm.config import load_config
 
     camp_cfg = load_config("campaigns", ctx.cfg.get("campaigns"))
-    uplift = fit_uplift(tables, lambda t, d: build_features(t, d, ctx.cfg), ctx.as_of,
+    uplift = fit_uplift(tables, _contacted_features(ctx), ctx.as_of,
                         cfg=camp_cfg, catalogue=catalogue, measurements=measured, seed=ctx.seed,
                         run_cfg=ctx.cfg)
     priors = sorted(c for c, s in uplift.source.items() if s == "prior")
@@ -233,6 +324,7 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
         notes.append(("以下活动无对照组历史,使用目录先验效果:" if ctx.lang == "zh" else
                       "No control-group history, catalogue prior effect used for: ")
                      + ", ".join(catalogue[c].name(ctx.lang) for c in priors))
+    ph.mark("uplift")
     feats = ctx.load_frame("features")
     scores = pd.read_parquet(ctx.run_dir / "scores.parquet").set_index("customer_id")
     frame = feats.join(scores[[c for c in scores.columns if c not in feats.columns]], how="left")
@@ -246,6 +338,7 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
     scored["uplift_source"] = scored["campaign"].map(uplift.source)
     ctx.save_frame("campaign_pairs", scored.join(
         frame[["churn_probability"]], on="customer_id"))
+    ph.mark("pairs")
     d = defaults()
     plan = plan_campaigns(scored, ctx.budget, d.get("capacity"), seed=ctx.seed)
     plan = plan.join(frame[["lifecycle_stage", "value_tag", "churn_probability"]],
@@ -261,6 +354,7 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
         "n_control": int((plan["group"] == "control").sum()),
         "uplift_source": uplift.source, "uplift_metrics": uplift.metrics, "notes": notes,
     })
+    ph.mark("plan")
     lists = department_lists(plan, tables.get("customers"), reveal_contacts=False, lang=ctx.lang,
                              catalogue=catalogue)
     out_dir = ctx.run_dir / "campaigns"
@@ -269,4 +363,6 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
         tmp = out_dir / f".{dept}.csv.tmp"
         df.to_csv(tmp, index=False, encoding="utf-8")
         tmp.replace(out_dir / f"{dept}.csv")
+    ph.mark("lists")
+    ph.save()
     return plan

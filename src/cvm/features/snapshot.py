@@ -440,20 +440,31 @@ def _complaints(df: pd.DataFrame, index: pd.Index, asof: int, fc: dict[str, Any]
 
 
 # ---------------------------------------------------------------- entry point
-def build_features(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = None
-                   ) -> pd.DataFrame:
+def build_features(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = None,
+                   customers: pd.Index | None = None) -> pd.DataFrame:
     """One row per customer with a visit on or before ``as_of``, from rows dated ≤ ``as_of`` only.
 
     Index ``customer_id`` (str, sorted); numeric columns float32, categorical columns with
     fixed categories (``CATEGORIES``). Features of absent tables or columns are skipped.
+
+    ``customers`` restricts the rows to those customers (training samples): visits are cut to
+    them before anything is computed, so the cost follows the sample, not the base. Every
+    feature is a function of the customer's own rows, so the result equals the full build's
+    rows, except the fill of a missing mileage rate (the median rate of the customers built).
     """
     cfg = cfg or load_config()
     fc = cfg["features"]
     if tables.get("visits") is None:
         raise CvmError("the visits table is required to build features")
     asof = day_number(as_of)
-    t = cut({k: df for k, df in tables.items() if k != "visits"}, as_of)
-    v = _prepare(tables["visits"], asof, cfg)
+    visits = tables["visits"]
+    other = {k: df for k, df in tables.items() if k != "visits"}
+    if customers is not None:
+        want = pd.Index(customers).astype("str")
+        visits = visits.loc[member(visits["customer_id"], want)]
+        other = {k: _rows_of(k, df, want) for k, df in other.items()}
+    t = cut(other, as_of)
+    v = _prepare(visits, asof, cfg)
     log.debug("features at %s: %d customers, %d visits", as_of, v.n, len(v.df))
     if v.n == 0:  # no visit yet at this date (e.g. a snapshot before the store's first visit)
         return pd.DataFrame(index=pd.Index([], dtype="str", name="customer_id"))
@@ -479,6 +490,32 @@ def build_features(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = No
     if t.get("complaints") is not None:
         f.update(_complaints(t["complaints"], v.index, asof, fc))
     return _frame(f, v.index)
+
+
+# tables whose rows belong to one customer (a subset build keeps only its customers' rows);
+# vehicle_sales also carries referrals, leads may lack an id: both are left whole
+_PER_CUSTOMER = ("customers", "vehicles", "campaign_contacts", "surveys", "complaints")
+
+
+def _rows_of(name: str, df: pd.DataFrame | None, want: pd.Index) -> pd.DataFrame | None:
+    if df is None or name not in _PER_CUSTOMER or "customer_id" not in df.columns:
+        return df
+    return df.loc[member(df["customer_id"], want)]
+
+
+def member(col: pd.Series, want: pd.Index) -> np.ndarray:
+    """Boolean mask: the row's id (as text) is in ``want``; missing ids are not.
+
+    pyarrow's hash lookup: pandas' ``isin`` on Arrow strings loops over ``want`` in Python.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(ids(col).astype("object").to_numpy(), type=pa.large_string()) \
+        if not hasattr(ids(col).array, "_pa_array") else ids(col).array._pa_array
+    values = pa.array(np.asarray(pd.Index(want).astype("str"), dtype=object),
+                      type=pa.large_string()).cast(arr.type)
+    return np.asarray(pc.is_in(arr, value_set=values).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _frame(f: dict[str, Any], index: pd.Index) -> pd.DataFrame:

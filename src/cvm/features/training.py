@@ -66,28 +66,42 @@ def snapshot_dates(visits: pd.DataFrame, as_of, horizon_months: int, cfg: dict[s
     return dates[:-n_valid], dates[-n_valid:]
 
 
+def sample_customers(labelled: pd.Index, cap: int, seed: int, date) -> pd.Index:
+    """At most ``cap`` of the ``labelled`` customers: a seeded uniform sample without
+    replacement (order kept), the same for the same (labelled, cap, seed, date)."""
+    if cap <= 0 or len(labelled) <= cap:
+        return labelled
+    rng = np.random.default_rng([int(seed), day_number(date)])
+    return labelled[np.sort(rng.choice(len(labelled), cap, replace=False))]
+
+
 def training_frame(tables: dict[str, pd.DataFrame], dates: list, horizon_months: int,
                    cfg: dict[str, Any], label_fn: LabelFn
                    ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """Features and labels of every snapshot stacked: (X, y, snapshot_date), same index.
 
-    Rows are the customers ``label_fn(visits, date, H, cfg)`` labels that also have features;
-    beyond ``training.max_rows_per_snapshot`` rows a snapshot is sampled uniformly (seeded).
+    Rows are the customers ``label_fn(visits, date, H, cfg)`` labels that also have features.
+    Beyond ``training.max_rows_per_snapshot`` labelled customers a snapshot takes a seeded
+    uniform sample of them *before* its features are built, so the cost of a snapshot follows
+    the sample, not the base (labels only read the visits; features only the sampled
+    customers' rows, cut at the snapshot date). Sampling customers uniformly, independently of
+    their features and label, leaves the joint distribution of (features, label) unchanged:
+    the classifier and its calibration, and the value model's total scale (a ratio of sums
+    over the same rows), stay unbiased; only their variance grows as 1/rows.
     """
     cap = int(cfg["training"]["max_rows_per_snapshot"])
+    seed = int(cfg.get("seed", 0))
     xs, ys, ds = [], [], []
-    for i, date in enumerate(tqdm(dates, desc="snapshots", leave=False)):
-        x = build_features(tables, date, cfg)
+    for date in tqdm(dates, desc="snapshots", leave=False):
         y = label_fn(tables["visits"], date, horizon_months, cfg)
-        keep = y.index[y.index.isin(x.index)]
-        if len(keep) > cap:
-            rng = np.random.default_rng([int(cfg.get("seed", 0)), i])
-            keep = keep[np.sort(rng.choice(len(keep), cap, replace=False))]
+        keep = sample_customers(y.index, cap, seed, date)
+        x = build_features(tables, date, cfg, customers=keep if len(keep) < len(y) else None)
+        keep = keep[keep.isin(x.index)]
         xs.append(x.loc[keep])
         ys.append(y.loc[keep])
         ds.append(pd.Series(to_timestamp(date), index=keep, name="snapshot_date"))
-        log.info("snapshot %s: %d rows, label mean %.3f", to_timestamp(date).date(), len(keep),
-                 float(y.loc[keep].mean()) if len(keep) else float("nan"))
+        log.info("snapshot %s: %d rows of %d labelled, label mean %.3f", to_timestamp(date).date(),
+                 len(keep), len(y), float(y.loc[keep].mean()) if len(keep) else float("nan"))
     if not xs:
         raise CvmError("no snapshot dates to build a training frame from")
     return pd.concat(xs), pd.concat(ys), pd.concat(ds)

@@ -60,16 +60,21 @@ def bgnbd_gamma_gamma(visits: pd.DataFrame, as_of: Any, horizon_months: int,
     from lifetimes import BetaGeoFitter, GammaGammaFitter
 
     rfm = rfm_summary(visits, as_of, cfg)
+    # the fits estimate four population parameters each: a seeded uniform sample of customers
+    # (sampling.btyd_fit_customers, 0 = all) estimates them as well as the whole base does
+    fit = _fit_rows(rfm, int(((cfg or {}).get("sampling") or {}).get("btyd_fit_customers", 0)),
+                    int((cfg or {}).get("seed", 0)))
     t = horizon_months * DAYS_PER_MONTH / DAYS_PER_WEEK
     bg = BetaGeoFitter(penalizer_coef=penalizer)
-    bg.fit(rfm["frequency"], rfm["recency"], rfm["T"])
+    bg.fit(fit["frequency"], fit["recency"], fit["T"])
     n = np.asarray(bg.conditional_expected_number_of_purchases_up_to_time(
         t, rfm["frequency"], rfm["recency"], rfm["T"]), dtype=float)
     rep = rfm.loc[(rfm["frequency"] > 0) & (rfm["monetary_value"] > 0)]
+    rep_fit = fit.loc[(fit["frequency"] > 0) & (fit["monetary_value"] > 0)]
     spend = np.full(len(rfm), float(rep["monetary_value"].mean()) if len(rep) else 0.0)
-    if len(rep) >= 20:
+    if len(rep_fit) >= 20:
         gg = GammaGammaFitter(penalizer_coef=penalizer)
-        gg.fit(rep["frequency"], rep["monetary_value"])
+        gg.fit(rep_fit["frequency"], rep_fit["monetary_value"])
         mask = ((rfm["frequency"] > 0) & (rfm["monetary_value"] > 0)).to_numpy()
         spend[mask] = np.asarray(gg.conditional_expected_average_profit(
             rfm.loc[mask, "frequency"], rfm.loc[mask, "monetary_value"]), dtype=float)
@@ -78,6 +83,13 @@ def bgnbd_gamma_gamma(visits: pd.DataFrame, as_of: Any, horizon_months: int,
             spend[~mask] = p * v / (q - 1)
     out = pd.Series(np.nan_to_num(n) * spend, index=rfm.index, name="bgnbd_gamma_gamma")
     return out.reindex(customers).fillna(0.0) if customers is not None else out
+
+
+def _fit_rows(rfm: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+    if n <= 0 or len(rfm) <= n:
+        return rfm
+    rng = np.random.default_rng([seed, 5])
+    return rfm.iloc[np.sort(rng.choice(len(rfm), n, replace=False))]
 
 
 def historical_average(visits: pd.DataFrame, as_of: Any, horizon_months: int,

@@ -1,0 +1,59 @@
+"""The run's validated copy of the tables: read back identical, ignored when the source changed."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+from dealer_fixture import dealer_tables, write_tables
+
+from cvm.data import table_cache
+from cvm.data.loaders import load_tables
+from cvm.models.bundle import tables_hash
+from cvm.run_context import RunContext
+
+
+def _source(tmp_path: Path) -> Path:
+    src = tmp_path / "export"
+    write_tables(dealer_tables(), src, "parquet")
+    return src
+
+
+def test_prepare_writes_a_copy_that_reads_back_identical(tmp_path: Path) -> None:
+    src, run = _source(tmp_path), tmp_path / "run"
+    report = table_cache.prepare_run_tables(str(src), run)
+    assert report.ok
+    loaded = load_tables(str(src))
+    cached = table_cache.read(run, str(src))
+    assert cached is not None and set(cached) == set(loaded)
+    for name, df in loaded.items():
+        pd.testing.assert_frame_equal(cached[name], df)
+    m = table_cache.manifest(run, str(src))
+    assert m["tables_hash"] == tables_hash(loaded)
+    assert m["warnings"] == [w.message for w in report.warnings]
+    # a notebook's context reads the copy, and records what the validation found
+    ctx = RunContext.open(data=str(src), as_of="2024-06-30", run_dir=run)
+    assert ctx.cached("tables_hash") == m["tables_hash"]
+    pd.testing.assert_frame_equal(ctx.tables["visits"], loaded["visits"])
+    table_cache.drop(run)
+    assert not (run / ".tables").exists() and ctx.cached("warnings") is None
+
+
+def test_a_changed_source_is_read_again(tmp_path: Path) -> None:
+    src, run = _source(tmp_path), tmp_path / "run"
+    table_cache.prepare_run_tables(str(src), run)
+    f = src / "visits.parquet"
+    os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))
+    assert table_cache.read(run, str(src)) is None
+    ctx = RunContext.open(data=str(src), as_of="2024-06-30", run_dir=run)
+    assert ctx.cached("tables_hash") is None and len(ctx.tables["visits"]) > 0
+
+
+def test_invalid_data_writes_no_copy(tmp_path: Path) -> None:
+    t = dealer_tables()
+    t["visits"] = t["visits"].drop(columns=["visit_date"])
+    src, run = tmp_path / "bad", tmp_path / "run"
+    write_tables(t, src, "parquet")
+    report = table_cache.prepare_run_tables(str(src), run)
+    assert not report.ok and table_cache.read(run, str(src)) is None
