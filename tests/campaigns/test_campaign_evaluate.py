@@ -62,3 +62,22 @@ def test_evaluate_plans_keys() -> None:
                 "highest_risk_first_incremental_value"):
         assert key in out
     assert out["oracle_incremental_value"] >= out["incremental_value"] - 1e-6
+
+
+def test_a_sampled_oracle_restricts_the_comparison_and_scales_the_budget() -> None:
+    """Above 100k customers the simulator's oracle covers a sample of customers (issue #9)."""
+    pairs, oracle, budget, capacity = _setup()
+    plan = plan_campaigns(pairs, budget, capacity).assign(group="target")
+    sampled = pd.Index(sorted(pairs["customer_id"].unique())[::3])      # a third of them
+    part = oracle[oracle["customer_id"].isin(sampled)]
+    out = evaluate_plans(plan, pairs, part, budget, capacity)
+    s = out["oracle_sample"]
+    assert s["customers"] == len(sampled) and 0.3 < s["share"] < 0.36
+    assert out["budget"] == pytest.approx(budget * s["share"])
+    assert "sample" in s["note"]
+    mine = plan[plan["customer_id"].isin(sampled)]
+    assert out["incremental_value"] == pytest.approx(plan_true_value(mine, part))
+    assert out["oracle_incremental_value"] >= out["incremental_value"] - 1e-6
+    with pytest.raises(CvmError, match="no customer"):
+        evaluate_plans(plan, pairs, oracle.assign(customer_id="X" + oracle["customer_id"]),
+                       budget, capacity)

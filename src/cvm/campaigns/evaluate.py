@@ -100,6 +100,40 @@ def highest_risk_first_plan(eligible: pd.DataFrame, budget: float,
     return _control(plan, control_share, seed)
 
 
+def _oracle_sample(plan: pd.DataFrame, pairs: pd.DataFrame, oracle: pd.DataFrame,
+                   budget: float, capacity: dict[str, float] | None
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, float, dict[str, float] | None,
+                              dict[str, Any] | None]:
+    """Restrict the comparison to the customers the oracle covers.
+
+    Above 100k customers the simulator computes the oracle for a uniform random sample of
+    customers (``meta.json`` ``oracle.sampled``). The run's plan, the eligible pairs and the
+    plans compared with it are then restricted to those customers, with the budget and the
+    department capacities scaled by the sampled share of the eligible customers, so the three
+    plans still compete for the same (scaled) resources. Returns the inputs unchanged and
+    ``None`` when the oracle covers every customer of the pairs.
+    """
+    known = pd.Index(ids(oracle["customer_id"]).unique())
+    cust = pd.Index(ids(pairs["customer_id"]).unique())
+    covered = cust.isin(known)
+    if covered.all() or len(cust) == 0:
+        return plan, pairs, budget, capacity, None
+    if not covered.any():
+        raise CvmError("no customer of the plan's eligible pairs is in the oracle: is --truth the "
+                       "truth folder of the simulation this run was made on?")
+    frac = float(covered.mean())
+    keep_p = ids(plan["customer_id"]).isin(known).to_numpy()
+    keep_e = ids(pairs["customer_id"]).isin(known).to_numpy()
+    cap = None if capacity is None else {k: float(v) * frac for k, v in capacity.items()}
+    note = (f"the oracle covers a sample of {int(covered.sum()):,} of the {len(cust):,} eligible "
+            f"customers ({frac:.1%}): plans compared on them, budget and capacities scaled "
+            f"by {frac:.3f}")
+    log.warning("campaign evaluation: %s", note)
+    return (plan.loc[keep_p], pairs.loc[keep_e], float(budget) * frac, cap,
+            {"customers": int(covered.sum()), "eligible_customers": int(len(cust)),
+             "share": frac, "plan_rows": int(keep_p.sum()), "note": note})
+
+
 def evaluate_plans(plan: pd.DataFrame, pairs: pd.DataFrame, oracle: pd.DataFrame,
                    budget: float, capacity: dict[str, float] | None = None, seed: int = 0,
                    catalogue: dict[str, Campaign] | None = None) -> dict[str, Any]:
@@ -110,6 +144,7 @@ def evaluate_plans(plan: pd.DataFrame, pairs: pd.DataFrame, oracle: pd.DataFrame
     share = None
     if "group" in plan.columns and len(plan):
         share = float(d.get("control_share", 0.1))
+    plan, pairs, budget, capacity, sample = _oracle_sample(plan, pairs, oracle, budget, capacity)
     mine = plan_true_value(plan, oracle)
     orc = oracle_plan(oracle, pairs, budget, capacity, seed, share)
     out: dict[str, Any] = {
@@ -117,6 +152,8 @@ def evaluate_plans(plan: pd.DataFrame, pairs: pd.DataFrame, oracle: pd.DataFrame
         "incremental_value": mine,
         "oracle_incremental_value": plan_true_value(orc, oracle),
     }
+    if sample:
+        out["oracle_sample"] = sample
     if "churn_probability" in pairs.columns:
         risk = highest_risk_first_plan(pairs, budget, capacity, catalogue, seed=seed,
                                        control_share=share)
