@@ -85,6 +85,17 @@ def test_truth_shapes(small) -> None:
     assert set(tl["lead_id"]) <= set(small.df("leads").query("status == 'open'")["lead_id"])
 
 
+def test_business_as_usual_future(small) -> None:
+    """A second horizon, campaigns going on: same columns, dated after end, within H months."""
+    bau, nc = small.df("truth/visits_business_as_usual"), small.df("truth/visits")
+    assert list(bau.columns) == list(nc.columns) == list(small.df("visits").columns)
+    end = pd.Timestamp(END)
+    assert (bau["visit_date"] > end).all()
+    assert (bau["visit_date"] <= end + pd.DateOffset(months=6) + pd.offsets.MonthEnd(0)).all()
+    assert set(bau["customer_id"]) <= set(small.df("customers")["customer_id"])
+    assert not bau.equals(nc)
+
+
 def test_latent_traits_not_in_data(small) -> None:
     oc = small.df("truth/oracle_customers").set_index("customer_id")
     for name in contract.TABLES:

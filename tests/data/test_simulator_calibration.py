@@ -7,6 +7,7 @@ import pytest
 
 from cvm.data.simulator import generate
 from cvm.data.simulator.calibration import figures
+from cvm.features.labels import churn_labels
 
 
 @pytest.mark.slow
@@ -25,3 +26,10 @@ def test_calibration_targets() -> None:
     assert abs(f["top_tier_ratio"] - 2.3) <= 0.5, f["top_tier_ratio"]
     assert abs(f["reactivation_180d_response"] - 0.22) <= 0.05, f["reactivation_180d_response"]
     assert f["reactivation_180d_response"] > f["reactivation_180d_control_response"]
+    # the business-as-usual future continues the history: its churn matches the last complete
+    # label window's; without any contact (the main truth horizon) more customers leave
+    hist = churn_labels(tabs["visits"], end - pd.DateOffset(months=12), 12).mean()
+    churn = {k: churn_labels(pd.concat([tabs["visits"], r.df(f"truth/{k}")]), end, 12).mean()
+             for k in ("visits", "visits_business_as_usual")}
+    assert abs(churn["visits_business_as_usual"] - hist) <= 0.03, (churn, hist)
+    assert churn["visits"] - churn["visits_business_as_usual"] >= 0.03, churn

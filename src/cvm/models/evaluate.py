@@ -63,7 +63,10 @@ def evaluate(run: Path, truth: Path) -> dict[str, Any]:
         res = {"n": int(len(y)), "auc": M.auc(y, p), "pr_auc": M.pr_auc(y, p),
                "brier": M.brier(y, p), "ece": M.ece(y, p),
                "top_decile_lift": M.top_decile_lift(y, p),
-               "observed_churn_rate": float(y.mean())}
+               "observed_churn_rate": float(y.mean()), "predicted_churn_rate": float(p.mean())}
+        bau = truth / "visits_business_as_usual.parquet"
+        if bau.exists():
+            res.update(_business_as_usual(churn, y, p, pd.read_parquet(bau)))
         # above 100k customers the simulator's oracle covers a random sample (meta.json):
         # the oracle comparison is then made on that sample
         o_p = oracle["p_no_paid_visit"].reindex(churn.index).to_numpy()
@@ -109,6 +112,25 @@ def evaluate(run: Path, truth: Path) -> dict[str, Any]:
     if leads:
         out["leads"] = leads
     return out
+
+
+def _business_as_usual(churn: pd.Series, y_no_contact: np.ndarray, p: np.ndarray,
+                       future: pd.DataFrame) -> dict[str, Any]:
+    """Churn calibration against the future in which the store keeps contacting as it did.
+
+    The churn model learns P(no paid visit in H months) from history in which the store ran its
+    campaigns, so its probabilities describe that world; the simulator's main truth horizon runs
+    without any contact (the counterfactual the oracle and the campaign values need), where
+    more customers leave. ``ece`` is measured in the model's world, ``ece_no_contact`` in the
+    other; ranking (AUC against the oracle) is measured on the no-contact future as before.
+    """
+    paid = future.loc[paid_mask(future)]
+    back = set(ids(paid["customer_id"]).to_numpy())
+    y = (~churn.index.isin(list(back))).astype(int)
+    return {"ece": M.ece(y, p), "ece_no_contact": M.ece(y_no_contact, p),
+            "brier": M.brier(y, p), "brier_no_contact": M.brier(y_no_contact, p),
+            "observed_churn_rate_business_as_usual": float(y.mean()),
+            "auc_business_as_usual": M.auc(y, p)}
 
 
 def _evaluate_campaigns(run: Path, truth: Path) -> dict[str, Any] | None:

@@ -63,7 +63,7 @@ def generate(n_customers: int, seed: int, end: date | None = None, years: float 
     w = build_world(n_customers, seed, tl, dealers, p)
     h = run_history(w, progress=progress)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 301]))
-    tables, truth_visits, truth_leads = build_tables(w, h, rng)
+    tables, truth_visits, truth_leads, truth_bau = build_tables(w, h, rng)
     op = p["oracle"]
     paths = int(oracle_paths or op["paths"])
     p_paths = min(paths, int(op["p_paths"]))
@@ -79,6 +79,8 @@ def generate(n_customers: int, seed: int, end: date | None = None, years: float 
     cid = ids("C", np.arange(n_customers), width)
     truth = {"visits": truth_visits, "oracle_customers": oracle_customers(w, h.snapshot, o, cid),
              "oracle_campaigns": oracle_campaigns(w, o, width), "leads": truth_leads}
+    if truth_bau is not None:
+        truth["visits_business_as_usual"] = truth_bau
     args = {"n_customers": n_customers, "seed": seed, "end": tl.end.isoformat(), "years": years,
             "dealers": dealers, "horizon_months": horizon_months}
     return SimResult(tables=tables, truth=truth, meta=meta(w, o, p, (paths, p_paths, cpaths), args))

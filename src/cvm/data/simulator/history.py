@@ -43,6 +43,7 @@ class History:
     veh_at_end: np.ndarray       # current vehicle of each customer at end
     vehicles: dict[str, np.ndarray]
     carry_at_end: np.ndarray | None = None   # campaign contacted in the month of end (-1 none)
+    bau_records: dict[str, dict[str, np.ndarray]] | None = None  # horizon with campaigns going on
 
 
 def _visit_records(w: World, rng: np.random.Generator, st: State, mo, m: int, cur_veh: np.ndarray,
@@ -140,65 +141,98 @@ def _visit_records(w: World, rng: np.random.Generator, st: State, mo, m: int, cu
     return rows, spend
 
 
-def run_history(w: World, progress: bool = True) -> History:
-    """Simulate every month up to end + H; the horizon runs without campaigns."""
+@dataclass
+class _Loop:
+    """What the monthly loop carries from one month to the next, besides the kernel state."""
+
+    st: State
+    cur_veh: np.ndarray            # current vehicle of each customer
+    carry_c: np.ndarray            # campaign contacted last month (-1 none), for the carry-over
+    n_veh: int
+    rows: int = 0
+
+    def copy(self) -> "_Loop":
+        return _Loop(self.st.copy(), self.cur_veh.copy(), self.carry_c.copy(), self.n_veh, self.rows)
+
+
+def _month(w: World, m: int, lp: _Loop, rngs: tuple[np.random.Generator, ...], out: Log,
+           veh_extra: Log, campaigns: bool) -> None:
+    """Advance ``lp`` by month ``m``: campaign selection (when ``campaigns``), the kernel step,
+    the visit records (with feedback only inside the data window) and trade-ins."""
+    tl, p = w.tl, w.p
+    rng_dyn, rng_rec, rng_camp = rngs
+    st = lp.st
+    in_data = tl.start_month <= m <= tl.end_month
+    camp = lp.carry_c.copy()
+    weight = np.where(lp.carry_c >= 0, p["campaigns"]["carryover"], 0.0).astype(np.float32)
+    lp.carry_c[:] = -1
+    if campaigns:
+        cust, cidx, target = select_month(rng_camp, st, w.traits, m, p, w.kernel.int_mo)
+        day = tl.month_start(np.full(len(cust), m)) + rng_camp.integers(
+            0, p["eligibility"]["contact_day_max"], len(cust)).astype("timedelta64[D]")
+        out.add("contacts", cust=cust.astype(np.int32), camp=cidx, date=day, target=target)
+        t = cust[target]
+        camp[t] = cidx[target]
+        weight[t] = 1.0
+        lp.carry_c[t] = cidx[target]
+    draws = Draws.new(rng_dyn, w.traits.n)
+    mo = step(w.kernel, st, m, draws, camp if (camp >= 0).any() else None, weight)
+    if m >= tl.start_month:
+        lp.rows, spend = _visit_records(w, rng_rec, st, mo, m, lp.cur_veh, lp.rows, out,
+                                        with_feedback=in_data)
+    elif m >= tl.start_month - 12:   # spend feeds the campaign rules' 12-month average
+        _, spend = _visit_records(w, rng_rec, st, mo, m, lp.cur_veh, 0, Log(), False)
+    else:
+        spend = np.zeros(w.traits.n, np.float32)
+    st.ema_spend = st.ema_spend * (11.0 / 12.0) + spend
+    traded = np.flatnonzero(mo.traded)
+    if len(traded):
+        new_ids = np.arange(lp.n_veh, lp.n_veh + len(traded), dtype=np.int64)
+        lp.n_veh += len(traded)
+        u = rng_rec.random((len(traded), 3))
+        day = tl.day_in_month(np.full(len(traded), m), u[:, 0])
+        veh_extra.add("vehicles", veh=new_ids, cust=traded.astype(np.int32), band=st.band[traded],
+                      date=day, pick=u[:, 1])
+        if in_data:
+            out.add("trade_ins", cust=traded.astype(np.int32), veh=new_ids,
+                    old=lp.cur_veh[traded], date=day, band=st.band[traded], pick=u[:, 1],
+                    lag=(7 + u[:, 2] * 40).astype(np.int64))
+        lp.cur_veh[traded] = new_ids
+
+
+def _rngs(seed: int, *keys: int) -> tuple[np.random.Generator, ...]:
+    return tuple(np.random.default_rng(np.random.SeedSequence([seed, k])) for k in keys)
+
+
+def run_history(w: World, progress: bool = True, business_as_usual: bool = True) -> History:
+    """Simulate every month up to end + H; the horizon runs without campaigns.
+
+    With ``business_as_usual`` the horizon is simulated a second time from the same state at
+    ``end``, on its own random streams, with the store's campaigns continuing as before: the
+    future a model trained on this history predicts (``bau_records``).
+    """
     tl, p, tr = w.tl, w.p, w.traits
-    rng_dyn = np.random.default_rng(np.random.SeedSequence([w.seed, 101]))
-    rng_rec = np.random.default_rng(np.random.SeedSequence([w.seed, 102]))
-    rng_camp = np.random.default_rng(np.random.SeedSequence([w.seed, 103]))
+    rngs = _rngs(w.seed, 101, 102, 103)
     n = tr.n
-    st = init_state(tr, p)
-    cur_veh = np.arange(n, dtype=np.int64)
+    lp = _Loop(init_state(tr, p), np.arange(n, dtype=np.int64), np.full(n, -1, np.int16), n)
     veh_extra = Log()
-    n_veh = n
     out = Log()
-    rows = 0
-    snapshot, veh_at_end, carry_at_end = None, None, None
+    at_end: _Loop | None = None
     camp_first = tl.end_month - p["campaigns"]["history_months"] + 1
-    carry_c = np.full(n, -1, np.int16)
-    decay = 11.0 / 12.0
-    int_mo = w.kernel.int_mo
     for m in tqdm(range(tl.n_months), desc="simulating months", disable=not progress,
                   mininterval=2.0):
-        in_data = tl.start_month <= m <= tl.end_month
-        camp = carry_c.copy()
-        weight = np.where(carry_c >= 0, p["campaigns"]["carryover"], 0.0).astype(np.float32)
-        carry_c[:] = -1
-        if camp_first <= m <= tl.end_month:
-            cust, cidx, target = select_month(rng_camp, st, tr, m, p, int_mo)
-            day = tl.month_start(np.full(len(cust), m)) + rng_camp.integers(
-                0, p["eligibility"]["contact_day_max"], len(cust)).astype("timedelta64[D]")
-            out.add("contacts", cust=cust.astype(np.int32), camp=cidx, date=day, target=target)
-            t = cust[target]
-            camp[t] = cidx[target]
-            weight[t] = 1.0
-            carry_c[t] = cidx[target]
-        draws = Draws.new(rng_dyn, n)
-        mo = step(w.kernel, st, m, draws, camp if (camp >= 0).any() else None, weight)
-        if m >= tl.start_month:
-            rows, spend = _visit_records(w, rng_rec, st, mo, m, cur_veh, rows, out,
-                                         with_feedback=in_data)
-        elif m >= tl.start_month - 12:   # spend feeds the campaign rules' 12-month average
-            _, spend = _visit_records(w, rng_rec, st, mo, m, cur_veh, 0, Log(), False)
-        else:
-            spend = np.zeros(n, np.float32)
-        st.ema_spend = st.ema_spend * decay + spend
-        traded = np.flatnonzero(mo.traded)
-        if len(traded):
-            new_ids = np.arange(n_veh, n_veh + len(traded), dtype=np.int64)
-            n_veh += len(traded)
-            u = rng_rec.random((len(traded), 3))
-            day = tl.day_in_month(np.full(len(traded), m), u[:, 0])
-            veh_extra.add("vehicles", veh=new_ids, cust=traded.astype(np.int32), band=st.band[traded],
-                          date=day, pick=u[:, 1])
-            if in_data:
-                out.add("trade_ins", cust=traded.astype(np.int32), veh=new_ids,
-                        old=cur_veh[traded], date=day, band=st.band[traded], pick=u[:, 1],
-                        lag=(7 + u[:, 2] * 40).astype(np.int64))
-            cur_veh[traded] = new_ids
+        _month(w, m, lp, rngs, out, veh_extra, campaigns=camp_first <= m <= tl.end_month)
         if m == tl.end_month:
-            snapshot, veh_at_end, carry_at_end = st.copy(), cur_veh.copy(), carry_c.copy()
+            at_end = lp.copy()
+    assert at_end is not None
+    bau = None
+    if business_as_usual:
+        blp, bout = at_end.copy(), Log()
+        brngs = _rngs(w.seed, 111, 112, 113)
+        for m in range(tl.end_month + 1, tl.n_months):
+            _month(w, m, blp, brngs, bout, Log(), campaigns=m >= camp_first)
+        bau = bout.finish()
     vex = veh_extra.finish().get("vehicles", {})
-    log.info("simulated %d customers over %d months: %d visit rows", n, tl.n_months, rows)
-    return History(records=out.finish(), snapshot=snapshot, veh_at_end=veh_at_end, vehicles=vex,
-                   carry_at_end=carry_at_end)
+    log.info("simulated %d customers over %d months: %d visit rows", n, tl.n_months, lp.rows)
+    return History(records=out.finish(), snapshot=at_end.st, veh_at_end=at_end.cur_veh,
+                   vehicles=vex, carry_at_end=at_end.carry_c, bau_records=bau)

@@ -58,8 +58,10 @@ def _dealer_ids(d: np.ndarray) -> pa.Array:
     return ids("D", np.asarray(d, np.int64) + 1, 2)
 
 
-def build_tables(w: World, h: History, rng: np.random.Generator) -> tuple[dict[str, pa.Table], pa.Table]:
-    """All contract tables up to ``end`` and the horizon visits (truth)."""
+def build_tables(w: World, h: History, rng: np.random.Generator
+                 ) -> tuple[dict[str, pa.Table], pa.Table, pa.Table, pa.Table | None]:
+    """All contract tables up to ``end``, the horizon visits (truth: no contacts), the lead
+    outcomes, and the horizon visits with the store's campaigns going on (if simulated)."""
     tl, p, tr = w.tl, w.p, w.traits
     end = tl.end_day
     rec = h.records
@@ -73,7 +75,7 @@ def build_tables(w: World, h: History, rng: np.random.Generator) -> tuple[dict[s
     in_data = v["date"] <= end
     sa_first = 1
 
-    def visit_cols(sel: np.ndarray) -> dict[str, pa.Array]:
+    def visit_cols(sel: np.ndarray, v: dict[str, np.ndarray] = v) -> dict[str, pa.Array]:
         return {
             "visit_id": ids("RO", v["row"][sel], 10), "customer_id": cid(v["cust"][sel]),
             "vehicle_id": ids("V", v["veh"][sel], wid), "dealer_id": _dealer_ids(tr.dealer[v["cust"][sel]]),
@@ -90,6 +92,8 @@ def build_tables(w: World, h: History, rng: np.random.Generator) -> tuple[dict[s
         }
     out["visits"] = table("visits", visit_cols(in_data))
     truth_visits = table("visits", visit_cols(~in_data))
+    bau = (h.bau_records or {}).get("visits")
+    truth_bau = None if bau is None else table("visits", visit_cols(np.ones(len(bau["row"]), bool), bau))
 
     # customers
     entry_day = tl.day_in_month(tr.entry, tr.entry_u)
@@ -139,7 +143,7 @@ def build_tables(w: World, h: History, rng: np.random.Generator) -> tuple[dict[s
     out["campaign_contacts"] = _contacts(w, rec.get("contacts"), cid)
     out["surveys"], out["complaints"] = _feedback(rec, end, cid)
     out["staff"] = _staff(w)
-    return out, truth_visits, truth_leads
+    return out, truth_visits, truth_leads, truth_bau
 
 
 def _leads_and_sales(w: World, h: History, rng: np.random.Generator, cid, wid: int):
