@@ -151,7 +151,7 @@ class _Loop:
     n_veh: int
     rows: int = 0
 
-    def copy(self) -> "_Loop":
+    def copy(self) -> _Loop:
         return _Loop(self.st.copy(), self.cur_veh.copy(), self.carry_c.copy(), self.n_veh, self.rows)
 
 
