@@ -46,8 +46,9 @@ def realized(visits: pd.DataFrame, truth_visits: pd.DataFrame, end: pd.Timestamp
 
 
 def evaluate(tables: dict[str, pd.DataFrame], y: pd.Series, oracle: pd.Series,
-             end: pd.Timestamp, cfg: dict) -> dict:
-    """Train at ``end``, score the customers active then, compare with the realized future."""
+             end: pd.Timestamp, cfg: dict, y_bau: pd.Series) -> dict:
+    """Train at ``end``, score the customers active then, compare with the realized futures:
+    ``y`` without contacts (the oracle's world), ``y_bau`` with the campaigns going on."""
     with measure() as mt:
         model = train_churn(tables, end, cfg)
     with measure() as mf:
@@ -63,6 +64,9 @@ def evaluate(tables: dict[str, pd.DataFrame], y: pd.Series, oracle: pd.Series,
     rep["baselines"] = {"recency": M.auc(yv, recency_score(X)),
                         "rfm_logistic": M.auc(yv, model.rfm.predict_proba(X))}
     rep["mean_p"] = float(p.mean())
+    yb = y_bau.reindex(y.index).to_numpy()
+    rep["bau"] = {"ece": M.ece(yb, p, int(cfg["churn"]["ece_bins"])), "auc": M.auc(yb, p),
+                  "base_rate": float(yb.mean()), "brier": M.brier(yb, p)}
     rep["internal"] = {k: model.metrics[k] for k in
                        ("auc", "ece", "grade", "naive_rule", "best_params", "best_iteration",
                         "n_train", "train_dates", "valid_dates")}
@@ -135,15 +139,17 @@ def main() -> None:
     end = pd.Timestamp(sim.meta["end"])
     tables = {name: sim.df(name) for name in sim.tables if name in TABLES}
     truth_visits = sim.df("truth/visits")
+    bau_visits = sim.df("truth/visits_business_as_usual")
     oracle = sim.df("truth/oracle_customers").set_index("customer_id")["p_no_paid_visit"]
     log.info("simulated %d customers, %d visits up to %s in %.0fs", args.customers,
              len(tables["visits"]), end.date(), ms.seconds)
 
     # the same realized labels (paid = payer is the customer) for both copies of the data
     y = realized(tables["visits"], truth_visits, end, cfg)
-    results = {"full": evaluate(tables, y, oracle, end, cfg)}
+    yb = realized(tables["visits"], bau_visits, end, cfg)
+    results = {"full": evaluate(tables, y, oracle, end, cfg, yb)}
     vo = {"visits": tables["visits"][["customer_id", "visit_date", "amount"]]}
-    results["visits_only"] = evaluate(vo, y, oracle, end, cfg)
+    results["visits_only"] = evaluate(vo, y, oracle, end, cfg, yb)
     if args.scale_customers:
         results["scale"] = scale_features(args.scale_customers, args.scale_visits, end, cfg)
     log.info("%s", json.dumps(results, indent=1, default=str))
@@ -158,7 +164,8 @@ def main() -> None:
                      "AUC / oracle": r["auc_share_of_oracle"],
                      "recency AUC": r["baselines"]["recency"],
                      "RFM logistic AUC": r["baselines"]["rfm_logistic"],
-                     "PR AUC": r["pr_auc"], "ECE": r["ece"], "Brier": r["brier"],
+                     "PR AUC": r["pr_auc"], "ECE (campaigns going on)": r["bau"]["ece"],
+                     "ECE (no contact)": r["ece"], "Brier": r["bau"]["brier"],
                      "top-decile lift": r["top_decile_lift"],
                      "out-of-time AUC": r["internal"]["auc"], "out-of-time ECE": r["internal"]["ece"],
                      "grade": r["internal"]["grade"],
@@ -176,15 +183,17 @@ def main() -> None:
               f"ECE ≤ {ECE_TARGET}. Reached (all tables): "
               f"AUC/oracle {'yes' if full['auc_share_of_oracle'] >= AUC_SHARE_TARGET else 'NO'}, "
               f"baselines {'yes' if full['auc'] > max(full['baselines'].values()) else 'NO'}, "
-              f"ECE {'yes' if full['ece'] <= ECE_TARGET else 'NO'}.\n\n"
+              f"ECE {'yes' if full['bau']['ece'] <= ECE_TARGET else 'NO'}.\n\n"
               f"Top features by gain: {', '.join(full['top_features'])}.\n\n"
               f"\"Out-of-time\" columns are the model's own validation: the holdout half of the "
-              f"latest labelled snapshot, inside the data. Against the truth the model's mean "
-              f"P(churn) is {full['mean_p']:.3f} for a realized rate of {full['base_rate']:.3f}: "
-              "the simulator runs the horizon without campaigns while the history it learns from "
-              "had them (and churn rises over the years), so calibration measured on truth/ "
-              "includes that shift; the oracle, computed for the no-campaign horizon, has ECE "
-              f"{full['oracle_ece']:.3f}.\n")
+              f"latest labelled snapshot, inside the data, on customers kept out of training. "
+              f"The model learns from a history in which the store ran its campaigns, so its "
+              f"probabilities describe that world: ECE is measured against the future simulated "
+              f"with the campaigns going on (truth/visits_business_as_usual: realized churn "
+              f"{full['bau']['base_rate']:.3f}, mean P(churn) {full['mean_p']:.3f}). AUC and the "
+              f"oracle comparison use the no-contact future (truth/visits, churn "
+              f"{full['base_rate']:.3f}), the world the oracle describes (its ECE there "
+              f"{full['oracle_ece']:.3f}).\n")
     if "scale" in results:
         s = results["scale"]
         body += (f"\nFeature building on random visits with every visits column, "
