@@ -57,3 +57,16 @@ def test_invalid_data_writes_no_copy(tmp_path: Path) -> None:
     write_tables(t, src, "parquet")
     report = table_cache.prepare_run_tables(str(src), run)
     assert not report.ok and table_cache.read(run, str(src)) is None
+
+
+def test_tables_are_read_on_first_access(tmp_path: Path) -> None:
+    src, run = _source(tmp_path), tmp_path / "run"
+    table_cache.prepare_run_tables(str(src), run)
+    t = table_cache.read(run, str(src))
+    assert isinstance(t, dict) and "visits" in t and t.loaded() == []
+    assert len(t["visits"]) > 0 and t.loaded() == ["visits"]
+    assert t.get("nope") is None and t.get("customers") is not None
+    everything = {**t}
+    assert set(everything) == set(t) and all(isinstance(v, pd.DataFrame)
+                                             for v in everything.values())
+    assert sorted(t.loaded()) == sorted(t)
