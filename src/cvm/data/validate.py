@@ -152,6 +152,12 @@ def _duplicate_key_problems(table: str, frame: pd.DataFrame, origin: str) -> lis
     if key is None or key not in frame:
         return []
     s = frame[key]
+    arr = _arrow(s)
+    if arr is not None:  # fast path: Arrow counts distinct keys without a pandas factorize
+        import pyarrow.compute as pc
+
+        if pc.count_distinct(arr, mode="only_valid").as_py() == len(arr) - arr.null_count:
+            return []
     dup = (s.duplicated(keep=False) & s.notna()).to_numpy()
     if not dup.any():
         return []
@@ -266,12 +272,29 @@ def _table_problems(table: str, conf: Conformed, as_of: pd.Timestamp, origin: st
     return out
 
 
+def _arrow(s: pd.Series):
+    """The Arrow array behind an Arrow-backed string column, else None."""
+    if isinstance(s.dtype, pd.StringDtype):
+        arr = getattr(s.array, "_pa_array", None)
+        if arr is not None:
+            return arr
+    return None
+
+
 def _isin(s: pd.Series, ref: pd.Series) -> np.ndarray:
     """``s.isin(ref)`` as a numpy mask; Arrow's hash lookup for string columns (15 M rows)."""
     if isinstance(s.dtype, pd.StringDtype) and isinstance(ref.dtype, pd.StringDtype):
         import pyarrow as pa
         import pyarrow.compute as pc
 
+        a, r = _arrow(s), _arrow(ref)
+        if a is not None and r is not None:
+            values = pc.unique(r.combine_chunks().drop_null() if hasattr(r, "combine_chunks")
+                               else r.drop_null())
+            if values.type != a.type:
+                values = values.cast(a.type)
+            hits = pc.is_in(a, value_set=values)
+            return np.asarray(hits.to_numpy(zero_copy_only=False), dtype=bool)
         values = pa.array(ref.dropna().unique(), type=pa.large_string())
         hits = pc.is_in(pa.array(s, type=pa.large_string()), value_set=values)
         return hits.to_numpy(zero_copy_only=False).astype(bool)
