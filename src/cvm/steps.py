@@ -304,7 +304,8 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
     from cvm.campaigns.eligibility import eligible_pairs
     from cvm.campaigns.lists import department_lists
     from cvm.campaigns.measurement import measure_campaigns
-    from cvm.campaigns.targeting import plan_campaigns, score_pairs, value_at_stake
+    from cvm.campaigns.targeting import (calibrate_values, plan_campaigns, score_pairs,
+                                         value_at_stake)
     from cvm.campaigns.uplift import fit_uplift
 
     ph = _Phases(ctx, "campaigns")
@@ -335,6 +336,9 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
         frame["churn_probability"].median() if frame["churn_probability"].notna().any() else 0.5),
         predicted_value=frame["predicted_value"].fillna(0.0)))
     scored = score_pairs(pairs, uplift.predict_pairs(feats, pairs), stake, catalogue)
+    if (camp_cfg.get("uplift") or {}).get("spend_calibration", {}).get("enabled", True):
+        scored = calibrate_values(scored, uplift.spend_effect, uplift.spend_se, camp_cfg)
+        uplift.metrics["spend_calibration"] = scored.attrs.get("calibration", {})
     scored["uplift_source"] = scored["campaign"].map(uplift.source)
     ctx.save_frame("campaign_pairs", scored.join(
         frame[["churn_probability"]], on="customer_id"))

@@ -78,6 +78,46 @@ def score_pairs(
     return out
 
 
+def calibrate_values(
+    scored: pd.DataFrame,
+    spend_effect: dict[str, float],
+    spend_se: dict[str, float],
+    cfg: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Expected incremental value calibrated to the spend the history measured.
+
+    ``scored`` (from ``score_pairs``) carries ``uplift x value_at_stake`` per pair: a 90-day
+    response uplift times a value per return. Per campaign, its mean over this month's pairs is
+    the prior of an empirical-Bayes mean of incremental spend per contact, the measurement being
+    the history's incremental paid spend over the horizon (``UpliftModel.spend_effect``,
+    ``spend_se``; ``uplift.calibrate_spend``). Each pair keeps a damped share
+    ``spend_calibration.heterogeneity`` of its deviation from the campaign mean:
+    ``value = m_c + h * (uplift * stake - mean_c) - cost``. Adds ``model_value`` (the
+    uncalibrated ``uplift x stake``) and ``campaign_spend_mean`` (m_c); ``attrs['calibration']``
+    holds the per-campaign prior, measurement and result.
+    """
+    from cvm.campaigns.uplift import calibrate_spend
+
+    sc = (campaigns_config(cfg).get("uplift") or {}).get("spend_calibration") or {}
+    out = scored.copy()
+    raw = (out["uplift"] * out["value_at_stake"]).to_numpy(float)
+    camp = out["campaign"].astype(str).to_numpy()
+    mean_pred = pd.Series(raw).groupby(camp).mean().to_dict()
+    post = calibrate_spend(mean_pred, spend_effect, spend_se,
+                           float(sc.get("prior_rel_sd", 0.5)), float(sc.get("prior_min_sd", 20.0)),
+                           float(sc.get("transport_sd", 50.0)))
+    h = float(sc.get("heterogeneity", 0.25))
+    m = pd.Series(camp).map(post).to_numpy(float)
+    mu = pd.Series(camp).map(mean_pred).to_numpy(float)
+    out["model_value"] = raw
+    out["campaign_spend_mean"] = m
+    out["expected_incremental_value"] = m + h * (raw - mu) - out["cost"].to_numpy(float)
+    out.attrs["calibration"] = {c: {"model_mean": float(mean_pred[c]),
+                                    "measured": spend_effect.get(c), "se": spend_se.get(c),
+                                    "calibrated": post[c]} for c in mean_pred}
+    return out
+
+
 def plan_campaigns(
     pairs_with_value: pd.DataFrame,
     budget: float,

@@ -129,6 +129,10 @@ class UpliftModel:
     # the history's raw campaign means and their standard errors (``ate`` may be shrunk)
     ate_measured: dict[str, float] = field(default_factory=dict)
     ate_se: dict[str, float] = field(default_factory=dict)
+    # measured incremental paid spend per contact over the value horizon (history, R-learner)
+    # and its standard error; empty when the history has no complete spend window
+    spend_effect: dict[str, float] = field(default_factory=dict)
+    spend_se: dict[str, float] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
 
     def predict(self, X: pd.DataFrame, campaign: str) -> np.ndarray:
@@ -267,6 +271,63 @@ def shrink_ate(ate: dict[str, float], se: dict[str, float], prior: dict[str, flo
     return out
 
 
+def spend_effects(X: pd.DataFrame, spend: np.ndarray, treated: np.ndarray,
+                  campaign: np.ndarray, customer: np.ndarray, params: dict[str, Any],
+                  rounds: int = 200, seed: int = 0) -> tuple[dict[str, float], dict[str, float]]:
+    """Per campaign: incremental paid spend per contact, target vs control, and its standard error.
+
+    Robinson / R-learner residualization: a cross-fitted outcome model ``m(x)`` (two folds by
+    customer, LightGBM, treatment not a feature) removes what the features explain of each
+    contact's spend, and the effect is ``sum (T - e)(Y - m) / sum (T - e)^2`` with ``e`` the
+    campaign's target share. Assignment is random within a campaign, so this is unbiased
+    whatever ``m`` is; a good ``m`` only shrinks the standard error (sandwich formula), which
+    matters because spend is heavy-tailed. ``X`` is the design matrix (see ``_design``).
+    """
+    y = np.asarray(spend, float)
+    t = np.asarray(treated, bool)
+    camp = np.asarray(campaign).astype(str)
+    fold = (pd.util.hash_array(np.asarray(customer).astype(str).astype(object)) % 2).astype(int)
+    mhat = np.full(len(y), float(np.mean(y)) if len(y) else 0.0)
+    for k in (0, 1):
+        tr = fold != k
+        if tr.sum() >= 100 and (~tr).sum() > 0:
+            mhat[~tr] = _train(X[tr], y[tr], params, rounds, "regression", seed + k).predict(X[~tr])
+    e = pd.Series(t).groupby(camp).transform("mean").to_numpy(float)
+    r, res = t - e, y - mhat
+    eff, se = {}, {}
+    for c in np.unique(camp):
+        m = camp == c
+        rr = r[m]
+        den = float((rr ** 2).sum())
+        if den <= 0 or t[m].all() or (~t[m]).all():
+            continue
+        a = float((rr * res[m]).sum() / den)
+        eff[c] = a
+        se[c] = float(np.sqrt(((rr * (res[m] - rr * a)) ** 2).sum()) / den)
+    return eff, se
+
+
+def calibrate_spend(mean_pred: dict[str, float], effect: dict[str, float],
+                    se: dict[str, float], prior_rel_sd: float, prior_min_sd: float,
+                    transport_sd: float) -> dict[str, float]:
+    """Empirical-Bayes campaign means of incremental spend per contact.
+
+    Prior: the model's own mean over this month's eligible pairs (uplift x value at stake),
+    sd ``max(prior_rel_sd * |prior|, prior_min_sd)``. Measurement: the history's incremental
+    spend (``spend_effects``, scaled to the horizon), variance ``se^2 + transport_sd^2`` (other
+    populations, later campaigns in both groups). Campaigns without a measurement keep the prior.
+    """
+    out = {}
+    for c, prior in mean_pred.items():
+        if c not in effect or not np.isfinite(effect[c]):
+            out[c] = float(prior)
+            continue
+        w0 = 1.0 / max(prior_rel_sd * abs(prior), prior_min_sd, 1e-9) ** 2
+        w1 = 1.0 / (se.get(c, 0.0) ** 2 + transport_sd ** 2 + 1e-12)
+        out[c] = float((w0 * prior + w1 * effect[c]) / (w0 + w1))
+    return out
+
+
 def _build(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign],
            u: dict[str, Any], measurements: pd.DataFrame | None, seed: int,
            cfg: dict[str, Any] | None) -> UpliftModel:
@@ -348,6 +409,40 @@ def _validate(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign
     return out
 
 
+def _fit_spend(model: UpliftModel, X: pd.DataFrame, info: pd.DataFrame,
+               tables: dict[str, pd.DataFrame], as_of: Any, sc: dict[str, Any],
+               u: dict[str, Any], seed: int, run_cfg: dict[str, Any] | None,
+               metrics: dict[str, Any]) -> None:
+    """The history's incremental paid spend per campaign (``spend_effects``), scaled from the
+    spend window to the value horizon; stored on ``model`` and in ``metrics``."""
+    window = int(sc.get("window_days", 180))
+    horizon_days = 365.0 * float((run_cfg or {}).get("horizon_months", 12)) / 12.0
+    done = (info["contact_date"] + pd.Timedelta(days=window) <= to_timestamp(as_of)).to_numpy()
+    if done.sum() < int(u.get("min_contacts", 300)):
+        metrics["spend_effect"] = {}
+        return
+    Xs, inf = X[done].reset_index(drop=True), info[done].reset_index(drop=True)
+    out = contact_outcomes(inf[["customer_id", "contact_date"]], tables["visits"], window,
+                           cut_at=as_of, run_cfg=run_cfg)
+    y = out["revenue"].to_numpy(float)
+    cap = float(sc.get("outcome_cap_quantile", 0.995))
+    if len(y) and cap < 1:
+        y = np.minimum(y, np.quantile(y, cap))
+    campaigns = sorted(inf["campaign"].astype(str).unique())
+    feats, cats = (model.features, model.categories) if model.features else _schema(Xs, campaigns)
+    cats = {**cats, CAMPAIGN_FEATURE: sorted(set(cats.get(CAMPAIGN_FEATURE, [])) | set(campaigns))}
+    M = _design(Xs, inf["campaign"].astype(str).to_numpy(object), feats, cats)
+    params = {k: v for k, v in (sc.get("lgb") or u.get("lgb") or {}).items() if k != "objective"}
+    eff, se = spend_effects(M, y, inf["treated"].to_numpy(bool),
+                            inf["campaign"].astype(str).to_numpy(), inf["customer_id"].to_numpy(),
+                            params, int(sc.get("num_boost_round", 200)), seed + 7)
+    scale = horizon_days / window
+    model.spend_effect = {c: v * scale for c, v in eff.items()}
+    model.spend_se = {c: v * scale for c, v in se.items()}
+    metrics.update(spend_window_days=window, spend_effect=model.spend_effect,
+                   spend_se=model.spend_se, n_spend_contacts=int(done.sum()))
+
+
 def fit_uplift(
     tables: dict[str, pd.DataFrame],
     features_fn: FeaturesFn,
@@ -386,6 +481,9 @@ def fit_uplift(
                                "ate_measured": model.ate_measured, "ate_se": model.ate_se,
                                "ate_used": dict(model.ate),
                                "prior": sorted(c for c, s in model.source.items() if s == "prior")}
+    sc = dict(u.get("spend_calibration") or {})
+    if sc.get("enabled", True):
+        _fit_spend(model, X, info, tables, as_of, sc, u, seed, run_cfg, metrics)
     if validate and model.learned:
         metrics["out_of_time"] = _validate(X, info, catalogue, u, seed, cfg)
         if u.get("require_validated_heterogeneity", True):
