@@ -47,6 +47,16 @@ def _sample_index(index: pd.Index, n: int, seed: int) -> pd.Index:
     return index[np.sort(rng.choice(len(index), n, replace=False))]
 
 
+def _sample_visits(visits: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+    """The visits of a seeded uniform sample of ``n`` customers (all of them when fewer)."""
+    from cvm.features.pit import ids, isin
+
+    cid = ids(visits["customer_id"])
+    who = pd.Index(cid.unique()).dropna().sort_values()
+    keep = _sample_index(who, n, seed)
+    return visits if len(keep) == len(who) else visits.loc[isin(cid, keep)]
+
+
 def _sample_cfg(ctx: RunContext) -> dict[str, Any]:
     return ctx.cfg.get("sampling") or {}
 
@@ -207,11 +217,16 @@ def segments(ctx: RunContext) -> pd.DataFrame:
     seg = seg.join(needs, how="left")
     ctx.save_frame("lifecycle_transitions", lifecycle_transitions(stage_prev, stage))
     ctx.save_frame("value_migration", migration_matrix(tags_prev["value_tag"], tags["value_tag"]))
-    # A+B share over the last 12 month ends
+    # A+B share over the last 12 month ends; the earlier months on a seeded uniform sample of
+    # customers (sampling.trend_customers): a share estimated from 100,000 customers is within
+    # ±0.3 points (95 %), and its own median thresholds are estimated as closely
     trend = {}
+    v_trend = _sample_visits(t["visits"], int(_sample_cfg(ctx).get("trend_customers", 0)),
+                             ctx.seed)
     for k in range(11, -1, -1):
         d = month_shift(now, -k)
-        trend[d.strftime("%Y-%m")] = ab_share(value_tags(t["visits"], d)["value_tag"])
+        tg = tags if k == 0 else value_tags(v_trend, d)
+        trend[d.strftime("%Y-%m")] = ab_share(tg["value_tag"])
     ctx.save_json("ab_share_trend", trend)
     ctx.save_json("kpis", {"current": _kpis(t, now, stage, tags),
                            "previous": _kpis(t, prev, stage_prev, tags_prev)})

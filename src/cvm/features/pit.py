@@ -61,6 +61,37 @@ def ids(col: pd.Series) -> pd.Series:
     return col.astype("str")
 
 
+def isin(values, ref) -> np.ndarray:
+    """``values.isin(ref)`` as a numpy mask, with Arrow's hash lookup for text.
+
+    pandas' ``isin`` on Arrow-backed strings walks ``ref`` in Python (seconds per million
+    values); this builds the lookup in Arrow. Missing values are never members.
+    """
+    import pyarrow.compute as pc
+
+    v = values if isinstance(values, (pd.Series, pd.Index)) else pd.Series(values)
+    r = ref if isinstance(ref, (pd.Series, pd.Index)) else pd.Series(ref)
+    if not (pd.api.types.is_string_dtype(v.dtype) and pd.api.types.is_string_dtype(r.dtype)):
+        return np.asarray(v.isin(r), dtype=bool)
+    a = _text_array(v)
+    vs = pc.unique(_text_array(r).drop_null())
+    hits = pc.is_in(a, value_set=vs)
+    return np.asarray(hits.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _text_array(x: pd.Series | pd.Index):
+    """``x`` as one Arrow large_string array (zero-copy for Arrow-backed text)."""
+    import pyarrow as pa
+
+    arr = getattr(getattr(x, "array", None), "_pa_array", None)
+    if arr is None:
+        arr = pa.array(np.asarray(x.astype("object"), dtype=object), type=pa.large_string(),
+                       from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(pa.large_string()) if arr.type != pa.large_string() else arr
+
+
 def cut(tables: dict[str, pd.DataFrame], as_of: str | date | datetime | pd.Timestamp
         ) -> dict[str, pd.DataFrame]:
     """Every table restricted to rows dated on or before ``as_of`` by its contract date column.

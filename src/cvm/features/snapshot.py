@@ -19,7 +19,7 @@ import pandas as pd
 from cvm.config import CvmError, load_config
 from cvm.data.contract import PROFILE_FIELDS, TABLES, VISIT_TYPES
 from cvm.features.labels import paid_mask
-from cvm.features.pit import DAYS_PER_MONTH, cut, day_number, days, ids
+from cvm.features.pit import DAYS_PER_MONTH, cut, day_number, days, ids, isin
 
 log = logging.getLogger(__name__)
 
@@ -461,7 +461,7 @@ def build_features(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = No
     other = {k: df for k, df in tables.items() if k != "visits"}
     if customers is not None:
         want = pd.Index(customers).astype("str")
-        visits = visits.loc[member(visits["customer_id"], want)]
+        visits = visits.loc[isin(ids(visits["customer_id"]), want)]
         other = {k: _rows_of(k, df, want) for k, df in other.items()}
     t = cut(other, as_of)
     v = _prepare(visits, asof, cfg)
@@ -500,22 +500,7 @@ _PER_CUSTOMER = ("customers", "vehicles", "campaign_contacts", "surveys", "compl
 def _rows_of(name: str, df: pd.DataFrame | None, want: pd.Index) -> pd.DataFrame | None:
     if df is None or name not in _PER_CUSTOMER or "customer_id" not in df.columns:
         return df
-    return df.loc[member(df["customer_id"], want)]
-
-
-def member(col: pd.Series, want: pd.Index) -> np.ndarray:
-    """Boolean mask: the row's id (as text) is in ``want``; missing ids are not.
-
-    pyarrow's hash lookup: pandas' ``isin`` on Arrow strings loops over ``want`` in Python.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    arr = pa.array(ids(col).astype("object").to_numpy(), type=pa.large_string()) \
-        if not hasattr(ids(col).array, "_pa_array") else ids(col).array._pa_array
-    values = pa.array(np.asarray(pd.Index(want).astype("str"), dtype=object),
-                      type=pa.large_string()).cast(arr.type)
-    return np.asarray(pc.is_in(arr, value_set=values).to_numpy(zero_copy_only=False), dtype=bool)
+    return df.loc[isin(ids(df["customer_id"]), want)]
 
 
 def _frame(f: dict[str, Any], index: pd.Index) -> pd.DataFrame:

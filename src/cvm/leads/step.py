@@ -113,18 +113,19 @@ def funnel(tables: dict[str, pd.DataFrame], L: pd.DataFrame, as_of, months: floa
     out = {"leads": len(win)}
     ev = tables.get("lead_followups")
     if ev is not None:
-        from cvm.features.pit import days, ids
+        from cvm.features.pit import days, ids, isin
 
         seen = ids(ev["lead_id"])[days(ev["followup_date"]) <= end]
-        out["followed_up"] = int(win.index.isin(seen.to_numpy()).sum())
+        out["followed_up"] = int(isin(ids(pd.Series(win.index)), seen).sum())
     out["test_drive"] = int((win["td_day"].to_numpy() <= end).sum())
     won = win["won"].to_numpy() & (win["closed"].to_numpy() <= end)
     out["won"] = int(won.sum())
     sales = tables.get("vehicle_sales")
     if sales is not None and "lead_id" in sales:
-        from cvm.features.pit import ids
+        from cvm.features.pit import ids, isin
 
-        out["delivered"] = int(win.index[won].isin(ids(sales["lead_id"].dropna()).to_numpy()).sum())
+        out["delivered"] = int(isin(ids(pd.Series(win.index[won])),
+                                    ids(sales["lead_id"].dropna())).sum())
     return pd.Series(out, name="leads").to_frame()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cvm.features.pit import isin
 from cvm.run_context import month_shift
 
 
@@ -24,7 +25,7 @@ def yearly_return(visits: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, float]
     after = _window(visits, a12, as_of)
     if len(before) == 0:
         return {"return_rate": float("nan"), "yearly_loss": float("nan"), "cohort": 0}
-    rate = float(before.isin(after).mean())
+    rate = float(isin(before, after).mean())
     return {"return_rate": rate, "yearly_loss": 1 - rate, "cohort": int(len(before))}
 
 
@@ -48,7 +49,7 @@ def retention_by_milestone(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp,
     if cohort.empty:
         return None
     vis = tables["visits"]
-    vis = vis[(vis["visit_date"] <= as_of) & vis["vehicle_id"].isin(cohort["vehicle_id"])]
+    vis = vis[(vis["visit_date"] <= as_of).to_numpy() & isin(vis["vehicle_id"], cohort["vehicle_id"])]
     if "visit_type" in vis:
         vis = vis[vis["visit_type"] != "accident"]
     counts = vis.groupby("vehicle_id").size().reindex(cohort["vehicle_id"], fill_value=0)
@@ -57,7 +58,7 @@ def retention_by_milestone(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp,
         wend = cohort.set_index("vehicle_id")["warranty_end_date"]
         after = vis.merge(wend.rename("wend"), left_on="vehicle_id", right_index=True)
         after = after[after["visit_date"] > after["wend"]]
-        out["after_warranty"] = float(cohort["vehicle_id"].isin(after["vehicle_id"]).mean())
+        out["after_warranty"] = float(isin(cohort["vehicle_id"], after["vehicle_id"]).mean())
     return pd.Series(out, name=f"n={len(cohort)}")
 
 
