@@ -42,6 +42,9 @@ class Oracle:
     se_uplift: np.ndarray        # (C, n) standard error of the uplift (paired, CRN)
     se_incr: np.ndarray
     customers: np.ndarray | None = None   # indices of the customers (None = all)
+    # (2, C, n) incremental spend from two disjoint halves of the campaign paths, so a plan
+    # chosen on one half can be scored on the other (no winner's curse); None with < 2 paths
+    incr_halves: np.ndarray | None = None
 
 
 def _merge(pick_a: np.ndarray, a: State, b: State) -> State:
@@ -157,6 +160,7 @@ def compute_oracle(w: World, snap: State, paths: int, chunk: int, progress: bool
     res = {k: np.zeros((S, n), np.float32) for k in ("p", "s", "sep", "ses")}
     se_u = np.zeros((C, n), np.float32)
     se_i = np.zeros((C, n), np.float32)
+    halves = np.zeros((2, C, n), np.float32) if cp >= 2 else None
     starts = list(range(0, n, chunk))
     for ci, a in enumerate(tqdm(starts, desc="oracle", disable=not progress)):
         loc = np.arange(a, min(n, a + chunk))
@@ -172,6 +176,7 @@ def compute_oracle(w: World, snap: State, paths: int, chunk: int, progress: bool
             base = []
         bp = _Moments((nn,))
         dp, ds = _Moments((C, nn)), _Moments((C, nn))
+        dh = [_Moments((C, nn)), _Moments((C, nn))]
         s_all = np.zeros((paths, nn))
         x_all = np.zeros((paths, N_CV, nn))
         for k in range(paths):
@@ -193,6 +198,7 @@ def compute_oracle(w: World, snap: State, paths: int, chunk: int, progress: bool
                 inc[c] = _scenario(K, sub, months, draws, camps, False) - s0
             dp.add(up)
             ds.add(inc)
+            dh[int(k >= cp // 2)].add(inc)
         bs = _controlled(s_all, x_all)
         # the control variates can push a near-zero estimate below 0: clip (negligible bias)
         base_p, base_s = bp.mean(), np.maximum(bs.mean(), 0)
@@ -205,5 +211,8 @@ def compute_oracle(w: World, snap: State, paths: int, chunk: int, progress: bool
         res["ses"][:, loc] = bs.se()
         se_u[:, loc] = dp.se()
         se_i[:, loc] = ds.se()
+        if halves is not None:
+            for h in range(2):
+                halves[h][:, loc] = np.maximum(base_s[None, :] + dh[h].mean(), 0) - base_s[None, :]
     return Oracle(p_no_paid=res["p"], spend=res["s"], se_p=res["sep"], se_spend=res["ses"],
-                  se_uplift=se_u, se_incr=se_i, customers=customers)
+                  se_uplift=se_u, se_incr=se_i, customers=customers, incr_halves=halves)

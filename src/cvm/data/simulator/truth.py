@@ -50,6 +50,11 @@ def oracle_campaigns(w: World, o: Oracle, n_id_width: int) -> pa.Table:
     costs = np.array(w.p["campaign_costs"], float)
     uplift = (o.p_no_paid[0][None, :] - o.p_no_paid[1:]).astype(np.float64)
     incr = (o.spend[1:] - o.spend[0][None, :]).astype(np.float64)
+    halves = {}
+    if o.incr_halves is not None:   # value by half of the Monte Carlo paths (cvm evaluate)
+        for h, name in enumerate("ab"):
+            halves[f"expected_incremental_value_{name}"] = pa.array(
+                (o.incr_halves[h].astype(np.float64) - costs[:, None]).ravel())
     cid = ids("C", np.tile(cust, C), n_id_width)
     camp = pa.DictionaryArray.from_arrays(pa.array(np.repeat(np.arange(C), n).astype(np.int32)),
                                           pa.array(w.p["campaign_ids"], pa.string()))
@@ -60,6 +65,7 @@ def oracle_campaigns(w: World, o: Oracle, n_id_width: int) -> pa.Table:
         "expected_incremental_value": pa.array((incr - costs[:, None]).ravel()),
         "uplift_se": pa.array(o.se_uplift.astype(np.float64).ravel()),
         "incremental_spend_se": pa.array(o.se_incr.astype(np.float64).ravel()),
+        **halves,
     })
 
 
