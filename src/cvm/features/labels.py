@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from cvm.config import load_config
-from cvm.features.pit import add_months, day_number, days, ids
+from cvm.features.pit import add_months, day_number, days, ids, isin
 
 
 def _defs(cfg: dict[str, Any] | None) -> dict[str, Any]:
@@ -57,7 +57,7 @@ def churn_labels(visits: pd.DataFrame, as_of, horizon_months: int,
     """1 = no paid visit in (as_of, as_of + H months], for customers active at ``as_of``."""
     active = active_customers(visits, as_of, cfg)
     fut = _future_paid(visits, as_of, horizon_months, cfg)
-    returned = active.isin(fut["customer_id"].unique())
+    returned = isin(active, fut["customer_id"])
     return pd.Series((~returned).astype(np.int64), index=active, name="churn")
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from cvm.features.labels import paid_mask
-from cvm.features.pit import DAYS_PER_MONTH, day_number, days, ids
+from cvm.features.pit import DAYS_PER_MONTH, day_number, days, ids, isin
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +59,21 @@ def bgnbd_gamma_gamma(visits: pd.DataFrame, as_of: Any, horizon_months: int,
     spend, fitted on data ``<= as_of``."""
     from lifetimes import BetaGeoFitter, GammaGammaFitter
 
-    rfm = rfm_summary(visits, as_of, cfg)
     # the fits estimate four population parameters each: a seeded uniform sample of customers
-    # (sampling.btyd_fit_customers, 0 = all) estimates them as well as the whole base does
-    fit = _fit_rows(rfm, int(((cfg or {}).get("sampling") or {}).get("btyd_fit_customers", 0)),
-                    int((cfg or {}).get("seed", 0)))
+    # (sampling.btyd_fit_customers, 0 = all) estimates them as well as the whole base does;
+    # the summary is then computed for that sample and the customers to predict only
+    n_fit = int(((cfg or {}).get("sampling") or {}).get("btyd_fit_customers", 0))
+    seed = int((cfg or {}).get("seed", 0))
+    seen_ids = ids(visits["customer_id"])
+    seen = pd.Index(seen_ids[days(visits["visit_date"]) <= day_number(as_of)].unique())
+    if n_fit and customers is not None and len(seen) > n_fit + len(customers):
+        fit_ids = _fit_rows(pd.DataFrame(index=seen.sort_values()), n_fit, seed).index
+        need = fit_ids.union(pd.Index(customers).astype("str"))
+        rfm = rfm_summary(visits.loc[isin(seen_ids, need)], as_of, cfg)
+        fit = rfm.reindex(fit_ids).dropna()
+    else:
+        rfm = rfm_summary(visits, as_of, cfg)
+        fit = _fit_rows(rfm, n_fit, seed)
     t = horizon_months * DAYS_PER_MONTH / DAYS_PER_WEEK
     bg = BetaGeoFitter(penalizer_coef=penalizer)
     bg.fit(fit["frequency"], fit["recency"], fit["T"])
@@ -71,7 +81,8 @@ def bgnbd_gamma_gamma(visits: pd.DataFrame, as_of: Any, horizon_months: int,
         t, rfm["frequency"], rfm["recency"], rfm["T"]), dtype=float)
     rep = rfm.loc[(rfm["frequency"] > 0) & (rfm["monetary_value"] > 0)]
     rep_fit = fit.loc[(fit["frequency"] > 0) & (fit["monetary_value"] > 0)]
-    spend = np.full(len(rfm), float(rep["monetary_value"].mean()) if len(rep) else 0.0)
+    base = rep_fit if len(rep_fit) else rep  # the population's mean repeat spend
+    spend = np.full(len(rfm), float(base["monetary_value"].mean()) if len(base) else 0.0)
     if len(rep_fit) >= 20:
         gg = GammaGammaFitter(penalizer_coef=penalizer)
         gg.fit(rep_fit["frequency"], rep_fit["monetary_value"])

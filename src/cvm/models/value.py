@@ -40,7 +40,7 @@ import pandas as pd
 
 from cvm.config import CvmError, load_config
 from cvm.features.labels import future_paid_spend, paid_mask
-from cvm.features.pit import add_months, day_number, days, ids, to_timestamp
+from cvm.features.pit import add_months, day_number, days, ids, isin, to_timestamp
 from cvm.features.split import held_out, validation_share
 from cvm.features.training import snapshot_dates, training_frame
 from cvm.models.btyd import bgnbd_gamma_gamma, historical_average
@@ -193,7 +193,8 @@ def train_value(tables: dict[str, pd.DataFrame], as_of: Any,
     induced, uplift = pd.Series(dtype=float), {}
     if s.get("baseline", "as_observed") == "no_contact":
         induced, uplift = contact_induced_spend(tables, valid_dates[-1], H, cfg,
-                                                int(s["contact_window_days"]))
+                                                int(s["contact_window_days"]),
+                                                customers=_sampled(X_va.index, tables, cfg))
     induced_st = float(induced.reindex(X_st.index).fillna(0.0).sum()) if len(induced) else 0.0
     target_total = max(float(y_st.sum()) - induced_st, 0.0)
     scale = float(target_total / p_st.sum()) if s["calibrate_total"] and p_st.sum() > 0 else 1.0
@@ -232,8 +233,17 @@ def train_value(tables: dict[str, pd.DataFrame], as_of: Any,
                       metrics=metrics, validation=validation)
 
 
+def _sampled(index: pd.Index, tables: dict[str, pd.DataFrame], cfg: dict[str, Any]
+             ) -> pd.Index | None:
+    """``index`` when the training snapshots were sampled (the base is larger than the cap),
+    else None (every customer)."""
+    cap = int((cfg.get("training") or {}).get("max_rows_per_snapshot", 0))
+    return pd.Index(index) if cap and len(index) >= cap else None
+
+
 def contact_induced_spend(tables: dict[str, pd.DataFrame], start: Any, horizon_months: int,
-                          cfg: dict[str, Any] | None, window_days: int = 61, min_group: int = 30
+                          cfg: dict[str, Any] | None, window_days: int = 61, min_group: int = 30,
+                          customers: pd.Index | None = None
                           ) -> tuple[pd.Series, dict[str, float]]:
     """Paid spend induced by campaign contacts in (start, start + H], per customer, and the
     per-campaign uplift it uses (CNY per targeted contact).
@@ -248,6 +258,12 @@ def contact_induced_spend(tables: dict[str, pd.DataFrame], start: Any, horizon_m
         return pd.Series(dtype=float), {}
     end_day = day_number(add_months(start, horizon_months))
     v = tables["visits"]
+    if customers is not None:
+        # a uniform sample of customers: the target − control comparison within it is as
+        # unbiased as over everyone (randomized groups), the induced spend is needed for them only
+        want = pd.Index(customers).astype("str")
+        c = c.loc[isin(ids(c["customer_id"]), want)]
+        v = v.loc[isin(ids(v["customer_id"]), want)]
     pm = paid_mask(v, cfg)
     pv = pd.DataFrame({"cid": ids(v["customer_id"])[pm].to_numpy(),
                        "d": days(v["visit_date"])[pm],
