@@ -81,10 +81,17 @@ def value_tags(visits: pd.DataFrame, as_of: Any, cfg: dict[str, Any] | None = No
         v["_spend"] = pd.to_numeric(v[amount_col], errors="coerce").fillna(0.0)
     else:
         raise CvmError(f"value_tags.spend must be 'paid' or 'all', got {s['spend']!r}")
-    first = v.groupby(customer_col)[date_col].min()
-    win = v.loc[v[date_col] > start]
-    n = win.groupby(customer_col).size().reindex(first.index, fill_value=0)
-    spend = win.groupby(customer_col)["_spend"].sum().reindex(first.index, fill_value=0.0)
+    # one factorization of the ids, then integer group-bys (string group-bys and reindexes
+    # cost seconds per call at a million customers, and the run calls this 13 times)
+    codes, uniq = pd.factorize(v[customer_col], sort=True)
+    index = pd.Index(uniq, name=customer_col)
+    k = len(index)
+    first = pd.Series(v[date_col].to_numpy()).groupby(codes).min()
+    first = pd.Series(first.to_numpy(), index=index, name=date_col)
+    inw = (v[date_col] > start).to_numpy()
+    n = pd.Series(np.bincount(codes[inw], minlength=k).astype("int64"), index=index)
+    spend = pd.Series(np.bincount(codes[inw], weights=v["_spend"].to_numpy(dtype=float)[inw],
+                                  minlength=k), index=index)
     # exposure: the whole window, or from the first visit (at least min_exposure_months)
     short = (as_of - first).dt.days.astype(float) / DAYS_PER_YEAR
     years = np.where(first <= start, s["window_months"] / 12,
