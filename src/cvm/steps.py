@@ -75,8 +75,9 @@ def data_quality(ctx: RunContext) -> dict[str, Any]:
     if cust is not None and len(cust):
         for f in PROFILE_FIELDS:
             completeness[f] = float(cust[f].notna().mean()) if f in cust else 0.0
+    rows = ctx.cached("rows") or {name: len(df) for name, df in tables.items()}
     dq = {
-        "tables": {name: int(len(df)) for name, df in tables.items()},
+        "tables": {name: int(n) for name, n in rows.items()},
         "absent_tables": sorted(set(_all_tables()) - set(tables)),
         "warnings": list(warnings),
         "profile_completeness": completeness,

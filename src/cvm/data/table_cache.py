@@ -147,7 +147,8 @@ def prepare_run_tables(source: str, run_dir: str | Path):
         from cvm.models.bundle import tables_hash
 
         write(run_dir, source, frames, [w.message for w in report.warnings],
-              {"tables_hash": tables_hash(frames)})
+              {"tables_hash": tables_hash(frames),
+               "rows": {name: len(df) for name, df in frames.items()}})
     del frames
     gc.collect()
     try:
