@@ -43,8 +43,12 @@ def lead_reasons(contribs: pd.DataFrame, X: pd.DataFrame, lang: str = "zh", top_
             C[(X[f] != 1).to_numpy(), j] = -np.inf
     C[~(C > 0)] = -np.inf
     top = np.argsort(-C, axis=1, kind="stable")[:, :top_k]
+    # values column by column (``X.iloc[i]`` per row cost a minute for 27,000 open leads)
+    cols = {f: (X[f].to_numpy(dtype=object) if f in X.columns else np.full(len(X), None))
+            for f in feats}
     out = []
     for i in range(len(C)):
-        words = [sentence(feats[j], X.iloc[i][feats[j]], lang) for j in top[i] if np.isfinite(C[i, j])]
+        words = [sentence(feats[j], cols[feats[j]][i], lang) for j in top[i]
+                 if np.isfinite(C[i, j])]
         out.append("; ".join(words))
     return pd.Series(out, index=contribs.index, name="reasons", dtype=object)
