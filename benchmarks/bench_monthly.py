@@ -258,6 +258,8 @@ def main() -> None:
                     help="sizes to time the whole `cvm monthly` at (default: every size)")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--no-steps", action="store_true", help="only the whole `cvm monthly`")
+    ap.add_argument("--note", default=None,
+                    help="a sentence kept with the results and printed under the tables")
     ap.add_argument("--fragment-only", action="store_true",
                     help="measure nothing: rewrite the fragment from data/bench/bench_monthly.json")
     args = ap.parse_args()
@@ -276,10 +278,16 @@ def main() -> None:
             entry["full"] = run_full(n, args.seed)
         results[str(n)] = entry
         RESULTS.write_text(json.dumps(results, indent=1))
+    notes_file = CACHE / "bench_monthly_notes.txt"
+    if args.note:
+        notes_file.write_text(args.note.strip() + "\n", encoding="utf-8")
     results = {k: v for k, v in results.items() if v.get("steps")}
     sizes = sorted(int(n) for n in results)
     cmd = "python benchmarks/bench_monthly.py --sizes " + " ".join(map(str, sizes))
-    write_fragment("monthly", "Monthly run by step and size", cmd, _fragment(results))
+    body = _fragment(results)
+    if notes_file.exists():
+        body += "\n" + notes_file.read_text(encoding="utf-8")
+    write_fragment("monthly", "Monthly run by step and size", cmd, body)
 
 
 if __name__ == "__main__":
