@@ -25,5 +25,11 @@ def held_out(customers: pd.Index, share: float, seed: int) -> np.ndarray:
     return (h % np.uint64(10_000)).astype(np.float64) / 10_000 < share
 
 
-def validation_share(cfg: dict[str, Any]) -> float:
-    return float(cfg["training"].get("validation_customer_share", 0.0))
+def keep_rows(customers: pd.Index, is_validation: np.ndarray, cfg: dict[str, Any]) -> np.ndarray:
+    """Rows to keep: validation rows of held-out customers, training rows of the others
+    (every row when ``training.validation_customer_share`` is 0)."""
+    share = float(cfg["training"].get("validation_customer_share", 0.0))
+    if share <= 0:
+        return np.ones(len(customers), dtype=bool)
+    held = held_out(customers, share, int(cfg.get("seed", 0)))
+    return np.where(np.asarray(is_validation, dtype=bool), held, ~held)

@@ -23,7 +23,7 @@ from sklearn.linear_model import LogisticRegression
 
 from cvm.config import CvmError, load_config
 from cvm.features.labels import churn_labels
-from cvm.features.split import held_out, validation_share
+from cvm.features.split import keep_rows
 from cvm.features.training import snapshot_dates, training_frame
 from cvm.models import metrics as M
 from cvm.models.baselines import RfmLogistic, at_risk_rule, recency_score
@@ -173,8 +173,8 @@ def train_churn(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = None)
     Xtr, ytr, _ = training_frame(tables, train_dates, h, cfg, churn_labels)
     Xva, yva, dva = training_frame(tables, valid_dates, h, cfg, churn_labels)
     # training and out-of-time rows from disjoint customers (cvm.features.split says why)
-    share = validation_share(cfg)
-    tr, va = ~held_out(Xtr.index, share, seed), held_out(Xva.index, share, seed) | (share <= 0)
+    tr = keep_rows(Xtr.index, np.zeros(len(Xtr), bool), cfg)
+    va = keep_rows(Xva.index, np.ones(len(Xva), bool), cfg)
     Xtr, ytr, Xva, yva, dva = Xtr[tr], ytr[tr], Xva[va], yva[va], dva[va]
     if ytr.nunique() < 2 or yva.nunique() < 2:
         raise CvmError("churn labels have a single class in the training or validation "

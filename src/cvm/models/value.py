@@ -41,7 +41,7 @@ import pandas as pd
 from cvm.config import CvmError, load_config
 from cvm.features.labels import future_paid_spend, paid_mask
 from cvm.features.pit import add_months, day_number, days, ids, isin, to_timestamp
-from cvm.features.split import held_out, validation_share
+from cvm.features.split import keep_rows
 from cvm.features.training import snapshot_dates, training_frame
 from cvm.models.btyd import bgnbd_gamma_gamma, historical_average
 from cvm.models.metrics import normalized_gini, regression_report
@@ -168,9 +168,7 @@ def train_value(tables: dict[str, pd.DataFrame], as_of: Any,
     X_all = X_all[feats]
     is_va = snap.isin(valid_dates).to_numpy()
     # training and out-of-time rows from disjoint customers (cvm.features.split says why)
-    share = validation_share(cfg)
-    held = held_out(X_all.index, share, int(cfg.get("seed", 0)))
-    keep = np.where(is_va, held | (share <= 0), ~held)
+    keep = keep_rows(X_all.index, is_va, cfg)
     X_all, y_all_s, snap, is_va = X_all.loc[keep], y_all_s[keep], snap[keep], is_va[keep]
     X_tr, y_tr = X_all.loc[~is_va], y_all_s.to_numpy()[~is_va]
     X_va, y_va = X_all.loc[is_va], y_all_s.to_numpy()[is_va]
