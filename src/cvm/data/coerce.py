@@ -8,6 +8,7 @@ distinct values (``pd.factorize``) so 15 M rows with a few thousand dates cost l
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -43,23 +44,35 @@ def _via_uniques(s: pd.Series, convert: Callable[[pd.Series], pd.Series], dtype:
     return pd.Series(out.array.take(codes), index=s.index, dtype=dtype)
 
 
+_WHOLE_TEXT = re.compile(r"^([+-]?\d+)\.0+$")
+
+
+def _id_value(v: object) -> object:
+    """One id cell as text: numbers without a trailing ``.0``, text trimmed, ``"1001.0"`` →
+    ``"1001"`` (a number exported as text); other text (``"007"``, ``"V-12"``) kept as written."""
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return str(v)
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        if np.isfinite(v) and float(v) == np.floor(v):
+            return str(int(v))
+        return repr(float(v))
+    text = str(v).strip()
+    m = _WHOLE_TEXT.match(text)
+    return m.group(1) if m else text
+
+
 def _integral_to_text(values: pd.Series) -> pd.Series:
-    """Numbers as id text: 1001.0 → "1001" (Excel and SQL hand ids over as numbers)."""
-    num = pd.to_numeric(values, errors="coerce")
-    out = values.astype(object).map(lambda v: None if pd.isna(v) else str(v).strip())
-    whole = num.notna() & np.isfinite(num) & (num == np.floor(num))
-    out[whole] = num[whole].astype("int64").astype(str)
-    return out
+    """Ids as text: 1001.0 → "1001" (Excel, SQL and CSV hand ids over as numbers)."""
+    return values.astype(object).map(_id_value)
 
 
 def to_id(s: pd.Series) -> Result:
-    """Identifiers as text, trimmed; numbers written without a trailing ``.0``."""
-    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-        out = _integral_to_text(pd.Series(s.to_numpy(dtype="float64"), index=s.index)).astype(STR)
-    elif s.dtype == object:
-        out = _via_uniques(s, _integral_to_text, STR)
-    else:
-        out = s.astype(STR).str.strip()
+    """Identifiers as text, trimmed; numbers (and number text) written without a trailing ``.0``."""
+    out = _via_uniques(s, _integral_to_text, STR)
     out = out.where(out.ne(""))
     return out.astype(STR), pd.Series(False, index=s.index)
 
@@ -93,22 +106,78 @@ def to_category(s: pd.Series, col: Column) -> Result:
     return _via_uniques(text, convert, STR), pd.Series(False, index=s.index)
 
 
-def _parse_number_text(u: pd.Series) -> pd.Series:
-    text = u.astype(STR)
+# "1,234.50" / "1234.5" (decimal point) and "1.234,50" / "1234,5" (decimal comma)
+_DOT_NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
+_COMMA_NUMBER = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
+MIXED_DECIMAL = "mixed_decimal"
+"""``bad.attrs["check"]`` of a number column written in both decimal formats."""
+
+
+def _strip_noise(u: pd.Series) -> pd.Series:
+    """Currency signs and spaces removed (not the separators: they decide the format)."""
+    text = u.astype(STR).str.strip()
     for noise in parsing()["number_noise"]:
-        text = text.str.replace(noise, "", regex=False)
+        if noise not in (",", "."):
+            text = text.str.replace(noise, "", regex=False)
+    return text
+
+
+def decimal_format(text: pd.Series) -> tuple[str, np.ndarray]:
+    """The decimal format of a column's distinct number texts: ``point``, ``comma`` or ``mixed``,
+    and the mask of the values only the decimal-comma reading accepts (``1.234,50``, ``12,5``).
+
+    A value both readings accept (``1,234``, ``1.234``, ``12``) does not decide: the column is
+    ``comma`` only when some value is comma-only and none is point-only.
+    """
+    t = text.fillna("")
+    dot = t.str.match(_DOT_NUMBER.pattern).to_numpy(dtype=bool, na_value=False)
+    comma = t.str.match(_COMMA_NUMBER.pattern).to_numpy(dtype=bool, na_value=False)
+    comma_only, dot_only = comma & ~dot, dot & ~comma
+    if comma_only.any() and dot_only.any():
+        return "mixed", comma_only
+    return ("comma" if comma_only.any() else "point"), comma_only
+
+
+def _parse_number_text(u: pd.Series, fmt: str = "point") -> pd.Series:
+    text = _strip_noise(u)
+    if fmt == "comma":
+        text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    else:
+        text = text.str.replace(",", "", regex=False)
     return pd.to_numeric(text, errors="coerce")
 
 
 def to_float(s: pd.Series) -> Result:
-    """Numbers as float64; "1,234.50" and "¥88" are read, other text is bad."""
+    """Numbers as float64; "1,234.50", "¥88" and, when the whole column is written so,
+    "1.234,50" are read; other text is bad. A column mixing both decimal formats is refused
+    (its decimal-comma cells are bad, ``bad.attrs["check"] == "mixed_decimal"``).
+    Non-finite values (inf) are kept: validation reports them."""
     if pd.api.types.is_bool_dtype(s.dtype):
         s = s.astype("float64")
     if pd.api.types.is_numeric_dtype(s.dtype):
         out = s.astype("float64")
         return out, pd.Series(False, index=s.index)
-    out = _via_uniques(s, _parse_number_text, "float64")
-    return out, _present(s) & out.isna()
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    u = pd.Series(uniques, dtype=object if s.dtype == object else s.dtype)
+    is_text = u.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool) if len(u) else np.zeros(0, bool)
+    fmt, comma_only = decimal_format(_strip_noise(u[is_text])) if is_text.any() else ("point", None)
+    vals = np.full(len(u), np.nan)
+    if (~is_text).any():  # numbers in an object column (Excel)
+        vals[~is_text] = pd.to_numeric(u[~is_text].astype(object), errors="coerce").to_numpy(float)
+    if is_text.any():
+        vals[is_text] = _parse_number_text(u[is_text], "comma" if fmt == "comma" else "point"
+                                           ).to_numpy(dtype=float, na_value=np.nan)
+    mixed = np.zeros(len(u), bool)
+    if fmt == "mixed":
+        mixed[np.flatnonzero(is_text)[comma_only]] = True
+        vals[mixed] = np.nan
+    full = np.append(vals, np.nan)
+    idx = np.where(codes < 0, len(u), codes)
+    out = pd.Series(full[idx], index=s.index, dtype="float64")
+    bad = _present(s) & out.isna()
+    if fmt == "mixed":
+        bad.attrs["check"] = MIXED_DECIMAL
+    return out, bad
 
 
 def to_int(s: pd.Series) -> Result:

@@ -23,6 +23,7 @@ class Conformed:
     bad: dict[str, pd.Series] = field(default_factory=dict)
     raw: dict[str, pd.Series] = field(default_factory=dict)
     clashes: list[tuple[str, list[str]]] = field(default_factory=list)
+    checks: dict[str, str] = field(default_factory=dict)  # column → a specific check id
 
 
 def conform_table(table: str, frame: pd.DataFrame) -> Conformed:
@@ -35,6 +36,7 @@ def conform_table(table: str, frame: pd.DataFrame) -> Conformed:
     out: dict[object, pd.Series] = {}
     bad: dict[str, pd.Series] = {}
     raw: dict[str, pd.Series] = {}
+    checks: dict[str, str] = {}
     seen: set[object] = set()
     for pos, name in enumerate(frame.columns):
         series = frame.iloc[:, pos]
@@ -47,7 +49,9 @@ def conform_table(table: str, frame: pd.DataFrame) -> Conformed:
             if bool(mask.any()):
                 bad[str(name)] = mask
                 raw[str(name)] = series
+                if mask.attrs.get("check"):
+                    checks[str(name)] = str(mask.attrs["check"])
         else:
             out[name] = series
     result = pd.DataFrame(out, index=frame.index) if out else pd.DataFrame(index=frame.index)
-    return Conformed(result, bad, raw, clashes)
+    return Conformed(result, bad, raw, clashes, checks)

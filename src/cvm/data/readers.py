@@ -8,6 +8,8 @@ Read failures are returned as :class:`Problem` s, so that ``cvm validate`` lists
 from __future__ import annotations
 
 import codecs
+import csv
+import io
 import logging
 import re
 from collections.abc import Iterable
@@ -88,8 +90,39 @@ def _guess_encoding_name(path: Path) -> str:
         return "unknown"
 
 
+def detect_delimiter(path: Path, encoding: str) -> str:
+    """The delimiter of a CSV file: the configured candidate (``,`` ``;`` tab ``|``) that splits
+    its header line into the most fields (quotes respected); ``,`` when none splits it."""
+    cfg = parsing()
+    with open(path, encoding=encoding, newline="") as fh:
+        head = fh.read(int(cfg["delimiter_sniff_chars"]))
+    line = head.splitlines()[0] if head else ""
+    best, fields = ",", 1
+    for cand in cfg["csv_delimiters"]:
+        n = len(next(csv.reader(io.StringIO(line), delimiter=cand), [""]))
+        if n > fields:
+            best, fields = cand, n
+    return best
+
+
+def duplicate_headers(headers: list[object], table: str, origin: str) -> list[Problem]:
+    """One problem per header written more than once (pandas would rename it ``amount.1``)."""
+    seen: dict[str, list[int]] = {}
+    for pos, h in enumerate(headers, 1):
+        if h is None or (isinstance(h, float) and h != h):
+            continue
+        seen.setdefault(str(h).strip(), []).append(pos)
+    return [_problem(table, origin, "duplicate_header",
+                     f"header {h!r} appears {len(pos)} times (columns {', '.join(map(str, pos))})",
+                     f"keep one column {h!r}: remove or rename the others, then export again")
+            for h, pos in seen.items() if len(pos) > 1 and h]
+
+
+_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
 def read_csv(path: Path, table: str) -> tuple[list[RawTable], list[Problem]]:
-    """A CSV file in UTF-8 or GBK/GB18030, every cell read as text."""
+    """A CSV file in UTF-8 or GBK/GB18030, every cell read as text; the delimiter is detected."""
     enc = detect_encoding(path)
     if enc is None:
         guess = _guess_encoding_name(path)
@@ -97,18 +130,25 @@ def read_csv(path: Path, table: str) -> tuple[list[RawTable], list[Problem]]:
             table, path.name, "encoding",
             f"file {path.name} is neither UTF-8 nor GBK/GB18030 text (looks like {guess})",
             "re-export the table as CSV in UTF-8 (or GBK), or as Excel / Parquet")]
+    sep = detect_delimiter(path, enc)
+    if sep != ",":
+        log.info("%s: delimiter %s", path.name, _DELIMITER_NAMES.get(sep, repr(sep)))
     try:
         frame = pd.read_csv(path, dtype=str, encoding=enc, skipinitialspace=False,
-                            keep_default_na=True, sep=None if path.suffix == ".txt" else ",",
-                            engine="python" if path.suffix == ".txt" else "c")
+                            keep_default_na=True, sep=sep, engine="c")
+        header = pd.read_csv(path, dtype=str, encoding=enc, sep=sep, header=None, nrows=1,
+                             keep_default_na=False, engine="c")
     except pd.errors.EmptyDataError:
         return [], [_problem(table, path.name, "unreadable", f"file {path.name} is empty (no header row)",
                              "export the table again with its header row")]
     except (pd.errors.ParserError, ValueError, OSError) as err:
         return [], [_problem(table, path.name, "unreadable",
-                             f"file {path.name} cannot be read as CSV: {_short(err)}",
-                             "check the delimiter (comma) and quoting, or export as Excel / Parquet")]
-    return [RawTable(table, frame.reset_index(drop=True), path.name)], []
+                             f"file {path.name} cannot be read as CSV with the "
+                             f"{_DELIMITER_NAMES.get(sep, repr(sep))} delimiter: {_short(err)}",
+                             "check the delimiter (comma, semicolon or tab: one per file) and "
+                             "quoting, or export as Excel / Parquet")]
+    problems = duplicate_headers(list(header.iloc[0]) if len(header) else [], table, path.name)
+    return [RawTable(table, frame.reset_index(drop=True), path.name)], problems
 
 
 def read_parquet(path: Path, table: str) -> tuple[list[RawTable], list[Problem]]:
@@ -133,8 +173,10 @@ def read_excel(path: Path, table: str | None, wanted: set[str]) -> tuple[list[Ra
                              "open and save it again in Excel as .xlsx, or export as CSV")]
     with book:
         if table is not None:
-            sheets = [(table, next((s for s in book.sheet_names if table_for_name(str(s)) == table),
-                                   book.sheet_names[0]))]
+            sheet = _sheet_for(book, table, path)
+            if isinstance(sheet, Problem):
+                return [], [sheet]
+            sheets = [(table, sheet)]
         else:
             sheets = [(t, s) for s in book.sheet_names if (t := table_for_name(str(s))) is not None]
         out: list[RawTable] = []
@@ -145,15 +187,49 @@ def read_excel(path: Path, table: str | None, wanted: set[str]) -> tuple[list[Ra
             origin = f"{path.name}[{sheet}]"
             try:
                 frame = pd.read_excel(book, sheet_name=sheet, dtype=object)
+                header = pd.read_excel(book, sheet_name=sheet, header=None, nrows=1, dtype=object)
             except Exception as err:  # noqa: BLE001
                 problems.append(_problem(tname, origin, "unreadable",
                                          f"sheet {sheet!r} of {path.name} cannot be read: {_short(err)}",
                                          "check the sheet has one header row, then data rows"))
                 continue
+            problems += duplicate_headers(list(header.iloc[0]) if len(header) else [], tname,
+                                          origin)
             frame = frame.loc[:, [not str(c).startswith("Unnamed:") or frame[c].notna().any()
                                   for c in frame.columns]]
             out.append(RawTable(tname, frame.reset_index(drop=True), origin))
     return out, problems
+
+
+def _sheet_for(book: pd.ExcelFile, table: str, path: Path) -> object:
+    """The sheet of a workbook named after ``table``: the sheet with the table's name, else the
+    first whose header row has the table's required columns; else a ``wrong_sheet`` Problem."""
+    from cvm.data.contract import TABLES
+    from cvm.data.mapping import map_columns
+
+    names = list(book.sheet_names)
+    named = [s for s in names if table_for_name(str(s)) == table]
+    if named:
+        return named[0]
+    required = set(TABLES[table].required_columns)
+    for sheet in names:
+        try:
+            head = pd.read_excel(book, sheet_name=sheet, nrows=0)
+        except Exception:  # noqa: BLE001 - an unreadable sheet is simply not the one
+            continue
+        renames, _ = map_columns(table, list(head.columns))
+        found = {renames.get(c, c) for c in head.columns}
+        if required <= found:
+            if sheet != names[0]:
+                log.info("%s: table %s read from sheet %r", path.name, table, sheet)
+            return sheet
+    if len(names) == 1:
+        return names[0]  # one sheet: validation names its missing columns
+    return _problem(table, path.name, "wrong_sheet",
+                    f"no sheet of {path.name} has the {table} columns "
+                    f"{', '.join(sorted(required))} (sheets: {', '.join(map(repr, names))})",
+                    f"put the {table} data on a sheet named {table} (or first), with its header "
+                    f"in the first row")
 
 
 def _short(err: BaseException) -> str:
@@ -209,6 +285,10 @@ def read_sql(url: str, wanted: set[str]) -> tuple[list[RawTable], list[Problem],
     """Tables of a SQL database, matched by name (aliases allowed)."""
     import sqlalchemy as sa
 
+    missing = missing_sqlite_file(url)
+    if missing is not None:
+        raise CvmError(f"the database file {missing} does not exist (from {url!r}); check the "
+                       f"path (sqlite:///relative.db, sqlite:////absolute/path.db)")
     try:
         engine = sa.create_engine(fix_url(url))
         with engine.connect() as conn:
@@ -230,6 +310,22 @@ def read_sql(url: str, wanted: set[str]) -> tuple[list[RawTable], list[Problem],
         if "engine" in locals():
             engine.dispose()
     return tables, [], ignored
+
+
+def missing_sqlite_file(url: str) -> Path | None:
+    """The file a ``sqlite:`` URL names when it does not exist (opening it would create it)."""
+    import sqlalchemy as sa
+
+    fixed = fix_url(url)
+    if not fixed.lower().startswith("sqlite"):
+        return None
+    try:
+        db = sa.engine.make_url(fixed).database
+    except Exception:  # noqa: BLE001 - a malformed URL fails later with its own message
+        return None
+    if not db or db == ":memory:" or db.startswith("file:"):
+        return None
+    return None if Path(db).exists() else Path(db)
 
 
 def read_source(source: str | Path, tables: Iterable[str] | None = None

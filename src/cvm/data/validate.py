@@ -51,7 +51,11 @@ _UNREADABLE = {
             "write whole numbers (e.g. 3) without decimals or text"),
     "bool": ("not_yes_no", "cells that are not yes/no values",
              "write 是/否, Y/N, 1/0 or true/false"),
+    "mixed_decimal": ("mixed_decimal", "the column mixes decimal points (1,234.50) and decimal "
+                      "commas (1.234,50), so no reading of it is safe",
+                      "export every number of the column in one format, best 1234.50"),
 }
+_CONTROL = r"[\x00-\x1f\x7f]"
 
 
 @lru_cache(maxsize=1)
@@ -173,7 +177,7 @@ def _unreadable_problems(table: str, conf: Conformed, origin: str) -> list[Probl
     out: list[Problem] = []
     for name, mask in conf.bad.items():
         col = spec.column(name)
-        cid, what, fix = _UNREADABLE[col.kind]
+        cid, what, fix = _UNREADABLE[conf.checks.get(name, col.kind)]
         values = conf.raw[name][mask.to_numpy()].head(20)
         out.append(Problem(table, name, cid, int(mask.sum()), examples(mask.to_numpy()),
                            f"{what}{_values_text(col, values)}", fix, "error", origin))
@@ -204,6 +208,48 @@ def _date_problems(table: str, frame: pd.DataFrame, as_of: pd.Timestamp, origin:
                 table, col.name, "very_old_date", int(old.sum()), examples(old),
                 f"dates before {oldest.date()}" + _values_text(col, s[old].dt.date.head(20)),
                 "check for placeholder dates such as 1900-01-01 and clear them", "warning", origin))
+    return out
+
+
+def _hostile_value_problems(table: str, frame: pd.DataFrame, origin: str) -> list[Problem]:
+    """Values that parse but cannot be right: non-finite numbers, amounts above the column's
+    plausibility ceiling (``configs/validation.yaml`` ``ceilings``), control characters (NUL,
+    tabs, line breaks …) inside ids and categories."""
+    cfg = _settings()
+    ceilings = cfg["ceilings"]
+    out: list[Problem] = []
+    for col in TABLES[table].columns:
+        if col.name not in frame:
+            continue
+        s = frame[col.name]
+        if col.kind in ("float", "int"):
+            num = pd.to_numeric(s, errors="coerce").astype("float64").to_numpy(na_value=np.nan)
+            inf = np.isinf(num)
+            if inf.any():
+                out.append(Problem(table, col.name, "not_finite", int(inf.sum()), examples(inf),
+                                   "infinite values (inf)" + _values_text(col, s[inf].head(20)),
+                                   f"write a real number in {col.name}, or leave the cell empty",
+                                   "error", origin))
+            key = f"{table}.{col.name}"
+            ceiling = ceilings.get(key, ceilings["default_cny"] if col.unit == "CNY" else None)
+            if ceiling is not None:
+                high = np.isfinite(num) & (num > float(ceiling))
+                if high.any():
+                    out.append(Problem(
+                        table, col.name, "implausible_value", int(high.sum()), examples(high),
+                        f"values above the plausible ceiling {float(ceiling):,.0f}"
+                        f"{' ' + col.unit if col.unit else ''}" + _values_text(col, s[high].head(20)),
+                        f"check the unit and the decimal separator; if such values are real, raise "
+                        f"ceilings.{key} in configs/validation.yaml", "error", origin))
+        elif col.kind in ("id", "category") and isinstance(s.dtype, pd.StringDtype):
+            ctrl = s.str.contains(_CONTROL, regex=True).to_numpy(dtype=bool, na_value=False)
+            if ctrl.any():
+                out.append(Problem(
+                    table, col.name, "control_characters", int(ctrl.sum()), examples(ctrl),
+                    "values with control characters (NUL, tab, line break …)"
+                    + _values_text(col, s[ctrl].head(20)),
+                    f"remove the hidden characters from {col.name} in the source system or export",
+                    "error", origin))
     return out
 
 
@@ -268,6 +314,7 @@ def _table_problems(table: str, conf: Conformed, as_of: pd.Timestamp, origin: st
     out += _pandera_problems(table, frame, conf.bad, origin)
     out += _duplicate_key_problems(table, frame, origin)
     out += _date_problems(table, frame, as_of, origin)
+    out += _hostile_value_problems(table, frame, origin)
     out += _share_warnings(table, frame, origin)
     return out
 

@@ -1,0 +1,120 @@
+"""Bad and hostile input cells: each either parses to the right value or is an exit-2 problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cvm.config import CvmError
+from cvm.data.loaders import load_tables
+from cvm.data.validate import validate_source
+
+AS_OF = "2024-12-31"
+
+
+def _write(folder: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(text, encoding=encoding)
+    return folder
+
+
+def _checks(folder: Path) -> dict[tuple[str, str], object]:
+    report = validate_source(folder, as_of=pd.Timestamp(AS_OF).date())
+    return {(p.column, p.check): p for p in report.errors}
+
+
+def test_decimal_comma_column_parses_and_mixed_column_is_refused(tmp_path: Path) -> None:
+    good = _write(tmp_path / "good", "visits.csv",
+                  "customer_id;visit_date;amount\nC1;2024-01-02;1.234,50\nC2;2024-02-03;12,5\n"
+                  "C3;2024-02-03;300\n")
+    v = load_tables(good)["visits"]
+    assert v["amount"].tolist() == [1234.5, 12.5, 300.0]
+    mixed = _write(tmp_path / "mixed", "visits.csv",
+                   'customer_id,visit_date,amount\nC1,2024-01-02,"1.234,50"\nC2,2024-02-03,1.5\n')
+    p = _checks(mixed)[("amount", "mixed_decimal")]
+    assert p.examples == (1,) and "decimal" in p.message
+
+
+@pytest.mark.parametrize("cell", ["inf", "+inf", "-inf", "1e300", "2500000"])
+def test_non_finite_and_implausible_amounts_are_errors(tmp_path: Path, cell: str) -> None:
+    d = _write(tmp_path, "visits.csv",
+               f"customer_id,visit_date,amount\nC1,2024-01-02,{cell}\nC2,2024-01-03,10\n")
+    checks = {c for _, c in _checks(d)}
+    assert checks & {"not_finite", "implausible_value"}, checks
+
+
+def test_ceiling_names_the_config_key(tmp_path: Path) -> None:
+    d = _write(tmp_path, "visits.csv", "customer_id,visit_date,amount\nC1,2024-01-02,2000001\n")
+    p = _checks(d)[("amount", "implausible_value")]
+    assert "ceilings.visits.amount" in p.fix and "2,000,000" in p.message
+
+
+@pytest.mark.parametrize("bad", ["C\x001", "C\t1", "ma\x07int"])
+def test_control_characters_in_ids_and_categories_are_errors(tmp_path: Path, bad: str) -> None:
+    col = "visit_type" if bad.startswith("ma") else "customer_id"
+    cid, vt = ("C1", bad) if col == "visit_type" else (bad, "repair")
+    frame = pd.DataFrame({"customer_id": [cid, "C2"], "visit_date": ["2024-01-02"] * 2,
+                          "amount": ["1", "2"], "visit_type": [vt, "repair"]})
+    tmp_path.mkdir(exist_ok=True)
+    frame.to_csv(tmp_path / "visits.csv", index=False)
+    assert (col, "control_characters") in _checks(tmp_path)
+
+
+def test_duplicate_header_is_an_error_in_csv_and_excel(tmp_path: Path) -> None:
+    d = _write(tmp_path / "csv", "visits.csv",
+               "customer_id,visit_date,amount,amount\nC1,2024-01-02,10,20\n")
+    p = _checks(d)[("", "duplicate_header")]
+    assert "'amount' appears 2 times (columns 3, 4)" in p.message
+    x = tmp_path / "xlsx"
+    x.mkdir()
+    pd.DataFrame([["C1", "2024-01-02", 10, 20]],
+                 columns=["customer_id", "visit_date", "amount", "amount "]).to_excel(
+        x / "visits.xlsx", index=False)
+    assert ("", "duplicate_header") in _checks(x)
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_delimiter_is_detected(tmp_path: Path, sep: str) -> None:
+    d = _write(tmp_path, "visits.csv",
+               sep.join(["customer_id", "visit_date", "amount"]) + "\n"
+               + sep.join(["C1", "2024-01-02", "1,234.50"]) + "\n")
+    v = load_tables(d)["visits"]
+    assert v["amount"].tolist() == [1234.5] and v["customer_id"].tolist() == ["C1"]
+
+
+def test_excel_data_on_another_sheet_is_found_or_named(tmp_path: Path) -> None:
+    ok = tmp_path / "ok"
+    ok.mkdir()
+    with pd.ExcelWriter(ok / "visits.xlsx") as xw:
+        pd.DataFrame({"说明": ["export of 2024"]}).to_excel(xw, sheet_name="封面", index=False)
+        pd.DataFrame({"客户编号": ["C1"], "进厂日期": ["2024-01-02"], "结算金额": [88]}).to_excel(
+            xw, sheet_name="数据", index=False)
+    assert load_tables(ok)["visits"]["amount"].tolist() == [88.0]
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    with pd.ExcelWriter(bad / "visits.xlsx") as xw:
+        pd.DataFrame({"说明": ["x"]}).to_excel(xw, sheet_name="封面", index=False)
+        pd.DataFrame({"foo": [1]}).to_excel(xw, sheet_name="Sheet2", index=False)
+    p = _checks(bad)[("", "wrong_sheet")]
+    assert "'封面', 'Sheet2'" in p.message and "sheet named visits" in p.fix
+
+
+def test_ids_are_normalised_in_every_table_before_key_checks(tmp_path: Path) -> None:
+    rows = "\n".join(f"{1000 + i}.0,2024-01-{i + 1:02d},10" for i in range(20))
+    d = _write(tmp_path, "visits.csv", "customer_id,visit_date,amount\n" + rows + "\n")
+    _write(d, "customers.csv", "customer_id\n" + "\n".join(str(1000 + i) for i in range(20))
+           + "\n")
+    assert validate_source(d, as_of=pd.Timestamp(AS_OF).date()).ok
+    t = load_tables(d)
+    assert t["visits"]["customer_id"].iloc[0] == "1000"
+
+
+def test_missing_sqlite_file_is_an_error_and_creates_nothing(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CvmError, match="does not exist"):
+        validate_source("sqlite:///missing.db")
+    with pytest.raises(CvmError, match="does not exist"):
+        validate_source(f"sqlite:///{tmp_path}/sub/missing.db")
+    assert list(tmp_path.iterdir()) == []
