@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import errno
+import functools
 import logging
+import os
 import sys
-from datetime import date
+import traceback
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Optional
 
@@ -24,6 +28,77 @@ log = logging.getLogger("cvm")
 def _fail(err: Exception, code: int = 2) -> None:
     typer.echo(f"error: {err}", err=True)
     raise typer.Exit(code)
+
+
+_OS_FIXES = {
+    errno.ENOSPC: ("no space left on the device", "free space there or choose another --out"),
+    errno.EDQUOT: ("disk quota exceeded", "free space there or choose another --out"),
+    errno.EROFS: ("the file system is read-only", "choose a writable --out"),
+    errno.EACCES: ("permission denied", "choose a writable --out or fix the permissions"),
+    errno.EPERM: ("operation not permitted", "choose a writable --out or fix the permissions"),
+    errno.ENOTDIR: ("a path component is a file, not a folder", "give a folder path"),
+    errno.EISDIR: ("it is a folder, not a file", "give a file path"),
+    errno.EEXIST: ("it already exists", "remove it or choose another path"),
+    errno.ENOENT: ("no such file or folder", "check the path"),
+}
+
+
+def os_error_message(err: OSError) -> str:
+    """An OSError as one line naming the path and the fix (full disk, read-only, …)."""
+    what, fix = _OS_FIXES.get(err.errno or 0, (err.strerror or type(err).__name__,
+                                                 "check the path and the disk"))
+    path = err.filename if err.filename is not None else "(unknown path)"
+    if err.filename2:
+        path = f"{path} -> {err.filename2}"
+    return f"cannot write {path}: {what}; {fix}"
+
+
+def error_log_path() -> Path:
+    """Where tracebacks of internal errors go (``CVM_ERROR_LOG``, else configs/default.yaml)."""
+    from cvm.config import load_config
+
+    env = os.environ.get("CVM_ERROR_LOG")
+    return Path(env or load_config()["logs"]["error_log"]).expanduser()
+
+
+def _internal_error(err: BaseException) -> None:
+    """One line on stderr naming the log that holds the traceback; exit code 1."""
+    log_path = getattr(err, "cvm_log", None)
+    text = traceback.format_exc()
+    try:
+        if log_path is None or not Path(log_path).exists():
+            log_path = error_log_path()
+            Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+            with open(log_path, "a", encoding="utf-8") as fh:
+                fh.write(f"--- {datetime.now(timezone.utc).isoformat(timespec='seconds')} "
+                         f"cvm {' '.join(sys.argv[1:])}\n{text}")
+        where = f"the traceback is in {log_path}"
+    except OSError:
+        where = "the traceback could not be written to a log (run with -v to see it)"
+        log.debug("%s", text)
+    typer.echo(f"internal error: {type(err).__name__}: {str(err)[:200]} ({where}); please "
+               f"report it", err=True)
+    raise typer.Exit(1)
+
+
+def _guard(fn):
+    """Run a command: user errors exit 2 with their message, internal errors exit 1 with one
+    line naming the log; never a traceback on the terminal."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (typer.Exit, KeyboardInterrupt, SystemExit):
+            raise
+        except CvmError as err:
+            _fail(err, err.exit_code)
+        except OSError as err:
+            _fail(CvmError(os_error_message(err)), 2)
+        except Exception as err:  # noqa: BLE001 - anything else is a bug: logged, exit 1
+            _internal_error(err)
+
+    return wrapper
 
 
 def _not_yet(what: str, issue: int) -> None:
@@ -47,6 +122,7 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logg
 
 
 @app.command()
+@_guard
 def simulate(
     customers: int = typer.Option(20000, help="Number of customers."),
     seed: int = typer.Option(42, help="Random seed; same seed, same files."),
@@ -71,6 +147,7 @@ def simulate(
 
 
 @app.command()
+@_guard
 def validate(
     # str, not Path: Path("sqlite:///x.db") would collapse the URL's slashes
     data: str = typer.Option(..., help="Data directory (CSV, Parquet, Excel) or a SQLAlchemy URL."),
@@ -88,6 +165,7 @@ def validate(
 
 
 @app.command()
+@_guard
 def monthly(
     data: Path = typer.Option(..., help="Data directory or SQLAlchemy URL."),
     as_of: str = typer.Option(..., help="As-of date YYYY-MM-DD (usually a month end)."),
@@ -114,16 +192,21 @@ def monthly(
 
 
 @app.command()
+@_guard
 def train(
     data: str = typer.Option(..., help="Data directory or SQLAlchemy URL."),
     as_of: str = typer.Option(..., help="As-of date YYYY-MM-DD."),
     out: Path = typer.Option(Path("models"), help="Where model bundles go."),
+    horizon_months: Optional[int] = typer.Option(None, help="Horizon H in months."),
+    profile: str = typer.Option("default", help="Settings profile: configs/<profile>.yaml "
+                                "over configs/default.yaml."),
 ) -> None:
-    """Train the models and save their bundles only."""
+    """Train the models and save their bundles only (signed when CVM_BUNDLE_KEY is set)."""
     from cvm.models.train_bundles import train_bundles
 
     try:
-        paths = train_bundles(data, _parse_date(as_of, "--as-of"), out)
+        paths = train_bundles(data, _parse_date(as_of, "--as-of"), out,
+                              horizon_months=horizon_months, profile=profile)
     except CvmError as err:
         _fail(err, err.exit_code)
     for path in paths.values():
@@ -131,6 +214,7 @@ def train(
 
 
 @app.command()
+@_guard
 def score(
     models: Path = typer.Option(..., help="Folder of model bundles (models/, models/<name> or "
                                           "one bundle)."),
@@ -141,10 +225,14 @@ def score(
     if_exists: str = typer.Option("replace", help="replace or append."),
 ) -> None:
     """Score customers with saved bundles; no training code needed."""
+    from cvm.data.readers import is_url
     from cvm.data.writers import write_table
     from cvm.models.scoring import score_source
+    from cvm.run_checks import check_output_file
 
     try:
+        if not is_url(out):
+            check_output_file(Path(out))
         scores = score_source(models, data, _parse_date(as_of, "--as-of"))
         where = write_table(scores, out, table=table, if_exists=if_exists)
     except CvmError as err:
@@ -153,6 +241,7 @@ def score(
 
 
 @app.command()
+@_guard
 def export(
     run: Path = typer.Option(..., help="A monthly run folder, reports/YYYY-MM."),
     out: str = typer.Option(..., help="SQLAlchemy URL, e.g. sqlite:///cvm.db."),
@@ -170,6 +259,7 @@ def export(
 
 
 @app.command()
+@_guard
 def evaluate(
     run: Path = typer.Option(..., help="A monthly run folder, reports/YYYY-MM."),
     truth: Path = typer.Option(..., help="The simulator's truth folder, DIR/truth."),
@@ -186,6 +276,7 @@ def evaluate(
 
 
 @app.command()
+@_guard
 def demo(
     data: Path = typer.Option(Path("data/demo"), help="Where the demo data lives."),
     customers: int = typer.Option(20000, help="Customers to simulate when the data is missing."),

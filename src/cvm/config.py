@@ -23,6 +23,10 @@ class CvmError(Exception):
     exit_code = 2
 
 
+class InsufficientData(CvmError):
+    """The data is too thin to learn one model; the monthly run can go on without it."""
+
+
 @lru_cache(maxsize=None)
 def _read_yaml(path: str) -> dict[str, Any]:
     with open(path, encoding="utf-8") as fh:

@@ -6,24 +6,27 @@ every step succeeded, so a failed run leaves the published months untouched.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
 import platform
 import shutil
 import time
+import traceback
 from datetime import date, datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from tqdm import tqdm
 
 from cvm import __version__
-from cvm.config import PROJECT_ROOT, CvmError, load_config
+from cvm.config import PROJECT_ROOT, CvmError
 from cvm.reporting.html import notebook_to_html
 from cvm.reporting.i18n import t
-from cvm.reporting.runner import MONTHLY_NOTEBOOKS, execute_notebooks, publish, work_dir_for
+from cvm.reporting.runner import MONTHLY_NOTEBOOKS, execute_notebooks
 
 log = logging.getLogger(__name__)
 
@@ -35,34 +38,50 @@ def run_monthly(data: str, as_of: date | None, out: Path = Path("reports"),
                 budget: float | None = None, horizon_months: int | None = None,
                 lang: str = "zh", force: bool = False, seed: int | None = None,
                 progress: bool = True, profile: str = "default") -> Path:
-    """Run the whole monthly job for ``as_of`` and publish it to ``out/YYYY-MM``."""
-    if as_of is None:
-        raise CvmError("--as-of is required (YYYY-MM-DD)")
-    if lang not in ("zh", "en"):
-        raise CvmError(f"--lang {lang!r}: choose zh or en")
-    cfg = load_config("default", {"budget": budget, "horizon_months": horizon_months,
-                                  "seed": seed, "lang": lang}, profile=profile)
+    """Run the whole monthly job for ``as_of`` and publish it to ``out/YYYY-MM``.
+
+    Everything is checked before anything is created (parameters, ``out``, the data, the as-of
+    date, data sufficiency: ``cvm.run_checks``); a failure there is a CvmError (exit 2) and
+    leaves no folder behind. Models the data cannot teach are skipped, with the reason in
+    ``metrics.json`` and the report.
+    """
+    from cvm import run_checks
+    from cvm.data import table_cache
+    from cvm.data.loaders import load_with_report
+    from cvm.publishing import boundary, publish, recover, work_dir_for
+
+    cfg = run_checks.check_parameters(as_of=as_of, horizon_months=horizon_months, budget=budget,
+                                      lang=lang, profile=profile, seed=seed, need_budget=True)
     as_of_ts = pd.Timestamp(as_of)
     out = Path(out).resolve()
+    run_checks.check_output_dir(out)
     final = out / as_of_ts.strftime("%Y-%m")
+    recover(out)  # what killed runs left: temporary folders, a --force cut between renames
     if final.exists() and not force:
         raise CvmError(f"{final} is already published; pass --force to replace it")
     _check_source(data)
-    # validate first: bad input stops here with exit 2 and nothing published. The validated
-    # tables are copied into the run folder (work/.tables) once, so the notebooks read them
-    # without loading and checking the source again; the copy is removed before publishing.
-    from cvm.data import table_cache
-
+    # validate first, in memory: bad input stops here with exit 2 and nothing created.
+    # Rows after the run's as-of date are fine (a back-dated run); after today they are not
+    frames, report = load_with_report(data)
+    if not report.ok:
+        raise CvmError("the input data has problems; fix them and run again:\n" + report.render())
+    run_checks.check_as_of(frames, as_of_ts)
+    sufficiency = run_checks.assess(frames, as_of_ts, cfg)
+    for why in sufficiency.skipped.values():
+        log.warning("%s", why)
+    # the validated tables are copied into the run folder (work/.tables, without personal
+    # data) once, so the notebooks read them without loading and checking the source again
     work = work_dir_for(final)
-    # rows after the run's as-of date are fine (a back-dated run); after today they are not
     try:
-        report = table_cache.prepare_run_tables(data, work)
+        table_cache.write_run_tables(work, data, frames, report)
+        del frames
+        gc.collect()
+        (work / "artifacts").mkdir(exist_ok=True)
+        _write_json(work / "artifacts" / "run_checks.json", sufficiency.to_dict())
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    if not report.ok:
-        shutil.rmtree(work, ignore_errors=True)
-        raise CvmError("the input data has problems; fix them and run again:\n" + report.render())
+    boundary("tables")
     started = time.perf_counter()
     params = {"data": str(Path(data).resolve()) if "://" not in str(data) else str(data),
               "as_of": as_of_ts.strftime("%Y-%m-%d"), "run_dir": str(work),
@@ -70,24 +89,35 @@ def run_monthly(data: str, as_of: date | None, out: Path = Path("reports"),
               "lang": lang, "seed": int(cfg["seed"]), "profile": profile}
     log_handler = _file_log(work / "run.log")
     try:
-        timings = execute_notebooks(work, params, progress=progress)
+        timings: dict[str, float] = {}
+        bar = tqdm(MONTHLY_NOTEBOOKS, desc="monthly run", unit="step", disable=not progress)
+        for name in bar:
+            bar.set_postfix_str(name)
+            boundary(f"before:{name}")
+            timings.update(execute_notebooks(work, params, notebooks=(name,), progress=False))
+        boundary("report")
         title = t("title", lang)
         subtitle = t("subtitle", lang, as_of=params["as_of"], h=params["horizon_months"])
         notebook_to_html(work / "notebooks" / MONTHLY_NOTEBOOKS[-1], work / "report.html",
                          title, subtitle, lang)
         timings["total"] = round(time.perf_counter() - started, 2)
         _write_metrics(work, timings)
-        _write_manifest(work, params, data)
-    except BaseException:
         table_cache.drop(work)
+        _write_manifest(work, params, data)  # last: marks the run folder complete
+    except BaseException as err:
+        table_cache.drop(work)
+        if not isinstance(err, CvmError):  # an internal error: its traceback goes to run.log
+            log_handler.stream.write(traceback.format_exc())
+            log_handler.flush()
         logging.getLogger().removeHandler(log_handler)
+        log_handler.close()
         failed = final.with_name(f".{final.name}.failed")
         shutil.rmtree(failed, ignore_errors=True)
         work.rename(failed)
+        err.cvm_log = failed / "run.log"  # type: ignore[attr-defined]
         log.error("run failed; published months are untouched; the partial run is kept at %s "
                   "(see notebooks/ and run.log there)", failed)
         raise
-    table_cache.drop(work)
     logging.getLogger().removeHandler(log_handler)
     log_handler.close()
     published = publish(work, final, force)
@@ -147,10 +177,14 @@ def _write_metrics(work: Path, timings: dict[str, float]) -> None:
     art = work / "artifacts"
     metrics: dict[str, Any] = {"timings_seconds": timings}
     for key, name in (("churn", "churn_metrics"), ("value", "value_metrics"),
-                      ("data_quality", "data_quality"), ("campaigns", "campaign_summary")):
+                      ("data_quality", "data_quality"), ("campaigns", "campaign_summary"),
+                      ("run_checks", "run_checks"), ("notices", "notices")):
         f = art / f"{name}.json"
         if f.exists():
             metrics[key] = json.loads(f.read_text(encoding="utf-8"))
+    # what the run skipped and why ({} when it did everything)
+    metrics["skipped"] = {k: metrics[k]["skipped"] for k in ("churn", "value")
+                          if isinstance(metrics.get(k), dict) and "skipped" in metrics[k]}
     _write_json(work / "metrics.json", metrics)
 
 

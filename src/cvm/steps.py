@@ -115,15 +115,57 @@ def features(ctx: RunContext) -> pd.DataFrame:
     return feats
 
 
+# --- models the data cannot teach -------------------------------------------------------------
+class Skipped:
+    """A model the data could not teach; ``metrics`` says why (what the notebooks display)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        self.metrics = {"skipped": reason}
+
+
+def _skip_reason(ctx: RunContext, model: str) -> str | None:
+    """Why ``model`` cannot be learned from this data (``cvm.run_checks.assess``), or None.
+    The monthly run assessed it before the notebooks (artifact ``run_checks``)."""
+    from cvm.run_checks import assess
+
+    if ctx.has("run_checks"):
+        return ctx.load_json("run_checks")["skipped"].get(model)
+    return assess(ctx.tables, ctx.as_of, ctx.cfg).skipped.get(model)
+
+
+def _skip(ctx: RunContext, model: str, reason: str) -> Skipped:
+    """Record a skipped model: its metrics say why, a notice for the report, empty scores."""
+    log.warning("%s", reason)
+    ctx.save_json(f"{model}_metrics", {"skipped": reason})
+    notices = ctx.load_json("notices") if ctx.has("notices") else []
+    ctx.save_json("notices", [*notices, reason])
+    if model == "churn":
+        empty = pd.DataFrame({c: pd.Series(dtype="float64" if c == "churn_probability" else "str")
+                              for c in ("churn_probability", *REASON_COLUMNS)})
+        empty.index = pd.Index([], dtype="str", name="customer_id")
+        ctx.save_frame("churn_scores", empty)
+    return Skipped(reason)
+
+
 # --- 03 churn -------------------------------------------------------------------------------
 def churn(ctx: RunContext) -> Any:
-    """Train the churn model out-of-time, score active customers, explain whom the lists need."""
+    """Train the churn model out-of-time, score active customers, explain whom the lists need.
+
+    When the data cannot teach it (``cvm.run_checks``) the step is skipped with the reason."""
+    from cvm.config import InsufficientData
     from cvm.features.labels import active_customers
     from cvm.models.churn import train_churn
     from cvm.models.explain import contributions, reason_codes
 
     ph = _Phases(ctx, "churn")
-    model = train_churn(ctx.tables, ctx.as_of, ctx.cfg)
+    reason = _skip_reason(ctx, "churn")
+    if reason:
+        return _skip(ctx, "churn", reason)
+    try:
+        model = train_churn(ctx.tables, ctx.as_of, ctx.cfg)
+    except InsufficientData as err:
+        return _skip(ctx, "churn", f"churn model skipped: {err}")
     ph.mark("training")
     feats = ctx.load_frame("features")
     active = active_customers(ctx.tables["visits"], ctx.as_of, ctx.cfg)
@@ -163,12 +205,21 @@ def churn(ctx: RunContext) -> Any:
 
 # --- 04 value -------------------------------------------------------------------------------
 def value(ctx: RunContext) -> Any:
-    """Train the value model out-of-time; predicted horizon spend and lifetime value per customer."""
+    """Train the value model out-of-time; predicted horizon spend and lifetime value per customer.
+
+    When the data cannot teach it (``cvm.run_checks``) the step is skipped with the reason."""
+    from cvm.config import InsufficientData
     from cvm.models.explain import contributions
     from cvm.models.value import customer_value, train_value
 
     ph = _Phases(ctx, "value")
-    model = train_value(ctx.tables, ctx.as_of, ctx.cfg)
+    reason = _skip_reason(ctx, "value")
+    if reason:
+        return _skip(ctx, "value", reason)
+    try:
+        model = train_value(ctx.tables, ctx.as_of, ctx.cfg)
+    except InsufficientData as err:
+        return _skip(ctx, "value", f"value model skipped: {err}")
     ph.mark("training")
     feats = ctx.load_frame("features")
     pred = pd.Series(model.predict(feats), index=feats.index, name="predicted_value")
@@ -348,9 +399,18 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
     pairs = eligible_pairs(frame, tables.get("campaign_contacts"), catalogue, ctx.as_of)
     for cid, why in pairs.attrs.get("skipped", {}).items():
         notes.append(f"{catalogue[cid].name(ctx.lang)}: {why}")
+    value_now = frame["predicted_value"]
+    if value_now.isna().all() and len(frame):  # value model skipped: the planner values
+        from cvm.models.btyd import historical_average  # customers at their past spend rate
+
+        value_now = historical_average(tables["visits"], ctx.as_of, ctx.horizon_months, ctx.cfg,
+                                       frame.index).reindex(frame.index)
+        notes.append("价值模型未运行,按历史平均消费估算价值" if ctx.lang == "zh" else
+                     "Value model skipped: value at stake from each customer's historical "
+                     "average spend")
     stake = value_at_stake(frame.assign(churn_probability=frame["churn_probability"].fillna(
         frame["churn_probability"].median() if frame["churn_probability"].notna().any() else 0.5),
-        predicted_value=frame["predicted_value"].fillna(0.0)))
+        predicted_value=value_now.fillna(0.0)))
     scored = score_pairs(pairs, uplift.predict_pairs(feats, pairs), stake, catalogue)
     if (camp_cfg.get("uplift") or {}).get("spend_calibration", {}).get("enabled", True):
         scored = calibrate_values(scored, uplift.spend_effect, uplift.spend_se, camp_cfg)
@@ -376,7 +436,7 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
     })
     ph.mark("plan")
     lists = department_lists(plan, tables.get("customers"), reveal_contacts=False, lang=ctx.lang,
-                             catalogue=catalogue)
+                             catalogue=catalogue) if len(plan) else {}
     out_dir = ctx.run_dir / "campaigns"
     out_dir.mkdir(exist_ok=True)
     for dept, df in lists.items():

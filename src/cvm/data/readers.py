@@ -109,7 +109,7 @@ def duplicate_headers(headers: list[object], table: str, origin: str) -> list[Pr
     """One problem per header written more than once (pandas would rename it ``amount.1``)."""
     seen: dict[str, list[int]] = {}
     for pos, h in enumerate(headers, 1):
-        if h is None or (isinstance(h, float) and h != h):
+        if h is None or (isinstance(h, float) and pd.isna(h)):
             continue
         seen.setdefault(str(h).strip(), []).append(pos)
     return [_problem(table, origin, "duplicate_header",
@@ -215,7 +215,8 @@ def _sheet_for(book: pd.ExcelFile, table: str, path: Path) -> object:
     for sheet in names:
         try:
             head = pd.read_excel(book, sheet_name=sheet, nrows=0)
-        except Exception:  # noqa: BLE001 - an unreadable sheet is simply not the one
+        except Exception as err:  # noqa: BLE001 - an unreadable sheet is simply not the one
+            log.debug("%s: sheet %r unreadable: %s", path.name, sheet, err)
             continue
         renames, _ = map_columns(table, list(head.columns))
         found = {renames.get(c, c) for c in head.columns}

@@ -51,8 +51,8 @@ _UNREADABLE = {
             "write whole numbers (e.g. 3) without decimals or text"),
     "bool": ("not_yes_no", "cells that are not yes/no values",
              "write 是/否, Y/N, 1/0 or true/false"),
-    "mixed_decimal": ("mixed_decimal", "the column mixes decimal points (1,234.50) and decimal "
-                      "commas (1.234,50), so no reading of it is safe",
+    "mixed_decimal": ("mixed_decimal", ("the column mixes decimal points (1,234.50) and decimal "
+                                        "commas (1.234,50), so no reading of it is safe"),
                       "export every number of the column in one format, best 1234.50"),
 }
 _CONTROL = r"[\x00-\x1f\x7f]"

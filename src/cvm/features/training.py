@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from cvm.config import CvmError
+from cvm.config import InsufficientData
 from cvm.features.pit import DAYS_PER_MONTH, add_months, day_number, days, to_timestamp
 from cvm.features.snapshot import build_features
 
@@ -38,14 +38,14 @@ def snapshot_dates(visits: pd.DataFrame, as_of, horizon_months: int, cfg: dict[s
                    ) -> tuple[list[pd.Timestamp], list[pd.Timestamp]]:
     """(training dates, validation dates), ascending; validation strictly after training.
 
-    Raises ``CvmError`` when the data holds less than 2×H months of history before ``as_of``.
+    Raises ``InsufficientData`` (a CvmError) when the data holds less than 2×H months of history before ``as_of``.
     """
     tc = cfg["training"]
     h = int(horizon_months)
     have = history_months(visits, as_of)
     need = 2 * h
     if have * DAYS_PER_MONTH < need * DAYS_PER_MONTH - HISTORY_TOLERANCE_DAYS:
-        raise CvmError(
+        raise InsufficientData(
             f"training needs at least {need} months of visit history before {to_timestamp(as_of).date()}"
             f" (2 × the {h}-month horizon), but the data holds {have:.1f} months; "
             f"load more history or use a shorter --horizon-months")
@@ -60,7 +60,7 @@ def snapshot_dates(visits: pd.DataFrame, as_of, horizon_months: int, cfg: dict[s
     dates.sort()
     n_valid = int(tc["validation_snapshots"])
     if len(dates) <= n_valid:
-        raise CvmError(
+        raise InsufficientData(
             f"only {len(dates)} snapshot date(s) fit in {have:.1f} months of history; need more than "
             f"{n_valid} (training.snapshot_step_months={tc['snapshot_step_months']})")
     return dates[:-n_valid], dates[-n_valid:]
@@ -103,5 +103,5 @@ def training_frame(tables: dict[str, pd.DataFrame], dates: list, horizon_months:
         log.info("snapshot %s: %d rows of %d labelled, label mean %.3f", to_timestamp(date).date(),
                  len(keep), len(y), float(y.loc[keep].mean()) if len(keep) else float("nan"))
     if not xs:
-        raise CvmError("no snapshot dates to build a training frame from")
+        raise InsufficientData("no snapshot dates to build a training frame from")
     return pd.concat(xs), pd.concat(ys), pd.concat(ds)

@@ -21,7 +21,7 @@ import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
-from cvm.config import CvmError, load_config
+from cvm.config import CvmError, InsufficientData, load_config
 from cvm.features.labels import churn_labels
 from cvm.features.split import keep_rows
 from cvm.features.training import snapshot_dates, training_frame
@@ -177,7 +177,7 @@ def train_churn(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = None)
     va = keep_rows(Xva.index, np.ones(len(Xva), bool), cfg)
     Xtr, ytr, Xva, yva, dva = Xtr[tr], ytr[tr], Xva[va], yva[va], dva[va]
     if ytr.nunique() < 2 or yva.nunique() < 2:
-        raise CvmError("churn labels have a single class in the training or validation "
+        raise InsufficientData("churn labels have a single class in the training or validation "
                        "snapshots; the data is too small or too uniform to learn churn")
     drop = set(cc.get("exclude_features") or [])
     features = [c for c in Xtr.columns if c not in drop]

@@ -129,7 +129,11 @@ def score_tables(tables: dict[str, pd.DataFrame], as_of: Any,
 def score_source(models: str | Path, data: str, as_of: Any) -> pd.DataFrame:
     """Load bundles and the data source (directory or SQLAlchemy URL), then score."""
     from cvm.data.loaders import load_tables
+    from cvm.run_checks import check_as_of
 
+    if as_of is None:
+        raise BundleError("--as-of is required (YYYY-MM-DD)")
     bundles = load_bundles(models)
     tables = load_tables(data)
+    check_as_of(tables, as_of)
     return score_tables(tables, as_of, bundles)

@@ -6,26 +6,40 @@ import logging
 from datetime import date
 from pathlib import Path
 
-from cvm.config import CvmError, load_config
+from cvm.config import CvmError
 
 log = logging.getLogger(__name__)
 
 
-def train_bundles(data: str, as_of: date | None, out: str | Path,
-                  cfg: dict | None = None) -> dict[str, Path]:
-    """Load ``data``, train churn and value as of ``as_of``, save bundles under ``out``."""
+def train_bundles(data: str, as_of: date | None, out: str | Path, cfg: dict | None = None,
+                  horizon_months: int | None = None, profile: str = "default") -> dict[str, Path]:
+    """Load ``data``, train churn and value as of ``as_of``, save bundles under ``out``.
+
+    Parameters, ``out``, the as-of date and data sufficiency are checked first
+    (``cvm.run_checks``); a model the data cannot teach is skipped with a warning, and when
+    neither can be trained it is a CvmError (exit 2) naming why. Nothing is written before.
+    """
+    from cvm import run_checks
     from cvm.data.loaders import load_tables
     from cvm.models.bundle import save_bundle, tables_hash
     from cvm.models.churn import train_churn
     from cvm.models.value import train_value
 
-    if as_of is None:
-        raise CvmError("--as-of is required (YYYY-MM-DD)")
-    cfg = cfg or load_config()
+    checked = run_checks.check_parameters(as_of=as_of, horizon_months=horizon_months,
+                                          profile=profile)
+    cfg = cfg or checked
+    run_checks.check_output_dir(Path(out))
     tables = load_tables(data)
+    run_checks.check_as_of(tables, as_of)
+    skipped = run_checks.assess(tables, as_of, cfg).skipped
+    if len(skipped) == len(run_checks.MODELS):
+        raise CvmError("nothing to train:\n" + "\n".join(f"  - {why}" for why in skipped.values()))
     data_hash = tables_hash(tables)
     paths = {}
     for name, trainer in (("churn", train_churn), ("value", train_value)):
+        if name in skipped:
+            log.warning("%s", skipped[name])
+            continue
         model = trainer(tables, as_of, cfg)
         paths[name] = save_bundle(model, name, out, as_of=as_of, data_hash=data_hash, cfg=cfg)
     return paths

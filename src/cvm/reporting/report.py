@@ -54,6 +54,9 @@ def sections(ctx: RunContext) -> Iterator[str]:
         "at_risk": at_risk_html, "campaigns": campaigns_html, "measurement": measurement_html,
         "quality": quality_html, "leads": _leads_html,
     }
+    if ctx.has("notices"):  # what the run skipped and why (cvm.steps._skip)
+        notes = "".join(f'<p class="note">{html.escape(str(n))}</p>' for n in ctx.load_json("notices"))
+        yield f'<section id="notices">{notes}</section>'
     for sid in SECTION_IDS:
         try:
             body = builders[sid](ctx)
@@ -131,6 +134,8 @@ def retention_html(ctx: RunContext) -> str:
 
 def churn_quality_html(ctx: RunContext) -> str:
     m = ctx.load_json("churn_metrics")
+    if "skipped" in m:
+        return _skipped(ctx.lang, m["skipped"])
     val = ctx.load_frame("churn_validation")
     y = val["y_true"].to_numpy()
     scores = {t("model", ctx.lang): val["p"].to_numpy()}
@@ -154,6 +159,8 @@ def churn_quality_html(ctx: RunContext) -> str:
 
 def value_quality_html(ctx: RunContext) -> str:
     m = ctx.load_json("value_metrics")
+    if "skipped" in m:
+        return _skipped(ctx.lang, m["skipped"])
     val = ctx.load_frame("value_validation")
     y = val["realized"].to_numpy()
     scores = {t("model", ctx.lang): val["predicted"].to_numpy()}
