@@ -1,4 +1,5 @@
-"""The run's validated copy of the tables: read back identical, ignored when the source changed."""
+"""The run's validated copy of the tables: read back identical except personal data, ignored
+when the source changed."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def test_prepare_writes_a_copy_that_reads_back_identical(tmp_path: Path) -> None
     cached = table_cache.read(run, str(src))
     assert cached is not None and set(cached) == set(loaded)
     for name, df in loaded.items():
-        pd.testing.assert_frame_equal(cached[name], df)
+        pd.testing.assert_frame_equal(cached[name], table_cache.redact(name, df))
     m = table_cache.manifest(run, str(src))
     assert m["tables_hash"] == tables_hash(loaded)
     assert m["warnings"] == [w.message for w in report.warnings]
@@ -38,6 +39,21 @@ def test_prepare_writes_a_copy_that_reads_back_identical(tmp_path: Path) -> None
     pd.testing.assert_frame_equal(ctx.tables["visits"], loaded["visits"])
     table_cache.drop(run)
     assert not (run / ".tables").exists() and ctx.cached("warnings") is None
+
+
+def test_the_copy_holds_no_personal_data_but_keeps_presence_and_masked_phones(
+        tmp_path: Path) -> None:
+    src, run = _source(tmp_path), tmp_path / "run"
+    table_cache.prepare_run_tables(str(src), run)
+    raw = b"".join(f.read_bytes() for f in (run / ".tables").glob("*.parquet"))
+    original = load_tables(str(src))["customers"]
+    for v in [*original["name"].dropna(), *original["phone"].dropna()]:
+        assert str(v).encode() not in raw
+    cust = table_cache.read(run, str(src))["customers"]
+    assert cust["name"].notna().tolist() == original["name"].notna().tolist()
+    assert cust["phone"].iloc[0] == "138xxxx0001"
+    from cvm.campaigns.lists import mask_phone
+    assert mask_phone(cust["phone"].iloc[0]) == mask_phone(original["phone"].iloc[0])
 
 
 def test_a_changed_source_is_read_again(tmp_path: Path) -> None:

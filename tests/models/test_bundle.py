@@ -223,3 +223,66 @@ def test_cli_train_then_score(tmp_path) -> None:
     assert res.exit_code == 0, res.output
     scores = pd.read_sql_table("cvm_scores", url)
     assert scores["customer_id"].is_unique and scores["churn_probability"].between(0, 1).any()
+
+
+def test_symlinks_and_paths_outside_the_bundle_are_refused(trained, tmp_path) -> None:
+    src = trained["paths"]["churn"]
+    linked = _copy(src, tmp_path / "linked")
+    outside = tmp_path / "elsewhere.txt"
+    outside.write_bytes((linked / "churn.lgb.txt").read_bytes())
+    (linked / "churn.lgb.txt").unlink()
+    (linked / "churn.lgb.txt").symlink_to(outside)
+    with pytest.raises(BundleError, match=r"churn.lgb.txt is a symbolic link \(to .*elsewhere"):
+        load_bundle(linked)
+    escaped = _copy(src, tmp_path / "escaped")
+    sums = (escaped / CHECKSUM_FILE).read_text()
+    digest = sha256_bytes(outside.read_bytes())
+    (escaped / CHECKSUM_FILE).write_text(sums + f"{digest}  ../elsewhere.txt\n")
+    with pytest.raises(BundleError, match="'../elsewhere.txt', which resolves outside the bundle"):
+        load_bundle(escaped)
+
+
+def test_signed_bundles_with_cvm_bundle_key(trained, tmp_path, monkeypatch) -> None:
+    from cvm.models.bundle_loader import SIGNATURE_FILE
+
+    monkeypatch.setenv("CVM_BUNDLE_KEY", "store-secret")
+    m = trained["models"]["churn"]
+    signed = save_bundle(m, "churn", tmp_path / "signed", as_of=AS_OF, data_hash="x",
+                         cfg=trained["cfg"])
+    assert (signed / SIGNATURE_FILE).read_text().startswith("hmac-sha256 ")
+    assert load_bundle(signed).version == signed.name
+    # the same files as an unsigned save, plus the signature
+    assert sorted(p.name for p in signed.iterdir()) == sorted(
+        [*(p.name for p in trained["paths"]["churn"].iterdir()), SIGNATURE_FILE])
+    # unsigned: refused while a key is set
+    with pytest.raises(BundleError, match="is not signed"):
+        load_bundle(trained["paths"]["churn"])
+    # a calibrator edited with a recomputed SHA256SUMS: the signature no longer matches
+    forged = _copy(signed, tmp_path / "forged")
+    (forged / SIGNATURE_FILE).rename(tmp_path / "sig")
+    _rewrite(forged, "calibrator.json", b'{"method": "identity"}\n')
+    (tmp_path / "sig").rename(forged / SIGNATURE_FILE)
+    with pytest.raises(BundleError, match="does not match SHA256SUMS"):
+        load_bundle(forged)
+    monkeypatch.setenv("CVM_BUNDLE_KEY", "another key")
+    with pytest.raises(BundleError, match="signed with another key"):
+        load_bundle(signed)
+    monkeypatch.delenv("CVM_BUNDLE_KEY")
+    assert load_bundle(signed).version == signed.name  # no key: checksums only
+
+
+def test_cli_score_refuses_an_unsigned_bundle_when_a_key_is_set(trained, tmp_path,
+                                                                  monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from cvm.cli import app
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for name, df in trained["tables"].items():
+        df.to_parquet(data / f"{name}.parquet", index=False)
+    monkeypatch.setenv("CVM_BUNDLE_KEY", "store-secret")
+    res = CliRunner().invoke(app, ["score", "--models", str(trained["paths"]["churn"]), "--data",
+                                   str(data), "--as-of", AS_OF, "--out", str(tmp_path / "s.csv")])
+    assert res.exit_code == 2 and "is not signed" in res.output
+    assert "Traceback" not in res.output and not (tmp_path / "s.csv").exists()

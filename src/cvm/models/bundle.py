@@ -30,10 +30,14 @@ from cvm.models.bundle_loader import (
     CHECKSUM_FILE,
     FORMAT_VERSION,
     MANIFEST_FILE,
+    SIGNATURE_FILE,
     SPEC_FILE,
     BundleError,
+    bundle_key,
     load_bundle,
     sha256_bytes,
+    sign,
+    verify_files,
 )
 
 log = logging.getLogger(__name__)
@@ -201,8 +205,12 @@ def save_bundle(model: Any, name: str, out_dir: str | Path, *, as_of: Any, data_
         h.update(fname.encode() + b"\0" + files[fname])
     version = f"{as_of:%Y-%m}-{h.hexdigest()[:10]}"
     target = Path(out_dir) / name / version
+    key = bundle_key()
     if target.exists():
-        load_bundle(target)  # raises if it was tampered with
+        verify_files(target)  # raises if it was tampered with
+        if key is not None and not (target / SIGNATURE_FILE).exists():
+            _sign_existing(target, key)
+        load_bundle(target)
         log.info("bundle %s %s already saved at %s", name, version, target)
         return target
     window = training_window or window_from_metrics(
@@ -229,6 +237,8 @@ def save_bundle(model: Any, name: str, out_dir: str | Path, *, as_of: Any, data_
     files["MODEL_CARD.md"] = model_card(meta, spec, metrics).encode("utf-8")
     files[CHECKSUM_FILE] = "".join(f"{sha256_bytes(files[f])}  {f}\n"
                                    for f in sorted(files)).encode("utf-8")
+    if key is not None:  # who made it: HMAC-SHA256 of SHA256SUMS (docs/model-bundles.md)
+        files[SIGNATURE_FILE] = sign(files[CHECKSUM_FILE], key)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=target.parent))
     try:
@@ -240,6 +250,15 @@ def save_bundle(model: Any, name: str, out_dir: str | Path, *, as_of: Any, data_
         raise
     log.info("saved bundle %s %s to %s", name, version, target)
     return target
+
+
+def _sign_existing(target: Path, key: str) -> None:
+    """Sign a verified bundle of the same version saved earlier without a key."""
+    sig = target / SIGNATURE_FILE
+    tmp = sig.with_name(f".{SIGNATURE_FILE}.tmp")
+    tmp.write_bytes(sign((target / CHECKSUM_FILE).read_bytes(), key))
+    tmp.replace(sig)
+    log.info("signed the existing bundle %s", target)
 
 
 def _booster(model: Any, part: str) -> Any:

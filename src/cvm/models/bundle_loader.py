@@ -18,13 +18,20 @@ Layout (see docs/model-bundles.md)::
         *.onnx              optional: the same boosters in ONNX (raw outputs)
         MODEL_CARD.md       the model card
         SHA256SUMS          sha256 of every other file (``sha256sum -c SHA256SUMS`` works)
+        SHA256SUMS.sig      optional: HMAC-SHA256 of SHA256SUMS with the key in CVM_BUNDLE_KEY
+
+Bundles hold regular files only: a symbolic link, or a listed path that resolves outside the
+bundle folder, is refused. With ``CVM_BUNDLE_KEY`` set, ``load_bundle`` also refuses a bundle
+that is unsigned or signed with another key (who made it, not only what it holds).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +50,8 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 """Bundle layout version this loader reads; bumped on incompatible layout changes."""
 CHECKSUM_FILE = "SHA256SUMS"
+SIGNATURE_FILE = "SHA256SUMS.sig"
+KEY_ENV = "CVM_BUNDLE_KEY"
 MANIFEST_FILE = "bundle.json"
 SPEC_FILE = "feature_spec.json"
 
@@ -75,19 +84,74 @@ def read_checksums(path: Path) -> dict[str, str]:
     return sums
 
 
-def verify_files(path: Path) -> dict[str, bytes]:
-    """Every file of the bundle, verified against ``SHA256SUMS``; {name: bytes}."""
+def sign(checksums: bytes, key: str) -> bytes:
+    """The content of ``SHA256SUMS.sig``: ``hmac-sha256 <hex>`` of the ``SHA256SUMS`` bytes."""
+    mac = hmac.new(key.encode("utf-8"), checksums, hashlib.sha256).hexdigest()
+    return f"hmac-sha256 {mac}\n".encode("ascii")
+
+
+def bundle_key() -> str | None:
+    """The signing key from ``CVM_BUNDLE_KEY`` (None when unset or empty)."""
+    return os.environ.get(KEY_ENV) or None
+
+
+def verify_signature(path: Path, key: str | None) -> None:
+    """With a key: ``SHA256SUMS.sig`` must exist and match; without one it is not checked."""
+    sig = Path(path) / SIGNATURE_FILE
+    if key is None:
+        if sig.exists():
+            log.info("bundle %s is signed; %s is not set, so the signature is not checked",
+                     path, KEY_ENV)
+        return
+    if not sig.is_file() or sig.is_symlink():
+        raise BundleError(f"bundle {path} is not signed ({SIGNATURE_FILE} is missing) and "
+                          f"{KEY_ENV} is set, so only bundles signed with that key are accepted; "
+                          f"retrain with `cvm train` with {KEY_ENV} set, or unset {KEY_ENV}")
+    expected = sign((Path(path) / CHECKSUM_FILE).read_bytes(), key)
+    if not hmac.compare_digest(sig.read_bytes().strip(), expected.strip()):
+        raise BundleError(f"bundle {path}: {SIGNATURE_FILE} does not match {CHECKSUM_FILE} with "
+                          f"the key in {KEY_ENV}: the bundle was changed after signing or was "
+                          f"signed with another key; do not use it (retrain with `cvm train`)")
+
+
+def _no_links(path: Path) -> None:
+    """Refuse symbolic links anywhere in the bundle folder (they can point outside it)."""
+    for root, dirs, files in os.walk(path, followlinks=False):
+        for name in dirs + files:
+            p = Path(root) / name
+            if p.is_symlink():
+                raise BundleError(f"bundle {path}: {p.relative_to(path).as_posix()} is a symbolic "
+                                  f"link (to {os.readlink(p)}); a bundle holds regular files only: "
+                                  f"replace it with the file itself or retrain")
+
+
+def _inside(path: Path, name: str) -> Path:
+    """The file ``name`` of ``SHA256SUMS`` inside the bundle; refused when it resolves outside."""
+    rel = Path(name)
+    target = (path / rel).resolve()
+    if rel.is_absolute() or ".." in rel.parts or not target.is_relative_to(path.resolve()):
+        raise BundleError(f"bundle {path}: {CHECKSUM_FILE} lists {name!r}, which resolves outside "
+                          f"the bundle folder ({target}); the bundle was tampered with: restore "
+                          f"it or retrain")
+    return path / rel
+
+
+def verify_files(path: Path, key: str | None = None) -> dict[str, bytes]:
+    """Every file of the bundle, verified against ``SHA256SUMS`` (and its signature when
+    ``key`` is given); {name: bytes}. Symbolic links and paths outside the folder are refused."""
     path = Path(path)
+    _no_links(path)
     sums = read_checksums(path)
+    verify_signature(path, key)
     present = {p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()}
-    present.discard(CHECKSUM_FILE)
+    present -= {CHECKSUM_FILE, SIGNATURE_FILE}
     extra = sorted(present - set(sums))
     if extra:
         raise BundleError(f"bundle {path}: {extra[0]} is not listed in {CHECKSUM_FILE} "
                           f"(files were added after the bundle was saved: {extra})")
     out: dict[str, bytes] = {}
     for name, digest in sorted(sums.items()):
-        f = path / name
+        f = _inside(path, name)
         if not f.is_file():
             raise BundleError(f"bundle {path}: {name} is listed in {CHECKSUM_FILE} but missing")
         data = f.read_bytes()
@@ -291,12 +355,18 @@ def discounted_lifetime_value(horizon_spend: np.ndarray, p_return: np.ndarray,
     return a * factor
 
 
-def load_bundle(path: str | Path, num_threads: int = 1) -> Bundle:
-    """Verify and load the bundle in folder ``path``; BundleError names the offending file."""
+_FROM_ENV = object()
+
+
+def load_bundle(path: str | Path, num_threads: int = 1, key: Any = _FROM_ENV) -> Bundle:
+    """Verify and load the bundle in folder ``path``; BundleError names the offending file.
+
+    ``key``: the signing key (default: ``CVM_BUNDLE_KEY``); when set, an unsigned or wrongly
+    signed bundle is refused."""
     path = Path(path)
     if not path.is_dir():
         raise BundleError(f"model bundle {path} does not exist (train with `cvm train`)")
-    files = verify_files(path)
+    files = verify_files(path, bundle_key() if key is _FROM_ENV else key)
     meta = _json(files, MANIFEST_FILE, path)
     check_versions(meta, path)
     spec = _json(files, SPEC_FILE, path)

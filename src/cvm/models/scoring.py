@@ -133,7 +133,7 @@ def score_source(models: str | Path, data: str, as_of: Any) -> pd.DataFrame:
 
     if as_of is None:
         raise BundleError("--as-of is required (YYYY-MM-DD)")
-    bundles = load_bundles(models)
     tables = load_tables(data)
     check_as_of(tables, as_of)
+    bundles = load_bundles(models)
     return score_tables(tables, as_of, bundles)
