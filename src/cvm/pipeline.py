@@ -78,8 +78,10 @@ def run_monthly(data: str, as_of: date | None, out: Path = Path("reports"),
         gc.collect()
         (work / "artifacts").mkdir(exist_ok=True)
         _write_json(work / "artifacts" / "run_checks.json", sufficiency.to_dict())
-    except BaseException:
+    except BaseException as err:
         shutil.rmtree(work, ignore_errors=True)
+        if isinstance(err, OSError) and err.filename is None:  # pyarrow names no path
+            err.filename = str(work)
         raise
     boundary("tables")
     started = time.perf_counter()
@@ -106,7 +108,9 @@ def run_monthly(data: str, as_of: date | None, out: Path = Path("reports"),
         _write_manifest(work, params, data)  # last: marks the run folder complete
     except BaseException as err:
         table_cache.drop(work)
-        if not isinstance(err, CvmError):  # an internal error: its traceback goes to run.log
+        if isinstance(err, OSError) and err.filename is None:
+            err.filename = str(work)
+        if not isinstance(err, (CvmError, OSError)):  # an internal error: its traceback goes to run.log
             log_handler.stream.write(traceback.format_exc())
             log_handler.flush()
         logging.getLogger().removeHandler(log_handler)
