@@ -40,22 +40,29 @@ every problem listed with its fix).
 - One Excel workbook with a sheet per table (sheet names as file names above).
 - A SQL database: `cvm validate --data sqlite:///dealer.db` (any SQLAlchemy URL); tables by name.
 
-CSV files may be UTF-8 or GBK/GB18030 (detected). Headers may be the contract names or the
-aliases listed per column (case, spaces, `_`/`-` and a unit in brackets are ignored, so
-`结算金额（元）` = `结算金额`). Unknown extra columns are kept.
+CSV files may be UTF-8 or GBK/GB18030 (detected), delimited by comma, semicolon, tab or `|`
+(detected from the header line). Headers may be the contract names or the aliases listed per
+column (case, spaces, `_`/`-` and a unit in brackets are ignored, so `结算金额（元）` =
+`结算金额`); a header written twice is an error. Unknown extra columns are kept. An Excel file
+named after a table is read from the sheet of that name, else from the first sheet that has
+the table's required columns (none: an error listing the sheets).
 
 ## Cell formats
 | type | loaded as | accepted |
 |---|---|---|
-| id (text) | pandas `str` | text or whole numbers (`1001.0` → `1001`) |
+| id (text) | pandas `str` | text or whole numbers (`1001.0` → `1001`, in every table before the keys are checked; `007` stays `007`) |
 | text, category | pandas `str` | text; categories also accept the Chinese values listed |
 | date | `datetime64[ns]`, midnight | {date_formats}; Excel date cells and serial numbers |
-| number | `float64` | `1234.5`, `1,234.50`, `¥88` |
+| number | `float64` | `1234.5`, `1,234.50`, `¥88`; `1.234,50` / `12,5` when the whole column uses the decimal comma (a column mixing both is an error) |
 | whole number | `Int64` | `3` |
 | yes/no | `boolean` | {bools} |
 
-Empty cells are missing values. Personal data (pii) columns never appear in reports, validation
-messages, notebook outputs or model bundles.
+Empty cells are missing values. Errors (exit 2), besides the rules per column below: infinite
+numbers (`inf`); amounts above the column's plausibility ceiling (`ceilings` in
+`configs/validation.yaml`: one repair order ≤ 2,000,000 CNY, one vehicle ≤ 20,000,000, one
+contact ≤ 100,000, any other CNY amount ≤ 10,000,000); control characters (NUL, tab, line
+break) inside ids and categories. Personal data (pii) columns never appear in reports,
+validation messages, notebook outputs, model bundles or the run's copy of the tables.
 """
 
 
