@@ -158,12 +158,12 @@ def assess(tables: dict[str, pd.DataFrame], as_of: Any, cfg: dict[str, Any]) -> 
     if repeat < need:
         why = (f"only {repeat} customers have 2 or more visits by {as_of.date()}; the models need "
                f"at least {need} ({KEY}.sufficiency.min_repeat_customers)")
-        return Sufficiency({m: why for m in MODELS}, out.facts)
+        return Sufficiency({m: f"{m} model skipped: {why}" for m in MODELS}, out.facts)
     h = int(cfg["horizon_months"])
     try:
         train_dates, valid_dates = snapshot_dates(visits, as_of, h, cfg)
     except InsufficientData as err:
-        return Sufficiency({m: str(err) for m in MODELS}, out.facts)
+        return Sufficiency({m: f"{m} model skipped: {err}" for m in MODELS}, out.facts)
     k = int(s["min_class_rows"])
     for model, label_fn in (("churn", churn_labels), ("value", future_paid_spend)):
         folds = {}
