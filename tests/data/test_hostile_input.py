@@ -118,3 +118,9 @@ def test_missing_sqlite_file_is_an_error_and_creates_nothing(tmp_path: Path, mon
     with pytest.raises(CvmError, match="does not exist"):
         validate_source(f"sqlite:///{tmp_path}/sub/missing.db")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unknown_delimiter_is_named_in_the_message(tmp_path: Path) -> None:
+    d = _write(tmp_path, "visits.csv", "customer_id:visit_date:amount\nC1:2024-01-02:10\n")
+    p = _checks(d)[("customer_id", "missing_column")]
+    assert "only one column was found" in p.fix and "delimited" in p.fix
