@@ -113,7 +113,7 @@ def test_missing_sqlite_database_creates_no_file(tmp_path, monkeypatch):
     res = _run("validate", "--data", "sqlite:///missing.db")
     assert res.exit_code == 2 and "missing.db does not exist" in res.output
     res = _run("monthly", "--data", "sqlite:///missing.db", "--as-of", AS_OF)
-    assert res.exit_code == 2
+    assert res.exit_code == 2 and "database file missing.db does not exist" in res.output
     assert list(tmp_path.iterdir()) == []
 
 

@@ -167,7 +167,8 @@ def validate(
 @app.command()
 @_guard
 def monthly(
-    data: Path = typer.Option(..., help="Data directory or SQLAlchemy URL."),
+    # str, not Path: Path("sqlite:///x.db") would collapse the URL's slashes
+    data: str = typer.Option(..., help="Data directory or SQLAlchemy URL."),
     as_of: str = typer.Option(..., help="As-of date YYYY-MM-DD (usually a month end)."),
     out: Path = typer.Option(Path("reports"), help="Reports root; the run goes to OUT/YYYY-MM/."),
     budget: Optional[float] = typer.Option(None, help="Campaign budget, CNY."),
