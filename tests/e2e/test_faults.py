@@ -67,9 +67,10 @@ def _no_personal_data(folder: Path, data: Path) -> None:
 def test_sigkill_at_step_boundaries_then_recovery(thin: Path, tmp_path: Path) -> None:
     out = tmp_path / "reports"
     previous: Path | None = None
-    # the boundaries: the validated copy written, between notebooks (each is the same state: a
-    # temporary folder of a dead run), all notebooks done; then between the publish renames
-    for boundary in ("tables", "before:03_churn_model.ipynb", "before:07_report.ipynb"):
+    # the boundaries: the validated copy written, between notebooks (every notebook boundary is
+    # the same state: a temporary folder of a dead run; one stands for all, to keep the test
+    # cheap), then between the two publish renames
+    for boundary in ("tables", "before:03_churn_model.ipynb"):
         r = _monthly(thin, out, kill=boundary)
         assert r.returncode == -9, (boundary, r.stderr[-2000:])
         assert not (out / MONTH).exists()  # nothing published

@@ -72,7 +72,18 @@ def _integral_to_text(values: pd.Series) -> pd.Series:
 
 def to_id(s: pd.Series) -> Result:
     """Identifiers as text, trimmed; numbers (and number text) written without a trailing ``.0``."""
-    out = _via_uniques(s, _integral_to_text, STR)
+    if pd.api.types.is_integer_dtype(s.dtype):  # exact, also beyond 2**53
+        out = s.astype(STR)
+    elif pd.api.types.is_float_dtype(s.dtype):  # vectorised: 1001.0 → "1001"
+        num = s.to_numpy(dtype="float64", na_value=np.nan)
+        whole = np.isfinite(num) & (num == np.floor(num))
+        text = pd.Series(None, index=s.index, dtype=object)
+        text[whole] = num[whole].astype("int64").astype(str)
+        rest = ~whole & ~np.isnan(num)
+        text[rest] = [repr(float(v)) for v in num[rest]]
+        out = text.astype(STR)
+    else:
+        out = _via_uniques(s, _integral_to_text, STR)
     out = out.where(out.ne(""))
     return out.astype(STR), pd.Series(False, index=s.index)
 
