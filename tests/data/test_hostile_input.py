@@ -124,3 +124,15 @@ def test_an_unknown_delimiter_is_named_in_the_message(tmp_path: Path) -> None:
     d = _write(tmp_path, "visits.csv", "customer_id:visit_date:amount\nC1:2024-01-02:10\n")
     p = _checks(d)[("customer_id", "missing_column")]
     assert "only one column was found" in p.fix and "delimited" in p.fix
+
+
+def test_dot_thousands_without_a_deciding_value_is_a_warning(tmp_path: Path) -> None:
+    d = _write(tmp_path / "a", "visits.csv",
+               "customer_id,visit_date,amount\nC1,2024-01-02,1.234\nC2,2024-01-03,88\n")
+    report = validate_source(d, as_of=pd.Timestamp(AS_OF).date())
+    assert report.ok and [p.check for p in report.warnings] == ["ambiguous_decimal"]
+    assert report.warnings[0].examples == (1,)
+    # one value with another decimal part settles it: no warning
+    d = _write(tmp_path / "b", "visits.csv",
+               "customer_id,visit_date,amount\nC1,2024-01-02,1.234\nC2,2024-01-03,8.5\n")
+    assert not validate_source(d, as_of=pd.Timestamp(AS_OF).date()).warnings

@@ -124,6 +124,23 @@ MIXED_DECIMAL = "mixed_decimal"
 """``bad.attrs["check"]`` of a number column written in both decimal formats."""
 
 
+AMBIGUOUS_DECIMAL = "ambiguous_decimal"
+"""``out.attrs`` key: mask of cells such as ``1.234`` in a column where no value settles
+whether ``.`` is the decimal point or a thousands separator (a validation warning)."""
+_DOT_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+$")
+
+
+def _ambiguous_thousands(text: pd.Series) -> np.ndarray:
+    """Values like ``1.234`` when no value of the column has a decimal point followed by other
+    than three digits (``12.5``, ``1234.50``) or a decimal comma: either reading is possible."""
+    t = text.fillna("")
+    looks = t.str.match(_DOT_THOUSANDS.pattern).to_numpy(dtype=bool, na_value=False)
+    if not looks.any():
+        return looks
+    dotted = t.str.contains(".", regex=False).to_numpy(dtype=bool, na_value=False)
+    return looks if not (dotted & ~looks).any() else np.zeros(len(t), bool)
+
+
 def _strip_noise(u: pd.Series) -> pd.Series:
     """Currency signs and spaces removed (not the separators: they decide the format)."""
     text = u.astype(STR).str.strip()
@@ -188,6 +205,12 @@ def to_float(s: pd.Series) -> Result:
     bad = _present(s) & out.isna()
     if fmt == "mixed":
         bad.attrs["check"] = MIXED_DECIMAL
+    elif fmt == "point" and is_text.any():
+        amb = _ambiguous_thousands(_strip_noise(u[is_text]))
+        if amb.any():  # "1.234" everywhere: 1.234 or 1234? read as written, flagged
+            cells = np.zeros(len(u) + 1, bool)
+            cells[np.flatnonzero(is_text)[amb]] = True
+            out.attrs[AMBIGUOUS_DECIMAL] = pd.Series(cells[idx], index=s.index)
     return out, bad
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from cvm.data.coerce import coerce_column
+from cvm.data.coerce import AMBIGUOUS_DECIMAL, coerce_column
 from cvm.data.contract import TABLES
 from cvm.data.mapping import map_columns
 
@@ -24,6 +24,7 @@ class Conformed:
     raw: dict[str, pd.Series] = field(default_factory=dict)
     clashes: list[tuple[str, list[str]]] = field(default_factory=list)
     checks: dict[str, str] = field(default_factory=dict)  # column → a specific check id
+    ambiguous: dict[str, pd.Series] = field(default_factory=dict)  # "1.234": 1.234 or 1234?
 
 
 def conform_table(table: str, frame: pd.DataFrame) -> Conformed:
@@ -37,6 +38,7 @@ def conform_table(table: str, frame: pd.DataFrame) -> Conformed:
     bad: dict[str, pd.Series] = {}
     raw: dict[str, pd.Series] = {}
     checks: dict[str, str] = {}
+    ambiguous: dict[str, pd.Series] = {}
     seen: set[object] = set()
     for pos, name in enumerate(frame.columns):
         series = frame.iloc[:, pos]
@@ -45,6 +47,10 @@ def conform_table(table: str, frame: pd.DataFrame) -> Conformed:
         seen.add(name)
         if name in spec.names:
             coerced, mask = coerce_column(series, spec.column(str(name)))
+            amb = coerced.attrs.pop(AMBIGUOUS_DECIMAL, None)
+            if amb is not None:
+                ambiguous[str(name)] = amb
+                raw[str(name)] = series
             out[name] = coerced
             if bool(mask.any()):
                 bad[str(name)] = mask
@@ -54,4 +60,4 @@ def conform_table(table: str, frame: pd.DataFrame) -> Conformed:
         else:
             out[name] = series
     result = pd.DataFrame(out, index=frame.index) if out else pd.DataFrame(index=frame.index)
-    return Conformed(result, bad, raw, clashes, checks)
+    return Conformed(result, bad, raw, clashes, checks, ambiguous)

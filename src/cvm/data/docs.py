@@ -53,7 +53,7 @@ the table's required columns (none: an error listing the sheets).
 | id (text) | pandas `str` | text or whole numbers (`1001.0` → `1001`, in every table before the keys are checked; `007` stays `007`) |
 | text, category | pandas `str` | text; categories also accept the Chinese values listed |
 | date | `datetime64[ns]`, midnight | {date_formats}; Excel date cells and serial numbers |
-| number | `float64` | `1234.5`, `1,234.50`, `¥88`; `1.234,50` / `12,5` when the whole column uses the decimal comma (a column mixing both is an error) |
+| number | `float64` | `1234.5`, `1,234.50`, `¥88`; `1.234,50` / `12,5` when the whole column uses the decimal comma (a column mixing both is an error; `1.234` where no value decides is read as 1.234, with a warning) |
 | whole number | `Int64` | `3` |
 | yes/no | `boolean` | {bools} |
 

@@ -181,6 +181,15 @@ def _unreadable_problems(table: str, conf: Conformed, origin: str) -> list[Probl
         values = conf.raw[name][mask.to_numpy()].head(20)
         out.append(Problem(table, name, cid, int(mask.sum()), examples(mask.to_numpy()),
                            f"{what}{_values_text(col, values)}", fix, "error", origin))
+    for name, mask in conf.ambiguous.items():
+        col = spec.column(name)
+        m = mask.to_numpy()
+        out.append(Problem(table, name, "ambiguous_decimal", int(m.sum()), examples(m),
+                           "values such as 1.234 read with '.' as the decimal point; no value of "
+                           "the column says whether '.' separates thousands"
+                           + _values_text(col, conf.raw[name][m].head(20)),
+                           "if '.' separates thousands here, export the numbers without it "
+                           "(1234) or with a decimal part (1.234,00)", "warning", origin))
     return out
 
 
