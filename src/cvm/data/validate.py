@@ -308,8 +308,8 @@ def _table_problems(table: str, conf: Conformed, as_of: pd.Timestamp, origin: st
                            f"several headers mean {col}: {', '.join(headers)}",
                            "keep one of these columns (or rename the others)", "error", origin))
     missing = [c for c in spec.required_columns if c not in frame.columns]
-    one = (f"; only one column was found: if the file is delimited by something other than "
-           f"comma, semicolon, tab or '|', export it comma-separated" if len(frame.columns) == 1
+    one = ("; only one column was found: if the file is delimited by something other than "
+           "comma, semicolon, tab or '|', export it comma-separated" if len(frame.columns) == 1
            and origin.lower().endswith((".csv", ".txt")) else "")
     for c in missing:
         out.append(Problem(table, c, "missing_column", 0, (), f"required column {c} is missing",
