@@ -1,6 +1,7 @@
 """The run's copy of the validated input tables, so each notebook reads them without re-checking.
 
-``cvm monthly`` reads and validates the source once (``prepare_run_tables``) and writes the
+``cvm monthly`` reads and validates the source once, in memory, then writes (``write_run_tables``;
+``prepare_run_tables`` does both) the
 conformed tables as Parquet into ``<run>/.tables/`` with a manifest naming the source and its
 files' sizes and modification times. The copy keeps no personal data (``redact``): names,
 addresses, WeChat ids and e-mails become a presence mark, phones their masked form, so the
