@@ -1,14 +1,14 @@
 """The run's copy of the validated input tables, so each notebook reads them without re-checking.
 
-``cvm monthly`` reads and validates the source once, in memory, then writes (``write_run_tables``;
-``prepare_run_tables`` does both) the
-conformed tables as Parquet into ``<run>/.tables/`` with a manifest naming the source and its
-files' sizes and modification times. The copy keeps no personal data (``redact``): names,
-addresses, WeChat ids and e-mails become a presence mark, phones their masked form, so the
-profile-completeness features and the masked phone of the lists are unchanged. Every notebook's ``RunContext.tables`` then reads that
-copy (a plain Parquet read with the contract dtypes kept: no coercion, no validation) when the
-manifest still matches the source, and falls back to ``load_tables`` otherwise. The copy holds
-no personal data; the run still removes it before publishing (``drop``).
+``cvm monthly`` reads and validates the source once, in memory, then writes the conformed
+tables as Parquet into ``<run>/.tables/`` (``write_run_tables``; ``prepare_run_tables`` does
+both) with a manifest naming the source and its files' sizes and modification times. The copy
+keeps no personal data (``redact``): names, addresses, WeChat ids and e-mails become a presence
+mark, phones their masked form, so the profile-completeness features and the masked phone of
+the lists are unchanged. Every notebook's ``RunContext.tables`` then reads that copy (a plain
+Parquet read with the contract dtypes kept: no coercion, no validation) when the manifest still
+matches the source, and falls back to ``load_tables`` otherwise. The run removes the copy
+before publishing (``drop``).
 
 At a million customers this turns ~9 validated loads of the source (one per notebook and the
 up-front check, ~90 s each) into one, plus one Parquet read per notebook.
