@@ -55,7 +55,7 @@ def sections(ctx: RunContext) -> Iterator[str]:
         "quality": quality_html, "leads": _leads_html,
     }
     if ctx.has("notices"):  # what the run skipped and why (cvm.steps._skip)
-        notes = "".join(f'<p class="note">{html.escape(str(n))}</p>' for n in ctx.load_json("notices"))
+        notes = "".join(_skipped(ctx.lang, str(n)) for n in ctx.load_json("notices"))
         yield f'<section id="notices">{notes}</section>'
     for sid in SECTION_IDS:
         try:
