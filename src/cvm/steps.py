@@ -119,11 +119,14 @@ def features(ctx: RunContext) -> pd.DataFrame:
 def churn(ctx: RunContext) -> Any:
     """Train the churn model out-of-time, score active customers, explain whom the lists need."""
     from cvm.features.labels import active_customers
-    from cvm.models.churn import train_churn
+    from cvm.models.churn import churn_frames, fit_churn
     from cvm.models.explain import contributions, reason_codes
 
     ph = _Phases(ctx, "churn")
-    model = train_churn(ctx.tables, ctx.as_of, ctx.cfg)
+    frames = churn_frames(ctx.tables, ctx.as_of, ctx.cfg)
+    if ctx.research:  # a challenger (cvm.research) trains on the very same rows
+        ctx.memo["churn_frames"] = frames
+    model = fit_churn(frames, ctx.cfg)
     ph.mark("training")
     feats = ctx.load_frame("features")
     active = active_customers(ctx.tables["visits"], ctx.as_of, ctx.cfg)
@@ -165,10 +168,13 @@ def churn(ctx: RunContext) -> Any:
 def value(ctx: RunContext) -> Any:
     """Train the value model out-of-time; predicted horizon spend and lifetime value per customer."""
     from cvm.models.explain import contributions
-    from cvm.models.value import customer_value, train_value
+    from cvm.models.value import customer_value, fit_value, value_frames
 
     ph = _Phases(ctx, "value")
-    model = train_value(ctx.tables, ctx.as_of, ctx.cfg)
+    frames = value_frames(ctx.tables, ctx.as_of, ctx.cfg)
+    if ctx.research:  # a challenger (cvm.research) trains on the very same rows
+        ctx.memo["value_frames"] = frames
+    model = fit_value(frames, ctx.cfg)
     ph.mark("training")
     feats = ctx.load_frame("features")
     pred = pd.Series(model.predict(feats), index=feats.index, name="predicted_value")
@@ -356,6 +362,8 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
         scored = calibrate_values(scored, uplift.spend_effect, uplift.spend_se, camp_cfg)
         uplift.metrics["spend_calibration"] = scored.attrs.get("calibration", {})
     scored["uplift_source"] = scored["campaign"].map(uplift.source)
+    if uplift.validation is not None:  # out-of-time contacts: Qini curves (cvm.research)
+        ctx.save_frame("uplift_validation", uplift.validation)
     ctx.save_frame("campaign_pairs", scored.join(
         frame[["churn_probability"]], on="customer_id"))
     ph.mark("pairs")
