@@ -29,11 +29,11 @@ lang: str = "zh"  # report language: zh or en
 seed: int = 42  # random seed
 profile: str = "default"  # settings profile: configs/default.yaml, then configs/<profile>.yaml
 research: bool = True  # the analysts' cells below; cvm monthly sets False (same outputs, faster)
-features_drop: list = []  # challenger: built features to leave out, e.g. ["recency_days"]
-features_only: list = []  # challenger: train on these features only ([] = all)
+features_drop: list = []  # challenger: built features to leave out, e.g. ["n_visits_12m"]
+features_only: list = []  # challenger: train on these features only (empty: all)
 model_params: dict = {}  # challenger: LightGBM / trainer settings, e.g. {"num_leaves": 63}
 challenger_name: str = "challenger"  # saved as <run_dir>/challengers/<model>-<name>/
-customer_id: str = ""  # whose SHAP waterfall to show ("" = the highest score)
+customer_id: str = ""  # whose SHAP waterfall to show (empty: the highest score)
 
 # %%
 import pandas as pd

@@ -256,7 +256,10 @@ def check_notebook_overrides(ctx: Any, model: str, features_drop: list[str] | tu
     path = ctx.artifacts / "features.parquet"
     if not path.exists():
         ctx.load_frame("features")  # raises the clear "run 02_features first" error
-    names = [n for n in pq.read_schema(path).names if not n.startswith("__")]
+    schema = pq.read_schema(path)
+    index = {c for c in (schema.pandas_metadata or {}).get("index_columns", [])
+             if isinstance(c, str)}
+    names = [n for n in schema.names if n not in index and not n.startswith("__")]
     check_overrides(model, names, features_drop, features_only, model_params, ctx.cfg)
     return bool(features_drop or features_only or model_params)
 

@@ -170,7 +170,7 @@ def plot_waterfall(contrib: pd.Series, values: pd.Series, max_display: int,
 
 
 def _fmt(v: Any) -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)):
+    if v is None or (np.ndim(v) == 0 and pd.isna(v)):
         return "missing"
     if isinstance(v, (float, np.floating)):
         return f"{v:,.2f}"
@@ -180,14 +180,20 @@ def _fmt(v: Any) -> str:
 # ----------------------------------------------------------------------------- campaigns
 def plot_qini(curves: dict[str, pd.DataFrame], axes: Any = None) -> np.ndarray:
     """Qini curve per campaign (incremental responders against share targeted, model ranking
-    against random), one chart each."""
-    axes = _axes(axes, max(len(curves), 1), (3.6, 3.0))
+    against random), one chart each, four to a row."""
+    if axes is None:
+        cols = min(4, max(len(curves), 1))
+        rows = int(np.ceil(max(len(curves), 1) / cols))
+        _, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 3.0 * rows), squeeze=False)
+    axes = np.asarray(axes).ravel()
+    for ax in axes[len(curves):]:
+        ax.set_visible(False)
     for ax, (camp, q) in zip(axes, curves.items()):
         ax.plot(q["share"], q["qini"], color=COLORS[0], label="model")
         ax.plot([0, 1], [0, q["qini"].iloc[-1]], ls="--", color="grey", lw=0.8, label="random")
         ax.set_title(f"{camp} (Qini {q.attrs.get('coefficient', np.nan):.4f})", fontsize=9)
         ax.set_xlabel("share contacted")
-    axes[0].set_ylabel("incremental responders")
+        ax.set_ylabel("incremental responders", fontsize=8)
     axes[0].legend(fontsize=7)
     return axes
 
