@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import cvm.config as config
+from cvm import config
 from cvm.config import CvmError
 from cvm.run_context import RunContext, check_writable, scratch_run
 

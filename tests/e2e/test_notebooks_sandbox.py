@@ -100,6 +100,19 @@ def test_challengers_are_compared_on_the_same_fold_and_saved(
     assert auc["champion_low"] <= auc["champion"] <= auc["champion_high"]
     assert auc["difference_low"] <= auc["difference"] <= auc["difference_high"]
     assert "--profile no_recency" in cmp["adopt"]
+    # the value model's challenger: a feature subset and a LightGBM parameter
+    known = _scratch_runs(reports)
+    keep = ["n_visits_12m", "paid_spend_12m", "months_since_last_paid_visit"]
+    _execute("04_value_model.ipynb", tmp_path, **base, features_only=keep,
+             model_params={"learning_rate": 0.05})
+    run = (_scratch_runs(reports) - known).pop()
+    saved = run / "challengers" / "value-challenger"
+    overlay = yaml.safe_load((saved / "profile.yaml").read_text(encoding="utf-8"))["value"]
+    assert not set(keep) & set(overlay["exclude_features"]) and overlay["exclude_features"]
+    assert overlay["params"]["learning_rate"] == 0.05
+    cmp = json.loads((saved / "comparison.json").read_text(encoding="utf-8"))
+    gini = json.loads((monthly_run / "metrics.json").read_text())["value"]["normalized_gini"]
+    assert cmp["table"]["gini"]["champion"] == pytest.approx(gini, abs=1e-9)
 
 
 def test_unknown_challenger_names_stop_in_the_first_cell(monthly_run: Path, sim_dir: Path,

@@ -119,22 +119,39 @@ def apply_overlay(cfg: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- comparison
-def _metric_fns(model: str, bins: int) -> dict[str, Any]:
+def _auc(y: np.ndarray, p: np.ndarray) -> float:
+    """ROC AUC by the Mann-Whitney statistic (ties averaged); NaN with a single class."""
+    from scipy.stats import rankdata
+
+    pos = y > 0
+    n1 = int(pos.sum())
+    n0 = len(y) - n1
+    if n1 == 0 or n0 == 0:
+        return float("nan")
+    r = rankdata(p)
+    return float((r[pos].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def _metrics(model: str, y: np.ndarray, p: np.ndarray, bins: int) -> dict[str, float]:
     if model == "churn":
-        return {"auc": M.auc, "ece": lambda y, p: M.ece(y, p, bins),
-                "gini": lambda y, p: 2 * M.auc(y, p) - 1}
-    return {"auc": lambda y, p: M.auc((y > 0).astype(float), p),
-            "ece": lambda y, p: decile_calibration_error(y, p, bins),
-            "gini": M.normalized_gini}
+        auc = _auc(y, p)
+        return {"auc": auc, "ece": M.ece(y, p, bins), "gini": 2 * auc - 1}
+    return {"auc": _auc((y > 0).astype(float), p), "ece": decile_calibration_error(y, p, bins),
+            "gini": M.normalized_gini(y, p)}
 
 
 def decile_calibration_error(y, p, bins: int = 10) -> float:
     """Amounts: count-weighted mean |mean predicted − mean realized| over prediction deciles,
     relative to the mean realized amount (0 = calibrated in every decile)."""
-    t = M.decile_table(y, p, bins)
+    y, p = np.asarray(y, float), np.asarray(p, float)
     mean = float(np.mean(y)) if len(y) else float("nan")
-    err = np.sum(t["customers"] * np.abs(t["mean_predicted"] - t["mean_realized"]))
-    return float(err / max(t["customers"].sum(), 1) / mean) if mean > 0 else float("nan")
+    if not mean > 0:
+        return float("nan")
+    rank = np.empty(len(p), dtype=np.int64)  # deciles as in metrics.decile_table
+    rank[np.argsort(-p, kind="stable")] = np.arange(len(p))
+    dec = rank * bins // len(p)
+    gap = np.bincount(dec, weights=p - y, minlength=bins)  # n x (mean predicted - realized)
+    return float(np.abs(gap).sum() / len(p) / mean)
 
 
 def compare(model: str, y: np.ndarray, scores: dict[str, np.ndarray],
@@ -148,25 +165,25 @@ def compare(model: str, y: np.ndarray, scores: dict[str, np.ndarray],
     rs = research_settings(cfg)
     rounds, level = int(rs["bootstrap"]["rounds"]), float(rs["bootstrap"]["level"])
     bins = int(rs["calibration_bins"] if model == "churn" else rs["value_deciles"])
-    fns = _metric_fns(model, bins)
     y = np.asarray(y, float)
     S = {k: np.asarray(v, float) for k, v in scores.items()}
     rng = np.random.default_rng([seed, 18])
     draws = rng.integers(0, len(y), size=(rounds, len(y)))
     names = list(S)
-    rows = []
+    point = {n: _metrics(model, y, S[n], bins) for n in names}
+    boot = {n: pd.DataFrame([_metrics(model, y[d], S[n][d], bins) for d in draws])
+            for n in names}
     lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
-    for metric, fn in fns.items():
-        point = {n: fn(y, S[n]) for n in names}
-        boot = {n: np.array([fn(y[d], S[n][d]) for d in draws]) for n in names}
+    rows = []
+    for metric in ("auc", "ece", "gini"):
         row: dict[str, Any] = {"metric": metric}
         for n in names:
-            row[n] = point[n]
-            row[f"{n}_low"], row[f"{n}_high"] = np.nanquantile(boot[n], [lo_q, hi_q])
+            row[n] = point[n][metric]
+            row[f"{n}_low"], row[f"{n}_high"] = np.nanquantile(boot[n][metric], [lo_q, hi_q])
         if len(names) == 2:
             a, b = names
-            diff = boot[b] - boot[a]
-            row["difference"] = point[b] - point[a]
+            diff = boot[b][metric].to_numpy() - boot[a][metric].to_numpy()
+            row["difference"] = point[b][metric] - point[a][metric]
             row["difference_low"], row["difference_high"] = np.nanquantile(diff, [lo_q, hi_q])
         rows.append(row)
     out = pd.DataFrame(rows).set_index("metric")
