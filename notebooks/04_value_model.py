@@ -103,7 +103,7 @@ if research:
     booster = model.booster or model.boosters[0]
     contrib, values = rx.customer_contributions(booster, ctx.load_frame('features'), who)
     rp.show(rp.plot_waterfall(contrib, values, rs['waterfall_max_display'],
-                              title=f'predicted value of {who} (log CNY)'))
+                              title=f'predicted value of {who} (raw booster score)'))
 
 # %% [markdown]
 # ### Challenger (`features_drop`, `features_only`, `model_params`)
