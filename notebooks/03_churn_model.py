@@ -112,6 +112,6 @@ if research:
 if wants_challenger:
     cmp = rc.churn_challenger(ctx, model, features_drop, features_only, model_params,
                               challenger_name)
-    display(cmp.table)
+    display(cmp.summary())
     rp.show(rp.plot_comparison(cmp))
     display(rc.save_challenger(ctx, cmp))

@@ -92,3 +92,20 @@ def test_profiles_chain_with_plus(tmp_path: Path, monkeypatch):
     assert cfg["profile"] == "demo+churn_v2"
     with pytest.raises(CvmError, match="'nope' .*not found"):
         config.load_config(profile="demo+nope")
+
+
+def test_a_failed_parameter_check_leaves_no_scratch_run(tmp_path: Path):
+    from cvm.research.challenger import check_notebook_overrides
+
+    reports = tmp_path / "reports"
+    _publish(reports, "2024-06")
+    ctx = RunContext.open(str(_data(tmp_path)), "2024-06-30", reports=reports)
+    assert check_notebook_overrides(ctx, "churn", features_only=["x"]) is True  # known
+    with pytest.raises(CvmError, match="unknown feature"):
+        check_notebook_overrides(ctx, "churn", ["nope"])
+    assert not ctx.run_dir.exists()
+    mine = tmp_path / "my-run"
+    ctx = RunContext.open(str(_data(tmp_path / "b")), "2024-06-30", run_dir=mine)
+    with pytest.raises(CvmError, match="artifact 'features'"):
+        check_notebook_overrides(ctx, "churn", ["nope"])
+    assert mine.exists()  # an explicit run_dir is never removed

@@ -54,6 +54,7 @@ class RunContext:
     _tables: dict[str, pd.DataFrame] | None = field(default=None, repr=False)
 
     research: bool = False
+    scratch: bool = False           # run_dir is a scratch run this context created
     memo: dict[str, Any] = field(default_factory=dict, repr=False)
     """In-kernel results a later cell reuses (e.g. the churn training frames for a challenger)."""
 
@@ -78,9 +79,17 @@ class RunContext:
             src = str(PROJECT_ROOT / src)
         ctx = cls(data=src, as_of=as_of_ts, run_dir=run,
                   horizon_months=int(cfg["horizon_months"]), budget=float(cfg["budget"]),
-                  lang=cfg["lang"], seed=int(cfg["seed"]), cfg=cfg, research=bool(research))
+                  lang=cfg["lang"], seed=int(cfg["seed"]), cfg=cfg, research=bool(research),
+                  scratch=run_dir in (None, ""))
         ctx.artifacts.mkdir(parents=True, exist_ok=True)
         return ctx
+
+    def discard_scratch(self) -> None:
+        """Remove the scratch run this context created (a notebook's parameters failed their
+        check before any work: nothing is left behind). A no-op for any other run folder."""
+        if self.scratch and SCRATCH in self.run_dir.parts and self.run_dir.exists():
+            shutil.rmtree(self.run_dir)
+            log.info("removed the unused scratch run %s", self.run_dir)
 
     # --- inputs -------------------------------------------------------------------------
     @property

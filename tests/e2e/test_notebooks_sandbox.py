@@ -120,6 +120,7 @@ def test_unknown_challenger_names_stop_in_the_first_cell(monthly_run: Path, sim_
     import papermill as pm
 
     base = _analyst(sim_dir, sim_end, monthly_run.parent)
+    known = _scratch_runs(monthly_run.parent)
     with pytest.raises(pm.PapermillExecutionError) as err:
         _execute("03_churn_model.ipynb", tmp_path, **base, features_drop=["months_since_last_visiz"])
     msg = str(err.value)
@@ -128,6 +129,7 @@ def test_unknown_challenger_names_stop_in_the_first_cell(monthly_run: Path, sim_
     with pytest.raises(pm.PapermillExecutionError) as err:
         _execute("04_value_model.ipynb", tmp_path, **base, model_params={"num_leafs": 7})
     assert "num_leaves" in str(err.value) and "Valid keys" in str(err.value)
+    assert _scratch_runs(monthly_run.parent) == known  # nothing left behind
 
 
 def test_writing_into_the_published_month_is_refused(monthly_run: Path, sim_dir: Path,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -91,3 +93,16 @@ def test_value_comparison_and_decile_calibration():
     assert t.loc["ece", "challenger"] < t.loc["ece", "champion"]  # twice the level: miscalibrated
     assert t.loc["gini", "challenger"] == pytest.approx(t.loc["gini", "champion"])  # same ranking
     assert rc.decile_calibration_error(y, np.full(len(y), y.mean()), 10) > 0
+
+
+def test_comparison_summary_and_record():
+    rng = np.random.default_rng(3)
+    y = (rng.random(400) < 0.4).astype(float)
+    scores = {"champion": rng.random(400), "challenger": y * 0.3 + rng.random(400) * 0.7}
+    cmp = rc.Comparison("churn", "c1", {"churn": {"exclude_features": []}},
+                        rc.compare("churn", y, scores), y, scores)
+    s = cmp.summary()
+    assert list(s.columns) == ["champion", "challenger", "difference"]
+    assert re.fullmatch(r"0\.\d{3} \[0\.\d{3}, 0\.\d{3}\]", s.loc["auc", "challenger"])
+    d = cmp.to_dict()
+    assert d["n_rows"] == 400 and d["table"]["auc"]["challenger"] > d["table"]["auc"]["champion"]

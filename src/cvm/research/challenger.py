@@ -204,6 +204,14 @@ class Comparison:
     challenger: Any = field(repr=False, default=None)
     request: dict[str, Any] = field(default_factory=dict)
 
+    def summary(self, digits: int = 3) -> pd.DataFrame:
+        """The table as ``value [low, high]`` per model and for the difference."""
+        t = self.table
+        cols = [c for c in ("champion", "challenger", "difference") if c in t.columns]
+        return pd.DataFrame({c: [f"{r[c]:.{digits}f} [{r[c + '_low']:.{digits}f}, "
+                                 f"{r[c + '_high']:.{digits}f}]" for _, r in t.iterrows()]
+                             for c in cols}, index=t.index)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly: what was asked, the overlay, the table and the fold size."""
         return {"model": self.model, "name": self.name, "request": self.request,
@@ -267,17 +275,23 @@ def check_notebook_overrides(ctx: Any, model: str, features_drop: list[str] | tu
                              features_only: list[str] | tuple = (),
                              model_params: dict | None = None) -> bool:
     """The notebook's first check, before any training: the names against the run's built
-    features (the ``features`` artifact's columns). True when a challenger was asked for."""
+    features (the ``features`` artifact's columns). True when a challenger was asked for.
+
+    On a bad name the scratch run just opened is removed again (nothing is left behind)."""
     import pyarrow.parquet as pq
 
-    path = ctx.artifacts / "features.parquet"
-    if not path.exists():
-        ctx.load_frame("features")  # raises the clear "run 02_features first" error
-    schema = pq.read_schema(path)
-    index = {c for c in (schema.pandas_metadata or {}).get("index_columns", [])
-             if isinstance(c, str)}
-    names = [n for n in schema.names if n not in index and not n.startswith("__")]
-    check_overrides(model, names, features_drop, features_only, model_params, ctx.cfg)
+    try:
+        path = ctx.artifacts / "features.parquet"
+        if not path.exists():
+            ctx.load_frame("features")  # raises the clear "run 02_features first" error
+        schema = pq.read_schema(path)
+        index = {c for c in (schema.pandas_metadata or {}).get("index_columns", [])
+                 if isinstance(c, str)}
+        names = [n for n in schema.names if n not in index and not n.startswith("__")]
+        check_overrides(model, names, features_drop, features_only, model_params, ctx.cfg)
+    except CvmError:
+        ctx.discard_scratch()
+        raise
     return bool(features_drop or features_only or model_params)
 
 
