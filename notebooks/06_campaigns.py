@@ -60,7 +60,8 @@ from cvm.research import campaigns as rcp
 from cvm.research import plots as rp
 
 if research and ctx.has('uplift_validation'):
-    rp.show(rp.plot_qini(rcp.qini_curves(ctx.load_frame('uplift_validation'))))
+    rs = rcp.planning_inputs(ctx)[2]
+    rp.show(rp.plot_qini(rcp.qini_curves(ctx.load_frame('uplift_validation'), rs['qini_points'])))
 
 # %% [markdown]
 # ### Budget curve

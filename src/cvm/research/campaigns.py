@@ -16,24 +16,21 @@ from cvm.campaigns.targeting import plan_campaigns
 from cvm.campaigns.uplift import qini_coefficient, qini_curve
 
 VALUE = "expected_incremental_value"
-CURVE_POINTS = 200
-"""Points kept per Qini curve for plotting (the coefficient uses every row)."""
 
 
-def qini_curves(validation: pd.DataFrame, min_rows: int = 2) -> dict[str, pd.DataFrame]:
+def qini_curves(validation: pd.DataFrame, points: int) -> dict[str, pd.DataFrame]:
     """Per campaign of the out-of-time fold: the Qini curve (``share`` targeted, ``qini``
-    incremental responders) with the Qini coefficient in ``attrs['coefficient']``.
-
-    Campaigns with fewer than ``min_rows`` rows or without both groups are left out."""
+    incremental responders, at most ``points`` points for plotting) with the Qini coefficient
+    (from every row) in ``attrs['coefficient']``. Campaigns without both groups are left out."""
     out = {}
     for camp, g in validation.groupby("campaign", sort=True):
         t = g["treated"].to_numpy(bool)
-        if len(g) < min_rows or t.all() or (~t).all():
+        if t.all() or (~t).all():
             continue
         u, y = g["uplift"].to_numpy(float), g["responded"].to_numpy(float)
         q = qini_curve(u, y, t)
         share = np.arange(1, len(q) + 1) / len(q)
-        keep = np.unique(np.linspace(0, len(q) - 1, min(len(q), CURVE_POINTS)).astype(int))
+        keep = np.unique(np.linspace(0, len(q) - 1, min(len(q), int(points))).astype(int))
         frame = pd.DataFrame({"share": np.r_[0.0, share[keep]], "qini": np.r_[0.0, q[keep]]})
         frame.attrs["coefficient"] = qini_coefficient(u, y, t)
         frame.attrs["n"] = len(g)
