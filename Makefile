@@ -6,13 +6,15 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= data/demo
+LAB_PORT ?= 8888
+LAB_IP ?= 127.0.0.1
 
-.PHONY: setup demo test test-fast bench lint sysdeps clean
+.PHONY: setup demo test test-fast bench lint lab notebooks sysdeps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,lab]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -37,7 +39,20 @@ bench: setup
 	$(PY) benchmarks/run_all.py
 
 lint: setup
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks notebooks
+
+## JupyterLab on notebooks/ with the `cvm` kernel (headless: open the URL it prints);
+## notebooks opened there write to reports/scratch/, never to a published month
+lab: setup
+	$(PY) -m ipykernel install --sys-prefix --name cvm --display-name "Python (cvm)" >/dev/null
+	@echo "kernel 'cvm' registered; JupyterLab at http://$(LAB_IP):$(LAB_PORT)/lab (the token URL follows)"
+	$(VENV)/bin/jupyter lab --no-browser --ip=$(LAB_IP) --port=$(LAB_PORT) \
+		--ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+
+## after editing a notebook: bring each .py source and its .ipynb in step (outputs stay out)
+notebooks: setup
+	$(VENV)/bin/jupytext --sync notebooks/*.py
+	$(VENV)/bin/jupyter nbconvert --clear-output --inplace --log-level=WARN notebooks/*.ipynb
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info src/*.egg-info

@@ -1,4 +1,4 @@
-"""environment.yml lists exactly the packages and pins of pyproject.toml (runtime + dev)."""
+"""environment.yml lists exactly the packages and pins of pyproject.toml (runtime + dev + lab)."""
 
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ def _environment() -> tuple[list[str], list[str]]:
 
 def test_environment_lists_the_pyproject_requirements() -> None:
     project = _pyproject()
-    want = sorted(_norm(r) for r in [*project["dependencies"],
-                                     *project["optional-dependencies"]["dev"]])
+    extras = project["optional-dependencies"]
+    want = sorted({_norm(r) for r in [*project["dependencies"], *extras["dev"], *extras["lab"]]})
     _, pip = _environment()
     got = sorted(_norm(r) for r in pip if not r.startswith("-"))
     assert got == want

@@ -36,16 +36,22 @@ def _read_yaml(path: str) -> dict[str, Any]:
 def load_config(name: str = "default", overrides: dict[str, Any] | None = None,
                 profile: str | None = None) -> dict[str, Any]:
     """Settings from ``configs/<name>.yaml``, then the profile ``configs/<profile>.yaml``
-    (e.g. ``demo``: faster training), then ``overrides`` (nested dicts merge)."""
+    (e.g. ``demo``: faster training), then ``overrides`` (nested dicts merge).
+
+    Profiles chain with ``+``: ``demo+churn_v2`` overlays ``configs/demo.yaml``, then
+    ``configs/churn_v2.yaml`` (e.g. a challenger an analyst saved, see docs/notebooks.md)."""
     path = CONFIG_DIR / f"{name}.yaml"
     if not path.exists():
         raise CvmError(f"config file {path} not found; set CVM_CONFIG_DIR or restore configs/")
     cfg = copy.deepcopy(_read_yaml(str(path)))
     if profile and profile != name:
-        ppath = CONFIG_DIR / f"{profile}.yaml"
-        if not ppath.exists():
-            raise CvmError(f"config profile {profile!r} not found: no {ppath}")
-        _merge(cfg, copy.deepcopy(_read_yaml(str(ppath))))
+        for part in profile.split("+"):
+            ppath = CONFIG_DIR / f"{part}.yaml"
+            if part in (name, "default"):
+                continue
+            if not part or not ppath.exists():
+                raise CvmError(f"config profile {part!r} (of {profile!r}) not found: no {ppath}")
+            _merge(cfg, copy.deepcopy(_read_yaml(str(ppath))))
         cfg["profile"] = profile
     return _merge(cfg, overrides or {})
 

@@ -1,20 +1,37 @@
-"""The state one monthly run shares between its notebooks: parameters, tables, artifacts."""
+"""The state one monthly run shares between its notebooks: parameters, tables, artifacts.
+
+A notebook opened by an analyst without a ``run_dir`` works in a *scratch run*: a new folder
+``reports/scratch/<YYYY-MM>-<YYYYmmdd-HHMMSS>/`` that starts as a copy of the published
+month's artifacts (when that month is published), so any notebook runs alone and nothing it
+writes reaches a published month. A published run folder (one holding ``manifest.json``, the
+last file ``cvm monthly`` writes before publishing) is never opened for writing, and
+``reports/YYYY-MM`` folders are made only by ``cvm monthly``.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
+import shutil
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from cvm.config import PROJECT_ROOT, load_config
+from cvm.config import PROJECT_ROOT, CvmError, load_config
 
 log = logging.getLogger(__name__)
+
+SCRATCH = "scratch"
+"""Folder under the reports root that holds scratch runs."""
+MANIFEST = "manifest.json"
+_MONTH = re.compile(r"^\d{4}-\d{2}$")
+_SEED_FROM_PUBLISHED = ("artifacts", "scores.parquet")
+"""What a scratch run copies from its published month: the step artifacts and the scores."""
 
 
 @dataclass
@@ -36,23 +53,43 @@ class RunContext:
     cfg: dict[str, Any] = field(default_factory=dict)
     _tables: dict[str, pd.DataFrame] | None = field(default=None, repr=False)
 
+    research: bool = False
+    scratch: bool = False           # run_dir is a scratch run this context created
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)
+    """In-kernel results a later cell reuses (e.g. the churn training frames for a challenger)."""
+
     @classmethod
-    def open(cls, data: str, as_of: str | date, run_dir: str | Path, horizon_months: int | None = None,
-             budget: float | None = None, lang: str = "zh", seed: int | None = None,
-             profile: str = "default") -> "RunContext":
+    def open(cls, data: str, as_of: str | date, run_dir: str | Path | None = None,
+             horizon_months: int | None = None, budget: float | None = None, lang: str = "zh",
+             seed: int | None = None, profile: str = "default", reports: str | Path = "reports",
+             research: bool = False) -> RunContext:
+        """The context of a run. ``run_dir`` empty or None: a new scratch run under
+        ``reports/scratch/`` (see the module docstring); a published run folder is refused."""
         cfg = load_config("default", {"horizon_months": horizon_months, "budget": budget,
                                       "lang": lang, "seed": seed}, profile=profile)
-        run = Path(run_dir)
-        if not run.is_absolute():
-            run = PROJECT_ROOT / run
+        as_of_ts = pd.Timestamp(as_of).normalize()
+        root = _absolute(reports)
+        if run_dir in (None, ""):
+            run = scratch_run(root, as_of_ts.strftime("%Y-%m"))
+        else:
+            run = _absolute(run_dir)
+            check_writable(run)
         src = str(data)
         if "://" not in src and not Path(src).is_absolute():
             src = str(PROJECT_ROOT / src)
-        ctx = cls(data=src, as_of=pd.Timestamp(as_of).normalize(), run_dir=run,
+        ctx = cls(data=src, as_of=as_of_ts, run_dir=run,
                   horizon_months=int(cfg["horizon_months"]), budget=float(cfg["budget"]),
-                  lang=cfg["lang"], seed=int(cfg["seed"]), cfg=cfg)
+                  lang=cfg["lang"], seed=int(cfg["seed"]), cfg=cfg, research=bool(research),
+                  scratch=run_dir in (None, ""))
         ctx.artifacts.mkdir(parents=True, exist_ok=True)
         return ctx
+
+    def discard_scratch(self) -> None:
+        """Remove the scratch run this context created (a notebook's parameters failed their
+        check before any work: nothing is left behind). A no-op for any other run folder."""
+        if self.scratch and SCRATCH in self.run_dir.parts and self.run_dir.exists():
+            shutil.rmtree(self.run_dir)
+            log.info("removed the unused scratch run %s", self.run_dir)
 
     # --- inputs -------------------------------------------------------------------------
     @property
@@ -101,7 +138,10 @@ class RunContext:
         return path
 
     def load_frame(self, name: str) -> pd.DataFrame:
-        return pd.read_parquet(self.artifacts / f"{name}.parquet")
+        path = self.artifacts / f"{name}.parquet"
+        if not path.exists():
+            raise CvmError(_missing(name, self.run_dir))
+        return pd.read_parquet(path)
 
     def has(self, name: str) -> bool:
         return (self.artifacts / f"{name}.parquet").exists() or (
@@ -116,7 +156,71 @@ class RunContext:
         return path
 
     def load_json(self, name: str) -> Any:
-        return json.loads((self.artifacts / f"{name}.json").read_text(encoding="utf-8"))
+        path = self.artifacts / f"{name}.json"
+        if not path.exists():
+            raise CvmError(_missing(name, self.run_dir))
+        return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _missing(name: str, run_dir: Path) -> str:
+    return (f"artifact {name!r} is not in {run_dir}: run the notebook that makes it first "
+            f"(with this run_dir), or publish the month with `cvm monthly` so scratch runs "
+            f"start from its artifacts")
+
+
+def _absolute(path: str | Path) -> Path:
+    p = Path(path)
+    return p if p.is_absolute() else PROJECT_ROOT / p
+
+
+def published_run(path: Path) -> Path | None:
+    """The published run folder ``path`` is in (itself or an ancestor holding the manifest)."""
+    for p in (path, *path.parents):
+        if (p / MANIFEST).is_file():
+            return p
+    return None
+
+
+def check_writable(run: Path) -> None:
+    """Refuse a published run folder (or one inside it) and new ``YYYY-MM`` folders: months
+    are published by ``cvm monthly`` only, and once published they do not change."""
+    pub = published_run(run)
+    if pub is not None:
+        raise CvmError(f"{pub} is a published month and cannot be written to; leave run_dir "
+                       f"empty (\"\") for a scratch run under reports/{SCRATCH}/, or re-run the "
+                       f"month with `cvm monthly --force`")
+    if _MONTH.match(run.name) and SCRATCH not in run.parts:
+        raise CvmError(f"run_dir {run} is named like a published month; months are made by "
+                       f"`cvm monthly` only. Leave run_dir empty (\"\") for a scratch run under "
+                       f"reports/{SCRATCH}/")
+
+
+def scratch_run(reports: Path, month: str, now: datetime | None = None) -> Path:
+    """A new scratch run ``reports/scratch/<month>-<YYYYmmdd-HHMMSS>`` seeded with the
+    published month's artifacts and scores when ``reports/<month>`` is published."""
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    base = reports / SCRATCH / f"{month}-{stamp}"
+    run, k = base, 1
+    while True:
+        try:
+            run.mkdir(parents=True)
+            break
+        except FileExistsError:
+            k += 1
+            run = base.with_name(f"{base.name}-{k}")
+    pub = reports / month
+    if (pub / MANIFEST).is_file():
+        for name in _SEED_FROM_PUBLISHED:
+            src = pub / name
+            if src.is_dir():
+                shutil.copytree(src, run / name, copy_function=shutil.copyfile)  # writable
+            elif src.is_file():
+                shutil.copyfile(src, run / name)
+        (run / "SEEDED_FROM").write_text(str(pub) + "\n", encoding="utf-8")
+        log.info("scratch run %s, starting from the published %s", run, pub)
+    else:
+        log.info("scratch run %s (no published %s to start from)", run, pub)
+    return run
 
 
 def month_shift(ts: pd.Timestamp, months: int) -> pd.Timestamp:

@@ -155,7 +155,7 @@ def churn(ctx: RunContext) -> Any:
     When the data cannot teach it (``cvm.run_checks``) the step is skipped with the reason."""
     from cvm.config import InsufficientData
     from cvm.features.labels import active_customers
-    from cvm.models.churn import train_churn
+    from cvm.models.churn import churn_frames, fit_churn
     from cvm.models.explain import contributions, reason_codes
 
     ph = _Phases(ctx, "churn")
@@ -163,7 +163,10 @@ def churn(ctx: RunContext) -> Any:
     if reason:
         return _skip(ctx, "churn", reason)
     try:
-        model = train_churn(ctx.tables, ctx.as_of, ctx.cfg)
+        frames = churn_frames(ctx.tables, ctx.as_of, ctx.cfg)
+        if ctx.research:  # a challenger (cvm.research) trains on the very same rows
+            ctx.memo["churn_frames"] = frames
+        model = fit_churn(frames, ctx.cfg)
     except InsufficientData as err:
         return _skip(ctx, "churn", f"churn model skipped: {err}")
     ph.mark("training")
@@ -210,14 +213,17 @@ def value(ctx: RunContext) -> Any:
     When the data cannot teach it (``cvm.run_checks``) the step is skipped with the reason."""
     from cvm.config import InsufficientData
     from cvm.models.explain import contributions
-    from cvm.models.value import customer_value, train_value
+    from cvm.models.value import customer_value, fit_value, value_frames
 
     ph = _Phases(ctx, "value")
     reason = _skip_reason(ctx, "value")
     if reason:
         return _skip(ctx, "value", reason)
     try:
-        model = train_value(ctx.tables, ctx.as_of, ctx.cfg)
+        frames = value_frames(ctx.tables, ctx.as_of, ctx.cfg)
+        if ctx.research:  # a challenger (cvm.research) trains on the very same rows
+            ctx.memo["value_frames"] = frames
+        model = fit_value(frames, ctx.cfg)
     except InsufficientData as err:
         return _skip(ctx, "value", f"value model skipped: {err}")
     ph.mark("training")
@@ -416,6 +422,8 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
         scored = calibrate_values(scored, uplift.spend_effect, uplift.spend_se, camp_cfg)
         uplift.metrics["spend_calibration"] = scored.attrs.get("calibration", {})
     scored["uplift_source"] = scored["campaign"].map(uplift.source)
+    if uplift.validation is not None:  # out-of-time contacts: Qini curves (cvm.research)
+        ctx.save_frame("uplift_validation", uplift.validation)
     ctx.save_frame("campaign_pairs", scored.join(
         frame[["churn_probability"]], on="customer_id"))
     ph.mark("pairs")

@@ -134,6 +134,8 @@ class UpliftModel:
     spend_effect: dict[str, float] = field(default_factory=dict)
     spend_se: dict[str, float] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
+    # the out-of-time fold: customer_id, campaign, contact_date, treated, responded, uplift
+    validation: pd.DataFrame | None = None
 
     def predict(self, X: pd.DataFrame, campaign: str) -> np.ndarray:
         """Uplift for every row of ``X`` (features, as from ``features_fn``) under ``campaign``."""
@@ -363,14 +365,17 @@ def _build(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign],
 
 
 def _validate(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign],
-              u: dict[str, Any], seed: int, cfg: dict[str, Any] | None) -> dict[str, Any]:
-    """Out-of-time: fit on contacts before the last ``validation_months``, score those."""
+              u: dict[str, Any], seed: int, cfg: dict[str, Any] | None
+              ) -> tuple[dict[str, Any], pd.DataFrame | None]:
+    """Out-of-time: fit on contacts before the last ``validation_months``, score those.
+
+    Returns the metrics and the scored fold (``UpliftModel.validation``)."""
     last = info["contact_date"].max()
     cut = last.to_period("M").start_time - pd.DateOffset(months=int(u.get("validation_months",
                                                                          3)) - 1)
     tr = (info["contact_date"] < cut).to_numpy()
     if tr.sum() == 0 or (~tr).sum() == 0:
-        return {"note": "not enough history for an out-of-time fold"}
+        return {"note": "not enough history for an out-of-time fold"}, None
     model = _build(X[tr].reset_index(drop=True), info[tr].reset_index(drop=True), catalogue, u,
                    None, seed, cfg)
     Xv, iv = X[~tr].reset_index(drop=True), info[~tr].reset_index(drop=True)
@@ -406,7 +411,9 @@ def _validate(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign
                    "auuc_random": auuc(shuffle.astype(float), y, t)},
         "per_campaign": per,
     }
-    return out
+    fold = iv[["customer_id", "campaign", "contact_date", "treated", "responded"]].assign(
+        uplift=pred)
+    return out, fold
 
 
 def _fit_spend(model: UpliftModel, X: pd.DataFrame, info: pd.DataFrame,
@@ -485,7 +492,7 @@ def fit_uplift(
     if sc.get("enabled", True):
         _fit_spend(model, X, info, tables, as_of, sc, u, seed, run_cfg, metrics)
     if validate and model.learned:
-        metrics["out_of_time"] = _validate(X, info, catalogue, u, seed, cfg)
+        metrics["out_of_time"], model.validation = _validate(X, info, catalogue, u, seed, cfg)
         if u.get("require_validated_heterogeneity", True):
             per = metrics["out_of_time"].get("per_campaign", {})
             model.heterogeneity = {c: float(per.get(c, {}).get("qini", 0.0) > 0)

@@ -162,13 +162,38 @@ def _split(n: int, share: float, seed: int) -> np.ndarray:
     return rng.random(n) < share
 
 
-def train_churn(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = None) -> ChurnModel:
-    """Train, calibrate and evaluate the churn model on snapshots before ``as_of``."""
+@dataclass
+class ChurnFrames:
+    """The rows a churn model is trained, tuned and measured on (customer-disjoint, out of time).
+
+    Built once by ``churn_frames``; ``fit_churn`` trains on them. A challenger fitted on the same
+    frames is measured on exactly the champion's holdout rows.
+    """
+
+    Xtr: pd.DataFrame
+    ytr: pd.Series
+    Xt: pd.DataFrame          # tuning / calibration half of the out-of-time fold
+    yt: pd.Series
+    Xh: pd.DataFrame          # holdout half: the reported metrics
+    yh: pd.Series
+    dh: pd.Series             # snapshot date of each holdout row
+    train_dates: list[pd.Timestamp]
+    valid_dates: list[pd.Timestamp]
+    n_valid: int
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Every built feature (before ``churn.exclude_features``)."""
+        return list(self.Xtr.columns)
+
+
+def churn_frames(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = None) -> ChurnFrames:
+    """Training snapshots up to ``as_of - H`` and the out-of-time fold, split as ``train_churn``
+    uses them."""
     cfg = cfg or load_config()
     cc = cfg["churn"]
     h = int(cfg["horizon_months"])
     seed = int(cfg.get("seed", 0))
-    t0 = time.perf_counter()
     train_dates, valid_dates = snapshot_dates(tables["visits"], as_of, h, cfg)
     Xtr, ytr, _ = training_frame(tables, train_dates, h, cfg, churn_labels)
     Xva, yva, dva = training_frame(tables, valid_dates, h, cfg, churn_labels)
@@ -179,12 +204,30 @@ def train_churn(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = None)
     if ytr.nunique() < 2 or yva.nunique() < 2:
         raise InsufficientData("churn labels have a single class in the training or validation "
                        "snapshots; the data is too small or too uniform to learn churn")
+    tune = _split(len(Xva), float(cc["calibration_share"]), seed)
+    return ChurnFrames(Xtr, ytr, Xva[tune], yva[tune], Xva[~tune], yva[~tune], dva[~tune],
+                       list(train_dates), list(valid_dates), len(Xva))
+
+
+def train_churn(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = None) -> ChurnModel:
+    """Train, calibrate and evaluate the churn model on snapshots before ``as_of``."""
+    cfg = cfg or load_config()
+    t0 = time.perf_counter()
+    return fit_churn(churn_frames(tables, as_of, cfg), cfg, t0)
+
+
+def fit_churn(frames: ChurnFrames, cfg: dict, t0: float | None = None) -> ChurnModel:
+    """Tune (``churn.tuning`` grid), early-stop, calibrate and measure a churn model on
+    ``frames``; the features are the built ones minus ``churn.exclude_features``."""
+    t0 = time.perf_counter() if t0 is None else t0
+    cc = cfg["churn"]
+    h = int(cfg["horizon_months"])
+    Xtr, ytr, Xt, yt, Xh, yh = frames.Xtr, frames.ytr, frames.Xt, frames.yt, frames.Xh, frames.yh
+    train_dates, valid_dates = frames.train_dates, frames.valid_dates
     drop = set(cc.get("exclude_features") or [])
     features = [c for c in Xtr.columns if c not in drop]
     cats = {c: list(Xtr[c].cat.categories) for c in features
             if isinstance(Xtr[c].dtype, pd.CategoricalDtype)}
-    tune = _split(len(Xva), float(cc["calibration_share"]), seed)
-    Xt, yt, Xh, yh = Xva[tune], yva[tune], Xva[~tune], yva[~tune]
     log.info("churn: %d training rows (%d snapshots), %d tuning, %d holdout",
              len(Xtr), len(train_dates), len(Xt), len(Xh))
 
@@ -228,7 +271,7 @@ def train_churn(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = None)
     best_name = max(naive, key=lambda k: naive[k])
     gain = rep["auc"] - naive[best_name]
     model.metrics = {
-        **rep, "n_train": len(Xtr), "n_valid": len(Xva), "n_holdout": len(Xh),
+        **rep, "n_train": len(Xtr), "n_valid": frames.n_valid, "n_holdout": len(Xh),
         "train_dates": [d.date().isoformat() for d in train_dates],
         "valid_dates": [d.date().isoformat() for d in valid_dates],
         "raw_auc": M.auc(y, p_raw), "raw_ece": M.ece(y, p_raw, int(cc["ece_bins"])),
@@ -239,7 +282,7 @@ def train_churn(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = None)
         "calibration": calibrator.method, "horizon_months": h,
         "train_seconds": round(time.perf_counter() - t0, 1),
     }
-    model.validation = pd.DataFrame({"snapshot_date": dva[~tune].to_numpy(), "y_true": y, "p": p,
+    model.validation = pd.DataFrame({"snapshot_date": frames.dh.to_numpy(), "y_true": y, "p": p,
                                      "p_raw": p_raw, "recency": rec, "rfm_logistic": rfm},
                                     index=Xh.index)
     log.info("churn: holdout AUC %.4f (best naive %s %.4f), ECE %.4f, grade %s",

@@ -151,9 +151,36 @@ def _raw_predict(kind: str, boosters: list[lgb.Booster], X: pd.DataFrame) -> np.
     return np.asarray(boosters[0].predict(X) * boosters[1].predict(X), dtype=float)
 
 
-def train_value(tables: dict[str, pd.DataFrame], as_of: Any,
-                cfg: dict[str, Any] | None = None) -> ValueModel:
-    """Train the value model on snapshots before ``as_of``; metrics on the out-of-time fold."""
+@dataclass
+class ValueFrames:
+    """The rows a value model is trained, early-stopped and measured on, with what the fold
+    needs besides (contact-induced spend, the baselines of the evaluation rows).
+
+    Built once by ``value_frames``; ``fit_value`` trains on them. A challenger fitted on the
+    same frames is measured on exactly the champion's evaluation rows.
+    """
+
+    X_all: pd.DataFrame
+    y_all: np.ndarray
+    snap: pd.Series
+    is_va: np.ndarray
+    is_eval: np.ndarray        # within the out-of-time rows: the evaluation half
+    induced: pd.Series         # contact-induced spend per customer (baseline: no_contact)
+    uplift: dict[str, float]
+    baselines: dict[str, np.ndarray]   # of the evaluation rows
+    train_dates: list[pd.Timestamp]
+    valid_dates: list[pd.Timestamp]
+    horizon_months: int
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Every built model input (before ``value.exclude_features``)."""
+        return list(self.X_all.columns)
+
+
+def value_frames(tables: dict[str, pd.DataFrame], as_of: Any,
+                 cfg: dict[str, Any] | None = None) -> ValueFrames:
+    """Snapshots before ``as_of``, the customer-disjoint out-of-time fold and its halves."""
     cfg = cfg or load_config()
     s = value_settings(cfg)
     as_of = to_timestamp(as_of)
@@ -164,16 +191,45 @@ def train_value(tables: dict[str, pd.DataFrame], as_of: Any,
     dates = train_dates + valid_dates
     seed = int(s["seed"])
     X_all, y_all_s, snap = training_frame(tables, dates, H, cfg, future_paid_spend)
-    feats = feature_columns(X_all)
-    X_all = X_all[feats]
+    X_all = X_all[feature_columns(X_all)]
     is_va = snap.isin(valid_dates).to_numpy()
     # training and out-of-time rows from disjoint customers (cvm.features.split says why)
     keep = keep_rows(X_all.index, is_va, cfg)
     X_all, y_all_s, snap, is_va = X_all.loc[keep], y_all_s[keep], snap[keep], is_va[keep]
-    X_tr, y_tr = X_all.loc[~is_va], y_all_s.to_numpy()[~is_va]
-    X_va, y_va = X_all.loc[is_va], y_all_s.to_numpy()[is_va]
+    X_va = X_all.loc[is_va]
     rng = np.random.default_rng(seed)
     is_eval = rng.random(len(X_va)) < float(s["eval_share"])
+    induced, uplift = pd.Series(dtype=float), {}
+    if s.get("baseline", "as_observed") == "no_contact":
+        induced, uplift = contact_induced_spend(tables, valid_dates[-1], H, cfg,
+                                                int(s["contact_window_days"]),
+                                                customers=_sampled(X_va.index, tables, cfg))
+    ev_ids = pd.Index(X_va.index[is_eval], name="customer_id")
+    base = _baselines(tables["visits"], snap.to_numpy()[is_va][is_eval], ev_ids, H, cfg)
+    return ValueFrames(X_all, y_all_s.to_numpy(), snap, is_va, is_eval, induced, uplift, base,
+                       list(train_dates), list(valid_dates), H)
+
+
+def train_value(tables: dict[str, pd.DataFrame], as_of: Any,
+                cfg: dict[str, Any] | None = None) -> ValueModel:
+    """Train the value model on snapshots before ``as_of``; metrics on the out-of-time fold."""
+    cfg = cfg or load_config()
+    return fit_value(value_frames(tables, as_of, cfg), cfg)
+
+
+def fit_value(frames: ValueFrames, cfg: dict[str, Any]) -> ValueModel:
+    """Train (``value.model``, ``value.params``), calibrate the total and measure a value model
+    on ``frames``; the features are the built ones minus ``value.exclude_features``."""
+    s = value_settings(cfg)
+    H = frames.horizon_months
+    drop = set(s.get("exclude_features") or [])
+    feats = [c for c in frames.X_all.columns if c not in drop]
+    X_all, snap, is_va, is_eval = frames.X_all[feats], frames.snap, frames.is_va, frames.is_eval
+    y_all = frames.y_all
+    train_dates, valid_dates = frames.train_dates, frames.valid_dates
+    dates = train_dates + valid_dates
+    X_tr, y_tr = X_all.loc[~is_va], y_all[~is_va]
+    X_va, y_va = X_all.loc[is_va], y_all[is_va]
     X_st, y_st = X_va.loc[~is_eval], y_va[~is_eval]
     log.info("value: %d training rows (%d snapshots), out-of-time %s: %d stop / %d eval rows",
              len(X_tr), len(train_dates), valid_dates[-1].date(), len(X_st), int(is_eval.sum()))
@@ -188,11 +244,7 @@ def train_value(tables: dict[str, pd.DataFrame], as_of: Any,
     occurrence = boosters[0] if kind == "two_part" else _fit(
         s, "binary", X_tr, (y_tr > 0).astype(float), X_st, (y_st > 0).astype(float))
     p_st = _raw_predict(kind, boosters, X_st)
-    induced, uplift = pd.Series(dtype=float), {}
-    if s.get("baseline", "as_observed") == "no_contact":
-        induced, uplift = contact_induced_spend(tables, valid_dates[-1], H, cfg,
-                                                int(s["contact_window_days"]),
-                                                customers=_sampled(X_va.index, tables, cfg))
+    induced, uplift = frames.induced, frames.uplift
     induced_st = float(induced.reindex(X_st.index).fillna(0.0).sum()) if len(induced) else 0.0
     target_total = max(float(y_st.sum()) - induced_st, 0.0)
     scale = float(target_total / p_st.sum()) if s["calibrate_total"] and p_st.sum() > 0 else 1.0
@@ -202,7 +254,7 @@ def train_value(tables: dict[str, pd.DataFrame], as_of: Any,
     pred_ev = _raw_predict(kind, boosters, X_ev) * scale
     metrics = regression_report(y_ev, pred_ev, int(s["calibration_bins"]))
     ev_ids = pd.Index(X_ev.index, name="customer_id")
-    base = _baselines(tables["visits"], snap.to_numpy()[is_va][is_eval], ev_ids, H, cfg)
+    base = frames.baselines
     metrics["baselines"] = {k: normalized_gini(y_ev, v) for k, v in base.items()}
     metrics["baseline_total_ratio"] = {k: float(v.sum() / max(y_ev.sum(), 1e-12))
                                        for k, v in base.items()}
@@ -218,7 +270,6 @@ def train_value(tables: dict[str, pd.DataFrame], as_of: Any,
                               index=ev_ids)
 
     if s["refit_all"]:
-        y_all = y_all_s.to_numpy()
         rounds = [b.best_iteration or b.current_iteration() for b in boosters]
         boosters = _fit_kind(kind, s, X_all, y_all, None, None, rounds)
         occ_rounds = occurrence.best_iteration or occurrence.current_iteration()

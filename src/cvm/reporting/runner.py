@@ -29,6 +29,10 @@ MONTHLY_NOTEBOOKS = (
 )
 """The notebooks of the monthly run, in execution order."""
 
+MONTHLY_DEFAULTS = {"research": False}
+"""Parameters the monthly run gives every notebook unless the caller sets them: the analysts'
+research cells (challengers, extra charts) are skipped, so the run's outputs stay the same."""
+
 
 class StepFailed(CvmError):
     """A notebook of the run failed; names the step and keeps the previous months untouched."""
@@ -51,11 +55,13 @@ def execute_notebooks(
 ) -> dict[str, float]:
     """Run each notebook with papermill into ``work_dir/notebooks``; returns seconds per step.
 
-    Every notebook receives the same ``parameters``; a failure raises :class:`StepFailed`
-    naming the step (the executed notebook with the traceback is kept for audit).
+    Every notebook receives the same ``parameters`` (over ``MONTHLY_DEFAULTS``); a failure
+    raises :class:`StepFailed` naming the step (the executed notebook with the traceback is
+    kept for audit).
     """
     import papermill as pm
 
+    parameters = {**MONTHLY_DEFAULTS, **parameters}
     out_dir = work_dir / "notebooks"
     out_dir.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
@@ -94,7 +100,16 @@ def publish(work_dir: Path, final_dir: Path, force: bool) -> Path:
         shutil.rmtree(trash, ignore_errors=True)
     else:
         work_dir.rename(final_dir)
+    _read_only(final_dir)
     return final_dir
+
+
+def _read_only(run: Path) -> None:
+    """Published files lose their write bits (folders keep theirs, so ``--force`` can still
+    replace the month as a whole); the notebooks refuse the folder too (``run_context``)."""
+    for p in run.rglob("*"):
+        if p.is_file() and not p.is_symlink():
+            p.chmod(p.stat().st_mode & ~0o222)
 
 
 def work_dir_for(final_dir: Path) -> Path:

@@ -1,0 +1,54 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python (cvm)
+#     language: python
+#     name: cvm
+# ---
+
+# %% [markdown]
+# # Leads and the sales funnel
+# Lead scores and grades A/B/C (out-of-time validated), the sales lead list, defeat reasons, lead sources and order classes for stock planning.
+
+# %% tags=["parameters"]
+# Parameters (literals only; papermill replaces this cell, see `papermill --help-notebook`)
+data: str = "data/demo"  # data directory or SQLAlchemy URL
+as_of: str = "2026-09-30"  # as-of date, YYYY-MM-DD
+run_dir: str = ""  # empty: a new scratch run in reports/scratch/ (cvm monthly passes its own)
+reports: str = "reports"  # where published months (read-only) and scratch/ live
+horizon_months: int = 12  # horizon H of the churn label and the value model
+budget: float = 100000.0  # campaign budget for the month, CNY
+lang: str = "zh"  # report language: zh or en
+seed: int = 42  # random seed
+profile: str = "default"  # settings profile: configs/default.yaml, then configs/<profile>.yaml
+research: bool = True  # the analysts' cells below; cvm monthly sets False (same outputs, faster)
+
+# %%
+import pandas as pd
+from IPython.display import HTML, display
+
+from cvm.run_context import RunContext
+
+pd.set_option("display.max_columns", 30)
+ctx = RunContext.open(data=data, as_of=as_of, run_dir=run_dir, horizon_months=horizon_months,
+                      budget=budget, lang=lang, seed=seed, profile=profile, reports=reports,
+                      research=research)
+
+# %%
+from cvm.leads.step import leads_html, leads_step
+
+m = leads_step(ctx)
+pd.Series({k: v for k, v in m.items() if not isinstance(v, dict)}, dtype='object')
+
+# %%
+display(HTML(leads_html(ctx)))
+
+# %%
+ctx.load_frame('lead_scores').head(20) if ctx.has('lead_scores') else None
