@@ -1,0 +1,60 @@
+"""Numbers as a manager reads them: 万元, %, thousands separators, sensible decimals."""
+
+from __future__ import annotations
+
+import math
+
+
+def _bad(v: object) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def count(v: object) -> str:
+    """``12345`` → ``12,345``."""
+    return "–" if _bad(v) else f"{float(v):,.0f}"
+
+
+def money(v: object, lang: str = "zh") -> str:
+    """An amount in CNY for a sentence: ``6.4 万元`` (zh, from 10,000 up) / ``CNY 64,095`` (en)."""
+    if _bad(v):
+        return "–"
+    v = float(v)
+    if lang == "zh":
+        if abs(v) >= 10_000:
+            w = v / 10_000
+            return f"{w:,.1f} 万元" if abs(w) < 100 else f"{w:,.0f} 万元"
+        return f"{v:,.0f} 元"
+    return f"CNY {v:,.0f}"
+
+
+def yuan(v: object) -> str:
+    """A whole-CNY amount for a table cell: ``1,234``."""
+    return "–" if _bad(v) else f"{float(v):,.0f}"
+
+
+def wan(v: object) -> str:
+    """An amount in 万元 for a table cell (one decimal): ``6.4``."""
+    return "–" if _bad(v) else f"{float(v) / 10_000:,.1f}"
+
+
+def pct(v: object, digits: int = 1) -> str:
+    """``0.4097`` → ``41.0%``."""
+    return "–" if _bad(v) else f"{float(v):.{digits}%}"
+
+
+def points(v: object, lang: str = "zh", digits: int = 1) -> str:
+    """A change of a share in percentage points: ``+0.4 个百分点`` / ``+0.4 pts``."""
+    if _bad(v):
+        return "–"
+    p = float(v) * 100
+    return f"{p:+.{digits}f} 个百分点" if lang == "zh" else f"{p:+.{digits}f} pts"
+
+
+def signed(v: object) -> str:
+    """``-12`` → ``-12``, ``12`` → ``+12`` (counts)."""
+    return "–" if _bad(v) else f"{float(v):+,.0f}"
+
+
+def num(v: object, digits: int = 2) -> str:
+    """A plain number with separators and ``digits`` decimals."""
+    return "–" if _bad(v) else f"{float(v):,.{digits}f}"
