@@ -65,7 +65,7 @@ def reasons(plan: pd.DataFrame, lang: str = "zh",
                .fillna("").astype(str) if "uplift_source" in plan.columns
                else pd.Series("", index=plan.index))
         parts.append(t["uplift"] + " " + (plan["uplift"] * 100).map("{:+.1f}".format)
-                     + " " + t["pts"] + np.where(src != "", "(" + src + ")", ""))
+                     + " " + t["pts"] + np.where(src != "", sep + "(" + src + ")", ""))
     if "value_at_stake" in plan.columns:
         parts.append(t["stake"] + " " + plan["value_at_stake"].map("{:,.0f}".format)
                      + sep + t["yuan"])

@@ -33,8 +33,8 @@ th,td{border:1px solid #d9dee5;padding:4px 8px;text-align:left;vertical-align:to
 th{background:#eef2f6;font-weight:600} th.n,td.n{text-align:right;white-space:nowrap}
 td.w{min-width:200px} table.tbl{table-layout:auto}
 img{max-width:100%;height:auto;display:block;margin:8px 0}
-.kpis{display:flex;flex-wrap:wrap;gap:12px}
-.kpi{flex:1 1 120px;border:1px solid #d9dee5;border-radius:6px;padding:10px 14px}
+.kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(120px,1fr));gap:10px}
+.kpi{border:1px solid #d9dee5;border-radius:6px;padding:8px 12px}
 .kpi .v{font-size:24px;font-weight:600} .kpi .l{color:#52606d;font-size:13px}
 .kpi .d{font-size:12px} .kpi .d.good{color:#1a7f37} .kpi .d.bad{color:#b42318}
 ol.summary{font-size:15px;padding-left:22px} ol.summary li{margin:6px 0}

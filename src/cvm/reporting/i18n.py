@@ -186,6 +186,16 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
               "recency_frequency": ("最近性 × 频次", "recency × frequency"),
               "lightgbm_rfm": ("仅用 RFM 的 LightGBM", "LightGBM on RFM only"),
               "source_rate": ("按线索来源的历史成交率", "the historical win rate of the source")},
+    "profile": {  # the 17 profile fields (data contract PROFILE_FIELDS)
+        "name": ("姓名", "Name"), "phone": ("电话", "Phone"), "gender": ("性别", "Gender"),
+        "birth_year": ("出生年份", "Birth year"), "province": ("省份", "Province"),
+        "city": ("城市", "City"), "address": ("地址", "Address"), "occupation": ("职业", "Occupation"),
+        "education": ("学历", "Education"), "marital_status": ("婚姻状况", "Marital status"),
+        "has_children": ("有无子女", "Children"), "household_size": ("家庭人数", "Household size"),
+        "income_band": ("收入档次", "Income band"), "wechat_id": ("微信号", "WeChat id"),
+        "email": ("电子邮箱", "E-mail"), "preferred_channel": ("偏好渠道", "Preferred channel"),
+        "hobby": ("兴趣爱好", "Hobbies"),
+    },
     # column headers of the report's tables and the lists' .xlsx files
     "column": {
         "customer_id": ("客户编号", "Customer"), "campaign": ("活动编号", "Campaign id"),

@@ -405,17 +405,21 @@ def retention_html(ctx: RunContext) -> str:
     head = _h3(t("retention", lang))
     if ret is None:
         return head + _note(t("no_vehicles", lang))
-    n = ret.name
+    n = int(str(ret.name).removeprefix("n="))
     ret.index = labels("milestone", ret.index, lang)
-    ax = plot_bars(ret, fmt="{:.0%}", title=f'{t("retention", lang)} ({n.replace("n=", "n = ")})')
+    cohort = _say(ctx, "{n} 辆本店售出、车龄满 {y:.0f} 年的车", "{n} vehicles sold here at least {y:.0f} years ago",
+                  n=fmt.count(n), y=float(_cfg(ctx)["milestone_min_age_years"]))
+    ax = plot_bars(ret, fmt="{:.0%}", title=f'{t("retention", lang)}({cohort})' if _zh(ctx)
+                   else f'{t("retention", lang)} ({cohort})')
     ax.set_ylim(0, 1.05)
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.figure.set_size_inches(6.5, 3.2)
     vals = ret.to_numpy()
     drop = int(np.argmax(-np.diff(vals))) if len(vals) > 1 else 0
-    means = _say(ctx, "同一批车辆中,{a}后回厂的比例从 {x} 降到 {y},这是最大的一步流失。",
-                 "Of the same vehicles, the share coming back falls most after the {a}: from "
-                 "{x} to {y}.", a=ret.index[drop], x=fmt.pct(vals[drop], 0),
+    means = _say(ctx, "同一批车辆中,做过{a}的占 {x},做过{b}的只剩 {y}:这是最大的一步流失。",
+                 "Of the same vehicles, {x} came for the {a} but only {y} for the {b}: the "
+                 "largest single loss.", a=ret.index[drop], x=fmt.pct(vals[drop], 0),
+                 b=ret.index[min(drop + 1, len(vals) - 1)],
                  y=fmt.pct(vals[drop + 1], 0) if len(vals) > 1 else "–")
     todo = _say(ctx, "在这一节点前一个月主动提醒并提供套餐(如二保留存活动),把客户留在店内。",
                 "Remind these customers a month before that milestone and offer a package "
@@ -497,7 +501,7 @@ def value_html(ctx: RunContext) -> str:
     parts.insert(0, _box(ctx, means, todo))
     ax = plot_migration(mig, lang=lang, kind="value_tag")
     ax.set_title(t("value_migration", lang))
-    ax.figure.set_size_inches(6.2, 4.2)
+    ax.figure.set_size_inches(5.2, 3.6)
     parts.append(fig_to_img(ax, "value migration"))
     parts.append(triad_html(ctx, seg))
     return "".join(parts)
@@ -725,6 +729,7 @@ def results_html(ctx: RunContext) -> str:
                         pd.Series(m["net_high"].to_numpy(), index=names),
                         title=t("results", lang),
                         xlabel=label("column", "net", lang))
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     rows = pd.DataFrame({
         "campaign_label": names,
         "n_target": m["n_target"].map(fmt.count),
@@ -888,15 +893,34 @@ def shap_html(ctx: RunContext, model: str) -> str:
 
     if not ctx.has(f"{model}_shap_values"):
         return _skipped(ctx.lang, label("model", model, ctx.lang))
+    lang = ctx.lang
     sv = ctx.load_frame(f"{model}_shap_values")
     X = ctx.load_frame(f"{model}_shap_features")
+    names = {c: feature_name(c, lang) for c in X.columns}
+    sv, X = sv.rename(columns=names), X.rename(columns=names)
     use_cjk_font()
     fig, axes = plt.subplots(1, 2, figsize=(14, 5))
     plot_importance(sv, top_n=12, ax=axes[0])
-    axes[0].set_title(t(f"{model}_drivers", ctx.lang))
+    axes[0].set_title(t(f"{model}_drivers", lang))
+    axes[0].set_xlabel(_say(ctx, "平均影响(SHAP 绝对值)", "mean |SHAP value|"))
     plt.sca(axes[1])
     plot_beeswarm(sv, X, max_display=12, ax=axes[1])
+    if _zh(ctx):
+        _translate_texts(fig, {"Feature value": "特征取值", "High": "高", "Low": "低",
+                               "SHAP value (impact on model output)": "SHAP 值(对预测的影响)"})
     return fig_to_img(fig, f"{model} drivers")
+
+
+def _translate_texts(fig: Any, words_: dict[str, str]) -> None:
+    """Replace a library's English chart words (shap's beeswarm) in every text of ``fig``."""
+    import re
+
+    for text in fig.findobj(lambda o: hasattr(o, "get_text") and hasattr(o, "set_text")):
+        s = text.get_text()
+        if s in words_:
+            text.set_text(words_[s])
+        elif (m := re.fullmatch(r"Sum of (\d+) other features", s)):
+            text.set_text(f"其余 {m.group(1)} 个特征之和")
 
 
 def driver_sentences(sv: pd.DataFrame, X: pd.DataFrame, lang: str, top_n: int = 5) -> list[str]:
@@ -943,10 +967,11 @@ def quality_html(ctx: RunContext) -> str:
     parts = [_h3(t("data_quality", lang))]
     comp = pd.Series(dq.get("profile_completeness", {}), dtype=float)
     if len(comp):
-        comp.index = labels("column", comp.index, lang)
+        comp.index = labels("profile", comp.index, lang)
         ax = plot_bars(comp.sort_values(), horizontal=True, fmt="{:.0%}",
                        title=t("profile_completeness", lang))
         ax.figure.set_size_inches(6, 4.5)
+        ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
         parts.append(fig_to_img(ax, "profile completeness"))
     warnings = dq.get("warnings", [])
     if warnings:
