@@ -57,7 +57,7 @@ def reasons(plan: pd.DataFrame, lang: str = "zh",
     from cvm.reporting.i18n import label
 
     t = _TEXT.get(lang, _TEXT["en"])
-    sep = "" if lang == "zh" else " "
+    sep = " "
     parts: list[pd.Series] = []
     parts.append(campaign_labels(plan["campaign"], lang, catalogue))
     if "uplift" in plan.columns:

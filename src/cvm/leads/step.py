@@ -200,7 +200,7 @@ def leads_html(ctx: RunContext) -> str:
         "leads": src["leads"].map(fmt.count).to_numpy(),
         "won": src["won"].map(fmt.count).to_numpy(),
         "conversion": src["conversion"].map(lambda v: fmt.pct(v, 0)).to_numpy(),
-        "revenue": src["revenue"].map(fmt.wan).to_numpy(),
+        "revenue": src["revenue"].map(lambda v: fmt.big(v, lang)).to_numpy(),
         "cost_per_sale": src["cost_per_sale"].map(fmt.yuan).to_numpy(),
     })
     by_src = ctx.load_frame("defeat_by_source")

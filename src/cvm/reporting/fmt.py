@@ -37,6 +37,18 @@ def wan(v: object) -> str:
     return "–" if _bad(v) else f"{float(v) / 10_000:,.1f}"
 
 
+def big(v: object, lang: str = "zh") -> str:
+    """A large amount for a table cell: 万元 with one decimal (zh), CNY thousand (en)."""
+    if _bad(v):
+        return "–"
+    return f"{float(v) / 10_000:,.1f}" if lang == "zh" else f"{float(v) / 1000:,.0f}"
+
+
+def scale(lang: str = "zh") -> float:
+    """The divisor of :func:`big` (10,000 for 万元, 1,000 for CNY thousand)."""
+    return 10_000.0 if lang == "zh" else 1000.0
+
+
 def pct(v: object, digits: int = 1) -> str:
     """``0.4097`` → ``41.0%``."""
     return "–" if _bad(v) else f"{float(v):.{digits}%}"

@@ -39,7 +39,7 @@ img{max-width:100%;height:auto;display:block;margin:8px 0}
 .kpi .d{font-size:12px} .kpi .d.good{color:#1a7f37} .kpi .d.bad{color:#b42318}
 ol.summary{font-size:15px;padding-left:22px} ol.summary li{margin:6px 0}
 .take{background:#f4f8fb;border-left:4px solid #3e7cb1;padding:8px 14px;margin:12px 0;font-size:14px}
-.take p{margin:4px 0} .take b{display:inline-block;min-width:5.5em;color:#17324d}
+.take p{margin:4px 0} .take b{display:inline-block;min-width:5em;margin-right:10px;color:#17324d}
 .row{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}
 .row img{max-width:560px}
 .tech{font-size:13px;color:#3e4c59}

@@ -159,7 +159,7 @@ def plot_groups(counts: dict[str, float], owner_parts: dict[str, float], labels:
     ax.set_title(title)
     ax.margins(x=0.15)
     if owner_parts:
-        ax.legend(fontsize=8, loc="lower right")
+        ax.legend(fontsize=8, loc="upper right")
     ax.spines[["top", "right"]].set_visible(False)
     return ax
 

@@ -330,8 +330,8 @@ def summary_sentences(ctx: RunContext) -> list[str]:
     share = dq.get("profile_complete_share")
     out.append(_say(
         ctx, "数据质量:{w} 条校验提示,客户档案完整度 {c},{d} 个特征较上月明显漂移。",
-        "Data quality: {w} validation warnings, customer profiles {c} complete, {d} features "
-        "drifted noticeably since last month.",
+        "Data quality: {w} validation warnings, customer profiles {c} complete; features "
+        "that drifted noticeably since last month: {d}.",
         w=fmt.count(len(dq.get("warnings", []))), c=fmt.pct(share, 0) if share is not None
         else "–", d=fmt.count(_drifting(ctx))))
     return out
@@ -402,18 +402,17 @@ def retention_html(ctx: RunContext) -> str:
     lang = ctx.lang
     ret = retention_by_milestone(ctx.tables, ctx.as_of,
                                  float(_cfg(ctx)["milestone_min_age_years"]))
-    head = _h3(t("retention", lang))
     if ret is None:
-        return head + _note(t("no_vehicles", lang))
+        return _h3(t("retention", lang)) + _note(t("no_vehicles", lang))
     n = int(str(ret.name).removeprefix("n="))
     ret.index = labels("milestone", ret.index, lang)
     cohort = _say(ctx, "{n} 辆本店售出、车龄满 {y:.0f} 年的车", "{n} vehicles sold here at least {y:.0f} years ago",
                   n=fmt.count(n), y=float(_cfg(ctx)["milestone_min_age_years"]))
-    ax = plot_bars(ret, fmt="{:.0%}", title=f'{t("retention", lang)}({cohort})' if _zh(ctx)
-                   else f'{t("retention", lang)} ({cohort})')
+    head = _h3(f'{t("retention", lang)}({cohort})' if _zh(ctx) else f'{t("retention", lang)} ({cohort})')
+    ax = plot_bars(ret, fmt="{:.0%}", title=t("retention", lang))
     ax.set_ylim(0, 1.05)
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    ax.figure.set_size_inches(6.5, 3.2)
+    ax.figure.set_size_inches(5.6, 2.9)
     vals = ret.to_numpy()
     drop = int(np.argmax(-np.diff(vals))) if len(vals) > 1 else 0
     means = _say(ctx, "同一批车辆中,做过{a}的占 {x},做过{b}的只剩 {y}:这是最大的一步流失。",
@@ -442,11 +441,16 @@ def at_risk_html(ctx: RunContext) -> str:
         "predicted_value": top["predicted_value"].map(fmt.yuan),
         "reason_1": top["reason_1"].fillna("").map(lambda s: reason_text(s, lang)),
     })
-    files = ", ".join(f"campaigns/{d}.xlsx" for d in _departments(ctx))
     return (_h3(t("at_risk_list", lang, n=len(rows)))
             + html_table(rows, lang, numeric=("churn_probability", "predicted_value"),
                          wide=("reason_1",))
-            + _note(t("list_pointer", lang, files=files or "campaigns/")))
+            + _note(t("list_pointer", lang, files=_dept_files(ctx))))
+
+
+def _dept_files(ctx: RunContext) -> str:
+    """The departments whose list files this run wrote, by name."""
+    d = _departments(ctx)
+    return ("、" if _zh(ctx) else ", ").join(labels("department", d, ctx.lang)) or "–"
 
 
 def _departments(ctx: RunContext) -> list[str]:
@@ -518,7 +522,7 @@ def triad_html(ctx: RunContext, seg: pd.DataFrame) -> str:
     df = vs[cols + (["referrals"] if "referrals" in vs else [])].join(seg["value_tag"], how="inner")
     g = df.groupby("value_tag")
     mean = g[cols].mean().reindex(list("ABCD"))
-    total = g[cols].sum().reindex(list("ABCD")).fillna(0) / 10_000
+    total = g[cols].sum().reindex(list("ABCD")).fillna(0) / fmt.scale(lang)
     fig, ax = plt.subplots(figsize=(7.5, 3.4))
     use_cjk_font()
     x = np.arange(4)
@@ -679,9 +683,9 @@ def plan_html(ctx: RunContext) -> str:
     fig, ax = plt.subplots(figsize=(7.5, 3.2))
     use_cjk_font()
     x = np.arange(len(d))
-    ax.bar(x - 0.2, d["value"].to_numpy() / 10_000, 0.4, color=PALETTE[1],
+    ax.bar(x - 0.2, d["value"].to_numpy() / fmt.scale(lang), 0.4, color=PALETTE[1],
            label=label("column", "expected_incremental_value", lang).split("(")[0])
-    ax.bar(x + 0.2, d["cost"].to_numpy() / 10_000, 0.4, color=PALETTE[4],
+    ax.bar(x + 0.2, d["cost"].to_numpy() / fmt.scale(lang), 0.4, color=PALETTE[4],
            label=label("column", "cost", lang).split("(")[0])
     ax.set_xticks(x, labels("department", d.index, lang))
     ax.set_ylabel(t("wan_yuan", lang))
@@ -705,7 +709,6 @@ def plan_html(ctx: RunContext) -> str:
         "this month; departments near 100 % of capacity should plan staff ahead.")
     info = ctx.load_json("campaign_summary") if ctx.has("campaign_summary") else {}
     notes = "".join(_note(str(n)) for n in info.get("notes", []))
-    files = ", ".join(f"campaigns/{x}.xlsx" for x in _departments(ctx))
     return (_box(ctx, means, todo) + fig_to_img(fig, "plan by department")
             + _h3(t("plan_by_dept", lang))
             + html_table(dept_rows, lang, numeric=("n_target", "n_control", "cost",
@@ -714,7 +717,7 @@ def plan_html(ctx: RunContext) -> str:
             + _h3(t("plan_by_campaign", lang))
             + html_table(camp_rows, lang, numeric=("n_target", "n_control", "cost",
                                                    "expected_incremental_value", "interval"))
-            + notes + _note(t("list_pointer", lang, files=files or "campaigns/")))
+            + notes + _note(t("list_pointer", lang, files=_dept_files(ctx))))
 
 
 # --- 上月活动效果 --------------------------------------------------------------------------
