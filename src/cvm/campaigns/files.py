@@ -64,7 +64,7 @@ def write_xlsx(frame: pd.DataFrame, path: Path, headers: list[str], widths: dict
         cell.fill = PatternFill("solid", fgColor="EEF2F6")
         cell.alignment = Alignment(vertical="center", wrap_text=True)
     for row in safe.itertuples(index=False):
-        ws.append([None if (isinstance(v, float) and v != v) else v for v in row])
+        ws.append([None if (isinstance(v, float) and pd.isna(v)) else v for v in row])
     for i, col in enumerate(frame.columns, start=1):
         ws.column_dimensions[get_column_letter(i)].width = float(widths.get(col, 12))
     ws.freeze_panes = "A2"

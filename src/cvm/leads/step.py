@@ -7,7 +7,6 @@ and saves the defeat, source and order tables as artifacts. ``leads_html`` rende
 
 from __future__ import annotations
 
-import html
 import logging
 from typing import Any
 

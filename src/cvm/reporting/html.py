@@ -21,7 +21,7 @@ from nbconvert import HTMLExporter
 log = logging.getLogger(__name__)
 
 CSS = """
-body{font-family:"Noto Sans CJK SC","Noto Sans SC","PingFang SC","Microsoft YaHei",cvmcjk,
+body{font-family:"Noto Sans CJK SC","Noto Sans SC","PingFang SC","Microsoft YaHei",
  "Helvetica Neue",Arial,sans-serif;margin:0;background:#f4f6f9;color:#1f2933;line-height:1.5}
 main{max-width:1100px;margin:0 auto;padding:24px 32px 64px;background:#fff;box-sizing:border-box}
 header.cvm{background:#17324d;color:#fff;padding:18px 32px}
@@ -31,7 +31,8 @@ h3{margin:24px 0 6px;font-size:16px;color:#17324d}
 table{border-collapse:collapse;margin:8px 0;font-size:13px;max-width:100%}
 th,td{border:1px solid #d9dee5;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#eef2f6;font-weight:600} th.n,td.n{text-align:right;white-space:nowrap}
-td.w{min-width:200px} table.tbl{table-layout:auto}
+td.w{min-width:200px} table.tbl{table-layout:auto} table.tbl td:first-child{min-width:7em}
+td.t{min-width:5em}
 img{max-width:100%;height:auto;display:block;margin:8px 0}
 .kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(120px,1fr));gap:10px}
 .kpi{border:1px solid #d9dee5;border-radius:6px;padding:8px 12px}
@@ -50,6 +51,7 @@ ol.summary{font-size:15px;padding-left:22px} ol.summary li{margin:6px 0}
  header.cvm{padding:10px 4mm;-webkit-print-color-adjust:exact;print-color-adjust:exact}
  section{break-before:page} section#summary{break-before:auto}
  img,table,.take,.kpis{break-inside:avoid} h2,h3{break-after:avoid}
+ table{font-size:10px} th,td{padding:2px 4px} td.n{white-space:normal} td.w{min-width:140px}
  .take,th,.kpi{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
 """
 
@@ -92,6 +94,30 @@ CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"
                  "--run-all-compositor-stages-before-draw")
 
 
+def _fontconfig_with_packaged_font(tmpdir: Path) -> dict[str, str]:
+    """Environment for Chromium whose fontconfig also sees the packaged CJK font: the
+    current configuration (``FONTCONFIG_FILE`` or the system's) plus the package's folder.
+    System fonts stay first; a machine without CJK fonts still prints Chinese."""
+    import os
+
+    from cvm.reporting.fonts import packaged_font
+
+    env = dict(os.environ)
+    font = packaged_font()
+    if font is None:
+        return env
+    base = env.get("FONTCONFIG_FILE") or "/etc/fonts/fonts.conf"
+    conf = tmpdir / "fonts.conf"
+    conf.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>'
+        f'<include ignore_missing="yes">{html.escape(base)}</include>'
+        f"<dir>{html.escape(str(font.parent))}</dir>"
+        f"<cachedir>{html.escape(str(tmpdir / 'fc-cache'))}</cachedir></fontconfig>\n",
+        encoding="utf-8")
+    env["FONTCONFIG_FILE"] = str(conf)
+    return env
+
+
 def _maybe_pdf(report_html: Path) -> Path | None:
     from cvm.config import load_config
 
@@ -107,29 +133,22 @@ def print_pdf(report_html: Path, out: Path, timeout_seconds: float) -> Path | No
     """Print ``report_html`` to ``out`` (A4, page breaks between sections) with headless
     Chromium; None, logged, when Chromium is absent or fails (the HTML stays the contract).
 
-    The printed copy may use the packaged CJK font (``fonts.packaged_font``) through a local
-    ``@font-face``, so the PDF shows Chinese even on a machine without system CJK fonts.
+    Chromium's fontconfig also sees the packaged CJK font (``fonts.packaged_font``), so the
+    PDF shows Chinese on a machine without system CJK fonts too.
     """
     exe = chromium()
     if exe is None:
         log.warning("report.pdf skipped: chromium is not installed (apt-get install chromium); "
                     "report.html is complete")
         return None
-    from cvm.reporting.fonts import packaged_font
-
-    page = report_html.read_text(encoding="utf-8")
-    font = packaged_font()
-    if font is not None:
-        face = f'@font-face{{font-family:cvmcjk;src:url("{font.as_uri()}")}}'
-        page = page.replace("<style>", f"<style>{face}", 1)
     with tempfile.TemporaryDirectory(prefix="cvm-pdf-") as tmpdir:
-        src = Path(tmpdir) / "report.html"
-        src.write_text(page, encoding="utf-8")
+        env = _fontconfig_with_packaged_font(Path(tmpdir))
         tmp = out.with_name(f".{out.name}.tmp")
         cmd = [exe, *CHROMIUM_ARGS, f"--user-data-dir={tmpdir}/profile",
-               f"--print-to-pdf={tmp}", src.as_uri()]
+               f"--print-to-pdf={tmp}", Path(report_html).resolve().as_uri()]
         try:
-            res = subprocess.run(cmd, capture_output=True, timeout=timeout_seconds, check=False)
+            res = subprocess.run(cmd, capture_output=True, timeout=timeout_seconds, check=False,
+                                 env=env)
         except subprocess.TimeoutExpired:
             log.warning("report.pdf skipped: chromium did not finish in %.0f s", timeout_seconds)
             tmp.unlink(missing_ok=True)

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -88,7 +88,7 @@ def html_table(df: pd.DataFrame, lang: str, numeric: tuple[str, ...] = (),
     for _, r in df.iterrows():
         cells = []
         for c in df.columns:
-            cls = "n" if c in numeric else ("w" if c in wide else "")
+            cls = "n" if c in numeric else ("w" if c in wide else "t")
             v = r[c]
             cells.append(f'<td class="{cls}">{html.escape("" if v is None else str(v))}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
