@@ -257,6 +257,8 @@ def kpis_html(ctx: RunContext) -> str:
         delta = ""
         if v is not None and p is not None and not (pd.isna(v) or pd.isna(p)):
             d = v - p
+            if abs(d) < (0.0005 if pct else 0.5):  # shown as +0.0: no colour
+                d = 0.0
             good = (d < 0) if key in LOWER_IS_BETTER else (d > 0)
             arrow = "good" if good else ("bad" if d != 0 else "")
             shown = fmt.points(d, ctx.lang) if pct else fmt.signed(d)
@@ -304,8 +306,9 @@ def summary_sentences(ctx: RunContext) -> list[str]:
     p = plan_facts(ctx)
     if p is not None and p.n_target:
         depts = ("、" if _zh(ctx) else ", ").join(
-            f"{label('department', d, lang)} {fmt.count(r_['n_target'])}"
-            + (" 人" if _zh(ctx) else "") for d, r_ in p.by_dept.iterrows())
+            _say(ctx, "{d} {n} 人(预期 {v})", "{d} {n} ({v})", d=label("department", d, lang),
+                 n=fmt.count(r_["n_target"]), v=fmt.money(r_["value"], lang))
+            for d, r_ in p.by_dept.iterrows())
         out.append(_say(
             ctx, "本月计划联系 {n} 人(另留对照组 {c} 人不联系),成本 {cost},预期增量价值 {v}"
                  "(95% 区间 {lo} 至 {hi});按部门:{d}。",
