@@ -220,6 +220,7 @@ def leads_html(ctx: RunContext) -> str:
         rows["total"] = tab.sum(axis=1).map(fmt.count).to_numpy()
         parts.append(_h3(t("orders", lang)) + html_table(rows, lang, numeric=(*months, "total")))
         if ctx.has("lead_stock_plan"):
+            parts.append(_h3(t("stock_plan", lang)))
             sp = ctx.load_frame("lead_stock_plan").head(top_n)
             rows = pd.DataFrame({"model_of_interest": [label("source", x, lang) if x == "(unknown)"
                                                        else str(x) for x in sp.index]})

@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 import math
+import re
+
+_ZH_PUNCT = (
+    (re.compile(r"(?<!\d),|,(?!\d)"), "，"),   # not the thousands separator of 3,000
+    (re.compile(r";"), "；"),
+    (re.compile(r"(?<!\d):|:(?!\d)"), "："),   # not a time of day
+    (re.compile(r"\("), "（"),
+    (re.compile(r"\)"), "）"),
+)
 
 
 def _bad(v: object) -> bool:
@@ -70,3 +79,11 @@ def signed(v: object) -> str:
 def num(v: object, digits: int = 2) -> str:
     """A plain number with separators and ``digits`` decimals."""
     return "–" if _bad(v) else f"{float(v):,.{digits}f}"
+
+
+def zh_punct(text: str) -> str:
+    """Chinese sentence punctuation: ``,`` ``;`` ``:`` ``( )`` → ``，`` ``；`` ``：`` ``（ ）``,
+    leaving thousands separators and times alone."""
+    for pattern, repl in _ZH_PUNCT:
+        text = pattern.sub(repl, text)
+    return text

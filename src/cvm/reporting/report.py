@@ -52,7 +52,8 @@ def _zh(ctx: RunContext) -> bool:
 
 
 def _say(ctx: RunContext, zh: str, en: str, **kw: Any) -> str:
-    return (zh if _zh(ctx) else en).format(**kw)
+    """The sentence in the run's language (zh with Chinese punctuation)."""
+    return fmt.zh_punct(zh.format(**kw)) if _zh(ctx) else en.format(**kw)
 
 
 # --- html helpers -----------------------------------------------------------------------------
@@ -74,6 +75,8 @@ def _skipped(lang: str, why: str) -> str:
 
 def _box(ctx: RunContext, means: str, todo: str) -> str:
     """The "what it means / what to do" box every section carries."""
+    if _zh(ctx):
+        means, todo = fmt.zh_punct(means), fmt.zh_punct(todo)
     return (f'<div class="take"><p><b>{t("means", ctx.lang)}</b>{html.escape(means)}</p>'
             f'<p><b>{t("todo", ctx.lang)}</b>{html.escape(todo)}</p></div>')
 
@@ -285,11 +288,11 @@ def summary_sentences(ctx: RunContext) -> list[str]:
     r = _risk(ctx)
     if r is not None and r["scored"]:
         out.append(_say(
-            ctx, "{n} 位客户流失概率达 {thr} 以上,涉及未来 {h} 个月的预期价值约 {v};"
-                 "其中高价值(A/B)客户 {ab} 人,名单已下发各部门。",
-            "{n} customers have a churn risk of {thr} or more, with about {v} of expected "
-            "value over the next {h} months at stake; {ab} of them are high-value (A/B) and "
-            "are on the departments' lists.",
+            ctx, "模型预测 {n} 位客户未来 {h} 个月不再付费回厂的概率(流失概率)达 {thr} 以上,"
+                 "涉及预期价值约 {v};其中高价值(A/B)客户 {ab} 人,名单已下发各部门。",
+            "The model gives {n} customers a {thr} or higher chance of no paid visit in the "
+            "next {h} months (churn risk), with about {v} of expected value at stake; {ab} of "
+            "them are high-value (A/B) and are on the departments' lists.",
             n=fmt.count(r["n"]), thr=fmt.pct(r["threshold"], 0), h=ctx.horizon_months,
             v=fmt.money(r["value"], lang), ab=fmt.count(r["n_ab"])))
     target = float(_cfg(ctx)["ab_share_target"])
