@@ -167,7 +167,7 @@ def leads_html(ctx: RunContext) -> str:
               f"最常见的战败原因是「{top_reason}」,占战败的 {fmt.pct(top_share, 0)}。")
              if zh else
              (f"{fmt.count(fun['leads'])} leads in the last 12 months, {fmt.count(won)} won "
-              f"({fmt.pct(conv)}); the most common reason for a lost deal is “{top_reason}” "
+              f"({fmt.pct(conv)}); the most common reason for a lost deal is \"{top_reason}\" "
               f"({fmt.pct(top_share, 0)} of lost deals)."))
     if ratio:
         means += (f"A 级线索的成交率是 C 级的 {fmt.num(ratio, 1)} 倍。" if zh else
