@@ -27,12 +27,12 @@ HEADINGS = {  # the issue's contract: stable, in this order
 MASKED_ID = re.compile(r"\b[A-Za-z]\d*\*+\d*\b")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def runs(monthly_run: Path, monthly_run_en: Path) -> dict[str, Path]:
     return {"zh": monthly_run, "en": monthly_run_en}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def pages(runs) -> dict[str, dict]:
     """What the browser shows of each report: headings, text, width, images, failed requests."""
     assert CHROMIUM, "Debian's chromium is required (make sysdeps installs it)"
