@@ -445,12 +445,9 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
     ph.mark("plan")
     lists = department_lists(plan, tables.get("customers"), reveal_contacts=False, lang=ctx.lang,
                              catalogue=catalogue) if len(plan) else {}
-    out_dir = ctx.run_dir / "campaigns"
-    out_dir.mkdir(exist_ok=True)
-    for dept, df in lists.items():
-        tmp = out_dir / f".{dept}.csv.tmp"
-        df.to_csv(tmp, index=False, encoding="utf-8")
-        tmp.replace(out_dir / f"{dept}.csv")
+    from cvm.campaigns.lists import write_department_lists
+
+    write_department_lists(lists, ctx.run_dir / "campaigns", ctx.lang)
     ph.mark("lists")
     ph.save()
     return plan

@@ -39,3 +39,13 @@ def monthly_run(sim_dir, sim_end, tmp_path_factory) -> Path:
     reports = tmp_path_factory.mktemp("reports")
     report = run_monthly(str(sim_dir), sim_end, out=reports, lang="zh", progress=False)
     return report.parent
+
+
+@pytest.fixture(scope="session")
+def monthly_run_en(sim_dir, sim_end, tmp_path_factory) -> Path:
+    """The same month run with ``lang="en"`` (the English report and lists)."""
+    from cvm.pipeline import run_monthly
+
+    reports = tmp_path_factory.mktemp("reports_en")
+    report = run_monthly(str(sim_dir), sim_end, out=reports, lang="en", progress=False)
+    return report.parent

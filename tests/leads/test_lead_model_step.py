@@ -50,7 +50,7 @@ def test_step_writes_lead_list_without_pii(run):
 def test_funnel_section_and_evaluation(run):
     ctx, _, data = run
     h = leads_html(ctx)
-    assert "<img" in h and "Lead-source effectiveness" in h
+    assert "<img" in h and "Lead sources" in h and "What it means" in h
     from cvm.leads.evaluate import evaluate_leads
 
     ev = evaluate_leads(ctx.run_dir, data / "truth")
@@ -64,4 +64,4 @@ def test_step_skips_without_leads(tmp_path, sim):
     ctx = RunContext.open(str(data), sim.meta["end"], tmp_path / "run", lang="zh")
     out = leads_step(ctx)
     assert "skipped" in out
-    assert "跳过" in leads_html(ctx)
+    assert "没有线索数据" in leads_html(ctx)

@@ -72,3 +72,24 @@ def test_plot_funnel_returns_axes(tables):
     ax = plot_lifecycle_funnel(lifecycle_stage(tables, AS_OF), lang="en")
     assert len(ax.patches) == len(STAGES)
     assert np.isclose(sum(p.get_width() for p in ax.patches), 9)
+
+
+def test_five_groups_count_leads_without_a_customer_number(tables):
+    from cvm.segments.lifecycle import GROUPS, lifecycle_entities, lifecycle_group
+
+    anon = pd.DataFrame({
+        "lead_id": ["a1", "a2", "a3", "a4"], "customer_id": [None] * 4,
+        "created_date": pd.to_datetime(["2024-06-01", "2024-06-05", "2024-02-01", "2024-07-05"]),
+        "followups": [0, 3, 2, 0], "test_drive": [False, False, False, False],
+        "order_stage": [None, None, None, None], "status": ["open", "open", "lost", "open"],
+        "closed_date": pd.to_datetime([None, None, "2024-03-01", None]),
+    })
+    t = {**tables, "leads": pd.concat([tables["leads"], anon], ignore_index=True)}
+    e = lifecycle_entities(t, AS_OF)
+    assert e["lead:a1"] == "lead" and e["lead:a2"] == "prospect"
+    assert "lead:a3" not in e.index  # defeated: not a customer group
+    assert "lead:a4" not in e.index  # created after as_of
+    assert e.drop(index=["lead:a1", "lead:a2"]).equals(lifecycle_stage(t, AS_OF))
+    g = lifecycle_group(e).value_counts().reindex(list(GROUPS), fill_value=0)
+    assert (g > 0).all(), g.to_dict()  # every one of the five groups is populated
+    assert g["owner"] == 3  # c1 active, c2 at risk, c4 won back

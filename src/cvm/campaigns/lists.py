@@ -1,6 +1,11 @@
 """Action lists per department (the ``campaigns/<department>.csv`` output contract).
 
 Contact details are masked (138****5678) and names left out unless ``reveal_contacts=True``.
+Lists are for people and CRM imports alike: the column names are the contract's (plus
+``campaign_label``, the campaign's name in the run's language), amounts are whole CNY, the
+reasons are plain words in the run's language (no codes), and ``write_department_lists``
+writes each department's CSV (UTF-8 with a BOM) and an .xlsx beside it (headers in the run's
+language, frozen header row), text cells safe from formula injection (``campaigns.files``).
 """
 
 from __future__ import annotations
@@ -16,16 +21,22 @@ from cvm.config import CvmError
 
 log = logging.getLogger(__name__)
 
-LIST_COLUMNS = ["customer_id", "campaign", "channel", "expected_incremental_value", "cost",
-                "group", "reasons"]
+LIST_COLUMNS = ["customer_id", "campaign", "campaign_label", "channel",
+                "expected_incremental_value", "cost", "group", "reasons"]
+MONEY_COLUMNS = ("expected_incremental_value", "cost")
+"""Written as whole CNY."""
+XLSX_WIDTHS = {"customer_id": 14, "campaign": 22, "campaign_label": 18, "channel": 9,
+               "expected_incremental_value": 16, "cost": 10, "group": 10, "reasons": 90,
+               "phone": 15, "name": 12}
+"""Column widths (characters) of the department .xlsx files."""
 
 _TEXT = {
-    "zh": {"uplift": "提升", "pts": "个百分点", "learned": "历史学习", "prior": "目录先验",
-           "stake": "价值", "cost": "成本", "stage": "阶段", "tag": "价值标签",
-           "churn": "流失概率", "control": "对照组：本月不联系"},
-    "en": {"uplift": "uplift", "pts": "pts", "learned": "learned", "prior": "catalogue prior",
-           "stake": "value at stake", "cost": "cost", "stage": "stage", "tag": "value tag",
-           "churn": "churn risk", "control": "control group: do not contact this month"},
+    "zh": {"uplift": "回厂率提升", "pts": "个百分点", "stake": "客户价值", "cost": "成本",
+           "yuan": "元", "stage": "阶段", "tag": "价值标签", "churn": "流失概率",
+           "control": "对照组:本月不联系"},
+    "en": {"uplift": "return-rate uplift", "pts": "pts", "stake": "customer value", "cost": "cost",
+           "yuan": "CNY", "stage": "stage", "tag": "value tag", "churn": "churn risk",
+           "control": "control group: do not contact this month"},
 }
 
 
@@ -43,26 +54,33 @@ def reasons(plan: pd.DataFrame, lang: str = "zh",
             catalogue: dict[str, Campaign] | None = None) -> pd.Series:
     """One short text per plan row: campaign, uplift and its source, value at stake, cost,
     and the segment facts present (stage, value tag, churn risk)."""
+    from cvm.reporting.i18n import label
+
     t = _TEXT.get(lang, _TEXT["en"])
+    sep = " "
     parts: list[pd.Series] = []
-    if catalogue:
-        parts.append(plan["campaign"].map({k: c.name(lang) for k, c in catalogue.items()})
-                     .fillna(plan["campaign"]).astype(str))
+    parts.append(campaign_labels(plan["campaign"], lang, catalogue))
     if "uplift" in plan.columns:
-        src = (plan["uplift_source"].map({"learned": t["learned"], "prior": t["prior"]})
+        src = (plan["uplift_source"].map(lambda v: label("uplift_source", v, lang))
                .fillna("").astype(str) if "uplift_source" in plan.columns
                else pd.Series("", index=plan.index))
         parts.append(t["uplift"] + " " + (plan["uplift"] * 100).map("{:+.1f}".format)
-                     + " " + t["pts"] + np.where(src != "", " (" + src + ")", ""))
+                     + " " + t["pts"] + np.where(src != "", sep + "(" + src + ")", ""))
     if "value_at_stake" in plan.columns:
-        parts.append(t["stake"] + " " + plan["value_at_stake"].map("{:,.0f}".format) + " CNY")
+        parts.append(t["stake"] + " " + plan["value_at_stake"].map("{:,.0f}".format)
+                     + sep + t["yuan"])
     if "cost" in plan.columns:
-        parts.append(t["cost"] + " " + plan["cost"].map("{:,.0f}".format) + " CNY")
-    for col, key, fmt in (("lifecycle_stage", "stage", "{}"), ("value_tag", "tag", "{}"),
-                          ("churn_probability", "churn", "{:.0%}")):
+        parts.append(t["cost"] + " " + plan["cost"].map("{:,.0f}".format) + sep + t["yuan"])
+    for col, key, kind in (("lifecycle_stage", "stage", "stage"), ("value_tag", "tag", None),
+                           ("churn_probability", "churn", None)):
         if col in plan.columns:
-            parts.append(t[key] + " " + plan[col].map(
-                lambda x, f=fmt: f.format(x) if pd.notna(x) else "?"))
+            if kind:
+                shown = plan[col].map(lambda x, k=kind: label(k, x, lang) if pd.notna(x) else "?")
+            elif col == "churn_probability":
+                shown = plan[col].map(lambda x: f"{x:.0%}" if pd.notna(x) else "?")
+            else:
+                shown = plan[col].map(lambda x: str(x) if pd.notna(x) else "?")
+            parts.append(t[key] + " " + shown)
     if not parts:
         return pd.Series("", index=plan.index, dtype=str)
     out = parts[0].astype(str)
@@ -71,6 +89,15 @@ def reasons(plan: pd.DataFrame, lang: str = "zh",
     if "group" in plan.columns:
         out = out.where(plan["group"] != "control", t["control"] + "; " + out)
     return out
+
+
+def campaign_labels(campaigns: pd.Series, lang: str = "zh",
+                    catalogue: dict[str, Campaign] | None = None) -> pd.Series:
+    """Each campaign id's name in ``lang`` (the catalogue's, else the id in words)."""
+    from cvm.reporting.i18n import label
+
+    names = {k: c.name(lang) for k, c in (catalogue or {}).items()}
+    return campaigns.map(lambda c: names.get(c) or label("campaign", c, lang)).astype(str)
 
 
 def department_lists(
@@ -94,6 +121,7 @@ def department_lists(
         raise CvmError(f"department_lists needs plan columns {missing} (assign_control first)")
     df = plan.copy()
     df["reasons"] = reasons(df, lang, catalogue)
+    df["campaign_label"] = campaign_labels(df["campaign"], lang, catalogue)
     df["cost"] = np.where(df["group"] == "control", 0.0, df["cost"].astype(float))
     cols = list(LIST_COLUMNS)
     if customers is not None:
@@ -115,6 +143,32 @@ def department_lists(
     df = df.sort_values(["_order", "expected_incremental_value"], ascending=[True, False],
                         kind="stable")
     out: dict[str, pd.DataFrame] = {}
+    for col in MONEY_COLUMNS:  # whole CNY (after sorting on the exact values)
+        df[col] = df[col].astype(float).round(0).astype("int64")
     for dept in departments or sorted(df["department"].unique()):
         out[dept] = df.loc[df["department"] == dept, cols].reset_index(drop=True)
     return out
+
+
+def write_department_lists(lists: dict[str, pd.DataFrame], out_dir, lang: str = "zh") -> list:
+    """``<department>.csv`` (UTF-8 with a BOM, contract column names) and ``<department>.xlsx``
+    (headers in ``lang``, frozen header row, column widths) for each list; returns the paths."""
+    from pathlib import Path
+
+    from cvm.campaigns.files import write_csv, write_xlsx
+    from cvm.reporting.i18n import label
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for dept, df in lists.items():
+        paths.append(write_csv(df, out_dir / f"{dept}.csv"))
+        shown = df.copy()
+        if "channel" in shown:
+            shown["channel"] = shown["channel"].map(lambda v: label("channel", v, lang))
+        if "group" in shown:
+            shown["group"] = shown["group"].map(lambda v: label("group", v, lang))
+        headers = [label("column", c, lang) for c in df.columns]
+        paths.append(write_xlsx(shown, out_dir / f"{dept}.xlsx", headers, XLSX_WIDTHS,
+                                sheet=label("department", dept, lang)))
+    return paths

@@ -24,11 +24,16 @@ TEXT: dict[str, tuple[str, str]] = {
 
 
 def sentence(feature: str, value: object, lang: str) -> str:
-    zh, en = TEXT.get(feature, (f"{feature}={{v}}", f"{feature}={{v}}"))
+    """The reason sentence of one lead feature; codes (the lead source) shown in words."""
+    from cvm.reporting.i18n import label, words
+
+    if feature == "source":
+        value = label("source", value, lang)
+    zh, en = TEXT.get(feature, (f"{words(feature)}:{{v}}", f"{words(feature)}: {{v}}"))
     try:
         return (zh if lang == "zh" else en).format(v=value)
     except (ValueError, TypeError):
-        return f"{feature}={value}"
+        return f"{words(feature)}: {value}"
 
 
 def lead_reasons(contribs: pd.DataFrame, X: pd.DataFrame, lang: str = "zh", top_k: int = 3

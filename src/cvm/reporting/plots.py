@@ -41,7 +41,7 @@ def plot_roc(y: np.ndarray, scores: dict[str, np.ndarray], ax: Axes | None = Non
         ax.plot(fpr, tpr, color=PALETTE[i % len(PALETTE)],
                 label=f"{name} (AUC {roc_auc_score(y, s):.3f})")
     ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=0.8)
-    ax.set(xlabel="FPR", ylabel="TPR", title=t("roc", lang))
+    ax.set(xlabel=t("fpr", lang), ylabel=t("tpr", lang), title=t("roc", lang))
     ax.legend(loc="lower right", fontsize=8)
     return ax
 
@@ -111,10 +111,13 @@ def plot_bars(values: pd.Series, ax: Axes | None = None, title: str = "", fmt: s
 
 
 def plot_line(series: pd.Series, ax: Axes | None = None, title: str = "", ylabel: str = "",
-              percent: bool = False) -> Axes:
-    """A simple trend line over an index of dates or labels."""
+              percent: bool = False, target: float | None = None, target_label: str = "") -> Axes:
+    """A simple trend line over an index of dates or labels, with an optional target line."""
     ax = _ax(ax, (6, 3))
     ax.plot(series.index, series.to_numpy(), marker="o", color=PALETTE[1])
+    if target is not None:
+        ax.axhline(target, color=PALETTE[4], ls="--", lw=1)
+        ax.text(0, target, f" {target_label}", color=PALETTE[4], va="bottom", fontsize=8)
     if percent:
         ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.1%}"))
     ax.set(title=title, ylabel=ylabel)
@@ -133,3 +136,71 @@ def fig_to_img(fig: Figure | Axes, alt: str = "") -> str:
     plt.close(fig)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     return f'<img alt="{alt}" src="data:image/png;base64,{data}"/>'
+
+
+def plot_groups(counts: dict[str, float], owner_parts: dict[str, float], labels: dict[str, str],
+                ax: Axes | None = None, title: str = "") -> Axes:
+    """The five customer groups as horizontal bars; the owners' bar split into its parts
+    (active, won back, at risk) so at-risk and won-back customers show inside the base."""
+    ax = _ax(ax, (7, 3.4))
+    names = list(counts)
+    pos = np.arange(len(names))[::-1]
+    colors = {"active_owner": PALETTE[1], "won_back": PALETTE[2], "at_risk": PALETTE[4]}
+    for y, key in zip(pos, names):
+        if key == "owner" and owner_parts:
+            left = 0.0
+            for part, v in owner_parts.items():
+                ax.barh(y, v, left=left, color=colors.get(part, PALETTE[1]), label=labels[part])
+                left += v
+        else:
+            ax.barh(y, counts[key], color=PALETTE[0] if key != "lost" else PALETTE[5])
+        ax.text(counts[key], y, f" {counts[key]:,.0f}", va="center", fontsize=8)
+    ax.set_yticks(pos, [labels[k] for k in names])
+    ax.set_title(title)
+    ax.margins(x=0.15)
+    if owner_parts:
+        ax.legend(fontsize=8, loc="upper right")
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax
+
+
+def plot_matrix_2x2(cells: dict[tuple[int, int], tuple[str, float, float | None]],
+                    xlabels: tuple[str, str], ylabels: tuple[str, str], ax: Axes | None = None,
+                    title: str = "", goal: tuple[int, int] | None = None) -> Axes:
+    """A 2×2 matrix: each cell (row, col) shows a name, a count and its change vs last month;
+    ``goal`` is highlighted (the cell customers should move to)."""
+    ax = _ax(ax, (5.6, 4.2))
+    for (r, c), (name, n, d) in cells.items():
+        face = PALETTE[1] if (r, c) == goal else "#eef2f6"
+        ink = "white" if (r, c) == goal else "#1f2933"
+        ax.add_patch(plt.Rectangle((c, 1 - r), 1, 1, facecolor=face, edgecolor="white", lw=3))
+        delta = "" if d is None else f"\n{d:+,.0f}"
+        ax.text(c + 0.5, 1.5 - r, f"{name}\n{n:,.0f}{delta}", ha="center", va="center",
+                fontsize=10, color=ink)
+    ax.set_xlim(0, 2)
+    ax.set_ylim(0, 2)
+    ax.set_xticks([0.5, 1.5], list(xlabels))
+    ax.set_yticks([1.5, 0.5], list(ylabels))
+    ax.tick_params(length=0)
+    for s in ax.spines.values():
+        s.set_visible(False)
+    ax.set_title(title)
+    return ax
+
+
+def plot_intervals(est: pd.Series, low: pd.Series, high: pd.Series, ax: Axes | None = None,
+                   title: str = "", xlabel: str = "") -> Axes:
+    """Point estimates with their intervals as horizontal error bars around a zero line."""
+    ax = _ax(ax, (7, 0.5 + 0.45 * max(len(est), 2)))
+    pos = np.arange(len(est))[::-1]
+    good = (low > 0).to_numpy()
+    bad = (high < 0).to_numpy()
+    colors = np.where(good, "#1a7f37", np.where(bad, PALETTE[5], PALETTE[2]))
+    ax.errorbar(est.to_numpy(), pos, xerr=[est - low, high - est], fmt="none", ecolor="#999",
+                capsize=3)
+    ax.scatter(est.to_numpy(), pos, color=colors, zorder=3)
+    ax.axvline(0, color="#52606d", lw=0.8)
+    ax.set_yticks(pos, [str(i) for i in est.index])
+    ax.set(title=title, xlabel=xlabel)
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax

@@ -1,58 +1,110 @@
-"""The manager's report: one HTML section per topic, built from the run's artifacts.
+"""The manager's report: one HTML section per concept, built from the run's artifacts.
 
-Each ``*_html`` function returns an HTML fragment (charts as inline PNG) so the report
-notebook stays one loop and the analysts' notebooks can show the same charts.
+The report opens with 本月摘要 / Summary (what happened and what to do, with the month's
+numbers), then one section per concept of the seeds — lifecycle of the five groups, value
+(tags, A+B share, the value triad), loyalty, needs, this month's plan by department, last
+month's results, sales leads — each with a chart and a short "what it means / what to do".
+Model quality and the technical tables are in the appendix. Every header, value and code is
+shown through the i18n table (``cvm.reporting.i18n``); numbers through ``cvm.reporting.fmt``.
+
+Each ``*_html`` function returns an HTML fragment (charts as inline PNG), so the report
+notebook stays one loop and the analysts' notebooks can show the same parts.
 """
 
 from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Iterator
-from typing import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from cvm.reporting.fonts import plt, use_cjk_font
-from cvm.reporting.i18n import TEXT, t
+from cvm.reporting import fmt
+from cvm.reporting.fonts import cjk_font_warning, plt, use_cjk_font
+from cvm.reporting.i18n import label, labels, t
 from cvm.reporting.kpis import retention_by_milestone
-from cvm.reporting.plots import (fig_to_img, plot_bars, plot_calibration, plot_gain, plot_line,
+from cvm.reporting.plots import (PALETTE, fig_to_img, plot_bars, plot_calibration, plot_gain,
+                                 plot_groups, plot_intervals, plot_line, plot_matrix_2x2,
                                  plot_roc)
 from cvm.run_context import RunContext
 
 log = logging.getLogger(__name__)
 
-SECTION_IDS = ("kpis", "lifecycle", "value", "retention", "models", "drivers", "at_risk",
-               "campaigns", "measurement", "leads", "quality")
-"""Every section of the report, in order (the browser test checks each is present)."""
+SECTION_IDS = ("summary", "lifecycle", "value", "loyalty", "needs", "plan", "results", "leads",
+               "appendix")
+"""Every section of the report, in order (the browser test checks each heading)."""
 CHURN_BASELINES = ("recency", "rfm_logistic")
+VALUE_BASELINES = ("historical_average", "bgnbd_gamma_gamma")
 LOWER_IS_BETTER = {"at_risk_n", "lost", "yearly_loss"}
 """KPIs whose rise is bad news (shown red when they go up)."""
-VALUE_BASELINES = ("historical_average", "bgnbd_gamma_gamma")
+NEEDS = ("young_family", "time_sensitive", "price_sensitive", "high_mileage_commercial")
 
 
+def _cfg(ctx: RunContext) -> dict[str, Any]:
+    return ctx.cfg["report"]
+
+
+def _zh(ctx: RunContext) -> bool:
+    return ctx.lang == "zh"
+
+
+def _say(ctx: RunContext, zh: str, en: str, **kw: Any) -> str:
+    """The sentence in the run's language (zh with Chinese punctuation)."""
+    return fmt.zh_punct(zh.format(**kw)) if _zh(ctx) else en.format(**kw)
+
+
+# --- html helpers -----------------------------------------------------------------------------
 def _section(sid: str, lang: str, body: str) -> str:
-    key = f"section_{sid}" if f"section_{sid}" in TEXT else sid
-    return f'<section id="{sid}"><h2>{html.escape(t(key, lang))}</h2>{body}</section>'
+    return f'<section id="{sid}"><h2>{html.escape(t(sid, lang))}</h2>{body}</section>'
+
+
+def _h3(text: str) -> str:
+    return f"<h3>{html.escape(text)}</h3>"
+
+
+def _note(text: str) -> str:
+    return f'<p class="note">{html.escape(text)}</p>'
 
 
 def _skipped(lang: str, why: str) -> str:
-    return f'<p class="note">{html.escape(t("skipped", lang, why=why))}</p>'
+    return _note(t("skipped", lang, why=why))
 
 
-def _table(df: pd.DataFrame, floatfmt: str = "{:,.2f}") -> str:
-    return df.to_html(border=0, float_format=lambda v: floatfmt.format(v), na_rep="",
-                      classes="tbl", escape=True)
+def _box(ctx: RunContext, means: str, todo: str) -> str:
+    """The "what it means / what to do" box every section carries."""
+    if _zh(ctx):
+        means, todo = fmt.zh_punct(means), fmt.zh_punct(todo)
+    return (f'<div class="take"><p><b>{t("means", ctx.lang)}</b>{html.escape(means)}</p>'
+            f'<p><b>{t("todo", ctx.lang)}</b>{html.escape(todo)}</p></div>')
+
+
+def html_table(df: pd.DataFrame, lang: str, numeric: tuple[str, ...] = (),
+               wide: tuple[str, ...] = ()) -> str:
+    """A table of already formatted cells; headers are column codes shown through the i18n
+    table. ``numeric`` columns are right-aligned, ``wide`` ones may wrap."""
+    head = "".join(f'<th class="{"n" if c in numeric else ""}">'
+                   f"{html.escape(label('column', c, lang))}</th>" for c in df.columns)
+    rows = []
+    for _, r in df.iterrows():
+        cells = []
+        for c in df.columns:
+            cls = "n" if c in numeric else ("w" if c in wide else "t")
+            v = r[c]
+            cells.append(f'<td class="{cls}">{html.escape("" if v is None else str(v))}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return (f'<table class="tbl"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>')
 
 
 def sections(ctx: RunContext) -> Iterator[str]:
     """All report sections in order; a section that fails says so instead of breaking the report."""
     builders: dict[str, Callable[[RunContext], str]] = {
-        "kpis": kpis_html, "lifecycle": lifecycle_html, "value": value_tags_html,
-        "retention": retention_html, "models": models_html, "drivers": drivers_html,
-        "at_risk": at_risk_html, "campaigns": campaigns_html, "measurement": measurement_html,
-        "quality": quality_html, "leads": _leads_html,
+        "summary": summary_html, "lifecycle": lifecycle_html, "value": value_html,
+        "loyalty": loyalty_html, "needs": needs_html, "plan": plan_html,
+        "results": results_html, "leads": _leads_html, "appendix": appendix_html,
     }
     if ctx.has("notices"):  # what the run skipped and why (cvm.steps._skip)
         notes = "".join(_skipped(ctx.lang, str(n)) for n in ctx.load_json("notices"))
@@ -61,11 +113,144 @@ def sections(ctx: RunContext) -> Iterator[str]:
         try:
             body = builders[sid](ctx)
         except FileNotFoundError as err:
-            body = _skipped(ctx.lang, f"{type(err).__name__}: {err.filename}")
+            log.warning("report section %s: %s is missing", sid, err.filename)
+            body = _skipped(ctx.lang, _say(ctx, "缺少上游结果", "an earlier step's result is missing"))
+        except Exception:  # one broken section must not cost the manager the whole report
+            log.exception("report section %s failed", sid)
+            body = f'<p class="warn">{html.escape(t("section_failed", ctx.lang))}</p>'
+        if sid == "summary":
+            warn = cjk_font_warning(ctx.lang)
+            if warn:
+                body = f'<p class="warn">{html.escape(warn)}</p>' + body
         yield _section(sid, ctx.lang, body)
 
 
-# --- sections ---------------------------------------------------------------------------------
+# --- facts shared by the summary and the sections --------------------------------------------
+@dataclass
+class PlanFacts:
+    n_target: int
+    n_control: int
+    cost: float
+    value: float
+    low: float
+    high: float
+    by_dept: pd.DataFrame
+
+
+def plan_facts(ctx: RunContext) -> PlanFacts | None:
+    """This month's plan: contacts, cost, expected incremental value with a 95 % interval,
+    by department (with the capacity each department's lists use)."""
+    if not ctx.has("campaign_plan"):
+        return None
+    plan = ctx.load_frame("campaign_plan")
+    target = plan[plan["group"] == "target"]
+    per = campaign_plan_table(ctx, plan)
+    from cvm.campaigns.catalogue import defaults
+
+    cap = pd.Series(defaults().get("capacity") or {}, dtype=float)
+    g = plan.groupby("department")
+    dept = pd.DataFrame({
+        "n_target": target.groupby("department").size(),
+        "n_control": plan[plan["group"] == "control"].groupby("department").size(),
+        "cost": target.groupby("department")["cost"].sum(),
+        "value": target.groupby("department")["expected_incremental_value"].sum(),
+        "campaigns": g["campaign"].agg(lambda s: sorted(set(s))),
+    })
+    dept[["n_target", "n_control"]] = dept[["n_target", "n_control"]].fillna(0).astype(int)
+    dept["capacity"] = cap.reindex(dept.index)
+    dept["used"] = (dept["n_target"] + dept["n_control"]) / dept["capacity"]
+    dept = dept.sort_values("value", ascending=False)
+    se = float(np.sqrt((per["se"] ** 2).sum())) if len(per) else 0.0
+    z = float(_cfg(ctx)["interval_z"])
+    v = float(target["expected_incremental_value"].sum())
+    return PlanFacts(int(len(target)), int((plan["group"] == "control").sum()),
+                     float(target["cost"].sum()), v, v - z * se, v + z * se, dept)
+
+
+def campaign_plan_table(ctx: RunContext, plan: pd.DataFrame) -> pd.DataFrame:
+    """Per campaign of the plan: targets, controls, cost, expected value and its standard error.
+
+    The error is the uncertainty of the campaign's mean effect per contact (the empirical-Bayes
+    posterior of the spend calibration, ``campaigns.uplift.calibrate_spend``), times the
+    number of targets: one campaign's customers share it, campaigns are independent.
+    """
+    target = plan[plan["group"] == "target"]
+    out = pd.DataFrame({
+        "department": plan.groupby("campaign")["department"].first(),
+        "channel": plan.groupby("campaign")["channel"].first(),
+        "n_target": target.groupby("campaign").size(),
+        "n_control": plan[plan["group"] == "control"].groupby("campaign").size(),
+        "cost": target.groupby("campaign")["cost"].sum(),
+        "value": target.groupby("campaign")["expected_incremental_value"].sum(),
+    }).fillna({"n_target": 0, "n_control": 0, "cost": 0.0, "value": 0.0})
+    info = ctx.load_json("campaign_summary") if ctx.has("campaign_summary") else {}
+    calib = (info.get("uplift_metrics") or {}).get("spend_calibration") or {}
+    from cvm.config import load_config
+
+    sc = ((load_config("campaigns", ctx.cfg.get("campaigns")).get("uplift") or {})
+          .get("spend_calibration") or {})
+    sd = {}
+    for c in out.index:
+        e = calib.get(c) or {}
+        prior = abs(float(e.get("model_mean") or out.loc[c, "value"] / max(out.loc[c, "n_target"], 1)))
+        w0 = 1.0 / max(float(sc["prior_rel_sd"]) * prior, float(sc["prior_min_sd"]), 1e-9) ** 2
+        se = e.get("se")
+        w1 = (1.0 / (float(se) ** 2 + float(sc["transport_sd"]) ** 2)
+              if se is not None and np.isfinite(se) else 0.0)
+        sd[c] = 1.0 / np.sqrt(w0 + w1)
+    out["se"] = pd.Series(sd) * out["n_target"]
+    return out.sort_values("value", ascending=False)
+
+
+def results_table(ctx: RunContext) -> pd.DataFrame | None:
+    """Last month's campaigns against their control groups, with a verdict in words: the
+    incremental revenue net of cost, its 95 % interval, and how sure we are it was positive."""
+    if not ctx.has("campaign_measurement"):
+        return None
+    m = ctx.load_frame("campaign_measurement")
+    if m.empty or "revenue_lift" not in m.columns:
+        return None
+    from scipy.stats import norm
+
+    c = _cfg(ctx)
+    z = float(c["interval_z"])
+    likely = float(c["likely_probability"])
+    m = m.copy()
+    n = m["n_target"].astype(float)
+    cost = m["cost"].fillna(0.0).astype(float)
+    m["net"] = m["revenue_lift"] * n - cost
+    se = m["revenue_lift_se"] * n
+    m["net_low"], m["net_high"] = m["net"] - z * se, m["net"] + z * se
+    p_gain = pd.Series(norm.cdf(m["net"] / se.replace(0, np.nan)), index=m.index).fillna(0.5)
+    m["verdict"] = np.select(
+        [m["net_low"] > 0, p_gain >= likely, m["net_high"] < 0, 1 - p_gain >= likely],
+        ["sure_gain", "likely_gain", "sure_loss", "likely_loss"], "unclear")
+    m["p_gain"] = p_gain
+    return m.sort_values("net", ascending=False).reset_index(drop=True)
+
+
+def _risk(ctx: RunContext) -> dict[str, float] | None:
+    path = ctx.run_dir / "scores.parquet"
+    if not path.exists():
+        return None
+    s = pd.read_parquet(path, columns=["customer_id", "value_tag", "churn_probability",
+                                       "predicted_value"])
+    thr = float(_cfg(ctx)["risk_probability"])
+    hit = s[s["churn_probability"] >= thr]
+    return {"n": int(len(hit)), "value": float((hit["churn_probability"]
+                                                * hit["predicted_value"].fillna(0)).sum()),
+            "n_ab": int(hit["value_tag"].isin(["A", "B"]).sum()), "threshold": thr,
+            "scored": int(s["churn_probability"].notna().sum())}
+
+
+def _drifting(ctx: RunContext) -> int:
+    if not ctx.has("drift"):
+        return 0
+    d = ctx.load_frame("drift")
+    return int((d["psi"] > float(_cfg(ctx)["drift_psi_warning"])).sum())
+
+
+# --- 本月摘要 / Summary --------------------------------------------------------------------------
 def kpis_html(ctx: RunContext) -> str:
     k = ctx.load_json("kpis")
     cur, prev = k["current"], k["previous"]
@@ -74,113 +259,648 @@ def kpis_html(ctx: RunContext) -> str:
                      ("return_rate", True), ("yearly_loss", True), ("ab_share", True)):
         src = "at_risk" if key == "at_risk_n" else key
         v, p = cur.get(src), prev.get(src)
-        val = "–" if pd.isna(v) else (f"{v:.1%}" if pct else f"{v:,.0f}")
+        val = fmt.pct(v) if pct else fmt.count(v)
         delta = ""
-        if not pd.isna(v) and not pd.isna(p):
+        if v is not None and p is not None and not (pd.isna(v) or pd.isna(p)):
             d = v - p
+            if abs(d) < (0.0005 if pct else 0.5):  # shown as +0.0: no colour
+                d = 0.0
             good = (d < 0) if key in LOWER_IS_BETTER else (d > 0)
             arrow = "good" if good else ("bad" if d != 0 else "")
-            delta = (f'<div class="d {arrow}">{t("mom", ctx.lang)} '
-                     f'{d:+.1%}</div>' if pct else
-                     f'<div class="d {arrow}">{t("mom", ctx.lang)} {d:+,.0f}</div>')
+            shown = fmt.points(d, ctx.lang) if pct else fmt.signed(d)
+            delta = f'<div class="d {arrow}">{t("mom", ctx.lang)} {shown}</div>'
         cards.append(f'<div class="kpi"><div class="l">{t(key, ctx.lang)}</div>'
                      f'<div class="v">{val}</div>{delta}</div>')
     return f'<div class="kpis">{"".join(cards)}</div>'
 
 
+def summary_sentences(ctx: RunContext) -> list[str]:
+    """4–6 plain sentences: the base, who is slipping away, A+B against its target, this
+    month's plan, last month's results, data quality."""
+    lang, out = ctx.lang, []
+    k = ctx.load_json("kpis")
+    cur, prev = k["current"], k["previous"]
+    out.append(_say(
+        ctx, "基盘客户 {base} 人,较上月 {d};其中活跃 {act} 人、流失风险 {risk} 人、已流失 {lost} 人,"
+             "年回厂率 {rr}。",
+        "The customer base is {base} ({d} on last month): {act} active, {risk} at risk and "
+        "{lost} lost; the yearly return rate is {rr}.",
+        base=fmt.count(cur["base"]), d=fmt.signed(cur["base"] - prev["base"]),
+        act=fmt.count(cur["active"]), risk=fmt.count(cur["at_risk"]),
+        lost=fmt.count(cur["lost"]), rr=fmt.pct(cur.get("return_rate"))))
+    r = _risk(ctx)
+    if r is not None and r["scored"]:
+        out.append(_say(
+            ctx, "模型预测 {n} 位客户未来 {h} 个月不再付费回厂的概率(流失概率)达 {thr} 以上,"
+                 "涉及预期价值约 {v};其中高价值(A/B)客户 {ab} 人,名单已下发各部门。",
+            "The model gives {n} customers a {thr} or higher chance of no paid visit in the "
+            "next {h} months (churn risk), with about {v} of expected value at stake; {ab} of "
+            "them are high-value (A/B) and are on the departments' lists.",
+            n=fmt.count(r["n"]), thr=fmt.pct(r["threshold"], 0), h=ctx.horizon_months,
+            v=fmt.money(r["value"], lang), ab=fmt.count(r["n_ab"])))
+    target = float(_cfg(ctx)["ab_share_target"])
+    ab, ab_prev = cur.get("ab_share"), prev.get("ab_share")
+    if ab is not None and not pd.isna(ab):
+        gap = ab - target
+        out.append(_say(
+            ctx, "A+B 高价值客户占比 {ab},目标 {tg},{rel}(较上月 {mom})。",
+            "The A+B (high-value) share is {ab} against a target of {tg}: {rel} ({mom} on "
+            "last month).",
+            ab=fmt.pct(ab), tg=fmt.pct(target, 0), mom=fmt.points(ab - ab_prev, lang),
+            rel=(_say(ctx, "还差 {g}", "{g} short", g=fmt.points(-gap, lang).lstrip("+"))
+                 if gap < 0 else _say(ctx, "已达标", "on target"))))
+    p = plan_facts(ctx)
+    if p is not None and p.n_target:
+        depts = ("、" if _zh(ctx) else ", ").join(
+            _say(ctx, "{d} {n} 人(预期 {v})", "{d} {n} ({v})", d=label("department", d, lang),
+                 n=fmt.count(r_["n_target"]), v=fmt.money(r_["value"], lang))
+            for d, r_ in p.by_dept.iterrows())
+        out.append(_say(
+            ctx, "本月计划联系 {n} 人(另留对照组 {c} 人不联系),成本 {cost},预期增量价值 {v}"
+                 "(95% 区间 {lo} 至 {hi});按部门:{d}。",
+            "This month's plan contacts {n} customers (and holds {c} back as a control group) "
+            "for {cost}, expecting {v} of incremental value (95 % interval {lo} to {hi}); by "
+            "department: {d}.",
+            n=fmt.count(p.n_target), c=fmt.count(p.n_control), cost=fmt.money(p.cost, lang),
+            v=fmt.money(p.value, lang), lo=fmt.money(p.low, lang), hi=fmt.money(p.high, lang),
+            d=depts))
+    res = results_table(ctx)
+    if res is not None:
+        parts = [f"{label('campaign', r_['campaign'], lang)} "
+                 + _say(ctx, "净收益 {v},{w}", "net {v}, {w}", v=fmt.money(r_["net"], lang),
+                        w=label("confidence", r_["verdict"], lang))
+                 for _, r_ in res.iterrows()]
+        out.append(_say(ctx, "上月 {n} 项活动与对照组比较:{p}。",
+                        "Last month's {n} campaigns against their control groups: {p}.",
+                        n=len(res), p=("；" if _zh(ctx) else "; ").join(parts)))
+    else:
+        out.append(t("no_measurement", lang))
+    dq = ctx.load_json("data_quality") if ctx.has("data_quality") else {}
+    share = dq.get("profile_complete_share")
+    out.append(_say(
+        ctx, "数据质量:{w} 条校验提示,客户档案完整度 {c},{d} 个特征较上月明显漂移。",
+        "Data quality: {w} validation warnings, customer profiles {c} complete; features "
+        "that drifted noticeably since last month: {d}.",
+        w=fmt.count(len(dq.get("warnings", []))), c=fmt.pct(share, 0) if share is not None
+        else "–", d=fmt.count(_drifting(ctx))))
+    return out
+
+
+def summary_html(ctx: RunContext) -> str:
+    items = "".join(f"<li>{html.escape(s)}</li>" for s in summary_sentences(ctx))
+    return kpis_html(ctx) + f'<ol class="summary">{items}</ol>'
+
+
+# --- 客户生命周期 ---------------------------------------------------------------------------
+def lifecycle_counts(ctx: RunContext) -> tuple[pd.Series, pd.Series]:
+    """Stages of every known customer and open lead, now and a month ago."""
+    from cvm.segments.lifecycle import lifecycle_entities
+
+    return (lifecycle_entities(ctx.tables, ctx.as_of, ctx.cfg),
+            lifecycle_entities(ctx.tables, ctx.prev_as_of, ctx.cfg))
+
+
 def lifecycle_html(ctx: RunContext) -> str:
-    seg = ctx.load_frame("segments")
-    order = ["lead", "prospect", "ordered", "active_owner", "won_back", "at_risk", "lost"]
-    counts = seg["lifecycle_stage"].value_counts().reindex(order, fill_value=0)
-    counts.index = [t(s, ctx.lang) for s in counts.index]
-    funnel = fig_to_img(plot_bars(counts, horizontal=True, title=t("lifecycle", ctx.lang)),
-                        "lifecycle funnel")
-    return funnel + _transitions_img(ctx, "lifecycle_transitions")
-
-
-def value_tags_html(ctx: RunContext) -> str:
-    seg = ctx.load_frame("segments")
-    mix = seg["value_tag"].value_counts().reindex(list("ABCD"), fill_value=0)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
-    plot_bars(mix, ax=axes[0], title=t("value", ctx.lang))
-    trend = pd.Series(ctx.load_json("ab_share_trend"))
-    plot_line(trend, ax=axes[1], title=t("ab_share", ctx.lang), percent=True)
-    return fig_to_img(fig, "value tags") + _transitions_img(ctx, "value_migration")
-
-
-def _transitions_img(ctx: RunContext, artifact: str) -> str:
-    """A heat map of a from→to count matrix (empty rows and columns dropped)."""
+    from cvm.segments._common import crosstab_with_flows
+    from cvm.segments.lifecycle import GROUPS, OWNER_STAGES, STAGES, lifecycle_group
     from cvm.segments.value_tags import plot_migration
 
-    m = ctx.load_frame(artifact)
-    m = m.loc[m.sum(axis=1) > 0, m.sum(axis=0) > 0]
-    ax = plot_migration(m, lang=ctx.lang)
-    ax.set_title(t(artifact, ctx.lang))
-    return fig_to_img(ax, artifact.replace("_", " "))
+    lang = ctx.lang
+    now, prev = lifecycle_counts(ctx)
+    groups = lifecycle_group(now).value_counts().reindex(list(GROUPS), fill_value=0)
+    parts = now.value_counts().reindex(list(OWNER_STAGES), fill_value=0)
+    names = {g: label("stage", g, lang) for g in (*GROUPS, *OWNER_STAGES)}
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.9), gridspec_kw={"width_ratios": [1.1, 1]})
+    plot_groups(groups.to_dict(), parts.to_dict(), names, ax=axes[0], title=t("five_groups", lang))
+    flow = crosstab_with_flows(prev, now, order=list(STAGES))
+    flow = flow.loc[flow.sum(axis=1) > 0, flow.sum(axis=0) > 0]
+    plot_migration(flow, ax=axes[1], lang=lang, kind="stage")
+    axes[1].set_title(t("group_flow", lang))
+    img = fig_to_img(fig, "lifecycle")
+
+    def move(a: str, b: str) -> int:
+        return int(flow.loc[a, b]) if a in flow.index and b in flow.columns else 0
+
+    to_risk = move("active_owner", "at_risk") + move("won_back", "at_risk")
+    to_lost = move("at_risk", "lost")
+    back = sum(move(s, "won_back") for s in ("lost", "at_risk"))
+    new_leads = sum(move("new", s) for s in ("lead", "prospect", "ordered"))
+    means = _say(
+        ctx, "五类客群:销售线索 {l}、潜在用户 {p}、订单用户 {o}、现实用户 {w}(其中流失风险 {r}、"
+             "已召回 {b})、流失用户 {x}。本月新增线索 {nl} 条;{tr} 位车主转入流失风险,{tl} 位由风险转为流失,"
+             "{bk} 位流失客户被召回。",
+        "The five groups: {l} leads, {p} prospects, {o} ordered, {w} owners (of whom {r} at "
+        "risk and {b} won back) and {x} lost. {nl} new leads this month; {tr} owners slipped "
+        "to at risk, {tl} went from at risk to lost, {bk} lost customers came back.",
+        l=fmt.count(groups["lead"]), p=fmt.count(groups["prospect"]),
+        o=fmt.count(groups["ordered"]), w=fmt.count(groups["owner"]),
+        r=fmt.count(parts["at_risk"]), b=fmt.count(parts["won_back"]),
+        x=fmt.count(groups["lost"]), nl=fmt.count(new_leads), tr=fmt.count(to_risk),
+        tl=fmt.count(to_lost), bk=fmt.count(back))
+    todo = _say(
+        ctx, "客服部对流失风险车主做回访和保养提醒(半年未进厂即联系,不等满一年);售后优先联系下表的高价值风险客户;"
+             "市场部与销售部跟进潜在用户的试驾与报价。",
+        "Customer service calls at-risk owners with a service reminder (after six months "
+        "without a visit, not a year); after-sales calls the high-value customers at risk "
+        "below first; marketing and sales follow up prospects with test drives and quotes.")
+    out = [_box(ctx, means, todo), img, retention_html(ctx), at_risk_html(ctx)]
+    return "".join(out)
 
 
 def retention_html(ctx: RunContext) -> str:
-    ret = retention_by_milestone(ctx.tables, ctx.as_of)
+    lang = ctx.lang
+    ret = retention_by_milestone(ctx.tables, ctx.as_of,
+                                 float(_cfg(ctx)["milestone_min_age_years"]))
     if ret is None:
-        return _skipped(ctx.lang, "vehicles table or an old-enough sales cohort is absent")
-    labels = {"1": "1st", "2": "2nd", "3": "3rd", "4": "4th", "after_warranty": "after warranty"}
-    if ctx.lang == "zh":
-        labels = {"1": "首保", "2": "二保", "3": "三保", "4": "四保", "after_warranty": "保修期后"}
-    ret.index = [labels[i] for i in ret.index]
-    ax = plot_bars(ret, title=f'{t("retention", ctx.lang)} ({ret.name})', fmt="{:.0%}")
+        return _h3(t("retention", lang)) + _note(t("no_vehicles", lang))
+    n = int(str(ret.name).removeprefix("n="))
+    ret.index = labels("milestone", ret.index, lang)
+    cohort = _say(ctx, "{n} 辆本店售出、车龄满 {y:.0f} 年的车", "{n} vehicles sold here at least {y:.0f} years ago",
+                  n=fmt.count(n), y=float(_cfg(ctx)["milestone_min_age_years"]))
+    head = _h3(f'{t("retention", lang)}({cohort})' if _zh(ctx) else f'{t("retention", lang)} ({cohort})')
+    ax = plot_bars(ret, fmt="{:.0%}", title=t("retention", lang))
     ax.set_ylim(0, 1.05)
-    return fig_to_img(ax, "retention by milestone")
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.figure.set_size_inches(5.6, 2.9)
+    vals = ret.to_numpy()
+    drop = int(np.argmax(-np.diff(vals))) if len(vals) > 1 else 0
+    means = _say(ctx, "同一批车辆中,做过{a}的占 {x},做过{b}的只剩 {y}:这是最大的一步流失。",
+                 "Of the same vehicles, {x} came for the {a} but only {y} for the {b}: the "
+                 "largest single loss.", a=ret.index[drop], x=fmt.pct(vals[drop], 0),
+                 b=ret.index[min(drop + 1, len(vals) - 1)],
+                 y=fmt.pct(vals[drop + 1], 0) if len(vals) > 1 else "–")
+    todo = _say(ctx, "在这一节点前一个月主动提醒并提供套餐(如二保留存活动),把客户留在店内。",
+                "Remind these customers a month before that milestone and offer a package "
+                "(the second-service retention campaign) to keep them.")
+    return head + fig_to_img(ax, "retention by milestone") + _box(ctx, means, todo)
+
+
+def at_risk_html(ctx: RunContext) -> str:
+    lang = ctx.lang
+    n_top = int(_cfg(ctx)["top_rows"])
+    scores = pd.read_parquet(ctx.run_dir / "scores.parquet")
+    hv = scores[scores["value_tag"].isin(["A", "B"]) & scores["churn_probability"].notna()]
+    top = hv.sort_values(["churn_probability", "predicted_value"], ascending=False,
+                         kind="stable").head(n_top)
+    rows = pd.DataFrame({
+        "customer_id": top["customer_id"].map(mask_id),
+        "value_tag": labels("value_tag", top["value_tag"], lang),
+        "lifecycle_stage": labels("stage", top["lifecycle_stage"], lang),
+        "churn_probability": top["churn_probability"].map(lambda v: fmt.pct(v, 0)),
+        "predicted_value": top["predicted_value"].map(fmt.yuan),
+        "reason_1": top["reason_1"].fillna("").map(lambda s: reason_text(s, lang)),
+    })
+    return (_h3(t("at_risk_list", lang, n=len(rows)))
+            + html_table(rows, lang, numeric=("churn_probability", "predicted_value"),
+                         wide=("reason_1",))
+            + _note(t("list_pointer", lang, files=_dept_files(ctx))))
+
+
+def _dept_files(ctx: RunContext) -> str:
+    """The departments whose list files this run wrote, by name."""
+    d = _departments(ctx)
+    return ("、" if _zh(ctx) else ", ").join(labels("department", d, ctx.lang)) or "–"
+
+
+def _departments(ctx: RunContext) -> list[str]:
+    d = ctx.run_dir / "campaigns"
+    return sorted(p.stem for p in d.glob("*.csv")) if d.exists() else []
+
+
+# --- 客户价值 ------------------------------------------------------------------------------
+def value_html(ctx: RunContext) -> str:
+    from cvm.segments.value_tags import plot_migration
+
+    lang = ctx.lang
+    seg = ctx.load_frame("segments")
+    mix = seg["value_tag"].value_counts().reindex(list("ABCD"), fill_value=0)
+    trend = pd.Series(ctx.load_json("ab_share_trend"))
+    target = float(_cfg(ctx)["ab_share_target"])
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.6))
+    m = mix.copy()
+    m.index = labels("value_tag", m.index, lang)
+    plot_bars(m, ax=axes[0], title=t("value_tags", lang))
+    axes[0].tick_params(axis="x", labelsize=8)
+    plot_line(trend, ax=axes[1], title=t("ab_trend", lang), percent=True, target=target,
+              target_label=f'{t("ab_target", lang)} {fmt.pct(target, 0)}')
+    lo = min(trend.min(), target)
+    hi = max(trend.max(), target)
+    axes[1].set_ylim(max(0.0, lo - 0.05), min(1.0, hi + 0.05))
+    parts = [fig_to_img(fig, "value tags")]
+    mig = ctx.load_frame("value_migration")
+    mig = mig.loc[mig.sum(axis=1) > 0, mig.sum(axis=0) > 0]
+
+    def cell(a: str, b: str) -> int:
+        return int(mig.loc[a, b]) if a in mig.index and b in mig.columns else 0
+
+    down = sum(cell(a, b) for a in "AB" for b in "CD")
+    up = sum(cell(a, b) for a in "CD" for b in "AB")
+    k = ctx.load_json("kpis")
+    ab, ab_prev = k["current"]["ab_share"], k["previous"]["ab_share"]
+    means = _say(
+        ctx, "A+B 高价值客户占比 {ab}(目标 {tg},较上月 {mom});本月 {up} 位客户升入 A/B,{down} 位从 A/B 降到 C/D。"
+             "A 类来得勤、花得多;B 类来得勤、单次花费低;C 类花得多、来得少;D 类两者都低。",
+        "The A+B share is {ab} (target {tg}, {mom} on last month); {up} customers moved up "
+        "into A/B this month and {down} dropped from A/B to C/D. A visit often and spend "
+        "much; B visit often, spend little; C spend much, visit rarely; D neither.",
+        ab=fmt.pct(ab), tg=fmt.pct(target, 0), mom=fmt.points(ab - ab_prev, lang),
+        up=fmt.count(up), down=fmt.count(down))
+    todo = _say(
+        ctx, "对 A/B 做高价值关怀(人、车、生活),守住占比;对 C 类做回厂激活,提高来店频次;对 B 类推荐保养套餐,提高客单价;"
+             "D 类只做低成本触达。",
+        "Care for A and B (person, car, life) to hold the share; bring C back more often "
+        "with activation; offer B service packages to raise the ticket; reach D only "
+        "through low-cost channels.")
+    parts.insert(0, _box(ctx, means, todo))
+    ax = plot_migration(mig, lang=lang, kind="value_tag")
+    ax.set_title(t("value_migration", lang))
+    ax.figure.set_size_inches(5.2, 3.6)
+    parts.append(fig_to_img(ax, "value migration"))
+    parts.append(triad_html(ctx, seg))
+    return "".join(parts)
+
+
+def triad_html(ctx: RunContext, seg: pd.DataFrame) -> str:
+    """既成 / 潜在 / 影响价值 by value tag: per customer and in total."""
+    lang = ctx.lang
+    head = _h3(t("triad", lang))
+    if not ctx.has("value_scores"):
+        return head + _skipped(lang, _say(ctx, "价值模型未运行", "the value model did not run"))
+    vs = ctx.load_frame("value_scores")
+    cols = [c for c in ("realized_value", "potential_value", "influence_value") if c in vs]
+    df = vs[cols + (["referrals"] if "referrals" in vs else [])].join(seg["value_tag"], how="inner")
+    g = df.groupby("value_tag")
+    mean = g[cols].mean().reindex(list("ABCD"))
+    total = g[cols].sum().reindex(list("ABCD")).fillna(0) / fmt.scale(lang)
+    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    use_cjk_font()
+    x = np.arange(4)
+    w = 0.27
+    for i, c in enumerate(cols):
+        ax.bar(x + (i - 1) * w, total[c].to_numpy(), w, label=label("column", c, lang)
+               .split("(")[0], color=PALETTE[i + 1 if i < 2 else 4])
+    ax.set_xticks(x, labels("value_tag", total.index, lang), fontsize=8)
+    ax.set_ylabel(t("wan_yuan", lang))
+    ax.set_title(t("triad", lang))
+    ax.legend(fontsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    rows = pd.DataFrame({
+        "value_tag": labels("value_tag", mean.index, lang),
+        "customers": g.size().reindex(list("ABCD")).fillna(0).map(fmt.count).to_numpy(),
+        **{c: mean[c].map(fmt.yuan).to_numpy() for c in cols},
+    })
+    if "referrals" in df:
+        rows["referrals"] = (g["referrals"].mean().reindex(list("ABCD")) * 100).map(
+            lambda v: fmt.num(v, 1)).to_numpy()
+    share_a = total.loc["A"].sum() / max(total.to_numpy().sum(), 1e-9)
+    means = _say(
+        ctx, "既成价值是客户已花的钱,潜在价值是未来 {h} 个月预计的毛利,影响价值是其转介绍带来的购车毛利。"
+             "A 类客户贡献了三项合计的 {s}。",
+        "Realized value is what customers have spent, potential value the margin expected "
+        "over the next {h} months, influence value the margin of the sales their referrals "
+        "brought. A customers hold {s} of the three together.", h=ctx.horizon_months,
+        s=fmt.pct(share_a, 0))
+    todo = _say(ctx, "影响价值高的客户(常转介绍)交给销售部做转介绍邀请;潜在价值高但已流失风险的客户优先挽留。",
+                "Give customers with high influence value (frequent referrers) to sales for "
+                "referral invitations; keep those with high potential value who are at risk first.")
+    return (head + fig_to_img(fig, "value triad")
+            + html_table(rows, lang, numeric=tuple(c for c in rows.columns if c != "value_tag"))
+            + _box(ctx, means, todo))
+
+
+# --- 忠诚度 --------------------------------------------------------------------------------
+def loyalty_html(ctx: RunContext) -> str:
+    from cvm.segments._common import crosstab_with_flows
+    from cvm.segments.loyalty import TYPES, loyalty_type
+
+    lang = ctx.lang
+    now = ctx.load_frame("segments")["loyalty_type"].dropna()
+    prev = loyalty_type(ctx.tables, ctx.prev_as_of, ctx.cfg)
+    c_now = now.value_counts().reindex(list(TYPES), fill_value=0)
+    c_prev = prev.value_counts().reindex(list(TYPES), fill_value=0)
+    cells = {(0, 0): "latent", (0, 1): "true", (1, 0): "non_loyal", (1, 1): "inertia"}
+    grid = {rc: (label("loyalty", k, lang), float(c_now[k]), float(c_now[k] - c_prev[k]))
+            for rc, k in cells.items()}
+    xl = (_say(ctx, "行为忠诚低(少回厂)", "Behaviour: rarely back"),
+          _say(ctx, "行为忠诚高(常回厂)", "Behaviour: often back"))
+    yl = (_say(ctx, "态度忠诚高", "Attitude: satisfied"), _say(ctx, "态度忠诚低", "Attitude: not"))
+    ax = plot_matrix_2x2(grid, xl, yl, title=t("loyalty_matrix", lang), goal=(0, 1))
+    img = fig_to_img(ax, "loyalty matrix")
+    flow = crosstab_with_flows(prev, now, order=list(TYPES))
+    into_true = int(flow["true"].drop("true", errors="ignore").sum()) if "true" in flow else 0
+    out_true = int(flow.loc["true"].drop("true", errors="ignore").sum()) if "true" in flow.index else 0
+    means = _say(
+        ctx, "态度(满意度、投诉)× 行为(回厂次数)把客户分成四类:真正忠诚 {t},潜在忠诚 {l}(满意但少来),"
+             "惯性忠诚 {i}(常来但不满意),非忠诚 {n};另有 {u} 人没有回访或投诉记录,态度未知。"
+             "本月 {a} 人转为真正忠诚,{b} 人离开真正忠诚。",
+        "Attitude (satisfaction, complaints) × behaviour (returns) gives four types: {t} "
+        "true loyal, {l} latent (satisfied, rarely back), {i} inertia (often back, not "
+        "satisfied), {n} non-loyal; {u} have no survey or complaint, so their attitude is "
+        "unknown. {a} became true loyal this month, {b} left it.",
+        t=fmt.count(c_now["true"]), l=fmt.count(c_now["latent"]), i=fmt.count(c_now["inertia"]),
+        n=fmt.count(c_now["non_loyal"]), u=fmt.count(c_now["unknown"]), a=fmt.count(into_true),
+        b=fmt.count(out_true))
+    todo = _say(
+        ctx, "目标是把非忠诚、潜在忠诚、惯性忠诚客户转为真正忠诚:潜在忠诚 → 主动邀约和保养提醒;惯性忠诚 → 回访、解决投诉、"
+             "用 ABC 报价建立信任(奖励只能买来行为,买不来态度);非忠诚 → 先了解原因;态度未知 → 客服回访补齐满意度。",
+        "The goal is to move non-loyal, latent and inertia customers to true loyalty: latent "
+        "→ invite them in, remind them of services; inertia → call back, settle complaints, "
+        "build trust with the ABC quote (rewards buy behaviour, not attitude); non-loyal → "
+        "learn why first; unknown → a satisfaction call by customer service.")
+    rows = pd.DataFrame({
+        "loyalty_type": labels("loyalty", TYPES, lang),
+        "last_month": c_prev.map(fmt.count).to_numpy(),
+        "this_month": c_now.map(fmt.count).to_numpy(),
+        "change": (c_now - c_prev).map(fmt.signed).to_numpy(),
+    })
+    return (_box(ctx, means, todo) + f'<div class="row">{img}'
+            + html_table(rows, lang, numeric=("last_month", "this_month", "change")) + "</div>")
+
+
+# --- 客户需求 ------------------------------------------------------------------------------
+def needs_html(ctx: RunContext) -> str:
+    lang = ctx.lang
+    seg = ctx.load_frame("segments")
+    have = [n for n in NEEDS if n in seg]
+    if not have:
+        return _skipped(lang, _say(ctx, "没有需求标签", "no needs tags"))
+    seg = seg.assign(**{n: seg[n].astype("boolean").fillna(False).astype(bool) for n in have})
+    base = len(seg)
+    counts = pd.Series({n: int(seg[n].sum()) for n in have})
+    risk = seg["lifecycle_stage"].isin(["at_risk"])
+    ab = seg["value_tag"].isin(["A", "B"])
+    rows = pd.DataFrame({
+        "need": labels("need", have, lang),
+        "customers": counts.map(fmt.count).to_numpy(),
+        "share": (counts / max(base, 1)).map(lambda v: fmt.pct(v, 0)).to_numpy(),
+        "ab_share": [fmt.pct(ab[seg[n]].mean(), 0) if seg[n].any() else "–" for n in have],
+        "at_risk_share": [fmt.pct(risk[seg[n]].mean(), 0) if seg[n].any() else "–" for n in have],
+        "service": labels("service", have, lang),
+    })
+    c = counts.copy()
+    c.index = labels("need", have, lang)
+    ax = plot_bars(c, horizontal=True, title=t("needs_groups", lang))
+    ax.figure.set_size_inches(6.5, 2.8)
+    top = counts.idxmax()
+    means = _say(
+        ctx, "按可观察的数据(家庭、等待投诉与周末来店、报价接受率、里程)分出需求群;最大的一群是{g}({n} 人)。"
+             "同一客户可以属于多个群。",
+        "Needs groups come from what the data shows (household, wait complaints and weekend "
+        "visits, quote acceptance, mileage); the largest is {g} ({n}). A customer can be in "
+        "several groups.", g=label("need", top, lang), n=fmt.count(counts[top]))
+    todo = _say(
+        ctx, "按表中建议为各群定制服务:年轻家庭提供车内清洁和儿童友好休息区,时间敏感客户提供上门取送车和代步车。",
+        "Offer each group the services in the table: interior cleaning and child-friendly "
+        "waiting for young families, pick-up and a courtesy car for the time-sensitive.")
+    return (_box(ctx, means, todo) + fig_to_img(ax, "needs groups")
+            + html_table(rows, lang, numeric=("customers", "share", "ab_share", "at_risk_share"),
+                         wide=("service",)))
+
+
+# --- 本月营销计划 --------------------------------------------------------------------------
+def plan_html(ctx: RunContext) -> str:
+    lang = ctx.lang
+    p = plan_facts(ctx)
+    if p is None or not p.n_target:
+        return _note(t("no_plan", lang))
+    plan = ctx.load_frame("campaign_plan")
+    per = campaign_plan_table(ctx, plan)
+    z = float(_cfg(ctx)["interval_z"])
+    d = p.by_dept
+    dept_rows = pd.DataFrame({
+        "department": labels("department", d.index, lang),
+        "campaigns": [("、" if _zh(ctx) else ", ").join(labels("campaign", cs, lang))
+                      for cs in d["campaigns"]],
+        "n_target": d["n_target"].map(fmt.count).to_numpy(),
+        "n_control": d["n_control"].map(fmt.count).to_numpy(),
+        "cost": d["cost"].map(fmt.yuan).to_numpy(),
+        "expected_incremental_value": d["value"].map(fmt.yuan).to_numpy(),
+        "capacity_used": [f"{fmt.pct(u, 0)} / {fmt.count(c)}" if pd.notna(c) else "–"
+                          for u, c in zip(d["used"], d["capacity"])],
+    })
+    camp_rows = pd.DataFrame({
+        "campaign_label": labels("campaign", per.index, lang),
+        "department": labels("department", per["department"], lang),
+        "channel": labels("channel", per["channel"], lang),
+        "n_target": per["n_target"].map(fmt.count).to_numpy(),
+        "n_control": per["n_control"].map(fmt.count).to_numpy(),
+        "cost": per["cost"].map(fmt.yuan).to_numpy(),
+        "expected_incremental_value": per["value"].map(fmt.yuan).to_numpy(),
+        "interval": [f"{fmt.yuan(v - z * s)} – {fmt.yuan(v + z * s)}"
+                     for v, s in zip(per["value"], per["se"])],
+    })
+    fig, ax = plt.subplots(figsize=(7.5, 3.2))
+    use_cjk_font()
+    x = np.arange(len(d))
+    ax.bar(x - 0.2, d["value"].to_numpy() / fmt.scale(lang), 0.4, color=PALETTE[1],
+           label=label("column", "expected_incremental_value", lang).split("(")[0])
+    ax.bar(x + 0.2, d["cost"].to_numpy() / fmt.scale(lang), 0.4, color=PALETTE[4],
+           label=label("column", "cost", lang).split("(")[0])
+    ax.set_xticks(x, labels("department", d.index, lang))
+    ax.set_ylabel(t("wan_yuan", lang))
+    ax.set_title(t("plan_by_dept", lang))
+    ax.legend(fontsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    best = per.index[0]
+    means = _say(
+        ctx, "预算 {b} 中计划花费 {c},预期增量价值 {v}(95% 区间 {lo} 至 {hi}),即每花 1 元预期带来 {r} 元。"
+             "价值最大的活动是{best}。每个活动都留有对照组(不联系),下月据此评估真实效果。",
+        "Of the {b} budget the plan spends {c} and expects {v} of incremental value (95 % "
+        "interval {lo} to {hi}): {r} per CNY spent. The largest is {best}. Every campaign "
+        "keeps a control group (not contacted) so next month measures what it really earned.",
+        b=fmt.money(ctx.budget, lang), c=fmt.money(p.cost, lang), v=fmt.money(p.value, lang),
+        lo=fmt.money(p.low, lang), hi=fmt.money(p.high, lang),
+        r=fmt.num(p.value / p.cost if p.cost else float("nan"), 1),
+        best=label("campaign", best, lang))
+    todo = _say(
+        ctx, "各部门按名单执行:名单中的对照组客户本月不要联系;产能占用接近 100% 的部门请提前排班。",
+        "Each department works its list: do not contact the control-group customers on it "
+        "this month; departments near 100 % of capacity should plan staff ahead.")
+    info = ctx.load_json("campaign_summary") if ctx.has("campaign_summary") else {}
+    notes = "".join(_note(str(n)) for n in info.get("notes", []))
+    return (_box(ctx, means, todo) + fig_to_img(fig, "plan by department")
+            + _h3(t("plan_by_dept", lang))
+            + html_table(dept_rows, lang, numeric=("n_target", "n_control", "cost",
+                                                   "expected_incremental_value", "capacity_used"),
+                         wide=("campaigns",))
+            + _h3(t("plan_by_campaign", lang))
+            + html_table(camp_rows, lang, numeric=("n_target", "n_control", "cost",
+                                                   "expected_incremental_value", "interval"))
+            + notes + _note(t("list_pointer", lang, files=_dept_files(ctx))))
+
+
+# --- 上月活动效果 --------------------------------------------------------------------------
+def results_html(ctx: RunContext) -> str:
+    lang = ctx.lang
+    m = results_table(ctx)
+    if m is None:
+        return _note(t("no_measurement", lang))
+    names = labels("campaign", m["campaign"], lang)
+    ax = plot_intervals(pd.Series(m["net"].to_numpy(), index=names),
+                        pd.Series(m["net_low"].to_numpy(), index=names),
+                        pd.Series(m["net_high"].to_numpy(), index=names),
+                        title=t("results", lang),
+                        xlabel=label("column", "net", lang))
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    rows = pd.DataFrame({
+        "campaign_label": names,
+        "n_target": m["n_target"].map(fmt.count),
+        "n_control": m["n_control"].map(fmt.count),
+        "response_target": m["response_target"].map(lambda v: fmt.pct(v, 0)),
+        "response_control": m["response_control"].map(lambda v: fmt.pct(v, 0)),
+        "response_lift": m["response_lift"].map(lambda v: fmt.points(v, lang, 0)),
+        "cost": m["cost"].map(fmt.yuan),
+        "net": m["net"].map(fmt.yuan),
+        "interval": [f"{fmt.yuan(a)} – {fmt.yuan(b)}" for a, b in zip(m["net_low"], m["net_high"])],
+        "verdict": labels("confidence", m["verdict"], lang),
+    })
+    win = m[m["verdict"].isin(["sure_gain", "likely_gain"])]
+    lose = m[m["verdict"].isin(["sure_loss", "likely_loss"])]
+    days = float(m["observed_days"].mean()) if "observed_days" in m else float("nan")
+    means = _say(
+        ctx, "每个活动的目标组与随机留出的对照组比较,差额就是活动带来的增量收入(已扣成本,观察约 {d} 天)。"
+             "{w} 项活动赚了钱,{l} 项亏损,其余效果不明确(区间跨过 0)。",
+        "Each campaign's target group is compared with its random control group: the "
+        "difference is what the campaign earned (net of cost, about {d} days observed). {w} "
+        "campaigns earned money, {l} lost money, the others are unclear (the interval "
+        "crosses 0).", d=fmt.count(days), w=len(win), l=len(lose))
+    todo = _say(
+        ctx, "有把握赚钱的活动继续并可扩大;亏损的活动调整对象或优惠;效果不明确的活动继续保留对照组,积累样本后再判断。",
+        "Keep and widen the campaigns that earned money with confidence; change the audience "
+        "or offer of those that lost; keep control groups on the unclear ones until the "
+        "sample is large enough.")
+    return (_box(ctx, means, todo) + fig_to_img(ax, "last month's results")
+            + html_table(rows, lang, numeric=("n_target", "n_control", "response_target",
+                                              "response_control", "response_lift", "cost",
+                                              "net", "interval")))
+
+
+# --- 销售线索 ------------------------------------------------------------------------------
+def _leads_html(ctx: RunContext) -> str:
+    from cvm.leads.step import leads_html
+
+    return leads_html(ctx)
+
+
+# --- 附录：模型质量 ------------------------------------------------------------------------
+def _grade(gain: float, thresholds: dict[str, float]) -> str:
+    from cvm.models.churn import grade
+
+    return grade(gain, thresholds)
+
+
+def grade_sentences(ctx: RunContext) -> list[str]:
+    """One sentence per model: its grade against the best simple rule, in a manager's words."""
+    lang, out = ctx.lang, []
+    gt = _cfg(ctx)["grade_thresholds"]
+    verdict = {"A": ("明显优于简单规则,可放心使用", "clearly better than the simple rule: use it"),
+               "B": ("优于简单规则,可以使用", "better than the simple rule: fit for use"),
+               "C": ("略优于简单规则,谨慎参考", "slightly better than the simple rule: use with care"),
+               "D": ("不比简单规则好,请先检查数据", "no better than the simple rule: check the data first")}
+    if ctx.has("churn_metrics"):
+        m = ctx.load_json("churn_metrics")
+        naive = m.get("naive_rule") or {}
+        g = m.get("grade") or _grade(m["auc"] - naive.get("auc", 0.5), ctx.cfg["churn"]["grade_thresholds"])
+        out.append(_say(ctx, "{m}:{g} 级 — 排序能力 AUC {a},最佳简单规则({r})为 {b};{v}。",
+                        "{m}: grade {g} — AUC {a} against {b} for the best simple rule ({r}); {v}.",
+                        m=label("model", "churn", lang), g=g, a=fmt.num(m["auc"]),
+                        b=fmt.num(naive.get("auc")), r=label("naive", naive.get("name", ""), lang),
+                        v=verdict[g][0 if _zh(ctx) else 1]))
+    if ctx.has("value_metrics"):
+        m = ctx.load_json("value_metrics")
+        base = m.get("baselines") or {}
+        if base:
+            name = max(base, key=lambda k: base[k])
+            g = _grade(m["normalized_gini"] - base[name], gt["value"])
+            out.append(_say(ctx, "{m}:{g} 级 — 区分高低价值客户的能力(标准化基尼){a},最佳简单规则({r})为 {b};{v}。",
+                            "{m}: grade {g} — normalized Gini {a} against {b} for the best "
+                            "simple rule ({r}); {v}.", m=label("model", "value", lang), g=g,
+                            a=fmt.num(m["normalized_gini"]), b=fmt.num(base[name]),
+                            r=label("naive", name, lang), v=verdict[g][0 if _zh(ctx) else 1]))
+    if ctx.has("lead_metrics"):
+        m = ctx.load_json("lead_metrics")
+        if "auc" in m:
+            b = (m.get("baselines") or {}).get("source_rate", 0.5)
+            g = _grade(m["auc"] - b, gt["leads"])
+            out.append(_say(ctx, "{m}:{g} 级 — AUC {a},按线索来源的历史成交率为 {b};{v}。",
+                            "{m}: grade {g} — AUC {a} against {b} for the source's historical "
+                            "win rate; {v}.", m=label("model", "leads", lang), g=g,
+                            a=fmt.num(m["auc"]), b=fmt.num(b), v=verdict[g][0 if _zh(ctx) else 1]))
+    return out
+
+
+def appendix_html(ctx: RunContext) -> str:
+    lang = ctx.lang
+    items = "".join(f"<li>{html.escape(s)}</li>" for s in grade_sentences(ctx))
+    parts = [_h3(t("model_grades", lang)), f"<ul>{items}</ul>",
+             _note(_say(ctx, "评级:与不用模型的最佳简单规则相比提升多少(A 最好)。以下为技术指标,供分析人员核对。",
+                        "Grades: how much better than the best simple rule without a model (A "
+                        "best). The technical tables below are for analysts.")),
+             f'<div class="tech">{_h3(t("technical", lang))}']
+    for name, fn in (("churn_metrics", churn_quality_html), ("value_metrics", value_quality_html)):
+        parts.append(fn(ctx) if ctx.has(name) else "")
+    from cvm.leads.step import lead_quality_html
+
+    parts.append(lead_quality_html(ctx))
+    parts.append(drivers_html(ctx))
+    parts.append(quality_html(ctx))
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _metric_rows(pairs: list[tuple[str, str]], lang: str) -> str:
+    df = pd.DataFrame(pairs, columns=["metric", "value"])
+    return html_table(df, lang, numeric=("value",))
 
 
 def churn_quality_html(ctx: RunContext) -> str:
+    lang = ctx.lang
     m = ctx.load_json("churn_metrics")
     if "skipped" in m:
         return _skipped(ctx.lang, m["skipped"])
     val = ctx.load_frame("churn_validation")
     y = val["y_true"].to_numpy()
-    scores = {t("model", ctx.lang): val["p"].to_numpy()}
+    scores = {t("model", lang): val["p"].to_numpy()}
     for c in CHURN_BASELINES:
         if c in val:
-            scores[c] = val[c].to_numpy()
+            scores[label("naive", c, lang)] = val[c].to_numpy()
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
-    plot_roc(y, scores, ax=axes[0], lang=ctx.lang)
-    plot_calibration(y, val["p"].to_numpy(), ax=axes[1], lang=ctx.lang)
-    plot_gain(y, scores, ax=axes[2], lang=ctx.lang)
-    keys = ["auc", "pr_auc", "brier", "ece", "top_decile_lift", "grade", "n_train", "n_valid"]
-    summary = pd.DataFrame({"churn": {k: _fmt(m.get(k)) for k in keys if k in m}})
-    naive = m.get("naive_rule")
-    if isinstance(naive, dict):
-        summary.loc[t("naive_rule", ctx.lang), "churn"] = f"{naive['name']} (AUC {naive['auc']:.3f})"
-    base = m.get("baselines", {})
-    for name, auc in base.items():
-        summary.loc[f"baseline AUC: {name}", "churn"] = _fmt(auc)
-    return fig_to_img(fig, "churn model quality") + summary.to_html(border=0)
+    plot_roc(y, scores, ax=axes[0], lang=lang)
+    plot_calibration(y, val["p"].to_numpy(), ax=axes[1], lang=lang)
+    plot_gain(y, scores, ax=axes[2], lang=lang)
+    pairs = [(label("metric", k, lang), fmt.num(m[k], 3) if isinstance(m[k], float)
+              else fmt.count(m[k]) if isinstance(m[k], int) else str(m[k]))
+             for k in ("auc", "pr_auc", "brier", "ece", "top_decile_lift", "n_train", "n_valid",
+                       "n_holdout") if k in m]
+    for name, auc in (m.get("baselines") or {}).items():
+        pairs.append((f'{label("metric", "baseline", lang)}: {label("naive", name, lang)}',
+                      fmt.num(auc, 3)))
+    return (_h3(label("model", "churn", lang)) + fig_to_img(fig, "churn model quality")
+            + _metric_rows(pairs, lang))
 
 
 def value_quality_html(ctx: RunContext) -> str:
+    lang = ctx.lang
     m = ctx.load_json("value_metrics")
     if "skipped" in m:
         return _skipped(ctx.lang, m["skipped"])
     val = ctx.load_frame("value_validation")
     y = val["realized"].to_numpy()
-    scores = {t("model", ctx.lang): val["predicted"].to_numpy()}
+    scores = {t("model", lang): val["predicted"].to_numpy()}
     for c in VALUE_BASELINES:
         if c in val:
-            scores[c] = val[c].to_numpy()
-    ax = plot_gain(y, scores, lang=ctx.lang, ylabel_key="share_value",
+            scores[label("naive", c, lang)] = val[c].to_numpy()
+    ax = plot_gain(y, scores, lang=lang, ylabel_key="share_value",
                    xlabel_key="share_customers_value")
-    keys = ["normalized_gini", "spearman", "top_decile_capture", "total_ratio", "n_train", "n_valid"]
-    summary = pd.DataFrame({"value": {k: _fmt(m.get(k)) for k in keys if k in m}})
-    for name, g in m.get("baselines", {}).items():
-        summary.loc[f"baseline gini: {name}", "value"] = _fmt(g)
-    return fig_to_img(ax, "value model quality") + summary.to_html(border=0)
-
-
-def models_html(ctx: RunContext) -> str:
-    parts = []
-    for name, fn in (("churn_metrics", churn_quality_html), ("value_metrics", value_quality_html)):
-        parts.append(fn(ctx) if ctx.has(name) else _skipped(ctx.lang, f"{name} missing"))
-    return "".join(parts)
+    pairs = [(label("metric", k, lang), fmt.num(m[k], 3) if isinstance(m[k], float)
+              else fmt.count(m[k]))
+             for k in ("normalized_gini", "spearman", "top_decile_capture", "total_ratio",
+                       "n_train", "n_valid") if k in m]
+    for name, g in (m.get("baselines") or {}).items():
+        pairs.append((f'{label("metric", "baseline", lang)}: {label("naive", name, lang)}',
+                      fmt.num(g, 3)))
+    return (_h3(label("model", "value", lang)) + fig_to_img(ax, "value model quality")
+            + _metric_rows(pairs, lang))
 
 
 def shap_html(ctx: RunContext, model: str) -> str:
@@ -188,17 +908,35 @@ def shap_html(ctx: RunContext, model: str) -> str:
     from cvm.models.explain import plot_beeswarm, plot_importance
 
     if not ctx.has(f"{model}_shap_values"):
-        return _skipped(ctx.lang, f"{model} model not trained")
+        return _skipped(ctx.lang, label("model", model, ctx.lang))
+    lang = ctx.lang
     sv = ctx.load_frame(f"{model}_shap_values")
     X = ctx.load_frame(f"{model}_shap_features")
+    names = {c: feature_name(c, lang) for c in X.columns}
+    sv, X = sv.rename(columns=names), X.rename(columns=names)
     use_cjk_font()
     fig, axes = plt.subplots(1, 2, figsize=(14, 5))
     plot_importance(sv, top_n=12, ax=axes[0])
-    axes[0].set_title({"churn": t("churn_drivers", ctx.lang),
-                       "value": t("value_drivers", ctx.lang)}[model])
+    axes[0].set_title(t(f"{model}_drivers", lang))
+    axes[0].set_xlabel(_say(ctx, "平均影响(SHAP 绝对值)", "mean |SHAP value|"))
     plt.sca(axes[1])
     plot_beeswarm(sv, X, max_display=12, ax=axes[1])
+    if _zh(ctx):
+        _translate_texts(fig, {"Feature value": "特征取值", "High": "高", "Low": "低",
+                               "SHAP value (impact on model output)": "SHAP 值(对预测的影响)"})
     return fig_to_img(fig, f"{model} drivers")
+
+
+def _translate_texts(fig: Any, words_: dict[str, str]) -> None:
+    """Replace a library's English chart words (shap's beeswarm) in every text of ``fig``."""
+    import re
+
+    for text in fig.findobj(lambda o: hasattr(o, "get_text") and hasattr(o, "set_text")):
+        s = text.get_text()
+        if s in words_:
+            text.set_text(words_[s])
+        elif (m := re.fullmatch(r"Sum of (\d+) other features", s)):
+            text.set_text(f"其余 {m.group(1)} 个特征之和")
 
 
 def driver_sentences(sv: pd.DataFrame, X: pd.DataFrame, lang: str, top_n: int = 5) -> list[str]:
@@ -218,7 +956,7 @@ def driver_sentences(sv: pd.DataFrame, X: pd.DataFrame, lang: str, top_n: int = 
         try:
             out.append(describe(f, value, lang))
         except (KeyError, ValueError, TypeError):
-            out.append(str(f))
+            out.append(label("column", f, lang))
     return out
 
 
@@ -226,7 +964,6 @@ def drivers_html(ctx: RunContext) -> str:
     parts = []
     for model in ("churn", "value"):
         if not ctx.has(f"{model}_shap_values"):
-            parts.append(_skipped(ctx.lang, f"{model} model not trained"))
             continue
         sv = ctx.load_frame(f"{model}_shap_values")
         X = ctx.load_frame(f"{model}_shap_features")
@@ -234,91 +971,58 @@ def drivers_html(ctx: RunContext) -> str:
                         for s in driver_sentences(sv, X, ctx.lang))
         intro = {"churn": ("流失风险高的客户通常:", "Customers at high churn risk typically show:"),
                  "value": ("高价值客户通常:", "High-value customers typically show:")}[model]
-        parts.append(f"<h3>{t(model + '_drivers', ctx.lang)}</h3>"
-                     f"<p>{intro[0] if ctx.lang == 'zh' else intro[1]}</p><ol>{items}</ol>")
+        parts.append(_h3(t(model + "_drivers", ctx.lang))
+                     + f"<p>{intro[0] if _zh(ctx) else intro[1]}</p><ol>{items}</ol>")
         parts.append(shap_html(ctx, model))
     return "".join(parts)
 
 
-def at_risk_html(ctx: RunContext) -> str:
-    scores = pd.read_parquet(ctx.run_dir / "scores.parquet")
-    hv = scores[scores["value_tag"].isin(["A", "B"]) & scores["churn_probability"].notna()]
-    top = hv.sort_values(["churn_probability", "predicted_value"], ascending=False).head(20)
-    cols = ["customer_id", "value_tag", "lifecycle_stage", "churn_probability", "predicted_value",
-            "reason_1", "reason_2"]
-    top = top[[c for c in cols if c in top]].copy()
-    top["customer_id"] = top["customer_id"].map(mask_id)
-    n = len(hv[hv["churn_probability"] >= 0.5])
-    note = ("高价值(A/B)客户中流失概率≥50%的人数:" if ctx.lang == "zh"
-            else "High-value (A/B) customers with churn probability ≥ 50 %: ")
-    return f"<p>{note}<b>{n:,}</b></p>" + _table(top.set_index("customer_id"))
-
-
-def campaigns_html(ctx: RunContext) -> str:
-    if not ctx.has("campaign_plan"):
-        return _skipped(ctx.lang, "campaign plan not produced")
-    plan = ctx.load_frame("campaign_plan")
-    target = plan[plan["group"] == "target"]
-    by = plan.groupby(["department", "campaign", "group"]).size().unstack("group", fill_value=0)
-    money = target.groupby(["department", "campaign"])[["cost", "expected_incremental_value"]].sum()
-    summary = by.join(money).fillna(0)
-    dep_value = target.groupby("department")["expected_incremental_value"].sum()
-    dep_value.index = [t(d, ctx.lang) for d in dep_value.index]
-    img = fig_to_img(plot_bars(dep_value, title=t("expected_value", ctx.lang)), "plan by department")
-    info = ctx.load_json("campaign_summary") if ctx.has("campaign_summary") else {}
-    head = (f"<p>{t('budget', ctx.lang)}: {ctx.budget:,.0f} · {t('cost', ctx.lang)}: "
-            f"{target['cost'].sum():,.0f} · {t('expected_value', ctx.lang)}: "
-            f"{target['expected_incremental_value'].sum():,.0f}</p>")
-    notes = "".join(f'<p class="note">{html.escape(str(n))}</p>' for n in info.get("notes", []))
-    return head + img + _table(summary, "{:,.0f}") + notes
-
-
-def measurement_html(ctx: RunContext) -> str:
-    if not ctx.has("campaign_measurement"):
-        return _skipped(ctx.lang, "no campaign contacts last month")
-    m = ctx.load_frame("campaign_measurement")
-    if m.empty:
-        return _skipped(ctx.lang, "no campaign contacts last month")
-    return _table(m.set_index(m.columns[0]), "{:,.3f}")
-
-
 def quality_html(ctx: RunContext) -> str:
+    lang = ctx.lang
     dq = ctx.load_json("data_quality")
-    parts = []
+    parts = [_h3(t("data_quality", lang))]
     comp = pd.Series(dq.get("profile_completeness", {}), dtype=float)
     if len(comp):
+        comp.index = labels("profile", comp.index, lang)
         ax = plot_bars(comp.sort_values(), horizontal=True, fmt="{:.0%}",
-                       title=("客户档案完整度(17项)" if ctx.lang == "zh"
-                              else "Profile completeness (17 fields)"))
+                       title=t("profile_completeness", lang))
         ax.figure.set_size_inches(6, 4.5)
+        ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
         parts.append(fig_to_img(ax, "profile completeness"))
     warnings = dq.get("warnings", [])
-    parts.append("<ul>" + "".join(f'<li class="warn">{html.escape(w)}</li>' for w in warnings)
-                 + "</ul>" if warnings else "")
+    if warnings:
+        parts.append("<ul>" + "".join(f'<li class="warn">{html.escape(w)}</li>'
+                                      for w in warnings) + "</ul>")
     if dq.get("absent_tables"):
-        parts.append(f'<p class="note">absent tables: {", ".join(dq["absent_tables"])}</p>')
+        parts.append(_note(_say(ctx, "缺少的数据表:{t}", "Tables absent: {t}",
+                                t=", ".join(dq["absent_tables"]))))
     if ctx.has("drift"):
+        thr = float(_cfg(ctx)["drift_psi_warning"])
         drift = ctx.load_frame("drift")
-        flagged = drift[drift["warning"]]
-        title = "特征漂移(PSI>0.2)" if ctx.lang == "zh" else "Feature drift (PSI > 0.2)"
-        parts.append(f"<h3>{title}</h3>" + (_table(flagged.set_index("feature"), "{:.3f}")
-                                            if len(flagged) else f"<p>{t('none', ctx.lang)}</p>"))
+        flagged = drift[drift["psi"] > thr].head(int(_cfg(ctx)["top_rows"]))
+        parts.append(_h3(t("drift", lang, thr=thr)))
+        if len(flagged):
+            rows = pd.DataFrame({"feature": [feature_name(f, lang) for f in flagged["feature"]],
+                                 "psi": flagged["psi"].map(lambda v: fmt.num(v, 2))})
+            parts.append(html_table(rows, lang, numeric=("psi",)))
+        else:
+            parts.append(f"<p>{t('none', lang)}</p>")
     return "".join(parts)
 
 
-def _leads_html(ctx: RunContext) -> str:
-    from cvm.leads.step import leads_html
+def feature_name(feature: str, lang: str) -> str:
+    """A feature's name in words: its registry sentence without the number."""
+    from cvm.features.registry import feature_label
 
-    return leads_html(ctx)
+    return feature_label(feature, lang)
+
+
+def reason_text(text: str, lang: str) -> str:
+    """A reason sentence as stored (scores.parquet); empty stays empty."""
+    return text or ""
 
 
 def mask_id(value: object) -> str:
     """Customer ids are shown with their middle masked in the report."""
     s = str(value)
     return s if len(s) <= 4 else s[:2] + "*" * (len(s) - 4) + s[-2:]
-
-
-def _fmt(v: object) -> str:
-    if isinstance(v, float):
-        return "–" if np.isnan(v) else f"{v:.3f}"
-    return str(v)

@@ -152,6 +152,39 @@ def lifecycle_stage(tables: dict[str, pd.DataFrame], as_of: Any,
     return stage.astype("str")
 
 
+GROUPS = ("lead", "prospect", "ordered", "owner", "lost")
+"""Seed 000's five customer groups: 销售线索, 潜在用户, 订单用户, 现实用户, 流失用户."""
+OWNER_STAGES = ("active_owner", "won_back", "at_risk")
+"""Stages that make up the owners group (现实用户); at-risk and won-back are shown inside it."""
+
+
+def lifecycle_entities(tables: dict[str, pd.DataFrame], as_of: Any,
+                       cfg: dict[str, Any] | None = None) -> pd.Series:
+    """The stage of every customer known at ``as_of`` *and* of every open lead without a
+    customer id (keyed ``lead:<lead_id>``), so the five groups count prospects the store
+    has not yet given a customer number. Leads closed as lost by ``as_of`` are left out."""
+    as_of = timestamp(as_of)
+    s = settings(cfg, "lifecycle")
+    stage = lifecycle_stage(tables, as_of, cfg)
+    leads = cut(tables.get("leads"), "created_date", as_of)
+    if leads is None or "lead_id" not in leads.columns or leads.empty:
+        return stage
+    anon = leads if "customer_id" not in leads.columns else leads[leads["customer_id"].isna()]
+    if anon.empty:
+        return stage
+    anon = anon.assign(customer_id="lead:" + anon["lead_id"].astype(str))
+    extra = _lead_stages(anon, as_of, {**s, "defeated_lead_stage": "_defeated"})
+    extra = extra[extra != "_defeated"].astype("str")
+    out = pd.concat([stage, extra[~extra.index.isin(stage.index)]])
+    out.name = "lifecycle_stage"
+    return out
+
+
+def lifecycle_group(stages: pd.Series) -> pd.Series:
+    """The five-group name of each stage (owners' stages become ``owner``)."""
+    return stages.where(~stages.isin(OWNER_STAGES), "owner").astype("str")
+
+
 def lifecycle_transitions(prev: pd.Series, cur: pd.Series) -> pd.DataFrame:
     """Customers moving between stages: rows ``from`` (plus ``new``), columns ``to`` (plus
     ``gone``); the counts sum to the number of customers in either series."""

@@ -163,31 +163,30 @@ def plot_value_mix(tags: pd.Series | pd.DataFrame, ax: Any = None, lang: str = "
     return ax
 
 
-def plot_migration(matrix: pd.DataFrame, ax: Any = None, lang: str = "zh") -> Any:
-    """Heat map of a migration / transition matrix with counts in the cells; returns the Axes."""
+def plot_migration(matrix: pd.DataFrame, ax: Any = None, lang: str = "zh",
+                   kind: str = "value_tag") -> Any:
+    """Heat map of a migration / transition matrix with counts in the cells; returns the Axes.
+
+    Row and column codes are shown through the report's i18n table (``kind``: value_tag,
+    stage, loyalty …)."""
     import matplotlib.pyplot as plt
 
     from cvm.reporting.fonts import use_cjk_font
-    from cvm.reporting.i18n import TEXT, t
-    if lang == "zh":
-        use_cjk_font()
-    labels = settings(None, "value_tags")["labels"].get(lang, {})
-
-    def name(k: Any) -> str:
-        return t(str(k), lang) if str(k) in TEXT else labels.get(str(k), str(k)).split(" ")[0]
+    from cvm.reporting.i18n import label
+    use_cjk_font()
 
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 4.5))
     vals = matrix.to_numpy()
     ax.imshow(np.log1p(vals), cmap="Blues", aspect="auto")
-    ax.set_xticks(range(matrix.shape[1]), [name(c) for c in matrix.columns], rotation=30,
-                  ha="right", fontsize=8)
-    ax.set_yticks(range(matrix.shape[0]), [name(r) for r in matrix.index], fontsize=8)
+    ax.set_xticks(range(matrix.shape[1]), [label(kind, c, lang) for c in matrix.columns],
+                  rotation=30, ha="right", fontsize=8)
+    ax.set_yticks(range(matrix.shape[0]), [label(kind, r, lang) for r in matrix.index], fontsize=8)
     hi = np.log1p(vals.max()) if vals.size else 0
     for i in range(vals.shape[0]):
         for j in range(vals.shape[1]):
             ax.text(j, i, f"{vals[i, j]:,}", ha="center", va="center", fontsize=7,
                     color="white" if np.log1p(vals[i, j]) > 0.6 * hi else "black")
-    ax.set_xlabel(labels.get("to", "to"))
-    ax.set_ylabel(labels.get("from", "from"))
+    ax.set_xlabel(label("column", "to", lang))
+    ax.set_ylabel(label("column", "from", lang))
     return ax

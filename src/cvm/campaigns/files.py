@@ -1,0 +1,75 @@
+"""Files that staff open in Excel: CSV (UTF-8 with a BOM) and .xlsx, safe from formula injection.
+
+Rule (docs/monthly-run.md): every *text* cell whose first character is ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return is written with a leading ``'``, so Excel and other
+spreadsheets show it as text instead of evaluating it (``=HYPERLINK(…)``,
+``+cmd|' /C calc'!A0``). Numeric columns are written as numbers, untouched. Both writers
+replace their file atomically (write a hidden temporary file, then rename).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize_cell(value: object) -> object:
+    """``'=1+1`` for ``=1+1``; other values (numbers, None, safe text) unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def neutralize(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text columns are safe from formula injection."""
+    out = frame.copy()
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s) \
+                or pd.api.types.is_datetime64_any_dtype(s):
+            continue
+        out[col] = s.map(neutralize_cell).astype(object)
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """``frame`` as a CSV for people: UTF-8 with a BOM (Excel on Windows reads the Chinese
+    right), text cells neutralized, no index."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    neutralize(frame).to_csv(tmp, index=False, encoding="utf-8-sig")
+    tmp.replace(path)
+    return path
+
+
+def write_xlsx(frame: pd.DataFrame, path: Path, headers: list[str], widths: dict[str, float],
+               sheet: str = "list") -> Path:
+    """``frame`` as an Excel sheet: ``headers`` (in the run's language) over the columns, a
+    frozen header row, column widths in characters, text cells neutralized."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    path = Path(path)
+    safe = neutralize(frame)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet
+    ws.append(headers)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="EEF2F6")
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+    for row in safe.itertuples(index=False):
+        ws.append([None if (isinstance(v, float) and pd.isna(v)) else v for v in row])
+    for i, col in enumerate(frame.columns, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = float(widths.get(col, 12))
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
+    tmp = path.with_name(f".{path.name}.tmp")
+    wb.save(tmp)
+    tmp.replace(path)
+    return path
