@@ -313,6 +313,37 @@ def _contacted_features(ctx: RunContext):
     return features_fn
 
 
+def _candidates_and_curve(ctx: RunContext, scored: pd.DataFrame, plan: pd.DataFrame,
+                          blocked: pd.DataFrame | None, catalogue: dict[str, Any],
+                          source: dict[str, str], frame: pd.DataFrame,
+                          camp_cfg: dict[str, Any]) -> None:
+    """``campaigns/candidates.parquet`` (every pair, chosen or not, and why) and the
+    ``campaign_budget_curve`` artifact (the plan at multiples of the budget)."""
+    from cvm.campaigns.budget_curve import budget_curve
+    from cvm.campaigns.candidates import build_candidates, reason_counts
+    from cvm.campaigns.catalogue import defaults
+
+    d = defaults(camp_cfg)
+    z = float(camp_cfg["intervals"]["z"])
+    cand = build_candidates(scored, plan, blocked if blocked is not None else pd.DataFrame(
+        columns=["customer_id", "campaign", "reason"]), catalogue, source, d.get("capacity"),
+        float(camp_cfg["planner"]["min_expected_value"]), z)
+    out = ctx.run_dir / "campaigns"
+    out.mkdir(exist_ok=True)
+    _write_atomic_parquet(cand, out / "candidates.parquet")
+    curve = budget_curve(scored, ctx.budget, d.get("capacity"),
+                         camp_cfg["budget_curve"]["multipliers"], ctx.seed, z,
+                         tags=frame["value_tag"] if "value_tag" in frame.columns else None,
+                         current=plan)
+    ctx.save_frame("campaign_budget_curve", curve)
+    summary = ctx.load_json("campaign_summary")
+    one = curve.loc[curve["budget_multiplier"] == 1.0].iloc[0]
+    summary.update(expected_incremental_value_low=float(one["expected_incremental_value_low"]),
+                   expected_incremental_value_high=float(one["expected_incremental_value_high"]),
+                   candidates=reason_counts(cand))
+    ctx.save_json("campaign_summary", summary)
+
+
 def campaigns(ctx: RunContext) -> pd.DataFrame:
     """Measure last month's campaigns, fit uplift, plan this month under the budget, lists."""
     from cvm.campaigns.catalogue import defaults, load_catalogue
@@ -375,6 +406,9 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
         "uplift_source": uplift.source, "uplift_metrics": uplift.metrics, "notes": notes,
     })
     ph.mark("plan")
+    _candidates_and_curve(ctx, scored, plan, pairs.attrs.get("blocked"), catalogue, uplift.source,
+                          frame, camp_cfg)
+    ph.mark("candidates")
     lists = department_lists(plan, tables.get("customers"), reveal_contacts=False, lang=ctx.lang,
                              catalogue=catalogue)
     out_dir = ctx.run_dir / "campaigns"

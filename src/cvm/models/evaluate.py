@@ -142,6 +142,20 @@ def _evaluate_campaigns(run: Path, truth: Path) -> dict[str, Any] | None:
 
     plan = pd.read_parquet(art / "campaign_plan.parquet")
     pairs = pd.read_parquet(art / "campaign_pairs.parquet")
+    # the baselines rank by the run's scores and by plain features (store rules)
+    scores = pd.read_parquet(run / "scores.parquet", columns=["customer_id", "predicted_value"])
+    extra = scores.set_index(ids(scores["customer_id"]).rename("customer_id"))[["predicted_value"]]
+    if (art / "features.parquet").exists():
+        from cvm.campaigns.catalogue import campaigns_config
+
+        want = {str(r["order_by"]) for r in campaigns_config().get("store_rules") or []}
+        want.add("paid_spend_12m")
+        feats = pd.read_parquet(art / "features.parquet")
+        feats.index = ids(pd.Series(feats.index)).to_numpy()
+        extra = extra.join(feats[[c for c in sorted(want) if c in feats.columns]], how="outer")
+    pairs["customer_id"] = ids(pairs["customer_id"]).to_numpy()
+    pairs = pairs.join(extra[[c for c in extra.columns if c not in pairs.columns]],
+                       on="customer_id")
     summary = json.loads((art / "campaign_summary.json").read_text(encoding="utf-8"))
     oracle = pd.read_parquet(oracle_path)
     return evaluate_plans(plan, pairs, oracle, budget=float(summary["budget"]))
