@@ -354,6 +354,13 @@ def evaluate_plans(plan: pd.DataFrame, pairs: pd.DataFrame, oracle: pd.DataFrame
     agree = _half_agreement(pairs, oracle)
     out["per_campaign"] = _per_campaign(plan, orc, means_c, pairs, oracle, score, agree,
                                         campaign_means_plan(pairs, budget, capacity, seed, share))
+    if out["oracle_incremental_value"] > 0:
+        out["ratio_to_oracle"] = mine / out["oracle_incremental_value"]
+    for name in ("highest_risk_first", "value_at_risk_first", "store_rules", "random_eligible",
+                 "campaign_means"):
+        b = out.get(f"{name}_incremental_value")
+        if b is not None and b > 0:
+            out[f"ratio_to_{name}"] = mine / b
     out["n_contacted"] = int((plan["group"] == "target").sum()) if "group" in plan else len(plan)
     return out
 

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from cvm.campaigns.catalogue import Campaign, campaigns_config, load_catalogue
-from cvm.campaigns.measurement import contact_outcomes, posterior_uplift
-from cvm.config import CvmError
+from cvm.campaigns.measurement import contact_outcomes, contact_sales, posterior_uplift
+from cvm.config import CvmError, load_config
 from cvm.features.pit import day_number, days, ids, to_timestamp
 
 log = logging.getLogger(__name__)
@@ -435,6 +435,11 @@ def _fit_spend(model: UpliftModel, X: pd.DataFrame, info: pd.DataFrame,
     out = contact_outcomes(inf[["customer_id", "contact_date"]], tables["visits"], window,
                            cut_at=as_of, run_cfg=run_cfg)
     y = out["revenue"].to_numpy(float)
+    # a campaign's value counts the vehicle sales it brings (trade-in, upgrade) at the store's
+    # margin: one definition, the value model's (configs/value.yaml influence.new_car_margin)
+    margin = float(load_config("value")["influence"]["new_car_margin"])
+    y = y + margin * contact_sales(inf[["customer_id", "contact_date"]],
+                                   tables.get("vehicle_sales"), window, cut_at=as_of)
     cap = float(sc.get("outcome_cap_quantile", 0.995))
     if len(y) and cap < 1:
         y = np.minimum(y, np.quantile(y, cap))

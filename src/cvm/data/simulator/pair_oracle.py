@@ -61,7 +61,8 @@ def rebuild(truth: Path) -> tuple[World, Any, tuple[np.ndarray, float]]:
 
 def _incremental(w: World, snap: Any, carry: tuple[np.ndarray, float], idx: np.ndarray,
                  campaign: int, paths: range) -> np.ndarray:
-    """Incremental spend per path (rows) and customer ``idx`` (columns) of one campaign."""
+    """Incremental value before cost (paid spend plus the margin of trade-in sales) per path
+    (rows) and customer ``idx`` (columns) of one campaign."""
     tl, p = w.tl, w.p
     months = range(tl.end_month + 1, tl.end_month + 1 + tl.horizon)
     tr = w.traits.take(idx)
@@ -76,12 +77,15 @@ def _incremental(w: World, snap: Any, carry: tuple[np.ndarray, float], idx: np.n
     cw = float(p["campaigns"]["carryover"])
     camps = [(np.full(nn, campaign, np.int16), np.ones(nn, np.float32)),
              (np.full(nn, campaign, np.int16), np.full(nn, cw, np.float32))]
+    margin = float(p["sale_margin"])
     out = np.zeros((len(paths), nn))
     for j, k in enumerate(paths):
         rng = np.random.default_rng(np.random.SeedSequence([w.seed, 404, campaign, k]))
         draws = [Draws.new(rng, nn) for _ in months]
-        out[j] = (_scenario(K, sub, months, draws, camps, False)
-                  - _scenario(K, sub, months, draws, base, False))
+        s1, s0 = np.zeros(nn), np.zeros(nn)
+        out[j] = (_scenario(K, sub, months, draws, camps, False, sales=s1)
+                  - _scenario(K, sub, months, draws, base, False, sales=s0)
+                  + margin * (s1 - s0))
     return out
 
 
