@@ -161,3 +161,5 @@ def test_baselines_and_targeting_lift(catalogue) -> None:
     assert all(v["oracle_half_agreement"] == pytest.approx(1.0) for v in pc.values()
                if v["eligible"] > 2)
     assert sum(v["plan_value"] for v in pc.values()) == pytest.approx(out["incremental_value"])
+    assert out["ratio_to_oracle"] == pytest.approx(1.0, abs=0.02)
+    assert out["ratio_to_campaign_means"] > 1
