@@ -68,9 +68,7 @@ if research and ctx.has('uplift_validation'):
 
 # %%
 if research:
-    pairs, capacity, rs = rcp.planning_inputs(ctx)
-    curve = rcp.budget_curve(pairs, ctx.budget, rs['budget_multipliers'], capacity, ctx.seed,
-                             rs['planner_method'])
+    curve = ctx.load_frame('campaign_budget_curve')  # the campaigns step's (docs/campaigns.md)
     display(curve)
     rp.show(rp.plot_budget_curve(curve, ctx.budget))
 
@@ -79,6 +77,7 @@ if research:
 
 # %%
 if research:
+    pairs, capacity, rs = rcp.planning_inputs(ctx)
     display(rcp.control_share_sensitivity(ctx.load_frame('campaign_plan'),
                                           rs['control_shares'], ctx.seed))
     caps = rcp.capacity_sensitivity(pairs, ctx.budget, capacity, rs['capacity_factors'],

@@ -264,14 +264,19 @@ def export(
 def evaluate(
     run: Path = typer.Option(..., help="A monthly run folder, reports/YYYY-MM."),
     truth: Path = typer.Option(..., help="The simulator's truth folder, DIR/truth."),
+    max_oracle_paths: int = typer.Option(
+        None, help="Cap of the pair oracle's Monte Carlo paths per campaign (default: "
+                   "configs/campaigns.yaml evaluation.pair_oracle.max_paths; 0 = off)."),
 ) -> None:
     """On simulated data: compare a run with the ground truth; print the evaluation JSON."""
     try:
         from cvm.models.evaluate import evaluate_run
     except ImportError:
         _not_yet("evaluate", 4)
+    if max_oracle_paths is not None and max_oracle_paths < 0:
+        _fail(CvmError(f"--max-oracle-paths must be >= 0, got {max_oracle_paths}"), 2)
     try:
-        typer.echo(evaluate_run(run, truth))
+        typer.echo(evaluate_run(run, truth, max_oracle_paths))
     except CvmError as err:
         _fail(err, err.exit_code)
 

@@ -63,6 +63,12 @@ def check_parameters(*, as_of: Any, horizon_months: int | None = None,
         if not isinstance(b, (int, float)) or isinstance(b, bool) or not np.isfinite(b) or b <= 0:
             problems.append(f"--budget {b!r}: the campaign budget must be a positive amount of CNY "
                             f"(e.g. --budget 100000)")
+        from cvm.campaigns.catalogue import load_catalogue
+
+        try:  # a dealer's own campaigns are checked before any work, not at step 06
+            load_catalogue(load_config("campaigns", cfg.get("campaigns")))
+        except CvmError as err:
+            problems.append(str(err))
     _raise(problems, "the parameters have problems")
     return cfg
 

@@ -370,6 +370,37 @@ def _contacted_features(ctx: RunContext):
     return features_fn
 
 
+def _candidates_and_curve(ctx: RunContext, scored: pd.DataFrame, plan: pd.DataFrame,
+                          blocked: pd.DataFrame | None, catalogue: dict[str, Any],
+                          source: dict[str, str], frame: pd.DataFrame,
+                          camp_cfg: dict[str, Any]) -> None:
+    """``campaigns/candidates.parquet`` (every pair, chosen or not, and why) and the
+    ``campaign_budget_curve`` artifact (the plan at multiples of the budget)."""
+    from cvm.campaigns.budget_curve import budget_curve
+    from cvm.campaigns.candidates import build_candidates, reason_counts
+    from cvm.campaigns.catalogue import defaults
+
+    d = defaults(camp_cfg)
+    z = float(camp_cfg["intervals"]["z"])
+    cand = build_candidates(scored, plan, blocked if blocked is not None else pd.DataFrame(
+        columns=["customer_id", "campaign", "reason"]), catalogue, source, d.get("capacity"),
+        float(camp_cfg["planner"]["min_expected_value"]), z)
+    out = ctx.run_dir / "campaigns"
+    out.mkdir(exist_ok=True)
+    _write_atomic_parquet(cand, out / "candidates.parquet")
+    curve = budget_curve(scored, ctx.budget, d.get("capacity"),
+                         camp_cfg["budget_curve"]["multipliers"], ctx.seed, z,
+                         tags=frame["value_tag"] if "value_tag" in frame.columns else None,
+                         current=plan)
+    ctx.save_frame("campaign_budget_curve", curve)
+    summary = ctx.load_json("campaign_summary")
+    one = curve.loc[curve["budget_multiplier"] == 1.0].iloc[0]
+    summary.update(expected_incremental_value_low=float(one["expected_incremental_value_low"]),
+                   expected_incremental_value_high=float(one["expected_incremental_value_high"]),
+                   candidates=reason_counts(cand))
+    ctx.save_json("campaign_summary", summary)
+
+
 def campaigns(ctx: RunContext) -> pd.DataFrame:
     """Measure last month's campaigns, fit uplift, plan this month under the budget, lists."""
     from cvm.campaigns.catalogue import defaults, load_catalogue
@@ -381,15 +412,16 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
                                          value_at_stake)
     from cvm.campaigns.uplift import fit_uplift
 
+    from cvm.config import load_config
+
     ph = _Phases(ctx, "campaigns")
     tables, notes = ctx.tables, []
-    catalogue = load_catalogue()
+    # the run's campaign settings: configs/campaigns.yaml with the profile's `campaigns:` overlay
+    camp_cfg = load_config("campaigns", ctx.cfg.get("campaigns"))
+    catalogue = load_catalogue(camp_cfg)
     measured = measure_campaigns(tables, ctx.as_of, run_cfg=ctx.cfg)
     ctx.save_frame("campaign_measurement", measured)
     ph.mark("measurement")
-    from cvm.config import load_config
-
-    camp_cfg = load_config("campaigns", ctx.cfg.get("campaigns"))
     uplift = fit_uplift(tables, _contacted_features(ctx), ctx.as_of,
                         cfg=camp_cfg, catalogue=catalogue, measurements=measured, seed=ctx.seed,
                         run_cfg=ctx.cfg)
@@ -427,11 +459,11 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
     ctx.save_frame("campaign_pairs", scored.join(
         frame[["churn_probability"]], on="customer_id"))
     ph.mark("pairs")
-    d = defaults()
-    plan = plan_campaigns(scored, ctx.budget, d.get("capacity"), seed=ctx.seed)
+    d = defaults(camp_cfg)
+    plan = plan_campaigns(scored, ctx.budget, d.get("capacity"), seed=ctx.seed, cfg=camp_cfg)
     plan = plan.join(frame[["lifecycle_stage", "value_tag", "churn_probability"]],
                      on="customer_id")
-    plan = assign_control(plan, seed=ctx.seed)
+    plan = assign_control(plan, seed=ctx.seed, cfg=camp_cfg)
     ctx.save_frame("campaign_plan", plan)
     ctx.save_json("campaign_summary", {
         "method": plan.attrs.get("method"), "budget": ctx.budget,
@@ -443,6 +475,9 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
         "uplift_source": uplift.source, "uplift_metrics": uplift.metrics, "notes": notes,
     })
     ph.mark("plan")
+    _candidates_and_curve(ctx, scored, plan, pairs.attrs.get("blocked"), catalogue, uplift.source,
+                          frame, camp_cfg)
+    ph.mark("candidates")
     lists = department_lists(plan, tables.get("customers"), reveal_contacts=False, lang=ctx.lang,
                              catalogue=catalogue) if len(plan) else {}
     from cvm.campaigns.lists import write_department_lists

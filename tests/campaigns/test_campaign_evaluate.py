@@ -104,3 +104,62 @@ def test_noisy_oracle_is_scored_on_independent_paths() -> None:
     assert abs(out["oracle_incremental_value"] - exact) < 0.25 * abs(exact)
     assert out["incremental_value"] == pytest.approx(
         plan_true_value(plan, noisy, value_col="expected_incremental_value_b"))
+
+
+def _heterogeneous(seed: int = 4):
+    """Pairs whose true value varies within each campaign around known campaign means."""
+    pairs, budget, capacity = random_instance(400, 4, seed)
+    pairs["customer_id"] = "C" + pairs["customer_id"].astype(str)
+    rng = np.random.default_rng(seed)
+    oracle = pairs[["customer_id", "campaign", "expected_incremental_value"]].copy()
+    for h in ("a", "b"):
+        oracle[f"expected_incremental_value_{h}"] = oracle["expected_incremental_value"]
+    means = oracle.groupby("campaign")["expected_incremental_value"].transform("mean")
+    pairs["campaign_spend_mean"] = means + pairs["cost"]
+    pairs["churn_probability"] = rng.random(len(pairs))
+    pairs["predicted_value"] = rng.lognormal(7, 1, len(pairs))
+    pairs["paid_spend_12m"] = rng.lognormal(7, 1, len(pairs))
+    return pairs, oracle, budget, capacity
+
+
+def test_baselines_and_targeting_lift(catalogue) -> None:
+    from cvm.campaigns.evaluate import (campaign_means_plan, random_eligible_plan,
+                                        store_rules_plan, value_at_risk_first_plan)
+
+    pairs, oracle, budget, capacity = _heterogeneous()
+    for make in (lambda: campaign_means_plan(pairs, budget, capacity, 1, 0.0),
+                 lambda: random_eligible_plan(pairs, budget, capacity, 1, 0.0),
+                 lambda: store_rules_plan(pairs, budget, capacity, 1, 0.0),
+                 lambda: value_at_risk_first_plan(pairs, budget, capacity, catalogue, 1, 0.0)):
+        p = make()
+        assert p["cost"].sum() <= budget + 1e-9 and not p["customer_id"].duplicated().any()
+        for d, c in capacity.items():
+            assert (p["department"] == d).sum() <= c
+    # a plan that knows each customer's value: targeting lift ~ 1 (it is the oracle)
+    perfect = plan_campaigns(pairs.assign(expected_incremental_value=oracle[
+        "expected_incremental_value"].to_numpy()), budget, capacity, seed=0)
+    from cvm.campaigns.control import assign_control
+
+    perfect = assign_control(perfect, seed=0, strata=["campaign"])    # as the oracle's
+    out = evaluate_plans(perfect, pairs, oracle, budget, capacity)
+    for key in ("campaign_means_incremental_value", "random_eligible_incremental_value",
+                "store_rules_incremental_value", "value_at_risk_first_incremental_value",
+                "highest_risk_first_incremental_value", "targeting_lift", "targeting_lift_ci",
+                "per_campaign"):
+        assert key in out, key
+    assert out["targeting_lift"] == pytest.approx(1.0, abs=0.02)
+    assert out["campaign_means_incremental_value"] < out["oracle_incremental_value"]
+    assert out["random_eligible_incremental_value"] < out["campaign_means_incremental_value"]
+    lo, hi = out["targeting_lift_ci"]
+    assert lo <= out["targeting_lift"] <= hi + 1e-9
+    # the campaign-means plan itself has a lift of about 0
+    means = campaign_means_plan(pairs, budget, capacity, 0, None)
+    out0 = evaluate_plans(means, pairs, oracle, budget, capacity)
+    assert abs(out0["targeting_lift"]) < 0.15
+    pc = out["per_campaign"]
+    assert set(pc) == set(pairs["campaign"])
+    assert all(v["oracle_half_agreement"] == pytest.approx(1.0) for v in pc.values()
+               if v["eligible"] > 2)
+    assert sum(v["plan_value"] for v in pc.values()) == pytest.approx(out["incremental_value"])
+    assert out["ratio_to_oracle"] == pytest.approx(1.0, abs=0.02)
+    assert out["ratio_to_campaign_means"] > 1

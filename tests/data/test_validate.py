@@ -220,3 +220,17 @@ def test_validate_source_reads_sqlite_url(tmp_path: Path) -> None:
     report = validate_source(f"sqlite:///{tmp_path / 'dms.db'}", as_of=date(2024, 6, 30))
     assert [(p.table, p.column, p.check) for p in report.errors] == [
         ("visits", "amount", "below_min")]
+
+
+def test_unknown_campaign_ids_are_a_warning_that_says_how_to_declare_them() -> None:
+    t = dealer_tables()
+    cust = t["customers"]["customer_id"].iloc[:3].tolist()
+    t["campaign_contacts"] = pd.DataFrame({
+        "contact_id": ["K1", "K2", "K3"], "customer_id": cust, "campaign": ["service_reminder", "member_day", "member_day"],
+        "contact_date": [pd.Timestamp("2024-05-01")] * 3, "channel": ["sms"] * 3,
+        "group": ["target"] * 3})
+    report = validate_tables(t, as_of=date(2024, 6, 30))
+    assert report.ok
+    w = [p for p in report.warnings if p.check == "unknown_campaign"]
+    assert len(w) == 1 and w[0].n_rows == 2 and "member_day" in w[0].message
+    assert "configs/campaigns.yaml" in w[0].fix

@@ -17,7 +17,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("e2e")]
 @pytest.fixture(scope="module")
 def evaluation(monthly_run: Path, sim_dir: Path) -> dict:
     res = CliRunner().invoke(app, ["evaluate", "--run", str(monthly_run),
-                                   "--truth", str(sim_dir / "truth")])
+                                   "--truth", str(sim_dir / "truth"),
+                                   "--max-oracle-paths", "48"])
     assert res.exit_code == 0, res.output
     return json.loads(res.output)
 
@@ -30,9 +31,13 @@ def test_contract_keys(evaluation: dict) -> None:
     for k in ("normalized_gini", "oracle_normalized_gini", "spearman", "top_decile_capture",
               "total_ratio"):
         assert k in v
-    assert set(evaluation["campaigns"]) >= {"budget", "incremental_value",
-                                            "oracle_incremental_value",
-                                            "highest_risk_first_incremental_value"}
+    assert set(evaluation["campaigns"]) >= {
+        "budget", "incremental_value", "oracle_incremental_value",
+        "highest_risk_first_incremental_value", "campaign_means_incremental_value",
+        "random_eligible_incremental_value", "store_rules_incremental_value",
+        "value_at_risk_first_incremental_value", "per_campaign", "pair_oracle"}
+    assert evaluation["campaigns"]["oracle_source"] == "pair_oracle"
+    assert all(v["paths"] <= 48 for v in evaluation["campaigns"]["pair_oracle"].values())
     assert {"auc", "oracle_auc"} <= set(evaluation["leads"])
 
 

@@ -35,6 +35,13 @@ def test_run_folder_follows_the_output_contract(monthly_run: Path):
         assert {"customer_id", "campaign", "channel", "expected_incremental_value", "cost",
                 "group"} <= set(df.columns)
         assert set(df["group"]) <= {"target", "control"}
+    cand = pd.read_parquet(monthly_run / "campaigns" / "candidates.parquet")
+    assert not cand.duplicated(["customer_id", "campaign"]).any()
+    chosen = pd.concat([pd.read_csv(f, dtype={"customer_id": str}) for f in lists])
+    assert cand["chosen"].sum() == len(chosen)
+    assert set(cand.loc[~cand["chosen"], "reason_not_chosen"]) <= {
+        "contact_gap", "yearly_contact_cap", "cool_down", "campaign_yearly_cap",
+        "negative_value", "other_campaign", "capacity", "budget"}
     manifest = json.loads((monthly_run / "manifest.json").read_text())
     assert manifest["inputs"] and all(len(h) == 64 for h in manifest["inputs"].values())
     assert "lightgbm" in manifest["packages"]

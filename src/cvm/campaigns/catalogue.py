@@ -15,6 +15,10 @@ log = logging.getLogger(__name__)
 
 DEPARTMENTS = ("sales", "after_sales", "marketing", "customer_service")
 VALUE_BASES = ("horizon_value", "fixed")
+RUN_COLUMNS = ("lifecycle_stage", "value_tag", "loyalty_type", "churn_probability",
+               "predicted_value", "lifetime_value")
+"""Columns of the run (segments and scores) an eligibility rule may use besides the features
+of ``cvm.features.registry``."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,12 @@ def _parse(cid: str, e: dict[str, Any]) -> Campaign:
         value_basis=str(e.get("value_basis", "horizon_value")),
         value_per_return=float(e.get("value_per_return", 0.0)),
     )
+    unknown = unknown_names(c.eligibility)
+    if unknown:
+        raise CvmError(f"campaign {cid!r}: eligibility names unknown feature(s) "
+                       f"{', '.join(unknown)} (key campaigns.{cid}.eligibility in "
+                       f"configs/campaigns.yaml); use the features listed in docs/campaigns.md "
+                       f"or {', '.join(RUN_COLUMNS)}")
     if c.department not in DEPARTMENTS:
         raise CvmError(f"campaign {cid!r}: department {c.department!r} not in {DEPARTMENTS}")
     if c.channel not in CHANNELS:
@@ -87,6 +97,28 @@ def _parse(cid: str, e: dict[str, Any]) -> Campaign:
     if c.value_basis == "fixed" and c.value_per_return <= 0:
         raise CvmError(f"campaign {cid!r}: value_basis 'fixed' needs value_per_return > 0")
     return c
+
+
+def unknown_names(rule: str) -> list[str]:
+    """Names in an eligibility rule (a pandas query) that are neither a registered feature nor
+    a run column; a rule that does not parse is reported as such."""
+    import ast
+
+    from cvm.features.registry import lookup
+
+    try:
+        tree = ast.parse(rule, mode="eval")
+    except SyntaxError:
+        return [f"(the rule does not parse: {rule!r})"]
+    names = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+                   - {"index", "True", "False", "None"} - set(RUN_COLUMNS))
+    out = []
+    for n in names:
+        try:
+            lookup(n)
+        except KeyError:
+            out.append(n)
+    return out
 
 
 def defaults(cfg: dict[str, Any] | None = None) -> dict[str, Any]:

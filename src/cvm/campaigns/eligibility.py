@@ -13,6 +13,9 @@ from cvm.config import CvmError
 
 log = logging.getLogger(__name__)
 
+BLOCK_REASONS = ("contact_gap", "yearly_contact_cap", "cool_down", "campaign_yearly_cap")
+"""Why a pair the eligibility rule admits is blocked this month (contact limits)."""
+
 
 def rule_mask(customers: pd.DataFrame, rule: str) -> pd.Series:
     """Boolean mask of ``customers`` rows satisfying a pandas-query ``rule``; missing values fail.
@@ -43,14 +46,18 @@ def eligible_pairs(
     column) with the segment, feature and score columns the rules use. ``contacts`` are past
     ``campaign_contacts`` rows (target and control both count, so control groups stay clean).
     Campaigns whose rule needs an absent column are skipped and listed in
-    ``result.attrs["skipped"]`` as ``{campaign: reason}``.
+    ``result.attrs["skipped"]`` as ``{campaign: reason}``. Pairs the rule admits but the contact
+    limits block are in ``result.attrs["blocked"]`` (``customer_id, campaign, reason``, the
+    reason one of ``BLOCK_REASONS``), so the candidates file can say why they were not chosen.
     """
     frame = _indexed(customers, customer_col)
     as_of = pd.Timestamp(as_of)
     d = defaults(cfg)
-    blocked_all, recent = _contact_history(contacts, as_of, d, customer_col, date_col)
+    too_soon, too_many, recent = _contact_history(contacts, as_of, d, customer_col, date_col)
+    blocked_all = too_soon.union(too_many)
 
     parts: list[pd.DataFrame] = []
+    blocked: list[pd.DataFrame] = []
     skipped: dict[str, str] = {}
     for cid, camp in catalogue.items():
         try:
@@ -60,15 +67,25 @@ def eligible_pairs(
             log.warning("campaign %s skipped: %s", cid, skipped[cid])
             continue
         ids = frame.index[mask.to_numpy()]
+        gone = [(ids.intersection(too_soon), "contact_gap"),
+                (ids.intersection(too_many.difference(too_soon)), "yearly_contact_cap")]
         ids = ids.difference(blocked_all)
         if recent is not None and len(ids):
-            ids = ids.difference(_blocked_for(recent, camp, as_of, customer_col, date_col))
+            cool, capped = _blocked_for(recent, camp, as_of, customer_col, date_col)
+            gone += [(ids.intersection(cool), "cool_down"),
+                     (ids.intersection(capped.difference(cool)), "campaign_yearly_cap")]
+            ids = ids.difference(cool.union(capped))
         parts.append(pd.DataFrame({customer_col: ids, "campaign": cid}))
+        blocked += [pd.DataFrame({customer_col: g, "campaign": cid, "reason": why})
+                    for g, why in gone if len(g)]
         log.debug("campaign %s: %d eligible", cid, len(ids))
     out = (pd.concat(parts, ignore_index=True) if parts
            else pd.DataFrame({customer_col: pd.Series(dtype=frame.index.dtype), "campaign": []}))
     out["campaign"] = out["campaign"].astype(str)
     out.attrs["skipped"] = skipped
+    out.attrs["blocked"] = (pd.concat(blocked, ignore_index=True) if blocked else pd.DataFrame(
+        {customer_col: pd.Series(dtype=frame.index.dtype), "campaign": pd.Series(dtype=str),
+         "reason": pd.Series(dtype=str)}))
     log.info("eligible pairs: %d over %d customers, %d campaigns skipped",
              len(out), out[customer_col].nunique(), len(skipped))
     return out
@@ -89,10 +106,11 @@ def _indexed(customers: pd.DataFrame, customer_col: str) -> pd.DataFrame:
 def _contact_history(
     contacts: pd.DataFrame | None, as_of: pd.Timestamp, d: dict[str, Any],
     customer_col: str, date_col: str,
-) -> tuple[pd.Index, pd.DataFrame | None]:
-    """Customers blocked from every campaign, and the last year's contacts."""
+) -> tuple[pd.Index, pd.Index, pd.DataFrame | None]:
+    """Customers blocked from every campaign (contacted too recently; at the yearly cap), and
+    the last year's contacts."""
     if contacts is None or contacts.empty:
-        return pd.Index([]), None
+        return pd.Index([]), pd.Index([]), None
     for col in (customer_col, "campaign", date_col):
         if col not in contacts.columns:
             raise CvmError(f"campaign_contacts has no column {col!r}")
@@ -104,14 +122,14 @@ def _contact_history(
     too_soon = recent.loc[recent[date_col] > as_of - pd.Timedelta(days=gap), customer_col]
     counts = recent[customer_col].value_counts()
     too_many = counts.index[counts >= int(d.get("max_contacts_per_year", 10**9))]
-    return pd.Index(too_soon.unique()).union(pd.Index(too_many)), recent
+    return pd.Index(too_soon.unique()), pd.Index(too_many), recent
 
 
 def _blocked_for(recent: pd.DataFrame, camp: Campaign, as_of: pd.Timestamp,
-                 customer_col: str, date_col: str) -> pd.Index:
-    """Customers in this campaign's cool-down or at its yearly cap."""
+                 customer_col: str, date_col: str) -> tuple[pd.Index, pd.Index]:
+    """Customers in this campaign's cool-down, and those at its yearly cap."""
     mine = recent[recent["campaign"] == camp.id]
     cool = mine.loc[mine[date_col] > as_of - pd.Timedelta(days=camp.cooldown_days), customer_col]
     counts = mine[customer_col].value_counts()
     capped = counts.index[counts >= camp.max_contacts_per_year]
-    return pd.Index(cool.unique()).union(pd.Index(capped))
+    return pd.Index(cool.unique()), pd.Index(capped)

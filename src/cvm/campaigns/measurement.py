@@ -60,6 +60,30 @@ def contact_outcomes(
     return out
 
 
+def contact_sales(contacts: pd.DataFrame, vehicle_sales: pd.DataFrame | None,
+                  window_days: int, cut_at: Any | None = None) -> np.ndarray:
+    """Per contact row: the price of vehicles the contacted customer bought in (contact,
+    contact + window] (cut at ``cut_at``), e.g. the trade-in a trade-in campaign is for."""
+    out = np.zeros(len(contacts))
+    if vehicle_sales is None or vehicle_sales.empty or not len(contacts):
+        return out
+    start = days(contacts["contact_date"])
+    end = start + float(window_days)
+    if cut_at is not None:
+        end = np.minimum(end, float(day_number(cut_at)))
+    v = pd.DataFrame({"customer_id": ids(vehicle_sales["customer_id"]).to_numpy(),
+                      "day": days(vehicle_sales["sale_date"]),
+                      "price": pd.to_numeric(vehicle_sales.get("price"), errors="coerce")
+                      .to_numpy(dtype=float, na_value=0.0)
+                      if "price" in vehicle_sales.columns else 0.0})
+    keys = pd.DataFrame({"row": np.arange(len(contacts)),
+                         "customer_id": ids(contacts["customer_id"]).to_numpy(),
+                         "start": start, "end": end})
+    m = keys.merge(v, on="customer_id", how="inner")
+    m = m[(m["day"] > m["start"]) & (m["day"] <= m["end"])]
+    return np.bincount(m["row"].to_numpy(), weights=m["price"].to_numpy(), minlength=len(out))
+
+
 def diff_ci(x_t: np.ndarray, x_c: np.ndarray, confidence: float = 0.95
             ) -> tuple[float, float, float, float]:
     """Difference of means target - control, its Welch standard error and confidence interval."""

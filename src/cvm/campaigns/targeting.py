@@ -93,28 +93,32 @@ def calibrate_values(
     ``spend_se``; ``uplift.calibrate_spend``). Each pair keeps a damped share
     ``spend_calibration.heterogeneity`` of its deviation from the campaign mean:
     ``value = m_c + h * (uplift * stake - mean_c) - cost``. Adds ``model_value`` (the
-    uncalibrated ``uplift x stake``) and ``campaign_spend_mean`` (m_c); ``attrs['calibration']``
-    holds the per-campaign prior, measurement and result.
+    uncalibrated ``uplift x stake``), ``campaign_spend_mean`` (m_c) and ``campaign_spend_sd``
+    (its posterior sd); ``attrs['calibration']`` holds the per-campaign prior, measurement and
+    result.
     """
-    from cvm.campaigns.uplift import calibrate_spend
+    from cvm.campaigns.uplift import spend_posterior
 
     sc = (campaigns_config(cfg).get("uplift") or {}).get("spend_calibration") or {}
     out = scored.copy()
     raw = (out["uplift"] * out["value_at_stake"]).to_numpy(float)
     camp = out["campaign"].astype(str).to_numpy()
     mean_pred = pd.Series(raw).groupby(camp).mean().to_dict()
-    post = calibrate_spend(mean_pred, spend_effect, spend_se,
-                           float(sc.get("prior_rel_sd", 0.5)), float(sc.get("prior_min_sd", 20.0)),
-                           float(sc.get("transport_sd", 50.0)))
-    h = float(sc.get("heterogeneity", 0.25))
+    both = spend_posterior(mean_pred, spend_effect, spend_se,
+                           float(sc["prior_rel_sd"]), float(sc["prior_min_sd"]),
+                           float(sc["transport_sd"]))
+    post = {c: m for c, (m, _) in both.items()}
+    h = float(sc["heterogeneity"])
     m = pd.Series(camp).map(post).to_numpy(float)
+    out["campaign_spend_sd"] = pd.Series(camp).map({c: s for c, (_, s) in both.items()}).to_numpy(float)
     mu = pd.Series(camp).map(mean_pred).to_numpy(float)
     out["model_value"] = raw
     out["campaign_spend_mean"] = m
     out["expected_incremental_value"] = m + h * (raw - mu) - out["cost"].to_numpy(float)
     out.attrs["calibration"] = {c: {"model_mean": float(mean_pred[c]),
                                     "measured": spend_effect.get(c), "se": spend_se.get(c),
-                                    "calibrated": post[c]} for c in mean_pred}
+                                    "calibrated": post[c], "calibrated_sd": both[c][1]}
+                                for c in mean_pred}
     return out
 
 

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from cvm.campaigns.catalogue import Campaign, campaigns_config, load_catalogue
-from cvm.campaigns.measurement import contact_outcomes, posterior_uplift
-from cvm.config import CvmError
+from cvm.campaigns.measurement import contact_outcomes, contact_sales, posterior_uplift
+from cvm.config import CvmError, load_config
 from cvm.features.pit import day_number, days, ids, to_timestamp
 
 log = logging.getLogger(__name__)
@@ -319,14 +319,24 @@ def calibrate_spend(mean_pred: dict[str, float], effect: dict[str, float],
     spend (``spend_effects``, scaled to the horizon), variance ``se^2 + transport_sd^2`` (other
     populations, later campaigns in both groups). Campaigns without a measurement keep the prior.
     """
+    return {c: m for c, (m, _) in spend_posterior(mean_pred, effect, se, prior_rel_sd,
+                                                   prior_min_sd, transport_sd).items()}
+
+
+def spend_posterior(mean_pred: dict[str, float], effect: dict[str, float],
+                    se: dict[str, float], prior_rel_sd: float, prior_min_sd: float,
+                    transport_sd: float) -> dict[str, tuple[float, float]]:
+    """``calibrate_spend``'s posterior per campaign as ``(mean, sd)``: the sd gives the
+    intervals of a pair's expected value and of the plan's total (normal-normal update)."""
     out = {}
     for c, prior in mean_pred.items():
+        sd0 = max(prior_rel_sd * abs(prior), prior_min_sd, 1e-9)
         if c not in effect or not np.isfinite(effect[c]):
-            out[c] = float(prior)
+            out[c] = (float(prior), float(sd0))
             continue
-        w0 = 1.0 / max(prior_rel_sd * abs(prior), prior_min_sd, 1e-9) ** 2
+        w0 = 1.0 / sd0 ** 2
         w1 = 1.0 / (se.get(c, 0.0) ** 2 + transport_sd ** 2 + 1e-12)
-        out[c] = float((w0 * prior + w1 * effect[c]) / (w0 + w1))
+        out[c] = (float((w0 * prior + w1 * effect[c]) / (w0 + w1)), float((w0 + w1) ** -0.5))
     return out
 
 
@@ -432,6 +442,11 @@ def _fit_spend(model: UpliftModel, X: pd.DataFrame, info: pd.DataFrame,
     out = contact_outcomes(inf[["customer_id", "contact_date"]], tables["visits"], window,
                            cut_at=as_of, run_cfg=run_cfg)
     y = out["revenue"].to_numpy(float)
+    # a campaign's value counts the vehicle sales it brings (trade-in, upgrade) at the store's
+    # margin: one definition, the value model's (configs/value.yaml influence.new_car_margin)
+    margin = float(load_config("value")["influence"]["new_car_margin"])
+    y = y + margin * contact_sales(inf[["customer_id", "contact_date"]],
+                                   tables.get("vehicle_sales"), window, cut_at=as_of)
     cap = float(sc.get("outcome_cap_quantile", 0.995))
     if len(y) and cap < 1:
         y = np.minimum(y, np.quantile(y, cap))

@@ -328,7 +328,28 @@ def _table_problems(table: str, conf: Conformed, as_of: pd.Timestamp, origin: st
     out += _date_problems(table, frame, as_of, origin)
     out += _hostile_value_problems(table, frame, origin)
     out += _share_warnings(table, frame, origin)
+    if table == "campaign_contacts":
+        out += _unknown_campaigns(frame, origin)
     return out
+
+
+def _unknown_campaigns(frame: pd.DataFrame, origin: str) -> list[Problem]:
+    """Campaign ids the catalogue (configs/campaigns.yaml) does not declare: their contacts
+    are kept for the contact limits but no uplift is learned from them."""
+    if "campaign" not in frame.columns:
+        return []
+    known = set((load_config("campaigns").get("campaigns") or {}).keys())
+    camp = frame["campaign"].astype("string")
+    bad = (camp.notna() & ~camp.isin(sorted(known))).to_numpy(bool)
+    if not bad.any():
+        return []
+    names = sorted(camp[bad].unique().tolist())
+    shown = ", ".join(names[:10]) + (" …" if len(names) > 10 else "")
+    return [Problem("campaign_contacts", "campaign", "unknown_campaign", int(bad.sum()),
+                    examples(bad), f"campaign ids not in the catalogue: {shown}",
+                    "declare each under campaigns: in configs/campaigns.yaml (name, department, "
+                    "channel, unit_cost, eligibility, prior_uplift; see docs/campaigns.md) or "
+                    "map it to a catalogue id", "warning", origin)]
 
 
 def _arrow(s: pd.Series):

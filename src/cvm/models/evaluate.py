@@ -22,12 +22,15 @@ from cvm.models import metrics as M
 log = logging.getLogger(__name__)
 
 
-def evaluate_run(run: Path, truth: Path) -> str:
+def evaluate_run(run: Path, truth: Path, max_oracle_paths: int | None = None) -> str:
     """The evaluation JSON of the design (keys present for the parts the run produced)."""
-    return json.dumps(evaluate(Path(run), Path(truth)), indent=2, ensure_ascii=False)
+    return json.dumps(evaluate(Path(run), Path(truth), max_oracle_paths), indent=2,
+                      ensure_ascii=False)
 
 
-def evaluate(run: Path, truth: Path) -> dict[str, Any]:
+def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dict[str, Any]:
+    """``max_oracle_paths``: cap of the pair oracle's paths per campaign (None: the config's;
+    0: no pair oracle, the simulator's own oracle values judge the plans)."""
     for need in (run / "scores.parquet", run / "manifest.json", truth / "meta.json",
                  truth / "visits.parquet", truth / "oracle_customers.parquet"):
         if not need.exists():
@@ -103,7 +106,7 @@ def evaluate(run: Path, truth: Path) -> dict[str, Any]:
         res["deciles"] = M.decile_table(realized, pred).round(2).to_dict(orient="records")
         out["value"] = res
 
-    camp = _evaluate_campaigns(run, truth)
+    camp = _evaluate_campaigns(run, truth, max_oracle_paths)
     if camp:
         out["campaigns"] = camp
     from cvm.leads.evaluate import evaluate_leads
@@ -133,15 +136,45 @@ def _business_as_usual(churn: pd.Series, y_no_contact: np.ndarray, p: np.ndarray
             "auc_business_as_usual": M.auc(y, p)}
 
 
-def _evaluate_campaigns(run: Path, truth: Path) -> dict[str, Any] | None:
+def _evaluate_campaigns(run: Path, truth: Path,
+                        max_oracle_paths: int | None = None) -> dict[str, Any] | None:
     art = run / "artifacts"
     oracle_path = truth / "oracle_campaigns.parquet"
     if not (art / "campaign_plan.parquet").exists() or not oracle_path.exists():
         return None
+    from cvm.campaigns.catalogue import campaigns_config
     from cvm.campaigns.evaluate import evaluate_plans
 
     plan = pd.read_parquet(art / "campaign_plan.parquet")
     pairs = pd.read_parquet(art / "campaign_pairs.parquet")
+    # the baselines rank by the run's scores and by plain features (store rules)
+    scores = pd.read_parquet(run / "scores.parquet", columns=["customer_id", "predicted_value"])
+    extra = scores.set_index(ids(scores["customer_id"]).rename("customer_id"))[["predicted_value"]]
+    cfg = campaigns_config()
+    if (art / "features.parquet").exists():
+        want = {str(r["order_by"]) for r in cfg.get("store_rules") or []}
+        want.add("paid_spend_12m")
+        feats = pd.read_parquet(art / "features.parquet")
+        feats.index = ids(pd.Series(feats.index)).to_numpy()
+        extra = extra.join(feats[[c for c in sorted(want) if c in feats.columns]], how="outer")
+    pairs["customer_id"] = ids(pairs["customer_id"]).to_numpy()
+    pairs = pairs.join(extra[[c for c in extra.columns if c not in pairs.columns]],
+                       on="customer_id")
     summary = json.loads((art / "campaign_summary.json").read_text(encoding="utf-8"))
     oracle = pd.read_parquet(oracle_path)
-    return evaluate_plans(plan, pairs, oracle, budget=float(summary["budget"]))
+    settings = dict(cfg["evaluation"]["pair_oracle"])
+    if max_oracle_paths is not None:
+        settings["max_paths"] = int(max_oracle_paths)
+    info = None
+    if int(settings["max_paths"]) > 0 and len(pairs):
+        from cvm.data.simulator.pair_oracle import pair_oracle
+
+        known = set(ids(oracle["customer_id"]).unique())   # a sampled oracle: its customers
+        sub = pairs.loc[pairs["customer_id"].isin(known), ["customer_id", "campaign"]]
+        settings["pilot_paths"] = min(int(settings["pilot_paths"]), int(settings["max_paths"]))
+        oracle, info = pair_oracle(truth, sub, settings)
+    out = evaluate_plans(plan, pairs, oracle, budget=float(summary["budget"]))
+    out["oracle_source"] = "pair_oracle" if info is not None else "simulator_oracle"
+    if info is not None:
+        out["pair_oracle"] = info
+    return out

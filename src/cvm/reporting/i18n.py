@@ -39,6 +39,17 @@ TEXT: dict[str, dict[str, str]] = {
     "needs_groups": {"zh": "需求分群与建议服务", "en": "Needs groups and the services to offer"},
     "plan_by_dept": {"zh": "各部门任务(共战)", "en": "Tasks by department"},
     "plan_by_campaign": {"zh": "各活动明细", "en": "By campaign"},
+    "budget_curve": {"zh": "预算曲线:增减预算能带来什么", "en": "What more or less budget would buy"},
+    "budget_curve_note": {
+        "zh": "同一批候选客户、同样的部门产能和对照组,只改变预算。预算加倍时预期增量价值为 {v2}(本月 {v1}),每元回报从 {r1} 降到 {r2}。",
+        "en": "The same candidates, department capacities and control groups, only the budget "
+              "changes. Twice the budget would be expected to bring {v2} (this month {v1}); the "
+              "return per CNY goes from {r1} to {r2}."},
+    "why_not_chosen": {"zh": "为什么有的客户没被选中", "en": "Why some customers were not chosen"},
+    "why_not_chosen_note": {
+        "zh": "每位符合条件的客户 × 活动组合及其未被选中的原因,见 campaigns/candidates.parquet。",
+        "en": "Every eligible customer × campaign pair and why it was or was not chosen: "
+              "campaigns/candidates.parquet."},
     "funnel": {"zh": "销售漏斗(近12个月新增线索)", "en": "Sales funnel (leads of the last 12 months)"},
     "grades": {"zh": "在跟线索分级", "en": "Open leads by grade"},
     "defeat": {"zh": "战败原因(近12个月)", "en": "Why deals were lost (last 12 months)"},
@@ -244,6 +255,17 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "value": ("数值", "Value"), "stage": ("阶段", "Stage"), "from": ("上月", "Last month"),
         "to": ("本月", "This month"), "need": ("需求分群", "Needs group"),
         "loyalty_type": ("忠诚类型", "Loyalty type"),
+        "budget_multiplier": ("预算倍数", "Budget ×"), "budget": ("预算(元)", "Budget (CNY)"),
+        "spend": ("花费(元)", "Spend (CNY)"), "roi": ("每元回报(元)", "Return per CNY"),
+        "eligible": ("符合条件", "Eligible"), "chosen": ("已选中", "Chosen"),
+        "contact_gap": ("近期已联系", "Contacted recently"),
+        "yearly_contact_cap": ("年度联系次数已满", "Yearly contacts used up"),
+        "cool_down": ("活动冷却期", "Campaign cool-down"),
+        "campaign_yearly_cap": ("本活动年度次数已满", "Campaign's yearly cap"),
+        "negative_value": ("预期价值不足", "Not worth its cost"),
+        "other_campaign": ("已选其他活动", "Chosen for another campaign"),
+        "over_capacity": ("部门产能已满", "Department full"),
+        "over_budget": ("预算已用完", "Budget used up"),
     },
     "metric": {
         "auc": ("AUC(排序能力)", "AUC (ranking)"), "pr_auc": ("PR-AUC", "PR-AUC"),

@@ -726,7 +726,79 @@ def plan_html(ctx: RunContext) -> str:
             + _h3(t("plan_by_campaign", lang))
             + html_table(camp_rows, lang, numeric=("n_target", "n_control", "cost",
                                                    "expected_incremental_value", "interval"))
-            + notes + _note(t("list_pointer", lang, files=_dept_files(ctx))))
+            + notes + _note(t("list_pointer", lang, files=_dept_files(ctx)))
+            + budget_curve_html(ctx) + why_not_chosen_html(ctx))
+
+
+def budget_curve_html(ctx: RunContext) -> str:
+    """The plan at multiples of the budget (``campaign_budget_curve``): a chart and a table."""
+    if not ctx.has("campaign_budget_curve"):
+        return ""
+    lang = ctx.lang
+    c = ctx.load_frame("campaign_budget_curve")
+    if c.empty:
+        return ""
+    rows = pd.DataFrame({
+        "budget_multiplier": [f"{m:g}×" for m in c["budget_multiplier"]],
+        "budget": c["budget"].map(fmt.yuan).to_numpy(),
+        "n_target": c["n_target"].map(fmt.count).to_numpy(),
+        "spend": c["spend"].map(fmt.yuan).to_numpy(),
+        "expected_incremental_value": c["expected_incremental_value"].map(fmt.yuan).to_numpy(),
+        "interval": [f"{fmt.yuan(lo)} – {fmt.yuan(hi)}" for lo, hi in
+                     zip(c["expected_incremental_value_low"],
+                         c["expected_incremental_value_high"])],
+        "roi": c["roi"].map(lambda v: fmt.num(v, 1)).to_numpy(),
+    })
+    sc = fmt.scale(lang)
+    fig, ax = plt.subplots(figsize=(7.5, 3.0))
+    use_cjk_font()
+    ax.plot(c["budget"] / sc, c["expected_incremental_value"] / sc, marker="o", color=PALETTE[1])
+    ax.fill_between(c["budget"] / sc, c["expected_incremental_value_low"] / sc,
+                    c["expected_incremental_value_high"] / sc, color=PALETTE[1], alpha=0.15)
+    ax.axvline(ctx.budget / sc, color=PALETTE[4], ls="--", lw=1)
+    ax.set_xlabel(label("column", "budget", lang).split("(")[0] + f" ({t('wan_yuan', lang)})")
+    ax.set_ylabel(t("wan_yuan", lang))
+    ax.set_title(t("budget_curve", lang))
+    ax.spines[["top", "right"]].set_visible(False)
+    one = c.loc[c["budget_multiplier"] == 1.0]
+    two = c.loc[c["budget_multiplier"] == 2.0]
+    note = ""
+    if len(one) and len(two):
+        o, w = one.iloc[0], two.iloc[0]
+        note = _note(t("budget_curve_note", lang, v1=fmt.money(o["expected_incremental_value"], lang),
+                       v2=fmt.money(w["expected_incremental_value"], lang),
+                       r1=fmt.num(o["roi"], 1), r2=fmt.num(w["roi"], 1)))
+    return (_h3(t("budget_curve", lang)) + fig_to_img(fig, "budget curve") + note
+            + html_table(rows, lang, numeric=tuple(c for c in rows.columns)))
+
+
+REASON_COLUMNS_SHOWN = ("contact_gap", "yearly_contact_cap", "cool_down", "campaign_yearly_cap",
+                        "negative_value", "other_campaign", "capacity", "budget")
+
+
+def why_not_chosen_html(ctx: RunContext) -> str:
+    """Per campaign: eligible pairs, chosen, and the count of each reason it was not chosen
+    (``campaign_summary.candidates``, from campaigns/candidates.parquet)."""
+    info = ctx.load_json("campaign_summary") if ctx.has("campaign_summary") else {}
+    cand = info.get("candidates") or {}
+    if not cand:
+        return ""
+    lang = ctx.lang
+    # the reason codes "capacity" and "budget" are also column codes of other tables
+    code = {"capacity": "over_capacity", "budget": "over_budget"}
+    shown = [r for r in REASON_COLUMNS_SHOWN if any(r in v for v in cand.values())]
+    data: dict[str, list[str]] = {"campaign_label": [], "eligible": [], "chosen": []}
+    data.update({code.get(r, r): [] for r in shown})
+    for camp, counts in sorted(cand.items(), key=lambda kv: -kv[1].get("chosen", 0)):
+        data["campaign_label"].append(label("campaign", camp, lang))
+        data["eligible"].append(fmt.count(sum(counts.values())))
+        data["chosen"].append(fmt.count(counts.get("chosen", 0)))
+        for r in shown:
+            data[code.get(r, r)].append(fmt.count(counts.get(r, 0)))
+    rows = pd.DataFrame(data)
+    return (_h3(t("why_not_chosen", lang))
+            + html_table(rows, lang, numeric=tuple(c for c in rows.columns if c != "campaign_label"))
+            + _note(t("why_not_chosen_note", lang)))
 
 
 # --- 上月活动效果 --------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """What-ifs of the campaign plan: Qini curves of the uplift model's out-of-time fold, the
-budget curve, and the plan's sensitivity to the control share and department capacities.
+the plan's sensitivity to the control share and department capacities.
 
 Inputs are the campaigns step's artifacts (``uplift_validation``, ``campaign_pairs``,
 ``campaign_plan``); nothing is written.
@@ -42,17 +42,6 @@ def _summary(plan: pd.DataFrame) -> dict[str, float]:
     target = plan if "group" not in plan.columns else plan[plan["group"] == "target"]
     return {"customers": len(plan), "contacted": len(target),
             "spend": float(target["cost"].sum()), VALUE: float(target[VALUE].sum())}
-
-
-def budget_curve(pairs: pd.DataFrame, budget: float, multipliers: list[float],
-                 capacity: dict[str, float] | None, seed: int, method: str) -> pd.DataFrame:
-    """The plan at ``budget`` × each multiplier: customers, spend, expected incremental value
-    (before the control draw, i.e. as if every chosen customer were contacted)."""
-    rows = []
-    for m in multipliers:
-        plan = plan_campaigns(pairs, budget * float(m), capacity, seed=seed, method=method)
-        rows.append({"multiplier": float(m), "budget": budget * float(m), **_summary(plan)})
-    return pd.DataFrame(rows)
 
 
 def control_share_sensitivity(plan: pd.DataFrame, shares: list[float], seed: int

@@ -199,9 +199,14 @@ def plot_qini(curves: dict[str, pd.DataFrame], axes: Any = None) -> np.ndarray:
 
 
 def plot_budget_curve(curve: pd.DataFrame, budget: float, ax: Axes | None = None) -> Axes:
-    """Expected incremental value of the plan against its budget (this month's marked)."""
+    """Expected incremental value of the plan against its budget (this month's marked), with its
+    95 % interval when the curve has one (the ``campaign_budget_curve`` artifact)."""
     ax = _ax(ax)
     ax.plot(curve["budget"], curve["expected_incremental_value"], marker="o", color=COLORS[0])
+    if {"expected_incremental_value_low", "expected_incremental_value_high"} <= set(curve.columns):
+        ax.fill_between(curve["budget"], curve["expected_incremental_value_low"],
+                        curve["expected_incremental_value_high"], color=COLORS[0], alpha=0.15,
+                        label="95 % interval")
     ax.axvline(budget, color=COLORS[1], ls="--", lw=1, label="this month's budget")
     ax.set(xlabel="budget (CNY)", ylabel="expected incremental value (CNY)", title="budget curve")
     ax.legend(fontsize=8)

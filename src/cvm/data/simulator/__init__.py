@@ -74,7 +74,7 @@ def generate(n_customers: int, seed: int, end: date | None = None, years: float 
         sample = np.sort(srng.choice(n_customers, int(op["sample_customers"]), replace=False))
     o = compute_oracle(w, h.snapshot, paths, int(op["chunk_customers"]), progress, cpaths,
                        carry=(h.carry_at_end, float(p["campaigns"]["carryover"])),
-                       customers=sample, p_paths=p_paths)
+                       customers=sample, p_paths=p_paths, sale_margin=float(p["sale_margin"]))
     width = max(7, len(str(n_customers * 10)))
     cid = ids("C", np.arange(n_customers), width)
     truth = {"visits": truth_visits, "oracle_customers": oracle_customers(w, h.snapshot, o, cid),

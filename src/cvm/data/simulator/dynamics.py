@@ -103,6 +103,7 @@ class Month:
     weight: np.ndarray         # P(no paid visit this month | path), suppressed mode only
     exp_spend: np.ndarray      # expected paid spend this month | state
     p_paid: np.ndarray         # (4, n) P(paid visit of each kind this month | state)
+    exp_sale: np.ndarray | None = None  # expected new-vehicle revenue (trade-in) | state, CNY
 
 
 class Kernel:
@@ -396,7 +397,12 @@ def step(K: Kernel, st: State, m: int, d: Draws, camp: np.ndarray | None = None,
     p_ti = sl["trade_in_rate"] * np.exp(sl["trade_in_sat_coef"] * (tr.base_sat + st.sat))
     if e_ti is not None:
         p_ti = p_ti + e_ti
-    traded = act & ~st.defected & (age_y >= sl["trade_in_min_years"]) & (u[:, 13] < p_ti)
+    can_trade = act & ~st.defected & (age_y >= sl["trade_in_min_years"])
+    traded = can_trade & (u[:, 13] < p_ti)
+    # the expected price of the new vehicle: the same band, or one up with probability 0.3
+    price = np.asarray(p["vehicles"]["band_price"], float)
+    exp_price = 0.7 * price[st.band] + 0.3 * price[np.minimum(2, st.band + 1)]
+    exp_sale = (can_trade * np.clip(p_ti, 0.0, 1.0) * exp_price).astype(np.float32)
     if traded.any():
         st.purchase[traded] = m
         st.band[traded] = np.minimum(2, st.band[traded] + (u[traded, 14] < 0.3))
@@ -409,4 +415,4 @@ def step(K: Kernel, st: State, m: int, d: Draws, camp: np.ndarray | None = None,
     return Month(visit=visit, paid=paid, first=first, wait=wait, bad=bad, offered=offered,
                  complaint=complaint, traded=traded, odo=odo, in_warranty=in_w,
                  weight=weight.astype(np.float32), exp_spend=exp_spend.astype(np.float32),
-                 p_paid=pp)
+                 p_paid=pp, exp_sale=exp_sale)

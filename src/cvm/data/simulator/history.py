@@ -204,10 +204,12 @@ def _rngs(seed: int, *keys: int) -> tuple[np.random.Generator, ...]:
     return tuple(np.random.default_rng(np.random.SeedSequence([seed, k])) for k in keys)
 
 
-def run_history(w: World, progress: bool = True, business_as_usual: bool = True) -> History:
+def run_history(w: World, progress: bool = True, business_as_usual: bool = True,
+                until_end: bool = False) -> History:
     """Simulate every month up to end + H; the horizon runs without campaigns.
 
-    With ``business_as_usual`` the horizon is simulated a second time from the same state at
+    ``until_end`` stops at ``end`` (the state the oracles start from; no future rows). With
+    ``business_as_usual`` the horizon is simulated a second time from the same state at
     ``end``, on its own random streams, with the store's campaigns continuing as before: the
     future a model trained on this history predicts (``bau_records``).
     """
@@ -224,6 +226,8 @@ def run_history(w: World, progress: bool = True, business_as_usual: bool = True)
         _month(w, m, lp, rngs, out, veh_extra, campaigns=camp_first <= m <= tl.end_month)
         if m == tl.end_month:
             at_end = lp.copy()
+            if until_end:
+                break
     assert at_end is not None
     bau = None
     if business_as_usual:

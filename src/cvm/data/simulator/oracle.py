@@ -42,9 +42,12 @@ class Oracle:
     se_uplift: np.ndarray        # (C, n) standard error of the uplift (paired, CRN)
     se_incr: np.ndarray
     customers: np.ndarray | None = None   # indices of the customers (None = all)
-    # (2, C, n) incremental spend from two disjoint halves of the campaign paths, so a plan
-    # chosen on one half can be scored on the other (no winner's curse); None with < 2 paths
+    # (2, C, n) incremental value (spend + sale margin) from two disjoint halves of the
+    # campaign paths, so a plan chosen on one half can be scored on the other (no winner's
+    # curse); None with < 2 paths
     incr_halves: np.ndarray | None = None
+    # (C, n) incremental margin of trade-in vehicle sales (sale revenue x sale_margin)
+    incr_sale: np.ndarray | None = None
 
 
 def _merge(pick_a: np.ndarray, a: State, b: State) -> State:
@@ -57,11 +60,12 @@ N_CV = 15   # control variates: paid maintenance by horizon month (x band factor
 
 def _scenario(K: Kernel, snap: State, months: range, draws: list[Draws],
               camps: list[tuple[np.ndarray | None, np.ndarray | None]], suppress: bool,
-              cv: np.ndarray | None = None) -> np.ndarray:
+              cv: np.ndarray | None = None, sales: np.ndarray | None = None) -> np.ndarray:
     """One path of one scenario: P(no paid visit) (``suppress``) or expected paid spend.
 
     ``cv`` (spend only, (N_CV, n), filled): martingale control variates, sums of
-    mass x (paid visit sampled - its probability), zero in expectation.
+    mass x (paid visit sampled - its probability), zero in expectation. ``sales`` (spend
+    only, (n,), filled): the expected revenue of trade-in vehicle sales on the path.
     """
     n = K.tr.n
     bf = K.band_f[snap.band]
@@ -92,6 +96,8 @@ def _scenario(K: Kernel, snap: State, months: range, draws: list[Draws],
             tot_d = tot_d * mo_d.weight
         else:
             acc += tot_s * mo_s.exp_spend + tot_d * mo_d.exp_spend
+            if sales is not None:
+                sales += tot_s * mo_s.exp_sale + tot_d * mo_d.exp_sale
             if cv is not None:
                 dev = tot_s * (mo_s.paid - mo_s.p_paid) + tot_d * (mo_d.paid - mo_d.p_paid)
                 cv[min(h, 11)] += dev[0] * bf
@@ -139,7 +145,8 @@ def _controlled(s: np.ndarray, x: np.ndarray) -> _Moments:
 
 def compute_oracle(w: World, snap: State, paths: int, chunk: int, progress: bool = True,
                    campaign_paths: int | None = None, carry: tuple[np.ndarray, float] | None = None,
-                   customers: np.ndarray | None = None, p_paths: int | None = None) -> Oracle:
+                   customers: np.ndarray | None = None, p_paths: int | None = None,
+                   sale_margin: float = 0.0) -> Oracle:
     """Oracle arrays for the customers ``customers`` (default all) and every scenario.
 
     Expected spend (no contact) uses ``paths`` paths, P(no paid visit) the first ``p_paths``
@@ -147,6 +154,8 @@ def compute_oracle(w: World, snap: State, paths: int, chunk: int, progress: bool
     with the same paths of the no-contact scenario).
     ``carry``: the campaign of each customer contacted in the month of ``end`` and the carry-over
     weight of its effect in the first horizon month (as in the realized future).
+    ``sale_margin``: share of a trade-in vehicle's price a campaign's value counts (the sale a
+    trade-in campaign is for); the incremental margin is kept apart from incremental spend.
     """
     cp = min(paths, campaign_paths or paths)
     pp = min(paths, p_paths or paths)
@@ -161,6 +170,7 @@ def compute_oracle(w: World, snap: State, paths: int, chunk: int, progress: bool
     se_u = np.zeros((C, n), np.float32)
     se_i = np.zeros((C, n), np.float32)
     halves = np.zeros((2, C, n), np.float32) if cp >= 2 else None
+    sale_i = np.zeros((C, n), np.float32)
     starts = list(range(0, n, chunk))
     for ci, a in enumerate(tqdm(starts, desc="oracle", disable=not progress)):
         loc = np.arange(a, min(n, a + chunk))
@@ -175,14 +185,16 @@ def compute_oracle(w: World, snap: State, paths: int, chunk: int, progress: bool
         else:
             base = []
         bp = _Moments((nn,))
-        dp, ds = _Moments((C, nn)), _Moments((C, nn))
+        dp, ds, dsale = _Moments((C, nn)), _Moments((C, nn)), _Moments((C, nn))
         dh = [_Moments((C, nn)), _Moments((C, nn))]
         s_all = np.zeros((paths, nn))
         x_all = np.zeros((paths, N_CV, nn))
         for k in range(paths):
             rng = np.random.default_rng(np.random.SeedSequence([w.seed, 202, ci, k]))
             draws = [Draws.new(rng, nn) for _ in months]
-            s0 = s_all[k] = _scenario(K, sub, months, draws, base, False, x_all[k])
+            sale0 = np.zeros(nn)
+            s0 = s_all[k] = _scenario(K, sub, months, draws, base, False, x_all[k],
+                                      sales=sale0 if k < cp else None)
             if k >= max(pp, cp):
                 continue
             p0 = _scenario(K, sub, months, draws, base, True)
@@ -190,15 +202,18 @@ def compute_oracle(w: World, snap: State, paths: int, chunk: int, progress: bool
                 bp.add(p0)
             if k >= cp:
                 continue
-            up, inc = np.zeros((C, nn)), np.zeros((C, nn))
+            up, inc, sale = np.zeros((C, nn)), np.zeros((C, nn)), np.zeros((C, nn))
             for c in range(C):
                 camps = [(np.full(nn, c, np.int16), np.ones(nn, np.float32)),
                          (np.full(nn, c, np.int16), np.full(nn, carry_w, np.float32))]
                 up[c] = p0 - _scenario(K, sub, months, draws, camps, True)
-                inc[c] = _scenario(K, sub, months, draws, camps, False) - s0
+                sale_c = np.zeros(nn)
+                inc[c] = _scenario(K, sub, months, draws, camps, False, sales=sale_c) - s0
+                sale[c] = sale_margin * (sale_c - sale0)
             dp.add(up)
             ds.add(inc)
-            dh[int(k >= cp // 2)].add(inc)
+            dsale.add(sale)
+            dh[int(k >= cp // 2)].add(inc + sale)
         bs = _controlled(s_all, x_all)
         # the control variates can push a near-zero estimate below 0: clip (negligible bias)
         base_p, base_s = bp.mean(), np.maximum(bs.mean(), 0)
@@ -211,8 +226,10 @@ def compute_oracle(w: World, snap: State, paths: int, chunk: int, progress: bool
         res["ses"][:, loc] = bs.se()
         se_u[:, loc] = dp.se()
         se_i[:, loc] = ds.se()
+        sale_i[:, loc] = dsale.mean()
         if halves is not None:
             for h in range(2):
                 halves[h][:, loc] = np.maximum(base_s[None, :] + dh[h].mean(), 0) - base_s[None, :]
     return Oracle(p_no_paid=res["p"], spend=res["s"], se_p=res["sep"], se_spend=res["ses"],
-                  se_uplift=se_u, se_incr=se_i, customers=customers, incr_halves=halves)
+                  se_uplift=se_u, se_incr=se_i, customers=customers, incr_halves=halves,
+                  incr_sale=sale_i)

@@ -50,6 +50,7 @@ def oracle_campaigns(w: World, o: Oracle, n_id_width: int) -> pa.Table:
     costs = np.array(w.p["campaign_costs"], float)
     uplift = (o.p_no_paid[0][None, :] - o.p_no_paid[1:]).astype(np.float64)
     incr = (o.spend[1:] - o.spend[0][None, :]).astype(np.float64)
+    sale = (np.zeros_like(incr) if o.incr_sale is None else o.incr_sale.astype(np.float64))
     halves = {}
     if o.incr_halves is not None:   # value by half of the Monte Carlo paths (cvm evaluate)
         for h, name in enumerate("ab"):
@@ -62,7 +63,8 @@ def oracle_campaigns(w: World, o: Oracle, n_id_width: int) -> pa.Table:
         "customer_id": cid, "campaign": camp,
         "uplift_p_return": pa.array(uplift.ravel()),
         "incremental_spend": pa.array(incr.ravel()),
-        "expected_incremental_value": pa.array((incr - costs[:, None]).ravel()),
+        "incremental_sale_margin": pa.array(sale.ravel()),
+        "expected_incremental_value": pa.array((incr + sale - costs[:, None]).ravel()),
         "uplift_se": pa.array(o.se_uplift.astype(np.float64).ravel()),
         "incremental_spend_se": pa.array(o.se_incr.astype(np.float64).ravel()),
         **halves,
@@ -91,7 +93,10 @@ def meta(w: World, o: Oracle, params: dict[str, Any], paths: tuple[int, int, int
                 "with martingale control variates for the sampled paid visits. The end month's "
                 "campaign contacts carry over into the first horizon month, as in the realized "
                 "future. Campaign scenarios: contacted in the first horizon month, carry-over in "
-                "the second."),
+                "the second. A campaign's incremental value is its incremental paid spend plus "
+                "the margin of the trade-in vehicle sales it brings (sale_margin x price), "
+                "minus its unit cost."),
+            "sale_margin": float(params.get("sale_margin", 0.0)),
             "paths": paths[0],
             "p_paths": paths[1],
             "campaign_paths": paths[2],

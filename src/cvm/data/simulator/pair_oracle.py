@@ -1,0 +1,152 @@
+"""An oracle precise enough to judge customers: many paths on a run's eligible pairs only.
+
+The simulator's own oracle values every customer x campaign pair on a few Monte Carlo paths
+(``oracle.campaign_paths``), which is enough for the oracle *plan* but not to tell, within a
+cheap campaign, which customers respond: there its two halves hardly agree. ``cvm evaluate``
+therefore re-creates the simulated world from ``truth/meta.json`` (the simulator is
+deterministic in its seed and arguments), and values only the pairs the run found eligible,
+with as many paths as each campaign needs for its halves to agree (``pair_oracle`` in
+configs/campaigns.yaml, section ``evaluation``). A pilot of ``pilot_paths`` paths measures each
+campaign's half agreement r; the paths are then raised to what the normal model of noise
+predicts for the target agreement, ``k = k0 * (r*/(1-r*)) / (r/(1-r))``, capped at
+``max_paths``. Incremental spend is the paired (common random numbers) difference of the
+contacted and the no-contact scenario, exactly as in the simulator's oracle.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cvm.config import CvmError
+from cvm.data.simulator.dynamics import Draws, Kernel
+from cvm.data.simulator.effects import trait_matrix
+from cvm.data.simulator.history import run_history
+from cvm.data.simulator.oracle import _scenario
+from cvm.data.simulator.params import load_params
+from cvm.data.simulator.timeline import Timeline
+from cvm.data.simulator.world import World, build_world
+
+log = logging.getLogger("cvm.simulator")
+
+
+def rebuild(truth: Path) -> tuple[World, Any, tuple[np.ndarray, float]]:
+    """The world and the true state at ``end`` of the simulation whose truth is ``truth``."""
+    meta = json.loads((truth / "meta.json").read_text(encoding="utf-8"))
+    a = meta.get("arguments") or {}
+    if not a:
+        raise CvmError(f"{truth / 'meta.json'} has no simulator arguments: re-simulate with "
+                       "this version of cvm")
+    p = load_params()
+    if meta.get("campaigns") != p["campaign_ids"]:
+        raise CvmError("the truth was simulated with another campaign catalogue: re-simulate")
+    stored = meta.get("parameters") or {}
+    now = json.loads(json.dumps({k: v for k, v in p.items() if k != "campaign_ids"},
+                                default=str))
+    if stored and stored != now:
+        raise CvmError("the truth was simulated with other simulator parameters "
+                       "(configs/simulator.yaml changed): re-simulate to evaluate customers")
+    tl = Timeline.build(date.fromisoformat(a["end"]), float(a["years"]),
+                        int(p["burn_in_months"]), int(a["horizon_months"]))
+    w = build_world(int(a["n_customers"]), int(a["seed"]), tl, int(a["dealers"]), p)
+    h = run_history(w, progress=False, business_as_usual=False, until_end=True)
+    return w, h.snapshot, (h.carry_at_end, float(p["campaigns"]["carryover"]))
+
+
+def _incremental(w: World, snap: Any, carry: tuple[np.ndarray, float], idx: np.ndarray,
+                 campaign: int, paths: range) -> np.ndarray:
+    """Incremental value before cost (paid spend plus the margin of trade-in sales) per path
+    (rows) and customer ``idx`` (columns) of one campaign."""
+    tl, p = w.tl, w.p
+    months = range(tl.end_month + 1, tl.end_month + 1 + tl.horizon)
+    tr = w.traits.take(idx)
+    K = Kernel(p, tr, w.effects, trait_matrix(tr, p), w.sa.quality, w.sa.changed,
+               w.sa.slot_staff)
+    sub = snap.take(idx)
+    nn = len(idx)
+    base = []
+    if (carry[0][idx] >= 0).any():
+        c0 = carry[0][idx].astype(np.int16)
+        base = [(c0, np.where(c0 >= 0, carry[1], 0.0).astype(np.float32))]
+    cw = float(p["campaigns"]["carryover"])
+    camps = [(np.full(nn, campaign, np.int16), np.ones(nn, np.float32)),
+             (np.full(nn, campaign, np.int16), np.full(nn, cw, np.float32))]
+    margin = float(p["sale_margin"])
+    out = np.zeros((len(paths), nn))
+    for j, k in enumerate(paths):
+        rng = np.random.default_rng(np.random.SeedSequence([w.seed, 404, campaign, k]))
+        draws = [Draws.new(rng, nn) for _ in months]
+        s1, s0 = np.zeros(nn), np.zeros(nn)
+        out[j] = (_scenario(K, sub, months, draws, camps, False, sales=s1)
+                  - _scenario(K, sub, months, draws, base, False, sales=s0)
+                  + margin * (s1 - s0))
+    return out
+
+
+def _agreement(x: np.ndarray) -> float:
+    """Correlation over customers of the means of the even and the odd paths."""
+    if x.shape[0] < 2 or x.shape[1] < 3:
+        return float("nan")
+    a, b = x[0::2].mean(0), x[1::2].mean(0)
+    if np.std(a) == 0 or np.std(b) == 0:
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def paths_needed(r: float, k0: int, target: float, cap: int) -> int:
+    """Paths for half agreement ``target`` given ``r`` at ``k0`` paths (normal noise model:
+    signal-to-noise grows with the paths), rounded up to even, within [k0, cap]."""
+    if not np.isfinite(r) or r >= target:
+        return k0
+    if r <= 0:
+        return cap
+    k = k0 * (target / (1 - target)) / (r / (1 - r))
+    return int(min(cap, max(k0, 2 * int(np.ceil(k / 2)))))
+
+
+def pair_oracle(truth: Path, pairs: pd.DataFrame, settings: dict[str, Any],
+                progress: bool = True) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
+    """Oracle values of ``pairs`` (customer_id, campaign): ``expected_incremental_value`` and
+    its halves ``_a`` / ``_b`` (even / odd paths), ``incremental_spend_se``; and per campaign the
+    paths used and the agreement of the halves."""
+    from tqdm import tqdm
+
+    w, snap, carry = rebuild(truth)
+    costs = dict(zip(w.p["campaign_ids"], (float(c) for c in w.p["campaign_costs"]), strict=True))
+    code = {c: i for i, c in enumerate(w.p["campaign_ids"])}
+    cid = pairs["customer_id"].astype(str)
+    idx_all = cid.str[1:].astype(np.int64).to_numpy()
+    k0, cap = int(settings["pilot_paths"]), int(settings["max_paths"])
+    target = float(settings["target_agreement"])
+    parts, info = [], {}
+    camps = sorted(pairs["campaign"].astype(str).unique())
+    for c in tqdm(camps, desc="pair oracle", disable=not progress):
+        if c not in code:
+            raise CvmError(f"campaign {c!r} of the run is not in the simulation's catalogue")
+        m = (pairs["campaign"].astype(str) == c).to_numpy()
+        idx = idx_all[m]
+        x = _incremental(w, snap, carry, idx, code[c], range(k0))
+        r0 = _agreement(x)
+        k = paths_needed(r0, k0, target, cap)
+        if k > k0:
+            x = np.vstack([x, _incremental(w, snap, carry, idx, code[c], range(k0, k))])
+        a, b = x[0::2].mean(0), x[1::2].mean(0)
+        parts.append(pd.DataFrame({
+            "customer_id": cid[m].to_numpy(), "campaign": c,
+            "expected_incremental_value": x.mean(0) - costs[c],
+            "expected_incremental_value_a": a - costs[c],
+            "expected_incremental_value_b": b - costs[c],
+            "incremental_spend_se": x.std(0, ddof=1) / np.sqrt(len(x))}))
+        info[c] = {"pairs": int(m.sum()), "paths": int(len(x)), "pilot_agreement": r0,
+                   "agreement": _agreement(x)}
+        log.info("pair oracle %s: %d pairs, %d paths, halves agree %.2f", c, m.sum(), len(x),
+                 info[c]["agreement"])
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["customer_id", "campaign", "expected_incremental_value"])
+    return out, info
