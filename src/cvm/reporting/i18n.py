@@ -258,6 +258,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "budget_multiplier": ("预算倍数", "Budget ×"), "budget": ("预算(元)", "Budget (CNY)"),
         "spend": ("花费(元)", "Spend (CNY)"), "roi": ("每元回报(元)", "Return per CNY"),
         "eligible": ("符合条件", "Eligible"), "chosen": ("已选中", "Chosen"),
+        "not_chosen_reasons": ("未选中原因(人次)", "Not chosen because (pairs)"),
         "contact_gap": ("近期已联系", "Contacted recently"),
         "yearly_contact_cap": ("年度联系次数已满", "Yearly contacts used up"),
         "cool_down": ("活动冷却期", "Campaign cool-down"),

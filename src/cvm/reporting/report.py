@@ -777,8 +777,8 @@ REASON_COLUMNS_SHOWN = ("contact_gap", "yearly_contact_cap", "cool_down", "campa
 
 
 def why_not_chosen_html(ctx: RunContext) -> str:
-    """Per campaign: eligible pairs, chosen, and the count of each reason it was not chosen
-    (``campaign_summary.candidates``, from campaigns/candidates.parquet)."""
+    """Per campaign: eligible pairs, chosen, and the reasons the others were not chosen, most
+    frequent first (``campaign_summary.candidates``, from campaigns/candidates.parquet)."""
     info = ctx.load_json("campaign_summary") if ctx.has("campaign_summary") else {}
     cand = info.get("candidates") or {}
     if not cand:
@@ -786,18 +786,20 @@ def why_not_chosen_html(ctx: RunContext) -> str:
     lang = ctx.lang
     # the reason codes "capacity" and "budget" are also column codes of other tables
     code = {"capacity": "over_capacity", "budget": "over_budget"}
-    shown = [r for r in REASON_COLUMNS_SHOWN if any(r in v for v in cand.values())]
-    data: dict[str, list[str]] = {"campaign_label": [], "eligible": [], "chosen": []}
-    data.update({code.get(r, r): [] for r in shown})
+    sep = "；" if lang == "zh" else "; "
+    data: dict[str, list[str]] = {"campaign_label": [], "eligible": [], "chosen": [],
+                                  "not_chosen_reasons": []}
     for camp, counts in sorted(cand.items(), key=lambda kv: -kv[1].get("chosen", 0)):
         data["campaign_label"].append(label("campaign", camp, lang))
         data["eligible"].append(fmt.count(sum(counts.values())))
         data["chosen"].append(fmt.count(counts.get("chosen", 0)))
-        for r in shown:
-            data[code.get(r, r)].append(fmt.count(counts.get(r, 0)))
+        why = sorted(((n, r) for r, n in counts.items() if r in REASON_COLUMNS_SHOWN and n),
+                     reverse=True)
+        data["not_chosen_reasons"].append(sep.join(f"{label('column', code.get(r, r), lang)} {fmt.count(n)}"
+                                        for n, r in why) or "–")
     rows = pd.DataFrame(data)
     return (_h3(t("why_not_chosen", lang))
-            + html_table(rows, lang, numeric=tuple(c for c in rows.columns if c != "campaign_label"))
+            + html_table(rows, lang, numeric=("eligible", "chosen"), wide=("not_chosen_reasons",))
             + _note(t("why_not_chosen_note", lang)))
 
 
