@@ -49,7 +49,16 @@ def publish(work_dir: Path, final_dir: Path, force: bool) -> Path:
         shutil.rmtree(trash, ignore_errors=True)
     else:
         work_dir.rename(final_dir)
+    _read_only(final_dir)
     return final_dir
+
+
+def _read_only(run: Path) -> None:
+    """Published files lose their write bits (folders keep theirs, so ``--force`` can still
+    replace the month as a whole); the notebooks refuse the folder too (``run_context``)."""
+    for p in run.rglob("*"):
+        if p.is_file() and not p.is_symlink():
+            p.chmod(p.stat().st_mode & ~0o222)
 
 
 def _alive(pid: int) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from cvm.reporting.runner import publish, work_dir_for
+from cvm.publishing import publish, work_dir_for
 
 
 def _work(final: Path, text: str) -> Path:

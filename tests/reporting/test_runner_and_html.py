@@ -10,7 +10,7 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from cvm.config import CvmError
 from cvm.reporting.html import notebook_to_html
-from cvm.reporting.runner import publish, work_dir_for
+from cvm.publishing import publish, work_dir_for
 
 
 def test_publish_refuses_a_published_month_without_force(tmp_path: Path):

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,36 +85,3 @@ def execute_notebooks(
         timings[name] = round(time.perf_counter() - start, 2)
         log.info("step %s: done in %.1f s", name, timings[name])
     return timings
-
-
-def publish(work_dir: Path, final_dir: Path, force: bool) -> Path:
-    """Move a finished run into place atomically; an existing month needs ``force``."""
-    if final_dir.exists():
-        if not force:
-            raise CvmError(f"{final_dir} is already published; pass --force to replace it")
-        trash = final_dir.with_name(f".{final_dir.name}.old-{os.getpid()}")
-        final_dir.rename(trash)
-        work_dir.rename(final_dir)
-        shutil.rmtree(trash, ignore_errors=True)
-    else:
-        work_dir.rename(final_dir)
-    _read_only(final_dir)
-    return final_dir
-
-
-def _read_only(run: Path) -> None:
-    """Published files lose their write bits (folders keep theirs, so ``--force`` can still
-    replace the month as a whole); the notebooks refuse the folder too (``run_context``)."""
-    for p in run.rglob("*"):
-        if p.is_file() and not p.is_symlink():
-            p.chmod(p.stat().st_mode & ~0o222)
-
-
-def work_dir_for(final_dir: Path) -> Path:
-    """A fresh temporary folder beside ``final_dir`` (same file system, so rename is atomic)."""
-    final_dir.parent.mkdir(parents=True, exist_ok=True)
-    work = final_dir.with_name(f".{final_dir.name}.tmp-{os.getpid()}")
-    if work.exists():
-        shutil.rmtree(work)
-    work.mkdir()
-    return work
