@@ -1,4 +1,4 @@
-"""Small hand-made dealer tables (as for the segment tests)."""
+"""Small hand-made dealer tables shared by the segment and research tests."""
 
 from __future__ import annotations
 
