@@ -39,15 +39,15 @@ TEXT: dict[str, dict[str, str]] = {
     "needs_groups": {"zh": "需求分群与建议服务", "en": "Needs groups and the services to offer"},
     "plan_by_dept": {"zh": "各部门任务(共战)", "en": "Tasks by department"},
     "plan_by_campaign": {"zh": "各活动明细", "en": "By campaign"},
-    "budget_curve": {"zh": "预算曲线:增减预算能带来什么", "en": "What more or less budget would buy"},
+    "budget_curve": {"zh": "预算曲线：增减预算能带来什么", "en": "What more or less budget would buy"},
     "budget_curve_note": {
-        "zh": "同一批候选客户、同样的部门产能和对照组,只改变预算。预算加倍时预期增量价值为 {v2}(本月 {v1}),每元回报从 {r1} 降到 {r2}。",
+        "zh": "同一批候选客户、同样的部门产能和对照组，只改变预算。预算加倍时预期增量价值为 {v2}（本月 {v1}），每元回报从 {r1} 降到 {r2}。",
         "en": "The same candidates, department capacities and control groups, only the budget "
               "changes. Twice the budget would be expected to bring {v2} (this month {v1}); the "
               "return per CNY goes from {r1} to {r2}."},
     "why_not_chosen": {"zh": "为什么有的客户没被选中", "en": "Why some customers were not chosen"},
     "why_not_chosen_note": {
-        "zh": "每位符合条件的客户 × 活动组合及其未被选中的原因,见 campaigns/candidates.parquet。",
+        "zh": "每位符合条件的客户 × 活动组合及其未被选中的原因，见 campaigns/candidates.parquet。",
         "en": "Every eligible customer × campaign pair and why it was or was not chosen: "
               "campaigns/candidates.parquet."},
     "funnel": {"zh": "销售漏斗(近12个月新增线索)", "en": "Sales funnel (leads of the last 12 months)"},
