@@ -21,6 +21,8 @@ SCRIPTS = (
     ("bench_churn.py", [], "churn"),
     ("bench_value.py", [], "value"),
     ("bench_campaigns.py", [], "campaigns"),
+    ("bench_targeting.py", ["--customers", "50000", "--seeds", "9001", "9002", "9003", "9004",
+                            "9005"], "targeting"),
     ("bench_leads.py", [], "leads"),
     ("bench_evaluate.py", ["--customers", "50000"], "evaluate"),
     ("bench_demo.py", [], "demo"),
