@@ -8,9 +8,8 @@ import logging
 import os
 import sys
 import traceback
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -70,7 +69,7 @@ def _internal_error(err: BaseException) -> None:
             log_path = error_log_path()
             Path(log_path).parent.mkdir(parents=True, exist_ok=True)
             with open(log_path, "a", encoding="utf-8") as fh:
-                fh.write(f"--- {datetime.now(timezone.utc).isoformat(timespec='seconds')} "
+                fh.write(f"--- {datetime.now(UTC).isoformat(timespec='seconds')} "
                          f"cvm {' '.join(sys.argv[1:])}\n{text}")
         where = f"the traceback is in {log_path}"
     except OSError:
@@ -101,12 +100,7 @@ def _guard(fn):
     return wrapper
 
 
-def _not_yet(what: str, issue: int) -> None:
-    typer.echo(f"`cvm {what}` is not available yet: it lands with issue {issue}.", err=True)
-    raise typer.Exit(3)
-
-
-def _parse_date(value: Optional[str], flag: str) -> Optional[date]:
+def _parse_date(value: str | None, flag: str) -> date | None:
     if value is None:
         return None
     try:
@@ -127,7 +121,7 @@ def simulate(
     customers: int = typer.Option(20000, help="Number of customers."),
     seed: int = typer.Option(42, help="Random seed; same seed, same files."),
     out: Path = typer.Option(..., help="Output directory."),
-    end: Optional[str] = typer.Option(None, help="Last day of the data, YYYY-MM-DD."),
+    end: str | None = typer.Option(None, help="Last day of the data, YYYY-MM-DD."),
     years: float = typer.Option(5, help="Years of history."),
     dealers: int = typer.Option(1, help="Number of stores."),
     horizon_months: int = typer.Option(12, help="Months simulated past --end into truth/."),
@@ -135,10 +129,7 @@ def simulate(
     force: bool = typer.Option(False, help="Overwrite a non-empty output directory."),
 ) -> None:
     """Write a realistic dealer data set to OUT and its ground truth to OUT/truth/."""
-    try:
-        from cvm.data.simulator import simulate as run
-    except ImportError:
-        _not_yet("simulate", 3)
+    from cvm.data.simulator import simulate as run
     try:
         run(n_customers=customers, seed=seed, out=out, end=_parse_date(end, "--end"),
             years=years, dealers=dealers, horizon_months=horizon_months, fmt=format, force=force)
@@ -151,7 +142,7 @@ def simulate(
 def validate(
     # str, not Path: Path("sqlite:///x.db") would collapse the URL's slashes
     data: str = typer.Option(..., help="Data directory (CSV, Parquet, Excel) or a SQLAlchemy URL."),
-    as_of: Optional[str] = typer.Option(None, help="Dates after this are 'in the future' (default today)."),
+    as_of: str | None = typer.Option(None, help="Dates after this are 'in the future' (default today)."),
 ) -> None:
     """Check DATA against the data contract: exit 0, or exit 2 with every problem listed."""
     from cvm.data.validate import validate_source
@@ -171,18 +162,15 @@ def monthly(
     data: str = typer.Option(..., help="Data directory or SQLAlchemy URL."),
     as_of: str = typer.Option(..., help="As-of date YYYY-MM-DD (usually a month end)."),
     out: Path = typer.Option(Path("reports"), help="Reports root; the run goes to OUT/YYYY-MM/."),
-    budget: Optional[float] = typer.Option(None, help="Campaign budget, CNY."),
-    horizon_months: Optional[int] = typer.Option(None, help="Horizon H in months."),
+    budget: float | None = typer.Option(None, help="Campaign budget, CNY."),
+    horizon_months: int | None = typer.Option(None, help="Horizon H in months."),
     lang: str = typer.Option("zh", help="Report language: zh or en."),
     force: bool = typer.Option(False, help="Replace an already published month."),
     profile: str = typer.Option("default", help="Settings profile: configs/<profile>.yaml "
                                 "over configs/default.yaml (e.g. demo: faster training)."),
 ) -> None:
     """The whole monthly job: validate, features, models, segments, campaigns, report."""
-    try:
-        from cvm.pipeline import run_monthly
-    except ImportError:
-        _not_yet("monthly", 7)
+    from cvm.pipeline import run_monthly
     try:
         path = run_monthly(data=str(data), as_of=_parse_date(as_of, "--as-of"), out=out,
                            budget=budget, horizon_months=horizon_months, lang=lang, force=force,
@@ -198,7 +186,7 @@ def train(
     data: str = typer.Option(..., help="Data directory or SQLAlchemy URL."),
     as_of: str = typer.Option(..., help="As-of date YYYY-MM-DD."),
     out: Path = typer.Option(Path("models"), help="Where model bundles go."),
-    horizon_months: Optional[int] = typer.Option(None, help="Horizon H in months."),
+    horizon_months: int | None = typer.Option(None, help="Horizon H in months."),
     profile: str = typer.Option("default", help="Settings profile: configs/<profile>.yaml "
                                 "over configs/default.yaml."),
 ) -> None:
@@ -269,10 +257,7 @@ def evaluate(
                    "configs/campaigns.yaml evaluation.pair_oracle.max_paths; 0 = off)."),
 ) -> None:
     """On simulated data: compare a run with the ground truth; print the evaluation JSON."""
-    try:
-        from cvm.models.evaluate import evaluate_run
-    except ImportError:
-        _not_yet("evaluate", 4)
+    from cvm.models.evaluate import evaluate_run
     if max_oracle_paths is not None and max_oracle_paths < 0:
         _fail(CvmError(f"--max-oracle-paths must be >= 0, got {max_oracle_paths}"), 2)
     try:
@@ -290,10 +275,7 @@ def demo(
     lang: str = typer.Option("zh", help="Report language."),
 ) -> None:
     """Simulate the demo data if it is missing, then run `cvm monthly` for its last month."""
-    try:
-        from cvm.pipeline import run_demo
-    except ImportError:
-        _not_yet("demo", 7)
+    from cvm.pipeline import run_demo
     try:
         path = run_demo(data=data, customers=customers, out=out, lang=lang)
     except CvmError as err:

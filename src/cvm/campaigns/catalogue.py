@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
-
-import pandas as pd
 
 from cvm.config import CvmError, load_config
 from cvm.data.contract import CHANNELS
@@ -124,8 +122,3 @@ def unknown_names(rule: str) -> list[str]:
 def defaults(cfg: dict[str, Any] | None = None) -> dict[str, Any]:
     """The ``defaults`` section (control share, capacities, global contact limits)."""
     return dict(campaigns_config(cfg).get("defaults") or {})
-
-
-def catalogue_frame(catalogue: dict[str, Campaign]) -> pd.DataFrame:
-    """The catalogue as a table (one row per campaign), for reports."""
-    return pd.DataFrame([asdict(c) for c in catalogue.values()]).set_index("id")

@@ -324,8 +324,3 @@ def table(name: str) -> Table:
         return TABLES[name]
     except KeyError:
         raise KeyError(f"unknown table {name!r}; the contract has {sorted(TABLES)}") from None
-
-
-def pii_columns() -> dict[str, list[str]]:
-    """Personal-data columns per table (never shown in reports or bundles)."""
-    return {t.name: [c.name for c in t.columns if c.pii] for t in TABLES.values()}

@@ -273,9 +273,3 @@ def feature_label(feature: str, lang: str = "zh") -> str:
     if zh_en is None:
         return str(feature).replace("_", " ")
     return zh_en[0 if lang == "en" else 1].format(**extra)
-
-
-def features_for(tables: set[str] | list[str]) -> list[str]:
-    """Registered (pattern) names whose source tables are all in ``tables``."""
-    have = set(tables)
-    return [f.name for f in _FEATURES if set(f.tables) <= have]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +35,6 @@ class StepFailed(CvmError):
     """A notebook of the run failed; names the step and keeps the previous months untouched."""
 
     exit_code = 1
-
-
-@dataclass
-class RunResult:
-    run_dir: Path
-    timings: dict[str, float] = field(default_factory=dict)
 
 
 def execute_notebooks(
