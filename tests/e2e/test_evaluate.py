@@ -38,7 +38,19 @@ def test_contract_keys(evaluation: dict) -> None:
         "value_at_risk_first_incremental_value", "per_campaign", "pair_oracle"}
     assert evaluation["campaigns"]["oracle_source"] == "pair_oracle"
     assert all(v["paths"] <= 48 for v in evaluation["campaigns"]["pair_oracle"].values())
-    assert {"auc", "oracle_auc"} <= set(evaluation["leads"])
+    assert {"auc", "oracle_auc", "auc_excess_vs_oracle"} <= set(evaluation["leads"])
+    # honest ratios: chance taken out, with intervals
+    lo, hi = c["auc_ci"]
+    assert lo < c["auc"] < hi
+    assert c["auc_excess_vs_oracle"] == pytest.approx(
+        (c["auc"] - 0.5) / (c["oracle_auc"] - 0.5), rel=1e-6)
+    assert c["auc_excess_vs_oracle"] < c["auc_vs_oracle"]
+    lo, hi = v["normalized_gini_ci"]
+    assert lo < v["normalized_gini"] < hi
+    lo, hi = v["total_ratio_ci"]
+    assert lo < v["total_ratio"] < hi
+    a = v["active"]
+    assert 0 < a["n"] < v["n"] and "normalized_gini" in a and "total_ratio_ci" in a
 
 
 def test_churn_model_beats_its_baselines_and_trails_the_oracle(evaluation: dict) -> None:

@@ -42,3 +42,21 @@ def test_normalized_gini() -> None:
     assert m.normalized_gini(y, -y) < 0
     g = m.gain_curve(y, y)
     assert g["share_value"].iloc[-1] == pytest.approx(1.0)
+
+
+def test_excess_ratio_and_bootstrap_intervals() -> None:
+    from cvm.models.metrics import bootstrap_ci, excess_ratio
+
+    assert excess_ratio(0.75, 1.0) == pytest.approx(0.5)
+    assert excess_ratio(0.5, 0.9) == 0.0
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 4000)
+    p = y + rng.normal(0, 1.5, 4000)
+    est = m.auc(y, p)
+    lo, hi = bootstrap_ci(m.auc, (y, p), 200, 0.95, 1)
+    assert lo < est < hi and hi - lo < 0.06
+    # resamples of fewer rows, spread scaled back: about the same interval
+    lo2, hi2 = bootstrap_ci(m.auc, (y, p), 200, 0.95, 1, max_rows=1000)
+    assert lo2 < est < hi2 and abs((hi2 - lo2) - (hi - lo)) < 0.4 * (hi - lo)
+    # a constant score has no spread; a single row has no interval
+    assert bootstrap_ci(m.auc, (y[:1], p[:1]), 50, 0.95, 1) is None

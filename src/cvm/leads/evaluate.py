@@ -32,6 +32,7 @@ def evaluate_leads(run: Path, truth: Path) -> dict[str, Any] | None:
     if "p_convert" in tr:
         out["oracle_auc"] = M.auc(y, tr.loc[both, "p_convert"].to_numpy(dtype=float))
         out["auc_vs_oracle"] = out["auc"] / out["oracle_auc"]
+        out["auc_excess_vs_oracle"] = M.excess_ratio(out["auc"], out["oracle_auc"])
     gt = grade_table(y, s.loc[both, "grade"].to_numpy())
     out["grades"] = gt.round(4).to_dict(orient="index")
     a, c = gt.loc["A", "conversion"], gt.loc["C", "conversion"]

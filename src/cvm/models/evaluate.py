@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from cvm.config import CvmError
+from cvm.config import CvmError, load_config
 from cvm.features.labels import paid_mask
 from cvm.features.pit import ids
 from cvm.models import metrics as M
@@ -58,6 +58,9 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
     oracle = oracle.assign(customer_id=ids(oracle["customer_id"]).to_numpy()).set_index("customer_id")
     art = run / "artifacts"
     out: dict[str, Any] = {"as_of": as_of, "horizon_months": h_run}
+    ecfg = load_config("default")["evaluation"]
+    ev = (int(ecfg["bootstrap"]), float(ecfg["confidence"]), int(manifest["parameters"]["seed"]),
+          int(ecfg["bootstrap_max_rows"]))
 
     churn = scores["churn_probability"].dropna()
     if len(churn):
@@ -76,6 +79,12 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
         has = ~np.isnan(o_p)
         res["oracle_auc"] = M.auc(y[has], o_p[has])
         res["auc_vs_oracle"] = (res["auc"] if has.all() else M.auc(y[has], p[has])) / res["oracle_auc"]
+        res["auc_excess_vs_oracle"] = M.excess_ratio(
+            res["auc"] if has.all() else M.auc(y[has], p[has]), res["oracle_auc"])
+        res["auc_ci"] = M.bootstrap_ci(M.auc, (y, p), *ev)
+        res["auc_excess_vs_oracle_ci"] = M.bootstrap_ci(
+            lambda yy, pp, oo: M.excess_ratio(M.auc(yy, pp), M.auc(yy, oo)),
+            (y[has], p[has], o_p[has]), *ev)
         if not has.all():
             res["oracle_n"] = int(has.sum())
         if (art / "churn_baselines.parquet").exists():
@@ -98,6 +107,13 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
                "oracle_total_ratio": float(orc[has].sum() / max(realized[has].sum(), 1e-9))}
         gini = res["normalized_gini"] if has.all() else M.normalized_gini(realized[has], pred[has])
         res["gini_vs_oracle"] = gini / res["oracle_normalized_gini"]
+        res["normalized_gini_ci"] = M.bootstrap_ci(M.normalized_gini, (realized, pred), *ev)
+        res["gini_vs_oracle_ci"] = M.bootstrap_ci(
+            lambda r, q, o: M.normalized_gini(r, q) / M.normalized_gini(r, o),
+            (realized[has], pred[has], orc[has]), *ev)
+        res["total_ratio_ci"] = M.bootstrap_ci(lambda r, q: q.sum() / max(r.sum(), 1e-9),
+                                               (realized, pred), *ev)
+        res["active"] = _active_value(run, value.index, realized, pred, orc, has, ev)
         if not has.all():
             res["oracle_n"] = int(has.sum())
         if (art / "value_baselines.parquet").exists():
@@ -115,6 +131,33 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
     if leads:
         out["leads"] = leads
     return out
+
+
+def _active_value(run: Path, index: pd.Index, realized: np.ndarray, pred: np.ndarray,
+                  orc: np.ndarray, has: np.ndarray, ev: tuple[int, float, int, int]
+                  ) -> dict[str, Any] | None:
+    """The value figures again on active customers: a paid visit within
+    ``evaluation.active_months`` before the as-of date (from the run's features)."""
+    path = run / "artifacts" / "features.parquet"
+    if not path.exists():
+        return None
+    months = int(load_config("default")["evaluation"]["active_months"])
+    f = pd.read_parquet(path, columns=["months_since_last_paid_visit"])
+    f.index = ids(pd.Series(f.index)).to_numpy()
+    act = (f["months_since_last_paid_visit"].reindex(index) <= months).to_numpy()
+    if act.sum() < 2:
+        return None
+    r, q, o, h = realized[act], pred[act], orc[act], has[act]
+    return {"n": int(act.sum()), "definition": f"paid visit in the last {months} months",
+            "normalized_gini": M.normalized_gini(r, q),
+            "normalized_gini_ci": M.bootstrap_ci(M.normalized_gini, (r, q), *ev),
+            "oracle_normalized_gini": M.normalized_gini(r[h], o[h]),
+            "gini_vs_oracle": M.normalized_gini(r[h], q[h]) / M.normalized_gini(r[h], o[h]),
+            "spearman": float(spearmanr(r, q).statistic),
+            "top_decile_capture": M.top_decile_capture(r, q),
+            "total_ratio": float(q.sum() / max(r.sum(), 1e-9)),
+            "total_ratio_ci": M.bootstrap_ci(lambda a, b: b.sum() / max(a.sum(), 1e-9), (r, q),
+                                             *ev)}
 
 
 def _business_as_usual(churn: pd.Series, y_no_contact: np.ndarray, p: np.ndarray,

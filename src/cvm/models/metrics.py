@@ -138,3 +138,40 @@ def regression_report(y, p, bins: int = 10) -> dict:
             "total_ratio": float(p.sum() / y.sum()) if y.sum() > 0 else float("nan"),
             "n": int(len(y)),
             "deciles": decile_table(y, p, bins).to_dict(orient="records")}
+
+
+def excess_ratio(auc_model: float, auc_oracle: float) -> float:
+    """AUC over the oracle's on the excess scale: ``(auc - 0.5) / (oracle - 0.5)`` (chance
+    taken out of both; 1 = as good as the oracle, 0 = no better than chance)."""
+    den = auc_oracle - 0.5
+    return float((auc_model - 0.5) / den) if den > 0 else float("nan")
+
+
+def bootstrap_ci(stat, arrays: tuple[np.ndarray, ...], reps: int, confidence: float,
+                 seed: int, max_rows: int | None = None) -> list[float] | None:
+    """Percentile interval of ``stat(*arrays)`` over ``reps`` resamples of the rows (the same
+    rows for every array, so paired statistics stay paired); None when too few finite draws.
+
+    Above ``max_rows`` rows each resample draws ``m = max_rows`` rows and the spread of the
+    draws around their median is scaled by ``sqrt(m / n)`` around the full-data estimate (the
+    standard error of a smooth statistic shrinks as ``1 / sqrt(n)``), so a million rows cost
+    what ``max_rows`` do."""
+    n = len(arrays[0])
+    if n < 2 or reps < 2:
+        return None
+    m = n if not max_rows or n <= max_rows else int(max_rows)
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(reps):
+        i = rng.integers(0, n, m)
+        v = stat(*(a[i] for a in arrays))
+        if np.isfinite(v):
+            draws.append(v)
+    if len(draws) < max(2, reps // 2):
+        return None
+    a = (1.0 - confidence) / 2
+    lo, hi = float(np.quantile(draws, a)), float(np.quantile(draws, 1 - a))
+    if m == n:
+        return [lo, hi]
+    full, mid, k = float(stat(*arrays)), float(np.median(draws)), float(np.sqrt(m / n))
+    return [full + k * (lo - mid), full + k * (hi - mid)]
