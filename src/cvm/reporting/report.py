@@ -756,7 +756,8 @@ def budget_curve_html(ctx: RunContext) -> str:
     ax.fill_between(c["budget"] / sc, c["expected_incremental_value_low"] / sc,
                     c["expected_incremental_value_high"] / sc, color=PALETTE[1], alpha=0.15)
     ax.axvline(ctx.budget / sc, color=PALETTE[4], ls="--", lw=1)
-    ax.set_xlabel(label("column", "budget", lang).split("(")[0] + f" ({t('wan_yuan', lang)})")
+    ax.set_xlabel(label("column", "budget", lang).split("(")[0].strip()
+                  + f" ({t('wan_yuan', lang)})")
     ax.set_ylabel(t("wan_yuan", lang))
     ax.set_title(t("budget_curve", lang))
     ax.spines[["top", "right"]].set_visible(False)
