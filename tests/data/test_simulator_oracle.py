@@ -104,3 +104,38 @@ def test_features_carry_signal_beyond_recency(run) -> None:
     oc = run.df("truth/oracle_customers").set_index("customer_id")
     auc_oracle = roc_auc_score(y_te, oc["p_no_paid_visit"].reindex(x_te.index))
     assert auc_oracle > auc_model, (auc_oracle, auc_model)
+
+
+def test_the_pair_oracle_recreates_the_world_and_refuses_other_parameters(tmp_path) -> None:
+    """The world re-created from truth/meta.json gives the simulator's own oracle means; truth
+    made with other parameters is refused with the way out."""
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from cvm.config import CvmError
+    from cvm.data.simulator import simulate
+    from cvm.data.simulator.pair_oracle import pair_oracle
+
+    out = simulate(n_customers=400, seed=11, out=tmp_path / "sim", years=3)
+    truth = out / "truth"
+    orc = pd.read_parquet(truth / "oracle_campaigns.parquet")
+    pairs = orc.loc[orc["campaign"].astype(str).isin(["win_back", "service_reminder"]),
+                    ["customer_id", "campaign"]].astype(str).reset_index(drop=True)
+    po, info = pair_oracle(truth, pairs, {"pilot_paths": 8, "max_paths": 8,
+                                          "target_agreement": 0.8}, progress=False)
+    assert len(po) == len(pairs) and set(info) == {"win_back", "service_reminder"}
+    both = po.merge(orc.astype({"customer_id": str, "campaign": str}),
+                    on=["customer_id", "campaign"], suffixes=("", "_sim"))
+    for c, g in both.groupby("campaign"):
+        se = np.sqrt(((g["incremental_spend_se"] ** 2).mean()
+                      + (g["incremental_spend_se_sim"] ** 2).mean()) / len(g))
+        gap = abs(g["expected_incremental_value"].mean() - g["expected_incremental_value_sim"].mean())
+        assert gap < 4 * se + 5.0, (c, gap, se)
+    meta = json.loads((truth / "meta.json").read_text())
+    meta["parameters"]["sale_margin"] = 0.5
+    (truth / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(CvmError, match="max-oracle-paths 0"):
+        pair_oracle(truth, pairs, {"pilot_paths": 8, "max_paths": 8, "target_agreement": 0.8},
+                    progress=False)

@@ -42,16 +42,19 @@ def rebuild(truth: Path) -> tuple[World, Any, tuple[np.ndarray, float]]:
     a = meta.get("arguments") or {}
     if not a:
         raise CvmError(f"{truth / 'meta.json'} has no simulator arguments: re-simulate with "
-                       "this version of cvm")
+                       "this version of cvm, or pass --max-oracle-paths 0 to judge with the "
+                       "simulator's own oracle")
     p = load_params()
     if meta.get("campaigns") != p["campaign_ids"]:
-        raise CvmError("the truth was simulated with another campaign catalogue: re-simulate")
+        raise CvmError("the truth was simulated with another campaign catalogue: re-simulate, or "
+                       "pass --max-oracle-paths 0 to judge with the simulator's own oracle")
     stored = meta.get("parameters") or {}
     now = json.loads(json.dumps({k: v for k, v in p.items() if k != "campaign_ids"},
                                 default=str))
     if stored and stored != now:
         raise CvmError("the truth was simulated with other simulator parameters "
-                       "(configs/simulator.yaml changed): re-simulate to evaluate customers")
+                       "(configs/simulator.yaml or the value margin changed): re-simulate, or "
+                       "pass --max-oracle-paths 0 to judge with the simulator's own oracle")
     tl = Timeline.build(date.fromisoformat(a["end"]), float(a["years"]),
                         int(p["burn_in_months"]), int(a["horizon_months"]))
     w = build_world(int(a["n_customers"]), int(a["seed"]), tl, int(a["dealers"]), p)
