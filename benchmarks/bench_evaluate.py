@@ -88,7 +88,7 @@ def main() -> None:
             f"realized next 12 months and the oracle).\n\n" + md_table(rows)
             + "\nThe full evaluation JSON is kept in data/bench/.\n")
     write_fragment("evaluate", f"`cvm evaluate` on {args.customers:,} simulated customers",
-                   f"python benchmarks/bench_evaluate.py --customers {args.customers}", body)
+                   f"python benchmarks/bench_evaluate.py --customers {args.customers} --seed {args.seed}", body)
 
 
 if __name__ == "__main__":
