@@ -98,3 +98,22 @@ def test_eb_shrinks_the_learned_mean_towards_the_prior(catalogue) -> None:
     prior = catalogue["service_reminder"].prior_uplift
     assert raw > used > prior
     assert model.metrics["ate_used"]["service_reminder"] == pytest.approx(used)
+
+
+def test_uplift_deciles_rise_when_the_prediction_ranks() -> None:
+    import numpy as np
+
+    from cvm.campaigns.uplift import uplift_deciles
+
+    rng = np.random.default_rng(0)
+    n = 20000
+    tau = rng.uniform(0, 0.3, n)
+    t = rng.random(n) < 0.5
+    y = (rng.random(n) < 0.2 + t * tau).astype(float)
+    d = uplift_deciles(tau, y, t, 5)
+    assert len(d) == 5
+    measured = [r["measured"] for r in d]
+    assert measured[-1] > measured[0] + 0.15
+    assert all(abs(r["measured"] - r["predicted"]) < 4 * r["measured_se"] + 0.02 for r in d)
+    flat = uplift_deciles(rng.random(n), y, t, 5)      # a prediction that does not rank
+    assert max(r["measured"] for r in flat) - min(r["measured"] for r in flat) < 0.08

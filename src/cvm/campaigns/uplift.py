@@ -65,6 +65,29 @@ def auuc(uplift: np.ndarray, y: np.ndarray, treated: np.ndarray) -> float:
     return float(np.mean(np.where(ok, gap * frac, 0.0))) if len(y) else float("nan")
 
 
+def uplift_deciles(uplift: np.ndarray, y: np.ndarray, treated: np.ndarray,
+                   bins: int) -> list[dict[str, float]]:
+    """Predicted against measured uplift by decile of the prediction: per bin the mean
+    prediction and the target-minus-control response rate with its standard error (a
+    calibrated model's points lie on the diagonal; a model that ranks has rising points)."""
+    u = np.asarray(uplift, float)
+    y = np.asarray(y, float)
+    t = np.asarray(treated, bool)
+    if len(u) < bins:
+        return []
+    order = np.argsort(u, kind="stable")
+    out = []
+    for k, idx in enumerate(np.array_split(order, bins)):
+        yt, yc = y[idx][t[idx]], y[idx][~t[idx]]
+        if len(yt) < 2 or len(yc) < 2:
+            continue
+        out.append({"decile": k + 1, "n": int(len(idx)), "predicted": float(u[idx].mean()),
+                    "measured": float(yt.mean() - yc.mean()),
+                    "measured_se": float(np.sqrt(yt.var(ddof=1) / len(yt)
+                                                 + yc.var(ddof=1) / len(yc)))})
+    return out
+
+
 # ---------------------------------------------------------------- training data
 def training_frame(
     tables: dict[str, pd.DataFrame],
@@ -398,6 +421,10 @@ def _validate(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign
     const = iv["campaign"].map(model.ate).fillna(iv["campaign"].map(model.prior)).to_numpy(float)
     rng = np.random.default_rng(seed)
     shuffle = rng.permutation(len(iv))  # random tie order for the constant rankings
+    from cvm.models.metrics import bootstrap_ci
+
+    ev = dict(u["validation_bootstrap"])
+    boot = (int(ev["reps"]), float(ev["confidence"]), seed)
     per = {}
     for cid, g in iv.groupby("campaign"):
         m = (iv["campaign"] == cid).to_numpy()
@@ -406,6 +433,7 @@ def _validate(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign
         per[str(cid)] = {
             "n": int(m.sum()), "source": model.source.get(str(cid), "prior"),
             "qini": qini_coefficient(pred[m], y[m], t[m]),
+            "qini_ci": bootstrap_ci(qini_coefficient, (pred[m], y[m], t[m]), *boot),
             "auuc": auuc(pred[m], y[m], t[m]),
             "auuc_random": auuc(shuffle[m].astype(float), y[m], t[m]),
             "observed_ate": float(y[m][t[m]].mean() - y[m][~t[m]].mean()),
@@ -420,7 +448,9 @@ def _validate(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign
                    "auuc_campaign_mean_only": auuc(const + 1e-9 * shuffle, y, t),
                    "auuc_random": auuc(shuffle.astype(float), y, t)},
         "per_campaign": per,
+        "calibration_deciles": uplift_deciles(pred, y, t, int(ev["deciles"])),
     }
+    out["pooled"]["qini_ci"] = bootstrap_ci(qini_coefficient, (pred, y, t), *boot)
     fold = iv[["customer_id", "campaign", "contact_date", "treated", "responded"]].assign(
         uplift=pred)
     return out, fold
