@@ -130,11 +130,9 @@ def simulate(
 ) -> None:
     """Write a realistic dealer data set to OUT and its ground truth to OUT/truth/."""
     from cvm.data.simulator import simulate as run
-    try:
-        run(n_customers=customers, seed=seed, out=out, end=_parse_date(end, "--end"),
-            years=years, dealers=dealers, horizon_months=horizon_months, fmt=format, force=force)
-    except CvmError as err:
-        _fail(err, err.exit_code)
+
+    run(n_customers=customers, seed=seed, out=out, end=_parse_date(end, "--end"),
+        years=years, dealers=dealers, horizon_months=horizon_months, fmt=format, force=force)
 
 
 @app.command()
@@ -147,10 +145,7 @@ def validate(
     """Check DATA against the data contract: exit 0, or exit 2 with every problem listed."""
     from cvm.data.validate import validate_source
 
-    try:
-        report = validate_source(str(data), as_of=_parse_date(as_of, "--as-of"))
-    except CvmError as err:
-        _fail(err, err.exit_code)
+    report = validate_source(str(data), as_of=_parse_date(as_of, "--as-of"))
     typer.echo(report.render())
     raise typer.Exit(0 if report.ok else 2)
 
@@ -171,12 +166,9 @@ def monthly(
 ) -> None:
     """The whole monthly job: validate, features, models, segments, campaigns, report."""
     from cvm.pipeline import run_monthly
-    try:
-        path = run_monthly(data=str(data), as_of=_parse_date(as_of, "--as-of"), out=out,
-                           budget=budget, horizon_months=horizon_months, lang=lang, force=force,
-                           profile=profile)
-    except CvmError as err:
-        _fail(err, err.exit_code)
+    path = run_monthly(data=str(data), as_of=_parse_date(as_of, "--as-of"), out=out,
+                       budget=budget, horizon_months=horizon_months, lang=lang, force=force,
+                       profile=profile)
     typer.echo(str(path))
 
 
@@ -193,11 +185,8 @@ def train(
     """Train the models and save their bundles only (signed when CVM_BUNDLE_KEY is set)."""
     from cvm.models.train_bundles import train_bundles
 
-    try:
-        paths = train_bundles(data, _parse_date(as_of, "--as-of"), out,
-                              horizon_months=horizon_months, profile=profile)
-    except CvmError as err:
-        _fail(err, err.exit_code)
+    paths = train_bundles(data, _parse_date(as_of, "--as-of"), out,
+                          horizon_months=horizon_months, profile=profile)
     for path in paths.values():
         typer.echo(str(path))
 
@@ -219,13 +208,10 @@ def score(
     from cvm.models.scoring import score_source
     from cvm.run_checks import check_output_file
 
-    try:
-        if not is_url(out):
-            check_output_file(Path(out))
-        scores = score_source(models, data, _parse_date(as_of, "--as-of"))
-        where = write_table(scores, out, table=table, if_exists=if_exists)
-    except CvmError as err:
-        _fail(err, err.exit_code)
+    if not is_url(out):
+        check_output_file(Path(out))
+    scores = score_source(models, data, _parse_date(as_of, "--as-of"))
+    where = write_table(scores, out, table=table, if_exists=if_exists)
     typer.echo(f"{len(scores)} customers scored -> {where}")
 
 
@@ -240,10 +226,7 @@ def export(
     cvm_campaigns), in one transaction."""
     from cvm.data.writers import export_run
 
-    try:
-        export_run(run, out, if_exists=if_exists)
-    except CvmError as err:
-        _fail(err, err.exit_code)
+    export_run(run, out, if_exists=if_exists)
     typer.echo(f"exported {run} -> {out.split('@')[-1]}")
 
 
@@ -258,12 +241,10 @@ def evaluate(
 ) -> None:
     """On simulated data: compare a run with the ground truth; print the evaluation JSON."""
     from cvm.models.evaluate import evaluate_run
+
     if max_oracle_paths is not None and max_oracle_paths < 0:
-        _fail(CvmError(f"--max-oracle-paths must be >= 0, got {max_oracle_paths}"), 2)
-    try:
-        typer.echo(evaluate_run(run, truth, max_oracle_paths))
-    except CvmError as err:
-        _fail(err, err.exit_code)
+        raise CvmError(f"--max-oracle-paths must be >= 0, got {max_oracle_paths}")
+    typer.echo(evaluate_run(run, truth, max_oracle_paths))
 
 
 @app.command()
@@ -276,10 +257,7 @@ def demo(
 ) -> None:
     """Simulate the demo data if it is missing, then run `cvm monthly` for its last month."""
     from cvm.pipeline import run_demo
-    try:
-        path = run_demo(data=data, customers=customers, out=out, lang=lang)
-    except CvmError as err:
-        _fail(err, err.exit_code)
+    path = run_demo(data=data, customers=customers, out=out, lang=lang)
     typer.echo(f"report: {path}")
 
 

@@ -148,27 +148,36 @@ def _skip(ctx: RunContext, model: str, reason: str) -> Skipped:
     return Skipped(reason)
 
 
+def _train_or_skip(ctx: RunContext, model: str, frames_fn: Any, fit_fn: Any) -> Any:
+    """Build ``model``'s training frames and fit it, or a :class:`Skipped` with the reason when
+    the data cannot teach it (assessed up front, or found while building the frames)."""
+    from cvm.config import InsufficientData
+
+    reason = _skip_reason(ctx, model)
+    if reason:
+        return _skip(ctx, model, reason)
+    try:
+        frames = frames_fn(ctx.tables, ctx.as_of, ctx.cfg)
+        if ctx.research:  # a challenger (cvm.research) trains on the very same rows
+            ctx.memo[f"{model}_frames"] = frames
+        return fit_fn(frames, ctx.cfg)
+    except InsufficientData as err:
+        return _skip(ctx, model, f"{model} model skipped: {err}")
+
+
 # --- 03 churn -------------------------------------------------------------------------------
 def churn(ctx: RunContext) -> Any:
     """Train the churn model out-of-time, score active customers, explain whom the lists need.
 
     When the data cannot teach it (``cvm.run_checks``) the step is skipped with the reason."""
-    from cvm.config import InsufficientData
     from cvm.features.labels import active_customers
     from cvm.models.churn import churn_frames, fit_churn
     from cvm.models.explain import contributions, reason_codes
 
     ph = _Phases(ctx, "churn")
-    reason = _skip_reason(ctx, "churn")
-    if reason:
-        return _skip(ctx, "churn", reason)
-    try:
-        frames = churn_frames(ctx.tables, ctx.as_of, ctx.cfg)
-        if ctx.research:  # a challenger (cvm.research) trains on the very same rows
-            ctx.memo["churn_frames"] = frames
-        model = fit_churn(frames, ctx.cfg)
-    except InsufficientData as err:
-        return _skip(ctx, "churn", f"churn model skipped: {err}")
+    model = _train_or_skip(ctx, "churn", churn_frames, fit_churn)
+    if isinstance(model, Skipped):
+        return model
     ph.mark("training")
     feats = ctx.load_frame("features")
     active = active_customers(ctx.tables["visits"], ctx.as_of, ctx.cfg)
@@ -211,21 +220,13 @@ def value(ctx: RunContext) -> Any:
     """Train the value model out-of-time; predicted horizon spend and lifetime value per customer.
 
     When the data cannot teach it (``cvm.run_checks``) the step is skipped with the reason."""
-    from cvm.config import InsufficientData
     from cvm.models.explain import contributions
     from cvm.models.value import customer_value, fit_value, value_frames
 
     ph = _Phases(ctx, "value")
-    reason = _skip_reason(ctx, "value")
-    if reason:
-        return _skip(ctx, "value", reason)
-    try:
-        frames = value_frames(ctx.tables, ctx.as_of, ctx.cfg)
-        if ctx.research:  # a challenger (cvm.research) trains on the very same rows
-            ctx.memo["value_frames"] = frames
-        model = fit_value(frames, ctx.cfg)
-    except InsufficientData as err:
-        return _skip(ctx, "value", f"value model skipped: {err}")
+    model = _train_or_skip(ctx, "value", value_frames, fit_value)
+    if isinstance(model, Skipped):
+        return model
     ph.mark("training")
     feats = ctx.load_frame("features")
     pred = pd.Series(model.predict(feats), index=feats.index, name="predicted_value")
@@ -373,9 +374,10 @@ def _contacted_features(ctx: RunContext):
 def _candidates_and_curve(ctx: RunContext, scored: pd.DataFrame, plan: pd.DataFrame,
                           blocked: pd.DataFrame | None, catalogue: dict[str, Any],
                           source: dict[str, str], frame: pd.DataFrame,
-                          camp_cfg: dict[str, Any]) -> None:
+                          camp_cfg: dict[str, Any]) -> dict[str, Any]:
     """``campaigns/candidates.parquet`` (every pair, chosen or not, and why) and the
-    ``campaign_budget_curve`` artifact (the plan at multiples of the budget)."""
+    ``campaign_budget_curve`` artifact (the plan at multiples of the budget); returns what
+    they add to ``campaign_summary`` (the plan's interval, reasons counted by campaign)."""
     from cvm.campaigns.budget_curve import budget_curve
     from cvm.campaigns.candidates import build_candidates, reason_counts
     from cvm.campaigns.catalogue import defaults
@@ -393,12 +395,10 @@ def _candidates_and_curve(ctx: RunContext, scored: pd.DataFrame, plan: pd.DataFr
                          tags=frame["value_tag"] if "value_tag" in frame.columns else None,
                          current=plan)
     ctx.save_frame("campaign_budget_curve", curve)
-    summary = ctx.load_json("campaign_summary")
     one = curve.loc[curve["budget_multiplier"] == 1.0].iloc[0]
-    summary.update(expected_incremental_value_low=float(one["expected_incremental_value_low"]),
-                   expected_incremental_value_high=float(one["expected_incremental_value_high"]),
-                   candidates=reason_counts(cand))
-    ctx.save_json("campaign_summary", summary)
+    return {"expected_incremental_value_low": float(one["expected_incremental_value_low"]),
+            "expected_incremental_value_high": float(one["expected_incremental_value_high"]),
+            "candidates": reason_counts(cand)}
 
 
 def campaigns(ctx: RunContext) -> pd.DataFrame:
@@ -408,10 +408,13 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
     from cvm.campaigns.eligibility import eligible_pairs
     from cvm.campaigns.lists import department_lists
     from cvm.campaigns.measurement import measure_campaigns
-    from cvm.campaigns.targeting import (calibrate_values, plan_campaigns, score_pairs,
-                                         value_at_stake)
+    from cvm.campaigns.targeting import (
+        calibrate_values,
+        plan_campaigns,
+        score_pairs,
+        value_at_stake,
+    )
     from cvm.campaigns.uplift import fit_uplift
-
     from cvm.config import load_config
 
     ph = _Phases(ctx, "campaigns")
@@ -465,6 +468,9 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
                      on="customer_id")
     plan = assign_control(plan, seed=ctx.seed, cfg=camp_cfg)
     ctx.save_frame("campaign_plan", plan)
+    ph.mark("plan")
+    extra = _candidates_and_curve(ctx, scored, plan, pairs.attrs.get("blocked"), catalogue,
+                                  uplift.source, frame, camp_cfg)
     ctx.save_json("campaign_summary", {
         "method": plan.attrs.get("method"), "budget": ctx.budget,
         "spend": float(plan.loc[plan["group"] == "target", "cost"].sum()),
@@ -473,10 +479,8 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
         "n_target": int((plan["group"] == "target").sum()),
         "n_control": int((plan["group"] == "control").sum()),
         "uplift_source": uplift.source, "uplift_metrics": uplift.metrics, "notes": notes,
+        **extra,
     })
-    ph.mark("plan")
-    _candidates_and_curve(ctx, scored, plan, pairs.attrs.get("blocked"), catalogue, uplift.source,
-                          frame, camp_cfg)
     ph.mark("candidates")
     lists = department_lists(plan, tables.get("customers"), reveal_contacts=False, lang=ctx.lang,
                              catalogue=catalogue) if len(plan) else {}

@@ -325,9 +325,10 @@ def evaluate_plans(plan: pd.DataFrame, pairs: pd.DataFrame, oracle: pd.DataFrame
     universe = pd.Index(pd.unique(_keyed(pairs)["customer_id"]))
     mine_c = _contrib(plan, oracle, score)
     orc_c = _contrib(orc, oracle, score)
-    means_c = sum((_contrib(campaign_means_plan(pairs, budget, capacity, seed + k, share),
-                            oracle, score).reindex(universe).fillna(0.0)
-                   for k in range(draws)), pd.Series(0.0, index=universe)) / draws
+    means_plans = [campaign_means_plan(pairs, budget, capacity, seed + k, share)
+                   for k in range(draws)]
+    means_c = sum((_contrib(m, oracle, score).reindex(universe).fillna(0.0) for m in means_plans),
+                  pd.Series(0.0, index=universe)) / draws
     rand = [random_eligible_plan(pairs, budget, capacity, seed + k, share) for k in range(draws)]
     out["campaign_means_incremental_value"] = float(means_c.sum())
     out["random_eligible_incremental_value"] = float(np.mean(
@@ -352,8 +353,7 @@ def evaluate_plans(plan: pd.DataFrame, pairs: pd.DataFrame, oracle: pd.DataFrame
         out["targeting_lift_ci"] = _lift_ci(mine_c, means_c, orc_c, universe,
                                             int(ev["bootstrap"]), float(ev["confidence"]), seed)
     agree = _half_agreement(pairs, oracle)
-    out["per_campaign"] = _per_campaign(plan, orc, means_c, pairs, oracle, score, agree,
-                                        campaign_means_plan(pairs, budget, capacity, seed, share))
+    out["per_campaign"] = _per_campaign(plan, orc, pairs, oracle, score, agree, means_plans[0])
     if out["oracle_incremental_value"] > 0:
         out["ratio_to_oracle"] = mine / out["oracle_incremental_value"]
     for name in ("highest_risk_first", "value_at_risk_first", "store_rules", "random_eligible",
@@ -365,8 +365,8 @@ def evaluate_plans(plan: pd.DataFrame, pairs: pd.DataFrame, oracle: pd.DataFrame
     return out
 
 
-def _per_campaign(plan: pd.DataFrame, orc: pd.DataFrame, means_c: pd.Series,
-                  pairs: pd.DataFrame, oracle: pd.DataFrame, score: str,
+def _per_campaign(plan: pd.DataFrame, orc: pd.DataFrame, pairs: pd.DataFrame,
+                  oracle: pd.DataFrame, score: str,
                   agree: dict[str, float], means_plan: pd.DataFrame) -> dict[str, Any]:
     """Per campaign: eligible pairs, the plan's and the oracle plan's contacts and true value,
     one campaign-means draw's contacts and value, and the oracle's half agreement."""

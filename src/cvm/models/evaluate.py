@@ -113,7 +113,8 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
             (realized[has], pred[has], orc[has]), *ev)
         res["total_ratio_ci"] = M.bootstrap_ci(lambda r, q: q.sum() / max(r.sum(), 1e-9),
                                                (realized, pred), *ev)
-        res["active"] = _active_value(run, value.index, realized, pred, orc, has, ev)
+        res["active"] = _active_value(run, value.index, realized, pred, orc, has, ev,
+                                      int(ecfg["active_months"]))
         if not has.all():
             res["oracle_n"] = int(has.sum())
         if (art / "value_baselines.parquet").exists():
@@ -134,14 +135,13 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
 
 
 def _active_value(run: Path, index: pd.Index, realized: np.ndarray, pred: np.ndarray,
-                  orc: np.ndarray, has: np.ndarray, ev: tuple[int, float, int, int]
-                  ) -> dict[str, Any] | None:
-    """The value figures again on active customers: a paid visit within
-    ``evaluation.active_months`` before the as-of date (from the run's features)."""
+                  orc: np.ndarray, has: np.ndarray, ev: tuple[int, float, int, int],
+                  months: int) -> dict[str, Any] | None:
+    """The value figures again on active customers: a paid visit within ``months``
+    (``evaluation.active_months``) before the as-of date (from the run's features)."""
     path = run / "artifacts" / "features.parquet"
     if not path.exists():
         return None
-    months = int(load_config("default")["evaluation"]["active_months"])
     f = pd.read_parquet(path, columns=["months_since_last_paid_visit"])
     f.index = ids(pd.Series(f.index)).to_numpy()
     act = (f["months_since_last_paid_visit"].reindex(index) <= months).to_numpy()

@@ -773,10 +773,6 @@ def budget_curve_html(ctx: RunContext) -> str:
             + html_table(rows, lang, numeric=tuple(c for c in rows.columns)))
 
 
-REASON_COLUMNS_SHOWN = ("contact_gap", "yearly_contact_cap", "cool_down", "campaign_yearly_cap",
-                        "negative_value", "other_campaign", "capacity", "budget")
-
-
 def why_not_chosen_html(ctx: RunContext) -> str:
     """Per campaign: eligible pairs, chosen, and the reasons the others were not chosen, most
     frequent first (``campaign_summary.candidates``, from campaigns/candidates.parquet)."""
@@ -784,6 +780,8 @@ def why_not_chosen_html(ctx: RunContext) -> str:
     cand = info.get("candidates") or {}
     if not cand:
         return ""
+    from cvm.campaigns.candidates import REASONS
+
     lang = ctx.lang
     # the reason codes "capacity" and "budget" are also column codes of other tables
     code = {"capacity": "over_capacity", "budget": "over_budget"}
@@ -794,7 +792,7 @@ def why_not_chosen_html(ctx: RunContext) -> str:
         data["campaign_label"].append(label("campaign", camp, lang))
         data["eligible"].append(fmt.count(sum(counts.values())))
         data["chosen"].append(fmt.count(counts.get("chosen", 0)))
-        why = sorted(((n, r) for r, n in counts.items() if r in REASON_COLUMNS_SHOWN and n),
+        why = sorted(((n, r) for r, n in counts.items() if r in REASONS and n),
                      reverse=True)
         data["not_chosen_reasons"].append(sep.join(f"{label('column', code.get(r, r), lang)} {fmt.count(n)}"
                                         for n, r in why) or "–")
