@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = Path(os.environ.get("CVM_CONFIG_DIR", PROJECT_ROOT / "configs"))
 
 log = logging.getLogger("cvm")
