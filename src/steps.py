@@ -411,6 +411,7 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
     from cvm.campaigns.targeting import (
         calibrate_values,
         plan_campaigns,
+        renewal_commission,
         score_pairs,
         value_at_stake,
     )
@@ -454,7 +455,11 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
         predicted_value=value_now.fillna(0.0)))
     scored = score_pairs(pairs, uplift.predict_pairs(feats, pairs), stake, catalogue)
     if (camp_cfg.get("uplift") or {}).get("spend_calibration", {}).get("enabled", True):
-        scored = calibrate_values(scored, uplift.spend_effect, uplift.spend_se, camp_cfg)
+        scored = calibrate_values(scored, uplift.spend_effect, uplift.spend_se, camp_cfg,
+                                  margin=(uplift.margin_pairs(feats, pairs)
+                                          if uplift.margin is not None else None),
+                                  margin_weight=uplift.margin_weight,
+                                  extra_value=renewal_commission(scored, catalogue))
         uplift.metrics["spend_calibration"] = scored.attrs.get("calibration", {})
     scored["uplift_source"] = scored["campaign"].map(uplift.source)
     if uplift.validation is not None:  # out-of-time contacts: Qini curves (cvm.research)

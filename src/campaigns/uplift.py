@@ -17,9 +17,8 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
-
 from cvm.campaigns.catalogue import Campaign, campaigns_config, load_catalogue
-from cvm.campaigns.measurement import contact_outcomes, contact_sales, posterior_uplift
+from cvm.campaigns.measurement import contact_margin, posterior_uplift
 from cvm.campaigns.uplift_effects import (  # noqa: F401  (re-exported: the public API)
     calibrate_spend,
     response_ate,
@@ -29,7 +28,16 @@ from cvm.campaigns.uplift_effects import (  # noqa: F401  (re-exported: the publ
     spend_posterior,
 )
 from cvm.campaigns.uplift_frame import FeaturesFn, training_frame
-from cvm.campaigns.uplift_learners import CAMPAIGN_FEATURE, design, fit_meta_learner, schema
+from cvm.campaigns.uplift_learners import (
+    CAMPAIGN_FEATURE,
+    MarginLearner,
+    cross_fitted_outcome,
+    design,
+    fit_margin_learner,
+    fit_meta_learner,
+    heterogeneity_slope,
+    schema,
+)
 from cvm.campaigns.uplift_metrics import (  # noqa: F401
     auuc,
     qini_coefficient,
@@ -72,6 +80,25 @@ class UpliftModel:
     metrics: dict[str, Any] = field(default_factory=dict)
     # the out-of-time fold: customer_id, campaign, contact_date, treated, responded, uplift
     validation: pd.DataFrame | None = None
+    # per-customer incremental margin over the effect window (CNY per contact), the weight of
+    # its deviation from the campaign mean per campaign (0 = not learned: the measured mean),
+    # and each campaign's factor from its effect window to the value horizon
+    margin: MarginLearner | None = None
+    margin_weight: dict[str, float] = field(default_factory=dict)
+    margin_scale: dict[str, float] = field(default_factory=dict)
+
+    def margin_pairs(self, X: pd.DataFrame, pairs: pd.DataFrame,
+                     customer_col: str = "customer_id") -> np.ndarray:
+        """Predicted incremental margin over the horizon for each (customer, campaign) row of
+        ``pairs`` (``X`` indexed by customer); NaN without a margin model."""
+        if self.margin is None or not len(pairs):
+            return np.full(len(pairs), np.nan)
+        Xi = X.copy()
+        Xi.index = ids(pd.Series(X.index)).to_numpy()
+        rows = Xi.reindex(ids(pairs[customer_col]).to_numpy()).reset_index(drop=True)
+        camp = pairs["campaign"].astype(str).to_numpy()
+        scale = pd.Series(camp).map(self.margin_scale).fillna(1.0).to_numpy(float)
+        return self.margin.predict(rows, camp) * scale
 
     def predict(self, X: pd.DataFrame, campaign: str) -> np.ndarray:
         """Uplift for every row of ``X`` (features, as from ``features_fn``) under ``campaign``."""
@@ -202,43 +229,139 @@ def _validate(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign
     return out, fold
 
 
+def effect_windows(campaigns: np.ndarray, catalogue: dict[str, Campaign],
+                   default: int) -> np.ndarray:
+    """Each row's effect window in days: its campaign's ``effect_window_days`` or ``default``."""
+    w = {c: (k.effect_window_days or default) for c, k in catalogue.items()}
+    return pd.Series(np.asarray(campaigns).astype(str)).map(w).fillna(default).to_numpy(int)
+
+
 def _fit_spend(model: UpliftModel, X: pd.DataFrame, info: pd.DataFrame,
                tables: dict[str, pd.DataFrame], as_of: Any, sc: dict[str, Any],
                u: dict[str, Any], seed: int, run_cfg: dict[str, Any] | None,
-               metrics: dict[str, Any]) -> None:
-    """The history's incremental paid spend per campaign (``spend_effects``), scaled from the
-    spend window to the value horizon; stored on ``model`` and in ``metrics``."""
-    window = int(sc.get("window_days", 180))
+               metrics: dict[str, Any], catalogue: dict[str, Campaign]) -> None:
+    """The history's incremental margin per campaign (``spend_effects``) and per customer
+    (``_fit_margin``), each contact measured over its campaign's effect window (paid spend plus
+    the margin of the vehicle sales it brings, ``measurement.contact_margin``) and scaled from
+    the window to the value horizon; stored on ``model`` and in ``metrics``."""
+    default = int(sc.get("window_days", 180))
     horizon_days = 365.0 * float((run_cfg or {}).get("horizon_months", 12)) / 12.0
-    done = (info["contact_date"] + pd.Timedelta(days=window) <= to_timestamp(as_of)).to_numpy()
+    camp_all = info["campaign"].astype(str).to_numpy()
+    win = effect_windows(camp_all, catalogue, default)
+    done = (info["contact_date"] + pd.to_timedelta(win, unit="D")
+            <= to_timestamp(as_of)).to_numpy()
     if done.sum() < int(u.get("min_contacts", 300)):
         metrics["spend_effect"] = {}
         return
-    Xs, inf = X[done].reset_index(drop=True), info[done].reset_index(drop=True)
-    out = contact_outcomes(inf[["customer_id", "contact_date"]], tables["visits"], window,
-                           cut_at=as_of, run_cfg=run_cfg)
-    y = out["revenue"].to_numpy(float)
-    # a campaign's value counts the vehicle sales it brings (trade-in, upgrade) at the store's
-    # margin: one definition, the value model's (configs/value.yaml influence.new_car_margin)
-    margin = float(load_config("value")["influence"]["new_car_margin"])
-    y = y + margin * contact_sales(inf[["customer_id", "contact_date"]],
-                                   tables.get("vehicle_sales"), window, cut_at=as_of)
+    Xs, inf, win = X[done].reset_index(drop=True), info[done].reset_index(drop=True), win[done]
+    y = np.zeros(len(inf))
+    vc = load_config("value")
+    for w in np.unique(win):
+        m = win == w
+        y[m] = contact_margin(inf.loc[m, ["customer_id", "contact_date"]], tables, int(w),
+                              cut_at=as_of, run_cfg=run_cfg, value_cfg=vc)
     cap = float(sc.get("outcome_cap_quantile", 0.995))
     if len(y) and cap < 1:
         y = np.minimum(y, np.quantile(y, cap))
-    campaigns = sorted(inf["campaign"].astype(str).unique())
+    camp = inf["campaign"].astype(str).to_numpy()
+    campaigns = sorted(set(camp))
     feats, cats = (model.features, model.categories) if model.features else schema(Xs, campaigns)
     cats = {**cats, CAMPAIGN_FEATURE: sorted(set(cats.get(CAMPAIGN_FEATURE, [])) | set(campaigns))}
-    M = design(Xs, inf["campaign"].astype(str).to_numpy(object), feats, cats)
+    M = design(Xs, camp.astype(object), feats, cats)
     params = {k: v for k, v in (sc.get("lgb") or u.get("lgb") or {}).items() if k != "objective"}
-    eff, se = spend_effects(M, y, inf["treated"].to_numpy(bool),
-                            inf["campaign"].astype(str).to_numpy(), inf["customer_id"].to_numpy(),
-                            params, int(sc.get("num_boost_round", 200)), seed + 7)
-    scale = horizon_days / window
-    model.spend_effect = {c: v * scale for c, v in eff.items()}
-    model.spend_se = {c: v * scale for c, v in se.items()}
-    metrics.update(spend_window_days=window, spend_effect=model.spend_effect,
-                   spend_se=model.spend_se, n_spend_contacts=int(done.sum()))
+    t = inf["treated"].to_numpy(bool)
+    mhat = cross_fitted_outcome(M, y, inf["customer_id"].to_numpy(), params,
+                                int(sc.get("num_boost_round", 200)), seed + 7)
+    eff, se = spend_effects(M, y, t, camp, inf["customer_id"].to_numpy(), params, seed=seed + 7,
+                            mhat=mhat)
+    scale = {c: horizon_days / float(win[camp == c][0]) for c in campaigns}
+    model.spend_effect = {c: v * scale[c] for c, v in eff.items()}
+    model.spend_se = {c: v * scale[c] for c, v in se.items()}
+    model.margin_scale = scale
+    metrics.update(spend_window_days={c: int(win[camp == c][0]) for c in campaigns},
+                   spend_effect=model.spend_effect, spend_se=model.spend_se,
+                   n_spend_contacts=int(done.sum()))
+    mc = dict(u.get("margin") or {})
+    if mc.get("enabled", True):
+        metrics["margin"] = _fit_margin(model, Xs, inf, y, mhat, mc, u, seed)
+
+
+def _fit_margin(model: UpliftModel, X: pd.DataFrame, info: pd.DataFrame, y: np.ndarray,
+                mhat: np.ndarray, mc: dict[str, Any], u: dict[str, Any], seed: int
+                ) -> dict[str, Any]:
+    """Per-customer incremental margin (``fit_margin_learner``) and, per campaign, whether its
+    per-customer part is real:
+
+    - out-of-time: fitted on contacts before the last ``validation_months`` (of those with a
+      complete effect window), the Qini of the margin on those months, with its interval;
+    - calibration: cross-fitted over two folds of customers, the slope of the measured
+      incremental margin on the predicted deviation from the campaign mean
+      (``heterogeneity_slope``; 1 = calibrated, 0 = noise).
+
+    A campaign's weight (``model.margin_weight``) is that slope, clipped to
+    [0, ``max_weight``], where the out-of-time Qini interval lies above 0; else 0, and the plan
+    uses the campaign's measured mean for every customer."""
+    from cvm.models.metrics import bootstrap_ci
+
+    camp = info["campaign"].astype(str).to_numpy()
+    t = info["treated"].to_numpy(bool)
+    e = pd.Series(t).groupby(camp).transform("mean").to_numpy(float)
+    res = y - mhat
+    cols = [str(c) for c in mc["state_features"]]
+    logged = [str(c) for c in mc.get("log_features") or []]
+    alpha, calpha = float(mc["alpha"]), float(mc["campaign_alpha"])
+
+    def fit(rows: np.ndarray):
+        return fit_margin_learner(X[rows].reset_index(drop=True), res[rows], t[rows], e[rows],
+                                  camp[rows], cols, logged, alpha, calpha)
+
+    # cross-fitted calibration slope per campaign
+    fold = (pd.util.hash_array(info["customer_id"].astype(str).to_numpy(object)) % 2).astype(int)
+    tau_cf = np.zeros(len(y))
+    for k in (0, 1):
+        m = fold == k
+        if (~m).sum() and m.sum():
+            tau_cf[m] = fit(~m).predict(X[m].reset_index(drop=True), camp[m])
+    # out-of-time Qini of the margin
+    last = info["contact_date"].max()
+    cut = last.to_period("M").start_time - pd.DateOffset(months=int(u.get("validation_months",
+                                                                         3)) - 1)
+    tr = (info["contact_date"] < cut).to_numpy()
+    pred = np.full(len(y), np.nan)
+    if tr.sum() and (~tr).sum():
+        pred[~tr] = fit(tr).predict(X[~tr].reset_index(drop=True), camp[~tr])
+    ev = dict(u["validation_bootstrap"])
+    boot = (int(ev["reps"]), float(ev["confidence"]), seed)
+    z = 1.959963984540054
+    per: dict[str, dict[str, Any]] = {}
+    weight: dict[str, float] = {}
+    for c in sorted(set(camp)):
+        m = camp == c
+        dev = tau_cf[m] - tau_cf[m].mean()
+        beta, beta_se = heterogeneity_slope(dev, res[m], t[m], e[m])
+        row: dict[str, Any] = {"n": int(m.sum()), "slope": beta, "slope_se": beta_se}
+        v = m & ~tr
+        if v.sum() >= 50 and t[v].any() and (~t[v]).any():
+            row.update(n_out_of_time=int(v.sum()),
+                       qini=qini_coefficient(pred[v], y[v], t[v]),
+                       qini_ci=bootstrap_ci(qini_coefficient, (pred[v], y[v], t[v]), *boot))
+        ok = bool(row.get("qini_ci") and row["qini_ci"][0] > 0 and np.isfinite(beta)
+                  and beta - z * beta_se > 0)
+        weight[c] = float(np.clip(beta, 0.0, float(mc["max_weight"]))) if ok else 0.0
+        row["weight"] = weight[c]
+        row["learned"] = ok
+        per[c] = row
+    model.margin = fit(np.ones(len(y), dtype=bool))
+    model.margin_weight = weight
+    v = ~tr
+    out: dict[str, Any] = {"per_campaign": per, "learned": sorted(c for c, w in weight.items() if w > 0),
+                           "state_features": model.margin.scaler.columns}
+    if v.sum() >= 50:
+        out["pooled"] = {"qini": qini_coefficient(pred[v], y[v], t[v]),
+                         "qini_ci": bootstrap_ci(qini_coefficient, (pred[v], y[v], t[v]), *boot)}
+        out["calibration_deciles"] = uplift_deciles(pred[v], y[v], t[v], int(ev["deciles"]))
+    log.info("margin uplift: per-customer part kept for %s", out["learned"])
+    return out
 
 
 def fit_uplift(
@@ -281,7 +404,7 @@ def fit_uplift(
                                "prior": sorted(c for c, s in model.source.items() if s == "prior")}
     sc = dict(u.get("spend_calibration") or {})
     if sc.get("enabled", True):
-        _fit_spend(model, X, info, tables, as_of, sc, u, seed, run_cfg, metrics)
+        _fit_spend(model, X, info, tables, as_of, sc, u, seed, run_cfg, metrics, catalogue)
     if validate and model.learned:
         metrics["out_of_time"], model.validation = _validate(X, info, catalogue, u, seed, cfg)
         if u.get("require_validated_heterogeneity", True):

@@ -11,8 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from cvm.campaigns.uplift_learners import train_booster
+from cvm.campaigns.uplift_learners import cross_fitted_outcome
 
 
 def response_ate(info: pd.DataFrame) -> dict[str, float]:
@@ -56,7 +55,8 @@ def shrink_ate(ate: dict[str, float], se: dict[str, float], prior: dict[str, flo
 
 def spend_effects(X: pd.DataFrame, spend: np.ndarray, treated: np.ndarray,
                   campaign: np.ndarray, customer: np.ndarray, params: dict[str, Any],
-                  rounds: int = 200, seed: int = 0) -> tuple[dict[str, float], dict[str, float]]:
+                  rounds: int = 200, seed: int = 0, mhat: np.ndarray | None = None
+                  ) -> tuple[dict[str, float], dict[str, float]]:
     """Per campaign: incremental paid spend per contact, target vs control, and its standard error.
 
     Robinson / R-learner residualization: a cross-fitted outcome model ``m(x)`` (two folds by
@@ -64,17 +64,14 @@ def spend_effects(X: pd.DataFrame, spend: np.ndarray, treated: np.ndarray,
     contact's spend, and the effect is ``sum (T - e)(Y - m) / sum (T - e)^2`` with ``e`` the
     campaign's target share. Assignment is random within a campaign, so this is unbiased
     whatever ``m`` is; a good ``m`` only shrinks the standard error (sandwich formula), which
-    matters because spend is heavy-tailed. ``X`` is the design matrix (see ``_design``).
+    matters because spend is heavy-tailed. ``X`` is the design matrix (see
+    ``uplift_learners.design``); ``mhat``: the cross-fitted ``m(x)`` if already computed.
     """
     y = np.asarray(spend, float)
     t = np.asarray(treated, bool)
     camp = np.asarray(campaign).astype(str)
-    fold = (pd.util.hash_array(np.asarray(customer).astype(str).astype(object)) % 2).astype(int)
-    mhat = np.full(len(y), float(np.mean(y)) if len(y) else 0.0)
-    for k in (0, 1):
-        tr = fold != k
-        if tr.sum() >= 100 and (~tr).sum() > 0:
-            mhat[~tr] = train_booster(X[tr], y[tr], params, rounds, "regression", seed + k).predict(X[~tr])
+    if mhat is None:
+        mhat = cross_fitted_outcome(X, y, customer, params, rounds, seed)
     e = pd.Series(t).groupby(camp).transform("mean").to_numpy(float)
     r, res = t - e, y - mhat
     eff, se = {}, {}

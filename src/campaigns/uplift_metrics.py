@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+
 def qini_curve(uplift: np.ndarray, y: np.ndarray, treated: np.ndarray) -> np.ndarray:
     """Cumulative incremental responders when targeting by descending ``uplift``:
     ``Y_t(k) - Y_c(k) * N_t(k) / N_c(k)`` for k = 1..n (ties in stable input order)."""
@@ -58,7 +59,7 @@ def uplift_deciles(uplift: np.ndarray, y: np.ndarray, treated: np.ndarray,
         yt, yc = y[idx][t[idx]], y[idx][~t[idx]]
         if len(yt) < 2 or len(yc) < 2:
             continue
-        out.append({"decile": k + 1, "n": int(len(idx)), "predicted": float(u[idx].mean()),
+        out.append({"decile": k + 1, "n": len(idx), "predicted": float(u[idx].mean()),
                     "measured": float(yt.mean() - yc.mean()),
                     "measured_se": float(np.sqrt(yt.var(ddof=1) / len(yt)
                                                  + yc.var(ddof=1) / len(yc)))})
