@@ -15,6 +15,7 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+from cvm.models import trainer
 
 CAMPAIGN_FEATURE = "_campaign"
 
@@ -53,15 +54,16 @@ def schema(X: pd.DataFrame, campaigns: list[str]) -> tuple[list[str], dict[str, 
 
 def train_booster(M: pd.DataFrame, y: np.ndarray, params: dict[str, Any], rounds: int,
                   objective: str, seed: int, weight: np.ndarray | None = None) -> lgb.Booster:
-    """One deterministic LightGBM fit (categoricals from the frame's dtypes)."""
-    p = {**params, "objective": objective, "seed": seed, "deterministic": True,
-         "force_row_wise": True}
+    """One deterministic LightGBM fit through the shared trainer (``cvm.models.trainer``);
+    categoricals from the frame's dtypes, optional row weights."""
+    p = trainer.booster_params(objective, seed=seed, base=params, extra={"force_row_wise": True})
     if objective != "binary":
         p.pop("is_unbalance", None)
-    ds = lgb.Dataset(M, label=y, weight=weight, categorical_feature=[c for c in M.columns
-                                                      if isinstance(M[c].dtype, pd.CategoricalDtype)],
-                     free_raw_data=True)
-    return lgb.train(p, ds, num_boost_round=rounds)
+    cats = [c for c in M.columns if isinstance(M[c].dtype, pd.CategoricalDtype)]
+    ds = trainer.dataset(M, y, categorical=cats, free_raw_data=True)
+    if weight is not None:
+        ds.set_weight(np.asarray(weight, float))
+    return trainer.fit_booster(p, ds, rounds)
 
 
 def fit_meta_learner(X: pd.DataFrame, info: pd.DataFrame, campaigns: list[str],
