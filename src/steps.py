@@ -422,6 +422,9 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
     tables, notes = ctx.tables, []
     # the run's campaign settings: configs/campaigns.yaml with the profile's `campaigns:` overlay
     camp_cfg = load_config("campaigns", ctx.cfg.get("campaigns"))
+    from cvm.features.extra import from_config
+
+    from_config(ctx.cfg)   # the store's declared columns, which eligibility rules may name
     catalogue = load_catalogue(camp_cfg)
     measured = measure_campaigns(tables, ctx.as_of, run_cfg=ctx.cfg)
     ctx.save_frame("campaign_measurement", measured)

@@ -12,7 +12,7 @@ from cvm.features.snapshot import build_features
 from cvm.features.toy import toy_tables
 
 AS_OF = "2022-06-30"
-DECL = {"customers": {"membership_level": {"type": "category", "zh": "会员等级",
+DECL = {"customers": {"vip_grade": {"type": "category", "zh": "会员等级",
                                            "en": "membership level"},
                       "points": {"type": "numeric", "zh": "积分", "en": "loyalty points"}},
         "vehicles": {"extended_warranty": {"type": "yes_no", "zh": "延保",
@@ -23,7 +23,7 @@ def _tables():
     t = toy_tables(200, seed=1)
     rng = np.random.default_rng(0)
     c = t["customers"].copy()
-    c["membership_level"] = rng.choice(["金卡", "银卡", None], len(c))
+    c["vip_grade"] = rng.choice(["金卡", "银卡", None], len(c))
     c["points"] = rng.integers(0, 5000, len(c)).astype(float)
     c["undeclared_note"] = "x"
     v = t["vehicles"].copy()
@@ -38,10 +38,10 @@ def _cfg(decl):
 def test_declared_columns_become_features_with_labels() -> None:
     tables = _tables()
     f = build_features(tables, AS_OF, _cfg(DECL))
-    assert {"membership_level", "points", "extended_warranty"} <= set(f.columns)
+    assert {"vip_grade", "points", "extended_warranty"} <= set(f.columns)
     assert "undeclared_note" not in f.columns                 # kept in the data, ignored here
-    assert isinstance(f["membership_level"].dtype, pd.CategoricalDtype)
-    assert list(f["membership_level"].cat.categories) == ["金卡", "银卡"]
+    assert isinstance(f["vip_grade"].dtype, pd.CategoricalDtype)
+    assert list(f["vip_grade"].cat.categories) == ["金卡", "银卡"]
     assert set(f["extended_warranty"].dropna().unique()) <= {0.0, 1.0}
     c = tables["customers"].set_index("customer_id")
     some = f.index[:20]
@@ -49,17 +49,17 @@ def test_declared_columns_become_features_with_labels() -> None:
                        c.loc[some, "points"].to_numpy(float))
     # a subset build (uplift training samples) has the same levels and values
     sub = build_features(tables, AS_OF, _cfg(DECL), customers=some)
-    assert list(sub["membership_level"].cat.categories) == ["金卡", "银卡"]
+    assert list(sub["vip_grade"].cat.categories) == ["金卡", "银卡"]
     assert sub["points"].equals(f.loc[sub.index, "points"])
-    assert feature_label("membership_level", "zh") == "会员等级"
-    assert describe("membership_level", "金卡", "zh") == "会员等级:金卡"
+    assert feature_label("vip_grade", "zh") == "会员等级"
+    assert describe("vip_grade", "金卡", "zh") == "会员等级:金卡"
     assert describe("points", 1200.0, "en").startswith("loyalty points: 1")
 
 
 def test_without_declarations_nothing_changes() -> None:
     tables = _tables()
     plain = build_features(tables, AS_OF, load_config("default"))
-    assert not {"membership_level", "points", "extended_warranty"} & set(plain.columns)
+    assert not {"vip_grade", "points", "extended_warranty"} & set(plain.columns)
 
 
 @pytest.mark.parametrize(("decl", "key"), [
@@ -92,7 +92,7 @@ def test_churn_and_value_models_use_a_declared_column() -> None:
     t = toy_tables(600, seed=5)
     rng = np.random.default_rng(2)
     c = t["customers"].copy()
-    c["membership_level"] = rng.choice(["金卡", "银卡", "普通"], len(c))
+    c["vip_grade"] = rng.choice(["金卡", "银卡", "普通"], len(c))
     t = {**t, "customers": c}
     small = {"churn": {"tuning": [{"num_leaves": 7, "learning_rate": 0.1,
                                    "min_data_in_leaf": 20}],
@@ -102,14 +102,14 @@ def test_churn_and_value_models_use_a_declared_column() -> None:
              "features": {"extra_columns": {"customers": DECL["customers"]}}}
     cfg = load_config(overrides=small)
     churn = train_churn(t, "2024-12-31", cfg)
-    assert "membership_level" in churn.feature_names
-    assert churn.categories["membership_level"] == ["普通", "金卡", "银卡"]
+    assert "vip_grade" in churn.feature_names
+    assert churn.categories["vip_grade"] == ["普通", "金卡", "银卡"]
     value = train_value(t, "2024-12-31", cfg)
-    assert "membership_level" in value.feature_names and "points" not in value.feature_names
+    assert "vip_grade" in value.feature_names and "points" not in value.feature_names
     X = build_features(t, "2024-12-31", cfg)
     assert np.isfinite(churn.predict_proba(X)).all()
     assert np.isfinite(value.predict(X)).all()
     from cvm.models.bundle import _value_parts   # the bundle spec carries the data's levels
 
     _, _, cats = _value_parts(value)
-    assert cats["membership_level"] == ["普通", "金卡", "银卡"]
+    assert cats["vip_grade"] == ["普通", "金卡", "银卡"]
