@@ -156,7 +156,7 @@ class MarginLearner:
 
     def _phi(self, Z: np.ndarray, campaign: np.ndarray) -> np.ndarray:
         k, p = len(self.campaigns), Z.shape[1]
-        code = pd.Categorical(np.asarray(campaign).astype(str), categories=self.campaigns).codes
+        code = pd.Index(self.campaigns).get_indexer(np.asarray(campaign).astype(str))
         oh = np.zeros((len(Z), k))
         known = code >= 0
         oh[np.flatnonzero(known), code[known]] = 1.0
