@@ -17,6 +17,7 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+
 from cvm.campaigns.catalogue import Campaign, campaigns_config, load_catalogue
 from cvm.campaigns.measurement import contact_margin, posterior_uplift
 from cvm.campaigns.uplift_effects import (  # noqa: F401  (re-exported: the public API)

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from cvm.campaigns.uplift_learners import cross_fitted_outcome
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
+
 from cvm.campaigns.measurement import contact_outcomes
 from cvm.features.pit import day_number, days, ids, to_timestamp
 

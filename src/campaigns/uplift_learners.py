@@ -15,6 +15,7 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+
 from cvm.models import trainer
 
 CAMPAIGN_FEATURE = "_campaign"

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from cvm.config import CvmError
 from cvm.features.pit import days, ids
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from cvm.config import CvmError, load_config
 from cvm.data.contract import PROFILE_FIELDS, TABLES, VISIT_TYPES
 from cvm.features.extra import extra_features, levels

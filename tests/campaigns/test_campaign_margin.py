@@ -37,7 +37,7 @@ def test_the_margin_learner_recovers_a_shared_slope() -> None:
 
 
 def test_the_slope_says_whether_the_spread_is_real() -> None:
-    X, y, t, e, camp, mhat, tau = _world(seed=1)
+    _, y, t, e, _, mhat, tau = _world(seed=1)
     res = y - mhat
     dev = tau - tau.mean()
     beta, se = heterogeneity_slope(dev, res, t, e)
@@ -51,7 +51,7 @@ def test_the_slope_says_whether_the_spread_is_real() -> None:
 
 def test_no_heterogeneity_gives_no_weight() -> None:
     """fit_uplift on a world whose effect is the same for everyone keeps no per-customer part."""
-    X, y, t, e, camp, mhat, tau = _world(slope=0.0, seed=2)
+    X, y, t, e, camp, mhat, _ = _world(slope=0.0, seed=2)
     res = y - mhat
     cf = np.zeros(len(y))
     fold = np.arange(len(y)) % 2

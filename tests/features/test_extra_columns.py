@@ -109,7 +109,7 @@ def test_churn_and_value_models_use_a_declared_column() -> None:
     X = build_features(t, "2024-12-31", cfg)
     assert np.isfinite(churn.predict_proba(X)).all()
     assert np.isfinite(value.predict(X)).all()
-    from cvm.models.bundle import _value_parts   # the bundle spec carries the data's levels
+    from cvm.models.bundle import _value_parts  # the bundle spec carries the data's levels
 
     _, _, cats = _value_parts(value)
     assert cats["vip_grade"] == ["普通", "金卡", "银卡"]
