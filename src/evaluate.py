@@ -16,8 +16,8 @@ from scipy.stats import spearmanr
 
 from cvm import graph
 from cvm.config import CvmError, load_config
-from cvm.features.labels import paid_mask
-from cvm.features.pit import ids
+from cvm.definitions import paid_mask
+from cvm.data.ids import ids
 from cvm.models import metrics as M
 
 log = logging.getLogger(__name__)

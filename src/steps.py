@@ -50,7 +50,7 @@ def _sample_index(index: pd.Index, n: int, seed: int) -> pd.Index:
 
 def _sample_visits(visits: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     """The visits of a seeded uniform sample of ``n`` customers (all of them when fewer)."""
-    from cvm.features.pit import ids, isin
+    from cvm.data.ids import ids, isin
 
     cid = ids(visits["customer_id"])
     who = pd.Index(cid.unique()).dropna().sort_values()
@@ -169,7 +169,7 @@ def churn(ctx: RunContext) -> Any:
     """Train the churn model out-of-time, score active customers, explain whom the lists need.
 
     When the data cannot teach it (``cvm.run_checks``) the step is skipped with the reason."""
-    from cvm.features.labels import active_customers
+    from cvm.definitions import active_customers
     from cvm.models.churn import churn_frames, fit_churn
     from cvm.models.explain import contributions, reason_codes
 
@@ -343,7 +343,7 @@ def _contacted_features(ctx: RunContext):
     sample of them is kept: sampling customers independently of their group (target or
     control) and outcome leaves the treated/control comparison, hence the uplift, unbiased.
     """
-    from cvm.features.pit import ids
+    from cvm.data.ids import ids
     from cvm.features.snapshot import build_features
 
     c = ctx.tables.get("campaign_contacts")

@@ -174,7 +174,7 @@ def drop(run_dir: str | Path) -> None:
 def write_run_tables(run_dir: str | Path, source: str, frames: dict[str, pd.DataFrame],
                      report: Any) -> Path:
     """Write the run's copy of already loaded and validated ``frames`` (``report.ok``)."""
-    from cvm.models.bundle import tables_hash
+    from cvm.data.hashing import tables_hash
 
     return write(run_dir, source, frames, [w.message for w in report.warnings],
                  {"tables_hash": tables_hash(frames),
@@ -192,7 +192,7 @@ def prepare_run_tables(source: str, run_dir: str | Path):
 
     frames, report = load_with_report(source)
     if report.ok:
-        from cvm.models.bundle import tables_hash
+        from cvm.data.hashing import tables_hash
 
         write(run_dir, source, frames, [w.message for w in report.warnings],
               {"tables_hash": tables_hash(frames),

@@ -12,7 +12,8 @@ from cvm.campaigns.evaluate import (
     oracle_plan,
     plan_true_value,
 )
-from cvm.campaigns.targeting import plan_campaigns, random_instance
+from cvm.campaigns.targeting import plan_campaigns
+from support.planning import random_instance
 from cvm.config import CvmError
 
 

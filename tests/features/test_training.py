@@ -7,7 +7,7 @@ import pytest
 
 from cvm.config import CvmError, load_config
 from cvm.features.labels import churn_labels
-from cvm.features.toy import toy_tables
+from support.toy import toy_tables
 from cvm.features.training import snapshot_dates, training_frame
 
 

@@ -1,4 +1,4 @@
-"""Report text in Chinese (default) and English: the one i18n table of the project.
+"""User-facing text in Chinese (default) and English: the one i18n table of the project.
 
 ``TEXT`` holds titles and sentences; ``LABELS`` holds every value a page or a list shows,
 by kind: column headers, lifecycle stages, loyalty types, needs, departments, channels,
@@ -298,9 +298,9 @@ def label(kind: str, key: object, lang: str = "zh") -> str:
     """The display text of code ``key`` of ``kind`` (stage, department, column …) in ``lang``."""
     k = str(key)
     if kind == "campaign":
-        cat = _catalogue()
-        if k in cat:
-            return cat[k].name(lang)
+        names = _campaign_names()
+        if k in names:
+            return str(names[k].get(lang if lang == "zh" else "en", k))
         return words(k)
     entry = LABELS.get(kind, {}).get(k)
     if entry is None:
@@ -319,7 +319,9 @@ def words(code: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _catalogue() -> dict:
-    from cvm.campaigns.catalogue import load_catalogue
+def _campaign_names() -> dict[str, dict[str, str]]:
+    """Each catalogue campaign's display names (``configs/campaigns.yaml``: ``name: {zh, en}``)."""
+    from cvm.config import load_config
 
-    return load_catalogue()
+    entries = load_config("campaigns").get("campaigns") or {}
+    return {str(cid): dict(e.get("name") or {}) for cid, e in entries.items()}
