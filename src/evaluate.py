@@ -19,14 +19,14 @@ from cvm.config import CvmError, load_config
 from cvm.definitions import paid_mask
 from cvm.data.ids import ids
 from cvm.models import metrics as M
+from cvm.fileio import dumps
 
 log = logging.getLogger(__name__)
 
 
 def evaluate_run(run: Path, truth: Path, max_oracle_paths: int | None = None) -> str:
     """The evaluation JSON of the design (keys present for the parts the run produced)."""
-    return json.dumps(evaluate(Path(run), Path(truth), max_oracle_paths), indent=2,
-                      ensure_ascii=False)
+    return dumps(evaluate(Path(run), Path(truth), max_oracle_paths))
 
 
 def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dict[str, Any]:

@@ -14,6 +14,13 @@ from functools import lru_cache
 
 TEXT: dict[str, dict[str, str]] = {
     "title": {"zh": "客户价值管理月报", "en": "Customer value management — monthly report"},
+    # notes the campaigns step records (campaign_summary.notes)
+    "note_prior_uplift": {"zh": "以下活动无对照组历史,使用目录先验效果:{campaigns}",
+                          "en": "No control-group history, catalogue prior effect used for: "
+                                "{campaigns}"},
+    "note_value_skipped": {"zh": "价值模型未运行,按历史平均消费估算价值",
+                           "en": "Value model skipped: value at stake from each customer's "
+                                 "historical average spend"},
     "subtitle": {"zh": "截至 {as_of} · 预测期 {h} 个月", "en": "As of {as_of} · horizon {h} months"},
     # sections (stable headings, tested)
     "summary": {"zh": "本月摘要", "en": "Summary"},

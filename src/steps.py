@@ -16,6 +16,7 @@ import pandas as pd
 
 from cvm.data.contract import PROFILE_FIELDS
 from cvm.fileio import write_atomic
+from cvm.i18n import t
 from cvm.reporting.kpis import drift_table, yearly_return
 from cvm.run_context import RunContext, month_shift
 
@@ -424,9 +425,8 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
                         run_cfg=ctx.cfg)
     priors = sorted(c for c, s in uplift.source.items() if s == "prior")
     if priors:
-        notes.append(("以下活动无对照组历史,使用目录先验效果:" if ctx.lang == "zh" else
-                      "No control-group history, catalogue prior effect used for: ")
-                     + ", ".join(catalogue[c].name(ctx.lang) for c in priors))
+        notes.append(t("note_prior_uplift", ctx.lang,
+                       campaigns=", ".join(catalogue[c].name(ctx.lang) for c in priors)))
     ph.mark("uplift")
     feats = ctx.load_frame("features")
     scores = ctx.load_frame("customer_scores").set_index("customer_id")
@@ -440,9 +440,7 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
 
         value_now = historical_average(tables["visits"], ctx.as_of, ctx.horizon_months, ctx.cfg,
                                        frame.index).reindex(frame.index)
-        notes.append("价值模型未运行,按历史平均消费估算价值" if ctx.lang == "zh" else
-                     "Value model skipped: value at stake from each customer's historical "
-                     "average spend")
+        notes.append(t("note_value_skipped", ctx.lang))
     stake = value_at_stake(frame.assign(churn_probability=frame["churn_probability"].fillna(
         frame["churn_probability"].median() if frame["churn_probability"].notna().any() else 0.5),
         predicted_value=value_now.fillna(0.0)))

@@ -24,6 +24,8 @@ from typing import Any
 
 import pandas as pd
 
+from cvm.fileio import dumps, write_text
+
 log = logging.getLogger(__name__)
 
 DIRNAME = ".tables"
@@ -54,7 +56,7 @@ def write(run_dir: str | Path, source: str, frames: dict[str, pd.DataFrame],
         redact(name, df).to_parquet(out / f"{name}.parquet")
     manifest = {"key": source_key(source), "tables": sorted(frames),
                 "warnings": list(warnings or []), **(extra or {})}
-    (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    write_text(out / MANIFEST, dumps(manifest, indent=None))
     return out
 
 

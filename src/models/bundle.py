@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import json
 import logging
 import platform
 import shutil
@@ -20,13 +19,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from cvm import __version__
 from cvm.config import load_config
 from cvm.data.hashing import tables_hash
 from cvm.features.asof_version import ASOF_LOGIC_VERSION, feature_source_hash
+from cvm.fileio import dumps, write_bytes
 from cvm.models.bundle_loader import (
     CHECKSUM_FILE,
     FORMAT_VERSION,
@@ -48,25 +47,8 @@ PACKAGES = ("lightgbm", "numpy", "pandas", "scikit-learn", "pyarrow", "onnxmltoo
 
 
 # ----------------------------------------------------------------------------- helpers
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, (pd.Timestamp,)):
-        return x.date().isoformat()
-    if isinstance(x, np.ndarray):
-        return _jsonable(x.tolist())
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not np.isfinite(x):
-        return None
-    return x
-
-
 def _dumps(obj: Any) -> bytes:
-    return (json.dumps(_jsonable(obj), ensure_ascii=False, indent=2, sort_keys=True)
-            + "\n").encode("utf-8")
+    return (dumps(obj, sort_keys=True) + "\n").encode("utf-8")
 
 
 def _strip_timings(metrics: dict[str, Any]) -> dict[str, Any]:
@@ -214,9 +196,7 @@ def save_bundle(model: Any, name: str, out_dir: str | Path, *, as_of: Any, data_
 def _sign_existing(target: Path, key: str) -> None:
     """Sign a verified bundle of the same version saved earlier without a key."""
     sig = target / SIGNATURE_FILE
-    tmp = sig.with_name(f".{SIGNATURE_FILE}.tmp")
-    tmp.write_bytes(sign((target / CHECKSUM_FILE).read_bytes(), key))
-    tmp.replace(sig)
+    write_bytes(sig, sign((target / CHECKSUM_FILE).read_bytes(), key))
     log.info("signed the existing bundle %s", target)
 
 

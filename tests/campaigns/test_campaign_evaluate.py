@@ -66,7 +66,7 @@ def test_evaluate_plans_keys() -> None:
 
 
 def test_a_sampled_oracle_restricts_the_comparison_and_scales_the_budget() -> None:
-    """Above 100k customers the simulator's oracle covers a sample of customers (issue #9)."""
+    """Above 100k customers the simulator's oracle covers a sample of customers."""
     pairs, oracle, budget, capacity = _setup()
     plan = plan_campaigns(pairs, budget, capacity).assign(group="target")
     sampled = pd.Index(sorted(pairs["customer_id"].unique())[::3])      # a third of them
