@@ -23,7 +23,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from cvm import __version__
-from cvm.config import PROJECT_ROOT, CvmError
+from cvm.config import CvmError, in_home
 from cvm.reporting.html import notebook_to_html
 from cvm.reporting.i18n import t
 from cvm.reporting.runner import MONTHLY_NOTEBOOKS, execute_notebooks
@@ -129,21 +129,24 @@ def run_monthly(data: str, as_of: date | None, out: Path = Path("reports"),
     return published / "report.html"
 
 
-def run_demo(data: Path = Path("data/demo"), customers: int = 20000, out: Path = Path("reports"),
-             lang: str = "zh", seed: int = 42) -> Path:
-    """Simulate the demo data if missing, then run the month of its last day (re-runs replace it)."""
+def run_demo(data: Path = Path("data/demo"), customers: int | None = None,
+             out: Path = Path("reports"), lang: str = "zh", seed: int | None = None) -> Path:
+    """Simulate the demo data if missing, then run the month of its last day (re-runs replace it).
+    ``customers`` and ``seed`` default to configs/simulator.yaml and configs/default.yaml."""
+    from cvm.config import load_config
     from cvm.data.simulator import simulate
 
-    data = Path(data)
-    if not data.is_absolute():
-        data = PROJECT_ROOT / data
+    if customers is None:
+        customers = int(load_config("simulator")["customers"])
+    if seed is None:
+        seed = int(load_config()["seed"])
+
+    data = in_home(data)
     if not (data / "visits.parquet").exists():
         log.info("simulating %s demo customers into %s", f"{customers:,}", data)
         simulate(n_customers=customers, seed=seed, out=data, force=True)
     as_of = _last_visit_month_end(data)
-    out = Path(out)
-    if not out.is_absolute():
-        out = PROJECT_ROOT / out
+    out = in_home(out)
     return run_monthly(str(data), as_of, out=out, lang=lang, force=True, seed=seed,
                        profile="demo")
 

@@ -171,7 +171,7 @@ class CampaignDefaults:
     min_days_between_contacts: int
     max_contacts_per_year: int
     departments: list[str]
-    capacity: dict[str, float]            # department -> contacts per month
+    capacity: dict[str, int]              # department -> contacts per month
 
 
 @dataclass(frozen=True)
@@ -281,12 +281,21 @@ class CampaignEntry:
     department: str
     channel: str
     unit_cost: float
-    eligibility: str
+    eligibility: str | None               # None: every customer
+    cooldown_days: int | None             # None: entry_defaults
+    max_contacts_per_year: int | None
+    prior_uplift: float
+    value_basis: Literal["horizon_value", "fixed"] | None
+    value_per_return: float | None        # only with value_basis: fixed
+
+
+@dataclass(frozen=True)
+class EntryDefaults:
+    """What a catalogue entry gets for an optional field it leaves out."""
+
     cooldown_days: int
     max_contacts_per_year: int
-    prior_uplift: float
     value_basis: Literal["horizon_value", "fixed"]
-    value_per_return: float | None        # only with value_basis: fixed
 
 
 @dataclass(frozen=True)
@@ -294,6 +303,7 @@ class CampaignSettings:
     """``configs/campaigns.yaml``: the catalogue, the uplift models and the plan."""
 
     defaults: CampaignDefaults
+    entry_defaults: EntryDefaults
     uplift: Uplift
     value_at_stake: ValueAtStake
     planner: Planner
@@ -605,8 +615,8 @@ class SimCampaign:
     winback: float
     retention: float
     dog: float
-    resp: dict[str, float]                # trait -> coefficient (absent traits: 0)
-    trade_in: float | None
+    trade_in: float
+    resp: dict[str, float]                # trait -> coefficient (a trait not listed: 0)
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,7 @@ def leads_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
 
 def _params(cfg: dict[str, Any], point: dict[str, Any], seed: int) -> dict[str, Any]:
     return {"objective": "binary", "metric": "binary_logloss", "verbosity": -1,
-            "num_threads": int(cfg.get("num_threads", 1)), "seed": seed, "deterministic": True,
+            "num_threads": int(cfg["num_threads"]), "seed": seed, "deterministic": True,
             "force_col_wise": True, **point}
 
 
@@ -133,14 +133,14 @@ def train_leads(tables: dict[str, pd.DataFrame] | LeadData, as_of, cfg: dict | N
                                 callbacks=[lgb.early_stopping(int(cfg["early_stopping_rounds"]),
                                                               verbose=False)])
         score = M.auc(tune["y"], booster.predict(tune[feats], num_iteration=booster.best_iteration,
-                                                 num_threads=int(cfg.get("num_threads", 1))))
+                                                 num_threads=int(cfg["num_threads"])))
         log.info("leads tuning %s: %d trees, tune AUC %.4f", point, booster.best_iteration, score)
         if best is None or score > best[0]:
             best = (score, booster, point)
     assert best is not None
     _, booster, point = best
     booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=booster.best_iteration))
-    model = LeadModel(booster, Calibrator(), feats, cats, int(cfg.get("num_threads", 1)))
+    model = LeadModel(booster, Calibrator(), feats, cats, int(cfg["num_threads"]))
     model.calibrator = Calibrator.fit(model.predict_raw(tune), tune["y"].to_numpy(),
                                       cfg["calibration"])
     p = model.predict_proba(hold)

@@ -22,6 +22,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
 from cvm.config import CvmError, InsufficientData, load_config
+from cvm.settings import run_settings
 from cvm.features.labels import churn_labels
 from cvm.features.split import keep_rows
 from cvm.features.training import snapshot_dates, training_frame
@@ -139,12 +140,12 @@ def _jsonable(x: Any) -> Any:
 
 
 def _threads(cfg: dict[str, Any] | None = None) -> int:
-    return int(((cfg or {}).get("churn") or {}).get("num_threads", 1))
+    return run_settings(cfg).churn.num_threads
 
 
 def _params(cfg: dict[str, Any], grid_point: dict[str, Any]) -> dict[str, Any]:
     return {"objective": "binary", "metric": "binary_logloss", "verbosity": -1,
-            "num_threads": _threads(cfg), "seed": int(cfg.get("seed", 0)),
+            "num_threads": _threads(cfg), "seed": run_settings(cfg).seed,
             "deterministic": True, "force_col_wise": True, **grid_point}
 
 
@@ -193,7 +194,7 @@ def churn_frames(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = None
     cfg = cfg or load_config()
     cc = cfg["churn"]
     h = int(cfg["horizon_months"])
-    seed = int(cfg.get("seed", 0))
+    seed = run_settings(cfg).seed
     train_dates, valid_dates = snapshot_dates(tables["visits"], as_of, h, cfg)
     Xtr, ytr, _ = training_frame(tables, train_dates, h, cfg, churn_labels)
     Xva, yva, dva = training_frame(tables, valid_dates, h, cfg, churn_labels)

@@ -147,7 +147,7 @@ def plan_facts(ctx: RunContext) -> PlanFacts | None:
     per = campaign_plan_table(ctx, plan)
     from cvm.campaigns.catalogue import defaults
 
-    cap = pd.Series(defaults().get("capacity") or {}, dtype=float)
+    cap = pd.Series(defaults().capacity, dtype=float)
     g = plan.groupby("department")
     dept = pd.DataFrame({
         "n_target": target.groupby("department").size(),
