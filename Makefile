@@ -46,7 +46,7 @@ lint: setup
 lab: setup
 	$(PY) -m ipykernel install --sys-prefix --name cvm --display-name "Python (cvm)" >/dev/null
 	@echo "kernel 'cvm' registered; JupyterLab at http://$(LAB_IP):$(LAB_PORT)/lab (the token URL follows)"
-	$(VENV)/bin/jupyter lab --no-browser --ip=$(LAB_IP) --port=$(LAB_PORT) \
+	CVM_HOME="$(CURDIR)" $(VENV)/bin/jupyter lab --no-browser --ip=$(LAB_IP) --port=$(LAB_PORT) \
 		--ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 ## after editing a notebook: bring each .py source and its .ipynb in step (outputs stay out)

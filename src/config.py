@@ -54,8 +54,13 @@ class InsufficientData(CvmError):
 
 def home() -> Path:
     """The folder that holds data/, reports/, models/ and an optional configs/ overlay:
-    ``CVM_HOME`` (set by ``cvm --home``), else the working directory."""
-    return Path(os.environ.get("CVM_HOME") or os.getcwd()).expanduser().resolve()
+    ``CVM_HOME`` (set by ``cvm --home``), else the working directory (its parent when that is
+    the checkout's notebooks/ folder: a kernel JupyterLab starts there works on the checkout)."""
+    env = os.environ.get("CVM_HOME")
+    if env:
+        return Path(env).expanduser().resolve()
+    cwd = Path.cwd().resolve()
+    return cwd.parent if cwd == NOTEBOOK_DIR.resolve() else cwd
 
 
 def in_home(path: str | Path) -> Path:
@@ -138,7 +143,7 @@ def load_config(name: str = "default", overrides: dict[str, Any] | None = None,
                 _merge(cfg, raw)
         cfg["profile"] = profile
     if overrides:
-        check_source(name, overrides, "the overrides", partial=True)
+        check_source(name, overrides, "the overrides", partial=True, types=False)
     return _merge(cfg, overrides or {})
 
 

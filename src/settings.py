@@ -694,15 +694,17 @@ def _is_union(tp: Any) -> bool:
     return get_origin(tp) in (Union, types.UnionType)
 
 
-def check_source(name: str, data: Mapping[str, Any], source: str, partial: bool) -> None:
+def check_source(name: str, data: Mapping[str, Any], source: str, partial: bool,
+                 types: bool = True) -> None:
     """Refuse what ``source`` (a file, or "the overrides") must not hold for ``configs/<name>``:
-    an unknown key (any file), a mistyped value, and, unless ``partial`` (an overlay), a missing
+    an unknown key (any file), a mistyped value (unless not ``types``: parameters, whose own
+    checks say more, e.g. ``cvm.run_checks``), and, unless ``partial`` (an overlay), a missing
     key. Raises :class:`SettingsError` naming the key and ``source``."""
     cls = schema_for(name)
     if name == "simulator":
         _check_simulator(data, source, partial)
     if partial:
-        _check_keys(cls, data, "", source)
+        _check_keys(cls, data, "", source, types)
     else:
         _build(cls, data, "", source)
 
@@ -711,9 +713,9 @@ def _where(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _check_keys(tp: Any, data: Any, path: str, source: str) -> None:
+def _check_keys(tp: Any, data: Any, path: str, source: str, types: bool = True) -> None:
     """Unknown keys and mistyped leaves of a partial overlay (missing keys are allowed)."""
-    if data is None:
+    if data is None or (not types and not dataclasses.is_dataclass(tp)):
         return
     if dataclasses.is_dataclass(tp):
         if not isinstance(data, Mapping):
@@ -723,9 +725,9 @@ def _check_keys(tp: Any, data: Any, path: str, source: str) -> None:
         meta = getattr(tp, "META", ())
         for key, value in data.items():
             if key in fields:
-                _check_keys(fields[key], value, _where(path, key), source)
+                _check_keys(fields[key], value, _where(path, key), source, types)
             elif key in overlays:
-                _check_keys(SCHEMAS[overlays[key]], value, _where(path, key), source)
+                _check_keys(SCHEMAS[overlays[key]], value, _where(path, key), source, types)
             elif key not in meta:
                 raise _unknown(tp, path, str(key), source)
         return
@@ -734,7 +736,7 @@ def _check_keys(tp: Any, data: Any, path: str, source: str) -> None:
             raise _bad(path, source, f"a mapping, not {data!r}")
         _, vt = get_args(tp)
         for key, value in data.items():
-            _check_keys(vt, value, _where(path, str(key)), source)
+            _check_keys(vt, value, _where(path, str(key)), source, types)
         return
     _build(tp, data, path, source)
 

@@ -128,6 +128,8 @@ def test_overrides_are_checked_too() -> None:
     with pytest.raises(CvmError, match=r"unknown setting 'horizon' in the overrides"):
         load_config(overrides={"horizon": 3})
     assert load_config(overrides={"horizon_months": 3, "budget": None})["horizon_months"] == 3
+    # a parameter of the wrong type is left to its own check (cvm.run_checks names the flag)
+    assert load_config(overrides={"horizon_months": "x"})["horizon_months"] == "x"
 
 
 def test_the_cli_exits_2_naming_the_key_and_the_file(home: Path, monkeypatch) -> None:
