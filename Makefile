@@ -38,8 +38,13 @@ test-fast: setup
 bench: setup
 	$(PY) benchmarks/run_all.py
 
+## static checks, one line per tool: ruff lint, ruff format, mypy (config in pyproject.toml)
+LINT_PATHS := src tests benchmarks notebooks scripts
 lint: setup
-	$(VENV)/bin/ruff check src tests benchmarks notebooks
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+	@mkdir -p build/typecheck && ln -sfn ../../src build/typecheck/cvm
+	$(VENV)/bin/mypy
 
 ## JupyterLab on notebooks/ with the `cvm` kernel (headless: open the URL it prints);
 ## notebooks opened there write to reports/scratch/, never to a published month

@@ -133,10 +133,10 @@ def load_config(name: str = "default", overrides: dict[str, Any] | None = None,
                 continue
             ppaths = config_files(part) if part else []
             if not ppaths:
+                user = user_config_dir()
                 raise CvmError(f"config profile {part!r} (of {profile!r}) not found: no "
                                f"{Path(CONFIG_DIR) / f'{part}.yaml'}"
-                               + (f" or {user_config_dir() / f'{part}.yaml'}"
-                                  if user_config_dir() else ""))
+                               + (f" or {user / f'{part}.yaml'}" if user else ""))
             for ppath in ppaths:
                 raw = read_yaml(ppath)
                 check_source(name, raw, str(ppath), partial=True)

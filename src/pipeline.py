@@ -111,7 +111,8 @@ def run_monthly(data: str, as_of: date | None, out: Path = Path("reports"),
         if isinstance(err, OSError) and err.filename is None:
             err.filename = str(work)
         if not isinstance(err, (CvmError, OSError)):  # an internal error: its traceback goes to run.log
-            log_handler.stream.write(traceback.format_exc())
+            if log_handler.stream is not None:
+                log_handler.stream.write(traceback.format_exc())
             log_handler.flush()
         logging.getLogger().removeHandler(log_handler)
         log_handler.close()
@@ -165,7 +166,7 @@ def _check_source(data: str) -> None:
                        f"for demo data or point --data at your export")
 
 
-def _file_log(path: Path) -> logging.Handler:
+def _file_log(path: Path) -> logging.FileHandler:
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
@@ -196,7 +197,7 @@ def _write_metrics(work: Path, timings: dict[str, float]) -> None:
 
 
 def _write_manifest(work: Path, params: dict[str, Any], data: str) -> None:
-    versions = {}
+    versions: dict[str, str | None] = {}
     for pkg in VERSIONED_PACKAGES:
         try:
             versions[pkg] = metadata.version(pkg)

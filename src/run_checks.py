@@ -176,7 +176,7 @@ def assess(tables: dict[str, pd.DataFrame], as_of: Any, cfg: dict[str, Any]) -> 
         return Sufficiency({m: f"{m} model skipped: {err}" for m in MODELS}, out.facts)
     k = int(s["min_class_rows"])
     for model, label_fn in (("churn", churn_labels), ("value", future_paid_spend)):
-        folds = {}
+        folds: dict[str, tuple[int, ...]] = {}
         for fold, dates, is_valid in (("training", train_dates, False),
                                       ("out-of-time", valid_dates, True)):
             y = pd.concat([label_fn(visits, d, h, cfg) for d in dates])

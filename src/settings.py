@@ -717,7 +717,7 @@ def _check_keys(tp: Any, data: Any, path: str, source: str, types: bool = True) 
     """Unknown keys and mistyped leaves of a partial overlay (missing keys are allowed)."""
     if data is None or (not types and not dataclasses.is_dataclass(tp)):
         return
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(data, Mapping):
             raise _bad(path, source, f"a mapping of settings, not {data!r}")
         fields = _fields(tp)
@@ -746,7 +746,7 @@ def _build(tp: Any, data: Any, path: str, source: str) -> Any:
     other key), checked scalars; raises :class:`SettingsError`."""
     if tp is Any:
         return data
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(data, Mapping):
             raise _bad(path, source, f"a mapping of settings, not {data!r}")
         fields = _fields(tp)
@@ -754,7 +754,7 @@ def _build(tp: Any, data: Any, path: str, source: str) -> Any:
         for key in data:
             if key not in known:
                 raise _unknown(tp, path, str(key), source)
-        values = {}
+        values: dict[str, Any] = {}
         for key, ftp in fields.items():
             if key not in data or data[key] is None:
                 if _optional(ftp):
@@ -764,7 +764,7 @@ def _build(tp: Any, data: Any, path: str, source: str) -> Any:
                                     f"every setting needs a value there (see "
                                     f"docs/configuration.md)")
             values[key] = _build(ftp, data[key], _where(path, key), source)
-        return tp(**values)  # type: ignore[operator]
+        return tp(**values)
     origin = get_origin(tp)
     if _is_union(tp):
         if data is None and _optional(tp):

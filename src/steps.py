@@ -28,7 +28,8 @@ class _Phases:
     """Seconds per phase of a step (training, scoring, SHAP …), saved as ``<step>_phases``."""
 
     def __init__(self, ctx: RunContext, step: str) -> None:
-        self.ctx, self.step, self.seconds = ctx, step, {}
+        self.ctx, self.step = ctx, step
+        self.seconds: dict[str, float] = {}
         self._t = time.perf_counter()
 
     def mark(self, phase: str) -> None:

@@ -92,7 +92,7 @@ def _fill(p: pd.DataFrame, budget: float, capacity: dict[str, float] | None) -> 
     take = []
     for i, (cid, cost, dept) in enumerate(zip(p["customer_id"].to_numpy(),
                                               p["cost"].to_numpy(float),
-                                              p["department"].to_numpy())):
+                                              p["department"].to_numpy(), strict=True)):
         if cid in used or cost > left or cap.get(dept, np.inf) < 1:
             continue
         take.append(i)
@@ -227,11 +227,11 @@ def _contrib(plan: pd.DataFrame, oracle: pd.DataFrame, value_col: str) -> pd.Ser
 def _lift_ci(plan: pd.Series, base: pd.Series, orc: pd.Series, universe: pd.Index,
              reps: int, confidence: float, seed: int) -> list[float] | None:
     """Poisson-bootstrap interval over customers of ``(plan - base) / (oracle - base)``."""
-    P, B, O = (s.reindex(universe).fillna(0.0).to_numpy() for s in (plan, base, orc))
+    P, B, Q = (s.reindex(universe).fillna(0.0).to_numpy() for s in (plan, base, orc))
     if len(universe) == 0 or reps <= 0:
         return None
     w = np.random.default_rng(seed).poisson(1.0, size=(reps, len(universe))).astype(float)
-    den = w @ (O - B)
+    den = w @ (Q - B)
     ok = den > 0
     if not ok.any():
         return None

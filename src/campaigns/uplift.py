@@ -430,7 +430,7 @@ def _validate(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign
     ev = u.validation_bootstrap
     boot = (ev.reps, ev.confidence, seed)
     per = {}
-    for cid, g in iv.groupby("campaign"):
+    for cid, _rows in iv.groupby("campaign"):  # in groupby's (sorted) order
         m = (iv["campaign"] == cid).to_numpy()
         if m.sum() < 50 or t[m].all() or (~t[m]).all():
             continue

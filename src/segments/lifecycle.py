@@ -212,7 +212,7 @@ def plot_lifecycle_funnel(stages: pd.Series, ax: Any = None, lang: str = "zh") -
     bars = ax.barh(pos, counts.to_numpy(), color="#4C72B0")
     ax.set_yticks(pos, labels)
     total = max(int(counts.sum()), 1)
-    for bar, n in zip(bars, counts.to_numpy()):
+    for bar, n in zip(bars, counts.to_numpy(), strict=True):
         ax.annotate(f"{n:,} ({n / total:.0%})", (bar.get_width(), bar.get_y() + bar.get_height() / 2),
                     xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
     ax.set_xlabel(t("customers", lang))

@@ -153,7 +153,7 @@ def plot_value_mix(tags: pd.Series | pd.DataFrame, ax: Any = None, lang: str = "
         _, ax = plt.subplots(figsize=(6, 3.4))
     colors = ["#2E7D32", "#66BB6A", "#FFA726", "#BDBDBD"]
     bars = ax.bar([labels.get(k, k) for k in share.index], share.to_numpy(), color=colors)
-    for bar, v in zip(bars, share.to_numpy()):
+    for bar, v in zip(bars, share.to_numpy(), strict=True):
         ax.annotate(f"{v:.1%}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                     xytext=(0, 2), textcoords="offset points", ha="center", fontsize=8)
     ax.set_ylabel(t("customers", lang) + " %")
