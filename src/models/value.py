@@ -200,7 +200,7 @@ def value_frames(tables: dict[str, pd.DataFrame], as_of: Any,
     rng = np.random.default_rng(seed)
     is_eval = rng.random(len(X_va)) < float(s["eval_share"])
     induced, uplift = pd.Series(dtype=float), {}
-    if s.get("baseline", "as_observed") == "no_contact":
+    if s["baseline"] == "no_contact":
         induced, uplift = contact_induced_spend(tables, valid_dates[-1], H, cfg,
                                                 int(s["contact_window_days"]),
                                                 customers=_sampled(X_va.index, tables, cfg))
