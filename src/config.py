@@ -97,6 +97,20 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return copy.deepcopy(_read_yaml(str(path), path.stat().st_mtime))
 
 
+@lru_cache(maxsize=None)
+def _check_file(name: str, path: str, mtime: float, partial: bool) -> None:
+    from cvm.settings import check_source
+
+    check_source(name, _read_yaml(path, mtime), path, partial=partial)
+
+
+def _checked(name: str, path: Path, partial: bool) -> dict[str, Any]:
+    """``read_yaml(path)`` once it passed the schema of ``configs/<name>`` (checked once per
+    version of the file)."""
+    _check_file(name, str(path), path.stat().st_mtime, partial)
+    return read_yaml(path)
+
+
 def config_files(name: str) -> list[Path]:
     """The files that make ``configs/<name>.yaml``, base first: the packaged default, then the
     home's overlay. Empty when neither exists."""
@@ -124,9 +138,7 @@ def load_config(name: str = "default", overrides: dict[str, Any] | None = None,
                        f"CVM_CONFIG_DIR or reinstall cvm")
     cfg: dict[str, Any] = {}
     for i, path in enumerate(files):
-        raw = read_yaml(path)
-        check_source(name, raw, str(path), partial=i > 0)
-        _merge(cfg, raw)
+        _merge(cfg, _checked(name, path, partial=i > 0))
     if profile and profile != name:
         for part in profile.split("+"):
             if part in (name, "default"):
@@ -138,9 +150,7 @@ def load_config(name: str = "default", overrides: dict[str, Any] | None = None,
                                f"{Path(CONFIG_DIR) / f'{part}.yaml'}"
                                + (f" or {user / f'{part}.yaml'}" if user else ""))
             for ppath in ppaths:
-                raw = read_yaml(ppath)
-                check_source(name, raw, str(ppath), partial=True)
-                _merge(cfg, raw)
+                _merge(cfg, _checked(name, ppath, partial=True))
         cfg["profile"] = profile
     if overrides:
         check_source(name, overrides, "the overrides", partial=True, types=False)
@@ -154,7 +164,7 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, dict) and isinstance(base.get(key), dict):
             _merge(base[key], value)
         else:
-            base[key] = copy.deepcopy(value)
+            base[key] = value
     return base
 
 
