@@ -43,7 +43,7 @@ STEPS = tuple("load_validate" if n == "data_quality" else n for n in _GRAPH_STEP
 _PREPARE = ("from cvm.data import table_cache; "
             "table_cache.prepare_run_tables(ctx.data, ctx.run_dir); ")
 STEP_CODE = {b: (_PREPARE if b == "load_validate" else "") + f"graph.step({g!r}).resolve()(ctx)"
-             for b, g in zip(STEPS, _GRAPH_STEPS)}
+             for b, g in zip(STEPS, _GRAPH_STEPS, strict=True)}
 STEP_LABEL = {
     "load_validate": "load and validate (once; data quality)",
     "features": "features (as-of, drift)",
