@@ -46,7 +46,8 @@ from cvm.campaigns.uplift_metrics import (  # noqa: F401
     uplift_deciles,
 )
 from cvm.config import CvmError, load_config
-from cvm.features.pit import ids, to_timestamp
+from cvm.data.ids import ids, to_timestamp
+from cvm.settings import CampaignSettings, Margin, SpendCalibration, Uplift, run_settings, typed
 
 log = logging.getLogger(__name__)
 
@@ -138,20 +139,19 @@ class UpliftModel:
 
 
 def _build(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign],
-           u: dict[str, Any], measurements: pd.DataFrame | None, seed: int,
+           u: Uplift, measurements: pd.DataFrame | None, seed: int,
            cfg: dict[str, Any] | None) -> UpliftModel:
     counts = info.groupby("campaign")["treated"].agg(["size", "sum"])
     counts["control"] = counts["size"] - counts["sum"]
     learned = sorted(c for c, r in counts.iterrows()
-                     if c in catalogue and r["size"] >= int(u.get("min_contacts", 300))
-                     and r["control"] >= int(u.get("min_control", 50)) and r["sum"] > 0)
+                     if c in catalogue and r["size"] >= u.min_contacts
+                     and r["control"] >= u.min_control and r["sum"] > 0)
     prior = posterior_uplift(catalogue, measurements, cfg=cfg)
     source = {c: ("learned" if c in learned else "prior") for c in catalogue}
-    model = UpliftModel(learner=str(u.get("learner", "x")), features=[], categories={},
+    model = UpliftModel(learner=u.learner, features=[], categories={},
                         learned=learned, source=source, prior=prior, ate={},
-                        shrink=float(u.get("shrink_to_ate", 0.5)),
-                        max_uplift=float(u.get("max_uplift", 0.5)),
-                        window_days=int(u.get("outcome_window_days", 90)))
+                        shrink=u.shrink_to_ate, max_uplift=u.max_uplift,
+                        window_days=u.outcome_window_days)
     if not learned:
         return model
     keep = info["campaign"].isin(learned).to_numpy()
@@ -160,10 +160,9 @@ def _build(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign],
     model.boosters, model.propensity, model.features, model.categories = b, prop, feats, cats
     model.ate_measured = response_ate(il)
     model.ate_se = response_ate_se(il)
-    if str(u.get("ate_shrinkage", "empirical_bayes")) == "empirical_bayes":
+    if u.ate_shrinkage == "empirical_bayes":
         model.ate = shrink_ate(model.ate_measured, model.ate_se, prior,
-                               float(u.get("ate_prior_sd", 0.02)),
-                               float(u.get("ate_transport_sd", 0.05)))
+                               u.ate_prior_sd, u.ate_transport_sd)
     else:
         model.ate = dict(model.ate_measured)
     cate = model._cate(Xl, il["campaign"].astype(str).to_numpy(object))
@@ -172,14 +171,13 @@ def _build(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign],
 
 
 def _validate(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign],
-              u: dict[str, Any], seed: int, cfg: dict[str, Any] | None
+              u: Uplift, seed: int, cfg: dict[str, Any] | None
               ) -> tuple[dict[str, Any], pd.DataFrame | None]:
     """Out-of-time: fit on contacts before the last ``validation_months``, score those.
 
     Returns the metrics and the scored fold (``UpliftModel.validation``)."""
     last = info["contact_date"].max()
-    cut = last.to_period("M").start_time - pd.DateOffset(months=int(u.get("validation_months",
-                                                                         3)) - 1)
+    cut = last.to_period("M").start_time - pd.DateOffset(months=u.validation_months - 1)
     tr = (info["contact_date"] < cut).to_numpy()
     if tr.sum() == 0 or (~tr).sum() == 0:
         return {"note": "not enough history for an out-of-time fold"}, None
@@ -197,10 +195,10 @@ def _validate(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign
     shuffle = rng.permutation(len(iv))  # random tie order for the constant rankings
     from cvm.models.metrics import bootstrap_ci
 
-    ev = dict(u["validation_bootstrap"])
-    boot = (int(ev["reps"]), float(ev["confidence"]), seed)
+    ev = u.validation_bootstrap
+    boot = (ev.reps, ev.confidence, seed)
     per = {}
-    for cid, g in iv.groupby("campaign"):
+    for cid, _rows in iv.groupby("campaign"):  # in groupby's (sorted) order
         m = (iv["campaign"] == cid).to_numpy()
         if m.sum() < 50 or t[m].all() or (~t[m]).all():
             continue
@@ -222,7 +220,7 @@ def _validate(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign
                    "auuc_campaign_mean_only": auuc(const + 1e-9 * shuffle, y, t),
                    "auuc_random": auuc(shuffle.astype(float), y, t)},
         "per_campaign": per,
-        "calibration_deciles": uplift_deciles(pred, y, t, int(ev["deciles"])),
+        "calibration_deciles": uplift_deciles(pred, y, t, ev.deciles),
     }
     out["pooled"]["qini_ci"] = bootstrap_ci(qini_coefficient, (pred, y, t), *boot)
     fold = iv[["customer_id", "campaign", "contact_date", "treated", "responded"]].assign(
@@ -238,20 +236,20 @@ def effect_windows(campaigns: np.ndarray, catalogue: dict[str, Campaign],
 
 
 def _fit_spend(model: UpliftModel, X: pd.DataFrame, info: pd.DataFrame,
-               tables: dict[str, pd.DataFrame], as_of: Any, sc: dict[str, Any],
-               u: dict[str, Any], seed: int, run_cfg: dict[str, Any] | None,
+               tables: dict[str, pd.DataFrame], as_of: Any, sc: SpendCalibration,
+               u: Uplift, seed: int, run_cfg: dict[str, Any] | None,
                metrics: dict[str, Any], catalogue: dict[str, Campaign]) -> None:
     """The history's incremental margin per campaign (``spend_effects``) and per customer
     (``_fit_margin``), each contact measured over its campaign's effect window (paid spend plus
     the margin of the vehicle sales it brings, ``measurement.contact_margin``) and scaled from
     the window to the value horizon; stored on ``model`` and in ``metrics``."""
-    default = int(sc.get("window_days", 180))
-    horizon_days = 365.0 * float((run_cfg or {}).get("horizon_months", 12)) / 12.0
+    default = sc.window_days
+    horizon_days = 365.0 * run_settings(run_cfg).horizon_months / 12.0
     camp_all = info["campaign"].astype(str).to_numpy()
     win = effect_windows(camp_all, catalogue, default)
     done = (info["contact_date"] + pd.to_timedelta(win, unit="D")
             <= to_timestamp(as_of)).to_numpy()
-    if done.sum() < int(u.get("min_contacts", 300)):
+    if done.sum() < u.min_contacts:
         metrics["spend_effect"] = {}
         return
     Xs, inf, win = X[done].reset_index(drop=True), info[done].reset_index(drop=True), win[done]
@@ -261,7 +259,7 @@ def _fit_spend(model: UpliftModel, X: pd.DataFrame, info: pd.DataFrame,
         m = win == w
         y[m] = contact_margin(inf.loc[m, ["customer_id", "contact_date"]], tables, int(w),
                               cut_at=as_of, run_cfg=run_cfg, value_cfg=vc)
-    cap = float(sc.get("outcome_cap_quantile", 0.995))
+    cap = sc.outcome_cap_quantile
     if len(y) and cap < 1:
         y = np.minimum(y, np.quantile(y, cap))
     camp = inf["campaign"].astype(str).to_numpy()
@@ -269,10 +267,10 @@ def _fit_spend(model: UpliftModel, X: pd.DataFrame, info: pd.DataFrame,
     feats, cats = (model.features, model.categories) if model.features else schema(Xs, campaigns)
     cats = {**cats, CAMPAIGN_FEATURE: sorted(set(cats.get(CAMPAIGN_FEATURE, [])) | set(campaigns))}
     M = design(Xs, camp.astype(object), feats, cats)
-    params = {k: v for k, v in (sc.get("lgb") or u.get("lgb") or {}).items() if k != "objective"}
+    params = {k: v for k, v in sc.lgb.items() if k != "objective"}
     t = inf["treated"].to_numpy(bool)
     mhat = cross_fitted_outcome(M, y, inf["customer_id"].to_numpy(), params,
-                                int(sc.get("num_boost_round", 200)), seed + 7)
+                                sc.num_boost_round, seed + 7)
     eff, se = spend_effects(M, y, t, camp, inf["customer_id"].to_numpy(), params, seed=seed + 7,
                             mhat=mhat)
     scale = {c: horizon_days / float(win[camp == c][0]) for c in campaigns}
@@ -282,13 +280,13 @@ def _fit_spend(model: UpliftModel, X: pd.DataFrame, info: pd.DataFrame,
     metrics.update(spend_window_days={c: int(win[camp == c][0]) for c in campaigns},
                    spend_effect=model.spend_effect, spend_se=model.spend_se,
                    n_spend_contacts=int(done.sum()))
-    mc = dict(u.get("margin") or {})
-    if mc.get("enabled", True):
+    mc = u.margin
+    if mc.enabled:
         metrics["margin"] = _fit_margin(model, Xs, inf, y, mhat, mc, u, seed)
 
 
 def _fit_margin(model: UpliftModel, X: pd.DataFrame, info: pd.DataFrame, y: np.ndarray,
-                mhat: np.ndarray, mc: dict[str, Any], u: dict[str, Any], seed: int
+                mhat: np.ndarray, mc: Margin, u: Uplift, seed: int
                 ) -> dict[str, Any]:
     """Per-customer incremental margin (``fit_margin_learner``) and, per campaign, whether its
     per-customer part is real:
@@ -308,9 +306,9 @@ def _fit_margin(model: UpliftModel, X: pd.DataFrame, info: pd.DataFrame, y: np.n
     t = info["treated"].to_numpy(bool)
     e = pd.Series(t).groupby(camp).transform("mean").to_numpy(float)
     res = y - mhat
-    cols = [str(c) for c in mc["state_features"]]
-    logged = [str(c) for c in mc.get("log_features") or []]
-    alpha, calpha = float(mc["alpha"]), float(mc["campaign_alpha"])
+    cols = [str(c) for c in mc.state_features]
+    logged = [str(c) for c in mc.log_features]
+    alpha, calpha = mc.alpha, mc.campaign_alpha
 
     def fit(rows: np.ndarray):
         return fit_margin_learner(X[rows].reset_index(drop=True), res[rows], t[rows], e[rows],
@@ -325,14 +323,13 @@ def _fit_margin(model: UpliftModel, X: pd.DataFrame, info: pd.DataFrame, y: np.n
             tau_cf[m] = fit(~m).predict(X[m].reset_index(drop=True), camp[m])
     # out-of-time Qini of the margin
     last = info["contact_date"].max()
-    cut = last.to_period("M").start_time - pd.DateOffset(months=int(u.get("validation_months",
-                                                                         3)) - 1)
+    cut = last.to_period("M").start_time - pd.DateOffset(months=u.validation_months - 1)
     tr = (info["contact_date"] < cut).to_numpy()
     pred = np.full(len(y), np.nan)
     if tr.sum() and (~tr).sum():
         pred[~tr] = fit(tr).predict(X[~tr].reset_index(drop=True), camp[~tr])
-    ev = dict(u["validation_bootstrap"])
-    boot = (int(ev["reps"]), float(ev["confidence"]), seed)
+    ev = u.validation_bootstrap
+    boot = (ev.reps, ev.confidence, seed)
     z = 1.959963984540054
     per: dict[str, dict[str, Any]] = {}
     weight: dict[str, float] = {}
@@ -348,7 +345,7 @@ def _fit_margin(model: UpliftModel, X: pd.DataFrame, info: pd.DataFrame, y: np.n
                        qini_ci=bootstrap_ci(qini_coefficient, (pred[v], y[v], t[v]), *boot))
         ok = bool(row.get("qini_ci") and row["qini_ci"][0] > 0 and np.isfinite(beta)
                   and beta - z * beta_se > 0)
-        weight[c] = float(np.clip(beta, 0.0, float(mc["max_weight"]))) if ok else 0.0
+        weight[c] = float(np.clip(beta, 0.0, mc.max_weight)) if ok else 0.0
         row["weight"] = weight[c]
         row["learned"] = ok
         per[c] = row
@@ -360,7 +357,7 @@ def _fit_margin(model: UpliftModel, X: pd.DataFrame, info: pd.DataFrame, y: np.n
     if v.sum() >= 50:
         out["pooled"] = {"qini": qini_coefficient(pred[v], y[v], t[v]),
                          "qini_ci": bootstrap_ci(qini_coefficient, (pred[v], y[v], t[v]), *boot)}
-        out["calibration_deciles"] = uplift_deciles(pred[v], y[v], t[v], int(ev["deciles"]))
+        out["calibration_deciles"] = uplift_deciles(pred[v], y[v], t[v], ev.deciles)
     log.info("margin uplift: per-customer part kept for %s", out["learned"])
     return out
 
@@ -385,8 +382,8 @@ def fit_uplift(
     """
     cfg = campaigns_config(cfg)
     catalogue = catalogue or load_catalogue(cfg)
-    u = dict(cfg.get("uplift") or {})
-    window = int(u.get("outcome_window_days", 90))
+    u = typed(CampaignSettings, cfg).uplift
+    window = u.outcome_window_days
     X, info = training_frame(tables, features_fn, as_of, window, run_cfg)
     if info.empty:
         log.warning("uplift: no past campaigns with control groups; every campaign uses its prior")
@@ -399,16 +396,16 @@ def fit_uplift(
     model = _build(X, info, catalogue, u, measurements, seed, cfg)
     metrics: dict[str, Any] = {"n_contacts": len(info), "window_days": window,
                                "learned": model.learned,
-                               "ate_shrinkage": str(u.get("ate_shrinkage", "empirical_bayes")),
+                               "ate_shrinkage": u.ate_shrinkage,
                                "ate_measured": model.ate_measured, "ate_se": model.ate_se,
                                "ate_used": dict(model.ate),
                                "prior": sorted(c for c, s in model.source.items() if s == "prior")}
-    sc = dict(u.get("spend_calibration") or {})
-    if sc.get("enabled", True):
-        _fit_spend(model, X, info, tables, as_of, sc, u, seed, run_cfg, metrics, catalogue)
+    if u.spend_calibration.enabled:
+        _fit_spend(model, X, info, tables, as_of, u.spend_calibration, u, seed, run_cfg,
+                   metrics, catalogue)
     if validate and model.learned:
         metrics["out_of_time"], model.validation = _validate(X, info, catalogue, u, seed, cfg)
-        if u.get("require_validated_heterogeneity", True):
+        if u.require_validated_heterogeneity:
             per = metrics["out_of_time"].get("per_campaign", {})
             model.heterogeneity = {c: float(per.get(c, {}).get("qini", 0.0) > 0)
                                    for c in model.learned}

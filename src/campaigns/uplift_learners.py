@@ -68,7 +68,7 @@ def train_booster(M: pd.DataFrame, y: np.ndarray, params: dict[str, Any], rounds
 
 
 def fit_meta_learner(X: pd.DataFrame, info: pd.DataFrame, campaigns: list[str],
-                     u: dict[str, Any], seed: int
+                     u: Any, seed: int
                      ) -> tuple[dict[str, lgb.Booster], dict[str, float], list[str],
                                 dict[str, list[Any]]]:
     """T- or X-learner of the response (``u['learner']``): boosters, target shares, schema."""
@@ -76,12 +76,12 @@ def fit_meta_learner(X: pd.DataFrame, info: pd.DataFrame, campaigns: list[str],
     M = design(X, info["campaign"].astype(str).to_numpy(object), feats, cats)
     y = info["responded"].to_numpy(float)
     t = info["treated"].to_numpy(bool)
-    params = {k: v for k, v in (u.get("lgb") or {}).items() if k != "objective"}
-    rounds = int(u.get("num_boost_round", 200))
+    params = {k: v for k, v in u.lgb.items() if k != "objective"}
+    rounds = u.num_boost_round
     b = {"mu0": train_booster(M[~t], y[~t], params, rounds, "binary", seed),
          "mu1": train_booster(M[t], y[t], params, rounds, "binary", seed + 1)}
     prop = info.groupby("campaign")["treated"].mean().to_dict()
-    if str(u.get("learner", "x")) == "x":
+    if u.learner == "x":
         d1 = y[t] - b["mu0"].predict(M[t])
         d0 = b["mu1"].predict(M[~t]) - y[~t]
         b["tau1"] = train_booster(M[t], d1, params, rounds, "regression", seed + 2)

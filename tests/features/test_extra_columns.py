@@ -9,7 +9,7 @@ import pytest
 from cvm.config import CvmError, load_config
 from cvm.features.registry import describe, feature_label
 from cvm.features.snapshot import build_features
-from cvm.features.toy import toy_tables
+from support.toy import toy_tables
 
 AS_OF = "2022-06-30"
 DECL = {"customers": {"vip_grade": {"type": "category", "zh": "会员等级",

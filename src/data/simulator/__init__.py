@@ -1,4 +1,4 @@
-"""A realistic dealer data simulator with ground truth (issue 3).
+"""A realistic dealer data simulator with ground truth.
 
 ``simulate`` writes every contract table to OUT and the ground truth to OUT/truth/;
 ``generate`` returns the same in memory. See docs/simulator.md for the generating model.
@@ -48,7 +48,7 @@ class SimResult:
 def _resolve_end(end: date | None, p: dict[str, Any]) -> date:
     if end is not None:
         return end
-    ref = p.get("reference_date", "2026-10-31")
+    ref = p["reference_date"]
     return default_end(ref if isinstance(ref, date) else date.fromisoformat(str(ref)))
 
 
