@@ -106,23 +106,27 @@ def training_frame(
         return pd.DataFrame(), pd.DataFrame()
     as_of = to_timestamp(as_of)
     d = days(contacts["contact_date"])
-    c = contacts[d + window_days <= day_number(as_of)].copy()
+    c = contacts[d + window_days <= day_number(as_of)].reset_index(drop=True)
     if c.empty:
         return pd.DataFrame(), pd.DataFrame()
-    c = contact_outcomes(c, tables["visits"], window_days, cut_at=as_of, run_cfg=run_cfg)
     c["customer_id"] = ids(c["customer_id"]).to_numpy()
     dates = pd.to_datetime(c["contact_date"])
     c["snapshot"] = dates.dt.to_period("M").dt.start_time - pd.Timedelta(days=1)
-    xs, infos = [], []
+    # features first: only the contacts whose customer has features at the snapshot are kept
+    # (``features_fn`` may build a sample of them), so the outcome pass over the visits reads
+    # those contacts only; an outcome is a function of its own contact row, so the rows kept
+    # are the same as when every contact's outcome is computed first
+    xs, keep = [], []
     for snap, g in c.groupby("snapshot", sort=True):
         feats = features_fn(tables, pd.Timestamp(snap))
         feats.index = ids(pd.Series(feats.index)).to_numpy()
         g = g[g["customer_id"].isin(feats.index)]
         xs.append(feats.reindex(g["customer_id"].to_numpy()).reset_index(drop=True))
-        infos.append(g.reset_index(drop=True))
+        keep.append(g.index.to_numpy())
         log.debug("uplift training snapshot %s: %d contacts", pd.Timestamp(snap).date(), len(g))
     X = pd.concat(xs, ignore_index=True)
-    info = pd.concat(infos, ignore_index=True)
+    info = contact_outcomes(c.take(np.concatenate(keep)), tables["visits"], window_days,
+                            cut_at=as_of, run_cfg=run_cfg).reset_index(drop=True)
     info["treated"] = (info["group"] == "target").to_numpy()
     info["contact_date"] = pd.to_datetime(info["contact_date"])
     return X, info[["customer_id", "campaign", "contact_date", "treated", "responded",
@@ -198,14 +202,19 @@ class UpliftModel:
 
 def _design(X: pd.DataFrame, campaign: np.ndarray, features: list[str],
             categories: dict[str, list[Any]]) -> pd.DataFrame:
-    """Model matrix: numeric features as float, categoricals with fixed categories."""
+    """Model matrix: numeric features as float, categoricals with fixed categories.
+
+    float32 features (``build_features``') stay float32: LightGBM then receives a float32
+    matrix, half the memory and copying of float64, with the same values, hence the same
+    bins, trees and predictions."""
     M = X.reindex(columns=[f for f in features if f != CAMPAIGN_FEATURE]).copy()
     M[CAMPAIGN_FEATURE] = campaign
     for col in M.columns:
         if col in categories:
             M[col] = pd.Categorical(M[col].astype(object), categories=categories[col])
         else:
-            M[col] = pd.to_numeric(M[col], errors="coerce").astype(float)
+            num = pd.to_numeric(M[col], errors="coerce")
+            M[col] = num.astype(np.float32 if num.dtype == np.float32 else float)
     return M[features]
 
 
