@@ -19,7 +19,7 @@ import pandas as pd
 from cvm.config import CvmError, load_config
 from cvm.data.contract import PROFILE_FIELDS, TABLES, VISIT_TYPES
 from cvm.features.labels import paid_mask
-from cvm.features.pit import DAYS_PER_MONTH, cut, day_number, days, ids, isin
+from cvm.features.pit import DAYS_PER_MONTH, cut, day_number, days, ids, isin, positions
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ def _months(delta_days: np.ndarray) -> np.ndarray:
 
 
 def _codes_of(index: pd.Index, customer_ids: pd.Series) -> np.ndarray:
-    return index.get_indexer(ids(customer_ids))
+    return positions(ids(customer_ids), index)
 
 
 def _num(df: pd.DataFrame, col: str) -> np.ndarray:
