@@ -91,8 +91,12 @@ def profile_top(path: Path, n: int = TOP) -> dict[str, list[dict]]:
 
     st = pstats.Stats(str(path)).stats  # {(file, line, func): (cc, nc, tt, ct, callers)}
 
+    def ours(f: str) -> bool:  # the package's own files (also from a copy of the checkout)
+        return str(ROOT / "src") in f or ("/cvm/" in f and "site-packages" not in f)
+
     def name(k: tuple) -> str:
         f, line, fn = k
+        f = "cvm/" + f.split("/cvm/")[-1] if ours(f) and "/cvm/" in f else f
         f = f.replace(str(ROOT / "src"), "cvm").replace(str(ROOT), "")
         f = f.split("site-packages/")[-1]
         return f"{fn} ({f}:{line})" if line else fn
@@ -100,7 +104,7 @@ def profile_top(path: Path, n: int = TOP) -> dict[str, list[dict]]:
     rows = [{"function": name(k), "calls": v[1], "own_s": round(v[2], 2),
              "cumulative_s": round(v[3], 2)} for k, v in st.items()]
     own = sorted(rows, key=lambda r: -r["own_s"])[:n]
-    cvm = sorted((r for r, k in zip(rows, st) if str(ROOT / "src") in k[0]),
+    cvm = sorted((r for r, k in zip(rows, st) if ours(k[0])),
                  key=lambda r: -r["cumulative_s"])[:n]
     return {"own": own, "cvm_cumulative": cvm}
 
@@ -316,11 +320,13 @@ def _compare(before: dict, after: dict) -> str:
 
 
 def _profiles(label: str, results: dict) -> str:
-    """The top functions of every profiled step (``--profile``)."""
+    """The top functions of every profiled step (``--profile``), from its saved statistics
+    when they are still in data/bench/profiles."""
     body = []
     for n in sorted(int(k) for k in results):
         for x in results[str(n)].get("steps", []):
-            prof = x.get("profile")
+            saved = PROFILES / f"{label}_{n}_{x['step']}.prof"
+            prof = profile_top(saved) if x.get("profile") and saved.exists() else x.get("profile")
             if not prof:
                 continue
             body.append(f"\n**{label}, {n:,} customers, {STEP_LABEL[x['step']]}** "
