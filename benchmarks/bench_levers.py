@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import md_table, write_fragment  # noqa: E402
-from bench_monthly import as_of_for, sim_dir  # noqa: E402
+from _common import md_table, write_fragment
+from bench_monthly import as_of_for, sim_dir
 
 log = logging.getLogger("bench_levers")
 

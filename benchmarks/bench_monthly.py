@@ -392,7 +392,9 @@ def main() -> None:
         cmp = _compare(before, results)
         if cmp:
             body += ("\n### Before and after the speed work (issue 21)\n\n"
-                     "`--label before` ran the code before the change, on the same data:\n\n"
+                     "`--label before` ran the code before the change, on the same data. Wall "
+                     "seconds: on a machine shared with other jobs they compare only runs "
+                     "made at the same load (see the notes at the end).\n\n"
                      + cmp)
         body += _profiles("before", before)
     body += _profiles("after", results)
