@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cvm.config import CvmError, InsufficientData, load_config
+from cvm.settings import SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,9 @@ def check_parameters(*, as_of: Any, horizon_months: int | None = None,
     try:
         cfg = load_config("default", {"budget": budget, "horizon_months": horizon_months,
                                       "seed": seed, "lang": lang}, profile=profile)
+    except SettingsError as err:  # a bad key in a settings file: the message names both
+        problems.append(str(err))
+        _raise(problems, "the parameters have problems")
     except CvmError as err:
         problems.append(f"--profile {profile!r}: {err}; profiles are configs/<name>.yaml")
         _raise(problems, "the parameters have problems")
@@ -172,7 +176,7 @@ def assess(tables: dict[str, pd.DataFrame], as_of: Any, cfg: dict[str, Any]) -> 
         return Sufficiency({m: f"{m} model skipped: {err}" for m in MODELS}, out.facts)
     k = int(s["min_class_rows"])
     for model, label_fn in (("churn", churn_labels), ("value", future_paid_spend)):
-        folds = {}
+        folds: dict[str, tuple[int, ...]] = {}
         for fold, dates, is_valid in (("training", train_dates, False),
                                       ("out-of-time", valid_dates, True)):
             y = pd.concat([label_fn(visits, d, h, cfg) for d in dates])

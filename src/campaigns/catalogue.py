@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cvm.config import CvmError, load_config
+from cvm.settings import CampaignDefaults, CampaignSettings, typed
 from cvm.data.contract import CHANNELS
 
 log = logging.getLogger(__name__)
@@ -46,13 +47,20 @@ def campaigns_config(cfg: dict[str, Any] | None = None) -> dict[str, Any]:
     return load_config("campaigns") if cfg is None else cfg
 
 
+def campaign_settings(cfg: dict[str, Any] | None = None) -> CampaignSettings:
+    """The typed view of :func:`campaigns_config`."""
+    return typed(CampaignSettings, campaigns_config(cfg))
+
+
 def load_catalogue(cfg: dict[str, Any] | None = None) -> dict[str, Campaign]:
     """Campaigns by id, validated; loud errors name the campaign and the bad field."""
     cfg = campaigns_config(cfg)
     entries = cfg.get("campaigns")
     if not entries:
         raise CvmError("the campaign catalogue has no 'campaigns' section")
-    return {cid: _parse(cid, e) for cid, e in entries.items()}
+    fallback = dict(cfg.get("entry_defaults") or {})
+    return {cid: _parse(cid, {**fallback, **{k: v for k, v in e.items() if v is not None}})
+            for cid, e in entries.items()}
 
 
 def _parse(cid: str, e: dict[str, Any]) -> Campaign:
@@ -70,11 +78,11 @@ def _parse(cid: str, e: dict[str, Any]) -> Campaign:
         channel=str(need("channel")),
         unit_cost=float(need("unit_cost")),
         eligibility=str(e.get("eligibility") or "index == index"),
-        cooldown_days=int(e.get("cooldown_days", 0)),
-        max_contacts_per_year=int(e.get("max_contacts_per_year", 12)),
+        cooldown_days=int(need("cooldown_days")),
+        max_contacts_per_year=int(need("max_contacts_per_year")),
         prior_uplift=float(need("prior_uplift")),
-        value_basis=str(e.get("value_basis", "horizon_value")),
-        value_per_return=float(e.get("value_per_return", 0.0)),
+        value_basis=str(need("value_basis")),
+        value_per_return=float(e.get("value_per_return") or 0.0),  # only with value_basis fixed
     )
     unknown = unknown_names(c.eligibility)
     if unknown:
@@ -119,6 +127,6 @@ def unknown_names(rule: str) -> list[str]:
     return out
 
 
-def defaults(cfg: dict[str, Any] | None = None) -> dict[str, Any]:
+def defaults(cfg: dict[str, Any] | None = None) -> CampaignDefaults:
     """The ``defaults`` section (control share, capacities, global contact limits)."""
-    return dict(campaigns_config(cfg).get("defaults") or {})
+    return campaign_settings(cfg).defaults

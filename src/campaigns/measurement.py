@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from cvm.campaigns.catalogue import Campaign, campaigns_config
+from cvm.campaigns.catalogue import Campaign, campaign_settings
 from cvm.config import CvmError
 from cvm.definitions import paid_mask
 from cvm.data.ids import day_number, days, ids, to_timestamp
@@ -113,9 +113,9 @@ def measure_campaigns(
     Windows are ``window_days`` (config ``measurement.window_days``) after each contact, cut
     at ``as_of``; the mean observed days are reported. Empty frame if there is nothing to measure.
     """
-    m = campaigns_config(cfg).get("measurement") or {}
-    window_days = int(window_days if window_days is not None else m.get("window_days", 30))
-    conf = float(m.get("confidence", 0.95))
+    m = campaign_settings(cfg).measurement
+    window_days = int(window_days if window_days is not None else m.window_days)
+    conf = m.confidence
     as_of = to_timestamp(as_of)
     start = to_timestamp(period_start) if period_start is not None else as_of - pd.DateOffset(months=1)
     contacts = tables.get("campaign_contacts")
@@ -175,8 +175,7 @@ def posterior_uplift(
     ``posterior = (prior/prior_sd^2 + lift/se^2) / (1/prior_sd^2 + 1/se^2)``; campaigns
     without a measurement keep their prior.
     """
-    u = campaigns_config(cfg).get("uplift") or {}
-    sd = float(prior_sd if prior_sd is not None else u.get("prior_sd", 0.05))
+    sd = float(prior_sd if prior_sd is not None else campaign_settings(cfg).uplift.prior_sd)
     out = {cid: c.prior_uplift for cid, c in catalogue.items()}
     if measurements is None or measurements.empty:
         return out

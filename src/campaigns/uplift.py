@@ -22,6 +22,14 @@ import pandas as pd
 from cvm.campaigns.catalogue import Campaign, campaigns_config, load_catalogue
 from cvm.campaigns.measurement import contact_outcomes, contact_sales, posterior_uplift
 from cvm.config import CvmError, load_config
+from cvm.settings import (
+    CampaignSettings,
+    SpendCalibration,
+    Uplift,
+    ValueSettings,
+    run_settings,
+    typed,
+)
 from cvm.data.ids import day_number, days, ids, to_timestamp
 from cvm.models import trainer
 
@@ -246,19 +254,19 @@ def _train(M: pd.DataFrame, y: np.ndarray, params: dict[str, Any], rounds: int,
                                rounds)
 
 
-def _fit_learner(X: pd.DataFrame, info: pd.DataFrame, campaigns: list[str], u: dict[str, Any],
+def _fit_learner(X: pd.DataFrame, info: pd.DataFrame, campaigns: list[str], u: Uplift,
                  seed: int) -> tuple[dict[str, lgb.Booster], dict[str, float], list[str],
                                      dict[str, list[Any]]]:
     feats, cats = _schema(X, campaigns)
     M = _design(X, info["campaign"].astype(str).to_numpy(object), feats, cats)
     y = info["responded"].to_numpy(float)
     t = info["treated"].to_numpy(bool)
-    params = {k: v for k, v in (u.get("lgb") or {}).items() if k != "objective"}
-    rounds = int(u.get("num_boost_round", 200))
+    params = {k: v for k, v in u.lgb.items() if k != "objective"}
+    rounds = u.num_boost_round
     b = {"mu0": _train(M[~t], y[~t], params, rounds, "binary", seed),
          "mu1": _train(M[t], y[t], params, rounds, "binary", seed + 1)}
     prop = info.groupby("campaign")["treated"].mean().to_dict()
-    if str(u.get("learner", "x")) == "x":
+    if u.learner == "x":
         d1 = y[t] - b["mu0"].predict(M[t])
         d0 = b["mu1"].predict(M[~t]) - y[~t]
         b["tau1"] = _train(M[t], d1, params, rounds, "regression", seed + 2)
@@ -372,20 +380,19 @@ def spend_posterior(mean_pred: dict[str, float], effect: dict[str, float],
 
 
 def _build(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign],
-           u: dict[str, Any], measurements: pd.DataFrame | None, seed: int,
+           u: Uplift, measurements: pd.DataFrame | None, seed: int,
            cfg: dict[str, Any] | None) -> UpliftModel:
     counts = info.groupby("campaign")["treated"].agg(["size", "sum"])
     counts["control"] = counts["size"] - counts["sum"]
     learned = sorted(c for c, r in counts.iterrows()
-                     if c in catalogue and r["size"] >= int(u.get("min_contacts", 300))
-                     and r["control"] >= int(u.get("min_control", 50)) and r["sum"] > 0)
+                     if c in catalogue and r["size"] >= u.min_contacts
+                     and r["control"] >= u.min_control and r["sum"] > 0)
     prior = posterior_uplift(catalogue, measurements, cfg=cfg)
     source = {c: ("learned" if c in learned else "prior") for c in catalogue}
-    model = UpliftModel(learner=str(u.get("learner", "x")), features=[], categories={},
+    model = UpliftModel(learner=u.learner, features=[], categories={},
                         learned=learned, source=source, prior=prior, ate={},
-                        shrink=float(u.get("shrink_to_ate", 0.5)),
-                        max_uplift=float(u.get("max_uplift", 0.5)),
-                        window_days=int(u.get("outcome_window_days", 90)))
+                        shrink=u.shrink_to_ate, max_uplift=u.max_uplift,
+                        window_days=u.outcome_window_days)
     if not learned:
         return model
     keep = info["campaign"].isin(learned).to_numpy()
@@ -394,10 +401,9 @@ def _build(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign],
     model.boosters, model.propensity, model.features, model.categories = b, prop, feats, cats
     model.ate_measured = _ate(il)
     model.ate_se = _ate_se(il)
-    if str(u.get("ate_shrinkage", "empirical_bayes")) == "empirical_bayes":
+    if u.ate_shrinkage == "empirical_bayes":
         model.ate = shrink_ate(model.ate_measured, model.ate_se, prior,
-                               float(u.get("ate_prior_sd", 0.02)),
-                               float(u.get("ate_transport_sd", 0.05)))
+                               u.ate_prior_sd, u.ate_transport_sd)
     else:
         model.ate = dict(model.ate_measured)
     cate = model._cate(Xl, il["campaign"].astype(str).to_numpy(object))
@@ -406,14 +412,13 @@ def _build(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign],
 
 
 def _validate(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign],
-              u: dict[str, Any], seed: int, cfg: dict[str, Any] | None
+              u: Uplift, seed: int, cfg: dict[str, Any] | None
               ) -> tuple[dict[str, Any], pd.DataFrame | None]:
     """Out-of-time: fit on contacts before the last ``validation_months``, score those.
 
     Returns the metrics and the scored fold (``UpliftModel.validation``)."""
     last = info["contact_date"].max()
-    cut = last.to_period("M").start_time - pd.DateOffset(months=int(u.get("validation_months",
-                                                                         3)) - 1)
+    cut = last.to_period("M").start_time - pd.DateOffset(months=u.validation_months - 1)
     tr = (info["contact_date"] < cut).to_numpy()
     if tr.sum() == 0 or (~tr).sum() == 0:
         return {"note": "not enough history for an out-of-time fold"}, None
@@ -431,10 +436,10 @@ def _validate(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign
     shuffle = rng.permutation(len(iv))  # random tie order for the constant rankings
     from cvm.models.metrics import bootstrap_ci
 
-    ev = dict(u["validation_bootstrap"])
-    boot = (int(ev["reps"]), float(ev["confidence"]), seed)
+    ev = u.validation_bootstrap
+    boot = (ev.reps, ev.confidence, seed)
     per = {}
-    for cid, g in iv.groupby("campaign"):
+    for cid, _rows in iv.groupby("campaign"):  # in groupby's (sorted) order
         m = (iv["campaign"] == cid).to_numpy()
         if m.sum() < 50 or t[m].all() or (~t[m]).all():
             continue
@@ -456,7 +461,7 @@ def _validate(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign
                    "auuc_campaign_mean_only": auuc(const + 1e-9 * shuffle, y, t),
                    "auuc_random": auuc(shuffle.astype(float), y, t)},
         "per_campaign": per,
-        "calibration_deciles": uplift_deciles(pred, y, t, int(ev["deciles"])),
+        "calibration_deciles": uplift_deciles(pred, y, t, ev.deciles),
     }
     out["pooled"]["qini_ci"] = bootstrap_ci(qini_coefficient, (pred, y, t), *boot)
     fold = iv[["customer_id", "campaign", "contact_date", "treated", "responded"]].assign(
@@ -465,15 +470,15 @@ def _validate(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign
 
 
 def _fit_spend(model: UpliftModel, X: pd.DataFrame, info: pd.DataFrame,
-               tables: dict[str, pd.DataFrame], as_of: Any, sc: dict[str, Any],
-               u: dict[str, Any], seed: int, run_cfg: dict[str, Any] | None,
+               tables: dict[str, pd.DataFrame], as_of: Any, sc: SpendCalibration,
+               u: Uplift, seed: int, run_cfg: dict[str, Any] | None,
                metrics: dict[str, Any]) -> None:
     """The history's incremental paid spend per campaign (``spend_effects``), scaled from the
     spend window to the value horizon; stored on ``model`` and in ``metrics``."""
-    window = int(sc.get("window_days", 180))
-    horizon_days = 365.0 * float((run_cfg or {}).get("horizon_months", 12)) / 12.0
+    window = sc.window_days
+    horizon_days = 365.0 * run_settings(run_cfg).horizon_months / 12.0
     done = (info["contact_date"] + pd.Timedelta(days=window) <= to_timestamp(as_of)).to_numpy()
-    if done.sum() < int(u.get("min_contacts", 300)):
+    if done.sum() < u.min_contacts:
         metrics["spend_effect"] = {}
         return
     Xs, inf = X[done].reset_index(drop=True), info[done].reset_index(drop=True)
@@ -482,20 +487,20 @@ def _fit_spend(model: UpliftModel, X: pd.DataFrame, info: pd.DataFrame,
     y = out["revenue"].to_numpy(float)
     # a campaign's value counts the vehicle sales it brings (trade-in, upgrade) at the store's
     # margin: one definition, the value model's (configs/value.yaml influence.new_car_margin)
-    margin = float(load_config("value")["influence"]["new_car_margin"])
+    margin = typed(ValueSettings, load_config("value")).influence.new_car_margin
     y = y + margin * contact_sales(inf[["customer_id", "contact_date"]],
                                    tables.get("vehicle_sales"), window, cut_at=as_of)
-    cap = float(sc.get("outcome_cap_quantile", 0.995))
+    cap = sc.outcome_cap_quantile
     if len(y) and cap < 1:
         y = np.minimum(y, np.quantile(y, cap))
     campaigns = sorted(inf["campaign"].astype(str).unique())
     feats, cats = (model.features, model.categories) if model.features else _schema(Xs, campaigns)
     cats = {**cats, CAMPAIGN_FEATURE: sorted(set(cats.get(CAMPAIGN_FEATURE, [])) | set(campaigns))}
     M = _design(Xs, inf["campaign"].astype(str).to_numpy(object), feats, cats)
-    params = {k: v for k, v in (sc.get("lgb") or u.get("lgb") or {}).items() if k != "objective"}
+    params = {k: v for k, v in sc.lgb.items() if k != "objective"}
     eff, se = spend_effects(M, y, inf["treated"].to_numpy(bool),
                             inf["campaign"].astype(str).to_numpy(), inf["customer_id"].to_numpy(),
-                            params, int(sc.get("num_boost_round", 200)), seed + 7)
+                            params, sc.num_boost_round, seed + 7)
     scale = horizon_days / window
     model.spend_effect = {c: v * scale for c, v in eff.items()}
     model.spend_se = {c: v * scale for c, v in se.items()}
@@ -523,8 +528,8 @@ def fit_uplift(
     """
     cfg = campaigns_config(cfg)
     catalogue = catalogue or load_catalogue(cfg)
-    u = dict(cfg.get("uplift") or {})
-    window = int(u.get("outcome_window_days", 90))
+    u = typed(CampaignSettings, cfg).uplift
+    window = u.outcome_window_days
     X, info = training_frame(tables, features_fn, as_of, window, run_cfg)
     if info.empty:
         log.warning("uplift: no past campaigns with control groups; every campaign uses its prior")
@@ -537,16 +542,16 @@ def fit_uplift(
     model = _build(X, info, catalogue, u, measurements, seed, cfg)
     metrics: dict[str, Any] = {"n_contacts": len(info), "window_days": window,
                                "learned": model.learned,
-                               "ate_shrinkage": str(u.get("ate_shrinkage", "empirical_bayes")),
+                               "ate_shrinkage": u.ate_shrinkage,
                                "ate_measured": model.ate_measured, "ate_se": model.ate_se,
                                "ate_used": dict(model.ate),
                                "prior": sorted(c for c, s in model.source.items() if s == "prior")}
-    sc = dict(u.get("spend_calibration") or {})
-    if sc.get("enabled", True):
-        _fit_spend(model, X, info, tables, as_of, sc, u, seed, run_cfg, metrics)
+    if u.spend_calibration.enabled:
+        _fit_spend(model, X, info, tables, as_of, u.spend_calibration, u, seed, run_cfg,
+                   metrics)
     if validate and model.learned:
         metrics["out_of_time"], model.validation = _validate(X, info, catalogue, u, seed, cfg)
-        if u.get("require_validated_heterogeneity", True):
+        if u.require_validated_heterogeneity:
             per = metrics["out_of_time"].get("per_campaign", {})
             model.heterogeneity = {c: float(per.get(c, {}).get("qini", 0.0) > 0)
                                    for c in model.learned}

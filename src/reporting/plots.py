@@ -98,7 +98,7 @@ def plot_bars(values: pd.Series, ax: Axes | None = None, title: str = "", fmt: s
         bars = ax.barh(labels[::-1], values.to_numpy()[::-1], color=color)
     else:
         bars = ax.bar(labels, values.to_numpy(), color=color)
-    for b, v in zip(bars, values.to_numpy()[::-1] if horizontal else values.to_numpy()):
+    for b, v in zip(bars, values.to_numpy()[::-1] if horizontal else values.to_numpy(), strict=True):
         if horizontal:
             ax.text(b.get_width(), b.get_y() + b.get_height() / 2, " " + fmt.format(v),
                     va="center", fontsize=8)
@@ -146,7 +146,7 @@ def plot_groups(counts: dict[str, float], owner_parts: dict[str, float], labels:
     names = list(counts)
     pos = np.arange(len(names))[::-1]
     colors = {"active_owner": PALETTE[1], "won_back": PALETTE[2], "at_risk": PALETTE[4]}
-    for y, key in zip(pos, names):
+    for y, key in zip(pos, names, strict=True):
         if key == "owner" and owner_parts:
             left = 0.0
             for part, v in owner_parts.items():
