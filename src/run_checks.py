@@ -68,8 +68,10 @@ def check_parameters(*, as_of: Any, horizon_months: int | None = None,
             problems.append(f"--budget {b!r}: the campaign budget must be a positive amount of CNY "
                             f"(e.g. --budget 100000)")
         from cvm.campaigns.catalogue import load_catalogue
+        from cvm.features.extra import from_config
 
-        try:  # a dealer's own campaigns are checked before any work, not at step 06
+        try:  # a dealer's own columns and campaigns are checked before any work, not at step 06
+            from_config(cfg)   # declared extra columns may appear in eligibility rules
             load_catalogue(load_config("campaigns", cfg.get("campaigns")))
         except CvmError as err:
             problems.append(str(err))

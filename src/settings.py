@@ -64,6 +64,7 @@ class Features:
     default_service_interval_months: float
     insurance_term_months: int
     campaign_response_days: int
+    extra_columns: dict[str, Any]         # table -> column -> {type, zh, en} (cvm.features.extra)
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,18 @@ class SpendCalibration:
 
 
 @dataclass(frozen=True)
+class Margin:
+    """The per-customer incremental margin learner (``uplift_learners.fit_margin_learner``)."""
+
+    enabled: bool
+    state_features: list[str]
+    log_features: list[str]
+    alpha: float
+    campaign_alpha: float
+    max_weight: float
+
+
+@dataclass(frozen=True)
 class Uplift:
     outcome_window_days: int
     min_contacts: int
@@ -210,6 +223,7 @@ class Uplift:
     max_uplift: float
     prior_sd: float
     spend_calibration: SpendCalibration
+    margin: Margin
     lgb: dict[str, Any]                   # LightGBM parameters
     num_boost_round: int
 
@@ -287,6 +301,8 @@ class CampaignEntry:
     prior_uplift: float
     value_basis: Literal["horizon_value", "fixed"] | None
     value_per_return: float | None        # only with value_basis: fixed
+    effect_window_days: int | None        # None: uplift.spend_calibration.window_days
+    renewal_commission: bool | None       # earns influence.insurance_commission per renewal
 
 
 @dataclass(frozen=True)
@@ -481,6 +497,7 @@ class Lifetime:
 @dataclass(frozen=True)
 class Influence:
     new_car_margin: float
+    insurance_commission: float
 
 
 @dataclass(frozen=True)

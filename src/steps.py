@@ -412,6 +412,7 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
     from cvm.campaigns.targeting import (
         calibrate_values,
         plan_campaigns,
+        renewal_commission,
         score_pairs,
         value_at_stake,
     )
@@ -422,6 +423,9 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
     tables, notes = ctx.tables, []
     # the run's campaign settings: configs/campaigns.yaml with the profile's `campaigns:` overlay
     camp_cfg = load_config("campaigns", ctx.cfg.get("campaigns"))
+    from cvm.features.extra import from_config
+
+    from_config(ctx.cfg)   # the store's declared columns, which eligibility rules may name
     catalogue = load_catalogue(camp_cfg)
     measured = measure_campaigns(tables, ctx.as_of, run_cfg=ctx.cfg)
     ctx.save_frame("campaign_measurement", measured)
@@ -452,8 +456,21 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
         predicted_value=value_now.fillna(0.0)))
     scored = score_pairs(pairs, uplift.predict_pairs(feats, pairs), stake, catalogue)
     if typed(CampaignSettings, camp_cfg).uplift.spend_calibration.enabled:
-        scored = calibrate_values(scored, uplift.spend_effect, uplift.spend_se, camp_cfg)
+        scored = calibrate_values(scored, uplift.spend_effect, uplift.spend_se, camp_cfg,
+                                  margin=(uplift.margin_pairs(feats, pairs)
+                                          if uplift.margin is not None else None),
+                                  margin_weight=uplift.margin_weight,
+                                  extra_value=renewal_commission(scored, catalogue))
         uplift.metrics["spend_calibration"] = scored.attrs.get("calibration", {})
+        flat = sorted(c for c in pairs["campaign"].astype(str).unique()
+                      if uplift.source.get(c) == "learned" and uplift.margin is not None
+                      and uplift.margin_weight.get(c, 0.0) <= 0)
+        if flat:
+            notes.append(("以下活动的个体增量未能在历史上验证(样本外Qini区间未高于0),"
+                          "对每位客户使用活动的实测平均值:" if ctx.lang == "zh" else
+                          "Per-customer uplift not learned (out-of-time Qini interval not above "
+                          "0): every customer valued at the campaign's measured mean for: ")
+                         + ", ".join(catalogue[c].name(ctx.lang) for c in flat))
     scored["uplift_source"] = scored["campaign"].map(uplift.source)
     if uplift.validation is not None:  # out-of-time contacts: Qini curves (cvm.research)
         ctx.save_frame("uplift_validation", uplift.validation)

@@ -82,6 +82,9 @@ def calibrate_values(
     spend_effect: dict[str, float],
     spend_se: dict[str, float],
     cfg: dict[str, Any] | None = None,
+    margin: np.ndarray | None = None,
+    margin_weight: dict[str, float] | None = None,
+    extra_value: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Expected incremental value calibrated to the spend the history measured.
 
@@ -95,6 +98,14 @@ def calibrate_values(
     uncalibrated ``uplift x stake``), ``campaign_spend_mean`` (m_c) and ``campaign_spend_sd``
     (its posterior sd); ``attrs['calibration']`` holds the per-campaign prior, measurement and
     result.
+
+    With ``margin`` (the learned per-customer incremental margin over the horizon, aligned with
+    the rows; ``UpliftModel.margin_pairs``) the per-customer part is instead
+    ``margin_weight[c] * (margin - mean_c(margin))``: the weight is 0 where the history could not
+    show that the margin model ranks (``UpliftModel.margin_weight``), and every customer of
+    that campaign gets its measured mean. ``extra_value`` (CNY per row, e.g. an insurance
+    renewal's commission times the renewal uplift) is added as it is. Adds ``margin_value``
+    and ``margin_weight``.
     """
     from cvm.campaigns.uplift import spend_posterior
 
@@ -112,12 +123,37 @@ def calibrate_values(
     mu = pd.Series(camp).map(mean_pred).to_numpy(float)
     out["model_value"] = raw
     out["campaign_spend_mean"] = m
-    out["expected_incremental_value"] = m + h * (raw - mu) - out["cost"].to_numpy(float)
+    if margin is not None:
+        tau = np.nan_to_num(np.asarray(margin, float), nan=0.0)
+        tau_mu = pd.Series(tau).groupby(camp).transform("mean").to_numpy(float)
+        w = pd.Series(camp).map(margin_weight or {}).fillna(0.0).to_numpy(float)
+        out["margin_value"] = tau
+        out["margin_weight"] = w
+        dev = w * (tau - tau_mu)
+    else:
+        dev = h * (raw - mu)
+    extra = 0.0 if extra_value is None else np.asarray(extra_value, float)
+    out["expected_incremental_value"] = m + dev + extra - out["cost"].to_numpy(float)
     out.attrs["calibration"] = {c: {"model_mean": float(mean_pred[c]),
                                     "measured": spend_effect.get(c), "se": spend_se.get(c),
                                     "calibrated": post[c], "calibrated_sd": both[c][1]}
                                 for c in mean_pred}
     return out
+
+
+def renewal_commission(scored: pd.DataFrame, catalogue: dict[str, Campaign],
+                       value_cfg: dict[str, Any] | None = None) -> np.ndarray:
+    """Per pair: what the insurance renewals a contact brings are worth, for campaigns with
+    ``renewal_commission: true``: the response uplift (the renewal's proxy: the contract has no
+    policy table) times ``influence.insurance_commission`` (configs/value.yaml, the value
+    model's settings); 0 for other campaigns."""
+    from cvm.config import load_config
+
+    vc = value_cfg if value_cfg is not None else load_config("value")
+    fee = float(vc["influence"]["insurance_commission"])
+    on = scored["campaign"].map({k: c.renewal_commission for k, c in catalogue.items()})
+    return np.where(on.fillna(False).to_numpy(bool),
+                    scored["uplift"].to_numpy(float).clip(min=0) * fee, 0.0)
 
 
 def plan_campaigns(

@@ -221,7 +221,7 @@ def plot_lifecycle_funnel(stages: pd.Series, ax: Axes | None = None, lang: str =
     bars = ax.barh(pos, counts.to_numpy(), color="#4C72B0")
     ax.set_yticks(pos, labels)
     total = max(int(counts.sum()), 1)
-    for bar, n in zip(bars, counts.to_numpy()):
+    for bar, n in zip(bars, counts.to_numpy(), strict=True):
         ax.annotate(f"{n:,} ({n / total:.0%})", (bar.get_width(), bar.get_y() + bar.get_height() / 2),
                     xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
     ax.set_xlabel(t("customers", lang))
@@ -243,7 +243,7 @@ def plot_value_mix(tags: pd.Series | pd.DataFrame, ax: Axes | None = None, lang:
         _, ax = plt.subplots(figsize=(6, 3.4))
     colors = ["#2E7D32", "#66BB6A", "#FFA726", "#BDBDBD"]
     bars = ax.bar([labels.get(k, k) for k in share.index], share.to_numpy(), color=colors)
-    for bar, v in zip(bars, share.to_numpy()):
+    for bar, v in zip(bars, share.to_numpy(), strict=True):
         ax.annotate(f"{v:.1%}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                     xytext=(0, 2), textcoords="offset points", ha="center", fontsize=8)
     ax.set_ylabel(t("customers", lang) + " %")
