@@ -11,6 +11,12 @@ docs/benchmarks/monthly.md shows every size measured.
     python benchmarks/bench_monthly.py                                   # 20k
     python benchmarks/bench_monthly.py --sizes 20000 200000 1000000      # the issue's table
     python benchmarks/bench_monthly.py --sizes 1000000 --full 1000000    # one size again
+    python benchmarks/bench_monthly.py --sizes 200000 --full --profile   # cProfile every step
+
+``--profile`` runs every step under cProfile (data/bench/profiles/<label>_<n>_<step>.prof)
+and keeps its top functions with the results; ``--label before`` keeps the results apart
+(data/bench/bench_monthly_before.json), so the fragment can set a change's figures beside
+the code's before it.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import argparse
 import json
 import logging
 import math
+import resource
 import shutil
 import subprocess
 import sys
@@ -71,20 +78,63 @@ def as_of_for(data: Path) -> str:
     return (pd.Timestamp(d) + pd.offsets.MonthEnd(0)).strftime("%Y-%m-%d")
 
 
-def run_step(step: str, data: Path, as_of: str, run_dir: Path) -> dict:
+PROFILES = CACHE / "profiles"
+TOP = 15
+
+
+def _profiled(code: str, out: Path) -> str:
+    """``code`` run under cProfile, the statistics dumped to ``out``."""
+    return f"import cProfile; cProfile.run({code!r}, {str(out)!r})"
+
+
+def profile_top(path: Path, n: int = TOP) -> dict[str, list[dict]]:
+    """The top ``n`` functions of a cProfile dump: by own time, and cvm's by cumulative time."""
+    import pstats
+
+    st = pstats.Stats(str(path)).stats  # {(file, line, func): (cc, nc, tt, ct, callers)}
+
+    def ours(f: str) -> bool:  # the package's own files (also from a copy of the checkout)
+        return str(ROOT / "src") in f or ("/cvm/" in f and "site-packages" not in f)
+
+    def name(k: tuple) -> str:
+        f, line, fn = k
+        f = "cvm/" + f.split("/cvm/")[-1] if ours(f) and "/cvm/" in f else f
+        f = f.replace(str(ROOT / "src"), "cvm").replace(str(ROOT), "")
+        f = f.split("site-packages/")[-1]
+        return f"{fn} ({f}:{line})" if line else fn
+
+    rows = [{"function": name(k), "calls": v[1], "own_s": round(v[2], 2),
+             "cumulative_s": round(v[3], 2)} for k, v in st.items()]
+    own = sorted(rows, key=lambda r: -r["own_s"])[:n]
+    cvm = sorted((r for r, k in zip(rows, st) if ours(k[0])),
+                 key=lambda r: -r["cumulative_s"])[:n]
+    return {"own": own, "cvm_cumulative": cvm}
+
+
+def run_step(step: str, data: Path, as_of: str, run_dir: Path,
+             profile: Path | None = None) -> dict:
     code = ("from cvm.run_context import RunContext; from cvm import graph; "
             f"ctx = RunContext.open(data={str(data)!r}, as_of={as_of!r}, run_dir={str(run_dir)!r}); "
             + STEP_CODE[step])
+    if profile is not None:
+        code = _profiled(code, profile)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with measure() as m:
         proc = subprocess.run([PY, "-c", code], cwd=ROOT, capture_output=True, text=True,
                               check=False)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         log.error("step %s failed:\n%s", step, proc.stderr[-3000:])
-    out = {"step": step, "seconds": m.seconds, "peak_rss_gb": m.peak_rss_gb,
-           "ok": proc.returncode == 0}
+    # CPU seconds of the step's process: on a shared machine the work, where wall time is
+    # also the wait for a core
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    out = {"step": step, "seconds": m.seconds, "cpu_seconds": round(cpu, 1),
+           "peak_rss_gb": m.peak_rss_gb, "ok": proc.returncode == 0}
     phases = run_dir / "artifacts" / f"{step}_phases.json"
     if phases.exists():
         out["phases"] = json.loads(phases.read_text())
+    if profile is not None and profile.exists():
+        out["profile"] = profile_top(profile)
     return out
 
 
@@ -105,14 +155,18 @@ def quality(run_dir: Path) -> dict:
             "uplift_contacts": (camp.get("uplift_metrics") or {}).get("n_contacts")}
 
 
-def run_steps(n: int, seed: int) -> tuple[list[dict], dict]:
+def run_steps(n: int, seed: int, profile: str | None = None) -> tuple[list[dict], dict]:
+    """Every step at ``n`` customers; with ``profile`` (a label) each under cProfile."""
     data = sim_dir(n, seed)
     as_of = as_of_for(data)
     run_dir = CACHE / f"run_{n}_s{seed}"
     shutil.rmtree(run_dir, ignore_errors=True)
+    if profile:
+        PROFILES.mkdir(parents=True, exist_ok=True)
     rows = []
     for step in STEPS:
-        r = run_step(step, data, as_of, run_dir)
+        prof = PROFILES / f"{profile}_{n}_{step}.prof" if profile else None
+        r = run_step(step, data, as_of, run_dir, prof)
         log.info("%s customers, %s: %.1f s, %.2f GB %s", f"{n:,}", step, r["seconds"],
                  r["peak_rss_gb"], r.get("phases", ""))
         rows.append({"customers": n, **r})
@@ -222,10 +276,10 @@ def _fragment(results: dict) -> str:
         f = results[str(big)]["full"]
         body.append(f"\n**{big:,} customers: the whole `cvm monthly` in {f['seconds']:.0f} s "
                     f"({f['seconds'] / 60:.1f} min), peak {f['peak_rss_gb']:.1f} GB** "
-                    f"(target: under 900 s and under 12 GB).\n")
+                    f"(target, issue 21: at most 240 s and 4 GB).\n")
     body.append("\n`cvm monthly` peak memory is the whole process tree (the `cvm` process and the "
-                "notebook kernel running). Target for 1,000,000 customers: under 900 s and "
-                "under 12 GB.\n")
+                "notebook kernel running). Target for 1,000,000 customers (issue 21): at most "
+                "240 s and 4 GB.\n")
     body.append("\n### Model quality by size (the run's own out-of-time holdout)\n")
     qrow = []
     for n in sizes:
@@ -248,6 +302,50 @@ def _fragment(results: dict) -> str:
     return "\n".join(body)
 
 
+def _results_file(label: str | None) -> Path:
+    return RESULTS if not label else CACHE / f"bench_monthly_{label}.json"
+
+
+def _compare(before: dict, after: dict) -> str:
+    """Seconds and peak GB of each step before and after, at the sizes both measured."""
+    rows = []
+    for n in sorted({int(k) for k in before} & {int(k) for k in after}):
+        b = {x["step"]: x for x in before[str(n)].get("steps", [])}
+        a = {x["step"]: x for x in after[str(n)].get("steps", [])}
+        for step in STEPS:
+            if step in b and step in a:
+                rows.append({"customers": f"{n:,}", "step": STEP_LABEL[step],
+                             "before: s": b[step]["seconds"], "after: s": a[step]["seconds"],
+                             "before: GB": b[step]["peak_rss_gb"],
+                             "after: GB": a[step]["peak_rss_gb"]})
+        fb, fa = before[str(n)].get("full") or {}, after[str(n)].get("full") or {}
+        if fb.get("ok") and fa.get("ok"):
+            rows.append({"customers": f"{n:,}", "step": "**whole `cvm monthly`**",
+                         "before: s": fb["seconds"], "after: s": fa["seconds"],
+                         "before: GB": fb["peak_rss_gb"], "after: GB": fa["peak_rss_gb"]})
+    return md_table(rows) if rows else ""
+
+
+def _profiles(label: str, results: dict) -> str:
+    """The top functions of every profiled step (``--profile``), from its saved statistics
+    when they are still in data/bench/profiles."""
+    body = []
+    for n in sorted(int(k) for k in results):
+        for x in results[str(n)].get("steps", []):
+            if n < 100_000 and x["step"] != "campaigns":  # small bases: imports dominate
+                continue
+            saved = PROFILES / f"{label}_{n}_{x['step']}.prof"
+            prof = profile_top(saved) if x.get("profile") and saved.exists() else x.get("profile")
+            if not prof:
+                continue
+            body.append(f"\n**{label}, {n:,} customers, {STEP_LABEL[x['step']]}** "
+                        f"({x['seconds']:.0f} s under cProfile): cvm functions by cumulative "
+                        f"time, then all functions by own time\n")
+            body.append(md_table(prof["cvm_cumulative"][:7]))
+            body.append(md_table(prof["own"][:6]))
+    return "\n".join(body)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", type=int, nargs="+", default=[20000])
@@ -255,13 +353,18 @@ def main() -> None:
                     help="sizes to time the whole `cvm monthly` at (default: every size)")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--no-steps", action="store_true", help="only the whole `cvm monthly`")
+    ap.add_argument("--profile", action="store_true",
+                    help="run every step under cProfile and keep its top functions")
+    ap.add_argument("--label", default=None,
+                    help="keep these results apart (e.g. `before`: the code before a change)")
     ap.add_argument("--note", default=None,
                     help="a sentence kept with the results and printed under the tables")
     ap.add_argument("--fragment-only", action="store_true",
                     help="measure nothing: rewrite the fragment from data/bench/bench_monthly.json")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    path = _results_file(args.label)
+    results = json.loads(path.read_text()) if path.exists() else {}
     if "steps" in results:  # the old single-run format
         results = {}
     full_sizes = args.sizes if args.full is None else args.full
@@ -269,22 +372,50 @@ def main() -> None:
     for n in [] if args.fragment_only else args.sizes:
         entry = results.get(str(n), {})
         if not args.no_steps:
-            rows, q = run_steps(n, args.seed)
+            rows, q = run_steps(n, args.seed, (args.label or "after") if args.profile else None)
             entry.update(steps=rows, quality=q, measured=stamp)
         if n in full_sizes:
             entry["full"] = run_full(n, args.seed)
         results[str(n)] = entry
-        RESULTS.write_text(json.dumps(results, indent=1))
+        path.write_text(json.dumps(results, indent=1))
+        _print(n, entry)
     notes_file = CACHE / "bench_monthly_notes.txt"
     if args.note:
         notes_file.write_text(args.note.strip() + "\n", encoding="utf-8")
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results = {k: v for k, v in results.items() if v.get("steps")}
+    if not results:
+        return
     sizes = sorted(int(n) for n in results)
     cmd = "python benchmarks/bench_monthly.py --sizes " + " ".join(map(str, sizes))
     body = _fragment(results)
+    before_file = _results_file("before")
+    if before_file.exists():
+        before = json.loads(before_file.read_text())
+        cmp = _compare(before, results)
+        if cmp:
+            body += ("\n### Before and after the speed work (issue 21)\n\n"
+                     "`--label before` ran the code before the change, on the same data. Wall "
+                     "seconds: on a machine shared with other jobs they compare only runs "
+                     "made at the same load (see the notes at the end).\n\n"
+                     + cmp)
+        body += _profiles("before", before)
+    body += _profiles("after", results)
     if notes_file.exists():
         body += "\n" + notes_file.read_text(encoding="utf-8")
     write_fragment("monthly", "Monthly run by step and size", cmd, body)
+
+
+def _print(n: int, entry: dict) -> None:
+    """Per-step seconds and peak GB of one size, on stdout."""
+    print(f"\n{n:,} customers")
+    for x in entry.get("steps", []):
+        cpu = f"{x['cpu_seconds']:8.1f} CPU s" if x.get("cpu_seconds") is not None else ""
+        print(f"  {STEP_LABEL[x['step']]:<42} {x['seconds']:8.1f} s {x['peak_rss_gb']:6.2f} GB"
+              f" {cpu}")
+    full = entry.get("full")
+    if full:
+        print(f"  {'whole cvm monthly':<42} {full['seconds']:8.1f} s {full['peak_rss_gb']:6.2f} GB")
 
 
 if __name__ == "__main__":

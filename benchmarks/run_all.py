@@ -27,6 +27,7 @@ SCRIPTS = (
     ("bench_evaluate.py", ["--customers", "50000"], "evaluate"),
     ("bench_demo.py", [], "demo"),
     ("bench_monthly.py", ["--sizes", "20000", "200000", "1000000"], "monthly"),
+    ("bench_levers.py", [], "levers"),
 )
 
 

@@ -344,7 +344,7 @@ def _contacted_features(ctx: RunContext):
     control) and outcome leaves the treated/control comparison, hence the uplift, unbiased.
     """
     from cvm.data.ids import ids
-    from cvm.features.snapshot import build_features
+    from cvm.features.snapshot import build_features, restrict_tables
 
     c = ctx.tables.get("campaign_contacts")
     by_snap: dict[pd.Timestamp, pd.Index] = {}
@@ -358,9 +358,16 @@ def _contacted_features(ctx: RunContext):
             by_snap[pd.Timestamp(d)] = _sample_index(who, cap, ctx.seed + int(
                 pd.Timestamp(d).value // 86_400_000_000_000))
 
+    # the tables are cut once to every customer some month keeps, not once per month
+    sub: dict[str, pd.DataFrame] | None = None
+    if by_snap:
+        sub = restrict_tables(ctx.tables, pd.Index(np.unique(np.concatenate(
+            [w.to_numpy(dtype=object) for w in by_snap.values()]).astype(str))))
+
     def features_fn(tables: dict[str, pd.DataFrame], date: Any) -> pd.DataFrame:
         who = by_snap.get(pd.Timestamp(date))
-        return build_features(tables, date, ctx.cfg, customers=who)
+        return build_features(sub if sub is not None and who is not None else tables, date,
+                              ctx.cfg, customers=who)
 
     return features_fn
 

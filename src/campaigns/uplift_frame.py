@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cvm.campaigns.measurement import contact_outcomes
@@ -33,23 +34,27 @@ def training_frame(
         return pd.DataFrame(), pd.DataFrame()
     as_of = to_timestamp(as_of)
     d = days(contacts["contact_date"])
-    c = contacts[d + window_days <= day_number(as_of)].copy()
+    c = contacts[d + window_days <= day_number(as_of)].reset_index(drop=True)
     if c.empty:
         return pd.DataFrame(), pd.DataFrame()
-    c = contact_outcomes(c, tables["visits"], window_days, cut_at=as_of, run_cfg=run_cfg)
     c["customer_id"] = ids(c["customer_id"]).to_numpy()
     dates = pd.to_datetime(c["contact_date"])
     c["snapshot"] = dates.dt.to_period("M").dt.start_time - pd.Timedelta(days=1)
-    xs, infos = [], []
+    # features first: only the contacts whose customer has features at the snapshot are kept
+    # (``features_fn`` may build a sample of them), so the outcome pass over the visits reads
+    # those contacts only; an outcome is a function of its own contact row, so the rows kept
+    # are the same as when every contact's outcome is computed first
+    xs, keep = [], []
     for snap, g in c.groupby("snapshot", sort=True):
         feats = features_fn(tables, pd.Timestamp(snap))
         feats.index = ids(pd.Series(feats.index)).to_numpy()
         g = g[g["customer_id"].isin(feats.index)]
         xs.append(feats.reindex(g["customer_id"].to_numpy()).reset_index(drop=True))
-        infos.append(g.reset_index(drop=True))
+        keep.append(g.index.to_numpy())
         log.debug("uplift training snapshot %s: %d contacts", pd.Timestamp(snap).date(), len(g))
     X = pd.concat(xs, ignore_index=True)
-    info = pd.concat(infos, ignore_index=True)
+    info = contact_outcomes(c.take(np.concatenate(keep)), tables["visits"], window_days,
+                            cut_at=as_of, run_cfg=run_cfg).reset_index(drop=True)
     info["treated"] = (info["group"] == "target").to_numpy()
     info["contact_date"] = pd.to_datetime(info["contact_date"])
     return X, info[["customer_id", "campaign", "contact_date", "treated", "responded",

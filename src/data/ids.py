@@ -79,6 +79,19 @@ def isin(values, ref) -> np.ndarray:
     return np.asarray(hits.to_numpy(zero_copy_only=False), dtype=bool)
 
 
+def positions(values, index: pd.Index) -> np.ndarray:
+    """``index.get_indexer(values)`` for a unique ``index``: the position of each value in
+    ``index``, -1 where absent or missing. Text is looked up in Arrow (pandas' string
+    ``get_indexer`` hashes Python objects: seconds per million values)."""
+    import pyarrow.compute as pc
+
+    v = values if isinstance(values, (pd.Series, pd.Index)) else pd.Series(values)
+    if not (pd.api.types.is_string_dtype(v.dtype) and pd.api.types.is_string_dtype(index.dtype)):
+        return index.get_indexer(v)
+    pos = pc.index_in(_text_array(v), value_set=_text_array(index))
+    return np.asarray(pc.fill_null(pos, -1).to_numpy(zero_copy_only=False), dtype=np.intp)
+
+
 def _text_array(x: pd.Series | pd.Index):
     """``x`` as one Arrow large_string array (zero-copy for Arrow-backed text)."""
     import pyarrow as pa

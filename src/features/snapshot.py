@@ -18,7 +18,7 @@ import pandas as pd
 
 from cvm.config import CvmError, load_config
 from cvm.data.contract import PROFILE_FIELDS, TABLES, VISIT_TYPES
-from cvm.data.ids import DAYS_PER_MONTH, day_number, days, ids, isin
+from cvm.data.ids import DAYS_PER_MONTH, day_number, days, ids, isin, positions
 from cvm.definitions import paid_mask
 from cvm.features.pit import cut
 from cvm.features.extra import extra_features, levels
@@ -138,7 +138,7 @@ def _months(delta_days: np.ndarray) -> np.ndarray:
 
 
 def _codes_of(index: pd.Index, customer_ids: pd.Series) -> np.ndarray:
-    return index.get_indexer(ids(customer_ids))
+    return positions(ids(customer_ids), index)
 
 
 def _num(df: pd.DataFrame, col: str) -> np.ndarray:
@@ -460,12 +460,10 @@ def build_features(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = No
     if tables.get("visits") is None:
         raise CvmError("the visits table is required to build features")
     asof = day_number(as_of)
+    if customers is not None:
+        tables = restrict_tables(tables, customers)
     visits = tables["visits"]
     other = {k: df for k, df in tables.items() if k != "visits"}
-    if customers is not None:
-        want = pd.Index(customers).astype("str")
-        visits = visits.loc[isin(ids(visits["customer_id"]), want)]
-        other = {k: _rows_of(k, df, want) for k, df in other.items()}
     t = cut(other, as_of)
     v = _prepare(visits, asof, cfg)
     log.debug("features at %s: %d customers, %d visits", as_of, v.n, len(v.df))
@@ -501,6 +499,20 @@ def build_features(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = No
 # tables whose rows belong to one customer (a subset build keeps only its customers' rows);
 # vehicle_sales also carries referrals, leads may lack an id: both are left whole
 _PER_CUSTOMER = ("customers", "vehicles", "campaign_contacts", "surveys", "complaints")
+
+
+def restrict_tables(tables: dict[str, pd.DataFrame], customers: pd.Index
+                    ) -> dict[str, pd.DataFrame]:
+    """The tables cut to the rows of ``customers`` where a row belongs to one customer (the
+    visits and ``_PER_CUSTOMER``); the others whole. ``build_features(restrict_tables(t, S),
+    d, customers=s)`` equals ``build_features(t, d, customers=s)`` for any ``s`` within ``S``:
+    callers building many subsets of one set of customers cut the tables once."""
+    want = pd.Index(customers).astype("str")
+    out = {k: _rows_of(k, df, want) for k, df in tables.items()}
+    v = tables.get("visits")
+    if v is not None:
+        out["visits"] = v.loc[isin(ids(v["customer_id"]), want)]
+    return out
 
 
 def _rows_of(name: str, df: pd.DataFrame | None, want: pd.Index) -> pd.DataFrame | None:

@@ -28,11 +28,15 @@ def rfm_summary(visits: pd.DataFrame, as_of: Any, cfg: dict[str, Any] | None = N
     paid spend of the repeat days) per customer with a visit ``<= as_of`` (or ``customers``)."""
     d = days(visits["visit_date"])
     keep = d <= day_number(as_of)
-    v = pd.DataFrame({"customer_id": ids(visits["customer_id"])[keep].to_numpy(),
+    # integer customer codes in sorted id order (the order a string group-by gives): the
+    # group-bys below then hash integers, not a million text ids five times over
+    codes, uniq = pd.factorize(ids(visits["customer_id"])[keep], sort=True)
+    v = pd.DataFrame({"customer_id": codes,
                       "day": d[keep],
                       "paid": paid_mask(visits.loc[keep], cfg),
                       "amount": pd.to_numeric(visits["amount"][keep], errors="coerce")
                       .fillna(0.0).to_numpy()})
+    v = v.loc[codes >= 0]
     first_any = v.groupby("customer_id")["day"].min()
     p = v.loc[v["paid"]].groupby(["customer_id", "day"], as_index=False)["amount"].sum()
     p = p.sort_values(["customer_id", "day"])
@@ -47,6 +51,8 @@ def rfm_summary(visits: pd.DataFrame, as_of: Any, cfg: dict[str, Any] | None = N
     out["T"] = (day_number(as_of) - birth) / DAYS_PER_WEEK
     out["monetary_value"] = repeat.groupby("customer_id")["amount"].mean().reindex(
         out.index).fillna(0.0)
+    out.index = pd.Index(np.asarray(uniq.take(out.index.to_numpy()), dtype=object),
+                         dtype="str")
     if customers is not None:
         out = out.reindex(customers)
     out.index.name = "customer_id"

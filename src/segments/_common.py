@@ -47,15 +47,19 @@ def require(df: pd.DataFrame, columns: list[str], table: str) -> None:
 
 
 def cut(df: pd.DataFrame | None, date_col: str, as_of: pd.Timestamp,
-        start: pd.Timestamp | None = None) -> pd.DataFrame | None:
+        start: pd.Timestamp | None = None, columns: list[str] | None = None
+        ) -> pd.DataFrame | None:
     """Rows dated ``<= as_of`` (and ``> start`` when given); None passes through.
 
     Rows with a missing date are kept only when no ``start`` is given (undated facts).
+    ``columns``: only these (those present, and the date) are copied, not the whole table.
     """
     if df is None:
         return None
     if date_col not in df.columns:
         return df
+    if columns is not None:
+        df = df[[c for c in dict.fromkeys([*columns, date_col]) if c in df.columns]]
     dates = pd.to_datetime(df[date_col], errors="coerce")
     keep = (dates <= as_of) | dates.isna()
     if start is not None:
@@ -68,12 +72,17 @@ def cut(df: pd.DataFrame | None, date_col: str, as_of: pd.Timestamp,
 
 
 def visits_to(tables: dict[str, pd.DataFrame] | pd.DataFrame, as_of: pd.Timestamp,
-              date_col: str = "visit_date", customer_col: str = "customer_id") -> pd.DataFrame:
-    """Visits dated ``<= as_of`` (a table dict or the visits frame itself)."""
+              date_col: str = "visit_date", customer_col: str = "customer_id",
+              columns: list[str] | None = None) -> pd.DataFrame:
+    """Visits dated ``<= as_of`` (a table dict or the visits frame itself); with ``columns``
+    only those (present ones, and the customer and date) are copied."""
     visits = tables.get("visits") if isinstance(tables, dict) else tables
     if visits is None:
         raise CvmError("the visits table is required (customer_id, visit_date, amount)")
     require(visits, [customer_col, date_col], "visits")
+    if columns is not None:
+        keep = dict.fromkeys([customer_col, date_col, *columns])
+        visits = visits[[c for c in keep if c in visits.columns]]
     out = visits.loc[pd.to_datetime(visits[date_col], errors="coerce") <= as_of].copy()
     out[date_col] = pd.to_datetime(out[date_col])
     out[customer_col] = ids(out[customer_col])
@@ -99,7 +108,7 @@ def known_customers(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> pd.
     for name, date_col in (("visits", "visit_date"), ("customers", "created_date"),
                            ("vehicles", "purchase_date"), ("vehicle_sales", "sale_date"),
                            ("leads", "created_date")):
-        df = cut(tables.get(name), date_col, as_of)
+        df = cut(tables.get(name), date_col, as_of, columns=["customer_id"])
         if df is not None and "customer_id" in df.columns:
             ids.append(df["customer_id"].dropna().to_numpy())
     if not ids:

@@ -55,7 +55,7 @@ def _activity(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> pd.DataFr
     parts = []
     for name, col in (("visits", "visit_date"), ("vehicle_sales", "sale_date"),
                       ("vehicles", "purchase_date")):
-        df = cut(tables.get(name), col, as_of)
+        df = cut(tables.get(name), col, as_of, columns=["customer_id"])
         if df is not None and {"customer_id", col} <= set(df.columns):
             parts.append(df[["customer_id", col]].rename(columns={col: "date"}))
     if not parts:

@@ -80,7 +80,8 @@ def value_tags(visits: pd.DataFrame, as_of: Any, cfg: dict[str, Any] | None = No
     """
     as_of = timestamp(as_of)
     s = settings(cfg, "value_tags")
-    v = visits_to(visits, as_of, date_col=date_col, customer_col=customer_col)
+    v = visits_to(visits, as_of, date_col=date_col, customer_col=customer_col,
+                  columns=[amount_col, "payer"])  # paid_amount reads the payer
     start = months_before(as_of, s["window_months"])
     if s["spend"] == "paid":
         v["_spend"] = paid_amount(v, s["definitions"], amount_col=amount_col)

@@ -1,0 +1,96 @@
+"""The speed work of issue 21 keeps every output: each fast path equals the code it replaced.
+
+(The whole-run check, same data and seed before and after, is ``benchmarks/compare_runs.py``
+on two ``cvm monthly`` runs; these pin the pieces, in milliseconds.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cvm.config import load_config
+from cvm.data.coerce import _id_value, _integral_to_text, to_id
+from cvm.data.ids import ids, positions
+from cvm.features.labels import _future_paid, future_paid_spend
+from cvm.features.snapshot import build_features, restrict_tables
+from cvm.features.training import sample_customers
+from cvm.models.btyd import rfm_summary
+from support.toy import toy_tables
+
+AS_OF = pd.Timestamp("2023-06-30")
+
+
+@pytest.fixture(scope="module")
+def toy() -> dict[str, pd.DataFrame]:
+    return toy_tables(300, seed=5)
+
+
+def test_arrow_id_text_equals_the_python_rule() -> None:
+    raw = ["1001", " 1001.0 ", "1001.00", "007", "V-12", "+5.0", "-3.000", "1.5", "１２.0",
+           " 客户1 ", "\x1c12.0\x1f", "12.0\n", "", None, "abc.0", "1e3", "12.", ".0", "3.0x",
+           "\t", "\x85 12.0"]
+    for vals in (raw, [v for v in raw if v is None or v.isascii()]):  # mixed, and Arrow only
+        u = pd.Series(pd.Series(vals, dtype="str").unique(), dtype="str")
+        fast = [None if pd.isna(x) else x for x in _integral_to_text(u)]
+        slow = [None if pd.isna(x) else x for x in u.astype(object).map(_id_value)]
+        assert fast == slow
+    out, bad = to_id(pd.Series(["C1", " C1", "2.0", None], dtype="str"))
+    assert out.tolist()[:3] == ["C1", "C1", "2"] and pd.isna(out.iloc[3]) and not bad.any()
+
+
+def test_positions_equal_get_indexer() -> None:
+    rng = np.random.default_rng(0)
+    index = pd.Index(sorted(f"C{i:05d}" for i in range(0, 5000, 3)), dtype="str")
+    values = pd.Series([f"C{i:05d}" for i in rng.integers(0, 5000, 20000)] + [None, "x"],
+                       dtype="str")
+    np.testing.assert_array_equal(positions(values, index), index.get_indexer(values))
+    num = pd.Index([3, 1, 2])
+    np.testing.assert_array_equal(positions(pd.Series([2, 5]), num), [2, -1])
+
+
+def test_future_paid_spend_equals_the_reindex(toy) -> None:
+    cfg = load_config()
+    v = toy["visits"]
+    got = future_paid_spend(v, AS_OF, 12, cfg)
+    spend = _future_paid(v, AS_OF, 12, cfg).groupby("customer_id")["amount"].sum()
+    want = spend.reindex(got.index, fill_value=0.0).astype(np.float64)
+    assert (got > 0).sum() > 10
+    pd.testing.assert_series_equal(got, want.rename("future_paid_spend"), check_names=False)
+
+
+def test_features_of_restricted_tables_equal_the_full_build(toy) -> None:
+    """The uplift frame cuts the tables once to every sampled customer, then builds each
+    month's subset: the same features as building each subset from the whole tables."""
+    cfg = load_config()
+    full = build_features(toy, AS_OF, cfg)
+    union = sample_customers(full.index, 120, 1, AS_OF)
+    sub = restrict_tables(toy, union)
+    assert len(sub["visits"]) < len(toy["visits"])
+    for seed in (2, 3):
+        who = sample_customers(union, 40, seed, AS_OF)
+        pd.testing.assert_frame_equal(build_features(sub, AS_OF, cfg, customers=who),
+                                      build_features(toy, AS_OF, cfg, customers=who))
+
+
+def test_rfm_summary_on_integer_codes_equals_string_groupbys(toy) -> None:
+    cfg = load_config()
+    v = toy["visits"]
+    got = rfm_summary(v, AS_OF, cfg)
+    # the summary as computed before, with string group-bys
+    from cvm.data.ids import day_number, days
+    from cvm.definitions import paid_mask
+
+    d = days(v["visit_date"])
+    keep = d <= day_number(AS_OF)
+    f = pd.DataFrame({"customer_id": ids(v["customer_id"])[keep].to_numpy(), "day": d[keep],
+                      "paid": paid_mask(v.loc[keep], cfg),
+                      "amount": pd.to_numeric(v["amount"][keep]).fillna(0.0).to_numpy()})
+    first_any = f.groupby("customer_id")["day"].min()
+    p = f.loc[f["paid"]].groupby(["customer_id", "day"], as_index=False)["amount"].sum()
+    g = p.sort_values(["customer_id", "day"]).groupby("customer_id")
+    assert got.index.equals(first_any.index)
+    np.testing.assert_array_equal(got["frequency"], (g.size() - 1).reindex(first_any.index)
+                                  .fillna(0.0))
+    assert got["monetary_value"].gt(0).sum() > 10
