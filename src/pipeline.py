@@ -37,7 +37,8 @@ VERSIONED_PACKAGES = ("pandas", "numpy", "lightgbm", "shap", "scikit-learn", "pa
 def run_monthly(data: str, as_of: date | None, out: Path = Path("reports"),
                 budget: float | None = None, horizon_months: int | None = None,
                 lang: str = "zh", force: bool = False, seed: int | None = None,
-                progress: bool = True, profile: str = "default") -> Path:
+                progress: bool = True, profile: str = "default", engine: str = "local",
+                scheduler: str | None = None) -> Path:
     """Run the whole monthly job for ``as_of`` and publish it to ``out/YYYY-MM``.
 
     Everything is checked before anything is created (parameters, ``out``, the data, the as-of
@@ -52,6 +53,13 @@ def run_monthly(data: str, as_of: date | None, out: Path = Path("reports"),
 
     cfg = run_checks.check_parameters(as_of=as_of, horizon_months=horizon_months, budget=budget,
                                       lang=lang, profile=profile, seed=seed, need_budget=True)
+    from cvm.engine import Cluster
+
+    cluster = Cluster(engine, scheduler, cfg)  # bad --engine / --scheduler: exit 2 here
+    if scheduler:
+        from cvm.engine import check_scheduler  # unreachable: exit 2 before any work
+
+        check_scheduler(scheduler, float((cfg.get("engine") or {}).get("connect_timeout_s", 10)))
     as_of_ts = pd.Timestamp(as_of)
     out = Path(out).resolve()
     run_checks.check_output_dir(out)
@@ -92,6 +100,7 @@ def run_monthly(data: str, as_of: date | None, out: Path = Path("reports"),
     log_handler = _file_log(work / "run.log")
     try:
         timings: dict[str, float] = {}
+        cluster.start().record(work)  # the notebooks' per-store work runs where this says
         bar = tqdm(MONTHLY_NOTEBOOKS, desc="monthly run", unit="step", disable=not progress)
         for name in bar:
             bar.set_postfix_str(name)
@@ -102,12 +111,22 @@ def run_monthly(data: str, as_of: date | None, out: Path = Path("reports"),
         subtitle = t("subtitle", lang, as_of=params["as_of"], h=params["horizon_months"])
         notebook_to_html(work / "notebooks" / MONTHLY_NOTEBOOKS[-1], work / "report.html",
                          title, subtitle, lang)
+        if (work / "artifacts" / "store_league.parquet").exists():  # a dealer group
+            from cvm.reporting.stores import write_store_reports
+
+            pages = write_store_reports(work, params["as_of"], lang, cfg)
+            log.info("wrote %d store reports under %s", len(pages), work / "stores")
         timings["total"] = round(time.perf_counter() - started, 2)
         _write_metrics(work, timings)
         table_cache.drop(work)
+        cluster.close()
+        (work / "artifacts" / "engine.json").unlink(missing_ok=True)  # a scheduler of this run only
+        if engine != "local":
+            params["engine"] = engine
         _write_manifest(work, params, data)  # last: marks the run folder complete
     except BaseException as err:
         table_cache.drop(work)
+        cluster.close()
         if isinstance(err, OSError) and err.filename is None:
             err.filename = str(work)
         if not isinstance(err, (CvmError, OSError)):  # an internal error: its traceback goes to run.log

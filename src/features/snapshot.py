@@ -20,6 +20,7 @@ from cvm.config import CvmError, load_config
 from cvm.data.contract import PROFILE_FIELDS, TABLES, VISIT_TYPES
 from cvm.features.labels import paid_mask
 from cvm.features.pit import DAYS_PER_MONTH, cut, day_number, days, ids, isin
+from cvm.features.stores import is_multi_store, store_features
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ class _Visits:
 
 VISIT_COLUMNS = ("amount", "payer", "visit_type", "mileage_km", "vehicle_id",
                  "service_advisor_id", "wait_minutes", "quote_items_offered",
-                 "quote_items_accepted")
+                 "quote_items_accepted", "dealer_id")
 """Visits columns the features read (others are never copied)."""
 NUMERIC_VISIT_COLUMNS = ("amount", "mileage_km", "wait_minutes", "quote_items_offered",
                          "quote_items_accepted")
@@ -458,6 +459,7 @@ def build_features(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = No
         raise CvmError("the visits table is required to build features")
     asof = day_number(as_of)
     visits = tables["visits"]
+    group_visits = visits  # store-level features read the whole group, sample or not
     other = {k: df for k, df in tables.items() if k != "visits"}
     if customers is not None:
         want = pd.Index(customers).astype("str")
@@ -489,6 +491,9 @@ def build_features(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = No
         f.update(_surveys(t["surveys"], v.index, asof, fc))
     if t.get("complaints") is not None:
         f.update(_complaints(t["complaints"], v.index, asof, fc))
+    if "dealer_id" in v.df.columns and is_multi_store(tables):  # a dealer group
+        f.update(store_features(group_visits, v.code, v.df["dealer_id"].array, v.day, v.n,
+                                asof, cfg))
     return _frame(f, v.index)
 
 
