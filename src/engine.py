@@ -14,7 +14,8 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from cvm.config import CvmError
 
@@ -60,7 +61,7 @@ class Cluster:
         if engine == "dask":
             _dask()  # not installed: exit 2 with the fix, before any work
 
-    def start(self) -> "Cluster":
+    def start(self) -> Cluster:
         if self.engine != "dask":
             return self
         if self.address:  # checked before any work (cvm.pipeline.run_monthly)
@@ -116,4 +117,17 @@ def map_stores(run_dir: Path, fn: Callable[..., Any], items: Sequence[Any],
     futures_shared = [client.scatter(s, broadcast=True) for s in shared]
     futures = client.map(fn, list(items), *[[f] * len(items) for f in futures_shared],
                          pure=False)
-    return client.gather(futures)
+    out = client.gather(futures)
+    _count_tasks(Path(run_dir), getattr(fn, "__name__", "task"), len(items))
+    return out
+
+
+def _count_tasks(run_dir: Path, name: str, n: int) -> None:
+    """Tasks sent to the cluster, by function (``artifacts/engine_tasks.json``, for audit)."""
+    f = run_dir / "artifacts" / "engine_tasks.json"
+    done = json.loads(f.read_text(encoding="utf-8")) if f.exists() else {}
+    done[name] = int(done.get(name, 0)) + int(n)
+    tmp = f.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(done, sort_keys=True), encoding="utf-8")
+    tmp.replace(f)
+    log.info("dask: %d %s tasks", n, name)

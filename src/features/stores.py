@@ -82,6 +82,64 @@ def customer_stores(tables: dict[str, pd.DataFrame], as_of: Any,
     return out.sort_index().rename("dealer_id")
 
 
+_CODES: dict[tuple, tuple] = {}
+
+
+def _codes(visits: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                           np.ndarray, np.ndarray]:
+    """Integer codes of the visits' stores and customers, day numbers, paid amounts and waits,
+    computed once per visits table (every snapshot of a run reuses them)."""
+    key = (id(visits), len(visits), str(visits["customer_id"].iloc[0]) if len(visits) else "",
+           str(visits["customer_id"].iloc[-1]) if len(visits) else "")
+    hit = _CODES.get(key)
+    if hit is not None:
+        return hit
+    scode, suniq = pd.factorize(visits["dealer_id"], sort=True)
+    ccode, _ = pd.factorize(ids(visits["customer_id"]))
+    d = days(visits["visit_date"])
+    amt = (pd.to_numeric(visits["amount"], errors="coerce").to_numpy(float, na_value=np.nan)
+           if "amount" in visits.columns else np.zeros(len(d)))
+    payer_ok = (visits["payer"].astype("str").to_numpy() == "customer"
+                if "payer" in visits.columns else np.ones(len(d), bool))
+    paid = np.nan_to_num(amt) > 0
+    paid &= payer_ok
+    wait = (pd.to_numeric(visits["wait_minutes"], errors="coerce").to_numpy(float, na_value=np.nan)
+            if "wait_minutes" in visits.columns else np.full(len(d), np.nan))
+    out = (scode.astype(np.int64), np.asarray(suniq, dtype=object).astype(str),
+           ccode.astype(np.int64), d, np.where(paid, amt, np.nan), wait)
+    _CODES.clear()  # one table at a time
+    _CODES[key] = out
+    return out
+
+
+def _store_level(visits: pd.DataFrame, asof: int) -> pd.DataFrame:
+    """The group's store-level figures at ``asof`` (index: store id)."""
+    y = 365.25
+    scode, names, ccode, d, paid_amt, wait = _codes(visits)
+    k, nc = len(names), int(ccode.max()) + 1 if len(ccode) else 1
+    ok = (d <= asof) & (scode >= 0)
+    last12 = ok & (d > asof - y)
+    prev12 = ok & (d <= asof - y) & (d > asof - 2 * y)
+    now_pairs = np.unique(scode[last12] * nc + ccode[last12])
+    prev_pairs = np.unique(scode[prev12] * nc + ccode[prev12])
+    per = pd.DataFrame(index=pd.Index(names, dtype="str"))
+    n_now = np.bincount(now_pairs // nc, minlength=k).astype(float)
+    per["log_customers"] = np.where(n_now > 0, np.log1p(n_now), np.nan)
+    pm = last12 & ~np.isnan(paid_amt)
+    per["median_ticket"] = pd.Series(paid_amt[pm]).groupby(scode[pm]).median().reindex(
+        range(k)).to_numpy()
+    wm = last12 & ~np.isnan(wait)
+    nw = np.bincount(scode[wm], minlength=k).astype(float)
+    per["avg_wait"] = np.where(nw > 0, np.bincount(scode[wm], weights=wait[wm], minlength=k)
+                               / np.maximum(nw, 1), np.nan)
+    back = np.isin(prev_pairs, now_pairs)
+    n_prev = np.bincount(prev_pairs // nc, minlength=k).astype(float)
+    per["return_rate"] = np.where(n_prev > 0, np.bincount(
+        prev_pairs // nc, weights=back.astype(float), minlength=k) / np.maximum(n_prev, 1),
+        np.nan)
+    return per
+
+
 def store_features(visits: pd.DataFrame, code: np.ndarray, store_col: pd.Categorical,
                    day: np.ndarray, n: int, asof: int, cfg: dict[str, Any]
                    ) -> dict[str, np.ndarray]:
@@ -96,32 +154,7 @@ def store_features(visits: pd.DataFrame, code: np.ndarray, store_col: pd.Categor
     store a year ago)."""
     months = _months(cfg)
     y = 365.25
-    # the group's store-level figures, by store id
-    vd = days(visits["visit_date"])
-    ok = (vd <= asof) & visits["dealer_id"].notna().to_numpy()
-    sid = visits["dealer_id"].astype("str").to_numpy()[ok]
-    vd = vd[ok]
-    cid = ids(visits["customer_id"]).to_numpy()[ok]
-    amt = pd.to_numeric(visits["amount"], errors="coerce").to_numpy(float)[ok] \
-        if "amount" in visits.columns else np.zeros(len(vd))
-    payer = visits["payer"].astype("str").to_numpy()[ok] if "payer" in visits.columns else None
-    is_paid = (amt > 0) & ((payer == "customer") if payer is not None else True)
-    last12 = vd > asof - y
-    prev12 = (vd <= asof - y) & (vd > asof - 2 * y)
-    frame = pd.DataFrame({"s": sid, "c": cid, "a": amt, "p": is_paid, "r": last12, "q": prev12})
-    if "wait_minutes" in visits.columns:
-        frame["w"] = pd.to_numeric(visits["wait_minutes"], errors="coerce").to_numpy(float)[ok]
-    else:
-        frame["w"] = np.nan
-    recent = frame[frame["r"]]
-    per = pd.DataFrame(index=pd.Index(pd.unique(sid), dtype="str"))
-    per["log_customers"] = np.log1p(recent.groupby("s")["c"].nunique())
-    per["median_ticket"] = recent[recent["p"]].groupby("s")["a"].median()
-    per["avg_wait"] = recent.groupby("s")["w"].mean()
-    seen_prev = frame.loc[frame["q"], ["s", "c"]].drop_duplicates()
-    seen_now = recent[["s", "c"]].drop_duplicates().assign(back=1.0)  # again at the same store
-    back = seen_prev.merge(seen_now, on=["s", "c"], how="left")
-    per["return_rate"] = back["back"].fillna(0.0).groupby(back["s"]).mean()
+    per = _store_level(visits, asof)
     # the customers' own store now and a year ago, from their (sorted) rows
     s_codes = np.asarray(store_col.codes, np.int64)
     cats = np.asarray(store_col.categories, dtype=object)

@@ -40,7 +40,7 @@ def _largest_remainder(total: float, weights: np.ndarray) -> np.ndarray:
         w = np.ones_like(w)
     exact = total * w / w.sum()
     whole = np.floor(exact)
-    left = int(round(total - whole.sum()))
+    left = round(float(total - whole.sum()))
     order = np.argsort(-(exact - whole), kind="stable")
     whole[order[:max(left, 0)]] += 1
     return whole
