@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from cvm.data.contract import PROFILE_FIELDS
+from cvm.fileio import write_atomic
 from cvm.reporting.kpis import drift_table, yearly_return
 from cvm.run_context import RunContext, month_shift
 
@@ -171,9 +172,7 @@ def _skip_reason(ctx: RunContext, model: str) -> str | None:
 def _skip(ctx: RunContext, model: str, reason: str) -> Skipped:
     """Record a skipped model: its metrics say why, a notice for the report, empty scores."""
     log.warning("%s", reason)
-    ctx.save_json(f"{model}_metrics", {"skipped": reason})
-    notices = ctx.load_json("notices") if ctx.has("notices") else []
-    ctx.save_json("notices", [*notices, reason])
+    ctx.save_json(f"{model}_metrics", {"skipped": reason})  # the report's notices read it
     if model == "churn":
         empty = pd.DataFrame({c: pd.Series(dtype="float64" if c == "churn_probability" else "str")
                               for c in ("churn_probability", *REASON_COLUMNS)})
@@ -339,7 +338,8 @@ def segments(ctx: RunContext) -> pd.DataFrame:
     ctx.save_json("kpis", {"current": _kpis(t, now, stage, tags),
                            "previous": _kpis(t, prev, stage_prev, tags_prev)})
     scores = _assemble_scores(ctx, seg)
-    _write_atomic_parquet(scores, ctx.run_dir / "scores.parquet")
+    ctx.save_frame("customer_scores", scores)  # what the campaigns step reads
+    write_atomic(ctx.path("scores"), lambda tmp: scores.to_parquet(tmp, index=False))
     ctx.save_frame("segments", seg)
     return seg
 
@@ -380,12 +380,6 @@ def _assemble_scores(ctx: RunContext, seg: pd.DataFrame) -> pd.DataFrame:
             "loyalty_type", *REASON_COLUMNS]
     return out[lead + [c for c in out.columns if c not in lead]].sort_values(
         "customer_id", kind="stable").reset_index(drop=True)
-
-
-def _write_atomic_parquet(frame: pd.DataFrame, path) -> None:
-    tmp = path.with_suffix(".parquet.tmp")
-    frame.to_parquet(tmp, index=False)
-    tmp.replace(path)
 
 
 # --- 06 campaigns ---------------------------------------------------------------------------
@@ -437,9 +431,9 @@ def _candidates_and_curve(ctx: RunContext, scored: pd.DataFrame, plan: pd.DataFr
     cand = build_candidates(scored, plan, blocked if blocked is not None else pd.DataFrame(
         columns=["customer_id", "campaign", "reason"]), catalogue, source, d.get("capacity"),
         float(camp_cfg["planner"]["min_expected_value"]), z)
-    out = ctx.run_dir / "campaigns"
-    out.mkdir(exist_ok=True)
-    _write_atomic_parquet(cand, out / "candidates.parquet")
+    path = ctx.path("campaign_candidates")
+    path.parent.mkdir(exist_ok=True)
+    write_atomic(path, lambda tmp: cand.to_parquet(tmp, index=False))
     curve = budget_curve(scored, ctx.budget, d.get("capacity"),
                          camp_cfg["budget_curve"]["multipliers"], ctx.seed, z,
                          tags=frame["value_tag"] if "value_tag" in frame.columns else None,
@@ -485,7 +479,7 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
                      + ", ".join(catalogue[c].name(ctx.lang) for c in priors))
     ph.mark("uplift")
     feats = ctx.load_frame("features")
-    scores = pd.read_parquet(ctx.run_dir / "scores.parquet").set_index("customer_id")
+    scores = ctx.load_frame("customer_scores").set_index("customer_id")
     frame = feats.join(scores[[c for c in scores.columns if c not in feats.columns]], how="left")
     pairs = eligible_pairs(frame, tables.get("campaign_contacts"), catalogue, ctx.as_of)
     for cid, why in pairs.attrs.get("skipped", {}).items():
@@ -593,7 +587,7 @@ def _store_league(ctx: RunContext, plan: pd.DataFrame, budgets: pd.Series,
     """The league table of the stores (``cvm.group.league``), saved as ``store_league``."""
     from cvm.group.league import league_table, measured_lift, milestone_retention
 
-    scores = pd.read_parquet(ctx.run_dir / "scores.parquet")
+    scores = ctx.load_frame("customer_scores")  # the rows of the published scores table
     retention = milestone_retention(ctx.tables, ctx.as_of,
                                     float(ctx.cfg["report"]["milestone_min_age_years"]))
     lift = measured_lift(ctx.tables, ctx.as_of, stores, ctx.cfg, camp_cfg)

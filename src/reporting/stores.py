@@ -201,14 +201,15 @@ def store_report_html(dealer: str, league: pd.DataFrame, scores: pd.DataFrame,
 
 def write_store_reports(run_dir: Path, as_of: str, lang: str, cfg: dict[str, Any]) -> list[Path]:
     """``stores/<dealer_id>/report.html`` for every store of the league table."""
-    art = Path(run_dir) / "artifacts"
-    league = pd.read_parquet(art / "store_league.parquet")
-    scores = pd.read_parquet(Path(run_dir) / "scores.parquet")
-    plan = pd.read_parquet(art / "campaign_plan.parquet") if (
-        art / "campaign_plan.parquet").exists() else pd.DataFrame(columns=["dealer_id"])
-    thr_f = art / "store_value_thresholds.json"
+    from cvm import graph
+
+    league = pd.read_parquet(graph.path(run_dir, "store_league"))
+    scores = pd.read_parquet(graph.path(run_dir, "scores"))
+    plan_f = graph.path(run_dir, "campaign_plan")
+    plan = pd.read_parquet(plan_f) if plan_f.exists() else pd.DataFrame(columns=["dealer_id"])
+    thr_f = graph.path(run_dir, "store_value_thresholds")
     thresholds = json.loads(thr_f.read_text(encoding="utf-8")) if thr_f.exists() else {}
-    summ_f = art / "campaign_summary.json"
+    summ_f = graph.path(run_dir, "campaign_summary")
     budgets = (json.loads(summ_f.read_text(encoding="utf-8")).get("stores") or {}) \
         if summ_f.exists() else {}
     top = int(cfg["report"]["top_rows"])
