@@ -38,23 +38,25 @@ log = logging.getLogger("bench_dealer_groups")
 CACHE = ROOT / "data" / "bench"
 
 
-def sim(n: int, stores: int, seed: int, size_sigma: float | None = None) -> Path:
-    """Simulated data (5 years), cached under data/bench/."""
-    tag = f"_sig{size_sigma}" if size_sigma is not None else ""
+def sim(n: int, stores: int, seed: int, size_sigma: float | None = None,
+        oracle_sample: int | None = None) -> Path:
+    """Simulated data (5 years), cached under data/bench/. ``oracle_sample``: the truth's
+    oracle on that many customers only (the speed runs do not read it)."""
+    from cvm.data.simulator import generate
+    from cvm.data.simulator.io import write_dataset
+
+    tag = (f"_sig{size_sigma}" if size_sigma is not None else "") + (
+        f"_o{oracle_sample}" if oracle_sample else "")
     out = CACHE / f"group_{n}_d{stores}_s{seed}{tag}"
     if not (out / "visits.parquet").exists():
         log.info("simulating %s customers, %d stores into %s", f"{n:,}", stores, out)
-        if size_sigma is None:
-            subprocess.run([PY, "-m", "cvm.cli", "simulate", "--customers", str(n), "--seed",
-                            str(seed), "--dealers", str(stores), "--out", str(out), "--years",
-                            "5", "--force"], check=True, cwd=ROOT)
-        else:
-            from cvm.data.simulator import generate
-            from cvm.data.simulator.io import write_dataset
-
-            res = generate(n, seed, dealers=stores, progress=True,
-                           overrides={"dealer_group": {"size_sigma": size_sigma}})
-            write_dataset(out, res.tables, res.truth, res.meta, "parquet", True)
+        over: dict = {}
+        if size_sigma is not None:
+            over["dealer_group"] = {"size_sigma": size_sigma}
+        if oracle_sample:
+            over["oracle"] = {"max_customers": oracle_sample, "sample_customers": oracle_sample}
+        res = generate(n, seed, dealers=stores, progress=True, overrides=over or None)
+        write_dataset(out, res.tables, res.truth, res.meta, "parquet", True)
     return out
 
 
@@ -136,7 +138,7 @@ def identical(a: Path, b: Path) -> dict[str, bool]:
 
 def speed(stores: int, per_store: int, seed: int) -> None:
     n = stores * per_store
-    one, group = sim(n, 1, seed), sim(n, stores, seed)
+    one, group = sim(n, 1, seed, oracle_sample=1000), sim(n, stores, seed, oracle_sample=1000)
     res = {"single store, local": run_monthly(one, CACHE / f"rep_{n}_d1", "local"),
            f"{stores} stores, local": run_monthly(group, CACHE / f"rep_{n}_d{stores}", "local"),
            f"{stores} stores, dask LocalCluster (2 workers)":

@@ -131,3 +131,37 @@ def _count_tasks(run_dir: Path, name: str, n: int) -> None:
     tmp.write_text(json.dumps(done, sort_keys=True), encoding="utf-8")
     tmp.replace(f)
     log.info("dask: %d %s tasks", n, name)
+
+
+# --- training on the cluster --------------------------------------------------------------
+_ACTIVE: dict[str, Any] = {}
+
+
+def activate(run_dir: Path) -> None:
+    """Make ``run_dir``'s engine the one this process trains on (``RunContext.open`` calls it):
+    with ``--engine dask``, a training frame over ``engine.train_memory_budget_mb`` trains
+    through ``lightgbm.dask`` on the cluster (:func:`training_client`)."""
+    eng = engine_of(run_dir)
+    _ACTIVE.clear()
+    if eng.get("engine") == "dask" and eng.get("scheduler"):
+        _ACTIVE.update(eng)
+
+
+def training_client(nbytes: int) -> Any:
+    """A Dask client when this process runs on a Dask engine and a training frame of
+    ``nbytes`` exceeds ``engine.train_memory_budget_mb``; else None (train on the driver)."""
+    if not _ACTIVE:
+        return None
+    from cvm.config import load_config
+
+    budget = float((load_config("default").get("engine") or {}).get("train_memory_budget_mb",
+                                                                      0) or 0)
+    if budget <= 0 or nbytes <= budget * 2**20:
+        return None
+    distributed = _dask()
+    address = _ACTIVE["scheduler"]
+    client = _CLIENTS.get(address)
+    if client is None:
+        client = distributed.Client(address, set_as_default=False)
+        _CLIENTS[address] = client
+    return client
