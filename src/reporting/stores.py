@@ -142,7 +142,8 @@ def store_report_html(dealer: str, league: pd.DataFrame, scores: pd.DataFrame,
     mine = scores[scores["dealer_id"] == dealer]
     tags = mine["value_tag"].value_counts().reindex(["A", "B", "C", "D"], fill_value=0)
     thr = thresholds or {}
-    parts.append(f"<h2>{'客户价值标签(本店阈值)' if zh else 'Value tags (the store own thresholds)'}</h2>"
+    head = "客户价值标签(本店阈值)" if zh else "Value tags (the store's own thresholds)"
+    parts.append(f"<h2>{head}</h2>"
                  + "<p>" + html.escape(
                      (f"高频:每年进厂≥{thr.get('visits_per_year', float('nan')):.2f}次;"
                       f"高消费:单次付费≥{thr.get('spend_per_visit', float('nan')):,.0f}元"
@@ -156,7 +157,8 @@ def store_report_html(dealer: str, league: pd.DataFrame, scores: pd.DataFrame,
     # budget, capacities and the plan
     b = budget or {}
     cap = b.get("capacity") or {}
-    parts.append(f"<h2>{'本月计划' if zh else 'This month plan'}</h2><p>" + html.escape(
+    head = "本月计划" if zh else "This month's plan"
+    parts.append(f"<h2>{head}</h2><p>" + html.escape(
         (f"预算{fmt.money(b.get('budget', 0), lang)}元;各部门月度产能:"
          + "、".join(f"{label('department', k, lang)} {int(v):,}" for k, v in cap.items()))
         if zh else

@@ -78,6 +78,9 @@ def test_each_store_has_its_report_budget_plan_controls_and_lists(local_run: Pat
         assert (mine["group"] == "control").any()  # controls drawn within the store
         page = (local_run / "stores" / d / "report.html").read_text(encoding="utf-8")
         assert f"Store {d}" in page and "High frequency" in page
+        thin = bool(pd.read_parquet(local_run / "artifacts" / "store_league.parquet")
+                    .loc[d, "thin"])
+        assert ("too little data" in page) == thin  # a thin store's report says so
         assert "<script" not in page
         lists = sorted((local_run / "stores" / d / "campaigns").glob("*.csv"))
         assert lists
