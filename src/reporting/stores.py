@@ -30,12 +30,12 @@ LABELS = {
     "retention_after_warranty": ("保修期后留存(排名)", "After-warranty retention (rank)"),
     "ab_share": ("A+B占比(排名)", "A+B share (rank)"),
     "churn_risk": ("流失风险客户占比(排名)", "Churn risk (rank)"),
-    "value_at_risk": ("风险价值(元,排名)", "Value at risk (CNY, rank)"),
-    "budget": ("预算(元)", "Budget (CNY)"), "plan_targets": ("计划客户", "Plan: customers"),
-    "plan_spend": ("计划花费(元)", "Plan: spend (CNY)"),
-    "plan_value": ("预期增量价值(元,排名)", "Plan: expected value (CNY, rank)"),
+    "value_at_risk": ("风险价值(排名)", "Value at risk (rank)"),
+    "budget": ("预算", "Budget"), "plan_targets": ("计划客户", "Plan: customers"),
+    "plan_spend": ("计划花费", "Plan: spend"),
+    "plan_value": ("预期增量价值(排名)", "Plan: expected value (rank)"),
     "measured_response_lift": ("上月实测提升(排名)", "Last month's measured lift (rank)"),
-    "measured_incremental_revenue": ("上月增量收入(元)", "Last month's incremental revenue (CNY)"),
+    "measured_incremental_revenue": ("上月增量收入", "Last month's incremental revenue"),
 }
 PCT = ("retention_2nd_service", "retention_after_warranty", "ab_share", "churn_risk")
 MONEY = ("value_at_risk", "budget", "plan_spend", "plan_value", "measured_incremental_revenue")
@@ -92,14 +92,29 @@ def _table(df: pd.DataFrame) -> str:
     return f'<table class="tbl"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+LEAGUE_PARTS = (
+    ("customers", "active", "retention_2nd_service", "retention_after_warranty", "ab_share",
+     "churn_risk", "value_at_risk"),
+    ("budget", "plan_targets", "plan_spend", "plan_value", "measured_response_lift",
+     "measured_incremental_revenue"),
+)
+"""The league table in two tables that fit the page: the customers, then plan and results."""
+
+
 def league_html(league: pd.DataFrame, lang: str) -> str:
-    """The group report's stores section: the group summary, then the league table."""
+    """The group report's stores section: the group summary, then the league table (in two
+    parts: customers and risk; plan and last month's results)."""
     items = "".join(f"<li>{html.escape(s)}</li>" for s in group_summary(league, lang))
+    full = league_frame(league, lang)
+    store_col = _lab("dealer_id", lang)
+    tables = "".join(_table(full[[store_col, *[_lab(c, lang) for c in part
+                                                if c in league.columns]]])
+                     for part in LEAGUE_PARTS)
     note = ("排名:1 为集团内最好(流失风险越低越好;风险价值 1 为最多)。各门店按其门店页面查看"
             "明细:stores/<门店>/report.html。" if lang == "zh" else
             "Rank 1 = best in the group (lower churn risk is better; value at risk: 1 = the "
             "most at stake). Each store's page: stores/<store>/report.html.")
-    return (f'<ol class="summary">{items}</ol>' + _table(league_frame(league, lang))
+    return (f'<ol class="summary">{items}</ol>' + tables
             + f'<p class="note">{html.escape(note)}</p>')
 
 
@@ -108,6 +123,13 @@ def _page(title: str, subtitle: str, body: str, lang: str) -> str:
             f'<meta charset="utf-8"><title>{html.escape(title)}</title><style>{CSS}</style>'
             f"</head><body><h1>{html.escape(title)}</h1><p>{html.escape(subtitle)}</p>"
             f"{body}</body></html>")
+
+
+def mask_id(value: object) -> str:
+    """A customer id as the group report shows it (``cvm.reporting.report.mask_id``)."""
+    from cvm.reporting.report import mask_id as _mask
+
+    return _mask(value)
 
 
 def store_report_html(dealer: str, league: pd.DataFrame, scores: pd.DataFrame,
@@ -130,7 +152,7 @@ def store_report_html(dealer: str, league: pd.DataFrame, scores: pd.DataFrame,
     rows = []
     for c in [c for c in LABELS if c not in ("dealer_id",) and c in league.columns]:
         rows.append({("指标" if zh else "Figure"): _lab(c, lang).replace(
-            "(排名)", "").replace(" (rank)", "").replace(",排名", "").replace(", rank", ""),
+            "(排名)", "").replace(" (rank)", ""),
             ("本店" if zh else "Store"): _cell(c, r[c], None, lang),
             (f"排名(共{n_stores}家)" if zh else f"Rank of {n_stores}"):
                 "" if c not in RANKED or pd.isna(r.get(f"rank_{c}")) else
@@ -191,12 +213,13 @@ def store_report_html(dealer: str, league: pd.DataFrame, scores: pd.DataFrame,
         "churn_probability", ascending=False, kind="stable").head(top_rows)
     if len(risky):
         t = pd.DataFrame({
-            label("column", "customer_id", lang): risky["customer_id"].astype(str),
+            label("column", "customer_id", lang): [mask_id(c) for c in risky["customer_id"]],
             label("column", "churn_probability", lang): [fmt.pct(x) for x in risky["churn_probability"]],
             label("column", "predicted_value", lang): [fmt.money(x, lang) for x in risky["predicted_value"]],
             label("column", "reason_1", lang): risky["reason_1"].fillna("").astype(str)})
         parts.append(f"<h2>{'流失风险最高的客户' if zh else 'Customers most at risk'}</h2>" + _table(t))
     title = f"门店 {dealer} · 客户价值管理月报" if zh else f"Store {dealer} — monthly report"
+    # ids masked as in the group report; the department lists carry the full ids
     sub = f"截至 {as_of}" if zh else f"As of {as_of}"
     return _page(title, sub, "".join(parts), lang)
 
