@@ -40,6 +40,7 @@ bench: setup
 
 lint: setup
 	$(VENV)/bin/ruff check src tests benchmarks notebooks
+	$(VENV)/bin/lint-imports
 
 ## JupyterLab on notebooks/ with the `cvm` kernel (headless: open the URL it prints);
 ## notebooks opened there write to reports/scratch/, never to a published month

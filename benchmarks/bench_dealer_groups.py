@@ -179,7 +179,7 @@ def speed(stores: int, per_store: int, seed: int) -> None:
 
 
 def _restrict(tables: dict[str, pd.DataFrame], who: pd.Index) -> dict[str, pd.DataFrame]:
-    from cvm.features.pit import ids, isin
+    from cvm.data.ids import ids, isin
 
     out = {}
     for k, df in tables.items():
@@ -207,8 +207,8 @@ def _paired_diff_ci(y: np.ndarray, a: np.ndarray, b: np.ndarray, reps: int, seed
 def quality(customers: int, stores: int, seed: int, size_sigma: float) -> None:
     from cvm.config import load_config
     from cvm.data.loaders import load_tables
-    from cvm.features.labels import active_customers, paid_mask
-    from cvm.features.pit import ids
+    from cvm.definitions import active_customers, paid_mask
+    from cvm.data.ids import ids
     from cvm.features.snapshot import build_features
     from cvm.features.stores import customer_stores
     from cvm.models import metrics as M

@@ -1,4 +1,4 @@
-"""Benchmark: does the plan pick customers, not only campaigns? (issue 16)
+"""Benchmark: does the plan pick customers, not only campaigns?
 
 For each seed: simulate (if missing), build the upstream steps once, run the campaigns step of
 `cvm monthly`, then `cvm evaluate`'s campaign part with the pair oracle (the run's eligible
@@ -105,7 +105,7 @@ def write_doc(results: list[dict], cmd: str) -> Path:
 Campaigns step of `cvm monthly` (default profile) on {len(results)} simulated data sets of
 {n:,} customers (standard regime), budget {results[0]['budget'] / max(n, 1):.0f} CNY per
 customer, judged by `cvm evaluate` with the pair oracle. Seeds {', '.join(str(r['seed']) for r in results)}
-were never used to choose settings (development seeds 101–103). Targets (issue 16): plan /
+were never used to choose settings (development seeds 101–103). Targets: plan /
 oracle >= {TARGET_ORACLE}, targeting lift >= {TARGET_LIFT} with its interval above 0.
 
 {md_table(rows)}
@@ -119,7 +119,7 @@ and true incremental value of the plan and of the oracle plan:
 
 {md_table(per)}
 """
-    return write_fragment("targeting", "Targeting customers within campaigns (issue 16)", cmd,
+    return write_fragment("targeting", "Targeting customers within campaigns", cmd,
                           body)
 
 

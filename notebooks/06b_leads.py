@@ -42,7 +42,8 @@ ctx = RunContext.open(data=data, as_of=as_of, run_dir=run_dir, horizon_months=ho
                       research=research)
 
 # %%
-from cvm.leads.step import leads_html, leads_step
+from cvm.leads.step import leads_step
+from cvm.reporting.leads_section import leads_html
 
 m = leads_step(ctx)
 pd.Series({k: v for k, v in m.items() if not isinstance(v, dict)}, dtype='object')

@@ -187,7 +187,7 @@ def train(
                                 "over configs/default.yaml."),
 ) -> None:
     """Train the models and save their bundles only (signed when CVM_BUNDLE_KEY is set)."""
-    from cvm.models.train_bundles import train_bundles
+    from cvm.train import train_bundles
 
     paths = train_bundles(data, _parse_date(as_of, "--as-of"), out,
                           horizon_months=horizon_months, profile=profile)
@@ -209,7 +209,7 @@ def score(
     """Score customers with saved bundles; no training code needed."""
     from cvm.data.readers import is_url
     from cvm.data.writers import write_table
-    from cvm.models.scoring import score_source
+    from cvm.scoring import score_source
     from cvm.run_checks import check_output_file
 
     if not is_url(out):

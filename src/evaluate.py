@@ -16,17 +16,17 @@ from scipy.stats import spearmanr
 
 from cvm import graph
 from cvm.config import CvmError, load_config
-from cvm.features.labels import paid_mask
-from cvm.features.pit import ids
+from cvm.definitions import paid_mask
+from cvm.data.ids import ids
 from cvm.models import metrics as M
+from cvm.fileio import dumps
 
 log = logging.getLogger(__name__)
 
 
 def evaluate_run(run: Path, truth: Path, max_oracle_paths: int | None = None) -> str:
     """The evaluation JSON of the design (keys present for the parts the run produced)."""
-    return json.dumps(evaluate(Path(run), Path(truth), max_oracle_paths), indent=2,
-                      ensure_ascii=False)
+    return dumps(evaluate(Path(run), Path(truth), max_oracle_paths))
 
 
 def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dict[str, Any]:
@@ -48,7 +48,7 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
     if h_run != h_truth:
         raise CvmError(f"the run's horizon is {h_run} months but the truth covers {h_truth}")
 
-    scores = pd.read_parquetgraph.path(run, "scores")
+    scores = pd.read_parquet(graph.path(run, "scores"))
     scores["customer_id"] = ids(scores["customer_id"]).to_numpy()
     scores = scores.set_index("customer_id")
     future = pd.read_parquet(truth / "visits.parquet")
@@ -88,7 +88,7 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
         if not has.all():
             res["oracle_n"] = int(has.sum())
         if graph.path(run, "churn_baselines").exists():
-            b = pd.read_parquetgraph.path(run, "churn_baselines").reindex(churn.index)
+            b = pd.read_parquet(graph.path(run, "churn_baselines")).reindex(churn.index)
             res["baselines"] = {c: M.auc(y, b[c].to_numpy()) for c in b.columns}
         out["churn"] = res
 
@@ -118,7 +118,7 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
         if not has.all():
             res["oracle_n"] = int(has.sum())
         if graph.path(run, "value_baselines").exists():
-            b = pd.read_parquetgraph.path(run, "value_baselines").reindex(value.index).fillna(0.0)
+            b = pd.read_parquet(graph.path(run, "value_baselines")).reindex(value.index).fillna(0.0)
             res["baselines"] = {c: M.normalized_gini(realized, b[c].to_numpy()) for c in b.columns}
         res["deciles"] = M.decile_table(realized, pred).round(2).to_dict(orient="records")
         out["value"] = res
@@ -189,8 +189,8 @@ def _evaluate_campaigns(run: Path, truth: Path,
     from cvm.campaigns.catalogue import campaigns_config
     from cvm.campaigns.evaluate import evaluate_plans
 
-    plan = pd.read_parquetgraph.path(run, "campaign_plan")
-    pairs = pd.read_parquetgraph.path(run, "campaign_pairs")
+    plan = pd.read_parquet(graph.path(run, "campaign_plan"))
+    pairs = pd.read_parquet(graph.path(run, "campaign_pairs"))
     # the baselines rank by the run's scores and by plain features (store rules)
     scores = pd.read_parquet(graph.path(run, "scores"), columns=["customer_id", "predicted_value"])
     extra = scores.set_index(ids(scores["customer_id"]).rename("customer_id"))[["predicted_value"]]
@@ -198,7 +198,7 @@ def _evaluate_campaigns(run: Path, truth: Path,
     if graph.path(run, "features").exists():
         want = {str(r["order_by"]) for r in cfg.get("store_rules") or []}
         want.add("paid_spend_12m")
-        feats = pd.read_parquetgraph.path(run, "features")
+        feats = pd.read_parquet(graph.path(run, "features"))
         feats.index = ids(pd.Series(feats.index)).to_numpy()
         extra = extra.join(feats[[c for c in sorted(want) if c in feats.columns]], how="outer")
     pairs["customer_id"] = ids(pairs["customer_id"]).to_numpy()

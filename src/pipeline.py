@@ -26,7 +26,7 @@ from cvm import __version__, graph
 from cvm.config import PROJECT_ROOT, CvmError
 from cvm.fileio import write_json
 from cvm.reporting.html import notebook_to_html
-from cvm.reporting.i18n import t
+from cvm.i18n import t
 from cvm.runner import MONTHLY_NOTEBOOKS, execute_notebooks
 
 log = logging.getLogger(__name__)

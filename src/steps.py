@@ -16,6 +16,7 @@ import pandas as pd
 
 from cvm.data.contract import PROFILE_FIELDS
 from cvm.fileio import write_atomic
+from cvm.i18n import t
 from cvm.reporting.kpis import drift_table, yearly_return
 from cvm.run_context import RunContext, month_shift
 
@@ -50,7 +51,7 @@ def _sample_index(index: pd.Index, n: int, seed: int) -> pd.Index:
 
 def _sample_visits(visits: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     """The visits of a seeded uniform sample of ``n`` customers (all of them when fewer)."""
-    from cvm.features.pit import ids, isin
+    from cvm.data.ids import ids, isin
 
     cid = ids(visits["customer_id"])
     who = pd.Index(cid.unique()).dropna().sort_values()
@@ -203,7 +204,7 @@ def churn(ctx: RunContext) -> Any:
     """Train the churn model out-of-time, score active customers, explain whom the lists need.
 
     When the data cannot teach it (``cvm.run_checks``) the step is skipped with the reason."""
-    from cvm.features.labels import active_customers
+    from cvm.definitions import active_customers
     from cvm.models.churn import churn_frames, fit_churn
     from cvm.models.explain import contributions, reason_codes
 
@@ -393,7 +394,7 @@ def _contacted_features(ctx: RunContext):
     sample of them is kept: sampling customers independently of their group (target or
     control) and outcome leaves the treated/control comparison, hence the uplift, unbiased.
     """
-    from cvm.features.pit import ids
+    from cvm.data.ids import ids
     from cvm.features.snapshot import build_features
 
     c = ctx.tables.get("campaign_contacts")
@@ -474,9 +475,8 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
                         run_cfg=ctx.cfg)
     priors = sorted(c for c, s in uplift.source.items() if s == "prior")
     if priors:
-        notes.append(("以下活动无对照组历史,使用目录先验效果:" if ctx.lang == "zh" else
-                      "No control-group history, catalogue prior effect used for: ")
-                     + ", ".join(catalogue[c].name(ctx.lang) for c in priors))
+        notes.append(t("note_prior_uplift", ctx.lang,
+                       campaigns=", ".join(catalogue[c].name(ctx.lang) for c in priors)))
     ph.mark("uplift")
     feats = ctx.load_frame("features")
     scores = ctx.load_frame("customer_scores").set_index("customer_id")
@@ -490,9 +490,7 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
 
         value_now = historical_average(tables["visits"], ctx.as_of, ctx.horizon_months, ctx.cfg,
                                        frame.index).reindex(frame.index)
-        notes.append("价值模型未运行,按历史平均消费估算价值" if ctx.lang == "zh" else
-                     "Value model skipped: value at stake from each customer's historical "
-                     "average spend")
+        notes.append(t("note_value_skipped", ctx.lang))
     stake = value_at_stake(frame.assign(churn_probability=frame["churn_probability"].fillna(
         frame["churn_probability"].median() if frame["churn_probability"].notna().any() else 0.5),
         predicted_value=value_now.fillna(0.0)))

@@ -31,7 +31,7 @@ from cvm.campaigns.catalogue import Campaign, campaigns_config, defaults, load_c
 from cvm.campaigns.control import assign_control
 from cvm.campaigns.targeting import plan_campaigns
 from cvm.config import CvmError
-from cvm.features.pit import ids
+from cvm.data.ids import ids
 
 log = logging.getLogger(__name__)
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from cvm.fileio import write_atomic
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -38,11 +40,8 @@ def neutralize(frame: pd.DataFrame) -> pd.DataFrame:
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     """``frame`` as a CSV for people: UTF-8 with a BOM (Excel on Windows reads the Chinese
     right), text cells neutralized, no index."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    neutralize(frame).to_csv(tmp, index=False, encoding="utf-8-sig")
-    tmp.replace(path)
-    return path
+    safe = neutralize(frame)
+    return write_atomic(path, lambda tmp: safe.to_csv(tmp, index=False, encoding="utf-8-sig"))
 
 
 def write_xlsx(frame: pd.DataFrame, path: Path, headers: list[str], widths: dict[str, float],
@@ -69,7 +68,4 @@ def write_xlsx(frame: pd.DataFrame, path: Path, headers: list[str], widths: dict
         ws.column_dimensions[get_column_letter(i)].width = float(widths.get(col, 12))
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
-    tmp = path.with_name(f".{path.name}.tmp")
-    wb.save(tmp)
-    tmp.replace(path)
-    return path
+    return write_atomic(path, wb.save)

@@ -22,7 +22,7 @@ import pandas as pd
 from cvm.campaigns.catalogue import Campaign, campaigns_config, load_catalogue
 from cvm.campaigns.measurement import contact_outcomes, contact_sales, posterior_uplift
 from cvm.config import CvmError, load_config
-from cvm.features.pit import day_number, days, ids, to_timestamp
+from cvm.data.ids import day_number, days, ids, to_timestamp
 from cvm.models import trainer
 
 log = logging.getLogger(__name__)

@@ -270,7 +270,7 @@ def describe(feature: str, value, lang: str = "zh") -> str:
         name = feature_label(feature, lang)
         return f"{name}: unknown" if lang == "en" else f"{name}:未知"
     if entry.categorical:
-        from cvm.reporting.i18n import label
+        from cvm.i18n import label
 
         value = label(_CATEGORY_KIND.get(entry.name, entry.name), value, lang)
     else:

@@ -18,8 +18,9 @@ import pandas as pd
 
 from cvm.config import CvmError, load_config
 from cvm.data.contract import PROFILE_FIELDS, TABLES, VISIT_TYPES
-from cvm.features.labels import paid_mask
-from cvm.features.pit import DAYS_PER_MONTH, cut, day_number, days, ids, isin
+from cvm.definitions import paid_mask
+from cvm.data.ids import DAYS_PER_MONTH, day_number, days, ids, isin
+from cvm.features.pit import cut
 from cvm.features.stores import is_multi_store, store_features
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cvm.features.pit import day_number, days, ids
+from cvm.data.ids import day_number, days, ids
 
 DAYS_PER_MONTH = 30.4375
 

@@ -17,7 +17,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from cvm.config import InsufficientData
-from cvm.features.pit import DAYS_PER_MONTH, add_months, day_number, days, to_timestamp
+from cvm.data.ids import DAYS_PER_MONTH, add_months, day_number, days, to_timestamp
 from cvm.features.snapshot import build_features
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cvm.features.pit import days, ids
+from cvm.data.ids import days, ids
 
 GROUP = "GROUP"
 HIGHER_IS_BETTER = {"retention_2nd_service": True, "retention_after_warranty": True,

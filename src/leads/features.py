@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cvm.features.pit import DAYS_PER_MONTH, day_number, days, ids
+from cvm.data.ids import DAYS_PER_MONTH, day_number, days, ids
 
 log = logging.getLogger(__name__)
 

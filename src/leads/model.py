@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cvm.config import CvmError, load_config
-from cvm.features.pit import DAYS_PER_MONTH
+from cvm.data.ids import DAYS_PER_MONTH
 from cvm.leads.features import CATEGORICAL, LeadData, feature_names, prepare, training_rows
 from cvm.leads.grades import grade, grade_table
 from cvm.models import metrics as M

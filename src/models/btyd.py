@@ -1,6 +1,6 @@
 """BG/NBD + Gamma-Gamma baseline (``lifetimes``) for the value model, and the historical average.
 
-Transactions are paid visits (``cvm.features.labels.paid_mask``), one per customer-day. Time is
+Transactions are paid visits (``cvm.definitions.paid_mask``), one per customer-day. Time is
 in weeks. A customer with no paid visit yet is born at their first visit (frequency 0); the
 Gamma-Gamma spend of customers without a repeat purchase is the fitted population mean.
 """
@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cvm.features.labels import paid_mask
-from cvm.features.pit import DAYS_PER_MONTH, day_number, days, ids, isin
+from cvm.definitions import paid_mask
+from cvm.data.ids import DAYS_PER_MONTH, day_number, days, ids, isin
 
 log = logging.getLogger(__name__)
 

@@ -22,6 +22,7 @@ from cvm.config import InsufficientData, load_config
 from cvm.features.labels import churn_labels
 from cvm.features.split import keep_rows
 from cvm.features.training import snapshot_dates, training_frame
+from cvm.fileio import jsonable
 from cvm.models import metrics as M
 from cvm.models import trainer
 from cvm.models.baselines import RfmLogistic, at_risk_rule, recency_score
@@ -65,7 +66,7 @@ class ChurnModel:
                 "calibrator": self.calibrator.to_dict(),
                 "feature_names": list(self.feature_names),
                 "categories": {k: list(v) for k, v in self.categories.items()},
-                "metrics": _jsonable(self.metrics),
+                "metrics": jsonable(self.metrics),
                 "rfm": self.rfm.to_dict() if self.rfm else None}
 
     @classmethod
@@ -76,18 +77,6 @@ class ChurnModel:
                    categories={k: list(v) for k, v in d["categories"].items()},
                    metrics=d.get("metrics", {}),
                    rfm=RfmLogistic.from_dict(d["rfm"]) if d.get("rfm") else None)
-
-
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, (pd.Timestamp,)):
-        return x.date().isoformat()
-    if isinstance(x, np.generic):
-        return x.item()
-    return x
 
 
 def _threads(cfg: dict[str, Any] | None = None) -> int:

@@ -39,8 +39,9 @@ import numpy as np
 import pandas as pd
 
 from cvm.config import CvmError, load_config
-from cvm.features.labels import future_paid_spend, paid_mask
-from cvm.features.pit import add_months, day_number, days, ids, isin, to_timestamp
+from cvm.definitions import paid_mask
+from cvm.features.labels import future_paid_spend
+from cvm.data.ids import add_months, day_number, days, ids, isin, to_timestamp
 from cvm.features.split import keep_rows
 from cvm.features.training import snapshot_dates, training_frame
 from cvm.models import trainer

@@ -18,6 +18,8 @@ from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
 
+from cvm.fileio import write_text
+
 log = logging.getLogger(__name__)
 
 CSS = """
@@ -76,9 +78,7 @@ def notebook_to_html(notebook: Path, out: Path, title: str, subtitle: str, lang:
         f'<header class="cvm"><h1>{html.escape(title)}</h1>'
         f"<p>{html.escape(subtitle)} · {stamp}</p></header><main>{body}</main></body></html>\n"
     )
-    tmp = out.with_suffix(".html.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(out)
+    write_text(out, page)
     _maybe_pdf(out)
     return out
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cvm.features.pit import isin
+from cvm.data.ids import isin
 from cvm.run_context import month_shift
 
 

@@ -5,7 +5,7 @@ numbers), then one section per concept of the seeds — lifecycle of the five gr
 (tags, A+B share, the value triad), loyalty, needs, this month's plan by department, last
 month's results, sales leads — each with a chart and a short "what it means / what to do".
 Model quality and the technical tables are in the appendix. Every header, value and code is
-shown through the i18n table (``cvm.reporting.i18n``); numbers through ``cvm.reporting.fmt``.
+shown through the i18n table (``cvm.i18n``); numbers through ``cvm.reporting.fmt``.
 
 Each ``*_html`` function returns an HTML fragment (charts as inline PNG), so the report
 notebook stays one loop and the analysts' notebooks can show the same parts.
@@ -24,7 +24,7 @@ import pandas as pd
 
 from cvm.reporting import fmt
 from cvm.reporting.fonts import cjk_font_warning, plt, use_cjk_font
-from cvm.reporting.i18n import label, labels, t
+from cvm.i18n import label, labels, t
 from cvm.reporting.kpis import retention_by_milestone
 from cvm.reporting.plots import (PALETTE, fig_to_img, plot_bars, plot_calibration, plot_gain,
                                  plot_groups, plot_intervals, plot_line, plot_matrix_2x2,
@@ -396,7 +396,7 @@ def lifecycle_counts(ctx: RunContext) -> tuple[pd.Series, pd.Series]:
 def lifecycle_html(ctx: RunContext) -> str:
     from cvm.segments._common import crosstab_with_flows
     from cvm.segments.lifecycle import GROUPS, OWNER_STAGES, STAGES, lifecycle_group
-    from cvm.segments.value_tags import plot_migration
+    from cvm.reporting.plots import plot_migration
 
     lang = ctx.lang
     now, prev = lifecycle_counts(ctx)
@@ -502,7 +502,7 @@ def _departments(ctx: RunContext) -> list[str]:
 
 # --- 客户价值 ------------------------------------------------------------------------------
 def value_html(ctx: RunContext) -> str:
-    from cvm.segments.value_tags import plot_migration
+    from cvm.reporting.plots import plot_migration
 
     lang = ctx.lang
     seg = ctx.load_frame("segments")
@@ -883,7 +883,7 @@ def results_html(ctx: RunContext) -> str:
 
 # --- 销售线索 ------------------------------------------------------------------------------
 def _leads_html(ctx: RunContext) -> str:
-    from cvm.leads.step import leads_html
+    from cvm.reporting.leads_section import leads_html
 
     return leads_html(ctx)
 
@@ -945,7 +945,7 @@ def appendix_html(ctx: RunContext) -> str:
              f'<div class="tech">{_h3(t("technical", lang))}']
     for name, fn in (("churn_metrics", churn_quality_html), ("value_metrics", value_quality_html)):
         parts.append(fn(ctx) if ctx.has(name) else "")
-    from cvm.leads.step import lead_quality_html
+    from cvm.reporting.leads_section import lead_quality_html
 
     parts.append(lead_quality_html(ctx))
     parts.append(drivers_html(ctx))
@@ -1011,7 +1011,7 @@ def value_quality_html(ctx: RunContext) -> str:
 
 def shap_html(ctx: RunContext, model: str) -> str:
     """Global SHAP importance and beeswarm for ``model`` ('churn' or 'value')."""
-    from cvm.models.explain import plot_beeswarm, plot_importance
+    from cvm.reporting.plots import plot_beeswarm, plot_importance
 
     if not ctx.has(f"{model}_shap_values"):
         return _skipped(ctx.lang, label("model", model, ctx.lang))

@@ -21,7 +21,7 @@ import pandas as pd
 
 from cvm.group.league import GROUP, group_summary
 from cvm.reporting import fmt
-from cvm.reporting.i18n import label
+from cvm.i18n import label
 
 LABELS = {
     "dealer_id": ("门店", "Store"), "customers": ("客户数", "Customers"),

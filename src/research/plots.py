@@ -122,7 +122,7 @@ def plot_dependence(contribs: pd.DataFrame, X: pd.DataFrame, n: int, axes: Any =
                     ylabel: str = "SHAP value") -> np.ndarray:
     """SHAP dependence plots (feature value against its contribution) of the ``n`` most
     important features, in a grid of three columns."""
-    from cvm.models.explain import plot_dependence as one
+    from cvm.reporting.plots import plot_dependence as one
 
     feats = top_features(contribs, n)
     if axes is None:

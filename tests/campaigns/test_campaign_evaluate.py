@@ -12,7 +12,8 @@ from cvm.campaigns.evaluate import (
     oracle_plan,
     plan_true_value,
 )
-from cvm.campaigns.targeting import plan_campaigns, random_instance
+from cvm.campaigns.targeting import plan_campaigns
+from support.planning import random_instance
 from cvm.config import CvmError
 
 
@@ -65,7 +66,7 @@ def test_evaluate_plans_keys() -> None:
 
 
 def test_a_sampled_oracle_restricts_the_comparison_and_scales_the_budget() -> None:
-    """Above 100k customers the simulator's oracle covers a sample of customers (issue #9)."""
+    """Above 100k customers the simulator's oracle covers a sample of customers."""
     pairs, oracle, budget, capacity = _setup()
     plan = plan_campaigns(pairs, budget, capacity).assign(group="target")
     sampled = pd.Index(sorted(pairs["customer_id"].unique())[::3])      # a third of them

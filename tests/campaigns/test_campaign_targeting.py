@@ -9,14 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cvm.campaigns.eligibility import eligible_pairs
-from cvm.campaigns.targeting import (
-    lp_bound,
-    optimality_gap_small_cases,
-    plan_campaigns,
-    random_instance,
-    score_pairs,
-    value_at_stake,
-)
+from cvm.campaigns.targeting import lp_bound, plan_campaigns, score_pairs, value_at_stake
+from support.planning import optimality_gap_small_cases, random_instance
 
 METHODS = ["milp", "lagrangian", "greedy"]
 

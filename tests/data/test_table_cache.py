@@ -11,7 +11,7 @@ from dealer_fixture import dealer_tables, write_tables
 
 from cvm.data import table_cache
 from cvm.data.loaders import load_tables
-from cvm.models.bundle import tables_hash
+from cvm.data.hashing import tables_hash
 from cvm.run_context import RunContext
 
 

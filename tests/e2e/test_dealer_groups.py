@@ -127,7 +127,7 @@ def test_unreachable_scheduler_is_exit_2_with_the_address(group_data, tmp_path: 
 
 
 def test_evaluate_reports_each_store_in_both_views(local_run: Path, group_data) -> None:
-    from cvm.models.evaluate import evaluate
+    from cvm.evaluate import evaluate
 
     data, _ = group_data
     ev = evaluate(local_run, data / "truth", max_oracle_paths=0)

@@ -7,7 +7,7 @@ import pandas as pd
 
 from cvm.config import load_config
 from cvm.features.split import held_out
-from cvm.features.toy import toy_tables
+from support.toy import toy_tables
 from cvm.models.churn import train_churn
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from cvm.config import CvmError, load_config
 from cvm.features.labels import churn_labels
-from cvm.features.toy import toy_tables
+from support.toy import toy_tables
 from cvm.features.training import snapshot_dates, training_frame
 
 
@@ -51,7 +51,7 @@ def test_training_frame_stacks_and_samples() -> None:
     pd.testing.assert_series_equal(y, y2)
 
 
-# --- sampling before features (issue #9: a million customers) ---------------------------------
+# --- sampling before features (a million customers) -------------------------------------------
 from cvm.features import training as training_mod  # noqa: E402
 from cvm.features.snapshot import build_features  # noqa: E402
 from cvm.features.training import sample_customers  # noqa: E402

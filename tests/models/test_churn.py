@@ -9,7 +9,7 @@ import pytest
 
 from cvm.config import CvmError, load_config
 from cvm.features.snapshot import build_features
-from cvm.features.toy import toy_tables
+from support.toy import toy_tables
 from cvm.models.calibration import Calibrator
 from cvm.models.churn import ChurnModel, grade, train_churn
 

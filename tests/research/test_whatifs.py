@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from matplotlib.axes import Axes
 
-from cvm.campaigns.targeting import random_instance
+from support.planning import random_instance
 from cvm.config import CvmError
 from cvm.research import campaigns as rcp
 from cvm.research import plots as rp

@@ -1,4 +1,4 @@
-"""A realistic dealer data simulator with ground truth (issue 3).
+"""A realistic dealer data simulator with ground truth.
 
 ``simulate`` writes every contract table to OUT and the ground truth to OUT/truth/;
 ``generate`` returns the same in memory. See docs/simulator.md for the generating model.
