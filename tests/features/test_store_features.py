@@ -13,7 +13,7 @@ from cvm.data.simulator import generate
 from cvm.features.registry import describe
 from cvm.features.snapshot import build_features
 from cvm.features.stores import customer_stores, is_multi_store, main_store
-from cvm.features.toy import toy_tables
+from support.toy import toy_tables
 
 STORE_FEATURES = ["store_log_customers", "store_median_ticket", "store_avg_wait_minutes",
                   "store_return_rate", "share_visits_other_stores_24m", "moved_store"]
