@@ -266,7 +266,7 @@ def _by_store(scores: pd.DataFrame, paid: pd.DataFrame, oracle: pd.DataFrame
             r_store = own_spend.reindex(value.index).fillna(0.0).to_numpy()
             q = value.to_numpy()
             res["value"] = {
-                "n": int(len(q)),
+                "n": len(q),
                 "normalized_gini": M.normalized_gini(r_group, q) if r_group.sum() > 0 else None,
                 "normalized_gini_store_view": (M.normalized_gini(r_store, q)
                                                if r_store.sum() > 0 else None),

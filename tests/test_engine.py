@@ -30,7 +30,7 @@ def cluster(tmp_path_factory):
 
 
 def test_map_stores_on_the_cluster_equals_local(cluster, tmp_path) -> None:
-    c, run = cluster
+    _, run = cluster
     parts = [pd.DataFrame({"x": np.arange(i, i + 5, dtype=float)}) for i in range(4)]
     local = engine.map_stores(tmp_path, _square_sum, parts, 3.0)  # no engine.json: local
     remote = engine.map_stores(run, _square_sum, parts, 3.0)
