@@ -82,7 +82,7 @@ def _plan_value(pairs: pd.DataFrame, value: np.ndarray, budget: float, oracle: p
 
     p = pairs.copy()
     p["expected_incremental_value"] = value
-    plan = plan_campaigns(p, budget, defaults().get("capacity"), seed=seed)
+    plan = plan_campaigns(p, budget, dict(defaults().capacity), seed=seed)
     strata = ["campaign"] + (["value_tag"] if "value_tag" in plan.columns else [])
     plan = assign_control(plan, seed=seed, strata=strata)
     return plan_true_value(plan, oracle), plan

@@ -9,6 +9,7 @@ replace their file atomically (write a hidden temporary file, then rename).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -44,7 +45,7 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     return write_atomic(path, lambda tmp: safe.to_csv(tmp, index=False, encoding="utf-8-sig"))
 
 
-def write_xlsx(frame: pd.DataFrame, path: Path, headers: list[str], widths: dict[str, float],
+def write_xlsx(frame: pd.DataFrame, path: Path, headers: list[str], widths: Mapping[str, float],
                sheet: str = "list") -> Path:
     """``frame`` as an Excel sheet: ``headers`` (in the run's language) over the columns, a
     frozen header row, column widths in characters, text cells neutralized."""

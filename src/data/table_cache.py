@@ -137,7 +137,8 @@ class LazyTables(dict):
         return [k for k in dict.keys(self) if dict.__getitem__(self, k) is not _UNREAD]
 
     def get(self, name: str, default: Any = None) -> Any:
-        return self[name] if name in self else default
+        # through __getitem__ (which reads a table on first use), not dict.get
+        return self[name] if name in self else default  # noqa: SIM401
 
     def __iter__(self):  # not dict's: `{**t}` and dict(t) then go through __getitem__
         return iter(list(dict.keys(self)))

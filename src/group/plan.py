@@ -28,7 +28,7 @@ def control_strata(camp_cfg: dict[str, Any]) -> list[str]:
     """The configured control strata plus ``dealer_id``."""
     from cvm.campaigns.catalogue import defaults
 
-    strata = list(defaults(camp_cfg).get("control_strata", ["campaign"]))
+    strata = list(defaults(camp_cfg).control_strata)
     return strata if "dealer_id" in strata else [*strata, "dealer_id"]
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from cvm.definitions import paid_mask
 from cvm.data.ids import DAYS_PER_MONTH, day_number, days, ids, isin
+from cvm.settings import run_settings
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +63,8 @@ def bgnbd_gamma_gamma(visits: pd.DataFrame, as_of: Any, horizon_months: int,
     # the fits estimate four population parameters each: a seeded uniform sample of customers
     # (sampling.btyd_fit_customers, 0 = all) estimates them as well as the whole base does;
     # the summary is then computed for that sample and the customers to predict only
-    n_fit = int(((cfg or {}).get("sampling") or {}).get("btyd_fit_customers", 0))
-    seed = int((cfg or {}).get("seed", 0))
+    s = run_settings(cfg)
+    n_fit, seed = s.sampling.btyd_fit_customers, s.seed
     seen_ids = ids(visits["customer_id"])
     seen = pd.Index(seen_ids[days(visits["visit_date"]) <= day_number(as_of)].unique())
     if n_fit and customers is not None and len(seen) > n_fit + len(customers):

@@ -89,8 +89,16 @@ def _value_parts(model: Any) -> tuple[dict[str, bytes], dict[str, Any], dict[str
             "boosters": {p: f"{p}.lgb.txt" for p in parts}, "scale": float(model.scale),
             "horizon_months": int(model.horizon_months), "lifetime": dict(model.lifetime),
             "output": "expected paid spend over the horizon, CNY"}
-    cats = {c: list(CATEGORIES[c]) for c in model.feature_names if c in CATEGORIES}
+    from cvm.features.registry import REGISTRY
+
+    # the built categoricals and the store's own declared ones (cvm.features.extra), whose
+    # levels come from the data and are read back from the booster
+    names = [c for c in model.feature_names
+             if c in CATEGORIES or (c in REGISTRY and REGISTRY[c].categorical)]
     saved = [list(map(str, c)) for c in (model.boosters[0].pandas_categorical or [])]
+    cats = {c: list(CATEGORIES[c]) if c in CATEGORIES else [] for c in names}
+    if saved and len(saved) == len(names):
+        cats = {c: (cats[c] or s) for c, s in zip(names, saved, strict=True)}
     if saved and saved != list(cats.values()):
         raise BundleError("value model: the booster's categories differ from the feature spec's")
     return files, spec, cats

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cvm.config import InsufficientData, load_config
+from cvm.settings import run_settings
 from cvm.features.labels import churn_labels
 from cvm.features.split import keep_rows
 from cvm.features.training import snapshot_dates, training_frame
@@ -80,11 +81,11 @@ class ChurnModel:
 
 
 def _threads(cfg: dict[str, Any] | None = None) -> int:
-    return int(((cfg or {}).get("churn") or {}).get("num_threads", 1))
+    return run_settings(cfg).churn.num_threads
 
 
 def _params(cfg: dict[str, Any], grid_point: dict[str, Any]) -> dict[str, Any]:
-    return trainer.booster_params("binary", seed=int(cfg.get("seed", 0)), num_threads=_threads(cfg),
+    return trainer.booster_params("binary", seed=run_settings(cfg).seed, num_threads=_threads(cfg),
                                   extra={"metric": "binary_logloss", "force_col_wise": True},
                                   point=grid_point)
 
@@ -134,7 +135,7 @@ def churn_frames(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = None
     cfg = cfg or load_config()
     cc = cfg["churn"]
     h = int(cfg["horizon_months"])
-    seed = int(cfg.get("seed", 0))
+    seed = run_settings(cfg).seed
     train_dates, valid_dates = snapshot_dates(tables["visits"], as_of, h, cfg)
     Xtr, ytr, _ = training_frame(tables, train_dates, h, cfg, churn_labels)
     Xva, yva, dva = training_frame(tables, valid_dates, h, cfg, churn_labels)

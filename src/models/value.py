@@ -42,6 +42,7 @@ from cvm.config import CvmError, load_config
 from cvm.definitions import paid_mask
 from cvm.features.labels import future_paid_spend
 from cvm.data.ids import add_months, day_number, days, ids, isin, to_timestamp
+from cvm.settings import run_settings
 from cvm.features.split import keep_rows
 from cvm.features.training import snapshot_dates, training_frame
 from cvm.models import trainer
@@ -184,7 +185,7 @@ def value_frames(tables: dict[str, pd.DataFrame], as_of: Any,
     cfg = cfg or load_config()
     s = value_settings(cfg)
     as_of = to_timestamp(as_of)
-    H = int(cfg.get("horizon_months", 12))
+    H = run_settings(cfg).horizon_months
     if tables.get("visits") is None:
         raise CvmError("the value model needs the visits table")
     train_dates, valid_dates = snapshot_dates(tables["visits"], as_of, H, cfg)
@@ -200,7 +201,7 @@ def value_frames(tables: dict[str, pd.DataFrame], as_of: Any,
     rng = np.random.default_rng(seed)
     is_eval = rng.random(len(X_va)) < float(s["eval_share"])
     induced, uplift = pd.Series(dtype=float), {}
-    if s.get("baseline", "as_observed") == "no_contact":
+    if s["baseline"] == "no_contact":
         induced, uplift = contact_induced_spend(tables, valid_dates[-1], H, cfg,
                                                 int(s["contact_window_days"]),
                                                 customers=_sampled(X_va.index, tables, cfg))
@@ -286,7 +287,7 @@ def _sampled(index: pd.Index, tables: dict[str, pd.DataFrame], cfg: dict[str, An
              ) -> pd.Index | None:
     """``index`` when the training snapshots were sampled (the base is larger than the cap),
     else None (every customer)."""
-    cap = int((cfg.get("training") or {}).get("max_rows_per_snapshot", 0))
+    cap = run_settings(cfg).training.max_rows_per_snapshot
     return pd.Index(index) if cap and len(index) >= cap else None
 
 

@@ -119,14 +119,13 @@ def _fontconfig_with_packaged_font(tmpdir: Path) -> dict[str, str]:
 
 
 def _maybe_pdf(report_html: Path) -> Path | None:
-    from cvm.config import load_config
+    from cvm.settings import run_settings
 
-    pdf = (load_config("default").get("report") or {}).get("pdf") or {}
-    if not pdf.get("enabled", True):
+    pdf = run_settings().report.pdf
+    if not pdf.enabled:
         log.info("report.pdf: disabled (report.pdf.enabled: false)")
         return None
-    return print_pdf(report_html, report_html.with_suffix(".pdf"),
-                     float(pdf["timeout_seconds"]))
+    return print_pdf(report_html, report_html.with_suffix(".pdf"), pdf.timeout_seconds)
 
 
 def print_pdf(report_html: Path, out: Path, timeout_seconds: float) -> Path | None:

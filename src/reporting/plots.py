@@ -98,7 +98,7 @@ def plot_bars(values: pd.Series, ax: Axes | None = None, title: str = "", fmt: s
         bars = ax.barh(labels[::-1], values.to_numpy()[::-1], color=color)
     else:
         bars = ax.bar(labels, values.to_numpy(), color=color)
-    for b, v in zip(bars, values.to_numpy()[::-1] if horizontal else values.to_numpy()):
+    for b, v in zip(bars, values.to_numpy()[::-1] if horizontal else values.to_numpy(), strict=True):
         if horizontal:
             ax.text(b.get_width(), b.get_y() + b.get_height() / 2, " " + fmt.format(v),
                     va="center", fontsize=8)
@@ -146,7 +146,7 @@ def plot_groups(counts: dict[str, float], owner_parts: dict[str, float], labels:
     names = list(counts)
     pos = np.arange(len(names))[::-1]
     colors = {"active_owner": PALETTE[1], "won_back": PALETTE[2], "at_risk": PALETTE[4]}
-    for y, key in zip(pos, names):
+    for y, key in zip(pos, names, strict=True):
         if key == "owner" and owner_parts:
             left = 0.0
             for part, v in owner_parts.items():
@@ -221,7 +221,7 @@ def plot_lifecycle_funnel(stages: pd.Series, ax: Axes | None = None, lang: str =
     bars = ax.barh(pos, counts.to_numpy(), color="#4C72B0")
     ax.set_yticks(pos, labels)
     total = max(int(counts.sum()), 1)
-    for bar, n in zip(bars, counts.to_numpy()):
+    for bar, n in zip(bars, counts.to_numpy(), strict=True):
         ax.annotate(f"{n:,} ({n / total:.0%})", (bar.get_width(), bar.get_y() + bar.get_height() / 2),
                     xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
     ax.set_xlabel(t("customers", lang))
@@ -243,7 +243,7 @@ def plot_value_mix(tags: pd.Series | pd.DataFrame, ax: Axes | None = None, lang:
         _, ax = plt.subplots(figsize=(6, 3.4))
     colors = ["#2E7D32", "#66BB6A", "#FFA726", "#BDBDBD"]
     bars = ax.bar([labels.get(k, k) for k in share.index], share.to_numpy(), color=colors)
-    for bar, v in zip(bars, share.to_numpy()):
+    for bar, v in zip(bars, share.to_numpy(), strict=True):
         ax.annotate(f"{v:.1%}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                     xytext=(0, 2), textcoords="offset points", ha="center", fontsize=8)
     ax.set_ylabel(t("customers", lang) + " %")

@@ -180,7 +180,7 @@ def plan_facts(ctx: RunContext) -> PlanFacts | None:
     per = campaign_plan_table(ctx, plan)
     from cvm.campaigns.catalogue import defaults
 
-    cap = pd.Series(defaults().get("capacity") or {}, dtype=float)
+    cap = pd.Series(defaults().capacity, dtype=float)
     g = plan.groupby("department")
     dept = pd.DataFrame({
         "n_target": target.groupby("department").size(),
@@ -709,7 +709,7 @@ def plan_html(ctx: RunContext) -> str:
         "cost": d["cost"].map(fmt.yuan).to_numpy(),
         "expected_incremental_value": d["value"].map(fmt.yuan).to_numpy(),
         "capacity_used": [f"{fmt.pct(u, 0)} / {fmt.count(c)}" if pd.notna(c) else "–"
-                          for u, c in zip(d["used"], d["capacity"])],
+                          for u, c in zip(d["used"], d["capacity"], strict=True)],
     })
     camp_rows = pd.DataFrame({
         "campaign_label": labels("campaign", per.index, lang),
@@ -720,7 +720,7 @@ def plan_html(ctx: RunContext) -> str:
         "cost": per["cost"].map(fmt.yuan).to_numpy(),
         "expected_incremental_value": per["value"].map(fmt.yuan).to_numpy(),
         "interval": [f"{fmt.yuan(v - z * s)} – {fmt.yuan(v + z * s)}"
-                     for v, s in zip(per["value"], per["se"])],
+                     for v, s in zip(per["value"], per["se"], strict=True)],
     })
     fig, ax = plt.subplots(figsize=(7.5, 3.2))
     use_cjk_font()
@@ -779,7 +779,7 @@ def budget_curve_html(ctx: RunContext) -> str:
         "expected_incremental_value": c["expected_incremental_value"].map(fmt.yuan).to_numpy(),
         "interval": [f"{fmt.yuan(lo)} – {fmt.yuan(hi)}" for lo, hi in
                      zip(c["expected_incremental_value_low"],
-                         c["expected_incremental_value_high"])],
+                         c["expected_incremental_value_high"], strict=True)],
         "roi": c["roi"].map(lambda v: fmt.num(v, 1)).to_numpy(),
     })
     sc = fmt.scale(lang)
@@ -857,7 +857,7 @@ def results_html(ctx: RunContext) -> str:
         "response_lift": m["response_lift"].map(lambda v: fmt.points(v, lang, 0)),
         "cost": m["cost"].map(fmt.yuan),
         "net": m["net"].map(fmt.yuan),
-        "interval": [f"{fmt.yuan(a)} – {fmt.yuan(b)}" for a, b in zip(m["net_low"], m["net_high"])],
+        "interval": [f"{fmt.yuan(a)} – {fmt.yuan(b)}" for a, b in zip(m["net_low"], m["net_high"], strict=True)],
         "verdict": labels("confidence", m["verdict"], lang),
     })
     win = m[m["verdict"].isin(["sure_gain", "likely_gain"])]

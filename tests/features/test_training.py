@@ -23,7 +23,7 @@ def test_out_of_time_order() -> None:
     assert max(train) < min(valid)
     assert len(train) + len(valid) == cfg["training"]["max_snapshots"]
     assert all(b - a == pd.DateOffset(months=3) or (b - a).days in range(89, 93)
-               for a, b in zip(train, train[1:] + valid))
+               for a, b in zip(train, train[1:] + valid, strict=True))
 
 
 def test_exactly_two_horizons_of_history_works() -> None:

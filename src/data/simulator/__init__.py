@@ -48,7 +48,7 @@ class SimResult:
 def _resolve_end(end: date | None, p: dict[str, Any]) -> date:
     if end is not None:
         return end
-    ref = p.get("reference_date", "2026-10-31")
+    ref = p["reference_date"]
     return default_end(ref if isinstance(ref, date) else date.fromisoformat(str(ref)))
 
 
