@@ -249,8 +249,8 @@ def score(
     """Score customers with saved bundles; no training code needed."""
     from cvm.data.readers import is_url
     from cvm.data.writers import write_table
-    from cvm.scoring import score_source
     from cvm.run_checks import check_output_file
+    from cvm.scoring import score_source
 
     if not is_url(out):
         check_output_file(Path(out))

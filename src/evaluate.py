@@ -16,10 +16,10 @@ from scipy.stats import spearmanr
 
 from cvm import graph
 from cvm.config import CvmError, load_config
-from cvm.definitions import paid_mask
 from cvm.data.ids import ids
-from cvm.models import metrics as M
+from cvm.definitions import paid_mask
 from cvm.fileio import dumps
+from cvm.models import metrics as M
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,8 @@ from tqdm import tqdm
 from cvm import __version__, graph
 from cvm.config import CvmError, in_home
 from cvm.fileio import write_json
-from cvm.reporting.html import notebook_to_html
 from cvm.i18n import t
+from cvm.reporting.html import notebook_to_html
 from cvm.runner import MONTHLY_NOTEBOOKS, execute_notebooks
 
 log = logging.getLogger(__name__)

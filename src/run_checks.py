@@ -148,8 +148,8 @@ class Sufficiency:
 def assess(tables: dict[str, pd.DataFrame], as_of: Any, cfg: dict[str, Any]) -> Sufficiency:
     """Fatal gaps raise CvmError (too little history); models the data cannot teach are listed
     in ``skipped`` with the threshold that decided. Reads the visits only (labels, no features)."""
-    from cvm.features.labels import churn_labels, future_paid_spend
     from cvm.data.ids import ids
+    from cvm.features.labels import churn_labels, future_paid_spend
     from cvm.features.split import keep_rows
     from cvm.features.training import history_months, snapshot_dates
 

@@ -16,8 +16,8 @@ from scipy import stats
 
 from cvm.campaigns.catalogue import Campaign, campaign_settings
 from cvm.config import CvmError
-from cvm.definitions import paid_mask
 from cvm.data.ids import day_number, days, ids, to_timestamp
+from cvm.definitions import paid_mask
 
 log = logging.getLogger(__name__)
 

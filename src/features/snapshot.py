@@ -18,8 +18,8 @@ import pandas as pd
 
 from cvm.config import CvmError, load_config
 from cvm.data.contract import PROFILE_FIELDS, TABLES, VISIT_TYPES
-from cvm.definitions import paid_mask
 from cvm.data.ids import DAYS_PER_MONTH, day_number, days, ids, isin
+from cvm.definitions import paid_mask
 from cvm.features.pit import cut
 from cvm.features.extra import extra_features, levels
 from cvm.features.extra import from_config as declared_extras

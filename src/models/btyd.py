@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cvm.definitions import paid_mask
 from cvm.data.ids import DAYS_PER_MONTH, day_number, days, ids, isin
+from cvm.definitions import paid_mask
 from cvm.settings import run_settings
 
 log = logging.getLogger(__name__)

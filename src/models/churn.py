@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 
 from cvm.config import InsufficientData, load_config
-from cvm.settings import run_settings
 from cvm.features.labels import churn_labels
 from cvm.features.split import keep_rows
 from cvm.features.training import snapshot_dates, training_frame
@@ -28,6 +27,7 @@ from cvm.models import metrics as M
 from cvm.models import trainer
 from cvm.models.baselines import RfmLogistic, at_risk_rule, recency_score
 from cvm.models.calibration import Calibrator
+from cvm.settings import run_settings
 
 log = logging.getLogger(__name__)
 

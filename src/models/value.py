@@ -39,15 +39,15 @@ import numpy as np
 import pandas as pd
 
 from cvm.config import CvmError, load_config
+from cvm.data.ids import add_months, day_number, days, ids, isin, to_timestamp
 from cvm.definitions import paid_mask
 from cvm.features.labels import future_paid_spend
-from cvm.data.ids import add_months, day_number, days, ids, isin, to_timestamp
-from cvm.settings import run_settings
 from cvm.features.split import keep_rows
 from cvm.features.training import snapshot_dates, training_frame
 from cvm.models import trainer
 from cvm.models.btyd import bgnbd_gamma_gamma, historical_average
 from cvm.models.metrics import normalized_gini, regression_report
+from cvm.settings import run_settings
 
 log = logging.getLogger(__name__)
 

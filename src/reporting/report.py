@@ -22,13 +22,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cvm.i18n import label, labels, t
 from cvm.reporting import fmt
 from cvm.reporting.fonts import cjk_font_warning, plt, use_cjk_font
-from cvm.i18n import label, labels, t
 from cvm.reporting.kpis import retention_by_milestone
-from cvm.reporting.plots import (PALETTE, fig_to_img, plot_bars, plot_calibration, plot_gain,
-                                 plot_groups, plot_intervals, plot_line, plot_matrix_2x2,
-                                 plot_roc)
+from cvm.reporting.plots import (
+    PALETTE,
+    fig_to_img,
+    plot_bars,
+    plot_calibration,
+    plot_gain,
+    plot_groups,
+    plot_intervals,
+    plot_line,
+    plot_matrix_2x2,
+    plot_roc,
+)
 from cvm.run_context import RunContext
 
 log = logging.getLogger(__name__)
@@ -394,9 +403,9 @@ def lifecycle_counts(ctx: RunContext) -> tuple[pd.Series, pd.Series]:
 
 
 def lifecycle_html(ctx: RunContext) -> str:
+    from cvm.reporting.plots import plot_migration
     from cvm.segments._common import crosstab_with_flows
     from cvm.segments.lifecycle import GROUPS, OWNER_STAGES, STAGES, lifecycle_group
-    from cvm.reporting.plots import plot_migration
 
     lang = ctx.lang
     now, prev = lifecycle_counts(ctx)

@@ -22,8 +22,8 @@ import pandas as pd
 import yaml
 
 from cvm.config import CvmError, load_config
-from cvm.models import metrics as M
 from cvm.fileio import write_json
+from cvm.models import metrics as M
 
 log = logging.getLogger(__name__)
 

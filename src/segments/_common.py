@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from cvm.config import CvmError, load_config
-from cvm.definitions import paid_mask
 from cvm.data.ids import add_months, ids, to_timestamp
+from cvm.definitions import paid_mask
 
 log = logging.getLogger("cvm.segments")
 

@@ -36,8 +36,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cvm.segments._common import (crosstab_with_flows, cut, known_customers, log,
-                                  months_before, settings, timestamp)
+from cvm.segments._common import (
+    crosstab_with_flows,
+    cut,
+    known_customers,
+    log,
+    months_before,
+    settings,
+    timestamp,
+)
 
 STAGES = ("lead", "prospect", "ordered", "active_owner", "won_back", "at_risk", "lost")
 """All stages in funnel order."""

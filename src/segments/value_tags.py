@@ -34,8 +34,15 @@ import numpy as np
 import pandas as pd
 
 from cvm.config import CvmError
-from cvm.segments._common import (crosstab_with_flows, log, months_before, paid_amount,
-                                  settings, timestamp, visits_to)
+from cvm.segments._common import (
+    crosstab_with_flows,
+    log,
+    months_before,
+    paid_amount,
+    settings,
+    timestamp,
+    visits_to,
+)
 
 TAGS = ("A", "B", "C", "D")
 DAYS_PER_YEAR = 365.25

@@ -13,8 +13,8 @@ from cvm.campaigns.evaluate import (
     plan_true_value,
 )
 from cvm.campaigns.targeting import plan_campaigns
-from support.planning import random_instance
 from cvm.config import CvmError
+from support.planning import random_instance
 
 
 def _setup(seed: int = 3):
@@ -124,8 +124,12 @@ def _heterogeneous(seed: int = 4):
 
 
 def test_baselines_and_targeting_lift(catalogue) -> None:
-    from cvm.campaigns.evaluate import (campaign_means_plan, random_eligible_plan,
-                                        store_rules_plan, value_at_risk_first_plan)
+    from cvm.campaigns.evaluate import (
+        campaign_means_plan,
+        random_eligible_plan,
+        store_rules_plan,
+        value_at_risk_first_plan,
+    )
 
     pairs, oracle, budget, capacity = _heterogeneous()
     for make in (lambda: campaign_means_plan(pairs, budget, capacity, 1, 0.0),

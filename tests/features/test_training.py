@@ -7,8 +7,8 @@ import pytest
 
 from cvm.config import CvmError, load_config
 from cvm.features.labels import churn_labels
-from support.toy import toy_tables
 from cvm.features.training import snapshot_dates, training_frame
+from support.toy import toy_tables
 
 
 def _visits(start: str, end: str) -> pd.DataFrame:

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cvm.data.simulator.io import write_dataset
 from cvm.data.ids import day_number
+from cvm.data.simulator.io import write_dataset
 from cvm.leads.features import features_at, prepare
 from cvm.leads.model import LeadModel, train_leads
 from cvm.leads.step import LIST_COLUMNS, leads_step

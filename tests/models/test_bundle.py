@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 
 from cvm.config import load_config
-from cvm.features.snapshot import build_features
-from support.toy import toy_tables
 from cvm.data.hashing import tables_hash
+from cvm.features.snapshot import build_features
 from cvm.models.bundle import save_bundle
 from cvm.models.bundle_loader import CHECKSUM_FILE, BundleError, load_bundle, sha256_bytes
+from support.toy import toy_tables
 
 AS_OF = "2024-12-31"
 SMALL = {"churn": {"tuning": [{"num_leaves": 7, "learning_rate": 0.1, "min_data_in_leaf": 20}],

@@ -10,9 +10,9 @@ import pytest
 from cvm.config import load_config
 from cvm.features.labels import churn_labels
 from cvm.features.snapshot import build_features
-from support.toy import toy_tables
 from cvm.models import explain
 from cvm.reporting import plots
+from support.toy import toy_tables
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from cvm.reporting.plots import plot_lifecycle_funnel
 from cvm.segments.lifecycle import STAGES, lifecycle_stage, lifecycle_transitions, stage_counts
+
 AS_OF = pd.Timestamp("2024-06-30")
 
 
