@@ -14,7 +14,7 @@ LAB_IP ?= 127.0.0.1
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,lab]'
+	$(PY) -m pip install -q -e '.[dev,lab,dask]'
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -203,12 +203,16 @@ def monthly(
     force: bool = typer.Option(False, help="Replace an already published month."),
     profile: str = typer.Option("default", help="Settings profile: configs/<profile>.yaml "
                                 "over configs/default.yaml (e.g. demo: faster training)."),
+    engine: str = typer.Option("local", help="Where the per-store work runs: local (this "
+                               "process) or dask (a LocalCluster, or --scheduler)."),
+    scheduler: str | None = typer.Option(None, help="Dask scheduler address, e.g. "
+                                         "tcp://10.0.0.5:8786 (with --engine dask)."),
 ) -> None:
     """The whole monthly job: validate, features, models, segments, campaigns, report."""
     from cvm.pipeline import run_monthly
     path = run_monthly(data=str(data), as_of=_parse_date(as_of, "--as-of"), out=out,
                        budget=budget, horizon_months=horizon_months, lang=lang, force=force,
-                       profile=profile)
+                       profile=profile, engine=engine, scheduler=scheduler)
     typer.echo(str(path))
 
 

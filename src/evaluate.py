@@ -123,6 +123,8 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
         res["deciles"] = M.decile_table(realized, pred).round(2).to_dict(orient="records")
         out["value"] = res
 
+    if "dealer_id" in scores.columns:  # a dealer group: each store, the store's and the group's view
+        out["stores"] = _by_store(scores, paid, oracle)
     camp = _evaluate_campaigns(run, truth, max_oracle_paths)
     if camp:
         out["campaigns"] = camp
@@ -219,4 +221,56 @@ def _evaluate_campaigns(run: Path, truth: Path,
     out["oracle_source"] = "pair_oracle" if info is not None else "simulator_oracle"
     if info is not None:
         out["pair_oracle"] = info
+    return out
+
+
+def _by_store(scores: pd.DataFrame, paid: pd.DataFrame, oracle: pd.DataFrame
+              ) -> dict[str, Any]:
+    """Per store of the run (``scores.dealer_id``): churn and value quality on its customers,
+    in two views. The group's: a customer is retained when they have a paid visit at any store
+    of the group in the horizon. The store's: only a paid visit at their own store counts, so
+    a customer who moved to (or now services at) a sister store is lost to the store and
+    retained for the group (``moved_within_group`` counts them). Value: the horizon's paid
+    spend at any store (group) or at their store (store)."""
+    fut = paid.assign(customer_id=ids(paid["customer_id"]).to_numpy(),
+                      dealer_id=paid["dealer_id"].astype(str).to_numpy())
+    any_spend = fut.groupby("customer_id")["amount"].sum()
+    at = fut.groupby(["customer_id", "dealer_id"])["amount"].sum()
+    store = scores["dealer_id"].astype(str)
+    key = pd.MultiIndex.from_arrays([store.index, store.to_numpy()])
+    own_spend = pd.Series(at.reindex(key).to_numpy(), index=store.index).fillna(0.0)
+    out: dict[str, Any] = {}
+    for dealer in sorted(store.unique()):
+        mine = store.index[(store == dealer).to_numpy()]
+        res: dict[str, Any] = {"customers": int(len(mine))}
+        churn = scores.loc[mine, "churn_probability"].dropna()
+        if len(churn):
+            y_group = (~churn.index.isin(any_spend.index)).astype(int)
+            y_store = (own_spend.reindex(churn.index).to_numpy() <= 0).astype(int)
+            p = churn.to_numpy()
+            o = oracle["p_no_paid_visit"].reindex(churn.index).to_numpy()
+            has = ~np.isnan(o)
+            res["churn"] = {
+                "n": int(len(p)),
+                "auc": M.auc(y_group, p) if 0 < y_group.sum() < len(y_group) else None,
+                "auc_store_view": M.auc(y_store, p) if 0 < y_store.sum() < len(y_store) else None,
+                "observed_churn_rate": float(y_group.mean()),
+                "observed_churn_rate_store_view": float(y_store.mean()),
+                "moved_within_group": int(((y_store == 1) & (y_group == 0)).sum()),
+                "predicted_churn_rate": float(p.mean()),
+                "oracle_auc": (M.auc(y_group[has], o[has])
+                               if has.sum() > 1 and 0 < y_group[has].sum() < has.sum() else None)}
+        value = scores.loc[mine, "predicted_value"].dropna()
+        if len(value):
+            r_group = any_spend.reindex(value.index).fillna(0.0).to_numpy()
+            r_store = own_spend.reindex(value.index).fillna(0.0).to_numpy()
+            q = value.to_numpy()
+            res["value"] = {
+                "n": len(q),
+                "normalized_gini": M.normalized_gini(r_group, q) if r_group.sum() > 0 else None,
+                "normalized_gini_store_view": (M.normalized_gini(r_store, q)
+                                               if r_store.sum() > 0 else None),
+                "total_ratio": float(q.sum() / max(r_group.sum(), 1e-9)),
+                "total_ratio_store_view": float(q.sum() / max(r_store.sum(), 1e-9))}
+        out[str(dealer)] = res
     return out

@@ -38,7 +38,8 @@ VERSIONED_PACKAGES = ("pandas", "numpy", "lightgbm", "shap", "scikit-learn", "pa
 def run_monthly(data: str, as_of: date | None, out: Path = Path("reports"),
                 budget: float | None = None, horizon_months: int | None = None,
                 lang: str = "zh", force: bool = False, seed: int | None = None,
-                progress: bool = True, profile: str = "default") -> Path:
+                progress: bool = True, profile: str = "default", engine: str = "local",
+                scheduler: str | None = None) -> Path:
     """Run the whole monthly job for ``as_of`` and publish it to ``out/YYYY-MM``: the steps of
     ``cvm.graph.STEPS`` in order (:func:`prepare_run`, the notebooks, :func:`finish_run`).
 
@@ -46,26 +47,40 @@ def run_monthly(data: str, as_of: date | None, out: Path = Path("reports"),
     date, data sufficiency: ``cvm.run_checks``); a failure there is a CvmError (exit 2) and
     leaves no folder behind. Models the data cannot teach are skipped, with the reason in
     ``metrics.json`` and the report.
+
+    ``engine``: where the per-store work runs (``local`` or ``dask``: a LocalCluster, or the
+    scheduler at ``scheduler``; ``cvm.engine``), checked before any work as well.
     """
+    from cvm.engine import Cluster, check_scheduler
     from cvm.publishing import boundary, publish
 
+    cfg = _default_cfg(profile)
+    cluster = Cluster(engine, scheduler, cfg)  # bad --engine / --scheduler: exit 2 here
+    if scheduler:  # unreachable: exit 2 before any work
+        check_scheduler(scheduler, float((cfg.get("engine") or {}).get("connect_timeout_s", 10)))
     final, work, params = prepare_run(data, as_of, out, budget, horizon_months, lang, force,
                                       seed, profile)
     started = time.perf_counter()
     log_handler = _file_log(work / "run.log")
     try:
         timings: dict[str, float] = {}
+        cluster.start().record(work)  # the notebooks' per-store work runs where this says
         bar = tqdm(MONTHLY_NOTEBOOKS, desc="monthly run", unit="step", disable=not progress)
         for name in bar:
             bar.set_postfix_str(name)
             boundary(f"before:{name}")
             timings.update(execute_notebooks(work, params, notebooks=(name,), progress=False))
         boundary("report")
+        cluster.close()
+        (work / "artifacts" / "engine.json").unlink(missing_ok=True)  # this run's scheduler only
+        if engine != "local":
+            params["engine"] = engine
         finish_run(work, params, data, timings, started)
     except BaseException as err:
         from cvm.data import table_cache
 
         table_cache.drop(work)
+        cluster.close()
         if isinstance(err, OSError) and err.filename is None:
             err.filename = str(work)
         if not isinstance(err, (CvmError, OSError)):  # an internal error: its traceback goes to run.log
@@ -151,10 +166,24 @@ def finish_run(work: Path, params: dict[str, Any], data: str, timings: dict[str,
     subtitle = t("subtitle", lang, as_of=params["as_of"], h=params["horizon_months"])
     notebook_to_html(work / "notebooks" / MONTHLY_NOTEBOOKS[-1], graph.path(work, "report"),
                      title, subtitle, lang)
+    if graph.path(work, "store_league").exists():  # a dealer group
+        from cvm.reporting.stores import write_store_reports
+
+        pages = write_store_reports(work, params["as_of"], lang, _default_cfg(params["profile"]))
+        log.info("wrote %d store reports under %s", len(pages), work / "stores")
     timings["total"] = round(time.perf_counter() - started, 2)
     _write_metrics(work, timings)
     table_cache.drop(work)
     _write_manifest(work, params, data)  # last: marks the run folder complete
+
+
+def _default_cfg(profile: str) -> dict[str, Any]:
+    from cvm.config import load_config
+
+    try:
+        return load_config("default", profile=profile)
+    except CvmError:  # a bad --profile is reported by the parameter checks
+        return load_config("default")
 
 
 def run_demo(data: Path = Path("data/demo"), customers: int | None = None,

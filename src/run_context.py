@@ -83,6 +83,9 @@ class RunContext:
                   lang=cfg["lang"], seed=int(cfg["seed"]), cfg=cfg, research=bool(research),
                   scratch=run_dir in (None, ""))
         ctx.artifacts.mkdir(parents=True, exist_ok=True)
+        from cvm.engine import activate
+
+        activate(ctx.run_dir)  # --engine dask: large training frames train on the cluster
         return ctx
 
     def discard_scratch(self) -> None:

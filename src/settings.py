@@ -138,6 +138,31 @@ class Evaluation:
 
 
 @dataclass(frozen=True)
+class Stores:
+    """Dealer groups (docs/dealer-groups.md); data with one store never read these."""
+
+    assignment_months: int
+    known: list[str]
+    unknown_store: Literal["warning", "error"]
+    budget_split: Literal["active_customers", "equal", "explicit"]
+    budgets: dict[str, float]             # dealer_id -> CNY (budget_split: explicit)
+    capacities: dict[str, dict[str, float]]  # dealer_id -> department -> contacts
+    min_active_customers: int
+
+
+@dataclass(frozen=True)
+class Engine:
+    """``cvm monthly --engine dask`` (cvm.engine)."""
+
+    local_workers: int
+    threads_per_worker: int
+    worker_memory_limit: str
+    connect_timeout_s: float
+    partition_rows: int
+    train_memory_budget_mb: float
+
+
+@dataclass(frozen=True)
 class RunSettings:
     """``configs/default.yaml``: the monthly run. A run's config (and a profile such as
     ``configs/demo.yaml``) may also carry overlays of the other files under their names."""
@@ -161,6 +186,8 @@ class RunSettings:
     logs: Logs
     report: Report
     evaluation: Evaluation
+    stores: Stores
+    engine: Engine
 
 
 # ============================================================== campaigns.yaml
@@ -656,6 +683,7 @@ class SimulatorSettings:
     horizon_months: int
     reference_date: Any                   # a date (YAML parses it)
     burn_in_months: int
+    dealer_group: dict[str, Any]          # --dealers > 1: how the stores differ
     population: SimPopulation
     profile: SimProfile
     vehicles: dict[str, Any]

@@ -63,6 +63,40 @@ def _sample_visits(visits: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
 
 
 
+def _on_parts(ctx: RunContext, fn: Any, X: pd.DataFrame, *shared: Any) -> Any:
+    """``fn(X, *shared)`` for a row-wise ``fn`` (scoring, SHAP): in this process with the
+    local engine; with ``--engine dask``, one task per store (a dealer group) or per
+    ``engine.partition_rows`` customers, results concatenated in ``X``'s order — the same
+    rows, the same numbers (``cvm.engine``)."""
+    from cvm.engine import engine_of, map_stores
+
+    if engine_of(ctx.run_dir).get("engine") != "dask" or len(X) == 0:
+        return fn(X, *shared)
+    if ctx.has("customer_stores"):
+        store = ctx.load_frame("customer_stores")["dealer_id"].reindex(X.index).fillna("")
+        parts = [X.loc[(store == d).to_numpy()] for d in sorted(store.unique())]
+    else:
+        size = max(1, int((ctx.cfg.get("engine") or {}).get("partition_rows", 100000)))
+        parts = [X.iloc[i:i + size] for i in range(0, len(X), size)]
+    out = map_stores(ctx.run_dir, fn, [p for p in parts if len(p)], *shared)
+    if isinstance(out[0], pd.DataFrame | pd.Series):
+        return pd.concat(out).reindex(X.index)
+    whole = pd.Series(np.concatenate([np.asarray(o) for o in out]),
+                      index=pd.Index(np.concatenate([p.index.to_numpy() for p in parts
+                                                     if len(p)])))
+    return whole.reindex(X.index).to_numpy()
+
+
+def _proba(X: pd.DataFrame, model: Any) -> np.ndarray:
+    return model.predict_proba(X)
+
+
+def _contrib(X: pd.DataFrame, booster: Any, threads: int) -> pd.DataFrame:
+    from cvm.models.explain import contributions
+
+    return contributions(booster, X, threads)
+
+
 # --- 01 data quality ------------------------------------------------------------------------
 def data_quality(ctx: RunContext) -> dict[str, Any]:
     """Validation warnings, tables present, profile completeness of the 17 fields."""
@@ -182,13 +216,13 @@ def churn(ctx: RunContext) -> Any:
     feats = ctx.load_frame("features")
     active = active_customers(ctx.tables["visits"], ctx.as_of, ctx.cfg)
     X = feats.loc[feats.index.intersection(active)]
-    p = pd.Series(model.predict_proba(X), index=X.index, name="churn_probability")
+    p = pd.Series(_on_parts(ctx, _proba, X, model), index=X.index, name="churn_probability")
     ph.mark("scoring")
     s = ctx.settings
     n_explain = s.explain.max_rows
     threads = s.churn.num_threads
     who = p.sort_values(ascending=False, kind="stable").index[:n_explain]
-    contrib = contributions(model.booster, X.loc[who], threads)
+    contrib = _on_parts(ctx, _contrib, X.loc[who], model.booster, threads)
     reasons = reason_codes(contrib, X.loc[who], lang=ctx.lang, top_k=3)
     scores = pd.DataFrame({"churn_probability": p}).join(reasons)
     ph.mark("shap")
@@ -267,10 +301,23 @@ def segments(ctx: RunContext) -> pd.DataFrame:
     from cvm.segments.needs import needs_tags
     from cvm.segments.value_tags import ab_share, migration_matrix, value_tags
 
+    from cvm.features.stores import customer_stores, is_multi_store
+
     t, now, prev = ctx.tables, ctx.as_of, ctx.prev_as_of
     stage, stage_prev = lifecycle_stage(t, now, ctx.cfg), lifecycle_stage(t, prev, ctx.cfg)
     tags, tags_prev = value_tags(t["visits"], now), value_tags(t["visits"], prev)
+    stores = None
+    if is_multi_store(t):  # a dealer group: each store's own value-tag thresholds
+        from cvm.segments.value_tags import value_tags_by_store
+
+        stores = customer_stores(t, now, ctx.cfg)
+        tags = value_tags_by_store(tags, stores)
+        tags_prev = value_tags_by_store(tags_prev, customer_stores(t, prev, ctx.cfg))
+        ctx.save_frame("customer_stores", stores.to_frame())
+        ctx.save_json("store_value_thresholds", tags.attrs["thresholds"])
     seg = pd.DataFrame({"lifecycle_stage": stage}).join(tags, how="left")
+    if stores is not None:
+        seg["dealer_id"] = stores.reindex(seg.index).astype("str")
     seg["loyalty_type"] = loyalty_type(t, now).reindex(seg.index)
     needs = needs_tags(t, now)
     seg = seg.join(needs, how="left")
@@ -284,6 +331,8 @@ def segments(ctx: RunContext) -> pd.DataFrame:
     for k in range(11, -1, -1):
         d = month_shift(now, -k)
         tg = tags if k == 0 else value_tags(v_trend, d)
+        if k and stores is not None:
+            tg = value_tags_by_store(tg, stores)
         trend[d.strftime("%Y-%m")] = ab_share(tg["value_tag"])
     ctx.save_json("ab_share_trend", trend)
     ctx.save_json("kpis", {"current": _kpis(t, now, stage, tags),
@@ -315,7 +364,8 @@ def _kpis(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, stage: pd.Series
 
 def _assemble_scores(ctx: RunContext, seg: pd.DataFrame) -> pd.DataFrame:
     """The contract's scores.parquet: one row per customer."""
-    out = seg[["lifecycle_stage", "value_tag", "loyalty_type"]].copy()
+    out = seg[["lifecycle_stage", "value_tag", "loyalty_type"]
+              + (["dealer_id"] if "dealer_id" in seg.columns else [])].copy()
     if ctx.has("churn_scores"):
         out = out.join(ctx.load_frame("churn_scores"), how="left")
     if ctx.has("value_scores"):
@@ -478,16 +528,26 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
         frame[["churn_probability"]], on="customer_id"))
     ph.mark("pairs")
     d = defaults(camp_cfg)
-    plan = plan_campaigns(scored, ctx.budget, dict(d.capacity), seed=ctx.seed, cfg=camp_cfg)
-    plan = plan.join(frame[["lifecycle_stage", "value_tag", "churn_probability"]],
-                     on="customer_id")
-    plan = assign_control(plan, seed=ctx.seed, cfg=camp_cfg)
+    stores = ctx.load_frame("customer_stores")["dealer_id"] if ctx.has("customer_stores") \
+        else None
+    budgets = None
+    if stores is None:
+        plan = plan_campaigns(scored, ctx.budget, dict(d.capacity), seed=ctx.seed, cfg=camp_cfg)
+        plan = plan.join(frame[["lifecycle_stage", "value_tag", "churn_probability"]],
+                         on="customer_id")
+        plan = assign_control(plan, seed=ctx.seed, cfg=camp_cfg)
+    else:  # a dealer group: each store's plan under its own budget and capacities
+        plan, budgets, capacities = _plan_by_store(ctx, scored, frame, stores, camp_cfg)
     ctx.save_frame("campaign_plan", plan)
     ph.mark("plan")
     extra = _candidates_and_curve(ctx, scored, plan, pairs.attrs.get("blocked"), catalogue,
                                   uplift.source, frame, camp_cfg)
+    by_store = {} if budgets is None else {"stores": {
+        dealer: {"budget": float(budgets[dealer]), "capacity": capacities[dealer]}
+        for dealer in budgets.index}}
     ctx.save_json("campaign_summary", {
-        "method": plan.attrs.get("method"), "budget": ctx.budget,
+        "method": plan.attrs.get("method"),
+        "budget": ctx.budget if budgets is None else float(budgets.sum()), **by_store,
         "spend": float(plan.loc[plan["group"] == "target", "cost"].sum()),
         "expected_incremental_value": float(
             plan.loc[plan["group"] == "target", "expected_incremental_value"].sum()),
@@ -502,6 +562,56 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
     from cvm.campaigns.lists import write_department_lists
 
     write_department_lists(lists, ctx.run_dir / "campaigns", ctx.lang)
+    if stores is not None:  # each store's own department lists, and the league table
+        for dealer, p in plan.groupby("dealer_id", sort=True):
+            write_department_lists(
+                department_lists(p.reset_index(drop=True), tables.get("customers"),
+                                 reveal_contacts=False, lang=ctx.lang, catalogue=catalogue),
+                ctx.run_dir / "stores" / str(dealer) / "campaigns", ctx.lang)
+        _store_league(ctx, plan, budgets, stores, camp_cfg)
     ph.mark("lists")
     ph.save()
     return plan
+
+
+# --- dealer groups --------------------------------------------------------------------------
+def _plan_by_store(ctx: RunContext, scored: pd.DataFrame, frame: pd.DataFrame,
+                   stores: pd.Series, camp_cfg: dict[str, Any]):
+    """One plan per store (``cvm.group.plan``) on the run's engine; control groups drawn over
+    the union, stratified by store. Returns the plan, the budgets and the capacities."""
+    from cvm.campaigns.catalogue import defaults
+    from cvm.campaigns.control import assign_control
+    from cvm.engine import map_stores
+    from cvm.group.budgets import store_budgets, store_capacities
+    from cvm.group.plan import control_strata, plan_store, union
+
+    known = [str(k) for k in (ctx.cfg.get("stores") or {}).get("known") or []]
+    names = sorted(set(stores.dropna().astype(str)) | set(known))
+    is_active = frame["lifecycle_stage"].isin(["active_owner", "won_back"])
+    active = frame.loc[is_active, "dealer_id"].value_counts().reindex(names, fill_value=0)
+    budgets = store_budgets(ctx.budget, active, ctx.cfg)
+    capacities = store_capacities(dict(defaults(camp_cfg).capacity), budgets, ctx.cfg)
+    where = scored["customer_id"].map(stores).to_numpy()
+    bare = scored.copy(deep=False)
+    bare.attrs = {}  # the calibration tables stay with the group's frame
+    items = [(d, bare.loc[where == d].reset_index(drop=True), float(budgets[d]),
+              capacities[d]) for d in names]
+    plan = union(map_stores(ctx.run_dir, plan_store, items, ctx.seed, camp_cfg))
+    plan = plan.join(frame[["lifecycle_stage", "value_tag", "churn_probability"]],
+                     on="customer_id")
+    plan = assign_control(plan, seed=ctx.seed, cfg=camp_cfg, strata=control_strata(camp_cfg))
+    return plan, budgets, capacities
+
+
+def _store_league(ctx: RunContext, plan: pd.DataFrame, budgets: pd.Series,
+                  stores: pd.Series, camp_cfg: dict[str, Any]) -> pd.DataFrame:
+    """The league table of the stores (``cvm.group.league``), saved as ``store_league``."""
+    from cvm.group.league import league_table, measured_lift, milestone_retention
+
+    scores = ctx.load_frame("customer_scores")  # the rows of the published scores table
+    retention = milestone_retention(ctx.tables, ctx.as_of,
+                                    float(ctx.cfg["report"]["milestone_min_age_years"]))
+    lift = measured_lift(ctx.tables, ctx.as_of, stores, ctx.cfg, camp_cfg)
+    league = league_table(scores, plan, budgets, retention, lift, ctx.cfg)
+    ctx.save_frame("store_league", league)
+    return league

@@ -403,6 +403,48 @@ def _foreign_key_problems(frames: Mapping[str, pd.DataFrame],
     return out
 
 
+STORE_TABLES = ("visits", "vehicle_sales", "leads")
+"""Tables whose ``dealer_id`` names the store that did the work (checked against the group)."""
+
+
+def _store_problems(frames: Mapping[str, pd.DataFrame],
+                    origins: Mapping[str, str]) -> list[Problem]:
+    """Visits, sales and leads at a store the group does not have: ``stores.known`` in
+    configs/default.yaml or, when that is empty, the customers' home stores. A warning (the
+    rows are kept: a store of their own in the run) or, with ``stores.unknown_store: error``,
+    an error (exit 2 before any work)."""
+    st = load_config("default").get("stores") or {}
+    known = [str(k) for k in st.get("known") or []]
+    source = "stores.known in configs/default.yaml"
+    cust = frames.get("customers")
+    if not known and cust is not None and "dealer_id" in cust.columns:
+        known = sorted(cust["dealer_id"].dropna().astype(str).unique().tolist())
+        source = "the customers' home stores (customers.dealer_id)"
+    if not known:
+        return []
+    severity = "error" if str(st.get("unknown_store", "warning")) == "error" else "warning"
+    ref = pd.Series(known, dtype=cust["dealer_id"].dtype if cust is not None
+                    and "dealer_id" in cust.columns else "str")
+    out: list[Problem] = []
+    for name in STORE_TABLES:
+        frame = frames.get(name)
+        if frame is None or "dealer_id" not in frame.columns:
+            continue
+        s = frame["dealer_id"]
+        bad = s.notna().to_numpy() & ~_isin(s, ref)
+        if not bad.any():
+            continue
+        counts = s[bad].astype(str).value_counts().sort_index()
+        shown = ", ".join(f"{k} ({v} rows)" for k, v in list(counts.items())[:10])
+        out.append(Problem(
+            name, "dealer_id", "unknown_store", int(bad.sum()), examples(bad),
+            f"stores not in the group ({source}): {shown}",
+            "add the store to stores.known in configs/default.yaml (and its customers to "
+            "customers), or fix the dealer_id values; stores.unknown_store: error makes this "
+            "an error", severity, origins.get(name, "")))
+    return out
+
+
 def check_raw(raws: Iterable[RawTable], read_problems: Iterable[Problem] = (),
               ignored: Iterable[str] = (), as_of: date | None = None,
               wanted: Iterable[str] | None = None, source: str = "",
@@ -445,6 +487,7 @@ def check_raw(raws: Iterable[RawTable], read_problems: Iterable[Problem] = (),
                                f"columns {', '.join(spec.required_columns)}", "error"))
     if run_checks:
         report.extend(_foreign_key_problems(frames, origins))
+        report.extend(_store_problems(frames, origins))
     return report, frames
 
 

@@ -23,6 +23,7 @@ from cvm.definitions import paid_mask
 from cvm.features.pit import cut
 from cvm.features.extra import extra_features, levels
 from cvm.features.extra import from_config as declared_extras
+from cvm.features.stores import is_multi_store, store_features
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ class _Visits:
 
 VISIT_COLUMNS = ("amount", "payer", "visit_type", "mileage_km", "vehicle_id",
                  "service_advisor_id", "wait_minutes", "quote_items_offered",
-                 "quote_items_accepted")
+                 "quote_items_accepted", "dealer_id")
 """Visits columns the features read (others are never copied)."""
 NUMERIC_VISIT_COLUMNS = ("amount", "mileage_km", "wait_minutes", "quote_items_offered",
                          "quote_items_accepted")
@@ -463,6 +464,7 @@ def build_features(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = No
     if customers is not None:
         tables = restrict_tables(tables, customers)
     visits = tables["visits"]
+    group_visits = visits  # store-level features read the whole group, sample or not
     other = {k: df for k, df in tables.items() if k != "visits"}
     t = cut(other, as_of)
     v = _prepare(visits, asof, cfg)
@@ -493,6 +495,9 @@ def build_features(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = No
         f.update(_surveys(t["surveys"], v.index, asof, fc))
     if t.get("complaints") is not None:
         f.update(_complaints(t["complaints"], v.index, asof, fc))
+    if "dealer_id" in v.df.columns and is_multi_store(tables):  # a dealer group
+        f.update(store_features(group_visits, v.code, v.df["dealer_id"].array, v.day, v.n,
+                                asof, cfg))
     return _frame(f, v.index, {x.name: levels(tables, x) for x in extras if x.categorical})
 
 

@@ -57,7 +57,19 @@ def dataset(X: pd.DataFrame, y: Any, *, reference: lgb.Dataset | None = None,
 def fit_booster(params: Mapping[str, Any], train: lgb.Dataset, rounds: int,
                 valid: lgb.Dataset | None = None,
                 early_stopping_rounds: int | None = None) -> lgb.Booster:
-    """``lgb.train`` for ``rounds`` rounds, or early-stopped on ``valid`` when it is given."""
+    """``lgb.train`` for ``rounds`` rounds, or early-stopped on ``valid`` when it is given.
+
+    On a Dask engine (``cvm monthly --engine dask``) a training frame larger than
+    ``engine.train_memory_budget_mb`` trains through ``lightgbm.dask`` on the cluster instead
+    (:func:`fit_on_dask`)."""
+    from cvm.engine import training_client
+
+    raw = getattr(train, "data", None)
+    client = training_client(int(raw.memory_usage(deep=True).sum())) \
+        if isinstance(raw, pd.DataFrame) else None
+    if client is not None and str(params.get("objective")) in _DASK_LOSSES:
+        return fit_on_dask(client, params, raw, np.asarray(train.label), rounds, valid,
+                           early_stopping_rounds)
     if valid is None:
         return lgb.train(dict(params), train, num_boost_round=max(int(rounds), 1))
     with warnings.catch_warnings():  # "overriding the parameters from reference dataset"
@@ -65,6 +77,57 @@ def fit_booster(params: Mapping[str, Any], train: lgb.Dataset, rounds: int,
         return lgb.train(dict(params), train, num_boost_round=int(rounds), valid_sets=[valid],
                          callbacks=[lgb.early_stopping(int(early_stopping_rounds or rounds),
                                                        verbose=False), lgb.log_evaluation(0)])
+
+
+def _logloss(y: np.ndarray, raw: np.ndarray, p: Mapping[str, Any]) -> float:
+    q = np.clip(1.0 / (1.0 + np.exp(-raw)), 1e-15, 1 - 1e-15)
+    return float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
+
+
+def _l2(y: np.ndarray, raw: np.ndarray, p: Mapping[str, Any]) -> float:
+    return float(np.mean((y - raw) ** 2))
+
+
+def _tweedie(y: np.ndarray, raw: np.ndarray, p: Mapping[str, Any]) -> float:
+    rho = float(p.get("tweedie_variance_power", 1.5))
+    return float(np.mean(-y * np.exp((1 - rho) * raw) / (1 - rho)
+                         + np.exp((2 - rho) * raw) / (2 - rho)))
+
+
+_DASK_LOSSES = {"binary": _logloss, "regression": _l2, "tweedie": _tweedie}
+"""Objectives :func:`fit_on_dask` trains (and the validation loss it picks the best round by)."""
+
+
+def fit_on_dask(client: Any, params: Mapping[str, Any], X: pd.DataFrame, y: np.ndarray,
+                rounds: int, valid: lgb.Dataset | None = None,
+                early_stopping_rounds: int | None = None) -> lgb.Booster:
+    """Train on the Dask cluster (``lightgbm.dask``: data-parallel histograms across the
+    workers) from ``X`` split into one partition per worker; with ``valid``, the best round is
+    the one with the lowest validation loss (what early stopping picks, without stopping
+    early), recorded as the booster's ``best_iteration``. The result
+    is an ordinary booster (a LightGBM text model like every other)."""
+    import dask.dataframe as dd
+    import lightgbm.dask as lgbd
+
+    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    p = {k: v for k, v in params.items() if k not in ("num_threads", "deterministic")}
+    est = (lgbd.DaskLGBMClassifier if p["objective"] == "binary" else lgbd.DaskLGBMRegressor)(
+        client=client, n_estimators=max(int(rounds), 1), **p)
+    dX = dd.from_pandas(X.reset_index(drop=True), npartitions=workers)
+    dy = dd.from_pandas(pd.Series(y), npartitions=workers)
+    log.info("training on dask: %d rows, %d partitions", len(X), workers)
+    with client.as_current():  # the dask collections compute on this client
+        booster = est.fit(dX, dy).booster_
+    if valid is not None:
+        loss = _DASK_LOSSES[p["objective"]]
+        Xv, yv = valid.data, np.asarray(valid.label, float)
+        raw = np.zeros(len(yv))
+        losses = []
+        for k in range(booster.num_trees()):
+            raw = raw + booster.predict(Xv, start_iteration=k, num_iteration=1, raw_score=True)
+            losses.append(loss(yv, raw, p))
+        booster.best_iteration = int(np.argmin(losses)) + 1
+    return booster
 
 
 def truncated(booster: lgb.Booster) -> lgb.Booster:

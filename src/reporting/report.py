@@ -150,6 +150,21 @@ def sections(ctx: RunContext) -> Iterator[str]:
             if warn:
                 body = f'<p class="warn">{html.escape(warn)}</p>' + body
         yield _section(sid, ctx.lang, body)
+        if sid == "summary" and ctx.has("store_league"):  # a dealer group: the league table
+            yield stores_section(ctx)
+
+
+def stores_section(ctx: RunContext) -> str:
+    """The dealer group's league table and group summary (``cvm.reporting.stores``)."""
+    from cvm.reporting.stores import league_html
+
+    try:
+        body = league_html(ctx.load_frame("store_league"), ctx.lang)
+    except Exception:  # one broken section must not cost the manager the whole report
+        log.exception("report section stores failed")
+        body = f'<p class="warn">{html.escape(t("section_failed", ctx.lang))}</p>'
+    title = "门店排名" if _zh(ctx) else "Stores"
+    return f'<section id="stores"><h2>{html.escape(title)}</h2>{body}</section>'
 
 
 # --- facts shared by the summary and the sections --------------------------------------------

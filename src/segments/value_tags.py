@@ -123,6 +123,33 @@ def value_tags(visits: pd.DataFrame, as_of: Any, cfg: dict[str, Any] | None = No
     return out
 
 
+def value_tags_by_store(tags: pd.DataFrame, stores: pd.Series,
+                        cfg: dict[str, Any] | None = None) -> pd.DataFrame:
+    """``tags`` (from :func:`value_tags` over the group's visits) re-tagged with each store's
+    own thresholds: a ``median`` threshold becomes the median over the store's customers
+    (``stores``: ``dealer_id`` per customer) with a visit in the window. Frequency and spend
+    per visit stay the customer's own over the group's stores. ``attrs["thresholds"]`` maps
+    each store to its two thresholds; customers without a store keep the group's."""
+    s = settings(cfg, "value_tags")
+    out = tags.copy()
+    store = stores.reindex(out.index)
+    seen = out["visits_per_year"] > 0
+    thresholds: dict[str, dict[str, float]] = {}
+    for dealer in sorted(store.dropna().unique()):
+        mine = (store == dealer).to_numpy()
+        f_thr = _threshold(s["frequency_threshold"], out.loc[mine & seen, "visits_per_year"],
+                           "frequency_threshold")
+        s_thr = _threshold(s["spend_threshold"], out.loc[mine & seen, "spend_per_visit"],
+                           "spend_threshold")
+        out.loc[mine, "high_frequency"] = seen[mine] & (out.loc[mine, "visits_per_year"] >= f_thr)
+        out.loc[mine, "high_spend"] = seen[mine] & (out.loc[mine, "spend_per_visit"] >= s_thr)
+        thresholds[str(dealer)] = {"visits_per_year": f_thr, "spend_per_visit": s_thr}
+    out["value_tag"] = tag_from_flags(out["high_frequency"].astype(bool),
+                                      out["high_spend"].astype(bool), s["tags"]).astype("str")
+    out.attrs["thresholds"] = thresholds
+    return out
+
+
 def migration_matrix(prev_tags: pd.Series | pd.DataFrame, cur_tags: pd.Series | pd.DataFrame
                      ) -> pd.DataFrame:
     """Customers moving between tags (rows from, columns to, plus ``new`` / ``gone``); sums to

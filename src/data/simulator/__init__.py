@@ -23,7 +23,7 @@ from cvm.data.simulator.oracle import compute_oracle
 from cvm.data.simulator.params import load_params
 from cvm.data.simulator.tables import build_tables, ids
 from cvm.data.simulator.timeline import Timeline, default_end
-from cvm.data.simulator.truth import meta, oracle_campaigns, oracle_customers
+from cvm.data.simulator.truth import meta, oracle_campaigns, oracle_customers, store_truth
 from cvm.data.simulator.world import build_world
 
 __all__ = ["SimResult", "generate", "simulate", "default_end"]
@@ -81,6 +81,9 @@ def generate(n_customers: int, seed: int, end: date | None = None, years: float 
              "oracle_campaigns": oracle_campaigns(w, o, width), "leads": truth_leads}
     if truth_bau is not None:
         truth["visits_business_as_usual"] = truth_bau
+    stores = store_truth(w, truth["oracle_customers"], truth_visits)
+    if stores is not None:  # a dealer group: the truth by store and for the group
+        truth["stores"] = stores
     args = {"n_customers": n_customers, "seed": seed, "end": tl.end.isoformat(), "years": years,
             "dealers": dealers, "horizon_months": horizon_months}
     return SimResult(tables=tables, truth=truth, meta=meta(w, o, p, (paths, p_paths, cpaths), args))

@@ -110,8 +110,10 @@ class Kernel:
     """Parameters pre-digested for ``step`` (one per simulation)."""
 
     def __init__(self, p: dict[str, Any], tr: Traits, eff: Effects, x: np.ndarray,
-                 sa_quality: np.ndarray, sa_changed: np.ndarray, sa_staff: np.ndarray) -> None:
+                 sa_quality: np.ndarray, sa_changed: np.ndarray, sa_staff: np.ndarray,
+                 group: Any = None) -> None:
         self.p, self.tr, self.eff, self.x = p, tr, eff, x
+        self.group = group  # a dealer group's StoreGroup (stores differ), None for one store
         self.sa_quality, self.sa_changed, self.sa_staff = sa_quality, sa_changed, sa_staff
         v, a, ch = p["vehicles"], p["amounts"], p["churn"]
         pop = p["population"]
@@ -153,16 +155,23 @@ class Kernel:
     def accept_p(self, st: State) -> np.ndarray:
         return sigmoid(self.acc_static + self.p["quotes"]["accept_sat"] * (self.tr.base_sat + st.sat))
 
-    def medians(self, st: State, age_y: np.ndarray, in_w: np.ndarray) -> np.ndarray:
-        """Median amount of a paid visit of each kind (4, n), before accepted quote items."""
+    def medians(self, st: State, age_y: np.ndarray, in_w: np.ndarray,
+                m: int | None = None) -> np.ndarray:
+        """Median amount of a paid visit of each kind (4, n), before accepted quote items
+        (in a dealer group, at the price level of the store the customer uses in month m)."""
         a = self.p["amounts"]
         bf = self.band_f[st.band] * self.comm_amount
-        return np.stack([
+        if self.group is not None and m is not None:
+            bf = bf * self.group.price_level[self.tr.store_at(m)].astype(np.float32)
+        out = np.stack([
             a["maintenance_median"] * bf * (1 + a["maintenance_age_slope"] * age_y),
             a["repair_median"] * bf * (1 + 0.1 * np.minimum(age_y, 10)),
             a["accident_small_median"] * bf,
             a["other_median"] * self.comm_amount * np.ones_like(age_y),
         ]).astype(np.float32)
+        if self.group is not None and m is not None:  # other visits follow the store's prices
+            out[3] *= self.group.price_level[self.tr.store_at(m)].astype(np.float32)
+        return out
 
     def sigmas(self) -> np.ndarray:
         a = self.p["amounts"]
@@ -349,7 +358,7 @@ def step(K: Kernel, st: State, m: int, d: Draws, camp: np.ndarray | None = None,
     visit = uu < pp + pu
 
     # expected paid spend this month (Rao-Blackwellized over the month's outcomes)
-    med = K.medians(st, age_y, in_w)
+    med = K.medians(st, age_y, in_w, m)
     sig = K.sigmas()
     lam = K.quote_lambda(age_y)
     acc = K.accept_p(st)
@@ -362,8 +371,13 @@ def step(K: Kernel, st: State, m: int, d: Draws, camp: np.ndarray | None = None,
     any_visit = visit.any(axis=0)
     vi = np.flatnonzero(any_visit)
     staff_q = K.sa_quality[K.sa_staff[tr.sa_slot[vi], m]]
+    if K.group is not None:  # a dealer group: the store's service quality
+        store_vi = tr.store_at(m)[vi]
+        staff_q = staff_q + K.group.quality_shift[store_vi].astype(np.float32)
     wait = np.zeros((4, n), np.float32)
     wv = K.wait_med[:, None] * np.exp(sv["wait_sigma"] * z[vi].T - 0.15 * staff_q[None, :])
+    if K.group is not None:  # and its waiting times
+        wv = wv * K.group.wait_factor[store_vi].astype(np.float32)[None, :]
     wv[0] = np.where(first[vi], wv[0] * K.first_wait / K.wait_med[0], wv[0])
     wait[:, vi] = wv
     qf = sigmoid(logit(sv["quality_fail"]) - sv["sa_quality_coef"] * staff_q)

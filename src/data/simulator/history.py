@@ -53,7 +53,7 @@ def _visit_records(w: World, rng: np.random.Generator, st: State, mo, m: int, cu
     a, sv = p["amounts"], p["service"]
     n = tr.n
     age_y = (m - st.purchase).astype(np.float32) / 12.0
-    med = K.medians(st, age_y, mo.in_warranty)
+    med = K.medians(st, age_y, mo.in_warranty, m)
     sig = K.sigmas()
     acc = K.accept_p(st)
     spend = np.zeros(n, np.float32)

@@ -177,7 +177,8 @@ def compute_oracle(w: World, snap: State, paths: int, chunk: int, progress: bool
         idx = sel[loc]
         nn = len(idx)
         tr = w.traits.take(idx)
-        K = Kernel(p, tr, w.effects, trait_matrix(tr, p), w.sa.quality, w.sa.changed, w.sa.slot_staff)
+        K = Kernel(p, tr, w.effects, trait_matrix(tr, p), w.sa.quality, w.sa.changed,
+                   w.sa.slot_staff, group=w.group)
         sub = snap.take(idx)
         if carry is not None and (carry[0][idx] >= 0).any():
             c0 = carry[0][idx].astype(np.int16)

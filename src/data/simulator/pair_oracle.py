@@ -70,7 +70,7 @@ def _incremental(w: World, snap: Any, carry: tuple[np.ndarray, float], idx: np.n
     months = range(tl.end_month + 1, tl.end_month + 1 + tl.horizon)
     tr = w.traits.take(idx)
     K = Kernel(p, tr, w.effects, trait_matrix(tr, p), w.sa.quality, w.sa.changed,
-               w.sa.slot_staff)
+               w.sa.slot_staff, group=w.group)
     sub = snap.take(idx)
     nn = len(idx)
     base = []

@@ -36,6 +36,8 @@ class Traits:
     band0: np.ndarray         # price band of the first vehicle
     age0_months: np.ndarray   # age of the first vehicle at entry (0 when sold here)
     sa_slot: np.ndarray       # service-advisor slot (see staff)
+    move_month: np.ndarray | None = None  # dealer groups: month of a move to a sister store
+    move_to: np.ndarray | None = None     # and the store moved to (None: one store)
 
     @property
     def n(self) -> int:
@@ -43,7 +45,15 @@ class Traits:
 
     def take(self, idx: np.ndarray) -> "Traits":
         """The traits of a subset of customers."""
-        return Traits(**{f: getattr(self, f)[idx] for f in self.__dataclass_fields__})
+        return Traits(**{f: None if getattr(self, f) is None else getattr(self, f)[idx]
+                         for f in self.__dataclass_fields__})
+
+    def store_at(self, m: int | np.ndarray) -> np.ndarray:
+        """The store each customer uses in month ``m`` (home store unless moved by then)."""
+        if self.move_month is None:
+            return self.dealer
+        return np.where(np.asarray(m) >= self.move_month, self.move_to, self.dealer
+                        ).astype(np.int16)
 
     @property
     def kids(self) -> np.ndarray:

@@ -40,7 +40,7 @@ class LeadPool:
 
 
 def _draw(rng: np.random.Generator, p: dict[str, Any], size: int, tl: Timeline,
-          dealers: int) -> LeadPool:
+          dealers: int, weight: np.ndarray | None = None) -> LeadPool:
     s, v = p["sales"], p["vehicles"]
     names = list(s["source_probs"])
     probs = np.array([s["source_probs"][k] for k in names], float)
@@ -66,15 +66,25 @@ def _draw(rng: np.random.Generator, p: dict[str, Any], size: int, tl: Timeline,
                     budget=budget, test_drive=test_drive,
                     td_days=rng.integers(0, 10, size=size).astype(np.int16), followups=followups,
                     p_convert=pc.astype(np.float32), won=won, closed=closed,
-                    dealer=rng.integers(0, dealers, size=size).astype(np.int16),
+                    dealer=_dealers(rng, size, dealers, weight),
                     sc_pick=rng.random(size), stage_noise=rng.normal(0, 0.15, size),
                     defeat=rng.integers(0, len(s["defeat_reasons"]), size=size).astype(np.int8))
 
 
+def _dealers(rng: np.random.Generator, size: int, dealers: int,
+             weight: np.ndarray | None) -> np.ndarray:
+    """The store of each lead: uniform (one store), or by the stores' sizes (a dealer group)."""
+    if weight is None:
+        return rng.integers(0, dealers, size=size).astype(np.int16)
+    from cvm.data.simulator.stores import pick_stores
+
+    return pick_stores(rng, weight, size)
+
+
 def make_lead_pool(rng: np.random.Generator, p: dict[str, Any], n_won_target: int,
-                   tl: Timeline, dealers: int) -> LeadPool:
+                   tl: Timeline, dealers: int, weight: np.ndarray | None = None) -> LeadPool:
     """A pool sized so that about ``n_won_target`` leads are won by ``end``."""
-    pilot = _draw(np.random.default_rng(rng.integers(2**62)), p, 4000, tl, dealers)
+    pilot = _draw(np.random.default_rng(rng.integers(2**62)), p, 4000, tl, dealers, weight)
     rate = max(1e-3, float((pilot.won & (pilot.closed <= tl.end_day)).mean()))
     size = max(1, int(round(n_won_target / rate)))
-    return _draw(rng, p, size, tl, dealers)
+    return _draw(rng, p, size, tl, dealers, weight)

@@ -13,6 +13,7 @@ from cvm.data.simulator.history import History
 from cvm.data.simulator.population import STORE
 from cvm.data.simulator.profile import make_profile
 from cvm.data.simulator.sales_leads import SOURCES
+from cvm.data.simulator.stores import purchase_stores, visit_stores
 from cvm.data.simulator.world import World
 
 MODELS = [["晨风 C3", "晨风 C5", "晨风 S3"], ["晨风 C7", "晨风 S5", "晨风 S6"], ["晨风 L9", "晨风 S9"]]
@@ -58,6 +59,26 @@ def _dealer_ids(d: np.ndarray) -> pa.Array:
     return ids("D", np.asarray(d, np.int64) + 1, 2)
 
 
+def _visit_dealers(w: World, v: dict[str, np.ndarray], key: int) -> tuple[np.ndarray, np.ndarray]:
+    """The store of each visit and its service advisor: the customer's own store (after a
+    move, the new one) or, now and then, a sister store (``cvm.data.simulator.stores``), with
+    an advisor of the store that did the work."""
+    tr = w.traits
+    c = v["cust"]
+    if w.group is None:
+        return tr.dealer[c], v["sa"]
+    m = w.tl.month_of(v["date"])
+    home = np.where(m >= tr.move_month[c], tr.move_to[c], tr.dealer[c]).astype(np.int16)
+    store = visit_stores(w.seed, key, w.group, home, w.p)
+    slots = np.bincount(w.sa.slot_dealer, minlength=w.dealers)
+    first = np.concatenate([[0], np.cumsum(slots)[:-1]])
+    other = store != w.sa.slot_dealer[tr.sa_slot[c]]
+    u = np.random.default_rng(np.random.SeedSequence([w.seed, key, 1])).random(len(c))
+    slot = first[store] + np.floor(u * slots[store]).astype(np.int64)
+    sa = np.where(other, w.sa.slot_staff[slot, np.clip(m, 0, w.tl.n_months - 1)], v["sa"])
+    return store, sa
+
+
 def build_tables(w: World, h: History, rng: np.random.Generator
                  ) -> tuple[dict[str, pa.Table], pa.Table, pa.Table, pa.Table | None]:
     """All contract tables up to ``end``, the horizon visits (truth: no contacts), the lead
@@ -75,17 +96,21 @@ def build_tables(w: World, h: History, rng: np.random.Generator
     in_data = v["date"] <= end
     sa_first = 1
 
-    def visit_cols(sel: np.ndarray, v: dict[str, np.ndarray] = v) -> dict[str, pa.Array]:
+    stores = {406: _visit_dealers(w, v, 406)}
+
+    def visit_cols(sel: np.ndarray, v: dict[str, np.ndarray] = v, key: int = 406
+                   ) -> dict[str, pa.Array]:
+        store, sa = stores[key]
         return {
             "visit_id": ids("RO", v["row"][sel], 10), "customer_id": cid(v["cust"][sel]),
-            "vehicle_id": ids("V", v["veh"][sel], wid), "dealer_id": _dealer_ids(tr.dealer[v["cust"][sel]]),
+            "vehicle_id": ids("V", v["veh"][sel], wid), "dealer_id": _dealer_ids(store[sel]),
             "visit_date": dates(v["date"][sel]), "amount": pa.array(v["amount"][sel], pa.float64()),
             "labour_amount": pa.array(v["labour"][sel], pa.float64()),
             "parts_amount": pa.array(v["parts"][sel], pa.float64()),
             "visit_type": cat(contract.VISIT_TYPES, v["vtype"][sel]),
             "payer": cat(contract.PAYERS, v["payer"][sel]),
             "mileage_km": pa.array(v["mileage"][sel].astype(np.float64)),
-            "service_advisor_id": ids("SA", v["sa"][sel] + sa_first, 5),
+            "service_advisor_id": ids("SA", sa[sel] + sa_first, 5),
             "wait_minutes": pa.array(v["wait"][sel].astype(np.float64)),
             "quote_items_offered": pa.array(v["offered"][sel].astype(np.int64)),
             "quote_items_accepted": pa.array(v["accepted"][sel].astype(np.int64)),
@@ -93,7 +118,10 @@ def build_tables(w: World, h: History, rng: np.random.Generator
     out["visits"] = table("visits", visit_cols(in_data))
     truth_visits = table("visits", visit_cols(~in_data))
     bau = (h.bau_records or {}).get("visits")
-    truth_bau = None if bau is None else table("visits", visit_cols(np.ones(len(bau["row"]), bool), bau))
+    if bau is not None:
+        stores[407] = _visit_dealers(w, bau, 407)
+    truth_bau = None if bau is None else table("visits", visit_cols(
+        np.ones(len(bau["row"]), bool), bau, 407))
 
     # customers
     entry_day = tl.day_in_month(tr.entry, tr.entry_u)
@@ -171,10 +199,16 @@ def _leads_and_sales(w: World, h: History, rng: np.random.Generator, cid, wid: i
     ti = h.records.get("trade_ins")
     n_ti = len(ti["cust"]) if ti else 0
     ti_lead = np.arange(L, L + n_ti)
+    if n_ti and w.group is not None:  # service at one store, buy at another (now and then)
+        c = ti["cust"]
+        now = np.where(tl.month_of(ti["date"]) >= tr.move_month[c], tr.move_to[c], tr.dealer[c])
+        ti_store = purchase_stores(w.seed, w.group, now, w.p)
+    else:
+        ti_store = tr.dealer[ti["cust"]] if n_ti else np.zeros(0, np.int16)
     lead_cols = {
         "lead_id": ids("L", np.concatenate([np.arange(L), ti_lead]), wid + 1),
         "customer_id": cid(np.concatenate([lead_cust, ti["cust"] if n_ti else np.zeros(0, np.int64)])),
-        "dealer_id": _dealer_ids(np.concatenate([pool.dealer, tr.dealer[ti["cust"]] if n_ti else []])),
+        "dealer_id": _dealer_ids(np.concatenate([pool.dealer, ti_store])),
         "created_date": dates(np.concatenate([pool.created, (ti["date"] - ti["lag"].astype("timedelta64[D]")) if n_ti else pool.created[:0]])),
         "source": cat(SOURCES, np.concatenate([pool.source, np.full(n_ti, SOURCES.index("existing_owner"))])),
         "model_of_interest": model_names(np.concatenate([pool.band, ti["band"] if n_ti else []]).astype(np.int64),
@@ -210,7 +244,8 @@ def _leads_and_sales(w: World, h: History, rng: np.random.Generator, cid, wid: i
     sales = table("vehicle_sales", {
         "sale_id": ids("S", np.arange(len(sale_veh)), wid),
         "customer_id": cid(sale_cust), "vehicle_id": ids("V", sale_veh, wid),
-        "dealer_id": _dealer_ids(tr.dealer[sale_cust]), "sale_date": dates(sale_day),
+        "dealer_id": _dealer_ids(np.concatenate([tr.dealer[:nw], ti_store])),
+        "sale_date": dates(sale_day),
         "model": model_names(sale_band, pick),
         "price": pa.array(np.round(price_of[sale_band] * np.exp(0.12 * rng.standard_normal(len(sale_veh))), -2)),
         "trade_in_vehicle_id": ids("V", np.concatenate([np.full(nw, -1), ti["old"] if n_ti else []]).astype(np.int64), wid),

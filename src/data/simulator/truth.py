@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from cvm.data.simulator.dynamics import State
 from cvm.data.simulator.oracle import Oracle
-from cvm.data.simulator.tables import FAMILY, cat, ids
+from cvm.data.simulator.tables import FAMILY, _dealer_ids, cat, ids
 from cvm.data.simulator.world import World
 
 
@@ -23,8 +24,11 @@ def oracle_customers(w: World, snap: State, o: Oracle, cid: pa.Array) -> pa.Tabl
     age = m - snap.purchase
     odo = tr.yearly_km * (age + 0.5) / 12
     f64 = lambda a: pa.array(np.asarray(a, np.float64))  # noqa: E731
+    stores = {}
+    if w.group is not None:  # a dealer group: the store each customer uses at end, and home
+        stores = {"dealer_id": _dealer_ids(tr.store_at(m)), "home_dealer_id": _dealer_ids(tr.dealer)}
     return pa.table({
-        "customer_id": cid,
+        "customer_id": cid, **stores,
         "p_no_paid_visit": f64(o.p_no_paid[0]),
         "expected_spend": f64(o.spend[0]),
         "p_no_paid_visit_se": f64(o.se_p[0]),
@@ -115,5 +119,55 @@ def meta(w: World, o: Oracle, params: dict[str, Any], paths: tuple[int, int, int
             "mean_se_incremental_spend": float(o.se_incr.mean()) if o.se_incr.size else 0.0,
         },
         "campaigns": params["campaign_ids"],
+        **({"dealer_group": w.group.to_dict()} if w.group is not None else {}),
         "parameters": {k: v for k, v in params.items() if k not in ("campaign_ids",)},
     }
+
+
+def store_truth(w: World, oc: pa.Table, visits: pa.Table) -> pa.Table | None:
+    """A dealer group's truth by store and for the group (``truth/stores.parquet``).
+
+    Per store: its generating parameters (size weight, price level, service-quality shift,
+    waiting-time factor, advisor turnover factor), its customers at ``end`` (store used then),
+    the oracle's mean P(no paid visit) and expected spend over them, movers out and in over
+    the simulated span, the H-month truth's paid visits at the store and the share of them by
+    customers whose store at ``end`` is another one (cross-store service). One more row,
+    ``dealer_id = GROUP``, sums or averages the same over every store."""
+    if w.group is None:
+        return None
+    g, tr, tl = w.group, w.traits, w.tl
+    o = oc.select(["dealer_id", "p_no_paid_visit", "expected_spend"]).to_pandas()
+    moved = tr.move_month <= tl.end_month
+    v = visits.select(["customer_id", "dealer_id", "payer", "amount"]).to_pandas()
+    v = v[(v["payer"] == "customer") & (v["amount"] > 0)]
+    at_end = pd.Series(_dealer_ids(tr.store_at(tl.end_month)).to_pylist(),
+                       index=ids("C", np.arange(tr.n), max(7, len(str(tr.n * 10)))).to_pylist())
+    v_cross = v["dealer_id"].to_numpy() != at_end.reindex(v["customer_id"]).to_numpy()
+    rows = []
+    names = _dealer_ids(np.arange(g.n)).to_pylist()
+    for s, name in enumerate(names):
+        os_ = o[o["dealer_id"] == name]
+        vs = v["dealer_id"].to_numpy() == name
+        rows.append({"dealer_id": name, "weight": float(g.weight[s]),
+                     "price_level": float(g.price_level[s]),
+                     "quality_shift": float(g.quality_shift[s]),
+                     "wait_factor": float(g.wait_factor[s]), "turnover": float(g.turnover[s]),
+                     "customers_at_end": int((tr.store_at(tl.end_month) == s).sum()),
+                     "oracle_customers": len(os_),
+                     "mean_p_no_paid_visit": float(os_["p_no_paid_visit"].mean()) if len(os_) else np.nan,
+                     "mean_expected_spend": float(os_["expected_spend"].mean()) if len(os_) else np.nan,
+                     "movers_out": int((moved & (tr.dealer == s)).sum()),
+                     "movers_in": int((moved & (tr.move_to == s)).sum()),
+                     "horizon_paid_visits": int(vs.sum()),
+                     "horizon_cross_store_share": float(v_cross[vs].mean()) if vs.any() else 0.0})
+    rows.append({"dealer_id": "GROUP", "weight": 1.0, "price_level": float(np.average(
+        g.price_level, weights=g.weight)), "quality_shift": float(np.average(
+            g.quality_shift, weights=g.weight)), "wait_factor": float(np.average(
+                g.wait_factor, weights=g.weight)), "turnover": float(np.average(
+                    g.turnover, weights=g.weight)), "customers_at_end": int(tr.n),
+        "oracle_customers": len(o), "mean_p_no_paid_visit": float(o["p_no_paid_visit"].mean()),
+        "mean_expected_spend": float(o["expected_spend"].mean()),
+        "movers_out": int(moved.sum()), "movers_in": int(moved.sum()),
+        "horizon_paid_visits": int(len(v)),
+        "horizon_cross_store_share": float(v_cross.mean()) if len(v) else 0.0})
+    return pa.Table.from_pandas(pd.DataFrame(rows), preserve_index=False)

@@ -1,0 +1,167 @@
+"""Where the per-store / per-partition work runs: in this process, or on Dask distributed.
+
+``cvm monthly --engine dask`` starts a ``distributed.LocalCluster`` (or connects to the
+scheduler given by ``--scheduler``) and records its address in the run's
+``artifacts/engine.json``; every step's per-store work then goes through :func:`map_stores`,
+which sends one task per store to the cluster and gathers the results in store order. Tasks
+are pure functions of their inputs (scoring, SHAP, value tags, per-store plans), so the same
+seed gives the same outputs on either engine (a test asserts it on a real LocalCluster).
+Settings: ``engine:`` in configs/default.yaml. docs/dealer-groups.md, "Distributed engine".
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from cvm.config import CvmError
+
+log = logging.getLogger(__name__)
+
+ENGINES = ("local", "dask")
+ENGINE_FILE = "engine.json"
+
+
+def _dask():
+    try:
+        import distributed
+    except ImportError:
+        raise CvmError("--engine dask needs dask and distributed: pip install -e '.[dask]' "
+                       "(or make setup)") from None
+    return distributed
+
+
+def check_scheduler(address: str, timeout_s: float) -> None:
+    """Exit 2 (CvmError) when no Dask scheduler answers at ``address``."""
+    distributed = _dask()
+    try:
+        client = distributed.Client(address, timeout=timeout_s, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as err:
+        raise CvmError(
+            f"no Dask scheduler answers at {address} ({type(err).__name__}): start one "
+            f"(`dask scheduler` on that host, then `dask worker {address}` on each worker), "
+            f"check the address and the firewall, or drop --scheduler to run on a "
+            f"LocalCluster on this machine") from None
+    client.close()
+
+
+class Cluster:
+    """A running engine for one monthly run: ``address`` is None for local."""
+
+    def __init__(self, engine: str, scheduler: str | None, cfg: dict[str, Any]) -> None:
+        if engine not in ENGINES:
+            raise CvmError(f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+        if scheduler and engine != "dask":
+            raise CvmError("--scheduler needs --engine dask")
+        self.engine, self.address, self._cluster = engine, scheduler, None
+        self.cfg = cfg.get("engine") or {}
+        if engine == "dask":
+            _dask()  # not installed: exit 2 with the fix, before any work
+
+    def start(self) -> Cluster:
+        if self.engine != "dask":
+            return self
+        if self.address:  # checked before any work (cvm.pipeline.run_monthly)
+            return self
+        distributed = _dask()
+        self._cluster = distributed.LocalCluster(
+            n_workers=int(self.cfg.get("local_workers", 2)),
+            threads_per_worker=int(self.cfg.get("threads_per_worker", 1)),
+            processes=True, dashboard_address=None,
+            memory_limit=self.cfg.get("worker_memory_limit", "auto"))
+        self.address = self._cluster.scheduler_address
+        log.info("dask LocalCluster at %s (%d workers)", self.address,
+                 len(self._cluster.workers))
+        return self
+
+    def record(self, run_dir: Path) -> None:
+        (run_dir / "artifacts").mkdir(parents=True, exist_ok=True)
+        (run_dir / "artifacts" / ENGINE_FILE).write_text(json.dumps(
+            {"engine": self.engine, "scheduler": self.address}), encoding="utf-8")
+
+    def close(self) -> None:
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+
+def engine_of(run_dir: Path) -> dict[str, Any]:
+    """The engine a run uses (``artifacts/engine.json``; local when absent)."""
+    f = Path(run_dir) / "artifacts" / ENGINE_FILE
+    if f.exists():
+        return json.loads(f.read_text(encoding="utf-8"))
+    return {"engine": "local", "scheduler": None}
+
+
+_CLIENTS: dict[str, Any] = {}
+
+
+def map_stores(run_dir: Path, fn: Callable[..., Any], items: Sequence[Any],
+               *shared: Any) -> list[Any]:
+    """``[fn(item, *shared) for item in items]``, on the run's engine (results in order).
+
+    On Dask the ``shared`` arguments are scattered once (broadcast to the workers) and each
+    item is one task."""
+    eng = engine_of(run_dir)
+    if eng.get("engine") != "dask" or not items:
+        return [fn(item, *shared) for item in items]
+    distributed = _dask()
+    address = eng["scheduler"]
+    client = _CLIENTS.get(address)
+    if client is None:
+        client = distributed.Client(address, set_as_default=False)
+        _CLIENTS[address] = client
+    futures_shared = [client.scatter(s, broadcast=True) for s in shared]
+    futures = client.map(fn, list(items), *[[f] * len(items) for f in futures_shared],
+                         pure=False)
+    out = client.gather(futures)
+    _count_tasks(Path(run_dir), getattr(fn, "__name__", "task"), len(items))
+    return out
+
+
+def _count_tasks(run_dir: Path, name: str, n: int) -> None:
+    """Tasks sent to the cluster, by function (``artifacts/engine_tasks.json``, for audit)."""
+    f = run_dir / "artifacts" / "engine_tasks.json"
+    done = json.loads(f.read_text(encoding="utf-8")) if f.exists() else {}
+    done[name] = int(done.get(name, 0)) + int(n)
+    tmp = f.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(done, sort_keys=True), encoding="utf-8")
+    tmp.replace(f)
+    log.info("dask: %d %s tasks", n, name)
+
+
+# --- training on the cluster --------------------------------------------------------------
+_ACTIVE: dict[str, Any] = {}
+
+
+def activate(run_dir: Path) -> None:
+    """Make ``run_dir``'s engine the one this process trains on (``RunContext.open`` calls it):
+    with ``--engine dask``, a training frame over ``engine.train_memory_budget_mb`` trains
+    through ``lightgbm.dask`` on the cluster (:func:`training_client`)."""
+    eng = engine_of(run_dir)
+    _ACTIVE.clear()
+    if eng.get("engine") == "dask" and eng.get("scheduler"):
+        _ACTIVE.update(eng)
+
+
+def training_client(nbytes: int) -> Any:
+    """A Dask client when this process runs on a Dask engine and a training frame of
+    ``nbytes`` exceeds ``engine.train_memory_budget_mb``; else None (train on the driver)."""
+    if not _ACTIVE:
+        return None
+    from cvm.config import load_config
+
+    budget = float((load_config("default").get("engine") or {}).get("train_memory_budget_mb",
+                                                                      0) or 0)
+    if budget <= 0 or nbytes <= budget * 2**20:
+        return None
+    distributed = _dask()
+    address = _ACTIVE["scheduler"]
+    client = _CLIENTS.get(address)
+    if client is None:
+        client = distributed.Client(address, set_as_default=False)
+        _CLIENTS[address] = client
+    return client
