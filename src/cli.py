@@ -127,12 +127,16 @@ def simulate(
     horizon_months: int = typer.Option(12, help="Months simulated past --end into truth/."),
     format: str = typer.Option("parquet", help="parquet or csv."),
     force: bool = typer.Option(False, help="Overwrite a non-empty output directory."),
+    regime: str = typer.Option("standard", help="World shape(s), comma-separated: standard, "
+                               "closed-cohort, visits-only, short-history, gradual-warranty, "
+                               "confounded, opaque (docs/simulator.md)."),
 ) -> None:
     """Write a realistic dealer data set to OUT and its ground truth to OUT/truth/."""
     from cvm.data.simulator import simulate as run
 
     run(n_customers=customers, seed=seed, out=out, end=_parse_date(end, "--end"),
-        years=years, dealers=dealers, horizon_months=horizon_months, fmt=format, force=force)
+        years=years, dealers=dealers, horizon_months=horizon_months, fmt=format, force=force,
+        regimes=regime)
 
 
 @app.command()

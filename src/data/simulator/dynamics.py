@@ -279,6 +279,11 @@ def hazard(K: Kernel, st: State, m: int, camp: np.ndarray | None = None,
         p_def = p_def * (1 - e_ret)
     p_bg = sigmoid(ch["background_logit"] + 0.5 * x_dyn
                    + ch["background_event_boost"] * (bad_recent | sa_gone))
+    spread = ch.get("post_warranty_spread")   # regime gradual-warranty: no cliff at the end
+    if spread:
+        soon_after = ~in_w & (age_m - v["warranty_months"] < spread["months"])
+        p_bg = np.where(soon_after, 1 - (1 - p_bg) * (1 - sigmoid(spread["logit"] + 0.5 * x_dyn)),
+                        p_bg)
     return Hazard(act=act, new=new, age_y=age_y, odo=odo, in_w=in_w, due=due, due_soon=due_soon,
                   e_visit=e_visit, e_ti=e_ti, was_def=was_def, at_store=at_store, decide=decide,
                   w_end=w_end, nxt=nxt, p_wb=p_wb, p_dec=p_def, p_bg=p_bg, e_dog=e_dog)
