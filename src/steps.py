@@ -193,10 +193,18 @@ def churn(ctx: RunContext) -> Any:
     scores = pd.DataFrame({"churn_probability": p}).join(reasons)
     ph.mark("shap")
     # the baselines' scores of the same customers, for `cvm evaluate`
-    from cvm.models.baselines import recency_score
+    from cvm.models.baselines import predict_rfm_gbm, recency_score
+    from cvm.models.btyd import bgnbd_no_purchase
 
-    ctx.save_frame("churn_baselines", pd.DataFrame(
-        {"recency": recency_score(X), "rfm_logistic": model.rfm.predict_proba(X)}, index=X.index))
+    base = {"recency": recency_score(X), "rfm_logistic": model.rfm.predict_proba(X)}
+    if getattr(model, "rfm_gbm", None) is not None:
+        base["lightgbm_rfm"] = predict_rfm_gbm(model.rfm_gbm, X, ctx.cfg)
+    try:
+        base["bgnbd_p_alive"] = bgnbd_no_purchase(ctx.tables["visits"], ctx.as_of,
+                                                  ctx.horizon_months, ctx.cfg, X.index).to_numpy()
+    except Exception as exc:  # lifetimes raises bare ConvergenceError / ValueError
+        log.warning("BG/NBD churn baseline failed: %s", exc)
+    ctx.save_frame("churn_baselines", pd.DataFrame(base, index=X.index))
     ctx.save_frame("churn_scores", scores)
     ctx.save_frame("churn_validation", model.validation)
     ph.mark("scoring")
@@ -235,12 +243,15 @@ def value(ctx: RunContext) -> Any:
     out = out.join(customer_value(ctx.tables, ctx.as_of, pred), rsuffix="_cv")
     ctx.save_frame("value_scores", out)
     ph.mark("scoring")
-    from cvm.models.value import _baselines
+    from cvm.models.baselines import predict_rfm_gbm
+    from cvm.models.value import value_baselines
 
     # the BG/NBD + Gamma-Gamma baseline's four population parameters are fitted on a seeded
     # sample of customers (sampling.btyd_fit_customers), then applied to every customer
-    base = _baselines(ctx.tables["visits"], np.full(len(feats), ctx.as_of), feats.index,
-                      ctx.horizon_months, ctx.cfg)
+    base = value_baselines(ctx.tables["visits"], np.full(len(feats), ctx.as_of), feats.index,
+                           ctx.horizon_months, ctx.cfg)
+    if model.rfm_gbm is not None:
+        base["lightgbm_rfm"] = predict_rfm_gbm(model.rfm_gbm, feats, ctx.cfg) * model.rfm_scale
     ctx.save_frame("value_baselines", pd.DataFrame(base, index=feats.index))
     ctx.save_frame("value_validation", model.validation)
     ctx.save_json("value_metrics", model.metrics)

@@ -43,7 +43,8 @@ from cvm.features.labels import future_paid_spend, paid_mask
 from cvm.features.pit import add_months, day_number, days, ids, isin, to_timestamp
 from cvm.features.split import keep_rows
 from cvm.features.training import snapshot_dates, training_frame
-from cvm.models.btyd import bgnbd_gamma_gamma, historical_average
+from cvm.models.baselines import fit_rfm_gbm, predict_rfm_gbm
+from cvm.models.btyd import bgnbd_gamma_gamma, historical_average, recency_frequency
 from cvm.models.metrics import normalized_gini, regression_report
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,8 @@ class ValueModel:
     lifetime: dict[str, Any]
     metrics: dict[str, Any] = field(default_factory=dict)
     validation: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rfm_gbm: lgb.Booster | None = None   # the lightgbm_rfm baseline (not bundled)
+    rfm_scale: float = 1.0
 
     @property
     def booster(self) -> lgb.Booster | None:
@@ -205,7 +208,7 @@ def value_frames(tables: dict[str, pd.DataFrame], as_of: Any,
                                                 int(s["contact_window_days"]),
                                                 customers=_sampled(X_va.index, tables, cfg))
     ev_ids = pd.Index(X_va.index[is_eval], name="customer_id")
-    base = _baselines(tables["visits"], snap.to_numpy()[is_va][is_eval], ev_ids, H, cfg)
+    base = value_baselines(tables["visits"], snap.to_numpy()[is_va][is_eval], ev_ids, H, cfg)
     return ValueFrames(X_all, y_all_s.to_numpy(), snap, is_va, is_eval, induced, uplift, base,
                        list(train_dates), list(valid_dates), H)
 
@@ -255,6 +258,10 @@ def fit_value(frames: ValueFrames, cfg: dict[str, Any]) -> ValueModel:
     metrics = regression_report(y_ev, pred_ev, int(s["calibration_bins"]))
     ev_ids = pd.Index(X_ev.index, name="customer_id")
     base = frames.baselines
+    rfm_gbm = fit_rfm_gbm(X_tr, y_tr, "tweedie", cfg, X_st, y_st)
+    rfm_st = predict_rfm_gbm(rfm_gbm, X_st, cfg)
+    rfm_scale = float(target_total / rfm_st.sum()) if rfm_st.sum() > 0 else 1.0
+    base = {**base, "lightgbm_rfm": predict_rfm_gbm(rfm_gbm, X_ev, cfg) * rfm_scale}
     metrics["baselines"] = {k: normalized_gini(y_ev, v) for k, v in base.items()}
     metrics["baseline_total_ratio"] = {k: float(v.sum() / max(y_ev.sum(), 1e-12))
                                        for k, v in base.items()}
@@ -279,7 +286,7 @@ def fit_value(frames: ValueFrames, cfg: dict[str, Any]) -> ValueModel:
              kind, metrics["normalized_gini"], metrics["baselines"], metrics["total_ratio"])
     return ValueModel(kind=kind, boosters=boosters, occurrence=occurrence, feature_names=feats,
                       horizon_months=H, scale=scale, lifetime=dict(s["lifetime"]),
-                      metrics=metrics, validation=validation)
+                      metrics=metrics, validation=validation, rfm_gbm=rfm_gbm, rfm_scale=rfm_scale)
 
 
 def _sampled(index: pd.Index, tables: dict[str, pd.DataFrame], cfg: dict[str, Any]
@@ -339,18 +346,25 @@ def contact_induced_spend(tables: dict[str, pd.DataFrame], start: Any, horizon_m
     return induced.astype(float), uplift
 
 
-def _baselines(visits: pd.DataFrame, snap: np.ndarray, customers: pd.Index, H: int,
-               cfg: dict[str, Any]) -> dict[str, np.ndarray]:
-    """Historical-average and BG/NBD + Gamma-Gamma predictions, each fitted at its row's
-    snapshot date."""
+def value_baselines(visits: pd.DataFrame, snap: np.ndarray, customers: pd.Index, H: int,
+                    cfg: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The visit-only value baselines, each fitted at its row's snapshot date: historical
+    average, BG/NBD + Gamma-Gamma, and the recency/frequency heuristic
+    (``cvm.models.btyd.recency_frequency``). ``lightgbm_rfm`` needs training rows: ``fit_value``
+    fits it (``ValueModel.rfm_gbm``)."""
     out = {"historical_average": np.zeros(len(customers)),
-           "bgnbd_gamma_gamma": np.zeros(len(customers))}
+           "bgnbd_gamma_gamma": np.zeros(len(customers)),
+           "recency_frequency": np.zeros(len(customers))}
     for d in pd.unique(snap):
         m = snap == d
         ids_d = customers[m]
         out["historical_average"][m] = historical_average(visits, d, H, cfg, ids_d).to_numpy()
         out["bgnbd_gamma_gamma"][m] = _safe_btyd(visits, d, H, cfg, ids_d).to_numpy()
+        out["recency_frequency"][m] = recency_frequency(visits, d, H, cfg, ids_d).to_numpy()
     return out
+
+
+_baselines = value_baselines   # the old private name
 
 
 def _safe_btyd(visits: pd.DataFrame, as_of: pd.Timestamp, H: int, cfg: dict[str, Any],

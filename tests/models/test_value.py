@@ -39,7 +39,8 @@ def test_model_predicts_nonnegative_spend_and_reports_metrics(toy, model):
     for key in ("normalized_gini", "spearman", "top_decile_capture", "total_ratio", "deciles",
                 "baselines"):
         assert key in m
-    assert set(m["baselines"]) == {"historical_average", "bgnbd_gamma_gamma"}
+    assert set(m["baselines"]) == {"historical_average", "bgnbd_gamma_gamma", "recency_frequency",
+                                   "lightgbm_rfm"}
     assert m["model"] in m["stop_normalized_gini"] and m["model"] in ("tweedie", "two_part")
     assert len(m["deciles"]) == 10
     # learns something on the toy data: better than random ranking
