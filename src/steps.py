@@ -239,7 +239,9 @@ def value(ctx: RunContext) -> Any:
     feats = ctx.load_frame("features")
     pred = pd.Series(model.predict(feats), index=feats.index, name="predicted_value")
     out = pd.DataFrame({"predicted_value": pred,
-                        "lifetime_value": model.lifetime_value(feats)}, index=feats.index)
+                        "lifetime_value": model.lifetime_value(feats),
+                        "predicted_customer_paid": model.predict_customer_paid(feats)},
+                       index=feats.index)
     out = out.join(customer_value(ctx.tables, ctx.as_of, pred), rsuffix="_cv")
     ctx.save_frame("value_scores", out)
     ph.mark("scoring")
@@ -331,7 +333,9 @@ def _assemble_scores(ctx: RunContext, seg: pd.DataFrame) -> pd.DataFrame:
         out = out.join(ctx.load_frame("churn_scores"), how="left")
     if ctx.has("value_scores"):
         vs = ctx.load_frame("value_scores")
-        out = out.join(vs[["predicted_value", "lifetime_value"]], how="left")
+        out = out.join(vs[[c for c in ("predicted_value", "lifetime_value",
+                                       "predicted_customer_paid") if c in vs.columns]],
+                       how="left")
     for c in ("churn_probability", "predicted_value", *REASON_COLUMNS):
         if c not in out:
             out[c] = np.nan if not c.startswith("reason") else None

@@ -54,6 +54,11 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
     paid = future.loc[paid_mask(future)]
     spend = paid.assign(customer_id=ids(paid["customer_id"]).to_numpy()).groupby(
         "customer_id")["amount"].sum()
+    # value = every payer's revenue x its margin (cvm.features.margin), as the model predicts
+    from cvm.features.margin import visit_margin
+
+    margin = pd.Series(visit_margin(future), index=ids(future["customer_id"]).to_numpy()
+                       ).groupby(level=0).sum()
     oracle = pd.read_parquet(truth / "oracle_customers.parquet")
     oracle = oracle.assign(customer_id=ids(oracle["customer_id"]).to_numpy()).set_index("customer_id")
     art = run / "artifacts"
@@ -94,9 +99,10 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
 
     value = scores["predicted_value"].dropna()
     if len(value):
-        realized = spend.reindex(value.index).fillna(0.0).to_numpy()
+        realized = margin.reindex(value.index).fillna(0.0).to_numpy()
         pred = value.to_numpy()
-        orc = oracle["expected_spend"].reindex(value.index).to_numpy()
+        col = "expected_value" if "expected_value" in oracle.columns else "expected_spend"
+        orc = oracle[col].reindex(value.index).to_numpy()
         has = ~np.isnan(orc)
         orc = np.nan_to_num(orc)
         res = {"n": int(len(pred)), "normalized_gini": M.normalized_gini(realized, pred),
@@ -121,6 +127,10 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
             b = pd.read_parquet(art / "value_baselines.parquet").reindex(value.index).fillna(0.0)
             res["baselines"] = {c: M.normalized_gini(realized, b[c].to_numpy()) for c in b.columns}
         res["deciles"] = M.decile_table(realized, pred).round(2).to_dict(orient="records")
+        res["definition"] = ("gross margin over the horizon: every payer's revenue (customer, "
+                             "insurer, warranty) x the margin of its payer and visit type")
+        if "predicted_customer_paid" in scores.columns:
+            res["customer_paid"] = _customer_paid(scores, spend, oracle, ev)
         out["value"] = res
 
     camp = _evaluate_campaigns(run, truth, max_oracle_paths)
@@ -131,6 +141,24 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
     leads = evaluate_leads(run, truth)
     if leads:
         out["leads"] = leads
+    return out
+
+
+def _customer_paid(scores: pd.DataFrame, spend: pd.Series, oracle: pd.DataFrame,
+                   ev: tuple[int, float, int, int]) -> dict[str, Any] | None:
+    """``predicted_customer_paid`` (the old value definition) against customer-paid spend."""
+    q = scores["predicted_customer_paid"].dropna()
+    if not len(q):
+        return None
+    r = spend.reindex(q.index).fillna(0.0).to_numpy()
+    pred = q.to_numpy()
+    o = oracle["expected_spend"].reindex(q.index).to_numpy()
+    has = ~np.isnan(o)
+    out = {"n": int(len(r)), "normalized_gini": M.normalized_gini(r, pred),
+           "total_ratio": float(pred.sum() / max(r.sum(), 1e-9)),
+           "oracle_normalized_gini": M.normalized_gini(r[has], o[has])}
+    out["gini_vs_oracle"] = M.normalized_gini(r[has], pred[has]) / out["oracle_normalized_gini"]
+    out["total_ratio_ci"] = M.bootstrap_ci(lambda a, b: b.sum() / max(a.sum(), 1e-9), (r, pred), *ev)
     return out
 
 

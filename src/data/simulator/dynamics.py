@@ -104,6 +104,7 @@ class Month:
     exp_spend: np.ndarray      # expected paid spend this month | state
     p_paid: np.ndarray         # (4, n) P(paid visit of each kind this month | state)
     exp_sale: np.ndarray | None = None  # expected new-vehicle revenue (trade-in) | state, CNY
+    exp_value: np.ndarray | None = None  # expected gross margin this month, every payer | state
 
 
 class Kernel:
@@ -144,6 +145,14 @@ class Kernel:
         self.stage = np.array([st["first_service"], st["second_service"], st["later_in_warranty"],
                                st["first_post_warranty"], st["later_post_warranty"]], np.float32)
         self.comm_amount = np.where(tr.commercial, a["commercial_factor"], 1.0).astype(np.float32)
+        # gross margin of each kind's paid (customer) and unpaid (first service: free; repair:
+        # warranty; accident: insurer) visits (configs/value.yaml margin; 0 without it)
+        vm = p.get("value_margin") or {}
+        c, w_, i_ = vm.get("customer", {}), vm.get("warranty", {}), vm.get("insurer", {})
+        self.margin_paid = np.array([c.get("maintenance", 0.0), c.get("repair", 0.0),
+                                     c.get("accident", 0.0), c.get("other", 0.0)], np.float32)
+        self.margin_unpaid = np.array([0.0, w_.get("warranty", 0.0), i_.get("accident", 0.0), 0.0],
+                                      np.float32)
 
     # expected quote items and accepted share, used by both sampling and expectations
     def quote_lambda(self, age_y: np.ndarray) -> np.ndarray:
@@ -362,6 +371,14 @@ def step(K: Kernel, st: State, m: int, d: Draws, camp: np.ndarray | None = None,
     mean_amt = med * np.exp(sig[:, None] ** 2 / 2)
     mean_amt[:2] += lam * acc * items
     exp_spend = (pp * mean_amt).sum(axis=0)
+    bfu = K.band_f[st.band]
+    a_ = p["amounts"]
+    mean_unpaid = np.stack([np.zeros(n, np.float32),
+                            a_["warranty_repair_median"] * bfu * np.exp(a_["warranty_repair_sigma"] ** 2 / 2),
+                            a_["accident_median"] * bfu * np.exp(a_["accident_sigma"] ** 2 / 2),
+                            np.zeros(n, np.float32)])
+    exp_value = ((pp * mean_amt) * K.margin_paid[:, None]).sum(axis=0) + (
+        (pu * mean_unpaid) * K.margin_unpaid[:, None]).sum(axis=0)
 
     # service experience: waiting, quality, over-selling, complaints (computed on visits only)
     any_visit = visit.any(axis=0)
@@ -420,4 +437,4 @@ def step(K: Kernel, st: State, m: int, d: Draws, camp: np.ndarray | None = None,
     return Month(visit=visit, paid=paid, first=first, wait=wait, bad=bad, offered=offered,
                  complaint=complaint, traded=traded, odo=odo, in_warranty=in_w,
                  weight=weight.astype(np.float32), exp_spend=exp_spend.astype(np.float32),
-                 p_paid=pp, exp_sale=exp_sale)
+                 p_paid=pp, exp_sale=exp_sale, exp_value=exp_value.astype(np.float32))
