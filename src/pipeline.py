@@ -182,7 +182,8 @@ def _write_metrics(work: Path, timings: dict[str, float]) -> None:
     metrics: dict[str, Any] = {"timings_seconds": timings}
     for key, name in (("churn", "churn_metrics"), ("value", "value_metrics"),
                       ("data_quality", "data_quality"), ("campaigns", "campaign_summary"),
-                      ("run_checks", "run_checks"), ("notices", "notices")):
+                      ("run_checks", "run_checks"), ("notices", "notices"),
+                      ("coverage", "coverage")):
         f = art / f"{name}.json"
         if f.exists():
             metrics[key] = json.loads(f.read_text(encoding="utf-8"))

@@ -14,7 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cvm.config import CvmError
 from cvm.data.contract import PROFILE_FIELDS
+from cvm.features.pit import day_number, days
 from cvm.reporting.kpis import drift_table, yearly_return
 from cvm.run_context import RunContext, month_shift
 
@@ -191,6 +193,10 @@ def churn(ctx: RunContext) -> Any:
     contrib = contributions(model.booster, X.loc[who], threads)
     reasons = reason_codes(contrib, X.loc[who], lang=ctx.lang, top_k=3)
     scores = pd.DataFrame({"churn_probability": p}).join(reasons)
+    new = _new_owner_scores(ctx)   # owners without a visit yet: scored from sale and vehicle
+    if len(new):
+        scores = pd.concat([scores, new[["churn_probability"]].loc[
+            ~new.index.isin(scores.index)]])
     ph.mark("shap")
     # the baselines' scores of the same customers, for `cvm evaluate`
     from cvm.models.baselines import predict_rfm_gbm, recency_score
@@ -242,6 +248,12 @@ def value(ctx: RunContext) -> Any:
                         "lifetime_value": model.lifetime_value(feats),
                         "predicted_customer_paid": model.predict_customer_paid(feats)},
                        index=feats.index)
+    new = _new_owner_scores(ctx)   # owners without a visit yet: scored from sale and vehicle
+    new = new.loc[~new.index.isin(out.index)]
+    if len(new):
+        out = pd.concat([out, pd.DataFrame({"predicted_value": new["predicted_value"]},
+                                           index=new.index)])
+        pred = out["predicted_value"]
     out = out.join(customer_value(ctx.tables, ctx.as_of, pred), rsuffix="_cv")
     ctx.save_frame("value_scores", out)
     ph.mark("scoring")
@@ -304,8 +316,78 @@ def segments(ctx: RunContext) -> pd.DataFrame:
                            "previous": _kpis(t, prev, stage_prev, tags_prev)})
     scores = _assemble_scores(ctx, seg)
     _write_atomic_parquet(scores, ctx.run_dir / "scores.parquet")
+    ctx.save_json("coverage", coverage(ctx, scores))
     ctx.save_frame("segments", seg)
     return seg
+
+
+def _new_owner_scores(ctx: RunContext) -> pd.DataFrame:
+    """Churn probability and predicted value of owners without a visit yet
+    (``cvm.models.new_owners``), computed once per run (artifact ``new_owner_scores``)."""
+    if ctx.has("new_owner_scores"):
+        return ctx.load_frame("new_owner_scores")
+    from cvm.features.training import snapshot_dates
+    from cvm.models.new_owners import fit_new_owner_rates, no_visit_owners, score_new_owners
+
+    owners = no_visit_owners(ctx.tables, ctx.as_of)
+    out = pd.DataFrame({"churn_probability": pd.Series(dtype=float),
+                        "predicted_value": pd.Series(dtype=float)})
+    if len(owners):
+        try:
+            tr, va = snapshot_dates(ctx.tables["visits"], ctx.as_of, ctx.horizon_months, ctx.cfg)
+        except CvmError as err:
+            log.warning("new owners not scored: %s", err)
+        else:
+            rates = fit_new_owner_rates(ctx.tables, tr + va, ctx.horizon_months, ctx.cfg)
+            out = score_new_owners(owners, rates)
+            ctx.save_json("new_owner_rates", rates)
+    out.index.name = "customer_id"
+    ctx.save_frame("new_owner_scores", out)
+    return out
+
+
+def coverage(ctx: RunContext, scores: pd.DataFrame) -> dict[str, Any]:
+    """Who got a score: owners (a visit, or a vehicle / sale without a visit yet) with a churn
+    probability and a predicted value, by kind; open leads with a conversion probability.
+
+    Churn is scored for owners active in the last ``definitions.active_window_months`` and for
+    owners without a visit yet; an owner whose last visit is older has already left by the churn
+    label's definition (``lapsed``) and gets a predicted value only."""
+    from cvm.features.labels import active_customers
+    from cvm.features.pit import ids
+
+    sc = scores.set_index(ids(scores["customer_id"]).rename("customer_id"))
+    v = ctx.tables["visits"]
+    seen = pd.Index(ids(v["customer_id"])[days(v["visit_date"]) <= day_number(ctx.as_of)].unique())
+    active = active_customers(v, ctx.as_of, ctx.cfg)
+    new = ctx.load_frame("new_owner_scores").index if ctx.has("new_owner_scores") else \
+        pd.Index([])
+    groups = {"active": active, "lapsed": seen.difference(active),
+              "no_visit_yet": pd.Index(new).difference(seen)}
+    out: dict[str, Any] = {}
+    for name, idx in groups.items():
+        rows = sc.reindex(idx)
+        n = int(len(idx))
+        out[name] = {"owners": n,
+                     "churn_probability": int(rows["churn_probability"].notna().sum()),
+                     "predicted_value": int(rows["predicted_value"].notna().sum())}
+    owners = sum(g["owners"] for g in out.values())
+    out["owners"] = owners
+    scored_c = out["active"]["churn_probability"] + out["no_visit_yet"]["churn_probability"]
+    out["churn_share_of_active_and_new"] = (
+        scored_c / max(out["active"]["owners"] + out["no_visit_yet"]["owners"], 1))
+    out["value_share_of_owners"] = (sum(g["predicted_value"] for g in out.values()
+                                        if isinstance(g, dict)) / max(owners, 1))
+    return out
+
+
+def lead_coverage(ctx: RunContext, lead_scores: pd.DataFrame, open_leads: int) -> None:
+    """Add the open leads' coverage to the run's ``coverage`` artifact (the leads step runs
+    after the segments)."""
+    cov = ctx.load_json("coverage") if ctx.has("coverage") else {}
+    cov["open_leads"] = {"leads": int(open_leads), "conversion_probability": int(
+        lead_scores["conversion_probability"].notna().sum())}
+    ctx.save_json("coverage", cov)
 
 
 def _kpis(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, stage: pd.Series,

@@ -277,6 +277,13 @@ def fit_value(frames: ValueFrames, cfg: dict[str, Any]) -> ValueModel:
     induced_st = float(induced.reindex(X_st.index).fillna(0.0).sum()) if len(induced) else 0.0
     target_total = max(float(y_st.sum()) - induced_st, 0.0)
     scale = float(target_total / p_st.sum()) if s["calibrate_total"] and p_st.sum() > 0 else 1.0
+    if s["calibrate_total"] and s.get("calibration_rows", "stop") == "out_of_time":
+        # the whole out-of-time fold (both halves): half the variance of the early-stopping
+        # half alone; heavy-tailed margins (insurer accidents) make that half's total noisy
+        p_va = _raw_predict(kind, boosters, X_va)
+        ind_va = float(induced.reindex(X_va.index).fillna(0.0).sum()) if len(induced) else 0.0
+        if p_va.sum() > 0:
+            scale = float(max(float(y_va.sum()) - ind_va, 0.0) / p_va.sum())
 
     # metrics on the evaluation half
     X_ev, y_ev = X_va.loc[is_eval], y_va[is_eval]
