@@ -30,23 +30,19 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import PY, ROOT, md_table, measure, write_fragment  # noqa: E402
 
+from cvm import graph  # noqa: E402
+
 log = logging.getLogger("bench_monthly")
 CACHE = ROOT / "data" / "bench"
 RESULTS = CACHE / "bench_monthly.json"
-STEPS = ("load_validate", "features", "churn", "value", "segments", "campaigns", "leads",
-         "report")
-STEP_CODE = {
-    "load_validate": ("from cvm.data import table_cache; "
-                      "table_cache.prepare_run_tables(ctx.data, ctx.run_dir); "
-                      "steps.data_quality(ctx)"),
-    "features": "steps.features(ctx)",
-    "churn": "steps.churn(ctx)",
-    "value": "steps.value(ctx)",
-    "segments": "steps.segments(ctx)",
-    "campaigns": "steps.campaigns(ctx)",
-    "leads": "from cvm.leads.step import leads_step, leads_html; leads_step(ctx); leads_html(ctx)",
-    "report": "from cvm.reporting import report; list(report.sections(ctx))",
-}
+# the notebook steps of cvm.graph.STEPS, in order; the first also loads and validates the data
+# (cvm monthly's prepare step) and keeps the name its results are stored under
+_GRAPH_STEPS = [s.name for s in graph.STEPS if s.notebook]
+STEPS = tuple("load_validate" if n == "data_quality" else n for n in _GRAPH_STEPS)
+_PREPARE = ("from cvm.data import table_cache; "
+            "table_cache.prepare_run_tables(ctx.data, ctx.run_dir); ")
+STEP_CODE = {b: (_PREPARE if b == "load_validate" else "") + f"graph.step({g!r}).resolve()(ctx)"
+             for b, g in zip(STEPS, _GRAPH_STEPS)}
 STEP_LABEL = {
     "load_validate": "load and validate (once; data quality)",
     "features": "features (as-of, drift)",
@@ -75,7 +71,7 @@ def as_of_for(data: Path) -> str:
 
 
 def run_step(step: str, data: Path, as_of: str, run_dir: Path) -> dict:
-    code = ("from cvm.run_context import RunContext; from cvm import steps; "
+    code = ("from cvm.run_context import RunContext; from cvm import graph; "
             f"ctx = RunContext.open(data={str(data)!r}, as_of={as_of!r}, run_dir={str(run_dir)!r}); "
             + STEP_CODE[step])
     with measure() as m:

@@ -41,7 +41,7 @@ def one_seed(customers: int, seed: int, budget_per_customer: float, work: Path) 
     from bench_campaigns import prepare_and_plan
 
     from cvm.data.simulator import simulate
-    from cvm.models.evaluate import _evaluate_campaigns
+    from cvm.evaluate import _evaluate_campaigns
 
     data = work / f"sim_{customers}_s{seed}"
     run = work / f"run_{customers}_s{seed}"

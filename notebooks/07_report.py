@@ -40,5 +40,5 @@ ctx = RunContext.open(data=data, as_of=as_of, run_dir=run_dir, horizon_months=ho
 # %%
 from cvm.reporting import report
 
-for html in report.sections(ctx):
+for html in report.render(ctx):
     display(HTML(html))

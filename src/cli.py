@@ -244,7 +244,7 @@ def evaluate(
                    "configs/campaigns.yaml evaluation.pair_oracle.max_paths; 0 = off)."),
 ) -> None:
     """On simulated data: compare a run with the ground truth; print the evaluation JSON."""
-    from cvm.models.evaluate import evaluate_run
+    from cvm.evaluate import evaluate_run
 
     if max_oracle_paths is not None and max_oracle_paths < 0:
         raise CvmError(f"--max-oracle-paths must be >= 0, got {max_oracle_paths}")

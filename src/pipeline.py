@@ -22,11 +22,12 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
-from cvm import __version__
+from cvm import __version__, graph
 from cvm.config import PROJECT_ROOT, CvmError
+from cvm.fileio import write_json
 from cvm.reporting.html import notebook_to_html
 from cvm.reporting.i18n import t
-from cvm.reporting.runner import MONTHLY_NOTEBOOKS, execute_notebooks
+from cvm.runner import MONTHLY_NOTEBOOKS, execute_notebooks
 
 log = logging.getLogger(__name__)
 
@@ -38,17 +39,64 @@ def run_monthly(data: str, as_of: date | None, out: Path = Path("reports"),
                 budget: float | None = None, horizon_months: int | None = None,
                 lang: str = "zh", force: bool = False, seed: int | None = None,
                 progress: bool = True, profile: str = "default") -> Path:
-    """Run the whole monthly job for ``as_of`` and publish it to ``out/YYYY-MM``.
+    """Run the whole monthly job for ``as_of`` and publish it to ``out/YYYY-MM``: the steps of
+    ``cvm.graph.STEPS`` in order (:func:`prepare_run`, the notebooks, :func:`finish_run`).
 
     Everything is checked before anything is created (parameters, ``out``, the data, the as-of
     date, data sufficiency: ``cvm.run_checks``); a failure there is a CvmError (exit 2) and
     leaves no folder behind. Models the data cannot teach are skipped, with the reason in
     ``metrics.json`` and the report.
     """
+    from cvm.publishing import boundary, publish
+
+    final, work, params = prepare_run(data, as_of, out, budget, horizon_months, lang, force,
+                                      seed, profile)
+    started = time.perf_counter()
+    log_handler = _file_log(work / "run.log")
+    try:
+        timings: dict[str, float] = {}
+        bar = tqdm(MONTHLY_NOTEBOOKS, desc="monthly run", unit="step", disable=not progress)
+        for name in bar:
+            bar.set_postfix_str(name)
+            boundary(f"before:{name}")
+            timings.update(execute_notebooks(work, params, notebooks=(name,), progress=False))
+        boundary("report")
+        finish_run(work, params, data, timings, started)
+    except BaseException as err:
+        from cvm.data import table_cache
+
+        table_cache.drop(work)
+        if isinstance(err, OSError) and err.filename is None:
+            err.filename = str(work)
+        if not isinstance(err, (CvmError, OSError)):  # an internal error: its traceback goes to run.log
+            log_handler.stream.write(traceback.format_exc())
+            log_handler.flush()
+        logging.getLogger().removeHandler(log_handler)
+        log_handler.close()
+        failed = final.with_name(f".{final.name}.failed")
+        shutil.rmtree(failed, ignore_errors=True)
+        work.rename(failed)
+        err.cvm_log = failed / "run.log"  # type: ignore[attr-defined]
+        log.error("run failed; published months are untouched; the partial run is kept at %s "
+                  "(see notebooks/ and run.log there)", failed)
+        raise
+    logging.getLogger().removeHandler(log_handler)
+    log_handler.close()
+    published = publish(work, final, force)
+    log.info("published %s in %.0f s", published, timings["total"])
+    return published / graph.artifact("report").relpath
+
+
+def prepare_run(data: str, as_of: date | None, out: Path, budget: float | None,
+                horizon_months: int | None, lang: str, force: bool, seed: int | None,
+                profile: str) -> tuple[Path, Path, dict[str, Any]]:
+    """The ``prepare`` step: check everything, validate the source once, copy the validated
+    tables (``tables``) and the sufficiency assessment (``run_checks``) into a new work folder.
+    Returns (the month's final folder, the work folder, the notebooks' parameters)."""
     from cvm import run_checks
     from cvm.data import table_cache
     from cvm.data.loaders import load_with_report
-    from cvm.publishing import boundary, publish, recover, work_dir_for
+    from cvm.publishing import boundary, recover, work_dir_for
 
     cfg = run_checks.check_parameters(as_of=as_of, horizon_months=horizon_months, budget=budget,
                                       lang=lang, profile=profile, seed=seed, need_budget=True)
@@ -77,56 +125,35 @@ def run_monthly(data: str, as_of: date | None, out: Path = Path("reports"),
         del frames
         gc.collect()
         (work / "artifacts").mkdir(exist_ok=True)
-        _write_json(work / "artifacts" / "run_checks.json", sufficiency.to_dict())
+        write_json(graph.path(work, "run_checks"), sufficiency.to_dict())
     except BaseException as err:
         shutil.rmtree(work, ignore_errors=True)
         if isinstance(err, OSError) and err.filename is None:  # pyarrow names no path
             err.filename = str(work)
         raise
     boundary("tables")
-    started = time.perf_counter()
     params = {"data": str(Path(data).resolve()) if "://" not in str(data) else str(data),
               "as_of": as_of_ts.strftime("%Y-%m-%d"), "run_dir": str(work),
               "horizon_months": int(cfg["horizon_months"]), "budget": float(cfg["budget"]),
               "lang": lang, "seed": int(cfg["seed"]), "profile": profile}
-    log_handler = _file_log(work / "run.log")
-    try:
-        timings: dict[str, float] = {}
-        bar = tqdm(MONTHLY_NOTEBOOKS, desc="monthly run", unit="step", disable=not progress)
-        for name in bar:
-            bar.set_postfix_str(name)
-            boundary(f"before:{name}")
-            timings.update(execute_notebooks(work, params, notebooks=(name,), progress=False))
-        boundary("report")
-        title = t("title", lang)
-        subtitle = t("subtitle", lang, as_of=params["as_of"], h=params["horizon_months"])
-        notebook_to_html(work / "notebooks" / MONTHLY_NOTEBOOKS[-1], work / "report.html",
-                         title, subtitle, lang)
-        timings["total"] = round(time.perf_counter() - started, 2)
-        _write_metrics(work, timings)
-        table_cache.drop(work)
-        _write_manifest(work, params, data)  # last: marks the run folder complete
-    except BaseException as err:
-        table_cache.drop(work)
-        if isinstance(err, OSError) and err.filename is None:
-            err.filename = str(work)
-        if not isinstance(err, (CvmError, OSError)):  # an internal error: its traceback goes to run.log
-            log_handler.stream.write(traceback.format_exc())
-            log_handler.flush()
-        logging.getLogger().removeHandler(log_handler)
-        log_handler.close()
-        failed = final.with_name(f".{final.name}.failed")
-        shutil.rmtree(failed, ignore_errors=True)
-        work.rename(failed)
-        err.cvm_log = failed / "run.log"  # type: ignore[attr-defined]
-        log.error("run failed; published months are untouched; the partial run is kept at %s "
-                  "(see notebooks/ and run.log there)", failed)
-        raise
-    logging.getLogger().removeHandler(log_handler)
-    log_handler.close()
-    published = publish(work, final, force)
-    log.info("published %s in %.0f s", published, timings["total"])
-    return published / "report.html"
+    return final, work, params
+
+
+def finish_run(work: Path, params: dict[str, Any], data: str, timings: dict[str, float],
+               started: float) -> None:
+    """The ``publish`` step: ``report.html`` from the executed report notebook, ``metrics.json``,
+    then ``manifest.json`` (last: it marks the work folder complete); the table copy goes."""
+    from cvm.data import table_cache
+
+    lang = params["lang"]
+    title = t("title", lang)
+    subtitle = t("subtitle", lang, as_of=params["as_of"], h=params["horizon_months"])
+    notebook_to_html(work / "notebooks" / MONTHLY_NOTEBOOKS[-1], graph.path(work, "report"),
+                     title, subtitle, lang)
+    timings["total"] = round(time.perf_counter() - started, 2)
+    _write_metrics(work, timings)
+    table_cache.drop(work)
+    _write_manifest(work, params, data)  # last: marks the run folder complete
 
 
 def run_demo(data: Path = Path("data/demo"), customers: int = 20000, out: Path = Path("reports"),
@@ -171,26 +198,18 @@ def _file_log(path: Path) -> logging.Handler:
     return handler
 
 
-def _write_json(path: Path, obj: Any) -> None:
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-    tmp.replace(path)
-
-
 def _write_metrics(work: Path, timings: dict[str, float]) -> None:
-    art = work / "artifacts"
     metrics: dict[str, Any] = {"timings_seconds": timings}
-    for key, name in (("churn", "churn_metrics"), ("value", "value_metrics"),
-                      ("data_quality", "data_quality"), ("campaigns", "campaign_summary"),
-                      ("run_checks", "run_checks"), ("notices", "notices"),
-                      ("coverage", "coverage")):
-        f = art / f"{name}.json"
+    for key, name in graph.METRICS:
+        f = graph.path(work, name)
         if f.exists():
             metrics[key] = json.loads(f.read_text(encoding="utf-8"))
     # what the run skipped and why ({} when it did everything)
-    metrics["skipped"] = {k: metrics[k]["skipped"] for k in ("churn", "value")
+    metrics["skipped"] = {k: metrics[k]["skipped"] for k in graph.MODELS_SKIPPABLE
                           if isinstance(metrics.get(k), dict) and "skipped" in metrics[k]}
-    _write_json(work / "metrics.json", metrics)
+    if metrics["skipped"]:
+        metrics["notices"] = list(metrics["skipped"].values())
+    write_json(graph.path(work, "metrics"), metrics)
 
 
 def _write_manifest(work: Path, params: dict[str, Any], data: str) -> None:
@@ -209,10 +228,11 @@ def _write_manifest(work: Path, params: dict[str, Any], data: str) -> None:
         "packages": versions,
         "notebooks": list(MONTHLY_NOTEBOOKS),
     }
-    bundles = work / "artifacts" / "bundles.json"
-    if bundles.exists():
-        manifest["model_bundles"] = json.loads(bundles.read_text(encoding="utf-8"))
-    _write_json(work / "manifest.json", manifest)
+    bundles = {m: json.loads(graph.path(work, f"{m}_bundle").read_text(encoding="utf-8"))
+               for m in graph.MODELS_SKIPPABLE if graph.path(work, f"{m}_bundle").exists()}
+    if bundles:
+        manifest["model_bundles"] = bundles
+    write_json(graph.path(work, "manifest"), manifest)
 
 
 def input_hashes(data: str) -> dict[str, str]:

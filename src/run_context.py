@@ -19,10 +19,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from cvm.config import PROJECT_ROOT, CvmError, load_config
+from cvm.fileio import dumps, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -130,33 +130,43 @@ class RunContext:
     def artifacts(self) -> Path:
         return self.run_dir / "artifacts"
 
+    def path(self, name: str) -> Path:
+        """Where the declared artifact ``name`` (``cvm.graph.ARTIFACTS``) lives in this run."""
+        from cvm import graph
+
+        return graph.path(self.run_dir, name)
+
+    def _file(self, name: str, fmt: str) -> Path:
+        from cvm import graph
+
+        declared = graph.artifact(name)  # an undeclared name is a KeyError naming the registry
+        if declared.format != fmt:
+            raise TypeError(f"artifact {name!r} is declared as {declared.format}, not {fmt}")
+        return graph.path(self.run_dir, name)
+
     def save_frame(self, name: str, frame: pd.DataFrame) -> Path:
-        path = self.artifacts / f"{name}.parquet"
-        tmp = path.with_suffix(".parquet.tmp")
-        frame.to_parquet(tmp)
-        tmp.replace(path)
+        path = self._file(name, "parquet")
+        write_atomic(path, lambda tmp: frame.to_parquet(tmp))
         return path
 
     def load_frame(self, name: str) -> pd.DataFrame:
-        path = self.artifacts / f"{name}.parquet"
+        path = self._file(name, "parquet")
         if not path.exists():
             raise CvmError(_missing(name, self.run_dir))
         return pd.read_parquet(path)
 
     def has(self, name: str) -> bool:
-        return (self.artifacts / f"{name}.parquet").exists() or (
-            self.artifacts / f"{name}.json").exists()
+        from cvm import graph
+
+        return graph.path(self.run_dir, name).exists()
 
     def save_json(self, name: str, obj: Any) -> Path:
-        path = self.artifacts / f"{name}.json"
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=2, default=_jsonable),
-                       encoding="utf-8")
-        tmp.replace(path)
+        path = self._file(name, "json")
+        write_atomic(path, lambda tmp: tmp.write_text(dumps(obj), encoding="utf-8"))
         return path
 
     def load_json(self, name: str) -> Any:
-        path = self.artifacts / f"{name}.json"
+        path = self._file(name, "json")
         if not path.exists():
             raise CvmError(_missing(name, self.run_dir))
         return json.loads(path.read_text(encoding="utf-8"))
@@ -229,15 +239,3 @@ def month_shift(ts: pd.Timestamp, months: int) -> pd.Timestamp:
     if ts.is_month_end:
         return (ts + pd.offsets.MonthEnd(months)) if months else ts
     return ts + pd.DateOffset(months=months)
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating,)):
-        return None if np.isnan(obj) else float(obj)
-    if isinstance(obj, (np.ndarray,)):
-        return obj.tolist()
-    if isinstance(obj, (pd.Timestamp, date)):
-        return obj.isoformat()[:10]
-    return str(obj)

@@ -17,6 +17,7 @@ import pandas as pd
 from cvm.config import CvmError
 from cvm.data.contract import PROFILE_FIELDS
 from cvm.features.pit import day_number, days
+from cvm.fileio import write_atomic
 from cvm.reporting.kpis import drift_table, yearly_return
 from cvm.run_context import RunContext, month_shift
 
@@ -139,9 +140,7 @@ def _skip_reason(ctx: RunContext, model: str) -> str | None:
 def _skip(ctx: RunContext, model: str, reason: str) -> Skipped:
     """Record a skipped model: its metrics say why, a notice for the report, empty scores."""
     log.warning("%s", reason)
-    ctx.save_json(f"{model}_metrics", {"skipped": reason})
-    notices = ctx.load_json("notices") if ctx.has("notices") else []
-    ctx.save_json("notices", [*notices, reason])
+    ctx.save_json(f"{model}_metrics", {"skipped": reason})  # the report's notices read it
     if model == "churn":
         empty = pd.DataFrame({c: pd.Series(dtype="float64" if c == "churn_probability" else "str")
                               for c in ("churn_probability", *REASON_COLUMNS)})
@@ -193,10 +192,6 @@ def churn(ctx: RunContext) -> Any:
     contrib = contributions(model.booster, X.loc[who], threads)
     reasons = reason_codes(contrib, X.loc[who], lang=ctx.lang, top_k=3)
     scores = pd.DataFrame({"churn_probability": p}).join(reasons)
-    new = _new_owner_scores(ctx)   # owners without a visit yet: scored from sale and vehicle
-    if len(new):
-        scores = pd.concat([scores, new[["churn_probability"]].loc[
-            ~new.index.isin(scores.index)]])
     ph.mark("shap")
     # the baselines' scores of the same customers, for `cvm evaluate`
     from cvm.models.baselines import predict_rfm_gbm, recency_score
@@ -248,12 +243,6 @@ def value(ctx: RunContext) -> Any:
                         "lifetime_value": model.lifetime_value(feats),
                         "predicted_customer_paid": model.predict_customer_paid(feats)},
                        index=feats.index)
-    new = _new_owner_scores(ctx)   # owners without a visit yet: scored from sale and vehicle
-    new = new.loc[~new.index.isin(out.index)]
-    if len(new):
-        out = pd.concat([out, pd.DataFrame({"predicted_value": new["predicted_value"]},
-                                           index=new.index)])
-        pred = out["predicted_value"]
     out = out.join(customer_value(ctx.tables, ctx.as_of, pred), rsuffix="_cv")
     ctx.save_frame("value_scores", out)
     ph.mark("scoring")
@@ -314,8 +303,9 @@ def segments(ctx: RunContext) -> pd.DataFrame:
     ctx.save_json("ab_share_trend", trend)
     ctx.save_json("kpis", {"current": _kpis(t, now, stage, tags),
                            "previous": _kpis(t, prev, stage_prev, tags_prev)})
-    scores = _assemble_scores(ctx, seg)
-    _write_atomic_parquet(scores, ctx.run_dir / "scores.parquet")
+    scores = _assemble_scores(ctx, seg, _new_owner_scores(ctx))
+    ctx.save_frame("customer_scores", scores)  # what the campaigns step reads
+    write_atomic(ctx.path("scores"), lambda tmp: scores.to_parquet(tmp, index=False))
     ctx.save_json("coverage", coverage(ctx, scores))
     ctx.save_frame("segments", seg)
     return seg
@@ -323,9 +313,7 @@ def segments(ctx: RunContext) -> pd.DataFrame:
 
 def _new_owner_scores(ctx: RunContext) -> pd.DataFrame:
     """Churn probability and predicted value of owners without a visit yet
-    (``cvm.models.new_owners``), computed once per run (artifact ``new_owner_scores``)."""
-    if ctx.has("new_owner_scores"):
-        return ctx.load_frame("new_owner_scores")
+    (``cvm.models.new_owners``; artifact ``new_owner_scores``)."""
     from cvm.features.training import snapshot_dates
     from cvm.models.new_owners import fit_new_owner_rates, no_visit_owners, score_new_owners
 
@@ -382,12 +370,9 @@ def coverage(ctx: RunContext, scores: pd.DataFrame) -> dict[str, Any]:
 
 
 def lead_coverage(ctx: RunContext, lead_scores: pd.DataFrame, open_leads: int) -> None:
-    """Add the open leads' coverage to the run's ``coverage`` artifact (the leads step runs
-    after the segments)."""
-    cov = ctx.load_json("coverage") if ctx.has("coverage") else {}
-    cov["open_leads"] = {"leads": int(open_leads), "conversion_probability": int(
-        lead_scores["conversion_probability"].notna().sum())}
-    ctx.save_json("coverage", cov)
+    """The open leads' coverage (``lead_coverage``; metrics.json ``lead_coverage``)."""
+    ctx.save_json("lead_coverage", {"open_leads": int(open_leads), "conversion_probability": int(
+        lead_scores["conversion_probability"].notna().sum())})
 
 
 def _kpis(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, stage: pd.Series,
@@ -408,8 +393,10 @@ def _kpis(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, stage: pd.Series
     }
 
 
-def _assemble_scores(ctx: RunContext, seg: pd.DataFrame) -> pd.DataFrame:
-    """The contract's scores.parquet: one row per customer."""
+def _assemble_scores(ctx: RunContext, seg: pd.DataFrame,
+                     new: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The contract's scores.parquet: one row per customer. Owners without a visit yet take
+    their churn probability and predicted value from ``new`` (``cvm.models.new_owners``)."""
     out = seg[["lifecycle_stage", "value_tag", "loyalty_type"]].copy()
     if ctx.has("churn_scores"):
         out = out.join(ctx.load_frame("churn_scores"), how="left")
@@ -421,18 +408,16 @@ def _assemble_scores(ctx: RunContext, seg: pd.DataFrame) -> pd.DataFrame:
     for c in ("churn_probability", "predicted_value", *REASON_COLUMNS):
         if c not in out:
             out[c] = np.nan if not c.startswith("reason") else None
+    if new is not None and len(new):
+        for c in ("churn_probability", "predicted_value"):
+            fill = new[c].reindex(out.index)
+            out[c] = out[c].where(out[c].notna(), fill)
     out.index.name = "customer_id"
     out = out.reset_index()
     lead = ["customer_id", "lifecycle_stage", "value_tag", "churn_probability", "predicted_value",
             "loyalty_type", *REASON_COLUMNS]
     return out[lead + [c for c in out.columns if c not in lead]].sort_values(
         "customer_id", kind="stable").reset_index(drop=True)
-
-
-def _write_atomic_parquet(frame: pd.DataFrame, path) -> None:
-    tmp = path.with_suffix(".parquet.tmp")
-    frame.to_parquet(tmp, index=False)
-    tmp.replace(path)
 
 
 # --- 06 campaigns ---------------------------------------------------------------------------
@@ -484,9 +469,9 @@ def _candidates_and_curve(ctx: RunContext, scored: pd.DataFrame, plan: pd.DataFr
     cand = build_candidates(scored, plan, blocked if blocked is not None else pd.DataFrame(
         columns=["customer_id", "campaign", "reason"]), catalogue, source, d.get("capacity"),
         float(camp_cfg["planner"]["min_expected_value"]), z)
-    out = ctx.run_dir / "campaigns"
-    out.mkdir(exist_ok=True)
-    _write_atomic_parquet(cand, out / "candidates.parquet")
+    path = ctx.path("campaign_candidates")
+    path.parent.mkdir(exist_ok=True)
+    write_atomic(path, lambda tmp: cand.to_parquet(tmp, index=False))
     curve = budget_curve(scored, ctx.budget, d.get("capacity"),
                          camp_cfg["budget_curve"]["multipliers"], ctx.seed, z,
                          tags=frame["value_tag"] if "value_tag" in frame.columns else None,
@@ -532,7 +517,7 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
                      + ", ".join(catalogue[c].name(ctx.lang) for c in priors))
     ph.mark("uplift")
     feats = ctx.load_frame("features")
-    scores = pd.read_parquet(ctx.run_dir / "scores.parquet").set_index("customer_id")
+    scores = ctx.load_frame("customer_scores").set_index("customer_id")
     frame = feats.join(scores[[c for c in scores.columns if c not in feats.columns]], how="left")
     pairs = eligible_pairs(frame, tables.get("campaign_contacts"), catalogue, ctx.as_of)
     for cid, why in pairs.attrs.get("skipped", {}).items():

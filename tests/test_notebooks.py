@@ -12,7 +12,7 @@ from pathlib import Path
 import jupytext
 import pytest
 
-from cvm.reporting.runner import MONTHLY_NOTEBOOKS
+from cvm.runner import MONTHLY_NOTEBOOKS
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

@@ -23,6 +23,7 @@ from cvm.campaigns.catalogue import Campaign, campaigns_config, load_catalogue
 from cvm.campaigns.measurement import contact_outcomes, contact_sales, posterior_uplift
 from cvm.config import CvmError, load_config
 from cvm.features.pit import day_number, days, ids, to_timestamp
+from cvm.models import trainer
 
 log = logging.getLogger(__name__)
 
@@ -228,14 +229,12 @@ def _schema(X: pd.DataFrame, campaigns: list[str]) -> tuple[list[str], dict[str,
 
 def _train(M: pd.DataFrame, y: np.ndarray, params: dict[str, Any], rounds: int,
            objective: str, seed: int) -> lgb.Booster:
-    p = {**params, "objective": objective, "seed": seed, "deterministic": True,
-         "force_row_wise": True}
+    p = trainer.booster_params(objective, seed=seed, base=params, extra={"force_row_wise": True})
     if objective != "binary":
         p.pop("is_unbalance", None)
-    ds = lgb.Dataset(M, label=y, categorical_feature=[c for c in M.columns
-                                                      if isinstance(M[c].dtype, pd.CategoricalDtype)],
-                     free_raw_data=True)
-    return lgb.train(p, ds, num_boost_round=rounds)
+    cats = [c for c in M.columns if isinstance(M[c].dtype, pd.CategoricalDtype)]
+    return trainer.fit_booster(p, trainer.dataset(M, y, categorical=cats, free_raw_data=True),
+                               rounds)
 
 
 def _fit_learner(X: pd.DataFrame, info: pd.DataFrame, campaigns: list[str], u: dict[str, Any],

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +23,8 @@ from cvm.features.pit import DAYS_PER_MONTH
 from cvm.leads.features import CATEGORICAL, LeadData, feature_names, prepare, training_rows
 from cvm.leads.grades import grade, grade_table
 from cvm.models import metrics as M
-from cvm.models.churn import Calibrator
+from cvm.models import trainer
+from cvm.models.calibration import Calibrator
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +79,9 @@ def leads_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
 
 
 def _params(cfg: dict[str, Any], point: dict[str, Any], seed: int) -> dict[str, Any]:
-    return {"objective": "binary", "metric": "binary_logloss", "verbosity": -1,
-            "num_threads": int(cfg.get("num_threads", 1)), "seed": seed, "deterministic": True,
-            "force_col_wise": True, **point}
+    return trainer.booster_params("binary", seed=seed, num_threads=int(cfg.get("num_threads", 1)),
+                                  extra={"metric": "binary_logloss", "force_col_wise": True},
+                                  point=point)
 
 
 def source_rate(train: pd.DataFrame, X: pd.DataFrame) -> np.ndarray:
@@ -121,25 +121,15 @@ def train_leads(tables: dict[str, pd.DataFrame] | LeadData, as_of, cfg: dict | N
     feats = feature_names(rows)
     cats = {c: list(rows[c].cat.categories) for c in CATEGORICAL if c in feats}
     log.info("leads: %d training rows, %d tuning, %d holdout", len(train), len(tune), len(hold))
-    dtrain = lgb.Dataset(train[feats], train["y"].to_numpy(), free_raw_data=False,
-                         params={"feature_pre_filter": False, "verbosity": -1})
-    dtune = lgb.Dataset(tune[feats], tune["y"].to_numpy(), reference=dtrain, free_raw_data=False)
-    best: tuple[float, lgb.Booster, dict] | None = None
-    for point in cfg["tuning"]:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            booster = lgb.train(_params(cfg, point, seed), dtrain,
-                                num_boost_round=int(cfg["num_boost_round"]), valid_sets=[dtune],
-                                callbacks=[lgb.early_stopping(int(cfg["early_stopping_rounds"]),
-                                                              verbose=False)])
-        score = M.auc(tune["y"], booster.predict(tune[feats], num_iteration=booster.best_iteration,
-                                                 num_threads=int(cfg.get("num_threads", 1))))
-        log.info("leads tuning %s: %d trees, tune AUC %.4f", point, booster.best_iteration, score)
-        if best is None or score > best[0]:
-            best = (score, booster, point)
-    assert best is not None
-    _, booster, point = best
-    booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=booster.best_iteration))
+    dtrain = trainer.dataset(train[feats], train["y"].to_numpy(), pre_filter=False)
+    dtune = trainer.dataset(tune[feats], tune["y"].to_numpy(), reference=dtrain)
+    threads = int(cfg.get("num_threads", 1))
+    best = trainer.tune(cfg["tuning"], lambda point: _params(cfg, point, seed), dtrain, dtune,
+                        tune[feats], lambda p: M.auc(tune["y"], p),
+                        rounds=int(cfg["num_boost_round"]),
+                        early_stopping_rounds=int(cfg["early_stopping_rounds"]),
+                        num_threads=threads, name="leads")
+    booster, point = best.booster, best.point
     model = LeadModel(booster, Calibrator(), feats, cats, int(cfg.get("num_threads", 1)))
     model.calibrator = Calibrator.fit(model.predict_raw(tune), tune["y"].to_numpy(),
                                       cfg["calibration"])

@@ -277,14 +277,13 @@ def _booster(model: Any, part: str) -> Any:
 
 
 def save_run_bundle(ctx: Any, name: str, model: Any) -> Path:
-    """Monthly run: save ``model`` under ``ctx.run_dir/models`` and record it in bundles.json."""
+    """Monthly run: save ``model`` under ``ctx.run_dir/models`` and record its folder name in
+    the ``<name>_bundle`` artifact (the manifest lists them)."""
     onnx = bool((ctx.cfg.get("bundles") or {}).get("onnx_in_monthly_run", False))
     # the run's table copy records the hash of the validated tables (computed once per run)
     cached = getattr(ctx, "cached", None)
     data_hash = (cached("tables_hash") if cached else None) or tables_hash(ctx.tables)
     path = save_bundle(model, name, ctx.run_dir / "models", as_of=ctx.as_of,
                        data_hash=data_hash, cfg=ctx.cfg, onnx=onnx)
-    known = ctx.load_json("bundles") if (ctx.artifacts / "bundles.json").exists() else {}
-    known[name] = path.name
-    ctx.save_json("bundles", known)
+    ctx.save_json(f"{name}_bundle", path.name)
     return path

@@ -11,72 +11,24 @@ from __future__ import annotations
 
 import logging
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
-from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
 
-from cvm.config import CvmError, InsufficientData, load_config
+from cvm.config import InsufficientData, load_config
 from cvm.features.labels import churn_labels
 from cvm.features.split import keep_rows
 from cvm.features.training import snapshot_dates, training_frame
 from cvm.models import metrics as M
+from cvm.models import trainer
 from cvm.models.baselines import (RfmLogistic, at_risk_rule, fit_rfm_gbm, predict_rfm_gbm,
                                   recency_score)
+from cvm.models.calibration import Calibrator
 
 log = logging.getLogger(__name__)
-
-_EPS = 1e-6
-
-
-@dataclass
-class Calibrator:
-    """Maps raw model probabilities to calibrated ones; JSON-serializable."""
-
-    method: str = "identity"            # isotonic, platt or identity
-    x: list[float] = field(default_factory=list)   # isotonic thresholds
-    y: list[float] = field(default_factory=list)
-    a: float = 1.0                      # platt: sigmoid(a * logit(p) + b)
-    b: float = 0.0
-
-    @classmethod
-    def fit(cls, p_raw: np.ndarray, y: np.ndarray, method: str = "isotonic") -> Calibrator:
-        p_raw, y = np.asarray(p_raw, float), np.asarray(y, float)
-        if method == "isotonic":
-            iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(p_raw, y)
-            return cls("isotonic", iso.X_thresholds_.tolist(), iso.y_thresholds_.tolist())
-        if method == "platt":
-            lr = LogisticRegression().fit(_logit(p_raw)[:, None], y)
-            return cls("platt", a=float(lr.coef_[0, 0]), b=float(lr.intercept_[0]))
-        raise CvmError(f"churn.calibration must be isotonic or platt, not {method!r}")
-
-    def __call__(self, p_raw: np.ndarray) -> np.ndarray:
-        p_raw = np.asarray(p_raw, float)
-        if self.method == "isotonic":
-            return np.interp(p_raw, self.x, self.y)
-        if self.method == "platt":
-            return 1.0 / (1.0 + np.exp(-(self.a * _logit(p_raw) + self.b)))
-        return p_raw
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "x": list(self.x), "y": list(self.y),
-                "a": self.a, "b": self.b}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Calibrator:
-        return cls(d["method"], list(d.get("x", [])), list(d.get("y", [])),
-                   float(d.get("a", 1.0)), float(d.get("b", 0.0)))
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, _EPS, 1 - _EPS)
-    return np.log(p / (1 - p))
-
 
 @dataclass
 class ChurnModel:
@@ -145,9 +97,9 @@ def _threads(cfg: dict[str, Any] | None = None) -> int:
 
 
 def _params(cfg: dict[str, Any], grid_point: dict[str, Any]) -> dict[str, Any]:
-    return {"objective": "binary", "metric": "binary_logloss", "verbosity": -1,
-            "num_threads": _threads(cfg), "seed": int(cfg.get("seed", 0)),
-            "deterministic": True, "force_col_wise": True, **grid_point}
+    return trainer.booster_params("binary", seed=int(cfg.get("seed", 0)), num_threads=_threads(cfg),
+                                  extra={"metric": "binary_logloss", "force_col_wise": True},
+                                  point=grid_point)
 
 
 def grade(gain: float, thresholds: dict[str, float]) -> str:
@@ -234,27 +186,14 @@ def fit_churn(frames: ChurnFrames, cfg: dict, t0: float | None = None) -> ChurnM
              len(Xtr), len(train_dates), len(Xt), len(Xh))
 
     # feature_pre_filter off: the grid varies min_data_in_leaf on one Dataset
-    dtrain = lgb.Dataset(Xtr[features], ytr.to_numpy(), free_raw_data=False,
-                         params={"feature_pre_filter": False, "verbosity": -1})
-    dtune = lgb.Dataset(Xt[features], yt.to_numpy(), reference=dtrain, free_raw_data=False)
-    best: tuple[float, lgb.Booster, dict] | None = None
-    for point in cc["tuning"]:
-        params = _params(cfg, point)
-        with warnings.catch_warnings():  # "overriding the parameters from reference dataset"
-            warnings.simplefilter("ignore", UserWarning)
-            booster = lgb.train(params, dtrain, num_boost_round=int(cc["num_boost_round"]),
-                                valid_sets=[dtune], valid_names=["tune"],
-                                callbacks=[lgb.early_stopping(int(cc["early_stopping_rounds"]),
-                                                              verbose=False),
-                                           lgb.log_evaluation(0)])
-        score = M.auc(yt, booster.predict(Xt[features], num_iteration=booster.best_iteration,
-                                          num_threads=_threads(cfg)))
-        log.info("churn tuning %s: %d trees, tune AUC %.4f", point, booster.best_iteration, score)
-        if best is None or score > best[0]:
-            best = (score, booster, point)
-    assert best is not None
-    _, booster, point = best
-    booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=booster.best_iteration))
+    dtrain = trainer.dataset(Xtr[features], ytr.to_numpy(), pre_filter=False)
+    dtune = trainer.dataset(Xt[features], yt.to_numpy(), reference=dtrain)
+    best = trainer.tune(cc["tuning"], lambda point: _params(cfg, point), dtrain, dtune,
+                        Xt[features], lambda p: M.auc(yt, p),
+                        rounds=int(cc["num_boost_round"]),
+                        early_stopping_rounds=int(cc["early_stopping_rounds"]),
+                        num_threads=_threads(cfg), name="churn")
+    booster, point = best.booster, best.point
 
     calibrator = Calibrator.fit(booster.predict(Xt[features], num_threads=_threads(cfg)), yt.to_numpy(),
                                 cc["calibration"])

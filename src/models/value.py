@@ -44,6 +44,7 @@ from cvm.features.margin import future_margin, margin_table, margin_visits, visi
 from cvm.features.pit import add_months, day_number, days, ids, isin, to_timestamp
 from cvm.features.split import keep_rows
 from cvm.features.training import snapshot_dates, training_frame
+from cvm.models import trainer
 from cvm.models.baselines import fit_rfm_gbm, predict_rfm_gbm
 from cvm.models.btyd import bgnbd_gamma_gamma, historical_average, recency_frequency
 from cvm.models.metrics import normalized_gini, regression_report
@@ -125,24 +126,22 @@ class ValueModel:
 
 
 def _params(s: dict[str, Any], objective: str) -> dict[str, Any]:
-    p = {**s["params"], "objective": objective, "num_threads": int(s["num_threads"]),
-         "seed": int(s["seed"]), "deterministic": True, "verbosity": -1}
-    if objective == "tweedie":
-        p["tweedie_variance_power"] = float(s["tweedie_variance_power"])
-    return p
+    extra = ({"tweedie_variance_power": float(s["tweedie_variance_power"])}
+             if objective == "tweedie" else None)
+    return trainer.booster_params(objective, seed=int(s["seed"]), num_threads=int(s["num_threads"]),
+                                  base=s["params"], extra=extra)
 
 
 def _fit(s: dict[str, Any], objective: str, X: pd.DataFrame, y: np.ndarray,
          Xv: pd.DataFrame | None = None, yv: np.ndarray | None = None,
          rounds: int | None = None) -> lgb.Booster:
     """One booster; early stopping on (Xv, yv) when given, else exactly ``rounds`` rounds."""
-    train = lgb.Dataset(X, y, free_raw_data=False)
+    train = trainer.dataset(X, y)
     if Xv is None:
-        return lgb.train(_params(s, objective), train, num_boost_round=max(int(rounds or 1), 1))
-    valid = lgb.Dataset(Xv, yv, reference=train)
-    return lgb.train(_params(s, objective), train, num_boost_round=int(s["num_boost_round"]),
-                     valid_sets=[valid],
-                     callbacks=[lgb.early_stopping(int(s["early_stopping_rounds"]), verbose=False)])
+        return trainer.fit_booster(_params(s, objective), train, int(rounds or 1))
+    return trainer.fit_booster(_params(s, objective), train, int(s["num_boost_round"]),
+                               trainer.dataset(Xv, yv, reference=train),
+                               int(s["early_stopping_rounds"]))
 
 
 def _fit_kind(kind: str, s: dict[str, Any], X: pd.DataFrame, y: np.ndarray,

@@ -99,6 +99,23 @@ def html_table(df: pd.DataFrame, lang: str, numeric: tuple[str, ...] = (),
             f'<tbody>{"".join(rows)}</tbody></table>')
 
 
+def render(ctx: RunContext) -> list[str]:
+    """The ``report`` step of ``cvm.graph.STEPS``: every section's HTML, in order."""
+    return list(sections(ctx))
+
+
+def skipped_models(ctx: RunContext) -> dict[str, str]:
+    """The models this run skipped and why (``<model>_metrics`` of ``cvm.graph``)."""
+    from cvm.graph import MODELS_SKIPPABLE
+
+    out = {}
+    for m in MODELS_SKIPPABLE:
+        metrics = ctx.load_json(f"{m}_metrics") if ctx.has(f"{m}_metrics") else {}
+        if isinstance(metrics, dict) and metrics.get("skipped"):
+            out[m] = str(metrics["skipped"])
+    return out
+
+
 def sections(ctx: RunContext) -> Iterator[str]:
     """All report sections in order; a section that fails says so instead of breaking the report."""
     builders: dict[str, Callable[[RunContext], str]] = {
@@ -106,8 +123,9 @@ def sections(ctx: RunContext) -> Iterator[str]:
         "loyalty": loyalty_html, "needs": needs_html, "plan": plan_html,
         "results": results_html, "leads": _leads_html, "appendix": appendix_html,
     }
-    if ctx.has("notices"):  # what the run skipped and why (cvm.steps._skip)
-        notes = "".join(_skipped(ctx.lang, str(n)) for n in ctx.load_json("notices"))
+    notices = skipped_models(ctx)  # what the run skipped and why (cvm.steps._skip)
+    if notices:
+        notes = "".join(_skipped(ctx.lang, str(n)) for n in notices.values())
         yield f'<section id="notices">{notes}</section>'
     for sid in SECTION_IDS:
         try:
@@ -230,7 +248,7 @@ def results_table(ctx: RunContext) -> pd.DataFrame | None:
 
 
 def _risk(ctx: RunContext) -> dict[str, float] | None:
-    path = ctx.run_dir / "scores.parquet"
+    path = ctx.path("scores")
     if not path.exists():
         return None
     s = pd.read_parquet(path, columns=["customer_id", "value_tag", "churn_probability",
@@ -438,7 +456,7 @@ def retention_html(ctx: RunContext) -> str:
 def at_risk_html(ctx: RunContext) -> str:
     lang = ctx.lang
     n_top = int(_cfg(ctx)["top_rows"])
-    scores = pd.read_parquet(ctx.run_dir / "scores.parquet")
+    scores = pd.read_parquet(ctx.path("scores"))
     hv = scores[scores["value_tag"].isin(["A", "B"]) & scores["churn_probability"].notna()]
     top = hv.sort_values(["churn_probability", "predicted_value"], ascending=False,
                          kind="stable").head(n_top)

@@ -59,7 +59,7 @@ def test_published_month_is_not_overwritten_without_force(monthly_run: Path, sim
 
 
 def test_failed_step_leaves_published_months_untouched(tmp_path: Path):
-    from cvm.reporting.runner import StepFailed, execute_notebooks
+    from cvm.runner import StepFailed, execute_notebooks
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook
 
@@ -83,3 +83,18 @@ def test_bad_input_stops_before_anything_is_written(tmp_path: Path):
     with pytest.raises(CvmError, match="visits"):
         run_monthly(str(data), pd.Timestamp("2024-06-30").date(), out=out, progress=False)
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_the_run_folder_holds_what_the_step_graph_declares(monthly_run: Path):
+    """Every output the graph declares (bar the optional ones and the table copy, dropped at
+    the end) is in the published month, and every file in artifacts/ is declared."""
+    from cvm import graph
+
+    missing = [a for s in graph.STEPS for a in s.outputs
+               if a not in s.optional and a != "tables"
+               and not list(monthly_run.glob(graph.artifact(a).relpath))]
+    assert not missing, missing
+    undeclared = [p.name for p in (monthly_run / "artifacts").iterdir()
+                  if p.stem not in graph.ARTIFACTS
+                  or graph.artifact(p.stem).relpath != f"artifacts/{p.name}"]
+    assert not undeclared, undeclared

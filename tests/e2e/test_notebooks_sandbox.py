@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from cvm.reporting.runner import MONTHLY_NOTEBOOKS, NOTEBOOK_DIR
+from cvm.runner import MONTHLY_NOTEBOOKS, NOTEBOOK_DIR
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("e2e")]
 

@@ -1,4 +1,4 @@
-"""Execute the monthly notebooks with papermill into a run folder that appears atomically."""
+"""Execute the monthly notebooks (``cvm.graph.STEPS``) with papermill into a run folder."""
 
 from __future__ import annotations
 
@@ -9,22 +9,14 @@ from typing import Any
 
 from tqdm import tqdm
 
+from cvm import graph
 from cvm.config import PROJECT_ROOT, CvmError
 
 log = logging.getLogger(__name__)
 
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
-MONTHLY_NOTEBOOKS = (
-    "01_data_quality.ipynb",
-    "02_features.ipynb",
-    "03_churn_model.ipynb",
-    "04_value_model.ipynb",
-    "05_segments.ipynb",
-    "06_campaigns.ipynb",
-    "06b_leads.ipynb",
-    "07_report.ipynb",
-)
-"""The notebooks of the monthly run, in execution order."""
+MONTHLY_NOTEBOOKS = graph.notebooks()
+"""The notebooks of the monthly run, in execution order (``cvm.graph.STEPS``)."""
 
 MONTHLY_DEFAULTS = {"research": False}
 """Parameters the monthly run gives every notebook unless the caller sets them: the analysts'

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
+from cvm import graph
 from cvm.config import CvmError, load_config
 from cvm.features.labels import paid_mask
 from cvm.features.pit import ids
@@ -31,12 +32,12 @@ def evaluate_run(run: Path, truth: Path, max_oracle_paths: int | None = None) ->
 def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dict[str, Any]:
     """``max_oracle_paths``: cap of the pair oracle's paths per campaign (None: the config's;
     0: no pair oracle, the simulator's own oracle values judge the plans)."""
-    for need in (run / "scores.parquet", run / "manifest.json", truth / "meta.json",
+    for need in (graph.path(run, "scores"), graph.path(run, "manifest"), truth / "meta.json",
                  truth / "visits.parquet", truth / "oracle_customers.parquet"):
         if not need.exists():
             raise CvmError(f"{need} is missing: --run must be a monthly run folder and --truth "
                            f"the simulator's truth folder")
-    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads(graph.path(run, "manifest").read_text(encoding="utf-8"))
     meta = json.loads((truth / "meta.json").read_text(encoding="utf-8"))
     as_of = manifest["parameters"]["as_of"]
     if as_of != meta["end"]:
@@ -47,7 +48,7 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
     if h_run != h_truth:
         raise CvmError(f"the run's horizon is {h_run} months but the truth covers {h_truth}")
 
-    scores = pd.read_parquet(run / "scores.parquet")
+    scores = pd.read_parquetgraph.path(run, "scores")
     scores["customer_id"] = ids(scores["customer_id"]).to_numpy()
     scores = scores.set_index("customer_id")
     future = pd.read_parquet(truth / "visits.parquet")
@@ -61,7 +62,6 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
                        ).groupby(level=0).sum()
     oracle = pd.read_parquet(truth / "oracle_customers.parquet")
     oracle = oracle.assign(customer_id=ids(oracle["customer_id"]).to_numpy()).set_index("customer_id")
-    art = run / "artifacts"
     out: dict[str, Any] = {"as_of": as_of, "horizon_months": h_run}
     ecfg = load_config("default")["evaluation"]
     ev = (int(ecfg["bootstrap"]), float(ecfg["confidence"]), int(manifest["parameters"]["seed"]),
@@ -92,8 +92,8 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
             (y[has], p[has], o_p[has]), *ev)
         if not has.all():
             res["oracle_n"] = int(has.sum())
-        if (art / "churn_baselines.parquet").exists():
-            b = pd.read_parquet(art / "churn_baselines.parquet").reindex(churn.index)
+        if graph.path(run, "churn_baselines").exists():
+            b = pd.read_parquetgraph.path(run, "churn_baselines").reindex(churn.index)
             res["baselines"] = {c: M.auc(y, b[c].to_numpy()) for c in b.columns}
         out["churn"] = res
 
@@ -123,8 +123,8 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
                                       int(ecfg["active_months"]))
         if not has.all():
             res["oracle_n"] = int(has.sum())
-        if (art / "value_baselines.parquet").exists():
-            b = pd.read_parquet(art / "value_baselines.parquet").reindex(value.index).fillna(0.0)
+        if graph.path(run, "value_baselines").exists():
+            b = pd.read_parquetgraph.path(run, "value_baselines").reindex(value.index).fillna(0.0)
             res["baselines"] = {c: M.normalized_gini(realized, b[c].to_numpy()) for c in b.columns}
         res["deciles"] = M.decile_table(realized, pred).round(2).to_dict(orient="records")
         res["definition"] = ("gross margin over the horizon: every payer's revenue (customer, "
@@ -167,7 +167,7 @@ def _active_value(run: Path, index: pd.Index, realized: np.ndarray, pred: np.nda
                   months: int) -> dict[str, Any] | None:
     """The value figures again on active customers: a paid visit within ``months``
     (``evaluation.active_months``) before the as-of date (from the run's features)."""
-    path = run / "artifacts" / "features.parquet"
+    path = graph.path(run, "features")
     if not path.exists():
         return None
     f = pd.read_parquet(path, columns=["months_since_last_paid_visit"])
@@ -209,29 +209,28 @@ def _business_as_usual(churn: pd.Series, y_no_contact: np.ndarray, p: np.ndarray
 
 def _evaluate_campaigns(run: Path, truth: Path,
                         max_oracle_paths: int | None = None) -> dict[str, Any] | None:
-    art = run / "artifacts"
     oracle_path = truth / "oracle_campaigns.parquet"
-    if not (art / "campaign_plan.parquet").exists() or not oracle_path.exists():
+    if not graph.path(run, "campaign_plan").exists() or not oracle_path.exists():
         return None
     from cvm.campaigns.catalogue import campaigns_config
     from cvm.campaigns.evaluate import evaluate_plans
 
-    plan = pd.read_parquet(art / "campaign_plan.parquet")
-    pairs = pd.read_parquet(art / "campaign_pairs.parquet")
+    plan = pd.read_parquetgraph.path(run, "campaign_plan")
+    pairs = pd.read_parquetgraph.path(run, "campaign_pairs")
     # the baselines rank by the run's scores and by plain features (store rules)
-    scores = pd.read_parquet(run / "scores.parquet", columns=["customer_id", "predicted_value"])
+    scores = pd.read_parquet(graph.path(run, "scores"), columns=["customer_id", "predicted_value"])
     extra = scores.set_index(ids(scores["customer_id"]).rename("customer_id"))[["predicted_value"]]
     cfg = campaigns_config()
-    if (art / "features.parquet").exists():
+    if graph.path(run, "features").exists():
         want = {str(r["order_by"]) for r in cfg.get("store_rules") or []}
         want.add("paid_spend_12m")
-        feats = pd.read_parquet(art / "features.parquet")
+        feats = pd.read_parquetgraph.path(run, "features")
         feats.index = ids(pd.Series(feats.index)).to_numpy()
         extra = extra.join(feats[[c for c in sorted(want) if c in feats.columns]], how="outer")
     pairs["customer_id"] = ids(pairs["customer_id"]).to_numpy()
     pairs = pairs.join(extra[[c for c in extra.columns if c not in pairs.columns]],
                        on="customer_id")
-    summary = json.loads((art / "campaign_summary.json").read_text(encoding="utf-8"))
+    summary = json.loads(graph.path(run, "campaign_summary").read_text(encoding="utf-8"))
     oracle = pd.read_parquet(oracle_path)
     settings = dict(cfg["evaluation"]["pair_oracle"])
     if max_oracle_paths is not None:

@@ -1,0 +1,63 @@
+"""Probability calibration (isotonic or Platt), fitted out of time; JSON-serializable.
+
+Shared by the churn and lead models: each fits a :class:`Calibrator` on its tuning half of the
+out-of-time fold and saves it beside the booster in its bundle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+
+from cvm.config import CvmError
+
+_EPS = 1e-6
+
+
+@dataclass
+class Calibrator:
+    """Maps raw model probabilities to calibrated ones; JSON-serializable."""
+
+    method: str = "identity"            # isotonic, platt or identity
+    x: list[float] = field(default_factory=list)   # isotonic thresholds
+    y: list[float] = field(default_factory=list)
+    a: float = 1.0                      # platt: sigmoid(a * logit(p) + b)
+    b: float = 0.0
+
+    @classmethod
+    def fit(cls, p_raw: np.ndarray, y: np.ndarray, method: str = "isotonic") -> Calibrator:
+        p_raw, y = np.asarray(p_raw, float), np.asarray(y, float)
+        if method == "isotonic":
+            iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(p_raw, y)
+            return cls("isotonic", iso.X_thresholds_.tolist(), iso.y_thresholds_.tolist())
+        if method == "platt":
+            lr = LogisticRegression().fit(logit(p_raw)[:, None], y)
+            return cls("platt", a=float(lr.coef_[0, 0]), b=float(lr.intercept_[0]))
+        raise CvmError(f"calibration must be isotonic or platt, not {method!r}")
+
+    def __call__(self, p_raw: np.ndarray) -> np.ndarray:
+        p_raw = np.asarray(p_raw, float)
+        if self.method == "isotonic":
+            return np.interp(p_raw, self.x, self.y)
+        if self.method == "platt":
+            return 1.0 / (1.0 + np.exp(-(self.a * logit(p_raw) + self.b)))
+        return p_raw
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "x": list(self.x), "y": list(self.y),
+                "a": self.a, "b": self.b}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Calibrator:
+        return cls(d["method"], list(d.get("x", [])), list(d.get("y", [])),
+                   float(d.get("a", 1.0)), float(d.get("b", 0.0)))
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    """log(p / (1 - p)), with p clipped away from 0 and 1."""
+    p = np.clip(p, _EPS, 1 - _EPS)
+    return np.log(p / (1 - p))
