@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, md_table, write_fragment  # noqa: E402
+from _common import ROOT, md_table, write_fragment
 
 OUT = ROOT / "data" / "bench" / "regimes"
 WORLDS = ("standard", "closed-cohort", "visits-only", "short-history", "gradual-warranty",
@@ -85,7 +85,7 @@ def evaluate_world(data: Path, H: int, seed: int) -> dict:
         oracle = pd.read_parquet(truth / "oracle_customers.parquet").set_index("customer_id")
     ev = load_config("default")["evaluation"]
     boot = (int(ev["bootstrap"]), float(ev["confidence"]), seed, int(ev["bootstrap_max_rows"]))
-    out: dict = {"horizon": H, "customers_scored": int(len(feats))}
+    out: dict = {"horizon": H, "customers_scored": len(feats)}
     t0 = time.perf_counter()
     try:
         model = fit_churn(churn_frames(tables, as_of, cfg), cfg)
@@ -104,7 +104,7 @@ def evaluate_world(data: Path, H: int, seed: int) -> dict:
                                                       X.index).to_numpy()
         except Exception as exc:  # noqa: BLE001 lifetimes' bare errors
             log.warning("bgnbd churn baseline failed: %s", exc)
-        c = {"n": int(len(y)), "auc": M.auc(y, p), "ece": M.ece(yb, p),
+        c = {"n": len(y), "auc": M.auc(y, p), "ece": M.ece(yb, p),
              "ece_no_contact": M.ece(y, p), "auc_ci": M.bootstrap_ci(M.auc, (y, p), *boot),
              "baselines": {k: M.auc(y, v) for k, v in base.items()}}
         if oracle is not None:
@@ -123,7 +123,7 @@ def evaluate_world(data: Path, H: int, seed: int) -> dict:
         r = value.reindex(feats.index).fillna(0.0).to_numpy()
         base = value_baselines(tables["visits"], np.full(len(feats), as_of), feats.index, H, cfg)
         base["lightgbm_rfm"] = predict_rfm_gbm(vm.rfm_gbm, feats, cfg) * vm.rfm_scale
-        v = {"n": int(len(r)), "normalized_gini": M.normalized_gini(r, pred),
+        v = {"n": len(r), "normalized_gini": M.normalized_gini(r, pred),
              "normalized_gini_ci": M.bootstrap_ci(M.normalized_gini, (r, pred), *boot),
              "total_ratio": float(pred.sum() / max(r.sum(), 1e-9)),
              "oof_total_ratio": float(vm.metrics.get("total_ratio", float("nan"))),

@@ -48,7 +48,7 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
     if h_run != h_truth:
         raise CvmError(f"the run's horizon is {h_run} months but the truth covers {h_truth}")
 
-    scores = pd.read_parquetgraph.path(run, "scores")
+    scores = pd.read_parquet(graph.path(run, "scores"))
     scores["customer_id"] = ids(scores["customer_id"]).to_numpy()
     scores = scores.set_index("customer_id")
     future = pd.read_parquet(truth / "visits.parquet")
@@ -71,7 +71,7 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
     if len(churn):
         y = (~churn.index.isin(spend.index)).astype(int)
         p = churn.to_numpy()
-        res = {"n": int(len(y)), "auc": M.auc(y, p), "pr_auc": M.pr_auc(y, p),
+        res = {"n": len(y), "auc": M.auc(y, p), "pr_auc": M.pr_auc(y, p),
                "brier": M.brier(y, p), "ece": M.ece(y, p),
                "top_decile_lift": M.top_decile_lift(y, p),
                "observed_churn_rate": float(y.mean()), "predicted_churn_rate": float(p.mean())}
@@ -93,7 +93,7 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
         if not has.all():
             res["oracle_n"] = int(has.sum())
         if graph.path(run, "churn_baselines").exists():
-            b = pd.read_parquetgraph.path(run, "churn_baselines").reindex(churn.index)
+            b = pd.read_parquet(graph.path(run, "churn_baselines")).reindex(churn.index)
             res["baselines"] = {c: M.auc(y, b[c].to_numpy()) for c in b.columns}
         out["churn"] = res
 
@@ -105,7 +105,7 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
         orc = oracle[col].reindex(value.index).to_numpy()
         has = ~np.isnan(orc)
         orc = np.nan_to_num(orc)
-        res = {"n": int(len(pred)), "normalized_gini": M.normalized_gini(realized, pred),
+        res = {"n": len(pred), "normalized_gini": M.normalized_gini(realized, pred),
                "oracle_normalized_gini": M.normalized_gini(realized[has], orc[has]),
                "spearman": float(spearmanr(realized, pred).statistic),
                "top_decile_capture": M.top_decile_capture(realized, pred),
@@ -124,7 +124,7 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
         if not has.all():
             res["oracle_n"] = int(has.sum())
         if graph.path(run, "value_baselines").exists():
-            b = pd.read_parquetgraph.path(run, "value_baselines").reindex(value.index).fillna(0.0)
+            b = pd.read_parquet(graph.path(run, "value_baselines")).reindex(value.index).fillna(0.0)
             res["baselines"] = {c: M.normalized_gini(realized, b[c].to_numpy()) for c in b.columns}
         res["deciles"] = M.decile_table(realized, pred).round(2).to_dict(orient="records")
         res["definition"] = ("gross margin over the horizon: every payer's revenue (customer, "
@@ -154,7 +154,7 @@ def _customer_paid(scores: pd.DataFrame, spend: pd.Series, oracle: pd.DataFrame,
     pred = q.to_numpy()
     o = oracle["expected_spend"].reindex(q.index).to_numpy()
     has = ~np.isnan(o)
-    out = {"n": int(len(r)), "normalized_gini": M.normalized_gini(r, pred),
+    out = {"n": len(r), "normalized_gini": M.normalized_gini(r, pred),
            "total_ratio": float(pred.sum() / max(r.sum(), 1e-9)),
            "oracle_normalized_gini": M.normalized_gini(r[has], o[has])}
     out["gini_vs_oracle"] = M.normalized_gini(r[has], pred[has]) / out["oracle_normalized_gini"]
@@ -215,8 +215,8 @@ def _evaluate_campaigns(run: Path, truth: Path,
     from cvm.campaigns.catalogue import campaigns_config
     from cvm.campaigns.evaluate import evaluate_plans
 
-    plan = pd.read_parquetgraph.path(run, "campaign_plan")
-    pairs = pd.read_parquetgraph.path(run, "campaign_pairs")
+    plan = pd.read_parquet(graph.path(run, "campaign_plan"))
+    pairs = pd.read_parquet(graph.path(run, "campaign_pairs"))
     # the baselines rank by the run's scores and by plain features (store rules)
     scores = pd.read_parquet(graph.path(run, "scores"), columns=["customer_id", "predicted_value"])
     extra = scores.set_index(ids(scores["customer_id"]).rename("customer_id"))[["predicted_value"]]
@@ -224,7 +224,7 @@ def _evaluate_campaigns(run: Path, truth: Path,
     if graph.path(run, "features").exists():
         want = {str(r["order_by"]) for r in cfg.get("store_rules") or []}
         want.add("paid_spend_12m")
-        feats = pd.read_parquetgraph.path(run, "features")
+        feats = pd.read_parquet(graph.path(run, "features"))
         feats.index = ids(pd.Series(feats.index)).to_numpy()
         extra = extra.join(feats[[c for c in sorted(want) if c in feats.columns]], how="outer")
     pairs["customer_id"] = ids(pairs["customer_id"]).to_numpy()

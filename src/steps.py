@@ -203,7 +203,7 @@ def churn(ctx: RunContext) -> Any:
     try:
         base["bgnbd_p_alive"] = bgnbd_no_purchase(ctx.tables["visits"], ctx.as_of,
                                                   ctx.horizon_months, ctx.cfg, X.index).to_numpy()
-    except Exception as exc:  # lifetimes raises bare ConvergenceError / ValueError
+    except Exception as exc:  # noqa: BLE001 lifetimes raises bare ConvergenceError / ValueError
         log.warning("BG/NBD churn baseline failed: %s", exc)
     ctx.save_frame("churn_baselines", pd.DataFrame(base, index=X.index))
     ctx.save_frame("churn_scores", scores)
@@ -230,7 +230,8 @@ def value(ctx: RunContext) -> Any:
 
     When the data cannot teach it (``cvm.run_checks``) the step is skipped with the reason."""
     from cvm.models.explain import contributions
-    from cvm.models.value import customer_value, fit_value, value_frames
+    from cvm.models.value import fit_value, value_frames
+    from cvm.segments.customer_value import customer_value
 
     ph = _Phases(ctx, "value")
     model = _train_or_skip(ctx, "value", value_frames, fit_value)
@@ -355,7 +356,7 @@ def coverage(ctx: RunContext, scores: pd.DataFrame) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, idx in groups.items():
         rows = sc.reindex(idx)
-        n = int(len(idx))
+        n = len(idx)
         out[name] = {"owners": n,
                      "churn_probability": int(rows["churn_probability"].notna().sum()),
                      "predicted_value": int(rows["predicted_value"].notna().sum())}

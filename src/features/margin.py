@@ -20,8 +20,14 @@ from cvm.data.contract import PAYERS
 from cvm.data.margin import MARGIN_PAYERS, MARGIN_TYPES, margin_table
 from cvm.features.pit import add_months, day_number, days, ids
 
-__all__ = ["MARGIN_PAYERS", "MARGIN_TYPES", "margin_table", "visit_margin", "future_margin",
-           "margin_visits"]
+__all__ = [
+    "MARGIN_PAYERS",
+    "MARGIN_TYPES",
+    "future_margin",
+    "margin_table",
+    "margin_visits",
+    "visit_margin",
+]
 
 def visit_margin(visits: pd.DataFrame, cfg: dict[str, Any] | None = None,
                  table: dict[str, dict[str, float]] | None = None) -> np.ndarray:

@@ -22,8 +22,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cvm.features.labels import churn_labels  # noqa: F401  (the same churn definition)
-from cvm.features.labels import paid_mask
+from cvm.features.labels import (
+    churn_labels,  # noqa: F401  (the same churn definition)
+    paid_mask,
+)
 from cvm.features.margin import visit_margin
 from cvm.features.pit import DAYS_PER_MONTH, add_months, day_number, days, ids
 
@@ -122,7 +124,7 @@ def fit_new_owner_rates(tables: dict[str, pd.DataFrame], dates: list[pd.Timestam
                                      for m in ("churn", "value")} | {"n": int(n)}
     log.info("new owners: %d owner-snapshots without a visit, churn %.3f, value %.0f",
              len(f), overall["churn"], overall["value"])
-    return {"n": int(len(f)), "edges": edges, "overall": overall,
+    return {"n": len(f), "edges": edges, "overall": overall,
             "by_bin": {str(b): r for b, r in rate_bin.items()}, "cells": cells}
 
 

@@ -39,9 +39,9 @@ import numpy as np
 import pandas as pd
 
 from cvm.config import CvmError, load_config
-from cvm.features.labels import future_paid_spend, paid_mask
-from cvm.features.margin import future_margin, margin_table, margin_visits, visit_margin
-from cvm.features.pit import add_months, day_number, days, ids, isin, to_timestamp
+from cvm.features.labels import future_paid_spend
+from cvm.features.margin import future_margin, margin_table, margin_visits
+from cvm.features.pit import to_timestamp
 from cvm.features.split import keep_rows
 from cvm.features.training import snapshot_dates, training_frame
 from cvm.models import trainer
@@ -225,6 +225,9 @@ def value_frames(tables: dict[str, pd.DataFrame], as_of: Any,
     is_eval = rng.random(len(X_va)) < float(s["eval_share"])
     induced, uplift, induced_paid = pd.Series(dtype=float), {}, None
     if s.get("baseline", "as_observed") == "no_contact":
+        # campaign measurement (randomized control groups) says what the contacts added
+        from cvm.campaigns.measurement import contact_induced_spend
+
         who = _sampled(X_va.index, tables, cfg)
         induced, uplift = contact_induced_spend(tables, valid_dates[-1], H, cfg,
                                                 int(s["contact_window_days"]), customers=who,
@@ -361,61 +364,6 @@ def _sampled(index: pd.Index, tables: dict[str, pd.DataFrame], cfg: dict[str, An
     return pd.Index(index) if cap and len(index) >= cap else None
 
 
-def contact_induced_spend(tables: dict[str, pd.DataFrame], start: Any, horizon_months: int,
-                          cfg: dict[str, Any] | None, window_days: int = 61, min_group: int = 30,
-                          customers: pd.Index | None = None, measure: str = "paid"
-                          ) -> tuple[pd.Series, dict[str, float]]:
-    """Paid spend induced by campaign contacts in (start, start + H], per customer, and the
-    per-campaign uplift it uses (CNY per targeted contact).
-
-    The uplift of a campaign is the mean paid spend in the ``window_days`` from the contact of
-    its ``target`` contacts minus that of its ``control`` contacts (randomized holdouts), over
-    contacts whose window closed by ``start + H``; campaigns with fewer than ``min_group``
-    contacts in either group count 0. Empty when there is no ``campaign_contacts.group``.
-    ``measure``: ``paid`` (customer-paid revenue) or ``margin`` (every payer's gross margin,
-    ``cvm.features.margin``).
-    """
-    c = tables.get("campaign_contacts")
-    if c is None or len(c) == 0 or "group" not in c.columns:
-        return pd.Series(dtype=float), {}
-    end_day = day_number(add_months(start, horizon_months))
-    v = tables["visits"]
-    if customers is not None:
-        # a uniform sample of customers: the target − control comparison within it is as
-        # unbiased as over everyone (randomized groups), the induced spend is needed for them only
-        want = pd.Index(customers).astype("str")
-        c = c.loc[isin(ids(c["customer_id"]), want)]
-        v = v.loc[isin(ids(v["customer_id"]), want)]
-    if measure == "margin":
-        amt = visit_margin(v, cfg)
-        pm = amt > 0
-        amt = amt[pm]
-    else:
-        pm = paid_mask(v, cfg)
-        amt = pd.to_numeric(v["amount"][pm], errors="coerce").fillna(0.0).to_numpy(dtype=float)
-    pv = pd.DataFrame({"cid": ids(v["customer_id"])[pm].to_numpy(),
-                       "d": days(v["visit_date"])[pm], "a": amt})
-    cc = pd.DataFrame({"cid": ids(c["customer_id"]).to_numpy(), "d": days(c["contact_date"]),
-                       "camp": c["campaign"].astype(str).to_numpy(),
-                       "target": (c["group"].astype(str) == "target").to_numpy(),
-                       "control": (c["group"].astype(str) == "control").to_numpy()})
-    cc = cc.loc[(cc["target"] | cc["control"]) & (cc["d"] <= end_day)].reset_index(drop=True)
-    cc["k"] = np.arange(len(cc))
-    m = cc[["k", "cid", "d"]].merge(pv, on="cid", how="inner", suffixes=("", "_v"))
-    m = m.loc[(m["d_v"] >= m["d"]) & (m["d_v"] < m["d"] + window_days)]
-    cc["spend"] = m.groupby("k")["a"].sum().reindex(cc["k"]).fillna(0.0).to_numpy()
-    done = cc.loc[cc["d"] + window_days <= end_day]
-    uplift: dict[str, float] = {}
-    for camp, g in done.groupby("camp"):
-        t, k = g.loc[g["target"], "spend"], g.loc[g["control"], "spend"]
-        if len(t) >= min_group and len(k) >= min_group:
-            uplift[str(camp)] = float(t.mean() - k.mean())
-    sel = cc.loc[cc["target"] & (cc["d"] > day_number(start)) & (cc["d"] <= end_day)]
-    induced = sel["camp"].map(uplift).fillna(0.0).groupby(sel["cid"].to_numpy()).sum()
-    induced.index.name = "customer_id"
-    return induced.astype(float), uplift
-
-
 def value_baselines(visits: pd.DataFrame, snap: np.ndarray, customers: pd.Index, H: int,
                     cfg: dict[str, Any]) -> dict[str, np.ndarray]:
     """The visit-only value baselines on the visits' gross margin (``margin_visits``), each
@@ -447,48 +395,3 @@ def _safe_btyd(visits: pd.DataFrame, as_of: pd.Timestamp, H: int, cfg: dict[str,
     except Exception as exc:  # lifetimes raises bare ConvergenceError / ValueError
         log.warning("BG/NBD + Gamma-Gamma baseline failed: %s", exc)
         return pd.Series(0.0, index=customers)
-
-
-# ----------------------------------------------------------------------------- value types
-def customer_value(tables: dict[str, pd.DataFrame], as_of: Any, predicted: pd.Series,
-                   cfg: dict[str, Any] | None = None) -> pd.DataFrame:
-    """Realized, potential and influence value per customer (既成 / 潜在 / 影响价值).
-
-    - ``realized_value``: paid after-sales spend up to ``as_of``;
-    - ``potential_value``: the predicted spend over the horizon (``predicted``);
-    - ``influence_value``: for every buyer this customer referred (``vehicle_sales.
-      referred_by_customer_id``, sales dated ``<= as_of``): ``new_car_margin`` × the price
-      plus the referred buyer's paid after-sales spend to date; ``referrals`` counts them.
-    Index: the union of ``predicted``'s index and customers with a visit.
-    """
-    as_of = to_timestamp(as_of)
-    s = value_settings(cfg)
-    visits = tables["visits"]
-    keep = days(visits["visit_date"]) <= day_number(as_of)
-    v = visits.loc[keep]
-    amount = pd.to_numeric(v["amount"], errors="coerce").fillna(0.0).where(
-        paid_mask(v, cfg), 0.0)
-    realized = amount.groupby(ids(v["customer_id"]).to_numpy()).sum()
-    index = pd.Index(predicted.index, name="customer_id").union(realized.index)
-    out = pd.DataFrame(index=index)
-    out.index.name = "customer_id"
-    out["realized_value"] = realized.reindex(index).fillna(0.0)
-    out["potential_value"] = predicted.reindex(index).astype(float)
-    out["referrals"] = 0
-    out["influence_value"] = 0.0
-    sales = tables.get("vehicle_sales")
-    if sales is not None and "referred_by_customer_id" in sales.columns:
-        sd = days(sales["sale_date"]) <= day_number(as_of)
-        ref = sales.loc[sd & sales["referred_by_customer_id"].notna()]
-        if len(ref):
-            buyer = ids(ref["customer_id"]).to_numpy()
-            margin = float(s["influence"]["new_car_margin"]) * pd.to_numeric(
-                ref.get("price", pd.Series(0.0, index=ref.index)), errors="coerce").fillna(0.0)
-            worth = margin.to_numpy() + realized.reindex(buyer).fillna(0.0).to_numpy()
-            referrer = ids(ref["referred_by_customer_id"]).to_numpy()
-            by = pd.DataFrame({"r": referrer, "w": worth}).groupby("r")["w"]
-            out["influence_value"] = by.sum().reindex(index).fillna(0.0)
-            out["referrals"] = by.size().reindex(index).fillna(0).astype("int64")
-    else:
-        log.info("customer value: no vehicle_sales referrals; influence value is 0")
-    return out

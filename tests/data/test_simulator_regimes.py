@@ -3,7 +3,6 @@ any combination; an unknown name exits 2 listing the regimes and creates nothing
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
