@@ -94,7 +94,12 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
             res["oracle_n"] = int(has.sum())
         if graph.path(run, "churn_baselines").exists():
             b = pd.read_parquet(graph.path(run, "churn_baselines")).reindex(churn.index)
-            res["baselines"] = {c: M.auc(y, b[c].to_numpy()) for c in b.columns}
+            # the baselines score the customers with a history (not owners without a visit
+            # yet): they and the model are compared on those rows (auc_baseline_rows)
+            ok = b.notna().all(axis=1).to_numpy()
+            res["baselines"] = {c: M.auc(y[ok], b[c].to_numpy()[ok]) for c in b.columns}
+            res["auc_baseline_rows"] = M.auc(y[ok], p[ok])
+            res["n_baseline_rows"] = int(ok.sum())
         out["churn"] = res
 
     value = scores["predicted_value"].dropna()
