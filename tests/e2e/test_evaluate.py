@@ -89,7 +89,8 @@ def test_every_owner_and_open_lead_is_scored(monthly_run: Path) -> None:
     assert new["churn_probability"] == new["owners"] == new["predicted_value"]
     assert cov["active"]["churn_probability"] == cov["active"]["owners"]
     assert cov["value_share_of_owners"] == 1.0
-    assert cov["open_leads"]["conversion_probability"] == cov["open_leads"]["leads"] > 0
+    lc = m["lead_coverage"]
+    assert lc["conversion_probability"] == lc["open_leads"] > 0
     s = pd.read_parquet(monthly_run / "scores.parquet")
     assert "predicted_customer_paid" in s.columns
     assert s["predicted_customer_paid"].notna().sum() > 0.9 * s["predicted_value"].notna().sum()
