@@ -38,15 +38,21 @@ test-fast: setup
 bench: setup
 	$(PY) benchmarks/run_all.py
 
+## static checks, one line per tool: ruff lint, ruff format, mypy (config in pyproject.toml)
+LINT_PATHS := src tests benchmarks notebooks scripts
 lint: setup
-	$(VENV)/bin/ruff check src tests benchmarks notebooks
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+	@mkdir -p build/typecheck && ln -sfn ../../src build/typecheck/cvm
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 ## JupyterLab on notebooks/ with the `cvm` kernel (headless: open the URL it prints);
 ## notebooks opened there write to reports/scratch/, never to a published month
 lab: setup
 	$(PY) -m ipykernel install --sys-prefix --name cvm --display-name "Python (cvm)" >/dev/null
 	@echo "kernel 'cvm' registered; JupyterLab at http://$(LAB_IP):$(LAB_PORT)/lab (the token URL follows)"
-	$(VENV)/bin/jupyter lab --no-browser --ip=$(LAB_IP) --port=$(LAB_PORT) \
+	CVM_HOME="$(CURDIR)" $(VENV)/bin/jupyter lab --no-browser --ip=$(LAB_IP) --port=$(LAB_PORT) \
 		--ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 ## after editing a notebook: bring each .py source and its .ipynb in step (outputs stay out)

@@ -1,4 +1,4 @@
-"""Benchmark of the campaign plan on simulated data (issue 6): `cvm evaluate`'s campaign figures.
+"""Benchmark of the campaign plan on simulated data: `cvm evaluate`'s campaign figures.
 
 For each simulated data set (with ``truth/``) and a budget covering about 10 % of the base:
 1. the upstream steps the campaign step needs (features, churn, value, segments) are built once
@@ -82,7 +82,7 @@ def _plan_value(pairs: pd.DataFrame, value: np.ndarray, budget: float, oracle: p
 
     p = pairs.copy()
     p["expected_incremental_value"] = value
-    plan = plan_campaigns(p, budget, defaults().get("capacity"), seed=seed)
+    plan = plan_campaigns(p, budget, dict(defaults().capacity), seed=seed)
     strata = ["campaign"] + (["value_tag"] if "value_tag" in plan.columns else [])
     plan = assign_control(plan, seed=seed, strata=strata)
     return plan_true_value(plan, oracle), plan
@@ -219,7 +219,7 @@ Campaign step time: {', '.join(f"{_name(r)} {r['seconds']:.0f} s" for r in resul
 2-core machine).
 """
     cmd = "python benchmarks/bench_campaigns.py " + " ".join(f"--set {s}" for s in sets)
-    path = write_fragment("campaigns", "Campaign plan (issue 6)", cmd, body)
+    path = write_fragment("campaigns", "Campaign plan", cmd, body)
     print(path.read_text(encoding="utf-8"))
 
 

@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import md_table, measure, write_fragment
 
 from cvm.config import load_config
+from cvm.settings import run_settings
 from cvm.data.contract import TABLES
 from cvm.data.simulator import generate
 from cvm.features.labels import churn_labels
@@ -104,7 +105,7 @@ def synthetic_visits(n_customers: int, n_visits: int, end: pd.Timestamp, seed: i
 
 def scale_features(n_customers: int, n_visits: int, end: pd.Timestamp, cfg: dict) -> dict:
     """Time build_features on random visits of ``n_customers`` / ``n_visits`` (all columns)."""
-    visits = synthetic_visits(n_customers, n_visits, end, int(cfg.get("seed", 0)))
+    visits = synthetic_visits(n_customers, n_visits, end, run_settings(cfg).seed)
     with measure() as m:
         X = build_features({"visits": visits}, end, cfg)
     return {"customers": len(X), "visits": len(visits), "features": X.shape[1],

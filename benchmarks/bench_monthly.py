@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 from datetime import datetime, timezone
+from itertools import pairwise
 from pathlib import Path
 
 import pandas as pd
@@ -42,7 +43,7 @@ STEPS = tuple("load_validate" if n == "data_quality" else n for n in _GRAPH_STEP
 _PREPARE = ("from cvm.data import table_cache; "
             "table_cache.prepare_run_tables(ctx.data, ctx.run_dir); ")
 STEP_CODE = {b: (_PREPARE if b == "load_validate" else "") + f"graph.step({g!r}).resolve()(ctx)"
-             for b, g in zip(STEPS, _GRAPH_STEPS)}
+             for b, g in zip(STEPS, _GRAPH_STEPS, strict=True)}
 STEP_LABEL = {
     "load_validate": "load and validate (once; data quality)",
     "features": "features (as-of, drift)",
@@ -150,7 +151,7 @@ def run_full(n: int, seed: int) -> dict:
 def per_10x(sizes: list[int], values: list[float]) -> str:
     """Growth per 10× customers between consecutive sizes: (t2/t1)^(1/log10(n2/n1))."""
     out = []
-    for (n1, v1), (n2, v2) in zip(zip(sizes, values), list(zip(sizes, values))[1:]):
+    for (n1, v1), (n2, v2) in pairwise(zip(sizes, values, strict=True)):
         if v1 and v2 and v1 > 0 and n2 > n1:
             out.append(f"×{(v2 / v1) ** (1 / math.log10(n2 / n1)):.1f}")
     return ", ".join(out)

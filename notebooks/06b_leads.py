@@ -23,10 +23,10 @@ data: str = "data/demo"  # data directory or SQLAlchemy URL
 as_of: str = "2026-09-30"  # as-of date, YYYY-MM-DD
 run_dir: str = ""  # empty: a new scratch run in reports/scratch/ (cvm monthly passes its own)
 reports: str = "reports"  # where published months (read-only) and scratch/ live
-horizon_months: int = 12  # horizon H of the churn label and the value model
-budget: float = 100000.0  # campaign budget for the month, CNY
+horizon_months: int | None = None  # horizon H of churn label and value model (None: settings)
+budget: float | None = None  # campaign budget for the month, CNY (None: the settings)
 lang: str = "zh"  # report language: zh or en
-seed: int = 42  # random seed
+seed: int | None = None  # random seed (None: the settings)
 profile: str = "default"  # settings profile: configs/default.yaml, then configs/<profile>.yaml
 research: bool = True  # the analysts' cells below; cvm monthly sets False (same outputs, faster)
 
@@ -42,7 +42,8 @@ ctx = RunContext.open(data=data, as_of=as_of, run_dir=run_dir, horizon_months=ho
                       research=research)
 
 # %%
-from cvm.leads.step import leads_html, leads_step
+from cvm.leads.step import leads_step
+from cvm.reporting.leads_section import leads_html
 
 m = leads_step(ctx)
 pd.Series({k: v for k, v in m.items() if not isinstance(v, dict)}, dtype='object')

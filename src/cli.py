@@ -13,7 +13,9 @@ from pathlib import Path
 
 import typer
 
-from cvm.config import CvmError, setup_logging
+from typing import Any
+
+from cvm.config import CvmError, in_home, setup_logging
 
 app = typer.Typer(
     add_completion=False,
@@ -54,10 +56,15 @@ def os_error_message(err: OSError) -> str:
 
 def error_log_path() -> Path:
     """Where tracebacks of internal errors go (``CVM_ERROR_LOG``, else configs/default.yaml)."""
-    from cvm.config import load_config
+    from cvm.config import CONFIG_DIR, load_config, read_yaml
 
     env = os.environ.get("CVM_ERROR_LOG")
-    return Path(env or load_config()["logs"]["error_log"]).expanduser()
+    if env:
+        return Path(env).expanduser()
+    try:
+        return Path(load_config()["logs"]["error_log"]).expanduser()
+    except CvmError:  # a broken user config: the packaged default
+        return Path(read_yaml(Path(CONFIG_DIR) / "default.yaml")["logs"]["error_log"]).expanduser()
 
 
 def _internal_error(err: BaseException) -> None:
@@ -111,20 +118,46 @@ def _parse_date(value: str | None, flag: str) -> date | None:
 
 
 @app.callback()
-def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging.")) -> None:
+def main(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging."),
+    home: Path | None = typer.Option(
+        None, "--home", envvar="CVM_HOME",
+        help="Folder holding data/, reports/, models/ and an optional configs/ overlay "
+             "(default: the working directory)."),
+) -> None:
     setup_logging(verbose)
+    if home is not None:
+        if not home.expanduser().is_dir():
+            _fail(CvmError(f"--home {home}: no such folder; create it or point --home (or "
+                           f"CVM_HOME) at an existing one"))
+        # relative paths of every command resolve there, and the notebooks' kernels inherit it
+        os.environ["CVM_HOME"] = str(home.expanduser().resolve())
+        os.chdir(os.environ["CVM_HOME"])
+
+
+def _sim_default(key: str) -> Any:
+    """A ``cvm simulate`` default from configs/simulator.yaml."""
+    from cvm.config import load_config
+
+    return load_config("simulator")[key]
 
 
 @app.command()
 @_guard
 def simulate(
-    customers: int = typer.Option(20000, help="Number of customers."),
-    seed: int = typer.Option(42, help="Random seed; same seed, same files."),
+    customers: int | None = typer.Option(
+        None, help="Number of customers [default: simulator.yaml customers]."),
+    seed: int | None = typer.Option(
+        None, help="Random seed; same seed, same files [default: default.yaml seed]."),
     out: Path = typer.Option(..., help="Output directory."),
     end: str | None = typer.Option(None, help="Last day of the data, YYYY-MM-DD."),
-    years: float = typer.Option(5, help="Years of history."),
-    dealers: int = typer.Option(1, help="Number of stores."),
-    horizon_months: int = typer.Option(12, help="Months simulated past --end into truth/."),
+    years: float | None = typer.Option(
+        None, help="Years of history [default: simulator.yaml years]."),
+    dealers: int | None = typer.Option(
+        None, help="Number of stores [default: simulator.yaml dealers]."),
+    horizon_months: int | None = typer.Option(
+        None, help="Months simulated past --end into truth/ [default: simulator.yaml "
+                   "horizon_months]."),
     format: str = typer.Option("parquet", help="parquet or csv."),
     force: bool = typer.Option(False, help="Overwrite a non-empty output directory."),
     regime: str = typer.Option("standard", help="World shape(s), comma-separated: standard, "
@@ -134,9 +167,15 @@ def simulate(
     """Write a realistic dealer data set to OUT and its ground truth to OUT/truth/."""
     from cvm.data.simulator import simulate as run
 
-    run(n_customers=customers, seed=seed, out=out, end=_parse_date(end, "--end"),
-        years=years, dealers=dealers, horizon_months=horizon_months, fmt=format, force=force,
-        regimes=regime)
+    from cvm.config import load_config
+
+    run(n_customers=_sim_default("customers") if customers is None else customers,
+        seed=int(load_config()["seed"]) if seed is None else seed, out=in_home(out),
+        end=_parse_date(end, "--end"),
+        years=_sim_default("years") if years is None else years,
+        dealers=_sim_default("dealers") if dealers is None else dealers,
+        horizon_months=_sim_default("horizon_months") if horizon_months is None
+        else horizon_months, fmt=format, force=force, regimes=regime)
 
 
 @app.command()
@@ -187,7 +226,7 @@ def train(
                                 "over configs/default.yaml."),
 ) -> None:
     """Train the models and save their bundles only (signed when CVM_BUNDLE_KEY is set)."""
-    from cvm.models.train_bundles import train_bundles
+    from cvm.train import train_bundles
 
     paths = train_bundles(data, _parse_date(as_of, "--as-of"), out,
                           horizon_months=horizon_months, profile=profile)
@@ -209,8 +248,8 @@ def score(
     """Score customers with saved bundles; no training code needed."""
     from cvm.data.readers import is_url
     from cvm.data.writers import write_table
-    from cvm.models.scoring import score_source
     from cvm.run_checks import check_output_file
+    from cvm.scoring import score_source
 
     if not is_url(out):
         check_output_file(Path(out))
@@ -255,13 +294,16 @@ def evaluate(
 @_guard
 def demo(
     data: Path = typer.Option(Path("data/demo"), help="Where the demo data lives."),
-    customers: int = typer.Option(20000, help="Customers to simulate when the data is missing."),
+    customers: int | None = typer.Option(
+        None, help="Customers to simulate when the data is missing [default: simulator.yaml "
+                   "customers]."),
     out: Path = typer.Option(Path("reports"), help="Reports root."),
     lang: str = typer.Option("zh", help="Report language."),
 ) -> None:
     """Simulate the demo data if it is missing, then run `cvm monthly` for its last month."""
     from cvm.pipeline import run_demo
-    path = run_demo(data=data, customers=customers, out=out, lang=lang)
+    path = run_demo(data=data, customers=_sim_default("customers") if customers is None
+                    else customers, out=out, lang=lang)
     typer.echo(f"report: {path}")
 
 

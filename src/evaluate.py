@@ -16,8 +16,9 @@ from scipy.stats import spearmanr
 
 from cvm import graph
 from cvm.config import CvmError, load_config
-from cvm.features.labels import paid_mask
-from cvm.features.pit import ids
+from cvm.data.ids import ids
+from cvm.definitions import paid_mask
+from cvm.fileio import dumps
 from cvm.models import metrics as M
 
 log = logging.getLogger(__name__)
@@ -25,8 +26,7 @@ log = logging.getLogger(__name__)
 
 def evaluate_run(run: Path, truth: Path, max_oracle_paths: int | None = None) -> str:
     """The evaluation JSON of the design (keys present for the parts the run produced)."""
-    return json.dumps(evaluate(Path(run), Path(truth), max_oracle_paths), indent=2,
-                      ensure_ascii=False)
+    return dumps(evaluate(Path(run), Path(truth), max_oracle_paths))
 
 
 def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dict[str, Any]:

@@ -23,10 +23,10 @@ import pandas as pd
 from tqdm import tqdm
 
 from cvm import __version__, graph
-from cvm.config import PROJECT_ROOT, CvmError
+from cvm.config import CvmError, in_home
 from cvm.fileio import write_json
+from cvm.i18n import t
 from cvm.reporting.html import notebook_to_html
-from cvm.reporting.i18n import t
 from cvm.runner import MONTHLY_NOTEBOOKS, execute_notebooks
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,8 @@ def run_monthly(data: str, as_of: date | None, out: Path = Path("reports"),
         if isinstance(err, OSError) and err.filename is None:
             err.filename = str(work)
         if not isinstance(err, (CvmError, OSError)):  # an internal error: its traceback goes to run.log
-            log_handler.stream.write(traceback.format_exc())
+            if log_handler.stream is not None:
+                log_handler.stream.write(traceback.format_exc())
             log_handler.flush()
         logging.getLogger().removeHandler(log_handler)
         log_handler.close()
@@ -156,21 +157,24 @@ def finish_run(work: Path, params: dict[str, Any], data: str, timings: dict[str,
     _write_manifest(work, params, data)  # last: marks the run folder complete
 
 
-def run_demo(data: Path = Path("data/demo"), customers: int = 20000, out: Path = Path("reports"),
-             lang: str = "zh", seed: int = 42) -> Path:
-    """Simulate the demo data if missing, then run the month of its last day (re-runs replace it)."""
+def run_demo(data: Path = Path("data/demo"), customers: int | None = None,
+             out: Path = Path("reports"), lang: str = "zh", seed: int | None = None) -> Path:
+    """Simulate the demo data if missing, then run the month of its last day (re-runs replace it).
+    ``customers`` and ``seed`` default to configs/simulator.yaml and configs/default.yaml."""
+    from cvm.config import load_config
     from cvm.data.simulator import simulate
 
-    data = Path(data)
-    if not data.is_absolute():
-        data = PROJECT_ROOT / data
+    if customers is None:
+        customers = int(load_config("simulator")["customers"])
+    if seed is None:
+        seed = int(load_config()["seed"])
+
+    data = in_home(data)
     if not (data / "visits.parquet").exists():
         log.info("simulating %s demo customers into %s", f"{customers:,}", data)
         simulate(n_customers=customers, seed=seed, out=data, force=True)
     as_of = _last_visit_month_end(data)
-    out = Path(out)
-    if not out.is_absolute():
-        out = PROJECT_ROOT / out
+    out = in_home(out)
     return run_monthly(str(data), as_of, out=out, lang=lang, force=True, seed=seed,
                        profile="demo")
 
@@ -189,7 +193,7 @@ def _check_source(data: str) -> None:
                        f"for demo data or point --data at your export")
 
 
-def _file_log(path: Path) -> logging.Handler:
+def _file_log(path: Path) -> logging.FileHandler:
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
@@ -213,7 +217,7 @@ def _write_metrics(work: Path, timings: dict[str, float]) -> None:
 
 
 def _write_manifest(work: Path, params: dict[str, Any], data: str) -> None:
-    versions = {}
+    versions: dict[str, str | None] = {}
     for pkg in VERSIONED_PACKAGES:
         try:
             versions[pkg] = metadata.version(pkg)

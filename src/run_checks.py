@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cvm.config import CvmError, InsufficientData, load_config
+from cvm.settings import SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,9 @@ def check_parameters(*, as_of: Any, horizon_months: int | None = None,
     try:
         cfg = load_config("default", {"budget": budget, "horizon_months": horizon_months,
                                       "seed": seed, "lang": lang}, profile=profile)
+    except SettingsError as err:  # a bad key in a settings file: the message names both
+        problems.append(str(err))
+        _raise(problems, "the parameters have problems")
     except CvmError as err:
         problems.append(f"--profile {profile!r}: {err}; profiles are configs/<name>.yaml")
         _raise(problems, "the parameters have problems")
@@ -64,8 +68,10 @@ def check_parameters(*, as_of: Any, horizon_months: int | None = None,
             problems.append(f"--budget {b!r}: the campaign budget must be a positive amount of CNY "
                             f"(e.g. --budget 100000)")
         from cvm.campaigns.catalogue import load_catalogue
+        from cvm.features.extra import from_config
 
-        try:  # a dealer's own campaigns are checked before any work, not at step 06
+        try:  # a dealer's own columns and campaigns are checked before any work, not at step 06
+            from_config(cfg)   # declared extra columns may appear in eligibility rules
             load_catalogue(load_config("campaigns", cfg.get("campaigns")))
         except CvmError as err:
             problems.append(str(err))
@@ -148,8 +154,8 @@ class Sufficiency:
 def assess(tables: dict[str, pd.DataFrame], as_of: Any, cfg: dict[str, Any]) -> Sufficiency:
     """Fatal gaps raise CvmError (too little history); models the data cannot teach are listed
     in ``skipped`` with the threshold that decided. Reads the visits only (labels, no features)."""
+    from cvm.data.ids import ids
     from cvm.features.labels import churn_labels, future_paid_spend
-    from cvm.features.pit import ids
     from cvm.features.split import keep_rows
     from cvm.features.training import history_months, snapshot_dates
 
@@ -178,7 +184,7 @@ def assess(tables: dict[str, pd.DataFrame], as_of: Any, cfg: dict[str, Any]) -> 
         return Sufficiency({m: f"{m} model skipped: {err}" for m in MODELS}, out.facts)
     k = int(s["min_class_rows"])
     for model, label_fn in (("churn", churn_labels), ("value", future_paid_spend)):
-        folds = {}
+        folds: dict[str, tuple[int, ...]] = {}
         for fold, dates, is_valid in (("training", train_dates, False),
                                       ("out-of-time", valid_dates, True)):
             y = pd.concat([label_fn(visits, d, h, cfg) for d in dates])

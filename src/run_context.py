@@ -21,8 +21,9 @@ from typing import Any
 
 import pandas as pd
 
-from cvm.config import PROJECT_ROOT, CvmError, load_config
+from cvm.config import CvmError, in_home, load_config
 from cvm.fileio import dumps, write_atomic
+from cvm.settings import RunSettings, typed
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ class RunContext:
             check_writable(run)
         src = str(data)
         if "://" not in src and not Path(src).is_absolute():
-            src = str(PROJECT_ROOT / src)
+            src = str(in_home(src))
         ctx = cls(data=src, as_of=as_of_ts, run_dir=run,
                   horizon_months=int(cfg["horizon_months"]), budget=float(cfg["budget"]),
                   lang=cfg["lang"], seed=int(cfg["seed"]), cfg=cfg, research=bool(research),
@@ -120,6 +121,11 @@ class RunContext:
     def prev_as_of(self) -> pd.Timestamp:
         """The same day one month earlier (month end when as_of is a month end)."""
         return month_shift(self.as_of, -1)
+
+    @property
+    def settings(self) -> RunSettings:
+        """The typed view of ``cfg`` (:mod:`cvm.settings`)."""
+        return typed(RunSettings, self.cfg)
 
     @property
     def month(self) -> str:
@@ -179,8 +185,7 @@ def _missing(name: str, run_dir: Path) -> str:
 
 
 def _absolute(path: str | Path) -> Path:
-    p = Path(path)
-    return p if p.is_absolute() else PROJECT_ROOT / p
+    return in_home(path)
 
 
 def published_run(path: Path) -> Path | None:

@@ -10,11 +10,10 @@ from typing import Any
 from tqdm import tqdm
 
 from cvm import graph
-from cvm.config import PROJECT_ROOT, CvmError
+from cvm.config import NOTEBOOK_DIR, CvmError, home
 
 log = logging.getLogger(__name__)
 
-NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
 MONTHLY_NOTEBOOKS = graph.notebooks()
 """The notebooks of the monthly run, in execution order (``cvm.graph.STEPS``)."""
 
@@ -53,12 +52,12 @@ def execute_notebooks(
         bar.set_postfix_str(name)
         src = notebook_dir / name
         if not src.exists():
-            raise StepFailed(f"notebook {src} is missing; restore notebooks/ from the repository")
+            raise StepFailed(f"notebook {src} is missing; reinstall cvm or restore notebooks/ from the repository")
         start = time.perf_counter()
         log.info("step %s: start", name)
         try:
             pm.execute_notebook(
-                str(src), str(out_dir / name), parameters=parameters, cwd=str(PROJECT_ROOT),
+                str(src), str(out_dir / name), parameters=parameters, cwd=str(home()),
                 kernel_name="python3", progress_bar=False, log_output=False,
                 request_save_on_cell_execute=False,
             )

@@ -18,8 +18,10 @@ from cvm.config import CvmError
 from cvm.data.contract import PROFILE_FIELDS
 from cvm.features.pit import day_number, days
 from cvm.fileio import write_atomic
+from cvm.i18n import t
 from cvm.reporting.kpis import drift_table, yearly_return
 from cvm.run_context import RunContext, month_shift
+from cvm.settings import CampaignSettings, typed
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +32,8 @@ class _Phases:
     """Seconds per phase of a step (training, scoring, SHAP …), saved as ``<step>_phases``."""
 
     def __init__(self, ctx: RunContext, step: str) -> None:
-        self.ctx, self.step, self.seconds = ctx, step, {}
+        self.ctx, self.step = ctx, step
+        self.seconds: dict[str, float] = {}
         self._t = time.perf_counter()
 
     def mark(self, phase: str) -> None:
@@ -52,7 +55,7 @@ def _sample_index(index: pd.Index, n: int, seed: int) -> pd.Index:
 
 def _sample_visits(visits: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     """The visits of a seeded uniform sample of ``n`` customers (all of them when fewer)."""
-    from cvm.features.pit import ids, isin
+    from cvm.data.ids import ids, isin
 
     cid = ids(visits["customer_id"])
     who = pd.Index(cid.unique()).dropna().sort_values()
@@ -60,8 +63,6 @@ def _sample_visits(visits: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     return visits if len(keep) == len(who) else visits.loc[isin(cid, keep)]
 
 
-def _sample_cfg(ctx: RunContext) -> dict[str, Any]:
-    return ctx.cfg.get("sampling") or {}
 
 
 # --- 01 data quality ------------------------------------------------------------------------
@@ -107,11 +108,11 @@ def features(ctx: RunContext) -> pd.DataFrame:
     ph.mark("features")
     # drift (PSI of binned distributions) needs a month-earlier reference, not every customer:
     # a seeded uniform sample of the base (sampling.drift_customers) estimates it closely
-    n = int(_sample_cfg(ctx).get("drift_customers", 0))
+    n = ctx.settings.sampling.drift_customers
     who = _sample_index(feats.index, n, ctx.seed)
     prev = build_features(ctx.tables, ctx.prev_as_of, ctx.cfg,
                           customers=who if len(who) < len(feats) else None)
-    drift = drift_table(prev, feats, threshold=ctx.cfg.get("drift_psi_warning", 0.2))
+    drift = drift_table(prev, feats, threshold=ctx.settings.report.drift_psi_warning)
     ph.mark("drift")
     ph.save()
     ctx.save_frame("drift", drift)
@@ -171,7 +172,7 @@ def churn(ctx: RunContext) -> Any:
     """Train the churn model out-of-time, score active customers, explain whom the lists need.
 
     When the data cannot teach it (``cvm.run_checks``) the step is skipped with the reason."""
-    from cvm.features.labels import active_customers
+    from cvm.definitions import active_customers
     from cvm.models.churn import churn_frames, fit_churn
     from cvm.models.explain import contributions, reason_codes
 
@@ -185,9 +186,9 @@ def churn(ctx: RunContext) -> Any:
     X = feats.loc[feats.index.intersection(active)]
     p = pd.Series(model.predict_proba(X), index=X.index, name="churn_probability")
     ph.mark("scoring")
-    explain_cfg = ctx.cfg.get("explain", {})
-    n_explain = int(explain_cfg.get("max_rows", 50000))
-    threads = int(ctx.cfg.get("churn", {}).get("num_threads", 1))
+    s = ctx.settings
+    n_explain = s.explain.max_rows
+    threads = s.churn.num_threads
     who = p.sort_values(ascending=False, kind="stable").index[:n_explain]
     contrib = contributions(model.booster, X.loc[who], threads)
     reasons = reason_codes(contrib, X.loc[who], lang=ctx.lang, top_k=3)
@@ -210,7 +211,7 @@ def churn(ctx: RunContext) -> Any:
     ctx.save_frame("churn_validation", model.validation)
     ph.mark("scoring")
     # a seeded sample for the global SHAP plots
-    n_sample = min(len(X), int(explain_cfg.get("global_sample", 2000)))
+    n_sample = min(len(X), s.explain.global_sample)
     sample = X.sample(n=n_sample, random_state=ctx.seed) if n_sample else X
     ctx.save_frame("churn_shap_values", contributions(model.booster, sample, threads))
     ctx.save_frame("churn_shap_features", sample)
@@ -260,7 +261,7 @@ def value(ctx: RunContext) -> Any:
     ctx.save_frame("value_validation", model.validation)
     ctx.save_json("value_metrics", model.metrics)
     ph.mark("baselines")
-    n_sample = min(len(feats), int(ctx.cfg.get("explain", {}).get("global_sample", 2000)))
+    n_sample = min(len(feats), ctx.settings.explain.global_sample)
     sample = feats.sample(n=n_sample, random_state=ctx.seed)
     booster = getattr(model, "booster", None) or model.boosters[0]
     ctx.save_frame("value_shap_values", contributions(booster, sample[model.feature_names]))
@@ -295,8 +296,7 @@ def segments(ctx: RunContext) -> pd.DataFrame:
     # customers (sampling.trend_customers): a share estimated from 100,000 customers is within
     # ±0.3 points (95 %), and its own median thresholds are estimated as closely
     trend = {}
-    v_trend = _sample_visits(t["visits"], int(_sample_cfg(ctx).get("trend_customers", 0)),
-                             ctx.seed)
+    v_trend = _sample_visits(t["visits"], ctx.settings.sampling.trend_customers, ctx.seed)
     for k in range(11, -1, -1):
         d = month_shift(now, -k)
         tg = tags if k == 0 else value_tags(v_trend, d)
@@ -432,7 +432,7 @@ def _contacted_features(ctx: RunContext):
     sample of them is kept: sampling customers independently of their group (target or
     control) and outcome leaves the treated/control comparison, hence the uplift, unbiased.
     """
-    from cvm.features.pit import ids
+    from cvm.data.ids import ids
     from cvm.features.snapshot import build_features
 
     c = ctx.tables.get("campaign_contacts")
@@ -441,7 +441,7 @@ def _contacted_features(ctx: RunContext):
         dates = pd.to_datetime(c["contact_date"])
         snap = dates.dt.to_period("M").dt.start_time - pd.Timedelta(days=1)
         frame = pd.DataFrame({"snap": snap.to_numpy(), "cid": ids(c["customer_id"]).to_numpy()})
-        cap = int(_sample_cfg(ctx).get("uplift_customers_per_month", 0))
+        cap = ctx.settings.sampling.uplift_customers_per_month
         for d, g in frame.dropna().groupby("snap", sort=True):
             who = pd.Index(pd.unique(g["cid"].to_numpy())).sort_values()
             by_snap[pd.Timestamp(d)] = _sample_index(who, cap, ctx.seed + int(
@@ -468,12 +468,12 @@ def _candidates_and_curve(ctx: RunContext, scored: pd.DataFrame, plan: pd.DataFr
     d = defaults(camp_cfg)
     z = float(camp_cfg["intervals"]["z"])
     cand = build_candidates(scored, plan, blocked if blocked is not None else pd.DataFrame(
-        columns=["customer_id", "campaign", "reason"]), catalogue, source, d.get("capacity"),
+        columns=["customer_id", "campaign", "reason"]), catalogue, source, dict(d.capacity),
         float(camp_cfg["planner"]["min_expected_value"]), z)
     path = ctx.path("campaign_candidates")
     path.parent.mkdir(exist_ok=True)
     write_atomic(path, lambda tmp: cand.to_parquet(tmp, index=False))
-    curve = budget_curve(scored, ctx.budget, d.get("capacity"),
+    curve = budget_curve(scored, ctx.budget, dict(d.capacity),
                          camp_cfg["budget_curve"]["multipliers"], ctx.seed, z,
                          tags=frame["value_tag"] if "value_tag" in frame.columns else None,
                          current=plan)
@@ -494,6 +494,7 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
     from cvm.campaigns.targeting import (
         calibrate_values,
         plan_campaigns,
+        renewal_commission,
         score_pairs,
         value_at_stake,
     )
@@ -504,6 +505,9 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
     tables, notes = ctx.tables, []
     # the run's campaign settings: configs/campaigns.yaml with the profile's `campaigns:` overlay
     camp_cfg = load_config("campaigns", ctx.cfg.get("campaigns"))
+    from cvm.features.extra import from_config
+
+    from_config(ctx.cfg)   # the store's declared columns, which eligibility rules may name
     catalogue = load_catalogue(camp_cfg)
     measured = measure_campaigns(tables, ctx.as_of, run_cfg=ctx.cfg)
     ctx.save_frame("campaign_measurement", measured)
@@ -513,9 +517,8 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
                         run_cfg=ctx.cfg)
     priors = sorted(c for c, s in uplift.source.items() if s == "prior")
     if priors:
-        notes.append(("以下活动无对照组历史,使用目录先验效果:" if ctx.lang == "zh" else
-                      "No control-group history, catalogue prior effect used for: ")
-                     + ", ".join(catalogue[c].name(ctx.lang) for c in priors))
+        notes.append(t("note_prior_uplift", ctx.lang,
+                       campaigns=", ".join(catalogue[c].name(ctx.lang) for c in priors)))
     ph.mark("uplift")
     feats = ctx.load_frame("features")
     scores = ctx.load_frame("customer_scores").set_index("customer_id")
@@ -529,16 +532,27 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
 
         value_now = historical_average(tables["visits"], ctx.as_of, ctx.horizon_months, ctx.cfg,
                                        frame.index).reindex(frame.index)
-        notes.append("价值模型未运行,按历史平均消费估算价值" if ctx.lang == "zh" else
-                     "Value model skipped: value at stake from each customer's historical "
-                     "average spend")
+        notes.append(t("note_value_skipped", ctx.lang))
     stake = value_at_stake(frame.assign(churn_probability=frame["churn_probability"].fillna(
         frame["churn_probability"].median() if frame["churn_probability"].notna().any() else 0.5),
         predicted_value=value_now.fillna(0.0)))
     scored = score_pairs(pairs, uplift.predict_pairs(feats, pairs), stake, catalogue)
-    if (camp_cfg.get("uplift") or {}).get("spend_calibration", {}).get("enabled", True):
-        scored = calibrate_values(scored, uplift.spend_effect, uplift.spend_se, camp_cfg)
+    if typed(CampaignSettings, camp_cfg).uplift.spend_calibration.enabled:
+        scored = calibrate_values(scored, uplift.spend_effect, uplift.spend_se, camp_cfg,
+                                  margin=(uplift.margin_pairs(feats, pairs)
+                                          if uplift.margin is not None else None),
+                                  margin_weight=uplift.margin_weight,
+                                  extra_value=renewal_commission(scored, catalogue))
         uplift.metrics["spend_calibration"] = scored.attrs.get("calibration", {})
+        flat = sorted(c for c in pairs["campaign"].astype(str).unique()
+                      if uplift.source.get(c) == "learned" and uplift.margin is not None
+                      and uplift.margin_weight.get(c, 0.0) <= 0)
+        if flat:
+            notes.append(("以下活动的个体增量未能在历史上验证(样本外Qini区间未高于0),"
+                          "对每位客户使用活动的实测平均值:" if ctx.lang == "zh" else
+                          "Per-customer uplift not learned (out-of-time Qini interval not above "
+                          "0): every customer valued at the campaign's measured mean for: ")
+                         + ", ".join(catalogue[c].name(ctx.lang) for c in flat))
     scored["uplift_source"] = scored["campaign"].map(uplift.source)
     if uplift.validation is not None:  # out-of-time contacts: Qini curves (cvm.research)
         ctx.save_frame("uplift_validation", uplift.validation)
@@ -546,7 +560,7 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
         frame[["churn_probability"]], on="customer_id"))
     ph.mark("pairs")
     d = defaults(camp_cfg)
-    plan = plan_campaigns(scored, ctx.budget, d.get("capacity"), seed=ctx.seed, cfg=camp_cfg)
+    plan = plan_campaigns(scored, ctx.budget, dict(d.capacity), seed=ctx.seed, cfg=camp_cfg)
     plan = plan.join(frame[["lifecycle_stage", "value_tag", "churn_probability"]],
                      on="customer_id")
     plan = assign_control(plan, seed=ctx.seed, cfg=camp_cfg)

@@ -15,8 +15,11 @@ from cvm.campaigns.eligibility import BLOCK_REASONS
 
 CANDIDATE_COLUMNS = ("customer_id", "campaign", "department", "predicted_uplift",
                      "expected_incremental_value", "expected_incremental_value_low",
-                     "expected_incremental_value_high", "cost", "uplift_source", "chosen",
-                     "group", "reason_not_chosen")
+                     "expected_incremental_value_high", "cost", "uplift_source", "targeting",
+                     "chosen", "group", "reason_not_chosen")
+"""``targeting``: ``per_customer`` where the campaign's per-customer incremental margin validated
+on the history (``UpliftModel.margin_weight`` > 0), ``campaign_mean`` where every customer of
+the campaign is valued at its measured (or, with ``uplift_source = prior``, its prior) mean."""
 REASONS = BLOCK_REASONS + ("negative_value", "other_campaign", "capacity", "budget")
 """Why a pair was not chosen, in the order they are tested:
 
@@ -50,6 +53,9 @@ def build_candidates(scored: pd.DataFrame, plan: pd.DataFrame, blocked: pd.DataF
         "cost": scored["cost"].to_numpy(float),
         "uplift_source": (scored["uplift_source"].astype(str).to_numpy()
                           if "uplift_source" in scored.columns else "learned"),
+        "targeting": np.where((scored["margin_weight"].to_numpy(float) > 0)
+                              if "margin_weight" in scored.columns else False,
+                              "per_customer", "campaign_mean"),
     })
     cand["expected_incremental_value_low"] = cand["expected_incremental_value"] - z * sd
     cand["expected_incremental_value_high"] = cand["expected_incremental_value"] + z * sd
@@ -66,7 +72,7 @@ def build_candidates(scored: pd.DataFrame, plan: pd.DataFrame, blocked: pd.DataF
             "department": camp.map({k: c.department for k, c in catalogue.items()}).to_numpy(),
             "cost": camp.map({k: c.unit_cost for k, c in catalogue.items()}).to_numpy(float),
             "uplift_source": camp.map(source).fillna("prior").to_numpy(),
-            "chosen": False, "group": "none", "reason_not_chosen": blocked["reason"].to_numpy()})
+            "targeting": "campaign_mean", "chosen": False, "group": "none", "reason_not_chosen": blocked["reason"].to_numpy()})
         cand = pd.concat([cand, b], ignore_index=True)
     cand = cand.sort_values(key, kind="stable").reset_index(drop=True)
     cand["reason_not_chosen"] = cand["reason_not_chosen"].fillna("").astype(str)

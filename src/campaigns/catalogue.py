@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cvm.config import CvmError, load_config
+from cvm.settings import CampaignDefaults, CampaignSettings, typed
 from cvm.data.contract import CHANNELS
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,8 @@ class Campaign:
     prior_uplift: float
     value_basis: str = "horizon_value"
     value_per_return: float = 0.0
+    effect_window_days: int | None = None    # None: uplift.effect_window_days
+    renewal_commission: bool = False
 
     def name(self, lang: str = "zh") -> str:
         """Display name in ``lang`` (zh or en)."""
@@ -46,35 +49,61 @@ def campaigns_config(cfg: dict[str, Any] | None = None) -> dict[str, Any]:
     return load_config("campaigns") if cfg is None else cfg
 
 
+def campaign_settings(cfg: dict[str, Any] | None = None) -> CampaignSettings:
+    """The typed view of :func:`campaigns_config`."""
+    return typed(CampaignSettings, campaigns_config(cfg))
+
+
 def load_catalogue(cfg: dict[str, Any] | None = None) -> dict[str, Campaign]:
     """Campaigns by id, validated; loud errors name the campaign and the bad field."""
     cfg = campaigns_config(cfg)
     entries = cfg.get("campaigns")
     if not entries:
         raise CvmError("the campaign catalogue has no 'campaigns' section")
-    return {cid: _parse(cid, e) for cid, e in entries.items()}
+    fallback = dict(cfg.get("entry_defaults") or {})
+    return {cid: _parse(cid, {**fallback, **{k: v for k, v in e.items() if v is not None}})
+            for cid, e in entries.items()}
 
 
 def _parse(cid: str, e: dict[str, Any]) -> Campaign:
+    if not isinstance(e, dict):
+        raise CvmError(f"campaign {cid!r}: key campaigns.{cid} in configs/campaigns.yaml must be "
+                       "a mapping of fields (name, department, channel, unit_cost, ...)")
+
     def need(key: str) -> Any:
         if key not in e or e[key] is None:
-            raise CvmError(f"campaign {cid!r}: field {key!r} is missing in configs/campaigns.yaml")
+            raise CvmError(f"campaign {cid!r}: field {key!r} is missing (key "
+                           f"campaigns.{cid}.{key} in configs/campaigns.yaml)")
         return e[key]
 
+    def num(key: str, default: Any = None, kind: type = float) -> Any:
+        v = need(key) if default is None else e.get(key, default)
+        try:
+            return kind(v)
+        except (TypeError, ValueError):
+            raise CvmError(f"campaign {cid!r}: {key} must be a number, got {v!r} (key "
+                           f"campaigns.{cid}.{key} in configs/campaigns.yaml)") from None
+
     name = need("name")
+    if not isinstance(name, dict):
+        raise CvmError(f"campaign {cid!r}: name must be {{zh: ..., en: ...}} (key "
+                       f"campaigns.{cid}.name)")
     c = Campaign(
         id=cid,
         name_zh=str(name.get("zh", cid)),
         name_en=str(name.get("en", cid)),
         department=str(need("department")),
         channel=str(need("channel")),
-        unit_cost=float(need("unit_cost")),
+        unit_cost=num("unit_cost"),
         eligibility=str(e.get("eligibility") or "index == index"),
-        cooldown_days=int(e.get("cooldown_days", 0)),
-        max_contacts_per_year=int(e.get("max_contacts_per_year", 12)),
-        prior_uplift=float(need("prior_uplift")),
-        value_basis=str(e.get("value_basis", "horizon_value")),
-        value_per_return=float(e.get("value_per_return", 0.0)),
+        cooldown_days=num("cooldown_days", kind=int),
+        max_contacts_per_year=num("max_contacts_per_year", kind=int),
+        prior_uplift=num("prior_uplift"),
+        value_basis=str(need("value_basis")),
+        value_per_return=float(e.get("value_per_return") or 0.0),  # only with value_basis fixed
+        effect_window_days=(None if e.get("effect_window_days") is None
+                            else num("effect_window_days", kind=int)),
+        renewal_commission=bool(e.get("renewal_commission") or False),
     )
     unknown = unknown_names(c.eligibility)
     if unknown:
@@ -82,12 +111,23 @@ def _parse(cid: str, e: dict[str, Any]) -> Campaign:
                        f"{', '.join(unknown)} (key campaigns.{cid}.eligibility in "
                        f"configs/campaigns.yaml); use the features listed in docs/campaigns.md "
                        f"or {', '.join(RUN_COLUMNS)}")
+    key = f"campaigns.{cid}"
     if c.department not in DEPARTMENTS:
-        raise CvmError(f"campaign {cid!r}: department {c.department!r} not in {DEPARTMENTS}")
+        raise CvmError(f"campaign {cid!r}: department {c.department!r} is unknown (key "
+                       f"{key}.department in configs/campaigns.yaml); use one of "
+                       f"{', '.join(DEPARTMENTS)}")
     if c.channel not in CHANNELS:
-        raise CvmError(f"campaign {cid!r}: channel {c.channel!r} not in {CHANNELS}")
+        raise CvmError(f"campaign {cid!r}: channel {c.channel!r} is unknown (key "
+                       f"{key}.channel); use one of {', '.join(CHANNELS)}")
     if c.unit_cost <= 0:
-        raise CvmError(f"campaign {cid!r}: unit_cost must be > 0, got {c.unit_cost}")
+        raise CvmError(f"campaign {cid!r}: unit_cost must be > 0, got {c.unit_cost} (key "
+                       f"{key}.unit_cost in configs/campaigns.yaml)")
+    if c.effect_window_days is not None and c.effect_window_days <= 0:
+        raise CvmError(f"campaign {cid!r}: effect_window_days must be > 0, got "
+                       f"{c.effect_window_days} (key {key}.effect_window_days)")
+    if c.cooldown_days < 0:
+        raise CvmError(f"campaign {cid!r}: cooldown_days must be >= 0, got {c.cooldown_days} "
+                       f"(key {key}.cooldown_days)")
     if not -1.0 < c.prior_uplift < 1.0:
         raise CvmError(f"campaign {cid!r}: prior_uplift is in probability points, got {c.prior_uplift}")
     if c.value_basis not in VALUE_BASES:
@@ -119,6 +159,6 @@ def unknown_names(rule: str) -> list[str]:
     return out
 
 
-def defaults(cfg: dict[str, Any] | None = None) -> dict[str, Any]:
+def defaults(cfg: dict[str, Any] | None = None) -> CampaignDefaults:
     """The ``defaults`` section (control share, capacities, global contact limits)."""
-    return dict(campaigns_config(cfg).get("defaults") or {})
+    return campaign_settings(cfg).defaults

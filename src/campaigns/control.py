@@ -31,10 +31,9 @@ def assign_control(
     even in small strata; at least ``min_per_stratum`` when n >= 2. Same seed, same groups.
     """
     d = defaults(cfg)
-    share = float(d.get("control_share", 0.1) if share is None else share)
-    strata = list(d.get("control_strata", ["campaign"]) if strata is None else strata)
-    min_per = int(d.get("min_control_per_stratum", 0) if min_per_stratum is None
-                  else min_per_stratum)
+    share = float(d.control_share if share is None else share)
+    strata = list(d.control_strata if strata is None else strata)
+    min_per = int(d.min_control_per_stratum if min_per_stratum is None else min_per_stratum)
     if not 0.0 <= share < 1.0:
         raise CvmError(f"control share must be in [0, 1), got {share}")
     missing = [s for s in strata if s not in plan.columns]

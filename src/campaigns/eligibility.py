@@ -10,6 +10,7 @@ import pandas as pd
 
 from cvm.campaigns.catalogue import Campaign, defaults
 from cvm.config import CvmError
+from cvm.settings import CampaignDefaults
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ def _indexed(customers: pd.DataFrame, customer_col: str) -> pd.DataFrame:
 
 
 def _contact_history(
-    contacts: pd.DataFrame | None, as_of: pd.Timestamp, d: dict[str, Any],
+    contacts: pd.DataFrame | None, as_of: pd.Timestamp, d: CampaignDefaults,
     customer_col: str, date_col: str,
 ) -> tuple[pd.Index, pd.Index, pd.DataFrame | None]:
     """Customers blocked from every campaign (contacted too recently; at the yearly cap), and
@@ -118,10 +119,10 @@ def _contact_history(
     recent = contacts.loc[(dates <= as_of) & (dates > as_of - pd.Timedelta(days=365)),
                           [customer_col, "campaign"]].copy()
     recent[date_col] = dates[recent.index]
-    gap = int(d.get("min_days_between_contacts", 0))
+    gap = d.min_days_between_contacts
     too_soon = recent.loc[recent[date_col] > as_of - pd.Timedelta(days=gap), customer_col]
     counts = recent[customer_col].value_counts()
-    too_many = counts.index[counts >= int(d.get("max_contacts_per_year", 10**9))]
+    too_many = counts.index[counts >= d.max_contacts_per_year]
     return pd.Index(too_soon.unique()), pd.Index(too_many), recent
 
 

@@ -27,11 +27,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cvm.campaigns.catalogue import Campaign, campaigns_config, defaults, load_catalogue
+from cvm.campaigns.catalogue import Campaign, campaign_settings, defaults, load_catalogue
+from cvm.settings import StoreRule
 from cvm.campaigns.control import assign_control
 from cvm.campaigns.targeting import plan_campaigns
 from cvm.config import CvmError
-from cvm.features.pit import ids
+from cvm.data.ids import ids
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def _fill(p: pd.DataFrame, budget: float, capacity: dict[str, float] | None) -> 
     take = []
     for i, (cid, cost, dept) in enumerate(zip(p["customer_id"].to_numpy(),
                                               p["cost"].to_numpy(float),
-                                              p["department"].to_numpy())):
+                                              p["department"].to_numpy(), strict=True)):
         if cid in used or cost > left or cap.get(dept, np.inf) < 1:
             continue
         take.append(i)
@@ -189,25 +190,25 @@ def store_rules_plan(eligible: pd.DataFrame, budget: float,
     """What a store does without cvm (``store_rules`` in ``configs/campaigns.yaml``): campaigns
     in a fixed priority, each to its eligible customers sorted by a plain column (reminders to
     the most due, win-back to the lost with the highest past spend, ...), within the limits."""
-    rules = list(campaigns_config(cfg).get("store_rules") or [])
+    rules = list(campaign_settings(cfg).store_rules)
     p = _keyed(eligible)
-    listed = [str(r["campaign"]) for r in rules]
+    listed = [r.campaign for r in rules]
     rest = sorted(set(p["campaign"]) - set(listed))
-    rules += [{"campaign": c, "order_by": "paid_spend_12m"} for c in rest]
+    rules += [StoreRule(campaign=c, order_by="paid_spend_12m", ascending=False) for c in rest]
     rng = np.random.default_rng(seed)
     parts = []
     for r in rules:
-        part = p[p["campaign"] == str(r["campaign"])]
-        col = str(r["order_by"])
+        part = p[p["campaign"] == r.campaign]
+        col = r.order_by
         if part.empty:
             continue
         tie = rng.random(len(part))
         if col in part.columns:
-            key = part[col].astype(float).fillna(-np.inf if not r.get("ascending") else np.inf)
-            order = np.lexsort((tie, key.to_numpy() if r.get("ascending") else -key.to_numpy()))
+            key = part[col].astype(float).fillna(-np.inf if not r.ascending else np.inf)
+            order = np.lexsort((tie, key.to_numpy() if r.ascending else -key.to_numpy()))
         else:
             log.warning("store rules: %s has no column %r; its customers in random order",
-                        r["campaign"], col)
+                        r.campaign, col)
             order = np.argsort(tie)
         parts.append(part.iloc[order])
     ordered = pd.concat(parts, ignore_index=True) if parts else p.iloc[:0]
@@ -226,11 +227,11 @@ def _contrib(plan: pd.DataFrame, oracle: pd.DataFrame, value_col: str) -> pd.Ser
 def _lift_ci(plan: pd.Series, base: pd.Series, orc: pd.Series, universe: pd.Index,
              reps: int, confidence: float, seed: int) -> list[float] | None:
     """Poisson-bootstrap interval over customers of ``(plan - base) / (oracle - base)``."""
-    P, B, O = (s.reindex(universe).fillna(0.0).to_numpy() for s in (plan, base, orc))
+    P, B, Q = (s.reindex(universe).fillna(0.0).to_numpy() for s in (plan, base, orc))
     if len(universe) == 0 or reps <= 0:
         return None
     w = np.random.default_rng(seed).poisson(1.0, size=(reps, len(universe))).astype(float)
-    den = w @ (O - B)
+    den = w @ (Q - B)
     ok = den > 0
     if not ok.any():
         return None
@@ -295,10 +296,10 @@ def evaluate_plans(plan: pd.DataFrame, pairs: pd.DataFrame, oracle: pd.DataFrame
     """The evaluation JSON's ``campaigns`` part: true incremental value of the run's plan, of
     the oracle plan and of highest-risk-first, same eligible pairs, budget and capacities."""
     d = defaults()
-    capacity = d.get("capacity") if capacity is None else capacity
+    capacity = dict(d.capacity) if capacity is None else capacity
     share = None
     if "group" in plan.columns and len(plan):
-        share = float(d.get("control_share", 0.1))
+        share = d.control_share
     plan, pairs, budget, capacity, sample = _oracle_sample(plan, pairs, oracle, budget, capacity)
     # The oracle's values are Monte Carlo estimates: a plan chosen on them and scored on the
     # same numbers is credited with their noise (winner's curse). With the two halves of the
@@ -320,8 +321,8 @@ def evaluate_plans(plan: pd.DataFrame, pairs: pd.DataFrame, oracle: pd.DataFrame
         out["incremental_value_all_paths"] = plan_true_value(plan, oracle)
     if sample:
         out["oracle_sample"] = sample
-    ev = campaigns_config().get("evaluation") or {}
-    draws = int(ev["random_draws"])
+    ev = campaign_settings().evaluation
+    draws = ev.random_draws
     universe = pd.Index(pd.unique(_keyed(pairs)["customer_id"]))
     mine_c = _contrib(plan, oracle, score)
     orc_c = _contrib(orc, oracle, score)
@@ -351,7 +352,7 @@ def evaluate_plans(plan: pd.DataFrame, pairs: pd.DataFrame, oracle: pd.DataFrame
     if out["oracle_incremental_value"] > base:
         out["targeting_lift"] = (mine - base) / (out["oracle_incremental_value"] - base)
         out["targeting_lift_ci"] = _lift_ci(mine_c, means_c, orc_c, universe,
-                                            int(ev["bootstrap"]), float(ev["confidence"]), seed)
+                                            ev.bootstrap, ev.confidence, seed)
     agree = _half_agreement(pairs, oracle)
     out["per_campaign"] = _per_campaign(plan, orc, pairs, oracle, score, agree, means_plans[0])
     if out["oracle_incremental_value"] > 0:

@@ -9,9 +9,12 @@ replace their file atomically (write a hidden temporary file, then rename).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
+
+from cvm.fileio import write_atomic
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -38,14 +41,11 @@ def neutralize(frame: pd.DataFrame) -> pd.DataFrame:
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     """``frame`` as a CSV for people: UTF-8 with a BOM (Excel on Windows reads the Chinese
     right), text cells neutralized, no index."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    neutralize(frame).to_csv(tmp, index=False, encoding="utf-8-sig")
-    tmp.replace(path)
-    return path
+    safe = neutralize(frame)
+    return write_atomic(path, lambda tmp: safe.to_csv(tmp, index=False, encoding="utf-8-sig"))
 
 
-def write_xlsx(frame: pd.DataFrame, path: Path, headers: list[str], widths: dict[str, float],
+def write_xlsx(frame: pd.DataFrame, path: Path, headers: list[str], widths: Mapping[str, float],
                sheet: str = "list") -> Path:
     """``frame`` as an Excel sheet: ``headers`` (in the run's language) over the columns, a
     frozen header row, column widths in characters, text cells neutralized."""
@@ -69,7 +69,4 @@ def write_xlsx(frame: pd.DataFrame, path: Path, headers: list[str], widths: dict
         ws.column_dimensions[get_column_letter(i)].width = float(widths.get(col, 12))
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
-    tmp = path.with_name(f".{path.name}.tmp")
-    wb.save(tmp)
-    tmp.replace(path)
-    return path
+    return write_atomic(path, wb.save)

@@ -54,7 +54,7 @@ def reasons(plan: pd.DataFrame, lang: str = "zh",
             catalogue: dict[str, Campaign] | None = None) -> pd.Series:
     """One short text per plan row: campaign, uplift and its source, value at stake, cost,
     and the segment facts present (stage, value tag, churn risk)."""
-    from cvm.reporting.i18n import label
+    from cvm.i18n import label
 
     t = _TEXT.get(lang, _TEXT["en"])
     sep = " "
@@ -94,7 +94,7 @@ def reasons(plan: pd.DataFrame, lang: str = "zh",
 def campaign_labels(campaigns: pd.Series, lang: str = "zh",
                     catalogue: dict[str, Campaign] | None = None) -> pd.Series:
     """Each campaign id's name in ``lang`` (the catalogue's, else the id in words)."""
-    from cvm.reporting.i18n import label
+    from cvm.i18n import label
 
     names = {k: c.name(lang) for k, c in (catalogue or {}).items()}
     return campaigns.map(lambda c: names.get(c) or label("campaign", c, lang)).astype(str)
@@ -156,7 +156,7 @@ def write_department_lists(lists: dict[str, pd.DataFrame], out_dir, lang: str = 
     from pathlib import Path
 
     from cvm.campaigns.files import write_csv, write_xlsx
-    from cvm.reporting.i18n import label
+    from cvm.i18n import label
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

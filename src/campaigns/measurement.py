@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from cvm.campaigns.catalogue import Campaign, campaigns_config
+from cvm.campaigns.catalogue import Campaign, campaign_settings
 from cvm.config import CvmError
-from cvm.features.labels import paid_mask
+from cvm.data.ids import add_months, day_number, days, ids, isin, to_timestamp
+from cvm.definitions import paid_mask
 from cvm.features.margin import visit_margin
-from cvm.features.pit import add_months, day_number, days, ids, isin, to_timestamp
 
 log = logging.getLogger(__name__)
 
@@ -62,27 +62,55 @@ def contact_outcomes(
 
 
 def contact_sales(contacts: pd.DataFrame, vehicle_sales: pd.DataFrame | None,
-                  window_days: int, cut_at: Any | None = None) -> np.ndarray:
-    """Per contact row: the price of vehicles the contacted customer bought in (contact,
-    contact + window] (cut at ``cut_at``), e.g. the trade-in a trade-in campaign is for."""
+                  window_days: int, cut_at: Any | None = None, by: str = "customer_id"
+                  ) -> np.ndarray:
+    """Per contact row: the price of vehicles sold in (contact, contact + window] (cut at
+    ``cut_at``) whose ``vehicle_sales.<by>`` is the contacted customer: ``customer_id`` = the
+    customer bought (the trade-in a trade-in campaign is for), ``referred_by_customer_id`` =
+    a buyer the customer referred (what a referral campaign is for)."""
     out = np.zeros(len(contacts))
-    if vehicle_sales is None or vehicle_sales.empty or not len(contacts):
+    if vehicle_sales is None or vehicle_sales.empty or not len(contacts) \
+            or by not in vehicle_sales.columns:
+        return out
+    vs = vehicle_sales[vehicle_sales[by].notna()]
+    if vs.empty:
         return out
     start = days(contacts["contact_date"])
     end = start + float(window_days)
     if cut_at is not None:
         end = np.minimum(end, float(day_number(cut_at)))
-    v = pd.DataFrame({"customer_id": ids(vehicle_sales["customer_id"]).to_numpy(),
-                      "day": days(vehicle_sales["sale_date"]),
-                      "price": pd.to_numeric(vehicle_sales.get("price"), errors="coerce")
+    v = pd.DataFrame({"customer_id": ids(vs[by]).to_numpy(),
+                      "day": days(vs["sale_date"]),
+                      "price": pd.to_numeric(vs.get("price"), errors="coerce")
                       .to_numpy(dtype=float, na_value=0.0)
-                      if "price" in vehicle_sales.columns else 0.0})
+                      if "price" in vs.columns else 0.0})
     keys = pd.DataFrame({"row": np.arange(len(contacts)),
                          "customer_id": ids(contacts["customer_id"]).to_numpy(),
                          "start": start, "end": end})
     m = keys.merge(v, on="customer_id", how="inner")
     m = m[(m["day"] > m["start"]) & (m["day"] <= m["end"])]
     return np.bincount(m["row"].to_numpy(), weights=m["price"].to_numpy(), minlength=len(out))
+
+
+def contact_margin(contacts: pd.DataFrame, tables: dict[str, pd.DataFrame], window_days: int,
+                   cut_at: Any | None = None, run_cfg: dict[str, Any] | None = None,
+                   value_cfg: dict[str, Any] | None = None) -> np.ndarray:
+    """Per contact row: what the store earned from the customer in (contact, contact + window]:
+    paid after-sales spend, plus ``influence.new_car_margin`` (configs/value.yaml, the value
+    model's margin) of the price of the vehicles the customer bought and of those bought by
+    buyers the customer referred. The one definition of a campaign's outcome in CNY: the
+    uplift learner's target and the campaign means' measurement."""
+    from cvm.config import load_config
+
+    vc = value_cfg if value_cfg is not None else load_config("value")
+    margin = float(vc["influence"]["new_car_margin"])
+    keys = contacts[["customer_id", "contact_date"]]
+    y = contact_outcomes(keys, tables["visits"], window_days, cut_at=cut_at,
+                         run_cfg=run_cfg)["revenue"].to_numpy(float)
+    sales = tables.get("vehicle_sales")
+    for by in ("customer_id", "referred_by_customer_id"):
+        y = y + margin * contact_sales(keys, sales, window_days, cut_at=cut_at, by=by)
+    return y
 
 
 def diff_ci(x_t: np.ndarray, x_c: np.ndarray, confidence: float = 0.95
@@ -114,9 +142,9 @@ def measure_campaigns(
     Windows are ``window_days`` (config ``measurement.window_days``) after each contact, cut
     at ``as_of``; the mean observed days are reported. Empty frame if there is nothing to measure.
     """
-    m = campaigns_config(cfg).get("measurement") or {}
-    window_days = int(window_days if window_days is not None else m.get("window_days", 30))
-    conf = float(m.get("confidence", 0.95))
+    m = campaign_settings(cfg).measurement
+    window_days = int(window_days if window_days is not None else m.window_days)
+    conf = m.confidence
     as_of = to_timestamp(as_of)
     start = to_timestamp(period_start) if period_start is not None else as_of - pd.DateOffset(months=1)
     contacts = tables.get("campaign_contacts")
@@ -176,8 +204,7 @@ def posterior_uplift(
     ``posterior = (prior/prior_sd^2 + lift/se^2) / (1/prior_sd^2 + 1/se^2)``; campaigns
     without a measurement keep their prior.
     """
-    u = campaigns_config(cfg).get("uplift") or {}
-    sd = float(prior_sd if prior_sd is not None else u.get("prior_sd", 0.05))
+    sd = float(prior_sd if prior_sd is not None else campaign_settings(cfg).uplift.prior_sd)
     out = {cid: c.prior_uplift for cid, c in catalogue.items()}
     if measurements is None or measurements.empty:
         return out

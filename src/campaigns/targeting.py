@@ -4,7 +4,7 @@ Expected incremental value of a pair = uplift (P(return) points) x value at stak
 The choice maximizes the sum of expected incremental values. It is a multiple-choice knapsack
 with side constraints: solved exactly with ``scipy.optimize.milp`` (HiGHS) when small enough,
 else by Lagrangian relaxation (prices on budget and capacities, bisection) plus a greedy fill.
-``optimality_gap_small_cases`` measures its gap (and plain value-per-cost greedy's) to the
+The tests measure its gap (and plain value-per-cost greedy's) on random small instances to the
 milp optimum; ``lp_bound`` bounds the gap on the real instance.
 """
 
@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-from cvm.campaigns.catalogue import Campaign, campaigns_config
+from cvm.campaigns.catalogue import Campaign, campaign_settings
 from cvm.config import CvmError
 
 log = logging.getLogger(__name__)
@@ -41,11 +41,10 @@ def value_at_stake(
     for col in (value_col, churn_col):
         if col not in customers.columns:
             raise CvmError(f"value at stake needs column {col!r} (value and churn model outputs)")
-    s = (campaigns_config(cfg).get("value_at_stake") or {})
-    p_return = (1.0 - customers[churn_col].astype(float)).clip(
-        lower=float(s.get("min_return_probability", 0.05)))
+    s = campaign_settings(cfg).value_at_stake
+    p_return = (1.0 - customers[churn_col].astype(float)).clip(lower=s.min_return_probability)
     stake = customers[value_col].astype(float).clip(lower=0) / p_return
-    cap = stake.quantile(float(s.get("cap_quantile", 0.99)))
+    cap = stake.quantile(s.cap_quantile)
     return stake.clip(upper=cap).fillna(0.0).rename("value_at_stake")
 
 
@@ -83,6 +82,9 @@ def calibrate_values(
     spend_effect: dict[str, float],
     spend_se: dict[str, float],
     cfg: dict[str, Any] | None = None,
+    margin: np.ndarray | None = None,
+    margin_weight: dict[str, float] | None = None,
+    extra_value: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Expected incremental value calibrated to the spend the history measured.
 
@@ -96,30 +98,62 @@ def calibrate_values(
     uncalibrated ``uplift x stake``), ``campaign_spend_mean`` (m_c) and ``campaign_spend_sd``
     (its posterior sd); ``attrs['calibration']`` holds the per-campaign prior, measurement and
     result.
+
+    With ``margin`` (the learned per-customer incremental margin over the horizon, aligned with
+    the rows; ``UpliftModel.margin_pairs``) the per-customer part is instead
+    ``margin_weight[c] * (margin - mean_c(margin))``: the weight is 0 where the history could not
+    show that the margin model ranks (``UpliftModel.margin_weight``), and every customer of
+    that campaign gets its measured mean. ``extra_value`` (CNY per row, e.g. an insurance
+    renewal's commission times the renewal uplift) is added as it is. Adds ``margin_value``
+    and ``margin_weight``.
     """
     from cvm.campaigns.uplift import spend_posterior
 
-    sc = (campaigns_config(cfg).get("uplift") or {}).get("spend_calibration") or {}
+    sc = campaign_settings(cfg).uplift.spend_calibration
     out = scored.copy()
     raw = (out["uplift"] * out["value_at_stake"]).to_numpy(float)
     camp = out["campaign"].astype(str).to_numpy()
     mean_pred = pd.Series(raw).groupby(camp).mean().to_dict()
     both = spend_posterior(mean_pred, spend_effect, spend_se,
-                           float(sc["prior_rel_sd"]), float(sc["prior_min_sd"]),
-                           float(sc["transport_sd"]))
+                           sc.prior_rel_sd, sc.prior_min_sd, sc.transport_sd)
     post = {c: m for c, (m, _) in both.items()}
-    h = float(sc["heterogeneity"])
+    h = sc.heterogeneity
     m = pd.Series(camp).map(post).to_numpy(float)
     out["campaign_spend_sd"] = pd.Series(camp).map({c: s for c, (_, s) in both.items()}).to_numpy(float)
     mu = pd.Series(camp).map(mean_pred).to_numpy(float)
     out["model_value"] = raw
     out["campaign_spend_mean"] = m
-    out["expected_incremental_value"] = m + h * (raw - mu) - out["cost"].to_numpy(float)
+    if margin is not None:
+        tau = np.nan_to_num(np.asarray(margin, float), nan=0.0)
+        tau_mu = pd.Series(tau).groupby(camp).transform("mean").to_numpy(float)
+        w = pd.Series(camp).map(margin_weight or {}).fillna(0.0).to_numpy(float)
+        out["margin_value"] = tau
+        out["margin_weight"] = w
+        dev = w * (tau - tau_mu)
+    else:
+        dev = h * (raw - mu)
+    extra = 0.0 if extra_value is None else np.asarray(extra_value, float)
+    out["expected_incremental_value"] = m + dev + extra - out["cost"].to_numpy(float)
     out.attrs["calibration"] = {c: {"model_mean": float(mean_pred[c]),
                                     "measured": spend_effect.get(c), "se": spend_se.get(c),
                                     "calibrated": post[c], "calibrated_sd": both[c][1]}
                                 for c in mean_pred}
     return out
+
+
+def renewal_commission(scored: pd.DataFrame, catalogue: dict[str, Campaign],
+                       value_cfg: dict[str, Any] | None = None) -> np.ndarray:
+    """Per pair: what the insurance renewals a contact brings are worth, for campaigns with
+    ``renewal_commission: true``: the response uplift (the renewal's proxy: the contract has no
+    policy table) times ``influence.insurance_commission`` (configs/value.yaml, the value
+    model's settings); 0 for other campaigns."""
+    from cvm.config import load_config
+
+    vc = value_cfg if value_cfg is not None else load_config("value")
+    fee = float(vc["influence"]["insurance_commission"])
+    on = scored["campaign"].map({k: c.renewal_commission for k, c in catalogue.items()})
+    return np.where(on.fillna(False).to_numpy(bool),
+                    scored["uplift"].to_numpy(float).clip(min=0) * fee, 0.0)
 
 
 def plan_campaigns(
@@ -146,29 +180,28 @@ def plan_campaigns(
             raise CvmError(f"plan_campaigns needs column {col!r}")
     if budget < 0:
         raise CvmError(f"budget must be >= 0, got {budget}")
-    p = (campaigns_config(cfg).get("planner") or {})
-    method = method or str(p.get("method", "auto"))
-    floor = float(p.get("min_expected_value", 0.0))
+    p = campaign_settings(cfg).planner
+    method = method or p.method
+    floor = p.min_expected_value
     cand = pairs_with_value[pairs_with_value[value_col] > floor]
     cand = cand[cand["cost"] <= budget].reset_index(drop=True)
     capacity = dict(capacity or {})
     if method == "auto":
-        method = "milp" if len(cand) <= int(p.get("milp_max_pairs", 2000)) else "lagrangian"
+        method = "milp" if len(cand) <= p.milp_max_pairs else "lagrangian"
     if cand.empty:
         chosen = np.zeros(0, dtype=int)
     elif method == "greedy":
         chosen = _greedy(cand, budget, capacity, seed, value_col, customer_col)
     elif method == "lagrangian":
         chosen = _lagrangian(cand, budget, capacity, seed, value_col, customer_col,
-                             int(p.get("lagrangian_rounds", 20)))
+                             p.lagrangian_rounds)
     elif method == "milp":
-        chosen = _milp(cand, budget, capacity, value_col, customer_col,
-                       float(p.get("milp_time_limit_s", 20)))
+        chosen = _milp(cand, budget, capacity, value_col, customer_col, p.milp_time_limit_s)
         if chosen is None:
             log.warning("milp found no solution in time; falling back to lagrangian")
             method = "lagrangian"
             chosen = _lagrangian(cand, budget, capacity, seed, value_col, customer_col,
-                                 int(p.get("lagrangian_rounds", 20)))
+                                 p.lagrangian_rounds)
     else:
         raise CvmError(f"unknown planner method {method!r}; use auto, milp, lagrangian or greedy")
     plan = cand.iloc[chosen].sort_values(value_col, ascending=False, kind="stable")
@@ -329,40 +362,3 @@ def _milp(cand: pd.DataFrame, budget: float, capacity: dict[str, float], value_c
     if res.status != 0:
         log.info("milp stopped early (%s); using its best solution", res.message)
     return np.flatnonzero(res.x > 0.5)
-
-
-def random_instance(n_customers: int, n_campaigns: int, seed: int) -> tuple[pd.DataFrame, float,
-                                                                           dict[str, float]]:
-    """A random small planning instance (pairs, budget, capacity) for gap measurements."""
-    rng = np.random.default_rng(seed)
-    depts = ["sales", "after_sales", "marketing", "customer_service"]
-    camp_cost = rng.choice([2, 20, 40, 60, 150, 300], size=n_campaigns).astype(float)
-    camp_dept = rng.choice(depts, size=n_campaigns)
-    rows = []
-    for cust in range(n_customers):
-        for k in np.flatnonzero(rng.random(n_campaigns) < 0.5):
-            stake = rng.lognormal(7.5, 1.0)
-            rows.append((cust, f"c{k}", camp_dept[k], camp_cost[k],
-                         rng.beta(1, 15) * stake - camp_cost[k]))
-    pairs = pd.DataFrame(rows, columns=["customer_id", "campaign", "department", "cost",
-                                        "expected_incremental_value"])
-    budget = float(pairs["cost"].sum() * rng.uniform(0.05, 0.3) / max(n_campaigns / 2, 1))
-    capacity = {d: float(rng.integers(max(n_customers // 8, 1), max(n_customers // 3, 2)))
-                for d in depts}
-    return pairs, budget, capacity
-
-
-def optimality_gap_small_cases(n_cases: int = 30, n_customers: int = 60, n_campaigns: int = 6,
-                               seed: int = 0) -> pd.DataFrame:
-    """Lagrangian and ratio-greedy vs exact (milp) on random small instances: gap per case."""
-    out = []
-    for case in range(n_cases):
-        pairs, budget, capacity = random_instance(n_customers, n_campaigns, seed + case)
-        m = plan_campaigns(pairs, budget, capacity, seed=seed, method="milp")
-        mv = m.attrs["expected_value"]
-        row = {"case": case, "optimum": mv}
-        for method in ("lagrangian", "greedy"):
-            v = plan_campaigns(pairs, budget, capacity, seed=seed, method=method)
-            row[f"{method}_gap"] = 0.0 if mv <= 0 else 1.0 - v.attrs["expected_value"] / mv
-        out.append(row)
-    return pd.DataFrame(out)

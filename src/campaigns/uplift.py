@@ -11,7 +11,6 @@ with the Qini coefficient and AUUC, then the model is refit on all history.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,114 +19,37 @@ import numpy as np
 import pandas as pd
 
 from cvm.campaigns.catalogue import Campaign, campaigns_config, load_catalogue
-from cvm.campaigns.measurement import contact_outcomes, contact_sales, posterior_uplift
+from cvm.campaigns.measurement import contact_margin, posterior_uplift
+from cvm.campaigns.uplift_effects import (  # noqa: F401  (re-exported: the public API)
+    calibrate_spend,
+    response_ate,
+    response_ate_se,
+    shrink_ate,
+    spend_effects,
+    spend_posterior,
+)
+from cvm.campaigns.uplift_frame import FeaturesFn, training_frame
+from cvm.campaigns.uplift_learners import (
+    CAMPAIGN_FEATURE,
+    MarginLearner,
+    cross_fitted_outcome,
+    design,
+    fit_margin_learner,
+    fit_meta_learner,
+    heterogeneity_slope,
+    schema,
+)
+from cvm.campaigns.uplift_metrics import (  # noqa: F401
+    auuc,
+    qini_coefficient,
+    qini_curve,
+    uplift_deciles,
+)
 from cvm.config import CvmError, load_config
-from cvm.features.pit import day_number, days, ids, to_timestamp
-from cvm.models import trainer
+from cvm.data.ids import ids, to_timestamp
+from cvm.settings import CampaignSettings, Margin, SpendCalibration, Uplift, run_settings, typed
 
 log = logging.getLogger(__name__)
-
-FeaturesFn = Callable[[dict[str, pd.DataFrame], pd.Timestamp], pd.DataFrame]
-CAMPAIGN_FEATURE = "_campaign"
-
-
-# ---------------------------------------------------------------- uplift metrics
-def qini_curve(uplift: np.ndarray, y: np.ndarray, treated: np.ndarray) -> np.ndarray:
-    """Cumulative incremental responders when targeting by descending ``uplift``:
-    ``Y_t(k) - Y_c(k) * N_t(k) / N_c(k)`` for k = 1..n (ties in stable input order)."""
-    order = np.argsort(-np.asarray(uplift, float), kind="stable")
-    y = np.asarray(y, float)[order]
-    t = np.asarray(treated, bool)[order]
-    n_t, n_c = np.cumsum(t), np.cumsum(~t)
-    y_t, y_c = np.cumsum(y * t), np.cumsum(y * ~t)
-    return y_t - np.divide(y_c * n_t, n_c, out=np.zeros(len(y)), where=n_c > 0)
-
-
-def qini_coefficient(uplift: np.ndarray, y: np.ndarray, treated: np.ndarray) -> float:
-    """Area between the Qini curve and the random-targeting line, per customer (0 = random)."""
-    q = qini_curve(uplift, y, treated)
-    if len(q) == 0:
-        return float("nan")
-    frac = np.arange(1, len(q) + 1) / len(q)
-    return float(np.mean(q - frac * q[-1]) / len(q))
-
-
-def auuc(uplift: np.ndarray, y: np.ndarray, treated: np.ndarray) -> float:
-    """Area under the uplift curve: mean over k of (rate_t(k) - rate_c(k)) * k / n.
-    Random targeting gives about ATE / 2."""
-    order = np.argsort(-np.asarray(uplift, float), kind="stable")
-    y = np.asarray(y, float)[order]
-    t = np.asarray(treated, bool)[order]
-    n_t, n_c = np.cumsum(t), np.cumsum(~t)
-    ok = (n_t > 0) & (n_c > 0)
-    gap = np.divide(np.cumsum(y * t), n_t, out=np.zeros(len(y)), where=n_t > 0) - np.divide(
-        np.cumsum(y * ~t), n_c, out=np.zeros(len(y)), where=n_c > 0)
-    frac = np.arange(1, len(y) + 1) / max(len(y), 1)
-    return float(np.mean(np.where(ok, gap * frac, 0.0))) if len(y) else float("nan")
-
-
-def uplift_deciles(uplift: np.ndarray, y: np.ndarray, treated: np.ndarray,
-                   bins: int) -> list[dict[str, float]]:
-    """Predicted against measured uplift by decile of the prediction: per bin the mean
-    prediction and the target-minus-control response rate with its standard error (a
-    calibrated model's points lie on the diagonal; a model that ranks has rising points)."""
-    u = np.asarray(uplift, float)
-    y = np.asarray(y, float)
-    t = np.asarray(treated, bool)
-    if len(u) < bins:
-        return []
-    order = np.argsort(u, kind="stable")
-    out = []
-    for k, idx in enumerate(np.array_split(order, bins)):
-        yt, yc = y[idx][t[idx]], y[idx][~t[idx]]
-        if len(yt) < 2 or len(yc) < 2:
-            continue
-        out.append({"decile": k + 1, "n": int(len(idx)), "predicted": float(u[idx].mean()),
-                    "measured": float(yt.mean() - yc.mean()),
-                    "measured_se": float(np.sqrt(yt.var(ddof=1) / len(yt)
-                                                 + yc.var(ddof=1) / len(yc)))})
-    return out
-
-
-# ---------------------------------------------------------------- training data
-def training_frame(
-    tables: dict[str, pd.DataFrame],
-    features_fn: FeaturesFn,
-    as_of: Any,
-    window_days: int,
-    run_cfg: dict[str, Any] | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Past contacts with a complete outcome window before ``as_of``: (X, info).
-
-    ``X``: features at the month end before each contact (one ``features_fn`` call per
-    contact month); ``info``: customer_id, campaign, contact_date, treated, responded, revenue.
-    """
-    contacts = tables.get("campaign_contacts")
-    if contacts is None or contacts.empty:
-        return pd.DataFrame(), pd.DataFrame()
-    as_of = to_timestamp(as_of)
-    d = days(contacts["contact_date"])
-    c = contacts[d + window_days <= day_number(as_of)].copy()
-    if c.empty:
-        return pd.DataFrame(), pd.DataFrame()
-    c = contact_outcomes(c, tables["visits"], window_days, cut_at=as_of, run_cfg=run_cfg)
-    c["customer_id"] = ids(c["customer_id"]).to_numpy()
-    dates = pd.to_datetime(c["contact_date"])
-    c["snapshot"] = dates.dt.to_period("M").dt.start_time - pd.Timedelta(days=1)
-    xs, infos = [], []
-    for snap, g in c.groupby("snapshot", sort=True):
-        feats = features_fn(tables, pd.Timestamp(snap))
-        feats.index = ids(pd.Series(feats.index)).to_numpy()
-        g = g[g["customer_id"].isin(feats.index)]
-        xs.append(feats.reindex(g["customer_id"].to_numpy()).reset_index(drop=True))
-        infos.append(g.reset_index(drop=True))
-        log.debug("uplift training snapshot %s: %d contacts", pd.Timestamp(snap).date(), len(g))
-    X = pd.concat(xs, ignore_index=True)
-    info = pd.concat(infos, ignore_index=True)
-    info["treated"] = (info["group"] == "target").to_numpy()
-    info["contact_date"] = pd.to_datetime(info["contact_date"])
-    return X, info[["customer_id", "campaign", "contact_date", "treated", "responded",
-                    "revenue"]]
 
 
 # ---------------------------------------------------------------- the model
@@ -160,6 +82,25 @@ class UpliftModel:
     metrics: dict[str, Any] = field(default_factory=dict)
     # the out-of-time fold: customer_id, campaign, contact_date, treated, responded, uplift
     validation: pd.DataFrame | None = None
+    # per-customer incremental margin over the effect window (CNY per contact), the weight of
+    # its deviation from the campaign mean per campaign (0 = not learned: the measured mean),
+    # and each campaign's factor from its effect window to the value horizon
+    margin: MarginLearner | None = None
+    margin_weight: dict[str, float] = field(default_factory=dict)
+    margin_scale: dict[str, float] = field(default_factory=dict)
+
+    def margin_pairs(self, X: pd.DataFrame, pairs: pd.DataFrame,
+                     customer_col: str = "customer_id") -> np.ndarray:
+        """Predicted incremental margin over the horizon for each (customer, campaign) row of
+        ``pairs`` (``X`` indexed by customer); NaN without a margin model."""
+        if self.margin is None or not len(pairs):
+            return np.full(len(pairs), np.nan)
+        Xi = X.copy()
+        Xi.index = ids(pd.Series(X.index)).to_numpy()
+        rows = Xi.reindex(ids(pairs[customer_col]).to_numpy()).reset_index(drop=True)
+        camp = pairs["campaign"].astype(str).to_numpy()
+        scale = pd.Series(camp).map(self.margin_scale).fillna(1.0).to_numpy(float)
+        return self.margin.predict(rows, camp) * scale
 
     def predict(self, X: pd.DataFrame, campaign: str) -> np.ndarray:
         """Uplift for every row of ``X`` (features, as from ``features_fn``) under ``campaign``."""
@@ -183,7 +124,7 @@ class UpliftModel:
         return out
 
     def _cate(self, X: pd.DataFrame, campaign: np.ndarray) -> np.ndarray:
-        M = _design(X, campaign, self.features, self.categories)
+        M = design(X, campaign, self.features, self.categories)
         b = self.boosters
         if self.learner == "t":
             return b["mu1"].predict(M) - b["mu0"].predict(M)
@@ -197,198 +138,31 @@ class UpliftModel:
         return np.clip(out, -self.max_uplift, self.max_uplift)
 
 
-def _design(X: pd.DataFrame, campaign: np.ndarray, features: list[str],
-            categories: dict[str, list[Any]]) -> pd.DataFrame:
-    """Model matrix: numeric features as float, categoricals with fixed categories."""
-    M = X.reindex(columns=[f for f in features if f != CAMPAIGN_FEATURE]).copy()
-    M[CAMPAIGN_FEATURE] = campaign
-    for col in M.columns:
-        if col in categories:
-            M[col] = pd.Categorical(M[col].astype(object), categories=categories[col])
-        else:
-            M[col] = pd.to_numeric(M[col], errors="coerce").astype(float)
-    return M[features]
-
-
-def _schema(X: pd.DataFrame, campaigns: list[str]) -> tuple[list[str], dict[str, list[Any]]]:
-    feats, cats = [], {}
-    for col in X.columns:
-        s = X[col]
-        if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
-            feats.append(col)
-        elif isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(s) \
-                or s.dtype == object:
-            vals = sorted(str(v) for v in s.dropna().unique())
-            if 0 < len(vals) <= 50:
-                feats.append(col)
-                cats[col] = vals
-    feats.append(CAMPAIGN_FEATURE)
-    cats[CAMPAIGN_FEATURE] = sorted(campaigns)
-    return feats, cats
-
-
-def _train(M: pd.DataFrame, y: np.ndarray, params: dict[str, Any], rounds: int,
-           objective: str, seed: int) -> lgb.Booster:
-    p = trainer.booster_params(objective, seed=seed, base=params, extra={"force_row_wise": True})
-    if objective != "binary":
-        p.pop("is_unbalance", None)
-    cats = [c for c in M.columns if isinstance(M[c].dtype, pd.CategoricalDtype)]
-    return trainer.fit_booster(p, trainer.dataset(M, y, categorical=cats, free_raw_data=True),
-                               rounds)
-
-
-def _fit_learner(X: pd.DataFrame, info: pd.DataFrame, campaigns: list[str], u: dict[str, Any],
-                 seed: int) -> tuple[dict[str, lgb.Booster], dict[str, float], list[str],
-                                     dict[str, list[Any]]]:
-    feats, cats = _schema(X, campaigns)
-    M = _design(X, info["campaign"].astype(str).to_numpy(object), feats, cats)
-    y = info["responded"].to_numpy(float)
-    t = info["treated"].to_numpy(bool)
-    params = {k: v for k, v in (u.get("lgb") or {}).items() if k != "objective"}
-    rounds = int(u.get("num_boost_round", 200))
-    b = {"mu0": _train(M[~t], y[~t], params, rounds, "binary", seed),
-         "mu1": _train(M[t], y[t], params, rounds, "binary", seed + 1)}
-    prop = info.groupby("campaign")["treated"].mean().to_dict()
-    if str(u.get("learner", "x")) == "x":
-        d1 = y[t] - b["mu0"].predict(M[t])
-        d0 = b["mu1"].predict(M[~t]) - y[~t]
-        b["tau1"] = _train(M[t], d1, params, rounds, "regression", seed + 2)
-        b["tau0"] = _train(M[~t], d0, params, rounds, "regression", seed + 3)
-    return b, {k: float(v) for k, v in prop.items()}, feats, cats
-
-
-def _ate(info: pd.DataFrame) -> dict[str, float]:
-    g = info.groupby(["campaign", "treated"])["responded"].mean().unstack()
-    return {str(k): float(r.get(True, np.nan) - r.get(False, np.nan)) for k, r in g.iterrows()}
-
-
-def _ate_se(info: pd.DataFrame) -> dict[str, float]:
-    """Standard error of each campaign's difference in response rates (Welch, normal)."""
-    g = info.groupby(["campaign", "treated"])["responded"].agg(["mean", "size"]).unstack()
-    out = {}
-    for k, r in g.iterrows():
-        v = 0.0
-        for t in (True, False):
-            p, n = float(r[("mean", t)]), float(r[("size", t)])
-            v += max(p * (1 - p), 1e-4) / max(n, 1.0)
-        out[str(k)] = float(np.sqrt(v))
-    return out
-
-
-def shrink_ate(ate: dict[str, float], se: dict[str, float], prior: dict[str, float],
-               prior_sd: float, transport_sd: float) -> dict[str, float]:
-    """Empirical-Bayes campaign means: precision-weighted prior and measured mean.
-
-    The measured mean's variance is its sampling variance ``se^2`` plus ``transport_sd^2``: the
-    history measures a response within the outcome window on past campaigns' populations, the
-    plan needs the 12-month uplift on this month's eligible customers, so even a precise
-    historical mean is only a noisy measure of what the plan needs.
-    """
-    out = {}
-    for c, a in ate.items():
-        if c not in prior or not np.isfinite(a):
-            out[c] = a
-            continue
-        w0 = 1.0 / max(prior_sd, 1e-9) ** 2
-        w1 = 1.0 / (se.get(c, 0.0) ** 2 + transport_sd ** 2 + 1e-12)
-        out[c] = float((w0 * prior[c] + w1 * a) / (w0 + w1))
-    return out
-
-
-def spend_effects(X: pd.DataFrame, spend: np.ndarray, treated: np.ndarray,
-                  campaign: np.ndarray, customer: np.ndarray, params: dict[str, Any],
-                  rounds: int = 200, seed: int = 0) -> tuple[dict[str, float], dict[str, float]]:
-    """Per campaign: incremental paid spend per contact, target vs control, and its standard error.
-
-    Robinson / R-learner residualization: a cross-fitted outcome model ``m(x)`` (two folds by
-    customer, LightGBM, treatment not a feature) removes what the features explain of each
-    contact's spend, and the effect is ``sum (T - e)(Y - m) / sum (T - e)^2`` with ``e`` the
-    campaign's target share. Assignment is random within a campaign, so this is unbiased
-    whatever ``m`` is; a good ``m`` only shrinks the standard error (sandwich formula), which
-    matters because spend is heavy-tailed. ``X`` is the design matrix (see ``_design``).
-    """
-    y = np.asarray(spend, float)
-    t = np.asarray(treated, bool)
-    camp = np.asarray(campaign).astype(str)
-    fold = (pd.util.hash_array(np.asarray(customer).astype(str).astype(object)) % 2).astype(int)
-    mhat = np.full(len(y), float(np.mean(y)) if len(y) else 0.0)
-    for k in (0, 1):
-        tr = fold != k
-        if tr.sum() >= 100 and (~tr).sum() > 0:
-            mhat[~tr] = _train(X[tr], y[tr], params, rounds, "regression", seed + k).predict(X[~tr])
-    e = pd.Series(t).groupby(camp).transform("mean").to_numpy(float)
-    r, res = t - e, y - mhat
-    eff, se = {}, {}
-    for c in np.unique(camp):
-        m = camp == c
-        rr = r[m]
-        den = float((rr ** 2).sum())
-        if den <= 0 or t[m].all() or (~t[m]).all():
-            continue
-        a = float((rr * res[m]).sum() / den)
-        eff[c] = a
-        se[c] = float(np.sqrt(((rr * (res[m] - rr * a)) ** 2).sum()) / den)
-    return eff, se
-
-
-def calibrate_spend(mean_pred: dict[str, float], effect: dict[str, float],
-                    se: dict[str, float], prior_rel_sd: float, prior_min_sd: float,
-                    transport_sd: float) -> dict[str, float]:
-    """Empirical-Bayes campaign means of incremental spend per contact.
-
-    Prior: the model's own mean over this month's eligible pairs (uplift x value at stake),
-    sd ``max(prior_rel_sd * |prior|, prior_min_sd)``. Measurement: the history's incremental
-    spend (``spend_effects``, scaled to the horizon), variance ``se^2 + transport_sd^2`` (other
-    populations, later campaigns in both groups). Campaigns without a measurement keep the prior.
-    """
-    return {c: m for c, (m, _) in spend_posterior(mean_pred, effect, se, prior_rel_sd,
-                                                   prior_min_sd, transport_sd).items()}
-
-
-def spend_posterior(mean_pred: dict[str, float], effect: dict[str, float],
-                    se: dict[str, float], prior_rel_sd: float, prior_min_sd: float,
-                    transport_sd: float) -> dict[str, tuple[float, float]]:
-    """``calibrate_spend``'s posterior per campaign as ``(mean, sd)``: the sd gives the
-    intervals of a pair's expected value and of the plan's total (normal-normal update)."""
-    out = {}
-    for c, prior in mean_pred.items():
-        sd0 = max(prior_rel_sd * abs(prior), prior_min_sd, 1e-9)
-        if c not in effect or not np.isfinite(effect[c]):
-            out[c] = (float(prior), float(sd0))
-            continue
-        w0 = 1.0 / sd0 ** 2
-        w1 = 1.0 / (se.get(c, 0.0) ** 2 + transport_sd ** 2 + 1e-12)
-        out[c] = (float((w0 * prior + w1 * effect[c]) / (w0 + w1)), float((w0 + w1) ** -0.5))
-    return out
-
-
 def _build(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign],
-           u: dict[str, Any], measurements: pd.DataFrame | None, seed: int,
+           u: Uplift, measurements: pd.DataFrame | None, seed: int,
            cfg: dict[str, Any] | None) -> UpliftModel:
     counts = info.groupby("campaign")["treated"].agg(["size", "sum"])
     counts["control"] = counts["size"] - counts["sum"]
     learned = sorted(c for c, r in counts.iterrows()
-                     if c in catalogue and r["size"] >= int(u.get("min_contacts", 300))
-                     and r["control"] >= int(u.get("min_control", 50)) and r["sum"] > 0)
+                     if c in catalogue and r["size"] >= u.min_contacts
+                     and r["control"] >= u.min_control and r["sum"] > 0)
     prior = posterior_uplift(catalogue, measurements, cfg=cfg)
     source = {c: ("learned" if c in learned else "prior") for c in catalogue}
-    model = UpliftModel(learner=str(u.get("learner", "x")), features=[], categories={},
+    model = UpliftModel(learner=u.learner, features=[], categories={},
                         learned=learned, source=source, prior=prior, ate={},
-                        shrink=float(u.get("shrink_to_ate", 0.5)),
-                        max_uplift=float(u.get("max_uplift", 0.5)),
-                        window_days=int(u.get("outcome_window_days", 90)))
+                        shrink=u.shrink_to_ate, max_uplift=u.max_uplift,
+                        window_days=u.outcome_window_days)
     if not learned:
         return model
     keep = info["campaign"].isin(learned).to_numpy()
     Xl, il = X[keep].reset_index(drop=True), info[keep].reset_index(drop=True)
-    b, prop, feats, cats = _fit_learner(Xl, il, learned, u, seed)
+    b, prop, feats, cats = fit_meta_learner(Xl, il, learned, u, seed)
     model.boosters, model.propensity, model.features, model.categories = b, prop, feats, cats
-    model.ate_measured = _ate(il)
-    model.ate_se = _ate_se(il)
-    if str(u.get("ate_shrinkage", "empirical_bayes")) == "empirical_bayes":
+    model.ate_measured = response_ate(il)
+    model.ate_se = response_ate_se(il)
+    if u.ate_shrinkage == "empirical_bayes":
         model.ate = shrink_ate(model.ate_measured, model.ate_se, prior,
-                               float(u.get("ate_prior_sd", 0.02)),
-                               float(u.get("ate_transport_sd", 0.05)))
+                               u.ate_prior_sd, u.ate_transport_sd)
     else:
         model.ate = dict(model.ate_measured)
     cate = model._cate(Xl, il["campaign"].astype(str).to_numpy(object))
@@ -397,14 +171,13 @@ def _build(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign],
 
 
 def _validate(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign],
-              u: dict[str, Any], seed: int, cfg: dict[str, Any] | None
+              u: Uplift, seed: int, cfg: dict[str, Any] | None
               ) -> tuple[dict[str, Any], pd.DataFrame | None]:
     """Out-of-time: fit on contacts before the last ``validation_months``, score those.
 
     Returns the metrics and the scored fold (``UpliftModel.validation``)."""
     last = info["contact_date"].max()
-    cut = last.to_period("M").start_time - pd.DateOffset(months=int(u.get("validation_months",
-                                                                         3)) - 1)
+    cut = last.to_period("M").start_time - pd.DateOffset(months=u.validation_months - 1)
     tr = (info["contact_date"] < cut).to_numpy()
     if tr.sum() == 0 or (~tr).sum() == 0:
         return {"note": "not enough history for an out-of-time fold"}, None
@@ -422,10 +195,10 @@ def _validate(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign
     shuffle = rng.permutation(len(iv))  # random tie order for the constant rankings
     from cvm.models.metrics import bootstrap_ci
 
-    ev = dict(u["validation_bootstrap"])
-    boot = (int(ev["reps"]), float(ev["confidence"]), seed)
+    ev = u.validation_bootstrap
+    boot = (ev.reps, ev.confidence, seed)
     per = {}
-    for cid, g in iv.groupby("campaign"):
+    for cid, _rows in iv.groupby("campaign"):  # in groupby's (sorted) order
         m = (iv["campaign"] == cid).to_numpy()
         if m.sum() < 50 or t[m].all() or (~t[m]).all():
             continue
@@ -447,7 +220,7 @@ def _validate(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign
                    "auuc_campaign_mean_only": auuc(const + 1e-9 * shuffle, y, t),
                    "auuc_random": auuc(shuffle.astype(float), y, t)},
         "per_campaign": per,
-        "calibration_deciles": uplift_deciles(pred, y, t, int(ev["deciles"])),
+        "calibration_deciles": uplift_deciles(pred, y, t, ev.deciles),
     }
     out["pooled"]["qini_ci"] = bootstrap_ci(qini_coefficient, (pred, y, t), *boot)
     fold = iv[["customer_id", "campaign", "contact_date", "treated", "responded"]].assign(
@@ -455,43 +228,138 @@ def _validate(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign
     return out, fold
 
 
+def effect_windows(campaigns: np.ndarray, catalogue: dict[str, Campaign],
+                   default: int) -> np.ndarray:
+    """Each row's effect window in days: its campaign's ``effect_window_days`` or ``default``."""
+    w = {c: (k.effect_window_days or default) for c, k in catalogue.items()}
+    return pd.Series(np.asarray(campaigns).astype(str)).map(w).fillna(default).to_numpy(int)
+
+
 def _fit_spend(model: UpliftModel, X: pd.DataFrame, info: pd.DataFrame,
-               tables: dict[str, pd.DataFrame], as_of: Any, sc: dict[str, Any],
-               u: dict[str, Any], seed: int, run_cfg: dict[str, Any] | None,
-               metrics: dict[str, Any]) -> None:
-    """The history's incremental paid spend per campaign (``spend_effects``), scaled from the
-    spend window to the value horizon; stored on ``model`` and in ``metrics``."""
-    window = int(sc.get("window_days", 180))
-    horizon_days = 365.0 * float((run_cfg or {}).get("horizon_months", 12)) / 12.0
-    done = (info["contact_date"] + pd.Timedelta(days=window) <= to_timestamp(as_of)).to_numpy()
-    if done.sum() < int(u.get("min_contacts", 300)):
+               tables: dict[str, pd.DataFrame], as_of: Any, sc: SpendCalibration,
+               u: Uplift, seed: int, run_cfg: dict[str, Any] | None,
+               metrics: dict[str, Any], catalogue: dict[str, Campaign]) -> None:
+    """The history's incremental margin per campaign (``spend_effects``) and per customer
+    (``_fit_margin``), each contact measured over its campaign's effect window (paid spend plus
+    the margin of the vehicle sales it brings, ``measurement.contact_margin``) and scaled from
+    the window to the value horizon; stored on ``model`` and in ``metrics``."""
+    default = sc.window_days
+    horizon_days = 365.0 * run_settings(run_cfg).horizon_months / 12.0
+    camp_all = info["campaign"].astype(str).to_numpy()
+    win = effect_windows(camp_all, catalogue, default)
+    done = (info["contact_date"] + pd.to_timedelta(win, unit="D")
+            <= to_timestamp(as_of)).to_numpy()
+    if done.sum() < u.min_contacts:
         metrics["spend_effect"] = {}
         return
-    Xs, inf = X[done].reset_index(drop=True), info[done].reset_index(drop=True)
-    out = contact_outcomes(inf[["customer_id", "contact_date"]], tables["visits"], window,
-                           cut_at=as_of, run_cfg=run_cfg)
-    y = out["revenue"].to_numpy(float)
-    # a campaign's value counts the vehicle sales it brings (trade-in, upgrade) at the store's
-    # margin: one definition, the value model's (configs/value.yaml influence.new_car_margin)
-    margin = float(load_config("value")["influence"]["new_car_margin"])
-    y = y + margin * contact_sales(inf[["customer_id", "contact_date"]],
-                                   tables.get("vehicle_sales"), window, cut_at=as_of)
-    cap = float(sc.get("outcome_cap_quantile", 0.995))
+    Xs, inf, win = X[done].reset_index(drop=True), info[done].reset_index(drop=True), win[done]
+    y = np.zeros(len(inf))
+    vc = load_config("value")
+    for w in np.unique(win):
+        m = win == w
+        y[m] = contact_margin(inf.loc[m, ["customer_id", "contact_date"]], tables, int(w),
+                              cut_at=as_of, run_cfg=run_cfg, value_cfg=vc)
+    cap = sc.outcome_cap_quantile
     if len(y) and cap < 1:
         y = np.minimum(y, np.quantile(y, cap))
-    campaigns = sorted(inf["campaign"].astype(str).unique())
-    feats, cats = (model.features, model.categories) if model.features else _schema(Xs, campaigns)
+    camp = inf["campaign"].astype(str).to_numpy()
+    campaigns = sorted(set(camp))
+    feats, cats = (model.features, model.categories) if model.features else schema(Xs, campaigns)
     cats = {**cats, CAMPAIGN_FEATURE: sorted(set(cats.get(CAMPAIGN_FEATURE, [])) | set(campaigns))}
-    M = _design(Xs, inf["campaign"].astype(str).to_numpy(object), feats, cats)
-    params = {k: v for k, v in (sc.get("lgb") or u.get("lgb") or {}).items() if k != "objective"}
-    eff, se = spend_effects(M, y, inf["treated"].to_numpy(bool),
-                            inf["campaign"].astype(str).to_numpy(), inf["customer_id"].to_numpy(),
-                            params, int(sc.get("num_boost_round", 200)), seed + 7)
-    scale = horizon_days / window
-    model.spend_effect = {c: v * scale for c, v in eff.items()}
-    model.spend_se = {c: v * scale for c, v in se.items()}
-    metrics.update(spend_window_days=window, spend_effect=model.spend_effect,
-                   spend_se=model.spend_se, n_spend_contacts=int(done.sum()))
+    M = design(Xs, camp.astype(object), feats, cats)
+    params = {k: v for k, v in sc.lgb.items() if k != "objective"}
+    t = inf["treated"].to_numpy(bool)
+    mhat = cross_fitted_outcome(M, y, inf["customer_id"].to_numpy(), params,
+                                sc.num_boost_round, seed + 7)
+    eff, se = spend_effects(M, y, t, camp, inf["customer_id"].to_numpy(), params, seed=seed + 7,
+                            mhat=mhat)
+    scale = {c: horizon_days / float(win[camp == c][0]) for c in campaigns}
+    model.spend_effect = {c: v * scale[c] for c, v in eff.items()}
+    model.spend_se = {c: v * scale[c] for c, v in se.items()}
+    model.margin_scale = scale
+    metrics.update(spend_window_days={c: int(win[camp == c][0]) for c in campaigns},
+                   spend_effect=model.spend_effect, spend_se=model.spend_se,
+                   n_spend_contacts=int(done.sum()))
+    mc = u.margin
+    if mc.enabled:
+        metrics["margin"] = _fit_margin(model, Xs, inf, y, mhat, mc, u, seed)
+
+
+def _fit_margin(model: UpliftModel, X: pd.DataFrame, info: pd.DataFrame, y: np.ndarray,
+                mhat: np.ndarray, mc: Margin, u: Uplift, seed: int
+                ) -> dict[str, Any]:
+    """Per-customer incremental margin (``fit_margin_learner``) and, per campaign, whether its
+    per-customer part is real:
+
+    - out-of-time: fitted on contacts before the last ``validation_months`` (of those with a
+      complete effect window), the Qini of the margin on those months, with its interval;
+    - calibration: cross-fitted over two folds of customers, the slope of the measured
+      incremental margin on the predicted deviation from the campaign mean
+      (``heterogeneity_slope``; 1 = calibrated, 0 = noise).
+
+    A campaign's weight (``model.margin_weight``) is that slope, clipped to
+    [0, ``max_weight``], where the out-of-time Qini interval lies above 0; else 0, and the plan
+    uses the campaign's measured mean for every customer."""
+    from cvm.models.metrics import bootstrap_ci
+
+    camp = info["campaign"].astype(str).to_numpy()
+    t = info["treated"].to_numpy(bool)
+    e = pd.Series(t).groupby(camp).transform("mean").to_numpy(float)
+    res = y - mhat
+    cols = [str(c) for c in mc.state_features]
+    logged = [str(c) for c in mc.log_features]
+    alpha, calpha = mc.alpha, mc.campaign_alpha
+
+    def fit(rows: np.ndarray):
+        return fit_margin_learner(X[rows].reset_index(drop=True), res[rows], t[rows], e[rows],
+                                  camp[rows], cols, logged, alpha, calpha)
+
+    # cross-fitted calibration slope per campaign
+    fold = (pd.util.hash_array(info["customer_id"].astype(str).to_numpy(object)) % 2).astype(int)
+    tau_cf = np.zeros(len(y))
+    for k in (0, 1):
+        m = fold == k
+        if (~m).sum() and m.sum():
+            tau_cf[m] = fit(~m).predict(X[m].reset_index(drop=True), camp[m])
+    # out-of-time Qini of the margin
+    last = info["contact_date"].max()
+    cut = last.to_period("M").start_time - pd.DateOffset(months=u.validation_months - 1)
+    tr = (info["contact_date"] < cut).to_numpy()
+    pred = np.full(len(y), np.nan)
+    if tr.sum() and (~tr).sum():
+        pred[~tr] = fit(tr).predict(X[~tr].reset_index(drop=True), camp[~tr])
+    ev = u.validation_bootstrap
+    boot = (ev.reps, ev.confidence, seed)
+    z = 1.959963984540054
+    per: dict[str, dict[str, Any]] = {}
+    weight: dict[str, float] = {}
+    for c in sorted(set(camp)):
+        m = camp == c
+        dev = tau_cf[m] - tau_cf[m].mean()
+        beta, beta_se = heterogeneity_slope(dev, res[m], t[m], e[m])
+        row: dict[str, Any] = {"n": int(m.sum()), "slope": beta, "slope_se": beta_se}
+        v = m & ~tr
+        if v.sum() >= 50 and t[v].any() and (~t[v]).any():
+            row.update(n_out_of_time=int(v.sum()),
+                       qini=qini_coefficient(pred[v], y[v], t[v]),
+                       qini_ci=bootstrap_ci(qini_coefficient, (pred[v], y[v], t[v]), *boot))
+        ok = bool(row.get("qini_ci") and row["qini_ci"][0] > 0 and np.isfinite(beta)
+                  and beta - z * beta_se > 0)
+        weight[c] = float(np.clip(beta, 0.0, mc.max_weight)) if ok else 0.0
+        row["weight"] = weight[c]
+        row["learned"] = ok
+        per[c] = row
+    model.margin = fit(np.ones(len(y), dtype=bool))
+    model.margin_weight = weight
+    v = ~tr
+    out: dict[str, Any] = {"per_campaign": per, "learned": sorted(c for c, w in weight.items() if w > 0),
+                           "state_features": model.margin.scaler.columns}
+    if v.sum() >= 50:
+        out["pooled"] = {"qini": qini_coefficient(pred[v], y[v], t[v]),
+                         "qini_ci": bootstrap_ci(qini_coefficient, (pred[v], y[v], t[v]), *boot)}
+        out["calibration_deciles"] = uplift_deciles(pred[v], y[v], t[v], ev.deciles)
+    log.info("margin uplift: per-customer part kept for %s", out["learned"])
+    return out
 
 
 def fit_uplift(
@@ -514,8 +382,8 @@ def fit_uplift(
     """
     cfg = campaigns_config(cfg)
     catalogue = catalogue or load_catalogue(cfg)
-    u = dict(cfg.get("uplift") or {})
-    window = int(u.get("outcome_window_days", 90))
+    u = typed(CampaignSettings, cfg).uplift
+    window = u.outcome_window_days
     X, info = training_frame(tables, features_fn, as_of, window, run_cfg)
     if info.empty:
         log.warning("uplift: no past campaigns with control groups; every campaign uses its prior")
@@ -528,16 +396,16 @@ def fit_uplift(
     model = _build(X, info, catalogue, u, measurements, seed, cfg)
     metrics: dict[str, Any] = {"n_contacts": len(info), "window_days": window,
                                "learned": model.learned,
-                               "ate_shrinkage": str(u.get("ate_shrinkage", "empirical_bayes")),
+                               "ate_shrinkage": u.ate_shrinkage,
                                "ate_measured": model.ate_measured, "ate_se": model.ate_se,
                                "ate_used": dict(model.ate),
                                "prior": sorted(c for c, s in model.source.items() if s == "prior")}
-    sc = dict(u.get("spend_calibration") or {})
-    if sc.get("enabled", True):
-        _fit_spend(model, X, info, tables, as_of, sc, u, seed, run_cfg, metrics)
+    if u.spend_calibration.enabled:
+        _fit_spend(model, X, info, tables, as_of, u.spend_calibration, u, seed, run_cfg,
+                   metrics, catalogue)
     if validate and model.learned:
         metrics["out_of_time"], model.validation = _validate(X, info, catalogue, u, seed, cfg)
-        if u.get("require_validated_heterogeneity", True):
+        if u.require_validated_heterogeneity:
             per = metrics["out_of_time"].get("per_campaign", {})
             model.heterogeneity = {c: float(per.get(c, {}).get("qini", 0.0) > 0)
                                    for c in model.learned}

@@ -24,6 +24,8 @@ from typing import Any
 
 import pandas as pd
 
+from cvm.fileio import dumps, write_text
+
 log = logging.getLogger(__name__)
 
 DIRNAME = ".tables"
@@ -54,7 +56,7 @@ def write(run_dir: str | Path, source: str, frames: dict[str, pd.DataFrame],
         redact(name, df).to_parquet(out / f"{name}.parquet")
     manifest = {"key": source_key(source), "tables": sorted(frames),
                 "warnings": list(warnings or []), **(extra or {})}
-    (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    write_text(out / MANIFEST, dumps(manifest, indent=None))
     return out
 
 
@@ -135,7 +137,8 @@ class LazyTables(dict):
         return [k for k in dict.keys(self) if dict.__getitem__(self, k) is not _UNREAD]
 
     def get(self, name: str, default: Any = None) -> Any:
-        return self[name] if name in self else default
+        # through __getitem__ (which reads a table on first use), not dict.get
+        return self[name] if name in self else default  # noqa: SIM401
 
     def __iter__(self):  # not dict's: `{**t}` and dict(t) then go through __getitem__
         return iter(list(dict.keys(self)))
@@ -174,7 +177,7 @@ def drop(run_dir: str | Path) -> None:
 def write_run_tables(run_dir: str | Path, source: str, frames: dict[str, pd.DataFrame],
                      report: Any) -> Path:
     """Write the run's copy of already loaded and validated ``frames`` (``report.ok``)."""
-    from cvm.models.bundle import tables_hash
+    from cvm.data.hashing import tables_hash
 
     return write(run_dir, source, frames, [w.message for w in report.warnings],
                  {"tables_hash": tables_hash(frames),
@@ -192,7 +195,7 @@ def prepare_run_tables(source: str, run_dir: str | Path):
 
     frames, report = load_with_report(source)
     if report.ok:
-        from cvm.models.bundle import tables_hash
+        from cvm.data.hashing import tables_hash
 
         write(run_dir, source, frames, [w.message for w in report.warnings],
               {"tables_hash": tables_hash(frames),

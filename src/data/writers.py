@@ -8,14 +8,13 @@ transaction: several tables are replaced or appended together or not at all.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from cvm.config import CvmError
 from cvm.data.readers import fix_url, is_url
+from cvm.fileio import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -48,18 +47,10 @@ def write_file(frame: pd.DataFrame, path: Path, *, if_exists: str = "replace") -
         old = pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(
             path, dtype={"customer_id": str})
         frame = pd.concat([old, frame], ignore_index=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        if suffix == ".parquet":
-            frame.to_parquet(tmp, index=False)
-        else:
-            frame.to_csv(tmp, index=False, encoding="utf-8")
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    if suffix == ".parquet":
+        write_atomic(path, lambda tmp: frame.to_parquet(tmp, index=False))
+    else:
+        write_atomic(path, lambda tmp: frame.to_csv(tmp, index=False, encoding="utf-8"))
     log.info("wrote %d rows to %s", len(frame), path)
     return path
 

@@ -226,6 +226,14 @@ _CATEGORY_KIND = {"last_visit_type": "visit_type", "customer_type": "customer_ty
 _WINDOWED = re.compile(r"^(.*)_(\d+)m$")
 
 
+def add_extra(name: str, table: str, en: str, zh: str, categorical: bool) -> None:
+    """Register a store-specific column declared in config (``cvm.features.extra``): its
+    label names it in reasons and charts ("会员等级:金卡" / "membership level: gold")."""
+    REGISTRY[name] = Feature(name, (table,), f"{en}: {{value}}", f"{zh}:{{value}}",
+                             categorical)
+    NAMES[name] = (en, zh)
+
+
 def lookup(feature: str) -> tuple[Feature, dict[str, int]]:
     """The registry entry of a concrete feature name and its window (``{"w": 12}`` or ``{}``)."""
     if feature in REGISTRY:
@@ -250,7 +258,7 @@ def describe(feature: str, value, lang: str = "zh") -> str:
         name = feature_label(feature, lang)
         return f"{name}: unknown" if lang == "en" else f"{name}:未知"
     if entry.categorical:
-        from cvm.reporting.i18n import label
+        from cvm.i18n import label
 
         value = label(_CATEGORY_KIND.get(entry.name, entry.name), value, lang)
     else:

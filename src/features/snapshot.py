@@ -18,8 +18,11 @@ import pandas as pd
 
 from cvm.config import CvmError, load_config
 from cvm.data.contract import PROFILE_FIELDS, TABLES, VISIT_TYPES
-from cvm.features.labels import paid_mask
-from cvm.features.pit import DAYS_PER_MONTH, cut, day_number, days, ids, isin
+from cvm.data.ids import DAYS_PER_MONTH, day_number, days, ids, isin
+from cvm.definitions import paid_mask
+from cvm.features.pit import cut
+from cvm.features.extra import extra_features, levels
+from cvm.features.extra import from_config as declared_extras
 
 log = logging.getLogger(__name__)
 
@@ -476,6 +479,9 @@ def build_features(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = No
         f.update(_customers(t["customers"], v.index))
     if t.get("vehicles") is not None:
         f.update(_vehicles(t["vehicles"], v, asof, fc, f.get("est_mileage_km")))
+    extras = declared_extras(cfg)
+    if extras:
+        f.update(extra_features(t, v.index, extras))
     f.update(_service(v, asof, fc, f))
     if t.get("staff") is not None:
         f.update(_staff(t["staff"], v, asof))
@@ -489,7 +495,7 @@ def build_features(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = No
         f.update(_surveys(t["surveys"], v.index, asof, fc))
     if t.get("complaints") is not None:
         f.update(_complaints(t["complaints"], v.index, asof, fc))
-    return _frame(f, v.index)
+    return _frame(f, v.index, {x.name: levels(tables, x) for x in extras if x.categorical})
 
 
 # tables whose rows belong to one customer (a subset build keeps only its customers' rows);
@@ -503,12 +509,16 @@ def _rows_of(name: str, df: pd.DataFrame | None, want: pd.Index) -> pd.DataFrame
     return df.loc[isin(ids(df["customer_id"]), want)]
 
 
-def _frame(f: dict[str, Any], index: pd.Index) -> pd.DataFrame:
+def _frame(f: dict[str, Any], index: pd.Index,
+           extra_levels: dict[str, list[str]] | None = None) -> pd.DataFrame:
     cols: dict[str, Any] = {}
+    cats = {**{k: list(v) for k, v in CATEGORIES.items()}, **(extra_levels or {})}
     for name, val in f.items():
-        if name in CATEGORIES:
-            cols[name] = pd.Categorical(np.asarray(val, dtype=object),
-                                        categories=list(CATEGORIES[name]))
+        if name in cats:
+            vals = np.asarray(val, dtype=object)
+            if name in (extra_levels or {}):
+                vals = np.array([None if x is None else str(x) for x in vals], dtype=object)
+            cols[name] = pd.Categorical(vals, categories=cats[name])
         else:
             arr = np.asarray(val, dtype=np.float64)
             arr[~np.isfinite(arr)] = np.nan

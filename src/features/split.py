@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cvm.settings import run_settings
+
 
 def held_out(customers: pd.Index, share: float, seed: int) -> np.ndarray:
     """True for the customers kept for validation: a hash of (id, seed), stable across runs."""
@@ -28,8 +30,9 @@ def held_out(customers: pd.Index, share: float, seed: int) -> np.ndarray:
 def keep_rows(customers: pd.Index, is_validation: np.ndarray, cfg: dict[str, Any]) -> np.ndarray:
     """Rows to keep: validation rows of held-out customers, training rows of the others
     (every row when ``training.validation_customer_share`` is 0)."""
-    share = float(cfg["training"].get("validation_customer_share", 0.0))
+    s = run_settings(cfg)
+    share = s.training.validation_customer_share
     if share <= 0:
         return np.ones(len(customers), dtype=bool)
-    held = held_out(customers, share, int(cfg.get("seed", 0)))
+    held = held_out(customers, share, s.seed)
     return np.where(np.asarray(is_validation, dtype=bool), held, ~held)

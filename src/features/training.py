@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from cvm.settings import run_settings
 from cvm.config import InsufficientData
-from cvm.features.pit import DAYS_PER_MONTH, add_months, day_number, days, to_timestamp
+from cvm.data.ids import DAYS_PER_MONTH, add_months, day_number, days, to_timestamp
 from cvm.features.snapshot import build_features
 
 log = logging.getLogger(__name__)
@@ -89,8 +90,8 @@ def training_frame(tables: dict[str, pd.DataFrame], dates: list, horizon_months:
     the classifier and its calibration, and the value model's total scale (a ratio of sums
     over the same rows), stay unbiased; only their variance grows as 1/rows.
     """
-    cap = int(cfg["training"]["max_rows_per_snapshot"])
-    seed = int(cfg.get("seed", 0))
+    s = run_settings(cfg)
+    cap, seed = s.training.max_rows_per_snapshot, s.seed
     xs, ys, ds = [], [], []
     for date in tqdm(dates, desc="snapshots", leave=False):
         y = label_fn(tables["visits"], date, horizon_months, cfg)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cvm.features.pit import DAYS_PER_MONTH, day_number
+from cvm.data.ids import DAYS_PER_MONTH, day_number
 
 UNKNOWN = "(unknown)"
 

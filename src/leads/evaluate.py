@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from cvm.features.pit import ids
+from cvm.data.ids import ids
 from cvm.leads.grades import grade_table
 from cvm.models import metrics as M
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cvm.features.pit import DAYS_PER_MONTH, day_number, days, ids
+from cvm.data.ids import DAYS_PER_MONTH, day_number, days, ids
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +142,7 @@ def snapshot_days(data: LeadData, as_of, cfg: dict) -> list[int]:
 def training_rows(data: LeadData, as_of, cfg: dict) -> pd.DataFrame:
     """Stacked (lead, date) rows: features, ``y`` and ``snapshot_day``; index = lead_id."""
     parts = []
-    cap = int(cfg.get("max_rows_per_snapshot", 200_000))
+    cap = int(cfg["max_rows_per_snapshot"])
     for day in snapshot_days(data, as_of, cfg):
         m = open_mask(data, day)
         if not m.any():

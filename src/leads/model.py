@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cvm.config import CvmError, load_config
-from cvm.features.pit import DAYS_PER_MONTH
+from cvm.data.ids import DAYS_PER_MONTH
 from cvm.leads.features import CATEGORICAL, LeadData, feature_names, prepare, training_rows
 from cvm.leads.grades import grade, grade_table
 from cvm.models import metrics as M
@@ -79,7 +79,7 @@ def leads_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
 
 
 def _params(cfg: dict[str, Any], point: dict[str, Any], seed: int) -> dict[str, Any]:
-    return trainer.booster_params("binary", seed=seed, num_threads=int(cfg.get("num_threads", 1)),
+    return trainer.booster_params("binary", seed=seed, num_threads=int(cfg["num_threads"]),
                                   extra={"metric": "binary_logloss", "force_col_wise": True},
                                   point=point)
 
@@ -123,14 +123,14 @@ def train_leads(tables: dict[str, pd.DataFrame] | LeadData, as_of, cfg: dict | N
     log.info("leads: %d training rows, %d tuning, %d holdout", len(train), len(tune), len(hold))
     dtrain = trainer.dataset(train[feats], train["y"].to_numpy(), pre_filter=False)
     dtune = trainer.dataset(tune[feats], tune["y"].to_numpy(), reference=dtrain)
-    threads = int(cfg.get("num_threads", 1))
+    threads = int(cfg["num_threads"])
     best = trainer.tune(cfg["tuning"], lambda point: _params(cfg, point, seed), dtrain, dtune,
                         tune[feats], lambda p: M.auc(tune["y"], p),
                         rounds=int(cfg["num_boost_round"]),
                         early_stopping_rounds=int(cfg["early_stopping_rounds"]),
                         num_threads=threads, name="leads")
     booster, point = best.booster, best.point
-    model = LeadModel(booster, Calibrator(), feats, cats, int(cfg.get("num_threads", 1)))
+    model = LeadModel(booster, Calibrator(), feats, cats, int(cfg["num_threads"]))
     model.calibrator = Calibrator.fit(model.predict_raw(tune), tune["y"].to_numpy(),
                                       cfg["calibration"])
     p = model.predict_proba(hold)

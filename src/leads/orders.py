@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cvm.features.pit import day_number
+from cvm.data.ids import day_number
 
 
 def remaining_days(L: pd.DataFrame, as_of, ages: np.ndarray) -> np.ndarray:

@@ -25,7 +25,7 @@ TEXT: dict[str, tuple[str, str]] = {
 
 def sentence(feature: str, value: object, lang: str) -> str:
     """The reason sentence of one lead feature; codes (the lead source) shown in words."""
-    from cvm.reporting.i18n import label, words
+    from cvm.i18n import label, words
 
     if feature == "source":
         value = label("source", value, lang)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cvm.features.pit import DAYS_PER_MONTH, day_number, ids
+from cvm.data.ids import DAYS_PER_MONTH, day_number, ids
 
 
 def source_effectiveness(L: pd.DataFrame, sales: pd.DataFrame | None, as_of, months: float,

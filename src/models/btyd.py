@@ -1,6 +1,6 @@
 """BG/NBD + Gamma-Gamma baseline (``lifetimes``) for the value model, and the historical average.
 
-Transactions are paid visits (``cvm.features.labels.paid_mask``), one per customer-day. Time is
+Transactions are paid visits (``cvm.definitions.paid_mask``), one per customer-day. Time is
 in weeks. A customer with no paid visit yet is born at their first visit (frequency 0); the
 Gamma-Gamma spend of customers without a repeat purchase is the fitted population mean.
 """
@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cvm.features.labels import paid_mask
-from cvm.features.pit import DAYS_PER_MONTH, day_number, days, ids, isin
+from cvm.data.ids import DAYS_PER_MONTH, day_number, days, ids, isin
+from cvm.definitions import paid_mask
+from cvm.settings import run_settings
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +63,8 @@ def bgnbd_gamma_gamma(visits: pd.DataFrame, as_of: Any, horizon_months: int,
     # the fits estimate four population parameters each: a seeded uniform sample of customers
     # (sampling.btyd_fit_customers, 0 = all) estimates them as well as the whole base does;
     # the summary is then computed for that sample and the customers to predict only
-    n_fit = int(((cfg or {}).get("sampling") or {}).get("btyd_fit_customers", 0))
-    seed = int((cfg or {}).get("seed", 0))
+    s = run_settings(cfg)
+    n_fit, seed = s.sampling.btyd_fit_customers, s.seed
     seen_ids = ids(visits["customer_id"])
     seen = pd.Index(seen_ids[days(visits["visit_date"]) <= day_number(as_of)].unique())
     if n_fit and customers is not None and len(seen) > n_fit + len(customers):

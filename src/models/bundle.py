@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import json
 import logging
 import platform
 import shutil
@@ -20,12 +19,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from cvm import __version__
 from cvm.config import load_config
+from cvm.data.hashing import tables_hash
 from cvm.features.asof_version import ASOF_LOGIC_VERSION, feature_source_hash
+from cvm.fileio import dumps, write_bytes
 from cvm.models.bundle_loader import (
     CHECKSUM_FILE,
     FORMAT_VERSION,
@@ -47,25 +47,8 @@ PACKAGES = ("lightgbm", "numpy", "pandas", "scikit-learn", "pyarrow", "onnxmltoo
 
 
 # ----------------------------------------------------------------------------- helpers
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, (pd.Timestamp,)):
-        return x.date().isoformat()
-    if isinstance(x, np.ndarray):
-        return _jsonable(x.tolist())
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not np.isfinite(x):
-        return None
-    return x
-
-
 def _dumps(obj: Any) -> bytes:
-    return (json.dumps(_jsonable(obj), ensure_ascii=False, indent=2, sort_keys=True)
-            + "\n").encode("utf-8")
+    return (dumps(obj, sort_keys=True) + "\n").encode("utf-8")
 
 
 def _strip_timings(metrics: dict[str, Any]) -> dict[str, Any]:
@@ -83,48 +66,6 @@ def package_versions() -> dict[str, str | None]:
         except metadata.PackageNotFoundError:
             out[pkg] = None
     return out
-
-
-def tables_hash(tables: dict[str, pd.DataFrame]) -> str:
-    """sha256 of the loaded contract tables' contents (names, columns, dtypes, values).
-
-    Independent of the source format: the same rows read from CSV, Parquet or SQL with the
-    same contract dtypes hash alike.
-    """
-    h = hashlib.sha256()
-    for name in sorted(tables):
-        df = tables[name]
-        h.update(name.encode())
-        h.update(json.dumps([[str(c), str(df[c].dtype)] for c in df.columns]).encode())
-        h.update(str(len(df)).encode())
-        for c in df.columns:
-            h.update(_column_digest(df[c]))
-    return h.hexdigest()
-
-
-def _column_digest(s: pd.Series) -> bytes:
-    """sha256 of one column's values: Arrow text straight from its buffers (a million-customer
-    export's ids hash in seconds), anything else through pandas' value hash."""
-    import pyarrow as pa
-
-    arr = getattr(s.array, "_pa_array", None)
-    if arr is None or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-        return pd.util.hash_pandas_object(s, index=False).to_numpy().tobytes()
-    h = hashlib.sha256()
-    # one contiguous array: the digest must not depend on how the reader chunked the column
-    a = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-    if len(a) == 0:
-        return h.digest()
-    if a.null_count:
-        h.update(np.asarray(a.is_null().to_numpy(zero_copy_only=False)).tobytes())
-        a = a.fill_null("")
-    width = np.int64 if pa.types.is_large_string(a.type) else np.int32
-    bufs = a.buffers()
-    offs = np.frombuffer(bufs[1], dtype=width)[a.offset:a.offset + len(a) + 1]
-    h.update((offs - offs[0]).astype(np.int64).tobytes())
-    if bufs[2] is not None:
-        h.update(memoryview(bufs[2])[int(offs[0]):int(offs[-1])])
-    return h.digest()
 
 
 # ----------------------------------------------------------------------------- model parts
@@ -153,8 +94,16 @@ def _value_parts(model: Any) -> tuple[dict[str, bytes], dict[str, Any], dict[str
                       "margin of its payer and visit type), CNY"}
     if "customer_paid" in parts:
         spec["customer_paid_scale"] = float(model.paid_scale)
-    cats = {c: list(CATEGORIES[c]) for c in model.feature_names if c in CATEGORIES}
+    from cvm.features.registry import REGISTRY
+
+    # the built categoricals and the store's own declared ones (cvm.features.extra), whose
+    # levels come from the data and are read back from the booster
+    names = [c for c in model.feature_names
+             if c in CATEGORIES or (c in REGISTRY and REGISTRY[c].categorical)]
     saved = [list(map(str, c)) for c in (model.boosters[0].pandas_categorical or [])]
+    cats = {c: list(CATEGORIES[c]) if c in CATEGORIES else [] for c in names}
+    if saved and len(saved) == len(names):
+        cats = {c: (cats[c] or s) for c, s in zip(names, saved, strict=True)}
     if saved and saved != list(cats.values()):
         raise BundleError("value model: the booster's categories differ from the feature spec's")
     return files, spec, cats
@@ -260,9 +209,7 @@ def save_bundle(model: Any, name: str, out_dir: str | Path, *, as_of: Any, data_
 def _sign_existing(target: Path, key: str) -> None:
     """Sign a verified bundle of the same version saved earlier without a key."""
     sig = target / SIGNATURE_FILE
-    tmp = sig.with_name(f".{SIGNATURE_FILE}.tmp")
-    tmp.write_bytes(sign((target / CHECKSUM_FILE).read_bytes(), key))
-    tmp.replace(sig)
+    write_bytes(sig, sign((target / CHECKSUM_FILE).read_bytes(), key))
     log.info("signed the existing bundle %s", target)
 
 

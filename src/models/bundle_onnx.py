@@ -34,7 +34,7 @@ def float32_thresholds(model_str: str) -> str:
             dtypes = [int(v) for v in line.split("=", 1)[1].split()]
             vals = lines[pending].split("=", 1)[1].split()
             out = []
-            for v, dt in zip(vals, dtypes):
+            for v, dt in zip(vals, dtypes, strict=True):
                 t = float(v)
                 f = np.float32(t)
                 if not dt & 1 and float(f) > t:  # categorical: an index, left alone

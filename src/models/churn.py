@@ -22,11 +22,13 @@ from cvm.config import InsufficientData, load_config
 from cvm.features.labels import churn_labels
 from cvm.features.split import keep_rows
 from cvm.features.training import snapshot_dates, training_frame
+from cvm.fileio import jsonable
 from cvm.models import metrics as M
 from cvm.models import trainer
 from cvm.models.baselines import (RfmLogistic, at_risk_rule, fit_rfm_gbm, predict_rfm_gbm,
                                   recency_score)
 from cvm.models.calibration import Calibrator
+from cvm.settings import run_settings
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +69,7 @@ class ChurnModel:
                 "calibrator": self.calibrator.to_dict(),
                 "feature_names": list(self.feature_names),
                 "categories": {k: list(v) for k, v in self.categories.items()},
-                "metrics": _jsonable(self.metrics),
+                "metrics": jsonable(self.metrics),
                 "rfm": self.rfm.to_dict() if self.rfm else None}
 
     @classmethod
@@ -80,24 +82,12 @@ class ChurnModel:
                    rfm=RfmLogistic.from_dict(d["rfm"]) if d.get("rfm") else None)
 
 
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, (pd.Timestamp,)):
-        return x.date().isoformat()
-    if isinstance(x, np.generic):
-        return x.item()
-    return x
-
-
 def _threads(cfg: dict[str, Any] | None = None) -> int:
-    return int(((cfg or {}).get("churn") or {}).get("num_threads", 1))
+    return run_settings(cfg).churn.num_threads
 
 
 def _params(cfg: dict[str, Any], grid_point: dict[str, Any]) -> dict[str, Any]:
-    return trainer.booster_params("binary", seed=int(cfg.get("seed", 0)), num_threads=_threads(cfg),
+    return trainer.booster_params("binary", seed=run_settings(cfg).seed, num_threads=_threads(cfg),
                                   extra={"metric": "binary_logloss", "force_col_wise": True},
                                   point=grid_point)
 
@@ -147,7 +137,7 @@ def churn_frames(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = None
     cfg = cfg or load_config()
     cc = cfg["churn"]
     h = int(cfg["horizon_months"])
-    seed = int(cfg.get("seed", 0))
+    seed = run_settings(cfg).seed
     train_dates, valid_dates = snapshot_dates(tables["visits"], as_of, h, cfg)
     Xtr, ytr, _ = training_frame(tables, train_dates, h, cfg, churn_labels)
     Xva, yva, dva = training_frame(tables, valid_dates, h, cfg, churn_labels)

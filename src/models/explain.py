@@ -1,9 +1,9 @@
-"""Explanations: per-customer SHAP contributions, reason sentences and global plots.
+"""Explanations: per-customer SHAP contributions, reason sentences, global importance.
 
 Contributions come from LightGBM's exact TreeSHAP (``pred_contrib``), in the model's raw
 log-odds space, computed in chunks so a million customers fit in memory. Reason codes keep
 only features that push risk *up* and whose value is known, worded by the feature registry.
-Global plots take a sample (``sample_rows``): explaining every customer is not needed there.
+The global plots (``cvm.reporting.plots``) take a sample: explaining every customer is not needed there.
 """
 
 from __future__ import annotations
@@ -11,10 +11,6 @@ from __future__ import annotations
 import logging
 
 import lightgbm as lgb
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
@@ -92,23 +88,6 @@ def importance(contribs: pd.DataFrame) -> pd.Series:
     return contribs.drop(columns=BIAS, errors="ignore").abs().mean().sort_values(ascending=False)
 
 
-def _ax(ax: plt.Axes | None, size: tuple[float, float] = (7, 5)) -> plt.Axes:
-    if ax is None:
-        _, ax = plt.subplots(figsize=size)
-    return ax
-
-
-def plot_importance(contribs: pd.DataFrame, top_n: int = 15, ax: plt.Axes | None = None
-                    ) -> plt.Axes:
-    """Horizontal bars of mean |SHAP| for the ``top_n`` most important features."""
-    imp = importance(contribs).head(top_n)[::-1]
-    ax = _ax(ax)
-    ax.barh(imp.index, imp.to_numpy(), color="#1E88E5")
-    ax.set_xlabel("mean |SHAP value| (log-odds)")
-    ax.set_title("Churn drivers")
-    return ax
-
-
 def explanation(contribs: pd.DataFrame, X: pd.DataFrame):
     """A ``shap.Explanation`` from contributions (categoricals shown by their codes)."""
     import shap
@@ -121,29 +100,3 @@ def explanation(contribs: pd.DataFrame, X: pd.DataFrame):
     return shap.Explanation(values=contribs[feats].to_numpy(dtype=float),
                             base_values=contribs[BIAS].to_numpy(dtype=float),
                             data=data.to_numpy(dtype=float), feature_names=feats)
-
-
-def plot_beeswarm(contribs: pd.DataFrame, X: pd.DataFrame, max_display: int = 12,
-                  ax: plt.Axes | None = None) -> plt.Axes:
-    """SHAP beeswarm of a (sampled) set of customers."""
-    import shap
-
-    ax = _ax(ax, (8, 6))
-    shap.plots.beeswarm(explanation(contribs, X), max_display=max_display, ax=ax, show=False,
-                        plot_size=None)
-    return ax
-
-
-def plot_dependence(contribs: pd.DataFrame, X: pd.DataFrame, feature: str,
-                    ax: plt.Axes | None = None) -> plt.Axes:
-    """Feature value against its SHAP contribution, one dot per (sampled) customer."""
-    ax = _ax(ax)
-    x = X.loc[contribs.index, feature]
-    if isinstance(x.dtype, pd.CategoricalDtype):
-        x = x.cat.codes.where(x.notna())
-    ax.scatter(x.to_numpy(dtype=float), contribs[feature].to_numpy(dtype=float), s=8, alpha=0.4,
-               color="#1E88E5")
-    ax.axhline(0, color="#999", lw=0.8)
-    ax.set_xlabel(feature)
-    ax.set_ylabel("SHAP value (log-odds of churn)")
-    return ax

@@ -39,15 +39,16 @@ import numpy as np
 import pandas as pd
 
 from cvm.config import CvmError, load_config
+from cvm.data.ids import to_timestamp
 from cvm.features.labels import future_paid_spend
 from cvm.features.margin import future_margin, margin_table, margin_visits
-from cvm.features.pit import to_timestamp
 from cvm.features.split import keep_rows
 from cvm.features.training import snapshot_dates, training_frame
 from cvm.models import trainer
 from cvm.models.baselines import fit_rfm_gbm, predict_rfm_gbm
 from cvm.models.btyd import bgnbd_gamma_gamma, historical_average, recency_frequency
 from cvm.models.metrics import normalized_gini, regression_report
+from cvm.settings import run_settings
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +200,7 @@ def value_frames(tables: dict[str, pd.DataFrame], as_of: Any,
     cfg = cfg or load_config()
     s = value_settings(cfg)
     as_of = to_timestamp(as_of)
-    H = int(cfg.get("horizon_months", 12))
+    H = run_settings(cfg).horizon_months
     if tables.get("visits") is None:
         raise CvmError("the value model needs the visits table")
     train_dates, valid_dates = snapshot_dates(tables["visits"], as_of, H, cfg)
@@ -224,7 +225,7 @@ def value_frames(tables: dict[str, pd.DataFrame], as_of: Any,
     rng = np.random.default_rng(seed)
     is_eval = rng.random(len(X_va)) < float(s["eval_share"])
     induced, uplift, induced_paid = pd.Series(dtype=float), {}, None
-    if s.get("baseline", "as_observed") == "no_contact":
+    if s["baseline"] == "no_contact":
         # campaign measurement (randomized control groups) says what the contacts added
         from cvm.campaigns.measurement import contact_induced_spend
 
@@ -360,7 +361,7 @@ def _sampled(index: pd.Index, tables: dict[str, pd.DataFrame], cfg: dict[str, An
              ) -> pd.Index | None:
     """``index`` when the training snapshots were sampled (the base is larger than the cap),
     else None (every customer)."""
-    cap = int((cfg.get("training") or {}).get("max_rows_per_snapshot", 0))
+    cap = run_settings(cfg).training.max_rows_per_snapshot
     return pd.Index(index) if cap and len(index) >= cap else None
 
 

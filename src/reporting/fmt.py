@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Any
 
 _ZH_PUNCT = (
     (re.compile(r"(?<!\d),|,(?!\d)"), "，"),   # not the thousands separator of 3,000
@@ -14,16 +15,16 @@ _ZH_PUNCT = (
 )
 
 
-def _bad(v: object) -> bool:
+def _bad(v: Any) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v))
 
 
-def count(v: object) -> str:
+def count(v: Any) -> str:
     """``12345`` → ``12,345``."""
     return "–" if _bad(v) else f"{float(v):,.0f}"
 
 
-def money(v: object, lang: str = "zh") -> str:
+def money(v: Any, lang: str = "zh") -> str:
     """An amount in CNY for a sentence: ``6.4 万元`` (zh, from 10,000 up) / ``CNY 64,095`` (en)."""
     if _bad(v):
         return "–"
@@ -36,17 +37,17 @@ def money(v: object, lang: str = "zh") -> str:
     return f"CNY {v:,.0f}"
 
 
-def yuan(v: object) -> str:
+def yuan(v: Any) -> str:
     """A whole-CNY amount for a table cell: ``1,234``."""
     return "–" if _bad(v) else f"{float(v):,.0f}"
 
 
-def wan(v: object) -> str:
+def wan(v: Any) -> str:
     """An amount in 万元 for a table cell (one decimal): ``6.4``."""
     return "–" if _bad(v) else f"{float(v) / 10_000:,.1f}"
 
 
-def big(v: object, lang: str = "zh") -> str:
+def big(v: Any, lang: str = "zh") -> str:
     """A large amount for a table cell: 万元 with one decimal (zh), CNY thousand (en)."""
     if _bad(v):
         return "–"
@@ -58,12 +59,12 @@ def scale(lang: str = "zh") -> float:
     return 10_000.0 if lang == "zh" else 1000.0
 
 
-def pct(v: object, digits: int = 1) -> str:
+def pct(v: Any, digits: int = 1) -> str:
     """``0.4097`` → ``41.0%``."""
     return "–" if _bad(v) else f"{float(v):.{digits}%}"
 
 
-def points(v: object, lang: str = "zh", digits: int = 1) -> str:
+def points(v: Any, lang: str = "zh", digits: int = 1) -> str:
     """A change of a share in percentage points: ``+0.4 个百分点`` / ``+0.4 pts``."""
     if _bad(v):
         return "–"
@@ -71,12 +72,12 @@ def points(v: object, lang: str = "zh", digits: int = 1) -> str:
     return f"{p:+.{digits}f} 个百分点" if lang == "zh" else f"{p:+.{digits}f} pts"
 
 
-def signed(v: object) -> str:
+def signed(v: Any) -> str:
     """``-12`` → ``-12``, ``12`` → ``+12`` (counts)."""
     return "–" if _bad(v) else f"{float(v):+,.0f}"
 
 
-def num(v: object, digits: int = 2) -> str:
+def num(v: Any, digits: int = 2) -> str:
     """A plain number with separators and ``digits`` decimals."""
     return "–" if _bad(v) else f"{float(v):,.{digits}f}"
 

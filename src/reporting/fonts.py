@@ -58,7 +58,8 @@ def use_cjk_font() -> str | None:
     register_packaged_font()
     family = _find(CJK_FAMILIES)
     if family is None:  # fonts installed after matplotlib cached its list: rescan once
-        font_manager.fontManager = font_manager._load_fontmanager(try_read_cache=False)
+        font_manager.fontManager = font_manager._load_fontmanager(  # type: ignore[attr-defined]
+            try_read_cache=False)
         register_packaged_font()
         family = _find(CJK_FAMILIES)
     if family is None:

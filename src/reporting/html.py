@@ -18,6 +18,8 @@ from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
 
+from cvm.fileio import write_text
+
 log = logging.getLogger(__name__)
 
 CSS = """
@@ -76,9 +78,7 @@ def notebook_to_html(notebook: Path, out: Path, title: str, subtitle: str, lang:
         f'<header class="cvm"><h1>{html.escape(title)}</h1>'
         f"<p>{html.escape(subtitle)} · {stamp}</p></header><main>{body}</main></body></html>\n"
     )
-    tmp = out.with_suffix(".html.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(out)
+    write_text(out, page)
     _maybe_pdf(out)
     return out
 
@@ -119,14 +119,13 @@ def _fontconfig_with_packaged_font(tmpdir: Path) -> dict[str, str]:
 
 
 def _maybe_pdf(report_html: Path) -> Path | None:
-    from cvm.config import load_config
+    from cvm.settings import run_settings
 
-    pdf = (load_config("default").get("report") or {}).get("pdf") or {}
-    if not pdf.get("enabled", True):
+    pdf = run_settings().report.pdf
+    if not pdf.enabled:
         log.info("report.pdf: disabled (report.pdf.enabled: false)")
         return None
-    return print_pdf(report_html, report_html.with_suffix(".pdf"),
-                     float(pdf["timeout_seconds"]))
+    return print_pdf(report_html, report_html.with_suffix(".pdf"), pdf.timeout_seconds)
 
 
 def print_pdf(report_html: Path, out: Path, timeout_seconds: float) -> Path | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cvm.features.pit import isin
+from cvm.data.ids import isin
 from cvm.run_context import month_shift
 
 
@@ -79,8 +79,9 @@ def psi(expected: pd.Series, actual: pd.Series, bins: int = 10) -> float:
     return float(np.sum((pa - pe) * np.log(pa / pe)))
 
 
-def drift_table(reference: pd.DataFrame, current: pd.DataFrame, threshold: float = 0.2) -> pd.DataFrame:
-    """PSI per numeric feature between two snapshots, worst first, with a warning flag."""
+def drift_table(reference: pd.DataFrame, current: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """PSI per numeric feature between two snapshots, worst first, with a warning flag (PSI above
+    ``threshold``: report.drift_psi_warning in configs/default.yaml)."""
     cols = [c for c in current.columns if c in reference.columns
             and pd.api.types.is_numeric_dtype(current[c])]
     rows = [{"feature": c, "psi": psi(reference[c], current[c])} for c in cols]

@@ -10,8 +10,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from cvm.i18n import label, t
 from cvm.reporting.fonts import plt, use_cjk_font
-from cvm.reporting.i18n import t
 
 PALETTE = ("#17324d", "#3e7cb1", "#81a4cd", "#dbe4ee", "#f17300", "#b42318")
 
@@ -98,7 +98,7 @@ def plot_bars(values: pd.Series, ax: Axes | None = None, title: str = "", fmt: s
         bars = ax.barh(labels[::-1], values.to_numpy()[::-1], color=color)
     else:
         bars = ax.bar(labels, values.to_numpy(), color=color)
-    for b, v in zip(bars, values.to_numpy()[::-1] if horizontal else values.to_numpy()):
+    for b, v in zip(bars, values.to_numpy()[::-1] if horizontal else values.to_numpy(), strict=True):
         if horizontal:
             ax.text(b.get_width(), b.get_y() + b.get_height() / 2, " " + fmt.format(v),
                     va="center", fontsize=8)
@@ -146,7 +146,7 @@ def plot_groups(counts: dict[str, float], owner_parts: dict[str, float], labels:
     names = list(counts)
     pos = np.arange(len(names))[::-1]
     colors = {"active_owner": PALETTE[1], "won_back": PALETTE[2], "at_risk": PALETTE[4]}
-    for y, key in zip(pos, names):
+    for y, key in zip(pos, names, strict=True):
         if key == "owner" and owner_parts:
             left = 0.0
             for part, v in owner_parts.items():
@@ -203,4 +203,125 @@ def plot_intervals(est: pd.Series, low: pd.Series, high: pd.Series, ax: Axes | N
     ax.set_yticks(pos, [str(i) for i in est.index])
     ax.set(title=title, xlabel=xlabel)
     ax.spines[["top", "right"]].set_visible(False)
+    return ax
+
+
+# --- segments: lifecycle funnel, value mix, migration matrices ---------------------------------
+def plot_lifecycle_funnel(stages: pd.Series, ax: Axes | None = None, lang: str = "zh") -> Axes:
+    """Horizontal bars of customers per stage in funnel order; returns the Axes."""
+    if lang == "zh":
+        use_cjk_font()
+    from cvm.segments.lifecycle import stage_counts
+
+    counts = stage_counts(stages)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.6))
+    labels = [t(k, lang) for k in counts.index]
+    pos = np.arange(len(counts))[::-1]
+    bars = ax.barh(pos, counts.to_numpy(), color="#4C72B0")
+    ax.set_yticks(pos, labels)
+    total = max(int(counts.sum()), 1)
+    for bar, n in zip(bars, counts.to_numpy(), strict=True):
+        ax.annotate(f"{n:,} ({n / total:.0%})", (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+                    xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
+    ax.set_xlabel(t("customers", lang))
+    ax.set_title(t("lifecycle", lang))
+    ax.margins(x=0.2)
+    return ax
+
+
+def plot_value_mix(tags: pd.Series | pd.DataFrame, ax: Axes | None = None, lang: str = "zh") -> Axes:
+    """Bars of the share of customers per value tag (A+B highlighted); returns the Axes."""
+    if lang == "zh":
+        use_cjk_font()
+    from cvm.segments._common import settings
+    from cvm.segments.value_tags import TAGS, tag_series
+
+    labels = settings(None, "value_tags")["labels"].get(lang, {})
+    share = tag_series(tags).value_counts(normalize=True).reindex(list(TAGS), fill_value=0.0)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.4))
+    colors = ["#2E7D32", "#66BB6A", "#FFA726", "#BDBDBD"]
+    bars = ax.bar([labels.get(k, k) for k in share.index], share.to_numpy(), color=colors)
+    for bar, v in zip(bars, share.to_numpy(), strict=True):
+        ax.annotate(f"{v:.1%}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                    xytext=(0, 2), textcoords="offset points", ha="center", fontsize=8)
+    ax.set_ylabel(t("customers", lang) + " %")
+    ax.set_title(f"{t('value', lang)} · {t('ab_share', lang)} {share[['A', 'B']].sum():.1%}")
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda y, _: f"{y:.0%}"))
+    ax.tick_params(axis="x", labelsize=8)
+    return ax
+
+
+def plot_migration(matrix: pd.DataFrame, ax: Axes | None = None, lang: str = "zh",
+                   kind: str = "value_tag") -> Axes:
+    """Heat map of a migration / transition matrix with counts in the cells; returns the Axes.
+
+    Row and column codes are shown through the report's i18n table (``kind``: value_tag,
+    stage, loyalty …)."""
+
+    use_cjk_font()
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 4.5))
+    vals = matrix.to_numpy()
+    ax.imshow(np.log1p(vals), cmap="Blues", aspect="auto")
+    ax.set_xticks(range(matrix.shape[1]), [label(kind, c, lang) for c in matrix.columns],
+                  rotation=30, ha="right", fontsize=8)
+    ax.set_yticks(range(matrix.shape[0]), [label(kind, r, lang) for r in matrix.index], fontsize=8)
+    hi = np.log1p(vals.max()) if vals.size else 0
+    for i in range(vals.shape[0]):
+        for j in range(vals.shape[1]):
+            ax.text(j, i, f"{vals[i, j]:,}", ha="center", va="center", fontsize=7,
+                    color="white" if np.log1p(vals[i, j]) > 0.6 * hi else "black")
+    ax.set_xlabel(label("column", "to", lang))
+    ax.set_ylabel(label("column", "from", lang))
+    return ax
+
+
+# --- model explanations: SHAP importance, beeswarm, dependence ------------------------------
+def _plain_ax(ax: Axes | None, size: tuple[float, float]) -> Axes:
+    if ax is None:
+        _, ax = plt.subplots(figsize=size)
+    return ax
+
+
+def plot_importance(contribs: pd.DataFrame, top_n: int = 15, ax: Axes | None = None
+                    ) -> Axes:
+    """Horizontal bars of mean |SHAP| for the ``top_n`` most important features."""
+    from cvm.models.explain import importance
+
+    imp = importance(contribs).head(top_n)[::-1]
+    ax = _plain_ax(ax, (7, 5))
+    ax.barh(imp.index, imp.to_numpy(), color="#1E88E5")
+    ax.set_xlabel("mean |SHAP value| (log-odds)")
+    ax.set_title("Churn drivers")
+    return ax
+
+
+def plot_beeswarm(contribs: pd.DataFrame, X: pd.DataFrame, max_display: int = 12,
+                  ax: Axes | None = None) -> Axes:
+    """SHAP beeswarm of a (sampled) set of customers."""
+    import shap
+
+    from cvm.models.explain import explanation
+
+    ax = _plain_ax(ax, (8, 6))
+    shap.plots.beeswarm(explanation(contribs, X), max_display=max_display, ax=ax, show=False,
+                        plot_size=None)
+    return ax
+
+
+def plot_dependence(contribs: pd.DataFrame, X: pd.DataFrame, feature: str,
+                    ax: Axes | None = None) -> Axes:
+    """Feature value against its SHAP contribution, one dot per (sampled) customer."""
+    ax = _plain_ax(ax, (7, 5))
+    x = X.loc[contribs.index, feature]
+    if isinstance(x.dtype, pd.CategoricalDtype):
+        x = x.cat.codes.where(x.notna())
+    ax.scatter(x.to_numpy(dtype=float), contribs[feature].to_numpy(dtype=float), s=8, alpha=0.4,
+               color="#1E88E5")
+    ax.axhline(0, color="#999", lw=0.8)
+    ax.set_xlabel(feature)
+    ax.set_ylabel("SHAP value (log-odds of churn)")
     return ax

@@ -5,7 +5,7 @@ numbers), then one section per concept of the seeds — lifecycle of the five gr
 (tags, A+B share, the value triad), loyalty, needs, this month's plan by department, last
 month's results, sales leads — each with a chart and a short "what it means / what to do".
 Model quality and the technical tables are in the appendix. Every header, value and code is
-shown through the i18n table (``cvm.reporting.i18n``); numbers through ``cvm.reporting.fmt``.
+shown through the i18n table (``cvm.i18n``); numbers through ``cvm.reporting.fmt``.
 
 Each ``*_html`` function returns an HTML fragment (charts as inline PNG), so the report
 notebook stays one loop and the analysts' notebooks can show the same parts.
@@ -22,13 +22,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cvm.i18n import label, labels, t
 from cvm.reporting import fmt
 from cvm.reporting.fonts import cjk_font_warning, plt, use_cjk_font
-from cvm.reporting.i18n import label, labels, t
 from cvm.reporting.kpis import retention_by_milestone
-from cvm.reporting.plots import (PALETTE, fig_to_img, plot_bars, plot_calibration, plot_gain,
-                                 plot_groups, plot_intervals, plot_line, plot_matrix_2x2,
-                                 plot_roc)
+from cvm.reporting.plots import (
+    PALETTE,
+    fig_to_img,
+    plot_bars,
+    plot_calibration,
+    plot_gain,
+    plot_groups,
+    plot_intervals,
+    plot_line,
+    plot_matrix_2x2,
+    plot_roc,
+)
 from cvm.run_context import RunContext
 
 log = logging.getLogger(__name__)
@@ -165,7 +174,7 @@ def plan_facts(ctx: RunContext) -> PlanFacts | None:
     per = campaign_plan_table(ctx, plan)
     from cvm.campaigns.catalogue import defaults
 
-    cap = pd.Series(defaults().get("capacity") or {}, dtype=float)
+    cap = pd.Series(defaults().capacity, dtype=float)
     g = plan.groupby("department")
     dept = pd.DataFrame({
         "n_target": target.groupby("department").size(),
@@ -379,9 +388,9 @@ def lifecycle_counts(ctx: RunContext) -> tuple[pd.Series, pd.Series]:
 
 
 def lifecycle_html(ctx: RunContext) -> str:
+    from cvm.reporting.plots import plot_migration
     from cvm.segments._common import crosstab_with_flows
     from cvm.segments.lifecycle import GROUPS, OWNER_STAGES, STAGES, lifecycle_group
-    from cvm.segments.value_tags import plot_migration
 
     lang = ctx.lang
     now, prev = lifecycle_counts(ctx)
@@ -487,7 +496,7 @@ def _departments(ctx: RunContext) -> list[str]:
 
 # --- 客户价值 ------------------------------------------------------------------------------
 def value_html(ctx: RunContext) -> str:
-    from cvm.segments.value_tags import plot_migration
+    from cvm.reporting.plots import plot_migration
 
     lang = ctx.lang
     seg = ctx.load_frame("segments")
@@ -698,7 +707,7 @@ def plan_html(ctx: RunContext) -> str:
         "cost": d["cost"].map(fmt.yuan).to_numpy(),
         "expected_incremental_value": d["value"].map(fmt.yuan).to_numpy(),
         "capacity_used": [f"{fmt.pct(u, 0)} / {fmt.count(c)}" if pd.notna(c) else "–"
-                          for u, c in zip(d["used"], d["capacity"])],
+                          for u, c in zip(d["used"], d["capacity"], strict=True)],
     })
     camp_rows = pd.DataFrame({
         "campaign_label": labels("campaign", per.index, lang),
@@ -709,7 +718,7 @@ def plan_html(ctx: RunContext) -> str:
         "cost": per["cost"].map(fmt.yuan).to_numpy(),
         "expected_incremental_value": per["value"].map(fmt.yuan).to_numpy(),
         "interval": [f"{fmt.yuan(v - z * s)} – {fmt.yuan(v + z * s)}"
-                     for v, s in zip(per["value"], per["se"])],
+                     for v, s in zip(per["value"], per["se"], strict=True)],
     })
     fig, ax = plt.subplots(figsize=(7.5, 3.2))
     use_cjk_font()
@@ -768,7 +777,7 @@ def budget_curve_html(ctx: RunContext) -> str:
         "expected_incremental_value": c["expected_incremental_value"].map(fmt.yuan).to_numpy(),
         "interval": [f"{fmt.yuan(lo)} – {fmt.yuan(hi)}" for lo, hi in
                      zip(c["expected_incremental_value_low"],
-                         c["expected_incremental_value_high"])],
+                         c["expected_incremental_value_high"], strict=True)],
         "roi": c["roi"].map(lambda v: fmt.num(v, 1)).to_numpy(),
     })
     sc = fmt.scale(lang)
@@ -846,7 +855,7 @@ def results_html(ctx: RunContext) -> str:
         "response_lift": m["response_lift"].map(lambda v: fmt.points(v, lang, 0)),
         "cost": m["cost"].map(fmt.yuan),
         "net": m["net"].map(fmt.yuan),
-        "interval": [f"{fmt.yuan(a)} – {fmt.yuan(b)}" for a, b in zip(m["net_low"], m["net_high"])],
+        "interval": [f"{fmt.yuan(a)} – {fmt.yuan(b)}" for a, b in zip(m["net_low"], m["net_high"], strict=True)],
         "verdict": labels("confidence", m["verdict"], lang),
     })
     win = m[m["verdict"].isin(["sure_gain", "likely_gain"])]
@@ -872,7 +881,7 @@ def results_html(ctx: RunContext) -> str:
 
 # --- 销售线索 ------------------------------------------------------------------------------
 def _leads_html(ctx: RunContext) -> str:
-    from cvm.leads.step import leads_html
+    from cvm.reporting.leads_section import leads_html
 
     return leads_html(ctx)
 
@@ -934,7 +943,7 @@ def appendix_html(ctx: RunContext) -> str:
              f'<div class="tech">{_h3(t("technical", lang))}']
     for name, fn in (("churn_metrics", churn_quality_html), ("value_metrics", value_quality_html)):
         parts.append(fn(ctx) if ctx.has(name) else "")
-    from cvm.leads.step import lead_quality_html
+    from cvm.reporting.leads_section import lead_quality_html
 
     parts.append(lead_quality_html(ctx))
     parts.append(drivers_html(ctx))
@@ -1000,7 +1009,7 @@ def value_quality_html(ctx: RunContext) -> str:
 
 def shap_html(ctx: RunContext, model: str) -> str:
     """Global SHAP importance and beeswarm for ``model`` ('churn' or 'value')."""
-    from cvm.models.explain import plot_beeswarm, plot_importance
+    from cvm.reporting.plots import plot_beeswarm, plot_importance
 
     if not ctx.has(f"{model}_shap_values"):
         return _skipped(ctx.lang, label("model", model, ctx.lang))

@@ -79,5 +79,5 @@ def planning_inputs(ctx: Any) -> tuple[pd.DataFrame, dict[str, float], dict[str,
     from cvm.research.challenger import research_settings
 
     pairs = ctx.load_frame("campaign_pairs")
-    capacity = {k: float(v) for k, v in (defaults().get("capacity") or {}).items()}
+    capacity = {k: float(v) for k, v in (defaults().capacity).items()}
     return pairs, capacity, research_settings(ctx.cfg)["campaigns"]

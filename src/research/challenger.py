@@ -22,6 +22,7 @@ import pandas as pd
 import yaml
 
 from cvm.config import CvmError, load_config
+from cvm.fileio import write_json
 from cvm.models import metrics as M
 
 log = logging.getLogger(__name__)
@@ -313,13 +314,7 @@ def save_challenger(ctx: Any, cmp: Comparison) -> Path:
     doc = {**cmp.to_dict(), "as_of": str(ctx.as_of.date()), "base_profile": profile,
            "adopt": f"cp {out / 'profile.yaml'} configs/{cmp.name}.yaml && cvm monthly "
                     f"--data ... --as-of ... --profile {chain}"}
-    (out / "comparison.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2,
-                                                    default=_json), encoding="utf-8")
+    write_json(out / "comparison.json", doc)
     log.info("challenger saved to %s", out)
     return out
 
-
-def _json(x: Any) -> Any:
-    if isinstance(x, np.generic):
-        return x.item()
-    return str(x)

@@ -122,7 +122,7 @@ def plot_dependence(contribs: pd.DataFrame, X: pd.DataFrame, n: int, axes: Any =
                     ylabel: str = "SHAP value") -> np.ndarray:
     """SHAP dependence plots (feature value against its contribution) of the ``n`` most
     important features, in a grid of three columns."""
-    from cvm.models.explain import plot_dependence as one
+    from cvm.reporting.plots import plot_dependence as one
 
     feats = top_features(contribs, n)
     if axes is None:
@@ -130,7 +130,7 @@ def plot_dependence(contribs: pd.DataFrame, X: pd.DataFrame, n: int, axes: Any =
         rows = int(np.ceil(len(feats) / cols)) or 1
         _, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3.2 * rows), squeeze=False)
     axes = np.asarray(axes).ravel()
-    for ax, f in zip(axes, feats):
+    for ax, f in zip(axes, feats, strict=False):
         one(contribs, X, f, ax=ax)
         ax.set_ylabel(ylabel)
         ax.set_title(f, fontsize=9)
@@ -159,7 +159,7 @@ def plot_waterfall(contrib: pd.Series, values: pd.Series, max_display: int,
     start = base + np.r_[0.0, np.cumsum(vals)[:-1]]
     y = np.arange(len(vals))[::-1]
     ax.barh(y, vals, left=start, color=[COLORS[4] if v > 0 else COLORS[2] for v in vals])
-    for yi, s, v in zip(y, start, vals):
+    for yi, s, v in zip(y, start, vals, strict=True):
         ax.text(s + v, yi, f" {v:+.3f}", va="center", ha="left" if v > 0 else "right",
                 fontsize=7)
     ax.set_yticks(y, labels, fontsize=8)
@@ -188,7 +188,7 @@ def plot_qini(curves: dict[str, pd.DataFrame], axes: Any = None) -> np.ndarray:
     axes = np.asarray(axes).ravel()
     for ax in axes[len(curves):]:
         ax.set_visible(False)
-    for ax, (camp, q) in zip(axes, curves.items()):
+    for ax, (camp, q) in zip(axes, curves.items(), strict=False):
         ax.plot(q["share"], q["qini"], color=COLORS[0], label="model")
         ax.plot([0, 1], [0, q["qini"].iloc[-1]], ls="--", color="grey", lw=0.8, label="random")
         ax.set_title(f"{camp} (Qini {q.attrs.get('coefficient', np.nan):.4f})", fontsize=9)

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from cvm.config import CvmError, load_config
-from cvm.features.labels import paid_mask
-from cvm.features.pit import add_months, ids, to_timestamp
+from cvm.data.ids import add_months, ids, to_timestamp
+from cvm.definitions import paid_mask
 
 log = logging.getLogger("cvm.segments")
 
@@ -84,7 +84,7 @@ def paid_amount(visits: pd.DataFrame, definitions: dict[str, Any],
                 amount_col: str = "amount") -> pd.Series:
     """Amount paid by the customer per visit (0 when another payer settled it).
 
-    "Paid" is ``cvm.features.labels.paid_mask`` under ``definitions`` (the churn and value
+    "Paid" is ``cvm.definitions.paid_mask`` under ``definitions`` (the churn and value
     labels use the same rule).
     """
     require(visits, [amount_col], "visits")

@@ -36,8 +36,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cvm.segments._common import (crosstab_with_flows, cut, known_customers, log,
-                                  months_before, settings, timestamp)
+from cvm.segments._common import (
+    crosstab_with_flows,
+    cut,
+    known_customers,
+    log,
+    months_before,
+    settings,
+    timestamp,
+)
 
 STAGES = ("lead", "prospect", "ordered", "active_owner", "won_back", "at_risk", "lost")
 """All stages in funnel order."""
@@ -194,28 +201,3 @@ def lifecycle_transitions(prev: pd.Series, cur: pd.Series) -> pd.DataFrame:
 def stage_counts(stages: pd.Series) -> pd.Series:
     """Customers per stage in funnel order (zeros included)."""
     return stages.value_counts().reindex(list(STAGES), fill_value=0).astype("int64")
-
-
-def plot_lifecycle_funnel(stages: pd.Series, ax: Any = None, lang: str = "zh") -> Any:
-    """Horizontal bars of customers per stage in funnel order; returns the Axes."""
-    from cvm.reporting.fonts import use_cjk_font
-    from cvm.reporting.i18n import t
-
-    import matplotlib.pyplot as plt
-    if lang == "zh":
-        use_cjk_font()
-    counts = stage_counts(stages)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 3.6))
-    labels = [t(k, lang) for k in counts.index]
-    pos = np.arange(len(counts))[::-1]
-    bars = ax.barh(pos, counts.to_numpy(), color="#4C72B0")
-    ax.set_yticks(pos, labels)
-    total = max(int(counts.sum()), 1)
-    for bar, n in zip(bars, counts.to_numpy()):
-        ax.annotate(f"{n:,} ({n / total:.0%})", (bar.get_width(), bar.get_y() + bar.get_height() / 2),
-                    xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
-    ax.set_xlabel(t("customers", lang))
-    ax.set_title(t("lifecycle", lang))
-    ax.margins(x=0.2)
-    return ax

@@ -75,7 +75,7 @@ def loyalty_type(tables: dict[str, pd.DataFrame], as_of: Any,
         att = att.fillna(fallback)
     kind = {("high", "high"): "true", ("high", "low"): "latent",
             ("low", "high"): "inertia", ("low", "low"): "non_loyal"}
-    out = pd.Series([kind.get((a, b), "unknown") for a, b in zip(att.to_numpy(), behaviour)],
+    out = pd.Series([kind.get((a, b), "unknown") for a, b in zip(att.to_numpy(), behaviour, strict=True)],
                     index=index, name="loyalty_type", dtype="str")
     log.info("loyalty at %s: %s", as_of.date(), out.value_counts().to_dict())
     return out

@@ -34,8 +34,15 @@ import numpy as np
 import pandas as pd
 
 from cvm.config import CvmError
-from cvm.segments._common import (crosstab_with_flows, log, months_before, paid_amount,
-                                  settings, timestamp, visits_to)
+from cvm.segments._common import (
+    crosstab_with_flows,
+    log,
+    months_before,
+    paid_amount,
+    settings,
+    timestamp,
+    visits_to,
+)
 
 TAGS = ("A", "B", "C", "D")
 DAYS_PER_YEAR = 365.25
@@ -119,74 +126,21 @@ def migration_matrix(prev_tags: pd.Series | pd.DataFrame, cur_tags: pd.Series | 
                      ) -> pd.DataFrame:
     """Customers moving between tags (rows from, columns to, plus ``new`` / ``gone``); sums to
     the number of customers tagged in either period."""
-    return crosstab_with_flows(_tag_series(prev_tags), _tag_series(cur_tags), order=list(TAGS))
+    return crosstab_with_flows(tag_series(prev_tags), tag_series(cur_tags), order=list(TAGS))
 
 
 def ab_share(tags: pd.Series | pd.DataFrame, cfg: dict[str, Any] | None = None) -> float:
     """Share of tagged customers whose tag is a high-value tag (A or B by default)."""
-    t = _tag_series(tags).dropna()
+    t = tag_series(tags).dropna()
     if t.empty:
         return float("nan")
     high = settings(cfg, "value_tags")["high_value_tags"]
     return float(t.isin(high).mean())
 
 
-def _tag_series(tags: pd.Series | pd.DataFrame) -> pd.Series:
+def tag_series(tags: pd.Series | pd.DataFrame) -> pd.Series:
     if isinstance(tags, pd.DataFrame):
         if "value_tag" not in tags.columns:
             raise CvmError("expected a value_tag column (output of value_tags)")
         return tags["value_tag"]
     return tags
-
-
-def plot_value_mix(tags: pd.Series | pd.DataFrame, ax: Any = None, lang: str = "zh") -> Any:
-    """Bars of the share of customers per value tag (A+B highlighted); returns the Axes."""
-    import matplotlib.pyplot as plt
-
-    from cvm.reporting.fonts import use_cjk_font
-    from cvm.reporting.i18n import t
-    if lang == "zh":
-        use_cjk_font()
-    labels = settings(None, "value_tags")["labels"].get(lang, {})
-    share = _tag_series(tags).value_counts(normalize=True).reindex(list(TAGS), fill_value=0.0)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3.4))
-    colors = ["#2E7D32", "#66BB6A", "#FFA726", "#BDBDBD"]
-    bars = ax.bar([labels.get(k, k) for k in share.index], share.to_numpy(), color=colors)
-    for bar, v in zip(bars, share.to_numpy()):
-        ax.annotate(f"{v:.1%}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                    xytext=(0, 2), textcoords="offset points", ha="center", fontsize=8)
-    ax.set_ylabel(t("customers", lang) + " %")
-    ax.set_title(f"{t('value', lang)} · {t('ab_share', lang)} {share[['A', 'B']].sum():.1%}")
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda y, _: f"{y:.0%}"))
-    ax.tick_params(axis="x", labelsize=8)
-    return ax
-
-
-def plot_migration(matrix: pd.DataFrame, ax: Any = None, lang: str = "zh",
-                   kind: str = "value_tag") -> Any:
-    """Heat map of a migration / transition matrix with counts in the cells; returns the Axes.
-
-    Row and column codes are shown through the report's i18n table (``kind``: value_tag,
-    stage, loyalty …)."""
-    import matplotlib.pyplot as plt
-
-    from cvm.reporting.fonts import use_cjk_font
-    from cvm.reporting.i18n import label
-    use_cjk_font()
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5.5, 4.5))
-    vals = matrix.to_numpy()
-    ax.imshow(np.log1p(vals), cmap="Blues", aspect="auto")
-    ax.set_xticks(range(matrix.shape[1]), [label(kind, c, lang) for c in matrix.columns],
-                  rotation=30, ha="right", fontsize=8)
-    ax.set_yticks(range(matrix.shape[0]), [label(kind, r, lang) for r in matrix.index], fontsize=8)
-    hi = np.log1p(vals.max()) if vals.size else 0
-    for i in range(vals.shape[0]):
-        for j in range(vals.shape[1]):
-            ax.text(j, i, f"{vals[i, j]:,}", ha="center", va="center", fontsize=7,
-                    color="white" if np.log1p(vals[i, j]) > 0.6 * hi else "black")
-    ax.set_xlabel(label("column", "to", lang))
-    ax.set_ylabel(label("column", "from", lang))
-    return ax

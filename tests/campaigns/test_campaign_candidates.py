@@ -10,7 +10,8 @@ from cvm.campaigns.budget_curve import budget_curve, plan_interval
 from cvm.campaigns.candidates import CANDIDATE_COLUMNS, REASONS, build_candidates
 from cvm.campaigns.control import assign_control
 from cvm.campaigns.eligibility import eligible_pairs
-from cvm.campaigns.targeting import plan_campaigns, random_instance
+from cvm.campaigns.targeting import plan_campaigns
+from support.planning import random_instance
 
 
 def _scored(seed: int = 5) -> tuple[pd.DataFrame, float, dict[str, float]]:

@@ -55,3 +55,61 @@ def test_a_custom_campaign_with_an_unknown_feature_is_refused() -> None:
             **entry, "eligibility": "value_tag == 'A'", key: value}}}
         with pytest.raises(CvmError, match=msg):
             load_catalogue(broken)
+
+
+MEMBER_DAY = {"name": {"zh": "会员日", "en": "Member day"}, "department": "marketing",
+              "channel": "wechat", "unit_cost": 10, "prior_uplift": 0.02,
+              "eligibility": "value_tag == 'A'", "cooldown_days": 60, "effect_window_days": 90}
+
+
+@pytest.mark.parametrize(("field", "value", "key"), [
+    ("department", "finance", "campaigns.member_day.department"),
+    ("unit_cost", -5, "campaigns.member_day.unit_cost"),
+    ("unit_cost", "cheap", "campaigns.member_day.unit_cost"),
+    ("eligibility", "loyalty_card == 'gold'", "campaigns.member_day.eligibility"),
+    ("effect_window_days", 0, "campaigns.member_day.effect_window_days"),
+])
+def test_a_bad_custom_campaign_exits_2_naming_the_key(tmp_path, monkeypatch, field, value,
+                                                       key) -> None:
+    """``cvm monthly`` with a profile adding a broken campaign: exit 2 before any work."""
+    import shutil
+
+    import numpy as np
+    import pandas as pd
+    import yaml
+    from typer.testing import CliRunner
+
+    import cvm.config
+    from cvm.cli import app
+
+    conf = tmp_path / "configs"
+    shutil.copytree(cvm.config.CONFIG_DIR, conf)
+    (conf / "shop.yaml").write_text(yaml.safe_dump(
+        {"campaigns": {"campaigns": {"member_day": {**MEMBER_DAY, field: value}}}},
+        allow_unicode=True), encoding="utf-8")
+    monkeypatch.setattr(cvm.config, "CONFIG_DIR", conf)
+    data = tmp_path / "data"
+    data.mkdir()
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"customer_id": np.repeat([f"C{i:03d}" for i in range(30)], 3),
+                  "visit_date": pd.Timestamp("2023-01-01")
+                  + pd.to_timedelta(rng.integers(0, 700, 90), "D"),
+                  "amount": 500.0}).to_csv(data / "visits.csv", index=False)
+    out = tmp_path / "reports"
+    res = CliRunner().invoke(app, ["monthly", "--data", str(data), "--as-of", "2024-12-31",
+                                   "--out", str(out), "--profile", "shop"])
+    assert res.exit_code == 2 and key in res.output, res.output
+    assert "Traceback" not in res.output
+    assert not out.exists()
+
+
+def test_a_custom_campaign_may_use_a_declared_store_column() -> None:
+    from cvm.features.extra import from_config
+
+    cfg = load_config("campaigns")
+    rule = {**MEMBER_DAY, "eligibility": "member_tier == 'gold' and value_tag == 'A'"}
+    with_rule = {**cfg, "campaigns": {**cfg["campaigns"], "member_day": rule}}
+    from_config({"features": {"extra_columns": {"customers": {"member_tier": {
+        "type": "category", "zh": "会员等级", "en": "member tier"}}}}})
+    c = load_catalogue(with_rule)["member_day"]
+    assert c.effect_window_days == 90 and not c.renewal_commission

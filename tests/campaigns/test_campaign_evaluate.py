@@ -12,8 +12,9 @@ from cvm.campaigns.evaluate import (
     oracle_plan,
     plan_true_value,
 )
-from cvm.campaigns.targeting import plan_campaigns, random_instance
+from cvm.campaigns.targeting import plan_campaigns
 from cvm.config import CvmError
+from support.planning import random_instance
 
 
 def _setup(seed: int = 3):
@@ -65,7 +66,7 @@ def test_evaluate_plans_keys() -> None:
 
 
 def test_a_sampled_oracle_restricts_the_comparison_and_scales_the_budget() -> None:
-    """Above 100k customers the simulator's oracle covers a sample of customers (issue #9)."""
+    """Above 100k customers the simulator's oracle covers a sample of customers."""
     pairs, oracle, budget, capacity = _setup()
     plan = plan_campaigns(pairs, budget, capacity).assign(group="target")
     sampled = pd.Index(sorted(pairs["customer_id"].unique())[::3])      # a third of them
@@ -123,8 +124,12 @@ def _heterogeneous(seed: int = 4):
 
 
 def test_baselines_and_targeting_lift(catalogue) -> None:
-    from cvm.campaigns.evaluate import (campaign_means_plan, random_eligible_plan,
-                                        store_rules_plan, value_at_risk_first_plan)
+    from cvm.campaigns.evaluate import (
+        campaign_means_plan,
+        random_eligible_plan,
+        store_rules_plan,
+        value_at_risk_first_plan,
+    )
 
     pairs, oracle, budget, capacity = _heterogeneous()
     for make in (lambda: campaign_means_plan(pairs, budget, capacity, 1, 0.0),

@@ -30,7 +30,7 @@ def _plan() -> pd.DataFrame:
 def test_neutralize_prefixes_text_cells_only():
     df = pd.DataFrame({"text": HOSTILE + ["ok", "13 8"], "amount": [-5, 1, 2, 3, 4, 5, 6, -7]})
     out = neutralize(df)
-    assert all(v.startswith("'") and v[1:] == h for v, h in zip(out["text"][:6], HOSTILE))
+    assert all(v.startswith("'") and v[1:] == h for v, h in zip(out["text"][:6], HOSTILE, strict=True))
     assert list(out["text"][6:]) == ["ok", "13 8"]
     assert out["amount"].tolist() == df["amount"].tolist()  # numbers untouched
 

@@ -117,3 +117,27 @@ def test_uplift_deciles_rise_when_the_prediction_ranks() -> None:
     assert all(abs(r["measured"] - r["predicted"]) < 4 * r["measured_se"] + 0.02 for r in d)
     flat = uplift_deciles(rng.random(n), y, t, 5)      # a prediction that does not rank
     assert max(r["measured"] for r in flat) - min(r["measured"] for r in flat) < 0.08
+
+
+@pytest.mark.slow
+def test_margin_uplift_is_kept_where_it_validates(catalogue) -> None:
+    """The per-customer margin validates out-of-time on a world with a real per-customer
+    effect (its weight is its calibration slope) and not where the spread is noise."""
+    tables, feats, x = _world(n=16000, months=14)
+    # the world's visits come within 80 days of a contact: a 90-day effect window
+    over = {"uplift": {"spend_calibration": {"window_days": 90},
+                       "margin": {"state_features": ["x", "noise"], "log_features": [],
+                                  "alpha": 10.0, "campaign_alpha": 1000.0}}}
+    cfg = load_config("campaigns", over)
+    model = fit_uplift(tables, lambda t, d: feats, AS_OF, cfg=cfg, catalogue=catalogue, seed=1)
+    per = model.metrics["margin"]["per_campaign"]["service_reminder"]
+    assert per["learned"] and per["qini_ci"][0] > 0
+    assert 0 < model.margin_weight["service_reminder"] <= 1.0
+    tau = model.margin_pairs(feats, pd.DataFrame({"customer_id": feats.index,
+                                                  "campaign": "service_reminder"}))
+    assert np.corrcoef(tau, x)[0, 1] > 0.8
+    # the same world with the customers' x shuffled: nothing to learn, no per-customer part
+    noise = feats.assign(x=np.random.default_rng(3).permutation(feats["x"].to_numpy()))
+    flat = fit_uplift(tables, lambda t, d: noise, AS_OF, cfg=cfg, catalogue=catalogue, seed=1)
+    assert flat.margin_weight["service_reminder"] == 0.0
+    assert not flat.metrics["margin"]["per_campaign"]["service_reminder"]["learned"]

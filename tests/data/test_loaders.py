@@ -226,7 +226,7 @@ def test_dates_in_three_formats_and_excel_serials_parse_back(days: list[date]) -
     stamps = pd.Series(pd.to_datetime(days))
     text = _dates_three_ways(stamps)
     serial = (stamps - pd.Timestamp("1899-12-30")).dt.days.astype(object)
-    mixed = pd.Series([t if i % 2 else s for i, (t, s) in enumerate(zip(text, serial))],
+    mixed = pd.Series([t if i % 2 else s for i, (t, s) in enumerate(zip(text, serial, strict=True))],
                       dtype=object)
     for raw in (text, mixed):
         parsed, bad = to_date(raw)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from cvm.data.simulator import generate
-from cvm.features.labels import paid_mask
+from cvm.definitions import paid_mask
 
 N, SEED = 8000, 13
 

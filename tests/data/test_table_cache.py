@@ -10,8 +10,8 @@ import pandas as pd
 from dealer_fixture import dealer_tables, write_tables
 
 from cvm.data import table_cache
+from cvm.data.hashing import tables_hash
 from cvm.data.loaders import load_tables
-from cvm.models.bundle import tables_hash
 from cvm.run_context import RunContext
 
 

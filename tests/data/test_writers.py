@@ -96,8 +96,10 @@ def postgres_url():
         shutil.chown(sock, "postgres")
         prefix = ["runuser", "-u", "postgres", "--"]
     port = _free_port()
-    run = lambda *cmd: subprocess.run([*prefix, *cmd], check=True, capture_output=True,
-                                      timeout=120)
+
+    def run(*cmd: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*prefix, *cmd], check=True, capture_output=True, timeout=120)
+
     try:
         run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "cvm")
         run(str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(base / "log"), "-o",

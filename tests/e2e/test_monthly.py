@@ -59,9 +59,10 @@ def test_published_month_is_not_overwritten_without_force(monthly_run: Path, sim
 
 
 def test_failed_step_leaves_published_months_untouched(tmp_path: Path):
-    from cvm.runner import StepFailed, execute_notebooks
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook
+
+    from cvm.runner import StepFailed, execute_notebooks
 
     nb_dir = tmp_path / "nbs"
     nb_dir.mkdir()

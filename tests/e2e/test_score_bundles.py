@@ -34,7 +34,7 @@ rc = 1
 try:
     rc = app(sys.argv[1:], standalone_mode=False)
 finally:
-    bad = [m for m in ("cvm.models.churn", "cvm.models.value", "cvm.models.train_bundles")
+    bad = [m for m in ("cvm.models.churn", "cvm.models.value", "cvm.train")
            if m in sys.modules]
     print(json.dumps(bad))
 sys.exit(rc or 0)

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from cvm.config import load_config
-from cvm.features.labels import active_customers, churn_labels, future_paid_spend, paid_mask
+from cvm.definitions import active_customers, paid_mask
+from cvm.features.labels import churn_labels, future_paid_spend
 
 
 @pytest.fixture

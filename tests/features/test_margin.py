@@ -60,7 +60,11 @@ def test_monthly_refuses_a_bad_margin_table_before_any_work(tmp_path, monkeypatc
     (cfgdir / "value.yaml").write_text(text.replace(old, new, 1), encoding="utf-8")
     monkeypatch.setattr(config, "CONFIG_DIR", cfgdir)
     out = tmp_path / "reports"
-    res = CliRunner().invoke(app, ["monthly", "--data", str(tmp_path / "nodata"), "--as-of",
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "visits.csv").write_text("customer_id,visit_date,amount\nC1,2024-01-05,100\n",
+                                     encoding="utf-8")
+    res = CliRunner().invoke(app, ["monthly", "--data", str(data), "--as-of",
                                    "2024-12-31", "--out", str(out)])
     assert res.exit_code == 2, res.output
     assert words in res.output

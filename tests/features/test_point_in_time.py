@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from cvm.config import load_config
 from cvm.data.contract import TABLES
-from cvm.features.pit import day_number, days
+from cvm.data.ids import day_number, days
 from cvm.features.snapshot import build_features
-from cvm.features.toy import toy_tables
+from support.toy import toy_tables
 
 AS_OF = ["2022-03-31", "2023-06-30", "2024-01-15"]
 

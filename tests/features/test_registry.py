@@ -8,7 +8,7 @@ import pytest
 from cvm.config import load_config
 from cvm.features.registry import describe, lookup
 from cvm.features.snapshot import build_features
-from cvm.features.toy import toy_tables
+from support.toy import toy_tables
 
 
 def test_every_built_feature_is_registered_and_describable() -> None:

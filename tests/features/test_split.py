@@ -7,8 +7,8 @@ import pandas as pd
 
 from cvm.config import load_config
 from cvm.features.split import held_out
-from cvm.features.toy import toy_tables
 from cvm.models.churn import train_churn
+from support.toy import toy_tables
 
 
 def test_held_out_is_stable_seeded_and_sized() -> None:

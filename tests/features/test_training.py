@@ -7,8 +7,8 @@ import pytest
 
 from cvm.config import CvmError, load_config
 from cvm.features.labels import churn_labels
-from cvm.features.toy import toy_tables
 from cvm.features.training import snapshot_dates, training_frame
+from support.toy import toy_tables
 
 
 def _visits(start: str, end: str) -> pd.DataFrame:
@@ -23,7 +23,7 @@ def test_out_of_time_order() -> None:
     assert max(train) < min(valid)
     assert len(train) + len(valid) == cfg["training"]["max_snapshots"]
     assert all(b - a == pd.DateOffset(months=3) or (b - a).days in range(89, 93)
-               for a, b in zip(train, train[1:] + valid))
+               for a, b in zip(train, train[1:] + valid, strict=True))
 
 
 def test_exactly_two_horizons_of_history_works() -> None:
@@ -51,7 +51,7 @@ def test_training_frame_stacks_and_samples() -> None:
     pd.testing.assert_series_equal(y, y2)
 
 
-# --- sampling before features (issue #9: a million customers) ---------------------------------
+# --- sampling before features (a million customers) -------------------------------------------
 from cvm.features import training as training_mod  # noqa: E402
 from cvm.features.snapshot import build_features  # noqa: E402
 from cvm.features.training import sample_customers  # noqa: E402

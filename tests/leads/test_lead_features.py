@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 
-from cvm.features.pit import day_number
+from cvm.data.ids import day_number
 from cvm.leads.features import features_at, labels_at, open_mask, prepare, snapshot_days
 from cvm.leads.model import leads_config
 

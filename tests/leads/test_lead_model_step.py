@@ -4,11 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cvm.data.ids import day_number
 from cvm.data.simulator.io import write_dataset
-from cvm.features.pit import day_number
 from cvm.leads.features import features_at, prepare
 from cvm.leads.model import LeadModel, train_leads
-from cvm.leads.step import LIST_COLUMNS, leads_html, leads_step
+from cvm.leads.step import LIST_COLUMNS, leads_step
+from cvm.reporting.leads_section import leads_html
 from cvm.run_context import RunContext
 
 pytestmark = pytest.mark.xdist_group("leads_sim")

@@ -10,7 +10,9 @@ from cvm.leads.sources import source_effectiveness
 
 
 def _L() -> pd.DataFrame:
-    day = lambda s: float(pd.Timestamp(s).value // 86_400_000_000_000)
+    def day(s: str) -> float:
+        return float(pd.Timestamp(s).value // 86_400_000_000_000)
+
     return pd.DataFrame({
         "created": [day("2024-05-01"), day("2024-05-02"), day("2024-05-03"), day("2024-06-10")],
         "closed": [day("2024-06-01"), day("2024-05-20"), day("2024-06-05"), np.nan],

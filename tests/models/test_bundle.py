@@ -14,10 +14,11 @@ import pandas as pd
 import pytest
 
 from cvm.config import load_config
+from cvm.data.hashing import tables_hash
 from cvm.features.snapshot import build_features
-from cvm.features.toy import toy_tables
-from cvm.models.bundle import save_bundle, tables_hash
+from cvm.models.bundle import save_bundle
 from cvm.models.bundle_loader import CHECKSUM_FILE, BundleError, load_bundle, sha256_bytes
+from support.toy import toy_tables
 
 AS_OF = "2024-12-31"
 SMALL = {"churn": {"tuning": [{"num_leaves": 7, "learning_rate": 0.1, "min_data_in_leaf": 20}],
@@ -123,7 +124,7 @@ def test_incompatible_versions_are_refused(trained, tmp_path) -> None:
         {**meta, "packages": {**meta["packages"], "lightgbm": "3.3.5"}}).encode())
     with pytest.raises(BundleError, match="lightgbm 3.3.5.*install lightgbm 3.x"):
         load_bundle(c)
-    from cvm.models.scoring import score_tables
+    from cvm.scoring import score_tables
 
     d = _copy(src, tmp_path / "asof")
     spec = json.loads((d / "feature_spec.json").read_text())

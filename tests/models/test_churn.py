@@ -9,9 +9,9 @@ import pytest
 
 from cvm.config import CvmError, load_config
 from cvm.features.snapshot import build_features
-from cvm.features.toy import toy_tables
 from cvm.models.calibration import Calibrator
 from cvm.models.churn import ChurnModel, grade, train_churn
+from support.toy import toy_tables
 
 SMALL = {"churn": {"tuning": [{"num_leaves": 7, "learning_rate": 0.1, "min_data_in_leaf": 20}],
                    "num_boost_round": 200, "early_stopping_rounds": 10, "num_threads": 1},

@@ -10,8 +10,9 @@ import pytest
 from cvm.config import load_config
 from cvm.features.labels import churn_labels
 from cvm.features.snapshot import build_features
-from cvm.features.toy import toy_tables
 from cvm.models import explain
+from cvm.reporting import plots
+from support.toy import toy_tables
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +73,7 @@ def test_plots_return_axes(fitted) -> None:
     b, X = fitted
     xs = explain.sample_rows(X, 100, seed=1)
     c = explain.contributions(b, xs)
-    for ax in (explain.plot_importance(c), explain.plot_beeswarm(c, xs),
-               explain.plot_dependence(c, xs, "months_since_last_visit")):
+    for ax in (plots.plot_importance(c), plots.plot_beeswarm(c, xs),
+               plots.plot_dependence(c, xs, "months_since_last_visit")):
         assert isinstance(ax, plt.Axes)
     plt.close("all")

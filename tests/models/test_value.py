@@ -8,9 +8,9 @@ import pytest
 
 from cvm.config import load_config
 from cvm.features.snapshot import build_features
-from cvm.features.toy import toy_tables
 from cvm.models.btyd import bgnbd_gamma_gamma, historical_average, rfm_summary
 from cvm.models.value import train_value
+from support.toy import toy_tables
 
 AS_OF = "2024-12-31"
 

@@ -7,8 +7,8 @@ import re
 import pytest
 
 from cvm.features.registry import REGISTRY, describe, feature_label
+from cvm.i18n import LABELS, TEXT, label, t
 from cvm.reporting import fmt
-from cvm.reporting.i18n import LABELS, TEXT, label, t
 
 SNAKE = re.compile(r"[a-z]+_[a-z]+")
 

@@ -56,6 +56,7 @@ def test_psi_is_zero_for_the_same_distribution_and_large_for_a_shift():
     a = pd.Series(rng.normal(size=5000))
     assert psi(a, a) == pytest.approx(0.0, abs=1e-9)
     assert psi(a, a + 1.0) > 0.2
-    table = drift_table(pd.DataFrame({"x": a, "y": a}), pd.DataFrame({"x": a, "y": a + 1.0}))
+    table = drift_table(pd.DataFrame({"x": a, "y": a}), pd.DataFrame({"x": a, "y": a + 1.0}),
+                        threshold=0.2)
     assert list(table["feature"]) == ["y", "x"]
     assert table["warning"].tolist() == [True, False]

@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 from matplotlib.axes import Axes
 
-from cvm.campaigns.targeting import random_instance
 from cvm.config import CvmError
 from cvm.research import campaigns as rcp
 from cvm.research import plots as rp
 from cvm.research import segments as rsg
 from cvm.research.explain import pick_customer
+from support.planning import random_instance
 
 
 def _fold(n: int = 4000, seed: int = 0) -> pd.DataFrame:

@@ -5,8 +5,9 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cvm.segments.lifecycle import (STAGES, lifecycle_stage, lifecycle_transitions,
-                                    plot_lifecycle_funnel, stage_counts)
+from cvm.reporting.plots import plot_lifecycle_funnel
+from cvm.segments.lifecycle import STAGES, lifecycle_stage, lifecycle_transitions, stage_counts
+
 AS_OF = pd.Timestamp("2024-06-30")
 
 

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from cvm.config import CvmError
-from cvm.segments.value_tags import (ab_share, migration_matrix, plot_migration, plot_value_mix,
-                                     tag_from_flags, value_tags)
+from cvm.reporting.plots import plot_migration, plot_value_mix
+from cvm.segments.value_tags import ab_share, migration_matrix, tag_from_flags, value_tags
 
 AS_OF = pd.Timestamp("2024-06-30")
 

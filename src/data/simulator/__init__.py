@@ -1,4 +1,4 @@
-"""A realistic dealer data simulator with ground truth (issue 3).
+"""A realistic dealer data simulator with ground truth.
 
 ``simulate`` writes every contract table to OUT and the ground truth to OUT/truth/;
 ``generate`` returns the same in memory. See docs/simulator.md for the generating model.
@@ -50,7 +50,7 @@ class SimResult:
 def _resolve_end(end: date | None, p: dict[str, Any]) -> date:
     if end is not None:
         return end
-    ref = p.get("reference_date", "2026-10-31")
+    ref = p["reference_date"]
     return default_end(ref if isinstance(ref, date) else date.fromisoformat(str(ref)))
 
 
@@ -66,7 +66,8 @@ def generate(n_customers: int, seed: int, end: date | None = None, years: float 
     reg = parse_regimes(regimes)
     rs = regime_settings()
     years = years_for(reg, years, rs)
-    p = load_params(_deep_merge(param_overrides(reg, rs), overrides or {}))
+    # the regime's overrides are the simulator's own (not a user's settings): merged after
+    p = _deep_merge(load_params(overrides), param_overrides(reg, rs))
     tl = Timeline.build(_resolve_end(end, p), years, int(p["burn_in_months"]), horizon_months)
     w = build_world(n_customers, seed, tl, dealers, p)
     h = run_history(w, progress=progress)

@@ -269,7 +269,7 @@ def hazard(K: Kernel, st: State, m: int, camp: np.ndarray | None = None,
     if e_wb is not None:
         p_wb = 1 - (1 - p_wb) * (1 - e_wb)
     # out of warranty, an independent shop is cheaper: fewer owners come back
-    p_wb = p_wb * np.where(in_w, 1.0, ch.get("winback_out_of_warranty", 1.0))
+    p_wb = p_wb * np.where(in_w, 1.0, ch["winback_out_of_warranty"])
 
     # stay-or-defect decision when a service falls due, plus background hazard
     at_store = act & ~st.defected

@@ -43,7 +43,7 @@ def make_effects(p: dict[str, Any]) -> Effects:
     ids = p["campaign_ids"]
 
     def col(key: str) -> np.ndarray:
-        return np.array([float(cat[c].get(key, 0.0)) for c in ids] + [0.0], np.float32)
+        return np.array([float(cat[c][key]) for c in ids] + [0.0], np.float32)
 
     coef = np.array([[float(cat[c]["resp"].get(f, 0.0)) for f in FEATURES] for c in ids],
                     np.float32).reshape(len(ids), len(FEATURES))

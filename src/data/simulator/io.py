@@ -32,13 +32,13 @@ def _write_table(t: pa.Table, path: Path, fmt: str) -> None:
         pq.write_table(t, path.with_suffix(".parquet"), compression="zstd")
         return
     cols = []
-    for field, col in zip(t.schema, t.columns):
+    for field, col in zip(t.schema, t.columns, strict=True):
         if pa.types.is_timestamp(field.type):
             col = pc.cast(col, pa.date32())
         elif pa.types.is_dictionary(field.type):
             col = pc.cast(col, pa.string())
         cols.append(col)
-    t2 = pa.table(dict(zip(t.column_names, cols)))
+    t2 = pa.table(dict(zip(t.column_names, cols, strict=True)))
     pacsv.write_csv(t2, path.with_suffix(".csv"))
 
 

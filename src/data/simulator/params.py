@@ -16,8 +16,8 @@ def load_params(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     if missing:
         raise CvmError(f"configs/simulator.yaml has no effect parameters for campaigns {missing}")
     p["campaign_ids"] = list(catalogue)
-    p["campaign_costs"] = [float(catalogue[c].get("unit_cost", 0.0)) for c in catalogue]
-    p["campaign_channels"] = [str(catalogue[c].get("channel", "phone")) for c in catalogue]
+    p["campaign_costs"] = [float(catalogue[c]["unit_cost"]) for c in catalogue]
+    p["campaign_channels"] = [str(catalogue[c]["channel"]) for c in catalogue]
     # a campaign's value counts the margin of the vehicle sales it brings: one definition,
     # the value model's (configs/value.yaml influence.new_car_margin)
     p["sale_margin"] = float(load_config("value")["influence"]["new_car_margin"])

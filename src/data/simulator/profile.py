@@ -83,6 +83,6 @@ def make_profile(rng: np.random.Generator, tr: Traits, p: dict[str, Any], end_ye
     }
     miss = p["profile"]["missing"]
     for field, arr in cols.items():
-        mask = rng.random(n) < float(miss.get(field, 0.1))
+        mask = rng.random(n) < float(miss[field])
         cols[field] = pc.if_else(pa.array(mask), pa.nulls(n, arr.type), arr)
     return cols

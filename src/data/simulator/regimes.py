@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cvm.config import CvmError, load_config
+from cvm.config import CvmError
 
 STANDARD = "standard"
 REGIMES = (STANDARD, "closed-cohort", "visits-only", "short-history", "gradual-warranty",
@@ -40,8 +40,10 @@ def parse_regimes(text: str | list[str] | tuple[str, ...] | None) -> tuple[str, 
 
 
 def regime_settings() -> dict[str, Any]:
-    """``configs/regimes.yaml``."""
-    return load_config("regimes")
+    """``configs/regimes.yaml`` (regime names are its keys, so it is read as plain YAML)."""
+    from cvm.config import CONFIG_DIR, read_yaml
+
+    return dict(read_yaml(CONFIG_DIR / "regimes.yaml"))
 
 
 def years_for(regimes: tuple[str, ...], years: float, rs: dict[str, Any]) -> float:

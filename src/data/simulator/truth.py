@@ -101,7 +101,7 @@ def meta(w: World, o: Oracle, params: dict[str, Any], paths: tuple[int, int, int
                 "the second. A campaign's incremental value is its incremental paid spend plus "
                 "the margin of the trade-in vehicle sales it brings (sale_margin x price), "
                 "minus its unit cost."),
-            "sale_margin": float(params.get("sale_margin", 0.0)),
+            "sale_margin": float(params["sale_margin"]),
             "paths": paths[0],
             "p_paths": paths[1],
             "campaign_paths": paths[2],

@@ -20,8 +20,9 @@ def train_bundles(data: str, as_of: date | None, out: str | Path, cfg: dict | No
     neither can be trained it is a CvmError (exit 2) naming why. Nothing is written before.
     """
     from cvm import run_checks
+    from cvm.data.hashing import tables_hash
     from cvm.data.loaders import load_tables
-    from cvm.models.bundle import save_bundle, tables_hash
+    from cvm.models.bundle import save_bundle
     from cvm.models.churn import train_churn
     from cvm.models.value import train_value
 

@@ -82,7 +82,7 @@ def _feature_cfg(bundle: Bundle) -> dict[str, Any]:
 def score_tables(tables: dict[str, pd.DataFrame], as_of: Any,
                  bundles: dict[str, Bundle]) -> pd.DataFrame:
     """One row per customer with features: churn probability (active customers), value."""
-    from cvm.features.labels import active_customers
+    from cvm.definitions import active_customers
     from cvm.features.snapshot import build_features
 
     as_of = pd.Timestamp(as_of).normalize()

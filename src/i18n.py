@@ -1,4 +1,4 @@
-"""Report text in Chinese (default) and English: the one i18n table of the project.
+"""User-facing text in Chinese (default) and English: the one i18n table of the project.
 
 ``TEXT`` holds titles and sentences; ``LABELS`` holds every value a page or a list shows,
 by kind: column headers, lifecycle stages, loyalty types, needs, departments, channels,
@@ -14,6 +14,13 @@ from functools import lru_cache
 
 TEXT: dict[str, dict[str, str]] = {
     "title": {"zh": "客户价值管理月报", "en": "Customer value management — monthly report"},
+    # notes the campaigns step records (campaign_summary.notes)
+    "note_prior_uplift": {"zh": "以下活动无对照组历史,使用目录先验效果:{campaigns}",
+                          "en": "No control-group history, catalogue prior effect used for: "
+                                "{campaigns}"},
+    "note_value_skipped": {"zh": "价值模型未运行,按历史平均消费估算价值",
+                           "en": "Value model skipped: value at stake from each customer's "
+                                 "historical average spend"},
     "subtitle": {"zh": "截至 {as_of} · 预测期 {h} 个月", "en": "As of {as_of} · horizon {h} months"},
     # sections (stable headings, tested)
     "summary": {"zh": "本月摘要", "en": "Summary"},
@@ -298,9 +305,9 @@ def label(kind: str, key: object, lang: str = "zh") -> str:
     """The display text of code ``key`` of ``kind`` (stage, department, column …) in ``lang``."""
     k = str(key)
     if kind == "campaign":
-        cat = _catalogue()
-        if k in cat:
-            return cat[k].name(lang)
+        names = _campaign_names()
+        if k in names:
+            return str(names[k].get(lang if lang == "zh" else "en", k))
         return words(k)
     entry = LABELS.get(kind, {}).get(k)
     if entry is None:
@@ -319,7 +326,9 @@ def words(code: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _catalogue() -> dict:
-    from cvm.campaigns.catalogue import load_catalogue
+def _campaign_names() -> dict[str, dict[str, str]]:
+    """Each catalogue campaign's display names (``configs/campaigns.yaml``: ``name: {zh, en}``)."""
+    from cvm.config import load_config
 
-    return load_catalogue()
+    entries = load_config("campaigns").get("campaigns") or {}
+    return {str(cid): dict(e.get("name") or {}) for cid, e in entries.items()}
