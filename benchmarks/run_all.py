@@ -25,6 +25,8 @@ SCRIPTS = (
                             "9005"], "targeting"),
     ("bench_leads.py", [], "leads"),
     ("bench_evaluate.py", ["--customers", "50000"], "evaluate"),
+    ("bench_regimes.py", ["--customers", "30000", "--seeds", "9201,9202,9203,9204,9205"],
+     "regimes"),
     ("bench_demo.py", [], "demo"),
     ("bench_monthly.py", ["--sizes", "20000", "200000", "1000000"], "monthly"),
     ("bench_levers.py", [], "levers"),

@@ -160,6 +160,9 @@ def simulate(
                    "horizon_months]."),
     format: str = typer.Option("parquet", help="parquet or csv."),
     force: bool = typer.Option(False, help="Overwrite a non-empty output directory."),
+    regime: str = typer.Option("standard", help="World shape(s), comma-separated: standard, "
+                               "closed-cohort, visits-only, short-history, gradual-warranty, "
+                               "confounded, opaque (docs/simulator.md)."),
 ) -> None:
     """Write a realistic dealer data set to OUT and its ground truth to OUT/truth/."""
     from cvm.data.simulator import simulate as run
@@ -172,7 +175,7 @@ def simulate(
         years=_sim_default("years") if years is None else years,
         dealers=_sim_default("dealers") if dealers is None else dealers,
         horizon_months=_sim_default("horizon_months") if horizon_months is None
-        else horizon_months, fmt=format, force=force)
+        else horizon_months, fmt=format, force=force, regimes=regime)
 
 
 @app.command()

@@ -55,6 +55,11 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
     paid = future.loc[paid_mask(future)]
     spend = paid.assign(customer_id=ids(paid["customer_id"]).to_numpy()).groupby(
         "customer_id")["amount"].sum()
+    # value = every payer's revenue x its margin (cvm.features.margin), as the model predicts
+    from cvm.features.margin import visit_margin
+
+    margin = pd.Series(visit_margin(future), index=ids(future["customer_id"]).to_numpy()
+                       ).groupby(level=0).sum()
     oracle = pd.read_parquet(truth / "oracle_customers.parquet")
     oracle = oracle.assign(customer_id=ids(oracle["customer_id"]).to_numpy()).set_index("customer_id")
     out: dict[str, Any] = {"as_of": as_of, "horizon_months": h_run}
@@ -66,7 +71,7 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
     if len(churn):
         y = (~churn.index.isin(spend.index)).astype(int)
         p = churn.to_numpy()
-        res = {"n": int(len(y)), "auc": M.auc(y, p), "pr_auc": M.pr_auc(y, p),
+        res = {"n": len(y), "auc": M.auc(y, p), "pr_auc": M.pr_auc(y, p),
                "brier": M.brier(y, p), "ece": M.ece(y, p),
                "top_decile_lift": M.top_decile_lift(y, p),
                "observed_churn_rate": float(y.mean()), "predicted_churn_rate": float(p.mean())}
@@ -89,17 +94,23 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
             res["oracle_n"] = int(has.sum())
         if graph.path(run, "churn_baselines").exists():
             b = pd.read_parquet(graph.path(run, "churn_baselines")).reindex(churn.index)
-            res["baselines"] = {c: M.auc(y, b[c].to_numpy()) for c in b.columns}
+            # the baselines score the customers with a history (not owners without a visit
+            # yet): they and the model are compared on those rows (auc_baseline_rows)
+            ok = b.notna().all(axis=1).to_numpy()
+            res["baselines"] = {c: M.auc(y[ok], b[c].to_numpy()[ok]) for c in b.columns}
+            res["auc_baseline_rows"] = M.auc(y[ok], p[ok])
+            res["n_baseline_rows"] = int(ok.sum())
         out["churn"] = res
 
     value = scores["predicted_value"].dropna()
     if len(value):
-        realized = spend.reindex(value.index).fillna(0.0).to_numpy()
+        realized = margin.reindex(value.index).fillna(0.0).to_numpy()
         pred = value.to_numpy()
-        orc = oracle["expected_spend"].reindex(value.index).to_numpy()
+        col = "expected_value" if "expected_value" in oracle.columns else "expected_spend"
+        orc = oracle[col].reindex(value.index).to_numpy()
         has = ~np.isnan(orc)
         orc = np.nan_to_num(orc)
-        res = {"n": int(len(pred)), "normalized_gini": M.normalized_gini(realized, pred),
+        res = {"n": len(pred), "normalized_gini": M.normalized_gini(realized, pred),
                "oracle_normalized_gini": M.normalized_gini(realized[has], orc[has]),
                "spearman": float(spearmanr(realized, pred).statistic),
                "top_decile_capture": M.top_decile_capture(realized, pred),
@@ -121,6 +132,10 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
             b = pd.read_parquet(graph.path(run, "value_baselines")).reindex(value.index).fillna(0.0)
             res["baselines"] = {c: M.normalized_gini(realized, b[c].to_numpy()) for c in b.columns}
         res["deciles"] = M.decile_table(realized, pred).round(2).to_dict(orient="records")
+        res["definition"] = ("gross margin over the horizon: every payer's revenue (customer, "
+                             "insurer, warranty) x the margin of its payer and visit type")
+        if "predicted_customer_paid" in scores.columns:
+            res["customer_paid"] = _customer_paid(scores, spend, oracle, ev)
         out["value"] = res
 
     if "dealer_id" in scores.columns:  # a dealer group: each store, the store's and the group's view
@@ -133,6 +148,24 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
     leads = evaluate_leads(run, truth)
     if leads:
         out["leads"] = leads
+    return out
+
+
+def _customer_paid(scores: pd.DataFrame, spend: pd.Series, oracle: pd.DataFrame,
+                   ev: tuple[int, float, int, int]) -> dict[str, Any] | None:
+    """``predicted_customer_paid`` (the old value definition) against customer-paid spend."""
+    q = scores["predicted_customer_paid"].dropna()
+    if not len(q):
+        return None
+    r = spend.reindex(q.index).fillna(0.0).to_numpy()
+    pred = q.to_numpy()
+    o = oracle["expected_spend"].reindex(q.index).to_numpy()
+    has = ~np.isnan(o)
+    out = {"n": len(r), "normalized_gini": M.normalized_gini(r, pred),
+           "total_ratio": float(pred.sum() / max(r.sum(), 1e-9)),
+           "oracle_normalized_gini": M.normalized_gini(r[has], o[has])}
+    out["gini_vs_oracle"] = M.normalized_gini(r[has], pred[has]) / out["oracle_normalized_gini"]
+    out["total_ratio_ci"] = M.bootstrap_ci(lambda a, b: b.sum() / max(a.sum(), 1e-9), (r, pred), *ev)
     return out
 
 

@@ -112,6 +112,11 @@ _ARTIFACTS = (
     _a("customer_stores", "parquet", "dealer groups: the store of each customer at the as-of "
        "date (docs/dealer-groups.md)"),
     _a("store_value_thresholds", "json", "dealer groups: each store's value-tag thresholds"),
+    _a("new_owner_scores", "parquet", "owners without a visit yet: churn probability and "
+       "predicted value from past owners of the same months since purchase x price band"),
+    _a("new_owner_rates", "json", "the new-owner cells' past rates (cvm.models.new_owners)"),
+    _a("coverage", "json", "owners (active, lapsed, no visit yet) with a churn probability and "
+       "a predicted value"),
     # 06 campaigns
     _a("campaign_measurement", "parquet", "last months' campaigns: target vs control"),
     _a("uplift_validation", "parquet", "out-of-time contacts scored by the uplift model"),
@@ -134,6 +139,7 @@ _ARTIFACTS = (
     _a("lead_metrics", "json", "lead model quality and grade counts (or why skipped)"),
     _a("lead_model", "json", "the lead model (booster and calibrator as JSON)"),
     _a("lead_scores", "parquet", "open leads: grade, probability, order class, reasons"),
+    _a("lead_coverage", "json", "open leads and how many got a conversion probability"),
     _a("lead_orders", "parquet", "expected delivery month per open lead"),
     _a("lead_stock_plan", "parquet", "expected orders by model and month"),
     _a("lead_validation", "parquet", "out-of-time holdout rows of the lead model"),
@@ -158,7 +164,8 @@ _CHURN_OUT = ("churn_metrics", "churn_scores", "churn_baselines", "churn_validat
               "churn_shap_values", "churn_shap_features", "churn_bundle", "churn_phases")
 _VALUE_OUT = ("value_metrics", "value_scores", "value_baselines", "value_validation",
               "value_shap_values", "value_shap_features", "value_bundle", "value_phases")
-_LEADS_OUT = ("lead_metrics", "lead_model", "lead_scores", "lead_orders", "lead_stock_plan",
+_LEADS_OUT = ("lead_metrics", "lead_model", "lead_scores", "lead_coverage", "lead_orders",
+              "lead_stock_plan",
               "lead_validation", "lead_grades_now", "lead_funnel", "lead_sources", *_DEFEAT,
               "sales_leads")
 
@@ -181,8 +188,9 @@ STEPS: tuple[Step, ...] = (
     Step("segments", "cvm.steps:segments", "05_segments.ipynb",
          ("tables", "churn_scores", "value_scores"),
          ("segments", "customer_scores", "scores", "lifecycle_transitions", "value_migration",
-          "ab_share_trend", "kpis", "customer_stores", "store_value_thresholds"),
-         optional=("customer_stores", "store_value_thresholds"),
+          "ab_share_trend", "kpis", "customer_stores", "store_value_thresholds",
+          "new_owner_scores", "new_owner_rates", "coverage"),
+         optional=("customer_stores", "store_value_thresholds", "new_owner_rates"),
          doc="lifecycle, value tags, loyalty, needs, KPIs; the scores table"),
     Step("campaigns", "cvm.steps:campaigns", "06_campaigns.ipynb",
          ("tables", "features", "customer_scores"),
@@ -215,7 +223,8 @@ STEPS: tuple[Step, ...] = (
 
 METRICS: tuple[tuple[str, str], ...] = (
     ("churn", "churn_metrics"), ("value", "value_metrics"), ("data_quality", "data_quality"),
-    ("campaigns", "campaign_summary"), ("run_checks", "run_checks"),
+    ("campaigns", "campaign_summary"), ("run_checks", "run_checks"), ("coverage", "coverage"),
+    ("lead_coverage", "lead_coverage"),
 )
 """``metrics.json``: its key for each artifact copied into it (when the run wrote it)."""
 

@@ -75,6 +75,12 @@ def check_parameters(*, as_of: Any, horizon_months: int | None = None,
             load_catalogue(load_config("campaigns", cfg.get("campaigns")))
         except CvmError as err:
             problems.append(str(err))
+    from cvm.data.margin import margin_table
+
+    try:  # the value definition's margins (configs/value.yaml margin), before any work
+        margin_table(cfg)
+    except CvmError as err:
+        problems.append(str(err))
     _raise(problems, "the parameters have problems")
     return cfg
 

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 MODEL_NAMES = ("churn", "value")
 SCORE_COLUMNS = ("customer_id", "churn_probability", "predicted_value", "lifetime_value",
-                 "as_of", "churn_bundle", "value_bundle")
+                 "predicted_customer_paid", "as_of", "churn_bundle", "value_bundle")
 
 
 def find_bundles(models: str | Path) -> dict[str, Path]:
@@ -114,9 +114,11 @@ def score_tables(tables: dict[str, pd.DataFrame], as_of: Any,
         else:
             cols["predicted_value"] = pd.Series(b.predict(feats), index=feats.index)
             cols["lifetime_value"] = pd.Series(b.lifetime_value(feats), index=feats.index)
+            cols["predicted_customer_paid"] = pd.Series(b.predict_customer_paid(feats),
+                                                        index=feats.index)
     if out is None:
         raise BundleError("no churn or value bundle to score with")
-    for c in ("churn_probability", "predicted_value", "lifetime_value"):
+    for c in ("churn_probability", "predicted_value", "lifetime_value", "predicted_customer_paid"):
         out[c] = cols[c].reindex(out.index).astype(float) if c in cols else np.nan
     out["as_of"] = as_of.date().isoformat()
     for name in MODEL_NAMES:

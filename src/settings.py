@@ -163,6 +163,31 @@ class Engine:
 
 
 @dataclass(frozen=True)
+class LightgbmRfm:
+    columns: list[str]
+    num_boost_round: int
+    early_stopping_rounds: int
+    params: dict[str, Any]                # LightGBM parameters
+
+
+@dataclass(frozen=True)
+class RecencyFrequency:
+    recency_edges_months: list[float]
+
+
+@dataclass(frozen=True)
+class Baselines:
+    lightgbm_rfm: LightgbmRfm
+    recency_frequency: RecencyFrequency
+
+
+@dataclass(frozen=True)
+class NewOwners:
+    months_edges: list[float]
+    prior_rows: float
+
+
+@dataclass(frozen=True)
 class RunSettings:
     """``configs/default.yaml``: the monthly run. A run's config (and a profile such as
     ``configs/demo.yaml``) may also carry overlays of the other files under their names."""
@@ -188,6 +213,8 @@ class RunSettings:
     evaluation: Evaluation
     stores: Stores
     engine: Engine
+    baselines: Baselines
+    new_owners: NewOwners
 
 
 # ============================================================== campaigns.yaml
@@ -534,6 +561,8 @@ class ValueSettings:
     model: Literal["tweedie", "two_part", "auto"]
     eval_share: float
     calibrate_total: bool
+    customer_paid_model: bool
+    calibration_rows: Literal["stop", "out_of_time"]
     baseline: Literal["no_contact", "as_observed"]
     contact_window_days: int
     refit_all: bool
@@ -548,6 +577,7 @@ class ValueSettings:
     calibration_bins: int
     influence: Influence
     exclude_features: list[str]
+    margin: dict[str, dict[str, float]]   # payer -> visit type -> gross margin (cvm.data.margin)
 
 
 # ============================================================== validation.yaml

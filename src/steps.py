@@ -14,7 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cvm.config import CvmError
 from cvm.data.contract import PROFILE_FIELDS
+from cvm.features.pit import day_number, days
 from cvm.fileio import write_atomic
 from cvm.i18n import t
 from cvm.reporting.kpis import drift_table, yearly_return
@@ -227,10 +229,18 @@ def churn(ctx: RunContext) -> Any:
     scores = pd.DataFrame({"churn_probability": p}).join(reasons)
     ph.mark("shap")
     # the baselines' scores of the same customers, for `cvm evaluate`
-    from cvm.models.baselines import recency_score
+    from cvm.models.baselines import predict_rfm_gbm, recency_score
+    from cvm.models.btyd import bgnbd_no_purchase
 
-    ctx.save_frame("churn_baselines", pd.DataFrame(
-        {"recency": recency_score(X), "rfm_logistic": model.rfm.predict_proba(X)}, index=X.index))
+    base = {"recency": recency_score(X), "rfm_logistic": model.rfm.predict_proba(X)}
+    if getattr(model, "rfm_gbm", None) is not None:
+        base["lightgbm_rfm"] = predict_rfm_gbm(model.rfm_gbm, X, ctx.cfg)
+    try:
+        base["bgnbd_p_alive"] = bgnbd_no_purchase(ctx.tables["visits"], ctx.as_of,
+                                                  ctx.horizon_months, ctx.cfg, X.index).to_numpy()
+    except Exception as exc:  # noqa: BLE001 lifetimes raises bare ConvergenceError / ValueError
+        log.warning("BG/NBD churn baseline failed: %s", exc)
+    ctx.save_frame("churn_baselines", pd.DataFrame(base, index=X.index))
     ctx.save_frame("churn_scores", scores)
     ctx.save_frame("churn_validation", model.validation)
     ph.mark("scoring")
@@ -255,7 +265,8 @@ def value(ctx: RunContext) -> Any:
 
     When the data cannot teach it (``cvm.run_checks``) the step is skipped with the reason."""
     from cvm.models.explain import contributions
-    from cvm.models.value import customer_value, fit_value, value_frames
+    from cvm.models.value import fit_value, value_frames
+    from cvm.segments.customer_value import customer_value
 
     ph = _Phases(ctx, "value")
     model = _train_or_skip(ctx, "value", value_frames, fit_value)
@@ -265,16 +276,21 @@ def value(ctx: RunContext) -> Any:
     feats = ctx.load_frame("features")
     pred = pd.Series(model.predict(feats), index=feats.index, name="predicted_value")
     out = pd.DataFrame({"predicted_value": pred,
-                        "lifetime_value": model.lifetime_value(feats)}, index=feats.index)
+                        "lifetime_value": model.lifetime_value(feats),
+                        "predicted_customer_paid": model.predict_customer_paid(feats)},
+                       index=feats.index)
     out = out.join(customer_value(ctx.tables, ctx.as_of, pred), rsuffix="_cv")
     ctx.save_frame("value_scores", out)
     ph.mark("scoring")
-    from cvm.models.value import _baselines
+    from cvm.models.baselines import predict_rfm_gbm
+    from cvm.models.value import value_baselines
 
     # the BG/NBD + Gamma-Gamma baseline's four population parameters are fitted on a seeded
     # sample of customers (sampling.btyd_fit_customers), then applied to every customer
-    base = _baselines(ctx.tables["visits"], np.full(len(feats), ctx.as_of), feats.index,
-                      ctx.horizon_months, ctx.cfg)
+    base = value_baselines(ctx.tables["visits"], np.full(len(feats), ctx.as_of), feats.index,
+                           ctx.horizon_months, ctx.cfg)
+    if model.rfm_gbm is not None:
+        base["lightgbm_rfm"] = predict_rfm_gbm(model.rfm_gbm, feats, ctx.cfg) * model.rfm_scale
     ctx.save_frame("value_baselines", pd.DataFrame(base, index=feats.index))
     ctx.save_frame("value_validation", model.validation)
     ctx.save_json("value_metrics", model.metrics)
@@ -337,11 +353,76 @@ def segments(ctx: RunContext) -> pd.DataFrame:
     ctx.save_json("ab_share_trend", trend)
     ctx.save_json("kpis", {"current": _kpis(t, now, stage, tags),
                            "previous": _kpis(t, prev, stage_prev, tags_prev)})
-    scores = _assemble_scores(ctx, seg)
+    scores = _assemble_scores(ctx, seg, _new_owner_scores(ctx))
     ctx.save_frame("customer_scores", scores)  # what the campaigns step reads
     write_atomic(ctx.path("scores"), lambda tmp: scores.to_parquet(tmp, index=False))
+    ctx.save_json("coverage", coverage(ctx, scores))
     ctx.save_frame("segments", seg)
     return seg
+
+
+def _new_owner_scores(ctx: RunContext) -> pd.DataFrame:
+    """Churn probability and predicted value of owners without a visit yet
+    (``cvm.models.new_owners``; artifact ``new_owner_scores``)."""
+    from cvm.features.training import snapshot_dates
+    from cvm.models.new_owners import fit_new_owner_rates, no_visit_owners, score_new_owners
+
+    owners = no_visit_owners(ctx.tables, ctx.as_of)
+    out = pd.DataFrame({"churn_probability": pd.Series(dtype=float),
+                        "predicted_value": pd.Series(dtype=float)})
+    if len(owners):
+        try:
+            tr, va = snapshot_dates(ctx.tables["visits"], ctx.as_of, ctx.horizon_months, ctx.cfg)
+        except CvmError as err:
+            log.warning("new owners not scored: %s", err)
+        else:
+            rates = fit_new_owner_rates(ctx.tables, tr + va, ctx.horizon_months, ctx.cfg)
+            out = score_new_owners(owners, rates)
+            ctx.save_json("new_owner_rates", rates)
+    out.index.name = "customer_id"
+    ctx.save_frame("new_owner_scores", out)
+    return out
+
+
+def coverage(ctx: RunContext, scores: pd.DataFrame) -> dict[str, Any]:
+    """Who got a score: owners (a visit, or a vehicle / sale without a visit yet) with a churn
+    probability and a predicted value, by kind; open leads with a conversion probability.
+
+    Churn is scored for owners active in the last ``definitions.active_window_months`` and for
+    owners without a visit yet; an owner whose last visit is older has already left by the churn
+    label's definition (``lapsed``) and gets a predicted value only."""
+    from cvm.features.labels import active_customers
+    from cvm.features.pit import ids
+
+    sc = scores.set_index(ids(scores["customer_id"]).rename("customer_id"))
+    v = ctx.tables["visits"]
+    seen = pd.Index(ids(v["customer_id"])[days(v["visit_date"]) <= day_number(ctx.as_of)].unique())
+    active = active_customers(v, ctx.as_of, ctx.cfg)
+    new = ctx.load_frame("new_owner_scores").index if ctx.has("new_owner_scores") else \
+        pd.Index([])
+    groups = {"active": active, "lapsed": seen.difference(active),
+              "no_visit_yet": pd.Index(new).difference(seen)}
+    out: dict[str, Any] = {}
+    for name, idx in groups.items():
+        rows = sc.reindex(idx)
+        n = len(idx)
+        out[name] = {"owners": n,
+                     "churn_probability": int(rows["churn_probability"].notna().sum()),
+                     "predicted_value": int(rows["predicted_value"].notna().sum())}
+    owners = sum(g["owners"] for g in out.values())
+    out["owners"] = owners
+    scored_c = out["active"]["churn_probability"] + out["no_visit_yet"]["churn_probability"]
+    out["churn_share_of_active_and_new"] = (
+        scored_c / max(out["active"]["owners"] + out["no_visit_yet"]["owners"], 1))
+    out["value_share_of_owners"] = (sum(g["predicted_value"] for g in out.values()
+                                        if isinstance(g, dict)) / max(owners, 1))
+    return out
+
+
+def lead_coverage(ctx: RunContext, lead_scores: pd.DataFrame, open_leads: int) -> None:
+    """The open leads' coverage (``lead_coverage``; metrics.json ``lead_coverage``)."""
+    ctx.save_json("lead_coverage", {"open_leads": int(open_leads), "conversion_probability": int(
+        lead_scores["conversion_probability"].notna().sum())})
 
 
 def _kpis(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, stage: pd.Series,
@@ -362,18 +443,26 @@ def _kpis(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, stage: pd.Series
     }
 
 
-def _assemble_scores(ctx: RunContext, seg: pd.DataFrame) -> pd.DataFrame:
-    """The contract's scores.parquet: one row per customer."""
+def _assemble_scores(ctx: RunContext, seg: pd.DataFrame,
+                     new: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The contract's scores.parquet: one row per customer. Owners without a visit yet take
+    their churn probability and predicted value from ``new`` (``cvm.models.new_owners``)."""
     out = seg[["lifecycle_stage", "value_tag", "loyalty_type"]
               + (["dealer_id"] if "dealer_id" in seg.columns else [])].copy()
     if ctx.has("churn_scores"):
         out = out.join(ctx.load_frame("churn_scores"), how="left")
     if ctx.has("value_scores"):
         vs = ctx.load_frame("value_scores")
-        out = out.join(vs[["predicted_value", "lifetime_value"]], how="left")
+        out = out.join(vs[[c for c in ("predicted_value", "lifetime_value",
+                                       "predicted_customer_paid") if c in vs.columns]],
+                       how="left")
     for c in ("churn_probability", "predicted_value", *REASON_COLUMNS):
         if c not in out:
             out[c] = np.nan if not c.startswith("reason") else None
+    if new is not None and len(new):
+        for c in ("churn_probability", "predicted_value"):
+            fill = new[c].reindex(out.index)
+            out[c] = out[c].where(out[c].notna(), fill)
     out.index.name = "customer_id"
     out = out.reset_index()
     lead = ["customer_id", "lifecycle_stage", "value_tag", "churn_probability", "predicted_value",

@@ -81,6 +81,12 @@ def leads_step(ctx: RunContext) -> dict[str, Any]:
                            "reasons": reasons}, index=X.index)
     scores.index.name = "lead_id"
     ctx.save_frame("lead_scores", scores)
+    from cvm.steps import lead_coverage
+
+    t = day_number(ctx.as_of)
+    closed = L["closed"].to_numpy(dtype=float)
+    lead_coverage(ctx, scores, int(((L["created"].to_numpy(dtype=float) <= t)
+                                    & ~(closed <= t)).sum()))
     ctx.save_frame("lead_orders", orders)
     ctx.save_frame("lead_stock_plan", stock_plan(orders))
     ctx.save_frame("lead_validation", model.validation)

@@ -63,3 +63,39 @@ class RfmLogistic:
     def from_dict(cls, d: dict) -> RfmLogistic:
         return cls(np.asarray(d["mean"]), np.asarray(d["scale"]), np.asarray(d["coef"]),
                    float(d["intercept"]))
+
+
+def _gbm_cfg(cfg: dict) -> dict:
+    """``baselines.lightgbm_rfm`` of the run's settings (else configs/default.yaml's)."""
+    from cvm.config import load_config
+
+    return (cfg.get("baselines") or load_config()["baselines"])["lightgbm_rfm"]
+
+
+def rfm_gbm_columns(cfg: dict) -> list[str]:
+    """The columns of the ``lightgbm_rfm`` baselines (``baselines.lightgbm_rfm.columns``)."""
+    return list(_gbm_cfg(cfg)["columns"])
+
+
+def fit_rfm_gbm(X: pd.DataFrame, y: np.ndarray, objective: str, cfg: dict,
+                Xv: pd.DataFrame | None = None, yv: np.ndarray | None = None):
+    """LightGBM on recency, frequency, monetary value and tenure only (``baselines.lightgbm_rfm``):
+    the baseline that shows what the rest of the features add. Early-stopped on (Xv, yv)."""
+    import lightgbm as lgb
+
+    b = _gbm_cfg(cfg)
+    cols = rfm_gbm_columns(cfg)
+    params = {**b["params"], "objective": objective}
+    if objective == "tweedie":
+        params["tweedie_variance_power"] = 1.3
+    train = lgb.Dataset(X[cols], np.asarray(y, float), free_raw_data=False)
+    if Xv is None:
+        return lgb.train(params, train, num_boost_round=int(b["num_boost_round"]))
+    valid = lgb.Dataset(Xv[cols], np.asarray(yv, float), reference=train)
+    return lgb.train(params, train, num_boost_round=int(b["num_boost_round"]), valid_sets=[valid],
+                     callbacks=[lgb.early_stopping(int(b["early_stopping_rounds"]), verbose=False)])
+
+
+def predict_rfm_gbm(booster, X: pd.DataFrame, cfg: dict) -> np.ndarray:
+    """The ``lightgbm_rfm`` baseline's prediction for the rows of X."""
+    return np.asarray(booster.predict(X[rfm_gbm_columns(cfg)]), dtype=float)

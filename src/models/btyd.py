@@ -124,3 +124,63 @@ def historical_average(visits: pd.DataFrame, as_of: Any, horizon_months: int,
     months = np.maximum((day_number(as_of) - g["day"].min()) / DAYS_PER_MONTH, 1.0)
     out = (g["amount"].sum() / months * horizon_months).rename("historical_average")
     return out.reindex(customers).fillna(0.0) if customers is not None else out
+
+
+def bgnbd_no_purchase(visits: pd.DataFrame, as_of: Any, horizon_months: int,
+                      cfg: dict[str, Any] | None = None, customers: pd.Index | None = None,
+                      penalizer: float = 0.001) -> pd.Series:
+    """Churn baseline ``bgnbd_p_alive``: P(no paid visit in the next ``horizon_months``) from a
+    BG/NBD fit: ``(1 - a) + a · exp(-E[N] / a)`` with ``a`` = P(alive) and ``E[N]`` the expected
+    purchases (a Poisson number of purchases at the alive customer's posterior mean rate)."""
+    from lifetimes import BetaGeoFitter
+
+    n_fit = int(((cfg or {}).get("sampling") or {}).get("btyd_fit_customers", 0))
+    rfm = rfm_summary(visits, as_of, cfg)
+    fit = _fit_rows(rfm, n_fit, int((cfg or {}).get("seed", 0)))
+    bg = BetaGeoFitter(penalizer_coef=penalizer)
+    bg.fit(fit["frequency"], fit["recency"], fit["T"])
+    t = horizon_months * DAYS_PER_MONTH / DAYS_PER_WEEK
+    a = np.clip(np.asarray(bg.conditional_probability_alive(
+        rfm["frequency"], rfm["recency"], rfm["T"]), dtype=float), 1e-9, 1.0)
+    n = np.asarray(bg.conditional_expected_number_of_purchases_up_to_time(
+        t, rfm["frequency"], rfm["recency"], rfm["T"]), dtype=float)
+    p = (1 - a) + a * np.exp(-np.nan_to_num(n) / a)
+    out = pd.Series(p, index=rfm.index, name="bgnbd_p_alive")
+    return out.reindex(customers).fillna(1.0) if customers is not None else out
+
+
+def recency_frequency(visits: pd.DataFrame, as_of: Any, horizon_months: int,
+                      cfg: dict[str, Any] | None = None, customers: pd.Index | None = None
+                      ) -> pd.Series:
+    """Value baseline, one line: last-12-month paid spend × H/12 × the share of customers in the
+    same recency bin (months since the last paid visit, ``baselines.recency_frequency``) ``H``
+    months earlier who had a paid visit in the ``H`` months after."""
+    edges = np.asarray((cfg or {}).get("baselines", {}).get("recency_frequency", {}).get(
+        "recency_edges_months", [0, 3, 6, 9, 12, 18, 24, 36]), float)
+    d = days(visits["visit_date"])
+    paid = paid_mask(visits, cfg)
+    v = pd.DataFrame({"c": ids(visits["customer_id"]).to_numpy(), "d": d,
+                      "a": np.where(paid, pd.to_numeric(visits["amount"], errors="coerce")
+                                    .fillna(0.0), 0.0), "p": paid})
+    now = day_number(as_of)
+    then = now - horizon_months * DAYS_PER_MONTH
+
+    def state(t: float) -> pd.DataFrame:
+        seen = v.loc[v["d"] <= t]
+        pv = seen.loc[seen["p"]]
+        last = pv.groupby("c")["d"].max()
+        out = pd.DataFrame(index=pd.Index(seen["c"].unique()))
+        rec = ((t - last) / DAYS_PER_MONTH).reindex(out.index)
+        out["bin"] = np.where(rec.isna(), -1, np.digitize(rec.fillna(0).to_numpy(), edges))
+        out["spend12"] = pv.loc[pv["d"] > t - 12 * DAYS_PER_MONTH].groupby("c")["a"].sum() \
+            .reindex(out.index).fillna(0.0)
+        return out
+
+    past = state(then)
+    back = set(v.loc[v["p"] & (v["d"] > then) & (v["d"] <= now), "c"])
+    past["back"] = past.index.isin(list(back))
+    rate = past.groupby("bin")["back"].mean()
+    cur = state(now)
+    pred = cur["spend12"] * horizon_months / 12.0 * cur["bin"].map(rate).fillna(0.0)
+    pred.name = "recency_frequency"
+    return pred.reindex(customers).fillna(0.0) if customers is not None else pred

@@ -84,11 +84,16 @@ def _value_parts(model: Any) -> tuple[dict[str, bytes], dict[str, Any], dict[str
         parts = {"spend": model.boosters[0], "occurrence": model.occurrence}
     else:  # two_part: boosters = [occurrence (binary), spend | visit]
         parts = {"occurrence": model.boosters[0], "spend": model.boosters[1]}
+    if getattr(model, "paid_booster", None) is not None:
+        parts["customer_paid"] = model.paid_booster
     files = {f"{p}.lgb.txt": b.model_to_string().encode("utf-8") for p, b in parts.items()}
     spec = {"type": "value", "kind": model.kind,
             "boosters": {p: f"{p}.lgb.txt" for p in parts}, "scale": float(model.scale),
             "horizon_months": int(model.horizon_months), "lifetime": dict(model.lifetime),
-            "output": "expected paid spend over the horizon, CNY"}
+            "output": "expected gross margin over the horizon (every payer's revenue x the "
+                      "margin of its payer and visit type), CNY"}
+    if "customer_paid" in parts:
+        spec["customer_paid_scale"] = float(model.paid_scale)
     from cvm.features.registry import REGISTRY
 
     # the built categoricals and the store's own declared ones (cvm.features.extra), whose
@@ -211,6 +216,8 @@ def _sign_existing(target: Path, key: str) -> None:
 def _booster(model: Any, part: str) -> Any:
     if part == "churn":
         return model.booster
+    if part == "customer_paid":
+        return model.paid_booster
     if model.kind == "tweedie":
         return model.boosters[0] if part == "spend" else model.occurrence
     return model.boosters[0] if part == "occurrence" else model.boosters[1]

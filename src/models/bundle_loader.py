@@ -307,6 +307,15 @@ class Bundle:
             raw = self.raw("occurrence", P, prepared=True) * self.raw("spend", P, prepared=True)
         return raw * float(m["scale"])
 
+    def predict_customer_paid(self, X: pd.DataFrame) -> np.ndarray:
+        """Value bundles: expected customer-paid revenue over the horizon (CNY); NaN when the
+        bundle has no customer-paid booster (older bundles)."""
+        self._need("value")
+        m = self.meta["model"]
+        if "customer_paid" not in self.boosters:
+            return np.full(len(X), np.nan)
+        return self.raw("customer_paid", X) * float(m.get("customer_paid_scale", 1.0))
+
     def return_probability(self, X: pd.DataFrame) -> np.ndarray:
         """Value bundles: P(at least one paid visit within the horizon)."""
         self._need("value")

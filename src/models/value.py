@@ -39,13 +39,14 @@ import numpy as np
 import pandas as pd
 
 from cvm.config import CvmError, load_config
-from cvm.data.ids import add_months, day_number, days, ids, isin, to_timestamp
-from cvm.definitions import paid_mask
+from cvm.data.ids import to_timestamp
 from cvm.features.labels import future_paid_spend
+from cvm.features.margin import future_margin, margin_table, margin_visits
 from cvm.features.split import keep_rows
 from cvm.features.training import snapshot_dates, training_frame
 from cvm.models import trainer
-from cvm.models.btyd import bgnbd_gamma_gamma, historical_average
+from cvm.models.baselines import fit_rfm_gbm, predict_rfm_gbm
+from cvm.models.btyd import bgnbd_gamma_gamma, historical_average, recency_frequency
 from cvm.models.metrics import normalized_gini, regression_report
 from cvm.settings import run_settings
 
@@ -80,6 +81,10 @@ class ValueModel:
     lifetime: dict[str, Any]
     metrics: dict[str, Any] = field(default_factory=dict)
     validation: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rfm_gbm: lgb.Booster | None = None   # the lightgbm_rfm baseline (not bundled)
+    rfm_scale: float = 1.0
+    paid_booster: lgb.Booster | None = None   # customer-paid revenue over the horizon (Tweedie)
+    paid_scale: float = 1.0
 
     @property
     def booster(self) -> lgb.Booster | None:
@@ -93,13 +98,21 @@ class ValueModel:
         return X[self.feature_names]
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        """Expected paid spend over the next ``horizon_months`` (CNY, zero-inflated mean)."""
+        """Expected gross margin over the next ``horizon_months`` (CNY, zero-inflated mean):
+        every payer's revenue x the margin of its payer and visit type (``value.margin``)."""
         Xf = self._X(X)
         if self.kind == "tweedie":
             raw = self.boosters[0].predict(Xf)
         else:
             raw = self.boosters[0].predict(Xf) * self.boosters[1].predict(Xf)
         return np.asarray(raw, dtype=float) * self.scale
+
+    def predict_customer_paid(self, X: pd.DataFrame) -> np.ndarray:
+        """Expected customer-paid revenue over the horizon (CNY): the old value definition,
+        kept beside ``predict`` for comparison (NaN without ``value.customer_paid_model``)."""
+        if self.paid_booster is None:
+            return np.full(len(X), np.nan)
+        return np.asarray(self.paid_booster.predict(self._X(X)), dtype=float) * self.paid_scale
 
     def return_probability(self, X: pd.DataFrame) -> np.ndarray:
         """P(at least one paid visit in the next ``horizon_months``)."""
@@ -166,12 +179,14 @@ class ValueFrames:
     snap: pd.Series
     is_va: np.ndarray
     is_eval: np.ndarray        # within the out-of-time rows: the evaluation half
-    induced: pd.Series         # contact-induced spend per customer (baseline: no_contact)
+    induced: pd.Series         # contact-induced margin per customer (baseline: no_contact)
     uplift: dict[str, float]
     baselines: dict[str, np.ndarray]   # of the evaluation rows
     train_dates: list[pd.Timestamp]
     valid_dates: list[pd.Timestamp]
     horizon_months: int
+    y_paid: np.ndarray | None = None       # customer-paid revenue of the same rows
+    induced_paid: pd.Series | None = None  # contact-induced customer-paid revenue
 
     @property
     def feature_names(self) -> list[str]:
@@ -191,24 +206,40 @@ def value_frames(tables: dict[str, pd.DataFrame], as_of: Any,
     train_dates, valid_dates = snapshot_dates(tables["visits"], as_of, H, cfg)
     dates = train_dates + valid_dates
     seed = int(s["seed"])
-    X_all, y_all_s, snap = training_frame(tables, dates, H, cfg, future_paid_spend)
+    margin_table(cfg)   # a bad margin table stops here, before any work
+    X_all, y_all_s, snap = training_frame(tables, dates, H, cfg, future_margin)
     X_all = X_all[feature_columns(X_all)]
     is_va = snap.isin(valid_dates).to_numpy()
     # training and out-of-time rows from disjoint customers (cvm.features.split says why)
     keep = keep_rows(X_all.index, is_va, cfg)
     X_all, y_all_s, snap, is_va = X_all.loc[keep], y_all_s[keep], snap[keep], is_va[keep]
+    y_paid = None
+    if s.get("customer_paid_model", True):   # the customer-paid revenue of the same rows
+        y_paid = np.zeros(len(X_all))
+        sv = snap.to_numpy()
+        for d in pd.unique(sv):
+            m = sv == d
+            y_paid[m] = future_paid_spend(tables["visits"], d, H, cfg,
+                                          customers=pd.Index(X_all.index[m])).to_numpy()
     X_va = X_all.loc[is_va]
     rng = np.random.default_rng(seed)
     is_eval = rng.random(len(X_va)) < float(s["eval_share"])
-    induced, uplift = pd.Series(dtype=float), {}
+    induced, uplift, induced_paid = pd.Series(dtype=float), {}, None
     if s["baseline"] == "no_contact":
+        # campaign measurement (randomized control groups) says what the contacts added
+        from cvm.campaigns.measurement import contact_induced_spend
+
+        who = _sampled(X_va.index, tables, cfg)
         induced, uplift = contact_induced_spend(tables, valid_dates[-1], H, cfg,
-                                                int(s["contact_window_days"]),
-                                                customers=_sampled(X_va.index, tables, cfg))
+                                                int(s["contact_window_days"]), customers=who,
+                                                measure="margin")
+        if y_paid is not None:
+            induced_paid, _ = contact_induced_spend(tables, valid_dates[-1], H, cfg,
+                                                    int(s["contact_window_days"]), customers=who)
     ev_ids = pd.Index(X_va.index[is_eval], name="customer_id")
-    base = _baselines(tables["visits"], snap.to_numpy()[is_va][is_eval], ev_ids, H, cfg)
+    base = value_baselines(tables["visits"], snap.to_numpy()[is_va][is_eval], ev_ids, H, cfg)
     return ValueFrames(X_all, y_all_s.to_numpy(), snap, is_va, is_eval, induced, uplift, base,
-                       list(train_dates), list(valid_dates), H)
+                       list(train_dates), list(valid_dates), H, y_paid, induced_paid)
 
 
 def train_value(tables: dict[str, pd.DataFrame], as_of: Any,
@@ -249,6 +280,13 @@ def fit_value(frames: ValueFrames, cfg: dict[str, Any]) -> ValueModel:
     induced_st = float(induced.reindex(X_st.index).fillna(0.0).sum()) if len(induced) else 0.0
     target_total = max(float(y_st.sum()) - induced_st, 0.0)
     scale = float(target_total / p_st.sum()) if s["calibrate_total"] and p_st.sum() > 0 else 1.0
+    if s["calibrate_total"] and s.get("calibration_rows", "stop") == "out_of_time":
+        # the whole out-of-time fold (both halves): half the variance of the early-stopping
+        # half alone; heavy-tailed margins (insurer accidents) make that half's total noisy
+        p_va = _raw_predict(kind, boosters, X_va)
+        ind_va = float(induced.reindex(X_va.index).fillna(0.0).sum()) if len(induced) else 0.0
+        if p_va.sum() > 0:
+            scale = float(max(float(y_va.sum()) - ind_va, 0.0) / p_va.sum())
 
     # metrics on the evaluation half
     X_ev, y_ev = X_va.loc[is_eval], y_va[is_eval]
@@ -256,6 +294,19 @@ def fit_value(frames: ValueFrames, cfg: dict[str, Any]) -> ValueModel:
     metrics = regression_report(y_ev, pred_ev, int(s["calibration_bins"]))
     ev_ids = pd.Index(X_ev.index, name="customer_id")
     base = frames.baselines
+    paid_booster, paid_scale = _fit_customer_paid(s, frames, X_tr, X_st, is_va, is_eval)
+    if paid_booster is not None:
+        yp_ev = frames.y_paid[is_va][is_eval]
+        pp_ev = np.asarray(paid_booster.predict(X_va.loc[is_eval]), float) * paid_scale
+        metrics_paid = {"normalized_gini": normalized_gini(yp_ev, pp_ev),
+                        "total_ratio": float(pp_ev.sum() / max(yp_ev.sum(), 1e-12)),
+                        "scale": paid_scale}
+    else:
+        metrics_paid = None
+    rfm_gbm = fit_rfm_gbm(X_tr, y_tr, "tweedie", cfg, X_st, y_st)
+    rfm_st = predict_rfm_gbm(rfm_gbm, X_st, cfg)
+    rfm_scale = float(target_total / rfm_st.sum()) if rfm_st.sum() > 0 else 1.0
+    base = {**base, "lightgbm_rfm": predict_rfm_gbm(rfm_gbm, X_ev, cfg) * rfm_scale}
     metrics["baselines"] = {k: normalized_gini(y_ev, v) for k, v in base.items()}
     metrics["baseline_total_ratio"] = {k: float(v.sum() / max(y_ev.sum(), 1e-12))
                                        for k, v in base.items()}
@@ -263,6 +314,10 @@ def fit_value(frames: ValueFrames, cfg: dict[str, Any]) -> ValueModel:
     metrics["contact_induced_share"] = float(induced_st / max(float(y_st.sum()), 1e-12))
     metrics["total_ratio_no_contact"] = float(pred_ev.sum() / max(float(y_ev.sum()) - ind_ev, 1e-12))
     metrics["contact_uplift"] = uplift
+    metrics["definition"] = ("gross margin over the horizon: every payer's revenue (customer, "
+                             "insurer, warranty) x the margin of its payer and visit type")
+    if metrics_paid is not None:
+        metrics["customer_paid"] = metrics_paid
     metrics.update(model=kind, stop_normalized_gini=stop_gini, scale=scale, horizon_months=H,
                    snapshots=[str(d.date()) for d in dates],
                    rounds=[b.best_iteration or b.current_iteration() for b in boosters])
@@ -280,7 +335,26 @@ def fit_value(frames: ValueFrames, cfg: dict[str, Any]) -> ValueModel:
              kind, metrics["normalized_gini"], metrics["baselines"], metrics["total_ratio"])
     return ValueModel(kind=kind, boosters=boosters, occurrence=occurrence, feature_names=feats,
                       horizon_months=H, scale=scale, lifetime=dict(s["lifetime"]),
-                      metrics=metrics, validation=validation)
+                      metrics=metrics, validation=validation, rfm_gbm=rfm_gbm, rfm_scale=rfm_scale,
+                      paid_booster=paid_booster, paid_scale=paid_scale)
+
+
+def _fit_customer_paid(s: dict[str, Any], frames: ValueFrames, X_tr: pd.DataFrame,
+                       X_st: pd.DataFrame, is_va: np.ndarray, is_eval: np.ndarray
+                       ) -> tuple[lgb.Booster | None, float]:
+    """The customer-paid revenue model (Tweedie, the value model's settings), its total
+    scaled on the early-stopping half like the value model's (no-contact baseline)."""
+    if frames.y_paid is None:
+        return None, 1.0
+    y_tr, y_va = frames.y_paid[~is_va], frames.y_paid[is_va]
+    y_st = y_va[~is_eval]
+    b = _fit(s, "tweedie", X_tr, y_tr, X_st, y_st)
+    p_st = np.asarray(b.predict(X_st), float)
+    ind = frames.induced_paid
+    ind_st = float(ind.reindex(X_st.index).fillna(0.0).sum()) if ind is not None and len(ind) else 0.0
+    target = max(float(y_st.sum()) - ind_st, 0.0)
+    scale = float(target / p_st.sum()) if s["calibrate_total"] and p_st.sum() > 0 else 1.0
+    return b, scale
 
 
 def _sampled(index: pd.Index, tables: dict[str, pd.DataFrame], cfg: dict[str, Any]
@@ -291,67 +365,27 @@ def _sampled(index: pd.Index, tables: dict[str, pd.DataFrame], cfg: dict[str, An
     return pd.Index(index) if cap and len(index) >= cap else None
 
 
-def contact_induced_spend(tables: dict[str, pd.DataFrame], start: Any, horizon_months: int,
-                          cfg: dict[str, Any] | None, window_days: int = 61, min_group: int = 30,
-                          customers: pd.Index | None = None
-                          ) -> tuple[pd.Series, dict[str, float]]:
-    """Paid spend induced by campaign contacts in (start, start + H], per customer, and the
-    per-campaign uplift it uses (CNY per targeted contact).
-
-    The uplift of a campaign is the mean paid spend in the ``window_days`` from the contact of
-    its ``target`` contacts minus that of its ``control`` contacts (randomized holdouts), over
-    contacts whose window closed by ``start + H``; campaigns with fewer than ``min_group``
-    contacts in either group count 0. Empty when there is no ``campaign_contacts.group``.
-    """
-    c = tables.get("campaign_contacts")
-    if c is None or len(c) == 0 or "group" not in c.columns:
-        return pd.Series(dtype=float), {}
-    end_day = day_number(add_months(start, horizon_months))
-    v = tables["visits"]
-    if customers is not None:
-        # a uniform sample of customers: the target − control comparison within it is as
-        # unbiased as over everyone (randomized groups), the induced spend is needed for them only
-        want = pd.Index(customers).astype("str")
-        c = c.loc[isin(ids(c["customer_id"]), want)]
-        v = v.loc[isin(ids(v["customer_id"]), want)]
-    pm = paid_mask(v, cfg)
-    pv = pd.DataFrame({"cid": ids(v["customer_id"])[pm].to_numpy(),
-                       "d": days(v["visit_date"])[pm],
-                       "a": pd.to_numeric(v["amount"][pm], errors="coerce").fillna(0.0)
-                       .to_numpy(dtype=float)})
-    cc = pd.DataFrame({"cid": ids(c["customer_id"]).to_numpy(), "d": days(c["contact_date"]),
-                       "camp": c["campaign"].astype(str).to_numpy(),
-                       "target": (c["group"].astype(str) == "target").to_numpy(),
-                       "control": (c["group"].astype(str) == "control").to_numpy()})
-    cc = cc.loc[(cc["target"] | cc["control"]) & (cc["d"] <= end_day)].reset_index(drop=True)
-    cc["k"] = np.arange(len(cc))
-    m = cc[["k", "cid", "d"]].merge(pv, on="cid", how="inner", suffixes=("", "_v"))
-    m = m.loc[(m["d_v"] >= m["d"]) & (m["d_v"] < m["d"] + window_days)]
-    cc["spend"] = m.groupby("k")["a"].sum().reindex(cc["k"]).fillna(0.0).to_numpy()
-    done = cc.loc[cc["d"] + window_days <= end_day]
-    uplift: dict[str, float] = {}
-    for camp, g in done.groupby("camp"):
-        t, k = g.loc[g["target"], "spend"], g.loc[g["control"], "spend"]
-        if len(t) >= min_group and len(k) >= min_group:
-            uplift[str(camp)] = float(t.mean() - k.mean())
-    sel = cc.loc[cc["target"] & (cc["d"] > day_number(start)) & (cc["d"] <= end_day)]
-    induced = sel["camp"].map(uplift).fillna(0.0).groupby(sel["cid"].to_numpy()).sum()
-    induced.index.name = "customer_id"
-    return induced.astype(float), uplift
-
-
-def _baselines(visits: pd.DataFrame, snap: np.ndarray, customers: pd.Index, H: int,
-               cfg: dict[str, Any]) -> dict[str, np.ndarray]:
-    """Historical-average and BG/NBD + Gamma-Gamma predictions, each fitted at its row's
-    snapshot date."""
+def value_baselines(visits: pd.DataFrame, snap: np.ndarray, customers: pd.Index, H: int,
+                    cfg: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The visit-only value baselines on the visits' gross margin (``margin_visits``), each
+    fitted at its row's snapshot date: historical
+    average, BG/NBD + Gamma-Gamma, and the recency/frequency heuristic
+    (``cvm.models.btyd.recency_frequency``). ``lightgbm_rfm`` needs training rows: ``fit_value``
+    fits it (``ValueModel.rfm_gbm``)."""
     out = {"historical_average": np.zeros(len(customers)),
-           "bgnbd_gamma_gamma": np.zeros(len(customers))}
+           "bgnbd_gamma_gamma": np.zeros(len(customers)),
+           "recency_frequency": np.zeros(len(customers))}
+    visits = margin_visits(visits, cfg)   # the baselines predict the same value: gross margin
     for d in pd.unique(snap):
         m = snap == d
         ids_d = customers[m]
         out["historical_average"][m] = historical_average(visits, d, H, cfg, ids_d).to_numpy()
         out["bgnbd_gamma_gamma"][m] = _safe_btyd(visits, d, H, cfg, ids_d).to_numpy()
+        out["recency_frequency"][m] = recency_frequency(visits, d, H, cfg, ids_d).to_numpy()
     return out
+
+
+_baselines = value_baselines   # the old private name
 
 
 def _safe_btyd(visits: pd.DataFrame, as_of: pd.Timestamp, H: int, cfg: dict[str, Any],
@@ -362,48 +396,3 @@ def _safe_btyd(visits: pd.DataFrame, as_of: pd.Timestamp, H: int, cfg: dict[str,
     except Exception as exc:  # lifetimes raises bare ConvergenceError / ValueError
         log.warning("BG/NBD + Gamma-Gamma baseline failed: %s", exc)
         return pd.Series(0.0, index=customers)
-
-
-# ----------------------------------------------------------------------------- value types
-def customer_value(tables: dict[str, pd.DataFrame], as_of: Any, predicted: pd.Series,
-                   cfg: dict[str, Any] | None = None) -> pd.DataFrame:
-    """Realized, potential and influence value per customer (既成 / 潜在 / 影响价值).
-
-    - ``realized_value``: paid after-sales spend up to ``as_of``;
-    - ``potential_value``: the predicted spend over the horizon (``predicted``);
-    - ``influence_value``: for every buyer this customer referred (``vehicle_sales.
-      referred_by_customer_id``, sales dated ``<= as_of``): ``new_car_margin`` × the price
-      plus the referred buyer's paid after-sales spend to date; ``referrals`` counts them.
-    Index: the union of ``predicted``'s index and customers with a visit.
-    """
-    as_of = to_timestamp(as_of)
-    s = value_settings(cfg)
-    visits = tables["visits"]
-    keep = days(visits["visit_date"]) <= day_number(as_of)
-    v = visits.loc[keep]
-    amount = pd.to_numeric(v["amount"], errors="coerce").fillna(0.0).where(
-        paid_mask(v, cfg), 0.0)
-    realized = amount.groupby(ids(v["customer_id"]).to_numpy()).sum()
-    index = pd.Index(predicted.index, name="customer_id").union(realized.index)
-    out = pd.DataFrame(index=index)
-    out.index.name = "customer_id"
-    out["realized_value"] = realized.reindex(index).fillna(0.0)
-    out["potential_value"] = predicted.reindex(index).astype(float)
-    out["referrals"] = 0
-    out["influence_value"] = 0.0
-    sales = tables.get("vehicle_sales")
-    if sales is not None and "referred_by_customer_id" in sales.columns:
-        sd = days(sales["sale_date"]) <= day_number(as_of)
-        ref = sales.loc[sd & sales["referred_by_customer_id"].notna()]
-        if len(ref):
-            buyer = ids(ref["customer_id"]).to_numpy()
-            margin = float(s["influence"]["new_car_margin"]) * pd.to_numeric(
-                ref.get("price", pd.Series(0.0, index=ref.index)), errors="coerce").fillna(0.0)
-            worth = margin.to_numpy() + realized.reindex(buyer).fillna(0.0).to_numpy()
-            referrer = ids(ref["referred_by_customer_id"]).to_numpy()
-            by = pd.DataFrame({"r": referrer, "w": worth}).groupby("r")["w"]
-            out["influence_value"] = by.sum().reindex(index).fillna(0.0)
-            out["referrals"] = by.size().reindex(index).fillna(0).astype("int64")
-    else:
-        log.info("customer value: no vehicle_sales referrals; influence value is 0")
-    return out

@@ -541,12 +541,16 @@ def value_html(ctx: RunContext) -> str:
     ab, ab_prev = k["current"]["ab_share"], k["previous"]["ab_share"]
     means = _say(
         ctx, "A+B 高价值客户占比 {ab}(目标 {tg},较上月 {mom});本月 {up} 位客户升入 A/B,{down} 位从 A/B 降到 C/D。"
-             "A 类来得勤、花得多;B 类来得勤、单次花费低;C 类花得多、来得少;D 类两者都低。",
+             "A 类来得勤、花得多;B 类来得勤、单次花费低;C 类花得多、来得少;D 类两者都低。"
+             "预测价值指客户未来 {h} 个月给本店带来的毛利:客户自付、保险公司理赔和厂家索赔的收入,各乘其毛利率。",
         "The A+B share is {ab} (target {tg}, {mom} on last month); {up} customers moved up "
         "into A/B this month and {down} dropped from A/B to C/D. A visit often and spend "
-        "much; B visit often, spend little; C spend much, visit rarely; D neither.",
+        "much; B visit often, spend little; C spend much, visit rarely; D neither. "
+        "Predicted value is the gross margin a customer brings the store over the next {h} "
+        "months: what they, their insurer and the manufacturer's warranty pay, each times its "
+        "margin.",
         ab=fmt.pct(ab), tg=fmt.pct(target, 0), mom=fmt.points(ab - ab_prev, lang),
-        up=fmt.count(up), down=fmt.count(down))
+        up=fmt.count(up), down=fmt.count(down), h=ctx.horizon_months)
     todo = _say(
         ctx, "对 A/B 做高价值关怀(人、车、生活),守住占比;对 C 类做回厂激活,提高来店频次;对 B 类推荐保养套餐,提高客单价;"
              "D 类只做低成本触达。",

@@ -56,9 +56,12 @@ def test_cvm_score_equals_the_monthly_run(monthly_run: Path, sim_dir, sim_end, t
     for c in COLS:
         np.testing.assert_array_equal(got.loc[common, c].to_numpy(float),
                                       run.loc[common, c].to_numpy(float), err_msg=c)
-    # customers without a visit (no features) have no model scores in the run either
+    # customers without a visit (no features): the bundles do not score them; the run gives
+    # them a churn probability and a predicted value from past owners of the same cell
+    # (cvm.models.new_owners), no lifetime value
     rest = run.index.difference(common)
-    assert run.loc[rest, list(COLS)].isna().all().all()
+    assert run.loc[rest, ["churn_probability", "predicted_value"]].notna().all().all()
+    assert run.loc[rest, "lifetime_value"].isna().all()
 
 
 _LOADER_ONLY = """

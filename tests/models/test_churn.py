@@ -29,7 +29,7 @@ def test_metrics_and_validation(trained) -> None:
     for key in ("auc", "pr_auc", "brier", "ece", "top_decile_lift", "n_train", "n_valid",
                 "train_dates", "valid_dates", "baselines", "naive_rule", "grade"):
         assert key in m.metrics
-    assert set(m.metrics["baselines"]) == {"recency", "rfm_logistic"}
+    assert set(m.metrics["baselines"]) == {"recency", "rfm_logistic", "lightgbm_rfm"}
     assert max(m.metrics["train_dates"]) < min(m.metrics["valid_dates"])
     assert m.metrics["auc"] > 0.6 and m.metrics["grade"] in "ABCD"
     assert {"y_true", "p", "recency", "rfm_logistic"} <= set(m.validation.columns)

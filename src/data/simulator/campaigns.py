@@ -62,12 +62,32 @@ def select_month(rng: np.random.Generator, st: State, tr: Traits, m: int, p: dic
         if m % int(spec["every"]) != 0:
             continue
         el = eligible(name, st, tr, m, p, int_mo) & ~taken
-        pick = el & (rng.random(tr.n) < spec["share"])
+        u = rng.random(tr.n)
+        if cfg.get("selection") == "targeted":   # regime confounded: the store's ranking picks
+            pick = el & _targeted(u, st, m, el, float(spec["share"]), float(cfg["rank_noise"]))
+        else:
+            pick = el & (u < spec["share"])
         idx = np.flatnonzero(pick)
         taken[idx] = True
         cust.append(idx)
         camp.append(np.full(len(idx), c, np.int16))
-        target.append(rng.random(len(idx)) >= cfg["control_share"])
+        ctrl = (cfg.get("control_share_by_campaign") or {}).get(name, cfg["control_share"])
+        target.append(rng.random(len(idx)) >= float(ctrl))
     if not cust:
         return np.zeros(0, np.int64), np.zeros(0, np.int16), np.zeros(0, bool)
     return np.concatenate(cust), np.concatenate(camp), np.concatenate(target)
+
+
+def _targeted(u: np.ndarray, st: State, m: int, el: np.ndarray, share: float,
+              noise: float) -> np.ndarray:
+    """The top ``share`` of the eligible by the store's ranking: 12-month spend and recency
+    (observable), plus ``noise`` in rank units; the draws ``u`` are the same as random selection."""
+    out = np.zeros(len(el), bool)
+    idx = np.flatnonzero(el)
+    if len(idx) == 0:
+        return out
+    rank = lambda a: np.argsort(np.argsort(a, kind="stable"), kind="stable") / max(len(a) - 1, 1)  # noqa: E731
+    score = rank(st.ema_spend[idx]) + rank(-(m - st.last_visit[idx]).astype(float)) + noise * u[idx]
+    k = int(round(share * len(idx)))
+    out[idx[np.argsort(-score, kind="stable")[:k]]] = True
+    return out

@@ -104,6 +104,7 @@ class Month:
     exp_spend: np.ndarray      # expected paid spend this month | state
     p_paid: np.ndarray         # (4, n) P(paid visit of each kind this month | state)
     exp_sale: np.ndarray | None = None  # expected new-vehicle revenue (trade-in) | state, CNY
+    exp_value: np.ndarray | None = None  # expected gross margin this month, every payer | state
 
 
 class Kernel:
@@ -146,6 +147,14 @@ class Kernel:
         self.stage = np.array([st["first_service"], st["second_service"], st["later_in_warranty"],
                                st["first_post_warranty"], st["later_post_warranty"]], np.float32)
         self.comm_amount = np.where(tr.commercial, a["commercial_factor"], 1.0).astype(np.float32)
+        # gross margin of each kind's paid (customer) and unpaid (first service: free; repair:
+        # warranty; accident: insurer) visits (configs/value.yaml margin; 0 without it)
+        vm = p.get("value_margin") or {}
+        c, w_, i_ = vm.get("customer", {}), vm.get("warranty", {}), vm.get("insurer", {})
+        self.margin_paid = np.array([c.get("maintenance", 0.0), c.get("repair", 0.0),
+                                     c.get("accident", 0.0), c.get("other", 0.0)], np.float32)
+        self.margin_unpaid = np.array([0.0, w_.get("warranty", 0.0), i_.get("accident", 0.0), 0.0],
+                                      np.float32)
 
     # expected quote items and accepted share, used by both sampling and expectations
     def quote_lambda(self, age_y: np.ndarray) -> np.ndarray:
@@ -288,6 +297,11 @@ def hazard(K: Kernel, st: State, m: int, camp: np.ndarray | None = None,
         p_def = p_def * (1 - e_ret)
     p_bg = sigmoid(ch["background_logit"] + 0.5 * x_dyn
                    + ch["background_event_boost"] * (bad_recent | sa_gone))
+    spread = ch.get("post_warranty_spread")   # regime gradual-warranty: no cliff at the end
+    if spread:
+        soon_after = ~in_w & (age_m - v["warranty_months"] < spread["months"])
+        p_bg = np.where(soon_after, 1 - (1 - p_bg) * (1 - sigmoid(spread["logit"] + 0.5 * x_dyn)),
+                        p_bg)
     return Hazard(act=act, new=new, age_y=age_y, odo=odo, in_w=in_w, due=due, due_soon=due_soon,
                   e_visit=e_visit, e_ti=e_ti, was_def=was_def, at_store=at_store, decide=decide,
                   w_end=w_end, nxt=nxt, p_wb=p_wb, p_dec=p_def, p_bg=p_bg, e_dog=e_dog)
@@ -366,6 +380,14 @@ def step(K: Kernel, st: State, m: int, d: Draws, camp: np.ndarray | None = None,
     mean_amt = med * np.exp(sig[:, None] ** 2 / 2)
     mean_amt[:2] += lam * acc * items
     exp_spend = (pp * mean_amt).sum(axis=0)
+    bfu = K.band_f[st.band]
+    a_ = p["amounts"]
+    mean_unpaid = np.stack([np.zeros(n, np.float32),
+                            a_["warranty_repair_median"] * bfu * np.exp(a_["warranty_repair_sigma"] ** 2 / 2),
+                            a_["accident_median"] * bfu * np.exp(a_["accident_sigma"] ** 2 / 2),
+                            np.zeros(n, np.float32)])
+    exp_value = ((pp * mean_amt) * K.margin_paid[:, None]).sum(axis=0) + (
+        (pu * mean_unpaid) * K.margin_unpaid[:, None]).sum(axis=0)
 
     # service experience: waiting, quality, over-selling, complaints (computed on visits only)
     any_visit = visit.any(axis=0)
@@ -429,4 +451,4 @@ def step(K: Kernel, st: State, m: int, d: Draws, camp: np.ndarray | None = None,
     return Month(visit=visit, paid=paid, first=first, wait=wait, bad=bad, offered=offered,
                  complaint=complaint, traded=traded, odo=odo, in_warranty=in_w,
                  weight=weight.astype(np.float32), exp_spend=exp_spend.astype(np.float32),
-                 p_paid=pp, exp_sale=exp_sale)
+                 p_paid=pp, exp_sale=exp_sale, exp_value=exp_value.astype(np.float32))

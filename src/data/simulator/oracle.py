@@ -48,6 +48,9 @@ class Oracle:
     incr_halves: np.ndarray | None = None
     # (C, n) incremental margin of trade-in vehicle sales (sale revenue x sale_margin)
     incr_sale: np.ndarray | None = None
+    # (n,) expected gross margin over H, every payer (no contact), and its standard error
+    value: np.ndarray | None = None
+    se_value: np.ndarray | None = None
 
 
 def _merge(pick_a: np.ndarray, a: State, b: State) -> State:
@@ -60,12 +63,14 @@ N_CV = 15   # control variates: paid maintenance by horizon month (x band factor
 
 def _scenario(K: Kernel, snap: State, months: range, draws: list[Draws],
               camps: list[tuple[np.ndarray | None, np.ndarray | None]], suppress: bool,
-              cv: np.ndarray | None = None, sales: np.ndarray | None = None) -> np.ndarray:
+              cv: np.ndarray | None = None, sales: np.ndarray | None = None,
+              value: np.ndarray | None = None) -> np.ndarray:
     """One path of one scenario: P(no paid visit) (``suppress``) or expected paid spend.
 
     ``cv`` (spend only, (N_CV, n), filled): martingale control variates, sums of
     mass x (paid visit sampled - its probability), zero in expectation. ``sales`` (spend
-    only, (n,), filled): the expected revenue of trade-in vehicle sales on the path.
+    only, (n,), filled): the expected revenue of trade-in vehicle sales on the path. ``value``
+    (spend only, (n,), filled): the expected gross margin of every payer's visits.
     """
     n = K.tr.n
     bf = K.band_f[snap.band]
@@ -98,6 +103,8 @@ def _scenario(K: Kernel, snap: State, months: range, draws: list[Draws],
             acc += tot_s * mo_s.exp_spend + tot_d * mo_d.exp_spend
             if sales is not None:
                 sales += tot_s * mo_s.exp_sale + tot_d * mo_d.exp_sale
+            if value is not None:
+                value += tot_s * mo_s.exp_value + tot_d * mo_d.exp_value
             if cv is not None:
                 dev = tot_s * (mo_s.paid - mo_s.p_paid) + tot_d * (mo_d.paid - mo_d.p_paid)
                 cv[min(h, 11)] += dev[0] * bf
@@ -171,6 +178,7 @@ def compute_oracle(w: World, snap: State, paths: int, chunk: int, progress: bool
     se_i = np.zeros((C, n), np.float32)
     halves = np.zeros((2, C, n), np.float32) if cp >= 2 else None
     sale_i = np.zeros((C, n), np.float32)
+    val, se_val = np.zeros(n, np.float32), np.zeros(n, np.float32)
     starts = list(range(0, n, chunk))
     for ci, a in enumerate(tqdm(starts, desc="oracle", disable=not progress)):
         loc = np.arange(a, min(n, a + chunk))
@@ -189,13 +197,14 @@ def compute_oracle(w: World, snap: State, paths: int, chunk: int, progress: bool
         dp, ds, dsale = _Moments((C, nn)), _Moments((C, nn)), _Moments((C, nn))
         dh = [_Moments((C, nn)), _Moments((C, nn))]
         s_all = np.zeros((paths, nn))
+        v_all = np.zeros((paths, nn))
         x_all = np.zeros((paths, N_CV, nn))
         for k in range(paths):
             rng = np.random.default_rng(np.random.SeedSequence([w.seed, 202, ci, k]))
             draws = [Draws.new(rng, nn) for _ in months]
             sale0 = np.zeros(nn)
             s0 = s_all[k] = _scenario(K, sub, months, draws, base, False, x_all[k],
-                                      sales=sale0 if k < cp else None)
+                                      sales=sale0 if k < cp else None, value=v_all[k])
             if k >= max(pp, cp):
                 continue
             p0 = _scenario(K, sub, months, draws, base, True)
@@ -216,6 +225,8 @@ def compute_oracle(w: World, snap: State, paths: int, chunk: int, progress: bool
             dsale.add(sale)
             dh[int(k >= cp // 2)].add(inc + sale)
         bs = _controlled(s_all, x_all)
+        bv = _controlled(v_all, x_all)
+        val[loc], se_val[loc] = np.maximum(bv.mean(), 0), bv.se()
         # the control variates can push a near-zero estimate below 0: clip (negligible bias)
         base_p, base_s = bp.mean(), np.maximum(bs.mean(), 0)
         # campaigns: paired difference with the baseline on the same paths, added to the
@@ -233,4 +244,4 @@ def compute_oracle(w: World, snap: State, paths: int, chunk: int, progress: bool
                 halves[h][:, loc] = np.maximum(base_s[None, :] + dh[h].mean(), 0) - base_s[None, :]
     return Oracle(p_no_paid=res["p"], spend=res["s"], se_p=res["sep"], se_spend=res["ses"],
                   se_uplift=se_u, se_incr=se_i, customers=customers, incr_halves=halves,
-                  incr_sale=sale_i)
+                  incr_sale=sale_i, value=val, se_value=se_val)

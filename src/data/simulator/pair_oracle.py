@@ -44,7 +44,12 @@ def rebuild(truth: Path) -> tuple[World, Any, tuple[np.ndarray, float]]:
         raise CvmError(f"{truth / 'meta.json'} has no simulator arguments: re-simulate with "
                        "this version of cvm, or pass --max-oracle-paths 0 to judge with the "
                        "simulator's own oracle")
-    p = load_params()
+    from cvm.data.simulator.regimes import param_overrides, parse_regimes, regime_settings
+
+    from cvm.data.simulator import _deep_merge
+
+    p = _deep_merge(load_params(), param_overrides(parse_regimes(a.get("regimes")),
+                                                  regime_settings()))
     if meta.get("campaigns") != p["campaign_ids"]:
         raise CvmError("the truth was simulated with another campaign catalogue: re-simulate, or "
                        "pass --max-oracle-paths 0 to judge with the simulator's own oracle")

@@ -21,4 +21,9 @@ def load_params(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     # a campaign's value counts the margin of the vehicle sales it brings: one definition,
     # the value model's (configs/value.yaml influence.new_car_margin)
     p["sale_margin"] = float(load_config("value")["influence"]["new_car_margin"])
+    # value = every payer's revenue x the margin of its payer and visit type: the truth and the
+    # oracle count it as the value model does (configs/value.yaml margin)
+    from cvm.data.margin import margin_table
+
+    p["value_margin"] = margin_table()
     return p

@@ -189,7 +189,11 @@ def _leads_and_sales(w: World, h: History, rng: np.random.Generator, cid, wid: i
     last_fu = pool.created + (elapsed * rng.uniform(0.6, 1.0, L)).astype(np.int64).astype("timedelta64[D]")
     td_date = pool.created + pool.td_days.astype("timedelta64[D]")
     td_seen = pool.test_drive & (td_date <= np.minimum(pool.closed, end))
-    stage = np.where(pool.won & closed_by_end, 0, np.where(pool.p_convert + pool.stage_noise > 0.45, 1, 2))
+    # the consultant's stage from what has happened by the as-of date (test drive seen, follow-ups
+    # so far) plus their own judgement (noise); never from the true conversion probability
+    st_cfg = p["sales"]["stage"]
+    score = st_cfg["test_drive"] * td_seen + st_cfg["followup"] * fu + pool.stage_noise
+    stage = np.where(pool.won & closed_by_end, 0, np.where(score > st_cfg["intent_above"], 1, 2))
     first_slot = np.concatenate([[0], np.cumsum(w.sc_slots)[:-1]])
     slot = first_slot[pool.dealer] + (pool.sc_pick * w.sc_slots[pool.dealer]).astype(np.int64)
     sc = w.sc.slot_staff[slot, tl.month_of(pool.created)]

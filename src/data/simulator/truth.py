@@ -33,6 +33,8 @@ def oracle_customers(w: World, snap: State, o: Oracle, cid: pa.Array) -> pa.Tabl
         "expected_spend": f64(o.spend[0]),
         "p_no_paid_visit_se": f64(o.se_p[0]),
         "expected_spend_se": f64(o.se_spend[0]),
+        "expected_value": f64(o.value if o.value is not None else np.full(len(cid), np.nan)),
+        "expected_value_se": f64(o.se_value if o.se_value is not None else np.full(len(cid), np.nan)),
         "loyalty": f64(tr.loyalty), "price_sensitivity": f64(tr.price_sens),
         "distance": f64(tr.distance), "time_sensitivity": f64(tr.time_sens),
         "yearly_mileage": f64(tr.yearly_km), "family_stage": cat(FAMILY, tr.family),
@@ -85,6 +87,9 @@ def meta(w: World, o: Oracle, params: dict[str, Any], paths: tuple[int, int, int
         "end": w.tl.end.isoformat(),
         "horizon_months": w.tl.horizon,
         "paid_definition": "payer == 'customer' and amount > 0",
+        "value_definition": ("gross margin: every payer's revenue x configs/value.yaml margin "
+                             "of its payer and visit type (oracle expected_value)"),
+        "value_margin": params.get("value_margin"),
         "oracle": {
             "method": "conditional_monte_carlo_crn",
             "description": (

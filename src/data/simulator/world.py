@@ -45,7 +45,13 @@ def build_world(n: int, seed: int, tl: Timeline, dealers: int, p: dict[str, Any]
     won_idx = np.flatnonzero(pool.won & (pool.closed <= tl.end_day))
     won_idx = won_idx[np.argsort(pool.closed[won_idx], kind="stable")][:n]
     won_days = pool.closed[won_idx]
-    kind, entry = entry_plan(r_pop, p, n, tl.month_of(won_days), tl.start_month, tl.end_month)
+    if p.get("closed_cohort_months"):   # regime closed-cohort: no lead becomes a customer
+        from cvm.data.simulator.regimes import closed_cohort_entry
+
+        won_idx, won_days = won_idx[:0], won_days[:0]
+        kind, entry = closed_cohort_entry(r_pop, p, n, tl.start_month)
+    else:
+        kind, entry = entry_plan(r_pop, p, n, tl.month_of(won_days), tl.start_month, tl.end_month)
     if group is None:
         dealer = r_pop.integers(0, dealers, size=n).astype(np.int16)
     else:  # store sizes differ: customers by the stores' weights

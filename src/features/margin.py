@@ -1,0 +1,80 @@
+"""Value as the store earns it: every payer's revenue × the gross margin of its payer and visit type.
+
+A customer the store keeps brings customer-paid work, insurer-paid accident repairs (钣喷) and
+OEM-paid warranty work; the largest tickets are the insurer's. ``configs/value.yaml`` ``margin``
+gives the share of each revenue the store keeps, by payer (customer, insurer, warranty) and
+visit type (the contract's types plus ``unknown`` for a missing visit type); payer ``free``
+earns nothing. A visit without a payer column counts as customer-paid when its amount is
+positive (the contract's rule). The churn label keeps the customer-paid definition
+(``cvm.features.labels.paid_mask``): churn is about whether the customer comes back and pays.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cvm.data.contract import PAYERS
+from cvm.data.margin import MARGIN_PAYERS, MARGIN_TYPES, margin_table
+from cvm.features.pit import add_months, day_number, days, ids
+
+__all__ = [
+    "MARGIN_PAYERS",
+    "MARGIN_TYPES",
+    "future_margin",
+    "margin_table",
+    "margin_visits",
+    "visit_margin",
+]
+
+def visit_margin(visits: pd.DataFrame, cfg: dict[str, Any] | None = None,
+                 table: dict[str, dict[str, float]] | None = None) -> np.ndarray:
+    """The store's gross margin of each visit (CNY): amount × margin[payer][visit type]."""
+    t = table or margin_table(cfg)
+    amount = pd.to_numeric(visits["amount"], errors="coerce").to_numpy(dtype=float, na_value=0.0)
+    amount = np.maximum(amount, 0.0)
+    n = len(visits)
+    payer = (visits["payer"].astype("string").fillna("customer").to_numpy(dtype=object)
+             if "payer" in visits.columns else np.full(n, "customer", dtype=object))
+    vt = (visits["visit_type"].astype("string").fillna("unknown").to_numpy(dtype=object)
+          if "visit_type" in visits.columns else np.full(n, "unknown", dtype=object))
+    rate = np.zeros(n)
+    for p in MARGIN_PAYERS:
+        pm = payer == p
+        if not pm.any():
+            continue
+        for v in MARGIN_TYPES:
+            sel = pm & (vt == v)
+            rate[sel] = t[p][v]
+        other = pm & ~np.isin(vt, MARGIN_TYPES)   # a type outside the contract: unknown
+        rate[other] = t[p]["unknown"]
+    assert set(PAYERS) >= set(MARGIN_PAYERS)
+    return amount * rate
+
+
+def future_margin(visits: pd.DataFrame, as_of, horizon_months: int,
+                  cfg: dict[str, Any] | None = None,
+                  customers: pd.Index | None = None) -> pd.Series:
+    """The value label: gross margin of every visit in (as_of, as_of + H months], 0 if none.
+
+    Index: ``customers`` if given, else every customer with a visit on or before ``as_of``."""
+    d = days(visits["visit_date"])
+    cid = ids(visits["customer_id"])
+    if customers is None:
+        customers = pd.Index(cid[d <= day_number(as_of)].unique(), name="customer_id").sort_values()
+    m = (d > day_number(as_of)) & (d <= day_number(add_months(as_of, horizon_months)))
+    val = pd.Series(visit_margin(visits.loc[m], cfg), index=cid[m].to_numpy()).groupby(level=0).sum()
+    out = val.reindex(customers, fill_value=0.0).astype(np.float64)
+    out.index.name = "customer_id"
+    return out.rename("future_margin")
+
+
+def margin_visits(visits: pd.DataFrame, cfg: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Visits as margin events: ``customer_id``, ``visit_date`` and ``amount`` = the visit's
+    gross margin (no payer column, so every positive amount counts): what the visit-only
+    baselines (historical average, BTYD, recency/frequency) read to predict the same value."""
+    return pd.DataFrame({"customer_id": visits["customer_id"].to_numpy(),
+                         "visit_date": visits["visit_date"].to_numpy(),
+                         "amount": visit_margin(visits, cfg)}, index=visits.index)

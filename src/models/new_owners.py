@@ -1,0 +1,145 @@
+"""Owners without a visit yet: a churn probability and a predicted value from the sale and the vehicle.
+
+The churn and value models learn from customers' visit histories, so a new owner before their
+first visit (a car just sold, a customer record without repair orders) had no score, although
+the 1st -> 2nd service cliff is where retention is won. This module scores them from what the
+store knows without a visit: the months since the purchase (vehicle purchase date, else the
+sale date, else the customer's creation date) and the vehicle's price band. At each of the
+churn model's snapshot dates with a closed H-month label window it counts, per cell (months
+since purchase bin x price band), the owners who had no visit yet, how many of them had no
+paid visit in the next H months, and the gross margin they brought. A cell's rates are
+shrunk towards its months-bin (then towards the overall) rates with ``prior_rows`` pseudo-rows,
+so a sparse cell borrows strength. The rates are the empirical frequencies of the same
+question asked in the past: calibrated by construction when the base does not drift.
+Settings: ``new_owners`` in configs/default.yaml.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cvm.features.labels import (
+    churn_labels,  # noqa: F401  (the same churn definition)
+    paid_mask,
+)
+from cvm.features.margin import visit_margin
+from cvm.features.pit import DAYS_PER_MONTH, add_months, day_number, days, ids
+
+log = logging.getLogger(__name__)
+
+
+def _owners(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every known owner: ``customer_id``, ``start_day`` (purchase, else sale, else creation),
+    ``price_band`` (of their first vehicle; "unknown" without one)."""
+    parts = []
+    veh = tables.get("vehicles")
+    if veh is not None and len(veh) and "purchase_date" in veh.columns:
+        v = pd.DataFrame({"customer_id": ids(veh["customer_id"]).to_numpy(),
+                          "start_day": days(veh["purchase_date"]),
+                          "price_band": (veh["price_band"].astype("string").fillna("unknown")
+                                         .to_numpy(dtype=object) if "price_band" in veh.columns
+                                         else "unknown")})
+        parts.append(v)
+    sales = tables.get("vehicle_sales")
+    if sales is not None and len(sales):
+        parts.append(pd.DataFrame({"customer_id": ids(sales["customer_id"]).to_numpy(),
+                                   "start_day": days(sales["sale_date"]), "price_band": "unknown"}))
+    cust = tables.get("customers")
+    if cust is not None and len(cust) and "created_date" in cust.columns:
+        parts.append(pd.DataFrame({"customer_id": ids(cust["customer_id"]).to_numpy(),
+                                   "start_day": days(cust["created_date"]),
+                                   "price_band": "unknown"}))
+    if not parts:
+        return pd.DataFrame(columns=["customer_id", "start_day", "price_band"])
+    o = pd.concat(parts, ignore_index=True).dropna(subset=["customer_id", "start_day"])
+    # the earliest record per customer; a vehicle's band wins over "unknown" at equal dates
+    o["known"] = o["price_band"] != "unknown"
+    o = o.sort_values(["customer_id", "start_day", "known"], ascending=[True, True, False],
+                      kind="stable")
+    return o.drop_duplicates("customer_id")[["customer_id", "start_day", "price_band"]]
+
+
+def no_visit_owners(tables: dict[str, pd.DataFrame], as_of: Any) -> pd.DataFrame:
+    """Owners known at ``as_of`` with no visit on or before it: index ``customer_id``,
+    ``months_since_purchase``, ``price_band``."""
+    t = day_number(as_of)
+    o = _owners(tables)
+    o = o.loc[o["start_day"] <= t]
+    v = tables["visits"]
+    seen = set(ids(v["customer_id"])[days(v["visit_date"]) <= t].unique())
+    o = o.loc[~o["customer_id"].isin(list(seen))]
+    out = pd.DataFrame({"months_since_purchase": (t - o["start_day"].to_numpy()) / DAYS_PER_MONTH,
+                        "price_band": o["price_band"].to_numpy()},
+                       index=pd.Index(o["customer_id"].to_numpy(), name="customer_id"))
+    return out.sort_index()
+
+
+def _cells(frame: pd.DataFrame, edges: list[float]) -> pd.DataFrame:
+    b = np.digitize(frame["months_since_purchase"].to_numpy(dtype=float), np.asarray(edges, float))
+    return frame.assign(bin=b)
+
+
+def fit_new_owner_rates(tables: dict[str, pd.DataFrame], dates: list[pd.Timestamp],
+                        horizon_months: int, cfg: dict[str, Any]) -> dict[str, Any]:
+    """Past frequencies of no paid visit in H months and the mean H-month gross margin of
+    owners who had no visit yet at each of ``dates`` (label windows closed)."""
+    s = cfg["new_owners"]
+    edges = list(s["months_edges"])
+    v = tables["visits"]
+    d = days(v["visit_date"])
+    cid = ids(v["customer_id"]).to_numpy()
+    paid = paid_mask(v, cfg)
+    marg = visit_margin(v, cfg)
+    rows = []
+    for date in dates:
+        o = no_visit_owners(tables, date)
+        if not len(o):
+            continue
+        lo, hi = day_number(date), day_number(add_months(date, horizon_months))
+        w = (d > lo) & (d <= hi)
+        back = set(cid[w & paid])
+        val = pd.Series(marg[w], index=cid[w]).groupby(level=0).sum()
+        rows.append(o.assign(churn=(~o.index.isin(list(back))).astype(float),
+                             value=val.reindex(o.index).fillna(0.0).to_numpy()))
+    if not rows:
+        return {"n": 0}
+    f = _cells(pd.concat(rows), edges)
+    k = float(s["prior_rows"])
+    overall = {"churn": float(f["churn"].mean()), "value": float(f["value"].mean())}
+    by_bin = f.groupby("bin")[["churn", "value"]].agg(["sum", "count"])
+    rate_bin: dict[int, dict[str, float]] = {}
+    for b, r in by_bin.iterrows():
+        n = float(r[("churn", "count")])
+        rate_bin[int(b)] = {m: (float(r[(m, "sum")]) + k * overall[m]) / (n + k)
+                            for m in ("churn", "value")}
+    cells: dict[str, dict[str, float]] = {}
+    for (b, band), g in f.groupby(["bin", "price_band"]):
+        n = float(len(g))
+        prior = rate_bin[int(b)]
+        cells[f"{int(b)}|{band}"] = {m: (float(g[m].sum()) + k * prior[m]) / (n + k)
+                                     for m in ("churn", "value")} | {"n": int(n)}
+    log.info("new owners: %d owner-snapshots without a visit, churn %.3f, value %.0f",
+             len(f), overall["churn"], overall["value"])
+    return {"n": len(f), "edges": edges, "overall": overall,
+            "by_bin": {str(b): r for b, r in rate_bin.items()}, "cells": cells}
+
+
+def score_new_owners(owners: pd.DataFrame, rates: dict[str, Any]) -> pd.DataFrame:
+    """``churn_probability`` and ``predicted_value`` (H-month gross margin) per owner row."""
+    if not len(owners) or not rates.get("n"):
+        return pd.DataFrame({"churn_probability": pd.Series(dtype=float),
+                             "predicted_value": pd.Series(dtype=float)},
+                            index=owners.index[:0] if len(owners) else None)
+    f = _cells(owners, rates["edges"])
+    out = pd.DataFrame(index=owners.index)
+    for m, col in (("churn", "churn_probability"), ("value", "predicted_value")):
+        vals = []
+        for b, band in zip(f["bin"], f["price_band"]):
+            c = rates["cells"].get(f"{int(b)}|{band}") or rates["by_bin"].get(str(int(b)))
+            vals.append((c or rates["overall"])[m])
+        out[col] = np.asarray(vals, float)
+    return out
