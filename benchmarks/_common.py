@@ -16,7 +16,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
@@ -28,8 +28,10 @@ FRAGMENTS = ROOT / "docs" / "benchmarks"
 def machine() -> str:
     """One line describing the machine the figures were measured on."""
     mem = psutil.virtual_memory().total / 2**30
-    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-            f"{mem:.0f} GiB RAM, Python {platform.python_version()}, {platform.system()}")
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"{mem:.0f} GiB RAM, Python {platform.python_version()}, {platform.system()}"
+    )
 
 
 @dataclass
@@ -50,7 +52,8 @@ def measure():
         while not stop.is_set():
             try:
                 rss = proc.memory_info().rss + sum(
-                    c.memory_info().rss for c in proc.children(recursive=True))
+                    c.memory_info().rss for c in proc.children(recursive=True)
+                )
             except psutil.Error:
                 rss = 0
             peak[0] = max(peak[0], rss)
@@ -77,9 +80,11 @@ def write_fragment(name: str, title: str, command: str, body: str) -> Path:
     """Write ``docs/benchmarks/<name>.md`` with the machine, the command and the figures."""
     FRAGMENTS.mkdir(parents=True, exist_ok=True)
     path = FRAGMENTS / f"{name}.md"
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    text = (f"## {title}\n\n- Machine: {machine()}\n- Command: `{command}`\n"
-            f"- Measured: {stamp}\n\n{body.strip()}\n")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    text = (
+        f"## {title}\n\n- Machine: {machine()}\n- Command: `{command}`\n"
+        f"- Measured: {stamp}\n\n{body.strip()}\n"
+    )
     tmp = path.with_suffix(".md.tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
@@ -104,9 +109,19 @@ def _fmt(v) -> str:
 
 
 def run(cmd: list[str]) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, check=True, text=True, capture_output=True, cwd=ROOT,
-                          env={**os.environ, "PYTHONUNBUFFERED": "1"}, executable=None) \
-        if cmd else subprocess.CompletedProcess([], 0)
+    return (
+        subprocess.run(
+            cmd,
+            check=True,
+            text=True,
+            capture_output=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            executable=None,
+        )
+        if cmd
+        else subprocess.CompletedProcess([], 0)
+    )
 
 
 PY = sys.executable

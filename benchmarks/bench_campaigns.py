@@ -73,8 +73,9 @@ def denoised(pairs: pd.DataFrame, oracle: pd.DataFrame) -> np.ndarray:
     return out - pairs["cost"].to_numpy(float)
 
 
-def _plan_value(pairs: pd.DataFrame, value: np.ndarray, budget: float, oracle: pd.DataFrame,
-                seed: int = 42) -> tuple[float, pd.DataFrame]:
+def _plan_value(
+    pairs: pd.DataFrame, value: np.ndarray, budget: float, oracle: pd.DataFrame, seed: int = 42
+) -> tuple[float, pd.DataFrame]:
     from cvm.campaigns.catalogue import defaults
     from cvm.campaigns.control import assign_control
     from cvm.campaigns.evaluate import plan_true_value
@@ -107,35 +108,54 @@ def evaluate_set(data: Path, run: Path, budget: float) -> dict:
     abl = {}
     if "model_value" in pairs.columns:
         abl["uncalibrated: uplift x value at stake (before)"] = _plan_value(
-            pairs, pairs["model_value"].to_numpy(float) - cost, budget, oracle)[0]
+            pairs, pairs["model_value"].to_numpy(float) - cost, budget, oracle
+        )[0]
     stake = pairs["value_at_stake"].to_numpy(float)
     abl["catalogue priors x value at stake"] = _plan_value(
-        pairs, c_map(c, {k: v.prior_uplift for k, v in cat.items()}) * stake - cost, budget,
-        oracle)[0]
+        pairs, c_map(c, {k: v.prior_uplift for k, v in cat.items()}) * stake - cost, budget, oracle
+    )[0]
     abl["true campaign means of incremental spend (oracle)"] = _plan_value(
-        pairs, pd.Series(true_inc).groupby(c).transform("mean").to_numpy() - cost, budget,
-        oracle)[0]
+        pairs, pd.Series(true_inc).groupby(c).transform("mean").to_numpy() - cost, budget, oracle
+    )[0]
     # noise-corrected oracle: choose and score on the denoised values
     dn = denoised(pairs, oracle)
     dn_oracle = pairs[["customer_id", "campaign"]].assign(expected_incremental_value=dn)
     dn_best = _plan_value(pairs, dn, budget, dn_oracle)[0]
-    mine_dn = _plan_value(pairs, pairs["expected_incremental_value"].to_numpy(float), budget,
-                          dn_oracle)[0]
+    mine_dn = _plan_value(
+        pairs, pairs["expected_incremental_value"].to_numpy(float), budget, dn_oracle
+    )[0]
     oot = (summary.get("uplift_metrics") or {}).get("out_of_time") or {}
     pooled = oot.get("pooled", {})
     calib = (summary.get("uplift_metrics") or {}).get("spend_calibration", {})
     truth_means = pd.Series(true_inc).groupby(c).mean()
-    mean_rows = [{"campaign": k, "model mean (uplift x stake)": v["model_mean"],
-                  "measured spend effect": v.get("measured"), "se": v.get("se"),
-                  "calibrated": v["calibrated"], "true mean": float(truth_means.get(k, np.nan))}
-                 for k, v in sorted(calib.items())]
-    return {"data": str(data), "customers": n_base, "budget": budget, "seconds": seconds,
-            "eval": ev, "ablations": abl, "denoised_oracle": dn_best,
-            "plan_on_denoised": mine_dn, "qini": pooled.get("qini"),
-            "qini_campaign_mean_only": pooled.get("qini_campaign_mean_only"),
-            "auuc": pooled.get("auuc"), "auuc_random": pooled.get("auuc_random"),
-            "fold": oot.get("fold", {}), "means": mean_rows,
-            "n_target": int((plan["group"] == "target").sum())}
+    mean_rows = [
+        {
+            "campaign": k,
+            "model mean (uplift x stake)": v["model_mean"],
+            "measured spend effect": v.get("measured"),
+            "se": v.get("se"),
+            "calibrated": v["calibrated"],
+            "true mean": float(truth_means.get(k, np.nan)),
+        }
+        for k, v in sorted(calib.items())
+    ]
+    return {
+        "data": str(data),
+        "customers": n_base,
+        "budget": budget,
+        "seconds": seconds,
+        "eval": ev,
+        "ablations": abl,
+        "denoised_oracle": dn_best,
+        "plan_on_denoised": mine_dn,
+        "qini": pooled.get("qini"),
+        "qini_campaign_mean_only": pooled.get("qini_campaign_mean_only"),
+        "auuc": pooled.get("auuc"),
+        "auuc_random": pooled.get("auuc_random"),
+        "fold": oot.get("fold", {}),
+        "means": mean_rows,
+        "n_target": int((plan["group"] == "target").sum()),
+    }
 
 
 def c_map(c: np.ndarray, d: dict) -> np.ndarray:
@@ -144,8 +164,12 @@ def c_map(c: np.ndarray, d: dict) -> np.ndarray:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--set", action="append", required=True,
-                    help="DATA:RUN:BUDGET (simulated data with truth/, run folder, budget)")
+    ap.add_argument(
+        "--set",
+        action="append",
+        required=True,
+        help="DATA:RUN:BUDGET (simulated data with truth/, run folder, budget)",
+    )
     ap.add_argument("--json", type=Path, default=ROOT / "data" / "bench" / "bench_campaigns.json")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -167,22 +191,27 @@ def write_doc(results: list[dict], sets: list[str]) -> None:
     head = []
     for r in results:
         e = r["eval"]
-        head.append({
-            "data set": _name(r), "budget": r["budget"],
-            "contacted / base": f"{r['n_target']:,} / {r['customers']:,}",
-            "plan (CNY)": e["incremental_value"], "oracle": e["oracle_incremental_value"],
-            "risk-first": e.get("highest_risk_first_incremental_value"),
-            "plan / oracle": e.get("ratio_to_oracle"),
-            "plan / risk-first": e.get("ratio_to_highest_risk_first"),
-            "plan / denoised oracle": r["plan_on_denoised"] / r["denoised_oracle"]
-            if r["denoised_oracle"] > 0 else None,
-            "Qini OOT": r["qini"], "Qini OOT (campaign means)": r["qini_campaign_mean_only"],
-        })
+        head.append(
+            {
+                "data set": _name(r),
+                "budget": r["budget"],
+                "contacted / base": f"{r['n_target']:,} / {r['customers']:,}",
+                "plan (CNY)": e["incremental_value"],
+                "oracle": e["oracle_incremental_value"],
+                "risk-first": e.get("highest_risk_first_incremental_value"),
+                "plan / oracle": e.get("ratio_to_oracle"),
+                "plan / risk-first": e.get("ratio_to_highest_risk_first"),
+                "plan / denoised oracle": r["plan_on_denoised"] / r["denoised_oracle"]
+                if r["denoised_oracle"] > 0
+                else None,
+                "Qini OOT": r["qini"],
+                "Qini OOT (campaign means)": r["qini_campaign_mean_only"],
+            }
+        )
     abl = []
     for r in results:
         orc = r["eval"]["oracle_incremental_value"]
-        row = {"data set": _name(r),
-               "spend-calibrated (now)": r["eval"]["incremental_value"] / orc}
+        row = {"data set": _name(r), "spend-calibrated (now)": r["eval"]["incremental_value"] / orc}
         for k, v in r["ablations"].items():
             row[k] = v / orc
         abl.append(row)
@@ -215,7 +244,7 @@ incremental spend (R-learner, 180-day window scaled to 12 months) and its standa
 calibrated mean used by the plan, and the oracle's true mean over the same pairs:
 
 {md_table(means)}
-Campaign step time: {', '.join(f"{_name(r)} {r['seconds']:.0f} s" for r in results)} (shared
+Campaign step time: {", ".join(f"{_name(r)} {r['seconds']:.0f} s" for r in results)} (shared
 2-core machine).
 """
     cmd = "python benchmarks/bench_campaigns.py " + " ".join(f"--set {s}" for s in sets)

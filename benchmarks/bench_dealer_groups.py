@@ -38,15 +38,21 @@ log = logging.getLogger("bench_dealer_groups")
 CACHE = ROOT / "data" / "bench"
 
 
-def sim(n: int, stores: int, seed: int, size_sigma: float | None = None,
-        oracle_sample: int | None = None) -> Path:
+def sim(
+    n: int,
+    stores: int,
+    seed: int,
+    size_sigma: float | None = None,
+    oracle_sample: int | None = None,
+) -> Path:
     """Simulated data (5 years), cached under data/bench/. ``oracle_sample``: the truth's
     oracle on that many customers only (the speed runs do not read it)."""
     from cvm.data.simulator import generate
     from cvm.data.simulator.io import write_dataset
 
     tag = (f"_sig{size_sigma}" if size_sigma is not None else "") + (
-        f"_o{oracle_sample}" if oracle_sample else "")
+        f"_o{oracle_sample}" if oracle_sample else ""
+    )
     out = CACHE / f"group_{n}_d{stores}_s{seed}{tag}"
     if not (out / "visits.parquet").exists():
         log.info("simulating %s customers, %d stores into %s", f"{n:,}", stores, out)
@@ -82,14 +88,27 @@ def _role(p: psutil.Process, driver: int) -> str:
 def run_monthly(data: Path, out: Path, engine: str) -> dict:
     """`cvm monthly` in a child process; wall time and the peak RSS of each process kind."""
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [PY, "-m", "cvm.cli", "monthly", "--data", str(data), "--as-of", as_of_for(data),
-           "--out", str(out), "--engine", engine]
+    cmd = [
+        PY,
+        "-m",
+        "cvm.cli",
+        "monthly",
+        "--data",
+        str(data),
+        "--as-of",
+        as_of_for(data),
+        "--out",
+        str(out),
+        "--engine",
+        engine,
+    ]
     peaks: dict[str, float] = {}
     total = [0.0]
     stop = threading.Event()
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     root = psutil.Process(proc.pid)
 
     def sample() -> None:
@@ -118,8 +137,13 @@ def run_monthly(data: Path, out: Path, engine: str) -> dict:
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         log.error("cvm monthly failed:\n%s", err[-3000:])
-    return {"seconds": seconds, "ok": proc.returncode == 0, "peak_total_gb": total[0],
-            "peaks_gb": peaks, "run": out / pd.Timestamp(as_of_for(data)).strftime("%Y-%m")}
+    return {
+        "seconds": seconds,
+        "ok": proc.returncode == 0,
+        "peak_total_gb": total[0],
+        "peaks_gb": peaks,
+        "run": out / pd.Timestamp(as_of_for(data)).strftime("%Y-%m"),
+    }
 
 
 def identical(a: Path, b: Path) -> dict[str, bool]:
@@ -132,24 +156,32 @@ def identical(a: Path, b: Path) -> dict[str, bool]:
             out[name] = False
     lists = sorted(p.relative_to(a) for p in a.glob("**/campaigns/*.csv"))
     out[f"{len(lists)} department lists (csv)"] = bool(lists) and all(
-        (a / f).read_bytes() == (b / f).read_bytes() for f in lists)
+        (a / f).read_bytes() == (b / f).read_bytes() for f in lists
+    )
     return out
 
 
 def speed(stores: int, per_store: int, seed: int) -> None:
     n = stores * per_store
     one, group = sim(n, 1, seed, oracle_sample=1000), sim(n, stores, seed, oracle_sample=1000)
-    res = {"single store, local": run_monthly(one, CACHE / f"rep_{n}_d1", "local"),
-           f"{stores} stores, local": run_monthly(group, CACHE / f"rep_{n}_d{stores}", "local"),
-           f"{stores} stores, dask LocalCluster (2 workers)":
-               run_monthly(group, CACHE / f"rep_{n}_d{stores}_dask", "dask")}
+    res = {
+        "single store, local": run_monthly(one, CACHE / f"rep_{n}_d1", "local"),
+        f"{stores} stores, local": run_monthly(group, CACHE / f"rep_{n}_d{stores}", "local"),
+        f"{stores} stores, dask LocalCluster (2 workers)": run_monthly(
+            group, CACHE / f"rep_{n}_d{stores}_dask", "dask"
+        ),
+    }
     runs = list(res.values())
     same = identical(runs[1]["run"], runs[2]["run"]) if runs[1]["ok"] and runs[2]["ok"] else {}
     rows = []
     roles = sorted({r for v in runs for r in v["peaks_gb"]} - {"other"})
     for name, v in res.items():
-        row = {"run": name, "seconds": v["seconds"], "ok": v["ok"],
-               "peak, all processes (GB)": v["peak_total_gb"]}
+        row = {
+            "run": name,
+            "seconds": v["seconds"],
+            "ok": v["ok"],
+            "peak, all processes (GB)": v["peak_total_gb"],
+        }
         for r in roles:
             row[f"peak {r} (GB)"] = v["peaks_gb"].get(r)
         rows.append(row)
@@ -161,20 +193,25 @@ def speed(stores: int, per_store: int, seed: int) -> None:
             timings[name] = json.loads(m.read_text())["timings_seconds"]
     steps = sorted({k for t in timings.values() for k in t})
     step_rows = [{"step": s, **{k: t.get(s) for k, t in timings.items()}} for s in steps]
-    body = (f"Simulated (seed {seed}, 5 years): one store of {n:,} customers, and a group of "
-            f"{stores} stores with {n:,} customers in all (sizes differ: "
-            f"`dealer_group.size_sigma`). Default profile. **The machine was shared with other "
-            f"agents' jobs (2 cores): times are inflated and noisy; re-run alone with the "
-            f"command above.**\n\n"
-            + md_table(rows)
-            + f"\nGroup run / single-store run (local): **{ratio:.2f}×** (target ≤ 1.2×).\n\n"
-            + "Identical outputs, `--engine dask` vs `--engine local`: "
-            + (", ".join(f"{k}: {'yes' if ok else 'NO'}" for k, ok in same.items()) or "n/a")
-            + "\n\nSeconds by step:\n\n" + md_table(step_rows))
-    write_fragment(f"dealer_groups_speed_{stores}x{per_store}",
-                   f"Dealer groups: {stores} stores × {per_store:,} customers, local vs Dask",
-                   f"python benchmarks/bench_dealer_groups.py speed --stores {stores} "
-                   f"--per-store {per_store}", body)
+    body = (
+        f"Simulated (seed {seed}, 5 years): one store of {n:,} customers, and a group of "
+        f"{stores} stores with {n:,} customers in all (sizes differ: "
+        f"`dealer_group.size_sigma`). Default profile. **The machine was shared with other "
+        f"agents' jobs (2 cores): times are inflated and noisy; re-run alone with the "
+        f"command above.**\n\n"
+        + md_table(rows)
+        + f"\nGroup run / single-store run (local): **{ratio:.2f}×** (target ≤ 1.2×).\n\n"
+        + "Identical outputs, `--engine dask` vs `--engine local`: "
+        + (", ".join(f"{k}: {'yes' if ok else 'NO'}" for k, ok in same.items()) or "n/a")
+        + "\n\nSeconds by step:\n\n"
+        + md_table(step_rows)
+    )
+    write_fragment(
+        f"dealer_groups_speed_{stores}x{per_store}",
+        f"Dealer groups: {stores} stores × {per_store:,} customers, local vs Dask",
+        f"python benchmarks/bench_dealer_groups.py speed --stores {stores} --per-store {per_store}",
+        body,
+    )
     log.info("%s", body)
 
 
@@ -188,7 +225,8 @@ def _restrict(tables: dict[str, pd.DataFrame], who: pd.Index) -> dict[str, pd.Da
         out[k] = df
     if "leads" in out and "lead_followups" in tables:
         out["lead_followups"] = tables["lead_followups"][
-            tables["lead_followups"]["lead_id"].isin(out["leads"]["lead_id"])]
+            tables["lead_followups"]["lead_id"].isin(out["leads"]["lead_id"])
+        ]
     return out
 
 
@@ -206,9 +244,9 @@ def _paired_diff_ci(y: np.ndarray, a: np.ndarray, b: np.ndarray, reps: int, seed
 
 def quality(customers: int, stores: int, seed: int, size_sigma: float) -> None:
     from cvm.config import load_config
+    from cvm.data.ids import ids
     from cvm.data.loaders import load_tables
     from cvm.definitions import active_customers, paid_mask
-    from cvm.data.ids import ids
     from cvm.features.snapshot import build_features
     from cvm.features.stores import customer_stores
     from cvm.models import metrics as M
@@ -233,9 +271,13 @@ def quality(customers: int, stores: int, seed: int, size_sigma: float) -> None:
         who = where.index[(where == dealer).to_numpy()]
         mine = X.index.intersection(who)
         y = np.array([c not in returned for c in mine], int)
-        row = {"store": dealer, "customers": len(who), "active": len(mine),
-               "churn rate": float(y.mean()),
-               "pooled AUC": M.auc(y, p_pooled.loc[mine].to_numpy())}
+        row = {
+            "store": dealer,
+            "customers": len(who),
+            "active": len(mine),
+            "churn rate": float(y.mean()),
+            "pooled AUC": M.auc(y, p_pooled.loc[mine].to_numpy()),
+        }
         t0 = time.perf_counter()
         try:
             sub = _restrict(tables, who)
@@ -244,8 +286,9 @@ def quality(customers: int, stores: int, seed: int, size_sigma: float) -> None:
             p_own = own.predict_proba(fs)
             row["store-only AUC"] = M.auc(y, p_own)
             row["pooled − store-only"] = row["pooled AUC"] - row["store-only AUC"]
-            row["95 % interval"] = _paired_diff_ci(y, p_pooled.loc[mine].to_numpy(), p_own,
-                                                   200, seed)
+            row["95 % interval"] = _paired_diff_ci(
+                y, p_pooled.loc[mine].to_numpy(), p_own, 200, seed
+            )
         except Exception as err:  # noqa: BLE001 - too little data for a model of its own
             row["store-only AUC"] = None
             row["pooled − store-only"] = None
@@ -260,22 +303,32 @@ def quality(customers: int, stores: int, seed: int, size_sigma: float) -> None:
     small = [r for r in rows if r["customers"] < 5000 and r.get("store-only AUC") is not None]
     verdict = []
     if big:
-        verdict.append("stores ≥ 20k customers: pooled within 0.01 AUC of store-only: "
-                       + ", ".join(f"{r['store']} {r['pooled − store-only']:+.3f}" for r in big))
+        verdict.append(
+            "stores ≥ 20k customers: pooled within 0.01 AUC of store-only: "
+            + ", ".join(f"{r['store']} {r['pooled − store-only']:+.3f}" for r in big)
+        )
     if small:
-        verdict.append("stores < 5k customers: pooled better: "
-                       + ", ".join(f"{r['store']} {r['pooled − store-only']:+.3f}" for r in small))
-    body = (f"Simulated group: {customers:,} customers in {stores} stores (seed {seed}, store "
-            f"sizes `dealer_group.size_sigma` {size_sigma}), as of {as_of.date()}. Churn model "
-            f"(default settings) trained once on every store with the store features "
-            f"(pooled, {t_pooled:.0f} s) and once per store on that store's customers only; "
-            f"AUC on each store's active customers against the realized 12-month horizon "
-            f"(no paid visit at any store of the group = churned); the interval is a paired "
-            f"bootstrap of the difference (200 resamples). Shared machine: fit times are "
-            f"inflated.\n\n" + md_table(rows) + "\n" + "\n".join(f"- {v}" for v in verdict))
-    write_fragment("dealer_groups_quality", "Dealer groups: pooled vs store-only churn models",
-                   f"python benchmarks/bench_dealer_groups.py quality --customers {customers} "
-                   f"--stores {stores} --size-sigma {size_sigma}", body)
+        verdict.append(
+            "stores < 5k customers: pooled better: "
+            + ", ".join(f"{r['store']} {r['pooled − store-only']:+.3f}" for r in small)
+        )
+    body = (
+        f"Simulated group: {customers:,} customers in {stores} stores (seed {seed}, store "
+        f"sizes `dealer_group.size_sigma` {size_sigma}), as of {as_of.date()}. Churn model "
+        f"(default settings) trained once on every store with the store features "
+        f"(pooled, {t_pooled:.0f} s) and once per store on that store's customers only; "
+        f"AUC on each store's active customers against the realized 12-month horizon "
+        f"(no paid visit at any store of the group = churned); the interval is a paired "
+        f"bootstrap of the difference (200 resamples). Shared machine: fit times are "
+        f"inflated.\n\n" + md_table(rows) + "\n" + "\n".join(f"- {v}" for v in verdict)
+    )
+    write_fragment(
+        "dealer_groups_quality",
+        "Dealer groups: pooled vs store-only churn models",
+        f"python benchmarks/bench_dealer_groups.py quality --customers {customers} "
+        f"--stores {stores} --size-sigma {size_sigma}",
+        body,
+    )
     log.info("%s", body)
 
 

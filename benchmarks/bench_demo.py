@@ -24,22 +24,44 @@ LIMIT_S = 180
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="cvm-demo-"))
     try:
-        cmd = [PY, "-m", "cvm.cli", "demo", "--data", str(work / "demo"), "--customers",
-               str(CUSTOMERS), "--out", str(work / "reports")]
+        cmd = [
+            PY,
+            "-m",
+            "cvm.cli",
+            "demo",
+            "--data",
+            str(work / "demo"),
+            "--customers",
+            str(CUSTOMERS),
+            "--out",
+            str(work / "reports"),
+        ]
         with measure() as m:
             subprocess.run(cmd, check=True, cwd=ROOT, capture_output=True)
         run = next((work / "reports").glob("20*"))
         metrics = json.loads((run / "metrics.json").read_text())
         steps = {k.replace(".ipynb", ""): v for k, v in metrics["timings_seconds"].items()}
-        rows = [{"customers": f"{CUSTOMERS:,}", "whole `cvm demo` (s)": m.seconds,
-                 "of which monthly run (s)": steps.get("total"), "peak_rss_gb": m.peak_rss_gb,
-                 "limit": f"< {LIMIT_S} s", "ok": m.seconds < LIMIT_S}]
-        body = ("`cvm demo` on an empty data folder: simulate the customers (with the ground "
-                "truth), then the monthly run (profile `demo`, configs/demo.yaml) for the last "
-                "month, report included.\n\n" + md_table(rows) + "\nSeconds per notebook:\n\n"
-                + md_table([{"step": k, "seconds": v} for k, v in steps.items() if k != "total"]))
-        write_fragment("demo", "`cvm demo` (20,000 customers)", "python benchmarks/bench_demo.py",
-                       body)
+        rows = [
+            {
+                "customers": f"{CUSTOMERS:,}",
+                "whole `cvm demo` (s)": m.seconds,
+                "of which monthly run (s)": steps.get("total"),
+                "peak_rss_gb": m.peak_rss_gb,
+                "limit": f"< {LIMIT_S} s",
+                "ok": m.seconds < LIMIT_S,
+            }
+        ]
+        body = (
+            "`cvm demo` on an empty data folder: simulate the customers (with the ground "
+            "truth), then the monthly run (profile `demo`, configs/demo.yaml) for the last "
+            "month, report included.\n\n"
+            + md_table(rows)
+            + "\nSeconds per notebook:\n\n"
+            + md_table([{"step": k, "seconds": v} for k, v in steps.items() if k != "total"])
+        )
+        write_fragment(
+            "demo", "`cvm demo` (20,000 customers)", "python benchmarks/bench_demo.py", body
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -40,18 +40,29 @@ def main() -> None:
                 met = leads_step(ctx)
             ev = evaluate_leads(ctx.run_dir, data / "truth")
             g = ev["grades"]
-            rows.append({"seed": seed, "open leads": ev["n"], "converted": ev["conversion_rate"],
-                         "AUC": ev["auc"], "oracle AUC": ev["oracle_auc"],
-                         "AUC / oracle": ev["auc_vs_oracle"],
-                         "A conv.": g["A"]["conversion"], "C conv.": g["C"]["conversion"],
-                         "A/C ratio": ev["a_to_c_ratio"],
-                         "holdout AUC (OOT)": met["auc"], "source-rate AUC": met["baselines"]["source_rate"],
-                         "step s": m.seconds})
-    body = ("Lead-conversion model (`cvm.leads`) on simulated dealers: leads open at the end date "
-            "scored point-in-time, against their realized outcome within the horizon "
-            "(`truth/leads.parquet`); oracle = the simulator's true conversion probability, which "
-            "also knows the lead's future follow-ups. Targets: AUC ≥ 0.95 × oracle, A-grade "
-            "conversion ≥ 3 × C-grade.\n\n" + md_table(rows))
+            rows.append(
+                {
+                    "seed": seed,
+                    "open leads": ev["n"],
+                    "converted": ev["conversion_rate"],
+                    "AUC": ev["auc"],
+                    "oracle AUC": ev["oracle_auc"],
+                    "AUC / oracle": ev["auc_vs_oracle"],
+                    "A conv.": g["A"]["conversion"],
+                    "C conv.": g["C"]["conversion"],
+                    "A/C ratio": ev["a_to_c_ratio"],
+                    "holdout AUC (OOT)": met["auc"],
+                    "source-rate AUC": met["baselines"]["source_rate"],
+                    "step s": m.seconds,
+                }
+            )
+    body = (
+        "Lead-conversion model (`cvm.leads`) on simulated dealers: leads open at the end date "
+        "scored point-in-time, against their realized outcome within the horizon "
+        "(`truth/leads.parquet`); oracle = the simulator's true conversion probability, which "
+        "also knows the lead's future follow-ups. Targets: AUC ≥ 0.95 × oracle, A-grade "
+        "conversion ≥ 3 × C-grade.\n\n" + md_table(rows)
+    )
     cmd = f"python benchmarks/bench_leads.py --customers {args.customers} --seeds {' '.join(map(str, args.seeds))}"
     print(write_fragment("leads", f"Leads ({args.customers:,} customers)", cmd, body))
     print(md_table(rows))

@@ -55,8 +55,15 @@ def main() -> None:
     rows = []
 
     def row(lever: str, old: float, new: float, size: str) -> None:
-        rows.append({"lever": lever, "rows": size, "before: CPU s": old, "after: CPU s": new,
-                     "×": old / new if new > 0 else None})
+        rows.append(
+            {
+                "lever": lever,
+                "rows": size,
+                "before: CPU s": old,
+                "after: CPU s": new,
+                "×": old / new if new > 0 else None,
+            }
+        )
         log.info("%s: %.2f -> %.2f s", lever, old, new)
 
     # 1. id text at load (coerce.to_id on the distinct customer ids of the visits)
@@ -86,49 +93,75 @@ def main() -> None:
         keep[g.index[g["customer_id"].isin(pick)]] = True
     _, old = cpu(contact_outcomes, done, v, 90, as_of, cfg)
     _, new = cpu(contact_outcomes, done[keep], v, 90, as_of, cfg)
-    row("campaigns: uplift outcome pass (all contacts → the kept ones)", old, new,
-        f"{len(done):,} → {int(keep.sum()):,}")
+    row(
+        "campaigns: uplift outcome pass (all contacts → the kept ones)",
+        old,
+        new,
+        f"{len(done):,} → {int(keep.sum()):,}",
+    )
 
     # 4. the uplift frame's features: each month's sample from the whole tables, or from
     # the tables cut once to every month's sample (three months measured)
     months = sorted(done.groupby(month).groups)[-3:]
     samples = {}
     for m in months:
-        who = pd.unique(done.loc[keep & (month == m).to_numpy(), "customer_id"].to_numpy(dtype=object))
+        who = pd.unique(
+            done.loc[keep & (month == m).to_numpy(), "customer_id"].to_numpy(dtype=object)
+        )
         samples[m.start_time - pd.Timedelta(days=1)] = pd.Index(np.sort(who), dtype="str")
-    union = pd.Index(np.unique(np.concatenate([s.to_numpy(dtype=object) for s in
-                                               samples.values()]).astype(str)), dtype="str")
+    union = pd.Index(
+        np.unique(np.concatenate([s.to_numpy(dtype=object) for s in samples.values()]).astype(str)),
+        dtype="str",
+    )
     _, old = cpu(lambda: [build_features(t, d, cfg, customers=s) for d, s in samples.items()])
     t0 = time.process_time()
     sub = restrict_tables(t, union)
     [build_features(sub, d, cfg, customers=s) for d, s in samples.items()]
     new = time.process_time() - t0
-    row("campaigns: features of 3 contact months' samples (tables cut once)", old, new,
-        f"{sum(len(s) for s in samples.values()):,} customers")
+    row(
+        "campaigns: features of 3 contact months' samples (tables cut once)",
+        old,
+        new,
+        f"{sum(len(s) for s in samples.values()):,} customers",
+    )
 
     # 5. segments: the visits up to as-of, whole table or the four columns value tags read
     _, old = cpu(visits_to, v, as_of)
     _, new = cpu(visits_to, v, as_of, columns=["amount", "payer"])
-    row("segments: visits up to as-of, copied per value-tag call (×13 a run)", old, new,
-        f"{len(v):,}")
+    row(
+        "segments: visits up to as-of, copied per value-tag call (×13 a run)",
+        old,
+        new,
+        f"{len(v):,}",
+    )
 
     # 6. value labels: future spend reindexed to every customer seen
-    spend = _future_paid(v, as_of - pd.DateOffset(months=12), 12, cfg).groupby(
-        "customer_id")["amount"].sum()
+    spend = (
+        _future_paid(v, as_of - pd.DateOffset(months=12), 12, cfg)
+        .groupby("customer_id")["amount"]
+        .sum()
+    )
     a, old = cpu(spend.reindex, index, fill_value=0.0)
     pos, new = cpu(positions, index, spend.index)
     assert np.allclose(a.to_numpy(), np.where(pos >= 0, spend.to_numpy()[np.maximum(pos, 0)], 0))
-    row("value: future paid spend per customer (reindex, ×6 snapshots)", old, new,
-        f"{len(index):,}")
+    row(
+        "value: future paid spend per customer (reindex, ×6 snapshots)", old, new, f"{len(index):,}"
+    )
     assert isin is not None
 
-    body = (f"Simulated dealer, {args.customers:,} customers (5 years), as of {as_of.date()}: "
-            "CPU seconds of the code each lever replaced and of the code now, on the same "
-            "tables in one process (both give the same result). CPU time, not wall time: "
-            "the machine was shared with other jobs (load 15-25 on 2 cores) while measuring.\n\n"
-            + md_table(rows))
-    write_fragment("levers", "Speed levers of the monthly run (issue 21)",
-                   f"python benchmarks/bench_levers.py --customers {args.customers}", body)
+    body = (
+        f"Simulated dealer, {args.customers:,} customers (5 years), as of {as_of.date()}: "
+        "CPU seconds of the code each lever replaced and of the code now, on the same "
+        "tables in one process (both give the same result). CPU time, not wall time: "
+        "the machine was shared with other jobs (load 15-25 on 2 cores) while measuring.\n\n"
+        + md_table(rows)
+    )
+    write_fragment(
+        "levers",
+        "Speed levers of the monthly run (issue 21)",
+        f"python benchmarks/bench_levers.py --customers {args.customers}",
+        body,
+    )
     print(md_table(rows))
 
 

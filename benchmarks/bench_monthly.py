@@ -29,7 +29,7 @@ import resource
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
 
@@ -47,10 +47,13 @@ RESULTS = CACHE / "bench_monthly.json"
 # (cvm monthly's prepare step) and keeps the name its results are stored under
 _GRAPH_STEPS = [s.name for s in graph.STEPS if s.notebook]
 STEPS = tuple("load_validate" if n == "data_quality" else n for n in _GRAPH_STEPS)
-_PREPARE = ("from cvm.data import table_cache; "
-            "table_cache.prepare_run_tables(ctx.data, ctx.run_dir); ")
-STEP_CODE = {b: (_PREPARE if b == "load_validate" else "") + f"graph.step({g!r}).resolve()(ctx)"
-             for b, g in zip(STEPS, _GRAPH_STEPS, strict=True)}
+_PREPARE = (
+    "from cvm.data import table_cache; table_cache.prepare_run_tables(ctx.data, ctx.run_dir); "
+)
+STEP_CODE = {
+    b: (_PREPARE if b == "load_validate" else "") + f"graph.step({g!r}).resolve()(ctx)"
+    for b, g in zip(STEPS, _GRAPH_STEPS, strict=True)
+}
 STEP_LABEL = {
     "load_validate": "load and validate (once; data quality)",
     "features": "features (as-of, drift)",
@@ -68,8 +71,25 @@ def sim_dir(n: int, seed: int) -> Path:
     out = CACHE / f"sim_{n}_s{seed}"
     if not (out / "visits.parquet").exists():
         log.info("simulating %s customers into %s", f"{n:,}", out)
-        subprocess.run([PY, "-m", "cvm.cli", "simulate", "--customers", str(n), "--seed", str(seed),
-                        "--out", str(out), "--years", "5", "--force"], check=True, cwd=ROOT)
+        subprocess.run(
+            [
+                PY,
+                "-m",
+                "cvm.cli",
+                "simulate",
+                "--customers",
+                str(n),
+                "--seed",
+                str(seed),
+                "--out",
+                str(out),
+                "--years",
+                "5",
+                "--force",
+            ],
+            check=True,
+            cwd=ROOT,
+        )
     return out
 
 
@@ -103,33 +123,48 @@ def profile_top(path: Path, n: int = TOP) -> dict[str, list[dict]]:
         f = f.split("site-packages/")[-1]
         return f"{fn} ({f}:{line})" if line else fn
 
-    rows = [{"function": name(k), "calls": v[1], "own_s": round(v[2], 2),
-             "cumulative_s": round(v[3], 2)} for k, v in st.items()]
+    rows = [
+        {
+            "function": name(k),
+            "calls": v[1],
+            "own_s": round(v[2], 2),
+            "cumulative_s": round(v[3], 2),
+        }
+        for k, v in st.items()
+    ]
     own = sorted(rows, key=lambda r: -r["own_s"])[:n]
-    cvm = sorted((r for r, k in zip(rows, st) if ours(k[0])),
-                 key=lambda r: -r["cumulative_s"])[:n]
+    cvm = sorted(
+        (r for r, k in zip(rows, st, strict=True) if ours(k[0])), key=lambda r: -r["cumulative_s"]
+    )[:n]
     return {"own": own, "cvm_cumulative": cvm}
 
 
-def run_step(step: str, data: Path, as_of: str, run_dir: Path,
-             profile: Path | None = None) -> dict:
-    code = ("from cvm.run_context import RunContext; from cvm import graph; "
-            f"ctx = RunContext.open(data={str(data)!r}, as_of={as_of!r}, run_dir={str(run_dir)!r}); "
-            + STEP_CODE[step])
+def run_step(step: str, data: Path, as_of: str, run_dir: Path, profile: Path | None = None) -> dict:
+    code = (
+        "from cvm.run_context import RunContext; from cvm import graph; "
+        f"ctx = RunContext.open(data={str(data)!r}, as_of={as_of!r}, run_dir={str(run_dir)!r}); "
+        + STEP_CODE[step]
+    )
     if profile is not None:
         code = _profiled(code, profile)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with measure() as m:
-        proc = subprocess.run([PY, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                              check=False)
+        proc = subprocess.run(
+            [PY, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+        )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         log.error("step %s failed:\n%s", step, proc.stderr[-3000:])
     # CPU seconds of the step's process: on a shared machine the work, where wall time is
     # also the wait for a core
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    out = {"step": step, "seconds": m.seconds, "cpu_seconds": round(cpu, 1),
-           "peak_rss_gb": m.peak_rss_gb, "ok": proc.returncode == 0}
+    out = {
+        "step": step,
+        "seconds": m.seconds,
+        "cpu_seconds": round(cpu, 1),
+        "peak_rss_gb": m.peak_rss_gb,
+        "ok": proc.returncode == 0,
+    }
     phases = run_dir / "artifacts" / f"{step}_phases.json"
     if phases.exists():
         out["phases"] = json.loads(phases.read_text())
@@ -147,12 +182,16 @@ def quality(run_dir: Path) -> dict:
     art = run_dir / "artifacts"
     churn, value = _json(art / "churn_metrics.json"), _json(art / "value_metrics.json")
     camp = _json(art / "campaign_summary.json")
-    return {"churn_oot_auc": churn.get("auc"), "churn_oot_ece": churn.get("ece"),
-            "churn_train_rows": churn.get("n_train"), "churn_holdout_rows": churn.get("n_holdout"),
-            "churn_grade": churn.get("grade"),
-            "value_oot_gini": value.get("normalized_gini"),
-            "value_oot_total_ratio": value.get("total_ratio"),
-            "uplift_contacts": (camp.get("uplift_metrics") or {}).get("n_contacts")}
+    return {
+        "churn_oot_auc": churn.get("auc"),
+        "churn_oot_ece": churn.get("ece"),
+        "churn_train_rows": churn.get("n_train"),
+        "churn_holdout_rows": churn.get("n_holdout"),
+        "churn_grade": churn.get("grade"),
+        "value_oot_gini": value.get("normalized_gini"),
+        "value_oot_total_ratio": value.get("total_ratio"),
+        "uplift_contacts": (camp.get("uplift_metrics") or {}).get("n_contacts"),
+    }
 
 
 def run_steps(n: int, seed: int, profile: str | None = None) -> tuple[list[dict], dict]:
@@ -167,8 +206,14 @@ def run_steps(n: int, seed: int, profile: str | None = None) -> tuple[list[dict]
     for step in STEPS:
         prof = PROFILES / f"{profile}_{n}_{step}.prof" if profile else None
         r = run_step(step, data, as_of, run_dir, prof)
-        log.info("%s customers, %s: %.1f s, %.2f GB %s", f"{n:,}", step, r["seconds"],
-                 r["peak_rss_gb"], r.get("phases", ""))
+        log.info(
+            "%s customers, %s: %.1f s, %.2f GB %s",
+            f"{n:,}",
+            step,
+            r["seconds"],
+            r["peak_rss_gb"],
+            r.get("phases", ""),
+        )
         rows.append({"customers": n, **r})
         if not r["ok"]:
             break
@@ -183,22 +228,26 @@ def run_full(n: int, seed: int) -> dict:
     out = CACHE / f"reports_{n}_s{seed}"
     shutil.rmtree(out, ignore_errors=True)
     as_of = as_of_for(data)
-    cmd = [PY, "-m", "cvm.cli", "monthly", "--data", str(data), "--as-of", as_of,
-           "--out", str(out)]
+    cmd = [PY, "-m", "cvm.cli", "monthly", "--data", str(data), "--as-of", as_of, "--out", str(out)]
     with measure() as m:
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         log.error("cvm monthly failed:\n%s", proc.stderr[-3000:])
-    res = {"customers": n, "seconds": m.seconds, "peak_rss_gb": m.peak_rss_gb,
-           "ok": proc.returncode == 0}
+    res = {
+        "customers": n,
+        "seconds": m.seconds,
+        "peak_rss_gb": m.peak_rss_gb,
+        "ok": proc.returncode == 0,
+    }
     metrics = out / pd.Timestamp(as_of).strftime("%Y-%m") / "metrics.json"
     if metrics.exists():
         mj = json.loads(metrics.read_text())
         res["notebooks"] = {k.replace(".ipynb", ""): v for k, v in mj["timings_seconds"].items()}
         res["churn_oot_auc"] = (mj.get("churn") or {}).get("auc")
         res["value_oot_gini"] = (mj.get("value") or {}).get("normalized_gini")
-    log.info("cvm monthly %s: %.0f s, %.2f GB, ok=%s", f"{n:,}", m.seconds, m.peak_rss_gb,
-             res["ok"])
+    log.info(
+        "cvm monthly %s: %.0f s, %.2f GB, ok=%s", f"{n:,}", m.seconds, m.peak_rss_gb, res["ok"]
+    )
     return res
 
 
@@ -213,12 +262,14 @@ def per_10x(sizes: list[int], values: list[float]) -> str:
 
 def _fragment(results: dict) -> str:
     sizes = sorted(int(n) for n in results)
-    intro = ("Simulated dealers (`cvm simulate --years 5`, seed 42), as of the last month, "
-             "12-month horizon, default profile. Each step runs in its own process (as each "
-             "notebook runs in its own kernel) and reads the run's validated copy of the tables "
-             "(`cvm.data.table_cache`), as in `cvm monthly`. Where sampling stands in for every "
-             "customer, and why that is sound: [docs/scale.md](../scale.md). The machine was "
-             "shared with other jobs while measuring.\n")
+    intro = (
+        "Simulated dealers (`cvm simulate --years 5`, seed 42), as of the last month, "
+        "12-month horizon, default profile. Each step runs in its own process (as each "
+        "notebook runs in its own kernel) and reads the run's validated copy of the tables "
+        "(`cvm.data.table_cache`), as in `cvm monthly`. Where sampling stands in for every "
+        "customer, and why that is sound: [docs/scale.md](../scale.md). The machine was "
+        "shared with other jobs while measuring.\n"
+    )
     body = [intro, "### Wall time and peak memory by step\n"]
     rows = []
     for step in STEPS:
@@ -248,8 +299,11 @@ def _fragment(results: dict) -> str:
             r = {"phase": f"{step}: {p}"}
             vals = []
             for n in sizes:
-                hit = [x.get("phases", {}).get(p) for x in results[str(n)]["steps"]
-                       if x["step"] == step]
+                hit = [
+                    x.get("phases", {}).get(p)
+                    for x in results[str(n)]["steps"]
+                    if x["step"] == step
+                ]
                 v = hit[0] if hit else None
                 r[f"{n:,}: s"] = v
                 vals.append(v)
@@ -262,43 +316,71 @@ def _fragment(results: dict) -> str:
         res = results[str(n)]
         st = res["steps"]
         full = res.get("full") or {}
-        trow.append({"customers": f"{n:,}",
-                     "sum of steps (s)": sum(x["seconds"] for x in st),
-                     "largest step peak GB": max(x["peak_rss_gb"] for x in st),
-                     "all steps ok": all(x["ok"] for x in st),
-                     "`cvm monthly` (s)": full.get("seconds"),
-                     "`cvm monthly` peak GB": full.get("peak_rss_gb"),
-                     "`cvm monthly` ok": full.get("ok"),
-                     "measured": res.get("measured")})
+        trow.append(
+            {
+                "customers": f"{n:,}",
+                "sum of steps (s)": sum(x["seconds"] for x in st),
+                "largest step peak GB": max(x["peak_rss_gb"] for x in st),
+                "all steps ok": all(x["ok"] for x in st),
+                "`cvm monthly` (s)": full.get("seconds"),
+                "`cvm monthly` peak GB": full.get("peak_rss_gb"),
+                "`cvm monthly` ok": full.get("ok"),
+                "measured": res.get("measured"),
+            }
+        )
     body.append(md_table(trow))
     big = max((n for n in sizes if (results[str(n)].get("full") or {}).get("ok")), default=None)
     if big:
         f = results[str(big)]["full"]
-        body.append(f"\n**{big:,} customers: the whole `cvm monthly` in {f['seconds']:.0f} s "
-                    f"({f['seconds'] / 60:.1f} min), peak {f['peak_rss_gb']:.1f} GB** "
-                    f"(target, issue 21: at most 240 s and 4 GB).\n")
-    body.append("\n`cvm monthly` peak memory is the whole process tree (the `cvm` process and the "
-                "notebook kernel running). Target for 1,000,000 customers (issue 21): at most "
-                "240 s and 4 GB.\n")
+        body.append(
+            f"\n**{big:,} customers: the whole `cvm monthly` in {f['seconds']:.0f} s "
+            f"({f['seconds'] / 60:.1f} min), peak {f['peak_rss_gb']:.1f} GB** "
+            f"(target, issue 21: at most 240 s and 4 GB).\n"
+        )
+    body.append(
+        "\n`cvm monthly` peak memory is the whole process tree (the `cvm` process and the "
+        "notebook kernel running). Target for 1,000,000 customers (issue 21): at most "
+        "240 s and 4 GB.\n"
+    )
     body.append("\n### Model quality by size (the run's own out-of-time holdout)\n")
     qrow = []
     for n in sizes:
         q = results[str(n)].get("quality") or {}
-        qrow.append({"customers": f"{n:,}", **{k: q.get(k) for k in (
-            "churn_train_rows", "churn_holdout_rows", "churn_oot_auc", "churn_oot_ece",
-            "churn_grade", "value_oot_gini", "value_oot_total_ratio", "uplift_contacts")}})
+        qrow.append(
+            {
+                "customers": f"{n:,}",
+                **{
+                    k: q.get(k)
+                    for k in (
+                        "churn_train_rows",
+                        "churn_holdout_rows",
+                        "churn_oot_auc",
+                        "churn_oot_ece",
+                        "churn_grade",
+                        "value_oot_gini",
+                        "value_oot_total_ratio",
+                        "uplift_contacts",
+                    )
+                },
+            }
+        )
     body.append(md_table(qrow))
-    body.append("\nTraining snapshots are sampled to `training.max_rows_per_snapshot` customers "
-                "each before their features are built, so above ~60,000 customers every size "
-                "trains on the same number of rows: quality holds, and training time stops "
-                "growing with the base.\n")
+    body.append(
+        "\nTraining snapshots are sampled to `training.max_rows_per_snapshot` customers "
+        "each before their features are built, so above ~60,000 customers every size "
+        "trains on the same number of rows: quality holds, and training time stops "
+        "growing with the base.\n"
+    )
     fulls = {n: results[str(n)].get("full") for n in sizes if results[str(n)].get("full")}
     nb = {n: f["notebooks"] for n, f in fulls.items() if f.get("notebooks")}
     if nb:
         body.append("\nSeconds per notebook in the whole `cvm monthly`:\n")
         names = list(next(iter(nb.values())))
-        body.append(md_table([{"notebook": k, **{f"{n:,}": v.get(k) for n, v in nb.items()}}
-                              for k in names]))
+        body.append(
+            md_table(
+                [{"notebook": k, **{f"{n:,}": v.get(k) for n, v in nb.items()}} for k in names]
+            )
+        )
     return "\n".join(body)
 
 
@@ -314,15 +396,28 @@ def _compare(before: dict, after: dict) -> str:
         a = {x["step"]: x for x in after[str(n)].get("steps", [])}
         for step in STEPS:
             if step in b and step in a:
-                rows.append({"customers": f"{n:,}", "step": STEP_LABEL[step],
-                             "before: s": b[step]["seconds"], "after: s": a[step]["seconds"],
-                             "before: GB": b[step]["peak_rss_gb"],
-                             "after: GB": a[step]["peak_rss_gb"]})
+                rows.append(
+                    {
+                        "customers": f"{n:,}",
+                        "step": STEP_LABEL[step],
+                        "before: s": b[step]["seconds"],
+                        "after: s": a[step]["seconds"],
+                        "before: GB": b[step]["peak_rss_gb"],
+                        "after: GB": a[step]["peak_rss_gb"],
+                    }
+                )
         fb, fa = before[str(n)].get("full") or {}, after[str(n)].get("full") or {}
         if fb.get("ok") and fa.get("ok"):
-            rows.append({"customers": f"{n:,}", "step": "**whole `cvm monthly`**",
-                         "before: s": fb["seconds"], "after: s": fa["seconds"],
-                         "before: GB": fb["peak_rss_gb"], "after: GB": fa["peak_rss_gb"]})
+            rows.append(
+                {
+                    "customers": f"{n:,}",
+                    "step": "**whole `cvm monthly`**",
+                    "before: s": fb["seconds"],
+                    "after: s": fa["seconds"],
+                    "before: GB": fb["peak_rss_gb"],
+                    "after: GB": fa["peak_rss_gb"],
+                }
+            )
     return md_table(rows) if rows else ""
 
 
@@ -338,9 +433,11 @@ def _profiles(label: str, results: dict) -> str:
             prof = profile_top(saved) if x.get("profile") and saved.exists() else x.get("profile")
             if not prof:
                 continue
-            body.append(f"\n**{label}, {n:,} customers, {STEP_LABEL[x['step']]}** "
-                        f"({x['seconds']:.0f} s under cProfile): cvm functions by cumulative "
-                        f"time, then all functions by own time\n")
+            body.append(
+                f"\n**{label}, {n:,} customers, {STEP_LABEL[x['step']]}** "
+                f"({x['seconds']:.0f} s under cProfile): cvm functions by cumulative "
+                f"time, then all functions by own time\n"
+            )
             body.append(md_table(prof["cvm_cumulative"][:7]))
             body.append(md_table(prof["own"][:6]))
     return "\n".join(body)
@@ -349,18 +446,33 @@ def _profiles(label: str, results: dict) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", type=int, nargs="+", default=[20000])
-    ap.add_argument("--full", type=int, nargs="*", default=None,
-                    help="sizes to time the whole `cvm monthly` at (default: every size)")
+    ap.add_argument(
+        "--full",
+        type=int,
+        nargs="*",
+        default=None,
+        help="sizes to time the whole `cvm monthly` at (default: every size)",
+    )
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--no-steps", action="store_true", help="only the whole `cvm monthly`")
-    ap.add_argument("--profile", action="store_true",
-                    help="run every step under cProfile and keep its top functions")
-    ap.add_argument("--label", default=None,
-                    help="keep these results apart (e.g. `before`: the code before a change)")
-    ap.add_argument("--note", default=None,
-                    help="a sentence kept with the results and printed under the tables")
-    ap.add_argument("--fragment-only", action="store_true",
-                    help="measure nothing: rewrite the fragment from data/bench/bench_monthly.json")
+    ap.add_argument(
+        "--profile",
+        action="store_true",
+        help="run every step under cProfile and keep its top functions",
+    )
+    ap.add_argument(
+        "--label",
+        default=None,
+        help="keep these results apart (e.g. `before`: the code before a change)",
+    )
+    ap.add_argument(
+        "--note", default=None, help="a sentence kept with the results and printed under the tables"
+    )
+    ap.add_argument(
+        "--fragment-only",
+        action="store_true",
+        help="measure nothing: rewrite the fragment from data/bench/bench_monthly.json",
+    )
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     path = _results_file(args.label)
@@ -368,7 +480,7 @@ def main() -> None:
     if "steps" in results:  # the old single-run format
         results = {}
     full_sizes = args.sizes if args.full is None else args.full
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     for n in [] if args.fragment_only else args.sizes:
         entry = results.get(str(n), {})
         if not args.no_steps:
@@ -394,11 +506,12 @@ def main() -> None:
         before = json.loads(before_file.read_text())
         cmp = _compare(before, results)
         if cmp:
-            body += ("\n### Before and after the speed work (issue 21)\n\n"
-                     "`--label before` ran the code before the change, on the same data. Wall "
-                     "seconds: on a machine shared with other jobs they compare only runs "
-                     "made at the same load (see the notes at the end).\n\n"
-                     + cmp)
+            body += (
+                "\n### Before and after the speed work (issue 21)\n\n"
+                "`--label before` ran the code before the change, on the same data. Wall "
+                "seconds: on a machine shared with other jobs they compare only runs "
+                "made at the same load (see the notes at the end).\n\n" + cmp
+            )
         body += _profiles("before", before)
     body += _profiles("after", results)
     if notes_file.exists():
@@ -411,8 +524,9 @@ def _print(n: int, entry: dict) -> None:
     print(f"\n{n:,} customers")
     for x in entry.get("steps", []):
         cpu = f"{x['cpu_seconds']:8.1f} CPU s" if x.get("cpu_seconds") is not None else ""
-        print(f"  {STEP_LABEL[x['step']]:<42} {x['seconds']:8.1f} s {x['peak_rss_gb']:6.2f} GB"
-              f" {cpu}")
+        print(
+            f"  {STEP_LABEL[x['step']]:<42} {x['seconds']:8.1f} s {x['peak_rss_gb']:6.2f} GB {cpu}"
+        )
     full = entry.get("full")
     if full:
         print(f"  {'whole cvm monthly':<42} {full['seconds']:8.1f} s {full['peak_rss_gb']:6.2f} GB")

@@ -34,13 +34,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, md_table, write_fragment
 
 OUT = ROOT / "data" / "bench" / "regimes"
-WORLDS = ("standard", "closed-cohort", "visits-only", "short-history", "gradual-warranty",
-          "confounded", "opaque", "closed-cohort,visits-only")
+WORLDS = (
+    "standard",
+    "closed-cohort",
+    "visits-only",
+    "short-history",
+    "gradual-warranty",
+    "confounded",
+    "opaque",
+    "closed-cohort,visits-only",
+)
 log = logging.getLogger("bench_regimes")
 
 
-def _window_spend(future: pd.DataFrame, end: pd.Timestamp, H: int, margin: bool = False
-                  ) -> pd.Series:
+def _window_spend(
+    future: pd.DataFrame, end: pd.Timestamp, H: int, margin: bool = False
+) -> pd.Series:
     """Customer-paid spend (or, with ``margin``, every payer's gross margin) in the first H
     months after ``end``, per customer."""
     from cvm.features.labels import paid_mask
@@ -49,11 +58,17 @@ def _window_spend(future: pd.DataFrame, end: pd.Timestamp, H: int, margin: bool 
 
     f = future.loc[pd.to_datetime(future["visit_date"]) <= end + pd.offsets.MonthEnd(H)]
     if margin:
-        return pd.Series(visit_margin(f), index=ids(f["customer_id"]).to_numpy()).groupby(
-            level=0).sum()
+        return (
+            pd.Series(visit_margin(f), index=ids(f["customer_id"]).to_numpy())
+            .groupby(level=0)
+            .sum()
+        )
     paid = f.loc[paid_mask(f)]
-    return paid.assign(customer_id=ids(paid["customer_id"]).to_numpy()).groupby(
-        "customer_id")["amount"].sum()
+    return (
+        paid.assign(customer_id=ids(paid["customer_id"]).to_numpy())
+        .groupby("customer_id")["amount"]
+        .sum()
+    )
 
 
 def evaluate_world(data: Path, H: int, seed: int) -> dict:
@@ -81,7 +96,7 @@ def evaluate_world(data: Path, H: int, seed: int) -> dict:
     value = _window_spend(fut, as_of, H, margin=True)
     bau = _window_spend(pd.read_parquet(truth / "visits_business_as_usual.parquet"), as_of, H)
     oracle = None
-    if H == int(meta["horizon_months"]):
+    if int(meta["horizon_months"]) == H:
         oracle = pd.read_parquet(truth / "oracle_customers.parquet").set_index("customer_id")
     ev = load_config("default")["evaluation"]
     boot = (int(ev["bootstrap"]), float(ev["confidence"]), seed, int(ev["bootstrap_max_rows"]))
@@ -97,16 +112,25 @@ def evaluate_world(data: Path, H: int, seed: int) -> dict:
         p = model.predict_proba(X)
         y = (~X.index.isin(spend.index)).astype(int)
         yb = (~X.index.isin(bau.index)).astype(int)
-        base = {"recency": recency_score(X), "rfm_logistic": model.rfm.predict_proba(X),
-                "lightgbm_rfm": predict_rfm_gbm(model.rfm_gbm, X, cfg)}
+        base = {
+            "recency": recency_score(X),
+            "rfm_logistic": model.rfm.predict_proba(X),
+            "lightgbm_rfm": predict_rfm_gbm(model.rfm_gbm, X, cfg),
+        }
         try:
-            base["bgnbd_p_alive"] = bgnbd_no_purchase(tables["visits"], as_of, H, cfg,
-                                                      X.index).to_numpy()
+            base["bgnbd_p_alive"] = bgnbd_no_purchase(
+                tables["visits"], as_of, H, cfg, X.index
+            ).to_numpy()
         except Exception as exc:  # noqa: BLE001 lifetimes' bare errors
             log.warning("bgnbd churn baseline failed: %s", exc)
-        c = {"n": len(y), "auc": M.auc(y, p), "ece": M.ece(yb, p),
-             "ece_no_contact": M.ece(y, p), "auc_ci": M.bootstrap_ci(M.auc, (y, p), *boot),
-             "baselines": {k: M.auc(y, v) for k, v in base.items()}}
+        c = {
+            "n": len(y),
+            "auc": M.auc(y, p),
+            "ece": M.ece(yb, p),
+            "ece_no_contact": M.ece(y, p),
+            "auc_ci": M.bootstrap_ci(M.auc, (y, p), *boot),
+            "baselines": {k: M.auc(y, v) for k, v in base.items()},
+        }
         if oracle is not None:
             o = oracle["p_no_paid_visit"].reindex(X.index).to_numpy()
             c["oracle_auc"] = M.auc(y, o)
@@ -123,11 +147,14 @@ def evaluate_world(data: Path, H: int, seed: int) -> dict:
         r = value.reindex(feats.index).fillna(0.0).to_numpy()
         base = value_baselines(tables["visits"], np.full(len(feats), as_of), feats.index, H, cfg)
         base["lightgbm_rfm"] = predict_rfm_gbm(vm.rfm_gbm, feats, cfg) * vm.rfm_scale
-        v = {"n": len(r), "normalized_gini": M.normalized_gini(r, pred),
-             "normalized_gini_ci": M.bootstrap_ci(M.normalized_gini, (r, pred), *boot),
-             "total_ratio": float(pred.sum() / max(r.sum(), 1e-9)),
-             "oof_total_ratio": float(vm.metrics.get("total_ratio", float("nan"))),
-             "baselines": {k: M.normalized_gini(r, b) for k, b in base.items()}}
+        v = {
+            "n": len(r),
+            "normalized_gini": M.normalized_gini(r, pred),
+            "normalized_gini_ci": M.bootstrap_ci(M.normalized_gini, (r, pred), *boot),
+            "total_ratio": float(pred.sum() / max(r.sum(), 1e-9)),
+            "oof_total_ratio": float(vm.metrics.get("total_ratio", float("nan"))),
+            "baselines": {k: M.normalized_gini(r, b) for k, b in base.items()},
+        }
         cp = vm.predict_customer_paid(feats)
         rp = spend.reindex(feats.index).fillna(0.0).to_numpy()
         if not np.isnan(cp).all():
@@ -146,8 +173,9 @@ def evaluate_world(data: Path, H: int, seed: int) -> dict:
     return out
 
 
-def run(customers: int, seeds: list[int], worlds: list[str], horizons: list[int],
-        oracle_paths: int) -> None:
+def run(
+    customers: int, seeds: list[int], worlds: list[str], horizons: list[int], oracle_paths: int
+) -> None:
     from cvm.data.simulator import generate
     from cvm.data.simulator.io import write_dataset
 
@@ -157,19 +185,38 @@ def run(customers: int, seeds: list[int], worlds: list[str], horizons: list[int]
         for world in worlds:
             data = OUT / f"{world.replace(',', '+')}_s{seed}"
             t0 = time.perf_counter()
-            res = generate(customers, seed, regimes=world, oracle_paths=oracle_paths,
-                           overrides={"oracle": {"campaign_paths": 1}})
+            res = generate(
+                customers,
+                seed,
+                regimes=world,
+                oracle_paths=oracle_paths,
+                overrides={"oracle": {"campaign_paths": 1}},
+            )
             write_dataset(data, res.tables, res.truth, res.meta, "parquet", force=True)
             del res
             sim_s = round(time.perf_counter() - t0, 1)
             for H in horizons:
-                row = {"world": world, "seed": seed, "customers": customers,
-                       "simulate_seconds": sim_s, **evaluate_world(data, H, seed)}
+                row = {
+                    "world": world,
+                    "seed": seed,
+                    "customers": customers,
+                    "simulate_seconds": sim_s,
+                    **evaluate_world(data, H, seed),
+                }
                 with results.open("a") as fh:
                     fh.write(json.dumps(row) + "\n")
-                log.info("%s seed %d H=%d: %s", world, seed, H,
-                         {k: row.get(k, {}).get("auc") if k == "churn" else
-                          row.get(k, {}).get("normalized_gini") for k in ("churn", "value")})
+                log.info(
+                    "%s seed %d H=%d: %s",
+                    world,
+                    seed,
+                    H,
+                    {
+                        k: row.get(k, {}).get("auc")
+                        if k == "churn"
+                        else row.get(k, {}).get("normalized_gini")
+                        for k in ("churn", "value")
+                    },
+                )
             shutil.rmtree(data, ignore_errors=True)
 
 
@@ -197,45 +244,60 @@ def write_doc(command: str, note: str) -> None:
             seeds = sorted({r["seed"] for r in rs})
             ch = [r["churn"] for r in rs if "churn" in r]
             va = [r["value"] for r in rs if "value" in r]
-            skipped = [r.get("churn_skipped") or r.get("value_skipped") for r in rs
-                       if "churn" not in r or "value" not in r]
+            skipped = [
+                r.get("churn_skipped") or r.get("value_skipped")
+                for r in rs
+                if "churn" not in r or "value" not in r
+            ]
             best_c = [max(c["baselines"], key=c["baselines"].get) for c in ch]
             best_v = [max(v["baselines"], key=v["baselines"].get) for v in va]
-            table.append({
-                "world": world, "H": H, "seeds": len(seeds),
-                "churn AUC": _ms([c["auc"] for c in ch]),
-                "best churn baseline": _ms([max(c["baselines"].values()) for c in ch])
-                + (f" ({max(set(best_c), key=best_c.count)})" if best_c else ""),
-                "churn > baseline": _share([c["auc"] > max(c["baselines"].values()) for c in ch]),
-                "churn excess/oracle": _ms([c.get("auc_excess_vs_oracle") for c in ch]),
-                "ECE": _ms([c["ece"] for c in ch]),
-                "ECE ≤ 0.03": _share([c["ece"] <= 0.03 for c in ch]),
-                "value Gini": _ms([v["normalized_gini"] for v in va]),
-                "best value baseline": _ms([max(v["baselines"].values()) for v in va])
-                + (f" ({max(set(best_v), key=best_v.count)})" if best_v else ""),
-                "value > baseline": _share([v["normalized_gini"] > max(v["baselines"].values())
-                                            for v in va]),
-                "Gini/oracle": _ms([v.get("gini_vs_oracle") for v in va]),
-                "total ratio": _ms([v["total_ratio"] for v in va]),
-                "total within 1 ± 0.07": _share([abs(v["total_ratio"] - 1) <= 0.07 for v in va]),
-                "active Gini": _ms([v.get("active_normalized_gini") for v in va]),
-                "skipped": skipped[0][:80] + "…" if skipped else "",
-            })
+            table.append(
+                {
+                    "world": world,
+                    "H": H,
+                    "seeds": len(seeds),
+                    "churn AUC": _ms([c["auc"] for c in ch]),
+                    "best churn baseline": _ms([max(c["baselines"].values()) for c in ch])
+                    + (f" ({max(set(best_c), key=best_c.count)})" if best_c else ""),
+                    "churn > baseline": _share(
+                        [c["auc"] > max(c["baselines"].values()) for c in ch]
+                    ),
+                    "churn excess/oracle": _ms([c.get("auc_excess_vs_oracle") for c in ch]),
+                    "ECE": _ms([c["ece"] for c in ch]),
+                    "ECE ≤ 0.03": _share([c["ece"] <= 0.03 for c in ch]),
+                    "value Gini": _ms([v["normalized_gini"] for v in va]),
+                    "best value baseline": _ms([max(v["baselines"].values()) for v in va])
+                    + (f" ({max(set(best_v), key=best_v.count)})" if best_v else ""),
+                    "value > baseline": _share(
+                        [v["normalized_gini"] > max(v["baselines"].values()) for v in va]
+                    ),
+                    "Gini/oracle": _ms([v.get("gini_vs_oracle") for v in va]),
+                    "total ratio": _ms([v["total_ratio"] for v in va]),
+                    "total within 1 ± 0.07": _share(
+                        [abs(v["total_ratio"] - 1) <= 0.07 for v in va]
+                    ),
+                    "active Gini": _ms([v.get("active_normalized_gini") for v in va]),
+                    "skipped": skipped[0][:80] + "…" if skipped else "",
+                }
+            )
     n_seeds = sorted({r["seed"] for r in rows})
-    body = (f"{rows[0]['customers']:,} simulated customers per world, seeds {n_seeds} (never used "
-            f"in development: settings were chosen on seeds 101–103 and frozen), each world "
-            f"simulated once with a 12-month truth; at H = 6 the realized figures use its first 6 "
-            f"months (the oracle is computed for 12 months only, so the oracle ratios are given "
-            f"at H = 12). Figures are mean ± sd over seeds; 'a > b' columns count the seeds in "
-            f"which the model beats the best of its baselines (churn: recency, RFM logistic, "
-            f"BG/NBD, LightGBM-RFM; value: historical average, BG/NBD + Gamma-Gamma, "
-            f"recency/frequency, LightGBM-RFM). ECE is against the future with the store's "
-            f"campaigns going on; the value total ratio against the no-contact future "
-            f"(the model predicts spend without contacts). Value Gini and total ratio over every "
-            f"customer ever seen; 'active' = a paid visit in the last 12 months.\n\n"
-            f"{note}\n\n" + md_table(table)
-            + "\nPer-seed rows: data/bench/regimes/results.jsonl. Timings are inflated: the "
-              "2-core machine was shared with other agents' jobs while this ran.\n")
+    body = (
+        f"{rows[0]['customers']:,} simulated customers per world, seeds {n_seeds} (never used "
+        f"in development: settings were chosen on seeds 101–103 and frozen), each world "
+        f"simulated once with a 12-month truth; at H = 6 the realized figures use its first 6 "
+        f"months (the oracle is computed for 12 months only, so the oracle ratios are given "
+        f"at H = 12). Figures are mean ± sd over seeds; 'a > b' columns count the seeds in "
+        f"which the model beats the best of its baselines (churn: recency, RFM logistic, "
+        f"BG/NBD, LightGBM-RFM; value: historical average, BG/NBD + Gamma-Gamma, "
+        f"recency/frequency, LightGBM-RFM). ECE is against the future with the store's "
+        f"campaigns going on; the value total ratio against the no-contact future "
+        f"(the model predicts spend without contacts). Value Gini and total ratio over every "
+        f"customer ever seen; 'active' = a paid visit in the last 12 months.\n\n"
+        f"{note}\n\n"
+        + md_table(table)
+        + "\nPer-seed rows: data/bench/regimes/results.jsonl. Timings are inflated: the "
+        "2-core machine was shared with other agents' jobs while this ran.\n"
+    )
     write_fragment("regimes", "Churn and value across simulator regimes (issue 15)", command, body)
 
 
@@ -249,8 +311,12 @@ def main() -> None:
     ap.add_argument("--oracle-paths", type=int, default=8)
     ap.add_argument("--doc-only", action="store_true")
     ap.add_argument("--note", default="")
-    ap.add_argument("--out", type=Path, default=None, help="results folder (development runs "
-                    "go elsewhere than the benchmark's)")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="results folder (development runs go elsewhere than the benchmark's)",
+    )
     args = ap.parse_args()
     OUT = args.out or OUT
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -258,10 +324,17 @@ def main() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
     seeds = [int(s) for s in args.seeds.split(",") if s]
     if not args.doc_only:
-        run(args.customers, seeds, args.worlds.split(";"),
-            [int(h) for h in args.horizons.split(",")], args.oracle_paths)
-    write_doc(f"python benchmarks/bench_regimes.py --customers {args.customers} --seeds "
-              f"{args.seeds}", args.note)
+        run(
+            args.customers,
+            seeds,
+            args.worlds.split(";"),
+            [int(h) for h in args.horizons.split(",")],
+            args.oracle_paths,
+        )
+    write_doc(
+        f"python benchmarks/bench_regimes.py --customers {args.customers} --seeds {args.seeds}",
+        args.note,
+    )
 
 
 if __name__ == "__main__":

@@ -32,16 +32,36 @@ LIMITS = {20_000: (60, None), 1_000_000: (15 * 60, 12.0)}  # the issue's figures
 
 def run_size(n: int, out: Path) -> dict:
     """Simulate ``n`` customers x 5 years in a child process; time and peak memory."""
-    cmd = [PY, "-m", "cvm.cli", "simulate", "--customers", str(n), "--seed", "42",
-           "--out", str(out), "--years", "5", "--force"]
+    cmd = [
+        PY,
+        "-m",
+        "cvm.cli",
+        "simulate",
+        "--customers",
+        str(n),
+        "--seed",
+        "42",
+        "--out",
+        str(out),
+        "--years",
+        "5",
+        "--force",
+    ]
     with measure() as m:
-        subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
     rows = pd.read_parquet(out / "visits.parquet", columns=["visit_id"]).shape[0]
     limit_s, limit_gb = LIMITS.get(n, (None, None))
-    return {"customers": f"{n:,}", "years": 5, "visits": f"{rows:,}", "seconds": m.seconds,
-            "peak_rss_gb": m.peak_rss_gb,
-            "limit": f"< {limit_s} s" + (f", < {limit_gb} GB" if limit_gb else ""),
-            "ok": (m.seconds < limit_s) and (limit_gb is None or m.peak_rss_gb < limit_gb)}
+    return {
+        "customers": f"{n:,}",
+        "years": 5,
+        "visits": f"{rows:,}",
+        "seconds": m.seconds,
+        "peak_rss_gb": m.peak_rss_gb,
+        "limit": f"< {limit_s} s" + (f", < {limit_gb} GB" if limit_gb else ""),
+        "ok": (m.seconds < limit_s) and (limit_gb is None or m.peak_rss_gb < limit_gb),
+    }
 
 
 def calibration(out: Path) -> str:
@@ -50,18 +70,41 @@ def calibration(out: Path) -> str:
     meta = json.loads((out / "truth" / "meta.json").read_text(encoding="utf-8"))
     end = pd.Timestamp(meta["end"])
     start = end - pd.DateOffset(years=5) + pd.Timedelta(days=1)
-    tabs = {k: pd.read_parquet(out / f"{k}.parquet") for k in ("visits", "vehicles", "campaign_contacts")}
+    tabs = {
+        k: pd.read_parquet(out / f"{k}.parquet")
+        for k in ("visits", "vehicles", "campaign_contacts")
+    }
     fig = figures(tabs, start, end)
-    rows = [{"figure": k, "simulated": fig[k],
-             "target": str(TARGETS.get(k.replace("_response", "_response"), ""))} for k in fig]
+    rows = [
+        {
+            "figure": k,
+            "simulated": fig[k],
+            "target": str(TARGETS.get(k.replace("_response", "_response"), "")),
+        }
+        for k in fig
+    ]
     o = meta["oracle"]
-    rows.append({"figure": "oracle mean SE of P(no paid visit)",
-                 "simulated": o["mean_se_p_no_paid_visit"], "target": "<= 0.01"})
-    rows.append({"figure": "oracle mean SE of expected spend / mean expected spend",
-                 "simulated": o["mean_se_expected_spend"] / max(o["mean_expected_spend"], 1e-9),
-                 "target": "<= 0.05"})
-    rows.append({"figure": "oracle mean SE of uplift", "simulated": o["mean_se_uplift_p_return"],
-                 "target": "<= 0.005"})
+    rows.append(
+        {
+            "figure": "oracle mean SE of P(no paid visit)",
+            "simulated": o["mean_se_p_no_paid_visit"],
+            "target": "<= 0.01",
+        }
+    )
+    rows.append(
+        {
+            "figure": "oracle mean SE of expected spend / mean expected spend",
+            "simulated": o["mean_se_expected_spend"] / max(o["mean_expected_spend"], 1e-9),
+            "target": "<= 0.05",
+        }
+    )
+    rows.append(
+        {
+            "figure": "oracle mean SE of uplift",
+            "simulated": o["mean_se_uplift_p_return"],
+            "target": "<= 0.005",
+        }
+    )
     return md_table(rows)
 
 
@@ -82,8 +125,12 @@ def main() -> None:
             if n == 20_000:
                 cal = calibration(out)
             shutil.rmtree(out, ignore_errors=True)
-        body = ("### Speed and memory\n\n" + md_table(results)
-                + "\n### Calibration (20k customers, seed 42)\n\n" + cal)
+        body = (
+            "### Speed and memory\n\n"
+            + md_table(results)
+            + "\n### Calibration (20k customers, seed 42)\n\n"
+            + cal
+        )
         cmd = "python benchmarks/bench_simulator.py" + (" --quick" if args.quick else "")
         path = write_fragment("simulator", "Dealer simulator", cmd, body)
         log.info("wrote %s", path)

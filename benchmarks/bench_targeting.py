@@ -51,9 +51,15 @@ def one_seed(customers: int, seed: int, budget_per_customer: float, work: Path) 
     seconds = prepare_and_plan(data, run, budget)
     t = time.perf_counter()
     ev = _evaluate_campaigns(run, data / "truth")
-    return {"seed": seed, "customers": customers, "budget": budget,
-            "campaign_step_seconds": seconds,
-            "evaluate_seconds": time.perf_counter() - t, "eval": ev, "margin": _margin(run)}
+    return {
+        "seed": seed,
+        "customers": customers,
+        "budget": budget,
+        "campaign_step_seconds": seconds,
+        "evaluate_seconds": time.perf_counter() - t,
+        "eval": ev,
+        "margin": _margin(run),
+    }
 
 
 def _margin(run: Path) -> dict:
@@ -78,63 +84,96 @@ def write_doc(results: list[dict], cmd: str) -> Path:
     for r in results:
         e = r["eval"]
         ci = e.get("targeting_lift_ci") or [np.nan, np.nan]
-        row = {"seed": r["seed"], "plan / oracle": e.get("ratio_to_oracle"),
-               "targeting lift": e.get("targeting_lift"),
-               "lift 95 % CI": f"[{ci[0]:.2f}, {ci[1]:.2f}]"}
+        row = {
+            "seed": r["seed"],
+            "plan / oracle": e.get("ratio_to_oracle"),
+            "targeting lift": e.get("targeting_lift"),
+            "lift 95 % CI": f"[{ci[0]:.2f}, {ci[1]:.2f}]",
+        }
         for b in BASELINES:
             row[f"plan / {b.replace('_', ' ')}"] = e.get(f"ratio_to_{b}")
         row["plan (CNY)"] = e.get("incremental_value")
         row["random eligible (CNY)"] = e.get("random_eligible_incremental_value")
         row["evaluate (s)"] = r["evaluate_seconds"]
         rows.append(row)
-    summary = [{"figure": k, "mean ± sd": _ms([row[k] for row in rows])}
-               for k in ["plan / oracle", "targeting lift"]
-               + [f"plan / {b.replace('_', ' ')}" for b in BASELINES]]
+    summary = [
+        {"figure": k, "mean ± sd": _ms([row[k] for row in rows])}
+        for k in ["plan / oracle", "targeting lift"]
+        + [f"plan / {b.replace('_', ' ')}" for b in BASELINES]
+    ]
     above = sum(1 for r in results if (r["eval"].get("targeting_lift_ci") or [0])[0] > 0)
     agree = {}
     for r in results:
         for c, v in (r["eval"].get("pair_oracle") or {}).items():
             pc = r["eval"]["per_campaign"].get(c, {})
-            a = agree.setdefault(c, {"campaign": c, "agreement": [], "paths": [], "plan": [],
-                                     "oracle": [], "plan value": [], "oracle value": []})
+            a = agree.setdefault(
+                c,
+                {
+                    "campaign": c,
+                    "agreement": [],
+                    "paths": [],
+                    "plan": [],
+                    "oracle": [],
+                    "plan value": [],
+                    "oracle value": [],
+                },
+            )
             a["agreement"].append(v["agreement"])
             a["paths"].append(v["paths"])
             a["plan"].append(pc.get("plan_contacts", 0))
             a["oracle"].append(pc.get("oracle_contacts", 0))
             a["plan value"].append(pc.get("plan_value", 0.0))
             a["oracle value"].append(pc.get("oracle_value", 0.0))
-    per = [{"campaign": c, "oracle halves agree (mean)": float(np.nanmean(a["agreement"])),
+    per = [
+        {
+            "campaign": c,
+            "oracle halves agree (mean)": float(np.nanmean(a["agreement"])),
             "paths (mean)": float(np.mean(a["paths"])),
             "plan contacts (mean)": float(np.mean(a["plan"])),
             "oracle contacts (mean)": float(np.mean(a["oracle"])),
             "plan true value (mean)": float(np.mean(a["plan value"])),
-            "oracle true value (mean)": float(np.mean(a["oracle value"]))}
-           for c, a in sorted(agree.items())]
+            "oracle true value (mean)": float(np.mean(a["oracle value"])),
+        }
+        for c, a in sorted(agree.items())
+    ]
     qini = []
     for c in sorted(agree):
-        rows_c = [(r["eval"]["pair_oracle"].get(c, {}).get("agreement", np.nan),
-                   (r.get("margin") or {}).get(c, {})) for r in results
-                  if (r.get("margin") or {}).get(c)]
+        rows_c = [
+            (
+                r["eval"]["pair_oracle"].get(c, {}).get("agreement", np.nan),
+                (r.get("margin") or {}).get(c, {}),
+            )
+            for r in results
+            if (r.get("margin") or {}).get(c)
+        ]
         if not rows_c:
             continue
         good = [(a, m) for a, m in rows_c if np.isfinite(a) and a >= 0.8]
-        qini.append({
-            "campaign": c,
-            "seeds": len(rows_c),
-            "OOT margin Qini (mean)": float(np.mean([m.get("qini", np.nan) for _, m in rows_c])),
-            "Qini interval above 0 (seeds)": sum(1 for _, m in rows_c
-                                                 if (m.get("qini_ci") or [0])[0] > 0),
-            "seeds with oracle halves >= 0.8": len(good),
-            "... of which Qini interval above 0": sum(1 for _, m in good
-                                                      if (m.get("qini_ci") or [0])[0] > 0),
-            "calibration slope (mean)": float(np.mean([m.get("slope", np.nan)
-                                                       for _, m in rows_c])),
-            "per-customer part kept (seeds)": sum(1 for _, m in rows_c if m.get("learned"))})
+        qini.append(
+            {
+                "campaign": c,
+                "seeds": len(rows_c),
+                "OOT margin Qini (mean)": float(
+                    np.mean([m.get("qini", np.nan) for _, m in rows_c])
+                ),
+                "Qini interval above 0 (seeds)": sum(
+                    1 for _, m in rows_c if (m.get("qini_ci") or [0])[0] > 0
+                ),
+                "seeds with oracle halves >= 0.8": len(good),
+                "... of which Qini interval above 0": sum(
+                    1 for _, m in good if (m.get("qini_ci") or [0])[0] > 0
+                ),
+                "calibration slope (mean)": float(
+                    np.mean([m.get("slope", np.nan) for _, m in rows_c])
+                ),
+                "per-customer part kept (seeds)": sum(1 for _, m in rows_c if m.get("learned")),
+            }
+        )
     n = results[0]["customers"] if results else 0
     body = f"""
 Campaigns step of `cvm monthly` (default profile) on {len(results)} simulated data sets of
-{n:,} customers (standard regime), budget {results[0]['budget'] / max(n, 1):.0f} CNY per
-customer, judged by `cvm evaluate` with the pair oracle. Seeds {', '.join(str(r['seed']) for r in results)}
+{n:,} customers (standard regime), budget {results[0]["budget"] / max(n, 1):.0f} CNY per
+customer, judged by `cvm evaluate` with the pair oracle. Seeds {", ".join(str(r["seed"]) for r in results)}
 were never used to choose settings (development seeds 101–103). Targets: plan /
 oracle >= {TARGET_ORACLE}, targeting lift >= {TARGET_LIFT} with its interval above 0.
 
@@ -154,8 +193,7 @@ interval above 0 for every campaign whose oracle halves agree >= 0.8):
 
 {md_table(qini) if qini else "(not in these results)"}
 """
-    return write_fragment("targeting", "Targeting customers within campaigns", cmd,
-                          body)
+    return write_fragment("targeting", "Targeting customers within campaigns", cmd, body)
 
 
 def main() -> None:
@@ -164,8 +202,11 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[])
     ap.add_argument("--budget-per-customer", type=float, default=2.0)
     ap.add_argument("--work", type=Path, default=ROOT / "data" / "bench" / "targeting")
-    ap.add_argument("--doc-only", action="store_true",
-                    help="rewrite the doc from the work folder's results.json")
+    ap.add_argument(
+        "--doc-only",
+        action="store_true",
+        help="rewrite the doc from the work folder's results.json",
+    )
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     args.work.mkdir(parents=True, exist_ok=True)
@@ -176,15 +217,18 @@ def main() -> None:
         for r in results:
             if not r.get("margin"):
                 r["margin"] = _margin(args.work / f"run_{r['customers']}_s{r['seed']}")
-    for s in ([] if args.doc_only else args.seeds):
+    for s in [] if args.doc_only else args.seeds:
         results.append(one_seed(args.customers, s, args.budget_per_customer, args.work))
-        e = {k: v for k, v in results[-1]["eval"].items() if k not in ("per_campaign",
-                                                                         "pair_oracle")}
+        e = {
+            k: v for k, v in results[-1]["eval"].items() if k not in ("per_campaign", "pair_oracle")
+        }
         log.info("seed %d: %s", s, json.dumps(e, default=float))
-        (args.work / "results.json").write_text(json.dumps(results, indent=1, default=float),
-                                                encoding="utf-8")
-    cmd = (f"python benchmarks/bench_targeting.py --customers {args.customers} --seeds "
-           + " ".join(map(str, args.seeds)))
+        (args.work / "results.json").write_text(
+            json.dumps(results, indent=1, default=float), encoding="utf-8"
+        )
+    cmd = f"python benchmarks/bench_targeting.py --customers {args.customers} --seeds " + " ".join(
+        map(str, args.seeds)
+    )
     print(write_doc(results, cmd).read_text(encoding="utf-8"))
 
 

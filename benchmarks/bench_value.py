@@ -63,6 +63,7 @@ NOTES = """
 def dataset(n: int, seed: int) -> Path:
     """The cached simulated data set (simulated on first use)."""
     from cvm.data.simulator import simulate
+
     out = ROOT / "data" / "bench" / f"sim_{n}_seed{seed}"
     if not (out / "truth" / "meta.json").exists():
         log.info("simulating %d customers into %s", n, out)
@@ -89,48 +90,78 @@ def main() -> None:
     realized = future_paid_spend(truth_visits, end, H, cfg, customers=X.index).to_numpy()
     oracle_pred = oracle["expected_spend"].reindex(X.index).fillna(0.0).to_numpy()
     oracle_gini = normalized_gini(realized, oracle_pred)
-    base = {"historical_average": historical_average(tables["visits"], end, H, cfg, X.index),
-            "bgnbd_gamma_gamma": bgnbd_gamma_gamma(tables["visits"], end, H, cfg, X.index)}
+    base = {
+        "historical_average": historical_average(tables["visits"], end, H, cfg, X.index),
+        "bgnbd_gamma_gamma": bgnbd_gamma_gamma(tables["visits"], end, H, cfg, X.index),
+    }
     rows, deciles, oot = [], None, []
     ref = {"model": "oracle (expected_spend)", **_summary(realized, oracle_pred)}
     for name, pred in base.items():
         rows.append({"model": f"baseline: {name}", **_summary(realized, pred.to_numpy())})
     for kind in args.kinds:
         with measure() as m:
-            model = train_value(tables, end, load_config(overrides={
-                "horizon_months": H, "value": {"model": kind}}))
+            model = train_value(
+                tables, end, load_config(overrides={"horizon_months": H, "value": {"model": kind}})
+            )
         pred = model.predict(X)
-        rows.append({"model": f"LightGBM {kind}", **_summary(realized, pred),
-                     "train_s": round(m.seconds), "peak_gb": round(m.peak_rss_gb, 2)})
+        rows.append(
+            {
+                "model": f"LightGBM {kind}",
+                **_summary(realized, pred),
+                "train_s": round(m.seconds),
+                "peak_gb": round(m.peak_rss_gb, 2),
+            }
+        )
         mm = model.metrics
-        oot.append({"model": kind, "oot_gini": mm["normalized_gini"],
-                    "oot_spearman": mm["spearman"], "oot_top_decile": mm["top_decile_capture"],
-                    "oot_total_ratio": mm["total_ratio"], "stop_gini": mm["stop_normalized_gini"][kind],
-                    "hist_avg_gini": mm["baselines"]["historical_average"],
-                    "bgnbd_gini": mm["baselines"]["bgnbd_gamma_gamma"], "rounds": str(mm["rounds"]),
-                    "scale": mm["scale"], "contact_induced_share": mm["contact_induced_share"],
-                    "oot_total_ratio_no_contact": mm["total_ratio_no_contact"]})
+        oot.append(
+            {
+                "model": kind,
+                "oot_gini": mm["normalized_gini"],
+                "oot_spearman": mm["spearman"],
+                "oot_top_decile": mm["top_decile_capture"],
+                "oot_total_ratio": mm["total_ratio"],
+                "stop_gini": mm["stop_normalized_gini"][kind],
+                "hist_avg_gini": mm["baselines"]["historical_average"],
+                "bgnbd_gini": mm["baselines"]["bgnbd_gamma_gamma"],
+                "rounds": str(mm["rounds"]),
+                "scale": mm["scale"],
+                "contact_induced_share": mm["contact_induced_share"],
+                "oot_total_ratio_no_contact": mm["total_ratio_no_contact"],
+            }
+        )
         if deciles is None or kind == load_config("value")["model"]:
             deciles = regression_report(realized, pred)["deciles"]
     rows.append(ref)
-    body = (f"{args.customers:,} simulated customers (seed {args.seed}), as of {end.date()}, "
-            f"horizon {H} months; {len(X):,} customers scored against their realized paid "
-            f"spend in the truth window. Oracle normalized Gini: **{oracle_gini:.3f}** "
-            f"(target ≥ 0.90 × oracle = {0.9 * oracle_gini:.3f}).\n\n"
-            "### Against the realized future (truth)\n\n" + md_table(rows)
-            + "\n### Out-of-time fold inside training (evaluation half; model choice evidence)\n\n"
-            + md_table(oot)
-            + f"\n### Decile calibration (configured model `{load_config('value')['model']}`)\n\n"
-            + md_table(deciles or []) + NOTES)
-    write_fragment("value", "Value model (horizon spend)",
-                   "python benchmarks/bench_value.py " + " ".join(sys.argv[1:]), body)
+    body = (
+        f"{args.customers:,} simulated customers (seed {args.seed}), as of {end.date()}, "
+        f"horizon {H} months; {len(X):,} customers scored against their realized paid "
+        f"spend in the truth window. Oracle normalized Gini: **{oracle_gini:.3f}** "
+        f"(target ≥ 0.90 × oracle = {0.9 * oracle_gini:.3f}).\n\n"
+        "### Against the realized future (truth)\n\n"
+        + md_table(rows)
+        + "\n### Out-of-time fold inside training (evaluation half; model choice evidence)\n\n"
+        + md_table(oot)
+        + f"\n### Decile calibration (configured model `{load_config('value')['model']}`)\n\n"
+        + md_table(deciles or [])
+        + NOTES
+    )
+    write_fragment(
+        "value",
+        "Value model (horizon spend)",
+        "python benchmarks/bench_value.py " + " ".join(sys.argv[1:]),
+        body,
+    )
     print(body)
 
 
 def _summary(y: np.ndarray, p: np.ndarray) -> dict:
     r = regression_report(y, p)
-    return {"normalized_gini": r["normalized_gini"], "spearman": r["spearman"],
-            "top_decile_capture": r["top_decile_capture"], "total_ratio": r["total_ratio"]}
+    return {
+        "normalized_gini": r["normalized_gini"],
+        "spearman": r["spearman"],
+        "top_decile_capture": r["top_decile_capture"],
+        "total_ratio": r["total_ratio"],
+    }
 
 
 if __name__ == "__main__":

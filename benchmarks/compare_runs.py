@@ -16,8 +16,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-IGNORED_JSON_KEYS = {"timings_seconds", "train_seconds", "seconds", "created", "created_at",
-                     "started", "finished", "run_dir", "data", "path", "versions"}
+IGNORED_JSON_KEYS = {
+    "timings_seconds",
+    "train_seconds",
+    "seconds",
+    "created",
+    "created_at",
+    "started",
+    "finished",
+    "run_dir",
+    "data",
+    "path",
+    "versions",
+}
 """Keys that legitimately differ between two runs (clocks, folders)."""
 
 
@@ -39,16 +50,22 @@ def compare_frames(a: pd.DataFrame, b: pd.DataFrame, tol: float) -> str | None:
     for c in a.columns:
         x, y = a[c], b[c]
         if pd.api.types.is_numeric_dtype(x) and pd.api.types.is_numeric_dtype(y):
-            xa, ya = x.to_numpy(dtype=float, na_value=np.nan), y.to_numpy(dtype=float,
-                                                                        na_value=np.nan)
+            xa, ya = (
+                x.to_numpy(dtype=float, na_value=np.nan),
+                y.to_numpy(dtype=float, na_value=np.nan),
+            )
             nan = np.isnan(xa) != np.isnan(ya)
             d = np.nanmax(np.abs(xa - ya)) if len(xa) and not np.isnan(xa - ya).all() else 0.0
             if nan.any() or d > tol:
-                out.append(f"{c}: max |diff| {d:.3g}, {int(nan.sum())} missing differ, "
-                           f"{int(((np.abs(xa - ya) > tol) | nan).sum())} rows")
+                out.append(
+                    f"{c}: max |diff| {d:.3g}, {int(nan.sum())} missing differ, "
+                    f"{int(((np.abs(xa - ya) > tol) | nan).sum())} rows"
+                )
         else:
-            ne = (x.astype("object").where(x.notna(), None).to_numpy()
-                  != y.astype("object").where(y.notna(), None).to_numpy())
+            ne = (
+                x.astype("object").where(x.notna(), None).to_numpy()
+                != y.astype("object").where(y.notna(), None).to_numpy()
+            )
             if ne.any():
                 out.append(f"{c}: {int(ne.sum())} cells differ")
     return "; ".join(out) or None
@@ -74,11 +91,20 @@ def _json_diff(a, b, tol: float, path: str = "") -> list[str]:
     if isinstance(a, list) and isinstance(b, list):
         if len(a) != len(b):
             return [f"{path}: {len(a)} vs {len(b)} items"]
-        return [d for x, y in zip(a, b) for d in _json_diff(x, y, tol, path + "[]")][:5]
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)) \
-            and not isinstance(a, bool) and not isinstance(b, bool):
-        if (np.isnan(a) and np.isnan(b)) if isinstance(a, float) and isinstance(b, float) \
-                else False:
+        return [d for x, y in zip(a, b, strict=False) for d in _json_diff(x, y, tol, path + "[]")][
+            :5
+        ]
+    if (
+        isinstance(a, (int, float))
+        and isinstance(b, (int, float))
+        and not isinstance(a, bool)
+        and not isinstance(b, bool)
+    ):
+        if (
+            (np.isnan(a) and np.isnan(b))
+            if isinstance(a, float) and isinstance(b, float)
+            else False
+        ):
             return []
         return [] if abs(a - b) <= tol else [f"{path}: {a} vs {b}"]
     return [] if a == b else [f"{path}: {str(a)[:60]} vs {str(b)[:60]}"]
@@ -87,10 +113,19 @@ def _json_diff(a, b, tol: float, path: str = "") -> list[str]:
 def compare_runs(a: Path, b: Path, tol: float = 0.0) -> dict[str, str | None]:
     """Per relative path: None when equal, else what differs."""
     res: dict[str, str | None] = {}
-    patterns = ("scores.parquet", "campaigns/*.csv", "campaigns/*.parquet", "leads/*.csv",
-                "artifacts/*.parquet", "artifacts/*.json", "metrics.json")
-    files = sorted({p.relative_to(a) for pat in patterns for p in a.glob(pat)}
-                   | {p.relative_to(b) for pat in patterns for p in b.glob(pat)})
+    patterns = (
+        "scores.parquet",
+        "campaigns/*.csv",
+        "campaigns/*.parquet",
+        "leads/*.csv",
+        "artifacts/*.parquet",
+        "artifacts/*.json",
+        "metrics.json",
+    )
+    files = sorted(
+        {p.relative_to(a) for pat in patterns for p in a.glob(pat)}
+        | {p.relative_to(b) for pat in patterns for p in b.glob(pat)}
+    )
     for rel in files:
         if rel.name.endswith("_phases.json"):
             continue
@@ -99,8 +134,9 @@ def compare_runs(a: Path, b: Path, tol: float = 0.0) -> dict[str, str | None]:
             res[str(rel)] = "only in " + ("the second" if pb.exists() else "the first") + " run"
             continue
         if rel.suffix == ".json":
-            d = _json_diff(_strip(json.loads(pa.read_text())),
-                           _strip(json.loads(pb.read_text())), tol)
+            d = _json_diff(
+                _strip(json.loads(pa.read_text())), _strip(json.loads(pb.read_text())), tol
+            )
             res[str(rel)] = "; ".join(d[:5]) if d else None
         else:
             res[str(rel)] = compare_frames(_frame(pa), _frame(pb), tol)
@@ -108,8 +144,9 @@ def compare_runs(a: Path, b: Path, tol: float = 0.0) -> dict[str, str | None]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("first", type=Path)
     ap.add_argument("second", type=Path)
     ap.add_argument("--tol", type=float, default=0.0)
@@ -118,8 +155,10 @@ def main() -> None:
     for rel, why in res.items():
         print(f"{'same' if why is None else 'DIFF'}  {rel}" + ("" if why is None else f": {why}"))
     n = sum(v is not None for v in res.values())
-    print(f"{len(res) - n} of {len(res)} outputs identical" + (f" (tol {args.tol})" if args.tol
-                                                               else ""))
+    print(
+        f"{len(res) - n} of {len(res)} outputs identical"
+        + (f" (tol {args.tol})" if args.tol else "")
+    )
     sys.exit(1 if n else 0)
 
 

@@ -1,7 +1,7 @@
 """`make bench`: run every benchmark script, then assemble docs/benchmarks.md from the fragments.
 
-    python benchmarks/run_all.py              # run the scripts (long), then assemble
-    python benchmarks/run_all.py --assemble   # only assemble the fragments already measured
+python benchmarks/run_all.py              # run the scripts (long), then assemble
+python benchmarks/run_all.py --assemble   # only assemble the fragments already measured
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -21,12 +21,18 @@ SCRIPTS = (
     ("bench_churn.py", [], "churn"),
     ("bench_value.py", [], "value"),
     ("bench_campaigns.py", [], "campaigns"),
-    ("bench_targeting.py", ["--customers", "50000", "--seeds", "9001", "9002", "9003", "9004",
-                            "9005"], "targeting"),
+    (
+        "bench_targeting.py",
+        ["--customers", "50000", "--seeds", "9001", "9002", "9003", "9004", "9005"],
+        "targeting",
+    ),
     ("bench_leads.py", [], "leads"),
     ("bench_evaluate.py", ["--customers", "50000"], "evaluate"),
-    ("bench_regimes.py", ["--customers", "30000", "--seeds", "9201,9202,9203,9204,9205"],
-     "regimes"),
+    (
+        "bench_regimes.py",
+        ["--customers", "30000", "--seeds", "9201,9202,9203,9204,9205"],
+        "regimes",
+    ),
     ("bench_demo.py", [], "demo"),
     ("bench_monthly.py", ["--sizes", "20000", "200000", "1000000"], "monthly"),
     ("bench_levers.py", [], "levers"),
@@ -39,7 +45,7 @@ def assemble() -> Path:
         "Measured by the scripts in `benchmarks/` (`make bench` runs them all and rewrites this "
         "file; each script can be run alone and rewrites its own section). Figures are from the "
         "machine named in each section.\n",
-        f"Assembled {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC} on: {machine()}.\n",
+        f"Assembled {datetime.now(UTC):%Y-%m-%d %H:%M UTC} on: {machine()}.\n",
     ]
     known = [f for _, _, f in SCRIPTS]
     names = known + sorted(p.stem for p in FRAGMENTS.glob("*.md") if p.stem not in known)
@@ -48,7 +54,9 @@ def assemble() -> Path:
         if path.exists():
             parts.append(path.read_text(encoding="utf-8").replace("\n## ", "\n### ").strip() + "\n")
         else:
-            parts.append(f"## {name}\n\n_not measured yet: run `python benchmarks/bench_{name}.py`_\n")
+            parts.append(
+                f"## {name}\n\n_not measured yet: run `python benchmarks/bench_{name}.py`_\n"
+            )
     out = ROOT / "docs" / "benchmarks.md"
     tmp = out.with_suffix(".md.tmp")
     tmp.write_text("\n".join(parts), encoding="utf-8")

@@ -32,12 +32,37 @@ def run(out: Path, customers: int, seed: int) -> Path:
     cvm = [sys.executable, "-m", "cvm.cli"]
     data = out / "data"
     if not (data / "visits.parquet").exists():
-        subprocess.run([*cvm, "simulate", "--customers", str(customers), "--seed", str(seed),
-                        "--out", str(data)], check=True)
+        subprocess.run(
+            [
+                *cvm,
+                "simulate",
+                "--customers",
+                str(customers),
+                "--seed",
+                str(seed),
+                "--out",
+                str(data),
+            ],
+            check=True,
+        )
     last = pd.read_parquet(data / "visits.parquet", columns=["visit_date"])["visit_date"].max()
     as_of = (pd.Timestamp(last) + pd.offsets.MonthEnd(0)).strftime("%Y-%m-%d")
-    subprocess.run([*cvm, "monthly", "--data", str(data), "--as-of", as_of, "--out",
-                    str(out / "reports"), "--profile", "demo", "--force"], check=True)
+    subprocess.run(
+        [
+            *cvm,
+            "monthly",
+            "--data",
+            str(data),
+            "--as-of",
+            as_of,
+            "--out",
+            str(out / "reports"),
+            "--profile",
+            "demo",
+            "--force",
+        ],
+        check=True,
+    )
     return out / "reports" / as_of[:7]
 
 
@@ -47,8 +72,9 @@ def run_folder(path: Path) -> Path:
         return path
     months = sorted(p for p in (path / "reports").glob("????-??") if p.is_dir())
     if len(months) != 1:
-        raise SystemExit(f"{path}: expected one published month under reports/, found "
-                         f"{[m.name for m in months]}")
+        raise SystemExit(
+            f"{path}: expected one published month under reports/, found {[m.name for m in months]}"
+        )
     return months[0]
 
 

@@ -10,10 +10,9 @@ import sys
 import traceback
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import typer
-
-from typing import Any
 
 from cvm.config import CvmError, in_home, setup_logging
 
@@ -46,8 +45,9 @@ _OS_FIXES = {
 
 def os_error_message(err: OSError) -> str:
     """An OSError as one line naming the path and the fix (full disk, read-only, …)."""
-    what, fix = _OS_FIXES.get(err.errno or 0, (err.strerror or type(err).__name__,
-                                                 "check the path and the disk"))
+    what, fix = _OS_FIXES.get(
+        err.errno or 0, (err.strerror or type(err).__name__, "check the path and the disk")
+    )
     path = err.filename if err.filename is not None else "(unknown path)"
     if err.filename2:
         path = f"{path} -> {err.filename2}"
@@ -76,14 +76,18 @@ def _internal_error(err: BaseException) -> None:
             log_path = error_log_path()
             Path(log_path).parent.mkdir(parents=True, exist_ok=True)
             with open(log_path, "a", encoding="utf-8") as fh:
-                fh.write(f"--- {datetime.now(UTC).isoformat(timespec='seconds')} "
-                         f"cvm {' '.join(sys.argv[1:])}\n{text}")
+                fh.write(
+                    f"--- {datetime.now(UTC).isoformat(timespec='seconds')} "
+                    f"cvm {' '.join(sys.argv[1:])}\n{text}"
+                )
         where = f"the traceback is in {log_path}"
     except OSError:
         where = "the traceback could not be written to a log (run with -v to see it)"
         log.debug("%s", text)
-    typer.echo(f"internal error: {type(err).__name__}: {str(err)[:200]} ({where}); please "
-               f"report it", err=True)
+    typer.echo(
+        f"internal error: {type(err).__name__}: {str(err)[:200]} ({where}); please report it",
+        err=True,
+    )
     raise typer.Exit(1)
 
 
@@ -121,15 +125,22 @@ def _parse_date(value: str | None, flag: str) -> date | None:
 def main(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging."),
     home: Path | None = typer.Option(
-        None, "--home", envvar="CVM_HOME",
+        None,
+        "--home",
+        envvar="CVM_HOME",
         help="Folder holding data/, reports/, models/ and an optional configs/ overlay "
-             "(default: the working directory)."),
+        "(default: the working directory).",
+    ),
 ) -> None:
     setup_logging(verbose)
     if home is not None:
         if not home.expanduser().is_dir():
-            _fail(CvmError(f"--home {home}: no such folder; create it or point --home (or "
-                           f"CVM_HOME) at an existing one"))
+            _fail(
+                CvmError(
+                    f"--home {home}: no such folder; create it or point --home (or "
+                    f"CVM_HOME) at an existing one"
+                )
+            )
         # relative paths of every command resolve there, and the notebooks' kernels inherit it
         os.environ["CVM_HOME"] = str(home.expanduser().resolve())
         os.chdir(os.environ["CVM_HOME"])
@@ -146,36 +157,48 @@ def _sim_default(key: str) -> Any:
 @_guard
 def simulate(
     customers: int | None = typer.Option(
-        None, help="Number of customers [default: simulator.yaml customers]."),
+        None, help="Number of customers [default: simulator.yaml customers]."
+    ),
     seed: int | None = typer.Option(
-        None, help="Random seed; same seed, same files [default: default.yaml seed]."),
+        None, help="Random seed; same seed, same files [default: default.yaml seed]."
+    ),
     out: Path = typer.Option(..., help="Output directory."),
     end: str | None = typer.Option(None, help="Last day of the data, YYYY-MM-DD."),
     years: float | None = typer.Option(
-        None, help="Years of history [default: simulator.yaml years]."),
+        None, help="Years of history [default: simulator.yaml years]."
+    ),
     dealers: int | None = typer.Option(
-        None, help="Number of stores [default: simulator.yaml dealers]."),
+        None, help="Number of stores [default: simulator.yaml dealers]."
+    ),
     horizon_months: int | None = typer.Option(
-        None, help="Months simulated past --end into truth/ [default: simulator.yaml "
-                   "horizon_months]."),
+        None,
+        help="Months simulated past --end into truth/ [default: simulator.yaml horizon_months].",
+    ),
     format: str = typer.Option("parquet", help="parquet or csv."),
     force: bool = typer.Option(False, help="Overwrite a non-empty output directory."),
-    regime: str = typer.Option("standard", help="World shape(s), comma-separated: standard, "
-                               "closed-cohort, visits-only, short-history, gradual-warranty, "
-                               "confounded, opaque (docs/simulator.md)."),
+    regime: str = typer.Option(
+        "standard",
+        help="World shape(s), comma-separated: standard, "
+        "closed-cohort, visits-only, short-history, gradual-warranty, "
+        "confounded, opaque (docs/simulator.md).",
+    ),
 ) -> None:
     """Write a realistic dealer data set to OUT and its ground truth to OUT/truth/."""
+    from cvm.config import load_config
     from cvm.data.simulator import simulate as run
 
-    from cvm.config import load_config
-
-    run(n_customers=_sim_default("customers") if customers is None else customers,
-        seed=int(load_config()["seed"]) if seed is None else seed, out=in_home(out),
+    run(
+        n_customers=_sim_default("customers") if customers is None else customers,
+        seed=int(load_config()["seed"]) if seed is None else seed,
+        out=in_home(out),
         end=_parse_date(end, "--end"),
         years=_sim_default("years") if years is None else years,
         dealers=_sim_default("dealers") if dealers is None else dealers,
-        horizon_months=_sim_default("horizon_months") if horizon_months is None
-        else horizon_months, fmt=format, force=force, regimes=regime)
+        horizon_months=_sim_default("horizon_months") if horizon_months is None else horizon_months,
+        fmt=format,
+        force=force,
+        regimes=regime,
+    )
 
 
 @app.command()
@@ -183,7 +206,9 @@ def simulate(
 def validate(
     # str, not Path: Path("sqlite:///x.db") would collapse the URL's slashes
     data: str = typer.Option(..., help="Data directory (CSV, Parquet, Excel) or a SQLAlchemy URL."),
-    as_of: str | None = typer.Option(None, help="Dates after this are 'in the future' (default today)."),
+    as_of: str | None = typer.Option(
+        None, help="Dates after this are 'in the future' (default today)."
+    ),
 ) -> None:
     """Check DATA against the data contract: exit 0, or exit 2 with every problem listed."""
     from cvm.data.validate import validate_source
@@ -204,18 +229,35 @@ def monthly(
     horizon_months: int | None = typer.Option(None, help="Horizon H in months."),
     lang: str = typer.Option("zh", help="Report language: zh or en."),
     force: bool = typer.Option(False, help="Replace an already published month."),
-    profile: str = typer.Option("default", help="Settings profile: configs/<profile>.yaml "
-                                "over configs/default.yaml (e.g. demo: faster training)."),
-    engine: str = typer.Option("local", help="Where the per-store work runs: local (this "
-                               "process) or dask (a LocalCluster, or --scheduler)."),
-    scheduler: str | None = typer.Option(None, help="Dask scheduler address, e.g. "
-                                         "tcp://10.0.0.5:8786 (with --engine dask)."),
+    profile: str = typer.Option(
+        "default",
+        help="Settings profile: configs/<profile>.yaml "
+        "over configs/default.yaml (e.g. demo: faster training).",
+    ),
+    engine: str = typer.Option(
+        "local",
+        help="Where the per-store work runs: local (this "
+        "process) or dask (a LocalCluster, or --scheduler).",
+    ),
+    scheduler: str | None = typer.Option(
+        None, help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --engine dask)."
+    ),
 ) -> None:
     """The whole monthly job: validate, features, models, segments, campaigns, report."""
     from cvm.pipeline import run_monthly
-    path = run_monthly(data=str(data), as_of=_parse_date(as_of, "--as-of"), out=out,
-                       budget=budget, horizon_months=horizon_months, lang=lang, force=force,
-                       profile=profile, engine=engine, scheduler=scheduler)
+
+    path = run_monthly(
+        data=str(data),
+        as_of=_parse_date(as_of, "--as-of"),
+        out=out,
+        budget=budget,
+        horizon_months=horizon_months,
+        lang=lang,
+        force=force,
+        profile=profile,
+        engine=engine,
+        scheduler=scheduler,
+    )
     typer.echo(str(path))
 
 
@@ -226,14 +268,16 @@ def train(
     as_of: str = typer.Option(..., help="As-of date YYYY-MM-DD."),
     out: Path = typer.Option(Path("models"), help="Where model bundles go."),
     horizon_months: int | None = typer.Option(None, help="Horizon H in months."),
-    profile: str = typer.Option("default", help="Settings profile: configs/<profile>.yaml "
-                                "over configs/default.yaml."),
+    profile: str = typer.Option(
+        "default", help="Settings profile: configs/<profile>.yaml over configs/default.yaml."
+    ),
 ) -> None:
     """Train the models and save their bundles only (signed when CVM_BUNDLE_KEY is set)."""
     from cvm.train import train_bundles
 
-    paths = train_bundles(data, _parse_date(as_of, "--as-of"), out,
-                          horizon_months=horizon_months, profile=profile)
+    paths = train_bundles(
+        data, _parse_date(as_of, "--as-of"), out, horizon_months=horizon_months, profile=profile
+    )
     for path in paths.values():
         typer.echo(str(path))
 
@@ -241,8 +285,9 @@ def train(
 @app.command()
 @_guard
 def score(
-    models: Path = typer.Option(..., help="Folder of model bundles (models/, models/<name> or "
-                                          "one bundle)."),
+    models: Path = typer.Option(
+        ..., help="Folder of model bundles (models/, models/<name> or one bundle)."
+    ),
     data: str = typer.Option(..., help="Data directory or SQLAlchemy URL."),
     as_of: str = typer.Option(..., help="As-of date YYYY-MM-DD."),
     out: str = typer.Option(..., help="Output file (.parquet, .csv) or SQLAlchemy URL."),
@@ -283,8 +328,10 @@ def evaluate(
     run: Path = typer.Option(..., help="A monthly run folder, reports/YYYY-MM."),
     truth: Path = typer.Option(..., help="The simulator's truth folder, DIR/truth."),
     max_oracle_paths: int = typer.Option(
-        None, help="Cap of the pair oracle's Monte Carlo paths per campaign (default: "
-                   "configs/campaigns.yaml evaluation.pair_oracle.max_paths; 0 = off)."),
+        None,
+        help="Cap of the pair oracle's Monte Carlo paths per campaign (default: "
+        "configs/campaigns.yaml evaluation.pair_oracle.max_paths; 0 = off).",
+    ),
 ) -> None:
     """On simulated data: compare a run with the ground truth; print the evaluation JSON."""
     from cvm.evaluate import evaluate_run
@@ -299,15 +346,21 @@ def evaluate(
 def demo(
     data: Path = typer.Option(Path("data/demo"), help="Where the demo data lives."),
     customers: int | None = typer.Option(
-        None, help="Customers to simulate when the data is missing [default: simulator.yaml "
-                   "customers]."),
+        None,
+        help="Customers to simulate when the data is missing [default: simulator.yaml customers].",
+    ),
     out: Path = typer.Option(Path("reports"), help="Reports root."),
     lang: str = typer.Option("zh", help="Report language."),
 ) -> None:
     """Simulate the demo data if it is missing, then run `cvm monthly` for its last month."""
     from cvm.pipeline import run_demo
-    path = run_demo(data=data, customers=_sim_default("customers") if customers is None
-                    else customers, out=out, lang=lang)
+
+    path = run_demo(
+        data=data,
+        customers=_sim_default("customers") if customers is None else customers,
+        out=out,
+        lang=lang,
+    )
     typer.echo(f"report: {path}")
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import logging
 import os
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +78,7 @@ def user_config_dir() -> Path | None:
     return d
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read_yaml(path: str, mtime: float) -> dict[str, Any]:
     with open(path, encoding="utf-8") as fh:
         try:
@@ -97,7 +97,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return copy.deepcopy(_read_yaml(str(path), path.stat().st_mtime))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _check_file(name: str, path: str, mtime: float, partial: bool) -> None:
     from cvm.settings import check_source
 
@@ -121,8 +121,9 @@ def config_files(name: str) -> list[Path]:
     return files
 
 
-def load_config(name: str = "default", overrides: dict[str, Any] | None = None,
-                profile: str | None = None) -> dict[str, Any]:
+def load_config(
+    name: str = "default", overrides: dict[str, Any] | None = None, profile: str | None = None
+) -> dict[str, Any]:
     """Settings from ``configs/<name>.yaml`` (packaged default, then the home's overlay), then
     the profile ``configs/<profile>.yaml`` (e.g. ``demo``: faster training), then ``overrides``
     (nested dicts merge). Every source is checked against the typed schema of ``name``
@@ -134,8 +135,10 @@ def load_config(name: str = "default", overrides: dict[str, Any] | None = None,
 
     files = config_files(name)
     if not files:
-        raise CvmError(f"config file {Path(CONFIG_DIR) / f'{name}.yaml'} not found; set "
-                       f"CVM_CONFIG_DIR or reinstall cvm")
+        raise CvmError(
+            f"config file {Path(CONFIG_DIR) / f'{name}.yaml'} not found; set "
+            f"CVM_CONFIG_DIR or reinstall cvm"
+        )
     cfg: dict[str, Any] = {}
     for i, path in enumerate(files):
         _merge(cfg, _checked(name, path, partial=i > 0))
@@ -146,9 +149,11 @@ def load_config(name: str = "default", overrides: dict[str, Any] | None = None,
             ppaths = config_files(part) if part else []
             if not ppaths:
                 user = user_config_dir()
-                raise CvmError(f"config profile {part!r} (of {profile!r}) not found: no "
-                               f"{Path(CONFIG_DIR) / f'{part}.yaml'}"
-                               + (f" or {user / f'{part}.yaml'}" if user else ""))
+                raise CvmError(
+                    f"config profile {part!r} (of {profile!r}) not found: no "
+                    f"{Path(CONFIG_DIR) / f'{part}.yaml'}"
+                    + (f" or {user / f'{part}.yaml'}" if user else "")
+                )
             for ppath in ppaths:
                 _merge(cfg, _checked(name, ppath, partial=True))
         cfg["profile"] = profile

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from cvm.config import CvmError
+from cvm.settings import run_settings
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,9 @@ def _dask():
     try:
         import distributed
     except ImportError:
-        raise CvmError("--engine dask needs dask and distributed: pip install -e '.[dask]' "
-                       "(or make setup)") from None
+        raise CvmError(
+            "--engine dask needs dask and distributed: pip install -e '.[dask]' (or make setup)"
+        ) from None
     return distributed
 
 
@@ -44,7 +46,8 @@ def check_scheduler(address: str, timeout_s: float) -> None:
             f"no Dask scheduler answers at {address} ({type(err).__name__}): start one "
             f"(`dask scheduler` on that host, then `dask worker {address}` on each worker), "
             f"check the address and the firewall, or drop --scheduler to run on a "
-            f"LocalCluster on this machine") from None
+            f"LocalCluster on this machine"
+        ) from None
     client.close()
 
 
@@ -57,7 +60,7 @@ class Cluster:
         if scheduler and engine != "dask":
             raise CvmError("--scheduler needs --engine dask")
         self.engine, self.address, self._cluster = engine, scheduler, None
-        self.cfg = cfg.get("engine") or {}
+        self.settings = run_settings(cfg).engine
         if engine == "dask":
             _dask()  # not installed: exit 2 with the fix, before any work
 
@@ -67,20 +70,22 @@ class Cluster:
         if self.address:  # checked before any work (cvm.pipeline.run_monthly)
             return self
         distributed = _dask()
-        self._cluster = distributed.LocalCluster(
-            n_workers=int(self.cfg.get("local_workers", 2)),
-            threads_per_worker=int(self.cfg.get("threads_per_worker", 1)),
-            processes=True, dashboard_address=None,
-            memory_limit=self.cfg.get("worker_memory_limit", "auto"))
-        self.address = self._cluster.scheduler_address
-        log.info("dask LocalCluster at %s (%d workers)", self.address,
-                 len(self._cluster.workers))
+        cluster = distributed.LocalCluster(
+            n_workers=self.settings.local_workers,
+            threads_per_worker=self.settings.threads_per_worker,
+            processes=True,
+            dashboard_address=None,
+            memory_limit=self.settings.worker_memory_limit,
+        )
+        self._cluster, self.address = cluster, cluster.scheduler_address
+        log.info("dask LocalCluster at %s (%d workers)", self.address, len(cluster.workers))
         return self
 
     def record(self, run_dir: Path) -> None:
         (run_dir / "artifacts").mkdir(parents=True, exist_ok=True)
-        (run_dir / "artifacts" / ENGINE_FILE).write_text(json.dumps(
-            {"engine": self.engine, "scheduler": self.address}), encoding="utf-8")
+        (run_dir / "artifacts" / ENGINE_FILE).write_text(
+            json.dumps({"engine": self.engine, "scheduler": self.address}), encoding="utf-8"
+        )
 
     def close(self) -> None:
         if self._cluster is not None:
@@ -99,8 +104,9 @@ def engine_of(run_dir: Path) -> dict[str, Any]:
 _CLIENTS: dict[str, Any] = {}
 
 
-def map_stores(run_dir: Path, fn: Callable[..., Any], items: Sequence[Any],
-               *shared: Any) -> list[Any]:
+def map_stores(
+    run_dir: Path, fn: Callable[..., Any], items: Sequence[Any], *shared: Any
+) -> list[Any]:
     """``[fn(item, *shared) for item in items]``, on the run's engine (results in order).
 
     On Dask the ``shared`` arguments are scattered once (broadcast to the workers) and each
@@ -115,8 +121,7 @@ def map_stores(run_dir: Path, fn: Callable[..., Any], items: Sequence[Any],
         client = distributed.Client(address, set_as_default=False)
         _CLIENTS[address] = client
     futures_shared = [client.scatter(s, broadcast=True) for s in shared]
-    futures = client.map(fn, list(items), *[[f] * len(items) for f in futures_shared],
-                         pure=False)
+    futures = client.map(fn, list(items), *[[f] * len(items) for f in futures_shared], pure=False)
     out = client.gather(futures)
     _count_tasks(Path(run_dir), getattr(fn, "__name__", "task"), len(items))
     return out
@@ -154,8 +159,7 @@ def training_client(nbytes: int) -> Any:
         return None
     from cvm.config import load_config
 
-    budget = float((load_config("default").get("engine") or {}).get("train_memory_budget_mb",
-                                                                      0) or 0)
+    budget = run_settings(load_config("default")).engine.train_memory_budget_mb
     if budget <= 0 or nbytes <= budget * 2**20:
         return None
     distributed = _dask()

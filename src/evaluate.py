@@ -32,17 +32,26 @@ def evaluate_run(run: Path, truth: Path, max_oracle_paths: int | None = None) ->
 def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dict[str, Any]:
     """``max_oracle_paths``: cap of the pair oracle's paths per campaign (None: the config's;
     0: no pair oracle, the simulator's own oracle values judge the plans)."""
-    for need in (graph.path(run, "scores"), graph.path(run, "manifest"), truth / "meta.json",
-                 truth / "visits.parquet", truth / "oracle_customers.parquet"):
+    for need in (
+        graph.path(run, "scores"),
+        graph.path(run, "manifest"),
+        truth / "meta.json",
+        truth / "visits.parquet",
+        truth / "oracle_customers.parquet",
+    ):
         if not need.exists():
-            raise CvmError(f"{need} is missing: --run must be a monthly run folder and --truth "
-                           f"the simulator's truth folder")
+            raise CvmError(
+                f"{need} is missing: --run must be a monthly run folder and --truth "
+                f"the simulator's truth folder"
+            )
     manifest = json.loads(graph.path(run, "manifest").read_text(encoding="utf-8"))
     meta = json.loads((truth / "meta.json").read_text(encoding="utf-8"))
     as_of = manifest["parameters"]["as_of"]
     if as_of != meta["end"]:
-        raise CvmError(f"the run is as of {as_of} but the truth starts after {meta['end']}; "
-                       f"evaluate the run of the simulation's last month")
+        raise CvmError(
+            f"the run is as of {as_of} but the truth starts after {meta['end']}; "
+            f"evaluate the run of the simulation's last month"
+        )
     h_run = int(manifest["parameters"]["horizon_months"])
     h_truth = int(meta.get("horizon_months", h_run))
     if h_run != h_truth:
@@ -53,28 +62,46 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
     scores = scores.set_index("customer_id")
     future = pd.read_parquet(truth / "visits.parquet")
     paid = future.loc[paid_mask(future)]
-    spend = paid.assign(customer_id=ids(paid["customer_id"]).to_numpy()).groupby(
-        "customer_id")["amount"].sum()
+    spend = (
+        paid.assign(customer_id=ids(paid["customer_id"]).to_numpy())
+        .groupby("customer_id")["amount"]
+        .sum()
+    )
     # value = every payer's revenue x its margin (cvm.features.margin), as the model predicts
     from cvm.features.margin import visit_margin
 
-    margin = pd.Series(visit_margin(future), index=ids(future["customer_id"]).to_numpy()
-                       ).groupby(level=0).sum()
+    margin = (
+        pd.Series(visit_margin(future), index=ids(future["customer_id"]).to_numpy())
+        .groupby(level=0)
+        .sum()
+    )
     oracle = pd.read_parquet(truth / "oracle_customers.parquet")
-    oracle = oracle.assign(customer_id=ids(oracle["customer_id"]).to_numpy()).set_index("customer_id")
+    oracle = oracle.assign(customer_id=ids(oracle["customer_id"]).to_numpy()).set_index(
+        "customer_id"
+    )
     out: dict[str, Any] = {"as_of": as_of, "horizon_months": h_run}
     ecfg = load_config("default")["evaluation"]
-    ev = (int(ecfg["bootstrap"]), float(ecfg["confidence"]), int(manifest["parameters"]["seed"]),
-          int(ecfg["bootstrap_max_rows"]))
+    ev = (
+        int(ecfg["bootstrap"]),
+        float(ecfg["confidence"]),
+        int(manifest["parameters"]["seed"]),
+        int(ecfg["bootstrap_max_rows"]),
+    )
 
     churn = scores["churn_probability"].dropna()
     if len(churn):
         y = (~churn.index.isin(spend.index)).astype(int)
         p = churn.to_numpy()
-        res = {"n": len(y), "auc": M.auc(y, p), "pr_auc": M.pr_auc(y, p),
-               "brier": M.brier(y, p), "ece": M.ece(y, p),
-               "top_decile_lift": M.top_decile_lift(y, p),
-               "observed_churn_rate": float(y.mean()), "predicted_churn_rate": float(p.mean())}
+        res = {
+            "n": len(y),
+            "auc": M.auc(y, p),
+            "pr_auc": M.pr_auc(y, p),
+            "brier": M.brier(y, p),
+            "ece": M.ece(y, p),
+            "top_decile_lift": M.top_decile_lift(y, p),
+            "observed_churn_rate": float(y.mean()),
+            "predicted_churn_rate": float(p.mean()),
+        }
         bau = truth / "visits_business_as_usual.parquet"
         if bau.exists():
             res.update(_business_as_usual(churn, y, p, pd.read_parquet(bau)))
@@ -83,13 +110,18 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
         o_p = oracle["p_no_paid_visit"].reindex(churn.index).to_numpy()
         has = ~np.isnan(o_p)
         res["oracle_auc"] = M.auc(y[has], o_p[has])
-        res["auc_vs_oracle"] = (res["auc"] if has.all() else M.auc(y[has], p[has])) / res["oracle_auc"]
+        res["auc_vs_oracle"] = (res["auc"] if has.all() else M.auc(y[has], p[has])) / res[
+            "oracle_auc"
+        ]
         res["auc_excess_vs_oracle"] = M.excess_ratio(
-            res["auc"] if has.all() else M.auc(y[has], p[has]), res["oracle_auc"])
+            res["auc"] if has.all() else M.auc(y[has], p[has]), res["oracle_auc"]
+        )
         res["auc_ci"] = M.bootstrap_ci(M.auc, (y, p), *ev)
         res["auc_excess_vs_oracle_ci"] = M.bootstrap_ci(
             lambda yy, pp, oo: M.excess_ratio(M.auc(yy, pp), M.auc(yy, oo)),
-            (y[has], p[has], o_p[has]), *ev)
+            (y[has], p[has], o_p[has]),
+            *ev,
+        )
         if not has.all():
             res["oracle_n"] = int(has.sum())
         if graph.path(run, "churn_baselines").exists():
@@ -110,35 +142,46 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
         orc = oracle[col].reindex(value.index).to_numpy()
         has = ~np.isnan(orc)
         orc = np.nan_to_num(orc)
-        res = {"n": len(pred), "normalized_gini": M.normalized_gini(realized, pred),
-               "oracle_normalized_gini": M.normalized_gini(realized[has], orc[has]),
-               "spearman": float(spearmanr(realized, pred).statistic),
-               "top_decile_capture": M.top_decile_capture(realized, pred),
-               "total_ratio": float(pred.sum() / max(realized.sum(), 1e-9)),
-               "oracle_total_ratio": float(orc[has].sum() / max(realized[has].sum(), 1e-9))}
+        res = {
+            "n": len(pred),
+            "normalized_gini": M.normalized_gini(realized, pred),
+            "oracle_normalized_gini": M.normalized_gini(realized[has], orc[has]),
+            "spearman": float(spearmanr(realized, pred).statistic),
+            "top_decile_capture": M.top_decile_capture(realized, pred),
+            "total_ratio": float(pred.sum() / max(realized.sum(), 1e-9)),
+            "oracle_total_ratio": float(orc[has].sum() / max(realized[has].sum(), 1e-9)),
+        }
         gini = res["normalized_gini"] if has.all() else M.normalized_gini(realized[has], pred[has])
         res["gini_vs_oracle"] = gini / res["oracle_normalized_gini"]
         res["normalized_gini_ci"] = M.bootstrap_ci(M.normalized_gini, (realized, pred), *ev)
         res["gini_vs_oracle_ci"] = M.bootstrap_ci(
             lambda r, q, o: M.normalized_gini(r, q) / M.normalized_gini(r, o),
-            (realized[has], pred[has], orc[has]), *ev)
-        res["total_ratio_ci"] = M.bootstrap_ci(lambda r, q: q.sum() / max(r.sum(), 1e-9),
-                                               (realized, pred), *ev)
-        res["active"] = _active_value(run, value.index, realized, pred, orc, has, ev,
-                                      int(ecfg["active_months"]))
+            (realized[has], pred[has], orc[has]),
+            *ev,
+        )
+        res["total_ratio_ci"] = M.bootstrap_ci(
+            lambda r, q: q.sum() / max(r.sum(), 1e-9), (realized, pred), *ev
+        )
+        res["active"] = _active_value(
+            run, value.index, realized, pred, orc, has, ev, int(ecfg["active_months"])
+        )
         if not has.all():
             res["oracle_n"] = int(has.sum())
         if graph.path(run, "value_baselines").exists():
             b = pd.read_parquet(graph.path(run, "value_baselines")).reindex(value.index).fillna(0.0)
             res["baselines"] = {c: M.normalized_gini(realized, b[c].to_numpy()) for c in b.columns}
         res["deciles"] = M.decile_table(realized, pred).round(2).to_dict(orient="records")
-        res["definition"] = ("gross margin over the horizon: every payer's revenue (customer, "
-                             "insurer, warranty) x the margin of its payer and visit type")
+        res["definition"] = (
+            "gross margin over the horizon: every payer's revenue (customer, "
+            "insurer, warranty) x the margin of its payer and visit type"
+        )
         if "predicted_customer_paid" in scores.columns:
             res["customer_paid"] = _customer_paid(scores, spend, oracle, ev)
         out["value"] = res
 
-    if "dealer_id" in scores.columns:  # a dealer group: each store, the store's and the group's view
+    if (
+        "dealer_id" in scores.columns
+    ):  # a dealer group: each store, the store's and the group's view
         out["stores"] = _by_store(scores, paid, oracle)
     camp = _evaluate_campaigns(run, truth, max_oracle_paths)
     if camp:
@@ -151,8 +194,9 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
     return out
 
 
-def _customer_paid(scores: pd.DataFrame, spend: pd.Series, oracle: pd.DataFrame,
-                   ev: tuple[int, float, int, int]) -> dict[str, Any] | None:
+def _customer_paid(
+    scores: pd.DataFrame, spend: pd.Series, oracle: pd.DataFrame, ev: tuple[int, float, int, int]
+) -> dict[str, Any] | None:
     """``predicted_customer_paid`` (the old value definition) against customer-paid spend."""
     q = scores["predicted_customer_paid"].dropna()
     if not len(q):
@@ -161,17 +205,29 @@ def _customer_paid(scores: pd.DataFrame, spend: pd.Series, oracle: pd.DataFrame,
     pred = q.to_numpy()
     o = oracle["expected_spend"].reindex(q.index).to_numpy()
     has = ~np.isnan(o)
-    out = {"n": len(r), "normalized_gini": M.normalized_gini(r, pred),
-           "total_ratio": float(pred.sum() / max(r.sum(), 1e-9)),
-           "oracle_normalized_gini": M.normalized_gini(r[has], o[has])}
+    out = {
+        "n": len(r),
+        "normalized_gini": M.normalized_gini(r, pred),
+        "total_ratio": float(pred.sum() / max(r.sum(), 1e-9)),
+        "oracle_normalized_gini": M.normalized_gini(r[has], o[has]),
+    }
     out["gini_vs_oracle"] = M.normalized_gini(r[has], pred[has]) / out["oracle_normalized_gini"]
-    out["total_ratio_ci"] = M.bootstrap_ci(lambda a, b: b.sum() / max(a.sum(), 1e-9), (r, pred), *ev)
+    out["total_ratio_ci"] = M.bootstrap_ci(
+        lambda a, b: b.sum() / max(a.sum(), 1e-9), (r, pred), *ev
+    )
     return out
 
 
-def _active_value(run: Path, index: pd.Index, realized: np.ndarray, pred: np.ndarray,
-                  orc: np.ndarray, has: np.ndarray, ev: tuple[int, float, int, int],
-                  months: int) -> dict[str, Any] | None:
+def _active_value(
+    run: Path,
+    index: pd.Index,
+    realized: np.ndarray,
+    pred: np.ndarray,
+    orc: np.ndarray,
+    has: np.ndarray,
+    ev: tuple[int, float, int, int],
+    months: int,
+) -> dict[str, Any] | None:
     """The value figures again on active customers: a paid visit within ``months``
     (``evaluation.active_months``) before the as-of date (from the run's features)."""
     path = graph.path(run, "features")
@@ -183,20 +239,23 @@ def _active_value(run: Path, index: pd.Index, realized: np.ndarray, pred: np.nda
     if act.sum() < 2:
         return None
     r, q, o, h = realized[act], pred[act], orc[act], has[act]
-    return {"n": int(act.sum()), "definition": f"paid visit in the last {months} months",
-            "normalized_gini": M.normalized_gini(r, q),
-            "normalized_gini_ci": M.bootstrap_ci(M.normalized_gini, (r, q), *ev),
-            "oracle_normalized_gini": M.normalized_gini(r[h], o[h]),
-            "gini_vs_oracle": M.normalized_gini(r[h], q[h]) / M.normalized_gini(r[h], o[h]),
-            "spearman": float(spearmanr(r, q).statistic),
-            "top_decile_capture": M.top_decile_capture(r, q),
-            "total_ratio": float(q.sum() / max(r.sum(), 1e-9)),
-            "total_ratio_ci": M.bootstrap_ci(lambda a, b: b.sum() / max(a.sum(), 1e-9), (r, q),
-                                             *ev)}
+    return {
+        "n": int(act.sum()),
+        "definition": f"paid visit in the last {months} months",
+        "normalized_gini": M.normalized_gini(r, q),
+        "normalized_gini_ci": M.bootstrap_ci(M.normalized_gini, (r, q), *ev),
+        "oracle_normalized_gini": M.normalized_gini(r[h], o[h]),
+        "gini_vs_oracle": M.normalized_gini(r[h], q[h]) / M.normalized_gini(r[h], o[h]),
+        "spearman": float(spearmanr(r, q).statistic),
+        "top_decile_capture": M.top_decile_capture(r, q),
+        "total_ratio": float(q.sum() / max(r.sum(), 1e-9)),
+        "total_ratio_ci": M.bootstrap_ci(lambda a, b: b.sum() / max(a.sum(), 1e-9), (r, q), *ev),
+    }
 
 
-def _business_as_usual(churn: pd.Series, y_no_contact: np.ndarray, p: np.ndarray,
-                       future: pd.DataFrame) -> dict[str, Any]:
+def _business_as_usual(
+    churn: pd.Series, y_no_contact: np.ndarray, p: np.ndarray, future: pd.DataFrame
+) -> dict[str, Any]:
     """Churn calibration against the future in which the store keeps contacting as it did.
 
     The churn model learns P(no paid visit in H months) from history in which the store ran its
@@ -208,14 +267,19 @@ def _business_as_usual(churn: pd.Series, y_no_contact: np.ndarray, p: np.ndarray
     paid = future.loc[paid_mask(future)]
     back = set(ids(paid["customer_id"]).to_numpy())
     y = (~churn.index.isin(list(back))).astype(int)
-    return {"ece": M.ece(y, p), "ece_no_contact": M.ece(y_no_contact, p),
-            "brier": M.brier(y, p), "brier_no_contact": M.brier(y_no_contact, p),
-            "observed_churn_rate_business_as_usual": float(y.mean()),
-            "auc_business_as_usual": M.auc(y, p)}
+    return {
+        "ece": M.ece(y, p),
+        "ece_no_contact": M.ece(y_no_contact, p),
+        "brier": M.brier(y, p),
+        "brier_no_contact": M.brier(y_no_contact, p),
+        "observed_churn_rate_business_as_usual": float(y.mean()),
+        "auc_business_as_usual": M.auc(y, p),
+    }
 
 
-def _evaluate_campaigns(run: Path, truth: Path,
-                        max_oracle_paths: int | None = None) -> dict[str, Any] | None:
+def _evaluate_campaigns(
+    run: Path, truth: Path, max_oracle_paths: int | None = None
+) -> dict[str, Any] | None:
     oracle_path = truth / "oracle_campaigns.parquet"
     if not graph.path(run, "campaign_plan").exists() or not oracle_path.exists():
         return None
@@ -235,8 +299,9 @@ def _evaluate_campaigns(run: Path, truth: Path,
         feats.index = ids(pd.Series(feats.index)).to_numpy()
         extra = extra.join(feats[[c for c in sorted(want) if c in feats.columns]], how="outer")
     pairs["customer_id"] = ids(pairs["customer_id"]).to_numpy()
-    pairs = pairs.join(extra[[c for c in extra.columns if c not in pairs.columns]],
-                       on="customer_id")
+    pairs = pairs.join(
+        extra[[c for c in extra.columns if c not in pairs.columns]], on="customer_id"
+    )
     summary = json.loads(graph.path(run, "campaign_summary").read_text(encoding="utf-8"))
     oracle = pd.read_parquet(oracle_path)
     settings = dict(cfg["evaluation"]["pair_oracle"])
@@ -246,7 +311,7 @@ def _evaluate_campaigns(run: Path, truth: Path,
     if int(settings["max_paths"]) > 0 and len(pairs):
         from cvm.data.simulator.pair_oracle import pair_oracle
 
-        known = set(ids(oracle["customer_id"]).unique())   # a sampled oracle: its customers
+        known = set(ids(oracle["customer_id"]).unique())  # a sampled oracle: its customers
         sub = pairs.loc[pairs["customer_id"].isin(known), ["customer_id", "campaign"]]
         settings["pilot_paths"] = min(int(settings["pilot_paths"]), int(settings["max_paths"]))
         oracle, info = pair_oracle(truth, sub, settings)
@@ -257,16 +322,17 @@ def _evaluate_campaigns(run: Path, truth: Path,
     return out
 
 
-def _by_store(scores: pd.DataFrame, paid: pd.DataFrame, oracle: pd.DataFrame
-              ) -> dict[str, Any]:
+def _by_store(scores: pd.DataFrame, paid: pd.DataFrame, oracle: pd.DataFrame) -> dict[str, Any]:
     """Per store of the run (``scores.dealer_id``): churn and value quality on its customers,
     in two views. The group's: a customer is retained when they have a paid visit at any store
     of the group in the horizon. The store's: only a paid visit at their own store counts, so
     a customer who moved to (or now services at) a sister store is lost to the store and
     retained for the group (``moved_within_group`` counts them). Value: the horizon's paid
     spend at any store (group) or at their store (store)."""
-    fut = paid.assign(customer_id=ids(paid["customer_id"]).to_numpy(),
-                      dealer_id=paid["dealer_id"].astype(str).to_numpy())
+    fut = paid.assign(
+        customer_id=ids(paid["customer_id"]).to_numpy(),
+        dealer_id=paid["dealer_id"].astype(str).to_numpy(),
+    )
     any_spend = fut.groupby("customer_id")["amount"].sum()
     at = fut.groupby(["customer_id", "dealer_id"])["amount"].sum()
     store = scores["dealer_id"].astype(str)
@@ -291,8 +357,12 @@ def _by_store(scores: pd.DataFrame, paid: pd.DataFrame, oracle: pd.DataFrame
                 "observed_churn_rate_store_view": float(y_store.mean()),
                 "moved_within_group": int(((y_store == 1) & (y_group == 0)).sum()),
                 "predicted_churn_rate": float(p.mean()),
-                "oracle_auc": (M.auc(y_group[has], o[has])
-                               if has.sum() > 1 and 0 < y_group[has].sum() < has.sum() else None)}
+                "oracle_auc": (
+                    M.auc(y_group[has], o[has])
+                    if has.sum() > 1 and 0 < y_group[has].sum() < has.sum()
+                    else None
+                ),
+            }
         value = scores.loc[mine, "predicted_value"].dropna()
         if len(value):
             r_group = any_spend.reindex(value.index).fillna(0.0).to_numpy()
@@ -301,9 +371,11 @@ def _by_store(scores: pd.DataFrame, paid: pd.DataFrame, oracle: pd.DataFrame
             res["value"] = {
                 "n": len(q),
                 "normalized_gini": M.normalized_gini(r_group, q) if r_group.sum() > 0 else None,
-                "normalized_gini_store_view": (M.normalized_gini(r_store, q)
-                                               if r_store.sum() > 0 else None),
+                "normalized_gini_store_view": (
+                    M.normalized_gini(r_store, q) if r_store.sum() > 0 else None
+                ),
                 "total_ratio": float(q.sum() / max(r_group.sum(), 1e-9)),
-                "total_ratio_store_view": float(q.sum() / max(r_store.sum(), 1e-9))}
+                "total_ratio_store_view": float(q.sum() / max(r_store.sum(), 1e-9)),
+            }
         out[str(dealer)] = res
     return out

@@ -72,11 +72,13 @@ def jsonable(x: Any) -> Any:
 
 def dumps(obj: Any, *, indent: int | None = 2, sort_keys: bool = False) -> str:
     """The one JSON encoder of cvm: UTF-8 text (not escaped), NaN as ``null``."""
-    return json.dumps(jsonable(obj), ensure_ascii=False, indent=indent, sort_keys=sort_keys,
-                      allow_nan=False)
+    return json.dumps(
+        jsonable(obj), ensure_ascii=False, indent=indent, sort_keys=sort_keys, allow_nan=False
+    )
 
 
-def write_json(path: str | Path, obj: Any, *, indent: int | None = 2,
-               sort_keys: bool = False) -> Path:
+def write_json(
+    path: str | Path, obj: Any, *, indent: int | None = 2, sort_keys: bool = False
+) -> Path:
     """``obj`` as JSON (:func:`dumps`) to ``path``, atomically."""
     return write_text(path, dumps(obj, indent=indent, sort_keys=sort_keys))

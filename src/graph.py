@@ -35,8 +35,8 @@ class Artifact:
 
     name: str
     format: str
-    published: bool = False         # a contract of the published month (else internal)
-    file: str = ""                  # default: artifacts/<name>.<format>
+    published: bool = False  # a contract of the published month (else internal)
+    file: str = ""  # default: artifacts/<name>.<format>
     doc: str = ""
 
     @property
@@ -54,7 +54,7 @@ class Step:
     notebook: str | None
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
-    optional: tuple[str, ...] = field(default=())   # outputs written only when there is data
+    optional: tuple[str, ...] = field(default=())  # outputs written only when there is data
     doc: str = ""
 
     def resolve(self) -> Callable[..., Any]:
@@ -67,13 +67,22 @@ def _a(name: str, fmt: str, doc: str = "", published: bool = False, file: str = 
     return Artifact(name, fmt, published, file, doc)
 
 
-_DEFEAT = ("defeat_by_reason", "defeat_by_source", "defeat_by_model", "defeat_by_consultant",
-           "defeat_trend")
+_DEFEAT = (
+    "defeat_by_reason",
+    "defeat_by_source",
+    "defeat_by_model",
+    "defeat_by_consultant",
+    "defeat_trend",
+)
 
 _ARTIFACTS = (
     # prepare (cvm.pipeline, before the notebooks)
-    _a("tables", "dir", "the validated input tables without personal data (cvm.data.table_cache)",
-       file=".tables"),
+    _a(
+        "tables",
+        "dir",
+        "the validated input tables without personal data (cvm.data.table_cache)",
+        file=".tables",
+    ),
     _a("run_checks", "json", "data sufficiency: the models the data cannot teach, and why"),
     # 01 data quality
     _a("data_quality", "json", "tables and rows, warnings, profile completeness"),
@@ -101,22 +110,40 @@ _ARTIFACTS = (
     _a("value_phases", "json", "seconds per phase of the step"),
     # 05 segments
     _a("segments", "parquet", "lifecycle stage, value tag, loyalty type, needs per customer"),
-    _a("customer_scores", "parquet", "the scores table as the campaigns step reads it (the "
-       "same rows as scores.parquet)"),
-    _a("scores", "parquet", "one row per customer: stage, tag, churn, value, reasons",
-       published=True, file="scores.parquet"),
+    _a(
+        "customer_scores",
+        "parquet",
+        "the scores table as the campaigns step reads it (the same rows as scores.parquet)",
+    ),
+    _a(
+        "scores",
+        "parquet",
+        "one row per customer: stage, tag, churn, value, reasons",
+        published=True,
+        file="scores.parquet",
+    ),
     _a("lifecycle_transitions", "parquet", "stage a month ago × stage now"),
     _a("value_migration", "parquet", "value tag a month ago × value tag now"),
     _a("ab_share_trend", "json", "A+B share at the last 12 month ends"),
     _a("kpis", "json", "base, active, at risk, lost, return rate, A+B share: now and a month ago"),
-    _a("customer_stores", "parquet", "dealer groups: the store of each customer at the as-of "
-       "date (docs/dealer-groups.md)"),
+    _a(
+        "customer_stores",
+        "parquet",
+        "dealer groups: the store of each customer at the as-of date (docs/dealer-groups.md)",
+    ),
     _a("store_value_thresholds", "json", "dealer groups: each store's value-tag thresholds"),
-    _a("new_owner_scores", "parquet", "owners without a visit yet: churn probability and "
-       "predicted value from past owners of the same months since purchase x price band"),
+    _a(
+        "new_owner_scores",
+        "parquet",
+        "owners without a visit yet: churn probability and "
+        "predicted value from past owners of the same months since purchase x price band",
+    ),
     _a("new_owner_rates", "json", "the new-owner cells' past rates (cvm.models.new_owners)"),
-    _a("coverage", "json", "owners (active, lapsed, no visit yet) with a churn probability and "
-       "a predicted value"),
+    _a(
+        "coverage",
+        "json",
+        "owners (active, lapsed, no visit yet) with a churn probability and a predicted value",
+    ),
     # 06 campaigns
     _a("campaign_measurement", "parquet", "last months' campaigns: target vs control"),
     _a("uplift_validation", "parquet", "out-of-time contacts scored by the uplift model"),
@@ -124,17 +151,40 @@ _ARTIFACTS = (
     _a("campaign_plan", "parquet", "the chosen pairs with target/control group"),
     _a("campaign_budget_curve", "parquet", "the plan at multiples of the budget"),
     _a("campaign_summary", "json", "spend, expected value and its interval, notes, reasons"),
-    _a("campaign_candidates", "parquet", "every pair, chosen or not, and why", published=True,
-       file="campaigns/candidates.parquet"),
-    _a("campaign_lists", "csv", "one call list per department (contacts masked)",
-       published=True, file="campaigns/*.csv"),
+    _a(
+        "campaign_candidates",
+        "parquet",
+        "every pair, chosen or not, and why",
+        published=True,
+        file="campaigns/candidates.parquet",
+    ),
+    _a(
+        "campaign_lists",
+        "csv",
+        "one call list per department (contacts masked)",
+        published=True,
+        file="campaigns/*.csv",
+    ),
     _a("campaigns_phases", "json", "seconds per phase of the step"),
-    _a("store_league", "parquet", "dealer groups: the league table of the stores (group row, "
-       "ranks)"),
-    _a("store_lists", "csv", "dealer groups: each store's department lists", published=True,
-       file="stores/*/campaigns/*.csv"),
-    _a("store_reports", "html", "dealer groups: one report per store", published=True,
-       file="stores/*/report.html"),
+    _a(
+        "store_league",
+        "parquet",
+        "dealer groups: the league table of the stores (group row, ranks)",
+    ),
+    _a(
+        "store_lists",
+        "csv",
+        "dealer groups: each store's department lists",
+        published=True,
+        file="stores/*/campaigns/*.csv",
+    ),
+    _a(
+        "store_reports",
+        "html",
+        "dealer groups: one report per store",
+        published=True,
+        file="stores/*/report.html",
+    ),
     # 06b leads
     _a("lead_metrics", "json", "lead model quality and grade counts (or why skipped)"),
     _a("lead_model", "json", "the lead model (booster and calibrator as JSON)"),
@@ -146,84 +196,244 @@ _ARTIFACTS = (
     _a("lead_grades_now", "parquet", "open leads per grade"),
     _a("lead_funnel", "parquet", "leads, followed up, test drive, won, delivered"),
     _a("lead_sources", "parquet", "conversion and cost per lead source"),
-    *(_a(n, "parquet", "lost deals, " + n.removeprefix("defeat_").replace("_", " ")) for n in _DEFEAT),
-    _a("sales_leads", "csv", "the sales lead list (ids and scores, no personal data)",
-       published=True, file="leads/sales_leads.csv"),
+    *(
+        _a(n, "parquet", "lost deals, " + n.removeprefix("defeat_").replace("_", " "))
+        for n in _DEFEAT
+    ),
+    _a(
+        "sales_leads",
+        "csv",
+        "the sales lead list (ids and scores, no personal data)",
+        published=True,
+        file="leads/sales_leads.csv",
+    ),
     # publish (cvm.pipeline, after the notebooks)
-    _a("report", "html", "the manager's report (and report.pdf beside it)", published=True,
-       file="report.html"),
-    _a("metrics", "json", "timings, model metrics, data quality, campaign summary, skips",
-       published=True, file="metrics.json"),
-    _a("manifest", "json", "parameters, input hashes, package versions, notebooks, bundles; "
-       "written last: marks the run complete", published=True, file="manifest.json"),
+    _a(
+        "report",
+        "html",
+        "the manager's report (and report.pdf beside it)",
+        published=True,
+        file="report.html",
+    ),
+    _a(
+        "metrics",
+        "json",
+        "timings, model metrics, data quality, campaign summary, skips",
+        published=True,
+        file="metrics.json",
+    ),
+    _a(
+        "manifest",
+        "json",
+        "parameters, input hashes, package versions, notebooks, bundles; "
+        "written last: marks the run complete",
+        published=True,
+        file="manifest.json",
+    ),
 )
 ARTIFACTS: dict[str, Artifact] = {a.name: a for a in _ARTIFACTS}
 """Every artifact of the monthly run, by name."""
 
-_CHURN_OUT = ("churn_metrics", "churn_scores", "churn_baselines", "churn_validation",
-              "churn_shap_values", "churn_shap_features", "churn_bundle", "churn_phases")
-_VALUE_OUT = ("value_metrics", "value_scores", "value_baselines", "value_validation",
-              "value_shap_values", "value_shap_features", "value_bundle", "value_phases")
-_LEADS_OUT = ("lead_metrics", "lead_model", "lead_scores", "lead_coverage", "lead_orders",
-              "lead_stock_plan",
-              "lead_validation", "lead_grades_now", "lead_funnel", "lead_sources", *_DEFEAT,
-              "sales_leads")
+_CHURN_OUT = (
+    "churn_metrics",
+    "churn_scores",
+    "churn_baselines",
+    "churn_validation",
+    "churn_shap_values",
+    "churn_shap_features",
+    "churn_bundle",
+    "churn_phases",
+)
+_VALUE_OUT = (
+    "value_metrics",
+    "value_scores",
+    "value_baselines",
+    "value_validation",
+    "value_shap_values",
+    "value_shap_features",
+    "value_bundle",
+    "value_phases",
+)
+_LEADS_OUT = (
+    "lead_metrics",
+    "lead_model",
+    "lead_scores",
+    "lead_coverage",
+    "lead_orders",
+    "lead_stock_plan",
+    "lead_validation",
+    "lead_grades_now",
+    "lead_funnel",
+    "lead_sources",
+    *_DEFEAT,
+    "sales_leads",
+)
 
 STEPS: tuple[Step, ...] = (
-    Step("prepare", "cvm.pipeline:prepare_run", None, (), ("tables", "run_checks"),
-         doc="check parameters and data, validate once, copy the tables (no personal data)"),
-    Step("data_quality", "cvm.steps:data_quality", "01_data_quality.ipynb",
-         ("tables",), ("data_quality",), doc="validation warnings, profile completeness"),
-    Step("features", "cvm.steps:features", "02_features.ipynb",
-         ("tables",), ("features", "drift", "features_phases"),
-         doc="point-in-time features at the as-of date; drift against a month earlier"),
-    Step("churn", "cvm.steps:churn", "03_churn_model.ipynb",
-         ("tables", "run_checks", "features"), _CHURN_OUT,
-         optional=tuple(a for a in _CHURN_OUT if a not in ("churn_metrics", "churn_scores")),
-         doc="churn model trained out of time, scored, explained; bundle saved"),
-    Step("value", "cvm.steps:value", "04_value_model.ipynb",
-         ("tables", "run_checks", "features"), _VALUE_OUT,
-         optional=tuple(a for a in _VALUE_OUT if a != "value_metrics"),
-         doc="value model trained out of time, scored, explained; bundle saved"),
-    Step("segments", "cvm.steps:segments", "05_segments.ipynb",
-         ("tables", "churn_scores", "value_scores"),
-         ("segments", "customer_scores", "scores", "lifecycle_transitions", "value_migration",
-          "ab_share_trend", "kpis", "customer_stores", "store_value_thresholds",
-          "new_owner_scores", "new_owner_rates", "coverage"),
-         optional=("customer_stores", "store_value_thresholds", "new_owner_rates"),
-         doc="lifecycle, value tags, loyalty, needs, KPIs; the scores table"),
-    Step("campaigns", "cvm.steps:campaigns", "06_campaigns.ipynb",
-         ("tables", "features", "customer_scores"),
-         ("campaign_measurement", "uplift_validation", "campaign_pairs", "campaign_plan",
-          "campaign_budget_curve", "campaign_summary", "campaign_candidates", "campaign_lists",
-          "campaigns_phases", "store_league", "store_lists"),
-         optional=("uplift_validation", "store_league", "store_lists"),
-         doc="measure past campaigns, fit uplift, plan under the budget, department lists"),
-    Step("leads", "cvm.leads.step:leads_step", "06b_leads.ipynb", ("tables",), _LEADS_OUT,
-         optional=tuple(a for a in _LEADS_OUT if a != "lead_metrics"),
-         doc="lead model, grades, order classes, defeat and source tables, sales lead list"),
-    Step("report", "cvm.reporting.report:render", "07_report.ipynb",
-         ("data_quality", "drift", "churn_metrics", "churn_validation", "churn_shap_values",
-          "churn_shap_features", "value_metrics", "value_scores", "value_validation",
-          "value_shap_values", "value_shap_features", "segments", "scores", "value_migration",
-          "ab_share_trend", "kpis", "campaign_measurement", "campaign_plan",
-          "campaign_budget_curve", "campaign_summary", "lead_metrics", "lead_funnel",
-          "lead_grades_now", "lead_stock_plan", "lead_orders", "lead_sources",
-          "defeat_by_reason", "defeat_by_source", "store_league"),
-         (), doc="the report's sections, from the artifacts (the executed notebook)"),
-    Step("publish", "cvm.pipeline:finish_run", None,
-         ("churn_metrics", "value_metrics", "data_quality", "campaign_summary", "run_checks",
-          "churn_bundle", "value_bundle", "store_league", "scores", "campaign_plan",
-          "store_value_thresholds", "store_lists"),
-         ("report", "metrics", "manifest", "store_reports"),
-         optional=("store_reports",),
-         doc="report.html from the report notebook, metrics.json, manifest.json (last)"),
+    Step(
+        "prepare",
+        "cvm.pipeline:prepare_run",
+        None,
+        (),
+        ("tables", "run_checks"),
+        doc="check parameters and data, validate once, copy the tables (no personal data)",
+    ),
+    Step(
+        "data_quality",
+        "cvm.steps:data_quality",
+        "01_data_quality.ipynb",
+        ("tables",),
+        ("data_quality",),
+        doc="validation warnings, profile completeness",
+    ),
+    Step(
+        "features",
+        "cvm.steps:features",
+        "02_features.ipynb",
+        ("tables",),
+        ("features", "drift", "features_phases"),
+        doc="point-in-time features at the as-of date; drift against a month earlier",
+    ),
+    Step(
+        "churn",
+        "cvm.steps:churn",
+        "03_churn_model.ipynb",
+        ("tables", "run_checks", "features"),
+        _CHURN_OUT,
+        optional=tuple(a for a in _CHURN_OUT if a not in ("churn_metrics", "churn_scores")),
+        doc="churn model trained out of time, scored, explained; bundle saved",
+    ),
+    Step(
+        "value",
+        "cvm.steps:value",
+        "04_value_model.ipynb",
+        ("tables", "run_checks", "features"),
+        _VALUE_OUT,
+        optional=tuple(a for a in _VALUE_OUT if a != "value_metrics"),
+        doc="value model trained out of time, scored, explained; bundle saved",
+    ),
+    Step(
+        "segments",
+        "cvm.steps:segments",
+        "05_segments.ipynb",
+        ("tables", "churn_scores", "value_scores"),
+        (
+            "segments",
+            "customer_scores",
+            "scores",
+            "lifecycle_transitions",
+            "value_migration",
+            "ab_share_trend",
+            "kpis",
+            "customer_stores",
+            "store_value_thresholds",
+            "new_owner_scores",
+            "new_owner_rates",
+            "coverage",
+        ),
+        optional=("customer_stores", "store_value_thresholds", "new_owner_rates"),
+        doc="lifecycle, value tags, loyalty, needs, KPIs; the scores table",
+    ),
+    Step(
+        "campaigns",
+        "cvm.steps:campaigns",
+        "06_campaigns.ipynb",
+        ("tables", "features", "customer_scores"),
+        (
+            "campaign_measurement",
+            "uplift_validation",
+            "campaign_pairs",
+            "campaign_plan",
+            "campaign_budget_curve",
+            "campaign_summary",
+            "campaign_candidates",
+            "campaign_lists",
+            "campaigns_phases",
+            "store_league",
+            "store_lists",
+        ),
+        optional=("uplift_validation", "store_league", "store_lists"),
+        doc="measure past campaigns, fit uplift, plan under the budget, department lists",
+    ),
+    Step(
+        "leads",
+        "cvm.leads.step:leads_step",
+        "06b_leads.ipynb",
+        ("tables",),
+        _LEADS_OUT,
+        optional=tuple(a for a in _LEADS_OUT if a != "lead_metrics"),
+        doc="lead model, grades, order classes, defeat and source tables, sales lead list",
+    ),
+    Step(
+        "report",
+        "cvm.reporting.report:render",
+        "07_report.ipynb",
+        (
+            "data_quality",
+            "drift",
+            "churn_metrics",
+            "churn_validation",
+            "churn_shap_values",
+            "churn_shap_features",
+            "value_metrics",
+            "value_scores",
+            "value_validation",
+            "value_shap_values",
+            "value_shap_features",
+            "segments",
+            "scores",
+            "value_migration",
+            "ab_share_trend",
+            "kpis",
+            "campaign_measurement",
+            "campaign_plan",
+            "campaign_budget_curve",
+            "campaign_summary",
+            "lead_metrics",
+            "lead_funnel",
+            "lead_grades_now",
+            "lead_stock_plan",
+            "lead_orders",
+            "lead_sources",
+            "defeat_by_reason",
+            "defeat_by_source",
+            "store_league",
+        ),
+        (),
+        doc="the report's sections, from the artifacts (the executed notebook)",
+    ),
+    Step(
+        "publish",
+        "cvm.pipeline:finish_run",
+        None,
+        (
+            "churn_metrics",
+            "value_metrics",
+            "data_quality",
+            "campaign_summary",
+            "run_checks",
+            "churn_bundle",
+            "value_bundle",
+            "store_league",
+            "scores",
+            "campaign_plan",
+            "store_value_thresholds",
+            "store_lists",
+        ),
+        ("report", "metrics", "manifest", "store_reports"),
+        optional=("store_reports",),
+        doc="report.html from the report notebook, metrics.json, manifest.json (last)",
+    ),
 )
 """The steps of the monthly run, in execution order."""
 
 METRICS: tuple[tuple[str, str], ...] = (
-    ("churn", "churn_metrics"), ("value", "value_metrics"), ("data_quality", "data_quality"),
-    ("campaigns", "campaign_summary"), ("run_checks", "run_checks"), ("coverage", "coverage"),
+    ("churn", "churn_metrics"),
+    ("value", "value_metrics"),
+    ("data_quality", "data_quality"),
+    ("campaigns", "campaign_summary"),
+    ("run_checks", "run_checks"),
+    ("coverage", "coverage"),
     ("lead_coverage", "lead_coverage"),
 )
 """``metrics.json``: its key for each artifact copied into it (when the run wrote it)."""
@@ -275,8 +485,10 @@ def problems() -> list[str]:
         for a in s.inputs:
             if a not in written:
                 later = [t.name for t in STEPS if a in t.outputs]
-                out.append(f"step {s.name} reads {a!r}, which no earlier step writes"
-                           + (f" (written later by {later})" if later else ""))
+                out.append(
+                    f"step {s.name} reads {a!r}, which no earlier step writes"
+                    + (f" (written later by {later})" if later else "")
+                )
         for a in s.outputs:
             if a in written:
                 out.append(f"artifact {a!r} is written by both {written[a]} and {s.name}")
@@ -286,9 +498,14 @@ def problems() -> list[str]:
         for a in s.optional:
             if a not in s.outputs:
                 out.append(f"step {s.name}: optional {a!r} is not one of its outputs")
-    out += [f"artifact {a!r} is declared but no step writes it" for a in ARTIFACTS if a not in written]
-    out += [f"artifact {a.name!r} has format {a.format!r}, not one of {FORMATS}"
-            for a in _ARTIFACTS if a.format not in FORMATS]
+    out += [
+        f"artifact {a!r} is declared but no step writes it" for a in ARTIFACTS if a not in written
+    ]
+    out += [
+        f"artifact {a.name!r} has format {a.format!r}, not one of {FORMATS}"
+        for a in _ARTIFACTS
+        if a.format not in FORMATS
+    ]
     if len(ARTIFACTS) != len(_ARTIFACTS):
         out.append("an artifact is declared twice")
     return out
@@ -300,14 +517,22 @@ def markdown() -> str:
     for i, s in enumerate(STEPS):
         reads = ", ".join(f"`{a}`" for a in s.inputs) or "input data"
         writes = ", ".join(f"`{a}`" + ("?" if a in s.optional else "") for a in s.outputs) or "—"
-        lines.append(f"| {i} | **{s.name}** — {s.doc} | {s.notebook or '(pipeline)'} | "
-                     f"`{s.function}` | {reads} | {writes} |")
-    lines += ["", "`?`: written only when the data allows (a skipped model writes only why).", "",
-              "| artifact | file | format | written by | kind | what |",
-              "|---|---|---|---|---|---|"]
+        lines.append(
+            f"| {i} | **{s.name}** — {s.doc} | {s.notebook or '(pipeline)'} | "
+            f"`{s.function}` | {reads} | {writes} |"
+        )
+    lines += [
+        "",
+        "`?`: written only when the data allows (a skipped model writes only why).",
+        "",
+        "| artifact | file | format | written by | kind | what |",
+        "|---|---|---|---|---|---|",
+    ]
     for a in _ARTIFACTS:
-        lines.append(f"| `{a.name}` | `{a.relpath}` | {a.format} | {producer(a.name).name} | "
-                     f"{'**contract**' if a.published else 'internal'} | {a.doc} |")
+        lines.append(
+            f"| `{a.name}` | `{a.relpath}` | {a.format} | {producer(a.name).name} | "
+            f"{'**contract**' if a.published else 'internal'} | {a.doc} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -315,7 +540,7 @@ def mermaid() -> str:
     """The steps and the artifacts passed between them as a Mermaid flowchart."""
     lines = ["flowchart LR"]
     for s in STEPS:
-        lines.append(f"    {s.name}[\"{s.name}<br/><small>{s.notebook or 'pipeline'}</small>\"]")
+        lines.append(f'    {s.name}["{s.name}<br/><small>{s.notebook or "pipeline"}</small>"]')
     seen: set[tuple[str, str]] = set()
     for s in STEPS:
         for a in s.inputs:

@@ -14,7 +14,7 @@ import platform
 import shutil
 import time
 import traceback
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -31,15 +31,33 @@ from cvm.runner import MONTHLY_NOTEBOOKS, execute_notebooks
 
 log = logging.getLogger(__name__)
 
-VERSIONED_PACKAGES = ("pandas", "numpy", "lightgbm", "shap", "scikit-learn", "papermill",
-                      "pandera", "pyarrow", "matplotlib")
+VERSIONED_PACKAGES = (
+    "pandas",
+    "numpy",
+    "lightgbm",
+    "shap",
+    "scikit-learn",
+    "papermill",
+    "pandera",
+    "pyarrow",
+    "matplotlib",
+)
 
 
-def run_monthly(data: str, as_of: date | None, out: Path = Path("reports"),
-                budget: float | None = None, horizon_months: int | None = None,
-                lang: str = "zh", force: bool = False, seed: int | None = None,
-                progress: bool = True, profile: str = "default", engine: str = "local",
-                scheduler: str | None = None) -> Path:
+def run_monthly(
+    data: str,
+    as_of: date | None,
+    out: Path = Path("reports"),
+    budget: float | None = None,
+    horizon_months: int | None = None,
+    lang: str = "zh",
+    force: bool = False,
+    seed: int | None = None,
+    progress: bool = True,
+    profile: str = "default",
+    engine: str = "local",
+    scheduler: str | None = None,
+) -> Path:
     """Run the whole monthly job for ``as_of`` and publish it to ``out/YYYY-MM``: the steps of
     ``cvm.graph.STEPS`` in order (:func:`prepare_run`, the notebooks, :func:`finish_run`).
 
@@ -57,9 +75,10 @@ def run_monthly(data: str, as_of: date | None, out: Path = Path("reports"),
     cfg = _default_cfg(profile)
     cluster = Cluster(engine, scheduler, cfg)  # bad --engine / --scheduler: exit 2 here
     if scheduler:  # unreachable: exit 2 before any work
-        check_scheduler(scheduler, float((cfg.get("engine") or {}).get("connect_timeout_s", 10)))
-    final, work, params = prepare_run(data, as_of, out, budget, horizon_months, lang, force,
-                                      seed, profile)
+        check_scheduler(scheduler, cluster.settings.connect_timeout_s)
+    final, work, params = prepare_run(
+        data, as_of, out, budget, horizon_months, lang, force, seed, profile
+    )
     started = time.perf_counter()
     log_handler = _file_log(work / "run.log")
     try:
@@ -83,7 +102,9 @@ def run_monthly(data: str, as_of: date | None, out: Path = Path("reports"),
         cluster.close()
         if isinstance(err, OSError) and err.filename is None:
             err.filename = str(work)
-        if not isinstance(err, (CvmError, OSError)):  # an internal error: its traceback goes to run.log
+        if not isinstance(
+            err, (CvmError, OSError)
+        ):  # an internal error: its traceback goes to run.log
             if log_handler.stream is not None:
                 log_handler.stream.write(traceback.format_exc())
             log_handler.flush()
@@ -93,8 +114,11 @@ def run_monthly(data: str, as_of: date | None, out: Path = Path("reports"),
         shutil.rmtree(failed, ignore_errors=True)
         work.rename(failed)
         err.cvm_log = failed / "run.log"  # type: ignore[attr-defined]
-        log.error("run failed; published months are untouched; the partial run is kept at %s "
-                  "(see notebooks/ and run.log there)", failed)
+        log.error(
+            "run failed; published months are untouched; the partial run is kept at %s "
+            "(see notebooks/ and run.log there)",
+            failed,
+        )
         raise
     logging.getLogger().removeHandler(log_handler)
     log_handler.close()
@@ -103,9 +127,17 @@ def run_monthly(data: str, as_of: date | None, out: Path = Path("reports"),
     return published / graph.artifact("report").relpath
 
 
-def prepare_run(data: str, as_of: date | None, out: Path, budget: float | None,
-                horizon_months: int | None, lang: str, force: bool, seed: int | None,
-                profile: str) -> tuple[Path, Path, dict[str, Any]]:
+def prepare_run(
+    data: str,
+    as_of: date | None,
+    out: Path,
+    budget: float | None,
+    horizon_months: int | None,
+    lang: str,
+    force: bool,
+    seed: int | None,
+    profile: str,
+) -> tuple[Path, Path, dict[str, Any]]:
     """The ``prepare`` step: check everything, validate the source once, copy the validated
     tables (``tables``) and the sufficiency assessment (``run_checks``) into a new work folder.
     Returns (the month's final folder, the work folder, the notebooks' parameters)."""
@@ -114,8 +146,15 @@ def prepare_run(data: str, as_of: date | None, out: Path, budget: float | None,
     from cvm.data.loaders import load_with_report
     from cvm.publishing import boundary, recover, work_dir_for
 
-    cfg = run_checks.check_parameters(as_of=as_of, horizon_months=horizon_months, budget=budget,
-                                      lang=lang, profile=profile, seed=seed, need_budget=True)
+    cfg = run_checks.check_parameters(
+        as_of=as_of,
+        horizon_months=horizon_months,
+        budget=budget,
+        lang=lang,
+        profile=profile,
+        seed=seed,
+        need_budget=True,
+    )
     as_of_ts = pd.Timestamp(as_of)
     out = Path(out).resolve()
     run_checks.check_output_dir(out)
@@ -148,15 +187,22 @@ def prepare_run(data: str, as_of: date | None, out: Path, budget: float | None,
             err.filename = str(work)
         raise
     boundary("tables")
-    params = {"data": str(Path(data).resolve()) if "://" not in str(data) else str(data),
-              "as_of": as_of_ts.strftime("%Y-%m-%d"), "run_dir": str(work),
-              "horizon_months": int(cfg["horizon_months"]), "budget": float(cfg["budget"]),
-              "lang": lang, "seed": int(cfg["seed"]), "profile": profile}
+    params = {
+        "data": str(Path(data).resolve()) if "://" not in str(data) else str(data),
+        "as_of": as_of_ts.strftime("%Y-%m-%d"),
+        "run_dir": str(work),
+        "horizon_months": int(cfg["horizon_months"]),
+        "budget": float(cfg["budget"]),
+        "lang": lang,
+        "seed": int(cfg["seed"]),
+        "profile": profile,
+    }
     return final, work, params
 
 
-def finish_run(work: Path, params: dict[str, Any], data: str, timings: dict[str, float],
-               started: float) -> None:
+def finish_run(
+    work: Path, params: dict[str, Any], data: str, timings: dict[str, float], started: float
+) -> None:
     """The ``publish`` step: ``report.html`` from the executed report notebook, ``metrics.json``,
     then ``manifest.json`` (last: it marks the work folder complete); the table copy goes."""
     from cvm.data import table_cache
@@ -164,8 +210,13 @@ def finish_run(work: Path, params: dict[str, Any], data: str, timings: dict[str,
     lang = params["lang"]
     title = t("title", lang)
     subtitle = t("subtitle", lang, as_of=params["as_of"], h=params["horizon_months"])
-    notebook_to_html(work / "notebooks" / MONTHLY_NOTEBOOKS[-1], graph.path(work, "report"),
-                     title, subtitle, lang)
+    notebook_to_html(
+        work / "notebooks" / MONTHLY_NOTEBOOKS[-1],
+        graph.path(work, "report"),
+        title,
+        subtitle,
+        lang,
+    )
     if graph.path(work, "store_league").exists():  # a dealer group
         from cvm.reporting.stores import write_store_reports
 
@@ -186,8 +237,13 @@ def _default_cfg(profile: str) -> dict[str, Any]:
         return load_config("default")
 
 
-def run_demo(data: Path = Path("data/demo"), customers: int | None = None,
-             out: Path = Path("reports"), lang: str = "zh", seed: int | None = None) -> Path:
+def run_demo(
+    data: Path = Path("data/demo"),
+    customers: int | None = None,
+    out: Path = Path("reports"),
+    lang: str = "zh",
+    seed: int | None = None,
+) -> Path:
     """Simulate the demo data if missing, then run the month of its last day (re-runs replace it).
     ``customers`` and ``seed`` default to configs/simulator.yaml and configs/default.yaml."""
     from cvm.config import load_config
@@ -204,8 +260,7 @@ def run_demo(data: Path = Path("data/demo"), customers: int | None = None,
         simulate(n_customers=customers, seed=seed, out=data, force=True)
     as_of = _last_visit_month_end(data)
     out = in_home(out)
-    return run_monthly(str(data), as_of, out=out, lang=lang, force=True, seed=seed,
-                       profile="demo")
+    return run_monthly(str(data), as_of, out=out, lang=lang, force=True, seed=seed, profile="demo")
 
 
 def _last_visit_month_end(data: Path) -> date:
@@ -218,8 +273,10 @@ def _check_source(data: str) -> None:
         return
     p = Path(data)
     if not p.exists():
-        raise CvmError(f"data directory {p} does not exist; run `cvm simulate --out {p}` "
-                       f"for demo data or point --data at your export")
+        raise CvmError(
+            f"data directory {p} does not exist; run `cvm simulate --out {p}` "
+            f"for demo data or point --data at your export"
+        )
 
 
 def _file_log(path: Path) -> logging.FileHandler:
@@ -238,8 +295,11 @@ def _write_metrics(work: Path, timings: dict[str, float]) -> None:
         if f.exists():
             metrics[key] = json.loads(f.read_text(encoding="utf-8"))
     # what the run skipped and why ({} when it did everything)
-    metrics["skipped"] = {k: metrics[k]["skipped"] for k in graph.MODELS_SKIPPABLE
-                          if isinstance(metrics.get(k), dict) and "skipped" in metrics[k]}
+    metrics["skipped"] = {
+        k: metrics[k]["skipped"]
+        for k in graph.MODELS_SKIPPABLE
+        if isinstance(metrics.get(k), dict) and "skipped" in metrics[k]
+    }
     if metrics["skipped"]:
         metrics["notices"] = list(metrics["skipped"].values())
     write_json(graph.path(work, "metrics"), metrics)
@@ -254,15 +314,18 @@ def _write_manifest(work: Path, params: dict[str, Any], data: str) -> None:
             versions[pkg] = None
     manifest = {
         "cvm_version": __version__,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "parameters": {**params, "run_dir": None},
         "inputs": input_hashes(data),
         "python": platform.python_version(),
         "packages": versions,
         "notebooks": list(MONTHLY_NOTEBOOKS),
     }
-    bundles = {m: json.loads(graph.path(work, f"{m}_bundle").read_text(encoding="utf-8"))
-               for m in graph.MODELS_SKIPPABLE if graph.path(work, f"{m}_bundle").exists()}
+    bundles = {
+        m: json.loads(graph.path(work, f"{m}_bundle").read_text(encoding="utf-8"))
+        for m in graph.MODELS_SKIPPABLE
+        if graph.path(work, f"{m}_bundle").exists()
+    }
     if bundles:
         manifest["model_bundles"] = bundles
     write_json(graph.path(work, "manifest"), manifest)

@@ -79,13 +79,18 @@ def recover(out: Path) -> list[str]:
     if not out.is_dir():
         return []
     actions: list[str] = []
-    found = sorted((m.group("kind"), m.group("month"), int(m.group("pid")), p)
-                   for p in out.iterdir() if p.is_dir() and (m := _LEFTOVER.match(p.name)))
+    found = sorted(
+        (m.group("kind"), m.group("month"), int(m.group("pid")), p)
+        for p in out.iterdir()
+        if p.is_dir() and (m := _LEFTOVER.match(p.name))
+    )
     # "old" before "tmp": completing an interrupted --force needs its temporary folder
     for kind, month, pid, path in found:
         if _alive(pid):
-            actions.append(f"left {path} alone: process {pid} is still running (if no cvm run is "
-                           f"in progress, remove it with: rm -rf '{path}')")
+            actions.append(
+                f"left {path} alone: process {pid} is still running (if no cvm run is "
+                f"in progress, remove it with: rm -rf '{path}')"
+            )
             continue
         final = out / month
         tmp = out / f".{month}.tmp-{pid}"
@@ -98,16 +103,21 @@ def recover(out: Path) -> list[str]:
             elif (tmp / COMPLETE_MARKER).is_file() and not (tmp / ".tables").exists():
                 tmp.rename(final)
                 shutil.rmtree(path, ignore_errors=True)
-                actions.append(f"completed publishing {final}: run {pid} was killed between "
-                               f"its two renames; the month it replaced is removed")
+                actions.append(
+                    f"completed publishing {final}: run {pid} was killed between "
+                    f"its two renames; the month it replaced is removed"
+                )
             else:
                 path.rename(final)
-                actions.append(f"restored {final} from {path.name}: run {pid} was killed while "
-                               f"replacing it")
+                actions.append(
+                    f"restored {final} from {path.name}: run {pid} was killed while replacing it"
+                )
         else:
             shutil.rmtree(path, ignore_errors=True)
-            actions.append(f"removed {path}, the temporary folder of killed run {pid} (it may "
-                           f"hold a copy of the input tables)")
+            actions.append(
+                f"removed {path}, the temporary folder of killed run {pid} (it may "
+                f"hold a copy of the input tables)"
+            )
     for a in actions:
         log.warning("%s", a)
     return actions

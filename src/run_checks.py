@@ -36,10 +36,16 @@ def _raise(problems: list[str], what: str) -> None:
         raise CvmError(f"{what}:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
-def check_parameters(*, as_of: Any, horizon_months: int | None = None,
-                     budget: float | None = None, lang: str | None = None,
-                     profile: str = "default", seed: int | None = None,
-                     need_budget: bool = False) -> dict[str, Any]:
+def check_parameters(
+    *,
+    as_of: Any,
+    horizon_months: int | None = None,
+    budget: float | None = None,
+    lang: str | None = None,
+    profile: str = "default",
+    seed: int | None = None,
+    need_budget: bool = False,
+) -> dict[str, Any]:
     """The run's settings (``configs/default.yaml`` + profile + flags) once every parameter is
     valid; otherwise a CvmError listing each bad one with its allowed range."""
     s = settings()
@@ -47,8 +53,11 @@ def check_parameters(*, as_of: Any, horizon_months: int | None = None,
     if as_of is None:
         problems.append("--as-of is required (YYYY-MM-DD)")
     try:
-        cfg = load_config("default", {"budget": budget, "horizon_months": horizon_months,
-                                      "seed": seed, "lang": lang}, profile=profile)
+        cfg = load_config(
+            "default",
+            {"budget": budget, "horizon_months": horizon_months, "seed": seed, "lang": lang},
+            profile=profile,
+        )
     except SettingsError as err:  # a bad key in a settings file: the message names both
         problems.append(str(err))
         _raise(problems, "the parameters have problems")
@@ -58,20 +67,24 @@ def check_parameters(*, as_of: Any, horizon_months: int | None = None,
     lo, hi = (int(x) for x in s["horizon_months"])
     h = cfg.get("horizon_months")
     if not isinstance(h, (int, np.integer)) or isinstance(h, bool) or not lo <= int(h) <= hi:
-        problems.append(f"--horizon-months {h!r}: choose a whole number of months from {lo} to "
-                        f"{hi} ({KEY}.horizon_months)")
+        problems.append(
+            f"--horizon-months {h!r}: choose a whole number of months from {lo} to "
+            f"{hi} ({KEY}.horizon_months)"
+        )
     if cfg.get("lang") not in s["languages"]:
         problems.append(f"--lang {cfg.get('lang')!r}: choose one of {', '.join(s['languages'])}")
     if need_budget:
         b = cfg.get("budget")
         if not isinstance(b, (int, float)) or isinstance(b, bool) or not np.isfinite(b) or b <= 0:
-            problems.append(f"--budget {b!r}: the campaign budget must be a positive amount of CNY "
-                            f"(e.g. --budget 100000)")
+            problems.append(
+                f"--budget {b!r}: the campaign budget must be a positive amount of CNY "
+                f"(e.g. --budget 100000)"
+            )
         from cvm.campaigns.catalogue import load_catalogue
         from cvm.features.extra import from_config
 
         try:  # a dealer's own columns and campaigns are checked before any work, not at step 06
-            from_config(cfg)   # declared extra columns may appear in eligibility rules
+            from_config(cfg)  # declared extra columns may appear in eligibility rules
             load_catalogue(load_config("campaigns", cfg.get("campaigns")))
         except CvmError as err:
             problems.append(str(err))
@@ -99,21 +112,27 @@ def check_output_dir(out: Path, flag: str = "--out") -> None:
     """``out`` is (or can become) a writable folder; else a CvmError with the path and the fix."""
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise CvmError(f"{flag} {out} is a file, not a folder; give a folder (e.g. {flag} "
-                       f"{out.parent / 'reports'}) or move the file away")
+        raise CvmError(
+            f"{flag} {out} is a file, not a folder; give a folder (e.g. {flag} "
+            f"{out.parent / 'reports'}) or move the file away"
+        )
     base = _writable_dir(out)
     if not base.is_dir():
         raise CvmError(f"{flag} {out}: {base} is a file, not a folder; choose another {flag}")
     if not os.access(base, os.W_OK | os.X_OK):
-        raise CvmError(f"{flag} {out}: {base} is not writable (read-only or no permission); "
-                       f"choose a writable {flag} or fix the permissions of {base}")
+        raise CvmError(
+            f"{flag} {out}: {base} is not writable (read-only or no permission); "
+            f"choose a writable {flag} or fix the permissions of {base}"
+        )
 
 
 def check_output_file(out: Path, flag: str = "--out") -> None:
     """A file to be written: not a folder, in a writable folder."""
     out = Path(out)
     if out.is_dir():
-        raise CvmError(f"{flag} {out} is a folder; give a file name such as {out / 'scores.parquet'}")
+        raise CvmError(
+            f"{flag} {out} is a folder; give a file name such as {out / 'scores.parquet'}"
+        )
     check_output_dir(out.parent, flag=f"{flag} {out}: the folder")
 
 
@@ -131,13 +150,17 @@ def check_as_of(tables: dict[str, pd.DataFrame], as_of: Any) -> None:
     as_of = pd.Timestamp(as_of).normalize()
     latest = (last + pd.DateOffset(months=int(s["as_of_months_after_data"]))).normalize()
     if as_of < first:
-        raise CvmError(f"--as-of {as_of.date()} is before the first visit in the data "
-                       f"({first.date()}): no customer has any history then; choose a date "
-                       f"from {first.date()} to {latest.date()}")
+        raise CvmError(
+            f"--as-of {as_of.date()} is before the first visit in the data "
+            f"({first.date()}): no customer has any history then; choose a date "
+            f"from {first.date()} to {latest.date()}"
+        )
     if as_of > latest:
-        raise CvmError(f"--as-of {as_of.date()} is more than {s['as_of_months_after_data']} months "
-                       f"after the last visit in the data ({last.date()}); export newer data or "
-                       f"choose a date up to {latest.date()} ({KEY}.as_of_months_after_data)")
+        raise CvmError(
+            f"--as-of {as_of.date()} is more than {s['as_of_months_after_data']} months "
+            f"after the last visit in the data ({last.date()}); export newer data or "
+            f"choose a date up to {latest.date()} ({KEY}.as_of_months_after_data)"
+        )
 
 
 @dataclass
@@ -165,17 +188,21 @@ def assess(tables: dict[str, pd.DataFrame], as_of: Any, cfg: dict[str, Any]) -> 
     months = history_months(visits, as_of)
     out = Sufficiency(facts={"history_months": round(months, 1)})
     if months < float(s["min_history_months"]):
-        raise CvmError(f"the data holds {months:.1f} months of visits up to {as_of.date()}; the run "
-                       f"needs at least {s['min_history_months']} "
-                       f"({KEY}.sufficiency.min_history_months): export a longer history")
+        raise CvmError(
+            f"the data holds {months:.1f} months of visits up to {as_of.date()}; the run "
+            f"needs at least {s['min_history_months']} "
+            f"({KEY}.sufficiency.min_history_months): export a longer history"
+        )
     past = visits.loc[pd.to_datetime(visits["visit_date"]) <= as_of]
     counts = ids(past["customer_id"]).value_counts()
     repeat = int((counts >= 2).sum())
     out.facts["repeat_customers"] = repeat
     need = int(s["min_repeat_customers"])
     if repeat < need:
-        why = (f"only {repeat} customers have 2 or more visits by {as_of.date()}; the models need "
-               f"at least {need} ({KEY}.sufficiency.min_repeat_customers)")
+        why = (
+            f"only {repeat} customers have 2 or more visits by {as_of.date()}; the models need "
+            f"at least {need} ({KEY}.sufficiency.min_repeat_customers)"
+        )
         return Sufficiency({m: f"{m} model skipped: {why}" for m in MODELS}, out.facts)
     h = int(cfg["horizon_months"])
     try:
@@ -185,8 +212,10 @@ def assess(tables: dict[str, pd.DataFrame], as_of: Any, cfg: dict[str, Any]) -> 
     k = int(s["min_class_rows"])
     for model, label_fn in (("churn", churn_labels), ("value", future_paid_spend)):
         folds: dict[str, tuple[int, ...]] = {}
-        for fold, dates, is_valid in (("training", train_dates, False),
-                                      ("out-of-time", valid_dates, True)):
+        for fold, dates, is_valid in (
+            ("training", train_dates, False),
+            ("out-of-time", valid_dates, True),
+        ):
             y = pd.concat([label_fn(visits, d, h, cfg) for d in dates])
             y = y[keep_rows(y.index, np.full(len(y), is_valid), cfg)]
             if model == "churn":
@@ -197,14 +226,19 @@ def assess(tables: dict[str, pd.DataFrame], as_of: Any, cfg: dict[str, Any]) -> 
         thin = {f: n for f, n in folds.items() if min(n) < k}
         if thin:
             if model == "churn":
-                detail = "; ".join(f"{f} snapshots: {n[0]} churned, {n[1]} returned"
-                                   for f, n in folds.items())
+                detail = "; ".join(
+                    f"{f} snapshots: {n[0]} churned, {n[1]} returned" for f, n in folds.items()
+                )
                 what = "rows of one outcome (churned / returned)"
             else:
-                detail = "; ".join(f"{f} snapshots: {n[0]} with paid spend" for f, n in folds.items())
+                detail = "; ".join(
+                    f"{f} snapshots: {n[0]} with paid spend" for f, n in folds.items()
+                )
                 what = "rows with paid spend"
-            out.skipped[model] = (f"{model} model skipped: with a {h}-month horizon the labels have "
-                                  f"too few {what} ({detail}); it needs {k} in each fold "
-                                  f"({KEY}.sufficiency.min_class_rows). A shorter "
-                                  f"--horizon-months or a longer history may help")
+            out.skipped[model] = (
+                f"{model} model skipped: with a {h}-month horizon the labels have "
+                f"too few {what} ({detail}); it needs {k} in each fold "
+                f"({KEY}.sufficiency.min_class_rows). A shorter "
+                f"--horizon-months or a longer history may help"
+            )
     return out

@@ -55,19 +55,31 @@ class RunContext:
     _tables: dict[str, pd.DataFrame] | None = field(default=None, repr=False)
 
     research: bool = False
-    scratch: bool = False           # run_dir is a scratch run this context created
+    scratch: bool = False  # run_dir is a scratch run this context created
     memo: dict[str, Any] = field(default_factory=dict, repr=False)
     """In-kernel results a later cell reuses (e.g. the churn training frames for a challenger)."""
 
     @classmethod
-    def open(cls, data: str, as_of: str | date, run_dir: str | Path | None = None,
-             horizon_months: int | None = None, budget: float | None = None, lang: str = "zh",
-             seed: int | None = None, profile: str = "default", reports: str | Path = "reports",
-             research: bool = False) -> RunContext:
+    def open(
+        cls,
+        data: str,
+        as_of: str | date,
+        run_dir: str | Path | None = None,
+        horizon_months: int | None = None,
+        budget: float | None = None,
+        lang: str = "zh",
+        seed: int | None = None,
+        profile: str = "default",
+        reports: str | Path = "reports",
+        research: bool = False,
+    ) -> RunContext:
         """The context of a run. ``run_dir`` empty or None: a new scratch run under
         ``reports/scratch/`` (see the module docstring); a published run folder is refused."""
-        cfg = load_config("default", {"horizon_months": horizon_months, "budget": budget,
-                                      "lang": lang, "seed": seed}, profile=profile)
+        cfg = load_config(
+            "default",
+            {"horizon_months": horizon_months, "budget": budget, "lang": lang, "seed": seed},
+            profile=profile,
+        )
         as_of_ts = pd.Timestamp(as_of).normalize()
         root = _absolute(reports)
         if run_dir in (None, ""):
@@ -78,10 +90,18 @@ class RunContext:
         src = str(data)
         if "://" not in src and not Path(src).is_absolute():
             src = str(in_home(src))
-        ctx = cls(data=src, as_of=as_of_ts, run_dir=run,
-                  horizon_months=int(cfg["horizon_months"]), budget=float(cfg["budget"]),
-                  lang=cfg["lang"], seed=int(cfg["seed"]), cfg=cfg, research=bool(research),
-                  scratch=run_dir in (None, ""))
+        ctx = cls(
+            data=src,
+            as_of=as_of_ts,
+            run_dir=run,
+            horizon_months=int(cfg["horizon_months"]),
+            budget=float(cfg["budget"]),
+            lang=cfg["lang"],
+            seed=int(cfg["seed"]),
+            cfg=cfg,
+            research=bool(research),
+            scratch=run_dir in (None, ""),
+        )
         ctx.artifacts.mkdir(parents=True, exist_ok=True)
         from cvm.engine import activate
 
@@ -182,9 +202,11 @@ class RunContext:
 
 
 def _missing(name: str, run_dir: Path) -> str:
-    return (f"artifact {name!r} is not in {run_dir}: run the notebook that makes it first "
-            f"(with this run_dir), or publish the month with `cvm monthly` so scratch runs "
-            f"start from its artifacts")
+    return (
+        f"artifact {name!r} is not in {run_dir}: run the notebook that makes it first "
+        f"(with this run_dir), or publish the month with `cvm monthly` so scratch runs "
+        f"start from its artifacts"
+    )
 
 
 def _absolute(path: str | Path) -> Path:
@@ -204,13 +226,17 @@ def check_writable(run: Path) -> None:
     are published by ``cvm monthly`` only, and once published they do not change."""
     pub = published_run(run)
     if pub is not None:
-        raise CvmError(f"{pub} is a published month and cannot be written to; leave run_dir "
-                       f"empty (\"\") for a scratch run under reports/{SCRATCH}/, or re-run the "
-                       f"month with `cvm monthly --force`")
+        raise CvmError(
+            f"{pub} is a published month and cannot be written to; leave run_dir "
+            f'empty ("") for a scratch run under reports/{SCRATCH}/, or re-run the '
+            f"month with `cvm monthly --force`"
+        )
     if _MONTH.match(run.name) and SCRATCH not in run.parts:
-        raise CvmError(f"run_dir {run} is named like a published month; months are made by "
-                       f"`cvm monthly` only. Leave run_dir empty (\"\") for a scratch run under "
-                       f"reports/{SCRATCH}/")
+        raise CvmError(
+            f"run_dir {run} is named like a published month; months are made by "
+            f'`cvm monthly` only. Leave run_dir empty ("") for a scratch run under '
+            f"reports/{SCRATCH}/"
+        )
 
 
 def scratch_run(reports: Path, month: str, now: datetime | None = None) -> Path:

@@ -52,13 +52,20 @@ def execute_notebooks(
         bar.set_postfix_str(name)
         src = notebook_dir / name
         if not src.exists():
-            raise StepFailed(f"notebook {src} is missing; reinstall cvm or restore notebooks/ from the repository")
+            raise StepFailed(
+                f"notebook {src} is missing; reinstall cvm or restore notebooks/ from the repository"
+            )
         start = time.perf_counter()
         log.info("step %s: start", name)
         try:
             pm.execute_notebook(
-                str(src), str(out_dir / name), parameters=parameters, cwd=str(home()),
-                kernel_name="python3", progress_bar=False, log_output=False,
+                str(src),
+                str(out_dir / name),
+                parameters=parameters,
+                cwd=str(home()),
+                kernel_name="python3",
+                progress_bar=False,
+                log_output=False,
                 request_save_on_cell_execute=False,
             )
         except pm.PapermillExecutionError as err:

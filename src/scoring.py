@@ -22,8 +22,16 @@ from cvm.models.bundle_loader import MANIFEST_FILE, Bundle, BundleError, load_bu
 log = logging.getLogger(__name__)
 
 MODEL_NAMES = ("churn", "value")
-SCORE_COLUMNS = ("customer_id", "churn_probability", "predicted_value", "lifetime_value",
-                 "predicted_customer_paid", "as_of", "churn_bundle", "value_bundle")
+SCORE_COLUMNS = (
+    "customer_id",
+    "churn_probability",
+    "predicted_value",
+    "lifetime_value",
+    "predicted_customer_paid",
+    "as_of",
+    "churn_bundle",
+    "value_bundle",
+)
 
 
 def find_bundles(models: str | Path) -> dict[str, Path]:
@@ -36,26 +44,37 @@ def find_bundles(models: str | Path) -> dict[str, Path]:
     if not root.is_dir():
         raise BundleError(f"--models {root} does not exist (train with `cvm train --out {root}`)")
     if (root / MANIFEST_FILE).is_file():
-        name = json.loads((root / MANIFEST_FILE).read_text(encoding="utf-8")).get("name", root.parent.name)
+        name = json.loads((root / MANIFEST_FILE).read_text(encoding="utf-8")).get(
+            "name", root.parent.name
+        )
         return {str(name): root}
     if any((d / MANIFEST_FILE).is_file() for d in root.iterdir() if d.is_dir()):
         return {root.name: _latest(root)}
-    found = {d.name: _latest(d) for d in sorted(root.iterdir())
-             if d.is_dir() and any((v / MANIFEST_FILE).is_file() for v in d.iterdir() if v.is_dir())}
+    found = {
+        d.name: _latest(d)
+        for d in sorted(root.iterdir())
+        if d.is_dir() and any((v / MANIFEST_FILE).is_file() for v in d.iterdir() if v.is_dir())
+    }
     if not found:
-        raise BundleError(f"no model bundles under {root} (expected {root}/<name>/<version>/"
-                          f"{MANIFEST_FILE})")
+        raise BundleError(
+            f"no model bundles under {root} (expected {root}/<name>/<version>/{MANIFEST_FILE})"
+        )
     return found
 
 
 def _latest(name_dir: Path) -> Path:
-    versions = sorted(d for d in name_dir.iterdir()
-                      if d.is_dir() and not d.name.startswith(".") and (d / MANIFEST_FILE).is_file())
+    versions = sorted(
+        d
+        for d in name_dir.iterdir()
+        if d.is_dir() and not d.name.startswith(".") and (d / MANIFEST_FILE).is_file()
+    )
     month = max(v.name[:7] for v in versions)
     latest = [v for v in versions if v.name[:7] == month]
     if len(latest) > 1:
-        raise BundleError(f"{name_dir}: several bundles for {month} "
-                          f"({', '.join(v.name for v in latest)}); point --models at one")
+        raise BundleError(
+            f"{name_dir}: several bundles for {month} "
+            f"({', '.join(v.name for v in latest)}); point --models at one"
+        )
     return latest[0]
 
 
@@ -69,18 +88,24 @@ def _feature_cfg(bundle: Bundle) -> dict[str, Any]:
 
     spec = bundle.spec
     if str(spec.get("asof_logic_version")) != ASOF_LOGIC_VERSION:
-        raise BundleError(f"bundle {bundle.path}: features were built with as-of logic version "
-                          f"{spec.get('asof_logic_version')}, this cvm builds version "
-                          f"{ASOF_LOGIC_VERSION}; retrain with `cvm train` or install the "
-                          f"cvm version that trained it ({bundle.meta['packages'].get('cvm')})")
+        raise BundleError(
+            f"bundle {bundle.path}: features were built with as-of logic version "
+            f"{spec.get('asof_logic_version')}, this cvm builds version "
+            f"{ASOF_LOGIC_VERSION}; retrain with `cvm train` or install the "
+            f"cvm version that trained it ({bundle.meta['packages'].get('cvm')})"
+        )
     if spec.get("asof_logic_source_sha256") != feature_source_hash():
-        log.warning("bundle %s: the feature code changed since training (same as-of logic "
-                    "version %s)", bundle.path, ASOF_LOGIC_VERSION)
+        log.warning(
+            "bundle %s: the feature code changed since training (same as-of logic version %s)",
+            bundle.path,
+            ASOF_LOGIC_VERSION,
+        )
     return load_config("default", spec.get("config") or {})
 
 
-def score_tables(tables: dict[str, pd.DataFrame], as_of: Any,
-                 bundles: dict[str, Bundle]) -> pd.DataFrame:
+def score_tables(
+    tables: dict[str, pd.DataFrame], as_of: Any, bundles: dict[str, Bundle]
+) -> pd.DataFrame:
     """One row per customer with features: churn probability (active customers), value."""
     from cvm.definitions import active_customers
     from cvm.features.snapshot import build_features
@@ -98,11 +123,16 @@ def score_tables(tables: dict[str, pd.DataFrame], as_of: Any,
             log.warning("no %s bundle: its columns stay empty", name)
             continue
         if pd.Timestamp(b.meta["as_of"]) > as_of:
-            log.warning("bundle %s was trained as of %s, after the scoring date %s",
-                        b.version, b.meta["as_of"], as_of.date())
+            log.warning(
+                "bundle %s was trained as of %s, after the scoring date %s",
+                b.version,
+                b.meta["as_of"],
+                as_of.date(),
+            )
         cfg = _feature_cfg(b)
         key = json.dumps(cfg.get("features"), sort_keys=True) + json.dumps(
-            cfg.get("definitions"), sort_keys=True)
+            cfg.get("definitions"), sort_keys=True
+        )
         if key not in cache:
             cache[key] = build_features(tables, as_of, cfg)
         feats = cache[key]
@@ -114,8 +144,9 @@ def score_tables(tables: dict[str, pd.DataFrame], as_of: Any,
         else:
             cols["predicted_value"] = pd.Series(b.predict(feats), index=feats.index)
             cols["lifetime_value"] = pd.Series(b.lifetime_value(feats), index=feats.index)
-            cols["predicted_customer_paid"] = pd.Series(b.predict_customer_paid(feats),
-                                                        index=feats.index)
+            cols["predicted_customer_paid"] = pd.Series(
+                b.predict_customer_paid(feats), index=feats.index
+            )
     if out is None:
         raise BundleError("no churn or value bundle to score with")
     for c in ("churn_probability", "predicted_value", "lifetime_value", "predicted_customer_paid"):
@@ -124,8 +155,11 @@ def score_tables(tables: dict[str, pd.DataFrame], as_of: Any,
     for name in MODEL_NAMES:
         out[f"{name}_bundle"] = bundles[name].version if name in bundles else None
     out.index.name = "customer_id"
-    return out.reset_index()[list(SCORE_COLUMNS)].sort_values(
-        "customer_id", kind="stable").reset_index(drop=True)
+    return (
+        out.reset_index()[list(SCORE_COLUMNS)]
+        .sort_values("customer_id", kind="stable")
+        .reset_index(drop=True)
+    )
 
 
 def score_source(models: str | Path, data: str, as_of: Any) -> pd.DataFrame:

@@ -64,7 +64,7 @@ class Features:
     default_service_interval_months: float
     insurance_term_months: int
     campaign_response_days: int
-    extra_columns: dict[str, Any]         # table -> column -> {type, zh, en} (cvm.features.extra)
+    extra_columns: dict[str, Any]  # table -> column -> {type, zh, en} (cvm.features.extra)
 
 
 @dataclass(frozen=True)
@@ -75,9 +75,9 @@ class Churn:
     num_boost_round: int
     early_stopping_rounds: int
     ece_bins: int
-    tuning: list[dict[str, Any]]          # LightGBM parameters per grid point
+    tuning: list[dict[str, Any]]  # LightGBM parameters per grid point
     exclude_features: list[str]
-    grade_thresholds: dict[str, float]    # grade letter -> AUC gain
+    grade_thresholds: dict[str, float]  # grade letter -> AUC gain
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ class Stores:
     known: list[str]
     unknown_store: Literal["warning", "error"]
     budget_split: Literal["active_customers", "equal", "explicit"]
-    budgets: dict[str, float]             # dealer_id -> CNY (budget_split: explicit)
+    budgets: dict[str, float]  # dealer_id -> CNY (budget_split: explicit)
     capacities: dict[str, dict[str, float]]  # dealer_id -> department -> contacts
     min_active_customers: int
 
@@ -167,7 +167,7 @@ class LightgbmRfm:
     columns: list[str]
     num_boost_round: int
     early_stopping_rounds: int
-    params: dict[str, Any]                # LightGBM parameters
+    params: dict[str, Any]  # LightGBM parameters
 
 
 @dataclass(frozen=True)
@@ -193,13 +193,17 @@ class RunSettings:
     ``configs/demo.yaml``) may also carry overlays of the other files under their names."""
 
     OVERLAYS: ClassVar[dict[str, str]] = {
-        "campaigns": "campaigns", "value": "value", "segments": "segments",
-        "leads": "leads", "research": "research"}
+        "campaigns": "campaigns",
+        "value": "value",
+        "segments": "segments",
+        "leads": "leads",
+        "research": "research",
+    }
     META: ClassVar[tuple[str, ...]] = ("profile",)
 
     horizon_months: int
     seed: int
-    lang: str                             # one of validation.yaml run_checks.languages
+    lang: str  # one of validation.yaml run_checks.languages
     definitions: Definitions
     training: Training
     features: Features
@@ -226,7 +230,7 @@ class CampaignDefaults:
     min_days_between_contacts: int
     max_contacts_per_year: int
     departments: list[str]
-    capacity: dict[str, int]              # department -> contacts per month
+    capacity: dict[str, int]  # department -> contacts per month
 
 
 @dataclass(frozen=True)
@@ -246,7 +250,7 @@ class SpendCalibration:
     transport_sd: float
     heterogeneity: float
     num_boost_round: int
-    lgb: dict[str, Any]                   # LightGBM parameters
+    lgb: dict[str, Any]  # LightGBM parameters
 
 
 @dataclass(frozen=True)
@@ -278,7 +282,7 @@ class Uplift:
     prior_sd: float
     spend_calibration: SpendCalibration
     margin: Margin
-    lgb: dict[str, Any]                   # LightGBM parameters
+    lgb: dict[str, Any]  # LightGBM parameters
     num_boost_round: int
 
 
@@ -311,7 +315,7 @@ class BudgetCurve:
 class StoreRule:
     campaign: str
     order_by: str
-    ascending: bool | None                # optional: descending unless true
+    ascending: bool | None  # optional: descending unless true
 
 
 @dataclass(frozen=True)
@@ -349,14 +353,14 @@ class CampaignEntry:
     department: str
     channel: str
     unit_cost: float
-    eligibility: str | None               # None: every customer
-    cooldown_days: int | None             # None: entry_defaults
+    eligibility: str | None  # None: every customer
+    cooldown_days: int | None  # None: entry_defaults
     max_contacts_per_year: int | None
     prior_uplift: float
     value_basis: Literal["horizon_value", "fixed"] | None
-    value_per_return: float | None        # only with value_basis: fixed
-    effect_window_days: int | None        # None: uplift.spend_calibration.window_days
-    renewal_commission: bool | None       # earns influence.insurance_commission per renewal
+    value_per_return: float | None  # only with value_basis: fixed
+    effect_window_days: int | None  # None: uplift.spend_calibration.window_days
+    renewal_commission: bool | None  # earns influence.insurance_commission per renewal
 
 
 @dataclass(frozen=True)
@@ -382,7 +386,7 @@ class CampaignSettings:
     store_rules: list[StoreRule]
     evaluation: CampaignEvaluation
     measurement: Measurement
-    campaigns: dict[str, CampaignEntry]   # campaign id -> entry
+    campaigns: dict[str, CampaignEntry]  # campaign id -> entry
 
 
 # ============================================================== leads.yaml
@@ -405,9 +409,9 @@ class LeadSettings:
     num_threads: int
     num_boost_round: int
     early_stopping_rounds: int
-    tuning: list[dict[str, Any]]          # LightGBM parameters per grid point
+    tuning: list[dict[str, Any]]  # LightGBM parameters per grid point
     max_rows_per_snapshot: int
-    grades: dict[str, float]              # grade -> lowest calibrated probability
+    grades: dict[str, float]  # grade -> lowest calibrated probability
     reasons_top_k: int
     orders: LeadOrders
     analysis_months: int
@@ -423,7 +427,7 @@ class ResearchBootstrap:
 
 @dataclass(frozen=True)
 class Challenger:
-    trainer_keys: dict[str, list[str]]    # model -> keys that set the trainer
+    trainer_keys: dict[str, list[str]]  # model -> keys that set the trainer
     fixed_keys: list[str]
 
 
@@ -471,11 +475,11 @@ class ValueTags:
     window_months: int
     spend: Literal["paid", "all"]
     min_exposure_months: float
-    frequency_threshold: float | str      # a number or "median"
+    frequency_threshold: float | str  # a number or "median"
     spend_threshold: float | str
     tags: dict[str, TagRule]
     high_value_tags: list[str]
-    labels: dict[str, dict[str, str]]     # lang -> key -> label
+    labels: dict[str, dict[str, str]]  # lang -> key -> label
 
 
 @dataclass(frozen=True)
@@ -570,14 +574,14 @@ class ValueSettings:
     num_boost_round: int
     early_stopping_rounds: int
     seed: int
-    params: dict[str, Any]                # LightGBM parameters
+    params: dict[str, Any]  # LightGBM parameters
     tweedie_variance_power: float
     two_part: TwoPart
     lifetime: Lifetime
     calibration_bins: int
     influence: Influence
     exclude_features: list[str]
-    margin: dict[str, dict[str, float]]   # payer -> visit type -> gross margin (cvm.data.margin)
+    margin: dict[str, dict[str, float]]  # payer -> visit type -> gross margin (cvm.data.margin)
 
 
 # ============================================================== validation.yaml
@@ -599,7 +603,7 @@ class Sufficiency:
 
 @dataclass(frozen=True)
 class RunChecks:
-    horizon_months: list[int]             # [lowest, highest]
+    horizon_months: list[int]  # [lowest, highest]
     languages: list[str]
     as_of_months_after_data: int
     sufficiency: Sufficiency
@@ -613,7 +617,7 @@ class ValidationSettings:
     future_date_exempt: list[str]
     sparse_by_nature: list[str]
     example_values: int
-    ceilings: dict[str, float]            # "table.column" (or default_cny) -> ceiling
+    ceilings: dict[str, float]  # "table.column" (or default_cny) -> ceiling
     run_checks: RunChecks
 
 
@@ -654,7 +658,7 @@ class ColumnSettings:
 
     common: dict[str, list[str]]
     tables: dict[str, TableAliases]
-    values: dict[str, dict[str, str]]     # column -> {alias: contract value}
+    values: dict[str, dict[str, str]]  # column -> {alias: contract value}
     parsing: Parsing
 
 
@@ -678,7 +682,7 @@ class SimPopulation:
 
 @dataclass(frozen=True)
 class SimProfile:
-    missing: dict[str, float]             # profile field -> share missing
+    missing: dict[str, float]  # profile field -> share missing
 
 
 @dataclass(frozen=True)
@@ -690,7 +694,7 @@ class SimCampaign:
     retention: float
     dog: float
     trade_in: float
-    resp: dict[str, float]                # trait -> coefficient (a trait not listed: 0)
+    resp: dict[str, float]  # trait -> coefficient (a trait not listed: 0)
 
 
 @dataclass(frozen=True)
@@ -711,9 +715,9 @@ class SimulatorSettings:
     years: float
     dealers: int
     horizon_months: int
-    reference_date: Any                   # a date (YAML parses it)
+    reference_date: Any  # a date (YAML parses it)
     burn_in_months: int
-    dealer_group: dict[str, Any]          # --dealers > 1: how the stores differ
+    dealer_group: dict[str, Any]  # --dealers > 1: how the stores differ
     population: SimPopulation
     profile: SimProfile
     vehicles: dict[str, Any]
@@ -769,8 +773,9 @@ def _is_union(tp: Any) -> bool:
     return get_origin(tp) in (Union, types.UnionType)
 
 
-def check_source(name: str, data: Mapping[str, Any], source: str, partial: bool,
-                 types: bool = True) -> None:
+def check_source(
+    name: str, data: Mapping[str, Any], source: str, partial: bool, types: bool = True
+) -> None:
     """Refuse what ``source`` (a file, or "the overrides") must not hold for ``configs/<name>``:
     an unknown key (any file), a mistyped value (unless not ``types``: parameters, whose own
     checks say more, e.g. ``cvm.run_checks``), and, unless ``partial`` (an overlay), a missing
@@ -835,9 +840,11 @@ def _build(tp: Any, data: Any, path: str, source: str) -> Any:
                 if _optional(ftp):
                     values[key] = None
                     continue
-                raise SettingsError(f"setting {_where(path, key)!r} is missing in {source}; "
-                                    f"every setting needs a value there (see "
-                                    f"docs/configuration.md)")
+                raise SettingsError(
+                    f"setting {_where(path, key)!r} is missing in {source}; "
+                    f"every setting needs a value there (see "
+                    f"docs/configuration.md)"
+                )
             values[key] = _build(ftp, data[key], _where(path, key), source)
         return tp(**values)
     origin = get_origin(tp)
@@ -899,8 +906,10 @@ def _unknown(tp: type, path: str, key: str, source: str) -> SettingsError:
     known = sorted(set(_fields(tp)) | set(getattr(tp, "OVERLAYS", {})))
     close = difflib.get_close_matches(key, known, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else f"; known here: {', '.join(known)}"
-    return SettingsError(f"unknown setting {_where(path, key)!r} in {source}{hint} "
-                         f"(docs/configuration.md lists every setting)")
+    return SettingsError(
+        f"unknown setting {_where(path, key)!r} in {source}{hint} "
+        f"(docs/configuration.md lists every setting)"
+    )
 
 
 def _check_simulator(data: Mapping[str, Any], source: str, partial: bool) -> None:
@@ -920,8 +929,10 @@ def _check_simulator(data: Mapping[str, Any], source: str, partial: bool) -> Non
 def _same_keys(data: Mapping[str, Any], ref: Mapping[str, Any], path: str, source: str) -> None:
     for key, value in data.items():
         if key not in ref:
-            raise SettingsError(f"unknown setting {path}.{key!r} in {source}; known here: "
-                                f"{', '.join(map(str, ref))}")
+            raise SettingsError(
+                f"unknown setting {path}.{key!r} in {source}; known here: "
+                f"{', '.join(map(str, ref))}"
+            )
         if isinstance(value, Mapping) and isinstance(ref[key], Mapping):
             _same_keys(value, ref[key], f"{path}.{key}", source)
 

@@ -63,8 +63,6 @@ def _sample_visits(visits: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     return visits if len(keep) == len(who) else visits.loc[isin(cid, keep)]
 
 
-
-
 def _on_parts(ctx: RunContext, fn: Any, X: pd.DataFrame, *shared: Any) -> Any:
     """``fn(X, *shared)`` for a row-wise ``fn`` (scoring, SHAP): in this process with the
     local engine; with ``--engine dask``, one task per store (a dealer group) or per
@@ -78,14 +76,15 @@ def _on_parts(ctx: RunContext, fn: Any, X: pd.DataFrame, *shared: Any) -> Any:
         store = ctx.load_frame("customer_stores")["dealer_id"].reindex(X.index).fillna("")
         parts = [X.loc[(store == d).to_numpy()] for d in sorted(store.unique())]
     else:
-        size = max(1, int((ctx.cfg.get("engine") or {}).get("partition_rows", 100000)))
-        parts = [X.iloc[i:i + size] for i in range(0, len(X), size)]
+        size = max(1, ctx.settings.engine.partition_rows)
+        parts = [X.iloc[i : i + size] for i in range(0, len(X), size)]
     out = map_stores(ctx.run_dir, fn, [p for p in parts if len(p)], *shared)
     if isinstance(out[0], pd.DataFrame | pd.Series):
         return pd.concat(out).reindex(X.index)
-    whole = pd.Series(np.concatenate([np.asarray(o) for o in out]),
-                      index=pd.Index(np.concatenate([p.index.to_numpy() for p in parts
-                                                     if len(p)])))
+    whole = pd.Series(
+        np.concatenate([np.asarray(o) for o in out]),
+        index=pd.Index(np.concatenate([p.index.to_numpy() for p in parts if len(p)])),
+    )
     return whole.reindex(X.index).to_numpy()
 
 
@@ -119,7 +118,9 @@ def data_quality(ctx: RunContext) -> dict[str, Any]:
         "absent_tables": sorted(set(_all_tables()) - set(tables)),
         "warnings": list(warnings),
         "profile_completeness": completeness,
-        "profile_complete_share": float(np.mean(list(completeness.values()))) if completeness else None,
+        "profile_complete_share": float(np.mean(list(completeness.values())))
+        if completeness
+        else None,
     }
     ctx.save_json("data_quality", dq)
     return dq
@@ -144,8 +145,9 @@ def features(ctx: RunContext) -> pd.DataFrame:
     # a seeded uniform sample of the base (sampling.drift_customers) estimates it closely
     n = ctx.settings.sampling.drift_customers
     who = _sample_index(feats.index, n, ctx.seed)
-    prev = build_features(ctx.tables, ctx.prev_as_of, ctx.cfg,
-                          customers=who if len(who) < len(feats) else None)
+    prev = build_features(
+        ctx.tables, ctx.prev_as_of, ctx.cfg, customers=who if len(who) < len(feats) else None
+    )
     drift = drift_table(prev, feats, threshold=ctx.settings.report.drift_psi_warning)
     ph.mark("drift")
     ph.save()
@@ -177,8 +179,12 @@ def _skip(ctx: RunContext, model: str, reason: str) -> Skipped:
     log.warning("%s", reason)
     ctx.save_json(f"{model}_metrics", {"skipped": reason})  # the report's notices read it
     if model == "churn":
-        empty = pd.DataFrame({c: pd.Series(dtype="float64" if c == "churn_probability" else "str")
-                              for c in ("churn_probability", *REASON_COLUMNS)})
+        empty = pd.DataFrame(
+            {
+                c: pd.Series(dtype="float64" if c == "churn_probability" else "str")
+                for c in ("churn_probability", *REASON_COLUMNS)
+            }
+        )
         empty.index = pd.Index([], dtype="str", name="customer_id")
         ctx.save_frame("churn_scores", empty)
     return Skipped(reason)
@@ -236,8 +242,9 @@ def churn(ctx: RunContext) -> Any:
     if getattr(model, "rfm_gbm", None) is not None:
         base["lightgbm_rfm"] = predict_rfm_gbm(model.rfm_gbm, X, ctx.cfg)
     try:
-        base["bgnbd_p_alive"] = bgnbd_no_purchase(ctx.tables["visits"], ctx.as_of,
-                                                  ctx.horizon_months, ctx.cfg, X.index).to_numpy()
+        base["bgnbd_p_alive"] = bgnbd_no_purchase(
+            ctx.tables["visits"], ctx.as_of, ctx.horizon_months, ctx.cfg, X.index
+        ).to_numpy()
     except Exception as exc:  # noqa: BLE001 lifetimes raises bare ConvergenceError / ValueError
         log.warning("BG/NBD churn baseline failed: %s", exc)
     ctx.save_frame("churn_baselines", pd.DataFrame(base, index=X.index))
@@ -275,10 +282,14 @@ def value(ctx: RunContext) -> Any:
     ph.mark("training")
     feats = ctx.load_frame("features")
     pred = pd.Series(model.predict(feats), index=feats.index, name="predicted_value")
-    out = pd.DataFrame({"predicted_value": pred,
-                        "lifetime_value": model.lifetime_value(feats),
-                        "predicted_customer_paid": model.predict_customer_paid(feats)},
-                       index=feats.index)
+    out = pd.DataFrame(
+        {
+            "predicted_value": pred,
+            "lifetime_value": model.lifetime_value(feats),
+            "predicted_customer_paid": model.predict_customer_paid(feats),
+        },
+        index=feats.index,
+    )
     out = out.join(customer_value(ctx.tables, ctx.as_of, pred), rsuffix="_cv")
     ctx.save_frame("value_scores", out)
     ph.mark("scoring")
@@ -287,8 +298,13 @@ def value(ctx: RunContext) -> Any:
 
     # the BG/NBD + Gamma-Gamma baseline's four population parameters are fitted on a seeded
     # sample of customers (sampling.btyd_fit_customers), then applied to every customer
-    base = value_baselines(ctx.tables["visits"], np.full(len(feats), ctx.as_of), feats.index,
-                           ctx.horizon_months, ctx.cfg)
+    base = value_baselines(
+        ctx.tables["visits"],
+        np.full(len(feats), ctx.as_of),
+        feats.index,
+        ctx.horizon_months,
+        ctx.cfg,
+    )
     if model.rfm_gbm is not None:
         base["lightgbm_rfm"] = predict_rfm_gbm(model.rfm_gbm, feats, ctx.cfg) * model.rfm_scale
     ctx.save_frame("value_baselines", pd.DataFrame(base, index=feats.index))
@@ -312,12 +328,11 @@ def value(ctx: RunContext) -> Any:
 # --- 05 segments ----------------------------------------------------------------------------
 def segments(ctx: RunContext) -> pd.DataFrame:
     """Lifecycle stage, value tag, loyalty and needs now and a month ago; KPIs; scores.parquet."""
+    from cvm.features.stores import customer_stores, is_multi_store
     from cvm.segments.lifecycle import lifecycle_stage, lifecycle_transitions
     from cvm.segments.loyalty import loyalty_type
     from cvm.segments.needs import needs_tags
     from cvm.segments.value_tags import ab_share, migration_matrix, value_tags
-
-    from cvm.features.stores import customer_stores, is_multi_store
 
     t, now, prev = ctx.tables, ctx.as_of, ctx.prev_as_of
     stage, stage_prev = lifecycle_stage(t, now, ctx.cfg), lifecycle_stage(t, prev, ctx.cfg)
@@ -351,8 +366,10 @@ def segments(ctx: RunContext) -> pd.DataFrame:
             tg = value_tags_by_store(tg, stores)
         trend[d.strftime("%Y-%m")] = ab_share(tg["value_tag"])
     ctx.save_json("ab_share_trend", trend)
-    ctx.save_json("kpis", {"current": _kpis(t, now, stage, tags),
-                           "previous": _kpis(t, prev, stage_prev, tags_prev)})
+    ctx.save_json(
+        "kpis",
+        {"current": _kpis(t, now, stage, tags), "previous": _kpis(t, prev, stage_prev, tags_prev)},
+    )
     scores = _assemble_scores(ctx, seg, _new_owner_scores(ctx))
     ctx.save_frame("customer_scores", scores)  # what the campaigns step reads
     write_atomic(ctx.path("scores"), lambda tmp: scores.to_parquet(tmp, index=False))
@@ -368,8 +385,9 @@ def _new_owner_scores(ctx: RunContext) -> pd.DataFrame:
     from cvm.models.new_owners import fit_new_owner_rates, no_visit_owners, score_new_owners
 
     owners = no_visit_owners(ctx.tables, ctx.as_of)
-    out = pd.DataFrame({"churn_probability": pd.Series(dtype=float),
-                        "predicted_value": pd.Series(dtype=float)})
+    out = pd.DataFrame(
+        {"churn_probability": pd.Series(dtype=float), "predicted_value": pd.Series(dtype=float)}
+    )
     if len(owners):
         try:
             tr, va = snapshot_dates(ctx.tables["visits"], ctx.as_of, ctx.horizon_months, ctx.cfg)
@@ -398,35 +416,47 @@ def coverage(ctx: RunContext, scores: pd.DataFrame) -> dict[str, Any]:
     v = ctx.tables["visits"]
     seen = pd.Index(ids(v["customer_id"])[days(v["visit_date"]) <= day_number(ctx.as_of)].unique())
     active = active_customers(v, ctx.as_of, ctx.cfg)
-    new = ctx.load_frame("new_owner_scores").index if ctx.has("new_owner_scores") else \
-        pd.Index([])
-    groups = {"active": active, "lapsed": seen.difference(active),
-              "no_visit_yet": pd.Index(new).difference(seen)}
+    new = ctx.load_frame("new_owner_scores").index if ctx.has("new_owner_scores") else pd.Index([])
+    groups = {
+        "active": active,
+        "lapsed": seen.difference(active),
+        "no_visit_yet": pd.Index(new).difference(seen),
+    }
     out: dict[str, Any] = {}
     for name, idx in groups.items():
         rows = sc.reindex(idx)
         n = len(idx)
-        out[name] = {"owners": n,
-                     "churn_probability": int(rows["churn_probability"].notna().sum()),
-                     "predicted_value": int(rows["predicted_value"].notna().sum())}
+        out[name] = {
+            "owners": n,
+            "churn_probability": int(rows["churn_probability"].notna().sum()),
+            "predicted_value": int(rows["predicted_value"].notna().sum()),
+        }
     owners = sum(g["owners"] for g in out.values())
     out["owners"] = owners
     scored_c = out["active"]["churn_probability"] + out["no_visit_yet"]["churn_probability"]
-    out["churn_share_of_active_and_new"] = (
-        scored_c / max(out["active"]["owners"] + out["no_visit_yet"]["owners"], 1))
-    out["value_share_of_owners"] = (sum(g["predicted_value"] for g in out.values()
-                                        if isinstance(g, dict)) / max(owners, 1))
+    out["churn_share_of_active_and_new"] = scored_c / max(
+        out["active"]["owners"] + out["no_visit_yet"]["owners"], 1
+    )
+    out["value_share_of_owners"] = sum(
+        g["predicted_value"] for g in out.values() if isinstance(g, dict)
+    ) / max(owners, 1)
     return out
 
 
 def lead_coverage(ctx: RunContext, lead_scores: pd.DataFrame, open_leads: int) -> None:
     """The open leads' coverage (``lead_coverage``; metrics.json ``lead_coverage``)."""
-    ctx.save_json("lead_coverage", {"open_leads": int(open_leads), "conversion_probability": int(
-        lead_scores["conversion_probability"].notna().sum())})
+    ctx.save_json(
+        "lead_coverage",
+        {
+            "open_leads": int(open_leads),
+            "conversion_probability": int(lead_scores["conversion_probability"].notna().sum()),
+        },
+    )
 
 
-def _kpis(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, stage: pd.Series,
-          tags: pd.DataFrame) -> dict[str, float]:
+def _kpis(
+    tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, stage: pd.Series, tags: pd.DataFrame
+) -> dict[str, float]:
     from cvm.segments.value_tags import ab_share
 
     counts = stage.value_counts()
@@ -443,19 +473,29 @@ def _kpis(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, stage: pd.Series
     }
 
 
-def _assemble_scores(ctx: RunContext, seg: pd.DataFrame,
-                     new: pd.DataFrame | None = None) -> pd.DataFrame:
+def _assemble_scores(
+    ctx: RunContext, seg: pd.DataFrame, new: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The contract's scores.parquet: one row per customer. Owners without a visit yet take
     their churn probability and predicted value from ``new`` (``cvm.models.new_owners``)."""
-    out = seg[["lifecycle_stage", "value_tag", "loyalty_type"]
-              + (["dealer_id"] if "dealer_id" in seg.columns else [])].copy()
+    out = seg[
+        ["lifecycle_stage", "value_tag", "loyalty_type"]
+        + (["dealer_id"] if "dealer_id" in seg.columns else [])
+    ].copy()
     if ctx.has("churn_scores"):
         out = out.join(ctx.load_frame("churn_scores"), how="left")
     if ctx.has("value_scores"):
         vs = ctx.load_frame("value_scores")
-        out = out.join(vs[[c for c in ("predicted_value", "lifetime_value",
-                                       "predicted_customer_paid") if c in vs.columns]],
-                       how="left")
+        out = out.join(
+            vs[
+                [
+                    c
+                    for c in ("predicted_value", "lifetime_value", "predicted_customer_paid")
+                    if c in vs.columns
+                ]
+            ],
+            how="left",
+        )
     for c in ("churn_probability", "predicted_value", *REASON_COLUMNS):
         if c not in out:
             out[c] = np.nan if not c.startswith("reason") else None
@@ -465,10 +505,20 @@ def _assemble_scores(ctx: RunContext, seg: pd.DataFrame,
             out[c] = out[c].where(out[c].notna(), fill)
     out.index.name = "customer_id"
     out = out.reset_index()
-    lead = ["customer_id", "lifecycle_stage", "value_tag", "churn_probability", "predicted_value",
-            "loyalty_type", *REASON_COLUMNS]
-    return out[lead + [c for c in out.columns if c not in lead]].sort_values(
-        "customer_id", kind="stable").reset_index(drop=True)
+    lead = [
+        "customer_id",
+        "lifecycle_stage",
+        "value_tag",
+        "churn_probability",
+        "predicted_value",
+        "loyalty_type",
+        *REASON_COLUMNS,
+    ]
+    return (
+        out[lead + [c for c in out.columns if c not in lead]]
+        .sort_values("customer_id", kind="stable")
+        .reset_index(drop=True)
+    )
 
 
 # --- 06 campaigns ---------------------------------------------------------------------------
@@ -494,27 +544,41 @@ def _contacted_features(ctx: RunContext):
         cap = ctx.settings.sampling.uplift_customers_per_month
         for d, g in frame.dropna().groupby("snap", sort=True):
             who = pd.Index(pd.unique(g["cid"].to_numpy())).sort_values()
-            by_snap[pd.Timestamp(d)] = _sample_index(who, cap, ctx.seed + int(
-                pd.Timestamp(d).value // 86_400_000_000_000))
+            by_snap[pd.Timestamp(d)] = _sample_index(
+                who, cap, ctx.seed + int(pd.Timestamp(d).value // 86_400_000_000_000)
+            )
 
     # the tables are cut once to every customer some month keeps, not once per month
     sub: dict[str, pd.DataFrame] | None = None
     if by_snap:
-        sub = restrict_tables(ctx.tables, pd.Index(np.unique(np.concatenate(
-            [w.to_numpy(dtype=object) for w in by_snap.values()]).astype(str))))
+        sub = restrict_tables(
+            ctx.tables,
+            pd.Index(
+                np.unique(
+                    np.concatenate([w.to_numpy(dtype=object) for w in by_snap.values()]).astype(str)
+                )
+            ),
+        )
 
     def features_fn(tables: dict[str, pd.DataFrame], date: Any) -> pd.DataFrame:
         who = by_snap.get(pd.Timestamp(date))
-        return build_features(sub if sub is not None and who is not None else tables, date,
-                              ctx.cfg, customers=who)
+        return build_features(
+            sub if sub is not None and who is not None else tables, date, ctx.cfg, customers=who
+        )
 
     return features_fn
 
 
-def _candidates_and_curve(ctx: RunContext, scored: pd.DataFrame, plan: pd.DataFrame,
-                          blocked: pd.DataFrame | None, catalogue: dict[str, Any],
-                          source: dict[str, str], frame: pd.DataFrame,
-                          camp_cfg: dict[str, Any]) -> dict[str, Any]:
+def _candidates_and_curve(
+    ctx: RunContext,
+    scored: pd.DataFrame,
+    plan: pd.DataFrame,
+    blocked: pd.DataFrame | None,
+    catalogue: dict[str, Any],
+    source: dict[str, str],
+    frame: pd.DataFrame,
+    camp_cfg: dict[str, Any],
+) -> dict[str, Any]:
     """``campaigns/candidates.parquet`` (every pair, chosen or not, and why) and the
     ``campaign_budget_curve`` artifact (the plan at multiples of the budget); returns what
     they add to ``campaign_summary`` (the plan's interval, reasons counted by campaign)."""
@@ -524,21 +588,38 @@ def _candidates_and_curve(ctx: RunContext, scored: pd.DataFrame, plan: pd.DataFr
 
     d = defaults(camp_cfg)
     z = float(camp_cfg["intervals"]["z"])
-    cand = build_candidates(scored, plan, blocked if blocked is not None else pd.DataFrame(
-        columns=["customer_id", "campaign", "reason"]), catalogue, source, dict(d.capacity),
-        float(camp_cfg["planner"]["min_expected_value"]), z)
+    cand = build_candidates(
+        scored,
+        plan,
+        blocked
+        if blocked is not None
+        else pd.DataFrame(columns=["customer_id", "campaign", "reason"]),
+        catalogue,
+        source,
+        dict(d.capacity),
+        float(camp_cfg["planner"]["min_expected_value"]),
+        z,
+    )
     path = ctx.path("campaign_candidates")
     path.parent.mkdir(exist_ok=True)
     write_atomic(path, lambda tmp: cand.to_parquet(tmp, index=False))
-    curve = budget_curve(scored, ctx.budget, dict(d.capacity),
-                         camp_cfg["budget_curve"]["multipliers"], ctx.seed, z,
-                         tags=frame["value_tag"] if "value_tag" in frame.columns else None,
-                         current=plan)
+    curve = budget_curve(
+        scored,
+        ctx.budget,
+        dict(d.capacity),
+        camp_cfg["budget_curve"]["multipliers"],
+        ctx.seed,
+        z,
+        tags=frame["value_tag"] if "value_tag" in frame.columns else None,
+        current=plan,
+    )
     ctx.save_frame("campaign_budget_curve", curve)
     one = curve.loc[curve["budget_multiplier"] == 1.0].iloc[0]
-    return {"expected_incremental_value_low": float(one["expected_incremental_value_low"]),
-            "expected_incremental_value_high": float(one["expected_incremental_value_high"]),
-            "candidates": reason_counts(cand)}
+    return {
+        "expected_incremental_value_low": float(one["expected_incremental_value_low"]),
+        "expected_incremental_value_high": float(one["expected_incremental_value_high"]),
+        "candidates": reason_counts(cand),
+    }
 
 
 def campaigns(ctx: RunContext) -> pd.DataFrame:
@@ -564,18 +645,30 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
     camp_cfg = load_config("campaigns", ctx.cfg.get("campaigns"))
     from cvm.features.extra import from_config
 
-    from_config(ctx.cfg)   # the store's declared columns, which eligibility rules may name
+    from_config(ctx.cfg)  # the store's declared columns, which eligibility rules may name
     catalogue = load_catalogue(camp_cfg)
     measured = measure_campaigns(tables, ctx.as_of, run_cfg=ctx.cfg)
     ctx.save_frame("campaign_measurement", measured)
     ph.mark("measurement")
-    uplift = fit_uplift(tables, _contacted_features(ctx), ctx.as_of,
-                        cfg=camp_cfg, catalogue=catalogue, measurements=measured, seed=ctx.seed,
-                        run_cfg=ctx.cfg)
+    uplift = fit_uplift(
+        tables,
+        _contacted_features(ctx),
+        ctx.as_of,
+        cfg=camp_cfg,
+        catalogue=catalogue,
+        measurements=measured,
+        seed=ctx.seed,
+        run_cfg=ctx.cfg,
+    )
     priors = sorted(c for c, s in uplift.source.items() if s == "prior")
     if priors:
-        notes.append(t("note_prior_uplift", ctx.lang,
-                       campaigns=", ".join(catalogue[c].name(ctx.lang) for c in priors)))
+        notes.append(
+            t(
+                "note_prior_uplift",
+                ctx.lang,
+                campaigns=", ".join(catalogue[c].name(ctx.lang) for c in priors),
+            )
+        )
     ph.mark("uplift")
     feats = ctx.load_frame("features")
     scores = ctx.load_frame("customer_scores").set_index("customer_id")
@@ -587,76 +680,123 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
     if value_now.isna().all() and len(frame):  # value model skipped: the planner values
         from cvm.models.btyd import historical_average  # customers at their past spend rate
 
-        value_now = historical_average(tables["visits"], ctx.as_of, ctx.horizon_months, ctx.cfg,
-                                       frame.index).reindex(frame.index)
+        value_now = historical_average(
+            tables["visits"], ctx.as_of, ctx.horizon_months, ctx.cfg, frame.index
+        ).reindex(frame.index)
         notes.append(t("note_value_skipped", ctx.lang))
-    stake = value_at_stake(frame.assign(churn_probability=frame["churn_probability"].fillna(
-        frame["churn_probability"].median() if frame["churn_probability"].notna().any() else 0.5),
-        predicted_value=value_now.fillna(0.0)))
+    stake = value_at_stake(
+        frame.assign(
+            churn_probability=frame["churn_probability"].fillna(
+                frame["churn_probability"].median()
+                if frame["churn_probability"].notna().any()
+                else 0.5
+            ),
+            predicted_value=value_now.fillna(0.0),
+        )
+    )
     scored = score_pairs(pairs, uplift.predict_pairs(feats, pairs), stake, catalogue)
     if typed(CampaignSettings, camp_cfg).uplift.spend_calibration.enabled:
-        scored = calibrate_values(scored, uplift.spend_effect, uplift.spend_se, camp_cfg,
-                                  margin=(uplift.margin_pairs(feats, pairs)
-                                          if uplift.margin is not None else None),
-                                  margin_weight=uplift.margin_weight,
-                                  extra_value=renewal_commission(scored, catalogue))
+        scored = calibrate_values(
+            scored,
+            uplift.spend_effect,
+            uplift.spend_se,
+            camp_cfg,
+            margin=(uplift.margin_pairs(feats, pairs) if uplift.margin is not None else None),
+            margin_weight=uplift.margin_weight,
+            extra_value=renewal_commission(scored, catalogue),
+        )
         uplift.metrics["spend_calibration"] = scored.attrs.get("calibration", {})
-        flat = sorted(c for c in pairs["campaign"].astype(str).unique()
-                      if uplift.source.get(c) == "learned" and uplift.margin is not None
-                      and uplift.margin_weight.get(c, 0.0) <= 0)
+        flat = sorted(
+            c
+            for c in pairs["campaign"].astype(str).unique()
+            if uplift.source.get(c) == "learned"
+            and uplift.margin is not None
+            and uplift.margin_weight.get(c, 0.0) <= 0
+        )
         if flat:
-            notes.append(("以下活动的个体增量未能在历史上验证(样本外Qini区间未高于0),"
-                          "对每位客户使用活动的实测平均值:" if ctx.lang == "zh" else
-                          "Per-customer uplift not learned (out-of-time Qini interval not above "
-                          "0): every customer valued at the campaign's measured mean for: ")
-                         + ", ".join(catalogue[c].name(ctx.lang) for c in flat))
+            notes.append(
+                (
+                    "以下活动的个体增量未能在历史上验证(样本外Qini区间未高于0),"
+                    "对每位客户使用活动的实测平均值:"
+                    if ctx.lang == "zh"
+                    else "Per-customer uplift not learned (out-of-time Qini interval not above "
+                    "0): every customer valued at the campaign's measured mean for: "
+                )
+                + ", ".join(catalogue[c].name(ctx.lang) for c in flat)
+            )
     scored["uplift_source"] = scored["campaign"].map(uplift.source)
     if uplift.validation is not None:  # out-of-time contacts: Qini curves (cvm.research)
         ctx.save_frame("uplift_validation", uplift.validation)
-    ctx.save_frame("campaign_pairs", scored.join(
-        frame[["churn_probability"]], on="customer_id"))
+    ctx.save_frame("campaign_pairs", scored.join(frame[["churn_probability"]], on="customer_id"))
     ph.mark("pairs")
     d = defaults(camp_cfg)
-    stores = ctx.load_frame("customer_stores")["dealer_id"] if ctx.has("customer_stores") \
-        else None
+    stores = ctx.load_frame("customer_stores")["dealer_id"] if ctx.has("customer_stores") else None
     budgets = None
     if stores is None:
         plan = plan_campaigns(scored, ctx.budget, dict(d.capacity), seed=ctx.seed, cfg=camp_cfg)
-        plan = plan.join(frame[["lifecycle_stage", "value_tag", "churn_probability"]],
-                         on="customer_id")
+        plan = plan.join(
+            frame[["lifecycle_stage", "value_tag", "churn_probability"]], on="customer_id"
+        )
         plan = assign_control(plan, seed=ctx.seed, cfg=camp_cfg)
     else:  # a dealer group: each store's plan under its own budget and capacities
         plan, budgets, capacities = _plan_by_store(ctx, scored, frame, stores, camp_cfg)
     ctx.save_frame("campaign_plan", plan)
     ph.mark("plan")
-    extra = _candidates_and_curve(ctx, scored, plan, pairs.attrs.get("blocked"), catalogue,
-                                  uplift.source, frame, camp_cfg)
-    by_store = {} if budgets is None else {"stores": {
-        dealer: {"budget": float(budgets[dealer]), "capacity": capacities[dealer]}
-        for dealer in budgets.index}}
-    ctx.save_json("campaign_summary", {
-        "method": plan.attrs.get("method"),
-        "budget": ctx.budget if budgets is None else float(budgets.sum()), **by_store,
-        "spend": float(plan.loc[plan["group"] == "target", "cost"].sum()),
-        "expected_incremental_value": float(
-            plan.loc[plan["group"] == "target", "expected_incremental_value"].sum()),
-        "n_target": int((plan["group"] == "target").sum()),
-        "n_control": int((plan["group"] == "control").sum()),
-        "uplift_source": uplift.source, "uplift_metrics": uplift.metrics, "notes": notes,
-        **extra,
-    })
+    extra = _candidates_and_curve(
+        ctx, scored, plan, pairs.attrs.get("blocked"), catalogue, uplift.source, frame, camp_cfg
+    )
+    by_store = (
+        {}
+        if budgets is None
+        else {
+            "stores": {
+                dealer: {"budget": float(budgets[dealer]), "capacity": capacities[dealer]}
+                for dealer in budgets.index
+            }
+        }
+    )
+    ctx.save_json(
+        "campaign_summary",
+        {
+            "method": plan.attrs.get("method"),
+            "budget": ctx.budget if budgets is None else float(budgets.sum()),
+            **by_store,
+            "spend": float(plan.loc[plan["group"] == "target", "cost"].sum()),
+            "expected_incremental_value": float(
+                plan.loc[plan["group"] == "target", "expected_incremental_value"].sum()
+            ),
+            "n_target": int((plan["group"] == "target").sum()),
+            "n_control": int((plan["group"] == "control").sum()),
+            "uplift_source": uplift.source,
+            "uplift_metrics": uplift.metrics,
+            "notes": notes,
+            **extra,
+        },
+    )
     ph.mark("candidates")
-    lists = department_lists(plan, tables.get("customers"), reveal_contacts=False, lang=ctx.lang,
-                             catalogue=catalogue) if len(plan) else {}
+    lists = (
+        department_lists(
+            plan, tables.get("customers"), reveal_contacts=False, lang=ctx.lang, catalogue=catalogue
+        )
+        if len(plan)
+        else {}
+    )
     from cvm.campaigns.lists import write_department_lists
 
     write_department_lists(lists, ctx.run_dir / "campaigns", ctx.lang)
     if stores is not None:  # each store's own department lists, and the league table
         for dealer, p in plan.groupby("dealer_id", sort=True):
             write_department_lists(
-                department_lists(p.reset_index(drop=True), tables.get("customers"),
-                                 reveal_contacts=False, lang=ctx.lang, catalogue=catalogue),
-                ctx.run_dir / "stores" / str(dealer) / "campaigns", ctx.lang)
+                department_lists(
+                    p.reset_index(drop=True),
+                    tables.get("customers"),
+                    reveal_contacts=False,
+                    lang=ctx.lang,
+                    catalogue=catalogue,
+                ),
+                ctx.run_dir / "stores" / str(dealer) / "campaigns",
+                ctx.lang,
+            )
         _store_league(ctx, plan, budgets, stores, camp_cfg)
     ph.mark("lists")
     ph.save()
@@ -664,8 +804,13 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
 
 
 # --- dealer groups --------------------------------------------------------------------------
-def _plan_by_store(ctx: RunContext, scored: pd.DataFrame, frame: pd.DataFrame,
-                   stores: pd.Series, camp_cfg: dict[str, Any]):
+def _plan_by_store(
+    ctx: RunContext,
+    scored: pd.DataFrame,
+    frame: pd.DataFrame,
+    stores: pd.Series,
+    camp_cfg: dict[str, Any],
+):
     """One plan per store (``cvm.group.plan``) on the run's engine; control groups drawn over
     the union, stratified by store. Returns the plan, the budgets and the capacities."""
     from cvm.campaigns.catalogue import defaults
@@ -683,23 +828,30 @@ def _plan_by_store(ctx: RunContext, scored: pd.DataFrame, frame: pd.DataFrame,
     where = scored["customer_id"].map(stores).to_numpy()
     bare = scored.copy(deep=False)
     bare.attrs = {}  # the calibration tables stay with the group's frame
-    items = [(d, bare.loc[where == d].reset_index(drop=True), float(budgets[d]),
-              capacities[d]) for d in names]
+    items = [
+        (d, bare.loc[where == d].reset_index(drop=True), float(budgets[d]), capacities[d])
+        for d in names
+    ]
     plan = union(map_stores(ctx.run_dir, plan_store, items, ctx.seed, camp_cfg))
-    plan = plan.join(frame[["lifecycle_stage", "value_tag", "churn_probability"]],
-                     on="customer_id")
+    plan = plan.join(frame[["lifecycle_stage", "value_tag", "churn_probability"]], on="customer_id")
     plan = assign_control(plan, seed=ctx.seed, cfg=camp_cfg, strata=control_strata(camp_cfg))
     return plan, budgets, capacities
 
 
-def _store_league(ctx: RunContext, plan: pd.DataFrame, budgets: pd.Series,
-                  stores: pd.Series, camp_cfg: dict[str, Any]) -> pd.DataFrame:
+def _store_league(
+    ctx: RunContext,
+    plan: pd.DataFrame,
+    budgets: pd.Series,
+    stores: pd.Series,
+    camp_cfg: dict[str, Any],
+) -> pd.DataFrame:
     """The league table of the stores (``cvm.group.league``), saved as ``store_league``."""
     from cvm.group.league import league_table, measured_lift, milestone_retention
 
     scores = ctx.load_frame("customer_scores")  # the rows of the published scores table
-    retention = milestone_retention(ctx.tables, ctx.as_of,
-                                    float(ctx.cfg["report"]["milestone_min_age_years"]))
+    retention = milestone_retention(
+        ctx.tables, ctx.as_of, float(ctx.cfg["report"]["milestone_min_age_years"])
+    )
     lift = measured_lift(ctx.tables, ctx.as_of, stores, ctx.cfg, camp_cfg)
     league = league_table(scores, plan, budgets, retention, lift, ctx.cfg)
     ctx.save_frame("store_league", league)

@@ -11,8 +11,14 @@ from cvm.config import CvmError
 log = logging.getLogger(__name__)
 
 
-def train_bundles(data: str, as_of: date | None, out: str | Path, cfg: dict | None = None,
-                  horizon_months: int | None = None, profile: str = "default") -> dict[str, Path]:
+def train_bundles(
+    data: str,
+    as_of: date | None,
+    out: str | Path,
+    cfg: dict | None = None,
+    horizon_months: int | None = None,
+    profile: str = "default",
+) -> dict[str, Path]:
     """Load ``data``, train churn and value as of ``as_of``, save bundles under ``out``.
 
     Parameters, ``out``, the as-of date and data sufficiency are checked first
@@ -26,8 +32,9 @@ def train_bundles(data: str, as_of: date | None, out: str | Path, cfg: dict | No
     from cvm.models.churn import train_churn
     from cvm.models.value import train_value
 
-    checked = run_checks.check_parameters(as_of=as_of, horizon_months=horizon_months,
-                                          profile=profile)
+    checked = run_checks.check_parameters(
+        as_of=as_of, horizon_months=horizon_months, profile=profile
+    )
     cfg = cfg or checked
     run_checks.check_output_dir(Path(out))
     tables = load_tables(data)

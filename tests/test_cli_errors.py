@@ -22,10 +22,13 @@ def _data(folder: Path, customers: int = 40, visits_each: int = 4) -> Path:
     rng = np.random.default_rng(0)
     n = customers * visits_each
     days = rng.integers(0, 730, n)
-    pd.DataFrame({"customer_id": np.repeat([f"C{i:03d}" for i in range(customers)], visits_each),
-                  "visit_date": (pd.Timestamp("2023-01-01") + pd.to_timedelta(days, "D")),
-                  "amount": rng.gamma(2, 400, n).round(2)}).to_csv(folder / "visits.csv",
-                                                                    index=False)
+    pd.DataFrame(
+        {
+            "customer_id": np.repeat([f"C{i:03d}" for i in range(customers)], visits_each),
+            "visit_date": (pd.Timestamp("2023-01-01") + pd.to_timedelta(days, "D")),
+            "amount": rng.gamma(2, 400, n).round(2),
+        }
+    ).to_csv(folder / "visits.csv", index=False)
     return folder
 
 
@@ -35,15 +38,21 @@ def _run(*args: str) -> object:
     return res
 
 
-@pytest.mark.parametrize("flags, words", [
-    (["--horizon-months", "0"], "--horizon-months 0: choose a whole number of months from 1 to 36"),
-    (["--horizon-months", "37"], "from 1 to 36"),
-    (["--budget", "-5"], "--budget -5.0: the campaign budget must be a positive"),
-    (["--budget", "0"], "must be a positive"),
-    (["--lang", "fr"], "--lang 'fr': choose one of zh, en"),
-    (["--profile", "nosuch"], "--profile 'nosuch'"),
-    (["--as-of", "2024-13-01"], "is not a date"),
-])
+@pytest.mark.parametrize(
+    "flags, words",
+    [
+        (
+            ["--horizon-months", "0"],
+            "--horizon-months 0: choose a whole number of months from 1 to 36",
+        ),
+        (["--horizon-months", "37"], "from 1 to 36"),
+        (["--budget", "-5"], "--budget -5.0: the campaign budget must be a positive"),
+        (["--budget", "0"], "must be a positive"),
+        (["--lang", "fr"], "--lang 'fr': choose one of zh, en"),
+        (["--profile", "nosuch"], "--profile 'nosuch'"),
+        (["--as-of", "2024-13-01"], "is not a date"),
+    ],
+)
 def test_monthly_parameters_are_checked_first_and_nothing_is_created(tmp_path, flags, words):
     data = _data(tmp_path / "data")
     out = tmp_path / "reports"
@@ -53,17 +62,29 @@ def test_monthly_parameters_are_checked_first_and_nothing_is_created(tmp_path, f
     assert not out.exists()
 
 
-@pytest.mark.parametrize("as_of, words", [
-    ("2020-01-31", "--as-of 2020-01-31 is before the first visit in the data (2023-"),
-    ("2030-01-31", "more than 3 months after the last visit"),
-])
+@pytest.mark.parametrize(
+    "as_of, words",
+    [
+        ("2020-01-31", "--as-of 2020-01-31 is before the first visit in the data (2023-"),
+        ("2030-01-31", "more than 3 months after the last visit"),
+    ],
+)
 def test_as_of_outside_the_data_names_the_date(tmp_path, as_of, words):
     data, out = _data(tmp_path / "data"), tmp_path / "reports"
     res = _run("monthly", "--data", str(data), "--as-of", as_of, "--out", str(out))
     assert res.exit_code == 2 and words in res.output, res.output
     assert not out.exists()
-    res = _run("score", "--models", str(tmp_path / "none"), "--data", str(data), "--as-of", as_of,
-               "--out", str(tmp_path / "s.parquet"))
+    res = _run(
+        "score",
+        "--models",
+        str(tmp_path / "none"),
+        "--data",
+        str(data),
+        "--as-of",
+        as_of,
+        "--out",
+        str(tmp_path / "s.parquet"),
+    )
     assert res.exit_code == 2 and words in res.output, res.output
 
 
@@ -103,8 +124,17 @@ def test_out_that_is_a_file(tmp_path):
     assert res.exit_code == 2 and f"--out {f} is a file, not a folder" in res.output
     res = _run("train", "--data", str(data), "--as-of", AS_OF, "--out", str(f))
     assert res.exit_code == 2 and "is a file" in res.output
-    res = _run("score", "--models", str(tmp_path), "--data", str(data), "--as-of", AS_OF,
-               "--out", str(tmp_path))
+    res = _run(
+        "score",
+        "--models",
+        str(tmp_path),
+        "--data",
+        str(data),
+        "--as-of",
+        AS_OF,
+        "--out",
+        str(tmp_path),
+    )
     assert res.exit_code == 2 and "is a folder; give a file name" in res.output
 
 
@@ -125,8 +155,11 @@ def mount(tmp_path):
     def _mount(options: str) -> Path:
         d = tmp_path / f"mnt{len(made)}"
         d.mkdir()
-        r = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(d)],
-                           capture_output=True, check=False)
+        r = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(d)],
+            capture_output=True,
+            check=False,
+        )
         if r.returncode:
             pytest.skip(f"cannot mount a tmpfs here: {r.stderr.decode()[:80]}")
         made.append(d)

@@ -34,7 +34,7 @@ def test_map_stores_on_the_cluster_equals_local(cluster, tmp_path) -> None:
     parts = [pd.DataFrame({"x": np.arange(i, i + 5, dtype=float)}) for i in range(4)]
     local = engine.map_stores(tmp_path, _square_sum, parts, 3.0)  # no engine.json: local
     remote = engine.map_stores(run, _square_sum, parts, 3.0)
-    for a, b in zip(local, remote):
+    for a, b in zip(local, remote, strict=True):
         pd.testing.assert_series_equal(a, b)
     assert json.loads((run / "artifacts" / "engine_tasks.json").read_text())["_square_sum"] == 4
 
@@ -47,8 +47,9 @@ def test_a_large_training_frame_trains_through_lightgbm_dask(cluster, monkeypatc
     rng = np.random.default_rng(0)
     X = pd.DataFrame(rng.standard_normal((4000, 5)), columns=list("abcde"))
     y = (X["a"] + 0.5 * X["b"] + rng.standard_normal(4000) > 0).astype(int).to_numpy()
-    params = trainer.booster_params("binary", seed=1, num_threads=1,
-                                    extra={"learning_rate": 0.1, "num_leaves": 7})
+    params = trainer.booster_params(
+        "binary", seed=1, num_threads=1, extra={"learning_rate": 0.1, "num_leaves": 7}
+    )
     engine.activate(run)
     monkeypatch.setattr(engine, "training_client", engine.training_client)
     real = load_config

@@ -26,15 +26,31 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
 
 
 def test_json_rule_nan_is_null_numpy_and_dates_are_plain():
-    obj = {"nan": float("nan"), "inf": np.float64("inf"), "i": np.int64(3), "b": np.bool_(True),
-           "arr": np.array([1.5, np.nan]), "ts": pd.Timestamp("2026-09-30 13:00"),
-           "d": date(2026, 1, 2), 4: ("x", None), "other": pd.Period("2026-09", "M")}
+    obj = {
+        "nan": float("nan"),
+        "inf": np.float64("inf"),
+        "i": np.int64(3),
+        "b": np.bool_(True),
+        "arr": np.array([1.5, np.nan]),
+        "ts": pd.Timestamp("2026-09-30 13:00"),
+        "d": date(2026, 1, 2),
+        4: ("x", None),
+        "other": pd.Period("2026-09", "M"),
+    }
     text = dumps(obj)
     assert "NaN" not in text and "Infinity" not in text
-    assert json.loads(text) == {"nan": None, "inf": None, "i": 3, "b": True, "arr": [1.5, None],
-                                "ts": "2026-09-30", "d": "2026-01-02", "4": ["x", None],
-                                "other": "2026-09"}
-    assert "中文" in dumps({"t": "中文"})   # not escaped
+    assert json.loads(text) == {
+        "nan": None,
+        "inf": None,
+        "i": 3,
+        "b": True,
+        "arr": [1.5, None],
+        "ts": "2026-09-30",
+        "d": "2026-01-02",
+        "4": ["x", None],
+        "other": "2026-09",
+    }
+    assert "中文" in dumps({"t": "中文"})  # not escaped
 
 
 def test_write_json_sorted_keys(tmp_path):

@@ -27,8 +27,9 @@ def test_a_read_before_any_write_and_a_second_writer_are_caught(monkeypatch):
     steps[j] = replace(steps[j], outputs=(*steps[j].outputs, "features"))
     monkeypatch.setattr(graph, "STEPS", tuple(steps))
     bad = graph.problems()
-    assert any("features reads 'campaign_plan'" in p and "written later by ['campaigns']" in p
-               for p in bad), bad
+    assert any(
+        "features reads 'campaign_plan'" in p and "written later by ['campaigns']" in p for p in bad
+    ), bad
     assert any("'features' is written by both features and segments" in p for p in bad), bad
 
 
@@ -47,7 +48,7 @@ def test_the_runner_the_manifest_and_the_benchmark_read_the_graph():
 
     from cvm.runner import MONTHLY_NOTEBOOKS
 
-    assert MONTHLY_NOTEBOOKS == graph.notebooks()
+    assert graph.notebooks() == MONTHLY_NOTEBOOKS
     assert sorted(MONTHLY_NOTEBOOKS) == sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
@@ -65,7 +66,7 @@ def test_the_campaigns_step_reads_an_artifact_not_the_published_scores():
     assert "customer_scores" in camp.inputs and "scores" not in camp.inputs
     assert not graph.artifact("customer_scores").published and graph.artifact("scores").published
     src = (ROOT / "src" / "steps.py").read_text("utf-8")
-    body = src[src.index("def campaigns(ctx"):]
+    body = src[src.index("def campaigns(ctx") :]
     assert "scores.parquet" not in body and 'load_frame("customer_scores")' in body
 
 
@@ -76,8 +77,12 @@ def _artifact_literals(path: Path) -> set[str]:
     """Artifact names passed as literals (or f-string prefixes) to ctx.save_/load_/has/path."""
     out = set()
     for node in ast.walk(ast.parse(path.read_text("utf-8"))):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and node.func.attr in _CALLS and node.args):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _CALLS
+            and node.args
+        ):
             arg = node.args[0] if node.func.attr != "path" or len(node.args) == 1 else node.args[1]
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                 out.add(arg.value)
@@ -104,7 +109,7 @@ def test_run_context_refuses_an_undeclared_artifact(tmp_path):
     with pytest.raises(TypeError, match="declared as parquet"):
         ctx.save_json("features", {})
     ctx.save_json("kpis", {"n": float("nan")})
-    assert ctx.load_json("kpis") == {"n": None}      # the one JSON rule: NaN is null
+    assert ctx.load_json("kpis") == {"n": None}  # the one JSON rule: NaN is null
     assert not list(ctx.artifacts.glob("*.tmp"))
 
 

@@ -29,8 +29,14 @@ def test_make_lab_serves_the_notebooks_with_the_cvm_kernel(tmp_path: Path):
     log = tmp_path / "lab.log"
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
     with open(log, "w") as out:
-        proc = subprocess.Popen(["make", "lab", f"LAB_PORT={port}"], cwd=ROOT, stdout=out,
-                                stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        proc = subprocess.Popen(
+            ["make", "lab", f"LAB_PORT={port}"],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
     try:
         url = None
         for _ in range(120):

@@ -20,8 +20,14 @@ SOURCES = sorted((ROOT / "notebooks").glob("*.py"))
 
 
 def _cells(nb) -> list[tuple[str, str, list[str]]]:
-    return [(c["cell_type"], "".join(c["source"]).strip(),
-             sorted(c.get("metadata", {}).get("tags", []))) for c in nb["cells"]]
+    return [
+        (
+            c["cell_type"],
+            "".join(c["source"]).strip(),
+            sorted(c.get("metadata", {}).get("tags", [])),
+        )
+        for c in nb["cells"]
+    ]
 
 
 def test_every_monthly_notebook_is_committed_with_its_source():
@@ -34,8 +40,9 @@ def test_ipynb_is_in_sync_with_its_py_source(path: Path):
     source = jupytext.read(path)
     paired = path.with_suffix(".ipynb")
     committed = json.loads(paired.read_text(encoding="utf-8"))
-    assert _cells(source) == _cells(committed), \
+    assert _cells(source) == _cells(committed), (
         f"{paired.name} differs from {path.name}: run `make notebooks` and commit both"
+    )
     assert source.metadata.get("jupytext", {}).get("formats") == "ipynb,py:percent"
     assert committed["metadata"]["kernelspec"]["name"] == "cvm"
 
@@ -44,8 +51,9 @@ def test_ipynb_is_in_sync_with_its_py_source(path: Path):
 def test_notebook_is_thin_and_has_literal_parameters(path: Path):
     nb = json.loads(path.read_text(encoding="utf-8"))
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), \
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), (
         "notebooks are committed without outputs (`make notebooks` strips them)"
+    )
     params = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(params) == 1
     tree = ast.parse("".join(params[0]["source"]))
@@ -53,10 +61,22 @@ def test_notebook_is_thin_and_has_literal_parameters(path: Path):
         assert isinstance(node, (ast.Assign, ast.AnnAssign)), ast.dump(node)
         ast.literal_eval(node.value)  # literals only (papermill replaces this cell)
     names = {(n.target if isinstance(n, ast.AnnAssign) else n.targets[0]).id for n in tree.body}
-    assert {"data", "as_of", "run_dir", "reports", "horizon_months", "budget", "lang", "seed",
-            "profile", "research"} <= names
-    defaults = {(n.target if isinstance(n, ast.AnnAssign) else n.targets[0]).id:
-                ast.literal_eval(n.value) for n in tree.body}
+    assert {
+        "data",
+        "as_of",
+        "run_dir",
+        "reports",
+        "horizon_months",
+        "budget",
+        "lang",
+        "seed",
+        "profile",
+        "research",
+    } <= names
+    defaults = {
+        (n.target if isinstance(n, ast.AnnAssign) else n.targets[0]).id: ast.literal_eval(n.value)
+        for n in tree.body
+    }
     assert defaults["run_dir"] == "" and defaults["research"] is True  # analysts: sandbox
     # thin: no function or class definitions, no loops beyond the report's one display loop
     for cell in code:
@@ -65,6 +85,11 @@ def test_notebook_is_thin_and_has_literal_parameters(path: Path):
 
 
 def test_ruff_lints_the_notebook_sources():
-    proc = subprocess.run([sys.executable, "-m", "ruff", "check", "notebooks"], cwd=ROOT,
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "notebooks"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -17,8 +17,13 @@ from cvm.run_context import RunContext, check_writable, scratch_run
 def _data(tmp_path: Path) -> Path:
     data = tmp_path / "data"
     data.mkdir(parents=True)
-    pd.DataFrame({"customer_id": ["C1", "C2"], "visit_date": ["2024-01-05", "2024-03-01"],
-                  "amount": [100.0, 200.0]}).to_csv(data / "visits.csv", index=False)
+    pd.DataFrame(
+        {
+            "customer_id": ["C1", "C2"],
+            "visit_date": ["2024-01-05", "2024-03-01"],
+            "amount": [100.0, 200.0],
+        }
+    ).to_csv(data / "visits.csv", index=False)
     return data
 
 

@@ -71,8 +71,10 @@ def test_the_demo_profile_is_a_run_overlay() -> None:
     raw = yaml.safe_load((Path(config.CONFIG_DIR) / "demo.yaml").read_text(encoding="utf-8"))
     s = typed(RunSettings, load_config(profile="demo"))
     assert s.explain.max_rows == raw["explain"]["max_rows"]
-    assert load_config("value", load_config(profile="demo")["value"])["params"][
-        "learning_rate"] == raw["value"]["params"]["learning_rate"]
+    assert (
+        load_config("value", load_config(profile="demo")["value"])["params"]["learning_rate"]
+        == raw["value"]["params"]["learning_rate"]
+    )
 
 
 def test_a_packaged_file_missing_a_key_names_it(tmp_path: Path, monkeypatch) -> None:
@@ -87,10 +89,12 @@ def test_a_packaged_file_missing_a_key_names_it(tmp_path: Path, monkeypatch) -> 
 
 
 def test_the_home_configs_folder_overlays_the_packaged_defaults(home: Path) -> None:
-    (home / "configs" / "default.yaml").write_text("budget: 5000\nexplain:\n  max_rows: 7\n",
-                                                   encoding="utf-8")
+    (home / "configs" / "default.yaml").write_text(
+        "budget: 5000\nexplain:\n  max_rows: 7\n", encoding="utf-8"
+    )
     (home / "configs" / "campaigns.yaml").write_text(
-        "planner:\n  method: greedy\n", encoding="utf-8")
+        "planner:\n  method: greedy\n", encoding="utf-8"
+    )
     cfg = load_config()
     assert cfg["budget"] == 5000 and cfg["explain"]["max_rows"] == 7
     assert cfg["explain"]["global_sample"] == 1000  # the packaged value of the other keys
@@ -98,28 +102,33 @@ def test_the_home_configs_folder_overlays_the_packaged_defaults(home: Path) -> N
 
 
 def test_a_profile_in_the_home_configs_folder(home: Path) -> None:
-    (home / "configs" / "fast.yaml").write_text("churn:\n  num_boost_round: 9\n",
-                                                encoding="utf-8")
+    (home / "configs" / "fast.yaml").write_text("churn:\n  num_boost_round: 9\n", encoding="utf-8")
     assert load_config(profile="demo+fast")["churn"]["num_boost_round"] == 9
 
 
-@pytest.mark.parametrize("text, words", [
-    ("budgte: 5\n", r"unknown setting 'budgte' in .*configs/default.yaml; did you mean 'budget'"),
-    ("explain:\n  max_row: 7\n", r"unknown setting 'explain.max_row' in .*default.yaml"),
-    ("campaigns:\n  planner:\n    methd: greedy\n", r"'campaigns.planner.methd'"),
-    ("explain:\n  max_rows: many\n", r"'explain.max_rows' in .*default.yaml must be a whole"),
-    ("churn:\n  calibration: sigmoid\n", r"must be one of 'platt', 'isotonic'"),
-])
-def test_a_bad_key_in_a_users_file_names_the_key_and_the_file(home: Path, text: str,
-                                                              words: str) -> None:
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        (
+            "budgte: 5\n",
+            r"unknown setting 'budgte' in .*configs/default.yaml; did you mean 'budget'",
+        ),
+        ("explain:\n  max_row: 7\n", r"unknown setting 'explain.max_row' in .*default.yaml"),
+        ("campaigns:\n  planner:\n    methd: greedy\n", r"'campaigns.planner.methd'"),
+        ("explain:\n  max_rows: many\n", r"'explain.max_rows' in .*default.yaml must be a whole"),
+        ("churn:\n  calibration: sigmoid\n", r"must be one of 'platt', 'isotonic'"),
+    ],
+)
+def test_a_bad_key_in_a_users_file_names_the_key_and_the_file(
+    home: Path, text: str, words: str
+) -> None:
     (home / "configs" / "default.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(CvmError, match=words):
         load_config()
 
 
 def test_an_unknown_simulator_coefficient_is_refused(home: Path) -> None:
-    (home / "configs" / "simulator.yaml").write_text("visits:\n  p_duee: 0.5\n",
-                                                     encoding="utf-8")
+    (home / "configs" / "simulator.yaml").write_text("visits:\n  p_duee: 0.5\n", encoding="utf-8")
     with pytest.raises(CvmError, match=r"visits.*p_duee.*simulator.yaml"):
         load_config("simulator")
 
@@ -137,8 +146,9 @@ def test_the_cli_exits_2_naming_the_key_and_the_file(home: Path, monkeypatch) ->
 
     monkeypatch.chdir(home)  # --home changes the working directory: restored after the test
     (home / "configs" / "default.yaml").write_text("explain:\n  max_row: 7\n", encoding="utf-8")
-    res = CliRunner().invoke(app, ["--home", str(home), "train", "--data", "data/x",
-                                   "--as-of", "2024-06-30"])
+    res = CliRunner().invoke(
+        app, ["--home", str(home), "train", "--data", "data/x", "--as-of", "2024-06-30"]
+    )
     assert res.exit_code == 2, res.output
     assert "explain.max_row" in res.output and "default.yaml" in res.output
     assert "Traceback" not in res.output

@@ -28,9 +28,29 @@ def toy() -> dict[str, pd.DataFrame]:
 
 
 def test_arrow_id_text_equals_the_python_rule() -> None:
-    raw = ["1001", " 1001.0 ", "1001.00", "007", "V-12", "+5.0", "-3.000", "1.5", "１２.0",
-           " 客户1 ", "\x1c12.0\x1f", "12.0\n", "", None, "abc.0", "1e3", "12.", ".0", "3.0x",
-           "\t", "\x85 12.0"]
+    raw = [
+        "1001",
+        " 1001.0 ",
+        "1001.00",
+        "007",
+        "V-12",
+        "+5.0",
+        "-3.000",
+        "1.5",
+        "１２.0",
+        " 客户1 ",
+        "\x1c12.0\x1f",
+        "12.0\n",
+        "",
+        None,
+        "abc.0",
+        "1e3",
+        "12.",
+        ".0",
+        "3.0x",
+        "\t",
+        "\x85 12.0",
+    ]
     for vals in (raw, [v for v in raw if v is None or v.isascii()]):  # mixed, and Arrow only
         u = pd.Series(pd.Series(vals, dtype="str").unique(), dtype="str")
         fast = [None if pd.isna(x) else x for x in _integral_to_text(u)]
@@ -43,8 +63,9 @@ def test_arrow_id_text_equals_the_python_rule() -> None:
 def test_positions_equal_get_indexer() -> None:
     rng = np.random.default_rng(0)
     index = pd.Index(sorted(f"C{i:05d}" for i in range(0, 5000, 3)), dtype="str")
-    values = pd.Series([f"C{i:05d}" for i in rng.integers(0, 5000, 20000)] + [None, "x"],
-                       dtype="str")
+    values = pd.Series(
+        [f"C{i:05d}" for i in rng.integers(0, 5000, 20000)] + [None, "x"], dtype="str"
+    )
     np.testing.assert_array_equal(positions(values, index), index.get_indexer(values))
     num = pd.Index([3, 1, 2])
     np.testing.assert_array_equal(positions(pd.Series([2, 5]), num), [2, -1])
@@ -70,8 +91,10 @@ def test_features_of_restricted_tables_equal_the_full_build(toy) -> None:
     assert len(sub["visits"]) < len(toy["visits"])
     for seed in (2, 3):
         who = sample_customers(union, 40, seed, AS_OF)
-        pd.testing.assert_frame_equal(build_features(sub, AS_OF, cfg, customers=who),
-                                      build_features(toy, AS_OF, cfg, customers=who))
+        pd.testing.assert_frame_equal(
+            build_features(sub, AS_OF, cfg, customers=who),
+            build_features(toy, AS_OF, cfg, customers=who),
+        )
 
 
 def test_rfm_summary_on_integer_codes_equals_string_groupbys(toy) -> None:
@@ -84,13 +107,19 @@ def test_rfm_summary_on_integer_codes_equals_string_groupbys(toy) -> None:
 
     d = days(v["visit_date"])
     keep = d <= day_number(AS_OF)
-    f = pd.DataFrame({"customer_id": ids(v["customer_id"])[keep].to_numpy(), "day": d[keep],
-                      "paid": paid_mask(v.loc[keep], cfg),
-                      "amount": pd.to_numeric(v["amount"][keep]).fillna(0.0).to_numpy()})
+    f = pd.DataFrame(
+        {
+            "customer_id": ids(v["customer_id"])[keep].to_numpy(),
+            "day": d[keep],
+            "paid": paid_mask(v.loc[keep], cfg),
+            "amount": pd.to_numeric(v["amount"][keep]).fillna(0.0).to_numpy(),
+        }
+    )
     first_any = f.groupby("customer_id")["day"].min()
     p = f.loc[f["paid"]].groupby(["customer_id", "day"], as_index=False)["amount"].sum()
     g = p.sort_values(["customer_id", "day"]).groupby("customer_id")
     assert got.index.equals(first_any.index)
-    np.testing.assert_array_equal(got["frequency"], (g.size() - 1).reindex(first_any.index)
-                                  .fillna(0.0))
+    np.testing.assert_array_equal(
+        got["frequency"], (g.size() - 1).reindex(first_any.index).fillna(0.0)
+    )
     assert got["monetary_value"].gt(0).sum() > 10

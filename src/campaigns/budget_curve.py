@@ -15,9 +15,16 @@ import pandas as pd
 from cvm.campaigns.control import assign_control
 from cvm.campaigns.targeting import plan_campaigns
 
-CURVE_COLUMNS = ("budget_multiplier", "budget", "n_target", "spend",
-                 "expected_incremental_value", "expected_incremental_value_low",
-                 "expected_incremental_value_high", "roi")
+CURVE_COLUMNS = (
+    "budget_multiplier",
+    "budget",
+    "n_target",
+    "spend",
+    "expected_incremental_value",
+    "expected_incremental_value_low",
+    "expected_incremental_value_high",
+    "roi",
+)
 
 
 def plan_interval(plan: pd.DataFrame, z: float) -> tuple[float, float, float]:
@@ -36,10 +43,17 @@ def plan_interval(plan: pd.DataFrame, z: float) -> tuple[float, float, float]:
     return value, value - z * sd, value + z * sd
 
 
-def budget_curve(scored: pd.DataFrame, budget: float, capacity: dict[str, float] | None,
-                 multipliers: Sequence[float], seed: int, z: float,
-                 tags: pd.Series | None = None, control_share: float | None = None,
-                 current: pd.DataFrame | None = None) -> pd.DataFrame:
+def budget_curve(
+    scored: pd.DataFrame,
+    budget: float,
+    capacity: dict[str, float] | None,
+    multipliers: Sequence[float],
+    seed: int,
+    z: float,
+    tags: pd.Series | None = None,
+    control_share: float | None = None,
+    current: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """One row per budget multiplier (``CURVE_COLUMNS``); ``roi`` is net incremental value per
     CNY spent. ``tags`` (value tag by customer id) stratify the control groups as in the run;
     ``current`` is this month's plan, reused for the multiplier 1."""
@@ -56,9 +70,16 @@ def budget_curve(scored: pd.DataFrame, budget: float, capacity: dict[str, float]
         value, low, high = plan_interval(plan, z)
         target = plan[plan["group"] == "target"]
         spend = float(target["cost"].sum())
-        rows.append({"budget_multiplier": m, "budget": float(budget * m),
-                     "n_target": int(len(target)), "spend": spend,
-                     "expected_incremental_value": value, "expected_incremental_value_low": low,
-                     "expected_incremental_value_high": high,
-                     "roi": value / spend if spend > 0 else np.nan})
+        rows.append(
+            {
+                "budget_multiplier": m,
+                "budget": float(budget * m),
+                "n_target": int(len(target)),
+                "spend": spend,
+                "expected_incremental_value": value,
+                "expected_incremental_value_low": low,
+                "expected_incremental_value_high": high,
+                "roi": value / spend if spend > 0 else np.nan,
+            }
+        )
     return pd.DataFrame(rows, columns=list(CURVE_COLUMNS))

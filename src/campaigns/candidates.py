@@ -13,10 +13,21 @@ import pandas as pd
 from cvm.campaigns.catalogue import Campaign
 from cvm.campaigns.eligibility import BLOCK_REASONS
 
-CANDIDATE_COLUMNS = ("customer_id", "campaign", "department", "predicted_uplift",
-                     "expected_incremental_value", "expected_incremental_value_low",
-                     "expected_incremental_value_high", "cost", "uplift_source", "targeting",
-                     "chosen", "group", "reason_not_chosen")
+CANDIDATE_COLUMNS = (
+    "customer_id",
+    "campaign",
+    "department",
+    "predicted_uplift",
+    "expected_incremental_value",
+    "expected_incremental_value_low",
+    "expected_incremental_value_high",
+    "cost",
+    "uplift_source",
+    "targeting",
+    "chosen",
+    "group",
+    "reason_not_chosen",
+)
 """``targeting``: ``per_customer`` where the campaign's per-customer incremental margin validated
 on the history (``UpliftModel.margin_weight`` > 0), ``campaign_mean`` where every customer of
 the campaign is valued at its measured (or, with ``uplift_source = prior``, its prior) mean."""
@@ -33,30 +44,49 @@ REASONS = BLOCK_REASONS + ("negative_value", "other_campaign", "capacity", "budg
 """
 
 
-def build_candidates(scored: pd.DataFrame, plan: pd.DataFrame, blocked: pd.DataFrame,
-                     catalogue: dict[str, Campaign], source: dict[str, str],
-                     capacity: dict[str, float] | None, min_value: float, z: float,
-                     customer_col: str = "customer_id") -> pd.DataFrame:
+def build_candidates(
+    scored: pd.DataFrame,
+    plan: pd.DataFrame,
+    blocked: pd.DataFrame,
+    catalogue: dict[str, Campaign],
+    source: dict[str, str],
+    capacity: dict[str, float] | None,
+    min_value: float,
+    z: float,
+    customer_col: str = "customer_id",
+) -> pd.DataFrame:
     """One row per (customer, campaign) pair: ``scored`` (from ``score_pairs`` /
     ``calibrate_values``), the pairs the contact limits ``blocked``, and the ``plan`` (with
     ``group``). The interval is ``value -/+ z * campaign_spend_sd`` (the campaign mean's
     posterior sd; the per-customer part is not counted) and is empty for blocked pairs."""
     key = [customer_col, "campaign"]
-    sd = (scored["campaign_spend_sd"].to_numpy(float) if "campaign_spend_sd" in scored.columns
-          else np.zeros(len(scored)))
-    cand = pd.DataFrame({
-        customer_col: scored[customer_col].to_numpy(),
-        "campaign": scored["campaign"].astype(str).to_numpy(),
-        "department": scored["department"].astype(str).to_numpy(),
-        "predicted_uplift": scored["uplift"].to_numpy(float),
-        "expected_incremental_value": scored["expected_incremental_value"].to_numpy(float),
-        "cost": scored["cost"].to_numpy(float),
-        "uplift_source": (scored["uplift_source"].astype(str).to_numpy()
-                          if "uplift_source" in scored.columns else "learned"),
-        "targeting": np.where((scored["margin_weight"].to_numpy(float) > 0)
-                              if "margin_weight" in scored.columns else False,
-                              "per_customer", "campaign_mean"),
-    })
+    sd = (
+        scored["campaign_spend_sd"].to_numpy(float)
+        if "campaign_spend_sd" in scored.columns
+        else np.zeros(len(scored))
+    )
+    cand = pd.DataFrame(
+        {
+            customer_col: scored[customer_col].to_numpy(),
+            "campaign": scored["campaign"].astype(str).to_numpy(),
+            "department": scored["department"].astype(str).to_numpy(),
+            "predicted_uplift": scored["uplift"].to_numpy(float),
+            "expected_incremental_value": scored["expected_incremental_value"].to_numpy(float),
+            "cost": scored["cost"].to_numpy(float),
+            "uplift_source": (
+                scored["uplift_source"].astype(str).to_numpy()
+                if "uplift_source" in scored.columns
+                else "learned"
+            ),
+            "targeting": np.where(
+                (scored["margin_weight"].to_numpy(float) > 0)
+                if "margin_weight" in scored.columns
+                else False,
+                "per_customer",
+                "campaign_mean",
+            ),
+        }
+    )
     cand["expected_incremental_value_low"] = cand["expected_incremental_value"] - z * sd
     cand["expected_incremental_value_high"] = cand["expected_incremental_value"] + z * sd
     chosen = plan.set_index(key)["group"] if len(plan) else pd.Series(dtype=str)
@@ -67,20 +97,32 @@ def build_candidates(scored: pd.DataFrame, plan: pd.DataFrame, blocked: pd.DataF
     cand["reason_not_chosen"] = _reasons(cand, plan, capacity, min_value, customer_col)
     if len(blocked):
         camp = blocked["campaign"].astype(str)
-        b = pd.DataFrame({
-            customer_col: blocked[customer_col].to_numpy(), "campaign": camp.to_numpy(),
-            "department": camp.map({k: c.department for k, c in catalogue.items()}).to_numpy(),
-            "cost": camp.map({k: c.unit_cost for k, c in catalogue.items()}).to_numpy(float),
-            "uplift_source": camp.map(source).fillna("prior").to_numpy(),
-            "targeting": "campaign_mean", "chosen": False, "group": "none", "reason_not_chosen": blocked["reason"].to_numpy()})
+        b = pd.DataFrame(
+            {
+                customer_col: blocked[customer_col].to_numpy(),
+                "campaign": camp.to_numpy(),
+                "department": camp.map({k: c.department for k, c in catalogue.items()}).to_numpy(),
+                "cost": camp.map({k: c.unit_cost for k, c in catalogue.items()}).to_numpy(float),
+                "uplift_source": camp.map(source).fillna("prior").to_numpy(),
+                "targeting": "campaign_mean",
+                "chosen": False,
+                "group": "none",
+                "reason_not_chosen": blocked["reason"].to_numpy(),
+            }
+        )
         cand = pd.concat([cand, b], ignore_index=True)
     cand = cand.sort_values(key, kind="stable").reset_index(drop=True)
     cand["reason_not_chosen"] = cand["reason_not_chosen"].fillna("").astype(str)
     return cand[list(CANDIDATE_COLUMNS)]
 
 
-def _reasons(cand: pd.DataFrame, plan: pd.DataFrame, capacity: dict[str, float] | None,
-             min_value: float, customer_col: str) -> np.ndarray:
+def _reasons(
+    cand: pd.DataFrame,
+    plan: pd.DataFrame,
+    capacity: dict[str, float] | None,
+    min_value: float,
+    customer_col: str,
+) -> np.ndarray:
     """The first reason that applies to each eligible, unchosen pair ('' when chosen)."""
     out = np.full(len(cand), "", dtype=object)
     free = ~cand["chosen"].to_numpy(bool)
@@ -99,7 +141,8 @@ def _reasons(cand: pd.DataFrame, plan: pd.DataFrame, capacity: dict[str, float] 
 
 def reason_counts(candidates: pd.DataFrame) -> dict[str, dict[str, int]]:
     """Per campaign: chosen pairs and each reason's count (for the summary and the report)."""
-    c = candidates.assign(reason=np.where(candidates["chosen"], "chosen",
-                                          candidates["reason_not_chosen"]))
+    c = candidates.assign(
+        reason=np.where(candidates["chosen"], "chosen", candidates["reason_not_chosen"])
+    )
     tab = c.groupby(["campaign", "reason"]).size().unstack(fill_value=0)
     return {str(k): {str(r): int(v) for r, v in row.items() if v} for k, row in tab.iterrows()}

@@ -58,8 +58,12 @@ def assign_control(
         if k:
             out.loc[rng.choice(idx, size=k, replace=False), "group"] = "control"
     out["group"] = out["group"].astype(str)
-    log.info("control groups: %d of %d held out (share %.3f)",
-             int((out["group"] == "control").sum()), len(out), share)
+    log.info(
+        "control groups: %d of %d held out (share %.3f)",
+        int((out["group"] == "control").sum()),
+        len(out),
+        share,
+    )
     return out
 
 
@@ -78,13 +82,16 @@ def contact_records(
             raise CvmError(f"contact_records needs plan column {col!r}")
     day = pd.Timestamp(contact_date)
     prefix = id_prefix or day.strftime("%Y%m")
-    return pd.DataFrame({
-        "contact_id": [f"{prefix}-{i:07d}" for i in range(len(plan))],
-        "customer_id": plan["customer_id"].to_numpy(),
-        "campaign": plan["campaign"].astype(str).to_numpy(),
-        "contact_date": day,
-        "channel": plan["channel"].astype(str).to_numpy(),
-        "group": plan["group"].astype(str).to_numpy(),
-        "cost": np.where(plan["group"].to_numpy() == "control", 0.0,
-                         plan["cost"].to_numpy(float)),
-    })
+    return pd.DataFrame(
+        {
+            "contact_id": [f"{prefix}-{i:07d}" for i in range(len(plan))],
+            "customer_id": plan["customer_id"].to_numpy(),
+            "campaign": plan["campaign"].astype(str).to_numpy(),
+            "contact_date": day,
+            "channel": plan["channel"].astype(str).to_numpy(),
+            "group": plan["group"].astype(str).to_numpy(),
+            "cost": np.where(
+                plan["group"].to_numpy() == "control", 0.0, plan["cost"].to_numpy(float)
+            ),
+        }
+    )

@@ -68,27 +68,49 @@ def eligible_pairs(
             log.warning("campaign %s skipped: %s", cid, skipped[cid])
             continue
         ids = frame.index[mask.to_numpy()]
-        gone = [(ids.intersection(too_soon), "contact_gap"),
-                (ids.intersection(too_many.difference(too_soon)), "yearly_contact_cap")]
+        gone = [
+            (ids.intersection(too_soon), "contact_gap"),
+            (ids.intersection(too_many.difference(too_soon)), "yearly_contact_cap"),
+        ]
         ids = ids.difference(blocked_all)
         if recent is not None and len(ids):
             cool, capped = _blocked_for(recent, camp, as_of, customer_col, date_col)
-            gone += [(ids.intersection(cool), "cool_down"),
-                     (ids.intersection(capped.difference(cool)), "campaign_yearly_cap")]
+            gone += [
+                (ids.intersection(cool), "cool_down"),
+                (ids.intersection(capped.difference(cool)), "campaign_yearly_cap"),
+            ]
             ids = ids.difference(cool.union(capped))
         parts.append(pd.DataFrame({customer_col: ids, "campaign": cid}))
-        blocked += [pd.DataFrame({customer_col: g, "campaign": cid, "reason": why})
-                    for g, why in gone if len(g)]
+        blocked += [
+            pd.DataFrame({customer_col: g, "campaign": cid, "reason": why})
+            for g, why in gone
+            if len(g)
+        ]
         log.debug("campaign %s: %d eligible", cid, len(ids))
-    out = (pd.concat(parts, ignore_index=True) if parts
-           else pd.DataFrame({customer_col: pd.Series(dtype=frame.index.dtype), "campaign": []}))
+    out = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame({customer_col: pd.Series(dtype=frame.index.dtype), "campaign": []})
+    )
     out["campaign"] = out["campaign"].astype(str)
     out.attrs["skipped"] = skipped
-    out.attrs["blocked"] = (pd.concat(blocked, ignore_index=True) if blocked else pd.DataFrame(
-        {customer_col: pd.Series(dtype=frame.index.dtype), "campaign": pd.Series(dtype=str),
-         "reason": pd.Series(dtype=str)}))
-    log.info("eligible pairs: %d over %d customers, %d campaigns skipped",
-             len(out), out[customer_col].nunique(), len(skipped))
+    out.attrs["blocked"] = (
+        pd.concat(blocked, ignore_index=True)
+        if blocked
+        else pd.DataFrame(
+            {
+                customer_col: pd.Series(dtype=frame.index.dtype),
+                "campaign": pd.Series(dtype=str),
+                "reason": pd.Series(dtype=str),
+            }
+        )
+    )
+    log.info(
+        "eligible pairs: %d over %d customers, %d campaigns skipped",
+        len(out),
+        out[customer_col].nunique(),
+        len(skipped),
+    )
     return out
 
 
@@ -105,8 +127,11 @@ def _indexed(customers: pd.DataFrame, customer_col: str) -> pd.DataFrame:
 
 
 def _contact_history(
-    contacts: pd.DataFrame | None, as_of: pd.Timestamp, d: CampaignDefaults,
-    customer_col: str, date_col: str,
+    contacts: pd.DataFrame | None,
+    as_of: pd.Timestamp,
+    d: CampaignDefaults,
+    customer_col: str,
+    date_col: str,
 ) -> tuple[pd.Index, pd.Index, pd.DataFrame | None]:
     """Customers blocked from every campaign (contacted too recently; at the yearly cap), and
     the last year's contacts."""
@@ -116,8 +141,9 @@ def _contact_history(
         if col not in contacts.columns:
             raise CvmError(f"campaign_contacts has no column {col!r}")
     dates = pd.to_datetime(contacts[date_col])
-    recent = contacts.loc[(dates <= as_of) & (dates > as_of - pd.Timedelta(days=365)),
-                          [customer_col, "campaign"]].copy()
+    recent = contacts.loc[
+        (dates <= as_of) & (dates > as_of - pd.Timedelta(days=365)), [customer_col, "campaign"]
+    ].copy()
     recent[date_col] = dates[recent.index]
     gap = d.min_days_between_contacts
     too_soon = recent.loc[recent[date_col] > as_of - pd.Timedelta(days=gap), customer_col]
@@ -126,8 +152,9 @@ def _contact_history(
     return pd.Index(too_soon.unique()), pd.Index(too_many), recent
 
 
-def _blocked_for(recent: pd.DataFrame, camp: Campaign, as_of: pd.Timestamp,
-                 customer_col: str, date_col: str) -> tuple[pd.Index, pd.Index]:
+def _blocked_for(
+    recent: pd.DataFrame, camp: Campaign, as_of: pd.Timestamp, customer_col: str, date_col: str
+) -> tuple[pd.Index, pd.Index]:
     """Customers in this campaign's cool-down, and those at its yearly cap."""
     mine = recent[recent["campaign"] == camp.id]
     cool = mine.loc[mine[date_col] > as_of - pd.Timedelta(days=camp.cooldown_days), customer_col]

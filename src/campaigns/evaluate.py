@@ -28,11 +28,11 @@ import numpy as np
 import pandas as pd
 
 from cvm.campaigns.catalogue import Campaign, campaign_settings, defaults, load_catalogue
-from cvm.settings import StoreRule
 from cvm.campaigns.control import assign_control
 from cvm.campaigns.targeting import plan_campaigns
 from cvm.config import CvmError
 from cvm.data.ids import ids
+from cvm.settings import StoreRule
 
 log = logging.getLogger(__name__)
 
@@ -46,21 +46,27 @@ def _keyed(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def true_values(pairs: pd.DataFrame, oracle: pd.DataFrame,
-                value_col: str = "expected_incremental_value") -> np.ndarray:
+def true_values(
+    pairs: pd.DataFrame, oracle: pd.DataFrame, value_col: str = "expected_incremental_value"
+) -> np.ndarray:
     """The oracle's expected incremental value of each (customer, campaign) row of ``pairs``."""
     o = _keyed(oracle[KEY + [value_col]]).set_index(KEY)[value_col]
     idx = pd.MultiIndex.from_frame(_keyed(pairs[KEY]))
     vals = o.reindex(idx).to_numpy(float)
     if np.isnan(vals).any():
-        raise CvmError(f"{int(np.isnan(vals).sum())} plan rows have no oracle value "
-                       "(customer or campaign unknown to the truth)")
+        raise CvmError(
+            f"{int(np.isnan(vals).sum())} plan rows have no oracle value "
+            "(customer or campaign unknown to the truth)"
+        )
     return vals
 
 
-def plan_true_value(plan: pd.DataFrame, oracle_campaigns: pd.DataFrame,
-                    groups: tuple[str, ...] = ("target",),
-                    value_col: str = "expected_incremental_value") -> float:
+def plan_true_value(
+    plan: pd.DataFrame,
+    oracle_campaigns: pd.DataFrame,
+    groups: tuple[str, ...] = ("target",),
+    value_col: str = "expected_incremental_value",
+) -> float:
     """Sum of the true expected incremental value over the plan's contacted rows."""
     rows = plan if "group" not in plan.columns else plan[plan["group"].isin(groups)]
     return float(true_values(rows, oracle_campaigns, value_col).sum()) if len(rows) else 0.0
@@ -71,10 +77,15 @@ def _control(plan: pd.DataFrame, share: float | None, seed: int) -> pd.DataFrame
     return assign_control(plan, share=share, seed=seed, strata=strata)
 
 
-def oracle_plan(oracle_campaigns: pd.DataFrame, eligible: pd.DataFrame, budget: float,
-                capacity: dict[str, float] | None = None, seed: int = 0,
-                control_share: float | None = None,
-                value_col: str = "expected_incremental_value") -> pd.DataFrame:
+def oracle_plan(
+    oracle_campaigns: pd.DataFrame,
+    eligible: pd.DataFrame,
+    budget: float,
+    capacity: dict[str, float] | None = None,
+    seed: int = 0,
+    control_share: float | None = None,
+    value_col: str = "expected_incremental_value",
+) -> pd.DataFrame:
     """The plan chosen knowing every true effect (``value_col``), over the same eligible pairs
     and limits. ``eligible`` needs customer_id, campaign, department, cost.
     """
@@ -90,9 +101,14 @@ def _fill(p: pd.DataFrame, budget: float, capacity: dict[str, float] | None) -> 
     left = float(budget)
     used: set[Any] = set()
     take = []
-    for i, (cid, cost, dept) in enumerate(zip(p["customer_id"].to_numpy(),
-                                              p["cost"].to_numpy(float),
-                                              p["department"].to_numpy(), strict=True)):
+    for i, (cid, cost, dept) in enumerate(
+        zip(
+            p["customer_id"].to_numpy(),
+            p["cost"].to_numpy(float),
+            p["department"].to_numpy(),
+            strict=True,
+        )
+    ):
         if cid in used or cost > left or cap.get(dept, np.inf) < 1:
             continue
         take.append(i)
@@ -106,14 +122,21 @@ def _best_prior(eligible: pd.DataFrame, catalogue: dict[str, Campaign]) -> pd.Da
     """Per customer, the eligible campaign with the largest catalogue prior (ties: cheaper)."""
     p = _keyed(eligible)
     p["_prior"] = p["campaign"].map({k: c.prior_uplift for k, c in catalogue.items()})
-    p = p.sort_values(["customer_id", "_prior", "cost"], ascending=[True, False, True],
-                      kind="stable").drop_duplicates("customer_id")
+    p = p.sort_values(
+        ["customer_id", "_prior", "cost"], ascending=[True, False, True], kind="stable"
+    ).drop_duplicates("customer_id")
     return p.drop(columns="_prior")
 
 
-def _ranked_first(eligible: pd.DataFrame, score: pd.Series | np.ndarray, budget: float,
-                  capacity: dict[str, float] | None, catalogue: dict[str, Campaign] | None,
-                  seed: int, control_share: float | None) -> pd.DataFrame:
+def _ranked_first(
+    eligible: pd.DataFrame,
+    score: pd.Series | np.ndarray,
+    budget: float,
+    capacity: dict[str, float] | None,
+    catalogue: dict[str, Campaign] | None,
+    seed: int,
+    control_share: float | None,
+) -> pd.DataFrame:
     """Customers by descending ``score`` (aligned with ``eligible``; ties random), each with the
     eligible campaign of largest catalogue prior, within the limits."""
     catalogue = catalogue or load_catalogue()
@@ -126,45 +149,63 @@ def _ranked_first(eligible: pd.DataFrame, score: pd.Series | np.ndarray, budget:
     return _control(plan, control_share, seed)
 
 
-def highest_risk_first_plan(eligible: pd.DataFrame, budget: float,
-                            capacity: dict[str, float] | None = None,
-                            catalogue: dict[str, Campaign] | None = None,
-                            risk_col: str = "churn_probability", seed: int = 0,
-                            control_share: float | None = None) -> pd.DataFrame:
+def highest_risk_first_plan(
+    eligible: pd.DataFrame,
+    budget: float,
+    capacity: dict[str, float] | None = None,
+    catalogue: dict[str, Campaign] | None = None,
+    risk_col: str = "churn_probability",
+    seed: int = 0,
+    control_share: float | None = None,
+) -> pd.DataFrame:
     """Contact the highest churn risk first: per customer the eligible campaign with the largest
     catalogue prior uplift (ties: cheaper), customers by descending risk, within the limits."""
     if risk_col not in eligible.columns:
         raise CvmError(f"highest-risk-first needs column {risk_col!r} in the eligible pairs")
-    return _ranked_first(eligible, eligible[risk_col], budget, capacity, catalogue, seed,
-                         control_share)
+    return _ranked_first(
+        eligible, eligible[risk_col], budget, capacity, catalogue, seed, control_share
+    )
 
 
-def value_at_risk_first_plan(eligible: pd.DataFrame, budget: float,
-                             capacity: dict[str, float] | None = None,
-                             catalogue: dict[str, Campaign] | None = None, seed: int = 0,
-                             control_share: float | None = None) -> pd.DataFrame:
+def value_at_risk_first_plan(
+    eligible: pd.DataFrame,
+    budget: float,
+    capacity: dict[str, float] | None = None,
+    catalogue: dict[str, Campaign] | None = None,
+    seed: int = 0,
+    control_share: float | None = None,
+) -> pd.DataFrame:
     """The rule a CRM would use: customers by churn probability x predicted value, descending,
     each with the eligible campaign of largest catalogue prior, within the limits."""
     for col in ("churn_probability", "predicted_value"):
         if col not in eligible.columns:
             raise CvmError(f"value-at-risk-first needs column {col!r} in the eligible pairs")
     risk = eligible["churn_probability"].astype(float) * eligible["predicted_value"].astype(float)
-    return _ranked_first(eligible, risk.fillna(0.0), budget, capacity, catalogue, seed,
-                         control_share)
+    return _ranked_first(
+        eligible, risk.fillna(0.0), budget, capacity, catalogue, seed, control_share
+    )
 
 
-def random_eligible_plan(eligible: pd.DataFrame, budget: float,
-                         capacity: dict[str, float] | None = None, seed: int = 0,
-                         control_share: float | None = None) -> pd.DataFrame:
+def random_eligible_plan(
+    eligible: pd.DataFrame,
+    budget: float,
+    capacity: dict[str, float] | None = None,
+    seed: int = 0,
+    control_share: float | None = None,
+) -> pd.DataFrame:
     """Eligible pairs in a random (seeded) order, one per customer, within the limits."""
     p = _keyed(eligible)
     p = p.iloc[np.random.default_rng(seed).permutation(len(p))]
     return _control(_fill(p, budget, capacity), control_share, seed)
 
 
-def campaign_means_plan(eligible: pd.DataFrame, budget: float,
-                        capacity: dict[str, float] | None = None, seed: int = 0,
-                        control_share: float | None = None) -> pd.DataFrame:
+def campaign_means_plan(
+    eligible: pd.DataFrame,
+    budget: float,
+    capacity: dict[str, float] | None = None,
+    seed: int = 0,
+    control_share: float | None = None,
+) -> pd.DataFrame:
     """Campaigns by their measured mean incremental value, customers at random within each.
 
     Every pair of a campaign gets the campaign's control-group-measured mean per contact
@@ -183,10 +224,14 @@ def campaign_means_plan(eligible: pd.DataFrame, budget: float,
     return _control(plan_campaigns(p, budget, capacity, seed=seed), control_share, seed)
 
 
-def store_rules_plan(eligible: pd.DataFrame, budget: float,
-                     capacity: dict[str, float] | None = None, seed: int = 0,
-                     control_share: float | None = None,
-                     cfg: dict[str, Any] | None = None) -> pd.DataFrame:
+def store_rules_plan(
+    eligible: pd.DataFrame,
+    budget: float,
+    capacity: dict[str, float] | None = None,
+    seed: int = 0,
+    control_share: float | None = None,
+    cfg: dict[str, Any] | None = None,
+) -> pd.DataFrame:
     """What a store does without cvm (``store_rules`` in ``configs/campaigns.yaml``): campaigns
     in a fixed priority, each to its eligible customers sorted by a plain column (reminders to
     the most due, win-back to the lost with the highest past spend, ...), within the limits."""
@@ -207,8 +252,9 @@ def store_rules_plan(eligible: pd.DataFrame, budget: float,
             key = part[col].astype(float).fillna(-np.inf if not r.ascending else np.inf)
             order = np.lexsort((tie, key.to_numpy() if r.ascending else -key.to_numpy()))
         else:
-            log.warning("store rules: %s has no column %r; its customers in random order",
-                        r.campaign, col)
+            log.warning(
+                "store rules: %s has no column %r; its customers in random order", r.campaign, col
+            )
             order = np.argsort(tie)
         parts.append(part.iloc[order])
     ordered = pd.concat(parts, ignore_index=True) if parts else p.iloc[:0]
@@ -224,8 +270,15 @@ def _contrib(plan: pd.DataFrame, oracle: pd.DataFrame, value_col: str) -> pd.Ser
     return pd.Series(vals, index=_keyed(rows)["customer_id"].to_numpy()).groupby(level=0).sum()
 
 
-def _lift_ci(plan: pd.Series, base: pd.Series, orc: pd.Series, universe: pd.Index,
-             reps: int, confidence: float, seed: int) -> list[float] | None:
+def _lift_ci(
+    plan: pd.Series,
+    base: pd.Series,
+    orc: pd.Series,
+    universe: pd.Index,
+    reps: int,
+    confidence: float,
+    seed: int,
+) -> list[float] | None:
     """Poisson-bootstrap interval over customers of ``(plan - base) / (oracle - base)``."""
     P, B, Q = (s.reindex(universe).fillna(0.0).to_numpy() for s in (plan, base, orc))
     if len(universe) == 0 or reps <= 0:
@@ -256,10 +309,13 @@ def _half_agreement(pairs: pd.DataFrame, oracle: pd.DataFrame) -> dict[str, floa
     return out
 
 
-def _oracle_sample(plan: pd.DataFrame, pairs: pd.DataFrame, oracle: pd.DataFrame,
-                   budget: float, capacity: dict[str, float] | None
-                   ) -> tuple[pd.DataFrame, pd.DataFrame, float, dict[str, float] | None,
-                              dict[str, Any] | None]:
+def _oracle_sample(
+    plan: pd.DataFrame,
+    pairs: pd.DataFrame,
+    oracle: pd.DataFrame,
+    budget: float,
+    capacity: dict[str, float] | None,
+) -> tuple[pd.DataFrame, pd.DataFrame, float, dict[str, float] | None, dict[str, Any] | None]:
     """Restrict the comparison to the customers the oracle covers.
 
     Above 100k customers the simulator computes the oracle for a uniform random sample of
@@ -275,24 +331,44 @@ def _oracle_sample(plan: pd.DataFrame, pairs: pd.DataFrame, oracle: pd.DataFrame
     if covered.all() or len(cust) == 0:
         return plan, pairs, budget, capacity, None
     if not covered.any():
-        raise CvmError("no customer of the plan's eligible pairs is in the oracle: is --truth the "
-                       "truth folder of the simulation this run was made on?")
+        raise CvmError(
+            "no customer of the plan's eligible pairs is in the oracle: is --truth the "
+            "truth folder of the simulation this run was made on?"
+        )
     frac = float(covered.mean())
     keep_p = ids(plan["customer_id"]).isin(known).to_numpy()
     keep_e = ids(pairs["customer_id"]).isin(known).to_numpy()
     cap = None if capacity is None else {k: float(v) * frac for k, v in capacity.items()}
-    note = (f"the oracle covers a sample of {int(covered.sum()):,} of the {len(cust):,} eligible "
-            f"customers ({frac:.1%}): plans compared on them, budget and capacities scaled "
-            f"by {frac:.3f}")
+    note = (
+        f"the oracle covers a sample of {int(covered.sum()):,} of the {len(cust):,} eligible "
+        f"customers ({frac:.1%}): plans compared on them, budget and capacities scaled "
+        f"by {frac:.3f}"
+    )
     log.warning("campaign evaluation: %s", note)
-    return (plan.loc[keep_p], pairs.loc[keep_e], float(budget) * frac, cap,
-            {"customers": int(covered.sum()), "eligible_customers": int(len(cust)),
-             "share": frac, "plan_rows": int(keep_p.sum()), "note": note})
+    return (
+        plan.loc[keep_p],
+        pairs.loc[keep_e],
+        float(budget) * frac,
+        cap,
+        {
+            "customers": int(covered.sum()),
+            "eligible_customers": int(len(cust)),
+            "share": frac,
+            "plan_rows": int(keep_p.sum()),
+            "note": note,
+        },
+    )
 
 
-def evaluate_plans(plan: pd.DataFrame, pairs: pd.DataFrame, oracle: pd.DataFrame,
-                   budget: float, capacity: dict[str, float] | None = None, seed: int = 0,
-                   catalogue: dict[str, Campaign] | None = None) -> dict[str, Any]:
+def evaluate_plans(
+    plan: pd.DataFrame,
+    pairs: pd.DataFrame,
+    oracle: pd.DataFrame,
+    budget: float,
+    capacity: dict[str, float] | None = None,
+    seed: int = 0,
+    catalogue: dict[str, Campaign] | None = None,
+) -> dict[str, Any]:
     """The evaluation JSON's ``campaigns`` part: true incremental value of the run's plan, of
     the oracle plan and of highest-risk-first, same eligible pairs, budget and capacities."""
     d = defaults()
@@ -315,7 +391,7 @@ def evaluate_plans(plan: pd.DataFrame, pairs: pd.DataFrame, oracle: pd.DataFrame
         "oracle_incremental_value": plan_true_value(orc, oracle, value_col=score),
         "scored_on": "independent_paths" if choose != score else "same_paths",
     }
-    if choose != score:   # the in-sample figure, for comparison with earlier versions
+    if choose != score:  # the in-sample figure, for comparison with earlier versions
         full = oracle_plan(oracle, pairs, budget, capacity, seed, share)
         out["oracle_incremental_value_same_paths"] = plan_true_value(full, oracle)
         out["incremental_value_all_paths"] = plan_true_value(plan, oracle)
@@ -326,39 +402,54 @@ def evaluate_plans(plan: pd.DataFrame, pairs: pd.DataFrame, oracle: pd.DataFrame
     universe = pd.Index(pd.unique(_keyed(pairs)["customer_id"]))
     mine_c = _contrib(plan, oracle, score)
     orc_c = _contrib(orc, oracle, score)
-    means_plans = [campaign_means_plan(pairs, budget, capacity, seed + k, share)
-                   for k in range(draws)]
-    means_c = sum((_contrib(m, oracle, score).reindex(universe).fillna(0.0) for m in means_plans),
-                  pd.Series(0.0, index=universe)) / draws
+    means_plans = [
+        campaign_means_plan(pairs, budget, capacity, seed + k, share) for k in range(draws)
+    ]
+    means_c = (
+        sum(
+            (_contrib(m, oracle, score).reindex(universe).fillna(0.0) for m in means_plans),
+            pd.Series(0.0, index=universe),
+        )
+        / draws
+    )
     rand = [random_eligible_plan(pairs, budget, capacity, seed + k, share) for k in range(draws)]
     out["campaign_means_incremental_value"] = float(means_c.sum())
-    out["random_eligible_incremental_value"] = float(np.mean(
-        [plan_true_value(r, oracle, value_col=score) for r in rand]))
+    out["random_eligible_incremental_value"] = float(
+        np.mean([plan_true_value(r, oracle, value_col=score) for r in rand])
+    )
     rules = store_rules_plan(pairs, budget, capacity, seed, share)
     out["store_rules_incremental_value"] = plan_true_value(rules, oracle, value_col=score)
     if "churn_probability" in pairs.columns:
-        risk = highest_risk_first_plan(pairs, budget, capacity, catalogue, seed=seed,
-                                       control_share=share)
-        out["highest_risk_first_incremental_value"] = plan_true_value(risk, oracle,
-                                                                      value_col=score)
+        risk = highest_risk_first_plan(
+            pairs, budget, capacity, catalogue, seed=seed, control_share=share
+        )
+        out["highest_risk_first_incremental_value"] = plan_true_value(risk, oracle, value_col=score)
         if "predicted_value" in pairs.columns:
-            var = value_at_risk_first_plan(pairs, budget, capacity, catalogue, seed=seed,
-                                           control_share=share)
-            out["value_at_risk_first_incremental_value"] = plan_true_value(var, oracle,
-                                                                           value_col=score)
+            var = value_at_risk_first_plan(
+                pairs, budget, capacity, catalogue, seed=seed, control_share=share
+            )
+            out["value_at_risk_first_incremental_value"] = plan_true_value(
+                var, oracle, value_col=score
+            )
     else:
         log.warning("pairs carry no churn_probability: no highest-risk-first baseline")
     base = out["campaign_means_incremental_value"]
     if out["oracle_incremental_value"] > base:
         out["targeting_lift"] = (mine - base) / (out["oracle_incremental_value"] - base)
-        out["targeting_lift_ci"] = _lift_ci(mine_c, means_c, orc_c, universe,
-                                            ev.bootstrap, ev.confidence, seed)
+        out["targeting_lift_ci"] = _lift_ci(
+            mine_c, means_c, orc_c, universe, ev.bootstrap, ev.confidence, seed
+        )
     agree = _half_agreement(pairs, oracle)
     out["per_campaign"] = _per_campaign(plan, orc, pairs, oracle, score, agree, means_plans[0])
     if out["oracle_incremental_value"] > 0:
         out["ratio_to_oracle"] = mine / out["oracle_incremental_value"]
-    for name in ("highest_risk_first", "value_at_risk_first", "store_rules", "random_eligible",
-                 "campaign_means"):
+    for name in (
+        "highest_risk_first",
+        "value_at_risk_first",
+        "store_rules",
+        "random_eligible",
+        "campaign_means",
+    ):
         b = out.get(f"{name}_incremental_value")
         if b is not None and b > 0:
             out[f"ratio_to_{name}"] = mine / b
@@ -366,9 +457,15 @@ def evaluate_plans(plan: pd.DataFrame, pairs: pd.DataFrame, oracle: pd.DataFrame
     return out
 
 
-def _per_campaign(plan: pd.DataFrame, orc: pd.DataFrame, pairs: pd.DataFrame,
-                  oracle: pd.DataFrame, score: str,
-                  agree: dict[str, float], means_plan: pd.DataFrame) -> dict[str, Any]:
+def _per_campaign(
+    plan: pd.DataFrame,
+    orc: pd.DataFrame,
+    pairs: pd.DataFrame,
+    oracle: pd.DataFrame,
+    score: str,
+    agree: dict[str, float],
+    means_plan: pd.DataFrame,
+) -> dict[str, Any]:
     """Per campaign: eligible pairs, the plan's and the oracle plan's contacts and true value,
     one campaign-means draw's contacts and value, and the oracle's half agreement."""
     out: dict[str, Any] = {}
@@ -385,10 +482,14 @@ def _per_campaign(plan: pd.DataFrame, orc: pd.DataFrame, pairs: pd.DataFrame,
     mv, mn = by_campaign(means_plan)
     n_elig = pairs["campaign"].astype(str).value_counts()
     for c in sorted(n_elig.index):
-        out[c] = {"eligible": int(n_elig[c]),
-                  "plan_contacts": int(pn.get(c, 0)), "plan_value": float(pv.get(c, 0.0)),
-                  "campaign_means_contacts": int(mn.get(c, 0)),
-                  "campaign_means_value": float(mv.get(c, 0.0)),
-                  "oracle_contacts": int(on.get(c, 0)), "oracle_value": float(ov.get(c, 0.0)),
-                  "oracle_half_agreement": agree.get(c)}
+        out[c] = {
+            "eligible": int(n_elig[c]),
+            "plan_contacts": int(pn.get(c, 0)),
+            "plan_value": float(pv.get(c, 0.0)),
+            "campaign_means_contacts": int(mn.get(c, 0)),
+            "campaign_means_value": float(mv.get(c, 0.0)),
+            "oracle_contacts": int(on.get(c, 0)),
+            "oracle_value": float(ov.get(c, 0.0)),
+            "oracle_half_agreement": agree.get(c),
+        }
     return out

@@ -31,8 +31,11 @@ def neutralize(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         s = out[col]
-        if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s) \
-                or pd.api.types.is_datetime64_any_dtype(s):
+        if (
+            pd.api.types.is_numeric_dtype(s)
+            or pd.api.types.is_bool_dtype(s)
+            or pd.api.types.is_datetime64_any_dtype(s)
+        ):
             continue
         out[col] = s.map(neutralize_cell).astype(object)
     return out
@@ -45,8 +48,13 @@ def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     return write_atomic(path, lambda tmp: safe.to_csv(tmp, index=False, encoding="utf-8-sig"))
 
 
-def write_xlsx(frame: pd.DataFrame, path: Path, headers: list[str], widths: Mapping[str, float],
-               sheet: str = "list") -> Path:
+def write_xlsx(
+    frame: pd.DataFrame,
+    path: Path,
+    headers: list[str],
+    widths: Mapping[str, float],
+    sheet: str = "list",
+) -> Path:
     """``frame`` as an Excel sheet: ``headers`` (in the run's language) over the columns, a
     frozen header row, column widths in characters, text cells neutralized."""
     from openpyxl import Workbook

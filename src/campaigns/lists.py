@@ -21,22 +21,55 @@ from cvm.config import CvmError
 
 log = logging.getLogger(__name__)
 
-LIST_COLUMNS = ["customer_id", "campaign", "campaign_label", "channel",
-                "expected_incremental_value", "cost", "group", "reasons"]
+LIST_COLUMNS = [
+    "customer_id",
+    "campaign",
+    "campaign_label",
+    "channel",
+    "expected_incremental_value",
+    "cost",
+    "group",
+    "reasons",
+]
 MONEY_COLUMNS = ("expected_incremental_value", "cost")
 """Written as whole CNY."""
-XLSX_WIDTHS = {"customer_id": 14, "campaign": 22, "campaign_label": 18, "channel": 9,
-               "expected_incremental_value": 16, "cost": 10, "group": 10, "reasons": 90,
-               "phone": 15, "name": 12}
+XLSX_WIDTHS = {
+    "customer_id": 14,
+    "campaign": 22,
+    "campaign_label": 18,
+    "channel": 9,
+    "expected_incremental_value": 16,
+    "cost": 10,
+    "group": 10,
+    "reasons": 90,
+    "phone": 15,
+    "name": 12,
+}
 """Column widths (characters) of the department .xlsx files."""
 
 _TEXT = {
-    "zh": {"uplift": "回厂率提升", "pts": "个百分点", "stake": "客户价值", "cost": "成本",
-           "yuan": "元", "stage": "阶段", "tag": "价值标签", "churn": "流失概率",
-           "control": "对照组:本月不联系"},
-    "en": {"uplift": "return-rate uplift", "pts": "pts", "stake": "customer value", "cost": "cost",
-           "yuan": "CNY", "stage": "stage", "tag": "value tag", "churn": "churn risk",
-           "control": "control group: do not contact this month"},
+    "zh": {
+        "uplift": "回厂率提升",
+        "pts": "个百分点",
+        "stake": "客户价值",
+        "cost": "成本",
+        "yuan": "元",
+        "stage": "阶段",
+        "tag": "价值标签",
+        "churn": "流失概率",
+        "control": "对照组:本月不联系",
+    },
+    "en": {
+        "uplift": "return-rate uplift",
+        "pts": "pts",
+        "stake": "customer value",
+        "cost": "cost",
+        "yuan": "CNY",
+        "stage": "stage",
+        "tag": "value tag",
+        "churn": "churn risk",
+        "control": "control group: do not contact this month",
+    },
 }
 
 
@@ -50,8 +83,9 @@ def mask_phone(phone: Any) -> str:
     return f"{s[:3]}****{s[-4:]}"
 
 
-def reasons(plan: pd.DataFrame, lang: str = "zh",
-            catalogue: dict[str, Campaign] | None = None) -> pd.Series:
+def reasons(
+    plan: pd.DataFrame, lang: str = "zh", catalogue: dict[str, Campaign] | None = None
+) -> pd.Series:
     """One short text per plan row: campaign, uplift and its source, value at stake, cost,
     and the segment facts present (stage, value tag, churn risk)."""
     from cvm.i18n import label
@@ -61,18 +95,33 @@ def reasons(plan: pd.DataFrame, lang: str = "zh",
     parts: list[pd.Series] = []
     parts.append(campaign_labels(plan["campaign"], lang, catalogue))
     if "uplift" in plan.columns:
-        src = (plan["uplift_source"].map(lambda v: label("uplift_source", v, lang))
-               .fillna("").astype(str) if "uplift_source" in plan.columns
-               else pd.Series("", index=plan.index))
-        parts.append(t["uplift"] + " " + (plan["uplift"] * 100).map("{:+.1f}".format)
-                     + " " + t["pts"] + np.where(src != "", sep + "(" + src + ")", ""))
+        src = (
+            plan["uplift_source"]
+            .map(lambda v: label("uplift_source", v, lang))
+            .fillna("")
+            .astype(str)
+            if "uplift_source" in plan.columns
+            else pd.Series("", index=plan.index)
+        )
+        parts.append(
+            t["uplift"]
+            + " "
+            + (plan["uplift"] * 100).map("{:+.1f}".format)
+            + " "
+            + t["pts"]
+            + np.where(src != "", sep + "(" + src + ")", "")
+        )
     if "value_at_stake" in plan.columns:
-        parts.append(t["stake"] + " " + plan["value_at_stake"].map("{:,.0f}".format)
-                     + sep + t["yuan"])
+        parts.append(
+            t["stake"] + " " + plan["value_at_stake"].map("{:,.0f}".format) + sep + t["yuan"]
+        )
     if "cost" in plan.columns:
         parts.append(t["cost"] + " " + plan["cost"].map("{:,.0f}".format) + sep + t["yuan"])
-    for col, key, kind in (("lifecycle_stage", "stage", "stage"), ("value_tag", "tag", None),
-                           ("churn_probability", "churn", None)):
+    for col, key, kind in (
+        ("lifecycle_stage", "stage", "stage"),
+        ("value_tag", "tag", None),
+        ("churn_probability", "churn", None),
+    ):
         if col in plan.columns:
             if kind:
                 shown = plan[col].map(lambda x, k=kind: label(k, x, lang) if pd.notna(x) else "?")
@@ -91,8 +140,9 @@ def reasons(plan: pd.DataFrame, lang: str = "zh",
     return out
 
 
-def campaign_labels(campaigns: pd.Series, lang: str = "zh",
-                    catalogue: dict[str, Campaign] | None = None) -> pd.Series:
+def campaign_labels(
+    campaigns: pd.Series, lang: str = "zh", catalogue: dict[str, Campaign] | None = None
+) -> pd.Series:
     """Each campaign id's name in ``lang`` (the catalogue's, else the id in words)."""
     from cvm.i18n import label
 
@@ -114,8 +164,15 @@ def department_lists(
     Control rows are listed (``group = control``, cost 0) so the store records them, and are
     never to be contacted. Rows are sorted target first, then by expected incremental value.
     """
-    need = ["customer_id", "campaign", "department", "channel", "cost",
-            "expected_incremental_value", "group"]
+    need = [
+        "customer_id",
+        "campaign",
+        "department",
+        "channel",
+        "cost",
+        "expected_incremental_value",
+        "group",
+    ]
     missing = [c for c in need if c not in plan.columns]
     if missing:
         raise CvmError(f"department_lists needs plan columns {missing} (assign_control first)")
@@ -140,8 +197,9 @@ def department_lists(
     if reveal_contacts:
         log.warning("department lists carry unmasked contact details (reveal_contacts=True)")
     df["_order"] = (df["group"] == "control").astype(int)
-    df = df.sort_values(["_order", "expected_incremental_value"], ascending=[True, False],
-                        kind="stable")
+    df = df.sort_values(
+        ["_order", "expected_incremental_value"], ascending=[True, False], kind="stable"
+    )
     out: dict[str, pd.DataFrame] = {}
     for col in MONEY_COLUMNS:  # whole CNY (after sorting on the exact values)
         df[col] = df[col].astype(float).round(0).astype("int64")
@@ -169,6 +227,13 @@ def write_department_lists(lists: dict[str, pd.DataFrame], out_dir, lang: str = 
         if "group" in shown:
             shown["group"] = shown["group"].map(lambda v: label("group", v, lang))
         headers = [label("column", c, lang) for c in df.columns]
-        paths.append(write_xlsx(shown, out_dir / f"{dept}.xlsx", headers, XLSX_WIDTHS,
-                                sheet=label("department", dept, lang)))
+        paths.append(
+            write_xlsx(
+                shown,
+                out_dir / f"{dept}.xlsx",
+                headers,
+                XLSX_WIDTHS,
+                sheet=label("department", dept, lang),
+            )
+        )
     return paths

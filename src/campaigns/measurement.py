@@ -45,13 +45,23 @@ def contact_outcomes(
         end = np.minimum(end, float(day_number(cut_at)))
     out["observed_days"] = np.maximum(end - start, 0.0)
     paid = paid_mask(visits, run_cfg)
-    v = pd.DataFrame({"customer_id": ids(visits["customer_id"]).to_numpy()[paid],
-                      "day": days(visits["visit_date"])[paid],
-                      "amount": pd.to_numeric(visits["amount"], errors="coerce")
-                      .to_numpy(dtype=float, na_value=0.0)[paid]})
-    keys = pd.DataFrame({"row": np.arange(len(out)),
-                         "customer_id": ids(out["customer_id"]).to_numpy(),
-                         "start": start, "end": end})
+    v = pd.DataFrame(
+        {
+            "customer_id": ids(visits["customer_id"]).to_numpy()[paid],
+            "day": days(visits["visit_date"])[paid],
+            "amount": pd.to_numeric(visits["amount"], errors="coerce").to_numpy(
+                dtype=float, na_value=0.0
+            )[paid],
+        }
+    )
+    keys = pd.DataFrame(
+        {
+            "row": np.arange(len(out)),
+            "customer_id": ids(out["customer_id"]).to_numpy(),
+            "start": start,
+            "end": end,
+        }
+    )
     m = keys.merge(v, on="customer_id", how="inner")
     m = m[(m["day"] > m["start"]) & (m["day"] <= m["end"])]
     rev = np.bincount(m["row"].to_numpy(), weights=m["amount"].to_numpy(), minlength=len(out))
@@ -61,16 +71,24 @@ def contact_outcomes(
     return out
 
 
-def contact_sales(contacts: pd.DataFrame, vehicle_sales: pd.DataFrame | None,
-                  window_days: int, cut_at: Any | None = None, by: str = "customer_id"
-                  ) -> np.ndarray:
+def contact_sales(
+    contacts: pd.DataFrame,
+    vehicle_sales: pd.DataFrame | None,
+    window_days: int,
+    cut_at: Any | None = None,
+    by: str = "customer_id",
+) -> np.ndarray:
     """Per contact row: the price of vehicles sold in (contact, contact + window] (cut at
     ``cut_at``) whose ``vehicle_sales.<by>`` is the contacted customer: ``customer_id`` = the
     customer bought (the trade-in a trade-in campaign is for), ``referred_by_customer_id`` =
     a buyer the customer referred (what a referral campaign is for)."""
     out = np.zeros(len(contacts))
-    if vehicle_sales is None or vehicle_sales.empty or not len(contacts) \
-            or by not in vehicle_sales.columns:
+    if (
+        vehicle_sales is None
+        or vehicle_sales.empty
+        or not len(contacts)
+        or by not in vehicle_sales.columns
+    ):
         return out
     vs = vehicle_sales[vehicle_sales[by].notna()]
     if vs.empty:
@@ -79,22 +97,38 @@ def contact_sales(contacts: pd.DataFrame, vehicle_sales: pd.DataFrame | None,
     end = start + float(window_days)
     if cut_at is not None:
         end = np.minimum(end, float(day_number(cut_at)))
-    v = pd.DataFrame({"customer_id": ids(vs[by]).to_numpy(),
-                      "day": days(vs["sale_date"]),
-                      "price": pd.to_numeric(vs.get("price"), errors="coerce")
-                      .to_numpy(dtype=float, na_value=0.0)
-                      if "price" in vs.columns else 0.0})
-    keys = pd.DataFrame({"row": np.arange(len(contacts)),
-                         "customer_id": ids(contacts["customer_id"]).to_numpy(),
-                         "start": start, "end": end})
+    v = pd.DataFrame(
+        {
+            "customer_id": ids(vs[by]).to_numpy(),
+            "day": days(vs["sale_date"]),
+            "price": pd.to_numeric(vs.get("price"), errors="coerce").to_numpy(
+                dtype=float, na_value=0.0
+            )
+            if "price" in vs.columns
+            else 0.0,
+        }
+    )
+    keys = pd.DataFrame(
+        {
+            "row": np.arange(len(contacts)),
+            "customer_id": ids(contacts["customer_id"]).to_numpy(),
+            "start": start,
+            "end": end,
+        }
+    )
     m = keys.merge(v, on="customer_id", how="inner")
     m = m[(m["day"] > m["start"]) & (m["day"] <= m["end"])]
     return np.bincount(m["row"].to_numpy(), weights=m["price"].to_numpy(), minlength=len(out))
 
 
-def contact_margin(contacts: pd.DataFrame, tables: dict[str, pd.DataFrame], window_days: int,
-                   cut_at: Any | None = None, run_cfg: dict[str, Any] | None = None,
-                   value_cfg: dict[str, Any] | None = None) -> np.ndarray:
+def contact_margin(
+    contacts: pd.DataFrame,
+    tables: dict[str, pd.DataFrame],
+    window_days: int,
+    cut_at: Any | None = None,
+    run_cfg: dict[str, Any] | None = None,
+    value_cfg: dict[str, Any] | None = None,
+) -> np.ndarray:
     """Per contact row: what the store earned from the customer in (contact, contact + window]:
     paid after-sales spend, plus ``influence.new_car_margin`` (configs/value.yaml, the value
     model's margin) of the price of the vehicles the customer bought and of those bought by
@@ -105,21 +139,27 @@ def contact_margin(contacts: pd.DataFrame, tables: dict[str, pd.DataFrame], wind
     vc = value_cfg if value_cfg is not None else load_config("value")
     margin = float(vc["influence"]["new_car_margin"])
     keys = contacts[["customer_id", "contact_date"]]
-    y = contact_outcomes(keys, tables["visits"], window_days, cut_at=cut_at,
-                         run_cfg=run_cfg)["revenue"].to_numpy(float)
+    y = contact_outcomes(keys, tables["visits"], window_days, cut_at=cut_at, run_cfg=run_cfg)[
+        "revenue"
+    ].to_numpy(float)
     sales = tables.get("vehicle_sales")
     for by in ("customer_id", "referred_by_customer_id"):
         y = y + margin * contact_sales(keys, sales, window_days, cut_at=cut_at, by=by)
     return y
 
 
-def diff_ci(x_t: np.ndarray, x_c: np.ndarray, confidence: float = 0.95
-            ) -> tuple[float, float, float, float]:
+def diff_ci(
+    x_t: np.ndarray, x_c: np.ndarray, confidence: float = 0.95
+) -> tuple[float, float, float, float]:
     """Difference of means target - control, its Welch standard error and confidence interval."""
     n_t, n_c = len(x_t), len(x_c)
     if n_t < 2 or n_c < 2:
-        return (float(np.mean(x_t) - np.mean(x_c)) if n_t and n_c else np.nan,
-                np.nan, np.nan, np.nan)
+        return (
+            float(np.mean(x_t) - np.mean(x_c)) if n_t and n_c else np.nan,
+            np.nan,
+            np.nan,
+            np.nan,
+        )
     d = float(np.mean(x_t) - np.mean(x_c))
     se = float(np.sqrt(np.var(x_t, ddof=1) / n_t + np.var(x_c, ddof=1) / n_c))
     z = stats.norm.ppf(0.5 + confidence / 2)
@@ -146,7 +186,9 @@ def measure_campaigns(
     window_days = int(window_days if window_days is not None else m.window_days)
     conf = m.confidence
     as_of = to_timestamp(as_of)
-    start = to_timestamp(period_start) if period_start is not None else as_of - pd.DateOffset(months=1)
+    start = (
+        to_timestamp(period_start) if period_start is not None else as_of - pd.DateOffset(months=1)
+    )
     contacts = tables.get("campaign_contacts")
     if contacts is None or contacts.empty:
         log.info("measurement: no campaign_contacts table; nothing to measure")
@@ -166,31 +208,52 @@ def measure_campaigns(
         r = diff_ci(t["responded"].to_numpy(float), c["responded"].to_numpy(float), conf)
         v = diff_ci(t["revenue"].to_numpy(float), c["revenue"].to_numpy(float), conf)
         cost = float(t["cost"].sum()) if "cost" in t.columns else np.nan
-        rows.append({
-            "campaign": cid, "n_target": len(t), "n_control": len(c),
-            "observed_days": float(g["observed_days"].mean()),
-            "response_target": t["responded"].mean() if len(t) else np.nan,
-            "response_control": c["responded"].mean() if len(c) else np.nan,
-            "response_lift": r[0], "response_lift_se": r[1],
-            "response_lift_low": r[2], "response_lift_high": r[3],
-            "revenue_target": t["revenue"].mean() if len(t) else np.nan,
-            "revenue_control": c["revenue"].mean() if len(c) else np.nan,
-            "revenue_lift": v[0], "revenue_lift_se": v[1],
-            "revenue_lift_low": v[2], "revenue_lift_high": v[3],
-            "significant": bool(np.isfinite(r[2]) and (r[2] > 0 or r[3] < 0)),
-            "cost": cost,
-            "incremental_revenue": v[0] * len(t) if np.isfinite(v[0]) else np.nan,
-        })
+        rows.append(
+            {
+                "campaign": cid,
+                "n_target": len(t),
+                "n_control": len(c),
+                "observed_days": float(g["observed_days"].mean()),
+                "response_target": t["responded"].mean() if len(t) else np.nan,
+                "response_control": c["responded"].mean() if len(c) else np.nan,
+                "response_lift": r[0],
+                "response_lift_se": r[1],
+                "response_lift_low": r[2],
+                "response_lift_high": r[3],
+                "revenue_target": t["revenue"].mean() if len(t) else np.nan,
+                "revenue_control": c["revenue"].mean() if len(c) else np.nan,
+                "revenue_lift": v[0],
+                "revenue_lift_se": v[1],
+                "revenue_lift_low": v[2],
+                "revenue_lift_high": v[3],
+                "significant": bool(np.isfinite(r[2]) and (r[2] > 0 or r[3] < 0)),
+                "cost": cost,
+                "incremental_revenue": v[0] * len(t) if np.isfinite(v[0]) else np.nan,
+            }
+        )
     out = pd.DataFrame(rows)
-    out.attrs.update(period_start=str(start.date()), as_of=str(as_of.date()),
-                     window_days=window_days, confidence=conf)
+    out.attrs.update(
+        period_start=str(start.date()),
+        as_of=str(as_of.date()),
+        window_days=window_days,
+        confidence=conf,
+    )
     log.info("measured %d campaigns contacted in (%s, %s]", len(out), start.date(), as_of.date())
     return out
 
 
 def _empty() -> pd.DataFrame:
-    return pd.DataFrame(columns=["campaign", "n_target", "n_control", "response_lift",
-                                 "response_lift_low", "response_lift_high", "significant"])
+    return pd.DataFrame(
+        columns=[
+            "campaign",
+            "n_target",
+            "n_control",
+            "response_lift",
+            "response_lift_low",
+            "response_lift_high",
+            "significant",
+        ]
+    )
 
 
 def posterior_uplift(
@@ -216,10 +279,16 @@ def posterior_uplift(
     return out
 
 
-def contact_induced_spend(tables: dict[str, pd.DataFrame], start: Any, horizon_months: int,
-                          cfg: dict[str, Any] | None, window_days: int = 61, min_group: int = 30,
-                          customers: pd.Index | None = None, measure: str = "paid"
-                          ) -> tuple[pd.Series, dict[str, float]]:
+def contact_induced_spend(
+    tables: dict[str, pd.DataFrame],
+    start: Any,
+    horizon_months: int,
+    cfg: dict[str, Any] | None,
+    window_days: int = 61,
+    min_group: int = 30,
+    customers: pd.Index | None = None,
+    measure: str = "paid",
+) -> tuple[pd.Series, dict[str, float]]:
     """Paid spend induced by campaign contacts in (start, start + H], per customer, and the
     per-campaign uplift it uses (CNY per targeted contact).
 
@@ -248,12 +317,18 @@ def contact_induced_spend(tables: dict[str, pd.DataFrame], start: Any, horizon_m
     else:
         pm = paid_mask(v, cfg)
         amt = pd.to_numeric(v["amount"][pm], errors="coerce").fillna(0.0).to_numpy(dtype=float)
-    pv = pd.DataFrame({"cid": ids(v["customer_id"])[pm].to_numpy(),
-                       "d": days(v["visit_date"])[pm], "a": amt})
-    cc = pd.DataFrame({"cid": ids(c["customer_id"]).to_numpy(), "d": days(c["contact_date"]),
-                       "camp": c["campaign"].astype(str).to_numpy(),
-                       "target": (c["group"].astype(str) == "target").to_numpy(),
-                       "control": (c["group"].astype(str) == "control").to_numpy()})
+    pv = pd.DataFrame(
+        {"cid": ids(v["customer_id"])[pm].to_numpy(), "d": days(v["visit_date"])[pm], "a": amt}
+    )
+    cc = pd.DataFrame(
+        {
+            "cid": ids(c["customer_id"]).to_numpy(),
+            "d": days(c["contact_date"]),
+            "camp": c["campaign"].astype(str).to_numpy(),
+            "target": (c["group"].astype(str) == "target").to_numpy(),
+            "control": (c["group"].astype(str) == "control").to_numpy(),
+        }
+    )
     cc = cc.loc[(cc["target"] | cc["control"]) & (cc["d"] <= end_day)].reset_index(drop=True)
     cc["k"] = np.arange(len(cc))
     m = cc[["k", "cid", "d"]].merge(pv, on="cid", how="inner", suffixes=("", "_v"))

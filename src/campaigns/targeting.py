@@ -23,8 +23,14 @@ from cvm.config import CvmError
 
 log = logging.getLogger(__name__)
 
-PLAN_COLUMNS = ("customer_id", "campaign", "department", "channel", "cost",
-                "expected_incremental_value")
+PLAN_COLUMNS = (
+    "customer_id",
+    "campaign",
+    "department",
+    "channel",
+    "cost",
+    "expected_incremental_value",
+)
 
 
 def value_at_stake(
@@ -70,8 +76,16 @@ def score_pairs(
     out["cost"] = camp.map({k: c.unit_cost for k, c in catalogue.items()}).astype(float)
     out["uplift"] = np.asarray(uplift, dtype=float)
     vs = out[customer_col].map(stake).astype(float).fillna(0.0).to_numpy()
-    fixed = camp.map({k: (c.value_per_return if c.value_basis == "fixed" else np.nan)
-                      for k, c in catalogue.items()}).astype(float).to_numpy()
+    fixed = (
+        camp.map(
+            {
+                k: (c.value_per_return if c.value_basis == "fixed" else np.nan)
+                for k, c in catalogue.items()
+            }
+        )
+        .astype(float)
+        .to_numpy()
+    )
     out["value_at_stake"] = np.where(np.isnan(fixed), vs, fixed)
     out["expected_incremental_value"] = out["uplift"] * out["value_at_stake"] - out["cost"]
     return out
@@ -114,12 +128,15 @@ def calibrate_values(
     raw = (out["uplift"] * out["value_at_stake"]).to_numpy(float)
     camp = out["campaign"].astype(str).to_numpy()
     mean_pred = pd.Series(raw).groupby(camp).mean().to_dict()
-    both = spend_posterior(mean_pred, spend_effect, spend_se,
-                           sc.prior_rel_sd, sc.prior_min_sd, sc.transport_sd)
+    both = spend_posterior(
+        mean_pred, spend_effect, spend_se, sc.prior_rel_sd, sc.prior_min_sd, sc.transport_sd
+    )
     post = {c: m for c, (m, _) in both.items()}
     h = sc.heterogeneity
     m = pd.Series(camp).map(post).to_numpy(float)
-    out["campaign_spend_sd"] = pd.Series(camp).map({c: s for c, (_, s) in both.items()}).to_numpy(float)
+    out["campaign_spend_sd"] = (
+        pd.Series(camp).map({c: s for c, (_, s) in both.items()}).to_numpy(float)
+    )
     mu = pd.Series(camp).map(mean_pred).to_numpy(float)
     out["model_value"] = raw
     out["campaign_spend_mean"] = m
@@ -134,15 +151,22 @@ def calibrate_values(
         dev = h * (raw - mu)
     extra = 0.0 if extra_value is None else np.asarray(extra_value, float)
     out["expected_incremental_value"] = m + dev + extra - out["cost"].to_numpy(float)
-    out.attrs["calibration"] = {c: {"model_mean": float(mean_pred[c]),
-                                    "measured": spend_effect.get(c), "se": spend_se.get(c),
-                                    "calibrated": post[c], "calibrated_sd": both[c][1]}
-                                for c in mean_pred}
+    out.attrs["calibration"] = {
+        c: {
+            "model_mean": float(mean_pred[c]),
+            "measured": spend_effect.get(c),
+            "se": spend_se.get(c),
+            "calibrated": post[c],
+            "calibrated_sd": both[c][1],
+        }
+        for c in mean_pred
+    }
     return out
 
 
-def renewal_commission(scored: pd.DataFrame, catalogue: dict[str, Campaign],
-                       value_cfg: dict[str, Any] | None = None) -> np.ndarray:
+def renewal_commission(
+    scored: pd.DataFrame, catalogue: dict[str, Campaign], value_cfg: dict[str, Any] | None = None
+) -> np.ndarray:
     """Per pair: what the insurance renewals a contact brings are worth, for campaigns with
     ``renewal_commission: true``: the response uplift (the renewal's proxy: the contract has no
     policy table) times ``influence.insurance_commission`` (configs/value.yaml, the value
@@ -152,8 +176,9 @@ def renewal_commission(scored: pd.DataFrame, catalogue: dict[str, Campaign],
     vc = value_cfg if value_cfg is not None else load_config("value")
     fee = float(vc["influence"]["insurance_commission"])
     on = scored["campaign"].map({k: c.renewal_commission for k, c in catalogue.items()})
-    return np.where(on.fillna(False).to_numpy(bool),
-                    scored["uplift"].to_numpy(float).clip(min=0) * fee, 0.0)
+    return np.where(
+        on.fillna(False).to_numpy(bool), scored["uplift"].to_numpy(float).clip(min=0) * fee, 0.0
+    )
 
 
 def plan_campaigns(
@@ -193,28 +218,47 @@ def plan_campaigns(
     elif method == "greedy":
         chosen = _greedy(cand, budget, capacity, seed, value_col, customer_col)
     elif method == "lagrangian":
-        chosen = _lagrangian(cand, budget, capacity, seed, value_col, customer_col,
-                             p.lagrangian_rounds)
+        chosen = _lagrangian(
+            cand, budget, capacity, seed, value_col, customer_col, p.lagrangian_rounds
+        )
     elif method == "milp":
         chosen = _milp(cand, budget, capacity, value_col, customer_col, p.milp_time_limit_s)
         if chosen is None:
             log.warning("milp found no solution in time; falling back to lagrangian")
             method = "lagrangian"
-            chosen = _lagrangian(cand, budget, capacity, seed, value_col, customer_col,
-                                 p.lagrangian_rounds)
+            chosen = _lagrangian(
+                cand, budget, capacity, seed, value_col, customer_col, p.lagrangian_rounds
+            )
     else:
         raise CvmError(f"unknown planner method {method!r}; use auto, milp, lagrangian or greedy")
     plan = cand.iloc[chosen].sort_values(value_col, ascending=False, kind="stable")
     plan = plan.reset_index(drop=True)
-    plan.attrs.update(method=method, budget=float(budget), spend=float(plan["cost"].sum()),
-                      expected_value=float(plan[value_col].sum()))
-    log.info("plan (%s): %d customers, spend %.0f of %.0f, expected value %.0f",
-             method, len(plan), plan.attrs["spend"], budget, plan.attrs["expected_value"])
+    plan.attrs.update(
+        method=method,
+        budget=float(budget),
+        spend=float(plan["cost"].sum()),
+        expected_value=float(plan[value_col].sum()),
+    )
+    log.info(
+        "plan (%s): %d customers, spend %.0f of %.0f, expected value %.0f",
+        method,
+        len(plan),
+        plan.attrs["spend"],
+        budget,
+        plan.attrs["expected_value"],
+    )
     return plan
 
 
-def _greedy(cand: pd.DataFrame, budget: float, capacity: dict[str, float], seed: int,
-            value_col: str, customer_col: str, start: np.ndarray | None = None) -> np.ndarray:
+def _greedy(
+    cand: pd.DataFrame,
+    budget: float,
+    capacity: dict[str, float],
+    seed: int,
+    value_col: str,
+    customer_col: str,
+    start: np.ndarray | None = None,
+) -> np.ndarray:
     """Take pairs by value per cost (ties: random, seeded) while budget and capacity allow.
 
     ``start``: rows already taken (their customers, cost and capacity are used up first).
@@ -229,7 +273,7 @@ def _greedy(cand: pd.DataFrame, budget: float, capacity: dict[str, float], seed:
     used = np.zeros(cust.max() + 1, dtype=bool)
     left = float(budget)
     take: list[int] = []
-    for i in (start if start is not None else []):
+    for i in start if start is not None else []:
         take.append(int(i))
         used[cust[i]] = True
         left -= cost[i]
@@ -244,8 +288,15 @@ def _greedy(cand: pd.DataFrame, budget: float, capacity: dict[str, float], seed:
     return np.array(take, dtype=int)
 
 
-def _lagrangian(cand: pd.DataFrame, budget: float, capacity: dict[str, float], seed: int,
-                value_col: str, customer_col: str, rounds: int) -> np.ndarray:
+def _lagrangian(
+    cand: pd.DataFrame,
+    budget: float,
+    capacity: dict[str, float],
+    seed: int,
+    value_col: str,
+    customer_col: str,
+    rounds: int,
+) -> np.ndarray:
     """Lagrangian relaxation, then a greedy fill of what is left.
 
     With prices ``lam`` per CNY and ``mu[d]`` per contact of department d, each customer takes
@@ -297,6 +348,7 @@ def _lagrangian(cand: pd.DataFrame, budget: float, capacity: dict[str, float], s
                 mm = mu.copy()
                 mm[k] = m
                 return counts(select(lam, mm))[k] <= cap[k]
+
             new = smallest(fits, mu_hi)
             changed |= abs(new - mu[k]) > 1e-9
             mu[k] = new
@@ -316,23 +368,27 @@ def _lagrangian(cand: pd.DataFrame, budget: float, capacity: dict[str, float], s
     return _greedy(cand, budget, capacity, seed, value_col, customer_col, start=sel[keep])
 
 
-def lp_bound(pairs: pd.DataFrame, budget: float, capacity: dict[str, int | float] | None = None,
-             value_col: str = "expected_incremental_value",
-             customer_col: str = "customer_id") -> float:
+def lp_bound(
+    pairs: pd.DataFrame,
+    budget: float,
+    capacity: dict[str, int | float] | None = None,
+    value_col: str = "expected_incremental_value",
+    customer_col: str = "customer_id",
+) -> float:
     """Upper bound on any plan's total value: the LP relaxation's optimum (HiGHS)."""
     cand = pairs[(pairs[value_col] > 0) & (pairs["cost"] <= budget)].reset_index(drop=True)
     if cand.empty:
         return 0.0
     A, ub = _constraints(cand, budget, dict(capacity or {}), customer_col)
-    res = linprog(-cand[value_col].to_numpy(float), A_ub=A, b_ub=ub, bounds=(0, 1),
-                  method="highs")
+    res = linprog(-cand[value_col].to_numpy(float), A_ub=A, b_ub=ub, bounds=(0, 1), method="highs")
     if res.status != 0:
         raise CvmError(f"LP bound failed: {res.message}")
     return float(-res.fun)
 
 
-def _constraints(cand: pd.DataFrame, budget: float, capacity: dict[str, float],
-                 customer_col: str) -> tuple[sparse.csr_matrix, np.ndarray]:
+def _constraints(
+    cand: pd.DataFrame, budget: float, capacity: dict[str, float], customer_col: str
+) -> tuple[sparse.csr_matrix, np.ndarray]:
     """Rows: one campaign per customer, budget, department capacities."""
     n = len(cand)
     cust = pd.factorize(cand[customer_col])[0]
@@ -348,15 +404,24 @@ def _constraints(cand: pd.DataFrame, budget: float, capacity: dict[str, float],
     return sparse.vstack(rows).tocsr(), np.concatenate(ub)
 
 
-def _milp(cand: pd.DataFrame, budget: float, capacity: dict[str, float], value_col: str,
-          customer_col: str, time_limit: float) -> np.ndarray | None:
+def _milp(
+    cand: pd.DataFrame,
+    budget: float,
+    capacity: dict[str, float],
+    value_col: str,
+    customer_col: str,
+    time_limit: float,
+) -> np.ndarray | None:
     """Exact choice with HiGHS; None when no feasible solution was found in time."""
     n = len(cand)
     A, ub = _constraints(cand, budget, capacity, customer_col)
-    res = milp(c=-cand[value_col].to_numpy(float),
-               constraints=LinearConstraint(A, -np.inf, ub),
-               integrality=np.ones(n), bounds=Bounds(0, 1),
-               options={"time_limit": time_limit, "disp": False})
+    res = milp(
+        c=-cand[value_col].to_numpy(float),
+        constraints=LinearConstraint(A, -np.inf, ub),
+        integrality=np.ones(n),
+        bounds=Bounds(0, 1),
+        options={"time_limit": time_limit, "disp": False},
+    )
     if res.x is None:
         return None
     if res.status != 0:

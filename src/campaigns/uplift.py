@@ -89,8 +89,9 @@ class UpliftModel:
     margin_weight: dict[str, float] = field(default_factory=dict)
     margin_scale: dict[str, float] = field(default_factory=dict)
 
-    def margin_pairs(self, X: pd.DataFrame, pairs: pd.DataFrame,
-                     customer_col: str = "customer_id") -> np.ndarray:
+    def margin_pairs(
+        self, X: pd.DataFrame, pairs: pd.DataFrame, customer_col: str = "customer_id"
+    ) -> np.ndarray:
         """Predicted incremental margin over the horizon for each (customer, campaign) row of
         ``pairs`` (``X`` indexed by customer); NaN without a margin model."""
         if self.margin is None or not len(pairs):
@@ -111,8 +112,9 @@ class UpliftModel:
         cate = self._cate(X, np.full(len(X), campaign, dtype=object))
         return self._finish(cate, campaign)
 
-    def predict_pairs(self, X: pd.DataFrame, pairs: pd.DataFrame,
-                      customer_col: str = "customer_id") -> np.ndarray:
+    def predict_pairs(
+        self, X: pd.DataFrame, pairs: pd.DataFrame, customer_col: str = "customer_id"
+    ) -> np.ndarray:
         """Uplift for each (customer, campaign) row of ``pairs``; ``X`` indexed by customer."""
         out = np.zeros(len(pairs))
         cust = ids(pairs[customer_col]).to_numpy()
@@ -138,20 +140,39 @@ class UpliftModel:
         return np.clip(out, -self.max_uplift, self.max_uplift)
 
 
-def _build(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign],
-           u: Uplift, measurements: pd.DataFrame | None, seed: int,
-           cfg: dict[str, Any] | None) -> UpliftModel:
+def _build(
+    X: pd.DataFrame,
+    info: pd.DataFrame,
+    catalogue: dict[str, Campaign],
+    u: Uplift,
+    measurements: pd.DataFrame | None,
+    seed: int,
+    cfg: dict[str, Any] | None,
+) -> UpliftModel:
     counts = info.groupby("campaign")["treated"].agg(["size", "sum"])
     counts["control"] = counts["size"] - counts["sum"]
-    learned = sorted(c for c, r in counts.iterrows()
-                     if c in catalogue and r["size"] >= u.min_contacts
-                     and r["control"] >= u.min_control and r["sum"] > 0)
+    learned = sorted(
+        c
+        for c, r in counts.iterrows()
+        if c in catalogue
+        and r["size"] >= u.min_contacts
+        and r["control"] >= u.min_control
+        and r["sum"] > 0
+    )
     prior = posterior_uplift(catalogue, measurements, cfg=cfg)
     source = {c: ("learned" if c in learned else "prior") for c in catalogue}
-    model = UpliftModel(learner=u.learner, features=[], categories={},
-                        learned=learned, source=source, prior=prior, ate={},
-                        shrink=u.shrink_to_ate, max_uplift=u.max_uplift,
-                        window_days=u.outcome_window_days)
+    model = UpliftModel(
+        learner=u.learner,
+        features=[],
+        categories={},
+        learned=learned,
+        source=source,
+        prior=prior,
+        ate={},
+        shrink=u.shrink_to_ate,
+        max_uplift=u.max_uplift,
+        window_days=u.outcome_window_days,
+    )
     if not learned:
         return model
     keep = info["campaign"].isin(learned).to_numpy()
@@ -161,8 +182,9 @@ def _build(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign],
     model.ate_measured = response_ate(il)
     model.ate_se = response_ate_se(il)
     if u.ate_shrinkage == "empirical_bayes":
-        model.ate = shrink_ate(model.ate_measured, model.ate_se, prior,
-                               u.ate_prior_sd, u.ate_transport_sd)
+        model.ate = shrink_ate(
+            model.ate_measured, model.ate_se, prior, u.ate_prior_sd, u.ate_transport_sd
+        )
     else:
         model.ate = dict(model.ate_measured)
     cate = model._cate(Xl, il["campaign"].astype(str).to_numpy(object))
@@ -170,9 +192,14 @@ def _build(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign],
     return model
 
 
-def _validate(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign],
-              u: Uplift, seed: int, cfg: dict[str, Any] | None
-              ) -> tuple[dict[str, Any], pd.DataFrame | None]:
+def _validate(
+    X: pd.DataFrame,
+    info: pd.DataFrame,
+    catalogue: dict[str, Campaign],
+    u: Uplift,
+    seed: int,
+    cfg: dict[str, Any] | None,
+) -> tuple[dict[str, Any], pd.DataFrame | None]:
     """Out-of-time: fit on contacts before the last ``validation_months``, score those.
 
     Returns the metrics and the scored fold (``UpliftModel.validation``)."""
@@ -181,8 +208,9 @@ def _validate(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign
     tr = (info["contact_date"] < cut).to_numpy()
     if tr.sum() == 0 or (~tr).sum() == 0:
         return {"note": "not enough history for an out-of-time fold"}, None
-    model = _build(X[tr].reset_index(drop=True), info[tr].reset_index(drop=True), catalogue, u,
-                   None, seed, cfg)
+    model = _build(
+        X[tr].reset_index(drop=True), info[tr].reset_index(drop=True), catalogue, u, None, seed, cfg
+    )
     Xv, iv = X[~tr].reset_index(drop=True), info[~tr].reset_index(drop=True)
     pred = np.zeros(len(iv))
     for cid in iv["campaign"].unique():
@@ -203,7 +231,8 @@ def _validate(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign
         if m.sum() < 50 or t[m].all() or (~t[m]).all():
             continue
         per[str(cid)] = {
-            "n": int(m.sum()), "source": model.source.get(str(cid), "prior"),
+            "n": int(m.sum()),
+            "source": model.source.get(str(cid), "prior"),
             "qini": qini_coefficient(pred[m], y[m], t[m]),
             "qini_ci": bootstrap_ci(qini_coefficient, (pred[m], y[m], t[m]), *boot),
             "auuc": auuc(pred[m], y[m], t[m]),
@@ -212,33 +241,51 @@ def _validate(X: pd.DataFrame, info: pd.DataFrame, catalogue: dict[str, Campaign
             "predicted_mean": float(pred[m].mean()),
         }
     out = {
-        "fold": {"train_until": str(cut.date()), "valid_from": str(cut.date()),
-                 "valid_until": str(last.date()), "n_train": int(tr.sum()),
-                 "n_valid": len(iv)},
-        "pooled": {"qini": qini_coefficient(pred, y, t), "auuc": auuc(pred, y, t),
-                   "qini_campaign_mean_only": qini_coefficient(const + 1e-9 * shuffle, y, t),
-                   "auuc_campaign_mean_only": auuc(const + 1e-9 * shuffle, y, t),
-                   "auuc_random": auuc(shuffle.astype(float), y, t)},
+        "fold": {
+            "train_until": str(cut.date()),
+            "valid_from": str(cut.date()),
+            "valid_until": str(last.date()),
+            "n_train": int(tr.sum()),
+            "n_valid": len(iv),
+        },
+        "pooled": {
+            "qini": qini_coefficient(pred, y, t),
+            "auuc": auuc(pred, y, t),
+            "qini_campaign_mean_only": qini_coefficient(const + 1e-9 * shuffle, y, t),
+            "auuc_campaign_mean_only": auuc(const + 1e-9 * shuffle, y, t),
+            "auuc_random": auuc(shuffle.astype(float), y, t),
+        },
         "per_campaign": per,
         "calibration_deciles": uplift_deciles(pred, y, t, ev.deciles),
     }
     out["pooled"]["qini_ci"] = bootstrap_ci(qini_coefficient, (pred, y, t), *boot)
     fold = iv[["customer_id", "campaign", "contact_date", "treated", "responded"]].assign(
-        uplift=pred)
+        uplift=pred
+    )
     return out, fold
 
 
-def effect_windows(campaigns: np.ndarray, catalogue: dict[str, Campaign],
-                   default: int) -> np.ndarray:
+def effect_windows(
+    campaigns: np.ndarray, catalogue: dict[str, Campaign], default: int
+) -> np.ndarray:
     """Each row's effect window in days: its campaign's ``effect_window_days`` or ``default``."""
     w = {c: (k.effect_window_days or default) for c, k in catalogue.items()}
     return pd.Series(np.asarray(campaigns).astype(str)).map(w).fillna(default).to_numpy(int)
 
 
-def _fit_spend(model: UpliftModel, X: pd.DataFrame, info: pd.DataFrame,
-               tables: dict[str, pd.DataFrame], as_of: Any, sc: SpendCalibration,
-               u: Uplift, seed: int, run_cfg: dict[str, Any] | None,
-               metrics: dict[str, Any], catalogue: dict[str, Campaign]) -> None:
+def _fit_spend(
+    model: UpliftModel,
+    X: pd.DataFrame,
+    info: pd.DataFrame,
+    tables: dict[str, pd.DataFrame],
+    as_of: Any,
+    sc: SpendCalibration,
+    u: Uplift,
+    seed: int,
+    run_cfg: dict[str, Any] | None,
+    metrics: dict[str, Any],
+    catalogue: dict[str, Campaign],
+) -> None:
     """The history's incremental margin per campaign (``spend_effects``) and per customer
     (``_fit_margin``), each contact measured over its campaign's effect window (paid spend plus
     the margin of the vehicle sales it brings, ``measurement.contact_margin``) and scaled from
@@ -247,8 +294,7 @@ def _fit_spend(model: UpliftModel, X: pd.DataFrame, info: pd.DataFrame,
     horizon_days = 365.0 * run_settings(run_cfg).horizon_months / 12.0
     camp_all = info["campaign"].astype(str).to_numpy()
     win = effect_windows(camp_all, catalogue, default)
-    done = (info["contact_date"] + pd.to_timedelta(win, unit="D")
-            <= to_timestamp(as_of)).to_numpy()
+    done = (info["contact_date"] + pd.to_timedelta(win, unit="D") <= to_timestamp(as_of)).to_numpy()
     if done.sum() < u.min_contacts:
         metrics["spend_effect"] = {}
         return
@@ -257,8 +303,14 @@ def _fit_spend(model: UpliftModel, X: pd.DataFrame, info: pd.DataFrame,
     vc = load_config("value")
     for w in np.unique(win):
         m = win == w
-        y[m] = contact_margin(inf.loc[m, ["customer_id", "contact_date"]], tables, int(w),
-                              cut_at=as_of, run_cfg=run_cfg, value_cfg=vc)
+        y[m] = contact_margin(
+            inf.loc[m, ["customer_id", "contact_date"]],
+            tables,
+            int(w),
+            cut_at=as_of,
+            run_cfg=run_cfg,
+            value_cfg=vc,
+        )
     cap = sc.outcome_cap_quantile
     if len(y) and cap < 1:
         y = np.minimum(y, np.quantile(y, cap))
@@ -269,25 +321,37 @@ def _fit_spend(model: UpliftModel, X: pd.DataFrame, info: pd.DataFrame,
     M = design(Xs, camp.astype(object), feats, cats)
     params = {k: v for k, v in sc.lgb.items() if k != "objective"}
     t = inf["treated"].to_numpy(bool)
-    mhat = cross_fitted_outcome(M, y, inf["customer_id"].to_numpy(), params,
-                                sc.num_boost_round, seed + 7)
-    eff, se = spend_effects(M, y, t, camp, inf["customer_id"].to_numpy(), params, seed=seed + 7,
-                            mhat=mhat)
+    mhat = cross_fitted_outcome(
+        M, y, inf["customer_id"].to_numpy(), params, sc.num_boost_round, seed + 7
+    )
+    eff, se = spend_effects(
+        M, y, t, camp, inf["customer_id"].to_numpy(), params, seed=seed + 7, mhat=mhat
+    )
     scale = {c: horizon_days / float(win[camp == c][0]) for c in campaigns}
     model.spend_effect = {c: v * scale[c] for c, v in eff.items()}
     model.spend_se = {c: v * scale[c] for c, v in se.items()}
     model.margin_scale = scale
-    metrics.update(spend_window_days={c: int(win[camp == c][0]) for c in campaigns},
-                   spend_effect=model.spend_effect, spend_se=model.spend_se,
-                   n_spend_contacts=int(done.sum()))
+    metrics.update(
+        spend_window_days={c: int(win[camp == c][0]) for c in campaigns},
+        spend_effect=model.spend_effect,
+        spend_se=model.spend_se,
+        n_spend_contacts=int(done.sum()),
+    )
     mc = u.margin
     if mc.enabled:
         metrics["margin"] = _fit_margin(model, Xs, inf, y, mhat, mc, u, seed)
 
 
-def _fit_margin(model: UpliftModel, X: pd.DataFrame, info: pd.DataFrame, y: np.ndarray,
-                mhat: np.ndarray, mc: Margin, u: Uplift, seed: int
-                ) -> dict[str, Any]:
+def _fit_margin(
+    model: UpliftModel,
+    X: pd.DataFrame,
+    info: pd.DataFrame,
+    y: np.ndarray,
+    mhat: np.ndarray,
+    mc: Margin,
+    u: Uplift,
+    seed: int,
+) -> dict[str, Any]:
     """Per-customer incremental margin (``fit_margin_learner``) and, per campaign, whether its
     per-customer part is real:
 
@@ -311,8 +375,17 @@ def _fit_margin(model: UpliftModel, X: pd.DataFrame, info: pd.DataFrame, y: np.n
     alpha, calpha = mc.alpha, mc.campaign_alpha
 
     def fit(rows: np.ndarray):
-        return fit_margin_learner(X[rows].reset_index(drop=True), res[rows], t[rows], e[rows],
-                                  camp[rows], cols, logged, alpha, calpha)
+        return fit_margin_learner(
+            X[rows].reset_index(drop=True),
+            res[rows],
+            t[rows],
+            e[rows],
+            camp[rows],
+            cols,
+            logged,
+            alpha,
+            calpha,
+        )
 
     # cross-fitted calibration slope per campaign
     fold = (pd.util.hash_array(info["customer_id"].astype(str).to_numpy(object)) % 2).astype(int)
@@ -340,11 +413,17 @@ def _fit_margin(model: UpliftModel, X: pd.DataFrame, info: pd.DataFrame, y: np.n
         row: dict[str, Any] = {"n": int(m.sum()), "slope": beta, "slope_se": beta_se}
         v = m & ~tr
         if v.sum() >= 50 and t[v].any() and (~t[v]).any():
-            row.update(n_out_of_time=int(v.sum()),
-                       qini=qini_coefficient(pred[v], y[v], t[v]),
-                       qini_ci=bootstrap_ci(qini_coefficient, (pred[v], y[v], t[v]), *boot))
-        ok = bool(row.get("qini_ci") and row["qini_ci"][0] > 0 and np.isfinite(beta)
-                  and beta - z * beta_se > 0)
+            row.update(
+                n_out_of_time=int(v.sum()),
+                qini=qini_coefficient(pred[v], y[v], t[v]),
+                qini_ci=bootstrap_ci(qini_coefficient, (pred[v], y[v], t[v]), *boot),
+            )
+        ok = bool(
+            row.get("qini_ci")
+            and row["qini_ci"][0] > 0
+            and np.isfinite(beta)
+            and beta - z * beta_se > 0
+        )
         weight[c] = float(np.clip(beta, 0.0, mc.max_weight)) if ok else 0.0
         row["weight"] = weight[c]
         row["learned"] = ok
@@ -352,11 +431,16 @@ def _fit_margin(model: UpliftModel, X: pd.DataFrame, info: pd.DataFrame, y: np.n
     model.margin = fit(np.ones(len(y), dtype=bool))
     model.margin_weight = weight
     v = ~tr
-    out: dict[str, Any] = {"per_campaign": per, "learned": sorted(c for c, w in weight.items() if w > 0),
-                           "state_features": model.margin.scaler.columns}
+    out: dict[str, Any] = {
+        "per_campaign": per,
+        "learned": sorted(c for c, w in weight.items() if w > 0),
+        "state_features": model.margin.scaler.columns,
+    }
     if v.sum() >= 50:
-        out["pooled"] = {"qini": qini_coefficient(pred[v], y[v], t[v]),
-                         "qini_ci": bootstrap_ci(qini_coefficient, (pred[v], y[v], t[v]), *boot)}
+        out["pooled"] = {
+            "qini": qini_coefficient(pred[v], y[v], t[v]),
+            "qini_ci": bootstrap_ci(qini_coefficient, (pred[v], y[v], t[v]), *boot),
+        }
         out["calibration_deciles"] = uplift_deciles(pred[v], y[v], t[v], ev.deciles)
     log.info("margin uplift: per-customer part kept for %s", out["learned"])
     return out
@@ -387,30 +471,44 @@ def fit_uplift(
     X, info = training_frame(tables, features_fn, as_of, window, run_cfg)
     if info.empty:
         log.warning("uplift: no past campaigns with control groups; every campaign uses its prior")
-        model = _build(X, pd.DataFrame(columns=["campaign", "treated", "responded"]),
-                       catalogue, u, measurements, seed, cfg)
+        model = _build(
+            X,
+            pd.DataFrame(columns=["campaign", "treated", "responded"]),
+            catalogue,
+            u,
+            measurements,
+            seed,
+            cfg,
+        )
         model.metrics = {"note": "no campaign history: catalogue priors only"}
         return model
     keep = info["campaign"].isin(list(catalogue)).to_numpy()
     X, info = X[keep].reset_index(drop=True), info[keep].reset_index(drop=True)
     model = _build(X, info, catalogue, u, measurements, seed, cfg)
-    metrics: dict[str, Any] = {"n_contacts": len(info), "window_days": window,
-                               "learned": model.learned,
-                               "ate_shrinkage": u.ate_shrinkage,
-                               "ate_measured": model.ate_measured, "ate_se": model.ate_se,
-                               "ate_used": dict(model.ate),
-                               "prior": sorted(c for c, s in model.source.items() if s == "prior")}
+    metrics: dict[str, Any] = {
+        "n_contacts": len(info),
+        "window_days": window,
+        "learned": model.learned,
+        "ate_shrinkage": u.ate_shrinkage,
+        "ate_measured": model.ate_measured,
+        "ate_se": model.ate_se,
+        "ate_used": dict(model.ate),
+        "prior": sorted(c for c, s in model.source.items() if s == "prior"),
+    }
     if u.spend_calibration.enabled:
-        _fit_spend(model, X, info, tables, as_of, u.spend_calibration, u, seed, run_cfg,
-                   metrics, catalogue)
+        _fit_spend(
+            model, X, info, tables, as_of, u.spend_calibration, u, seed, run_cfg, metrics, catalogue
+        )
     if validate and model.learned:
         metrics["out_of_time"], model.validation = _validate(X, info, catalogue, u, seed, cfg)
         if u.require_validated_heterogeneity:
             per = metrics["out_of_time"].get("per_campaign", {})
-            model.heterogeneity = {c: float(per.get(c, {}).get("qini", 0.0) > 0)
-                                   for c in model.learned}
-            metrics["heterogeneity_used"] = sorted(c for c, w in model.heterogeneity.items()
-                                                   if w > 0)
+            model.heterogeneity = {
+                c: float(per.get(c, {}).get("qini", 0.0) > 0) for c in model.learned
+            }
+            metrics["heterogeneity_used"] = sorted(
+                c for c, w in model.heterogeneity.items() if w > 0
+            )
     model.metrics = metrics
     log.info("uplift: learned %s; priors for %s", model.learned, metrics["prior"])
     return model

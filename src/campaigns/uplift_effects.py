@@ -34,8 +34,13 @@ def response_ate_se(info: pd.DataFrame) -> dict[str, float]:
     return out
 
 
-def shrink_ate(ate: dict[str, float], se: dict[str, float], prior: dict[str, float],
-               prior_sd: float, transport_sd: float) -> dict[str, float]:
+def shrink_ate(
+    ate: dict[str, float],
+    se: dict[str, float],
+    prior: dict[str, float],
+    prior_sd: float,
+    transport_sd: float,
+) -> dict[str, float]:
     """Empirical-Bayes campaign means: precision-weighted prior and measured mean.
 
     The measured mean's variance is its sampling variance ``se^2`` plus ``transport_sd^2``: the
@@ -49,15 +54,22 @@ def shrink_ate(ate: dict[str, float], se: dict[str, float], prior: dict[str, flo
             out[c] = a
             continue
         w0 = 1.0 / max(prior_sd, 1e-9) ** 2
-        w1 = 1.0 / (se.get(c, 0.0) ** 2 + transport_sd ** 2 + 1e-12)
+        w1 = 1.0 / (se.get(c, 0.0) ** 2 + transport_sd**2 + 1e-12)
         out[c] = float((w0 * prior[c] + w1 * a) / (w0 + w1))
     return out
 
 
-def spend_effects(X: pd.DataFrame, spend: np.ndarray, treated: np.ndarray,
-                  campaign: np.ndarray, customer: np.ndarray, params: dict[str, Any],
-                  rounds: int = 200, seed: int = 0, mhat: np.ndarray | None = None
-                  ) -> tuple[dict[str, float], dict[str, float]]:
+def spend_effects(
+    X: pd.DataFrame,
+    spend: np.ndarray,
+    treated: np.ndarray,
+    campaign: np.ndarray,
+    customer: np.ndarray,
+    params: dict[str, Any],
+    rounds: int = 200,
+    seed: int = 0,
+    mhat: np.ndarray | None = None,
+) -> tuple[dict[str, float], dict[str, float]]:
     """Per campaign: incremental paid spend per contact, target vs control, and its standard error.
 
     Robinson / R-learner residualization: a cross-fitted outcome model ``m(x)`` (two folds by
@@ -79,7 +91,7 @@ def spend_effects(X: pd.DataFrame, spend: np.ndarray, treated: np.ndarray,
     for c in np.unique(camp):
         m = camp == c
         rr = r[m]
-        den = float((rr ** 2).sum())
+        den = float((rr**2).sum())
         if den <= 0 or t[m].all() or (~t[m]).all():
             continue
         a = float((rr * res[m]).sum() / den)
@@ -88,9 +100,14 @@ def spend_effects(X: pd.DataFrame, spend: np.ndarray, treated: np.ndarray,
     return eff, se
 
 
-def calibrate_spend(mean_pred: dict[str, float], effect: dict[str, float],
-                    se: dict[str, float], prior_rel_sd: float, prior_min_sd: float,
-                    transport_sd: float) -> dict[str, float]:
+def calibrate_spend(
+    mean_pred: dict[str, float],
+    effect: dict[str, float],
+    se: dict[str, float],
+    prior_rel_sd: float,
+    prior_min_sd: float,
+    transport_sd: float,
+) -> dict[str, float]:
     """Empirical-Bayes campaign means of incremental spend per contact.
 
     Prior: the model's own mean over this month's eligible pairs (uplift x value at stake),
@@ -98,13 +115,22 @@ def calibrate_spend(mean_pred: dict[str, float], effect: dict[str, float],
     spend (``spend_effects``, scaled to the horizon), variance ``se^2 + transport_sd^2`` (other
     populations, later campaigns in both groups). Campaigns without a measurement keep the prior.
     """
-    return {c: m for c, (m, _) in spend_posterior(mean_pred, effect, se, prior_rel_sd,
-                                                   prior_min_sd, transport_sd).items()}
+    return {
+        c: m
+        for c, (m, _) in spend_posterior(
+            mean_pred, effect, se, prior_rel_sd, prior_min_sd, transport_sd
+        ).items()
+    }
 
 
-def spend_posterior(mean_pred: dict[str, float], effect: dict[str, float],
-                    se: dict[str, float], prior_rel_sd: float, prior_min_sd: float,
-                    transport_sd: float) -> dict[str, tuple[float, float]]:
+def spend_posterior(
+    mean_pred: dict[str, float],
+    effect: dict[str, float],
+    se: dict[str, float],
+    prior_rel_sd: float,
+    prior_min_sd: float,
+    transport_sd: float,
+) -> dict[str, tuple[float, float]]:
     """``calibrate_spend``'s posterior per campaign as ``(mean, sd)``: the sd gives the
     intervals of a pair's expected value and of the plan's total (normal-normal update)."""
     out = {}
@@ -113,7 +139,7 @@ def spend_posterior(mean_pred: dict[str, float], effect: dict[str, float],
         if c not in effect or not np.isfinite(effect[c]):
             out[c] = (float(prior), float(sd0))
             continue
-        w0 = 1.0 / sd0 ** 2
-        w1 = 1.0 / (se.get(c, 0.0) ** 2 + transport_sd ** 2 + 1e-12)
+        w0 = 1.0 / sd0**2
+        w1 = 1.0 / (se.get(c, 0.0) ** 2 + transport_sd**2 + 1e-12)
         out[c] = (float((w0 * prior + w1 * effect[c]) / (w0 + w1)), float((w0 + w1) ** -0.5))
     return out

@@ -53,9 +53,9 @@ def training_frame(
         keep.append(g.index.to_numpy())
         log.debug("uplift training snapshot %s: %d contacts", pd.Timestamp(snap).date(), len(g))
     X = pd.concat(xs, ignore_index=True)
-    info = contact_outcomes(c.take(np.concatenate(keep)), tables["visits"], window_days,
-                            cut_at=as_of, run_cfg=run_cfg).reset_index(drop=True)
+    info = contact_outcomes(
+        c.take(np.concatenate(keep)), tables["visits"], window_days, cut_at=as_of, run_cfg=run_cfg
+    ).reset_index(drop=True)
     info["treated"] = (info["group"] == "target").to_numpy()
     info["contact_date"] = pd.to_datetime(info["contact_date"])
-    return X, info[["customer_id", "campaign", "contact_date", "treated", "responded",
-                    "revenue"]]
+    return X, info[["customer_id", "campaign", "contact_date", "treated", "responded", "revenue"]]

@@ -21,8 +21,9 @@ from cvm.models import trainer
 CAMPAIGN_FEATURE = "_campaign"
 
 
-def design(X: pd.DataFrame, campaign: np.ndarray, features: list[str],
-           categories: dict[str, list[Any]]) -> pd.DataFrame:
+def design(
+    X: pd.DataFrame, campaign: np.ndarray, features: list[str], categories: dict[str, list[Any]]
+) -> pd.DataFrame:
     """Model matrix: numeric features as float, categoricals with fixed categories.
 
     float32 features (``build_features``') stay float32: LightGBM then receives a float32
@@ -47,8 +48,11 @@ def schema(X: pd.DataFrame, campaigns: list[str]) -> tuple[list[str], dict[str, 
         s = X[col]
         if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
             feats.append(col)
-        elif isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(s) \
-                or s.dtype == object:
+        elif (
+            isinstance(s.dtype, pd.CategoricalDtype)
+            or pd.api.types.is_string_dtype(s)
+            or s.dtype == object
+        ):
             vals = sorted(str(v) for v in s.dropna().unique())
             if 0 < len(vals) <= 50:
                 feats.append(col)
@@ -58,8 +62,15 @@ def schema(X: pd.DataFrame, campaigns: list[str]) -> tuple[list[str], dict[str, 
     return feats, cats
 
 
-def train_booster(M: pd.DataFrame, y: np.ndarray, params: dict[str, Any], rounds: int,
-                  objective: str, seed: int, weight: np.ndarray | None = None) -> lgb.Booster:
+def train_booster(
+    M: pd.DataFrame,
+    y: np.ndarray,
+    params: dict[str, Any],
+    rounds: int,
+    objective: str,
+    seed: int,
+    weight: np.ndarray | None = None,
+) -> lgb.Booster:
     """One deterministic LightGBM fit through the shared trainer (``cvm.models.trainer``);
     categoricals from the frame's dtypes, optional row weights."""
     p = trainer.booster_params(objective, seed=seed, base=params, extra={"force_row_wise": True})
@@ -72,10 +83,9 @@ def train_booster(M: pd.DataFrame, y: np.ndarray, params: dict[str, Any], rounds
     return trainer.fit_booster(p, ds, rounds)
 
 
-def fit_meta_learner(X: pd.DataFrame, info: pd.DataFrame, campaigns: list[str],
-                     u: Any, seed: int
-                     ) -> tuple[dict[str, lgb.Booster], dict[str, float], list[str],
-                                dict[str, list[Any]]]:
+def fit_meta_learner(
+    X: pd.DataFrame, info: pd.DataFrame, campaigns: list[str], u: Any, seed: int
+) -> tuple[dict[str, lgb.Booster], dict[str, float], list[str], dict[str, list[Any]]]:
     """T- or X-learner of the response (``u['learner']``): boosters, target shares, schema."""
     feats, cats = schema(X, campaigns)
     M = design(X, info["campaign"].astype(str).to_numpy(object), feats, cats)
@@ -83,8 +93,10 @@ def fit_meta_learner(X: pd.DataFrame, info: pd.DataFrame, campaigns: list[str],
     t = info["treated"].to_numpy(bool)
     params = {k: v for k, v in u.lgb.items() if k != "objective"}
     rounds = u.num_boost_round
-    b = {"mu0": train_booster(M[~t], y[~t], params, rounds, "binary", seed),
-         "mu1": train_booster(M[t], y[t], params, rounds, "binary", seed + 1)}
+    b = {
+        "mu0": train_booster(M[~t], y[~t], params, rounds, "binary", seed),
+        "mu1": train_booster(M[t], y[t], params, rounds, "binary", seed + 1),
+    }
     prop = info.groupby("campaign")["treated"].mean().to_dict()
     if u.learner == "x":
         d1 = y[t] - b["mu0"].predict(M[t])
@@ -94,8 +106,14 @@ def fit_meta_learner(X: pd.DataFrame, info: pd.DataFrame, campaigns: list[str],
     return b, {k: float(v) for k, v in prop.items()}, feats, cats
 
 
-def cross_fitted_outcome(M: pd.DataFrame, y: np.ndarray, customer: np.ndarray,
-                         params: dict[str, Any], rounds: int, seed: int) -> np.ndarray:
+def cross_fitted_outcome(
+    M: pd.DataFrame,
+    y: np.ndarray,
+    customer: np.ndarray,
+    params: dict[str, Any],
+    rounds: int,
+    seed: int,
+) -> np.ndarray:
     """``m(x)``, the outcome ignoring treatment, predicted for each row by a LightGBM fitted on
     the other fold (two folds by customer, so a customer's own outcomes never predict them)."""
     y = np.asarray(y, float)
@@ -104,8 +122,9 @@ def cross_fitted_outcome(M: pd.DataFrame, y: np.ndarray, customer: np.ndarray,
     for k in (0, 1):
         tr = fold != k
         if tr.sum() >= 100 and (~tr).sum() > 0:
-            mhat[~tr] = train_booster(M[tr], y[tr], params, rounds, "regression",
-                                      seed + k).predict(M[~tr])
+            mhat[~tr] = train_booster(M[tr], y[tr], params, rounds, "regression", seed + k).predict(
+                M[~tr]
+            )
     return mhat
 
 
@@ -126,8 +145,11 @@ class StateScaler:
     def _raw(X: pd.DataFrame, columns: list[str], logged: list[str]) -> np.ndarray:
         cols = []
         for c in columns:
-            v = (pd.to_numeric(X[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-                 if c in X.columns else np.full(len(X), np.nan))
+            v = (
+                pd.to_numeric(X[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+                if c in X.columns
+                else np.full(len(X), np.nan)
+            )
             cols.append(np.log1p(np.clip(v, 0, None)) if c in logged else v)
         return np.column_stack(cols) if cols else np.zeros((len(X), 0))
 
@@ -142,8 +164,15 @@ class StateScaler:
         lo, hi = np.percentile(Z, 1, 0), np.percentile(Z, 99, 0)
         Z = np.clip(Z, lo, hi)
         sd = Z.std(0)
-        return cls(columns, [c for c in logged if c in columns], med, lo, hi, Z.mean(0),
-                   np.where(sd > 0, sd, 1.0))
+        return cls(
+            columns,
+            [c for c in logged if c in columns],
+            med,
+            lo,
+            hi,
+            Z.mean(0),
+            np.where(sd > 0, sd, 1.0),
+        )
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         Z = self._raw(X, self.columns, self.logged)
@@ -173,10 +202,18 @@ class MarginLearner:
         return self._phi(self.scaler.transform(X), campaign) @ self.coef
 
 
-def fit_margin_learner(X: pd.DataFrame, residual: np.ndarray, treated: np.ndarray,
-                       propensity: np.ndarray, campaign: np.ndarray, columns: list[str],
-                       logged: list[str], alpha: float, campaign_alpha: float,
-                       chunk: int = 100_000) -> MarginLearner:
+def fit_margin_learner(
+    X: pd.DataFrame,
+    residual: np.ndarray,
+    treated: np.ndarray,
+    propensity: np.ndarray,
+    campaign: np.ndarray,
+    columns: list[str],
+    logged: list[str],
+    alpha: float,
+    campaign_alpha: float,
+    chunk: int = 100_000,
+) -> MarginLearner:
     """Linear R-learner: minimizes ``sum ((Y - m) - (T - e) tau(x))^2 + penalties`` with
     ``residual = Y - m(x)`` (cross-fitted, ``cross_fitted_outcome``) and ``e`` each campaign's
     target share (assignment is random within a campaign). Ridge penalties: ``alpha`` on the
@@ -196,13 +233,16 @@ def fit_margin_learner(X: pd.DataFrame, residual: np.ndarray, treated: np.ndarra
         P = model._phi(scaler.transform(X.iloc[sl]), np.asarray(campaign)[sl]) * r[sl, None]
         A += P.T @ P
         b += P.T @ res[sl]
-    pen = np.r_[np.full(k, 1e-6 * max(alpha, 1.0)), np.full(p, alpha), np.full(k * p, campaign_alpha)]
+    pen = np.r_[
+        np.full(k, 1e-6 * max(alpha, 1.0)), np.full(p, alpha), np.full(k * p, campaign_alpha)
+    ]
     model.coef = np.linalg.solve(A + np.diag(pen), b)
     return model
 
 
-def heterogeneity_slope(deviation: np.ndarray, residual: np.ndarray, treated: np.ndarray,
-                        propensity: np.ndarray) -> tuple[float, float]:
+def heterogeneity_slope(
+    deviation: np.ndarray, residual: np.ndarray, treated: np.ndarray, propensity: np.ndarray
+) -> tuple[float, float]:
     """How much of a predicted per-customer deviation is real, on contacts the prediction did
     not see: the least-squares ``beta`` in ``Y - m = (T - e)(a + beta * deviation)`` and its
     sandwich standard error. 1 = calibrated, 0 = the spread is noise."""

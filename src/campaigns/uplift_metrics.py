@@ -38,13 +38,15 @@ def auuc(uplift: np.ndarray, y: np.ndarray, treated: np.ndarray) -> float:
     n_t, n_c = np.cumsum(t), np.cumsum(~t)
     ok = (n_t > 0) & (n_c > 0)
     gap = np.divide(np.cumsum(y * t), n_t, out=np.zeros(len(y)), where=n_t > 0) - np.divide(
-        np.cumsum(y * ~t), n_c, out=np.zeros(len(y)), where=n_c > 0)
+        np.cumsum(y * ~t), n_c, out=np.zeros(len(y)), where=n_c > 0
+    )
     frac = np.arange(1, len(y) + 1) / max(len(y), 1)
     return float(np.mean(np.where(ok, gap * frac, 0.0))) if len(y) else float("nan")
 
 
-def uplift_deciles(uplift: np.ndarray, y: np.ndarray, treated: np.ndarray,
-                   bins: int) -> list[dict[str, float]]:
+def uplift_deciles(
+    uplift: np.ndarray, y: np.ndarray, treated: np.ndarray, bins: int
+) -> list[dict[str, float]]:
     """Predicted against measured uplift by decile of the prediction: per bin the mean
     prediction and the target-minus-control response rate with its standard error (a
     calibrated model's points lie on the diagonal; a model that ranks has rising points)."""
@@ -59,8 +61,13 @@ def uplift_deciles(uplift: np.ndarray, y: np.ndarray, treated: np.ndarray,
         yt, yc = y[idx][t[idx]], y[idx][~t[idx]]
         if len(yt) < 2 or len(yc) < 2:
             continue
-        out.append({"decile": k + 1, "n": len(idx), "predicted": float(u[idx].mean()),
-                    "measured": float(yt.mean() - yc.mean()),
-                    "measured_se": float(np.sqrt(yt.var(ddof=1) / len(yt)
-                                                 + yc.var(ddof=1) / len(yc)))})
+        out.append(
+            {
+                "decile": k + 1,
+                "n": len(idx),
+                "predicted": float(u[idx].mean()),
+                "measured": float(yt.mean() - yc.mean()),
+                "measured_se": float(np.sqrt(yt.var(ddof=1) / len(yt) + yc.var(ddof=1) / len(yc))),
+            }
+        )
     return out

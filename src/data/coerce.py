@@ -89,8 +89,11 @@ def _integral_to_text(values: pd.Series) -> pd.Series:
     arr = getattr(values.array, "_pa_array", None)
     if arr is None:
         arr = pa.array(values.to_numpy(dtype=object, na_value=None), type=pa.large_string())
-    text = pc.replace_substring_regex(pc.utf8_trim(arr, characters=_PY_ASCII_SPACE),
-                                      pattern=r"^([+-]?[0-9]+)\.0+$", replacement=r"\1")
+    text = pc.replace_substring_regex(
+        pc.utf8_trim(arr, characters=_PY_ASCII_SPACE),
+        pattern=r"^([+-]?[0-9]+)\.0+$",
+        replacement=r"\1",
+    )
     other = ~pc.fill_null(pc.string_is_ascii(arr), True).to_numpy(zero_copy_only=False)
     other &= values.notna().to_numpy(dtype=bool)
     if not other.any():
@@ -217,14 +220,17 @@ def to_float(s: pd.Series) -> Result:
         return out, pd.Series(False, index=s.index)
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     u = pd.Series(uniques, dtype=object if s.dtype == object else s.dtype)
-    is_text = u.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool) if len(u) else np.zeros(0, bool)
+    is_text = (
+        u.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool) if len(u) else np.zeros(0, bool)
+    )
     fmt, comma_only = decimal_format(_strip_noise(u[is_text])) if is_text.any() else ("point", None)
     vals = np.full(len(u), np.nan)
     if (~is_text).any():  # numbers in an object column (Excel)
         vals[~is_text] = pd.to_numeric(u[~is_text].astype(object), errors="coerce").to_numpy(float)
     if is_text.any():
-        vals[is_text] = _parse_number_text(u[is_text], "comma" if fmt == "comma" else "point"
-                                           ).to_numpy(dtype=float, na_value=np.nan)
+        vals[is_text] = _parse_number_text(
+            u[is_text], "comma" if fmt == "comma" else "point"
+        ).to_numpy(dtype=float, na_value=np.nan)
     mixed = np.zeros(len(u), bool)
     if fmt == "mixed":
         mixed[np.flatnonzero(is_text)[comma_only]] = True
@@ -282,8 +288,9 @@ def _numbers_to_dates(num: pd.Series) -> pd.Series:
     out = pd.Series(pd.NaT, index=num.index, dtype=DATE)
     ymd = num.between(lo, hi) & (num == np.floor(num))
     if ymd.any():
-        out[ymd] = pd.to_datetime(num[ymd].astype("int64").astype(str), format="%Y%m%d",
-                                  errors="coerce").astype(DATE)
+        out[ymd] = pd.to_datetime(
+            num[ymd].astype("int64").astype(str), format="%Y%m%d", errors="coerce"
+        ).astype(DATE)
     serial = ~ymd & num.between(s_lo, s_hi)
     if serial.any():
         origin = pd.Timestamp(cfg["excel_origin"])
@@ -298,8 +305,9 @@ def _parse_date_values(u: pd.Series) -> pd.Series:
     is_dt = u.map(lambda v: isinstance(v, (dt.date, pd.Timestamp, np.datetime64))).astype(bool)
     if is_dt.any():
         out[is_dt] = pd.to_datetime(u[is_dt].astype(object), errors="coerce").astype(DATE)
-    is_num = u.map(lambda v: isinstance(v, (int, float, np.integer, np.floating))
-                   and not isinstance(v, bool)).astype(bool)
+    is_num = u.map(
+        lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+    ).astype(bool)
     if is_num.any():
         out[is_num] = _numbers_to_dates(u[is_num].astype("float64"))
     rest = ~is_dt & ~is_num
@@ -353,5 +361,12 @@ def coerce_column(s: pd.Series, col: Column) -> Result:
 
 def contract_dtype(col: Column) -> str:
     """The pandas dtype a contract column has after loading."""
-    return {"id": STR, "str": STR, "category": STR, "date": DATE, "float": "float64",
-            "int": "Int64", "bool": "boolean"}[col.kind]
+    return {
+        "id": STR,
+        "str": STR,
+        "category": STR,
+        "date": DATE,
+        "float": "float64",
+        "int": "Int64",
+        "bool": "boolean",
+    }[col.kind]

@@ -85,18 +85,35 @@ VISITS = Table(
     date_column="visit_date",
     columns=(
         C("visit_id", "id", "Repair-order number, unique per visit."),
-        C("customer_id", "id", "Customer who paid or owns the vehicle.", required=True, nullable=False),
+        C(
+            "customer_id",
+            "id",
+            "Customer who paid or owns the vehicle.",
+            required=True,
+            nullable=False,
+        ),
         C("vehicle_id", "id", "Vehicle serviced (VIN or internal id)."),
         C("dealer_id", "id", "Store that performed the visit."),
         C("visit_date", "date", "Date the vehicle came in.", required=True, nullable=False),
-        C("amount", "float", "Total settled amount of the repair order.", unit="CNY",
-          required=True, nullable=False, min=0),
+        C(
+            "amount",
+            "float",
+            "Total settled amount of the repair order.",
+            unit="CNY",
+            required=True,
+            nullable=False,
+            min=0,
+        ),
         C("labour_amount", "float", "Labour part of the amount.", unit="CNY", min=0),
         C("parts_amount", "float", "Parts part of the amount.", unit="CNY", min=0),
         C("visit_type", "category", "Kind of visit.", values=VISIT_TYPES),
-        C("payer", "category",
-          "Who paid: the customer, the warranty, an insurer, or free (first service). "
-          "When absent, a visit with amount > 0 counts as paid by the customer.", values=PAYERS),
+        C(
+            "payer",
+            "category",
+            "Who paid: the customer, the warranty, an insurer, or free (first service). "
+            "When absent, a visit with amount > 0 counts as paid by the customer.",
+            values=PAYERS,
+        ),
         C("mileage_km", "float", "Odometer reading at the visit.", unit="km", min=0),
         C("service_advisor_id", "id", "Service advisor (SA) who handled the visit."),
         C("wait_minutes", "float", "Customer's waiting time at the store.", unit="min", min=0),
@@ -110,9 +127,23 @@ VISITS = Table(
 )
 
 PROFILE_FIELDS = (
-    "name", "phone", "gender", "birth_year", "province", "city", "address", "occupation",
-    "education", "marital_status", "has_children", "household_size", "income_band",
-    "wechat_id", "email", "preferred_channel", "hobby",
+    "name",
+    "phone",
+    "gender",
+    "birth_year",
+    "province",
+    "city",
+    "address",
+    "occupation",
+    "education",
+    "marital_status",
+    "has_children",
+    "household_size",
+    "income_band",
+    "wechat_id",
+    "email",
+    "preferred_channel",
+    "hobby",
 )
 """The 17 profile fields a store collects (IDIC 'identify'); completeness is measured on them."""
 
@@ -125,10 +156,19 @@ CUSTOMERS = Table(
         C("customer_id", "id", "Customer number (客户编号).", required=True, nullable=False),
         C("dealer_id", "id", "Home store."),
         C("created_date", "date", "Date the customer was first recorded."),
-        C("customer_type", "category", "Private person or company fleet.",
-          values=("individual", "company")),
-        C("distance_km", "float", "Distance from the customer's address to the store.", unit="km",
-          min=0),
+        C(
+            "customer_type",
+            "category",
+            "Private person or company fleet.",
+            values=("individual", "company"),
+        ),
+        C(
+            "distance_km",
+            "float",
+            "Distance from the customer's address to the store.",
+            unit="km",
+            min=0,
+        ),
         C("name", "str", "Full name.", pii=True),
         C("phone", "str", "Mobile number.", pii=True),
         C("gender", "category", "Gender.", values=GENDERS),
@@ -204,16 +244,24 @@ LEADS = Table(
         C("customer_id", "id", "Customer, when known (existing owner or after conversion)."),
         C("dealer_id", "id", "Store."),
         C("created_date", "date", "First contact.", required=True, nullable=False),
-        C("source", "category", "Where the lead came from.",
-          values=("walk_in", "phone", "online", "referral", "auto_show", "oem", "existing_owner")),
+        C(
+            "source",
+            "category",
+            "Where the lead came from.",
+            values=("walk_in", "phone", "online", "referral", "auto_show", "oem", "existing_owner"),
+        ),
         C("model_of_interest", "str", "Model the prospect asked about."),
         C("budget", "float", "Declared budget.", unit="CNY", min=0),
         C("followups", "int", "Follow-ups made so far.", min=0),
         C("last_followup_date", "date", "Date of the latest follow-up."),
         C("test_drive", "bool", "Took a test drive."),
         C("test_drive_date", "date", "Date of the test drive."),
-        C("order_stage", "category", "Order class: contract (A), intent (B), potential (C).",
-          values=ORDER_STAGES),
+        C(
+            "order_stage",
+            "category",
+            "Order class: contract (A), intent (B), potential (C).",
+            values=ORDER_STAGES,
+        ),
         C("status", "category", "Outcome so far.", values=LEAD_STATUS),
         C("closed_date", "date", "Date won or lost."),
         C("defeat_reason", "str", "Why the deal was lost (战败原因)."),
@@ -225,7 +273,7 @@ LEADS = Table(
 LEAD_FOLLOWUPS = Table(
     name="lead_followups",
     description="One row per follow-up of a lead (跟进记录): lets lead scores use only "
-                "the follow-ups made by the scoring date.",
+    "the follow-ups made by the scoring date.",
     primary_key="followup_id",
     date_column="followup_date",
     columns=(
@@ -246,11 +294,22 @@ CAMPAIGN_CONTACTS = Table(
         C("contact_id", "id", "Contact record number.", required=True, nullable=False),
         C("customer_id", "id", "Customer selected.", required=True, nullable=False),
         C("campaign", "str", "Campaign id from the catalogue.", required=True, nullable=False),
-        C("contact_date", "date", "Date of contact (or of selection, for control).",
-          required=True, nullable=False),
+        C(
+            "contact_date",
+            "date",
+            "Date of contact (or of selection, for control).",
+            required=True,
+            nullable=False,
+        ),
         C("channel", "category", "Channel used.", values=CHANNELS),
-        C("group", "category", "target = contacted, control = held out, never contacted.",
-          values=GROUPS, required=True, nullable=False),
+        C(
+            "group",
+            "category",
+            "target = contacted, control = held out, never contacted.",
+            values=GROUPS,
+            required=True,
+            nullable=False,
+        ),
         C("cost", "float", "Cost of the contact and offer.", unit="CNY", min=0),
     ),
     foreign_keys=(ForeignKey("customer_id", "customers", "customer_id"),),
@@ -285,8 +344,12 @@ COMPLAINTS = Table(
         C("customer_id", "id", "Complainant.", required=True, nullable=False),
         C("visit_id", "id", "Visit complained about, if any."),
         C("complaint_date", "date", "Date received.", required=True, nullable=False),
-        C("category", "category", "What it was about.",
-          values=("price", "wait", "quality", "attitude", "overselling", "other")),
+        C(
+            "category",
+            "category",
+            "What it was about.",
+            values=("price", "wait", "quality", "attitude", "overselling", "other"),
+        ),
         C("severity", "int", "1 (minor) to 3 (serious).", min=1, max=3),
         C("resolved_date", "date", "Date closed; empty while open."),
     ),
@@ -312,8 +375,18 @@ STAFF = Table(
 
 TABLES: dict[str, Table] = {
     t.name: t
-    for t in (VISITS, CUSTOMERS, VEHICLES, VEHICLE_SALES, LEADS, LEAD_FOLLOWUPS,
-              CAMPAIGN_CONTACTS, SURVEYS, COMPLAINTS, STAFF)
+    for t in (
+        VISITS,
+        CUSTOMERS,
+        VEHICLES,
+        VEHICLE_SALES,
+        LEADS,
+        LEAD_FOLLOWUPS,
+        CAMPAIGN_CONTACTS,
+        SURVEYS,
+        COMPLAINTS,
+        STAFF,
+    )
 }
 """All contract tables by name, in dependency-friendly order."""
 

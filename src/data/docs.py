@@ -19,8 +19,13 @@ log = logging.getLogger(__name__)
 README = PROJECT_ROOT / "data" / "README.md"
 
 _KIND_TEXT = {
-    "id": "id (text)", "str": "text", "category": "category", "date": "date",
-    "float": "number", "int": "whole number", "bool": "yes/no",
+    "id": "id (text)",
+    "str": "text",
+    "category": "category",
+    "date": "date",
+    "float": "number",
+    "int": "whole number",
+    "bool": "yes/no",
 }
 
 _INTRO = """\
@@ -81,12 +86,16 @@ def _allowed(col: Column) -> str:
 
 def _aliases(table: str, col: str) -> str:
     cfg = column_config()
-    names = [*cfg.get("common", {}).get(col, []),
-             *cfg.get("tables", {}).get(table, {}).get("columns", {}).get(col, [])]
+    names = [
+        *cfg.get("common", {}).get(col, []),
+        *cfg.get("tables", {}).get(table, {}).get("columns", {}).get(col, []),
+    ]
     values = cfg.get("values", {}).get(col, {})
     text = ", ".join(str(n) for n in names)
     if values:
-        text += ("; " if text else "") + "values: " + ", ".join(f"{k}→{v}" for k, v in values.items())
+        text += (
+            ("; " if text else "") + "values: " + ", ".join(f"{k}→{v}" for k, v in values.items())
+        )
     return text
 
 
@@ -99,22 +108,42 @@ def table_markdown(spec: Table) -> str:
     names = column_config().get("tables", {}).get(spec.name, {}).get("names", [])
     lines = [f"## `{spec.name}`{' (required)' if spec.required else ''}", "", spec.description, ""]
     if names:
-        lines.append(f"- file / sheet / SQL names: `{spec.name}`, " + ", ".join(f"`{n}`" for n in names))
+        lines.append(
+            f"- file / sheet / SQL names: `{spec.name}`, " + ", ".join(f"`{n}`" for n in names)
+        )
     if spec.primary_key:
         lines.append(f"- primary key: `{spec.primary_key}` (unique)")
     for fk in spec.foreign_keys:
-        lines.append(f"- `{fk.column}` → `{fk.table}.{fk.ref_column}` (checked when `{fk.table}` is present)")
+        lines.append(
+            f"- `{fk.column}` → `{fk.table}.{fk.ref_column}` (checked when `{fk.table}` is present)"
+        )
     if spec.date_column:
         lines.append(f"- dated by `{spec.date_column}`")
-    lines += ["", "| column | meaning | type | unit | required | allowed | aliases |",
-              "|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "| column | meaning | type | unit | required | allowed | aliases |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for col in spec.columns:
         required = "yes" if col.required else ("no empty cells" if not col.nullable else "")
         meaning = col.description + (" **pii**" if col.pii else "")
         kind = f"{_KIND_TEXT[col.kind]} (`{contract_dtype(col)}`)"
-        lines.append("| " + " | ".join(_cell(x) for x in (
-            f"`{col.name}`", meaning, kind, col.unit, required, _allowed(col),
-            _aliases(spec.name, col.name))) + " |")
+        lines.append(
+            "| "
+            + " | ".join(
+                _cell(x)
+                for x in (
+                    f"`{col.name}`",
+                    meaning,
+                    kind,
+                    col.unit,
+                    required,
+                    _allowed(col),
+                    _aliases(spec.name, col.name),
+                )
+            )
+            + " |"
+        )
     return "\n".join(lines)
 
 
@@ -122,14 +151,24 @@ def contract_markdown() -> str:
     """The whole of ``data/README.md``."""
     parsing = column_config()["parsing"]
     formats = ", ".join(f"`{f}`" for f in parsing["date_formats"])
-    bools = (" / ".join(f"`{v}`" for v in parsing["true_values"]) + " vs "
-             + " / ".join(f"`{v}`" for v in parsing["false_values"]))
+    bools = (
+        " / ".join(f"`{v}`" for v in parsing["true_values"])
+        + " vs "
+        + " / ".join(f"`{v}`" for v in parsing["false_values"])
+    )
     parts = [_INTRO.format(date_formats=formats, bools=bools).rstrip()]
-    parts.append("## Tables\n\n" + "\n".join(
-        f"- `{t.name}`{' (required)' if t.required else ''}: {t.description}" for t in TABLES.values()))
+    parts.append(
+        "## Tables\n\n"
+        + "\n".join(
+            f"- `{t.name}`{' (required)' if t.required else ''}: {t.description}"
+            for t in TABLES.values()
+        )
+    )
     parts += [table_markdown(t) for t in TABLES.values()]
-    parts.append("## Profile completeness\n\nThe 17 profile fields a store collects (IDIC "
-                 "'identify'): " + ", ".join(f"`{f}`" for f in PROFILE_FIELDS) + ".")
+    parts.append(
+        "## Profile completeness\n\nThe 17 profile fields a store collects (IDIC "
+        "'identify'): " + ", ".join(f"`{f}`" for f in PROFILE_FIELDS) + "."
+    )
     return "\n\n".join(parts) + "\n"
 
 

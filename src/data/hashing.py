@@ -48,8 +48,8 @@ def _column_digest(s: pd.Series) -> bytes:
         a = a.fill_null("")
     width = np.int64 if pa.types.is_large_string(a.type) else np.int32
     bufs = a.buffers()
-    offs = np.frombuffer(bufs[1], dtype=width)[a.offset:a.offset + len(a) + 1]
+    offs = np.frombuffer(bufs[1], dtype=width)[a.offset : a.offset + len(a) + 1]
     h.update((offs - offs[0]).astype(np.int64).tobytes())
     if bufs[2] is not None:
-        h.update(memoryview(bufs[2])[int(offs[0]):int(offs[-1])])
+        h.update(memoryview(bufs[2])[int(offs[0]) : int(offs[-1])])
     return h.digest()

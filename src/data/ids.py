@@ -98,8 +98,9 @@ def _text_array(x: pd.Series | pd.Index):
 
     arr = getattr(getattr(x, "array", None), "_pa_array", None)
     if arr is None:
-        arr = pa.array(np.asarray(x.astype("object"), dtype=object), type=pa.large_string(),
-                       from_pandas=True)
+        arr = pa.array(
+            np.asarray(x.astype("object"), dtype=object), type=pa.large_string(), from_pandas=True
+        )
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     return arr.cast(pa.large_string()) if arr.type != pa.large_string() else arr

@@ -55,12 +55,14 @@ def load_with_report(
     return _load(source, tables, validate=True, as_of=as_of)
 
 
-def _load(source: str | Path, tables: Iterable[str] | None, *, validate: bool,
-          as_of: date | None) -> tuple[dict[str, pd.DataFrame], ValidationReport]:
+def _load(
+    source: str | Path, tables: Iterable[str] | None, *, validate: bool, as_of: date | None
+) -> tuple[dict[str, pd.DataFrame], ValidationReport]:
     wanted = None if tables is None else list(tables)
     raws, problems, ignored = read_source(source, wanted)
-    report, frames = check_raw(raws, problems, ignored, as_of, wanted=wanted, source=str(source),
-                               run_checks=validate)
+    report, frames = check_raw(
+        raws, problems, ignored, as_of, wanted=wanted, source=str(source), run_checks=validate
+    )
     if not validate and report.errors:
         for p in report.errors:
             log.warning("%s", p.render())

@@ -80,7 +80,10 @@ def column_aliases(table: str) -> dict[str, str]:
 @cache
 def value_aliases(column: str) -> dict[str, str]:
     """Normalised category value → contract value, for a column name (any table)."""
-    return {normalize_value(k): str(v) for k, v in column_config().get("values", {}).get(column, {}).items()}
+    return {
+        normalize_value(k): str(v)
+        for k, v in column_config().get("values", {}).get(column, {}).items()
+    }
 
 
 def table_for_name(name: str) -> str | None:
@@ -88,7 +91,9 @@ def table_for_name(name: str) -> str | None:
     return table_aliases().get(normalize_name(name))
 
 
-def map_columns(table: str, headers: list[object]) -> tuple[dict[object, str], list[tuple[str, list[str]]]]:
+def map_columns(
+    table: str, headers: list[object]
+) -> tuple[dict[object, str], list[tuple[str, list[str]]]]:
     """Renames for ``headers`` (source → contract) and the contract columns claimed twice.
 
     The first header claiming a contract column wins; later ones keep their own name and are

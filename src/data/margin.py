@@ -23,24 +23,32 @@ def margin_table(cfg: dict[str, Any] | None = None) -> dict[str, dict[str, float
     v = load_config("value", (cfg or {}).get("value"))
     m = v.get("margin")
     if not isinstance(m, dict):
-        raise CvmError("configs/value.yaml: `margin` is missing; give the gross margin per payer "
-                       f"({', '.join(MARGIN_PAYERS)}) and visit type ({', '.join(MARGIN_TYPES)})")
+        raise CvmError(
+            "configs/value.yaml: `margin` is missing; give the gross margin per payer "
+            f"({', '.join(MARGIN_PAYERS)}) and visit type ({', '.join(MARGIN_TYPES)})"
+        )
     out: dict[str, dict[str, float]] = {}
     for payer in MARGIN_PAYERS:
         row = m.get(payer)
         for vt in MARGIN_TYPES:
             key = f"margin.{payer}.{vt}"
             if not isinstance(row, dict) or vt not in row or row[vt] is None:
-                raise CvmError(f"configs/value.yaml: {key} is missing; every payer "
-                               f"({', '.join(MARGIN_PAYERS)}) needs a gross margin for every "
-                               f"visit type ({', '.join(MARGIN_TYPES)})")
+                raise CvmError(
+                    f"configs/value.yaml: {key} is missing; every payer "
+                    f"({', '.join(MARGIN_PAYERS)}) needs a gross margin for every "
+                    f"visit type ({', '.join(MARGIN_TYPES)})"
+                )
             try:
                 x = float(row[vt])
             except (TypeError, ValueError):
-                raise CvmError(f"configs/value.yaml: {key} = {row[vt]!r} is not a number; "
-                               f"give a share in [0, 1]") from None
+                raise CvmError(
+                    f"configs/value.yaml: {key} = {row[vt]!r} is not a number; "
+                    f"give a share in [0, 1]"
+                ) from None
             if not 0.0 <= x <= 1.0 or np.isnan(x):
-                raise CvmError(f"configs/value.yaml: {key} = {x} is outside [0, 1]; a gross "
-                               f"margin is the share of the revenue the store keeps")
+                raise CvmError(
+                    f"configs/value.yaml: {key} = {x} is outside [0, 1]; a gross "
+                    f"margin is the share of the revenue the store keeps"
+                )
             out.setdefault(payer, {})[vt] = x
     return out

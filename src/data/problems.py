@@ -70,8 +70,10 @@ class ValidationReport:
         if not self.errors and not self.warnings:
             lines.append("no problems found: the data meets the contract.")
             return "\n".join(lines)
-        lines.append(f"{len(self.errors)} error(s), {len(self.warnings)} warning(s)"
-                     + ("" if self.errors else ": no errors, the data is usable."))
+        lines.append(
+            f"{len(self.errors)} error(s), {len(self.warnings)} warning(s)"
+            + ("" if self.errors else ": no errors, the data is usable.")
+        )
         lines += [p.render() for p in self.errors + self.warnings]
         return "\n".join(lines)
 

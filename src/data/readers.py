@@ -49,13 +49,26 @@ def fix_url(url: str) -> str:
     path = rest.lstrip("/")
     if scheme.startswith("sqlite"):
         absolute = Path("/" + path)
-        return f"{scheme}:///{absolute}" if absolute.exists() or not Path(path).exists() else f"{scheme}:///{path}"
+        return (
+            f"{scheme}:///{absolute}"
+            if absolute.exists() or not Path(path).exists()
+            else f"{scheme}:///{path}"
+        )
     return f"{scheme}://{path}"
 
 
 def _problem(table: str, origin: str, check: str, message: str, fix: str) -> Problem:
-    return Problem(table=table, column="", check=check, n_rows=0, examples=(), message=message,
-                   fix=fix, severity="error", file=origin)
+    return Problem(
+        table=table,
+        column="",
+        check=check,
+        n_rows=0,
+        examples=(),
+        message=message,
+        fix=fix,
+        severity="error",
+        file=origin,
+    )
 
 
 def detect_encoding(path: Path) -> str | None:
@@ -112,10 +125,17 @@ def duplicate_headers(headers: list[object], table: str, origin: str) -> list[Pr
         if h is None or (isinstance(h, float) and pd.isna(h)):
             continue
         seen.setdefault(str(h).strip(), []).append(pos)
-    return [_problem(table, origin, "duplicate_header",
-                     f"header {h!r} appears {len(pos)} times (columns {', '.join(map(str, pos))})",
-                     f"keep one column {h!r}: remove or rename the others, then export again")
-            for h, pos in seen.items() if len(pos) > 1 and h]
+    return [
+        _problem(
+            table,
+            origin,
+            "duplicate_header",
+            f"header {h!r} appears {len(pos)} times (columns {', '.join(map(str, pos))})",
+            f"keep one column {h!r}: remove or rename the others, then export again",
+        )
+        for h, pos in seen.items()
+        if len(pos) > 1 and h
+    ]
 
 
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -126,27 +146,60 @@ def read_csv(path: Path, table: str) -> tuple[list[RawTable], list[Problem]]:
     enc = detect_encoding(path)
     if enc is None:
         guess = _guess_encoding_name(path)
-        return [], [_problem(
-            table, path.name, "encoding",
-            f"file {path.name} is neither UTF-8 nor GBK/GB18030 text (looks like {guess})",
-            "re-export the table as CSV in UTF-8 (or GBK), or as Excel / Parquet")]
+        return [], [
+            _problem(
+                table,
+                path.name,
+                "encoding",
+                f"file {path.name} is neither UTF-8 nor GBK/GB18030 text (looks like {guess})",
+                "re-export the table as CSV in UTF-8 (or GBK), or as Excel / Parquet",
+            )
+        ]
     sep = detect_delimiter(path, enc)
     if sep != ",":
         log.info("%s: delimiter %s", path.name, _DELIMITER_NAMES.get(sep, repr(sep)))
     try:
-        frame = pd.read_csv(path, dtype=str, encoding=enc, skipinitialspace=False,
-                            keep_default_na=True, sep=sep, engine="c")
-        header = pd.read_csv(path, dtype=str, encoding=enc, sep=sep, header=None, nrows=1,
-                             keep_default_na=False, engine="c")
+        frame = pd.read_csv(
+            path,
+            dtype=str,
+            encoding=enc,
+            skipinitialspace=False,
+            keep_default_na=True,
+            sep=sep,
+            engine="c",
+        )
+        header = pd.read_csv(
+            path,
+            dtype=str,
+            encoding=enc,
+            sep=sep,
+            header=None,
+            nrows=1,
+            keep_default_na=False,
+            engine="c",
+        )
     except pd.errors.EmptyDataError:
-        return [], [_problem(table, path.name, "unreadable", f"file {path.name} is empty (no header row)",
-                             "export the table again with its header row")]
+        return [], [
+            _problem(
+                table,
+                path.name,
+                "unreadable",
+                f"file {path.name} is empty (no header row)",
+                "export the table again with its header row",
+            )
+        ]
     except (pd.errors.ParserError, ValueError, OSError) as err:
-        return [], [_problem(table, path.name, "unreadable",
-                             f"file {path.name} cannot be read as CSV with the "
-                             f"{_DELIMITER_NAMES.get(sep, repr(sep))} delimiter: {_short(err)}",
-                             "check the delimiter (comma, semicolon or tab: one per file) and "
-                             "quoting, or export as Excel / Parquet")]
+        return [], [
+            _problem(
+                table,
+                path.name,
+                "unreadable",
+                f"file {path.name} cannot be read as CSV with the "
+                f"{_DELIMITER_NAMES.get(sep, repr(sep))} delimiter: {_short(err)}",
+                "check the delimiter (comma, semicolon or tab: one per file) and "
+                "quoting, or export as Excel / Parquet",
+            )
+        ]
     problems = duplicate_headers(list(header.iloc[0]) if len(header) else [], table, path.name)
     return [RawTable(table, frame.reset_index(drop=True), path.name)], problems
 
@@ -156,21 +209,35 @@ def read_parquet(path: Path, table: str) -> tuple[list[RawTable], list[Problem]]
     try:
         frame = pd.read_parquet(path)
     except Exception as err:  # noqa: BLE001 - pyarrow raises many kinds
-        return [], [_problem(table, path.name, "unreadable",
-                             f"file {path.name} cannot be read as Parquet: {_short(err)}",
-                             "write the file again (pandas.DataFrame.to_parquet) or export as CSV")]
+        return [], [
+            _problem(
+                table,
+                path.name,
+                "unreadable",
+                f"file {path.name} cannot be read as Parquet: {_short(err)}",
+                "write the file again (pandas.DataFrame.to_parquet) or export as CSV",
+            )
+        ]
     return [RawTable(table, frame.reset_index(drop=True), path.name)], []
 
 
-def read_excel(path: Path, table: str | None, wanted: set[str]) -> tuple[list[RawTable], list[Problem]]:
+def read_excel(
+    path: Path, table: str | None, wanted: set[str]
+) -> tuple[list[RawTable], list[Problem]]:
     """An Excel workbook: one table (named by the file) or one sheet per table (named by sheet)."""
     label = table or "(workbook)"
     try:
         book = pd.ExcelFile(path, engine="openpyxl")
     except Exception as err:  # noqa: BLE001 - zip / xml errors
-        return [], [_problem(label, path.name, "unreadable",
-                             f"file {path.name} cannot be read as Excel (.xlsx): {_short(err)}",
-                             "open and save it again in Excel as .xlsx, or export as CSV")]
+        return [], [
+            _problem(
+                label,
+                path.name,
+                "unreadable",
+                f"file {path.name} cannot be read as Excel (.xlsx): {_short(err)}",
+                "open and save it again in Excel as .xlsx, or export as CSV",
+            )
+        ]
     with book:
         if table is not None:
             sheet = _sheet_for(book, table, path)
@@ -189,14 +256,26 @@ def read_excel(path: Path, table: str | None, wanted: set[str]) -> tuple[list[Ra
                 frame = pd.read_excel(book, sheet_name=sheet, dtype=object)
                 header = pd.read_excel(book, sheet_name=sheet, header=None, nrows=1, dtype=object)
             except Exception as err:  # noqa: BLE001
-                problems.append(_problem(tname, origin, "unreadable",
-                                         f"sheet {sheet!r} of {path.name} cannot be read: {_short(err)}",
-                                         "check the sheet has one header row, then data rows"))
+                problems.append(
+                    _problem(
+                        tname,
+                        origin,
+                        "unreadable",
+                        f"sheet {sheet!r} of {path.name} cannot be read: {_short(err)}",
+                        "check the sheet has one header row, then data rows",
+                    )
+                )
                 continue
-            problems += duplicate_headers(list(header.iloc[0]) if len(header) else [], tname,
-                                          origin)
-            frame = frame.loc[:, [not str(c).startswith("Unnamed:") or frame[c].notna().any()
-                                  for c in frame.columns]]
+            problems += duplicate_headers(
+                list(header.iloc[0]) if len(header) else [], tname, origin
+            )
+            frame = frame.loc[
+                :,
+                [
+                    not str(c).startswith("Unnamed:") or frame[c].notna().any()
+                    for c in frame.columns
+                ],
+            ]
             out.append(RawTable(tname, frame.reset_index(drop=True), origin))
     return out, problems
 
@@ -226,11 +305,15 @@ def _sheet_for(book: pd.ExcelFile, table: str, path: Path) -> object:
             return sheet
     if len(names) == 1:
         return names[0]  # one sheet: validation names its missing columns
-    return _problem(table, path.name, "wrong_sheet",
-                    f"no sheet of {path.name} has the {table} columns "
-                    f"{', '.join(sorted(required))} (sheets: {', '.join(map(repr, names))})",
-                    f"put the {table} data on a sheet named {table} (or first), with its header "
-                    f"in the first row")
+    return _problem(
+        table,
+        path.name,
+        "wrong_sheet",
+        f"no sheet of {path.name} has the {table} columns "
+        f"{', '.join(sorted(required))} (sheets: {', '.join(map(repr, names))})",
+        f"put the {table} data on a sheet named {table} (or first), with its header "
+        f"in the first row",
+    )
 
 
 def _short(err: BaseException) -> str:
@@ -265,9 +348,15 @@ def read_folder(folder: Path, wanted: set[str]) -> tuple[list[RawTable], list[Pr
         if table is not None and table not in wanted:
             continue
         if kind == "unsupported":
-            problems.append(_problem(table or "(file)", path.name, "unreadable",
-                                     f"file {path.name}: {path.suffix} files are not supported",
-                                     "export the table as .csv (UTF-8 or GBK), .xlsx or .parquet"))
+            problems.append(
+                _problem(
+                    table or "(file)",
+                    path.name,
+                    "unreadable",
+                    f"file {path.name}: {path.suffix} files are not supported",
+                    "export the table as .csv (UTF-8 or GBK), .xlsx or .parquet",
+                )
+            )
             continue
         if kind == "csv":
             got, probs = read_csv(path, table)  # type: ignore[arg-type]
@@ -288,8 +377,10 @@ def read_sql(url: str, wanted: set[str]) -> tuple[list[RawTable], list[Problem],
 
     missing = missing_sqlite_file(url)
     if missing is not None:
-        raise CvmError(f"the database file {missing} does not exist (from {url!r}); check the "
-                       f"path (sqlite:///relative.db, sqlite:////absolute/path.db)")
+        raise CvmError(
+            f"the database file {missing} does not exist (from {url!r}); check the "
+            f"path (sqlite:///relative.db, sqlite:////absolute/path.db)"
+        )
     try:
         engine = sa.create_engine(fix_url(url))
         with engine.connect() as conn:
@@ -329,8 +420,9 @@ def missing_sqlite_file(url: str) -> Path | None:
     return None if Path(db).exists() else Path(db)
 
 
-def read_source(source: str | Path, tables: Iterable[str] | None = None
-                ) -> tuple[list[RawTable], list[Problem], list[str]]:
+def read_source(
+    source: str | Path, tables: Iterable[str] | None = None
+) -> tuple[list[RawTable], list[Problem], list[str]]:
     """Raw tables from a folder or SQL URL; a missing source is a :class:`CvmError`."""
     from cvm.data.contract import TABLES
 
@@ -342,8 +434,10 @@ def read_source(source: str | Path, tables: Iterable[str] | None = None
         return read_sql(str(source), wanted)
     folder = Path(source)
     if not folder.exists():
-        raise CvmError(f"data source {str(source)!r} not found: give a folder of CSV / Parquet / "
-                       "Excel files or a database URL such as sqlite:///dealer.db")
+        raise CvmError(
+            f"data source {str(source)!r} not found: give a folder of CSV / Parquet / "
+            "Excel files or a database URL such as sqlite:///dealer.db"
+        )
     if folder.is_file():
         if folder.suffix.lower() in {".db", ".sqlite", ".sqlite3"}:
             return read_sql(f"sqlite:///{folder.resolve()}", wanted)

@@ -42,20 +42,31 @@ def source_key(source: str) -> dict[str, Any]:
         return {"source": str(source).split("@")[-1]}
     p = Path(source)
     files = sorted(f for f in p.iterdir() if f.is_file()) if p.is_dir() else [p]
-    return {"source": str(p.resolve()),
-            "files": {f.name: [f.stat().st_size, f.stat().st_mtime_ns] for f in files}}
+    return {
+        "source": str(p.resolve()),
+        "files": {f.name: [f.stat().st_size, f.stat().st_mtime_ns] for f in files},
+    }
 
 
-def write(run_dir: str | Path, source: str, frames: dict[str, pd.DataFrame],
-          warnings: list[str] | None = None, extra: dict[str, Any] | None = None) -> Path:
+def write(
+    run_dir: str | Path,
+    source: str,
+    frames: dict[str, pd.DataFrame],
+    warnings: list[str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Path:
     """Write ``frames`` (already conformed and validated) and the manifest; returns the folder."""
     out = cache_dir(run_dir)
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     for name, df in frames.items():
         redact(name, df).to_parquet(out / f"{name}.parquet")
-    manifest = {"key": source_key(source), "tables": sorted(frames),
-                "warnings": list(warnings or []), **(extra or {})}
+    manifest = {
+        "key": source_key(source),
+        "tables": sorted(frames),
+        "warnings": list(warnings or []),
+        **(extra or {}),
+    }
     write_text(out / MANIFEST, dumps(manifest, indent=None))
     return out
 
@@ -174,14 +185,22 @@ def drop(run_dir: str | Path) -> None:
     shutil.rmtree(cache_dir(run_dir), ignore_errors=True)
 
 
-def write_run_tables(run_dir: str | Path, source: str, frames: dict[str, pd.DataFrame],
-                     report: Any) -> Path:
+def write_run_tables(
+    run_dir: str | Path, source: str, frames: dict[str, pd.DataFrame], report: Any
+) -> Path:
     """Write the run's copy of already loaded and validated ``frames`` (``report.ok``)."""
     from cvm.data.hashing import tables_hash
 
-    return write(run_dir, source, frames, [w.message for w in report.warnings],
-                 {"tables_hash": tables_hash(frames),
-                  "rows": {name: len(df) for name, df in frames.items()}})
+    return write(
+        run_dir,
+        source,
+        frames,
+        [w.message for w in report.warnings],
+        {
+            "tables_hash": tables_hash(frames),
+            "rows": {name: len(df) for name, df in frames.items()},
+        },
+    )
 
 
 def prepare_run_tables(source: str, run_dir: str | Path):
@@ -197,9 +216,16 @@ def prepare_run_tables(source: str, run_dir: str | Path):
     if report.ok:
         from cvm.data.hashing import tables_hash
 
-        write(run_dir, source, frames, [w.message for w in report.warnings],
-              {"tables_hash": tables_hash(frames),
-               "rows": {name: len(df) for name, df in frames.items()}})
+        write(
+            run_dir,
+            source,
+            frames,
+            [w.message for w in report.warnings],
+            {
+                "tables_hash": tables_hash(frames),
+                "rows": {name: len(df) for name, df in frames.items()},
+            },
+        )
     del frames
     gc.collect()
     try:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -43,17 +43,34 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _UNREADABLE = {
-    "date": ("not_a_date", "cells that are not dates",
-             "write dates as YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD (or as Excel date cells)"),
-    "float": ("not_a_number", "cells that are not numbers",
-              "write plain numbers (e.g. 1234.5); remove text such as '待定' or 'n/a'"),
-    "int": ("not_a_whole_number", "cells that are not whole numbers",
-            "write whole numbers (e.g. 3) without decimals or text"),
-    "bool": ("not_yes_no", "cells that are not yes/no values",
-             "write 是/否, Y/N, 1/0 or true/false"),
-    "mixed_decimal": ("mixed_decimal", ("the column mixes decimal points (1,234.50) and decimal "
-                                        "commas (1.234,50), so no reading of it is safe"),
-                      "export every number of the column in one format, best 1234.50"),
+    "date": (
+        "not_a_date",
+        "cells that are not dates",
+        "write dates as YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD (or as Excel date cells)",
+    ),
+    "float": (
+        "not_a_number",
+        "cells that are not numbers",
+        "write plain numbers (e.g. 1234.5); remove text such as '待定' or 'n/a'",
+    ),
+    "int": (
+        "not_a_whole_number",
+        "cells that are not whole numbers",
+        "write whole numbers (e.g. 3) without decimals or text",
+    ),
+    "bool": (
+        "not_yes_no",
+        "cells that are not yes/no values",
+        "write 是/否, Y/N, 1/0 or true/false",
+    ),
+    "mixed_decimal": (
+        "mixed_decimal",
+        (
+            "the column mixes decimal points (1,234.50) and decimal "
+            "commas (1.234,50), so no reading of it is safe"
+        ),
+        "export every number of the column in one format, best 1234.50",
+    ),
 }
 _CONTROL = r"[\x00-\x1f\x7f]"
 
@@ -83,6 +100,7 @@ def _values_text(col: Column, values: Iterable[object]) -> str:
 
 # ---------------------------------------------------------------- pandera: per-column rules
 
+
 @cache
 def contract_schema(table: str) -> pa.DataFrameSchema:
     """The pandera schema of a contract table (applied after coercion to contract dtypes)."""
@@ -98,8 +116,9 @@ def contract_schema(table: str) -> pa.DataFrameSchema:
             checks.append(pa.Check.isin(list(col.values)))
         # primary-key uniqueness is checked in pandas (_duplicate_key_problems): pandera's
         # unique check hashes the column twice, which costs seconds per million string keys
-        columns[col.name] = pa.Column(nullable=col.nullable, required=False, checks=checks,
-                                      coerce=False)
+        columns[col.name] = pa.Column(
+            nullable=col.nullable, required=False, checks=checks, coerce=False
+        )
     return pa.DataFrameSchema(columns, strict=False, name=table)
 
 
@@ -109,20 +128,29 @@ def _describe_check(col: Column, check: str) -> tuple[str, str, str]:
         return "missing_value", "required value is empty", f"fill in {col.name} on every row"
     if check.startswith("greater_than_or_equal_to"):
         what = "negative" if col.min == 0 else f"below the minimum {col.min:g}"
-        fix = (f"{col.name} must be >= {col.min:g}{' ' + col.unit if col.unit else ''}; "
-               "correct the values (refunds and credit notes belong in separate rows or tables)")
+        fix = (
+            f"{col.name} must be >= {col.min:g}{' ' + col.unit if col.unit else ''}; "
+            "correct the values (refunds and credit notes belong in separate rows or tables)"
+        )
         return "below_min", f"values {what}", fix
     if check.startswith("less_than_or_equal_to"):
-        return ("above_max", f"values above the maximum {col.max:g}",
-                f"{col.name} must be <= {col.max:g}; check the unit or scale")
+        return (
+            "above_max",
+            f"values above the maximum {col.max:g}",
+            f"{col.name} must be <= {col.max:g}; check the unit or scale",
+        )
     if check.startswith("isin"):
-        return ("not_allowed", "values outside the allowed list",
-                f"use one of {', '.join(col.values or ())} (Chinese aliases: configs/columns.yaml)")
+        return (
+            "not_allowed",
+            "values outside the allowed list",
+            f"use one of {', '.join(col.values or ())} (Chinese aliases: configs/columns.yaml)",
+        )
     return check, f"failed check {check}", "correct the values"
 
 
-def _pandera_problems(table: str, frame: pd.DataFrame, skip: Mapping[str, pd.Series],
-                      origin: str) -> list[Problem]:
+def _pandera_problems(
+    table: str, frame: pd.DataFrame, skip: Mapping[str, pd.Series], origin: str
+) -> list[Problem]:
     """Run the contract schema; one Problem per (column, check), unreadable cells excluded."""
     spec = TABLES[table]
     try:
@@ -143,12 +171,16 @@ def _pandera_problems(table: str, frame: pd.DataFrame, skip: Mapping[str, pd.Ser
         cid, message, fix = _describe_check(col, str(check))
         if cid not in ("missing_value",):
             message += _values_text(col, group["failure_case"])
-        problems.append(Problem(table, str(column), cid, len(rows), examples(rows), message, fix,
-                                "error", origin))
+        problems.append(
+            Problem(
+                table, str(column), cid, len(rows), examples(rows), message, fix, "error", origin
+            )
+        )
     return problems
 
 
 # ---------------------------------------------------------------- plain pandas: table rules
+
 
 def _duplicate_key_problems(table: str, frame: pd.DataFrame, origin: str) -> list[Problem]:
     """Rows sharing a primary-key value (missing keys are not duplicates)."""
@@ -166,10 +198,19 @@ def _duplicate_key_problems(table: str, frame: pd.DataFrame, origin: str) -> lis
     if not dup.any():
         return []
     col = TABLES[table].column(key)
-    return [Problem(table, key, "duplicate_key", int(dup.sum()), examples(dup),
-                    f"{key} is not unique (duplicate primary key)"
-                    + _values_text(col, s[dup].head(20)),
-                    f"keep one row per {key}; remove or renumber the duplicates", "error", origin)]
+    return [
+        Problem(
+            table,
+            key,
+            "duplicate_key",
+            int(dup.sum()),
+            examples(dup),
+            f"{key} is not unique (duplicate primary key)" + _values_text(col, s[dup].head(20)),
+            f"keep one row per {key}; remove or renumber the duplicates",
+            "error",
+            origin,
+        )
+    ]
 
 
 def _unreadable_problems(table: str, conf: Conformed, origin: str) -> list[Problem]:
@@ -179,21 +220,44 @@ def _unreadable_problems(table: str, conf: Conformed, origin: str) -> list[Probl
         col = spec.column(name)
         cid, what, fix = _UNREADABLE[conf.checks.get(name, col.kind)]
         values = conf.raw[name][mask.to_numpy()].head(20)
-        out.append(Problem(table, name, cid, int(mask.sum()), examples(mask.to_numpy()),
-                           f"{what}{_values_text(col, values)}", fix, "error", origin))
+        out.append(
+            Problem(
+                table,
+                name,
+                cid,
+                int(mask.sum()),
+                examples(mask.to_numpy()),
+                f"{what}{_values_text(col, values)}",
+                fix,
+                "error",
+                origin,
+            )
+        )
     for name, mask in conf.ambiguous.items():
         col = spec.column(name)
         m = mask.to_numpy()
-        out.append(Problem(table, name, "ambiguous_decimal", int(m.sum()), examples(m),
-                           "values such as 1.234 read with '.' as the decimal point; no value of "
-                           "the column says whether '.' separates thousands"
-                           + _values_text(col, conf.raw[name][m].head(20)),
-                           "if '.' separates thousands here, export the numbers without it "
-                           "(1234) or with a decimal part (1.234,00)", "warning", origin))
+        out.append(
+            Problem(
+                table,
+                name,
+                "ambiguous_decimal",
+                int(m.sum()),
+                examples(m),
+                "values such as 1.234 read with '.' as the decimal point; no value of "
+                "the column says whether '.' separates thousands"
+                + _values_text(col, conf.raw[name][m].head(20)),
+                "if '.' separates thousands here, export the numbers without it "
+                "(1234) or with a decimal part (1.234,00)",
+                "warning",
+                origin,
+            )
+        )
     return out
 
 
-def _date_problems(table: str, frame: pd.DataFrame, as_of: pd.Timestamp, origin: str) -> list[Problem]:
+def _date_problems(
+    table: str, frame: pd.DataFrame, as_of: pd.Timestamp, origin: str
+) -> list[Problem]:
     """Dates after ``as_of`` (errors) and implausibly old dates (warnings)."""
     cfg = _settings()
     oldest = pd.Timestamp(cfg["warnings"]["oldest_plausible_date"])
@@ -205,18 +269,35 @@ def _date_problems(table: str, frame: pd.DataFrame, as_of: pd.Timestamp, origin:
         if col.name not in cfg["future_date_exempt"]:
             future = (s > as_of).to_numpy()
             if future.any():
-                out.append(Problem(
-                    table, col.name, "future_date", int(future.sum()), examples(future),
-                    f"dates after the as-of date {as_of.date()}"
-                    + _values_text(col, s[future].dt.date.head(20)),
-                    "check the date format (day and month swapped?) or pass a later --as-of",
-                    "error", origin))
+                out.append(
+                    Problem(
+                        table,
+                        col.name,
+                        "future_date",
+                        int(future.sum()),
+                        examples(future),
+                        f"dates after the as-of date {as_of.date()}"
+                        + _values_text(col, s[future].dt.date.head(20)),
+                        "check the date format (day and month swapped?) or pass a later --as-of",
+                        "error",
+                        origin,
+                    )
+                )
         old = (s < oldest).to_numpy()
         if old.any():
-            out.append(Problem(
-                table, col.name, "very_old_date", int(old.sum()), examples(old),
-                f"dates before {oldest.date()}" + _values_text(col, s[old].dt.date.head(20)),
-                "check for placeholder dates such as 1900-01-01 and clear them", "warning", origin))
+            out.append(
+                Problem(
+                    table,
+                    col.name,
+                    "very_old_date",
+                    int(old.sum()),
+                    examples(old),
+                    f"dates before {oldest.date()}" + _values_text(col, s[old].dt.date.head(20)),
+                    "check for placeholder dates such as 1900-01-01 and clear them",
+                    "warning",
+                    origin,
+                )
+            )
     return out
 
 
@@ -235,30 +316,57 @@ def _hostile_value_problems(table: str, frame: pd.DataFrame, origin: str) -> lis
             num = pd.to_numeric(s, errors="coerce").astype("float64").to_numpy(na_value=np.nan)
             inf = np.isinf(num)
             if inf.any():
-                out.append(Problem(table, col.name, "not_finite", int(inf.sum()), examples(inf),
-                                   "infinite values (inf)" + _values_text(col, s[inf].head(20)),
-                                   f"write a real number in {col.name}, or leave the cell empty",
-                                   "error", origin))
+                out.append(
+                    Problem(
+                        table,
+                        col.name,
+                        "not_finite",
+                        int(inf.sum()),
+                        examples(inf),
+                        "infinite values (inf)" + _values_text(col, s[inf].head(20)),
+                        f"write a real number in {col.name}, or leave the cell empty",
+                        "error",
+                        origin,
+                    )
+                )
             key = f"{table}.{col.name}"
             ceiling = ceilings.get(key, ceilings["default_cny"] if col.unit == "CNY" else None)
             if ceiling is not None:
                 high = np.isfinite(num) & (num > float(ceiling))
                 if high.any():
-                    out.append(Problem(
-                        table, col.name, "implausible_value", int(high.sum()), examples(high),
-                        f"values above the plausible ceiling {float(ceiling):,.0f}"
-                        f"{' ' + col.unit if col.unit else ''}" + _values_text(col, s[high].head(20)),
-                        f"check the unit and the decimal separator; if such values are real, raise "
-                        f"ceilings.{key} in configs/validation.yaml", "error", origin))
+                    out.append(
+                        Problem(
+                            table,
+                            col.name,
+                            "implausible_value",
+                            int(high.sum()),
+                            examples(high),
+                            f"values above the plausible ceiling {float(ceiling):,.0f}"
+                            f"{' ' + col.unit if col.unit else ''}"
+                            + _values_text(col, s[high].head(20)),
+                            f"check the unit and the decimal separator; if such values are real, raise "
+                            f"ceilings.{key} in configs/validation.yaml",
+                            "error",
+                            origin,
+                        )
+                    )
         elif col.kind in ("id", "category") and isinstance(s.dtype, pd.StringDtype):
             ctrl = s.str.contains(_CONTROL, regex=True).to_numpy(dtype=bool, na_value=False)
             if ctrl.any():
-                out.append(Problem(
-                    table, col.name, "control_characters", int(ctrl.sum()), examples(ctrl),
-                    "values with control characters (NUL, tab, line break …)"
-                    + _values_text(col, s[ctrl].head(20)),
-                    f"remove the hidden characters from {col.name} in the source system or export",
-                    "error", origin))
+                out.append(
+                    Problem(
+                        table,
+                        col.name,
+                        "control_characters",
+                        int(ctrl.sum()),
+                        examples(ctrl),
+                        "values with control characters (NUL, tab, line break …)"
+                        + _values_text(col, s[ctrl].head(20)),
+                        f"remove the hidden characters from {col.name} in the source system or export",
+                        "error",
+                        origin,
+                    )
+                )
     return out
 
 
@@ -278,23 +386,49 @@ def _share_warnings(table: str, frame: pd.DataFrame, origin: str) -> list[Proble
         missing = frame[col.name].isna().to_numpy()
         limit = w["missing_phone_share"] if col.name == "phone" else w["missing_optional_share"]
         if missing.mean() >= limit:
-            out.append(Problem(
-                table, col.name, "mostly_missing", int(missing.sum()), examples(missing),
-                f"{missing.mean():.0%} of rows have no {col.name}",
-                f"collect {col.name} where possible; features that need it will be weak",
-                "warning", origin))
+            out.append(
+                Problem(
+                    table,
+                    col.name,
+                    "mostly_missing",
+                    int(missing.sum()),
+                    examples(missing),
+                    f"{missing.mean():.0%} of rows have no {col.name}",
+                    f"collect {col.name} where possible; features that need it will be weak",
+                    "warning",
+                    origin,
+                )
+            )
     if table == "customers" and "phone" not in frame:
-        out.append(Problem(table, "phone", "mostly_missing", n, (), "no phone column",
-                           "export the customers' mobile numbers so phone campaigns can run",
-                           "warning", origin))
+        out.append(
+            Problem(
+                table,
+                "phone",
+                "mostly_missing",
+                n,
+                (),
+                "no phone column",
+                "export the customers' mobile numbers so phone campaigns can run",
+                "warning",
+                origin,
+            )
+        )
     if table == "visits" and "amount" in frame:
         zero = (frame["amount"] == 0).to_numpy()
         if zero.mean() >= w["zero_amount_share"]:
-            out.append(Problem(
-                table, "amount", "zero_amount_share", int(zero.sum()), examples(zero),
-                f"{zero.mean():.0%} of visits have amount 0",
-                "check that the settled amount (结算金额) was exported, not a blank field",
-                "warning", origin))
+            out.append(
+                Problem(
+                    table,
+                    "amount",
+                    "zero_amount_share",
+                    int(zero.sum()),
+                    examples(zero),
+                    f"{zero.mean():.0%} of visits have amount 0",
+                    "check that the settled amount (结算金额) was exported, not a blank field",
+                    "warning",
+                    origin,
+                )
+            )
     return out
 
 
@@ -304,23 +438,55 @@ def _table_problems(table: str, conf: Conformed, as_of: pd.Timestamp, origin: st
     frame = conf.frame
     out: list[Problem] = []
     for col, headers in conf.clashes:
-        out.append(Problem(table, col, "duplicate_column", 0, (),
-                           f"several headers mean {col}: {', '.join(headers)}",
-                           "keep one of these columns (or rename the others)", "error", origin))
+        out.append(
+            Problem(
+                table,
+                col,
+                "duplicate_column",
+                0,
+                (),
+                f"several headers mean {col}: {', '.join(headers)}",
+                "keep one of these columns (or rename the others)",
+                "error",
+                origin,
+            )
+        )
     missing = [c for c in spec.required_columns if c not in frame.columns]
-    one = ("; only one column was found: if the file is delimited by something other than "
-           "comma, semicolon, tab or '|', export it comma-separated" if len(frame.columns) == 1
-           and origin.lower().endswith((".csv", ".txt")) else "")
+    one = (
+        "; only one column was found: if the file is delimited by something other than "
+        "comma, semicolon, tab or '|', export it comma-separated"
+        if len(frame.columns) == 1 and origin.lower().endswith((".csv", ".txt"))
+        else ""
+    )
     for c in missing:
-        out.append(Problem(table, c, "missing_column", 0, (), f"required column {c} is missing",
-                           f"add a column {c} (or a header alias from configs/columns.yaml); "
-                           f"columns found: {', '.join(map(str, frame.columns[:15]))}{one}",
-                           "error", origin))
+        out.append(
+            Problem(
+                table,
+                c,
+                "missing_column",
+                0,
+                (),
+                f"required column {c} is missing",
+                f"add a column {c} (or a header alias from configs/columns.yaml); "
+                f"columns found: {', '.join(map(str, frame.columns[:15]))}{one}",
+                "error",
+                origin,
+            )
+        )
     if len(frame) == 0:
-        out.append(Problem(table, spec.primary_key or (spec.required_columns or [""])[0],
-                           "empty_table", 0, (), "the table has a header but no rows",
-                           "export the table again with its data, or remove the file",
-                           "error", origin))
+        out.append(
+            Problem(
+                table,
+                spec.primary_key or (spec.required_columns or [""])[0],
+                "empty_table",
+                0,
+                (),
+                "the table has a header but no rows",
+                "export the table again with its data, or remove the file",
+                "error",
+                origin,
+            )
+        )
         return out
     out += _unreadable_problems(table, conf, origin)
     out += _pandera_problems(table, frame, conf.bad, origin)
@@ -345,11 +511,21 @@ def _unknown_campaigns(frame: pd.DataFrame, origin: str) -> list[Problem]:
         return []
     names = sorted(camp[bad].unique().tolist())
     shown = ", ".join(names[:10]) + (" …" if len(names) > 10 else "")
-    return [Problem("campaign_contacts", "campaign", "unknown_campaign", int(bad.sum()),
-                    examples(bad), f"campaign ids not in the catalogue: {shown}",
-                    "declare each under campaigns: in configs/campaigns.yaml (name, department, "
-                    "channel, unit_cost, eligibility, prior_uplift; see docs/campaigns.md) or "
-                    "map it to a catalogue id", "warning", origin)]
+    return [
+        Problem(
+            "campaign_contacts",
+            "campaign",
+            "unknown_campaign",
+            int(bad.sum()),
+            examples(bad),
+            f"campaign ids not in the catalogue: {shown}",
+            "declare each under campaigns: in configs/campaigns.yaml (name, department, "
+            "channel, unit_cost, eligibility, prior_uplift; see docs/campaigns.md) or "
+            "map it to a catalogue id",
+            "warning",
+            origin,
+        )
+    ]
 
 
 def _arrow(s: pd.Series):
@@ -369,8 +545,9 @@ def _isin(s: pd.Series, ref: pd.Series) -> np.ndarray:
 
         a, r = _arrow(s), _arrow(ref)
         if a is not None and r is not None:
-            values = pc.unique(r.combine_chunks().drop_null() if hasattr(r, "combine_chunks")
-                               else r.drop_null())
+            values = pc.unique(
+                r.combine_chunks().drop_null() if hasattr(r, "combine_chunks") else r.drop_null()
+            )
             if values.type != a.type:
                 values = values.cast(a.type)
             hits = pc.is_in(a, value_set=values)
@@ -381,8 +558,9 @@ def _isin(s: pd.Series, ref: pd.Series) -> np.ndarray:
     return s.isin(ref.dropna().unique()).to_numpy()
 
 
-def _foreign_key_problems(frames: Mapping[str, pd.DataFrame],
-                          origins: Mapping[str, str]) -> list[Problem]:
+def _foreign_key_problems(
+    frames: Mapping[str, pd.DataFrame], origins: Mapping[str, str]
+) -> list[Problem]:
     """Rows pointing at keys that the referenced table does not have."""
     out: list[Problem] = []
     for name, frame in frames.items():
@@ -394,12 +572,20 @@ def _foreign_key_problems(frames: Mapping[str, pd.DataFrame],
             orphan = s.notna().to_numpy() & ~_isin(s, ref[fk.ref_column])
             if orphan.any():
                 col = TABLES[name].column(fk.column)
-                out.append(Problem(
-                    name, fk.column, "orphan_key", int(orphan.sum()), examples(orphan),
-                    f"{fk.column} not found in {fk.table}.{fk.ref_column}"
-                    + _values_text(col, s[orphan].head(20)),
-                    f"export the matching {fk.table} rows, or fix the {fk.column} values",
-                    "error", origins.get(name, "")))
+                out.append(
+                    Problem(
+                        name,
+                        fk.column,
+                        "orphan_key",
+                        int(orphan.sum()),
+                        examples(orphan),
+                        f"{fk.column} not found in {fk.table}.{fk.ref_column}"
+                        + _values_text(col, s[orphan].head(20)),
+                        f"export the matching {fk.table} rows, or fix the {fk.column} values",
+                        "error",
+                        origins.get(name, ""),
+                    )
+                )
     return out
 
 
@@ -407,8 +593,9 @@ STORE_TABLES = ("visits", "vehicle_sales", "leads")
 """Tables whose ``dealer_id`` names the store that did the work (checked against the group)."""
 
 
-def _store_problems(frames: Mapping[str, pd.DataFrame],
-                    origins: Mapping[str, str]) -> list[Problem]:
+def _store_problems(
+    frames: Mapping[str, pd.DataFrame], origins: Mapping[str, str]
+) -> list[Problem]:
     """Visits, sales and leads at a store the group does not have: ``stores.known`` in
     configs/default.yaml or, when that is empty, the customers' home stores. A warning (the
     rows are kept: a store of their own in the run) or, with ``stores.unknown_store: error``,
@@ -422,9 +609,15 @@ def _store_problems(frames: Mapping[str, pd.DataFrame],
         source = "the customers' home stores (customers.dealer_id)"
     if not known:
         return []
-    severity = "error" if str(st.get("unknown_store", "warning")) == "error" else "warning"
-    ref = pd.Series(known, dtype=cust["dealer_id"].dtype if cust is not None
-                    and "dealer_id" in cust.columns else "str")
+    severity: Literal["error", "warning"] = (
+        "error" if str(st.get("unknown_store", "warning")) == "error" else "warning"
+    )
+    ref = pd.Series(
+        known,
+        dtype=cust["dealer_id"].dtype
+        if cust is not None and "dealer_id" in cust.columns
+        else "str",
+    )
     out: list[Problem] = []
     for name in STORE_TABLES:
         frame = frames.get(name)
@@ -436,19 +629,33 @@ def _store_problems(frames: Mapping[str, pd.DataFrame],
             continue
         counts = s[bad].astype(str).value_counts().sort_index()
         shown = ", ".join(f"{k} ({v} rows)" for k, v in list(counts.items())[:10])
-        out.append(Problem(
-            name, "dealer_id", "unknown_store", int(bad.sum()), examples(bad),
-            f"stores not in the group ({source}): {shown}",
-            "add the store to stores.known in configs/default.yaml (and its customers to "
-            "customers), or fix the dealer_id values; stores.unknown_store: error makes this "
-            "an error", severity, origins.get(name, "")))
+        out.append(
+            Problem(
+                name,
+                "dealer_id",
+                "unknown_store",
+                int(bad.sum()),
+                examples(bad),
+                f"stores not in the group ({source}): {shown}",
+                "add the store to stores.known in configs/default.yaml (and its customers to "
+                "customers), or fix the dealer_id values; stores.unknown_store: error makes this "
+                "an error",
+                severity,
+                origins.get(name, ""),
+            )
+        )
     return out
 
 
-def check_raw(raws: Iterable[RawTable], read_problems: Iterable[Problem] = (),
-              ignored: Iterable[str] = (), as_of: date | None = None,
-              wanted: Iterable[str] | None = None, source: str = "",
-              run_checks: bool = True) -> tuple[ValidationReport, dict[str, pd.DataFrame]]:
+def check_raw(
+    raws: Iterable[RawTable],
+    read_problems: Iterable[Problem] = (),
+    ignored: Iterable[str] = (),
+    as_of: date | None = None,
+    wanted: Iterable[str] | None = None,
+    source: str = "",
+    run_checks: bool = True,
+) -> tuple[ValidationReport, dict[str, pd.DataFrame]]:
     """Conform raw tables and check them; returns the report and the conformed frames.
 
     With ``run_checks=False`` only conformation happens (fast path of ``load_tables``).
@@ -458,18 +665,38 @@ def check_raw(raws: Iterable[RawTable], read_problems: Iterable[Problem] = (),
     report = ValidationReport(source=source)
     report.extend(list(read_problems))
     for name in ignored:
-        report.add(Problem("(source)", "", "unknown_file", 0, (),
-                           f"{name} matches no contract table and is ignored",
-                           "rename it after its table (e.g. visits.csv) or add an alias in "
-                           "configs/columns.yaml", "warning", name))
+        report.add(
+            Problem(
+                "(source)",
+                "",
+                "unknown_file",
+                0,
+                (),
+                f"{name} matches no contract table and is ignored",
+                "rename it after its table (e.g. visits.csv) or add an alias in "
+                "configs/columns.yaml",
+                "warning",
+                name,
+            )
+        )
     frames: dict[str, pd.DataFrame] = {}
     origins: dict[str, str] = {}
     failed_to_read = {p.table for p in report.errors}
     for raw in raws:
         if raw.table in frames:
-            report.add(Problem(raw.table, "", "ambiguous_source", 0, (),
-                               f"two sources for table {raw.table}: {origins[raw.table]} and "
-                               f"{raw.origin}", "keep only one file per table", "error", raw.origin))
+            report.add(
+                Problem(
+                    raw.table,
+                    "",
+                    "ambiguous_source",
+                    0,
+                    (),
+                    f"two sources for table {raw.table}: {origins[raw.table]} and {raw.origin}",
+                    "keep only one file per table",
+                    "error",
+                    raw.origin,
+                )
+            )
             continue
         conf = conform_table(raw.table, raw.frame)
         frames[raw.table] = conf.frame
@@ -478,13 +705,26 @@ def check_raw(raws: Iterable[RawTable], read_problems: Iterable[Problem] = (),
         if run_checks:
             report.extend(_table_problems(raw.table, conf, stamp, raw.origin))
     for spec in TABLES.values():
-        if spec.required and spec.name in wanted_set and spec.name not in frames \
-                and spec.name not in failed_to_read:
-            report.add(Problem(spec.name, ", ".join(spec.required_columns), "missing_table", 0, (),
-                               f"required table {spec.name} not found",
-                               f"add {spec.name}.csv / .parquet / .xlsx (or a sheet or SQL table "
-                               f"named {spec.name}; Chinese names such as 维修记录 work too) with "
-                               f"columns {', '.join(spec.required_columns)}", "error"))
+        if (
+            spec.required
+            and spec.name in wanted_set
+            and spec.name not in frames
+            and spec.name not in failed_to_read
+        ):
+            report.add(
+                Problem(
+                    spec.name,
+                    ", ".join(spec.required_columns),
+                    "missing_table",
+                    0,
+                    (),
+                    f"required table {spec.name} not found",
+                    f"add {spec.name}.csv / .parquet / .xlsx (or a sheet or SQL table "
+                    f"named {spec.name}; Chinese names such as 维修记录 work too) with "
+                    f"columns {', '.join(spec.required_columns)}",
+                    "error",
+                )
+            )
     if run_checks:
         report.extend(_foreign_key_problems(frames, origins))
         report.extend(_store_problems(frames, origins))
@@ -509,6 +749,7 @@ def validate_source(source: str | Path, as_of: date | None = None) -> Validation
     """Check a folder or SQL URL against the contract; raises CvmError only if it is not found."""
     raws, problems, ignored = read_source(source)
     report, _ = check_raw(raws, problems, ignored, as_of, source=str(source))
-    log.info("validated %s: %d error(s), %d warning(s)", source, len(report.errors),
-             len(report.warnings))
+    log.info(
+        "validated %s: %d error(s), %d warning(s)", source, len(report.errors), len(report.warnings)
+    )
     return report

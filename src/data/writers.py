@@ -26,8 +26,9 @@ def _check_mode(if_exists: str) -> None:
         raise CvmError(f"if_exists must be replace or append, not {if_exists!r}")
 
 
-def write_table(frame: pd.DataFrame, out: str | Path, *, table: str = "cvm_scores",
-                if_exists: str = "replace") -> str:
+def write_table(
+    frame: pd.DataFrame, out: str | Path, *, table: str = "cvm_scores", if_exists: str = "replace"
+) -> str:
     """Write ``frame`` to a .parquet/.csv file or to ``table`` at a SQLAlchemy URL; where."""
     if is_url(out):
         write_sql({table: frame}, str(out), if_exists=if_exists)
@@ -40,12 +41,17 @@ def write_file(frame: pd.DataFrame, path: Path, *, if_exists: str = "replace") -
     _check_mode(if_exists)
     suffix = path.suffix.lower()
     if suffix not in (".parquet", ".csv"):
-        raise CvmError(f"--out {path}: write a .parquet or .csv file, or give a SQLAlchemy URL "
-                       f"such as sqlite:///scores.db")
+        raise CvmError(
+            f"--out {path}: write a .parquet or .csv file, or give a SQLAlchemy URL "
+            f"such as sqlite:///scores.db"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     if if_exists == "append" and path.exists():
-        old = pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(
-            path, dtype={"customer_id": str})
+        old = (
+            pd.read_parquet(path)
+            if suffix == ".parquet"
+            else pd.read_csv(path, dtype={"customer_id": str})
+        )
         frame = pd.concat([old, frame], ignore_index=True)
     if suffix == ".parquet":
         write_atomic(path, lambda tmp: frame.to_parquet(tmp, index=False))
@@ -61,6 +67,7 @@ def _engine(url: str):
 
     engine = sa.create_engine(fix_url(url))
     if engine.dialect.name == "sqlite":
+
         @sa.event.listens_for(engine, "connect")
         def _no_autobegin(dbapi_conn, _record):  # pragma: no cover - driver hook
             dbapi_conn.isolation_level = None
@@ -68,6 +75,7 @@ def _engine(url: str):
         @sa.event.listens_for(engine, "begin")
         def _begin(conn):  # pragma: no cover - driver hook
             conn.exec_driver_sql("BEGIN")
+
     return engine
 
 
@@ -83,14 +91,22 @@ def write_sql(frames: dict[str, pd.DataFrame], url: str, *, if_exists: str = "re
     except CvmError:
         raise
     except Exception as err:
-        raise CvmError(f"cannot write to the database {url.split('@')[-1]!r} "
-                       f"(nothing was written): {type(err).__name__}: {str(err)[:300]}") from err
+        raise CvmError(
+            f"cannot write to the database {url.split('@')[-1]!r} "
+            f"(nothing was written): {type(err).__name__}: {str(err)[:300]}"
+        ) from err
     finally:
         engine.dispose()
 
 
-def export_run(run_dir: str | Path, out: str, *, if_exists: str = "replace",
-               scores_table: str = "cvm_scores", campaigns_table: str = "cvm_campaigns") -> None:
+def export_run(
+    run_dir: str | Path,
+    out: str,
+    *,
+    if_exists: str = "replace",
+    scores_table: str = "cvm_scores",
+    campaigns_table: str = "cvm_campaigns",
+) -> None:
     """A monthly run's scores.parquet and campaign lists into a SQL database, one transaction.
 
     The campaign table gets ``department`` (the list's file name) and ``as_of`` (the run's
@@ -105,8 +121,9 @@ def export_run(run_dir: str | Path, out: str, *, if_exists: str = "replace",
     scores = pd.read_parquet(run / "scores.parquet").assign(as_of=month)
     lists = []
     for f in sorted((run / "campaigns").glob("*.csv")):
-        lists.append(pd.read_csv(f, dtype={"customer_id": str}).assign(department=f.stem,
-                                                                        as_of=month))
+        lists.append(
+            pd.read_csv(f, dtype={"customer_id": str}).assign(department=f.stem, as_of=month)
+        )
     frames = {scores_table: scores}
     if lists:
         frames[campaigns_table] = pd.concat(lists, ignore_index=True)

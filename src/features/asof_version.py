@@ -14,8 +14,13 @@ from pathlib import Path
 
 ASOF_LOGIC_VERSION = "1"
 
-FEATURE_SOURCE_MODULES = ("cvm.features.snapshot", "cvm.features.pit", "cvm.features.labels",
-                          "cvm.data.ids", "cvm.definitions")
+FEATURE_SOURCE_MODULES = (
+    "cvm.features.snapshot",
+    "cvm.features.pit",
+    "cvm.features.labels",
+    "cvm.data.ids",
+    "cvm.definitions",
+)
 """Modules whose source hash bundles record (a mismatch is logged, not an error)."""
 
 

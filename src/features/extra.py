@@ -59,14 +59,16 @@ def declared(cfg: dict[str, Any] | None) -> list[ExtraColumn]:
 
     spec = ((cfg or {}).get("features") or {}).get("extra_columns") or {}
     if not isinstance(spec, dict):
-        raise CvmError("features.extra_columns must map a table (customers, vehicles) to "
-                       "its columns")
+        raise CvmError(
+            "features.extra_columns must map a table (customers, vehicles) to its columns"
+        )
     out = []
     for table, cols in spec.items():
         key = f"features.extra_columns.{table}"
         if table not in TABLES:
-            raise CvmError(f"{key}: extra columns can be declared for {', '.join(TABLES)} "
-                           f"only, not {table!r}")
+            raise CvmError(
+                f"{key}: extra columns can be declared for {', '.join(TABLES)} only, not {table!r}"
+            )
         for name, d in (cols or {}).items():
             k = f"{key}.{name}"
             if not isinstance(d, dict):
@@ -85,8 +87,10 @@ def declared(cfg: dict[str, Any] | None) -> list[ExtraColumn]:
                 except KeyError:
                     pass
             if taken:
-                raise CvmError(f"{k}: {name!r} is already a column of the contract or a built "
-                               "feature; declare only the store's own columns")
+                raise CvmError(
+                    f"{k}: {name!r} is already a column of the contract or a built "
+                    "feature; declare only the store's own columns"
+                )
             out.append(ExtraColumn(table, str(name), typ, str(d["zh"]), str(d["en"])))
     return out
 
@@ -126,18 +130,22 @@ def yes_no(s: pd.Series, x: ExtraColumn) -> np.ndarray:
         bad = ~np.isnan(v) & ~np.isin(v, (0.0, 1.0))
     else:
         t = s.astype("string").str.strip().str.lower()
-        v = np.where(t.isin(_YES).to_numpy(bool), 1.0,
-                     np.where(t.isin(_NO).to_numpy(bool), 0.0, np.nan)).astype(float)
+        v = np.where(
+            t.isin(_YES).to_numpy(bool), 1.0, np.where(t.isin(_NO).to_numpy(bool), 0.0, np.nan)
+        ).astype(float)
         bad = (t.notna() & (t != "") & ~t.isin(_YES | _NO)).to_numpy(bool, na_value=False)
     if bad.any():
-        raise CvmError(f"{x.table}.{x.name} is declared yes_no (features.extra_columns."
-                       f"{x.table}.{x.name}.type) but {int(bad.sum())} rows hold something "
-                       f"else, e.g. {s[bad].iloc[0]!r}; use 1/0, yes/no or 是/否")
+        raise CvmError(
+            f"{x.table}.{x.name} is declared yes_no (features.extra_columns."
+            f"{x.table}.{x.name}.type) but {int(bad.sum())} rows hold something "
+            f"else, e.g. {s[bad].iloc[0]!r}; use 1/0, yes/no or 是/否"
+        )
     return np.array(v, dtype=float)
 
 
-def extra_features(t: dict[str, pd.DataFrame], index: pd.Index,
-                   extras: list[ExtraColumn]) -> dict[str, Any]:
+def extra_features(
+    t: dict[str, pd.DataFrame], index: pd.Index, extras: list[ExtraColumn]
+) -> dict[str, Any]:
     """One value per customer of ``index`` for each declared column present in the data
     (``t``: the tables cut at the snapshot date)."""
     out: dict[str, Any] = {}
@@ -146,18 +154,24 @@ def extra_features(t: dict[str, pd.DataFrame], index: pd.Index,
         if df is None or x.name not in df.columns or "customer_id" not in df.columns:
             continue
         if x.table == "vehicles" and "purchase_date" in df.columns:
-            df = df.iloc[np.argsort(np.nan_to_num(days(df["purchase_date"]), nan=-1e9),
-                                    kind="stable")]
-        last = df.assign(_cid=ids(df["customer_id"]).to_numpy()).drop_duplicates(
-            "_cid", keep="last").set_index("_cid")[x.name]
+            df = df.iloc[
+                np.argsort(np.nan_to_num(days(df["purchase_date"]), nan=-1e9), kind="stable")
+            ]
+        last = (
+            df.assign(_cid=ids(df["customer_id"]).to_numpy())
+            .drop_duplicates("_cid", keep="last")
+            .set_index("_cid")[x.name]
+        )
         col = last.reindex(pd.Index(index).astype(str))
         if x.type == "numeric":
             v = pd.to_numeric(col, errors="coerce")
             bad = col.notna() & v.isna()
             if bad.any():
-                raise CvmError(f"{x.table}.{x.name} is declared numeric (features.extra_columns."
-                               f"{x.table}.{x.name}.type) but {int(bad.sum())} customers' "
-                               f"values are not numbers, e.g. {col[bad].iloc[0]!r}")
+                raise CvmError(
+                    f"{x.table}.{x.name} is declared numeric (features.extra_columns."
+                    f"{x.table}.{x.name}.type) but {int(bad.sum())} customers' "
+                    f"values are not numbers, e.g. {col[bad].iloc[0]!r}"
+                )
             out[x.name] = v.to_numpy(dtype=float, na_value=np.nan).copy()
         elif x.type == "yes_no":
             out[x.name] = yes_no(col, x)

@@ -29,17 +29,27 @@ __all__ = [
     "visit_margin",
 ]
 
-def visit_margin(visits: pd.DataFrame, cfg: dict[str, Any] | None = None,
-                 table: dict[str, dict[str, float]] | None = None) -> np.ndarray:
+
+def visit_margin(
+    visits: pd.DataFrame,
+    cfg: dict[str, Any] | None = None,
+    table: dict[str, dict[str, float]] | None = None,
+) -> np.ndarray:
     """The store's gross margin of each visit (CNY): amount × margin[payer][visit type]."""
     t = table or margin_table(cfg)
     amount = pd.to_numeric(visits["amount"], errors="coerce").to_numpy(dtype=float, na_value=0.0)
     amount = np.maximum(amount, 0.0)
     n = len(visits)
-    payer = (visits["payer"].astype("string").fillna("customer").to_numpy(dtype=object)
-             if "payer" in visits.columns else np.full(n, "customer", dtype=object))
-    vt = (visits["visit_type"].astype("string").fillna("unknown").to_numpy(dtype=object)
-          if "visit_type" in visits.columns else np.full(n, "unknown", dtype=object))
+    payer = (
+        visits["payer"].astype("string").fillna("customer").to_numpy(dtype=object)
+        if "payer" in visits.columns
+        else np.full(n, "customer", dtype=object)
+    )
+    vt = (
+        visits["visit_type"].astype("string").fillna("unknown").to_numpy(dtype=object)
+        if "visit_type" in visits.columns
+        else np.full(n, "unknown", dtype=object)
+    )
     rate = np.zeros(n)
     for p in MARGIN_PAYERS:
         pm = payer == p
@@ -48,15 +58,19 @@ def visit_margin(visits: pd.DataFrame, cfg: dict[str, Any] | None = None,
         for v in MARGIN_TYPES:
             sel = pm & (vt == v)
             rate[sel] = t[p][v]
-        other = pm & ~np.isin(vt, MARGIN_TYPES)   # a type outside the contract: unknown
+        other = pm & ~np.isin(vt, MARGIN_TYPES)  # a type outside the contract: unknown
         rate[other] = t[p]["unknown"]
     assert set(PAYERS) >= set(MARGIN_PAYERS)
     return amount * rate
 
 
-def future_margin(visits: pd.DataFrame, as_of, horizon_months: int,
-                  cfg: dict[str, Any] | None = None,
-                  customers: pd.Index | None = None) -> pd.Series:
+def future_margin(
+    visits: pd.DataFrame,
+    as_of,
+    horizon_months: int,
+    cfg: dict[str, Any] | None = None,
+    customers: pd.Index | None = None,
+) -> pd.Series:
     """The value label: gross margin of every visit in (as_of, as_of + H months], 0 if none.
 
     Index: ``customers`` if given, else every customer with a visit on or before ``as_of``."""
@@ -65,7 +79,9 @@ def future_margin(visits: pd.DataFrame, as_of, horizon_months: int,
     if customers is None:
         customers = pd.Index(cid[d <= day_number(as_of)].unique(), name="customer_id").sort_values()
     m = (d > day_number(as_of)) & (d <= day_number(add_months(as_of, horizon_months)))
-    val = pd.Series(visit_margin(visits.loc[m], cfg), index=cid[m].to_numpy()).groupby(level=0).sum()
+    val = (
+        pd.Series(visit_margin(visits.loc[m], cfg), index=cid[m].to_numpy()).groupby(level=0).sum()
+    )
     out = val.reindex(customers, fill_value=0.0).astype(np.float64)
     out.index.name = "customer_id"
     return out.rename("future_margin")
@@ -75,6 +91,11 @@ def margin_visits(visits: pd.DataFrame, cfg: dict[str, Any] | None = None) -> pd
     """Visits as margin events: ``customer_id``, ``visit_date`` and ``amount`` = the visit's
     gross margin (no payer column, so every positive amount counts): what the visit-only
     baselines (historical average, BTYD, recency/frequency) read to predict the same value."""
-    return pd.DataFrame({"customer_id": visits["customer_id"].to_numpy(),
-                         "visit_date": visits["visit_date"].to_numpy(),
-                         "amount": visit_margin(visits, cfg)}, index=visits.index)
+    return pd.DataFrame(
+        {
+            "customer_id": visits["customer_id"].to_numpy(),
+            "visit_date": visits["visit_date"].to_numpy(),
+            "amount": visit_margin(visits, cfg),
+        },
+        index=visits.index,
+    )

@@ -17,8 +17,9 @@ from cvm.data.contract import TABLES
 from cvm.data.ids import DAYS_PER_MONTH, add_months, day_number, days, ids, isin, to_timestamp  # noqa: F401
 
 
-def cut(tables: dict[str, pd.DataFrame], as_of: str | date | datetime | pd.Timestamp
-        ) -> dict[str, pd.DataFrame]:
+def cut(
+    tables: dict[str, pd.DataFrame], as_of: str | date | datetime | pd.Timestamp
+) -> dict[str, pd.DataFrame]:
     """Every table restricted to rows dated on or before ``as_of`` by its contract date column.
 
     Rows with a missing date are kept only for tables whose date column is optional

@@ -20,9 +20,9 @@ from cvm.config import CvmError, load_config
 from cvm.data.contract import PROFILE_FIELDS, TABLES, VISIT_TYPES
 from cvm.data.ids import DAYS_PER_MONTH, day_number, days, ids, isin, positions
 from cvm.definitions import paid_mask
-from cvm.features.pit import cut
 from cvm.features.extra import extra_features, levels
 from cvm.features.extra import from_config as declared_extras
+from cvm.features.pit import cut
 from cvm.features.stores import is_multi_store, store_features
 
 log = logging.getLogger(__name__)
@@ -42,26 +42,40 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
 class _Visits:
     """Visits up to as-of, sorted by customer then date, with per-customer boundaries."""
 
-    index: pd.Index          # customer ids, sorted; position = code
-    code: np.ndarray         # customer code per visit
-    day: np.ndarray          # day number per visit
+    index: pd.Index  # customer ids, sorted; position = code
+    code: np.ndarray  # customer code per visit
+    day: np.ndarray  # day number per visit
     amount: np.ndarray
-    paid: np.ndarray         # bool
-    df: pd.DataFrame         # the sorted rows (other columns)
-    first: np.ndarray        # row position of each customer's first visit
-    last: np.ndarray         # row position of each customer's last visit
+    paid: np.ndarray  # bool
+    df: pd.DataFrame  # the sorted rows (other columns)
+    first: np.ndarray  # row position of each customer's first visit
+    last: np.ndarray  # row position of each customer's last visit
 
     @property
     def n(self) -> int:
         return len(self.index)
 
 
-VISIT_COLUMNS = ("amount", "payer", "visit_type", "mileage_km", "vehicle_id",
-                 "service_advisor_id", "wait_minutes", "quote_items_offered",
-                 "quote_items_accepted", "dealer_id")
+VISIT_COLUMNS = (
+    "amount",
+    "payer",
+    "visit_type",
+    "mileage_km",
+    "vehicle_id",
+    "service_advisor_id",
+    "wait_minutes",
+    "quote_items_offered",
+    "quote_items_accepted",
+    "dealer_id",
+)
 """Visits columns the features read (others are never copied)."""
-NUMERIC_VISIT_COLUMNS = ("amount", "mileage_km", "wait_minutes", "quote_items_offered",
-                         "quote_items_accepted")
+NUMERIC_VISIT_COLUMNS = (
+    "amount",
+    "mileage_km",
+    "wait_minutes",
+    "quote_items_offered",
+    "quote_items_accepted",
+)
 
 
 def _prepare(visits: pd.DataFrame, asof: int, cfg: dict[str, Any]) -> _Visits:
@@ -83,8 +97,9 @@ def _prepare(visits: pd.DataFrame, asof: int, cfg: dict[str, Any]) -> _Visits:
     code = remap[ck]
     day = day_all[keep]
     span = int(np.nanmax(day) - np.nanmin(day) + 1) if len(day) else 1
-    order = np.argsort(code * span + (day - (np.nanmin(day) if len(day) else 0)).astype(np.int64),
-                       kind="stable")
+    order = np.argsort(
+        code * span + (day - (np.nanmin(day) if len(day) else 0)).astype(np.int64), kind="stable"
+    )
     rows = keep[order]
     code = code[order]
     cols: dict[str, Any] = {}
@@ -93,8 +108,9 @@ def _prepare(visits: pd.DataFrame, asof: int, cfg: dict[str, Any]) -> _Visits:
             continue
         s = visits[col]
         if col in NUMERIC_VISIT_COLUMNS:
-            cols[col] = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float,
-                                                                   na_value=np.nan)[rows]
+            cols[col] = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)[
+                rows
+            ]
         else:
             c, u = pd.factorize(s)
             cols[col] = pd.Categorical.from_codes(c[rows], categories=pd.Index(u, dtype=object))
@@ -106,7 +122,8 @@ def _prepare(visits: pd.DataFrame, asof: int, cfg: dict[str, Any]) -> _Visits:
         code=code,
         day=day[order],
         amount=np.nan_to_num(np.asarray(cols["amount"], dtype=float))
-        if "amount" in cols else np.zeros(len(code)),
+        if "amount" in cols
+        else np.zeros(len(code)),
         paid=paid_mask(df, cfg),
         df=df,
         first=bounds[:-1],
@@ -169,8 +186,9 @@ def _visit_features(v: _Visits, asof: int, fc: dict[str, Any]) -> dict[str, np.n
     recent = paid & (day > asof - t)
     earlier = paid & (day > asof - 2 * t) & (day <= asof - t)
     f["paid_visit_trend"] = _sum(code[recent], n) - _sum(code[earlier], n)
-    f["paid_spend_trend"] = (np.log1p(_sum(code[recent], n, amount[recent]))
-                             - np.log1p(_sum(code[earlier], n, amount[earlier])))
+    f["paid_spend_trend"] = np.log1p(_sum(code[recent], n, amount[recent])) - np.log1p(
+        _sum(code[earlier], n, amount[earlier])
+    )
 
     # regularity: gaps between consecutive visits of the same customer
     same = np.r_[False, code[1:] == code[:-1]]
@@ -181,8 +199,9 @@ def _visit_features(v: _Visits, asof: int, fc: dict[str, Any]) -> dict[str, np.n
     g_var = _ratio(_sum(gcode, n, gap * gap), g_n) - g_mean**2
     f["gap_mean_months"] = g_mean
     f["gap_cv"] = _ratio(np.sqrt(np.clip(g_var, 0, None)), g_mean)
-    f["last_gap_months"] = np.where(g_n > 0, _months(day[v.last] - day[np.maximum(v.last - 1, 0)]),
-                                    np.nan)
+    f["last_gap_months"] = np.where(
+        g_n > 0, _months(day[v.last] - day[np.maximum(v.last - 1, 0)]), np.nan
+    )
     f["recency_gap_ratio"] = _ratio(f["months_since_last_visit"], g_mean)
 
     mix = day > asof - fc["mix_window_months"] * DAYS_PER_MONTH
@@ -208,11 +227,13 @@ def _visit_features(v: _Visits, asof: int, fc: dict[str, Any]) -> dict[str, np.n
         sa, _ = pd.factorize(df["service_advisor_id"])
         ok = mix & (sa >= 0)
         f[f"n_advisors_{fc['mix_window_months']}m"] = np.nan_to_num(
-            _agg(code[ok], sa[ok], n, "nunique"))
+            _agg(code[ok], sa[ok], n, "nunique")
+        )
         prev = sa[np.maximum(v.last - 1, 0)]
         lastsa = sa[v.last]
-        f["advisor_changed"] = np.where((g_n > 0) & (lastsa >= 0) & (prev >= 0),
-                                        (lastsa != prev).astype(float), np.nan)
+        f["advisor_changed"] = np.where(
+            (g_n > 0) & (lastsa >= 0) & (prev >= 0), (lastsa != prev).astype(float), np.nan
+        )
     return f
 
 
@@ -233,9 +254,11 @@ def _mileage(v: _Visits, asof: int) -> dict[str, np.ndarray]:
     rate = np.where((span >= 1) & (last_k > first_k), _ratio(last_k - first_k, span), np.nan)
     if np.isfinite(rate).any():
         rate = np.where(np.isnan(rate), np.nanmedian(rate), rate)
-    return {"mileage_rate_km_month": rate,
-            "last_mileage_km": last_k,
-            "est_mileage_km": last_k + rate * _months(asof - last_d)}
+    return {
+        "mileage_rate_km_month": rate,
+        "last_mileage_km": last_k,
+        "est_mileage_km": last_k + rate * _months(asof - last_d),
+    }
 
 
 # ---------------------------------------------------------------- other tables
@@ -263,8 +286,9 @@ def _customers(df: pd.DataFrame, index: pd.Index) -> dict[str, np.ndarray | pd.S
     return f
 
 
-def _vehicles(df: pd.DataFrame, v: _Visits, asof: int, fc: dict[str, Any],
-              odo: np.ndarray | None) -> dict[str, Any]:
+def _vehicles(
+    df: pd.DataFrame, v: _Visits, asof: int, fc: dict[str, Any], odo: np.ndarray | None
+) -> dict[str, Any]:
     """Primary vehicle = the one at the last visit if known, else the newest purchase."""
     n = v.n
     code = _codes_of(v.index, df["customer_id"])
@@ -296,10 +320,15 @@ def _vehicles(df: pd.DataFrame, v: _Visits, asof: int, fc: dict[str, Any],
         f["warranty_km_left"] = put(_num(p, "warranty_km")) - odo
     if "insurance_end_date" in p.columns:
         term = fc["insurance_term_months"]
-        f["insurance_months_left"] = put(np.mod(_months(days(p["insurance_end_date"]) - asof), term))
+        f["insurance_months_left"] = put(
+            np.mod(_months(days(p["insurance_end_date"]) - asof), term)
+        )
     if "sold_by_store" in p.columns:
-        f["sold_by_store"] = put(pd.to_numeric(p["sold_by_store"].astype("object"),
-                                               errors="coerce").to_numpy(dtype=float))
+        f["sold_by_store"] = put(
+            pd.to_numeric(p["sold_by_store"].astype("object"), errors="coerce").to_numpy(
+                dtype=float
+            )
+        )
     if "price_band" in p.columns:
         pb = pd.Series(pd.NA, index=range(n), dtype="object")
         pb.iloc[pc] = p["price_band"].astype("object").to_numpy()
@@ -358,8 +387,10 @@ def _vehicle_sales(df: pd.DataFrame, index: pd.Index, asof: int) -> dict[str, np
     code = _codes_of(index, df["customer_id"])
     ok = code >= 0
     d = days(df["sale_date"])
-    f = {"n_purchases": _sum(code[ok], n),
-         "months_since_last_purchase": _months(asof - _agg(code[ok], d[ok], n, "max"))}
+    f = {
+        "n_purchases": _sum(code[ok], n),
+        "months_since_last_purchase": _months(asof - _agg(code[ok], d[ok], n, "max")),
+    }
     if "referred_by_customer_id" in df.columns:
         ref = df["referred_by_customer_id"]
         rc = _codes_of(index, ref.fillna(""))
@@ -379,8 +410,10 @@ def _leads(df: pd.DataFrame, index: pd.Index, asof: int, fc: dict[str, Any]) -> 
     closed = days(df["closed_date"]) if "closed_date" in df.columns else np.full(len(df), np.nan)
     open_ = ok & ~(closed <= asof)
     mix = ok & (d > asof - fc["mix_window_months"] * DAYS_PER_MONTH)
-    return {f"n_leads_{fc['mix_window_months']}m": _sum(code[mix], n),
-            "has_open_lead": (_sum(code[open_], n) > 0).astype(float)}
+    return {
+        f"n_leads_{fc['mix_window_months']}m": _sum(code[mix], n),
+        "has_open_lead": (_sum(code[open_], n) > 0).astype(float),
+    }
 
 
 def _contacts(df: pd.DataFrame, v: _Visits, asof: int, fc: dict[str, Any]) -> dict[str, Any]:
@@ -399,10 +432,12 @@ def _contacts(df: pd.DataFrame, v: _Visits, asof: int, fc: dict[str, Any]) -> di
     resp = (nxt // big == c) & ((nxt % big) - d <= fc["campaign_response_days"])
     recent = d > asof - fc["trend_window_months"] * DAYS_PER_MONTH
     n_all = _sum(c, n)
-    return {f"n_contacts_{fc['trend_window_months']}m": _sum(c[recent], n),
-            "campaign_responses": _sum(c[resp], n),
-            "campaign_response_rate": _ratio(_sum(c[resp], n), n_all),
-            "months_since_last_contact": _months(asof - _agg(c, d, n, "max"))}
+    return {
+        f"n_contacts_{fc['trend_window_months']}m": _sum(c[recent], n),
+        "campaign_responses": _sum(c[resp], n),
+        "campaign_response_rate": _ratio(_sum(c[resp], n), n_all),
+        "months_since_last_contact": _months(asof - _agg(c, d, n, "max")),
+    }
 
 
 def _surveys(df: pd.DataFrame, index: pd.Index, asof: int, fc: dict[str, Any]) -> dict[str, Any]:
@@ -434,18 +469,25 @@ def _complaints(df: pd.DataFrame, index: pd.Index, asof: int, fc: dict[str, Any]
     res = days(df["resolved_date"]) if "resolved_date" in df.columns else np.full(len(df), np.nan)
     open_ = ok & ~(res <= asof)
     mw = fc["mix_window_months"]
-    f = {f"n_complaints_{mw}m": _sum(code[mix], n),
-         "n_open_complaints": _sum(code[open_], n),
-         "months_since_last_complaint": _months(asof - _agg(code[ok], d[ok], n, "max"))}
+    f = {
+        f"n_complaints_{mw}m": _sum(code[mix], n),
+        "n_open_complaints": _sum(code[open_], n),
+        "months_since_last_complaint": _months(asof - _agg(code[ok], d[ok], n, "max")),
+    }
     if "severity" in df.columns:
         f[f"max_complaint_severity_{mw}m"] = np.nan_to_num(
-            _agg(code[mix], _num(df, "severity")[mix], n, "max"))
+            _agg(code[mix], _num(df, "severity")[mix], n, "max")
+        )
     return f
 
 
 # ---------------------------------------------------------------- entry point
-def build_features(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = None,
-                   customers: pd.Index | None = None) -> pd.DataFrame:
+def build_features(
+    tables: dict[str, pd.DataFrame],
+    as_of,
+    cfg: dict | None = None,
+    customers: pd.Index | None = None,
+) -> pd.DataFrame:
     """One row per customer with a visit on or before ``as_of``, from rows dated ≤ ``as_of`` only.
 
     Index ``customer_id`` (str, sorted); numeric columns float32, categorical columns with
@@ -496,8 +538,9 @@ def build_features(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = No
     if t.get("complaints") is not None:
         f.update(_complaints(t["complaints"], v.index, asof, fc))
     if "dealer_id" in v.df.columns and is_multi_store(tables):  # a dealer group
-        f.update(store_features(group_visits, v.code, v.df["dealer_id"].array, v.day, v.n,
-                                asof, cfg))
+        f.update(
+            store_features(group_visits, v.code, v.df["dealer_id"].array, v.day, v.n, asof, cfg)
+        )
     return _frame(f, v.index, {x.name: levels(tables, x) for x in extras if x.categorical})
 
 
@@ -506,8 +549,9 @@ def build_features(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = No
 _PER_CUSTOMER = ("customers", "vehicles", "campaign_contacts", "surveys", "complaints")
 
 
-def restrict_tables(tables: dict[str, pd.DataFrame], customers: pd.Index
-                    ) -> dict[str, pd.DataFrame]:
+def restrict_tables(
+    tables: dict[str, pd.DataFrame], customers: pd.Index
+) -> dict[str, pd.DataFrame]:
     """The tables cut to the rows of ``customers`` where a row belongs to one customer (the
     visits and ``_PER_CUSTOMER``); the others whole. ``build_features(restrict_tables(t, S),
     d, customers=s)`` equals ``build_features(t, d, customers=s)`` for any ``s`` within ``S``:
@@ -526,8 +570,9 @@ def _rows_of(name: str, df: pd.DataFrame | None, want: pd.Index) -> pd.DataFrame
     return df.loc[isin(ids(df["customer_id"]), want)]
 
 
-def _frame(f: dict[str, Any], index: pd.Index,
-           extra_levels: dict[str, list[str]] | None = None) -> pd.DataFrame:
+def _frame(
+    f: dict[str, Any], index: pd.Index, extra_levels: dict[str, list[str]] | None = None
+) -> pd.DataFrame:
     cols: dict[str, Any] = {}
     cats = {**{k: list(v) for k, v in CATEGORIES.items()}, **(extra_levels or {})}
     for name, val in f.items():

@@ -39,8 +39,9 @@ def _months(cfg: dict[str, Any] | None) -> int:
     return int(((cfg or {}).get("stores") or {}).get("assignment_months", 12))
 
 
-def main_store(code: np.ndarray, store: np.ndarray, day: np.ndarray, n: int, asof: int,
-               months: int) -> np.ndarray:
+def main_store(
+    code: np.ndarray, store: np.ndarray, day: np.ndarray, n: int, asof: int, months: int
+) -> np.ndarray:
     """Per customer code 0..n-1: the store code of most visits within ``months`` of ``asof``
     (ties: the latest), else of the last visit; -1 without visits. Inputs: one row a visit
     (dated on or before ``asof``), ``store`` codes >= 0."""
@@ -59,8 +60,9 @@ def main_store(code: np.ndarray, store: np.ndarray, day: np.ndarray, n: int, aso
     return out
 
 
-def customer_stores(tables: dict[str, pd.DataFrame], as_of: Any,
-                    cfg: dict[str, Any] | None = None) -> pd.Series:
+def customer_stores(
+    tables: dict[str, pd.DataFrame], as_of: Any, cfg: dict[str, Any] | None = None
+) -> pd.Series:
     """``dealer_id`` per customer (index ``customer_id``, sorted): the store that serves them
     at ``as_of`` (see the module docstring); customers without a visit get their home store."""
     asof = day_number(as_of)
@@ -71,8 +73,9 @@ def customer_stores(tables: dict[str, pd.DataFrame], as_of: Any,
     ccode, cuniq = pd.factorize(cust)
     scode, suniq = pd.factorize(v["dealer_id"].astype("str")[keep])
     best = main_store(ccode, scode, d[keep], len(cuniq), asof, _months(cfg))
-    out = pd.Series(np.asarray(suniq, dtype=object)[best], index=pd.Index(cuniq, dtype="str"),
-                    dtype="str")
+    out = pd.Series(
+        np.asarray(suniq, dtype=object)[best], index=pd.Index(cuniq, dtype="str"), dtype="str"
+    )
     c = tables.get("customers")
     if c is not None and "dealer_id" in c.columns:
         home = pd.Series(c["dealer_id"].astype("str").to_numpy(), index=ids(c["customer_id"]))
@@ -85,28 +88,48 @@ def customer_stores(tables: dict[str, pd.DataFrame], as_of: Any,
 _CODES: dict[tuple, tuple] = {}
 
 
-def _codes(visits: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                                           np.ndarray, np.ndarray]:
+def _codes(
+    visits: pd.DataFrame,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Integer codes of the visits' stores and customers, day numbers, paid amounts and waits,
     computed once per visits table (every snapshot of a run reuses them)."""
-    key = (id(visits), len(visits), str(visits["customer_id"].iloc[0]) if len(visits) else "",
-           str(visits["customer_id"].iloc[-1]) if len(visits) else "")
+    key = (
+        id(visits),
+        len(visits),
+        str(visits["customer_id"].iloc[0]) if len(visits) else "",
+        str(visits["customer_id"].iloc[-1]) if len(visits) else "",
+    )
     hit = _CODES.get(key)
     if hit is not None:
         return hit
     scode, suniq = pd.factorize(visits["dealer_id"], sort=True)
     ccode, _ = pd.factorize(ids(visits["customer_id"]))
     d = days(visits["visit_date"])
-    amt = (pd.to_numeric(visits["amount"], errors="coerce").to_numpy(float, na_value=np.nan)
-           if "amount" in visits.columns else np.zeros(len(d)))
-    payer_ok = (visits["payer"].astype("str").to_numpy() == "customer"
-                if "payer" in visits.columns else np.ones(len(d), bool))
+    amt = (
+        pd.to_numeric(visits["amount"], errors="coerce").to_numpy(float, na_value=np.nan)
+        if "amount" in visits.columns
+        else np.zeros(len(d))
+    )
+    payer_ok = (
+        visits["payer"].astype("str").to_numpy() == "customer"
+        if "payer" in visits.columns
+        else np.ones(len(d), bool)
+    )
     paid = np.nan_to_num(amt) > 0
     paid &= payer_ok
-    wait = (pd.to_numeric(visits["wait_minutes"], errors="coerce").to_numpy(float, na_value=np.nan)
-            if "wait_minutes" in visits.columns else np.full(len(d), np.nan))
-    out = (scode.astype(np.int64), np.asarray(suniq, dtype=object).astype(str),
-           ccode.astype(np.int64), d, np.where(paid, amt, np.nan), wait)
+    wait = (
+        pd.to_numeric(visits["wait_minutes"], errors="coerce").to_numpy(float, na_value=np.nan)
+        if "wait_minutes" in visits.columns
+        else np.full(len(d), np.nan)
+    )
+    out = (
+        scode.astype(np.int64),
+        np.asarray(suniq, dtype=object).astype(str),
+        ccode.astype(np.int64),
+        d,
+        np.where(paid, amt, np.nan),
+        wait,
+    )
     _CODES.clear()  # one table at a time
     _CODES[key] = out
     return out
@@ -126,23 +149,34 @@ def _store_level(visits: pd.DataFrame, asof: int) -> pd.DataFrame:
     n_now = np.bincount(now_pairs // nc, minlength=k).astype(float)
     per["log_customers"] = np.where(n_now > 0, np.log1p(n_now), np.nan)
     pm = last12 & ~np.isnan(paid_amt)
-    per["median_ticket"] = pd.Series(paid_amt[pm]).groupby(scode[pm]).median().reindex(
-        range(k)).to_numpy()
+    per["median_ticket"] = (
+        pd.Series(paid_amt[pm]).groupby(scode[pm]).median().reindex(range(k)).to_numpy()
+    )
     wm = last12 & ~np.isnan(wait)
     nw = np.bincount(scode[wm], minlength=k).astype(float)
-    per["avg_wait"] = np.where(nw > 0, np.bincount(scode[wm], weights=wait[wm], minlength=k)
-                               / np.maximum(nw, 1), np.nan)
+    per["avg_wait"] = np.where(
+        nw > 0, np.bincount(scode[wm], weights=wait[wm], minlength=k) / np.maximum(nw, 1), np.nan
+    )
     back = np.isin(prev_pairs, now_pairs)
     n_prev = np.bincount(prev_pairs // nc, minlength=k).astype(float)
-    per["return_rate"] = np.where(n_prev > 0, np.bincount(
-        prev_pairs // nc, weights=back.astype(float), minlength=k) / np.maximum(n_prev, 1),
-        np.nan)
+    per["return_rate"] = np.where(
+        n_prev > 0,
+        np.bincount(prev_pairs // nc, weights=back.astype(float), minlength=k)
+        / np.maximum(n_prev, 1),
+        np.nan,
+    )
     return per
 
 
-def store_features(visits: pd.DataFrame, code: np.ndarray, store_col: pd.Categorical,
-                   day: np.ndarray, n: int, asof: int, cfg: dict[str, Any]
-                   ) -> dict[str, np.ndarray]:
+def store_features(
+    visits: pd.DataFrame,
+    code: np.ndarray,
+    store_col: pd.Categorical,
+    day: np.ndarray,
+    n: int,
+    asof: int,
+    cfg: dict[str, Any],
+) -> dict[str, np.ndarray]:
     """Features of the customer's store and of their use of the group's stores.
 
     Store level (from every visit of the group up to ``asof``, so a training sample gets the
@@ -161,8 +195,9 @@ def store_features(visits: pd.DataFrame, code: np.ndarray, store_col: pd.Categor
     has = s_codes >= 0
     now = main_store(code[has], s_codes[has], day[has], n, asof, months)
     before = day <= asof - y
-    then = main_store(code[has & before], s_codes[has & before], day[has & before], n,
-                      asof - int(y), months)
+    then = main_store(
+        code[has & before], s_codes[has & before], day[has & before], n, asof - int(y), months
+    )
     store_now = np.where(now >= 0, cats[np.maximum(now, 0)].astype(str), "")
     per = per.reindex(pd.Index(pd.unique(store_now), dtype="str"))
     w24 = day > asof - 24 * DAYS_PER_MONTH
@@ -174,7 +209,8 @@ def store_features(visits: pd.DataFrame, code: np.ndarray, store_col: pd.Categor
         "store_avg_wait_minutes": per["avg_wait"].reindex(store_now).to_numpy(float, copy=True),
         "store_return_rate": per["return_rate"].reindex(store_now).to_numpy(float, copy=True),
         "share_visits_other_stores_24m": np.where(
-            n24 > 0, np.bincount(code[away], minlength=n) / np.maximum(n24, 1), np.nan),
+            n24 > 0, np.bincount(code[away], minlength=n) / np.maximum(n24, 1), np.nan
+        ),
         "moved_store": np.where((then >= 0) & (now >= 0), (then != now).astype(float), np.nan),
     }
     return f

@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from cvm.settings import run_settings
 from cvm.config import InsufficientData
 from cvm.data.ids import DAYS_PER_MONTH, add_months, day_number, days, to_timestamp
 from cvm.features.snapshot import build_features
+from cvm.settings import run_settings
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +35,9 @@ def history_months(visits: pd.DataFrame, as_of) -> float:
     return 0.0 if len(d) == 0 else float((day_number(as_of) - np.nanmin(d)) / DAYS_PER_MONTH)
 
 
-def snapshot_dates(visits: pd.DataFrame, as_of, horizon_months: int, cfg: dict[str, Any]
-                   ) -> tuple[list[pd.Timestamp], list[pd.Timestamp]]:
+def snapshot_dates(
+    visits: pd.DataFrame, as_of, horizon_months: int, cfg: dict[str, Any]
+) -> tuple[list[pd.Timestamp], list[pd.Timestamp]]:
     """(training dates, validation dates), ascending; validation strictly after training.
 
     Raises ``InsufficientData`` (a CvmError) when the data holds less than 2×H months of history before ``as_of``.
@@ -49,7 +50,8 @@ def snapshot_dates(visits: pd.DataFrame, as_of, horizon_months: int, cfg: dict[s
         raise InsufficientData(
             f"training needs at least {need} months of visit history before {to_timestamp(as_of).date()}"
             f" (2 × the {h}-month horizon), but the data holds {have:.1f} months; "
-            f"load more history or use a shorter --horizon-months")
+            f"load more history or use a shorter --horizon-months"
+        )
     first = day_number(as_of) - have * DAYS_PER_MONTH
     earliest = first + float(tc["min_history_months"]) * DAYS_PER_MONTH - HISTORY_TOLERANCE_DAYS
     dates: list[pd.Timestamp] = []
@@ -63,7 +65,8 @@ def snapshot_dates(visits: pd.DataFrame, as_of, horizon_months: int, cfg: dict[s
     if len(dates) <= n_valid:
         raise InsufficientData(
             f"only {len(dates)} snapshot date(s) fit in {have:.1f} months of history; need more than "
-            f"{n_valid} (training.snapshot_step_months={tc['snapshot_step_months']})")
+            f"{n_valid} (training.snapshot_step_months={tc['snapshot_step_months']})"
+        )
     return dates[:-n_valid], dates[-n_valid:]
 
 
@@ -76,9 +79,13 @@ def sample_customers(labelled: pd.Index, cap: int, seed: int, date) -> pd.Index:
     return labelled[np.sort(rng.choice(len(labelled), cap, replace=False))]
 
 
-def training_frame(tables: dict[str, pd.DataFrame], dates: list, horizon_months: int,
-                   cfg: dict[str, Any], label_fn: LabelFn
-                   ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+def training_frame(
+    tables: dict[str, pd.DataFrame],
+    dates: list,
+    horizon_months: int,
+    cfg: dict[str, Any],
+    label_fn: LabelFn,
+) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """Features and labels of every snapshot stacked: (X, y, snapshot_date), same index.
 
     Rows are the customers ``label_fn(visits, date, H, cfg)`` labels that also have features.
@@ -101,8 +108,13 @@ def training_frame(tables: dict[str, pd.DataFrame], dates: list, horizon_months:
         xs.append(x.loc[keep])
         ys.append(y.loc[keep])
         ds.append(pd.Series(to_timestamp(date), index=keep, name="snapshot_date"))
-        log.info("snapshot %s: %d rows of %d labelled, label mean %.3f", to_timestamp(date).date(),
-                 len(keep), len(y), float(y.loc[keep].mean()) if len(keep) else float("nan"))
+        log.info(
+            "snapshot %s: %d rows of %d labelled, label mean %.3f",
+            to_timestamp(date).date(),
+            len(keep),
+            len(y),
+            float(y.loc[keep].mean()) if len(keep) else float("nan"),
+        )
     if not xs:
         raise InsufficientData("no snapshot dates to build a training frame from")
     return pd.concat(xs), pd.concat(ys), pd.concat(ds)

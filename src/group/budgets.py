@@ -42,7 +42,7 @@ def _largest_remainder(total: float, weights: np.ndarray) -> np.ndarray:
     whole = np.floor(exact)
     left = round(float(total - whole.sum()))
     order = np.argsort(-(exact - whole), kind="stable")
-    whole[order[:max(left, 0)]] += 1
+    whole[order[: max(left, 0)]] += 1
     return whole
 
 
@@ -57,9 +57,11 @@ def store_budgets(total: float, active: pd.Series, cfg: dict[str, Any]) -> pd.Se
         given = {str(k): float(v) for k, v in (s.get("budgets") or {}).items()}
         missing = [d for d in stores if d not in given]
         if missing:
-            raise CvmError(f"stores.budget_split is explicit but stores.budgets has no budget "
-                           f"for {', '.join(missing)}: add them (CNY) to configs/default.yaml, "
-                           f"or use budget_split: active_customers")
+            raise CvmError(
+                f"stores.budget_split is explicit but stores.budgets has no budget "
+                f"for {', '.join(missing)}: add them (CNY) to configs/default.yaml, "
+                f"or use budget_split: active_customers"
+            )
         bad = [d for d in stores if given[d] < 0]
         if bad:
             raise CvmError(f"stores.budgets must be >= 0 CNY; negative for {', '.join(bad)}")
@@ -68,8 +70,9 @@ def store_budgets(total: float, active: pd.Series, cfg: dict[str, Any]) -> pd.Se
     return pd.Series(_largest_remainder(float(total), w), index=stores, name="budget")
 
 
-def store_capacities(group_capacity: dict[str, Any] | None, budgets: pd.Series,
-                     cfg: dict[str, Any]) -> dict[str, dict[str, float]]:
+def store_capacities(
+    group_capacity: dict[str, Any] | None, budgets: pd.Series, cfg: dict[str, Any]
+) -> dict[str, dict[str, float]]:
     """Department capacities per store (``{dealer_id: {department: contacts}}``)."""
     s = settings(cfg)
     given = {str(k): dict(v or {}) for k, v in (s.get("capacities") or {}).items()}

@@ -30,14 +30,21 @@ import pandas as pd
 from cvm.data.ids import days, ids
 
 GROUP = "GROUP"
-HIGHER_IS_BETTER = {"retention_2nd_service": True, "retention_after_warranty": True,
-                    "ab_share": True, "churn_risk": False, "value_at_risk": True,
-                    "plan_value": True, "measured_response_lift": True,
-                    "measured_incremental_revenue": True}
+HIGHER_IS_BETTER = {
+    "retention_2nd_service": True,
+    "retention_after_warranty": True,
+    "ab_share": True,
+    "churn_risk": False,
+    "value_at_risk": True,
+    "plan_value": True,
+    "measured_response_lift": True,
+    "measured_incremental_revenue": True,
+}
 
 
-def milestone_retention(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp,
-                        min_age_years: float) -> pd.DataFrame:
+def milestone_retention(
+    tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, min_age_years: float
+) -> pd.DataFrame:
     """Per selling store: share of its vehicles sold ≥ ``min_age_years`` ago with at least 2
     non-accident visits at that store, and with a visit there after the warranty end."""
     sales, veh, v = tables.get("vehicle_sales"), tables.get("vehicles"), tables["visits"]
@@ -53,7 +60,8 @@ def milestone_retention(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp,
     if "visit_type" in vis.columns:
         vis = vis[vis["visit_type"] != "accident"]
     vis = vis[["vehicle_id", "dealer_id", "visit_date"]].merge(
-        sold[["vehicle_id", "dealer_id"]], on=["vehicle_id", "dealer_id"])
+        sold[["vehicle_id", "dealer_id"]], on=["vehicle_id", "dealer_id"]
+    )
     n = vis.groupby("vehicle_id").size()
     out = sold.set_index("vehicle_id")
     out["n"] = n.reindex(out.index, fill_value=0)
@@ -65,13 +73,22 @@ def milestone_retention(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp,
     else:
         out["after"] = np.nan
     g = out.groupby("dealer_id")
-    return pd.DataFrame({"retention_2nd_service": g["n"].apply(lambda x: float((x >= 2).mean())),
-                         "retention_after_warranty": g["after"].mean().astype(float),
-                         "milestone_cohort": g.size()})
+    return pd.DataFrame(
+        {
+            "retention_2nd_service": g["n"].apply(lambda x: float((x >= 2).mean())),
+            "retention_after_warranty": g["after"].mean().astype(float),
+            "milestone_cohort": g.size(),
+        }
+    )
 
 
-def measured_lift(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, stores: pd.Series,
-                  run_cfg: dict[str, Any], camp_cfg: dict[str, Any]) -> pd.DataFrame:
+def measured_lift(
+    tables: dict[str, pd.DataFrame],
+    as_of: pd.Timestamp,
+    stores: pd.Series,
+    run_cfg: dict[str, Any],
+    camp_cfg: dict[str, Any],
+) -> pd.DataFrame:
     """Last month's campaigns per store of the contacted customer: pooled response lift
     (target − control) and incremental revenue (revenue difference × targets)."""
     from cvm.campaigns.measurement import contact_outcomes
@@ -96,14 +113,22 @@ def measured_lift(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, stores: 
             rev = float((t["revenue"].mean() - k["revenue"].mean()) * len(t))
         else:
             lift = rev = np.nan
-        rows[dealer] = {"measured_response_lift": lift, "measured_incremental_revenue": rev,
-                        "measured_targets": len(t)}
+        rows[dealer] = {
+            "measured_response_lift": lift,
+            "measured_incremental_revenue": rev,
+            "measured_targets": len(t),
+        }
     return pd.DataFrame.from_dict(rows, orient="index", columns=cols)
 
 
-def league_table(scores: pd.DataFrame, plan: pd.DataFrame, budgets: pd.Series,
-                 retention: pd.DataFrame, lift: pd.DataFrame, cfg: dict[str, Any]
-                 ) -> pd.DataFrame:
+def league_table(
+    scores: pd.DataFrame,
+    plan: pd.DataFrame,
+    budgets: pd.Series,
+    retention: pd.DataFrame,
+    lift: pd.DataFrame,
+    cfg: dict[str, Any],
+) -> pd.DataFrame:
     """The league table (index ``dealer_id``, stores then ``GROUP``); see the module doc."""
     rep, st = cfg["report"], cfg["stores"]
     risk_p = float(rep["risk_probability"])
@@ -111,8 +136,9 @@ def league_table(scores: pd.DataFrame, plan: pd.DataFrame, budgets: pd.Series,
     active = s["lifecycle_stage"].isin(["active_owner", "won_back"])
     s["_active"] = active
     s["_risky"] = active & (s["churn_probability"] >= risk_p)
-    s["_var"] = np.where(active, s["churn_probability"].fillna(0) * s["predicted_value"].fillna(0),
-                         0.0)
+    s["_var"] = np.where(
+        active, s["churn_probability"].fillna(0) * s["predicted_value"].fillna(0), 0.0
+    )
     s["_tagged"] = s["value_tag"].notna()
     s["_ab"] = s["value_tag"].isin(["A", "B"])
     g = s.groupby("dealer_id")
@@ -127,8 +153,9 @@ def league_table(scores: pd.DataFrame, plan: pd.DataFrame, budgets: pd.Series,
         pg = tgt.groupby("dealer_id")
         out["plan_targets"] = pg.size().reindex(out.index, fill_value=0)
         out["plan_spend"] = pg["cost"].sum().reindex(out.index, fill_value=0.0)
-        out["plan_value"] = pg["expected_incremental_value"].sum().reindex(out.index,
-                                                                           fill_value=0.0)
+        out["plan_value"] = (
+            pg["expected_incremental_value"].sum().reindex(out.index, fill_value=0.0)
+        )
     else:
         out["plan_targets"], out["plan_spend"], out["plan_value"] = 0, 0.0, 0.0
     out = out.join(lift, how="left")
@@ -136,13 +163,18 @@ def league_table(scores: pd.DataFrame, plan: pd.DataFrame, budgets: pd.Series,
     for col, higher in HIGHER_IS_BETTER.items():
         out[f"rank_{col}"] = out[col].rank(ascending=not higher, method="min").astype("Int64")
     # the group row: totals and group-wide shares
-    grp = {"customers": len(s), "active": int(active.sum()),
-           "ab_share": float(s["_ab"].sum() / max(int(s["_tagged"].sum()), 1)),
-           "churn_risk": float(s["_risky"].sum() / max(int(active.sum()), 1)),
-           "value_at_risk": float(s["_var"].sum()), "budget": float(out["budget"].sum()),
-           "plan_targets": int(out["plan_targets"].sum()),
-           "plan_spend": float(out["plan_spend"].sum()),
-           "plan_value": float(out["plan_value"].sum()), "thin": False}
+    grp = {
+        "customers": len(s),
+        "active": int(active.sum()),
+        "ab_share": float(s["_ab"].sum() / max(int(s["_tagged"].sum()), 1)),
+        "churn_risk": float(s["_risky"].sum() / max(int(active.sum()), 1)),
+        "value_at_risk": float(s["_var"].sum()),
+        "budget": float(out["budget"].sum()),
+        "plan_targets": int(out["plan_targets"].sum()),
+        "plan_spend": float(out["plan_spend"].sum()),
+        "plan_value": float(out["plan_value"].sum()),
+        "thin": False,
+    }
     for col in ("retention_2nd_service", "retention_after_warranty"):
         if col in retention and len(retention):
             w = retention["milestone_cohort"].astype(float)
@@ -150,8 +182,9 @@ def league_table(scores: pd.DataFrame, plan: pd.DataFrame, budgets: pd.Series,
     ok = lift.dropna(subset=["measured_response_lift"]) if len(lift) else lift
     if len(ok):  # the group's lift: the stores' lifts weighted by their targets
         grp["measured_incremental_revenue"] = float(ok["measured_incremental_revenue"].sum())
-        grp["measured_response_lift"] = float(np.average(
-            ok["measured_response_lift"], weights=ok["measured_targets"].astype(float)))
+        grp["measured_response_lift"] = float(
+            np.average(ok["measured_response_lift"], weights=ok["measured_targets"].astype(float))
+        )
     out.loc[GROUP] = pd.Series(grp)
     out.index.name = "dealer_id"
     return out
@@ -164,29 +197,55 @@ def group_summary(league: pd.DataFrame, lang: str) -> list[str]:
     g = league.loc[GROUP]
     zh = lang == "zh"
     out = []
-    out.append((f"集团{len(st)}家门店,客户{int(g['customers']):,}人,其中活跃{int(g['active']):,}人;"
-                f"A+B客户占比{g['ab_share']:.1%}。") if zh else
-               (f"{len(st)} stores, {int(g['customers']):,} customers, {int(g['active']):,} "
-                f"active; A+B share {g['ab_share']:.1%}."))
+    out.append(
+        (
+            f"集团{len(st)}家门店,客户{int(g['customers']):,}人,其中活跃{int(g['active']):,}人;"
+            f"A+B客户占比{g['ab_share']:.1%}。"
+        )
+        if zh
+        else (
+            f"{len(st)} stores, {int(g['customers']):,} customers, {int(g['active']):,} "
+            f"active; A+B share {g['ab_share']:.1%}."
+        )
+    )
     r = st["retention_2nd_service"].dropna()
     if len(r) >= 2:
-        out.append((f"第二次保养留存最好的是{r.idxmax()}({r.max():.0%}),最弱的是{r.idxmin()}"
-                    f"({r.min():.0%})。") if zh else
-                   (f"Best retention at the 2nd service: {r.idxmax()} ({r.max():.0%}); weakest: "
-                    f"{r.idxmin()} ({r.min():.0%})."))
+        out.append(
+            (
+                f"第二次保养留存最好的是{r.idxmax()}({r.max():.0%}),最弱的是{r.idxmin()}"
+                f"({r.min():.0%})。"
+            )
+            if zh
+            else (
+                f"Best retention at the 2nd service: {r.idxmax()} ({r.max():.0%}); weakest: "
+                f"{r.idxmin()} ({r.min():.0%})."
+            )
+        )
     if len(st):
         v = st["value_at_risk"]
         share = float(v.max() / v.sum()) if v.sum() > 0 else 0.0
-        out.append((f"流失风险价值最高的门店是{v.idxmax()},占集团的{share:.0%}。") if zh else
-                   (f"Most value at risk: {v.idxmax()}, {share:.0%} of the group's."))
-    out.append((f"本月计划:{int(g['plan_targets']):,}位客户,花费{g['plan_spend']:,.0f}元"
-                f"(预算{g['budget']:,.0f}元),预期增量价值{g['plan_value']:,.0f}元。") if zh else
-               (f"This month's plan: {int(g['plan_targets']):,} customers, {g['plan_spend']:,.0f} "
-                f"CNY spent of {g['budget']:,.0f}, expected incremental value "
-                f"{g['plan_value']:,.0f} CNY."))
+        out.append(
+            (f"流失风险价值最高的门店是{v.idxmax()},占集团的{share:.0%}。")
+            if zh
+            else (f"Most value at risk: {v.idxmax()}, {share:.0%} of the group's.")
+        )
+    out.append(
+        (
+            f"本月计划:{int(g['plan_targets']):,}位客户,花费{g['plan_spend']:,.0f}元"
+            f"(预算{g['budget']:,.0f}元),预期增量价值{g['plan_value']:,.0f}元。"
+        )
+        if zh
+        else (
+            f"This month's plan: {int(g['plan_targets']):,} customers, {g['plan_spend']:,.0f} "
+            f"CNY spent of {g['budget']:,.0f}, expected incremental value "
+            f"{g['plan_value']:,.0f} CNY."
+        )
+    )
     thin = list(st.index[st["thin"].astype(bool)])
     if thin:
-        out.append((f"数据不足的门店:{'、'.join(thin)}(按集团模型评分)。") if zh else
-                   (f"Stores with too little data: {', '.join(thin)} (scored by the group's "
-                    f"model)."))
+        out.append(
+            (f"数据不足的门店:{'、'.join(thin)}(按集团模型评分)。")
+            if zh
+            else (f"Stores with too little data: {', '.join(thin)} (scored by the group's model).")
+        )
     return out

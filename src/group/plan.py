@@ -13,8 +13,9 @@ from typing import Any
 import pandas as pd
 
 
-def plan_store(item: tuple[str, pd.DataFrame, float, dict[str, float]], seed: int,
-               camp_cfg: dict[str, Any]) -> pd.DataFrame:
+def plan_store(
+    item: tuple[str, pd.DataFrame, float, dict[str, float]], seed: int, camp_cfg: dict[str, Any]
+) -> pd.DataFrame:
     """The plan of one store: ``item`` = (dealer_id, its scored pairs, budget, capacities)."""
     from cvm.campaigns.targeting import plan_campaigns
 
@@ -32,8 +33,7 @@ def control_strata(camp_cfg: dict[str, Any]) -> list[str]:
     return strata if "dealer_id" in strata else [*strata, "dealer_id"]
 
 
-def union(plans: list[pd.DataFrame], value_col: str = "expected_incremental_value"
-          ) -> pd.DataFrame:
+def union(plans: list[pd.DataFrame], value_col: str = "expected_incremental_value") -> pd.DataFrame:
     """The stores' plans as one, by value (ties: store, customer) like a single plan."""
     if not plans:
         return pd.DataFrame()
@@ -44,8 +44,10 @@ def union(plans: list[pd.DataFrame], value_col: str = "expected_incremental_valu
         q.attrs = {}
         bare.append(q)
     out = pd.concat(bare, ignore_index=True)
-    out = out.sort_values([value_col, "dealer_id", "customer_id"], ascending=[False, True, True],
-                          kind="stable").reset_index(drop=True)
-    out.attrs.update(method="+".join(sorted(methods)),
-                     spend=float(out["cost"].sum()) if len(out) else 0.0)
+    out = out.sort_values(
+        [value_col, "dealer_id", "customer_id"], ascending=[False, True, True], kind="stable"
+    ).reset_index(drop=True)
+    out.attrs.update(
+        method="+".join(sorted(methods)), spend=float(out["cost"].sum()) if len(out) else 0.0
+    )
     return out

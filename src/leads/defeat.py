@@ -23,7 +23,11 @@ def _by(closed: pd.DataFrame, key: str) -> pd.DataFrame:
     out = g.groupby("_k").agg(closed=("lost", "size"), lost=("lost", "sum"))
     out["loss_rate"] = out["lost"] / out["closed"]
     reasons = g[g["lost"]].assign(r=g.loc[g["lost"], "defeat_reason"].fillna(UNKNOWN))
-    top = reasons.groupby("_k")["r"].agg(lambda s: s.value_counts().index[0]) if len(reasons) else None
+    top = (
+        reasons.groupby("_k")["r"].agg(lambda s: s.value_counts().index[0])
+        if len(reasons)
+        else None
+    )
     out["top_reason"] = top.reindex(out.index) if top is not None else None
     out.index.name = key
     return out.sort_values("lost", ascending=False, kind="stable")
@@ -39,10 +43,12 @@ def defeat_tables(L: pd.DataFrame, as_of, months: float = 12) -> dict[str, pd.Da
     by_reason["share"] = by_reason["lost"] / max(len(lost), 1)
     by_reason.index.name = "defeat_reason"
     month = pd.to_datetime(lost["closed"].to_numpy(), unit="D").strftime("%Y-%m")
-    trend = (pd.crosstab(np.asarray(month), reason.to_numpy()) if len(lost)
-             else pd.DataFrame())
+    trend = pd.crosstab(np.asarray(month), reason.to_numpy()) if len(lost) else pd.DataFrame()
     trend.index.name, trend.columns.name = "month", "defeat_reason"
-    return {"defeat_by_reason": by_reason, "defeat_by_source": _by(closed, "source"),
-            "defeat_by_model": _by(closed, "model_of_interest"),
-            "defeat_by_consultant": _by(closed, "sales_consultant_id"),
-            "defeat_trend": trend}
+    return {
+        "defeat_by_reason": by_reason,
+        "defeat_by_source": _by(closed, "source"),
+        "defeat_by_model": _by(closed, "model_of_interest"),
+        "defeat_by_consultant": _by(closed, "sales_consultant_id"),
+        "defeat_trend": trend,
+    }

@@ -27,8 +27,7 @@ def evaluate_leads(run: Path, truth: Path) -> dict[str, Any] | None:
         return None
     y = tr.loc[both, "converted"].astype(int).to_numpy()
     p = s.loc[both, "conversion_probability"].to_numpy(dtype=float)
-    out: dict[str, Any] = {"n": len(both), "conversion_rate": float(y.mean()),
-                           "auc": M.auc(y, p)}
+    out: dict[str, Any] = {"n": len(both), "conversion_rate": float(y.mean()), "auc": M.auc(y, p)}
     if "p_convert" in tr:
         out["oracle_auc"] = M.auc(y, tr.loc[both, "p_convert"].to_numpy(dtype=float))
         out["auc_vs_oracle"] = out["auc"] / out["oracle_auc"]

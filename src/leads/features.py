@@ -21,17 +21,27 @@ from cvm.data.ids import DAYS_PER_MONTH, day_number, days, ids
 log = logging.getLogger(__name__)
 
 CATEGORICAL = ("source", "model_of_interest")
-NUMERIC = ("age_days", "budget", "model_price", "budget_gap", "abs_budget_gap", "test_drive",
-           "days_since_test_drive", "followups", "days_since_last_followup", "followups_per_30d")
+NUMERIC = (
+    "age_days",
+    "budget",
+    "model_price",
+    "budget_gap",
+    "abs_budget_gap",
+    "test_drive",
+    "days_since_test_drive",
+    "followups",
+    "days_since_last_followup",
+    "followups_per_30d",
+)
 
 
 @dataclass
 class LeadData:
     """The leads and their follow-ups as day numbers, prepared once for many dates."""
 
-    leads: pd.DataFrame          # index lead_id; created, closed (day numbers), status, ...
-    fu_key: np.ndarray | None    # sorted lead_pos * 2^20 + day, or None without events
-    sale_day: np.ndarray         # vehicle sales: day numbers
+    leads: pd.DataFrame  # index lead_id; created, closed (day numbers), status, ...
+    fu_key: np.ndarray | None  # sorted lead_pos * 2^20 + day, or None without events
+    sale_day: np.ndarray  # vehicle sales: day numbers
     sale_model: np.ndarray
     sale_price: np.ndarray
 
@@ -40,7 +50,7 @@ class LeadData:
         return self.fu_key is not None
 
 
-_SHIFT = np.int64(2**20)   # day numbers < 2^20 (year 4840)
+_SHIFT = np.int64(2**20)  # day numbers < 2^20 (year 4840)
 
 
 def prepare(tables: dict[str, pd.DataFrame]) -> LeadData:
@@ -51,10 +61,17 @@ def prepare(tables: dict[str, pd.DataFrame]) -> LeadData:
     L["closed"] = days(raw["closed_date"]) if "closed_date" in raw else np.nan
     L["status"] = raw["status"].astype("object").to_numpy() if "status" in raw else None
     L["won"] = (L["status"] == "won").to_numpy()
-    for col in ("source", "model_of_interest", "defeat_reason", "sales_consultant_id",
-                "order_stage"):
+    for col in (
+        "source",
+        "model_of_interest",
+        "defeat_reason",
+        "sales_consultant_id",
+        "order_stage",
+    ):
         L[col] = raw[col].astype("object").to_numpy() if col in raw else None
-    L["budget"] = pd.to_numeric(raw["budget"], errors="coerce").to_numpy() if "budget" in raw else np.nan
+    L["budget"] = (
+        pd.to_numeric(raw["budget"], errors="coerce").to_numpy() if "budget" in raw else np.nan
+    )
     L["td_day"] = days(raw["test_drive_date"]) if "test_drive_date" in raw else np.nan
     L = L[np.isfinite(L["created"].to_numpy())]
     fu_key = None

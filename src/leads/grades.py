@@ -17,15 +17,20 @@ def grade(p: np.ndarray, thresholds: dict[str, float]) -> np.ndarray:
     return np.where(p >= a, "A", np.where(p >= b, "B", "C")).astype(object)
 
 
-def grade_table(y: np.ndarray | None, grades: np.ndarray, p: np.ndarray | None = None
-                ) -> pd.DataFrame:
+def grade_table(
+    y: np.ndarray | None, grades: np.ndarray, p: np.ndarray | None = None
+) -> pd.DataFrame:
     """Per grade: leads, share and (when outcomes ``y`` are given) conversion; mean p if given."""
     g = pd.Series(np.asarray(grades, object))
     out = pd.DataFrame({"leads": g.value_counts().reindex(GRADES, fill_value=0)})
     out["share"] = out["leads"] / max(int(out["leads"].sum()), 1)
     if y is not None:
-        out["conversion"] = pd.Series(np.asarray(y, float)).groupby(g.to_numpy()).mean().reindex(GRADES)
+        out["conversion"] = (
+            pd.Series(np.asarray(y, float)).groupby(g.to_numpy()).mean().reindex(GRADES)
+        )
     if p is not None:
-        out["mean_probability"] = pd.Series(np.asarray(p, float)).groupby(g.to_numpy()).mean().reindex(GRADES)
+        out["mean_probability"] = (
+            pd.Series(np.asarray(p, float)).groupby(g.to_numpy()).mean().reindex(GRADES)
+        )
     out.index.name = "grade"
     return out

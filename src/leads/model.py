@@ -46,7 +46,9 @@ class LeadModel:
         out = X.reindex(columns=self.feature_names)
         for col in self.feature_names:
             if col in self.categories:
-                out[col] = pd.Categorical(out[col].astype("object"), categories=self.categories[col])
+                out[col] = pd.Categorical(
+                    out[col].astype("object"), categories=self.categories[col]
+                )
             else:
                 out[col] = pd.to_numeric(out[col], errors="coerce").astype(np.float32)
         return out
@@ -61,16 +63,23 @@ class LeadModel:
         return np.clip(self.calibrator(self.predict_raw(X)), 0.0, 1.0)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"booster": self.booster.model_to_string(), "calibrator": self.calibrator.to_dict(),
-                "feature_names": list(self.feature_names),
-                "categories": {k: list(v) for k, v in self.categories.items()},
-                "metrics": self.metrics}
+        return {
+            "booster": self.booster.model_to_string(),
+            "calibrator": self.calibrator.to_dict(),
+            "feature_names": list(self.feature_names),
+            "categories": {k: list(v) for k, v in self.categories.items()},
+            "metrics": self.metrics,
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> LeadModel:
-        return cls(lgb.Booster(model_str=d["booster"]), Calibrator.from_dict(d["calibrator"]),
-                   list(d["feature_names"]), {k: list(v) for k, v in d["categories"].items()},
-                   metrics=d.get("metrics", {}))
+        return cls(
+            lgb.Booster(model_str=d["booster"]),
+            Calibrator.from_dict(d["calibrator"]),
+            list(d["feature_names"]),
+            {k: list(v) for k, v in d["categories"].items()},
+            metrics=d.get("metrics", {}),
+        )
 
 
 def leads_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -79,9 +88,13 @@ def leads_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
 
 
 def _params(cfg: dict[str, Any], point: dict[str, Any], seed: int) -> dict[str, Any]:
-    return trainer.booster_params("binary", seed=seed, num_threads=int(cfg["num_threads"]),
-                                  extra={"metric": "binary_logloss", "force_col_wise": True},
-                                  point=point)
+    return trainer.booster_params(
+        "binary",
+        seed=seed,
+        num_threads=int(cfg["num_threads"]),
+        extra={"metric": "binary_logloss", "force_col_wise": True},
+        point=point,
+    )
 
 
 def source_rate(train: pd.DataFrame, X: pd.DataFrame) -> np.ndarray:
@@ -90,8 +103,9 @@ def source_rate(train: pd.DataFrame, X: pd.DataFrame) -> np.ndarray:
     return X["source"].astype("object").map(rate).fillna(train["y"].mean()).to_numpy(dtype=float)
 
 
-def split_fold(rows: pd.DataFrame, cfg: dict[str, Any], seed: int
-               ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def split_fold(
+    rows: pd.DataFrame, cfg: dict[str, Any], seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(train, tune, holdout): out-of-time by snapshot date, tune/holdout by lead."""
     cut = rows["snapshot_day"].max() - float(cfg["validation_months"]) * DAYS_PER_MONTH
     valid = rows[rows["snapshot_day"] > cut]
@@ -103,57 +117,85 @@ def split_fold(rows: pd.DataFrame, cfg: dict[str, Any], seed: int
     return train, valid[is_tune], valid[~is_tune]
 
 
-def train_leads(tables: dict[str, pd.DataFrame] | LeadData, as_of, cfg: dict | None = None,
-                seed: int = 0) -> LeadModel:
+def train_leads(
+    tables: dict[str, pd.DataFrame] | LeadData, as_of, cfg: dict | None = None, seed: int = 0
+) -> LeadModel:
     """Train, calibrate and evaluate the lead model on snapshots before ``as_of``."""
     cfg = cfg or leads_config()
     t0 = time.perf_counter()
     data = tables if isinstance(tables, LeadData) else prepare(tables)
     rows = training_rows(data, as_of, cfg)
     if rows.empty:
-        raise CvmError("no lead was open at any training date: the leads history is too short "
-                       f"(needs more than {cfg['label_months']} months before the as-of date)")
+        raise CvmError(
+            "no lead was open at any training date: the leads history is too short "
+            f"(needs more than {cfg['label_months']} months before the as-of date)"
+        )
     train, tune, hold = split_fold(rows, cfg, seed)
     for name, part in (("training", train), ("tuning", tune), ("holdout", hold)):
         if part["y"].nunique() < 2:
-            raise CvmError(f"lead outcomes have a single class in the {name} rows; "
-                           "too few leads to learn conversion")
+            raise CvmError(
+                f"lead outcomes have a single class in the {name} rows; "
+                "too few leads to learn conversion"
+            )
     feats = feature_names(rows)
     cats = {c: list(rows[c].cat.categories) for c in CATEGORICAL if c in feats}
     log.info("leads: %d training rows, %d tuning, %d holdout", len(train), len(tune), len(hold))
     dtrain = trainer.dataset(train[feats], train["y"].to_numpy(), pre_filter=False)
     dtune = trainer.dataset(tune[feats], tune["y"].to_numpy(), reference=dtrain)
     threads = int(cfg["num_threads"])
-    best = trainer.tune(cfg["tuning"], lambda point: _params(cfg, point, seed), dtrain, dtune,
-                        tune[feats], lambda p: M.auc(tune["y"], p),
-                        rounds=int(cfg["num_boost_round"]),
-                        early_stopping_rounds=int(cfg["early_stopping_rounds"]),
-                        num_threads=threads, name="leads")
+    best = trainer.tune(
+        cfg["tuning"],
+        lambda point: _params(cfg, point, seed),
+        dtrain,
+        dtune,
+        tune[feats],
+        lambda p: M.auc(tune["y"], p),
+        rounds=int(cfg["num_boost_round"]),
+        early_stopping_rounds=int(cfg["early_stopping_rounds"]),
+        num_threads=threads,
+        name="leads",
+    )
     booster, point = best.booster, best.point
     model = LeadModel(booster, Calibrator(), feats, cats, int(cfg["num_threads"]))
-    model.calibrator = Calibrator.fit(model.predict_raw(tune), tune["y"].to_numpy(),
-                                      cfg["calibration"])
+    model.calibrator = Calibrator.fit(
+        model.predict_raw(tune), tune["y"].to_numpy(), cfg["calibration"]
+    )
     p = model.predict_proba(hold)
     y = hold["y"].to_numpy()
     naive = source_rate(train, hold)
     grades = grade(p, cfg["grades"])
     gt = grade_table(y, grades)
     model.metrics = {
-        **M.classification_report(y, p), "n_train": len(train), "n_tune": len(tune),
-        "n_holdout": len(hold), "n_holdout_leads": int(hold.index.nunique()),
+        **M.classification_report(y, p),
+        "n_train": len(train),
+        "n_tune": len(tune),
+        "n_holdout": len(hold),
+        "n_holdout_leads": int(hold.index.nunique()),
         "baselines": {"source_rate": M.auc(y, naive)},
         "grades": gt.to_dict(orient="index"),
-        "a_to_c_ratio": _ratio(gt), "followup_events": data.has_followups,
-        "best_params": dict(point), "best_iteration": int(booster.num_trees()),
+        "a_to_c_ratio": _ratio(gt),
+        "followup_events": data.has_followups,
+        "best_params": dict(point),
+        "best_iteration": int(booster.num_trees()),
         "label_months": float(cfg["label_months"]),
         "train_seconds": round(time.perf_counter() - t0, 1),
     }
-    model.validation = pd.DataFrame({"snapshot_day": hold["snapshot_day"].to_numpy(), "y_true": y,
-                                     "p": p, "source_rate": naive, "grade": grades},
-                                    index=hold.index)
-    log.info("leads: holdout AUC %.4f (source rate %.4f), A/C conversion ratio %.2f",
-             model.metrics["auc"], model.metrics["baselines"]["source_rate"],
-             model.metrics["a_to_c_ratio"] or float("nan"))
+    model.validation = pd.DataFrame(
+        {
+            "snapshot_day": hold["snapshot_day"].to_numpy(),
+            "y_true": y,
+            "p": p,
+            "source_rate": naive,
+            "grade": grades,
+        },
+        index=hold.index,
+    )
+    log.info(
+        "leads: holdout AUC %.4f (source rate %.4f), A/C conversion ratio %.2f",
+        model.metrics["auc"],
+        model.metrics["baselines"]["source_rate"],
+        model.metrics["a_to_c_ratio"] or float("nan"),
+    )
     return model
 
 

@@ -41,14 +41,23 @@ def order_classes(scored: pd.DataFrame, L: pd.DataFrame, as_of, cfg: dict) -> pd
     ahead = np.asarray([(m - now).n for m in month])
     stage = L["order_stage"].reindex(scored.index).to_numpy()
     p = scored["p"].to_numpy(dtype=float)
-    cls = np.where(stage == "contract", "A",
-                   np.where((p >= float(oc["intent_min_p"])) & (ahead <= 1), "B", "C"))
+    cls = np.where(
+        stage == "contract",
+        "A",
+        np.where((p >= float(oc["intent_min_p"])) & (ahead <= 1), "B", "C"),
+    )
     ahead = np.where(cls == "C", np.maximum(ahead, 1), ahead)  # potential: N+1 or later
     ahead = np.minimum(ahead, int(oc["horizon_months"]))
-    out = pd.DataFrame({"order_class": cls, "expected_delivery_month":
-                        [str(now + int(k)) for k in ahead], "conversion_probability": p,
-                        "model_of_interest": L["model_of_interest"].reindex(scored.index).to_numpy(),
-                        "recorded_stage": stage}, index=scored.index)
+    out = pd.DataFrame(
+        {
+            "order_class": cls,
+            "expected_delivery_month": [str(now + int(k)) for k in ahead],
+            "conversion_probability": p,
+            "model_of_interest": L["model_of_interest"].reindex(scored.index).to_numpy(),
+            "recorded_stage": stage,
+        },
+        index=scored.index,
+    )
     out.index.name = "lead_id"
     return out
 
@@ -57,7 +66,12 @@ def stock_plan(orders: pd.DataFrame) -> pd.DataFrame:
     """Expected units (sum of probabilities; contracts count 1) by delivery month and model."""
     units = np.where(orders["order_class"] == "A", 1.0, orders["conversion_probability"])
     g = orders.assign(units=units, model=orders["model_of_interest"].fillna("(unknown)"))
-    plan = g.pivot_table(index="model", columns="expected_delivery_month", values="units",
-                         aggfunc="sum", fill_value=0.0)
+    plan = g.pivot_table(
+        index="model",
+        columns="expected_delivery_month",
+        values="units",
+        aggfunc="sum",
+        fill_value=0.0,
+    )
     plan["total"] = plan.sum(axis=1)
     return plan.sort_values("total", ascending=False, kind="stable").round(1)

@@ -36,8 +36,9 @@ def sentence(feature: str, value: object, lang: str) -> str:
         return f"{words(feature)}: {value}"
 
 
-def lead_reasons(contribs: pd.DataFrame, X: pd.DataFrame, lang: str = "zh", top_k: int = 3
-                 ) -> pd.Series:
+def lead_reasons(
+    contribs: pd.DataFrame, X: pd.DataFrame, lang: str = "zh", top_k: int = 3
+) -> pd.Series:
     """Per lead, the ``top_k`` known features with the largest positive contribution, joined by '; '."""
     feats = [c for c in contribs.columns if c != BIAS]
     C = contribs[feats].to_numpy(dtype=float, copy=True)
@@ -49,11 +50,13 @@ def lead_reasons(contribs: pd.DataFrame, X: pd.DataFrame, lang: str = "zh", top_
     C[~(C > 0)] = -np.inf
     top = np.argsort(-C, axis=1, kind="stable")[:, :top_k]
     # values column by column (``X.iloc[i]`` per row cost a minute for 27,000 open leads)
-    cols = {f: (X[f].to_numpy(dtype=object) if f in X.columns else np.full(len(X), None))
-            for f in feats}
+    cols = {
+        f: (X[f].to_numpy(dtype=object) if f in X.columns else np.full(len(X), None)) for f in feats
+    }
     out = []
     for i in range(len(C)):
-        words = [sentence(feats[j], cols[feats[j]][i], lang) for j in top[i]
-                 if np.isfinite(C[i, j])]
+        words = [
+            sentence(feats[j], cols[feats[j]][i], lang) for j in top[i] if np.isfinite(C[i, j])
+        ]
         out.append("; ".join(words))
     return pd.Series(out, index=contribs.index, name="reasons", dtype=object)

@@ -19,11 +19,24 @@ from cvm.run_context import RunContext
 
 log = logging.getLogger(__name__)
 
-DEFEAT_TABLES = ("defeat_by_reason", "defeat_by_source", "defeat_by_model",
-                 "defeat_by_consultant", "defeat_trend")
-LIST_COLUMNS = ["lead_id", "grade", "conversion_probability", "order_class",
-                "expected_delivery_month", "source", "model_of_interest", "sales_consultant_id",
-                "reasons"]
+DEFEAT_TABLES = (
+    "defeat_by_reason",
+    "defeat_by_source",
+    "defeat_by_model",
+    "defeat_by_consultant",
+    "defeat_trend",
+)
+LIST_COLUMNS = [
+    "lead_id",
+    "grade",
+    "conversion_probability",
+    "order_class",
+    "expected_delivery_month",
+    "source",
+    "model_of_interest",
+    "sales_consultant_id",
+    "reasons",
+]
 
 
 def _cfg(ctx: RunContext) -> dict[str, Any]:
@@ -53,8 +66,12 @@ def leads_step(ctx: RunContext) -> dict[str, Any]:
     months = float(cfg["analysis_months"])
     for name, frame in defeat_tables(L, ctx.as_of, months).items():
         ctx.save_frame(name, frame)
-    ctx.save_frame("lead_sources", source_effectiveness(
-        L, ctx.tables.get("vehicle_sales"), ctx.as_of, months, cfg["source_cost_per_lead"]))
+    ctx.save_frame(
+        "lead_sources",
+        source_effectiveness(
+            L, ctx.tables.get("vehicle_sales"), ctx.as_of, months, cfg["source_cost_per_lead"]
+        ),
+    )
     ctx.save_frame("lead_funnel", funnel(ctx.tables, L, ctx.as_of, months))
     try:
         model = train_leads(data, ctx.as_of, cfg, seed=ctx.seed)
@@ -72,27 +89,37 @@ def leads_step(ctx: RunContext) -> dict[str, Any]:
         reasons = pd.Series([], index=X.index, dtype=object)
     scored = pd.DataFrame({"age_days": X["age_days"], "p": p}, index=X.index)
     orders = order_classes(scored, L, ctx.as_of, cfg)
-    scores = pd.DataFrame({"grade": g, "conversion_probability": p,
-                           "order_class": orders["order_class"],
-                           "expected_delivery_month": orders["expected_delivery_month"],
-                           "source": X["source"].astype("object"),
-                           "model_of_interest": X["model_of_interest"].astype("object"),
-                           "sales_consultant_id": L["sales_consultant_id"].reindex(X.index),
-                           "reasons": reasons}, index=X.index)
+    scores = pd.DataFrame(
+        {
+            "grade": g,
+            "conversion_probability": p,
+            "order_class": orders["order_class"],
+            "expected_delivery_month": orders["expected_delivery_month"],
+            "source": X["source"].astype("object"),
+            "model_of_interest": X["model_of_interest"].astype("object"),
+            "sales_consultant_id": L["sales_consultant_id"].reindex(X.index),
+            "reasons": reasons,
+        },
+        index=X.index,
+    )
     scores.index.name = "lead_id"
     ctx.save_frame("lead_scores", scores)
     from cvm.steps import lead_coverage
 
     t = day_number(ctx.as_of)
     closed = L["closed"].to_numpy(dtype=float)
-    lead_coverage(ctx, scores, int(((L["created"].to_numpy(dtype=float) <= t)
-                                    & ~(closed <= t)).sum()))
+    lead_coverage(
+        ctx, scores, int(((L["created"].to_numpy(dtype=float) <= t) & ~(closed <= t)).sum())
+    )
     ctx.save_frame("lead_orders", orders)
     ctx.save_frame("lead_stock_plan", stock_plan(orders))
     ctx.save_frame("lead_validation", model.validation)
     ctx.save_frame("lead_grades_now", grade_table(None, g, p))
-    metrics = {**model.metrics, "open_leads": len(X),
-               "grade_counts": pd.Series(g).value_counts().to_dict()}
+    metrics = {
+        **model.metrics,
+        "open_leads": len(X),
+        "grade_counts": pd.Series(g).value_counts().to_dict(),
+    }
     ctx.save_json("lead_metrics", metrics)
     ctx.save_json("lead_model", model.to_dict())
     write_lead_list(ctx, scores)
@@ -104,7 +131,8 @@ def write_lead_list(ctx: RunContext, scores: pd.DataFrame) -> None:
     path = ctx.run_dir / "leads" / "sales_leads.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     lst = scores.reset_index()[LIST_COLUMNS].sort_values(
-        ["conversion_probability", "lead_id"], ascending=[False, True], kind="stable")
+        ["conversion_probability", "lead_id"], ascending=[False, True], kind="stable"
+    )
     lst["conversion_probability"] = lst["conversion_probability"].round(4)
     from cvm.campaigns.files import write_csv
 
@@ -130,6 +158,7 @@ def funnel(tables: dict[str, pd.DataFrame], L: pd.DataFrame, as_of, months: floa
     if sales is not None and "lead_id" in sales:
         from cvm.data.ids import ids, isin
 
-        out["delivered"] = int(isin(ids(pd.Series(win.index[won])),
-                                    ids(sales["lead_id"].dropna())).sum())
+        out["delivered"] = int(
+            isin(ids(pd.Series(win.index[won])), ids(sales["lead_id"].dropna())).sum()
+        )
     return pd.Series(out, name="leads").to_frame()

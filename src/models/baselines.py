@@ -27,10 +27,16 @@ def at_risk_rule(X: pd.DataFrame, months: float) -> np.ndarray:
 
 def _rfm(X: pd.DataFrame) -> np.ndarray:
     rec = recency_score(X)
-    freq = X["n_paid_visits_24m"].to_numpy(dtype=float) if "n_paid_visits_24m" in X else \
-        X["n_paid_visits_total"].to_numpy(dtype=float)
-    mon = X["paid_spend_24m"].to_numpy(dtype=float) if "paid_spend_24m" in X else \
-        X["paid_spend_total"].to_numpy(dtype=float)
+    freq = (
+        X["n_paid_visits_24m"].to_numpy(dtype=float)
+        if "n_paid_visits_24m" in X
+        else X["n_paid_visits_total"].to_numpy(dtype=float)
+    )
+    mon = (
+        X["paid_spend_24m"].to_numpy(dtype=float)
+        if "paid_spend_24m" in X
+        else X["paid_spend_total"].to_numpy(dtype=float)
+    )
     return np.nan_to_num(np.column_stack([np.log1p(rec), np.log1p(freq), np.log1p(mon)]))
 
 
@@ -56,13 +62,21 @@ class RfmLogistic:
         return 1.0 / (1.0 + np.exp(-s))
 
     def to_dict(self) -> dict:
-        return {"mean": self.mean.tolist(), "scale": self.scale.tolist(),
-                "coef": self.coef.tolist(), "intercept": self.intercept}
+        return {
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+            "coef": self.coef.tolist(),
+            "intercept": self.intercept,
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> RfmLogistic:
-        return cls(np.asarray(d["mean"]), np.asarray(d["scale"]), np.asarray(d["coef"]),
-                   float(d["intercept"]))
+        return cls(
+            np.asarray(d["mean"]),
+            np.asarray(d["scale"]),
+            np.asarray(d["coef"]),
+            float(d["intercept"]),
+        )
 
 
 def _gbm_cfg(cfg: dict) -> dict:
@@ -77,8 +91,14 @@ def rfm_gbm_columns(cfg: dict) -> list[str]:
     return list(_gbm_cfg(cfg)["columns"])
 
 
-def fit_rfm_gbm(X: pd.DataFrame, y: np.ndarray, objective: str, cfg: dict,
-                Xv: pd.DataFrame | None = None, yv: np.ndarray | None = None):
+def fit_rfm_gbm(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    objective: str,
+    cfg: dict,
+    Xv: pd.DataFrame | None = None,
+    yv: np.ndarray | None = None,
+):
     """LightGBM on recency, frequency, monetary value and tenure only (``baselines.lightgbm_rfm``):
     the baseline that shows what the rest of the features add. Early-stopped on (Xv, yv)."""
     import lightgbm as lgb
@@ -92,8 +112,13 @@ def fit_rfm_gbm(X: pd.DataFrame, y: np.ndarray, objective: str, cfg: dict,
     if Xv is None:
         return lgb.train(params, train, num_boost_round=int(b["num_boost_round"]))
     valid = lgb.Dataset(Xv[cols], np.asarray(yv, float), reference=train)
-    return lgb.train(params, train, num_boost_round=int(b["num_boost_round"]), valid_sets=[valid],
-                     callbacks=[lgb.early_stopping(int(b["early_stopping_rounds"]), verbose=False)])
+    return lgb.train(
+        params,
+        train,
+        num_boost_round=int(b["num_boost_round"]),
+        valid_sets=[valid],
+        callbacks=[lgb.early_stopping(int(b["early_stopping_rounds"]), verbose=False)],
+    )
 
 
 def predict_rfm_gbm(booster, X: pd.DataFrame, cfg: dict) -> np.ndarray:

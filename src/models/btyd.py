@@ -22,8 +22,12 @@ log = logging.getLogger(__name__)
 DAYS_PER_WEEK = 7.0
 
 
-def rfm_summary(visits: pd.DataFrame, as_of: Any, cfg: dict[str, Any] | None = None,
-                customers: pd.Index | None = None) -> pd.DataFrame:
+def rfm_summary(
+    visits: pd.DataFrame,
+    as_of: Any,
+    cfg: dict[str, Any] | None = None,
+    customers: pd.Index | None = None,
+) -> pd.DataFrame:
     """``frequency`` (repeat paid days), ``recency`` and ``T`` (weeks), ``monetary_value`` (mean
     paid spend of the repeat days) per customer with a visit ``<= as_of`` (or ``customers``)."""
     d = days(visits["visit_date"])
@@ -31,11 +35,14 @@ def rfm_summary(visits: pd.DataFrame, as_of: Any, cfg: dict[str, Any] | None = N
     # integer customer codes in sorted id order (the order a string group-by gives): the
     # group-bys below then hash integers, not a million text ids five times over
     codes, uniq = pd.factorize(ids(visits["customer_id"])[keep], sort=True)
-    v = pd.DataFrame({"customer_id": codes,
-                      "day": d[keep],
-                      "paid": paid_mask(visits.loc[keep], cfg),
-                      "amount": pd.to_numeric(visits["amount"][keep], errors="coerce")
-                      .fillna(0.0).to_numpy()})
+    v = pd.DataFrame(
+        {
+            "customer_id": codes,
+            "day": d[keep],
+            "paid": paid_mask(visits.loc[keep], cfg),
+            "amount": pd.to_numeric(visits["amount"][keep], errors="coerce").fillna(0.0).to_numpy(),
+        }
+    )
     v = v.loc[codes >= 0]
     first_any = v.groupby("customer_id")["day"].min()
     p = v.loc[v["paid"]].groupby(["customer_id", "day"], as_index=False)["amount"].sum()
@@ -49,19 +56,24 @@ def rfm_summary(visits: pd.DataFrame, as_of: Any, cfg: dict[str, Any] | None = N
     last = g["day"].max().reindex(out.index).fillna(birth)
     out["recency"] = (last - birth) / DAYS_PER_WEEK
     out["T"] = (day_number(as_of) - birth) / DAYS_PER_WEEK
-    out["monetary_value"] = repeat.groupby("customer_id")["amount"].mean().reindex(
-        out.index).fillna(0.0)
-    out.index = pd.Index(np.asarray(uniq.take(out.index.to_numpy()), dtype=object),
-                         dtype="str")
+    out["monetary_value"] = (
+        repeat.groupby("customer_id")["amount"].mean().reindex(out.index).fillna(0.0)
+    )
+    out.index = pd.Index(np.asarray(uniq.take(out.index.to_numpy()), dtype=object), dtype="str")
     if customers is not None:
         out = out.reindex(customers)
     out.index.name = "customer_id"
     return out
 
 
-def bgnbd_gamma_gamma(visits: pd.DataFrame, as_of: Any, horizon_months: int,
-                      cfg: dict[str, Any] | None = None, customers: pd.Index | None = None,
-                      penalizer: float = 0.001) -> pd.Series:
+def bgnbd_gamma_gamma(
+    visits: pd.DataFrame,
+    as_of: Any,
+    horizon_months: int,
+    cfg: dict[str, Any] | None = None,
+    customers: pd.Index | None = None,
+    penalizer: float = 0.001,
+) -> pd.Series:
     """Expected paid spend over the next ``horizon_months``: BG/NBD purchases × Gamma-Gamma
     spend, fitted on data ``<= as_of``."""
     from lifetimes import BetaGeoFitter, GammaGammaFitter
@@ -84,8 +96,12 @@ def bgnbd_gamma_gamma(visits: pd.DataFrame, as_of: Any, horizon_months: int,
     t = horizon_months * DAYS_PER_MONTH / DAYS_PER_WEEK
     bg = BetaGeoFitter(penalizer_coef=penalizer)
     bg.fit(fit["frequency"], fit["recency"], fit["T"])
-    n = np.asarray(bg.conditional_expected_number_of_purchases_up_to_time(
-        t, rfm["frequency"], rfm["recency"], rfm["T"]), dtype=float)
+    n = np.asarray(
+        bg.conditional_expected_number_of_purchases_up_to_time(
+            t, rfm["frequency"], rfm["recency"], rfm["T"]
+        ),
+        dtype=float,
+    )
     rep = rfm.loc[(rfm["frequency"] > 0) & (rfm["monetary_value"] > 0)]
     rep_fit = fit.loc[(fit["frequency"] > 0) & (fit["monetary_value"] > 0)]
     base = rep_fit if len(rep_fit) else rep  # the population's mean repeat spend
@@ -94,8 +110,12 @@ def bgnbd_gamma_gamma(visits: pd.DataFrame, as_of: Any, horizon_months: int,
         gg = GammaGammaFitter(penalizer_coef=penalizer)
         gg.fit(rep_fit["frequency"], rep_fit["monetary_value"])
         mask = ((rfm["frequency"] > 0) & (rfm["monetary_value"] > 0)).to_numpy()
-        spend[mask] = np.asarray(gg.conditional_expected_average_profit(
-            rfm.loc[mask, "frequency"], rfm.loc[mask, "monetary_value"]), dtype=float)
+        spend[mask] = np.asarray(
+            gg.conditional_expected_average_profit(
+                rfm.loc[mask, "frequency"], rfm.loc[mask, "monetary_value"]
+            ),
+            dtype=float,
+        )
         p, q, v = gg.params_["p"], gg.params_["q"], gg.params_["v"]
         if q > 1:
             spend[~mask] = p * v / (q - 1)
@@ -110,15 +130,22 @@ def _fit_rows(rfm: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     return rfm.iloc[np.sort(rng.choice(len(rfm), n, replace=False))]
 
 
-def historical_average(visits: pd.DataFrame, as_of: Any, horizon_months: int,
-                       cfg: dict[str, Any] | None = None, customers: pd.Index | None = None
-                       ) -> pd.Series:
+def historical_average(
+    visits: pd.DataFrame,
+    as_of: Any,
+    horizon_months: int,
+    cfg: dict[str, Any] | None = None,
+    customers: pd.Index | None = None,
+) -> pd.Series:
     """Paid spend per month since the first visit (at least one month) × ``horizon_months``."""
     d = days(visits["visit_date"])
     keep = d <= day_number(as_of)
     cid = ids(visits["customer_id"])[keep].to_numpy()
-    amount = np.where(paid_mask(visits.loc[keep], cfg),
-                      pd.to_numeric(visits["amount"][keep], errors="coerce").fillna(0.0), 0.0)
+    amount = np.where(
+        paid_mask(visits.loc[keep], cfg),
+        pd.to_numeric(visits["amount"][keep], errors="coerce").fillna(0.0),
+        0.0,
+    )
     df = pd.DataFrame({"customer_id": cid, "day": d[keep], "amount": amount})
     g = df.groupby("customer_id")
     months = np.maximum((day_number(as_of) - g["day"].min()) / DAYS_PER_MONTH, 1.0)
@@ -126,9 +153,14 @@ def historical_average(visits: pd.DataFrame, as_of: Any, horizon_months: int,
     return out.reindex(customers).fillna(0.0) if customers is not None else out
 
 
-def bgnbd_no_purchase(visits: pd.DataFrame, as_of: Any, horizon_months: int,
-                      cfg: dict[str, Any] | None = None, customers: pd.Index | None = None,
-                      penalizer: float = 0.001) -> pd.Series:
+def bgnbd_no_purchase(
+    visits: pd.DataFrame,
+    as_of: Any,
+    horizon_months: int,
+    cfg: dict[str, Any] | None = None,
+    customers: pd.Index | None = None,
+    penalizer: float = 0.001,
+) -> pd.Series:
     """Churn baseline ``bgnbd_p_alive``: P(no paid visit in the next ``horizon_months``) from a
     BG/NBD fit: ``(1 - a) + a · exp(-E[N] / a)`` with ``a`` = P(alive) and ``E[N]`` the expected
     purchases (a Poisson number of purchases at the alive customer's posterior mean rate)."""
@@ -140,28 +172,52 @@ def bgnbd_no_purchase(visits: pd.DataFrame, as_of: Any, horizon_months: int,
     bg = BetaGeoFitter(penalizer_coef=penalizer)
     bg.fit(fit["frequency"], fit["recency"], fit["T"])
     t = horizon_months * DAYS_PER_MONTH / DAYS_PER_WEEK
-    a = np.clip(np.asarray(bg.conditional_probability_alive(
-        rfm["frequency"], rfm["recency"], rfm["T"]), dtype=float), 1e-9, 1.0)
-    n = np.asarray(bg.conditional_expected_number_of_purchases_up_to_time(
-        t, rfm["frequency"], rfm["recency"], rfm["T"]), dtype=float)
+    a = np.clip(
+        np.asarray(
+            bg.conditional_probability_alive(rfm["frequency"], rfm["recency"], rfm["T"]),
+            dtype=float,
+        ),
+        1e-9,
+        1.0,
+    )
+    n = np.asarray(
+        bg.conditional_expected_number_of_purchases_up_to_time(
+            t, rfm["frequency"], rfm["recency"], rfm["T"]
+        ),
+        dtype=float,
+    )
     p = (1 - a) + a * np.exp(-np.nan_to_num(n) / a)
     out = pd.Series(p, index=rfm.index, name="bgnbd_p_alive")
     return out.reindex(customers).fillna(1.0) if customers is not None else out
 
 
-def recency_frequency(visits: pd.DataFrame, as_of: Any, horizon_months: int,
-                      cfg: dict[str, Any] | None = None, customers: pd.Index | None = None
-                      ) -> pd.Series:
+def recency_frequency(
+    visits: pd.DataFrame,
+    as_of: Any,
+    horizon_months: int,
+    cfg: dict[str, Any] | None = None,
+    customers: pd.Index | None = None,
+) -> pd.Series:
     """Value baseline, one line: last-12-month paid spend × H/12 × the share of customers in the
     same recency bin (months since the last paid visit, ``baselines.recency_frequency``) ``H``
     months earlier who had a paid visit in the ``H`` months after."""
-    edges = np.asarray((cfg or {}).get("baselines", {}).get("recency_frequency", {}).get(
-        "recency_edges_months", [0, 3, 6, 9, 12, 18, 24, 36]), float)
+    edges = np.asarray(
+        (cfg or {})
+        .get("baselines", {})
+        .get("recency_frequency", {})
+        .get("recency_edges_months", [0, 3, 6, 9, 12, 18, 24, 36]),
+        float,
+    )
     d = days(visits["visit_date"])
     paid = paid_mask(visits, cfg)
-    v = pd.DataFrame({"c": ids(visits["customer_id"]).to_numpy(), "d": d,
-                      "a": np.where(paid, pd.to_numeric(visits["amount"], errors="coerce")
-                                    .fillna(0.0), 0.0), "p": paid})
+    v = pd.DataFrame(
+        {
+            "c": ids(visits["customer_id"]).to_numpy(),
+            "d": d,
+            "a": np.where(paid, pd.to_numeric(visits["amount"], errors="coerce").fillna(0.0), 0.0),
+            "p": paid,
+        }
+    )
     now = day_number(as_of)
     then = now - horizon_months * DAYS_PER_MONTH
 
@@ -172,8 +228,13 @@ def recency_frequency(visits: pd.DataFrame, as_of: Any, horizon_months: int,
         out = pd.DataFrame(index=pd.Index(seen["c"].unique()))
         rec = ((t - last) / DAYS_PER_MONTH).reindex(out.index)
         out["bin"] = np.where(rec.isna(), -1, np.digitize(rec.fillna(0).to_numpy(), edges))
-        out["spend12"] = pv.loc[pv["d"] > t - 12 * DAYS_PER_MONTH].groupby("c")["a"].sum() \
-            .reindex(out.index).fillna(0.0)
+        out["spend12"] = (
+            pv.loc[pv["d"] > t - 12 * DAYS_PER_MONTH]
+            .groupby("c")["a"]
+            .sum()
+            .reindex(out.index)
+            .fillna(0.0)
+        )
         return out
 
     past = state(then)

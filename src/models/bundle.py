@@ -42,8 +42,16 @@ from cvm.models.bundle_loader import (
 
 log = logging.getLogger(__name__)
 
-PACKAGES = ("lightgbm", "numpy", "pandas", "scikit-learn", "pyarrow", "onnxmltools", "onnxruntime",
-            "onnx")
+PACKAGES = (
+    "lightgbm",
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "pyarrow",
+    "onnxmltools",
+    "onnxruntime",
+    "onnx",
+)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -53,8 +61,11 @@ def _dumps(obj: Any) -> bytes:
 
 def _strip_timings(metrics: dict[str, Any]) -> dict[str, Any]:
     """Metrics without wall-clock timings (bundles are byte-for-byte deterministic)."""
-    return {k: (_strip_timings(v) if isinstance(v, dict) else v) for k, v in metrics.items()
-            if "seconds" not in k}
+    return {
+        k: (_strip_timings(v) if isinstance(v, dict) else v)
+        for k, v in metrics.items()
+        if "seconds" not in k
+    }
 
 
 def package_versions() -> dict[str, str | None]:
@@ -70,10 +81,17 @@ def package_versions() -> dict[str, str | None]:
 
 # ----------------------------------------------------------------------------- model parts
 def _churn_parts(model: Any) -> tuple[dict[str, bytes], dict[str, Any], dict[str, list[str]]]:
-    files = {"churn.lgb.txt": model.booster.model_to_string().encode("utf-8"),
-             "calibrator.json": _dumps(model.calibrator.to_dict())}
-    spec = {"type": "churn", "kind": "binary_calibrated", "boosters": {"churn": "churn.lgb.txt"},
-            "calibrator": "calibrator.json", "output": "P(no paid visit within the horizon)"}
+    files = {
+        "churn.lgb.txt": model.booster.model_to_string().encode("utf-8"),
+        "calibrator.json": _dumps(model.calibrator.to_dict()),
+    }
+    spec = {
+        "type": "churn",
+        "kind": "binary_calibrated",
+        "boosters": {"churn": "churn.lgb.txt"},
+        "calibrator": "calibrator.json",
+        "output": "P(no paid visit within the horizon)",
+    }
     return files, spec, {k: list(v) for k, v in model.categories.items()}
 
 
@@ -87,19 +105,27 @@ def _value_parts(model: Any) -> tuple[dict[str, bytes], dict[str, Any], dict[str
     if getattr(model, "paid_booster", None) is not None:
         parts["customer_paid"] = model.paid_booster
     files = {f"{p}.lgb.txt": b.model_to_string().encode("utf-8") for p, b in parts.items()}
-    spec = {"type": "value", "kind": model.kind,
-            "boosters": {p: f"{p}.lgb.txt" for p in parts}, "scale": float(model.scale),
-            "horizon_months": int(model.horizon_months), "lifetime": dict(model.lifetime),
-            "output": "expected gross margin over the horizon (every payer's revenue x the "
-                      "margin of its payer and visit type), CNY"}
+    spec = {
+        "type": "value",
+        "kind": model.kind,
+        "boosters": {p: f"{p}.lgb.txt" for p in parts},
+        "scale": float(model.scale),
+        "horizon_months": int(model.horizon_months),
+        "lifetime": dict(model.lifetime),
+        "output": "expected gross margin over the horizon (every payer's revenue x the "
+        "margin of its payer and visit type), CNY",
+    }
     if "customer_paid" in parts:
         spec["customer_paid_scale"] = float(model.paid_scale)
     from cvm.features.registry import REGISTRY
 
     # the built categoricals and the store's own declared ones (cvm.features.extra), whose
     # levels come from the data and are read back from the booster
-    names = [c for c in model.feature_names
-             if c in CATEGORIES or (c in REGISTRY and REGISTRY[c].categorical)]
+    names = [
+        c
+        for c in model.feature_names
+        if c in CATEGORIES or (c in REGISTRY and REGISTRY[c].categorical)
+    ]
     saved = [list(map(str, c)) for c in (model.boosters[0].pandas_categorical or [])]
     cats = {c: list(CATEGORIES[c]) if c in CATEGORIES else [] for c in names}
     if saved and len(saved) == len(names):
@@ -109,20 +135,29 @@ def _value_parts(model: Any) -> tuple[dict[str, bytes], dict[str, Any], dict[str
     return files, spec, cats
 
 
-def feature_spec(names: list[str], categories: dict[str, list[str]],
-                 cfg: dict[str, Any]) -> dict[str, Any]:
+def feature_spec(
+    names: list[str], categories: dict[str, list[str]], cfg: dict[str, Any]
+) -> dict[str, Any]:
     """Names in order, dtypes, categories and the as-of logic that builds them."""
-    feats = [{"name": n, "dtype": "category", "categories": list(categories[n])}
-             if n in categories else {"name": n, "dtype": "float32"} for n in names]
-    return {"features": feats, "asof_logic_version": ASOF_LOGIC_VERSION,
-            "asof_logic_source_sha256": feature_source_hash(),
-            "builder": "cvm.features.snapshot.build_features(tables, as_of, cfg)",
-            "rows": "one per customer with a visit on or before as_of; rows dated after as_of "
-                    "are cut before any feature is computed",
-            "scored_rows": {"churn": "customers active at as_of (cvm.features.labels."
-                                     "active_customers)", "value": "every row"},
-            "config": {"features": cfg.get("features", {}),
-                       "definitions": cfg.get("definitions", {})}}
+    feats = [
+        {"name": n, "dtype": "category", "categories": list(categories[n])}
+        if n in categories
+        else {"name": n, "dtype": "float32"}
+        for n in names
+    ]
+    return {
+        "features": feats,
+        "asof_logic_version": ASOF_LOGIC_VERSION,
+        "asof_logic_source_sha256": feature_source_hash(),
+        "builder": "cvm.features.snapshot.build_features(tables, as_of, cfg)",
+        "rows": "one per customer with a visit on or before as_of; rows dated after as_of "
+        "are cut before any feature is computed",
+        "scored_rows": {
+            "churn": "customers active at as_of (cvm.features.labels.active_customers)",
+            "value": "every row",
+        },
+        "config": {"features": cfg.get("features", {}), "definitions": cfg.get("definitions", {})},
+    }
 
 
 def window_from_metrics(metrics: dict[str, Any], as_of: Any, horizon: int) -> dict[str, Any]:
@@ -132,16 +167,28 @@ def window_from_metrics(metrics: dict[str, Any], as_of: Any, horizon: int) -> di
     if not train and metrics.get("snapshots"):
         snaps = list(metrics["snapshots"])
         train, valid = snaps[:-1], snaps[-1:]
-    return {"as_of": str(pd.Timestamp(as_of).date()), "horizon_months": int(horizon),
-            "train_snapshots": train, "validation_snapshots": valid,
-            "labels_observed_until": str(pd.Timestamp(as_of).date())}
+    return {
+        "as_of": str(pd.Timestamp(as_of).date()),
+        "horizon_months": int(horizon),
+        "train_snapshots": train,
+        "validation_snapshots": valid,
+        "labels_observed_until": str(pd.Timestamp(as_of).date()),
+    }
 
 
 # ----------------------------------------------------------------------------- save
-def save_bundle(model: Any, name: str, out_dir: str | Path, *, as_of: Any, data_hash: str,
-                metrics: dict[str, Any] | None = None,
-                training_window: dict[str, Any] | None = None,
-                cfg: dict[str, Any] | None = None, onnx: bool | None = None) -> Path:
+def save_bundle(
+    model: Any,
+    name: str,
+    out_dir: str | Path,
+    *,
+    as_of: Any,
+    data_hash: str,
+    metrics: dict[str, Any] | None = None,
+    training_window: dict[str, Any] | None = None,
+    cfg: dict[str, Any] | None = None,
+    onnx: bool | None = None,
+) -> Path:
     """Write ``model`` (ChurnModel or ValueModel) to ``out_dir/name/<version>``; its path.
 
     ``onnx``: also export the boosters to ONNX (None = when onnxmltools is installed). An
@@ -168,7 +215,8 @@ def save_bundle(model: Any, name: str, out_dir: str | Path, *, as_of: Any, data_
         log.info("bundle %s %s already saved at %s", name, version, target)
         return target
     window = training_window or window_from_metrics(
-        metrics, as_of, int(mspec.get("horizon_months") or metrics.get("horizon_months") or 12))
+        metrics, as_of, int(mspec.get("horizon_months") or metrics.get("horizon_months") or 12)
+    )
     from cvm.models.bundle_card import model_card
 
     if onnx is None:
@@ -182,15 +230,23 @@ def save_bundle(model: Any, name: str, out_dir: str | Path, *, as_of: Any, data_
             oname = fname.replace(".lgb.txt", ".onnx")
             files[oname] = booster_to_onnx(booster, len(model.feature_names), f"cvm_{name}_{part}")
             mspec["onnx"][part] = oname
-    meta = {"format_version": FORMAT_VERSION, "name": name, "version": version,
-            "model": mspec, "as_of": str(as_of.date()), "training_window": window,
-            "data_hash": data_hash, "packages": package_versions(),
-            "files": sorted([*files, "metrics.json", "MODEL_CARD.md"])}
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "name": name,
+        "version": version,
+        "model": mspec,
+        "as_of": str(as_of.date()),
+        "training_window": window,
+        "data_hash": data_hash,
+        "packages": package_versions(),
+        "files": sorted([*files, "metrics.json", "MODEL_CARD.md"]),
+    }
     files["metrics.json"] = _dumps(metrics)
     files[MANIFEST_FILE] = _dumps(meta)
     files["MODEL_CARD.md"] = model_card(meta, spec, metrics).encode("utf-8")
-    files[CHECKSUM_FILE] = "".join(f"{sha256_bytes(files[f])}  {f}\n"
-                                   for f in sorted(files)).encode("utf-8")
+    files[CHECKSUM_FILE] = "".join(
+        f"{sha256_bytes(files[f])}  {f}\n" for f in sorted(files)
+    ).encode("utf-8")
     if key is not None:  # who made it: HMAC-SHA256 of SHA256SUMS (docs/model-bundles.md)
         files[SIGNATURE_FILE] = sign(files[CHECKSUM_FILE], key)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -230,7 +286,14 @@ def save_run_bundle(ctx: Any, name: str, model: Any) -> Path:
     # the run's table copy records the hash of the validated tables (computed once per run)
     cached = getattr(ctx, "cached", None)
     data_hash = (cached("tables_hash") if cached else None) or tables_hash(ctx.tables)
-    path = save_bundle(model, name, ctx.run_dir / "models", as_of=ctx.as_of,
-                       data_hash=data_hash, cfg=ctx.cfg, onnx=onnx)
+    path = save_bundle(
+        model,
+        name,
+        ctx.run_dir / "models",
+        as_of=ctx.as_of,
+        data_hash=data_hash,
+        cfg=ctx.cfg,
+        onnx=onnx,
+    )
     ctx.save_json(f"{name}_bundle", path.name)
     return path

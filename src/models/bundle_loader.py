@@ -100,18 +100,23 @@ def verify_signature(path: Path, key: str | None) -> None:
     sig = Path(path) / SIGNATURE_FILE
     if key is None:
         if sig.exists():
-            log.info("bundle %s is signed; %s is not set, so the signature is not checked",
-                     path, KEY_ENV)
+            log.info(
+                "bundle %s is signed; %s is not set, so the signature is not checked", path, KEY_ENV
+            )
         return
     if not sig.is_file() or sig.is_symlink():
-        raise BundleError(f"bundle {path} is not signed ({SIGNATURE_FILE} is missing) and "
-                          f"{KEY_ENV} is set, so only bundles signed with that key are accepted; "
-                          f"retrain with `cvm train` with {KEY_ENV} set, or unset {KEY_ENV}")
+        raise BundleError(
+            f"bundle {path} is not signed ({SIGNATURE_FILE} is missing) and "
+            f"{KEY_ENV} is set, so only bundles signed with that key are accepted; "
+            f"retrain with `cvm train` with {KEY_ENV} set, or unset {KEY_ENV}"
+        )
     expected = sign((Path(path) / CHECKSUM_FILE).read_bytes(), key)
     if not hmac.compare_digest(sig.read_bytes().strip(), expected.strip()):
-        raise BundleError(f"bundle {path}: {SIGNATURE_FILE} does not match {CHECKSUM_FILE} with "
-                          f"the key in {KEY_ENV}: the bundle was changed after signing or was "
-                          f"signed with another key; do not use it (retrain with `cvm train`)")
+        raise BundleError(
+            f"bundle {path}: {SIGNATURE_FILE} does not match {CHECKSUM_FILE} with "
+            f"the key in {KEY_ENV}: the bundle was changed after signing or was "
+            f"signed with another key; do not use it (retrain with `cvm train`)"
+        )
 
 
 def _no_links(path: Path) -> None:
@@ -120,9 +125,11 @@ def _no_links(path: Path) -> None:
         for name in dirs + files:
             p = Path(root) / name
             if p.is_symlink():
-                raise BundleError(f"bundle {path}: {p.relative_to(path).as_posix()} is a symbolic "
-                                  f"link (to {os.readlink(p)}); a bundle holds regular files only: "
-                                  f"replace it with the file itself or retrain")
+                raise BundleError(
+                    f"bundle {path}: {p.relative_to(path).as_posix()} is a symbolic "
+                    f"link (to {os.readlink(p)}); a bundle holds regular files only: "
+                    f"replace it with the file itself or retrain"
+                )
 
 
 def _inside(path: Path, name: str) -> Path:
@@ -130,9 +137,11 @@ def _inside(path: Path, name: str) -> Path:
     rel = Path(name)
     target = (path / rel).resolve()
     if rel.is_absolute() or ".." in rel.parts or not target.is_relative_to(path.resolve()):
-        raise BundleError(f"bundle {path}: {CHECKSUM_FILE} lists {name!r}, which resolves outside "
-                          f"the bundle folder ({target}); the bundle was tampered with: restore "
-                          f"it or retrain")
+        raise BundleError(
+            f"bundle {path}: {CHECKSUM_FILE} lists {name!r}, which resolves outside "
+            f"the bundle folder ({target}); the bundle was tampered with: restore "
+            f"it or retrain"
+        )
     return path / rel
 
 
@@ -147,8 +156,10 @@ def verify_files(path: Path, key: str | None = None) -> dict[str, bytes]:
     present -= {CHECKSUM_FILE, SIGNATURE_FILE}
     extra = sorted(present - set(sums))
     if extra:
-        raise BundleError(f"bundle {path}: {extra[0]} is not listed in {CHECKSUM_FILE} "
-                          f"(files were added after the bundle was saved: {extra})")
+        raise BundleError(
+            f"bundle {path}: {extra[0]} is not listed in {CHECKSUM_FILE} "
+            f"(files were added after the bundle was saved: {extra})"
+        )
     out: dict[str, bytes] = {}
     for name, digest in sorted(sums.items()):
         f = _inside(path, name)
@@ -157,9 +168,11 @@ def verify_files(path: Path, key: str | None = None) -> dict[str, bytes]:
         data = f.read_bytes()
         found = sha256_bytes(data)
         if found != digest:
-            raise BundleError(f"bundle {path}: {f} has been modified or corrupted "
-                              f"(sha256 {found[:12]}… expected {digest[:12]}…); "
-                              f"restore the bundle or retrain")
+            raise BundleError(
+                f"bundle {path}: {f} has been modified or corrupted "
+                f"(sha256 {found[:12]}… expected {digest[:12]}…); "
+                f"restore the bundle or retrain"
+            )
         out[name] = data
     return out
 
@@ -187,17 +200,22 @@ def check_versions(meta: dict[str, Any], path: Path) -> None:
         raise BundleError(f"bundle {path}: {MANIFEST_FILE} has no integer format_version")
     if fmt != FORMAT_VERSION:
         newer = "newer than" if fmt > FORMAT_VERSION else "older than"
-        raise BundleError(f"bundle {path}: {MANIFEST_FILE} format_version {fmt} is {newer} the "
-                          f"version this loader reads ({FORMAT_VERSION}); "
-                          + ("upgrade cvm" if fmt > FORMAT_VERSION else "retrain the model"))
+        raise BundleError(
+            f"bundle {path}: {MANIFEST_FILE} format_version {fmt} is {newer} the "
+            f"version this loader reads ({FORMAT_VERSION}); "
+            + ("upgrade cvm" if fmt > FORMAT_VERSION else "retrain the model")
+        )
     trained = (meta.get("packages") or {}).get("lightgbm")
     if _major(trained) != _major(lgb.__version__):
-        raise BundleError(f"bundle {path}: trained with lightgbm {trained}, this environment has "
-                          f"lightgbm {lgb.__version__}; install lightgbm {_major(trained)}.x "
-                          f"or retrain the model")
+        raise BundleError(
+            f"bundle {path}: trained with lightgbm {trained}, this environment has "
+            f"lightgbm {lgb.__version__}; install lightgbm {_major(trained)}.x "
+            f"or retrain the model"
+        )
     if trained != lgb.__version__:
-        log.warning("bundle %s: trained with lightgbm %s, loading with %s", path, trained,
-                    lgb.__version__)
+        log.warning(
+            "bundle %s: trained with lightgbm %s, loading with %s", path, trained, lgb.__version__
+        )
 
 
 # ----------------------------------------------------------------------------- the bundle
@@ -245,8 +263,10 @@ class Bundle:
         """
         missing = [c for c in self.feature_names if c not in X.columns]
         if missing:
-            raise BundleError(f"bundle {self.path}: the input lacks features {missing[:10]}"
-                              f"{' …' if len(missing) > 10 else ''} (see {SPEC_FILE})")
+            raise BundleError(
+                f"bundle {self.path}: the input lacks features {missing[:10]}"
+                f"{' …' if len(missing) > 10 else ''} (see {SPEC_FILE})"
+            )
         out = pd.DataFrame(index=X.index)
         for f in self.spec["features"]:
             col = X[f["name"]]
@@ -255,8 +275,12 @@ class Bundle:
                 cat = pd.Categorical(col.astype("object"), categories=cats)
                 unseen = int((pd.isna(cat) & col.notna().to_numpy()).sum())
                 if unseen:
-                    log.warning("%s: %d values of %s are not among the model's categories",
-                                self.name, unseen, f["name"])
+                    log.warning(
+                        "%s: %d values of %s are not among the model's categories",
+                        self.name,
+                        unseen,
+                        f["name"],
+                    )
                 out[f["name"]] = cat
             else:
                 out[f["name"]] = pd.to_numeric(col, errors="coerce").astype(np.float32)
@@ -274,8 +298,9 @@ class Bundle:
                 cols.append(codes)
             else:
                 cols.append(s.to_numpy(dtype=np.float32, na_value=np.nan))
-        return np.column_stack(cols).astype(np.float32) if cols else np.empty((len(P), 0),
-                                                                               np.float32)
+        return (
+            np.column_stack(cols).astype(np.float32) if cols else np.empty((len(P), 0), np.float32)
+        )
 
     def raw(self, part: str, X: pd.DataFrame, prepared: bool = False) -> np.ndarray:
         """The output of one booster (``bundle.json`` ``model.boosters``) on ``X``."""
@@ -325,8 +350,9 @@ class Bundle:
         """Value bundles: discounted spend over ``lifetime.clv_years`` (CNY)."""
         self._need("value")
         m = self.meta["model"]
-        return discounted_lifetime_value(self.predict(X), self.return_probability(X),
-                                         int(m["horizon_months"]), m["lifetime"])
+        return discounted_lifetime_value(
+            self.predict(X), self.return_probability(X), int(m["horizon_months"]), m["lifetime"]
+        )
 
     def _need(self, kind: str) -> None:
         if self.model_type != kind:
@@ -348,8 +374,9 @@ def calibrate(cal: dict[str, Any], p_raw: np.ndarray) -> np.ndarray:
     raise BundleError(f"unknown calibration method {method!r}")
 
 
-def discounted_lifetime_value(horizon_spend: np.ndarray, p_return: np.ndarray,
-                              horizon_months: int, lifetime: dict[str, Any]) -> np.ndarray:
+def discounted_lifetime_value(
+    horizon_spend: np.ndarray, p_return: np.ndarray, horizon_months: int, lifetime: dict[str, Any]
+) -> np.ndarray:
     """Discounted spend over ``lifetime['clv_years']``: yearly spend from the horizon spend,
     retained each year with P(return) (capped at ``max_retention``), discounted yearly.
 
@@ -359,8 +386,10 @@ def discounted_lifetime_value(horizon_spend: np.ndarray, p_return: np.ndarray,
     a = np.asarray(horizon_spend, dtype=float) * per_year
     r = np.minimum(np.asarray(p_return, dtype=float) ** per_year, float(lifetime["max_retention"]))
     years = np.arange(1, int(lifetime["clv_years"]) + 1)
-    factor = (r[:, None] ** (years - 1)[None, :]
-              / (1.0 + float(lifetime["discount_rate"])) ** years[None, :]).sum(axis=1)
+    factor = (
+        r[:, None] ** (years - 1)[None, :]
+        / (1.0 + float(lifetime["discount_rate"])) ** years[None, :]
+    ).sum(axis=1)
     return a * factor
 
 
@@ -393,7 +422,9 @@ def load_bundle(path: str | Path, num_threads: int = 1, key: Any = _FROM_ENV) ->
     bundle = Bundle(path, meta, spec, metrics, boosters, calibrator, num_threads)
     for part, b in boosters.items():
         if b.feature_name() != bundle.feature_names:
-            raise BundleError(f"bundle {path}: {meta['model']['boosters'][part]} expects "
-                              f"features other than {SPEC_FILE} lists")
+            raise BundleError(
+                f"bundle {path}: {meta['model']['boosters'][part]} expects "
+                f"features other than {SPEC_FILE} lists"
+            )
     log.info("loaded bundle %s %s (%s)", bundle.name, bundle.version, path)
     return bundle

@@ -58,8 +58,13 @@ def booster_to_onnx(booster: Any, n_features: int, name: str = "cvm_lightgbm") -
     import lightgbm as lgb
 
     booster = lgb.Booster(model_str=float32_thresholds(booster.model_to_string()))
-    model = convert_lightgbm(booster, initial_types=[("input", FloatTensorType([None, n_features]))],
-                             target_opset=TARGET_OPSET, zipmap=False, name=name)
+    model = convert_lightgbm(
+        booster,
+        initial_types=[("input", FloatTensorType([None, n_features]))],
+        target_opset=TARGET_OPSET,
+        zipmap=False,
+        name=name,
+    )
     return model.SerializeToString()
 
 

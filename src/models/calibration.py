@@ -22,10 +22,10 @@ _EPS = 1e-6
 class Calibrator:
     """Maps raw model probabilities to calibrated ones; JSON-serializable."""
 
-    method: str = "identity"            # isotonic, platt or identity
-    x: list[float] = field(default_factory=list)   # isotonic thresholds
+    method: str = "identity"  # isotonic, platt or identity
+    x: list[float] = field(default_factory=list)  # isotonic thresholds
     y: list[float] = field(default_factory=list)
-    a: float = 1.0                      # platt: sigmoid(a * logit(p) + b)
+    a: float = 1.0  # platt: sigmoid(a * logit(p) + b)
     b: float = 0.0
 
     @classmethod
@@ -48,13 +48,23 @@ class Calibrator:
         return p_raw
 
     def to_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "x": list(self.x), "y": list(self.y),
-                "a": self.a, "b": self.b}
+        return {
+            "method": self.method,
+            "x": list(self.x),
+            "y": list(self.y),
+            "a": self.a,
+            "b": self.b,
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Calibrator:
-        return cls(d["method"], list(d.get("x", [])), list(d.get("y", [])),
-                   float(d.get("a", 1.0)), float(d.get("b", 0.0)))
+        return cls(
+            d["method"],
+            list(d.get("x", [])),
+            list(d.get("y", [])),
+            float(d.get("a", 1.0)),
+            float(d.get("b", 0.0)),
+        )
 
 
 def logit(p: np.ndarray) -> np.ndarray:

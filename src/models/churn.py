@@ -25,12 +25,18 @@ from cvm.features.training import snapshot_dates, training_frame
 from cvm.fileio import jsonable
 from cvm.models import metrics as M
 from cvm.models import trainer
-from cvm.models.baselines import (RfmLogistic, at_risk_rule, fit_rfm_gbm, predict_rfm_gbm,
-                                  recency_score)
+from cvm.models.baselines import (
+    RfmLogistic,
+    at_risk_rule,
+    fit_rfm_gbm,
+    predict_rfm_gbm,
+    recency_score,
+)
 from cvm.models.calibration import Calibrator
 from cvm.settings import run_settings
 
 log = logging.getLogger(__name__)
+
 
 @dataclass
 class ChurnModel:
@@ -43,7 +49,7 @@ class ChurnModel:
     metrics: dict[str, Any] = field(default_factory=dict)
     validation: pd.DataFrame | None = None
     rfm: RfmLogistic | None = None
-    rfm_gbm: Any = None   # the lightgbm_rfm baseline (lgb.Booster; not bundled)
+    rfm_gbm: Any = None  # the lightgbm_rfm baseline (lgb.Booster; not bundled)
 
     def prepare(self, X: pd.DataFrame) -> pd.DataFrame:
         """X restricted and ordered to the model's columns; missing columns become NaN."""
@@ -65,21 +71,25 @@ class ChurnModel:
 
     def to_dict(self) -> dict[str, Any]:
         """Everything needed to predict again, as JSON-friendly values (no pickle)."""
-        return {"booster": self.booster.model_to_string(),
-                "calibrator": self.calibrator.to_dict(),
-                "feature_names": list(self.feature_names),
-                "categories": {k: list(v) for k, v in self.categories.items()},
-                "metrics": jsonable(self.metrics),
-                "rfm": self.rfm.to_dict() if self.rfm else None}
+        return {
+            "booster": self.booster.model_to_string(),
+            "calibrator": self.calibrator.to_dict(),
+            "feature_names": list(self.feature_names),
+            "categories": {k: list(v) for k, v in self.categories.items()},
+            "metrics": jsonable(self.metrics),
+            "rfm": self.rfm.to_dict() if self.rfm else None,
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ChurnModel:
-        return cls(booster=lgb.Booster(model_str=d["booster"]),
-                   calibrator=Calibrator.from_dict(d["calibrator"]),
-                   feature_names=list(d["feature_names"]),
-                   categories={k: list(v) for k, v in d["categories"].items()},
-                   metrics=d.get("metrics", {}),
-                   rfm=RfmLogistic.from_dict(d["rfm"]) if d.get("rfm") else None)
+        return cls(
+            booster=lgb.Booster(model_str=d["booster"]),
+            calibrator=Calibrator.from_dict(d["calibrator"]),
+            feature_names=list(d["feature_names"]),
+            categories={k: list(v) for k, v in d["categories"].items()},
+            metrics=d.get("metrics", {}),
+            rfm=RfmLogistic.from_dict(d["rfm"]) if d.get("rfm") else None,
+        )
 
 
 def _threads(cfg: dict[str, Any] | None = None) -> int:
@@ -87,9 +97,13 @@ def _threads(cfg: dict[str, Any] | None = None) -> int:
 
 
 def _params(cfg: dict[str, Any], grid_point: dict[str, Any]) -> dict[str, Any]:
-    return trainer.booster_params("binary", seed=run_settings(cfg).seed, num_threads=_threads(cfg),
-                                  extra={"metric": "binary_logloss", "force_col_wise": True},
-                                  point=grid_point)
+    return trainer.booster_params(
+        "binary",
+        seed=run_settings(cfg).seed,
+        num_threads=_threads(cfg),
+        extra={"metric": "binary_logloss", "force_col_wise": True},
+        point=grid_point,
+    )
 
 
 def grade(gain: float, thresholds: dict[str, float]) -> str:
@@ -116,11 +130,11 @@ class ChurnFrames:
 
     Xtr: pd.DataFrame
     ytr: pd.Series
-    Xt: pd.DataFrame          # tuning / calibration half of the out-of-time fold
+    Xt: pd.DataFrame  # tuning / calibration half of the out-of-time fold
     yt: pd.Series
-    Xh: pd.DataFrame          # holdout half: the reported metrics
+    Xh: pd.DataFrame  # holdout half: the reported metrics
     yh: pd.Series
-    dh: pd.Series             # snapshot date of each holdout row
+    dh: pd.Series  # snapshot date of each holdout row
     train_dates: list[pd.Timestamp]
     valid_dates: list[pd.Timestamp]
     n_valid: int
@@ -146,11 +160,23 @@ def churn_frames(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = None
     va = keep_rows(Xva.index, np.ones(len(Xva), bool), cfg)
     Xtr, ytr, Xva, yva, dva = Xtr[tr], ytr[tr], Xva[va], yva[va], dva[va]
     if ytr.nunique() < 2 or yva.nunique() < 2:
-        raise InsufficientData("churn labels have a single class in the training or validation "
-                       "snapshots; the data is too small or too uniform to learn churn")
+        raise InsufficientData(
+            "churn labels have a single class in the training or validation "
+            "snapshots; the data is too small or too uniform to learn churn"
+        )
     tune = _split(len(Xva), float(cc["calibration_share"]), seed)
-    return ChurnFrames(Xtr, ytr, Xva[tune], yva[tune], Xva[~tune], yva[~tune], dva[~tune],
-                       list(train_dates), list(valid_dates), len(Xva))
+    return ChurnFrames(
+        Xtr,
+        ytr,
+        Xva[tune],
+        yva[tune],
+        Xva[~tune],
+        yva[~tune],
+        dva[~tune],
+        list(train_dates),
+        list(valid_dates),
+        len(Xva),
+    )
 
 
 def train_churn(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = None) -> ChurnModel:
@@ -170,23 +196,39 @@ def fit_churn(frames: ChurnFrames, cfg: dict, t0: float | None = None) -> ChurnM
     train_dates, valid_dates = frames.train_dates, frames.valid_dates
     drop = set(cc.get("exclude_features") or [])
     features = [c for c in Xtr.columns if c not in drop]
-    cats = {c: list(Xtr[c].cat.categories) for c in features
-            if isinstance(Xtr[c].dtype, pd.CategoricalDtype)}
-    log.info("churn: %d training rows (%d snapshots), %d tuning, %d holdout",
-             len(Xtr), len(train_dates), len(Xt), len(Xh))
+    cats = {
+        c: list(Xtr[c].cat.categories)
+        for c in features
+        if isinstance(Xtr[c].dtype, pd.CategoricalDtype)
+    }
+    log.info(
+        "churn: %d training rows (%d snapshots), %d tuning, %d holdout",
+        len(Xtr),
+        len(train_dates),
+        len(Xt),
+        len(Xh),
+    )
 
     # feature_pre_filter off: the grid varies min_data_in_leaf on one Dataset
     dtrain = trainer.dataset(Xtr[features], ytr.to_numpy(), pre_filter=False)
     dtune = trainer.dataset(Xt[features], yt.to_numpy(), reference=dtrain)
-    best = trainer.tune(cc["tuning"], lambda point: _params(cfg, point), dtrain, dtune,
-                        Xt[features], lambda p: M.auc(yt, p),
-                        rounds=int(cc["num_boost_round"]),
-                        early_stopping_rounds=int(cc["early_stopping_rounds"]),
-                        num_threads=_threads(cfg), name="churn")
+    best = trainer.tune(
+        cc["tuning"],
+        lambda point: _params(cfg, point),
+        dtrain,
+        dtune,
+        Xt[features],
+        lambda p: M.auc(yt, p),
+        rounds=int(cc["num_boost_round"]),
+        early_stopping_rounds=int(cc["early_stopping_rounds"]),
+        num_threads=_threads(cfg),
+        name="churn",
+    )
     booster, point = best.booster, best.point
 
-    calibrator = Calibrator.fit(booster.predict(Xt[features], num_threads=_threads(cfg)), yt.to_numpy(),
-                                cc["calibration"])
+    calibrator = Calibrator.fit(
+        booster.predict(Xt[features], num_threads=_threads(cfg)), yt.to_numpy(), cc["calibration"]
+    )
     model = ChurnModel(booster, calibrator, features, cats)
     model.rfm = RfmLogistic().fit(Xtr, ytr)
     model.rfm_gbm = fit_rfm_gbm(Xtr, ytr.to_numpy(), "binary", cfg, Xt, yt.to_numpy())
@@ -198,26 +240,53 @@ def fit_churn(frames: ChurnFrames, cfg: dict, t0: float | None = None) -> ChurnM
     rec = recency_score(Xh)
     rfm = model.rfm.predict_proba(Xh)
     rule = at_risk_rule(Xh, float(cfg["definitions"]["at_risk_months"]))
-    naive = {"recency": M.auc(y, rec), "rfm_logistic": M.auc(y, rfm),
-             f"no_visit_{cfg['definitions']['at_risk_months']}m": M.auc(y, rule)}
+    naive = {
+        "recency": M.auc(y, rec),
+        "rfm_logistic": M.auc(y, rfm),
+        f"no_visit_{cfg['definitions']['at_risk_months']}m": M.auc(y, rule),
+    }
     best_name = max(naive, key=lambda k: naive[k])
     gain = rep["auc"] - naive[best_name]
     model.metrics = {
-        **rep, "n_train": len(Xtr), "n_valid": frames.n_valid, "n_holdout": len(Xh),
+        **rep,
+        "n_train": len(Xtr),
+        "n_valid": frames.n_valid,
+        "n_holdout": len(Xh),
         "train_dates": [d.date().isoformat() for d in train_dates],
         "valid_dates": [d.date().isoformat() for d in valid_dates],
-        "raw_auc": M.auc(y, p_raw), "raw_ece": M.ece(y, p_raw, int(cc["ece_bins"])),
-        "baselines": {"recency": naive["recency"], "rfm_logistic": naive["rfm_logistic"],
-                      "lightgbm_rfm": M.auc(y, predict_rfm_gbm(model.rfm_gbm, Xh, cfg))},
+        "raw_auc": M.auc(y, p_raw),
+        "raw_ece": M.ece(y, p_raw, int(cc["ece_bins"])),
+        "baselines": {
+            "recency": naive["recency"],
+            "rfm_logistic": naive["rfm_logistic"],
+            "lightgbm_rfm": M.auc(y, predict_rfm_gbm(model.rfm_gbm, Xh, cfg)),
+        },
         "naive_rule": {"name": best_name, "auc": naive[best_name], "all": naive},
-        "auc_gain": gain, "grade": grade(gain, cc["grade_thresholds"]),
-        "best_params": dict(point), "best_iteration": int(booster.num_trees()),
-        "calibration": calibrator.method, "horizon_months": h,
+        "auc_gain": gain,
+        "grade": grade(gain, cc["grade_thresholds"]),
+        "best_params": dict(point),
+        "best_iteration": int(booster.num_trees()),
+        "calibration": calibrator.method,
+        "horizon_months": h,
         "train_seconds": round(time.perf_counter() - t0, 1),
     }
-    model.validation = pd.DataFrame({"snapshot_date": frames.dh.to_numpy(), "y_true": y, "p": p,
-                                     "p_raw": p_raw, "recency": rec, "rfm_logistic": rfm},
-                                    index=Xh.index)
-    log.info("churn: holdout AUC %.4f (best naive %s %.4f), ECE %.4f, grade %s",
-             rep["auc"], best_name, naive[best_name], rep["ece"], model.metrics["grade"])
+    model.validation = pd.DataFrame(
+        {
+            "snapshot_date": frames.dh.to_numpy(),
+            "y_true": y,
+            "p": p,
+            "p_raw": p_raw,
+            "recency": rec,
+            "rfm_logistic": rfm,
+        },
+        index=Xh.index,
+    )
+    log.info(
+        "churn: holdout AUC %.4f (best naive %s %.4f), ECE %.4f, grade %s",
+        rep["auc"],
+        best_name,
+        naive[best_name],
+        rep["ece"],
+        model.metrics["grade"],
+    )
     return model

@@ -29,17 +29,23 @@ def contributions(booster: lgb.Booster, X: pd.DataFrame, num_threads: int = 1) -
     names = booster.feature_name()
     X = X.reindex(columns=names)
     for col in X.columns:  # text columns (e.g. after a CSV round trip) back to categories
-        if not (pd.api.types.is_numeric_dtype(X[col]) or pd.api.types.is_bool_dtype(X[col])
-                or isinstance(X[col].dtype, pd.CategoricalDtype)):
+        if not (
+            pd.api.types.is_numeric_dtype(X[col])
+            or pd.api.types.is_bool_dtype(X[col])
+            or isinstance(X[col].dtype, pd.CategoricalDtype)
+        ):
             X[col] = X[col].astype("object").astype("category")
     parts = []
     starts = range(0, max(len(X), 1), CHUNK_ROWS)
     for s in tqdm(starts, desc="contributions", leave=False, disable=len(starts) < 2):
-        chunk = X.iloc[s:s + CHUNK_ROWS]
-        parts.append(np.asarray(booster.predict(chunk, pred_contrib=True,
-                                                num_threads=num_threads), dtype=np.float32))
+        chunk = X.iloc[s : s + CHUNK_ROWS]
+        parts.append(
+            np.asarray(
+                booster.predict(chunk, pred_contrib=True, num_threads=num_threads), dtype=np.float32
+            )
+        )
     arr = np.vstack(parts) if parts else np.zeros((0, len(names) + 1), np.float32)
-    return pd.DataFrame(arr[:len(X)], index=X.index, columns=[*names, BIAS])
+    return pd.DataFrame(arr[: len(X)], index=X.index, columns=[*names, BIAS])
 
 
 def sample_rows(X: pd.DataFrame, n: int = 2000, seed: int = 0) -> pd.DataFrame:
@@ -50,8 +56,9 @@ def sample_rows(X: pd.DataFrame, n: int = 2000, seed: int = 0) -> pd.DataFrame:
     return X.iloc[np.sort(rng.choice(len(X), n, replace=False))]
 
 
-def reason_codes(contribs: pd.DataFrame, X: pd.DataFrame, lang: str = "zh",
-                 top_k: int = 3) -> pd.DataFrame:
+def reason_codes(
+    contribs: pd.DataFrame, X: pd.DataFrame, lang: str = "zh", top_k: int = 3
+) -> pd.DataFrame:
     """Top ``top_k`` risk-raising features per row as sentences (``reason_1`` …) and names.
 
     Features with a non-positive contribution or an unknown value are never given as reasons;
@@ -97,6 +104,9 @@ def explanation(contribs: pd.DataFrame, X: pd.DataFrame):
     for c in feats:
         if isinstance(data[c].dtype, pd.CategoricalDtype):
             data[c] = data[c].cat.codes.astype(float).where(data[c].notna())
-    return shap.Explanation(values=contribs[feats].to_numpy(dtype=float),
-                            base_values=contribs[BIAS].to_numpy(dtype=float),
-                            data=data.to_numpy(dtype=float), feature_names=feats)
+    return shap.Explanation(
+        values=contribs[feats].to_numpy(dtype=float),
+        base_values=contribs[BIAS].to_numpy(dtype=float),
+        data=data.to_numpy(dtype=float),
+        feature_names=feats,
+    )

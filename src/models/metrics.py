@@ -46,9 +46,15 @@ def calibration_table(y, p, bins: int = 10) -> pd.DataFrame:
     sp = np.bincount(b, weights=p, minlength=bins)
     sy = np.bincount(b, weights=y, minlength=bins)
     ok = n > 0
-    return pd.DataFrame({"bin_low": np.arange(bins)[ok] / bins,
-                         "bin_high": (np.arange(bins)[ok] + 1) / bins,
-                         "n": n[ok], "mean_p": sp[ok] / n[ok], "observed": sy[ok] / n[ok]})
+    return pd.DataFrame(
+        {
+            "bin_low": np.arange(bins)[ok] / bins,
+            "bin_high": (np.arange(bins)[ok] + 1) / bins,
+            "n": n[ok],
+            "mean_p": sp[ok] / n[ok],
+            "observed": sy[ok] / n[ok],
+        }
+    )
 
 
 def ece(y, p, bins: int = 10) -> float:
@@ -78,8 +84,12 @@ def gain_curve(y, score) -> pd.DataFrame:
     ends = np.r_[np.nonzero(ss[1:] != ss[:-1])[0], len(ss) - 1]
     cum = np.cumsum(ys)[ends]
     total = ys.sum()
-    return pd.DataFrame({"share_customers": np.r_[0.0, (ends + 1) / len(ys)],
-                         "share_value": np.r_[0.0, cum / total if total else cum * 0]})
+    return pd.DataFrame(
+        {
+            "share_customers": np.r_[0.0, (ends + 1) / len(ys)],
+            "share_value": np.r_[0.0, cum / total if total else cum * 0],
+        }
+    )
 
 
 def gini(y, score) -> float:
@@ -98,9 +108,15 @@ def normalized_gini(y, score) -> float:
 def classification_report(y, p, bins: int = 10) -> dict[str, float]:
     """auc, pr_auc, brier, ece, top_decile_lift, n and base rate in one dict."""
     y, p = _xy(y, p)
-    return {"auc": auc(y, p), "pr_auc": pr_auc(y, p), "brier": brier(y, p),
-            "ece": ece(y, p, bins), "top_decile_lift": top_decile_lift(y, p),
-            "n": int(len(y)), "base_rate": float(y.mean()) if len(y) else float("nan")}
+    return {
+        "auc": auc(y, p),
+        "pr_auc": pr_auc(y, p),
+        "brier": brier(y, p),
+        "ece": ece(y, p, bins),
+        "top_decile_lift": top_decile_lift(y, p),
+        "n": int(len(y)),
+        "base_rate": float(y.mean()) if len(y) else float("nan"),
+    }
 
 
 # --- amounts (value model) ------------------------------------------------------------------
@@ -119,10 +135,12 @@ def decile_table(y, p, bins: int = 10) -> pd.DataFrame:
     rank[np.argsort(-p, kind="stable")] = np.arange(len(p))
     dec = rank * bins // max(len(p), 1) + 1
     df = pd.DataFrame({"decile": dec, "predicted": p, "realized": y})
-    out = df.groupby("decile").agg(customers=("predicted", "size"),
-                                   mean_predicted=("predicted", "mean"),
-                                   mean_realized=("realized", "mean"),
-                                   total_realized=("realized", "sum"))
+    out = df.groupby("decile").agg(
+        customers=("predicted", "size"),
+        mean_predicted=("predicted", "mean"),
+        mean_realized=("realized", "mean"),
+        total_realized=("realized", "sum"),
+    )
     out["share_of_realized"] = out.pop("total_realized") / y.sum() if y.sum() > 0 else np.nan
     return out.reset_index()
 
@@ -131,13 +149,16 @@ def regression_report(y, p, bins: int = 10) -> dict:
     """normalized_gini, spearman, top_decile_capture, total_ratio (predicted / realized total),
     n and the decile table (as records) of predicted amounts."""
     from scipy.stats import spearmanr
+
     y, p = _xy(y, p)
-    return {"normalized_gini": normalized_gini(y, p),
-            "spearman": float(spearmanr(y, p).statistic) if len(y) > 1 else float("nan"),
-            "top_decile_capture": top_decile_capture(y, p),
-            "total_ratio": float(p.sum() / y.sum()) if y.sum() > 0 else float("nan"),
-            "n": int(len(y)),
-            "deciles": decile_table(y, p, bins).to_dict(orient="records")}
+    return {
+        "normalized_gini": normalized_gini(y, p),
+        "spearman": float(spearmanr(y, p).statistic) if len(y) > 1 else float("nan"),
+        "top_decile_capture": top_decile_capture(y, p),
+        "total_ratio": float(p.sum() / y.sum()) if y.sum() > 0 else float("nan"),
+        "n": int(len(y)),
+        "deciles": decile_table(y, p, bins).to_dict(orient="records"),
+    }
 
 
 def excess_ratio(auc_model: float, auc_oracle: float) -> float:
@@ -147,8 +168,14 @@ def excess_ratio(auc_model: float, auc_oracle: float) -> float:
     return float((auc_model - 0.5) / den) if den > 0 else float("nan")
 
 
-def bootstrap_ci(stat, arrays: tuple[np.ndarray, ...], reps: int, confidence: float,
-                 seed: int, max_rows: int | None = None) -> list[float] | None:
+def bootstrap_ci(
+    stat,
+    arrays: tuple[np.ndarray, ...],
+    reps: int,
+    confidence: float,
+    seed: int,
+    max_rows: int | None = None,
+) -> list[float] | None:
     """Percentile interval of ``stat(*arrays)`` over ``reps`` resamples of the rows (the same
     rows for every array, so paired statistics stay paired); None when too few finite draws.
 

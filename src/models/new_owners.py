@@ -38,28 +38,48 @@ def _owners(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     parts = []
     veh = tables.get("vehicles")
     if veh is not None and len(veh) and "purchase_date" in veh.columns:
-        v = pd.DataFrame({"customer_id": ids(veh["customer_id"]).to_numpy(),
-                          "start_day": days(veh["purchase_date"]),
-                          "price_band": (veh["price_band"].astype("string").fillna("unknown")
-                                         .to_numpy(dtype=object) if "price_band" in veh.columns
-                                         else "unknown")})
+        v = pd.DataFrame(
+            {
+                "customer_id": ids(veh["customer_id"]).to_numpy(),
+                "start_day": days(veh["purchase_date"]),
+                "price_band": (
+                    veh["price_band"].astype("string").fillna("unknown").to_numpy(dtype=object)
+                    if "price_band" in veh.columns
+                    else "unknown"
+                ),
+            }
+        )
         parts.append(v)
     sales = tables.get("vehicle_sales")
     if sales is not None and len(sales):
-        parts.append(pd.DataFrame({"customer_id": ids(sales["customer_id"]).to_numpy(),
-                                   "start_day": days(sales["sale_date"]), "price_band": "unknown"}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "customer_id": ids(sales["customer_id"]).to_numpy(),
+                    "start_day": days(sales["sale_date"]),
+                    "price_band": "unknown",
+                }
+            )
+        )
     cust = tables.get("customers")
     if cust is not None and len(cust) and "created_date" in cust.columns:
-        parts.append(pd.DataFrame({"customer_id": ids(cust["customer_id"]).to_numpy(),
-                                   "start_day": days(cust["created_date"]),
-                                   "price_band": "unknown"}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "customer_id": ids(cust["customer_id"]).to_numpy(),
+                    "start_day": days(cust["created_date"]),
+                    "price_band": "unknown",
+                }
+            )
+        )
     if not parts:
         return pd.DataFrame(columns=["customer_id", "start_day", "price_band"])
     o = pd.concat(parts, ignore_index=True).dropna(subset=["customer_id", "start_day"])
     # the earliest record per customer; a vehicle's band wins over "unknown" at equal dates
     o["known"] = o["price_band"] != "unknown"
-    o = o.sort_values(["customer_id", "start_day", "known"], ascending=[True, True, False],
-                      kind="stable")
+    o = o.sort_values(
+        ["customer_id", "start_day", "known"], ascending=[True, True, False], kind="stable"
+    )
     return o.drop_duplicates("customer_id")[["customer_id", "start_day", "price_band"]]
 
 
@@ -72,9 +92,13 @@ def no_visit_owners(tables: dict[str, pd.DataFrame], as_of: Any) -> pd.DataFrame
     v = tables["visits"]
     seen = set(ids(v["customer_id"])[days(v["visit_date"]) <= t].unique())
     o = o.loc[~o["customer_id"].isin(list(seen))]
-    out = pd.DataFrame({"months_since_purchase": (t - o["start_day"].to_numpy()) / DAYS_PER_MONTH,
-                        "price_band": o["price_band"].to_numpy()},
-                       index=pd.Index(o["customer_id"].to_numpy(), name="customer_id"))
+    out = pd.DataFrame(
+        {
+            "months_since_purchase": (t - o["start_day"].to_numpy()) / DAYS_PER_MONTH,
+            "price_band": o["price_band"].to_numpy(),
+        },
+        index=pd.Index(o["customer_id"].to_numpy(), name="customer_id"),
+    )
     return out.sort_index()
 
 
@@ -83,8 +107,12 @@ def _cells(frame: pd.DataFrame, edges: list[float]) -> pd.DataFrame:
     return frame.assign(bin=b)
 
 
-def fit_new_owner_rates(tables: dict[str, pd.DataFrame], dates: list[pd.Timestamp],
-                        horizon_months: int, cfg: dict[str, Any]) -> dict[str, Any]:
+def fit_new_owner_rates(
+    tables: dict[str, pd.DataFrame],
+    dates: list[pd.Timestamp],
+    horizon_months: int,
+    cfg: dict[str, Any],
+) -> dict[str, Any]:
     """Past frequencies of no paid visit in H months and the mean H-month gross margin of
     owners who had no visit yet at each of ``dates`` (label windows closed)."""
     s = cfg["new_owners"]
@@ -103,8 +131,12 @@ def fit_new_owner_rates(tables: dict[str, pd.DataFrame], dates: list[pd.Timestam
         w = (d > lo) & (d <= hi)
         back = set(cid[w & paid])
         val = pd.Series(marg[w], index=cid[w]).groupby(level=0).sum()
-        rows.append(o.assign(churn=(~o.index.isin(list(back))).astype(float),
-                             value=val.reindex(o.index).fillna(0.0).to_numpy()))
+        rows.append(
+            o.assign(
+                churn=(~o.index.isin(list(back))).astype(float),
+                value=val.reindex(o.index).fillna(0.0).to_numpy(),
+            )
+        )
     if not rows:
         return {"n": 0}
     f = _cells(pd.concat(rows), edges)
@@ -114,31 +146,46 @@ def fit_new_owner_rates(tables: dict[str, pd.DataFrame], dates: list[pd.Timestam
     rate_bin: dict[int, dict[str, float]] = {}
     for b, r in by_bin.iterrows():
         n = float(r[("churn", "count")])
-        rate_bin[int(b)] = {m: (float(r[(m, "sum")]) + k * overall[m]) / (n + k)
-                            for m in ("churn", "value")}
+        rate_bin[int(b)] = {
+            m: (float(r[(m, "sum")]) + k * overall[m]) / (n + k) for m in ("churn", "value")
+        }
     cells: dict[str, dict[str, float]] = {}
     for (b, band), g in f.groupby(["bin", "price_band"]):
         n = float(len(g))
         prior = rate_bin[int(b)]
-        cells[f"{int(b)}|{band}"] = {m: (float(g[m].sum()) + k * prior[m]) / (n + k)
-                                     for m in ("churn", "value")} | {"n": int(n)}
-    log.info("new owners: %d owner-snapshots without a visit, churn %.3f, value %.0f",
-             len(f), overall["churn"], overall["value"])
-    return {"n": len(f), "edges": edges, "overall": overall,
-            "by_bin": {str(b): r for b, r in rate_bin.items()}, "cells": cells}
+        cells[f"{int(b)}|{band}"] = {
+            m: (float(g[m].sum()) + k * prior[m]) / (n + k) for m in ("churn", "value")
+        } | {"n": int(n)}
+    log.info(
+        "new owners: %d owner-snapshots without a visit, churn %.3f, value %.0f",
+        len(f),
+        overall["churn"],
+        overall["value"],
+    )
+    return {
+        "n": len(f),
+        "edges": edges,
+        "overall": overall,
+        "by_bin": {str(b): r for b, r in rate_bin.items()},
+        "cells": cells,
+    }
 
 
 def score_new_owners(owners: pd.DataFrame, rates: dict[str, Any]) -> pd.DataFrame:
     """``churn_probability`` and ``predicted_value`` (H-month gross margin) per owner row."""
     if not len(owners) or not rates.get("n"):
-        return pd.DataFrame({"churn_probability": pd.Series(dtype=float),
-                             "predicted_value": pd.Series(dtype=float)},
-                            index=owners.index[:0] if len(owners) else None)
+        return pd.DataFrame(
+            {
+                "churn_probability": pd.Series(dtype=float),
+                "predicted_value": pd.Series(dtype=float),
+            },
+            index=owners.index[:0] if len(owners) else None,
+        )
     f = _cells(owners, rates["edges"])
     out = pd.DataFrame(index=owners.index)
     for m, col in (("churn", "churn_probability"), ("value", "predicted_value")):
         vals = []
-        for b, band in zip(f["bin"], f["price_band"]):
+        for b, band in zip(f["bin"], f["price_band"], strict=True):
             c = rates["cells"].get(f"{int(b)}|{band}") or rates["by_bin"].get(str(int(b)))
             vals.append((c or rates["overall"])[m])
         out[col] = np.asarray(vals, float)

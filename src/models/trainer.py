@@ -23,14 +23,25 @@ import pandas as pd
 log = logging.getLogger(__name__)
 
 
-def booster_params(objective: str, *, seed: int, num_threads: int | None = None,
-                   base: Mapping[str, Any] | None = None, extra: Mapping[str, Any] | None = None,
-                   point: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def booster_params(
+    objective: str,
+    *,
+    seed: int,
+    num_threads: int | None = None,
+    base: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+    point: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """LightGBM parameters: ``base`` (a settings section's ``params``), then the objective, the
     seed, ``deterministic``, silence and ``num_threads``, then ``extra`` (model-specific fixed
     keys), then ``point`` (a tuning grid point), each overriding the previous."""
-    p: dict[str, Any] = {**(base or {}), "objective": objective, "seed": int(seed),
-                         "deterministic": True, "verbosity": -1}
+    p: dict[str, Any] = {
+        **(base or {}),
+        "objective": objective,
+        "seed": int(seed),
+        "deterministic": True,
+        "verbosity": -1,
+    }
     if num_threads is not None:
         p["num_threads"] = int(num_threads)
     p.update(extra or {})
@@ -38,9 +49,15 @@ def booster_params(objective: str, *, seed: int, num_threads: int | None = None,
     return p
 
 
-def dataset(X: pd.DataFrame, y: Any, *, reference: lgb.Dataset | None = None,
-            categorical: list[str] | None = None, pre_filter: bool = True,
-            free_raw_data: bool = False) -> lgb.Dataset:
+def dataset(
+    X: pd.DataFrame,
+    y: Any,
+    *,
+    reference: lgb.Dataset | None = None,
+    categorical: list[str] | None = None,
+    pre_filter: bool = True,
+    free_raw_data: bool = False,
+) -> lgb.Dataset:
     """A LightGBM Dataset of ``(X, y)``. ``pre_filter=False`` keeps every feature binned so a
     tuning grid may vary ``min_data_in_leaf`` on one Dataset; ``categorical`` names the
     categorical columns (default: the pandas categoricals, LightGBM's ``auto``)."""
@@ -54,9 +71,13 @@ def dataset(X: pd.DataFrame, y: Any, *, reference: lgb.Dataset | None = None,
     return lgb.Dataset(X, np.asarray(y), **kwargs)
 
 
-def fit_booster(params: Mapping[str, Any], train: lgb.Dataset, rounds: int,
-                valid: lgb.Dataset | None = None,
-                early_stopping_rounds: int | None = None) -> lgb.Booster:
+def fit_booster(
+    params: Mapping[str, Any],
+    train: lgb.Dataset,
+    rounds: int,
+    valid: lgb.Dataset | None = None,
+    early_stopping_rounds: int | None = None,
+) -> lgb.Booster:
     """``lgb.train`` for ``rounds`` rounds, or early-stopped on ``valid`` when it is given.
 
     On a Dask engine (``cvm monthly --engine dask``) a training frame larger than
@@ -65,18 +86,29 @@ def fit_booster(params: Mapping[str, Any], train: lgb.Dataset, rounds: int,
     from cvm.engine import training_client
 
     raw = getattr(train, "data", None)
-    client = training_client(int(raw.memory_usage(deep=True).sum())) \
-        if isinstance(raw, pd.DataFrame) else None
+    client = (
+        training_client(int(raw.memory_usage(deep=True).sum()))
+        if isinstance(raw, pd.DataFrame)
+        else None
+    )
     if client is not None and str(params.get("objective")) in _DASK_LOSSES:
-        return fit_on_dask(client, params, raw, np.asarray(train.label), rounds, valid,
-                           early_stopping_rounds)
+        return fit_on_dask(
+            client, params, raw, np.asarray(train.label), rounds, valid, early_stopping_rounds
+        )
     if valid is None:
         return lgb.train(dict(params), train, num_boost_round=max(int(rounds), 1))
     with warnings.catch_warnings():  # "overriding the parameters from reference dataset"
         warnings.simplefilter("ignore", UserWarning)
-        return lgb.train(dict(params), train, num_boost_round=int(rounds), valid_sets=[valid],
-                         callbacks=[lgb.early_stopping(int(early_stopping_rounds or rounds),
-                                                       verbose=False), lgb.log_evaluation(0)])
+        return lgb.train(
+            dict(params),
+            train,
+            num_boost_round=int(rounds),
+            valid_sets=[valid],
+            callbacks=[
+                lgb.early_stopping(int(early_stopping_rounds or rounds), verbose=False),
+                lgb.log_evaluation(0),
+            ],
+        )
 
 
 def _logloss(y: np.ndarray, raw: np.ndarray, p: Mapping[str, Any]) -> float:
@@ -90,17 +122,24 @@ def _l2(y: np.ndarray, raw: np.ndarray, p: Mapping[str, Any]) -> float:
 
 def _tweedie(y: np.ndarray, raw: np.ndarray, p: Mapping[str, Any]) -> float:
     rho = float(p.get("tweedie_variance_power", 1.5))
-    return float(np.mean(-y * np.exp((1 - rho) * raw) / (1 - rho)
-                         + np.exp((2 - rho) * raw) / (2 - rho)))
+    return float(
+        np.mean(-y * np.exp((1 - rho) * raw) / (1 - rho) + np.exp((2 - rho) * raw) / (2 - rho))
+    )
 
 
 _DASK_LOSSES = {"binary": _logloss, "regression": _l2, "tweedie": _tweedie}
 """Objectives :func:`fit_on_dask` trains (and the validation loss it picks the best round by)."""
 
 
-def fit_on_dask(client: Any, params: Mapping[str, Any], X: pd.DataFrame, y: np.ndarray,
-                rounds: int, valid: lgb.Dataset | None = None,
-                early_stopping_rounds: int | None = None) -> lgb.Booster:
+def fit_on_dask(
+    client: Any,
+    params: Mapping[str, Any],
+    X: pd.DataFrame,
+    y: np.ndarray,
+    rounds: int,
+    valid: lgb.Dataset | None = None,
+    early_stopping_rounds: int | None = None,
+) -> lgb.Booster:
     """Train on the Dask cluster (``lightgbm.dask``: data-parallel histograms across the
     workers) from ``X`` split into one partition per worker; with ``valid``, the best round is
     the one with the lowest validation loss (what early stopping picks, without stopping
@@ -112,7 +151,8 @@ def fit_on_dask(client: Any, params: Mapping[str, Any], X: pd.DataFrame, y: np.n
     workers = max(1, len(client.scheduler_info().get("workers", {})))
     p = {k: v for k, v in params.items() if k not in ("num_threads", "deterministic")}
     est = (lgbd.DaskLGBMClassifier if p["objective"] == "binary" else lgbd.DaskLGBMRegressor)(
-        client=client, n_estimators=max(int(rounds), 1), **p)
+        client=client, n_estimators=max(int(rounds), 1), **p
+    )
     dX = dd.from_pandas(X.reset_index(drop=True), npartitions=workers)
     dy = dd.from_pandas(pd.Series(y), npartitions=workers)
     log.info("training on dask: %d rows, %d partitions", len(X), workers)
@@ -145,20 +185,31 @@ class Tuned:
     score: float
 
 
-def tune(grid: Iterable[Mapping[str, Any]], params_for: Callable[[Mapping[str, Any]], dict],
-         train: lgb.Dataset, valid: lgb.Dataset, X_valid: pd.DataFrame,
-         score: Callable[[np.ndarray], float], *, rounds: int, early_stopping_rounds: int,
-         num_threads: int, name: str) -> Tuned:
+def tune(
+    grid: Iterable[Mapping[str, Any]],
+    params_for: Callable[[Mapping[str, Any]], dict],
+    train: lgb.Dataset,
+    valid: lgb.Dataset,
+    X_valid: pd.DataFrame,
+    score: Callable[[np.ndarray], float],
+    *,
+    rounds: int,
+    early_stopping_rounds: int,
+    num_threads: int,
+    name: str,
+) -> Tuned:
     """Train one early-stopped booster per grid point (``params_for(point)``) on ``train``, score
     each on ``X_valid`` at its best iteration (higher is better) and return the best, the first
     on ties."""
     best: tuple[float, lgb.Booster, dict[str, Any]] | None = None
     for point in grid:
         booster = fit_booster(params_for(point), train, rounds, valid, early_stopping_rounds)
-        s = score(booster.predict(X_valid, num_iteration=booster.best_iteration,
-                                  num_threads=num_threads))
-        log.info("%s tuning %s: %d trees, tune score %.4f", name, dict(point),
-                 booster.best_iteration, s)
+        s = score(
+            booster.predict(X_valid, num_iteration=booster.best_iteration, num_threads=num_threads)
+        )
+        log.info(
+            "%s tuning %s: %d trees, tune score %.4f", name, dict(point), booster.best_iteration, s
+        )
         if best is None or s > best[0]:
             best = (s, booster, dict(point))
     if best is None:

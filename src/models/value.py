@@ -62,9 +62,13 @@ def value_settings(cfg: dict[str, Any] | None) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- snapshots
 def feature_columns(X: pd.DataFrame) -> list[str]:
     """Numeric, boolean and categorical columns (the model's inputs)."""
-    return [c for c in X.columns
-            if pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c])
-            or isinstance(X[c].dtype, pd.CategoricalDtype)]
+    return [
+        c
+        for c in X.columns
+        if pd.api.types.is_numeric_dtype(X[c])
+        or pd.api.types.is_bool_dtype(X[c])
+        or isinstance(X[c].dtype, pd.CategoricalDtype)
+    ]
 
 
 # ----------------------------------------------------------------------------- model
@@ -81,9 +85,9 @@ class ValueModel:
     lifetime: dict[str, Any]
     metrics: dict[str, Any] = field(default_factory=dict)
     validation: pd.DataFrame = field(default_factory=pd.DataFrame)
-    rfm_gbm: lgb.Booster | None = None   # the lightgbm_rfm baseline (not bundled)
+    rfm_gbm: lgb.Booster | None = None  # the lightgbm_rfm baseline (not bundled)
     rfm_scale: float = 1.0
-    paid_booster: lgb.Booster | None = None   # customer-paid revenue over the horizon (Tweedie)
+    paid_booster: lgb.Booster | None = None  # customer-paid revenue over the horizon (Tweedie)
     paid_scale: float = 1.0
 
     @property
@@ -122,40 +126,73 @@ class ValueModel:
         """Discounted spend over ``clv_years`` (CNY); see the module docstring."""
         from cvm.models.bundle_loader import discounted_lifetime_value
 
-        return discounted_lifetime_value(self.predict(X), self.return_probability(X),
-                                         self.horizon_months, self.lifetime)
+        return discounted_lifetime_value(
+            self.predict(X), self.return_probability(X), self.horizon_months, self.lifetime
+        )
 
 
 def _params(s: dict[str, Any], objective: str) -> dict[str, Any]:
-    extra = ({"tweedie_variance_power": float(s["tweedie_variance_power"])}
-             if objective == "tweedie" else None)
-    return trainer.booster_params(objective, seed=int(s["seed"]), num_threads=int(s["num_threads"]),
-                                  base=s["params"], extra=extra)
+    extra = (
+        {"tweedie_variance_power": float(s["tweedie_variance_power"])}
+        if objective == "tweedie"
+        else None
+    )
+    return trainer.booster_params(
+        objective,
+        seed=int(s["seed"]),
+        num_threads=int(s["num_threads"]),
+        base=s["params"],
+        extra=extra,
+    )
 
 
-def _fit(s: dict[str, Any], objective: str, X: pd.DataFrame, y: np.ndarray,
-         Xv: pd.DataFrame | None = None, yv: np.ndarray | None = None,
-         rounds: int | None = None) -> lgb.Booster:
+def _fit(
+    s: dict[str, Any],
+    objective: str,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    Xv: pd.DataFrame | None = None,
+    yv: np.ndarray | None = None,
+    rounds: int | None = None,
+) -> lgb.Booster:
     """One booster; early stopping on (Xv, yv) when given, else exactly ``rounds`` rounds."""
     train = trainer.dataset(X, y)
     if Xv is None:
         return trainer.fit_booster(_params(s, objective), train, int(rounds or 1))
-    return trainer.fit_booster(_params(s, objective), train, int(s["num_boost_round"]),
-                               trainer.dataset(Xv, yv, reference=train),
-                               int(s["early_stopping_rounds"]))
+    return trainer.fit_booster(
+        _params(s, objective),
+        train,
+        int(s["num_boost_round"]),
+        trainer.dataset(Xv, yv, reference=train),
+        int(s["early_stopping_rounds"]),
+    )
 
 
-def _fit_kind(kind: str, s: dict[str, Any], X: pd.DataFrame, y: np.ndarray,
-              Xv: pd.DataFrame | None, yv: np.ndarray | None,
-              rounds: list[int] | None = None) -> list[lgb.Booster]:
+def _fit_kind(
+    kind: str,
+    s: dict[str, Any],
+    X: pd.DataFrame,
+    y: np.ndarray,
+    Xv: pd.DataFrame | None,
+    yv: np.ndarray | None,
+    rounds: list[int] | None = None,
+) -> list[lgb.Booster]:
     r = rounds or [None, None]
     if kind == "tweedie":
         return [_fit(s, "tweedie", X, y, Xv, yv, r[0])]
     pos, pos_v = y > 0, (yv > 0 if yv is not None else None)
-    occ = _fit(s, "binary", X, pos.astype(float), Xv,
-               None if yv is None else pos_v.astype(float), r[0])
-    spend = _fit(s, s["two_part"]["spend_objective"], X.loc[pos], y[pos],
-                 None if Xv is None else Xv.loc[pos_v], None if yv is None else yv[pos_v], r[1])
+    occ = _fit(
+        s, "binary", X, pos.astype(float), Xv, None if yv is None else pos_v.astype(float), r[0]
+    )
+    spend = _fit(
+        s,
+        s["two_part"]["spend_objective"],
+        X.loc[pos],
+        y[pos],
+        None if Xv is None else Xv.loc[pos_v],
+        None if yv is None else yv[pos_v],
+        r[1],
+    )
     return [occ, spend]
 
 
@@ -178,14 +215,14 @@ class ValueFrames:
     y_all: np.ndarray
     snap: pd.Series
     is_va: np.ndarray
-    is_eval: np.ndarray        # within the out-of-time rows: the evaluation half
-    induced: pd.Series         # contact-induced margin per customer (baseline: no_contact)
+    is_eval: np.ndarray  # within the out-of-time rows: the evaluation half
+    induced: pd.Series  # contact-induced margin per customer (baseline: no_contact)
     uplift: dict[str, float]
-    baselines: dict[str, np.ndarray]   # of the evaluation rows
+    baselines: dict[str, np.ndarray]  # of the evaluation rows
     train_dates: list[pd.Timestamp]
     valid_dates: list[pd.Timestamp]
     horizon_months: int
-    y_paid: np.ndarray | None = None       # customer-paid revenue of the same rows
+    y_paid: np.ndarray | None = None  # customer-paid revenue of the same rows
     induced_paid: pd.Series | None = None  # contact-induced customer-paid revenue
 
     @property
@@ -194,8 +231,9 @@ class ValueFrames:
         return list(self.X_all.columns)
 
 
-def value_frames(tables: dict[str, pd.DataFrame], as_of: Any,
-                 cfg: dict[str, Any] | None = None) -> ValueFrames:
+def value_frames(
+    tables: dict[str, pd.DataFrame], as_of: Any, cfg: dict[str, Any] | None = None
+) -> ValueFrames:
     """Snapshots before ``as_of``, the customer-disjoint out-of-time fold and its halves."""
     cfg = cfg or load_config()
     s = value_settings(cfg)
@@ -206,7 +244,7 @@ def value_frames(tables: dict[str, pd.DataFrame], as_of: Any,
     train_dates, valid_dates = snapshot_dates(tables["visits"], as_of, H, cfg)
     dates = train_dates + valid_dates
     seed = int(s["seed"])
-    margin_table(cfg)   # a bad margin table stops here, before any work
+    margin_table(cfg)  # a bad margin table stops here, before any work
     X_all, y_all_s, snap = training_frame(tables, dates, H, cfg, future_margin)
     X_all = X_all[feature_columns(X_all)]
     is_va = snap.isin(valid_dates).to_numpy()
@@ -214,13 +252,14 @@ def value_frames(tables: dict[str, pd.DataFrame], as_of: Any,
     keep = keep_rows(X_all.index, is_va, cfg)
     X_all, y_all_s, snap, is_va = X_all.loc[keep], y_all_s[keep], snap[keep], is_va[keep]
     y_paid = None
-    if s.get("customer_paid_model", True):   # the customer-paid revenue of the same rows
+    if s.get("customer_paid_model", True):  # the customer-paid revenue of the same rows
         y_paid = np.zeros(len(X_all))
         sv = snap.to_numpy()
         for d in pd.unique(sv):
             m = sv == d
-            y_paid[m] = future_paid_spend(tables["visits"], d, H, cfg,
-                                          customers=pd.Index(X_all.index[m])).to_numpy()
+            y_paid[m] = future_paid_spend(
+                tables["visits"], d, H, cfg, customers=pd.Index(X_all.index[m])
+            ).to_numpy()
     X_va = X_all.loc[is_va]
     rng = np.random.default_rng(seed)
     is_eval = rng.random(len(X_va)) < float(s["eval_share"])
@@ -230,20 +269,41 @@ def value_frames(tables: dict[str, pd.DataFrame], as_of: Any,
         from cvm.campaigns.measurement import contact_induced_spend
 
         who = _sampled(X_va.index, tables, cfg)
-        induced, uplift = contact_induced_spend(tables, valid_dates[-1], H, cfg,
-                                                int(s["contact_window_days"]), customers=who,
-                                                measure="margin")
+        induced, uplift = contact_induced_spend(
+            tables,
+            valid_dates[-1],
+            H,
+            cfg,
+            int(s["contact_window_days"]),
+            customers=who,
+            measure="margin",
+        )
         if y_paid is not None:
-            induced_paid, _ = contact_induced_spend(tables, valid_dates[-1], H, cfg,
-                                                    int(s["contact_window_days"]), customers=who)
+            induced_paid, _ = contact_induced_spend(
+                tables, valid_dates[-1], H, cfg, int(s["contact_window_days"]), customers=who
+            )
     ev_ids = pd.Index(X_va.index[is_eval], name="customer_id")
     base = value_baselines(tables["visits"], snap.to_numpy()[is_va][is_eval], ev_ids, H, cfg)
-    return ValueFrames(X_all, y_all_s.to_numpy(), snap, is_va, is_eval, induced, uplift, base,
-                       list(train_dates), list(valid_dates), H, y_paid, induced_paid)
+    return ValueFrames(
+        X_all,
+        y_all_s.to_numpy(),
+        snap,
+        is_va,
+        is_eval,
+        induced,
+        uplift,
+        base,
+        list(train_dates),
+        list(valid_dates),
+        H,
+        y_paid,
+        induced_paid,
+    )
 
 
-def train_value(tables: dict[str, pd.DataFrame], as_of: Any,
-                cfg: dict[str, Any] | None = None) -> ValueModel:
+def train_value(
+    tables: dict[str, pd.DataFrame], as_of: Any, cfg: dict[str, Any] | None = None
+) -> ValueModel:
     """Train the value model on snapshots before ``as_of``; metrics on the out-of-time fold."""
     cfg = cfg or load_config()
     return fit_value(value_frames(tables, as_of, cfg), cfg)
@@ -263,8 +323,14 @@ def fit_value(frames: ValueFrames, cfg: dict[str, Any]) -> ValueModel:
     X_tr, y_tr = X_all.loc[~is_va], y_all[~is_va]
     X_va, y_va = X_all.loc[is_va], y_all[is_va]
     X_st, y_st = X_va.loc[~is_eval], y_va[~is_eval]
-    log.info("value: %d training rows (%d snapshots), out-of-time %s: %d stop / %d eval rows",
-             len(X_tr), len(train_dates), valid_dates[-1].date(), len(X_st), int(is_eval.sum()))
+    log.info(
+        "value: %d training rows (%d snapshots), out-of-time %s: %d stop / %d eval rows",
+        len(X_tr),
+        len(train_dates),
+        valid_dates[-1].date(),
+        len(X_st),
+        int(is_eval.sum()),
+    )
 
     kinds = ["tweedie", "two_part"] if s["model"] == "auto" else [s["model"]]
     if not set(kinds) <= {"tweedie", "two_part"}:
@@ -273,8 +339,11 @@ def fit_value(frames: ValueFrames, cfg: dict[str, Any]) -> ValueModel:
     stop_gini = {k: normalized_gini(y_st, _raw_predict(k, b, X_st)) for k, b in fitted.items()}
     kind = max(stop_gini, key=stop_gini.get)
     boosters = fitted[kind]
-    occurrence = boosters[0] if kind == "two_part" else _fit(
-        s, "binary", X_tr, (y_tr > 0).astype(float), X_st, (y_st > 0).astype(float))
+    occurrence = (
+        boosters[0]
+        if kind == "two_part"
+        else _fit(s, "binary", X_tr, (y_tr > 0).astype(float), X_st, (y_st > 0).astype(float))
+    )
     p_st = _raw_predict(kind, boosters, X_st)
     induced, uplift = frames.induced, frames.uplift
     induced_st = float(induced.reindex(X_st.index).fillna(0.0).sum()) if len(induced) else 0.0
@@ -298,9 +367,11 @@ def fit_value(frames: ValueFrames, cfg: dict[str, Any]) -> ValueModel:
     if paid_booster is not None:
         yp_ev = frames.y_paid[is_va][is_eval]
         pp_ev = np.asarray(paid_booster.predict(X_va.loc[is_eval]), float) * paid_scale
-        metrics_paid = {"normalized_gini": normalized_gini(yp_ev, pp_ev),
-                        "total_ratio": float(pp_ev.sum() / max(yp_ev.sum(), 1e-12)),
-                        "scale": paid_scale}
+        metrics_paid = {
+            "normalized_gini": normalized_gini(yp_ev, pp_ev),
+            "total_ratio": float(pp_ev.sum() / max(yp_ev.sum(), 1e-12)),
+            "scale": paid_scale,
+        }
     else:
         metrics_paid = None
     rfm_gbm = fit_rfm_gbm(X_tr, y_tr, "tweedie", cfg, X_st, y_st)
@@ -308,40 +379,80 @@ def fit_value(frames: ValueFrames, cfg: dict[str, Any]) -> ValueModel:
     rfm_scale = float(target_total / rfm_st.sum()) if rfm_st.sum() > 0 else 1.0
     base = {**base, "lightgbm_rfm": predict_rfm_gbm(rfm_gbm, X_ev, cfg) * rfm_scale}
     metrics["baselines"] = {k: normalized_gini(y_ev, v) for k, v in base.items()}
-    metrics["baseline_total_ratio"] = {k: float(v.sum() / max(y_ev.sum(), 1e-12))
-                                       for k, v in base.items()}
+    metrics["baseline_total_ratio"] = {
+        k: float(v.sum() / max(y_ev.sum(), 1e-12)) for k, v in base.items()
+    }
     ind_ev = float(induced.reindex(X_ev.index).fillna(0.0).sum()) if len(induced) else 0.0
     metrics["contact_induced_share"] = float(induced_st / max(float(y_st.sum()), 1e-12))
-    metrics["total_ratio_no_contact"] = float(pred_ev.sum() / max(float(y_ev.sum()) - ind_ev, 1e-12))
+    metrics["total_ratio_no_contact"] = float(
+        pred_ev.sum() / max(float(y_ev.sum()) - ind_ev, 1e-12)
+    )
     metrics["contact_uplift"] = uplift
-    metrics["definition"] = ("gross margin over the horizon: every payer's revenue (customer, "
-                             "insurer, warranty) x the margin of its payer and visit type")
+    metrics["definition"] = (
+        "gross margin over the horizon: every payer's revenue (customer, "
+        "insurer, warranty) x the margin of its payer and visit type"
+    )
     if metrics_paid is not None:
         metrics["customer_paid"] = metrics_paid
-    metrics.update(model=kind, stop_normalized_gini=stop_gini, scale=scale, horizon_months=H,
-                   snapshots=[str(d.date()) for d in dates],
-                   rounds=[b.best_iteration or b.current_iteration() for b in boosters])
-    validation = pd.DataFrame({"realized": y_ev, "predicted": pred_ev,
-                               "snapshot_date": snap.to_numpy()[is_va][is_eval], **base},
-                              index=ev_ids)
+    metrics.update(
+        model=kind,
+        stop_normalized_gini=stop_gini,
+        scale=scale,
+        horizon_months=H,
+        snapshots=[str(d.date()) for d in dates],
+        rounds=[b.best_iteration or b.current_iteration() for b in boosters],
+    )
+    validation = pd.DataFrame(
+        {
+            "realized": y_ev,
+            "predicted": pred_ev,
+            "snapshot_date": snap.to_numpy()[is_va][is_eval],
+            **base,
+        },
+        index=ev_ids,
+    )
 
     if s["refit_all"]:
         rounds = [b.best_iteration or b.current_iteration() for b in boosters]
         boosters = _fit_kind(kind, s, X_all, y_all, None, None, rounds)
         occ_rounds = occurrence.best_iteration or occurrence.current_iteration()
-        occurrence = boosters[0] if kind == "two_part" else _fit(
-            s, "binary", X_all, (y_all > 0).astype(float), rounds=occ_rounds)
-    log.info("value model %s: normalized Gini %.3f (baselines %s), total ratio %.3f",
-             kind, metrics["normalized_gini"], metrics["baselines"], metrics["total_ratio"])
-    return ValueModel(kind=kind, boosters=boosters, occurrence=occurrence, feature_names=feats,
-                      horizon_months=H, scale=scale, lifetime=dict(s["lifetime"]),
-                      metrics=metrics, validation=validation, rfm_gbm=rfm_gbm, rfm_scale=rfm_scale,
-                      paid_booster=paid_booster, paid_scale=paid_scale)
+        occurrence = (
+            boosters[0]
+            if kind == "two_part"
+            else _fit(s, "binary", X_all, (y_all > 0).astype(float), rounds=occ_rounds)
+        )
+    log.info(
+        "value model %s: normalized Gini %.3f (baselines %s), total ratio %.3f",
+        kind,
+        metrics["normalized_gini"],
+        metrics["baselines"],
+        metrics["total_ratio"],
+    )
+    return ValueModel(
+        kind=kind,
+        boosters=boosters,
+        occurrence=occurrence,
+        feature_names=feats,
+        horizon_months=H,
+        scale=scale,
+        lifetime=dict(s["lifetime"]),
+        metrics=metrics,
+        validation=validation,
+        rfm_gbm=rfm_gbm,
+        rfm_scale=rfm_scale,
+        paid_booster=paid_booster,
+        paid_scale=paid_scale,
+    )
 
 
-def _fit_customer_paid(s: dict[str, Any], frames: ValueFrames, X_tr: pd.DataFrame,
-                       X_st: pd.DataFrame, is_va: np.ndarray, is_eval: np.ndarray
-                       ) -> tuple[lgb.Booster | None, float]:
+def _fit_customer_paid(
+    s: dict[str, Any],
+    frames: ValueFrames,
+    X_tr: pd.DataFrame,
+    X_st: pd.DataFrame,
+    is_va: np.ndarray,
+    is_eval: np.ndarray,
+) -> tuple[lgb.Booster | None, float]:
     """The customer-paid revenue model (Tweedie, the value model's settings), its total
     scaled on the early-stopping half like the value model's (no-contact baseline)."""
     if frames.y_paid is None:
@@ -351,31 +462,37 @@ def _fit_customer_paid(s: dict[str, Any], frames: ValueFrames, X_tr: pd.DataFram
     b = _fit(s, "tweedie", X_tr, y_tr, X_st, y_st)
     p_st = np.asarray(b.predict(X_st), float)
     ind = frames.induced_paid
-    ind_st = float(ind.reindex(X_st.index).fillna(0.0).sum()) if ind is not None and len(ind) else 0.0
+    ind_st = (
+        float(ind.reindex(X_st.index).fillna(0.0).sum()) if ind is not None and len(ind) else 0.0
+    )
     target = max(float(y_st.sum()) - ind_st, 0.0)
     scale = float(target / p_st.sum()) if s["calibrate_total"] and p_st.sum() > 0 else 1.0
     return b, scale
 
 
-def _sampled(index: pd.Index, tables: dict[str, pd.DataFrame], cfg: dict[str, Any]
-             ) -> pd.Index | None:
+def _sampled(
+    index: pd.Index, tables: dict[str, pd.DataFrame], cfg: dict[str, Any]
+) -> pd.Index | None:
     """``index`` when the training snapshots were sampled (the base is larger than the cap),
     else None (every customer)."""
     cap = run_settings(cfg).training.max_rows_per_snapshot
     return pd.Index(index) if cap and len(index) >= cap else None
 
 
-def value_baselines(visits: pd.DataFrame, snap: np.ndarray, customers: pd.Index, H: int,
-                    cfg: dict[str, Any]) -> dict[str, np.ndarray]:
+def value_baselines(
+    visits: pd.DataFrame, snap: np.ndarray, customers: pd.Index, H: int, cfg: dict[str, Any]
+) -> dict[str, np.ndarray]:
     """The visit-only value baselines on the visits' gross margin (``margin_visits``), each
     fitted at its row's snapshot date: historical
     average, BG/NBD + Gamma-Gamma, and the recency/frequency heuristic
     (``cvm.models.btyd.recency_frequency``). ``lightgbm_rfm`` needs training rows: ``fit_value``
     fits it (``ValueModel.rfm_gbm``)."""
-    out = {"historical_average": np.zeros(len(customers)),
-           "bgnbd_gamma_gamma": np.zeros(len(customers)),
-           "recency_frequency": np.zeros(len(customers))}
-    visits = margin_visits(visits, cfg)   # the baselines predict the same value: gross margin
+    out = {
+        "historical_average": np.zeros(len(customers)),
+        "bgnbd_gamma_gamma": np.zeros(len(customers)),
+        "recency_frequency": np.zeros(len(customers)),
+    }
+    visits = margin_visits(visits, cfg)  # the baselines predict the same value: gross margin
     for d in pd.unique(snap):
         m = snap == d
         ids_d = customers[m]
@@ -385,11 +502,12 @@ def value_baselines(visits: pd.DataFrame, snap: np.ndarray, customers: pd.Index,
     return out
 
 
-_baselines = value_baselines   # the old private name
+_baselines = value_baselines  # the old private name
 
 
-def _safe_btyd(visits: pd.DataFrame, as_of: pd.Timestamp, H: int, cfg: dict[str, Any],
-               customers: pd.Index) -> pd.Series:
+def _safe_btyd(
+    visits: pd.DataFrame, as_of: pd.Timestamp, H: int, cfg: dict[str, Any], customers: pd.Index
+) -> pd.Series:
     """The BG/NBD + Gamma-Gamma baseline, or zeros (logged) when the fit fails."""
     try:
         return bgnbd_gamma_gamma(visits, as_of, H, cfg, customers)

@@ -7,9 +7,9 @@ import re
 from typing import Any
 
 _ZH_PUNCT = (
-    (re.compile(r"(?<!\d),|,(?!\d)"), "，"),   # not the thousands separator of 3,000
+    (re.compile(r"(?<!\d),|,(?!\d)"), "，"),  # not the thousands separator of 3,000
     (re.compile(r";"), "；"),
-    (re.compile(r"(?<!\d):|:(?!\d)"), "："),   # not a time of day
+    (re.compile(r"(?<!\d):|:(?!\d)"), "："),  # not a time of day
     (re.compile(r"\("), "（"),
     (re.compile(r"\)"), "）"),
 )

@@ -22,9 +22,17 @@ from matplotlib import font_manager  # noqa: E402
 
 log = logging.getLogger(__name__)
 
-CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Noto Sans CJK JP",
-                "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei",
-                "PingFang SC")
+CJK_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "Noto Sans CJK JP",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "SimHei",
+    "Microsoft YaHei",
+    "PingFang SC",
+)
 """Families tried in order; the packaged font provides the first."""
 
 
@@ -59,16 +67,21 @@ def use_cjk_font() -> str | None:
     family = _find(CJK_FAMILIES)
     if family is None:  # fonts installed after matplotlib cached its list: rescan once
         font_manager.fontManager = font_manager._load_fontmanager(  # type: ignore[attr-defined]
-            try_read_cache=False)
+            try_read_cache=False
+        )
         register_packaged_font()
         family = _find(CJK_FAMILIES)
     if family is None:
-        log.warning("no CJK font found: Chinese text in charts will show as empty boxes; "
-                    "reinstall the package (`make setup` brings noto-cjk-sans-otc) or "
-                    "install fonts-noto-cjk")
+        log.warning(
+            "no CJK font found: Chinese text in charts will show as empty boxes; "
+            "reinstall the package (`make setup` brings noto-cjk-sans-otc) or "
+            "install fonts-noto-cjk"
+        )
     else:
-        plt.rcParams["font.sans-serif"] = [family, *[f for f in plt.rcParams["font.sans-serif"]
-                                                     if f != family]]
+        plt.rcParams["font.sans-serif"] = [
+            family,
+            *[f for f in plt.rcParams["font.sans-serif"] if f != family],
+        ]
         plt.rcParams["font.family"] = "sans-serif"
     plt.rcParams["axes.unicode_minus"] = False
     return family
@@ -78,10 +91,12 @@ def cjk_font_warning(lang: str) -> str | None:
     """The report's warning text when charts cannot show Chinese, else None."""
     if use_cjk_font() is not None:
         return None
-    return ("警告:未找到中文字体,图表中的中文可能显示为方框。请重新安装(make setup)。"
-            if lang == "zh" else
-            "Warning: no CJK font was found; Chinese text in charts may show as boxes. "
-            "Reinstall with `make setup`.")
+    return (
+        "警告:未找到中文字体,图表中的中文可能显示为方框。请重新安装(make setup)。"
+        if lang == "zh"
+        else "Warning: no CJK font was found; Chinese text in charts may show as boxes. "
+        "Reinstall with `make setup`."
+    )
 
 
 def _find(families: tuple[str, ...]) -> str | None:

@@ -12,7 +12,7 @@ import logging
 import shutil
 import subprocess
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
@@ -63,14 +63,17 @@ def notebook_to_html(notebook: Path, out: Path, title: str, subtitle: str, lang:
     nb = nbformat.read(str(notebook), as_version=4)
     for cell in nb.cells:  # library warnings on stderr are for the run log, not for managers
         if cell.get("cell_type") == "code":
-            cell.outputs = [o for o in cell.get("outputs", [])
-                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+            cell.outputs = [
+                o
+                for o in cell.get("outputs", [])
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
     exporter = HTMLExporter(template_name="basic")
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     body, _ = exporter.from_notebook_node(nb)
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     page = (
         f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}"><head>'
         f'<meta charset="utf-8"><meta name="viewport" content="width=device-width">'
@@ -88,10 +91,18 @@ def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-extensions", "--no-pdf-header-footer",
-                 "--run-all-compositor-stages-before-draw")
+CHROMIUM_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--no-pdf-header-footer",
+    "--run-all-compositor-stages-before-draw",
+)
 
 
 def _fontconfig_with_packaged_font(tmpdir: Path) -> dict[str, str]:
@@ -113,7 +124,8 @@ def _fontconfig_with_packaged_font(tmpdir: Path) -> dict[str, str]:
         f'<include ignore_missing="yes">{html.escape(base)}</include>'
         f"<dir>{html.escape(str(font.parent))}</dir>"
         f"<cachedir>{html.escape(str(tmpdir / 'fc-cache'))}</cachedir></fontconfig>\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     env["FONTCONFIG_FILE"] = str(conf)
     return env
 
@@ -137,24 +149,35 @@ def print_pdf(report_html: Path, out: Path, timeout_seconds: float) -> Path | No
     """
     exe = chromium()
     if exe is None:
-        log.warning("report.pdf skipped: chromium is not installed (apt-get install chromium); "
-                    "report.html is complete")
+        log.warning(
+            "report.pdf skipped: chromium is not installed (apt-get install chromium); "
+            "report.html is complete"
+        )
         return None
     with tempfile.TemporaryDirectory(prefix="cvm-pdf-") as tmpdir:
         env = _fontconfig_with_packaged_font(Path(tmpdir))
         tmp = out.with_name(f".{out.name}.tmp")
-        cmd = [exe, *CHROMIUM_ARGS, f"--user-data-dir={tmpdir}/profile",
-               f"--print-to-pdf={tmp}", Path(report_html).resolve().as_uri()]
+        cmd = [
+            exe,
+            *CHROMIUM_ARGS,
+            f"--user-data-dir={tmpdir}/profile",
+            f"--print-to-pdf={tmp}",
+            Path(report_html).resolve().as_uri(),
+        ]
         try:
-            res = subprocess.run(cmd, capture_output=True, timeout=timeout_seconds, check=False,
-                                 env=env)
+            res = subprocess.run(
+                cmd, capture_output=True, timeout=timeout_seconds, check=False, env=env
+            )
         except subprocess.TimeoutExpired:
             log.warning("report.pdf skipped: chromium did not finish in %.0f s", timeout_seconds)
             tmp.unlink(missing_ok=True)
             return None
         if res.returncode != 0 or not tmp.exists() or tmp.stat().st_size == 0:
-            log.warning("report.pdf skipped: chromium exited %s: %s", res.returncode,
-                        res.stderr.decode("utf-8", "replace").strip()[-300:])
+            log.warning(
+                "report.pdf skipped: chromium exited %s: %s",
+                res.returncode,
+                res.stderr.decode("utf-8", "replace").strip()[-300:],
+            )
             tmp.unlink(missing_ok=True)
             return None
         tmp.replace(out)

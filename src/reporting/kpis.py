@@ -29,8 +29,9 @@ def yearly_return(visits: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, float]
     return {"return_rate": rate, "yearly_loss": 1 - rate, "cohort": int(len(before))}
 
 
-def retention_by_milestone(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp,
-                           min_age_years: float = 4.0) -> pd.Series | None:
+def retention_by_milestone(
+    tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, min_age_years: float = 4.0
+) -> pd.Series | None:
     """Share of store-sold vehicles that came back for the 1st…4th service and after warranty.
 
     Cohort: vehicles sold by the store at least ``min_age_years`` before ``as_of`` (so every
@@ -49,7 +50,9 @@ def retention_by_milestone(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp,
     if cohort.empty:
         return None
     vis = tables["visits"]
-    vis = vis[(vis["visit_date"] <= as_of).to_numpy() & isin(vis["vehicle_id"], cohort["vehicle_id"])]
+    vis = vis[
+        (vis["visit_date"] <= as_of).to_numpy() & isin(vis["vehicle_id"], cohort["vehicle_id"])
+    ]
     if "visit_type" in vis:
         vis = vis[vis["visit_type"] != "accident"]
     counts = vis.groupby("vehicle_id").size().reindex(cohort["vehicle_id"], fill_value=0)
@@ -82,8 +85,11 @@ def psi(expected: pd.Series, actual: pd.Series, bins: int = 10) -> float:
 def drift_table(reference: pd.DataFrame, current: pd.DataFrame, threshold: float) -> pd.DataFrame:
     """PSI per numeric feature between two snapshots, worst first, with a warning flag (PSI above
     ``threshold``: report.drift_psi_warning in configs/default.yaml)."""
-    cols = [c for c in current.columns if c in reference.columns
-            and pd.api.types.is_numeric_dtype(current[c])]
+    cols = [
+        c
+        for c in current.columns
+        if c in reference.columns and pd.api.types.is_numeric_dtype(current[c])
+    ]
     rows = [{"feature": c, "psi": psi(reference[c], current[c])} for c in cols]
     out = pd.DataFrame(rows, columns=["feature", "psi"]).sort_values("psi", ascending=False)
     out["warning"] = out["psi"] > threshold

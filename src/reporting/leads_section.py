@@ -45,56 +45,88 @@ def leads_html(ctx: RunContext) -> str:
     top_reason = label("defeat_reason", reason.index[0], lang) if len(reason) else "–"
     top_share = float(reason["share"].iloc[0]) if len(reason) else float("nan")
     ratio = m.get("a_to_c_ratio")
-    means = ((f"近12个月新增线索 {fmt.count(fun['leads'])} 条,成交 {fmt.count(won)} 条(成交率 {fmt.pct(conv)});"
-              f"最常见的战败原因是「{top_reason}」,占战败的 {fmt.pct(top_share, 0)}。")
-             if zh else
-             (f"{fmt.count(fun['leads'])} leads in the last 12 months, {fmt.count(won)} won "
-              f"({fmt.pct(conv)}); the most common reason for a lost deal is \"{top_reason}\" "
-              f"({fmt.pct(top_share, 0)} of lost deals)."))
+    means = (
+        (
+            f"近12个月新增线索 {fmt.count(fun['leads'])} 条,成交 {fmt.count(won)} 条(成交率 {fmt.pct(conv)});"
+            f"最常见的战败原因是「{top_reason}」,占战败的 {fmt.pct(top_share, 0)}。"
+        )
+        if zh
+        else (
+            f"{fmt.count(fun['leads'])} leads in the last 12 months, {fmt.count(won)} won "
+            f'({fmt.pct(conv)}); the most common reason for a lost deal is "{top_reason}" '
+            f"({fmt.pct(top_share, 0)} of lost deals)."
+        )
+    )
     if ratio:
-        means += (f"A 级线索的成交率是 C 级的 {fmt.num(ratio, 1)} 倍。" if zh else
-                  f" A-grade leads convert {fmt.num(ratio, 1)}× as often as C-grade ones.")
-    todo = ("销售部当天跟进 A 级线索、本周跟进 B 级;C 级交客服部定期培育。针对主要战败原因改进(如跟进不及时 → 设定 24 小时首次回访)。"
-            "A 类订单优先排产交车。"
-            if zh else
-            "Sales follows up A leads the same day and B leads this week; customer service "
-            "nurtures C leads. Act on the main reason for lost deals (slow follow-up → a first "
-            "call within 24 hours). Deliver A-class orders first.")
+        means += (
+            f"A 级线索的成交率是 C 级的 {fmt.num(ratio, 1)} 倍。"
+            if zh
+            else f" A-grade leads convert {fmt.num(ratio, 1)}× as often as C-grade ones."
+        )
+    todo = (
+        "销售部当天跟进 A 级线索、本周跟进 B 级;C 级交客服部定期培育。针对主要战败原因改进(如跟进不及时 → 设定 24 小时首次回访)。"
+        "A 类订单优先排产交车。"
+        if zh
+        else "Sales follows up A leads the same day and B leads this week; customer service "
+        "nurtures C leads. Act on the main reason for lost deals (slow follow-up → a first "
+        "call within 24 hours). Deliver A-class orders first."
+    )
     parts += [_box(ctx, means, todo), img]
     if not m.get("skipped") and ctx.has("lead_grades_now"):
         g = ctx.load_frame("lead_grades_now")
         hold = pd.DataFrame(m["grades"]).T.reindex(g.index)
-        rows = pd.DataFrame({
-            "grade": labels("grade", g.index, lang),
-            "leads": g["leads"].map(fmt.count).to_numpy() if "leads" in g else "–",
-            "mean_probability": (g["mean_probability"].map(lambda v: fmt.pct(v, 0)).to_numpy()
-                                 if "mean_probability" in g else "–"),
-            "holdout_conversion": hold.get("conversion", pd.Series(index=g.index, dtype=float))
-            .map(lambda v: fmt.pct(v, 0)).to_numpy(),
-        })
-        parts.append(_h3(t("grades", lang))
-                     + html_table(rows, lang, numeric=("leads", "mean_probability",
-                                                       "holdout_conversion")))
+        rows = pd.DataFrame(
+            {
+                "grade": labels("grade", g.index, lang),
+                "leads": g["leads"].map(fmt.count).to_numpy() if "leads" in g else "–",
+                "mean_probability": (
+                    g["mean_probability"].map(lambda v: fmt.pct(v, 0)).to_numpy()
+                    if "mean_probability" in g
+                    else "–"
+                ),
+                "holdout_conversion": hold.get("conversion", pd.Series(index=g.index, dtype=float))
+                .map(lambda v: fmt.pct(v, 0))
+                .to_numpy(),
+            }
+        )
+        parts.append(
+            _h3(t("grades", lang))
+            + html_table(rows, lang, numeric=("leads", "mean_probability", "holdout_conversion"))
+        )
     src = ctx.load_frame("lead_sources").head(top_n)
-    rows = pd.DataFrame({
-        "source": labels("source", src.index, lang),
-        "leads": src["leads"].map(fmt.count).to_numpy(),
-        "won": src["won"].map(fmt.count).to_numpy(),
-        "conversion": src["conversion"].map(lambda v: fmt.pct(v, 0)).to_numpy(),
-        "revenue": src["revenue"].map(lambda v: fmt.big(v, lang)).to_numpy(),
-        "cost_per_sale": src["cost_per_sale"].map(fmt.yuan).to_numpy(),
-    })
+    rows = pd.DataFrame(
+        {
+            "source": labels("source", src.index, lang),
+            "leads": src["leads"].map(fmt.count).to_numpy(),
+            "won": src["won"].map(fmt.count).to_numpy(),
+            "conversion": src["conversion"].map(lambda v: fmt.pct(v, 0)).to_numpy(),
+            "revenue": src["revenue"].map(lambda v: fmt.big(v, lang)).to_numpy(),
+            "cost_per_sale": src["cost_per_sale"].map(fmt.yuan).to_numpy(),
+        }
+    )
     by_src = ctx.load_frame("defeat_by_source")
-    rows["loss_rate"] = by_src["loss_rate"].reindex(src.index).map(lambda v: fmt.pct(v, 0)).to_numpy()
-    rows["top_reason"] = [label("defeat_reason", x, lang) if isinstance(x, str) else "–"
-                          for x in by_src["top_reason"].reindex(src.index)]
-    parts.append(_h3(t("sources", lang))
-                 + html_table(rows, lang, numeric=("leads", "won", "conversion", "revenue",
-                                                   "cost_per_sale", "loss_rate")))
+    rows["loss_rate"] = (
+        by_src["loss_rate"].reindex(src.index).map(lambda v: fmt.pct(v, 0)).to_numpy()
+    )
+    rows["top_reason"] = [
+        label("defeat_reason", x, lang) if isinstance(x, str) else "–"
+        for x in by_src["top_reason"].reindex(src.index)
+    ]
+    parts.append(
+        _h3(t("sources", lang))
+        + html_table(
+            rows,
+            lang,
+            numeric=("leads", "won", "conversion", "revenue", "cost_per_sale", "loss_rate"),
+        )
+    )
     if ctx.has("lead_orders"):
         orders = ctx.load_frame("lead_orders")
-        tab = (orders.groupby(["order_class", "expected_delivery_month"]).size()
-               .unstack("expected_delivery_month", fill_value=0))
+        tab = (
+            orders.groupby(["order_class", "expected_delivery_month"])
+            .size()
+            .unstack("expected_delivery_month", fill_value=0)
+        )
         months = list(tab.columns)
         rows = pd.DataFrame({"order_class": labels("order_class", tab.index, lang)})
         for mth in months:
@@ -104,8 +136,13 @@ def leads_html(ctx: RunContext) -> str:
         if ctx.has("lead_stock_plan"):
             parts.append(_h3(t("stock_plan", lang)))
             sp = ctx.load_frame("lead_stock_plan").head(top_n)
-            rows = pd.DataFrame({"model_of_interest": [label("source", x, lang) if x == "(unknown)"
-                                                       else str(x) for x in sp.index]})
+            rows = pd.DataFrame(
+                {
+                    "model_of_interest": [
+                        label("source", x, lang) if x == "(unknown)" else str(x) for x in sp.index
+                    ]
+                }
+            )
             for c in sp.columns:
                 rows[str(c)] = sp[c].map(lambda v: fmt.num(v, 1)).to_numpy()
             parts.append(html_table(rows, lang, numeric=tuple(rows.columns[1:])))
@@ -121,12 +158,17 @@ def lead_quality_html(ctx: RunContext) -> str:
     if not m or "auc" not in m:
         return ""
     lang = ctx.lang
-    rows = pd.DataFrame([
-        (label("metric", "auc", lang), fmt.num(m["auc"], 3)),
-        (f'{label("metric", "baseline", lang)}: {label("naive", "source_rate", lang)}',
-         fmt.num((m.get("baselines") or {}).get("source_rate"), 3)),
-        (label("metric", "brier", lang), fmt.num(m.get("brier"), 3)),
-        (label("metric", "ece", lang), fmt.num(m.get("ece"), 3)),
-        (label("metric", "n_holdout", lang), fmt.count(m.get("n_holdout"))),
-    ], columns=["metric", "value"])
+    rows = pd.DataFrame(
+        [
+            (label("metric", "auc", lang), fmt.num(m["auc"], 3)),
+            (
+                f"{label('metric', 'baseline', lang)}: {label('naive', 'source_rate', lang)}",
+                fmt.num((m.get("baselines") or {}).get("source_rate"), 3),
+            ),
+            (label("metric", "brier", lang), fmt.num(m.get("brier"), 3)),
+            (label("metric", "ece", lang), fmt.num(m.get("ece"), 3)),
+            (label("metric", "n_holdout", lang), fmt.count(m.get("n_holdout"))),
+        ],
+        columns=["metric", "value"],
+    )
     return _h3(label("model", "leads", lang)) + html_table(rows, lang, numeric=("value",))

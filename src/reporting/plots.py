@@ -30,16 +30,21 @@ def roc_points(y: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return fpr, tpr
 
 
-def plot_roc(y: np.ndarray, scores: dict[str, np.ndarray], ax: Axes | None = None,
-             lang: str = "zh") -> Axes:
+def plot_roc(
+    y: np.ndarray, scores: dict[str, np.ndarray], ax: Axes | None = None, lang: str = "zh"
+) -> Axes:
     """ROC curves of several scores on the same labels, AUC in the legend."""
     from sklearn.metrics import roc_auc_score
 
     ax = _ax(ax)
     for i, (name, s) in enumerate(scores.items()):
         fpr, tpr = roc_points(y, s)
-        ax.plot(fpr, tpr, color=PALETTE[i % len(PALETTE)],
-                label=f"{name} (AUC {roc_auc_score(y, s):.3f})")
+        ax.plot(
+            fpr,
+            tpr,
+            color=PALETTE[i % len(PALETTE)],
+            label=f"{name} (AUC {roc_auc_score(y, s):.3f})",
+        )
     ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=0.8)
     ax.set(xlabel=t("fpr", lang), ylabel=t("tpr", lang), title=t("roc", lang))
     ax.legend(loc="lower right", fontsize=8)
@@ -50,12 +55,16 @@ def calibration_table(y: np.ndarray, p: np.ndarray, bins: int = 10) -> pd.DataFr
     """Mean predicted vs observed rate in quantile bins of the prediction."""
     df = pd.DataFrame({"y": y, "p": p})
     df["bin"] = pd.qcut(df["p"].rank(method="first"), bins, labels=False)
-    return df.groupby("bin").agg(predicted=("p", "mean"), observed=("y", "mean"),
-                                 n=("y", "size")).reset_index(drop=True)
+    return (
+        df.groupby("bin")
+        .agg(predicted=("p", "mean"), observed=("y", "mean"), n=("y", "size"))
+        .reset_index(drop=True)
+    )
 
 
-def plot_calibration(y: np.ndarray, p: np.ndarray, ax: Axes | None = None,
-                     lang: str = "zh") -> Axes:
+def plot_calibration(
+    y: np.ndarray, p: np.ndarray, ax: Axes | None = None, lang: str = "zh"
+) -> Axes:
     """Reliability diagram in deciles of the predicted probability."""
     ax = _ax(ax)
     tab = calibration_table(y, p)
@@ -75,9 +84,14 @@ def gain_curve(y: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return share, captured
 
 
-def plot_gain(y: np.ndarray, scores: dict[str, np.ndarray], ax: Axes | None = None,
-              lang: str = "zh", ylabel_key: str = "share_churners",
-              xlabel_key: str = "share_customers") -> Axes:
+def plot_gain(
+    y: np.ndarray,
+    scores: dict[str, np.ndarray],
+    ax: Axes | None = None,
+    lang: str = "zh",
+    ylabel_key: str = "share_churners",
+    xlabel_key: str = "share_customers",
+) -> Axes:
     """Cumulative gain curves (model against baselines and random)."""
     ax = _ax(ax)
     for i, (name, s) in enumerate(scores.items()):
@@ -89,8 +103,14 @@ def plot_gain(y: np.ndarray, scores: dict[str, np.ndarray], ax: Axes | None = No
     return ax
 
 
-def plot_bars(values: pd.Series, ax: Axes | None = None, title: str = "", fmt: str = "{:,.0f}",
-              horizontal: bool = False, color: str = PALETTE[1]) -> Axes:
+def plot_bars(
+    values: pd.Series,
+    ax: Axes | None = None,
+    title: str = "",
+    fmt: str = "{:,.0f}",
+    horizontal: bool = False,
+    color: str = PALETTE[1],
+) -> Axes:
     """Labelled bars of a Series (index = labels)."""
     ax = _ax(ax)
     labels = [str(i) for i in values.index]
@@ -98,20 +118,40 @@ def plot_bars(values: pd.Series, ax: Axes | None = None, title: str = "", fmt: s
         bars = ax.barh(labels[::-1], values.to_numpy()[::-1], color=color)
     else:
         bars = ax.bar(labels, values.to_numpy(), color=color)
-    for b, v in zip(bars, values.to_numpy()[::-1] if horizontal else values.to_numpy(), strict=True):
+    for b, v in zip(
+        bars, values.to_numpy()[::-1] if horizontal else values.to_numpy(), strict=True
+    ):
         if horizontal:
-            ax.text(b.get_width(), b.get_y() + b.get_height() / 2, " " + fmt.format(v),
-                    va="center", fontsize=8)
+            ax.text(
+                b.get_width(),
+                b.get_y() + b.get_height() / 2,
+                " " + fmt.format(v),
+                va="center",
+                fontsize=8,
+            )
         else:
-            ax.text(b.get_x() + b.get_width() / 2, b.get_height(), fmt.format(v), ha="center",
-                    va="bottom", fontsize=8)
+            ax.text(
+                b.get_x() + b.get_width() / 2,
+                b.get_height(),
+                fmt.format(v),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+            )
     ax.set_title(title)
     ax.spines[["top", "right"]].set_visible(False)
     return ax
 
 
-def plot_line(series: pd.Series, ax: Axes | None = None, title: str = "", ylabel: str = "",
-              percent: bool = False, target: float | None = None, target_label: str = "") -> Axes:
+def plot_line(
+    series: pd.Series,
+    ax: Axes | None = None,
+    title: str = "",
+    ylabel: str = "",
+    percent: bool = False,
+    target: float | None = None,
+    target_label: str = "",
+) -> Axes:
     """A simple trend line over an index of dates or labels, with an optional target line."""
     ax = _ax(ax, (6, 3))
     ax.plot(series.index, series.to_numpy(), marker="o", color=PALETTE[1])
@@ -138,8 +178,13 @@ def fig_to_img(fig: Figure | Axes, alt: str = "") -> str:
     return f'<img alt="{alt}" src="data:image/png;base64,{data}"/>'
 
 
-def plot_groups(counts: dict[str, float], owner_parts: dict[str, float], labels: dict[str, str],
-                ax: Axes | None = None, title: str = "") -> Axes:
+def plot_groups(
+    counts: dict[str, float],
+    owner_parts: dict[str, float],
+    labels: dict[str, str],
+    ax: Axes | None = None,
+    title: str = "",
+) -> Axes:
     """The five customer groups as horizontal bars; the owners' bar split into its parts
     (active, won back, at risk) so at-risk and won-back customers show inside the base."""
     ax = _ax(ax, (7, 3.4))
@@ -164,9 +209,14 @@ def plot_groups(counts: dict[str, float], owner_parts: dict[str, float], labels:
     return ax
 
 
-def plot_matrix_2x2(cells: dict[tuple[int, int], tuple[str, float, float | None]],
-                    xlabels: tuple[str, str], ylabels: tuple[str, str], ax: Axes | None = None,
-                    title: str = "", goal: tuple[int, int] | None = None) -> Axes:
+def plot_matrix_2x2(
+    cells: dict[tuple[int, int], tuple[str, float, float | None]],
+    xlabels: tuple[str, str],
+    ylabels: tuple[str, str],
+    ax: Axes | None = None,
+    title: str = "",
+    goal: tuple[int, int] | None = None,
+) -> Axes:
     """A 2×2 matrix: each cell (row, col) shows a name, a count and its change vs last month;
     ``goal`` is highlighted (the cell customers should move to)."""
     ax = _ax(ax, (5.6, 4.2))
@@ -175,8 +225,15 @@ def plot_matrix_2x2(cells: dict[tuple[int, int], tuple[str, float, float | None]
         ink = "white" if (r, c) == goal else "#1f2933"
         ax.add_patch(plt.Rectangle((c, 1 - r), 1, 1, facecolor=face, edgecolor="white", lw=3))
         delta = "" if d is None else f"\n{d:+,.0f}"
-        ax.text(c + 0.5, 1.5 - r, f"{name}\n{n:,.0f}{delta}", ha="center", va="center",
-                fontsize=10, color=ink)
+        ax.text(
+            c + 0.5,
+            1.5 - r,
+            f"{name}\n{n:,.0f}{delta}",
+            ha="center",
+            va="center",
+            fontsize=10,
+            color=ink,
+        )
     ax.set_xlim(0, 2)
     ax.set_ylim(0, 2)
     ax.set_xticks([0.5, 1.5], list(xlabels))
@@ -188,16 +245,23 @@ def plot_matrix_2x2(cells: dict[tuple[int, int], tuple[str, float, float | None]
     return ax
 
 
-def plot_intervals(est: pd.Series, low: pd.Series, high: pd.Series, ax: Axes | None = None,
-                   title: str = "", xlabel: str = "") -> Axes:
+def plot_intervals(
+    est: pd.Series,
+    low: pd.Series,
+    high: pd.Series,
+    ax: Axes | None = None,
+    title: str = "",
+    xlabel: str = "",
+) -> Axes:
     """Point estimates with their intervals as horizontal error bars around a zero line."""
     ax = _ax(ax, (7, 0.5 + 0.45 * max(len(est), 2)))
     pos = np.arange(len(est))[::-1]
     good = (low > 0).to_numpy()
     bad = (high < 0).to_numpy()
     colors = np.where(good, "#1a7f37", np.where(bad, PALETTE[5], PALETTE[2]))
-    ax.errorbar(est.to_numpy(), pos, xerr=[est - low, high - est], fmt="none", ecolor="#999",
-                capsize=3)
+    ax.errorbar(
+        est.to_numpy(), pos, xerr=[est - low, high - est], fmt="none", ecolor="#999", capsize=3
+    )
     ax.scatter(est.to_numpy(), pos, color=colors, zorder=3)
     ax.axvline(0, color="#52606d", lw=0.8)
     ax.set_yticks(pos, [str(i) for i in est.index])
@@ -222,15 +286,23 @@ def plot_lifecycle_funnel(stages: pd.Series, ax: Axes | None = None, lang: str =
     ax.set_yticks(pos, labels)
     total = max(int(counts.sum()), 1)
     for bar, n in zip(bars, counts.to_numpy(), strict=True):
-        ax.annotate(f"{n:,} ({n / total:.0%})", (bar.get_width(), bar.get_y() + bar.get_height() / 2),
-                    xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
+        ax.annotate(
+            f"{n:,} ({n / total:.0%})",
+            (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+            xytext=(3, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+        )
     ax.set_xlabel(t("customers", lang))
     ax.set_title(t("lifecycle", lang))
     ax.margins(x=0.2)
     return ax
 
 
-def plot_value_mix(tags: pd.Series | pd.DataFrame, ax: Axes | None = None, lang: str = "zh") -> Axes:
+def plot_value_mix(
+    tags: pd.Series | pd.DataFrame, ax: Axes | None = None, lang: str = "zh"
+) -> Axes:
     """Bars of the share of customers per value tag (A+B highlighted); returns the Axes."""
     if lang == "zh":
         use_cjk_font()
@@ -244,8 +316,14 @@ def plot_value_mix(tags: pd.Series | pd.DataFrame, ax: Axes | None = None, lang:
     colors = ["#2E7D32", "#66BB6A", "#FFA726", "#BDBDBD"]
     bars = ax.bar([labels.get(k, k) for k in share.index], share.to_numpy(), color=colors)
     for bar, v in zip(bars, share.to_numpy(), strict=True):
-        ax.annotate(f"{v:.1%}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                    xytext=(0, 2), textcoords="offset points", ha="center", fontsize=8)
+        ax.annotate(
+            f"{v:.1%}",
+            (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+            xytext=(0, 2),
+            textcoords="offset points",
+            ha="center",
+            fontsize=8,
+        )
     ax.set_ylabel(t("customers", lang) + " %")
     ax.set_title(f"{t('value', lang)} · {t('ab_share', lang)} {share[['A', 'B']].sum():.1%}")
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda y, _: f"{y:.0%}"))
@@ -253,8 +331,9 @@ def plot_value_mix(tags: pd.Series | pd.DataFrame, ax: Axes | None = None, lang:
     return ax
 
 
-def plot_migration(matrix: pd.DataFrame, ax: Axes | None = None, lang: str = "zh",
-                   kind: str = "value_tag") -> Axes:
+def plot_migration(
+    matrix: pd.DataFrame, ax: Axes | None = None, lang: str = "zh", kind: str = "value_tag"
+) -> Axes:
     """Heat map of a migration / transition matrix with counts in the cells; returns the Axes.
 
     Row and column codes are shown through the report's i18n table (``kind``: value_tag,
@@ -266,14 +345,26 @@ def plot_migration(matrix: pd.DataFrame, ax: Axes | None = None, lang: str = "zh
         _, ax = plt.subplots(figsize=(5.5, 4.5))
     vals = matrix.to_numpy()
     ax.imshow(np.log1p(vals), cmap="Blues", aspect="auto")
-    ax.set_xticks(range(matrix.shape[1]), [label(kind, c, lang) for c in matrix.columns],
-                  rotation=30, ha="right", fontsize=8)
+    ax.set_xticks(
+        range(matrix.shape[1]),
+        [label(kind, c, lang) for c in matrix.columns],
+        rotation=30,
+        ha="right",
+        fontsize=8,
+    )
     ax.set_yticks(range(matrix.shape[0]), [label(kind, r, lang) for r in matrix.index], fontsize=8)
     hi = np.log1p(vals.max()) if vals.size else 0
     for i in range(vals.shape[0]):
         for j in range(vals.shape[1]):
-            ax.text(j, i, f"{vals[i, j]:,}", ha="center", va="center", fontsize=7,
-                    color="white" if np.log1p(vals[i, j]) > 0.6 * hi else "black")
+            ax.text(
+                j,
+                i,
+                f"{vals[i, j]:,}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if np.log1p(vals[i, j]) > 0.6 * hi else "black",
+            )
     ax.set_xlabel(label("column", "to", lang))
     ax.set_ylabel(label("column", "from", lang))
     return ax
@@ -286,8 +377,7 @@ def _plain_ax(ax: Axes | None, size: tuple[float, float]) -> Axes:
     return ax
 
 
-def plot_importance(contribs: pd.DataFrame, top_n: int = 15, ax: Axes | None = None
-                    ) -> Axes:
+def plot_importance(contribs: pd.DataFrame, top_n: int = 15, ax: Axes | None = None) -> Axes:
     """Horizontal bars of mean |SHAP| for the ``top_n`` most important features."""
     from cvm.models.explain import importance
 
@@ -299,28 +389,36 @@ def plot_importance(contribs: pd.DataFrame, top_n: int = 15, ax: Axes | None = N
     return ax
 
 
-def plot_beeswarm(contribs: pd.DataFrame, X: pd.DataFrame, max_display: int = 12,
-                  ax: Axes | None = None) -> Axes:
+def plot_beeswarm(
+    contribs: pd.DataFrame, X: pd.DataFrame, max_display: int = 12, ax: Axes | None = None
+) -> Axes:
     """SHAP beeswarm of a (sampled) set of customers."""
     import shap
 
     from cvm.models.explain import explanation
 
     ax = _plain_ax(ax, (8, 6))
-    shap.plots.beeswarm(explanation(contribs, X), max_display=max_display, ax=ax, show=False,
-                        plot_size=None)
+    shap.plots.beeswarm(
+        explanation(contribs, X), max_display=max_display, ax=ax, show=False, plot_size=None
+    )
     return ax
 
 
-def plot_dependence(contribs: pd.DataFrame, X: pd.DataFrame, feature: str,
-                    ax: Axes | None = None) -> Axes:
+def plot_dependence(
+    contribs: pd.DataFrame, X: pd.DataFrame, feature: str, ax: Axes | None = None
+) -> Axes:
     """Feature value against its SHAP contribution, one dot per (sampled) customer."""
     ax = _plain_ax(ax, (7, 5))
     x = X.loc[contribs.index, feature]
     if isinstance(x.dtype, pd.CategoricalDtype):
         x = x.cat.codes.where(x.notna())
-    ax.scatter(x.to_numpy(dtype=float), contribs[feature].to_numpy(dtype=float), s=8, alpha=0.4,
-               color="#1E88E5")
+    ax.scatter(
+        x.to_numpy(dtype=float),
+        contribs[feature].to_numpy(dtype=float),
+        s=8,
+        alpha=0.4,
+        color="#1E88E5",
+    )
     ax.axhline(0, color="#999", lw=0.8)
     ax.set_xlabel(feature)
     ax.set_ylabel("SHAP value (log-odds of churn)")

@@ -42,8 +42,17 @@ from cvm.run_context import RunContext
 
 log = logging.getLogger(__name__)
 
-SECTION_IDS = ("summary", "lifecycle", "value", "loyalty", "needs", "plan", "results", "leads",
-               "appendix")
+SECTION_IDS = (
+    "summary",
+    "lifecycle",
+    "value",
+    "loyalty",
+    "needs",
+    "plan",
+    "results",
+    "leads",
+    "appendix",
+)
 """Every section of the report, in order (the browser test checks each heading)."""
 CHURN_BASELINES = ("recency", "rfm_logistic")
 VALUE_BASELINES = ("historical_average", "bgnbd_gamma_gamma")
@@ -86,16 +95,21 @@ def _box(ctx: RunContext, means: str, todo: str) -> str:
     """The "what it means / what to do" box every section carries."""
     if _zh(ctx):
         means, todo = fmt.zh_punct(means), fmt.zh_punct(todo)
-    return (f'<div class="take"><p><b>{t("means", ctx.lang)}</b>{html.escape(means)}</p>'
-            f'<p><b>{t("todo", ctx.lang)}</b>{html.escape(todo)}</p></div>')
+    return (
+        f'<div class="take"><p><b>{t("means", ctx.lang)}</b>{html.escape(means)}</p>'
+        f"<p><b>{t('todo', ctx.lang)}</b>{html.escape(todo)}</p></div>"
+    )
 
 
-def html_table(df: pd.DataFrame, lang: str, numeric: tuple[str, ...] = (),
-               wide: tuple[str, ...] = ()) -> str:
+def html_table(
+    df: pd.DataFrame, lang: str, numeric: tuple[str, ...] = (), wide: tuple[str, ...] = ()
+) -> str:
     """A table of already formatted cells; headers are column codes shown through the i18n
     table. ``numeric`` columns are right-aligned, ``wide`` ones may wrap."""
-    head = "".join(f'<th class="{"n" if c in numeric else ""}">'
-                   f"{html.escape(label('column', c, lang))}</th>" for c in df.columns)
+    head = "".join(
+        f'<th class="{"n" if c in numeric else ""}">{html.escape(label("column", c, lang))}</th>'
+        for c in df.columns
+    )
     rows = []
     for _, r in df.iterrows():
         cells = []
@@ -104,8 +118,9 @@ def html_table(df: pd.DataFrame, lang: str, numeric: tuple[str, ...] = (),
             v = r[c]
             cells.append(f'<td class="{cls}">{html.escape("" if v is None else str(v))}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'<table class="tbl"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table>')
+    return (
+        f'<table class="tbl"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    )
 
 
 def render(ctx: RunContext) -> list[str]:
@@ -128,9 +143,15 @@ def skipped_models(ctx: RunContext) -> dict[str, str]:
 def sections(ctx: RunContext) -> Iterator[str]:
     """All report sections in order; a section that fails says so instead of breaking the report."""
     builders: dict[str, Callable[[RunContext], str]] = {
-        "summary": summary_html, "lifecycle": lifecycle_html, "value": value_html,
-        "loyalty": loyalty_html, "needs": needs_html, "plan": plan_html,
-        "results": results_html, "leads": _leads_html, "appendix": appendix_html,
+        "summary": summary_html,
+        "lifecycle": lifecycle_html,
+        "value": value_html,
+        "loyalty": loyalty_html,
+        "needs": needs_html,
+        "plan": plan_html,
+        "results": results_html,
+        "leads": _leads_html,
+        "appendix": appendix_html,
     }
     notices = skipped_models(ctx)  # what the run skipped and why (cvm.steps._skip)
     if notices:
@@ -141,7 +162,9 @@ def sections(ctx: RunContext) -> Iterator[str]:
             body = builders[sid](ctx)
         except FileNotFoundError as err:
             log.warning("report section %s: %s is missing", sid, err.filename)
-            body = _skipped(ctx.lang, _say(ctx, "缺少上游结果", "an earlier step's result is missing"))
+            body = _skipped(
+                ctx.lang, _say(ctx, "缺少上游结果", "an earlier step's result is missing")
+            )
         except Exception:  # one broken section must not cost the manager the whole report
             log.exception("report section %s failed", sid)
             body = f'<p class="warn">{html.escape(t("section_failed", ctx.lang))}</p>'
@@ -191,13 +214,15 @@ def plan_facts(ctx: RunContext) -> PlanFacts | None:
 
     cap = pd.Series(defaults().capacity, dtype=float)
     g = plan.groupby("department")
-    dept = pd.DataFrame({
-        "n_target": target.groupby("department").size(),
-        "n_control": plan[plan["group"] == "control"].groupby("department").size(),
-        "cost": target.groupby("department")["cost"].sum(),
-        "value": target.groupby("department")["expected_incremental_value"].sum(),
-        "campaigns": g["campaign"].agg(lambda s: sorted(set(s))),
-    })
+    dept = pd.DataFrame(
+        {
+            "n_target": target.groupby("department").size(),
+            "n_control": plan[plan["group"] == "control"].groupby("department").size(),
+            "cost": target.groupby("department")["cost"].sum(),
+            "value": target.groupby("department")["expected_incremental_value"].sum(),
+            "campaigns": g["campaign"].agg(lambda s: sorted(set(s))),
+        }
+    )
     dept[["n_target", "n_control"]] = dept[["n_target", "n_control"]].fillna(0).astype(int)
     dept["capacity"] = cap.reindex(dept.index)
     dept["used"] = (dept["n_target"] + dept["n_control"]) / dept["capacity"]
@@ -205,8 +230,15 @@ def plan_facts(ctx: RunContext) -> PlanFacts | None:
     se = float(np.sqrt((per["se"] ** 2).sum())) if len(per) else 0.0
     z = float(_cfg(ctx)["interval_z"])
     v = float(target["expected_incremental_value"].sum())
-    return PlanFacts(int(len(target)), int((plan["group"] == "control").sum()),
-                     float(target["cost"].sum()), v, v - z * se, v + z * se, dept)
+    return PlanFacts(
+        int(len(target)),
+        int((plan["group"] == "control").sum()),
+        float(target["cost"].sum()),
+        v,
+        v - z * se,
+        v + z * se,
+        dept,
+    )
 
 
 def campaign_plan_table(ctx: RunContext, plan: pd.DataFrame) -> pd.DataFrame:
@@ -217,28 +249,36 @@ def campaign_plan_table(ctx: RunContext, plan: pd.DataFrame) -> pd.DataFrame:
     number of targets: one campaign's customers share it, campaigns are independent.
     """
     target = plan[plan["group"] == "target"]
-    out = pd.DataFrame({
-        "department": plan.groupby("campaign")["department"].first(),
-        "channel": plan.groupby("campaign")["channel"].first(),
-        "n_target": target.groupby("campaign").size(),
-        "n_control": plan[plan["group"] == "control"].groupby("campaign").size(),
-        "cost": target.groupby("campaign")["cost"].sum(),
-        "value": target.groupby("campaign")["expected_incremental_value"].sum(),
-    }).fillna({"n_target": 0, "n_control": 0, "cost": 0.0, "value": 0.0})
+    out = pd.DataFrame(
+        {
+            "department": plan.groupby("campaign")["department"].first(),
+            "channel": plan.groupby("campaign")["channel"].first(),
+            "n_target": target.groupby("campaign").size(),
+            "n_control": plan[plan["group"] == "control"].groupby("campaign").size(),
+            "cost": target.groupby("campaign")["cost"].sum(),
+            "value": target.groupby("campaign")["expected_incremental_value"].sum(),
+        }
+    ).fillna({"n_target": 0, "n_control": 0, "cost": 0.0, "value": 0.0})
     info = ctx.load_json("campaign_summary") if ctx.has("campaign_summary") else {}
     calib = (info.get("uplift_metrics") or {}).get("spend_calibration") or {}
     from cvm.config import load_config
 
-    sc = ((load_config("campaigns", ctx.cfg.get("campaigns")).get("uplift") or {})
-          .get("spend_calibration") or {})
+    sc = (load_config("campaigns", ctx.cfg.get("campaigns")).get("uplift") or {}).get(
+        "spend_calibration"
+    ) or {}
     sd = {}
     for c in out.index:
         e = calib.get(c) or {}
-        prior = abs(float(e.get("model_mean") or out.loc[c, "value"] / max(out.loc[c, "n_target"], 1)))
+        prior = abs(
+            float(e.get("model_mean") or out.loc[c, "value"] / max(out.loc[c, "n_target"], 1))
+        )
         w0 = 1.0 / max(float(sc["prior_rel_sd"]) * prior, float(sc["prior_min_sd"]), 1e-9) ** 2
         se = e.get("se")
-        w1 = (1.0 / (float(se) ** 2 + float(sc["transport_sd"]) ** 2)
-              if se is not None and np.isfinite(se) else 0.0)
+        w1 = (
+            1.0 / (float(se) ** 2 + float(sc["transport_sd"]) ** 2)
+            if se is not None and np.isfinite(se)
+            else 0.0
+        )
         sd[c] = 1.0 / np.sqrt(w0 + w1)
     out["se"] = pd.Series(sd) * out["n_target"]
     return out.sort_values("value", ascending=False)
@@ -266,7 +306,9 @@ def results_table(ctx: RunContext) -> pd.DataFrame | None:
     p_gain = pd.Series(norm.cdf(m["net"] / se.replace(0, np.nan)), index=m.index).fillna(0.5)
     m["verdict"] = np.select(
         [m["net_low"] > 0, p_gain >= likely, m["net_high"] < 0, 1 - p_gain >= likely],
-        ["sure_gain", "likely_gain", "sure_loss", "likely_loss"], "unclear")
+        ["sure_gain", "likely_gain", "sure_loss", "likely_loss"],
+        "unclear",
+    )
     m["p_gain"] = p_gain
     return m.sort_values("net", ascending=False).reset_index(drop=True)
 
@@ -275,14 +317,18 @@ def _risk(ctx: RunContext) -> dict[str, float] | None:
     path = ctx.path("scores")
     if not path.exists():
         return None
-    s = pd.read_parquet(path, columns=["customer_id", "value_tag", "churn_probability",
-                                       "predicted_value"])
+    s = pd.read_parquet(
+        path, columns=["customer_id", "value_tag", "churn_probability", "predicted_value"]
+    )
     thr = float(_cfg(ctx)["risk_probability"])
     hit = s[s["churn_probability"] >= thr]
-    return {"n": int(len(hit)), "value": float((hit["churn_probability"]
-                                                * hit["predicted_value"].fillna(0)).sum()),
-            "n_ab": int(hit["value_tag"].isin(["A", "B"]).sum()), "threshold": thr,
-            "scored": int(s["churn_probability"].notna().sum())}
+    return {
+        "n": int(len(hit)),
+        "value": float((hit["churn_probability"] * hit["predicted_value"].fillna(0)).sum()),
+        "n_ab": int(hit["value_tag"].isin(["A", "B"]).sum()),
+        "threshold": thr,
+        "scored": int(s["churn_probability"].notna().sum()),
+    }
 
 
 def _drifting(ctx: RunContext) -> int:
@@ -297,8 +343,15 @@ def kpis_html(ctx: RunContext) -> str:
     k = ctx.load_json("kpis")
     cur, prev = k["current"], k["previous"]
     cards = []
-    for key, pct in (("base", False), ("active", False), ("at_risk_n", False), ("lost", False),
-                     ("return_rate", True), ("yearly_loss", True), ("ab_share", True)):
+    for key, pct in (
+        ("base", False),
+        ("active", False),
+        ("at_risk_n", False),
+        ("lost", False),
+        ("return_rate", True),
+        ("yearly_loss", True),
+        ("ab_share", True),
+    ):
         src = "at_risk" if key == "at_risk_n" else key
         v, p = cur.get(src), prev.get(src)
         val = fmt.pct(v) if pct else fmt.count(v)
@@ -311,8 +364,10 @@ def kpis_html(ctx: RunContext) -> str:
             arrow = "good" if good else ("bad" if d != 0 else "")
             shown = fmt.points(d, ctx.lang) if pct else fmt.signed(d)
             delta = f'<div class="d {arrow}">{t("mom", ctx.lang)} {shown}</div>'
-        cards.append(f'<div class="kpi"><div class="l">{t(key, ctx.lang)}</div>'
-                     f'<div class="v">{val}</div>{delta}</div>')
+        cards.append(
+            f'<div class="kpi"><div class="l">{t(key, ctx.lang)}</div>'
+            f'<div class="v">{val}</div>{delta}</div>'
+        )
     return f'<div class="kpis">{"".join(cards)}</div>'
 
 
@@ -322,69 +377,125 @@ def summary_sentences(ctx: RunContext) -> list[str]:
     lang, out = ctx.lang, []
     k = ctx.load_json("kpis")
     cur, prev = k["current"], k["previous"]
-    out.append(_say(
-        ctx, "基盘客户 {base} 人,较上月 {d};其中活跃 {act} 人、流失风险 {risk} 人、已流失 {lost} 人,"
-             "年回厂率 {rr}。",
-        "The customer base is {base} ({d} on last month): {act} active, {risk} at risk and "
-        "{lost} lost; the yearly return rate is {rr}.",
-        base=fmt.count(cur["base"]), d=fmt.signed(cur["base"] - prev["base"]),
-        act=fmt.count(cur["active"]), risk=fmt.count(cur["at_risk"]),
-        lost=fmt.count(cur["lost"]), rr=fmt.pct(cur.get("return_rate"))))
+    out.append(
+        _say(
+            ctx,
+            "基盘客户 {base} 人,较上月 {d};其中活跃 {act} 人、流失风险 {risk} 人、已流失 {lost} 人,"
+            "年回厂率 {rr}。",
+            "The customer base is {base} ({d} on last month): {act} active, {risk} at risk and "
+            "{lost} lost; the yearly return rate is {rr}.",
+            base=fmt.count(cur["base"]),
+            d=fmt.signed(cur["base"] - prev["base"]),
+            act=fmt.count(cur["active"]),
+            risk=fmt.count(cur["at_risk"]),
+            lost=fmt.count(cur["lost"]),
+            rr=fmt.pct(cur.get("return_rate")),
+        )
+    )
     r = _risk(ctx)
     if r is not None and r["scored"]:
-        out.append(_say(
-            ctx, "模型预测 {n} 位客户未来 {h} 个月不再付费回厂的概率(流失概率)达 {thr} 以上,"
-                 "涉及预期价值约 {v};其中高价值(A/B)客户 {ab} 人,名单已下发各部门。",
-            "The model gives {n} customers a {thr} or higher chance of no paid visit in the "
-            "next {h} months (churn risk), with about {v} of expected value at stake; {ab} of "
-            "them are high-value (A/B) and are on the departments' lists.",
-            n=fmt.count(r["n"]), thr=fmt.pct(r["threshold"], 0), h=ctx.horizon_months,
-            v=fmt.money(r["value"], lang), ab=fmt.count(r["n_ab"])))
+        out.append(
+            _say(
+                ctx,
+                "模型预测 {n} 位客户未来 {h} 个月不再付费回厂的概率(流失概率)达 {thr} 以上,"
+                "涉及预期价值约 {v};其中高价值(A/B)客户 {ab} 人,名单已下发各部门。",
+                "The model gives {n} customers a {thr} or higher chance of no paid visit in the "
+                "next {h} months (churn risk), with about {v} of expected value at stake; {ab} of "
+                "them are high-value (A/B) and are on the departments' lists.",
+                n=fmt.count(r["n"]),
+                thr=fmt.pct(r["threshold"], 0),
+                h=ctx.horizon_months,
+                v=fmt.money(r["value"], lang),
+                ab=fmt.count(r["n_ab"]),
+            )
+        )
     target = float(_cfg(ctx)["ab_share_target"])
     ab, ab_prev = cur.get("ab_share"), prev.get("ab_share")
     if ab is not None and not pd.isna(ab):
         gap = ab - target
-        out.append(_say(
-            ctx, "A+B 高价值客户占比 {ab},目标 {tg},{rel}(较上月 {mom})。",
-            "The A+B (high-value) share is {ab} against a target of {tg}: {rel} ({mom} on "
-            "last month).",
-            ab=fmt.pct(ab), tg=fmt.pct(target, 0), mom=fmt.points(ab - ab_prev, lang),
-            rel=(_say(ctx, "还差 {g}", "{g} short", g=fmt.points(-gap, lang).lstrip("+"))
-                 if gap < 0 else _say(ctx, "已达标", "on target"))))
+        out.append(
+            _say(
+                ctx,
+                "A+B 高价值客户占比 {ab},目标 {tg},{rel}(较上月 {mom})。",
+                "The A+B (high-value) share is {ab} against a target of {tg}: {rel} ({mom} on "
+                "last month).",
+                ab=fmt.pct(ab),
+                tg=fmt.pct(target, 0),
+                mom=fmt.points(ab - ab_prev, lang),
+                rel=(
+                    _say(ctx, "还差 {g}", "{g} short", g=fmt.points(-gap, lang).lstrip("+"))
+                    if gap < 0
+                    else _say(ctx, "已达标", "on target")
+                ),
+            )
+        )
     p = plan_facts(ctx)
     if p is not None and p.n_target:
         depts = ("、" if _zh(ctx) else ", ").join(
-            _say(ctx, "{d} {n} 人(预期 {v})", "{d} {n} ({v})", d=label("department", d, lang),
-                 n=fmt.count(r_["n_target"]), v=fmt.money(r_["value"], lang))
-            for d, r_ in p.by_dept.iterrows())
-        out.append(_say(
-            ctx, "本月计划联系 {n} 人(另留对照组 {c} 人不联系),成本 {cost},预期增量价值 {v}"
-                 "(95% 区间 {lo} 至 {hi});按部门:{d}。",
-            "This month's plan contacts {n} customers (and holds {c} back as a control group) "
-            "for {cost}, expecting {v} of incremental value (95 % interval {lo} to {hi}); by "
-            "department: {d}.",
-            n=fmt.count(p.n_target), c=fmt.count(p.n_control), cost=fmt.money(p.cost, lang),
-            v=fmt.money(p.value, lang), lo=fmt.money(p.low, lang), hi=fmt.money(p.high, lang),
-            d=depts))
+            _say(
+                ctx,
+                "{d} {n} 人(预期 {v})",
+                "{d} {n} ({v})",
+                d=label("department", d, lang),
+                n=fmt.count(r_["n_target"]),
+                v=fmt.money(r_["value"], lang),
+            )
+            for d, r_ in p.by_dept.iterrows()
+        )
+        out.append(
+            _say(
+                ctx,
+                "本月计划联系 {n} 人(另留对照组 {c} 人不联系),成本 {cost},预期增量价值 {v}"
+                "(95% 区间 {lo} 至 {hi});按部门:{d}。",
+                "This month's plan contacts {n} customers (and holds {c} back as a control group) "
+                "for {cost}, expecting {v} of incremental value (95 % interval {lo} to {hi}); by "
+                "department: {d}.",
+                n=fmt.count(p.n_target),
+                c=fmt.count(p.n_control),
+                cost=fmt.money(p.cost, lang),
+                v=fmt.money(p.value, lang),
+                lo=fmt.money(p.low, lang),
+                hi=fmt.money(p.high, lang),
+                d=depts,
+            )
+        )
     res = results_table(ctx)
     if res is not None:
-        parts = [f"{label('campaign', r_['campaign'], lang)} "
-                 + _say(ctx, "净收益 {v},{w}", "net {v}, {w}", v=fmt.money(r_["net"], lang),
-                        w=label("confidence", r_["verdict"], lang))
-                 for _, r_ in res.iterrows()]
-        out.append(_say(ctx, "上月 {n} 项活动与对照组比较:{p}。",
-                        "Last month's {n} campaigns against their control groups: {p}.",
-                        n=len(res), p=("；" if _zh(ctx) else "; ").join(parts)))
+        parts = [
+            f"{label('campaign', r_['campaign'], lang)} "
+            + _say(
+                ctx,
+                "净收益 {v},{w}",
+                "net {v}, {w}",
+                v=fmt.money(r_["net"], lang),
+                w=label("confidence", r_["verdict"], lang),
+            )
+            for _, r_ in res.iterrows()
+        ]
+        out.append(
+            _say(
+                ctx,
+                "上月 {n} 项活动与对照组比较:{p}。",
+                "Last month's {n} campaigns against their control groups: {p}.",
+                n=len(res),
+                p=("；" if _zh(ctx) else "; ").join(parts),
+            )
+        )
     else:
         out.append(t("no_measurement", lang))
     dq = ctx.load_json("data_quality") if ctx.has("data_quality") else {}
     share = dq.get("profile_complete_share")
-    out.append(_say(
-        ctx, "数据质量:{w} 条校验提示,客户档案完整度 {c},{d} 个特征较上月明显漂移。",
-        "Data quality: {w} validation warnings, customer profiles {c} complete; features "
-        "that drifted noticeably since last month: {d}.",
-        w=fmt.count(len(dq.get("warnings", []))), c=fmt.pct(share, 0) if share is not None
-        else "–", d=fmt.count(_drifting(ctx))))
+    out.append(
+        _say(
+            ctx,
+            "数据质量:{w} 条校验提示,客户档案完整度 {c},{d} 个特征较上月明显漂移。",
+            "Data quality: {w} validation warnings, customer profiles {c} complete; features "
+            "that drifted noticeably since last month: {d}.",
+            w=fmt.count(len(dq.get("warnings", []))),
+            c=fmt.pct(share, 0) if share is not None else "–",
+            d=fmt.count(_drifting(ctx)),
+        )
+    )
     return out
 
 
@@ -398,8 +509,10 @@ def lifecycle_counts(ctx: RunContext) -> tuple[pd.Series, pd.Series]:
     """Stages of every known customer and open lead, now and a month ago."""
     from cvm.segments.lifecycle import lifecycle_entities
 
-    return (lifecycle_entities(ctx.tables, ctx.as_of, ctx.cfg),
-            lifecycle_entities(ctx.tables, ctx.prev_as_of, ctx.cfg))
+    return (
+        lifecycle_entities(ctx.tables, ctx.as_of, ctx.cfg),
+        lifecycle_entities(ctx.tables, ctx.prev_as_of, ctx.cfg),
+    )
 
 
 def lifecycle_html(ctx: RunContext) -> str:
@@ -428,52 +541,76 @@ def lifecycle_html(ctx: RunContext) -> str:
     back = sum(move(s, "won_back") for s in ("lost", "at_risk"))
     new_leads = sum(move("new", s) for s in ("lead", "prospect", "ordered"))
     means = _say(
-        ctx, "五类客群:销售线索 {l}、潜在用户 {p}、订单用户 {o}、现实用户 {w}(其中流失风险 {r}、"
-             "已召回 {b})、流失用户 {x}。本月新增线索 {nl} 条;{tr} 位车主转入流失风险,{tl} 位由风险转为流失,"
-             "{bk} 位流失客户被召回。",
+        ctx,
+        "五类客群:销售线索 {l}、潜在用户 {p}、订单用户 {o}、现实用户 {w}(其中流失风险 {r}、"
+        "已召回 {b})、流失用户 {x}。本月新增线索 {nl} 条;{tr} 位车主转入流失风险,{tl} 位由风险转为流失,"
+        "{bk} 位流失客户被召回。",
         "The five groups: {l} leads, {p} prospects, {o} ordered, {w} owners (of whom {r} at "
         "risk and {b} won back) and {x} lost. {nl} new leads this month; {tr} owners slipped "
         "to at risk, {tl} went from at risk to lost, {bk} lost customers came back.",
-        l=fmt.count(groups["lead"]), p=fmt.count(groups["prospect"]),
-        o=fmt.count(groups["ordered"]), w=fmt.count(groups["owner"]),
-        r=fmt.count(parts["at_risk"]), b=fmt.count(parts["won_back"]),
-        x=fmt.count(groups["lost"]), nl=fmt.count(new_leads), tr=fmt.count(to_risk),
-        tl=fmt.count(to_lost), bk=fmt.count(back))
+        l=fmt.count(groups["lead"]),
+        p=fmt.count(groups["prospect"]),
+        o=fmt.count(groups["ordered"]),
+        w=fmt.count(groups["owner"]),
+        r=fmt.count(parts["at_risk"]),
+        b=fmt.count(parts["won_back"]),
+        x=fmt.count(groups["lost"]),
+        nl=fmt.count(new_leads),
+        tr=fmt.count(to_risk),
+        tl=fmt.count(to_lost),
+        bk=fmt.count(back),
+    )
     todo = _say(
-        ctx, "客服部对流失风险车主做回访和保养提醒(半年未进厂即联系,不等满一年);售后优先联系下表的高价值风险客户;"
-             "市场部与销售部跟进潜在用户的试驾与报价。",
+        ctx,
+        "客服部对流失风险车主做回访和保养提醒(半年未进厂即联系,不等满一年);售后优先联系下表的高价值风险客户;"
+        "市场部与销售部跟进潜在用户的试驾与报价。",
         "Customer service calls at-risk owners with a service reminder (after six months "
         "without a visit, not a year); after-sales calls the high-value customers at risk "
-        "below first; marketing and sales follow up prospects with test drives and quotes.")
+        "below first; marketing and sales follow up prospects with test drives and quotes.",
+    )
     out = [_box(ctx, means, todo), img, retention_html(ctx), at_risk_html(ctx)]
     return "".join(out)
 
 
 def retention_html(ctx: RunContext) -> str:
     lang = ctx.lang
-    ret = retention_by_milestone(ctx.tables, ctx.as_of,
-                                 float(_cfg(ctx)["milestone_min_age_years"]))
+    ret = retention_by_milestone(ctx.tables, ctx.as_of, float(_cfg(ctx)["milestone_min_age_years"]))
     if ret is None:
         return _h3(t("retention", lang)) + _note(t("no_vehicles", lang))
     n = int(str(ret.name).removeprefix("n="))
     ret.index = labels("milestone", ret.index, lang)
-    cohort = _say(ctx, "{n} 辆本店售出、车龄满 {y:.0f} 年的车", "{n} vehicles sold here at least {y:.0f} years ago",
-                  n=fmt.count(n), y=float(_cfg(ctx)["milestone_min_age_years"]))
-    head = _h3(f'{t("retention", lang)}({cohort})' if _zh(ctx) else f'{t("retention", lang)} ({cohort})')
+    cohort = _say(
+        ctx,
+        "{n} 辆本店售出、车龄满 {y:.0f} 年的车",
+        "{n} vehicles sold here at least {y:.0f} years ago",
+        n=fmt.count(n),
+        y=float(_cfg(ctx)["milestone_min_age_years"]),
+    )
+    head = _h3(
+        f"{t('retention', lang)}({cohort})" if _zh(ctx) else f"{t('retention', lang)} ({cohort})"
+    )
     ax = plot_bars(ret, fmt="{:.0%}", title=t("retention", lang))
     ax.set_ylim(0, 1.05)
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.figure.set_size_inches(5.6, 2.9)
     vals = ret.to_numpy()
     drop = int(np.argmax(-np.diff(vals))) if len(vals) > 1 else 0
-    means = _say(ctx, "同一批车辆中,做过{a}的占 {x},做过{b}的只剩 {y}:这是最大的一步流失。",
-                 "Of the same vehicles, {x} came for the {a} but only {y} for the {b}: the "
-                 "largest single loss.", a=ret.index[drop], x=fmt.pct(vals[drop], 0),
-                 b=ret.index[min(drop + 1, len(vals) - 1)],
-                 y=fmt.pct(vals[drop + 1], 0) if len(vals) > 1 else "–")
-    todo = _say(ctx, "在这一节点前一个月主动提醒并提供套餐(如二保留存活动),把客户留在店内。",
-                "Remind these customers a month before that milestone and offer a package "
-                "(the second-service retention campaign) to keep them.")
+    means = _say(
+        ctx,
+        "同一批车辆中,做过{a}的占 {x},做过{b}的只剩 {y}:这是最大的一步流失。",
+        "Of the same vehicles, {x} came for the {a} but only {y} for the {b}: the "
+        "largest single loss.",
+        a=ret.index[drop],
+        x=fmt.pct(vals[drop], 0),
+        b=ret.index[min(drop + 1, len(vals) - 1)],
+        y=fmt.pct(vals[drop + 1], 0) if len(vals) > 1 else "–",
+    )
+    todo = _say(
+        ctx,
+        "在这一节点前一个月主动提醒并提供套餐(如二保留存活动),把客户留在店内。",
+        "Remind these customers a month before that milestone and offer a package "
+        "(the second-service retention campaign) to keep them.",
+    )
     return head + fig_to_img(ax, "retention by milestone") + _box(ctx, means, todo)
 
 
@@ -482,20 +619,26 @@ def at_risk_html(ctx: RunContext) -> str:
     n_top = int(_cfg(ctx)["top_rows"])
     scores = pd.read_parquet(ctx.path("scores"))
     hv = scores[scores["value_tag"].isin(["A", "B"]) & scores["churn_probability"].notna()]
-    top = hv.sort_values(["churn_probability", "predicted_value"], ascending=False,
-                         kind="stable").head(n_top)
-    rows = pd.DataFrame({
-        "customer_id": top["customer_id"].map(mask_id),
-        "value_tag": labels("value_tag", top["value_tag"], lang),
-        "lifecycle_stage": labels("stage", top["lifecycle_stage"], lang),
-        "churn_probability": top["churn_probability"].map(lambda v: fmt.pct(v, 0)),
-        "predicted_value": top["predicted_value"].map(fmt.yuan),
-        "reason_1": top["reason_1"].fillna("").map(lambda s: reason_text(s, lang)),
-    })
-    return (_h3(t("at_risk_list", lang, n=len(rows)))
-            + html_table(rows, lang, numeric=("churn_probability", "predicted_value"),
-                         wide=("reason_1",))
-            + _note(t("list_pointer", lang, files=_dept_files(ctx))))
+    top = hv.sort_values(
+        ["churn_probability", "predicted_value"], ascending=False, kind="stable"
+    ).head(n_top)
+    rows = pd.DataFrame(
+        {
+            "customer_id": top["customer_id"].map(mask_id),
+            "value_tag": labels("value_tag", top["value_tag"], lang),
+            "lifecycle_stage": labels("stage", top["lifecycle_stage"], lang),
+            "churn_probability": top["churn_probability"].map(lambda v: fmt.pct(v, 0)),
+            "predicted_value": top["predicted_value"].map(fmt.yuan),
+            "reason_1": top["reason_1"].fillna("").map(lambda s: reason_text(s, lang)),
+        }
+    )
+    return (
+        _h3(t("at_risk_list", lang, n=len(rows)))
+        + html_table(
+            rows, lang, numeric=("churn_probability", "predicted_value"), wide=("reason_1",)
+        )
+        + _note(t("list_pointer", lang, files=_dept_files(ctx)))
+    )
 
 
 def _dept_files(ctx: RunContext) -> str:
@@ -523,8 +666,14 @@ def value_html(ctx: RunContext) -> str:
     m.index = labels("value_tag", m.index, lang)
     plot_bars(m, ax=axes[0], title=t("value_tags", lang))
     axes[0].tick_params(axis="x", labelsize=8)
-    plot_line(trend, ax=axes[1], title=t("ab_trend", lang), percent=True, target=target,
-              target_label=f'{t("ab_target", lang)} {fmt.pct(target, 0)}')
+    plot_line(
+        trend,
+        ax=axes[1],
+        title=t("ab_trend", lang),
+        percent=True,
+        target=target,
+        target_label=f"{t('ab_target', lang)} {fmt.pct(target, 0)}",
+    )
     lo = min(trend.min(), target)
     hi = max(trend.max(), target)
     axes[1].set_ylim(max(0.0, lo - 0.05), min(1.0, hi + 0.05))
@@ -540,23 +689,31 @@ def value_html(ctx: RunContext) -> str:
     k = ctx.load_json("kpis")
     ab, ab_prev = k["current"]["ab_share"], k["previous"]["ab_share"]
     means = _say(
-        ctx, "A+B 高价值客户占比 {ab}(目标 {tg},较上月 {mom});本月 {up} 位客户升入 A/B,{down} 位从 A/B 降到 C/D。"
-             "A 类来得勤、花得多;B 类来得勤、单次花费低;C 类花得多、来得少;D 类两者都低。"
-             "预测价值指客户未来 {h} 个月给本店带来的毛利:客户自付、保险公司理赔和厂家索赔的收入,各乘其毛利率。",
+        ctx,
+        "A+B 高价值客户占比 {ab}(目标 {tg},较上月 {mom});本月 {up} 位客户升入 A/B,{down} 位从 A/B 降到 C/D。"
+        "A 类来得勤、花得多;B 类来得勤、单次花费低;C 类花得多、来得少;D 类两者都低。"
+        "预测价值指客户未来 {h} 个月给本店带来的毛利:客户自付、保险公司理赔和厂家索赔的收入,各乘其毛利率。",
         "The A+B share is {ab} (target {tg}, {mom} on last month); {up} customers moved up "
         "into A/B this month and {down} dropped from A/B to C/D. A visit often and spend "
         "much; B visit often, spend little; C spend much, visit rarely; D neither. "
         "Predicted value is the gross margin a customer brings the store over the next {h} "
         "months: what they, their insurer and the manufacturer's warranty pay, each times its "
         "margin.",
-        ab=fmt.pct(ab), tg=fmt.pct(target, 0), mom=fmt.points(ab - ab_prev, lang),
-        up=fmt.count(up), down=fmt.count(down), h=ctx.horizon_months)
+        ab=fmt.pct(ab),
+        tg=fmt.pct(target, 0),
+        mom=fmt.points(ab - ab_prev, lang),
+        up=fmt.count(up),
+        down=fmt.count(down),
+        h=ctx.horizon_months,
+    )
     todo = _say(
-        ctx, "对 A/B 做高价值关怀(人、车、生活),守住占比;对 C 类做回厂激活,提高来店频次;对 B 类推荐保养套餐,提高客单价;"
-             "D 类只做低成本触达。",
+        ctx,
+        "对 A/B 做高价值关怀(人、车、生活),守住占比;对 C 类做回厂激活,提高来店频次;对 B 类推荐保养套餐,提高客单价;"
+        "D 类只做低成本触达。",
         "Care for A and B (person, car, life) to hold the share; bring C back more often "
         "with activation; offer B service packages to raise the ticket; reach D only "
-        "through low-cost channels.")
+        "through low-cost channels.",
+    )
     parts.insert(0, _box(ctx, means, todo))
     ax = plot_migration(mig, lang=lang, kind="value_tag")
     ax.set_title(t("value_migration", lang))
@@ -583,35 +740,54 @@ def triad_html(ctx: RunContext, seg: pd.DataFrame) -> str:
     x = np.arange(4)
     w = 0.27
     for i, c in enumerate(cols):
-        ax.bar(x + (i - 1) * w, total[c].to_numpy(), w, label=label("column", c, lang)
-               .split("(")[0], color=PALETTE[i + 1 if i < 2 else 4])
+        ax.bar(
+            x + (i - 1) * w,
+            total[c].to_numpy(),
+            w,
+            label=label("column", c, lang).split("(")[0],
+            color=PALETTE[i + 1 if i < 2 else 4],
+        )
     ax.set_xticks(x, labels("value_tag", total.index, lang), fontsize=8)
     ax.set_ylabel(t("wan_yuan", lang))
     ax.set_title(t("triad", lang))
     ax.legend(fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
-    rows = pd.DataFrame({
-        "value_tag": labels("value_tag", mean.index, lang),
-        "customers": g.size().reindex(list("ABCD")).fillna(0).map(fmt.count).to_numpy(),
-        **{c: mean[c].map(fmt.yuan).to_numpy() for c in cols},
-    })
+    rows = pd.DataFrame(
+        {
+            "value_tag": labels("value_tag", mean.index, lang),
+            "customers": g.size().reindex(list("ABCD")).fillna(0).map(fmt.count).to_numpy(),
+            **{c: mean[c].map(fmt.yuan).to_numpy() for c in cols},
+        }
+    )
     if "referrals" in df:
-        rows["referrals"] = (g["referrals"].mean().reindex(list("ABCD")) * 100).map(
-            lambda v: fmt.num(v, 1)).to_numpy()
+        rows["referrals"] = (
+            (g["referrals"].mean().reindex(list("ABCD")) * 100)
+            .map(lambda v: fmt.num(v, 1))
+            .to_numpy()
+        )
     share_a = total.loc["A"].sum() / max(total.to_numpy().sum(), 1e-9)
     means = _say(
-        ctx, "既成价值是客户已花的钱,潜在价值是未来 {h} 个月预计的毛利,影响价值是其转介绍带来的购车毛利。"
-             "A 类客户贡献了三项合计的 {s}。",
+        ctx,
+        "既成价值是客户已花的钱,潜在价值是未来 {h} 个月预计的毛利,影响价值是其转介绍带来的购车毛利。"
+        "A 类客户贡献了三项合计的 {s}。",
         "Realized value is what customers have spent, potential value the margin expected "
         "over the next {h} months, influence value the margin of the sales their referrals "
-        "brought. A customers hold {s} of the three together.", h=ctx.horizon_months,
-        s=fmt.pct(share_a, 0))
-    todo = _say(ctx, "影响价值高的客户(常转介绍)交给销售部做转介绍邀请;潜在价值高但已流失风险的客户优先挽留。",
-                "Give customers with high influence value (frequent referrers) to sales for "
-                "referral invitations; keep those with high potential value who are at risk first.")
-    return (head + fig_to_img(fig, "value triad")
-            + html_table(rows, lang, numeric=tuple(c for c in rows.columns if c != "value_tag"))
-            + _box(ctx, means, todo))
+        "brought. A customers hold {s} of the three together.",
+        h=ctx.horizon_months,
+        s=fmt.pct(share_a, 0),
+    )
+    todo = _say(
+        ctx,
+        "影响价值高的客户(常转介绍)交给销售部做转介绍邀请;潜在价值高但已流失风险的客户优先挽留。",
+        "Give customers with high influence value (frequent referrers) to sales for "
+        "referral invitations; keep those with high potential value who are at risk first.",
+    )
+    return (
+        head
+        + fig_to_img(fig, "value triad")
+        + html_table(rows, lang, numeric=tuple(c for c in rows.columns if c != "value_tag"))
+        + _box(ctx, means, todo)
+    )
 
 
 # --- 忠诚度 --------------------------------------------------------------------------------
@@ -625,42 +801,62 @@ def loyalty_html(ctx: RunContext) -> str:
     c_now = now.value_counts().reindex(list(TYPES), fill_value=0)
     c_prev = prev.value_counts().reindex(list(TYPES), fill_value=0)
     cells = {(0, 0): "latent", (0, 1): "true", (1, 0): "non_loyal", (1, 1): "inertia"}
-    grid = {rc: (label("loyalty", k, lang), float(c_now[k]), float(c_now[k] - c_prev[k]))
-            for rc, k in cells.items()}
-    xl = (_say(ctx, "行为忠诚低(少回厂)", "Behaviour: rarely back"),
-          _say(ctx, "行为忠诚高(常回厂)", "Behaviour: often back"))
+    grid = {
+        rc: (label("loyalty", k, lang), float(c_now[k]), float(c_now[k] - c_prev[k]))
+        for rc, k in cells.items()
+    }
+    xl = (
+        _say(ctx, "行为忠诚低(少回厂)", "Behaviour: rarely back"),
+        _say(ctx, "行为忠诚高(常回厂)", "Behaviour: often back"),
+    )
     yl = (_say(ctx, "态度忠诚高", "Attitude: satisfied"), _say(ctx, "态度忠诚低", "Attitude: not"))
     ax = plot_matrix_2x2(grid, xl, yl, title=t("loyalty_matrix", lang), goal=(0, 1))
     img = fig_to_img(ax, "loyalty matrix")
     flow = crosstab_with_flows(prev, now, order=list(TYPES))
     into_true = int(flow["true"].drop("true", errors="ignore").sum()) if "true" in flow else 0
-    out_true = int(flow.loc["true"].drop("true", errors="ignore").sum()) if "true" in flow.index else 0
+    out_true = (
+        int(flow.loc["true"].drop("true", errors="ignore").sum()) if "true" in flow.index else 0
+    )
     means = _say(
-        ctx, "态度(满意度、投诉)× 行为(回厂次数)把客户分成四类:真正忠诚 {t},潜在忠诚 {l}(满意但少来),"
-             "惯性忠诚 {i}(常来但不满意),非忠诚 {n};另有 {u} 人没有回访或投诉记录,态度未知。"
-             "本月 {a} 人转为真正忠诚,{b} 人离开真正忠诚。",
+        ctx,
+        "态度(满意度、投诉)× 行为(回厂次数)把客户分成四类:真正忠诚 {t},潜在忠诚 {l}(满意但少来),"
+        "惯性忠诚 {i}(常来但不满意),非忠诚 {n};另有 {u} 人没有回访或投诉记录,态度未知。"
+        "本月 {a} 人转为真正忠诚,{b} 人离开真正忠诚。",
         "Attitude (satisfaction, complaints) × behaviour (returns) gives four types: {t} "
         "true loyal, {l} latent (satisfied, rarely back), {i} inertia (often back, not "
         "satisfied), {n} non-loyal; {u} have no survey or complaint, so their attitude is "
         "unknown. {a} became true loyal this month, {b} left it.",
-        t=fmt.count(c_now["true"]), l=fmt.count(c_now["latent"]), i=fmt.count(c_now["inertia"]),
-        n=fmt.count(c_now["non_loyal"]), u=fmt.count(c_now["unknown"]), a=fmt.count(into_true),
-        b=fmt.count(out_true))
+        t=fmt.count(c_now["true"]),
+        l=fmt.count(c_now["latent"]),
+        i=fmt.count(c_now["inertia"]),
+        n=fmt.count(c_now["non_loyal"]),
+        u=fmt.count(c_now["unknown"]),
+        a=fmt.count(into_true),
+        b=fmt.count(out_true),
+    )
     todo = _say(
-        ctx, "目标是把非忠诚、潜在忠诚、惯性忠诚客户转为真正忠诚:潜在忠诚 → 主动邀约和保养提醒;惯性忠诚 → 回访、解决投诉、"
-             "用 ABC 报价建立信任(奖励只能买来行为,买不来态度);非忠诚 → 先了解原因;态度未知 → 客服回访补齐满意度。",
+        ctx,
+        "目标是把非忠诚、潜在忠诚、惯性忠诚客户转为真正忠诚:潜在忠诚 → 主动邀约和保养提醒;惯性忠诚 → 回访、解决投诉、"
+        "用 ABC 报价建立信任(奖励只能买来行为,买不来态度);非忠诚 → 先了解原因;态度未知 → 客服回访补齐满意度。",
         "The goal is to move non-loyal, latent and inertia customers to true loyalty: latent "
         "→ invite them in, remind them of services; inertia → call back, settle complaints, "
         "build trust with the ABC quote (rewards buy behaviour, not attitude); non-loyal → "
-        "learn why first; unknown → a satisfaction call by customer service.")
-    rows = pd.DataFrame({
-        "loyalty_type": labels("loyalty", TYPES, lang),
-        "last_month": c_prev.map(fmt.count).to_numpy(),
-        "this_month": c_now.map(fmt.count).to_numpy(),
-        "change": (c_now - c_prev).map(fmt.signed).to_numpy(),
-    })
-    return (_box(ctx, means, todo) + f'<div class="row">{img}'
-            + html_table(rows, lang, numeric=("last_month", "this_month", "change")) + "</div>")
+        "learn why first; unknown → a satisfaction call by customer service.",
+    )
+    rows = pd.DataFrame(
+        {
+            "loyalty_type": labels("loyalty", TYPES, lang),
+            "last_month": c_prev.map(fmt.count).to_numpy(),
+            "this_month": c_now.map(fmt.count).to_numpy(),
+            "change": (c_now - c_prev).map(fmt.signed).to_numpy(),
+        }
+    )
+    return (
+        _box(ctx, means, todo)
+        + f'<div class="row">{img}'
+        + html_table(rows, lang, numeric=("last_month", "this_month", "change"))
+        + "</div>"
+    )
 
 
 # --- 客户需求 ------------------------------------------------------------------------------
@@ -675,32 +871,49 @@ def needs_html(ctx: RunContext) -> str:
     counts = pd.Series({n: int(seg[n].sum()) for n in have})
     risk = seg["lifecycle_stage"].isin(["at_risk"])
     ab = seg["value_tag"].isin(["A", "B"])
-    rows = pd.DataFrame({
-        "need": labels("need", have, lang),
-        "customers": counts.map(fmt.count).to_numpy(),
-        "share": (counts / max(base, 1)).map(lambda v: fmt.pct(v, 0)).to_numpy(),
-        "ab_share": [fmt.pct(ab[seg[n]].mean(), 0) if seg[n].any() else "–" for n in have],
-        "at_risk_share": [fmt.pct(risk[seg[n]].mean(), 0) if seg[n].any() else "–" for n in have],
-        "service": labels("service", have, lang),
-    })
+    rows = pd.DataFrame(
+        {
+            "need": labels("need", have, lang),
+            "customers": counts.map(fmt.count).to_numpy(),
+            "share": (counts / max(base, 1)).map(lambda v: fmt.pct(v, 0)).to_numpy(),
+            "ab_share": [fmt.pct(ab[seg[n]].mean(), 0) if seg[n].any() else "–" for n in have],
+            "at_risk_share": [
+                fmt.pct(risk[seg[n]].mean(), 0) if seg[n].any() else "–" for n in have
+            ],
+            "service": labels("service", have, lang),
+        }
+    )
     c = counts.copy()
     c.index = labels("need", have, lang)
     ax = plot_bars(c, horizontal=True, title=t("needs_groups", lang))
     ax.figure.set_size_inches(6.5, 2.8)
     top = counts.idxmax()
     means = _say(
-        ctx, "按可观察的数据(家庭、等待投诉与周末来店、报价接受率、里程)分出需求群;最大的一群是{g}({n} 人)。"
-             "同一客户可以属于多个群。",
+        ctx,
+        "按可观察的数据(家庭、等待投诉与周末来店、报价接受率、里程)分出需求群;最大的一群是{g}({n} 人)。"
+        "同一客户可以属于多个群。",
         "Needs groups come from what the data shows (household, wait complaints and weekend "
         "visits, quote acceptance, mileage); the largest is {g} ({n}). A customer can be in "
-        "several groups.", g=label("need", top, lang), n=fmt.count(counts[top]))
+        "several groups.",
+        g=label("need", top, lang),
+        n=fmt.count(counts[top]),
+    )
     todo = _say(
-        ctx, "按表中建议为各群定制服务:年轻家庭提供车内清洁和儿童友好休息区,时间敏感客户提供上门取送车和代步车。",
+        ctx,
+        "按表中建议为各群定制服务:年轻家庭提供车内清洁和儿童友好休息区,时间敏感客户提供上门取送车和代步车。",
         "Offer each group the services in the table: interior cleaning and child-friendly "
-        "waiting for young families, pick-up and a courtesy car for the time-sensitive.")
-    return (_box(ctx, means, todo) + fig_to_img(ax, "needs groups")
-            + html_table(rows, lang, numeric=("customers", "share", "ab_share", "at_risk_share"),
-                         wide=("service",)))
+        "waiting for young families, pick-up and a courtesy car for the time-sensitive.",
+    )
+    return (
+        _box(ctx, means, todo)
+        + fig_to_img(ax, "needs groups")
+        + html_table(
+            rows,
+            lang,
+            numeric=("customers", "share", "ab_share", "at_risk_share"),
+            wide=("service",),
+        )
+    )
 
 
 # --- 本月营销计划 --------------------------------------------------------------------------
@@ -713,35 +926,55 @@ def plan_html(ctx: RunContext) -> str:
     per = campaign_plan_table(ctx, plan)
     z = float(_cfg(ctx)["interval_z"])
     d = p.by_dept
-    dept_rows = pd.DataFrame({
-        "department": labels("department", d.index, lang),
-        "campaigns": [("、" if _zh(ctx) else ", ").join(labels("campaign", cs, lang))
-                      for cs in d["campaigns"]],
-        "n_target": d["n_target"].map(fmt.count).to_numpy(),
-        "n_control": d["n_control"].map(fmt.count).to_numpy(),
-        "cost": d["cost"].map(fmt.yuan).to_numpy(),
-        "expected_incremental_value": d["value"].map(fmt.yuan).to_numpy(),
-        "capacity_used": [f"{fmt.pct(u, 0)} / {fmt.count(c)}" if pd.notna(c) else "–"
-                          for u, c in zip(d["used"], d["capacity"], strict=True)],
-    })
-    camp_rows = pd.DataFrame({
-        "campaign_label": labels("campaign", per.index, lang),
-        "department": labels("department", per["department"], lang),
-        "channel": labels("channel", per["channel"], lang),
-        "n_target": per["n_target"].map(fmt.count).to_numpy(),
-        "n_control": per["n_control"].map(fmt.count).to_numpy(),
-        "cost": per["cost"].map(fmt.yuan).to_numpy(),
-        "expected_incremental_value": per["value"].map(fmt.yuan).to_numpy(),
-        "interval": [f"{fmt.yuan(v - z * s)} – {fmt.yuan(v + z * s)}"
-                     for v, s in zip(per["value"], per["se"], strict=True)],
-    })
+    dept_rows = pd.DataFrame(
+        {
+            "department": labels("department", d.index, lang),
+            "campaigns": [
+                ("、" if _zh(ctx) else ", ").join(labels("campaign", cs, lang))
+                for cs in d["campaigns"]
+            ],
+            "n_target": d["n_target"].map(fmt.count).to_numpy(),
+            "n_control": d["n_control"].map(fmt.count).to_numpy(),
+            "cost": d["cost"].map(fmt.yuan).to_numpy(),
+            "expected_incremental_value": d["value"].map(fmt.yuan).to_numpy(),
+            "capacity_used": [
+                f"{fmt.pct(u, 0)} / {fmt.count(c)}" if pd.notna(c) else "–"
+                for u, c in zip(d["used"], d["capacity"], strict=True)
+            ],
+        }
+    )
+    camp_rows = pd.DataFrame(
+        {
+            "campaign_label": labels("campaign", per.index, lang),
+            "department": labels("department", per["department"], lang),
+            "channel": labels("channel", per["channel"], lang),
+            "n_target": per["n_target"].map(fmt.count).to_numpy(),
+            "n_control": per["n_control"].map(fmt.count).to_numpy(),
+            "cost": per["cost"].map(fmt.yuan).to_numpy(),
+            "expected_incremental_value": per["value"].map(fmt.yuan).to_numpy(),
+            "interval": [
+                f"{fmt.yuan(v - z * s)} – {fmt.yuan(v + z * s)}"
+                for v, s in zip(per["value"], per["se"], strict=True)
+            ],
+        }
+    )
     fig, ax = plt.subplots(figsize=(7.5, 3.2))
     use_cjk_font()
     x = np.arange(len(d))
-    ax.bar(x - 0.2, d["value"].to_numpy() / fmt.scale(lang), 0.4, color=PALETTE[1],
-           label=label("column", "expected_incremental_value", lang).split("(")[0])
-    ax.bar(x + 0.2, d["cost"].to_numpy() / fmt.scale(lang), 0.4, color=PALETTE[4],
-           label=label("column", "cost", lang).split("(")[0])
+    ax.bar(
+        x - 0.2,
+        d["value"].to_numpy() / fmt.scale(lang),
+        0.4,
+        color=PALETTE[1],
+        label=label("column", "expected_incremental_value", lang).split("(")[0],
+    )
+    ax.bar(
+        x + 0.2,
+        d["cost"].to_numpy() / fmt.scale(lang),
+        0.4,
+        color=PALETTE[4],
+        label=label("column", "cost", lang).split("(")[0],
+    )
     ax.set_xticks(x, labels("department", d.index, lang))
     ax.set_ylabel(t("wan_yuan", lang))
     ax.set_title(t("plan_by_dept", lang))
@@ -749,31 +982,55 @@ def plan_html(ctx: RunContext) -> str:
     ax.spines[["top", "right"]].set_visible(False)
     best = per.index[0]
     means = _say(
-        ctx, "预算 {b} 中计划花费 {c},预期增量价值 {v}(95% 区间 {lo} 至 {hi}),即每花 1 元预期带来 {r} 元。"
-             "价值最大的活动是{best}。每个活动都留有对照组(不联系),下月据此评估真实效果。",
+        ctx,
+        "预算 {b} 中计划花费 {c},预期增量价值 {v}(95% 区间 {lo} 至 {hi}),即每花 1 元预期带来 {r} 元。"
+        "价值最大的活动是{best}。每个活动都留有对照组(不联系),下月据此评估真实效果。",
         "Of the {b} budget the plan spends {c} and expects {v} of incremental value (95 % "
         "interval {lo} to {hi}): {r} per CNY spent. The largest is {best}. Every campaign "
         "keeps a control group (not contacted) so next month measures what it really earned.",
-        b=fmt.money(ctx.budget, lang), c=fmt.money(p.cost, lang), v=fmt.money(p.value, lang),
-        lo=fmt.money(p.low, lang), hi=fmt.money(p.high, lang),
+        b=fmt.money(ctx.budget, lang),
+        c=fmt.money(p.cost, lang),
+        v=fmt.money(p.value, lang),
+        lo=fmt.money(p.low, lang),
+        hi=fmt.money(p.high, lang),
         r=fmt.num(p.value / p.cost if p.cost else float("nan"), 1),
-        best=label("campaign", best, lang))
+        best=label("campaign", best, lang),
+    )
     todo = _say(
-        ctx, "各部门按名单执行:名单中的对照组客户本月不要联系;产能占用接近 100% 的部门请提前排班。",
+        ctx,
+        "各部门按名单执行:名单中的对照组客户本月不要联系;产能占用接近 100% 的部门请提前排班。",
         "Each department works its list: do not contact the control-group customers on it "
-        "this month; departments near 100 % of capacity should plan staff ahead.")
+        "this month; departments near 100 % of capacity should plan staff ahead.",
+    )
     info = ctx.load_json("campaign_summary") if ctx.has("campaign_summary") else {}
     notes = "".join(_note(str(n)) for n in info.get("notes", []))
-    return (_box(ctx, means, todo) + fig_to_img(fig, "plan by department")
-            + _h3(t("plan_by_dept", lang))
-            + html_table(dept_rows, lang, numeric=("n_target", "n_control", "cost",
-                                                   "expected_incremental_value", "capacity_used"),
-                         wide=("campaigns",))
-            + _h3(t("plan_by_campaign", lang))
-            + html_table(camp_rows, lang, numeric=("n_target", "n_control", "cost",
-                                                   "expected_incremental_value", "interval"))
-            + notes + _note(t("list_pointer", lang, files=_dept_files(ctx)))
-            + budget_curve_html(ctx) + why_not_chosen_html(ctx))
+    return (
+        _box(ctx, means, todo)
+        + fig_to_img(fig, "plan by department")
+        + _h3(t("plan_by_dept", lang))
+        + html_table(
+            dept_rows,
+            lang,
+            numeric=(
+                "n_target",
+                "n_control",
+                "cost",
+                "expected_incremental_value",
+                "capacity_used",
+            ),
+            wide=("campaigns",),
+        )
+        + _h3(t("plan_by_campaign", lang))
+        + html_table(
+            camp_rows,
+            lang,
+            numeric=("n_target", "n_control", "cost", "expected_incremental_value", "interval"),
+        )
+        + notes
+        + _note(t("list_pointer", lang, files=_dept_files(ctx)))
+        + budget_curve_html(ctx)
+        + why_not_chosen_html(ctx)
+    )
 
 
 def budget_curve_html(ctx: RunContext) -> str:
@@ -784,26 +1041,39 @@ def budget_curve_html(ctx: RunContext) -> str:
     c = ctx.load_frame("campaign_budget_curve")
     if c.empty:
         return ""
-    rows = pd.DataFrame({
-        "budget_multiplier": [f"{m:g}×" for m in c["budget_multiplier"]],
-        "budget": c["budget"].map(fmt.yuan).to_numpy(),
-        "n_target": c["n_target"].map(fmt.count).to_numpy(),
-        "spend": c["spend"].map(fmt.yuan).to_numpy(),
-        "expected_incremental_value": c["expected_incremental_value"].map(fmt.yuan).to_numpy(),
-        "interval": [f"{fmt.yuan(lo)} – {fmt.yuan(hi)}" for lo, hi in
-                     zip(c["expected_incremental_value_low"],
-                         c["expected_incremental_value_high"], strict=True)],
-        "roi": c["roi"].map(lambda v: fmt.num(v, 1)).to_numpy(),
-    })
+    rows = pd.DataFrame(
+        {
+            "budget_multiplier": [f"{m:g}×" for m in c["budget_multiplier"]],
+            "budget": c["budget"].map(fmt.yuan).to_numpy(),
+            "n_target": c["n_target"].map(fmt.count).to_numpy(),
+            "spend": c["spend"].map(fmt.yuan).to_numpy(),
+            "expected_incremental_value": c["expected_incremental_value"].map(fmt.yuan).to_numpy(),
+            "interval": [
+                f"{fmt.yuan(lo)} – {fmt.yuan(hi)}"
+                for lo, hi in zip(
+                    c["expected_incremental_value_low"],
+                    c["expected_incremental_value_high"],
+                    strict=True,
+                )
+            ],
+            "roi": c["roi"].map(lambda v: fmt.num(v, 1)).to_numpy(),
+        }
+    )
     sc = fmt.scale(lang)
     fig, ax = plt.subplots(figsize=(7.5, 3.0))
     use_cjk_font()
     ax.plot(c["budget"] / sc, c["expected_incremental_value"] / sc, marker="o", color=PALETTE[1])
-    ax.fill_between(c["budget"] / sc, c["expected_incremental_value_low"] / sc,
-                    c["expected_incremental_value_high"] / sc, color=PALETTE[1], alpha=0.15)
+    ax.fill_between(
+        c["budget"] / sc,
+        c["expected_incremental_value_low"] / sc,
+        c["expected_incremental_value_high"] / sc,
+        color=PALETTE[1],
+        alpha=0.15,
+    )
     ax.axvline(ctx.budget / sc, color=PALETTE[4], ls="--", lw=1)
-    ax.set_xlabel(label("column", "budget", lang).split("(")[0].strip()
-                  + f" ({t('wan_yuan', lang)})")
+    ax.set_xlabel(
+        label("column", "budget", lang).split("(")[0].strip() + f" ({t('wan_yuan', lang)})"
+    )
     ax.set_ylabel(t("wan_yuan", lang))
     ax.set_title(t("budget_curve", lang))
     ax.spines[["top", "right"]].set_visible(False)
@@ -812,11 +1082,22 @@ def budget_curve_html(ctx: RunContext) -> str:
     note = ""
     if len(one) and len(two):
         o, w = one.iloc[0], two.iloc[0]
-        note = _note(t("budget_curve_note", lang, v1=fmt.money(o["expected_incremental_value"], lang),
-                       v2=fmt.money(w["expected_incremental_value"], lang),
-                       r1=fmt.num(o["roi"], 1), r2=fmt.num(w["roi"], 1)))
-    return (_h3(t("budget_curve", lang)) + fig_to_img(fig, "budget curve") + note
-            + html_table(rows, lang, numeric=tuple(c for c in rows.columns)))
+        note = _note(
+            t(
+                "budget_curve_note",
+                lang,
+                v1=fmt.money(o["expected_incremental_value"], lang),
+                v2=fmt.money(w["expected_incremental_value"], lang),
+                r1=fmt.num(o["roi"], 1),
+                r2=fmt.num(w["roi"], 1),
+            )
+        )
+    return (
+        _h3(t("budget_curve", lang))
+        + fig_to_img(fig, "budget curve")
+        + note
+        + html_table(rows, lang, numeric=tuple(c for c in rows.columns))
+    )
 
 
 def why_not_chosen_html(ctx: RunContext) -> str:
@@ -832,20 +1113,27 @@ def why_not_chosen_html(ctx: RunContext) -> str:
     # the reason codes "capacity" and "budget" are also column codes of other tables
     code = {"capacity": "over_capacity", "budget": "over_budget"}
     sep = "；" if lang == "zh" else "; "
-    data: dict[str, list[str]] = {"campaign_label": [], "eligible": [], "chosen": [],
-                                  "not_chosen_reasons": []}
+    data: dict[str, list[str]] = {
+        "campaign_label": [],
+        "eligible": [],
+        "chosen": [],
+        "not_chosen_reasons": [],
+    }
     for camp, counts in sorted(cand.items(), key=lambda kv: -kv[1].get("chosen", 0)):
         data["campaign_label"].append(label("campaign", camp, lang))
         data["eligible"].append(fmt.count(sum(counts.values())))
         data["chosen"].append(fmt.count(counts.get("chosen", 0)))
-        why = sorted(((n, r) for r, n in counts.items() if r in REASONS and n),
-                     reverse=True)
-        data["not_chosen_reasons"].append(sep.join(f"{label('column', code.get(r, r), lang)} {fmt.count(n)}"
-                                        for n, r in why) or "–")
+        why = sorted(((n, r) for r, n in counts.items() if r in REASONS and n), reverse=True)
+        data["not_chosen_reasons"].append(
+            sep.join(f"{label('column', code.get(r, r), lang)} {fmt.count(n)}" for n, r in why)
+            or "–"
+        )
     rows = pd.DataFrame(data)
-    return (_h3(t("why_not_chosen", lang))
-            + html_table(rows, lang, numeric=("eligible", "chosen"), wide=("not_chosen_reasons",))
-            + _note(t("why_not_chosen_note", lang)))
+    return (
+        _h3(t("why_not_chosen", lang))
+        + html_table(rows, lang, numeric=("eligible", "chosen"), wide=("not_chosen_reasons",))
+        + _note(t("why_not_chosen_note", lang))
+    )
 
 
 # --- 上月活动效果 --------------------------------------------------------------------------
@@ -855,43 +1143,71 @@ def results_html(ctx: RunContext) -> str:
     if m is None:
         return _note(t("no_measurement", lang))
     names = labels("campaign", m["campaign"], lang)
-    ax = plot_intervals(pd.Series(m["net"].to_numpy(), index=names),
-                        pd.Series(m["net_low"].to_numpy(), index=names),
-                        pd.Series(m["net_high"].to_numpy(), index=names),
-                        title=t("results", lang),
-                        xlabel=label("column", "net", lang))
+    ax = plot_intervals(
+        pd.Series(m["net"].to_numpy(), index=names),
+        pd.Series(m["net_low"].to_numpy(), index=names),
+        pd.Series(m["net_high"].to_numpy(), index=names),
+        title=t("results", lang),
+        xlabel=label("column", "net", lang),
+    )
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    rows = pd.DataFrame({
-        "campaign_label": names,
-        "n_target": m["n_target"].map(fmt.count),
-        "n_control": m["n_control"].map(fmt.count),
-        "response_target": m["response_target"].map(lambda v: fmt.pct(v, 0)),
-        "response_control": m["response_control"].map(lambda v: fmt.pct(v, 0)),
-        "response_lift": m["response_lift"].map(lambda v: fmt.points(v, lang, 0)),
-        "cost": m["cost"].map(fmt.yuan),
-        "net": m["net"].map(fmt.yuan),
-        "interval": [f"{fmt.yuan(a)} – {fmt.yuan(b)}" for a, b in zip(m["net_low"], m["net_high"], strict=True)],
-        "verdict": labels("confidence", m["verdict"], lang),
-    })
+    rows = pd.DataFrame(
+        {
+            "campaign_label": names,
+            "n_target": m["n_target"].map(fmt.count),
+            "n_control": m["n_control"].map(fmt.count),
+            "response_target": m["response_target"].map(lambda v: fmt.pct(v, 0)),
+            "response_control": m["response_control"].map(lambda v: fmt.pct(v, 0)),
+            "response_lift": m["response_lift"].map(lambda v: fmt.points(v, lang, 0)),
+            "cost": m["cost"].map(fmt.yuan),
+            "net": m["net"].map(fmt.yuan),
+            "interval": [
+                f"{fmt.yuan(a)} – {fmt.yuan(b)}"
+                for a, b in zip(m["net_low"], m["net_high"], strict=True)
+            ],
+            "verdict": labels("confidence", m["verdict"], lang),
+        }
+    )
     win = m[m["verdict"].isin(["sure_gain", "likely_gain"])]
     lose = m[m["verdict"].isin(["sure_loss", "likely_loss"])]
     days = float(m["observed_days"].mean()) if "observed_days" in m else float("nan")
     means = _say(
-        ctx, "每个活动的目标组与随机留出的对照组比较,差额就是活动带来的增量收入(已扣成本,观察约 {d} 天)。"
-             "{w} 项活动赚了钱,{l} 项亏损,其余效果不明确(区间跨过 0)。",
+        ctx,
+        "每个活动的目标组与随机留出的对照组比较,差额就是活动带来的增量收入(已扣成本,观察约 {d} 天)。"
+        "{w} 项活动赚了钱,{l} 项亏损,其余效果不明确(区间跨过 0)。",
         "Each campaign's target group is compared with its random control group: the "
         "difference is what the campaign earned (net of cost, about {d} days observed). {w} "
         "campaigns earned money, {l} lost money, the others are unclear (the interval "
-        "crosses 0).", d=fmt.count(days), w=len(win), l=len(lose))
+        "crosses 0).",
+        d=fmt.count(days),
+        w=len(win),
+        l=len(lose),
+    )
     todo = _say(
-        ctx, "有把握赚钱的活动继续并可扩大;亏损的活动调整对象或优惠;效果不明确的活动继续保留对照组,积累样本后再判断。",
+        ctx,
+        "有把握赚钱的活动继续并可扩大;亏损的活动调整对象或优惠;效果不明确的活动继续保留对照组,积累样本后再判断。",
         "Keep and widen the campaigns that earned money with confidence; change the audience "
         "or offer of those that lost; keep control groups on the unclear ones until the "
-        "sample is large enough.")
-    return (_box(ctx, means, todo) + fig_to_img(ax, "last month's results")
-            + html_table(rows, lang, numeric=("n_target", "n_control", "response_target",
-                                              "response_control", "response_lift", "cost",
-                                              "net", "interval")))
+        "sample is large enough.",
+    )
+    return (
+        _box(ctx, means, todo)
+        + fig_to_img(ax, "last month's results")
+        + html_table(
+            rows,
+            lang,
+            numeric=(
+                "n_target",
+                "n_control",
+                "response_target",
+                "response_control",
+                "response_lift",
+                "cost",
+                "net",
+                "interval",
+            ),
+        )
+    )
 
 
 # --- 销售线索 ------------------------------------------------------------------------------
@@ -912,50 +1228,91 @@ def grade_sentences(ctx: RunContext) -> list[str]:
     """One sentence per model: its grade against the best simple rule, in a manager's words."""
     lang, out = ctx.lang, []
     gt = _cfg(ctx)["grade_thresholds"]
-    verdict = {"A": ("明显优于简单规则,可放心使用", "clearly better than the simple rule: use it"),
-               "B": ("优于简单规则,可以使用", "better than the simple rule: fit for use"),
-               "C": ("略优于简单规则,谨慎参考", "slightly better than the simple rule: use with care"),
-               "D": ("不比简单规则好,请先检查数据", "no better than the simple rule: check the data first")}
+    verdict = {
+        "A": ("明显优于简单规则,可放心使用", "clearly better than the simple rule: use it"),
+        "B": ("优于简单规则,可以使用", "better than the simple rule: fit for use"),
+        "C": ("略优于简单规则,谨慎参考", "slightly better than the simple rule: use with care"),
+        "D": (
+            "不比简单规则好,请先检查数据",
+            "no better than the simple rule: check the data first",
+        ),
+    }
     if ctx.has("churn_metrics"):
         m = ctx.load_json("churn_metrics")
         naive = m.get("naive_rule") or {}
-        g = m.get("grade") or _grade(m["auc"] - naive.get("auc", 0.5), ctx.cfg["churn"]["grade_thresholds"])
-        out.append(_say(ctx, "{m}:{g} 级 — 排序能力 AUC {a},最佳简单规则({r})为 {b};{v}。",
-                        "{m}: grade {g} — AUC {a} against {b} for the best simple rule ({r}); {v}.",
-                        m=label("model", "churn", lang), g=g, a=fmt.num(m["auc"]),
-                        b=fmt.num(naive.get("auc")), r=label("naive", naive.get("name", ""), lang),
-                        v=verdict[g][0 if _zh(ctx) else 1]))
+        g = m.get("grade") or _grade(
+            m["auc"] - naive.get("auc", 0.5), ctx.cfg["churn"]["grade_thresholds"]
+        )
+        out.append(
+            _say(
+                ctx,
+                "{m}:{g} 级 — 排序能力 AUC {a},最佳简单规则({r})为 {b};{v}。",
+                "{m}: grade {g} — AUC {a} against {b} for the best simple rule ({r}); {v}.",
+                m=label("model", "churn", lang),
+                g=g,
+                a=fmt.num(m["auc"]),
+                b=fmt.num(naive.get("auc")),
+                r=label("naive", naive.get("name", ""), lang),
+                v=verdict[g][0 if _zh(ctx) else 1],
+            )
+        )
     if ctx.has("value_metrics"):
         m = ctx.load_json("value_metrics")
         base = m.get("baselines") or {}
         if base:
             name = max(base, key=lambda k: base[k])
             g = _grade(m["normalized_gini"] - base[name], gt["value"])
-            out.append(_say(ctx, "{m}:{g} 级 — 区分高低价值客户的能力(标准化基尼){a},最佳简单规则({r})为 {b};{v}。",
-                            "{m}: grade {g} — normalized Gini {a} against {b} for the best "
-                            "simple rule ({r}); {v}.", m=label("model", "value", lang), g=g,
-                            a=fmt.num(m["normalized_gini"]), b=fmt.num(base[name]),
-                            r=label("naive", name, lang), v=verdict[g][0 if _zh(ctx) else 1]))
+            out.append(
+                _say(
+                    ctx,
+                    "{m}:{g} 级 — 区分高低价值客户的能力(标准化基尼){a},最佳简单规则({r})为 {b};{v}。",
+                    "{m}: grade {g} — normalized Gini {a} against {b} for the best "
+                    "simple rule ({r}); {v}.",
+                    m=label("model", "value", lang),
+                    g=g,
+                    a=fmt.num(m["normalized_gini"]),
+                    b=fmt.num(base[name]),
+                    r=label("naive", name, lang),
+                    v=verdict[g][0 if _zh(ctx) else 1],
+                )
+            )
     if ctx.has("lead_metrics"):
         m = ctx.load_json("lead_metrics")
         if "auc" in m:
             b = (m.get("baselines") or {}).get("source_rate", 0.5)
             g = _grade(m["auc"] - b, gt["leads"])
-            out.append(_say(ctx, "{m}:{g} 级 — AUC {a},按线索来源的历史成交率为 {b};{v}。",
-                            "{m}: grade {g} — AUC {a} against {b} for the source's historical "
-                            "win rate; {v}.", m=label("model", "leads", lang), g=g,
-                            a=fmt.num(m["auc"]), b=fmt.num(b), v=verdict[g][0 if _zh(ctx) else 1]))
+            out.append(
+                _say(
+                    ctx,
+                    "{m}:{g} 级 — AUC {a},按线索来源的历史成交率为 {b};{v}。",
+                    "{m}: grade {g} — AUC {a} against {b} for the source's historical "
+                    "win rate; {v}.",
+                    m=label("model", "leads", lang),
+                    g=g,
+                    a=fmt.num(m["auc"]),
+                    b=fmt.num(b),
+                    v=verdict[g][0 if _zh(ctx) else 1],
+                )
+            )
     return out
 
 
 def appendix_html(ctx: RunContext) -> str:
     lang = ctx.lang
     items = "".join(f"<li>{html.escape(s)}</li>" for s in grade_sentences(ctx))
-    parts = [_h3(t("model_grades", lang)), f"<ul>{items}</ul>",
-             _note(_say(ctx, "评级:与不用模型的最佳简单规则相比提升多少(A 最好)。以下为技术指标,供分析人员核对。",
-                        "Grades: how much better than the best simple rule without a model (A "
-                        "best). The technical tables below are for analysts.")),
-             f'<div class="tech">{_h3(t("technical", lang))}']
+    parts = [
+        _h3(t("model_grades", lang)),
+        f"<ul>{items}</ul>",
+        _note(
+            _say(
+                ctx,
+                "评级:与不用模型的最佳简单规则相比提升多少(A 最好)。以下为技术指标,供分析人员核对。",
+                "Grades: how much better than the best simple rule without a model (A "
+                "best). The technical tables below are for analysts.",
+            )
+        ),
+        f'<div class="tech">{_h3(t("technical", lang))}',
+    ]
     for name, fn in (("churn_metrics", churn_quality_html), ("value_metrics", value_quality_html)):
         parts.append(fn(ctx) if ctx.has(name) else "")
     from cvm.reporting.leads_section import lead_quality_html
@@ -987,15 +1344,36 @@ def churn_quality_html(ctx: RunContext) -> str:
     plot_roc(y, scores, ax=axes[0], lang=lang)
     plot_calibration(y, val["p"].to_numpy(), ax=axes[1], lang=lang)
     plot_gain(y, scores, ax=axes[2], lang=lang)
-    pairs = [(label("metric", k, lang), fmt.num(m[k], 3) if isinstance(m[k], float)
-              else fmt.count(m[k]) if isinstance(m[k], int) else str(m[k]))
-             for k in ("auc", "pr_auc", "brier", "ece", "top_decile_lift", "n_train", "n_valid",
-                       "n_holdout") if k in m]
+    pairs = [
+        (
+            label("metric", k, lang),
+            fmt.num(m[k], 3)
+            if isinstance(m[k], float)
+            else fmt.count(m[k])
+            if isinstance(m[k], int)
+            else str(m[k]),
+        )
+        for k in (
+            "auc",
+            "pr_auc",
+            "brier",
+            "ece",
+            "top_decile_lift",
+            "n_train",
+            "n_valid",
+            "n_holdout",
+        )
+        if k in m
+    ]
     for name, auc in (m.get("baselines") or {}).items():
-        pairs.append((f'{label("metric", "baseline", lang)}: {label("naive", name, lang)}',
-                      fmt.num(auc, 3)))
-    return (_h3(label("model", "churn", lang)) + fig_to_img(fig, "churn model quality")
-            + _metric_rows(pairs, lang))
+        pairs.append(
+            (f"{label('metric', 'baseline', lang)}: {label('naive', name, lang)}", fmt.num(auc, 3))
+        )
+    return (
+        _h3(label("model", "churn", lang))
+        + fig_to_img(fig, "churn model quality")
+        + _metric_rows(pairs, lang)
+    )
 
 
 def value_quality_html(ctx: RunContext) -> str:
@@ -1009,17 +1387,30 @@ def value_quality_html(ctx: RunContext) -> str:
     for c in VALUE_BASELINES:
         if c in val:
             scores[label("naive", c, lang)] = val[c].to_numpy()
-    ax = plot_gain(y, scores, lang=lang, ylabel_key="share_value",
-                   xlabel_key="share_customers_value")
-    pairs = [(label("metric", k, lang), fmt.num(m[k], 3) if isinstance(m[k], float)
-              else fmt.count(m[k]))
-             for k in ("normalized_gini", "spearman", "top_decile_capture", "total_ratio",
-                       "n_train", "n_valid") if k in m]
+    ax = plot_gain(
+        y, scores, lang=lang, ylabel_key="share_value", xlabel_key="share_customers_value"
+    )
+    pairs = [
+        (label("metric", k, lang), fmt.num(m[k], 3) if isinstance(m[k], float) else fmt.count(m[k]))
+        for k in (
+            "normalized_gini",
+            "spearman",
+            "top_decile_capture",
+            "total_ratio",
+            "n_train",
+            "n_valid",
+        )
+        if k in m
+    ]
     for name, g in (m.get("baselines") or {}).items():
-        pairs.append((f'{label("metric", "baseline", lang)}: {label("naive", name, lang)}',
-                      fmt.num(g, 3)))
-    return (_h3(label("model", "value", lang)) + fig_to_img(ax, "value model quality")
-            + _metric_rows(pairs, lang))
+        pairs.append(
+            (f"{label('metric', 'baseline', lang)}: {label('naive', name, lang)}", fmt.num(g, 3))
+        )
+    return (
+        _h3(label("model", "value", lang))
+        + fig_to_img(ax, "value model quality")
+        + _metric_rows(pairs, lang)
+    )
 
 
 def shap_html(ctx: RunContext, model: str) -> str:
@@ -1041,8 +1432,15 @@ def shap_html(ctx: RunContext, model: str) -> str:
     plt.sca(axes[1])
     plot_beeswarm(sv, X, max_display=12, ax=axes[1])
     if _zh(ctx):
-        _translate_texts(fig, {"Feature value": "特征取值", "High": "高", "Low": "低",
-                               "SHAP value (impact on model output)": "SHAP 值(对预测的影响)"})
+        _translate_texts(
+            fig,
+            {
+                "Feature value": "特征取值",
+                "High": "高",
+                "Low": "低",
+                "SHAP value (impact on model output)": "SHAP 值(对预测的影响)",
+            },
+        )
     return fig_to_img(fig, f"{model} drivers")
 
 
@@ -1054,7 +1452,7 @@ def _translate_texts(fig: Any, words_: dict[str, str]) -> None:
         s = text.get_text()
         if s in words_:
             text.set_text(words_[s])
-        elif (m := re.fullmatch(r"Sum of (\d+) other features", s)):
+        elif m := re.fullmatch(r"Sum of (\d+) other features", s):
             text.set_text(f"其余 {m.group(1)} 个特征之和")
 
 
@@ -1086,12 +1484,15 @@ def drivers_html(ctx: RunContext) -> str:
             continue
         sv = ctx.load_frame(f"{model}_shap_values")
         X = ctx.load_frame(f"{model}_shap_features")
-        items = "".join(f"<li>{html.escape(s)}</li>"
-                        for s in driver_sentences(sv, X, ctx.lang))
-        intro = {"churn": ("流失风险高的客户通常:", "Customers at high churn risk typically show:"),
-                 "value": ("高价值客户通常:", "High-value customers typically show:")}[model]
-        parts.append(_h3(t(model + "_drivers", ctx.lang))
-                     + f"<p>{intro[0] if _zh(ctx) else intro[1]}</p><ol>{items}</ol>")
+        items = "".join(f"<li>{html.escape(s)}</li>" for s in driver_sentences(sv, X, ctx.lang))
+        intro = {
+            "churn": ("流失风险高的客户通常:", "Customers at high churn risk typically show:"),
+            "value": ("高价值客户通常:", "High-value customers typically show:"),
+        }[model]
+        parts.append(
+            _h3(t(model + "_drivers", ctx.lang))
+            + f"<p>{intro[0] if _zh(ctx) else intro[1]}</p><ol>{items}</ol>"
+        )
         parts.append(shap_html(ctx, model))
     return "".join(parts)
 
@@ -1103,26 +1504,37 @@ def quality_html(ctx: RunContext) -> str:
     comp = pd.Series(dq.get("profile_completeness", {}), dtype=float)
     if len(comp):
         comp.index = labels("profile", comp.index, lang)
-        ax = plot_bars(comp.sort_values(), horizontal=True, fmt="{:.0%}",
-                       title=t("profile_completeness", lang))
+        ax = plot_bars(
+            comp.sort_values(), horizontal=True, fmt="{:.0%}", title=t("profile_completeness", lang)
+        )
         ax.figure.set_size_inches(6, 4.5)
         ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
         parts.append(fig_to_img(ax, "profile completeness"))
     warnings = dq.get("warnings", [])
     if warnings:
-        parts.append("<ul>" + "".join(f'<li class="warn">{html.escape(w)}</li>'
-                                      for w in warnings) + "</ul>")
+        parts.append(
+            "<ul>" + "".join(f'<li class="warn">{html.escape(w)}</li>' for w in warnings) + "</ul>"
+        )
     if dq.get("absent_tables"):
-        parts.append(_note(_say(ctx, "缺少的数据表:{t}", "Tables absent: {t}",
-                                t=", ".join(dq["absent_tables"]))))
+        parts.append(
+            _note(
+                _say(
+                    ctx, "缺少的数据表:{t}", "Tables absent: {t}", t=", ".join(dq["absent_tables"])
+                )
+            )
+        )
     if ctx.has("drift"):
         thr = float(_cfg(ctx)["drift_psi_warning"])
         drift = ctx.load_frame("drift")
         flagged = drift[drift["psi"] > thr].head(int(_cfg(ctx)["top_rows"]))
         parts.append(_h3(t("drift", lang, thr=thr)))
         if len(flagged):
-            rows = pd.DataFrame({"feature": [feature_name(f, lang) for f in flagged["feature"]],
-                                 "psi": flagged["psi"].map(lambda v: fmt.num(v, 2))})
+            rows = pd.DataFrame(
+                {
+                    "feature": [feature_name(f, lang) for f in flagged["feature"]],
+                    "psi": flagged["psi"].map(lambda v: fmt.num(v, 2)),
+                }
+            )
             parts.append(html_table(rows, lang, numeric=("psi",)))
         else:
             parts.append(f"<p>{t('none', lang)}</p>")

@@ -40,12 +40,15 @@ def qini_curves(validation: pd.DataFrame, points: int) -> dict[str, pd.DataFrame
 
 def _summary(plan: pd.DataFrame) -> dict[str, float]:
     target = plan if "group" not in plan.columns else plan[plan["group"] == "target"]
-    return {"customers": len(plan), "contacted": len(target),
-            "spend": float(target["cost"].sum()), VALUE: float(target[VALUE].sum())}
+    return {
+        "customers": len(plan),
+        "contacted": len(target),
+        "spend": float(target["cost"].sum()),
+        VALUE: float(target[VALUE].sum()),
+    }
 
 
-def control_share_sensitivity(plan: pd.DataFrame, shares: list[float], seed: int
-                              ) -> pd.DataFrame:
+def control_share_sensitivity(plan: pd.DataFrame, shares: list[float], seed: int) -> pd.DataFrame:
     """This month's chosen customers with other control shares: how many are contacted, the
     spend and the expected incremental value of the contacted ones (controls earn nothing,
     they measure)."""
@@ -54,22 +57,35 @@ def control_share_sensitivity(plan: pd.DataFrame, shares: list[float], seed: int
     base = plan.drop(columns=["group"], errors="ignore")
     rows = []
     for s in shares:
-        rows.append({"control_share": float(s),
-                     **_summary(assign_control(base, share=float(s), seed=seed))})
+        rows.append(
+            {"control_share": float(s), **_summary(assign_control(base, share=float(s), seed=seed))}
+        )
     return pd.DataFrame(rows)
 
 
-def capacity_sensitivity(pairs: pd.DataFrame, budget: float, capacity: dict[str, float],
-                         factors: list[float], seed: int, method: str) -> pd.DataFrame:
+def capacity_sensitivity(
+    pairs: pd.DataFrame,
+    budget: float,
+    capacity: dict[str, float],
+    factors: list[float],
+    seed: int,
+    method: str,
+) -> pd.DataFrame:
     """The plan with one department's capacity × each factor (the others as configured)."""
     rows = []
     for dept, cap in sorted(capacity.items()):
         for f in factors:
             caps = {**capacity, dept: float(cap) * float(f)}
             plan = plan_campaigns(pairs, budget, caps, seed=seed, method=method)
-            rows.append({"department": dept, "factor": float(f), "capacity": caps[dept],
-                         "department_contacts": int((plan["department"] == dept).sum()),
-                         **_summary(plan)})
+            rows.append(
+                {
+                    "department": dept,
+                    "factor": float(f),
+                    "capacity": caps[dept],
+                    "department_contacts": int((plan["department"] == dept).sum()),
+                    **_summary(plan),
+                }
+            )
     return pd.DataFrame(rows)
 
 

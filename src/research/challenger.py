@@ -50,13 +50,21 @@ def lightgbm_parameters() -> set[str]:
 def _unknown(kind: str, bad: list[str], valid: list[str], what: str) -> CvmError:
     hints = {b: difflib.get_close_matches(b, valid, n=3) for b in bad}
     hint = "; ".join(f"{b!r}: did you mean {', '.join(h)}?" for b, h in hints.items() if h)
-    return CvmError(f"{kind}: unknown {what} {bad}" + (f" ({hint})" if hint else "")
-                    + f". Valid {what}s: {', '.join(valid)}")
+    return CvmError(
+        f"{kind}: unknown {what} {bad}"
+        + (f" ({hint})" if hint else "")
+        + f". Valid {what}s: {', '.join(valid)}"
+    )
 
 
-def check_overrides(model: str, features: list[str], features_drop: list[str] | tuple = (),
-                    features_only: list[str] | tuple = (), model_params: dict | None = None,
-                    cfg: dict[str, Any] | None = None) -> None:
+def check_overrides(
+    model: str,
+    features: list[str],
+    features_drop: list[str] | tuple = (),
+    features_only: list[str] | tuple = (),
+    model_params: dict | None = None,
+    cfg: dict[str, Any] | None = None,
+) -> None:
     """Raise a CvmError naming the valid names when ``features_drop`` / ``features_only``
     name a feature not in ``features`` or ``model_params`` a key neither LightGBM nor the
     trainer knows. Cheap: call it before any training."""
@@ -69,8 +77,11 @@ def check_overrides(model: str, features: list[str], features_drop: list[str] | 
         bad = [f for f in given if f not in set(valid)]
         if bad:
             raise _unknown(name, bad, valid, "feature")
-    keep = [f for f in valid if (not features_only or f in features_only)
-            and f not in set(features_drop)]
+    keep = [
+        f
+        for f in valid
+        if (not features_only or f in features_only) and f not in set(features_drop)
+    ]
     if not keep:
         raise CvmError("features_drop / features_only leave no feature to train on")
     params = dict(model_params or {})
@@ -80,17 +91,24 @@ def check_overrides(model: str, features: list[str], features_drop: list[str] | 
     lgb_names = lightgbm_parameters()
     bad = [k for k in params if k not in lgb_names and k not in trainer]
     if bad:
-        raise _unknown("model_params", bad, sorted(trainer) + sorted(lgb_names - fixed),
-                       "key")
+        raise _unknown("model_params", bad, sorted(trainer) + sorted(lgb_names - fixed), "key")
     blocked = [k for k in params if k in fixed]
     if blocked:
-        raise CvmError(f"model_params: {blocked} are set by the {model} model and cannot be "
-                       f"overridden; tunable: {', '.join(trainer)} and LightGBM's other parameters")
+        raise CvmError(
+            f"model_params: {blocked} are set by the {model} model and cannot be "
+            f"overridden; tunable: {', '.join(trainer)} and LightGBM's other parameters"
+        )
 
 
-def overlay(model: str, cfg: dict[str, Any], features: list[str], best_params: dict[str, Any],
-            features_drop: list[str] | tuple = (), features_only: list[str] | tuple = (),
-            model_params: dict | None = None) -> dict[str, Any]:
+def overlay(
+    model: str,
+    cfg: dict[str, Any],
+    features: list[str],
+    best_params: dict[str, Any],
+    features_drop: list[str] | tuple = (),
+    features_only: list[str] | tuple = (),
+    model_params: dict | None = None,
+) -> dict[str, Any]:
     """The challenger's settings as a config overlay (``{"churn": {...}}`` or ``{"value":
     {...}}``): merged over the run config it reproduces the challenger exactly."""
     from cvm.models.value import value_settings
@@ -137,8 +155,11 @@ def _metrics(model: str, y: np.ndarray, p: np.ndarray, bins: int) -> dict[str, f
     if model == "churn":
         auc = _auc(y, p)
         return {"auc": auc, "ece": M.ece(y, p, bins), "gini": 2 * auc - 1}
-    return {"auc": _auc((y > 0).astype(float), p), "ece": decile_calibration_error(y, p, bins),
-            "gini": M.normalized_gini(y, p)}
+    return {
+        "auc": _auc((y > 0).astype(float), p),
+        "ece": decile_calibration_error(y, p, bins),
+        "gini": M.normalized_gini(y, p),
+    }
 
 
 def decile_calibration_error(y, p, bins: int = 10) -> float:
@@ -155,8 +176,13 @@ def decile_calibration_error(y, p, bins: int = 10) -> float:
     return float(np.abs(gap).sum() / len(p) / mean)
 
 
-def compare(model: str, y: np.ndarray, scores: dict[str, np.ndarray],
-            cfg: dict[str, Any] | None = None, seed: int = 0) -> pd.DataFrame:
+def compare(
+    model: str,
+    y: np.ndarray,
+    scores: dict[str, np.ndarray],
+    cfg: dict[str, Any] | None = None,
+    seed: int = 0,
+) -> pd.DataFrame:
     """AUC, ECE and Gini of each score on the same rows, with paired bootstrap intervals and,
     for two scores, the difference (second − first) with its interval.
 
@@ -172,8 +198,7 @@ def compare(model: str, y: np.ndarray, scores: dict[str, np.ndarray],
     draws = rng.integers(0, len(y), size=(rounds, len(y)))
     names = list(S)
     point = {n: _metrics(model, y, S[n], bins) for n in names}
-    boot = {n: pd.DataFrame([_metrics(model, y[d], S[n][d], bins) for d in draws])
-            for n in names}
+    boot = {n: pd.DataFrame([_metrics(model, y[d], S[n][d], bins) for d in draws]) for n in names}
     lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
     rows = []
     for metric in ("auc", "ece", "gini"):
@@ -201,7 +226,7 @@ class Comparison:
     overlay: dict[str, Any]
     table: pd.DataFrame
     y: np.ndarray
-    scores: dict[str, np.ndarray]          # {"champion": ..., "challenger": ...}
+    scores: dict[str, np.ndarray]  # {"champion": ..., "challenger": ...}
     challenger: Any = field(repr=False, default=None)
     request: dict[str, Any] = field(default_factory=dict)
 
@@ -209,35 +234,65 @@ class Comparison:
         """The table as ``value [low, high]`` per model and for the difference."""
         t = self.table
         cols = [c for c in ("champion", "challenger", "difference") if c in t.columns]
-        return pd.DataFrame({c: [f"{r[c]:.{digits}f} [{r[c + '_low']:.{digits}f}, "
-                                 f"{r[c + '_high']:.{digits}f}]" for _, r in t.iterrows()]
-                             for c in cols}, index=t.index)
+        return pd.DataFrame(
+            {
+                c: [
+                    f"{r[c]:.{digits}f} [{r[c + '_low']:.{digits}f}, {r[c + '_high']:.{digits}f}]"
+                    for _, r in t.iterrows()
+                ]
+                for c in cols
+            },
+            index=t.index,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly: what was asked, the overlay, the table and the fold size."""
-        return {"model": self.model, "name": self.name, "request": self.request,
-                "overlay": self.overlay, "n_rows": len(self.y),
-                "bootstrap": {"rounds": self.table.attrs.get("rounds"),
-                              "level": self.table.attrs.get("level")},
-                "table": json.loads(self.table.to_json(orient="index"))}
+        return {
+            "model": self.model,
+            "name": self.name,
+            "request": self.request,
+            "overlay": self.overlay,
+            "n_rows": len(self.y),
+            "bootstrap": {
+                "rounds": self.table.attrs.get("rounds"),
+                "level": self.table.attrs.get("level"),
+            },
+            "table": json.loads(self.table.to_json(orient="index")),
+        }
 
 
 def _request(features_drop, features_only, model_params) -> dict[str, Any]:
-    return {"features_drop": list(features_drop), "features_only": list(features_only),
-            "model_params": dict(model_params or {})}
+    return {
+        "features_drop": list(features_drop),
+        "features_only": list(features_only),
+        "model_params": dict(model_params or {}),
+    }
 
 
-def churn_challenger(ctx: Any, champion: Any, features_drop: list[str] | tuple = (),
-                     features_only: list[str] | tuple = (), model_params: dict | None = None,
-                     name: str = "challenger") -> Comparison:
+def churn_challenger(
+    ctx: Any,
+    champion: Any,
+    features_drop: list[str] | tuple = (),
+    features_only: list[str] | tuple = (),
+    model_params: dict | None = None,
+    name: str = "challenger",
+) -> Comparison:
     """Train a churn challenger on the champion's frames and compare on its holdout rows."""
     from cvm.models.churn import churn_frames, fit_churn
 
     frames = ctx.memo.get("churn_frames") or churn_frames(ctx.tables, ctx.as_of, ctx.cfg)
-    check_overrides("churn", frames.feature_names, features_drop, features_only, model_params,
-                    ctx.cfg)
-    over = overlay("churn", ctx.cfg, frames.feature_names, champion.metrics["best_params"],
-                   features_drop, features_only, model_params)
+    check_overrides(
+        "churn", frames.feature_names, features_drop, features_only, model_params, ctx.cfg
+    )
+    over = overlay(
+        "churn",
+        ctx.cfg,
+        frames.feature_names,
+        champion.metrics["best_params"],
+        features_drop,
+        features_only,
+        model_params,
+    )
     challenger = fit_churn(frames, apply_overlay(ctx.cfg, over))
     a, b = champion.validation, challenger.validation
     if not a.index.equals(b.index):
@@ -245,36 +300,65 @@ def churn_challenger(ctx: Any, champion: Any, features_drop: list[str] | tuple =
     y = b["y_true"].to_numpy(float)
     scores = {"champion": a["p"].to_numpy(float), "challenger": b["p"].to_numpy(float)}
     table = compare("churn", y, scores, ctx.cfg, ctx.seed)
-    return Comparison("churn", name, over, table, y, scores, challenger,
-                      _request(features_drop, features_only, model_params))
+    return Comparison(
+        "churn",
+        name,
+        over,
+        table,
+        y,
+        scores,
+        challenger,
+        _request(features_drop, features_only, model_params),
+    )
 
 
-def value_challenger(ctx: Any, champion: Any, features_drop: list[str] | tuple = (),
-                     features_only: list[str] | tuple = (), model_params: dict | None = None,
-                     name: str = "challenger") -> Comparison:
+def value_challenger(
+    ctx: Any,
+    champion: Any,
+    features_drop: list[str] | tuple = (),
+    features_only: list[str] | tuple = (),
+    model_params: dict | None = None,
+    name: str = "challenger",
+) -> Comparison:
     """Train a value challenger on the champion's frames and compare on its evaluation rows."""
     from cvm.models.value import fit_value, value_frames
 
     frames = ctx.memo.get("value_frames") or value_frames(ctx.tables, ctx.as_of, ctx.cfg)
-    check_overrides("value", frames.feature_names, features_drop, features_only, model_params,
-                    ctx.cfg)
-    over = overlay("value", ctx.cfg, frames.feature_names, {}, features_drop, features_only,
-                   model_params)
+    check_overrides(
+        "value", frames.feature_names, features_drop, features_only, model_params, ctx.cfg
+    )
+    over = overlay(
+        "value", ctx.cfg, frames.feature_names, {}, features_drop, features_only, model_params
+    )
     challenger = fit_value(frames, apply_overlay(ctx.cfg, over))
     a, b = champion.validation, challenger.validation
     if not (a.index.equals(b.index) and np.array_equal(a["realized"], b["realized"])):
         raise CvmError("champion and challenger evaluation rows differ; re-run the value cell")
     y = b["realized"].to_numpy(float)
-    scores = {"champion": a["predicted"].to_numpy(float),
-              "challenger": b["predicted"].to_numpy(float)}
+    scores = {
+        "champion": a["predicted"].to_numpy(float),
+        "challenger": b["predicted"].to_numpy(float),
+    }
     table = compare("value", y, scores, ctx.cfg, ctx.seed)
-    return Comparison("value", name, over, table, y, scores, challenger,
-                      _request(features_drop, features_only, model_params))
+    return Comparison(
+        "value",
+        name,
+        over,
+        table,
+        y,
+        scores,
+        challenger,
+        _request(features_drop, features_only, model_params),
+    )
 
 
-def check_notebook_overrides(ctx: Any, model: str, features_drop: list[str] | tuple = (),
-                             features_only: list[str] | tuple = (),
-                             model_params: dict | None = None) -> bool:
+def check_notebook_overrides(
+    ctx: Any,
+    model: str,
+    features_drop: list[str] | tuple = (),
+    features_only: list[str] | tuple = (),
+    model_params: dict | None = None,
+) -> bool:
     """The notebook's first check, before any training: the names against the run's built
     features (the ``features`` artifact's columns). True when a challenger was asked for.
 
@@ -286,8 +370,9 @@ def check_notebook_overrides(ctx: Any, model: str, features_drop: list[str] | tu
         if not path.exists():
             ctx.load_frame("features")  # raises the clear "run 02_features first" error
         schema = pq.read_schema(path)
-        index = {c for c in (schema.pandas_metadata or {}).get("index_columns", [])
-                 if isinstance(c, str)}
+        index = {
+            c for c in (schema.pandas_metadata or {}).get("index_columns", []) if isinstance(c, str)
+        }
         names = [n for n in schema.names if n not in index and not n.startswith("__")]
         check_overrides(model, names, features_drop, features_only, model_params, ctx.cfg)
     except CvmError:
@@ -304,17 +389,22 @@ def save_challenger(ctx: Any, cmp: Comparison) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     profile = ctx.cfg.get("profile", "default")
     chain = cmp.name if profile == "default" else f"{profile}+{cmp.name}"
-    header = (f"# {cmp.model} challenger {cmp.name!r} from {ctx.run_dir.name} (as of "
-              f"{ctx.as_of.date()}, profile {profile}). Adopt it: copy this file to "
-              f"configs/{cmp.name}.yaml, then\n#   cvm monthly --data ... --as-of ... "
-              f"--profile {chain}\n")
-    (out / "profile.yaml").write_text(header + yaml.safe_dump(cmp.overlay, sort_keys=False,
-                                                               allow_unicode=True),
-                                      encoding="utf-8")
-    doc = {**cmp.to_dict(), "as_of": str(ctx.as_of.date()), "base_profile": profile,
-           "adopt": f"cp {out / 'profile.yaml'} configs/{cmp.name}.yaml && cvm monthly "
-                    f"--data ... --as-of ... --profile {chain}"}
+    header = (
+        f"# {cmp.model} challenger {cmp.name!r} from {ctx.run_dir.name} (as of "
+        f"{ctx.as_of.date()}, profile {profile}). Adopt it: copy this file to "
+        f"configs/{cmp.name}.yaml, then\n#   cvm monthly --data ... --as-of ... "
+        f"--profile {chain}\n"
+    )
+    (out / "profile.yaml").write_text(
+        header + yaml.safe_dump(cmp.overlay, sort_keys=False, allow_unicode=True), encoding="utf-8"
+    )
+    doc = {
+        **cmp.to_dict(),
+        "as_of": str(ctx.as_of.date()),
+        "base_profile": profile,
+        "adopt": f"cp {out / 'profile.yaml'} configs/{cmp.name}.yaml && cvm monthly "
+        f"--data ... --as-of ... --profile {chain}",
+    }
     write_json(out / "comparison.json", doc)
     log.info("challenger saved to %s", out)
     return out
-

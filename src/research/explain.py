@@ -15,13 +15,16 @@ def pick_customer(scores: pd.Series, customer_id: str = "") -> str:
         return str(scores.sort_values(ascending=False, kind="stable").index[0])
     ids = scores.index.astype(str)
     if str(customer_id) not in set(ids):
-        raise CvmError(f"customer_id {customer_id!r} is not among the {len(ids):,} scored "
-                       f"customers (e.g. {', '.join(ids[:5])}); leave it empty for the highest")
+        raise CvmError(
+            f"customer_id {customer_id!r} is not among the {len(ids):,} scored "
+            f"customers (e.g. {', '.join(ids[:5])}); leave it empty for the highest"
+        )
     return str(customer_id)
 
 
-def customer_contributions(booster, features: pd.DataFrame, customer_id: str,
-                           num_threads: int = 1) -> tuple[pd.Series, pd.Series]:
+def customer_contributions(
+    booster, features: pd.DataFrame, customer_id: str, num_threads: int = 1
+) -> tuple[pd.Series, pd.Series]:
     """(SHAP contributions incl. ``bias``, feature values) of one customer."""
     from cvm.models.explain import contributions
 

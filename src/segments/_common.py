@@ -25,7 +25,8 @@ def settings(cfg: dict[str, Any] | None, section: str) -> dict[str, Any]:
     seg_over = (cfg.get("segments") or {}).get(section) or {}
     out = load_config("segments", {section: seg_over})[section]
     out["definitions"] = load_config("default", {"definitions": cfg.get("definitions")})[
-        "definitions"]
+        "definitions"
+    ]
     return out
 
 
@@ -46,9 +47,13 @@ def require(df: pd.DataFrame, columns: list[str], table: str) -> None:
         raise CvmError(f"table {table!r} lacks required column(s) {missing}")
 
 
-def cut(df: pd.DataFrame | None, date_col: str, as_of: pd.Timestamp,
-        start: pd.Timestamp | None = None, columns: list[str] | None = None
-        ) -> pd.DataFrame | None:
+def cut(
+    df: pd.DataFrame | None,
+    date_col: str,
+    as_of: pd.Timestamp,
+    start: pd.Timestamp | None = None,
+    columns: list[str] | None = None,
+) -> pd.DataFrame | None:
     """Rows dated ``<= as_of`` (and ``> start`` when given); None passes through.
 
     Rows with a missing date are kept only when no ``start`` is given (undated facts).
@@ -71,9 +76,13 @@ def cut(df: pd.DataFrame | None, date_col: str, as_of: pd.Timestamp,
     return out
 
 
-def visits_to(tables: dict[str, pd.DataFrame] | pd.DataFrame, as_of: pd.Timestamp,
-              date_col: str = "visit_date", customer_col: str = "customer_id",
-              columns: list[str] | None = None) -> pd.DataFrame:
+def visits_to(
+    tables: dict[str, pd.DataFrame] | pd.DataFrame,
+    as_of: pd.Timestamp,
+    date_col: str = "visit_date",
+    customer_col: str = "customer_id",
+    columns: list[str] | None = None,
+) -> pd.DataFrame:
     """Visits dated ``<= as_of`` (a table dict or the visits frame itself); with ``columns``
     only those (present ones, and the customer and date) are copied."""
     visits = tables.get("visits") if isinstance(tables, dict) else tables
@@ -89,8 +98,9 @@ def visits_to(tables: dict[str, pd.DataFrame] | pd.DataFrame, as_of: pd.Timestam
     return out
 
 
-def paid_amount(visits: pd.DataFrame, definitions: dict[str, Any],
-                amount_col: str = "amount") -> pd.Series:
+def paid_amount(
+    visits: pd.DataFrame, definitions: dict[str, Any], amount_col: str = "amount"
+) -> pd.Series:
     """Amount paid by the customer per visit (0 when another payer settled it).
 
     "Paid" is ``cvm.definitions.paid_mask`` under ``definitions`` (the churn and value
@@ -105,9 +115,13 @@ def paid_amount(visits: pd.DataFrame, definitions: dict[str, Any],
 def known_customers(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> pd.Index:
     """Every customer id known at ``as_of`` from any table, sorted."""
     ids: list[np.ndarray] = []
-    for name, date_col in (("visits", "visit_date"), ("customers", "created_date"),
-                           ("vehicles", "purchase_date"), ("vehicle_sales", "sale_date"),
-                           ("leads", "created_date")):
+    for name, date_col in (
+        ("visits", "visit_date"),
+        ("customers", "created_date"),
+        ("vehicles", "purchase_date"),
+        ("vehicle_sales", "sale_date"),
+        ("leads", "created_date"),
+    ):
         df = cut(tables.get(name), date_col, as_of, columns=["customer_id"])
         if df is not None and "customer_id" in df.columns:
             ids.append(df["customer_id"].dropna().to_numpy())
@@ -116,8 +130,13 @@ def known_customers(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> pd.
     return pd.Index(pd.unique(np.concatenate(ids)), name="customer_id").sort_values()
 
 
-def crosstab_with_flows(prev: pd.Series, cur: pd.Series, order: list[str] | None = None,
-                        new: str = "new", gone: str = "gone") -> pd.DataFrame:
+def crosstab_with_flows(
+    prev: pd.Series,
+    cur: pd.Series,
+    order: list[str] | None = None,
+    new: str = "new",
+    gone: str = "gone",
+) -> pd.DataFrame:
     """Counts from ``prev`` (rows) to ``cur`` (columns) over the union of both indexes.
 
     Customers only in ``cur`` come from the row ``new``; customers only in ``prev`` go to the

@@ -18,8 +18,12 @@ from cvm.models.value import value_settings
 log = logging.getLogger(__name__)
 
 
-def customer_value(tables: dict[str, pd.DataFrame], as_of: Any, predicted: pd.Series,
-                   cfg: dict[str, Any] | None = None) -> pd.DataFrame:
+def customer_value(
+    tables: dict[str, pd.DataFrame],
+    as_of: Any,
+    predicted: pd.Series,
+    cfg: dict[str, Any] | None = None,
+) -> pd.DataFrame:
     """Realized, potential and influence value per customer (既成 / 潜在 / 影响价值).
 
     - ``realized_value``: paid after-sales spend up to ``as_of``;
@@ -34,8 +38,7 @@ def customer_value(tables: dict[str, pd.DataFrame], as_of: Any, predicted: pd.Se
     visits = tables["visits"]
     keep = days(visits["visit_date"]) <= day_number(as_of)
     v = visits.loc[keep]
-    amount = pd.to_numeric(v["amount"], errors="coerce").fillna(0.0).where(
-        paid_mask(v, cfg), 0.0)
+    amount = pd.to_numeric(v["amount"], errors="coerce").fillna(0.0).where(paid_mask(v, cfg), 0.0)
     realized = amount.groupby(ids(v["customer_id"]).to_numpy()).sum()
     index = pd.Index(predicted.index, name="customer_id").union(realized.index)
     out = pd.DataFrame(index=index)
@@ -51,7 +54,8 @@ def customer_value(tables: dict[str, pd.DataFrame], as_of: Any, predicted: pd.Se
         if len(ref):
             buyer = ids(ref["customer_id"]).to_numpy()
             margin = float(s["influence"]["new_car_margin"]) * pd.to_numeric(
-                ref.get("price", pd.Series(0.0, index=ref.index)), errors="coerce").fillna(0.0)
+                ref.get("price", pd.Series(0.0, index=ref.index)), errors="coerce"
+            ).fillna(0.0)
             worth = margin.to_numpy() + realized.reindex(buyer).fillna(0.0).to_numpy()
             referrer = ids(ref["referred_by_customer_id"]).to_numpy()
             by = pd.DataFrame({"r": referrer, "w": worth}).groupby("r")["w"]

@@ -53,14 +53,18 @@ STAGES = ("lead", "prospect", "ordered", "active_owner", "won_back", "at_risk", 
 def _activity(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> pd.DataFrame:
     """Dated owner activities (customer_id, date): visits and vehicle purchases up to as_of."""
     parts = []
-    for name, col in (("visits", "visit_date"), ("vehicle_sales", "sale_date"),
-                      ("vehicles", "purchase_date")):
+    for name, col in (
+        ("visits", "visit_date"),
+        ("vehicle_sales", "sale_date"),
+        ("vehicles", "purchase_date"),
+    ):
         df = cut(tables.get(name), col, as_of, columns=["customer_id"])
         if df is not None and {"customer_id", col} <= set(df.columns):
             parts.append(df[["customer_id", col]].rename(columns={col: "date"}))
     if not parts:
-        return pd.DataFrame({"customer_id": pd.Series(dtype="str"),
-                             "date": pd.Series(dtype="datetime64[ns]")})
+        return pd.DataFrame(
+            {"customer_id": pd.Series(dtype="str"), "date": pd.Series(dtype="datetime64[ns]")}
+        )
     return pd.concat(parts, ignore_index=True).dropna(subset=["customer_id"])
 
 
@@ -98,8 +102,7 @@ def _owner_stages(act: pd.DataFrame, as_of: pd.Timestamp, s: dict[str, Any]) -> 
     return stage
 
 
-def _lead_stages(leads: pd.DataFrame | None, as_of: pd.Timestamp, s: dict[str, Any]
-                 ) -> pd.Series:
+def _lead_stages(leads: pd.DataFrame | None, as_of: pd.Timestamp, s: dict[str, Any]) -> pd.Series:
     """Stages of customers from their leads (used for non-owners only)."""
     if leads is None or "customer_id" not in leads.columns or leads.empty:
         return pd.Series(dtype=object)
@@ -122,8 +125,11 @@ def _lead_stages(leads: pd.DataFrame | None, as_of: pd.Timestamp, s: dict[str, A
     open_ = status_then.eq("open")
     rank = np.full(n, 0)  # 0 defeated, 1 lead, 2 prospect, 3 ordered
     rank = np.where(open_, 1, rank)
-    prospect = open_ & (test_drive | (follow >= s["prospect_min_followups"])
-                        | order.isin(s["prospect_order_stages"]))
+    prospect = open_ & (
+        test_drive
+        | (follow >= s["prospect_min_followups"])
+        | order.isin(s["prospect_order_stages"])
+    )
     rank = np.where(prospect, 2, rank)
     ordered = (open_ & order.isin(s["ordered_order_stages"])) | status_then.eq("won")
     rank = np.where(ordered, 3, rank)
@@ -132,8 +138,9 @@ def _lead_stages(leads: pd.DataFrame | None, as_of: pd.Timestamp, s: dict[str, A
     return best.map(names)
 
 
-def lifecycle_stage(tables: dict[str, pd.DataFrame], as_of: Any,
-                    cfg: dict[str, Any] | None = None) -> pd.Series:
+def lifecycle_stage(
+    tables: dict[str, pd.DataFrame], as_of: Any, cfg: dict[str, Any] | None = None
+) -> pd.Series:
     """The lifecycle stage of every customer known at ``as_of`` (index ``customer_id``).
 
     Uses only rows dated ``<= as_of``; see the module docstring for the rules.
@@ -154,6 +161,7 @@ def lifecycle_stage(tables: dict[str, pd.DataFrame], as_of: Any,
     unknown = set(stage.unique()) - set(STAGES)
     if unknown:
         from cvm.config import CvmError
+
         raise CvmError(f"lifecycle settings produce unknown stage(s) {sorted(unknown)}")
     log.info("lifecycle at %s: %s", as_of.date(), stage.value_counts().to_dict())
     return stage.astype("str")
@@ -165,8 +173,9 @@ OWNER_STAGES = ("active_owner", "won_back", "at_risk")
 """Stages that make up the owners group (现实用户); at-risk and won-back are shown inside it."""
 
 
-def lifecycle_entities(tables: dict[str, pd.DataFrame], as_of: Any,
-                       cfg: dict[str, Any] | None = None) -> pd.Series:
+def lifecycle_entities(
+    tables: dict[str, pd.DataFrame], as_of: Any, cfg: dict[str, Any] | None = None
+) -> pd.Series:
     """The stage of every customer known at ``as_of`` *and* of every open lead without a
     customer id (keyed ``lead:<lead_id>``), so the five groups count prospects the store
     has not yet given a customer number. Leads closed as lost by ``as_of`` are left out."""

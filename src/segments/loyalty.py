@@ -35,8 +35,9 @@ from cvm.segments._common import cut, log, months_before, settings, timestamp, v
 TYPES = ("true", "latent", "inertia", "non_loyal", "unknown")
 
 
-def attitude(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, s: dict[str, Any],
-             index: pd.Index) -> pd.Series:
+def attitude(
+    tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, s: dict[str, Any], index: pd.Index
+) -> pd.Series:
     """'high', 'low' or NaN (unobserved) per customer in ``index``."""
     start = months_before(as_of, s["window_months"])
     out = pd.Series(np.nan, index=index, dtype=object)
@@ -47,15 +48,17 @@ def attitude(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, s: dict[str, 
         out[mean.index] = np.where(mean >= s["min_satisfaction"], "high", "low")
     complaints = cut(tables.get("complaints"), "complaint_date", as_of, start=start)
     if complaints is not None and "customer_id" in complaints.columns:
-        sev = pd.to_numeric(complaints.get("severity", pd.Series(1, index=complaints.index)),
-                            errors="coerce").fillna(1)
+        sev = pd.to_numeric(
+            complaints.get("severity", pd.Series(1, index=complaints.index)), errors="coerce"
+        ).fillna(1)
         who = complaints.loc[sev >= s["complaint_min_severity"], "customer_id"].unique()
         out[index.intersection(pd.Index(who))] = "low"
     return out
 
 
-def loyalty_type(tables: dict[str, pd.DataFrame], as_of: Any,
-                 cfg: dict[str, Any] | None = None) -> pd.Series:
+def loyalty_type(
+    tables: dict[str, pd.DataFrame], as_of: Any, cfg: dict[str, Any] | None = None
+) -> pd.Series:
     """Loyalty type per customer with a visit up to ``as_of`` (index ``customer_id``)."""
     as_of = timestamp(as_of)
     s = settings(cfg, "loyalty")
@@ -69,13 +72,24 @@ def loyalty_type(tables: dict[str, pd.DataFrame], as_of: Any,
     if fallback not in ("unknown", "high", "low"):
         raise CvmError(f"loyalty.unobserved_attitude must be unknown/high/low, got {fallback!r}")
     if tables.get("surveys") is None and tables.get("complaints") is None:
-        log.warning("loyalty: no surveys and no complaints table; attitude unobserved, "
-                    "using unobserved_attitude=%s", fallback)
+        log.warning(
+            "loyalty: no surveys and no complaints table; attitude unobserved, "
+            "using unobserved_attitude=%s",
+            fallback,
+        )
     if fallback != "unknown":
         att = att.fillna(fallback)
-    kind = {("high", "high"): "true", ("high", "low"): "latent",
-            ("low", "high"): "inertia", ("low", "low"): "non_loyal"}
-    out = pd.Series([kind.get((a, b), "unknown") for a, b in zip(att.to_numpy(), behaviour, strict=True)],
-                    index=index, name="loyalty_type", dtype="str")
+    kind = {
+        ("high", "high"): "true",
+        ("high", "low"): "latent",
+        ("low", "high"): "inertia",
+        ("low", "low"): "non_loyal",
+    }
+    out = pd.Series(
+        [kind.get((a, b), "unknown") for a, b in zip(att.to_numpy(), behaviour, strict=True)],
+        index=index,
+        name="loyalty_type",
+        dtype="str",
+    )
     log.info("loyalty at %s: %s", as_of.date(), out.value_counts().to_dict())
     return out

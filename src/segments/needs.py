@@ -34,11 +34,13 @@ def _customers(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> pd.DataF
     return df.drop_duplicates("customer_id", keep="last").set_index("customer_id")
 
 
-def young_family(customers: pd.DataFrame | None, as_of: pd.Timestamp, r: dict[str, Any],
-                 index: pd.Index) -> pd.Series | None:
+def young_family(
+    customers: pd.DataFrame | None, as_of: pd.Timestamp, r: dict[str, Any], index: pd.Index
+) -> pd.Series | None:
     """has_children, else household size × age; None when neither column exists."""
-    if customers is None or not ({"has_children", "household_size", "birth_year"}
-                                 & set(customers.columns)):
+    if customers is None or not (
+        {"has_children", "household_size", "birth_year"} & set(customers.columns)
+    ):
         return None
     c = customers.reindex(index)
     kids = c["has_children"] if "has_children" in c.columns else pd.Series(np.nan, index=index)
@@ -52,16 +54,18 @@ def young_family(customers: pd.DataFrame | None, as_of: pd.Timestamp, r: dict[st
     return out
 
 
-def _complaints_of(complaints: pd.DataFrame | None, category: str, index: pd.Index
-                   ) -> pd.Series | None:
+def _complaints_of(
+    complaints: pd.DataFrame | None, category: str, index: pd.Index
+) -> pd.Series | None:
     if complaints is None or "category" not in complaints.columns:
         return None
     hit = complaints.loc[complaints["category"] == category]
     return hit.groupby("customer_id").size().reindex(index, fill_value=0)
 
 
-def time_sensitive(visits: pd.DataFrame, complaints: pd.DataFrame | None, r: dict[str, Any],
-                   index: pd.Index) -> pd.Series:
+def time_sensitive(
+    visits: pd.DataFrame, complaints: pd.DataFrame | None, r: dict[str, Any], index: pd.Index
+) -> pd.Series:
     """Wait complaints or mostly-weekend visits."""
     weekend = visits["visit_date"].dt.day_of_week >= 5
     g = weekend.groupby(visits["customer_id"])
@@ -74,8 +78,9 @@ def time_sensitive(visits: pd.DataFrame, complaints: pd.DataFrame | None, r: dic
     return out.fillna(False)
 
 
-def price_sensitive(visits: pd.DataFrame, complaints: pd.DataFrame | None, r: dict[str, Any],
-                    index: pd.Index) -> pd.Series | None:
+def price_sensitive(
+    visits: pd.DataFrame, complaints: pd.DataFrame | None, r: dict[str, Any], index: pd.Index
+) -> pd.Series | None:
     """Price complaints or low ABC-quote acceptance; None when neither is observable."""
     out = None
     if {"quote_items_offered", "quote_items_accepted"} <= set(visits.columns):
@@ -92,15 +97,22 @@ def price_sensitive(visits: pd.DataFrame, complaints: pd.DataFrame | None, r: di
     return out
 
 
-def high_mileage_commercial(visits: pd.DataFrame, customers: pd.DataFrame | None,
-                            r: dict[str, Any], index: pd.Index) -> pd.Series | None:
+def high_mileage_commercial(
+    visits: pd.DataFrame, customers: pd.DataFrame | None, r: dict[str, Any], index: pd.Index
+) -> pd.Series | None:
     """Company customers or a high odometer rate; None when neither is observable."""
     out = None
     if "mileage_km" in visits.columns:
         km = pd.to_numeric(visits["mileage_km"], errors="coerce")
         key = visits["vehicle_id"] if "vehicle_id" in visits.columns else visits["customer_id"]
-        obs = pd.DataFrame({"customer_id": visits["customer_id"], "key": key, "km": km,
-                            "date": visits["visit_date"]}).dropna(subset=["km"])
+        obs = pd.DataFrame(
+            {
+                "customer_id": visits["customer_id"],
+                "key": key,
+                "km": km,
+                "date": visits["visit_date"],
+            }
+        ).dropna(subset=["km"])
         g = obs.groupby(["customer_id", "key"])
         span = (g["date"].max() - g["date"].min()).dt.days
         rate = (g["km"].max() - g["km"].min()) / span.where(span >= r["min_span_days"]) * 365.25
@@ -112,8 +124,9 @@ def high_mileage_commercial(visits: pd.DataFrame, customers: pd.DataFrame | None
     return out
 
 
-def needs_tags(tables: dict[str, pd.DataFrame], as_of: Any, cfg: dict[str, Any] | None = None
-               ) -> pd.DataFrame:
+def needs_tags(
+    tables: dict[str, pd.DataFrame], as_of: Any, cfg: dict[str, Any] | None = None
+) -> pd.DataFrame:
     """Boolean needs columns per customer with a visit up to ``as_of`` (index customer_id)."""
     as_of = timestamp(as_of)
     s = settings(cfg, "needs")
@@ -128,13 +141,21 @@ def needs_tags(tables: dict[str, pd.DataFrame], as_of: Any, cfg: dict[str, Any] 
         "time_sensitive": time_sensitive(visits, complaints, s["time_sensitive"], index),
         "price_sensitive": price_sensitive(visits, complaints, s["price_sensitive"], index),
         "high_mileage_commercial": high_mileage_commercial(
-            visits, customers, s["high_mileage_commercial"], index),
+            visits, customers, s["high_mileage_commercial"], index
+        ),
     }
     skipped = [k for k, v in cols.items() if v is None]
     if skipped:
         log.info("needs: no observable columns for %s; those tags stay false", skipped)
-    out = pd.DataFrame({k: (v if v is not None else pd.Series(False, index=index))
-                        .astype("boolean").fillna(False).astype(bool)
-                        for k, v in cols.items()}, index=index)
+    out = pd.DataFrame(
+        {
+            k: (v if v is not None else pd.Series(False, index=index))
+            .astype("boolean")
+            .fillna(False)
+            .astype(bool)
+            for k, v in cols.items()
+        },
+        index=index,
+    )
     out.attrs["skipped"] = skipped
     return out

@@ -21,18 +21,26 @@ def _scored(seed: int = 5) -> tuple[pd.DataFrame, float, dict[str, float]]:
     pairs["uplift"] = rng.uniform(-0.02, 0.1, len(pairs))
     pairs["uplift_source"] = "learned"
     pairs["campaign_spend_sd"] = pairs["campaign"].map(
-        {c: 10.0 * (i + 1) for i, c in enumerate(sorted(pairs["campaign"].unique()))})
+        {c: 10.0 * (i + 1) for i, c in enumerate(sorted(pairs["campaign"].unique()))}
+    )
     return pairs, budget, capacity
 
 
 def test_every_pair_once_with_a_reason_exactly_when_not_chosen(catalogue) -> None:
     scored, budget, capacity = _scored()
-    plan = assign_control(plan_campaigns(scored, budget, capacity, seed=1), share=0.2, seed=1,
-                          strata=["campaign"])
-    blocked = pd.DataFrame({"customer_id": ["X1", "X2"], "campaign": ["win_back", "win_back"],
-                            "reason": ["cool_down", "contact_gap"]})
-    cand = build_candidates(scored, plan, blocked, catalogue, {"win_back": "learned"},
-                            capacity, 0.0, 1.96)
+    plan = assign_control(
+        plan_campaigns(scored, budget, capacity, seed=1), share=0.2, seed=1, strata=["campaign"]
+    )
+    blocked = pd.DataFrame(
+        {
+            "customer_id": ["X1", "X2"],
+            "campaign": ["win_back", "win_back"],
+            "reason": ["cool_down", "contact_gap"],
+        }
+    )
+    cand = build_candidates(
+        scored, plan, blocked, catalogue, {"win_back": "learned"}, capacity, 0.0, 1.96
+    )
     assert list(cand.columns) == list(CANDIDATE_COLUMNS)
     assert len(cand) == len(scored) + 2
     assert not cand.duplicated(["customer_id", "campaign"]).any()
@@ -42,15 +50,18 @@ def test_every_pair_once_with_a_reason_exactly_when_not_chosen(catalogue) -> Non
     assert set(cand.loc[cand["chosen"], "group"]) <= {"target", "control"}
     assert (cand.loc[~cand["chosen"], "group"] == "none").all()
     neg = cand["expected_incremental_value"] <= 0
-    assert (cand.loc[neg & ~cand["chosen"], "reason_not_chosen"].isin(
-        ["negative_value"])).all()
+    assert (cand.loc[neg & ~cand["chosen"], "reason_not_chosen"].isin(["negative_value"])).all()
     # a customer chosen for one campaign: their other pairs say so
     chosen_ids = set(plan["customer_id"])
     other = cand[~cand["chosen"] & cand["customer_id"].isin(chosen_ids) & ~neg]
     assert (other["reason_not_chosen"] == "other_campaign").all() and len(other)
     # positive pairs of unchosen customers lost to budget or capacity
-    rest = cand[~cand["chosen"] & ~cand["customer_id"].isin(chosen_ids) & ~neg
-                & cand["customer_id"].str.startswith("C")]
+    rest = cand[
+        ~cand["chosen"]
+        & ~cand["customer_id"].isin(chosen_ids)
+        & ~neg
+        & cand["customer_id"].str.startswith("C")
+    ]
     assert rest["reason_not_chosen"].isin(["budget", "capacity"]).all()
     b = cand[cand["customer_id"] == "X1"].iloc[0]
     assert b["reason_not_chosen"] == "cool_down" and b["department"] == "marketing"
@@ -64,11 +75,22 @@ def test_capacity_reason_names_the_full_department(catalogue) -> None:
     scored, budget, _ = _scored()
     dept = scored["department"].iloc[0]
     capacity = {dept: 3}
-    plan = assign_control(plan_campaigns(scored, budget * 10, capacity, seed=1), share=0.0,
-                          seed=1, strata=["campaign"])
-    cand = build_candidates(scored, plan, pd.DataFrame(columns=["customer_id", "campaign",
-                                                                "reason"]),
-                            catalogue, {}, capacity, 0.0, 1.96)
+    plan = assign_control(
+        plan_campaigns(scored, budget * 10, capacity, seed=1),
+        share=0.0,
+        seed=1,
+        strata=["campaign"],
+    )
+    cand = build_candidates(
+        scored,
+        plan,
+        pd.DataFrame(columns=["customer_id", "campaign", "reason"]),
+        catalogue,
+        {},
+        capacity,
+        0.0,
+        1.96,
+    )
     lost = cand[(cand["department"] == dept) & (cand["reason_not_chosen"] == "capacity")]
     assert len(lost) > 0 and (plan["department"] == dept).sum() == 3
 
@@ -76,10 +98,17 @@ def test_capacity_reason_names_the_full_department(catalogue) -> None:
 def test_eligibility_reports_blocked_pairs(customers, catalogue) -> None:
     as_of = pd.Timestamp("2026-09-30")
     who = customers.index[:3]
-    contacts = pd.DataFrame({"customer_id": list(who), "campaign": ["service_reminder"] * 3,
-                             "contact_date": [as_of - pd.Timedelta(days=10),
-                                              as_of - pd.Timedelta(days=45),
-                                              as_of - pd.Timedelta(days=45)]})
+    contacts = pd.DataFrame(
+        {
+            "customer_id": list(who),
+            "campaign": ["service_reminder"] * 3,
+            "contact_date": [
+                as_of - pd.Timedelta(days=10),
+                as_of - pd.Timedelta(days=45),
+                as_of - pd.Timedelta(days=45),
+            ],
+        }
+    )
     pairs = eligible_pairs(customers, contacts, catalogue, as_of)
     blocked = pairs.attrs["blocked"]
     got = blocked.set_index(["customer_id", "campaign"])["reason"]
@@ -93,10 +122,19 @@ def test_eligibility_reports_blocked_pairs(customers, catalogue) -> None:
 
 def test_budget_curve_is_monotone_and_matches_the_plan_at_1x() -> None:
     scored, budget, capacity = _scored()
-    current = assign_control(plan_campaigns(scored, budget, capacity, seed=2), share=0.1,
-                             seed=2, strata=["campaign"])
-    curve = budget_curve(scored, budget, capacity, [3, 0.5, 1, 2, 0.25], seed=2, z=1.96,
-                         control_share=0.1, current=current)
+    current = assign_control(
+        plan_campaigns(scored, budget, capacity, seed=2), share=0.1, seed=2, strata=["campaign"]
+    )
+    curve = budget_curve(
+        scored,
+        budget,
+        capacity,
+        [3, 0.5, 1, 2, 0.25],
+        seed=2,
+        z=1.96,
+        control_share=0.1,
+        current=current,
+    )
     assert list(curve["budget_multiplier"]) == [0.25, 0.5, 1.0, 2.0, 3.0]
     assert (curve["spend"] <= curve["budget"] + 1e-9).all()
     assert curve["spend"].is_monotonic_increasing

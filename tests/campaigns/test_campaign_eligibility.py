@@ -22,14 +22,17 @@ def test_cooldown_and_caps_block(customers, catalogue) -> None:
     pairs = eligible_pairs(customers, None, catalogue, AS_OF)
     wb = pairs.loc[pairs["campaign"] == "win_back", "customer_id"].tolist()
     a, b, c = wb[:3]
-    contacts = pd.DataFrame({
-        "customer_id": [a, b, c, c],
-        "campaign": ["win_back", "win_back", "win_back", "win_back"],
-        # a: inside the 180-day cool-down; b: outside it; c: 2 contacts in a year = cap
-        "contact_date": pd.to_datetime(["2026-06-01", "2025-12-01", "2025-11-01",
-                                        "2026-02-01"]),
-        "group": ["target", "control", "target", "target"],
-    })
+    contacts = pd.DataFrame(
+        {
+            "customer_id": [a, b, c, c],
+            "campaign": ["win_back", "win_back", "win_back", "win_back"],
+            # a: inside the 180-day cool-down; b: outside it; c: 2 contacts in a year = cap
+            "contact_date": pd.to_datetime(
+                ["2026-06-01", "2025-12-01", "2025-11-01", "2026-02-01"]
+            ),
+            "group": ["target", "control", "target", "target"],
+        }
+    )
     got = eligible_pairs(customers, contacts, catalogue, AS_OF)
     wb2 = set(got.loc[got["campaign"] == "win_back", "customer_id"])
     assert a not in wb2 and b in wb2 and c not in wb2
@@ -38,9 +41,14 @@ def test_cooldown_and_caps_block(customers, catalogue) -> None:
 def test_recent_contact_of_any_campaign_blocks_all(customers, catalogue) -> None:
     pairs = eligible_pairs(customers, None, catalogue, AS_OF)
     who = pairs["customer_id"].iloc[0]
-    contacts = pd.DataFrame({"customer_id": [who], "campaign": ["referral_invitation"],
-                             "contact_date": [AS_OF - pd.Timedelta(days=5)],
-                             "group": ["control"]})
+    contacts = pd.DataFrame(
+        {
+            "customer_id": [who],
+            "campaign": ["referral_invitation"],
+            "contact_date": [AS_OF - pd.Timedelta(days=5)],
+            "group": ["control"],
+        }
+    )
     got = eligible_pairs(customers, contacts, catalogue, AS_OF)
     assert who not in set(got["customer_id"])
     # future contacts (after as-of) are ignored

@@ -34,8 +34,9 @@ def test_oracle_plan_is_best_and_risk_first_respects_limits(catalogue) -> None:
     mine = plan_campaigns(pairs, budget, capacity, seed=1)
     orc = oracle_plan(oracle, pairs, budget, capacity, control_share=0.0)
     assert plan_true_value(orc, oracle) >= plan_true_value(mine, oracle) - 1e-6
-    risk = highest_risk_first_plan(pairs.assign(campaign="win_back"), budget, capacity,
-                                   catalogue, control_share=0.0)
+    risk = highest_risk_first_plan(
+        pairs.assign(campaign="win_back"), budget, capacity, catalogue, control_share=0.0
+    )
     assert risk["cost"].sum() <= budget and not risk["customer_id"].duplicated().any()
     first = pairs.sort_values("churn_probability", ascending=False)["customer_id"].iloc[0]
     assert first in set(risk["customer_id"])
@@ -56,11 +57,19 @@ def test_evaluate_plans_keys() -> None:
     pairs, oracle, budget, capacity = _setup()
     plan = plan_campaigns(pairs.assign(campaign="win_back"), budget, capacity)
     plan = plan.assign(group="target")
-    out = evaluate_plans(plan, pairs.assign(campaign="win_back"),
-                         oracle.assign(campaign="win_back").drop_duplicates(
-                             ["customer_id", "campaign"]), budget, capacity)
-    for key in ("budget", "incremental_value", "oracle_incremental_value",
-                "highest_risk_first_incremental_value"):
+    out = evaluate_plans(
+        plan,
+        pairs.assign(campaign="win_back"),
+        oracle.assign(campaign="win_back").drop_duplicates(["customer_id", "campaign"]),
+        budget,
+        capacity,
+    )
+    for key in (
+        "budget",
+        "incremental_value",
+        "oracle_incremental_value",
+        "highest_risk_first_incremental_value",
+    ):
         assert key in out
     assert out["oracle_incremental_value"] >= out["incremental_value"] - 1e-6
 
@@ -69,7 +78,7 @@ def test_a_sampled_oracle_restricts_the_comparison_and_scales_the_budget() -> No
     """Above 100k customers the simulator's oracle covers a sample of customers."""
     pairs, oracle, budget, capacity = _setup()
     plan = plan_campaigns(pairs, budget, capacity).assign(group="target")
-    sampled = pd.Index(sorted(pairs["customer_id"].unique())[::3])      # a third of them
+    sampled = pd.Index(sorted(pairs["customer_id"].unique())[::3])  # a third of them
     part = oracle[oracle["customer_id"].isin(sampled)]
     out = evaluate_plans(plan, pairs, part, budget, capacity)
     s = out["oracle_sample"]
@@ -80,8 +89,9 @@ def test_a_sampled_oracle_restricts_the_comparison_and_scales_the_budget() -> No
     assert out["incremental_value"] == pytest.approx(plan_true_value(mine, part))
     assert out["oracle_incremental_value"] >= out["incremental_value"] - 1e-6
     with pytest.raises(CvmError, match="no customer"):
-        evaluate_plans(plan, pairs, oracle.assign(customer_id="X" + oracle["customer_id"]),
-                       budget, capacity)
+        evaluate_plans(
+            plan, pairs, oracle.assign(customer_id="X" + oracle["customer_id"]), budget, capacity
+        )
 
 
 def test_noisy_oracle_is_scored_on_independent_paths() -> None:
@@ -92,19 +102,31 @@ def test_noisy_oracle_is_scored_on_independent_paths() -> None:
     true = oracle["expected_incremental_value"].to_numpy()
     noisy = oracle.assign(
         expected_incremental_value_a=true + rng.normal(0, 300, len(true)),
-        expected_incremental_value_b=true + rng.normal(0, 300, len(true)))
-    noisy["expected_incremental_value"] = (noisy["expected_incremental_value_a"]
-                                           + noisy["expected_incremental_value_b"]) / 2
+        expected_incremental_value_b=true + rng.normal(0, 300, len(true)),
+    )
+    noisy["expected_incremental_value"] = (
+        noisy["expected_incremental_value_a"] + noisy["expected_incremental_value_b"]
+    ) / 2
     plan = plan_campaigns(pairs, budget, capacity).assign(group="target")
     out = evaluate_plans(plan, pairs, noisy, budget, capacity)
     assert out["scored_on"] == "independent_paths"
     # the same-paths figure is inflated by the noise; the independent one is not
-    exact = plan_true_value(oracle_plan(noisy, pairs, budget, capacity, control_share=0.0,
-                                        value_col="expected_incremental_value_a"), oracle)
+    exact = plan_true_value(
+        oracle_plan(
+            noisy,
+            pairs,
+            budget,
+            capacity,
+            control_share=0.0,
+            value_col="expected_incremental_value_a",
+        ),
+        oracle,
+    )
     assert out["oracle_incremental_value_same_paths"] > out["oracle_incremental_value"]
     assert abs(out["oracle_incremental_value"] - exact) < 0.25 * abs(exact)
     assert out["incremental_value"] == pytest.approx(
-        plan_true_value(plan, noisy, value_col="expected_incremental_value_b"))
+        plan_true_value(plan, noisy, value_col="expected_incremental_value_b")
+    )
 
 
 def _heterogeneous(seed: int = 4):
@@ -132,25 +154,37 @@ def test_baselines_and_targeting_lift(catalogue) -> None:
     )
 
     pairs, oracle, budget, capacity = _heterogeneous()
-    for make in (lambda: campaign_means_plan(pairs, budget, capacity, 1, 0.0),
-                 lambda: random_eligible_plan(pairs, budget, capacity, 1, 0.0),
-                 lambda: store_rules_plan(pairs, budget, capacity, 1, 0.0),
-                 lambda: value_at_risk_first_plan(pairs, budget, capacity, catalogue, 1, 0.0)):
+    for make in (
+        lambda: campaign_means_plan(pairs, budget, capacity, 1, 0.0),
+        lambda: random_eligible_plan(pairs, budget, capacity, 1, 0.0),
+        lambda: store_rules_plan(pairs, budget, capacity, 1, 0.0),
+        lambda: value_at_risk_first_plan(pairs, budget, capacity, catalogue, 1, 0.0),
+    ):
         p = make()
         assert p["cost"].sum() <= budget + 1e-9 and not p["customer_id"].duplicated().any()
         for d, c in capacity.items():
             assert (p["department"] == d).sum() <= c
     # a plan that knows each customer's value: targeting lift ~ 1 (it is the oracle)
-    perfect = plan_campaigns(pairs.assign(expected_incremental_value=oracle[
-        "expected_incremental_value"].to_numpy()), budget, capacity, seed=0)
+    perfect = plan_campaigns(
+        pairs.assign(expected_incremental_value=oracle["expected_incremental_value"].to_numpy()),
+        budget,
+        capacity,
+        seed=0,
+    )
     from cvm.campaigns.control import assign_control
 
-    perfect = assign_control(perfect, seed=0, strata=["campaign"])    # as the oracle's
+    perfect = assign_control(perfect, seed=0, strata=["campaign"])  # as the oracle's
     out = evaluate_plans(perfect, pairs, oracle, budget, capacity)
-    for key in ("campaign_means_incremental_value", "random_eligible_incremental_value",
-                "store_rules_incremental_value", "value_at_risk_first_incremental_value",
-                "highest_risk_first_incremental_value", "targeting_lift", "targeting_lift_ci",
-                "per_campaign"):
+    for key in (
+        "campaign_means_incremental_value",
+        "random_eligible_incremental_value",
+        "store_rules_incremental_value",
+        "value_at_risk_first_incremental_value",
+        "highest_risk_first_incremental_value",
+        "targeting_lift",
+        "targeting_lift_ci",
+        "per_campaign",
+    ):
         assert key in out, key
     assert out["targeting_lift"] == pytest.approx(1.0, abs=0.02)
     assert out["campaign_means_incremental_value"] < out["oracle_incremental_value"]
@@ -163,8 +197,9 @@ def test_baselines_and_targeting_lift(catalogue) -> None:
     assert abs(out0["targeting_lift"]) < 0.15
     pc = out["per_campaign"]
     assert set(pc) == set(pairs["campaign"])
-    assert all(v["oracle_half_agreement"] == pytest.approx(1.0) for v in pc.values()
-               if v["eligible"] > 2)
+    assert all(
+        v["oracle_half_agreement"] == pytest.approx(1.0) for v in pc.values() if v["eligible"] > 2
+    )
     assert sum(v["plan_value"] for v in pc.values()) == pytest.approx(out["incremental_value"])
     assert out["ratio_to_oracle"] == pytest.approx(1.0, abs=0.02)
     assert out["ratio_to_campaign_means"] > 1

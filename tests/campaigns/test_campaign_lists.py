@@ -8,14 +8,20 @@ from cvm.campaigns.lists import LIST_COLUMNS, department_lists, mask_phone
 
 
 def _plan() -> pd.DataFrame:
-    return pd.DataFrame({
-        "customer_id": ["C0000", "C0001", "C0002"], "campaign": ["win_back", "win_back",
-                                                               "referral_invitation"],
-        "department": ["marketing", "marketing", "sales"], "channel": ["phone", "phone", "wechat"],
-        "cost": [300.0, 300.0, 20.0], "expected_incremental_value": [500.0, 200.0, 30.0],
-        "group": ["target", "control", "target"], "uplift": [0.1, 0.05, 0.02],
-        "uplift_source": ["learned", "learned", "prior"], "value_at_stake": [8000.0, 10000, 2500],
-    })
+    return pd.DataFrame(
+        {
+            "customer_id": ["C0000", "C0001", "C0002"],
+            "campaign": ["win_back", "win_back", "referral_invitation"],
+            "department": ["marketing", "marketing", "sales"],
+            "channel": ["phone", "phone", "wechat"],
+            "cost": [300.0, 300.0, 20.0],
+            "expected_incremental_value": [500.0, 200.0, 30.0],
+            "group": ["target", "control", "target"],
+            "uplift": [0.1, 0.05, 0.02],
+            "uplift_source": ["learned", "learned", "prior"],
+            "value_at_stake": [8000.0, 10000, 2500],
+        }
+    )
 
 
 def test_mask_phone() -> None:

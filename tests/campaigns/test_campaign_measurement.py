@@ -15,27 +15,55 @@ def _world(seed: int, n: int = 4000, base: float = 0.20, lift: float = 0.08):
     rng = np.random.default_rng(seed)
     ids = [f"C{i}" for i in range(n)]
     group = np.where(rng.random(n) < 0.2, "control", "target")
-    contacts = pd.DataFrame({"contact_id": range(n), "customer_id": ids, "campaign": "svc",
-                             "contact_date": pd.Timestamp("2026-10-05"), "channel": "sms",
-                             "group": group, "cost": np.where(group == "target", 2.0, 0.0)})
+    contacts = pd.DataFrame(
+        {
+            "contact_id": range(n),
+            "customer_id": ids,
+            "campaign": "svc",
+            "contact_date": pd.Timestamp("2026-10-05"),
+            "channel": "sms",
+            "group": group,
+            "cost": np.where(group == "target", 2.0, 0.0),
+        }
+    )
     p = base + lift * (group == "target")
     came = rng.random(n) < p
     day = pd.Timestamp("2026-10-05") + pd.to_timedelta(rng.integers(1, 26, n), unit="D")
-    visits = pd.DataFrame({"customer_id": np.array(ids)[came], "visit_date": day[came],
-                           "amount": rng.lognormal(6.5, 0.5, came.sum()), "payer": "customer"})
+    visits = pd.DataFrame(
+        {
+            "customer_id": np.array(ids)[came],
+            "visit_date": day[came],
+            "amount": rng.lognormal(6.5, 0.5, came.sum()),
+            "payer": "customer",
+        }
+    )
     # noise: old visits and visits after the window do not count
-    old = pd.DataFrame({"customer_id": ids[:50], "visit_date": pd.Timestamp("2026-09-01"),
-                        "amount": 100.0, "payer": "customer"})
+    old = pd.DataFrame(
+        {
+            "customer_id": ids[:50],
+            "visit_date": pd.Timestamp("2026-09-01"),
+            "amount": 100.0,
+            "payer": "customer",
+        }
+    )
     return {"campaign_contacts": contacts, "visits": pd.concat([visits, old])}
 
 
 def test_outcomes_window() -> None:
-    contacts = pd.DataFrame({"customer_id": ["a", "a", "b"], "campaign": "x",
-                             "contact_date": pd.to_datetime(["2026-01-01", "2026-03-01",
-                                                             "2026-01-01"])})
-    visits = pd.DataFrame({"customer_id": ["a", "a", "b"],
-                           "visit_date": pd.to_datetime(["2026-01-01", "2026-01-20", "2026-02-15"]),
-                           "amount": [100.0, 200.0, 300.0]})
+    contacts = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b"],
+            "campaign": "x",
+            "contact_date": pd.to_datetime(["2026-01-01", "2026-03-01", "2026-01-01"]),
+        }
+    )
+    visits = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b"],
+            "visit_date": pd.to_datetime(["2026-01-01", "2026-01-20", "2026-02-15"]),
+            "amount": [100.0, 200.0, 300.0],
+        }
+    )
     oc = contact_outcomes(contacts, visits, window_days=30)
     assert oc["responded"].tolist() == [True, False, False]
     assert oc["revenue"].tolist() == [200.0, 0.0, 0.0]

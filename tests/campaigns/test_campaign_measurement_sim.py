@@ -57,15 +57,31 @@ def _measure(w, snap, sel: np.ndarray, c: int, name: str, rng) -> pd.Series:
     real = _respond(w, snap, sel[target], c, [Draws.new(rng, w.traits.n) for _ in range(2)])
     start = pd.Timestamp("2026-10-01")
     ids = np.array([f"C{i}" for i in sel])
-    contacts = pd.DataFrame({"contact_id": np.arange(len(sel)), "customer_id": ids,
-                             "campaign": name, "contact_date": start,
-                             "group": np.where(target, "target", "control"), "cost": 1.0})
+    contacts = pd.DataFrame(
+        {
+            "contact_id": np.arange(len(sel)),
+            "customer_id": ids,
+            "campaign": name,
+            "contact_date": start,
+            "group": np.where(target, "target", "control"),
+            "cost": 1.0,
+        }
+    )
     came = real[sel]
-    visits = pd.DataFrame({"customer_id": ids[came], "visit_date": start + pd.Timedelta(days=20),
-                           "amount": 500.0, "payer": "customer"})
-    return measure_campaigns({"campaign_contacts": contacts, "visits": visits},
-                             as_of="2026-11-30", window_days=60,
-                             period_start="2026-09-30").iloc[0]
+    visits = pd.DataFrame(
+        {
+            "customer_id": ids[came],
+            "visit_date": start + pd.Timedelta(days=20),
+            "amount": 500.0,
+            "payer": "customer",
+        }
+    )
+    return measure_campaigns(
+        {"campaign_contacts": contacts, "visits": visits},
+        as_of="2026-11-30",
+        window_days=60,
+        period_start="2026-09-30",
+    ).iloc[0]
 
 
 @pytest.mark.parametrize("name", ["service_reminder", "reactivation_180d"])
@@ -84,15 +100,19 @@ def test_measured_lift_covers_the_true_effect(name: str) -> None:
     diffs = []
     for _ in range(60):
         draws = [Draws.new(rng, n) for _ in range(2)]
-        diffs.append(_respond(w, snap, sel, c, draws)[sel].mean()
-                     - _respond(w, snap, sel[:0], c, draws)[sel].mean())
+        diffs.append(
+            _respond(w, snap, sel, c, draws)[sel].mean()
+            - _respond(w, snap, sel[:0], c, draws)[sel].mean()
+        )
     true = float(np.mean(diffs))
     assert true > 0
 
     # 20 independent runs of the campaign: 95 % intervals cover the truth about 19 times
     runs = pd.DataFrame([_measure(w, snap, sel, c, name, rng) for _ in range(20)])
     covered = (runs["response_lift_low"] <= true) & (true <= runs["response_lift_high"])
-    assert covered.sum() >= 16, (true, runs[["response_lift", "response_lift_low",
-                                             "response_lift_high"]])
+    assert covered.sum() >= 16, (
+        true,
+        runs[["response_lift", "response_lift_low", "response_lift_high"]],
+    )
     # and the estimate is unbiased: the mean of 20 lifts is within 3 standard errors
     assert abs(runs["response_lift"].mean() - true) < 3 * runs["response_lift_se"].mean() / 20**0.5

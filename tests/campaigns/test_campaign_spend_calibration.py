@@ -10,8 +10,13 @@ from cvm.campaigns.targeting import calibrate_values
 from cvm.campaigns.uplift import calibrate_spend, spend_effects
 from cvm.config import load_config
 
-PARAMS = {"learning_rate": 0.1, "num_leaves": 7, "min_data_in_leaf": 50, "verbosity": -1,
-          "num_threads": 1}
+PARAMS = {
+    "learning_rate": 0.1,
+    "num_leaves": 7,
+    "min_data_in_leaf": 50,
+    "verbosity": -1,
+    "num_threads": 1,
+}
 
 
 def _world(seed: int = 0, n: int = 40000):
@@ -57,15 +62,28 @@ def test_calibrate_spend_weights_by_precision() -> None:
 
 
 def test_calibrate_values_centres_each_campaign_on_its_calibrated_mean() -> None:
-    scored = pd.DataFrame({
-        "customer_id": ["C1", "C2", "C3", "C4"],
-        "campaign": ["a", "a", "b", "b"],
-        "cost": [10.0, 10.0, 2.0, 2.0],
-        "uplift": [0.1, 0.3, 0.02, 0.02],
-        "value_at_stake": [1000.0, 1000.0, 500.0, 1500.0],
-    })
-    cfg = load_config("campaigns", {"uplift": {"spend_calibration": {
-        "heterogeneity": 0.5, "prior_rel_sd": 0.5, "prior_min_sd": 1.0, "transport_sd": 0.0}}})
+    scored = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C2", "C3", "C4"],
+            "campaign": ["a", "a", "b", "b"],
+            "cost": [10.0, 10.0, 2.0, 2.0],
+            "uplift": [0.1, 0.3, 0.02, 0.02],
+            "value_at_stake": [1000.0, 1000.0, 500.0, 1500.0],
+        }
+    )
+    cfg = load_config(
+        "campaigns",
+        {
+            "uplift": {
+                "spend_calibration": {
+                    "heterogeneity": 0.5,
+                    "prior_rel_sd": 0.5,
+                    "prior_min_sd": 1.0,
+                    "transport_sd": 0.0,
+                }
+            }
+        },
+    )
     out = calibrate_values(scored, {"a": 400.0}, {"a": 1e-6}, cfg)
     ev = out["expected_incremental_value"].to_numpy()
     # campaign a: calibrated to the precise measurement 400, half the deviation of 100 kept

@@ -48,9 +48,12 @@ def test_lp_bound_is_an_upper_bound() -> None:
 def test_same_seed_same_plan() -> None:
     pairs, budget, capacity = random_instance(200, 6, 9)
     a = plan_campaigns(pairs, budget, capacity, seed=4, method="greedy")
-    b = plan_campaigns(pairs.sample(frac=1, random_state=2), budget, capacity, seed=4,
-                       method="greedy")
-    assert set(zip(a.customer_id, a.campaign, strict=True)) == set(zip(b.customer_id, b.campaign, strict=True))
+    b = plan_campaigns(
+        pairs.sample(frac=1, random_state=2), budget, capacity, seed=4, method="greedy"
+    )
+    assert set(zip(a.customer_id, a.campaign, strict=True)) == set(
+        zip(b.customer_id, b.campaign, strict=True)
+    )
 
 
 def test_zero_budget_and_missing_columns() -> None:
@@ -66,5 +69,6 @@ def test_score_pairs_expected_value(customers, catalogue) -> None:
     scored = score_pairs(pairs, np.full(len(pairs), 0.1), stake, catalogue)
     row = scored.iloc[0]
     assert row["expected_incremental_value"] == pytest.approx(
-        0.1 * stake[row["customer_id"]] - catalogue[row["campaign"]].unit_cost)
+        0.1 * stake[row["customer_id"]] - catalogue[row["campaign"]].unit_cost
+    )
     assert (stake >= 0).all() and stake.max() <= stake.quantile(1.0)

@@ -17,23 +17,36 @@ def _world(seed: int = 0, n: int = 6000, months: int = 12):
     rng = np.random.default_rng(seed)
     cust = np.array([f"C{i:05d}" for i in range(n)])
     x = rng.uniform(-1, 1, n)
-    feats = pd.DataFrame({"x": x, "noise": rng.normal(size=n),
-                          "seg": rng.choice(["a", "b"], n)}, index=pd.Index(cust,
-                                                                            name="customer_id"))
+    feats = pd.DataFrame(
+        {"x": x, "noise": rng.normal(size=n), "seg": rng.choice(["a", "b"], n)},
+        index=pd.Index(cust, name="customer_id"),
+    )
     rows, visits = [], []
     for m in range(months):
         day = pd.Timestamp("2025-06-01") + pd.DateOffset(months=m) + pd.Timedelta(days=4)
         pick = rng.choice(n, n // 6, replace=False)
         ctrl = rng.random(len(pick)) < 0.2
-        rows.append(pd.DataFrame({"customer_id": cust[pick], "campaign": "service_reminder",
-                                  "contact_date": day,
-                                  "group": np.where(ctrl, "control", "target")}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "customer_id": cust[pick],
+                    "campaign": "service_reminder",
+                    "contact_date": day,
+                    "group": np.where(ctrl, "control", "target"),
+                }
+            )
+        )
         p = 0.2 + 0.05 * x[pick] + (~ctrl) * (0.10 + 0.10 * x[pick])
         came = rng.random(len(pick)) < p
-        visits.append(pd.DataFrame({
-            "customer_id": cust[pick][came],
-            "visit_date": day + pd.to_timedelta(rng.integers(1, 80, came.sum()), unit="D"),
-            "amount": 500.0}))
+        visits.append(
+            pd.DataFrame(
+                {
+                    "customer_id": cust[pick][came],
+                    "visit_date": day + pd.to_timedelta(rng.integers(1, 80, came.sum()), unit="D"),
+                    "amount": 500.0,
+                }
+            )
+        )
     contacts = pd.concat(rows, ignore_index=True)
     contacts["contact_id"] = np.arange(len(contacts))
     tables = {"campaign_contacts": contacts, "visits": pd.concat(visits, ignore_index=True)}
@@ -64,8 +77,9 @@ def test_learns_the_heterogeneous_effect(catalogue) -> None:
     assert (model.predict(feats, "win_back") == catalogue["win_back"].prior_uplift).all()
     oot = model.metrics["out_of_time"]
     assert oot["per_campaign"]["service_reminder"]["qini"] > 0
-    pairs = pd.DataFrame({"customer_id": feats.index[:3], "campaign": ["service_reminder",
-                                                                      "win_back", "win_back"]})
+    pairs = pd.DataFrame(
+        {"customer_id": feats.index[:3], "campaign": ["service_reminder", "win_back", "win_back"]}
+    )
     got = model.predict_pairs(feats, pairs)
     assert got[0] == pytest.approx(pred[0]) and got[1] == catalogue["win_back"].prior_uplift
 
@@ -84,16 +98,17 @@ def test_empirical_bayes_campaign_means() -> None:
     se = {"a": 0.001, "b": 0.05}
     exact = shrink_ate(ate, se, prior, prior_sd=0.02, transport_sd=0.0)
     assert exact["a"] == pytest.approx(0.15, abs=0.001)  # precise, no transport error: measured
-    assert 0.05 < exact["b"] < 0.08                       # noisy: mostly the prior
+    assert 0.05 < exact["b"] < 0.08  # noisy: mostly the prior
     moved = shrink_ate(ate, se, prior, prior_sd=0.02, transport_sd=0.05)
-    assert 0.05 < moved["a"] < 0.07                       # transport error keeps it near the prior
+    assert 0.05 < moved["a"] < 0.07  # transport error keeps it near the prior
     assert shrink_ate({"z": 0.1}, {}, prior, 0.02, 0.05) == {"z": 0.1}  # no prior: unchanged
 
 
 def test_eb_shrinks_the_learned_mean_towards_the_prior(catalogue) -> None:
     tables, feats, _ = _world(n=3000, months=8)
-    model = fit_uplift(tables, lambda t, d: feats, AS_OF, catalogue=catalogue, seed=1,
-                       validate=False)
+    model = fit_uplift(
+        tables, lambda t, d: feats, AS_OF, catalogue=catalogue, seed=1, validate=False
+    )
     raw, used = model.ate_measured["service_reminder"], model.ate["service_reminder"]
     prior = catalogue["service_reminder"].prior_uplift
     assert raw > used > prior
@@ -115,7 +130,7 @@ def test_uplift_deciles_rise_when_the_prediction_ranks() -> None:
     measured = [r["measured"] for r in d]
     assert measured[-1] > measured[0] + 0.15
     assert all(abs(r["measured"] - r["predicted"]) < 4 * r["measured_se"] + 0.02 for r in d)
-    flat = uplift_deciles(rng.random(n), y, t, 5)      # a prediction that does not rank
+    flat = uplift_deciles(rng.random(n), y, t, 5)  # a prediction that does not rank
     assert max(r["measured"] for r in flat) - min(r["measured"] for r in flat) < 0.08
 
 
@@ -125,16 +140,25 @@ def test_margin_uplift_is_kept_where_it_validates(catalogue) -> None:
     effect (its weight is its calibration slope) and not where the spread is noise."""
     tables, feats, x = _world(n=16000, months=14)
     # the world's visits come within 80 days of a contact: a 90-day effect window
-    over = {"uplift": {"spend_calibration": {"window_days": 90},
-                       "margin": {"state_features": ["x", "noise"], "log_features": [],
-                                  "alpha": 10.0, "campaign_alpha": 1000.0}}}
+    over = {
+        "uplift": {
+            "spend_calibration": {"window_days": 90},
+            "margin": {
+                "state_features": ["x", "noise"],
+                "log_features": [],
+                "alpha": 10.0,
+                "campaign_alpha": 1000.0,
+            },
+        }
+    }
     cfg = load_config("campaigns", over)
     model = fit_uplift(tables, lambda t, d: feats, AS_OF, cfg=cfg, catalogue=catalogue, seed=1)
     per = model.metrics["margin"]["per_campaign"]["service_reminder"]
     assert per["learned"] and per["qini_ci"][0] > 0
     assert 0 < model.margin_weight["service_reminder"] <= 1.0
-    tau = model.margin_pairs(feats, pd.DataFrame({"customer_id": feats.index,
-                                                  "campaign": "service_reminder"}))
+    tau = model.margin_pairs(
+        feats, pd.DataFrame({"customer_id": feats.index, "campaign": "service_reminder"})
+    )
     assert np.corrcoef(tau, x)[0, 1] > 0.8
     # the same world with the customers' x shuffled: nothing to learn, no per-customer part
     noise = feats.assign(x=np.random.default_rng(3).permutation(feats["x"].to_numpy()))

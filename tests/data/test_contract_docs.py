@@ -8,7 +8,8 @@ from cvm.data.docs import README, contract_markdown
 
 def test_committed_readme_matches_the_contract() -> None:
     assert README.read_text(encoding="utf-8") == contract_markdown(), (
-        "data/README.md is stale: run `python -m cvm.data.docs` and commit it")
+        "data/README.md is stale: run `python -m cvm.data.docs` and commit it"
+    )
 
 
 def test_readme_documents_every_table_and_column() -> None:

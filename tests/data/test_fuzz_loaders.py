@@ -19,20 +19,32 @@ from cvm.data.problems import DataValidationError
 from cvm.data.validate import validate_source
 
 AS_OF = date(2024, 12, 31)
-HEADERS = {"plain": ["customer_id", "visit_date", "amount"],
-           "chinese": ["客户编号", "进厂日期", "结算金额"]}
+HEADERS = {
+    "plain": ["customer_id", "visit_date", "amount"],
+    "chinese": ["客户编号", "进厂日期", "结算金额"],
+}
 # defect → the check that must report it
-DEFECTS = {"none": None, "garbage": "not_a_number", "inf": "not_finite",
-           "huge": "implausible_value", "nul_id": "control_characters",
-           "duplicate_header": "duplicate_header", "mixed_decimal": "mixed_decimal",
-           "bad_date": "not_a_date", "empty_required": "missing_value"}
+DEFECTS = {
+    "none": None,
+    "garbage": "not_a_number",
+    "inf": "not_finite",
+    "huge": "implausible_value",
+    "nul_id": "control_characters",
+    "duplicate_header": "duplicate_header",
+    "mixed_decimal": "mixed_decimal",
+    "bad_date": "not_a_date",
+    "empty_required": "missing_value",
+}
 EXCEL_DEFECTS = ["none", "garbage", "huge", "duplicate_header", "bad_date", "empty_required"]
 
-ids = st.one_of(st.integers(1, 10**9).map(str),
-                st.integers(0, 9999).map(lambda n: f"{n:04d}"),
-                st.from_regex(r"[A-Z]{1,2}[0-9]{1,6}", fullmatch=True))
-rows = st.lists(st.tuples(ids, st.integers(0, 3000), st.integers(0, 99_999_999)),
-                min_size=2, max_size=12)
+ids = st.one_of(
+    st.integers(1, 10**9).map(str),
+    st.integers(0, 9999).map(lambda n: f"{n:04d}"),
+    st.from_regex(r"[A-Z]{1,2}[0-9]{1,6}", fullmatch=True),
+)
+rows = st.lists(
+    st.tuples(ids, st.integers(0, 3000), st.integers(0, 99_999_999)), min_size=2, max_size=12
+)
 
 
 def _amount_text(cents: int, style: str) -> str:
@@ -53,11 +65,18 @@ CASES = [("csv", d) for d in DEFECTS] + [("xlsx", d) for d in EXCEL_DEFECTS]
 
 @pytest.mark.parametrize("fmt, defect", CASES)
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=rows, sep=st.sampled_from([",", ";", "\t"]), enc=st.sampled_from(["utf-8", "gb18030"]),
-       style=st.sampled_from(["point", "thousands", "comma"]), headers=st.sampled_from(list(HEADERS)),
-       id_float=st.booleans(), where=st.integers(0, 11))
-def test_random_tables_load_exactly_or_are_refused(fmt, defect, data, sep, enc, style, headers,
-                                                   id_float, where) -> None:
+@given(
+    data=rows,
+    sep=st.sampled_from([",", ";", "\t"]),
+    enc=st.sampled_from(["utf-8", "gb18030"]),
+    style=st.sampled_from(["point", "thousands", "comma"]),
+    headers=st.sampled_from(list(HEADERS)),
+    id_float=st.booleans(),
+    where=st.integers(0, 11),
+)
+def test_random_tables_load_exactly_or_are_refused(
+    fmt, defect, data, sep, enc, style, headers, id_float, where
+) -> None:
     n = len(data)
     row = where % n
     cids = [c for c, _, _ in data]
@@ -67,8 +86,9 @@ def test_random_tables_load_exactly_or_are_refused(fmt, defect, data, sep, enc, 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if fmt == "csv":
-            id_cells = [f"{c}.0" if id_float and c.isdigit() and not c.startswith("0") else c
-                        for c in cids]
+            id_cells = [
+                f"{c}.0" if id_float and c.isdigit() and not c.startswith("0") else c for c in cids
+            ]
             date_cells = [d.isoformat() for d in days]
             amount_cells = [_amount_text(a, style) for a in cents]
             if defect == "garbage":
@@ -94,9 +114,13 @@ def test_random_tables_load_exactly_or_are_refused(fmt, defect, data, sep, enc, 
             (folder / "visits.csv").write_bytes(("\n".join(lines) + "\n").encode(enc))
         else:
             amount = [a / 100 for a in cents]
-            frame = pd.DataFrame({head[0]: [int(c) if c.isdigit() and not c.startswith("0") else c
-                                            for c in cids],
-                                  head[1]: pd.to_datetime(days), head[2]: amount})
+            frame = pd.DataFrame(
+                {
+                    head[0]: [int(c) if c.isdigit() and not c.startswith("0") else c for c in cids],
+                    head[1]: pd.to_datetime(days),
+                    head[2]: amount,
+                }
+            )
             frame = frame.astype({head[1]: object, head[2]: object})
             if defect == "garbage":
                 frame.loc[row, head[2]] = "待定"

@@ -26,21 +26,30 @@ def _checks(folder: Path) -> dict[tuple[str, str], object]:
 
 
 def test_decimal_comma_column_parses_and_mixed_column_is_refused(tmp_path: Path) -> None:
-    good = _write(tmp_path / "good", "visits.csv",
-                  "customer_id;visit_date;amount\nC1;2024-01-02;1.234,50\nC2;2024-02-03;12,5\n"
-                  "C3;2024-02-03;300\n")
+    good = _write(
+        tmp_path / "good",
+        "visits.csv",
+        "customer_id;visit_date;amount\nC1;2024-01-02;1.234,50\nC2;2024-02-03;12,5\n"
+        "C3;2024-02-03;300\n",
+    )
     v = load_tables(good)["visits"]
     assert v["amount"].tolist() == [1234.5, 12.5, 300.0]
-    mixed = _write(tmp_path / "mixed", "visits.csv",
-                   'customer_id,visit_date,amount\nC1,2024-01-02,"1.234,50"\nC2,2024-02-03,1.5\n')
+    mixed = _write(
+        tmp_path / "mixed",
+        "visits.csv",
+        'customer_id,visit_date,amount\nC1,2024-01-02,"1.234,50"\nC2,2024-02-03,1.5\n',
+    )
     p = _checks(mixed)[("amount", "mixed_decimal")]
     assert p.examples == (1,) and "decimal" in p.message
 
 
 @pytest.mark.parametrize("cell", ["inf", "+inf", "-inf", "1e300", "2500000"])
 def test_non_finite_and_implausible_amounts_are_errors(tmp_path: Path, cell: str) -> None:
-    d = _write(tmp_path, "visits.csv",
-               f"customer_id,visit_date,amount\nC1,2024-01-02,{cell}\nC2,2024-01-03,10\n")
+    d = _write(
+        tmp_path,
+        "visits.csv",
+        f"customer_id,visit_date,amount\nC1,2024-01-02,{cell}\nC2,2024-01-03,10\n",
+    )
     checks = {c for _, c in _checks(d)}
     assert checks & {"not_finite", "implausible_value"}, checks
 
@@ -55,31 +64,45 @@ def test_ceiling_names_the_config_key(tmp_path: Path) -> None:
 def test_control_characters_in_ids_and_categories_are_errors(tmp_path: Path, bad: str) -> None:
     col = "visit_type" if bad.startswith("ma") else "customer_id"
     cid, vt = ("C1", bad) if col == "visit_type" else (bad, "repair")
-    frame = pd.DataFrame({"customer_id": [cid, "C2"], "visit_date": ["2024-01-02"] * 2,
-                          "amount": ["1", "2"], "visit_type": [vt, "repair"]})
+    frame = pd.DataFrame(
+        {
+            "customer_id": [cid, "C2"],
+            "visit_date": ["2024-01-02"] * 2,
+            "amount": ["1", "2"],
+            "visit_type": [vt, "repair"],
+        }
+    )
     tmp_path.mkdir(exist_ok=True)
     frame.to_csv(tmp_path / "visits.csv", index=False)
     assert (col, "control_characters") in _checks(tmp_path)
 
 
 def test_duplicate_header_is_an_error_in_csv_and_excel(tmp_path: Path) -> None:
-    d = _write(tmp_path / "csv", "visits.csv",
-               "customer_id,visit_date,amount,amount\nC1,2024-01-02,10,20\n")
+    d = _write(
+        tmp_path / "csv",
+        "visits.csv",
+        "customer_id,visit_date,amount,amount\nC1,2024-01-02,10,20\n",
+    )
     p = _checks(d)[("", "duplicate_header")]
     assert "'amount' appears 2 times (columns 3, 4)" in p.message
     x = tmp_path / "xlsx"
     x.mkdir()
-    pd.DataFrame([["C1", "2024-01-02", 10, 20]],
-                 columns=["customer_id", "visit_date", "amount", "amount "]).to_excel(
-        x / "visits.xlsx", index=False)
+    pd.DataFrame(
+        [["C1", "2024-01-02", 10, 20]], columns=["customer_id", "visit_date", "amount", "amount "]
+    ).to_excel(x / "visits.xlsx", index=False)
     assert ("", "duplicate_header") in _checks(x)
 
 
 @pytest.mark.parametrize("sep", [";", "\t", "|"])
 def test_delimiter_is_detected(tmp_path: Path, sep: str) -> None:
-    d = _write(tmp_path, "visits.csv",
-               sep.join(["customer_id", "visit_date", "amount"]) + "\n"
-               + sep.join(["C1", "2024-01-02", "1,234.50"]) + "\n")
+    d = _write(
+        tmp_path,
+        "visits.csv",
+        sep.join(["customer_id", "visit_date", "amount"])
+        + "\n"
+        + sep.join(["C1", "2024-01-02", "1,234.50"])
+        + "\n",
+    )
     v = load_tables(d)["visits"]
     assert v["amount"].tolist() == [1234.5] and v["customer_id"].tolist() == ["C1"]
 
@@ -90,7 +113,8 @@ def test_excel_data_on_another_sheet_is_found_or_named(tmp_path: Path) -> None:
     with pd.ExcelWriter(ok / "visits.xlsx") as xw:
         pd.DataFrame({"说明": ["export of 2024"]}).to_excel(xw, sheet_name="封面", index=False)
         pd.DataFrame({"客户编号": ["C1"], "进厂日期": ["2024-01-02"], "结算金额": [88]}).to_excel(
-            xw, sheet_name="数据", index=False)
+            xw, sheet_name="数据", index=False
+        )
     assert load_tables(ok)["visits"]["amount"].tolist() == [88.0]
     bad = tmp_path / "bad"
     bad.mkdir()
@@ -104,8 +128,7 @@ def test_excel_data_on_another_sheet_is_found_or_named(tmp_path: Path) -> None:
 def test_ids_are_normalised_in_every_table_before_key_checks(tmp_path: Path) -> None:
     rows = "\n".join(f"{1000 + i}.0,2024-01-{i + 1:02d},10" for i in range(20))
     d = _write(tmp_path, "visits.csv", "customer_id,visit_date,amount\n" + rows + "\n")
-    _write(d, "customers.csv", "customer_id\n" + "\n".join(str(1000 + i) for i in range(20))
-           + "\n")
+    _write(d, "customers.csv", "customer_id\n" + "\n".join(str(1000 + i) for i in range(20)) + "\n")
     assert validate_source(d, as_of=pd.Timestamp(AS_OF).date()).ok
     t = load_tables(d)
     assert t["visits"]["customer_id"].iloc[0] == "1000"
@@ -127,12 +150,18 @@ def test_an_unknown_delimiter_is_named_in_the_message(tmp_path: Path) -> None:
 
 
 def test_dot_thousands_without_a_deciding_value_is_a_warning(tmp_path: Path) -> None:
-    d = _write(tmp_path / "a", "visits.csv",
-               "customer_id,visit_date,amount\nC1,2024-01-02,1.234\nC2,2024-01-03,88\n")
+    d = _write(
+        tmp_path / "a",
+        "visits.csv",
+        "customer_id,visit_date,amount\nC1,2024-01-02,1.234\nC2,2024-01-03,88\n",
+    )
     report = validate_source(d, as_of=pd.Timestamp(AS_OF).date())
     assert report.ok and [p.check for p in report.warnings] == ["ambiguous_decimal"]
     assert report.warnings[0].examples == (1,)
     # one value with another decimal part settles it: no warning
-    d = _write(tmp_path / "b", "visits.csv",
-               "customer_id,visit_date,amount\nC1,2024-01-02,1.234\nC2,2024-01-03,8.5\n")
+    d = _write(
+        tmp_path / "b",
+        "visits.csv",
+        "customer_id,visit_date,amount\nC1,2024-01-02,1.234\nC2,2024-01-03,8.5\n",
+    )
     assert not validate_source(d, as_of=pd.Timestamp(AS_OF).date()).warnings

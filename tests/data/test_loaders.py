@@ -22,20 +22,51 @@ AS_OF = date(2024, 6, 30)
 
 # Chinese DMS headers (GBK export) for the fixture's columns
 ZH_HEADERS = {
-    "visits": {"visit_id": "工单号", "customer_id": "客户编号", "vehicle_id": "车架号",
-               "visit_date": "进厂日期", "amount": "结算金额（元）", "visit_type": "维修类型",
-               "mileage_km": "里程", "quote_items_offered": "报价项目数"},
-    "customers": {"customer_id": "客户编号", "created_date": "建档日期", "name": "姓名",
-                  "phone": "手机", "gender": "性别", "birth_year": "出生年份",
-                  "has_children": "有无子女", "city": "城市"},
-    "vehicles": {"vehicle_id": "VIN", "customer_id": "客户编号", "model": "车型",
-                 "purchase_date": "购车日期", "sold_by_store": "本店销售", "warranty_km": "保修里程"},
-    "surveys": {"survey_id": "回访编号", "customer_id": "客户编号", "visit_id": "工单号",
-                "survey_date": "回访日期", "satisfaction": "满意度"},
+    "visits": {
+        "visit_id": "工单号",
+        "customer_id": "客户编号",
+        "vehicle_id": "车架号",
+        "visit_date": "进厂日期",
+        "amount": "结算金额（元）",
+        "visit_type": "维修类型",
+        "mileage_km": "里程",
+        "quote_items_offered": "报价项目数",
+    },
+    "customers": {
+        "customer_id": "客户编号",
+        "created_date": "建档日期",
+        "name": "姓名",
+        "phone": "手机",
+        "gender": "性别",
+        "birth_year": "出生年份",
+        "has_children": "有无子女",
+        "city": "城市",
+    },
+    "vehicles": {
+        "vehicle_id": "VIN",
+        "customer_id": "客户编号",
+        "model": "车型",
+        "purchase_date": "购车日期",
+        "sold_by_store": "本店销售",
+        "warranty_km": "保修里程",
+    },
+    "surveys": {
+        "survey_id": "回访编号",
+        "customer_id": "客户编号",
+        "visit_id": "工单号",
+        "survey_date": "回访日期",
+        "satisfaction": "满意度",
+    },
 }
 ZH_FILES = {"visits": "维修记录", "customers": "客户", "vehicles": "车辆", "surveys": "回访"}
-ZH_VALUES = {"first_service": "首保", "maintenance": "保养", "repair": "维修", "accident": "事故",
-             "M": "男", "F": "女"}
+ZH_VALUES = {
+    "first_service": "首保",
+    "maintenance": "保养",
+    "repair": "维修",
+    "accident": "事故",
+    "M": "男",
+    "F": "女",
+}
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d")
 
 
@@ -55,8 +86,11 @@ def expected() -> dict[str, pd.DataFrame]:
 
 
 def _dates_three_ways(s: pd.Series) -> pd.Series:
-    return pd.Series([None if pd.isna(v) else v.strftime(DATE_FORMATS[i % 3])
-                      for i, v in enumerate(s)], index=s.index, dtype=object)
+    return pd.Series(
+        [None if pd.isna(v) else v.strftime(DATE_FORMATS[i % 3]) for i, v in enumerate(s)],
+        index=s.index,
+        dtype=object,
+    )
 
 
 def write_gbk_chinese(folder: Path) -> Path:
@@ -167,26 +201,35 @@ def test_validation_errors_raise_cvm_error_with_report(tmp_path: Path) -> None:
 def test_typed_parquet_numbers_ids_and_dates(tmp_path: Path) -> None:
     folder = tmp_path / "p"
     folder.mkdir()
-    pd.DataFrame({
-        "customer_id": [1001.0, 1002.0, np.nan],          # ids as numbers (Excel / SQL habit)
-        "visit_date": [20230105, 45000, 20240229],          # YYYYMMDD and Excel serial as ints
-        "amount": pd.array([1, 2, 3], dtype="int32"),
-    }).to_parquet(folder / "visits.parquet")
+    pd.DataFrame(
+        {
+            "customer_id": [1001.0, 1002.0, np.nan],  # ids as numbers (Excel / SQL habit)
+            "visit_date": [20230105, 45000, 20240229],  # YYYYMMDD and Excel serial as ints
+            "amount": pd.array([1, 2, 3], dtype="int32"),
+        }
+    ).to_parquet(folder / "visits.parquet")
     got = load_tables(folder, validate=False)["visits"]
     assert got["customer_id"].tolist()[:2] == ["1001", "1002"] and pd.isna(got["customer_id"][2])
-    assert got["visit_date"].tolist() == [pd.Timestamp("2023-01-05"), pd.Timestamp("2023-03-15"),
-                                          pd.Timestamp("2024-02-29")]
+    assert got["visit_date"].tolist() == [
+        pd.Timestamp("2023-01-05"),
+        pd.Timestamp("2023-03-15"),
+        pd.Timestamp("2024-02-29"),
+    ]
     assert got["amount"].dtype == "float64"
 
 
 def test_datetimes_with_time_and_timezone_are_normalized(tmp_path: Path) -> None:
     folder = tmp_path / "t"
     folder.mkdir()
-    pd.DataFrame({
-        "customer_id": ["a", "b"],
-        "visit_date": pd.to_datetime(["2023-01-05 10:30", "2023-02-01 23:59"]).tz_localize("UTC"),
-        "amount": [1.0, 2.0],
-    }).to_parquet(folder / "visits.parquet")
+    pd.DataFrame(
+        {
+            "customer_id": ["a", "b"],
+            "visit_date": pd.to_datetime(["2023-01-05 10:30", "2023-02-01 23:59"]).tz_localize(
+                "UTC"
+            ),
+            "amount": [1.0, 2.0],
+        }
+    ).to_parquet(folder / "visits.parquet")
     got = load_tables(folder, as_of=AS_OF)["visits"]
     assert got["visit_date"].dtype == "datetime64[ns]"
     assert got["visit_date"].dt.hour.tolist() == [0, 0]
@@ -220,14 +263,18 @@ def test_load_with_report_returns_frames_and_problems(tmp_path: Path) -> None:
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.dates(min_value=date(1950, 1, 1), max_value=date(2099, 12, 31)),
-                min_size=1, max_size=12))
+@given(
+    st.lists(
+        st.dates(min_value=date(1950, 1, 1), max_value=date(2099, 12, 31)), min_size=1, max_size=12
+    )
+)
 def test_dates_in_three_formats_and_excel_serials_parse_back(days: list[date]) -> None:
     stamps = pd.Series(pd.to_datetime(days))
     text = _dates_three_ways(stamps)
     serial = (stamps - pd.Timestamp("1899-12-30")).dt.days.astype(object)
-    mixed = pd.Series([t if i % 2 else s for i, (t, s) in enumerate(zip(text, serial, strict=True))],
-                      dtype=object)
+    mixed = pd.Series(
+        [t if i % 2 else s for i, (t, s) in enumerate(zip(text, serial, strict=True))], dtype=object
+    )
     for raw in (text, mixed):
         parsed, bad = to_date(raw)
         assert not bad.any()

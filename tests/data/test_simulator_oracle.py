@@ -45,8 +45,13 @@ def test_oracle_precision(run) -> None:
 def test_oracle_p_no_paid_visit_calibrated(run) -> None:
     oc = _realized(run)
     g = oc.groupby(_deciles(oc["p_no_paid_visit"]))
-    tab = pd.DataFrame({"oracle": g["p_no_paid_visit"].mean(), "realized": g["realized_no_paid"].mean(),
-                        "n": g.size()})
+    tab = pd.DataFrame(
+        {
+            "oracle": g["p_no_paid_visit"].mean(),
+            "realized": g["realized_no_paid"].mean(),
+            "n": g.size(),
+        }
+    )
     # binomial noise of a decile of 800 customers: sd <= 0.018; 0.05 is ~3 sd
     assert (tab["oracle"] - tab["realized"]).abs().max() <= 0.05, tab
     assert abs(oc["p_no_paid_visit"].mean() - oc["realized_no_paid"].mean()) <= 0.02, tab
@@ -57,8 +62,14 @@ def test_oracle_p_no_paid_visit_calibrated(run) -> None:
 def test_oracle_expected_spend_calibrated(run) -> None:
     oc = _realized(run)
     g = oc.groupby(_deciles(oc["expected_spend"]))
-    tab = pd.DataFrame({"oracle": g["expected_spend"].mean(), "realized": g["realized_spend"].mean(),
-                        "sd": g["realized_spend"].std(), "n": g.size()})
+    tab = pd.DataFrame(
+        {
+            "oracle": g["expected_spend"].mean(),
+            "realized": g["realized_spend"].mean(),
+            "sd": g["realized_spend"].std(),
+            "n": g.size(),
+        }
+    )
     # realized spend is heavy-tailed: allow 4 standard errors of the decile mean plus 5 %
     tol = 4 * tab["sd"] / np.sqrt(tab["n"]) + 0.05 * tab["oracle"]
     assert ((tab["oracle"] - tab["realized"]).abs() <= tol).all(), tab
@@ -85,17 +96,28 @@ def test_features_carry_signal_beyond_recency(run) -> None:
 
     def labelled(as_of: pd.Timestamp, future: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
         x = build_features(tables, as_of.date())
-        horizon = future[(future["visit_date"] > as_of)
-                         & (future["visit_date"] <= as_of + pd.DateOffset(months=12))]
+        horizon = future[
+            (future["visit_date"] > as_of)
+            & (future["visit_date"] <= as_of + pd.DateOffset(months=12))
+        ]
         buyers = set(horizon.loc[paid_mask(horizon), "customer_id"])
         return x, (~x.index.isin(buyers)).astype(int)
 
     x_tr, y_tr = labelled(end - pd.DateOffset(months=12) + pd.offsets.MonthEnd(0), visits)
     x_te, y_te = labelled(end, fut)
     x_te = x_te[x_tr.columns]
-    model = lgb.LGBMClassifier(n_estimators=300, learning_rate=0.05, num_leaves=31,
-                               min_child_samples=40, subsample=0.8, subsample_freq=1,
-                               colsample_bytree=0.8, n_jobs=1, verbose=-1, random_state=0)
+    model = lgb.LGBMClassifier(
+        n_estimators=300,
+        learning_rate=0.05,
+        num_leaves=31,
+        min_child_samples=40,
+        subsample=0.8,
+        subsample_freq=1,
+        colsample_bytree=0.8,
+        n_jobs=1,
+        verbose=-1,
+        random_state=0,
+    )
     model.fit(x_tr, y_tr)
     auc_model = roc_auc_score(y_te, model.predict_proba(x_te)[:, 1])
     auc_recency = roc_auc_score(y_te, x_te["months_since_last_visit"].fillna(1e3))
@@ -121,21 +143,39 @@ def test_the_pair_oracle_recreates_the_world_and_refuses_other_parameters(tmp_pa
     out = simulate(n_customers=400, seed=11, out=tmp_path / "sim", years=3)
     truth = out / "truth"
     orc = pd.read_parquet(truth / "oracle_campaigns.parquet")
-    pairs = orc.loc[orc["campaign"].astype(str).isin(["win_back", "service_reminder"]),
-                    ["customer_id", "campaign"]].astype(str).reset_index(drop=True)
-    po, info = pair_oracle(truth, pairs, {"pilot_paths": 8, "max_paths": 8,
-                                          "target_agreement": 0.8}, progress=False)
+    pairs = (
+        orc.loc[
+            orc["campaign"].astype(str).isin(["win_back", "service_reminder"]),
+            ["customer_id", "campaign"],
+        ]
+        .astype(str)
+        .reset_index(drop=True)
+    )
+    po, info = pair_oracle(
+        truth, pairs, {"pilot_paths": 8, "max_paths": 8, "target_agreement": 0.8}, progress=False
+    )
     assert len(po) == len(pairs) and set(info) == {"win_back", "service_reminder"}
-    both = po.merge(orc.astype({"customer_id": str, "campaign": str}),
-                    on=["customer_id", "campaign"], suffixes=("", "_sim"))
+    both = po.merge(
+        orc.astype({"customer_id": str, "campaign": str}),
+        on=["customer_id", "campaign"],
+        suffixes=("", "_sim"),
+    )
     for c, g in both.groupby("campaign"):
-        se = np.sqrt(((g["incremental_spend_se"] ** 2).mean()
-                      + (g["incremental_spend_se_sim"] ** 2).mean()) / len(g))
-        gap = abs(g["expected_incremental_value"].mean() - g["expected_incremental_value_sim"].mean())
+        se = np.sqrt(
+            ((g["incremental_spend_se"] ** 2).mean() + (g["incremental_spend_se_sim"] ** 2).mean())
+            / len(g)
+        )
+        gap = abs(
+            g["expected_incremental_value"].mean() - g["expected_incremental_value_sim"].mean()
+        )
         assert gap < 4 * se + 5.0, (c, gap, se)
     meta = json.loads((truth / "meta.json").read_text())
     meta["parameters"]["sale_margin"] = 0.5
     (truth / "meta.json").write_text(json.dumps(meta))
     with pytest.raises(CvmError, match="max-oracle-paths 0"):
-        pair_oracle(truth, pairs, {"pilot_paths": 8, "max_paths": 8, "target_agreement": 0.8},
-                    progress=False)
+        pair_oracle(
+            truth,
+            pairs,
+            {"pilot_paths": 8, "max_paths": 8, "target_agreement": 0.8},
+            progress=False,
+        )

@@ -28,8 +28,10 @@ def test_parse_orders_and_defaults():
 
 def test_unknown_regime_exits_2_listing_the_regimes_and_creates_nothing(tmp_path):
     out = tmp_path / "sim"
-    res = CliRunner().invoke(app, ["simulate", "--customers", "50", "--out", str(out),
-                                   "--regime", "closed-cohort,nosuch"])
+    res = CliRunner().invoke(
+        app,
+        ["simulate", "--customers", "50", "--out", str(out), "--regime", "closed-cohort,nosuch"],
+    )
     assert res.exit_code == 2, res.output
     assert "Traceback" not in res.output
     assert "'nosuch'" in res.output and all(r in res.output for r in REGIMES)
@@ -70,8 +72,9 @@ def test_opaque_leaves_weak_proxies_only(standard):
     assert c["income_band"].isna().mean() > 0.8
     assert len(r.df("surveys")) < 0.4 * len(standard.df("surveys"))
     # the truth is the same world
-    pd.testing.assert_frame_equal(r.df("truth/oracle_customers"),
-                                  standard.df("truth/oracle_customers"))
+    pd.testing.assert_frame_equal(
+        r.df("truth/oracle_customers"), standard.df("truth/oracle_customers")
+    )
 
 
 def test_confounded_campaigns_have_small_or_no_control_groups(standard):
@@ -81,13 +84,15 @@ def test_confounded_campaigns_have_small_or_no_control_groups(standard):
     assert ctrl.get("service_reminder", 0.0) == 0.0
     assert ctrl.min() == 0.0 and ctrl.max() > 0.1
     k0 = standard.df("campaign_contacts")
-    assert ((k0["group"] == "control").mean() - 0.18) ** 2 < 0.02 ** 2
+    assert ((k0["group"] == "control").mean() - 0.18) ** 2 < 0.02**2
     # the store's ranking picks the recent visitors first
     last = r.df("visits").groupby("customer_id")["visit_date"].max()
     last0 = standard.df("visits").groupby("customer_id")["visit_date"].max()
+
     def since(kk, lv):
         s = kk.loc[kk["campaign"] == "value_activation"]
         return (s["contact_date"] - lv.reindex(s["customer_id"]).to_numpy()).dt.days.median()
+
     assert since(k, last) < since(k0, last0)
 
 
@@ -101,16 +106,21 @@ def test_gradual_warranty_removes_the_cliff(standard):
         v = v.loc[v["payer"] == "customer"].merge(veh[["vehicle_id", "warranty_end_date"]])
         end = v["visit_date"].max()
         w = veh.loc[veh["warranty_end_date"] < end - pd.DateOffset(months=12), "vehicle_id"]
-        after = v.loc[(v["visit_date"] > v["warranty_end_date"])
-                      & (v["visit_date"] <= v["warranty_end_date"] + pd.DateOffset(months=12))]
-        return after["vehicle_id"].isin(w).sum() and after.loc[after["vehicle_id"].isin(w), "vehicle_id"].nunique() / len(w)
+        after = v.loc[
+            (v["visit_date"] > v["warranty_end_date"])
+            & (v["visit_date"] <= v["warranty_end_date"] + pd.DateOffset(months=12))
+        ]
+        return after["vehicle_id"].isin(w).sum() and after.loc[
+            after["vehicle_id"].isin(w), "vehicle_id"
+        ].nunique() / len(w)
+
     # without the cliff, more owners still come in the year after the warranty ends
     assert share_returning(r) > share_returning(standard) + 0.05
 
 
 def test_lead_stage_comes_from_visible_events_only(standard):
     lead = standard.df("leads")
-    open_ = lead.loc[lead["status"] != "won"]   # open and lost: what the consultant saw
+    open_ = lead.loc[lead["status"] != "won"]  # open and lost: what the consultant saw
     cold = open_.loc[~open_["test_drive"] & (open_["followups"] < 2)]
     warm = open_.loc[open_["test_drive"] & (open_["followups"] >= 3)]
     assert len(cold) > 50 and len(warm) > 20

@@ -16,13 +16,20 @@ END = date(2025, 12, 31)
 # content digests of the one-store world (800 customers, seed 5, 3 years, H = 3) made by the
 # simulator before dealer groups existed: --dealers 1 must keep today's data exactly
 ONE_STORE = {
-    "campaign_contacts": 2148447647761150804, "complaints": 572421168487312243,
-    "customers": 1279665347856361479, "lead_followups": 2252490912290357448,
-    "leads": 1597386268610515340, "staff": 1765848425608014547,
-    "surveys": 1577136569270402857, "vehicle_sales": 411146712189869617,
-    "vehicles": 836616831544503874, "visits": 2060278161143813283,
-    "truth/leads": 190626756029856427, "truth/oracle_campaigns": 1656794096349286321,
-    "truth/oracle_customers": 839561813188884128, "truth/visits": 992636519877806079,
+    "campaign_contacts": 2148447647761150804,
+    "complaints": 572421168487312243,
+    "customers": 1279665347856361479,
+    "lead_followups": 2252490912290357448,
+    "leads": 1597386268610515340,
+    "staff": 1765848425608014547,
+    "surveys": 1577136569270402857,
+    "vehicle_sales": 411146712189869617,
+    "vehicles": 836616831544503874,
+    "visits": 2060278161143813283,
+    "truth/leads": 190626756029856427,
+    "truth/oracle_campaigns": 1656794096349286321,
+    "truth/oracle_customers": 839561813188884128,
+    "truth/visits": 992636519877806079,
     "truth/visits_business_as_usual": 966583428492741909,
 }
 
@@ -72,8 +79,9 @@ def test_movers_and_cross_store_service_and_purchase(group) -> None:
     assert 0.02 < st.loc["GROUP", "horizon_cross_store_share"] < 0.12
     sales = group.df("vehicle_sales")
     ti = sales[sales["trade_in_vehicle_id"].notna()]
-    bought_away = (ti["dealer_id"] != ti["customer_id"].map(
-        cust.set_index("customer_id")["dealer_id"])).mean()
+    bought_away = (
+        ti["dealer_id"] != ti["customer_id"].map(cust.set_index("customer_id")["dealer_id"])
+    ).mean()
     assert 0.1 < bought_away < 0.5  # service at one store, buy at another
     # each visit's advisor works at the store of the visit
     staff = group.df("staff").set_index("staff_id")["dealer_id"]

@@ -42,7 +42,8 @@ def test_prepare_writes_a_copy_that_reads_back_identical(tmp_path: Path) -> None
 
 
 def test_the_copy_holds_no_personal_data_but_keeps_presence_and_masked_phones(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     src, run = _source(tmp_path), tmp_path / "run"
     table_cache.prepare_run_tables(str(src), run)
     raw = b"".join(f.read_bytes() for f in (run / ".tables").glob("*.parquet"))
@@ -53,6 +54,7 @@ def test_the_copy_holds_no_personal_data_but_keeps_presence_and_masked_phones(
     assert cust["name"].notna().tolist() == original["name"].notna().tolist()
     assert cust["phone"].iloc[0] == "138xxxx0001"
     from cvm.campaigns.lists import mask_phone
+
     assert mask_phone(cust["phone"].iloc[0]) == mask_phone(original["phone"].iloc[0])
 
 
@@ -83,6 +85,7 @@ def test_tables_are_read_on_first_access(tmp_path: Path) -> None:
     assert len(t["visits"]) > 0 and t.loaded() == ["visits"]
     assert t.get("nope") is None and t.get("customers") is not None
     everything = {**t}
-    assert set(everything) == set(t) and all(isinstance(v, pd.DataFrame)
-                                             for v in everything.values())
+    assert set(everything) == set(t) and all(
+        isinstance(v, pd.DataFrame) for v in everything.values()
+    )
     assert sorted(t.loaded()) == sorted(t)

@@ -22,6 +22,7 @@ def _set(table: str, column: str, row: int, value: object) -> Callable[[Tables],
         frame = t[table]
         frame[column] = frame[column].astype(object)
         frame.loc[row, column] = value
+
     return edit
 
 
@@ -50,7 +51,9 @@ def _raw_file(name: str, content: bytes) -> Callable[[Path], None]:
 
 
 # (id, edit of the tables, raw file writer, expected table, expected column or file)
-CASES: list[tuple[str, Callable[[Tables], None] | None, Callable[[Path], None] | None, str, str]] = [
+CASES: list[
+    tuple[str, Callable[[Tables], None] | None, Callable[[Path], None] | None, str, str]
+] = [
     ("no-visits-table", _drop_table("visits"), None, "visits", "customer_id"),
     ("missing-amount", _drop_col("visits", "amount"), None, "visits", "amount"),
     ("missing-visit-date", _drop_col("visits", "visit_date"), None, "visits", "visit_date"),
@@ -59,61 +62,111 @@ CASES: list[tuple[str, Callable[[Tables], None] | None, Callable[[Path], None] |
     ("bad-date", _set("visits", "visit_date", 2, "2023-13-45"), None, "visits", "visit_date"),
     ("text-date", _set("visits", "visit_date", 0, "昨天"), None, "visits", "visit_date"),
     ("future-date", _set("visits", "visit_date", 3, "2030-01-01"), None, "visits", "visit_date"),
-    ("future-survey", _set("surveys", "survey_date", 1, "2031/02/03"), None, "surveys",
-     "survey_date"),
+    (
+        "future-survey",
+        _set("surveys", "survey_date", 1, "2031/02/03"),
+        None,
+        "surveys",
+        "survey_date",
+    ),
     ("negative-amount", _set("visits", "amount", 2, -50.0), None, "visits", "amount"),
     ("text-amount", _set("visits", "amount", 1, "abc"), None, "visits", "amount"),
     ("negative-mileage", _set("visits", "mileage_km", 4, -1.0), None, "visits", "mileage_km"),
     ("null-amount", _set("visits", "amount", 5, None), None, "visits", "amount"),
     ("null-customer", _set("visits", "customer_id", 5, None), None, "visits", "customer_id"),
     ("dup-visit-id", _set("visits", "visit_id", 1, "RO0001"), None, "visits", "visit_id"),
-    ("dup-customer", _set("customers", "customer_id", 3, "C001"), None, "customers",
-     "customer_id"),
+    ("dup-customer", _set("customers", "customer_id", 3, "C001"), None, "customers", "customer_id"),
     ("orphan-customer", _set("visits", "customer_id", 6, "C999"), None, "visits", "customer_id"),
     ("orphan-vehicle", _set("visits", "vehicle_id", 0, "NOPE"), None, "visits", "vehicle_id"),
-    ("orphan-survey-visit", _set("surveys", "visit_id", 0, "RO9999"), None, "surveys",
-     "visit_id"),
+    ("orphan-survey-visit", _set("surveys", "visit_id", 0, "RO9999"), None, "surveys", "visit_id"),
     ("bad-visit-type", _set("visits", "visit_type", 0, "washing"), None, "visits", "visit_type"),
     ("bad-gender", _set("customers", "gender", 1, "X"), None, "customers", "gender"),
-    ("satisfaction-too-high", _set("surveys", "satisfaction", 0, 7.0), None, "surveys",
-     "satisfaction"),
-    ("birth-year-text", _set("customers", "birth_year", 0, "nineteen"), None, "customers",
-     "birth_year"),
-    ("bool-text", _set("customers", "has_children", 0, "maybe"), None, "customers",
-     "has_children"),
-    ("fraction-int", _set("visits", "quote_items_offered", 0, 2.5), None, "visits",
-     "quote_items_offered"),
+    (
+        "satisfaction-too-high",
+        _set("surveys", "satisfaction", 0, 7.0),
+        None,
+        "surveys",
+        "satisfaction",
+    ),
+    (
+        "birth-year-text",
+        _set("customers", "birth_year", 0, "nineteen"),
+        None,
+        "customers",
+        "birth_year",
+    ),
+    ("bool-text", _set("customers", "has_children", 0, "maybe"), None, "customers", "has_children"),
+    (
+        "fraction-int",
+        _set("visits", "quote_items_offered", 0, 2.5),
+        None,
+        "visits",
+        "quote_items_offered",
+    ),
     ("empty-visits", _empty("visits"), None, "visits", "visit_id"),
     ("empty-customers", _empty("customers"), None, "customers", "customer_id"),
-    ("two-customer-id-headers", _add_col("visits", "客户编号", "customer_id"), None, "visits",
-     "customer_id"),
-    ("misnamed-date-header", _rename("visits", "visit_date", "日子"), None, "visits",
-     "visit_date"),
-    ("wrong-encoding", _drop_table("visits"),
-     _raw_file("visits.csv", b"customer_id,visit_date,amount\n\xff\xfe\x80,2020-01-01,1\n"),
-     "visits", "visits.csv"),
+    (
+        "two-customer-id-headers",
+        _add_col("visits", "客户编号", "customer_id"),
+        None,
+        "visits",
+        "customer_id",
+    ),
+    ("misnamed-date-header", _rename("visits", "visit_date", "日子"), None, "visits", "visit_date"),
+    (
+        "wrong-encoding",
+        _drop_table("visits"),
+        _raw_file("visits.csv", b"customer_id,visit_date,amount\n\xff\xfe\x80,2020-01-01,1\n"),
+        "visits",
+        "visits.csv",
+    ),
     ("empty-file", _drop_table("visits"), _raw_file("visits.csv", b""), "visits", "visits.csv"),
-    ("corrupt-parquet", _drop_table("visits"), _raw_file("visits.parquet", b"PAR1 not really"),
-     "visits", "visits.parquet"),
-    ("corrupt-excel", _drop_table("customers"), _raw_file("customers.xlsx", b"PK\x03\x04junk"),
-     "customers", "customers.xlsx"),
-    ("xls-file", _drop_table("visits"), _raw_file("visits.xls", b"\xd0\xcf\x11\xe0"), "visits",
-     "visits.xls"),
-    ("two-files-one-table", None, _raw_file("维修记录.csv", b"customer_id,visit_date,amount\n"),
-     "visits", "维修记录.csv"),
+    (
+        "corrupt-parquet",
+        _drop_table("visits"),
+        _raw_file("visits.parquet", b"PAR1 not really"),
+        "visits",
+        "visits.parquet",
+    ),
+    (
+        "corrupt-excel",
+        _drop_table("customers"),
+        _raw_file("customers.xlsx", b"PK\x03\x04junk"),
+        "customers",
+        "customers.xlsx",
+    ),
+    (
+        "xls-file",
+        _drop_table("visits"),
+        _raw_file("visits.xls", b"\xd0\xcf\x11\xe0"),
+        "visits",
+        "visits.xls",
+    ),
+    (
+        "two-files-one-table",
+        None,
+        _raw_file("维修记录.csv", b"customer_id,visit_date,amount\n"),
+        "visits",
+        "维修记录.csv",
+    ),
 ]
 
 
 def _snapshot(folder: Path) -> dict[str, tuple[int, float]]:
-    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime)
-            for p in folder.rglob("*")}
+    return {
+        str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime) for p in folder.rglob("*")
+    }
 
 
-@pytest.mark.parametrize(("edit", "raw", "table", "where"), [c[1:] for c in CASES],
-                         ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("edit", "raw", "table", "where"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_malformed_input_exits_2_naming_table_and_column(
-    tmp_path: Path, edit: Callable[[Tables], None] | None, raw: Callable[[Path], None] | None,
-    table: str, where: str,
+    tmp_path: Path,
+    edit: Callable[[Tables], None] | None,
+    raw: Callable[[Path], None] | None,
+    table: str,
+    where: str,
 ) -> None:
     tables = dealer_tables()
     if edit is not None:
@@ -144,16 +197,20 @@ def _many_customers(n: int = 30) -> Tables:
     """The fixture with ``n`` customers, half of them without a phone and mostly 0-amount visits."""
     t = dealer_tables()
     ids = [f"C{i:03d}" for i in range(1, n + 1)]
-    t["customers"] = pd.DataFrame({
-        "customer_id": ids,
-        "phone": [None if i % 2 else f"1390000{i:04d}" for i in range(n)],
-    })
-    t["visits"] = pd.DataFrame({
-        "visit_id": [f"R{i}" for i in range(n)],
-        "customer_id": ids,
-        "visit_date": ["2023-01-01"] * n,
-        "amount": [0.0] * (n - 5) + [100.0] * 5,
-    })
+    t["customers"] = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "phone": [None if i % 2 else f"1390000{i:04d}" for i in range(n)],
+        }
+    )
+    t["visits"] = pd.DataFrame(
+        {
+            "visit_id": [f"R{i}" for i in range(n)],
+            "customer_id": ids,
+            "visit_date": ["2023-01-01"] * n,
+            "amount": [0.0] * (n - 5) + [100.0] * 5,
+        }
+    )
     t.pop("vehicles")
     t.pop("surveys")
     return t
@@ -176,7 +233,8 @@ def test_very_old_dates_are_a_warning() -> None:
     report = validate_tables(t, as_of=date(2024, 6, 30))
     assert report.ok
     assert [(w.table, w.column, w.check) for w in report.warnings] == [
-        ("visits", "visit_date", "very_old_date")]
+        ("visits", "visit_date", "very_old_date")
+    ]
 
 
 def test_report_counts_rows_and_gives_1_based_examples() -> None:
@@ -197,7 +255,8 @@ def test_unparseable_cell_not_reported_twice_as_missing() -> None:
     t["visits"].loc[3, "amount"] = "待定"
     report = validate_tables(t, as_of=date(2024, 6, 30))
     assert [(p.column, p.check, p.examples) for p in report.errors] == [
-        ("amount", "not_a_number", (4,))]
+        ("amount", "not_a_number", (4,))
+    ]
     assert "'待定'" in report.errors[0].message
 
 
@@ -219,16 +278,23 @@ def test_validate_source_reads_sqlite_url(tmp_path: Path) -> None:
     engine.dispose()
     report = validate_source(f"sqlite:///{tmp_path / 'dms.db'}", as_of=date(2024, 6, 30))
     assert [(p.table, p.column, p.check) for p in report.errors] == [
-        ("visits", "amount", "below_min")]
+        ("visits", "amount", "below_min")
+    ]
 
 
 def test_unknown_campaign_ids_are_a_warning_that_says_how_to_declare_them() -> None:
     t = dealer_tables()
     cust = t["customers"]["customer_id"].iloc[:3].tolist()
-    t["campaign_contacts"] = pd.DataFrame({
-        "contact_id": ["K1", "K2", "K3"], "customer_id": cust, "campaign": ["service_reminder", "member_day", "member_day"],
-        "contact_date": [pd.Timestamp("2024-05-01")] * 3, "channel": ["sms"] * 3,
-        "group": ["target"] * 3})
+    t["campaign_contacts"] = pd.DataFrame(
+        {
+            "contact_id": ["K1", "K2", "K3"],
+            "customer_id": cust,
+            "campaign": ["service_reminder", "member_day", "member_day"],
+            "contact_date": [pd.Timestamp("2024-05-01")] * 3,
+            "channel": ["sms"] * 3,
+            "group": ["target"] * 3,
+        }
+    )
     report = validate_tables(t, as_of=date(2024, 6, 30))
     assert report.ok
     w = [p for p in report.warnings if p.check == "unknown_campaign"]

@@ -17,8 +17,9 @@ import sqlalchemy as sa
 from cvm.config import CvmError
 from cvm.data.writers import export_run, write_sql, write_table
 
-FRAME = pd.DataFrame({"customer_id": ["C1", "C2"], "churn_probability": [0.1, None],
-                      "predicted_value": [100.0, 0.0]})
+FRAME = pd.DataFrame(
+    {"customer_id": ["C1", "C2"], "churn_probability": [0.1, None], "predicted_value": [100.0, 0.0]}
+)
 
 
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])
@@ -55,7 +56,8 @@ def test_export_run_writes_scores_and_campaign_lists(tmp_path: Path) -> None:
     (run / "campaigns").mkdir(parents=True)
     FRAME.to_parquet(run / "scores.parquet", index=False)
     pd.DataFrame({"customer_id": ["C1"], "campaign": ["x"], "group": ["target"]}).to_csv(
-        run / "campaigns" / "service.csv", index=False)
+        run / "campaigns" / "service.csv", index=False
+    )
     url = f"sqlite:///{tmp_path / 'cvm.db'}"
     export_run(run, url)
     eng = sa.create_engine(url)
@@ -102,12 +104,25 @@ def postgres_url():
 
     try:
         run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "cvm")
-        run(str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(base / "log"), "-o",
-            f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+        run(
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-w",
+            "-l",
+            str(base / "log"),
+            "-o",
+            f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        )
         yield f"postgresql+psycopg://cvm@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                        "stop"], capture_output=True, timeout=60, check=False)
+        subprocess.run(
+            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -124,8 +139,13 @@ def test_postgresql_write_and_read(postgres_url: str, tmp_path: Path) -> None:
         write_sql({"cvm_scores": FRAME.iloc[:1], "cvm_campaigns": bad}, postgres_url)
     assert len(pd.read_sql_table("cvm_scores", eng)) == 4
     # input tables come back through the loader
-    visits = pd.DataFrame({"customer_id": ["C1", "C2"], "visit_date": ["2024-01-05", "2024-02-01"],
-                           "amount": [100.0, 250.5]})
+    visits = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C2"],
+            "visit_date": ["2024-01-05", "2024-02-01"],
+            "amount": [100.0, 250.5],
+        }
+    )
     write_table(visits, postgres_url, table="visits")
     loaded = load_tables(postgres_url, ["visits"])
     assert loaded["visits"]["amount"].sum() == pytest.approx(350.5)

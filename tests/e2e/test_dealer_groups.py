@@ -32,8 +32,9 @@ def _run(group_data, tmp_path_factory, engine: str) -> Path:
 
     data, end = group_data
     reports = tmp_path_factory.mktemp(f"reports_{engine}")
-    return run_monthly(str(data), end, out=reports, lang="en", progress=False,
-                       profile="demo", engine=engine).parent
+    return run_monthly(
+        str(data), end, out=reports, lang="en", progress=False, profile="demo", engine=engine
+    ).parent
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +51,7 @@ def test_group_report_has_the_league_table(local_run: Path) -> None:
     html = (local_run / "report.html").read_text(encoding="utf-8")
     assert '<section id="stores">' in html
     for d in ("D01", "D02", "D03"):
-        assert f"<td class=\"t\">{d}</td>" in html
+        assert f'<td class="t">{d}</td>' in html
     league = pd.read_parquet(local_run / "artifacts" / "store_league.parquet")
     assert list(league.index) == ["D01", "D02", "D03", "GROUP"]
     stores = league.drop(index="GROUP")
@@ -78,8 +79,9 @@ def test_each_store_has_its_report_budget_plan_controls_and_lists(local_run: Pat
         assert (mine["group"] == "control").any()  # controls drawn within the store
         page = (local_run / "stores" / d / "report.html").read_text(encoding="utf-8")
         assert f"Store {d}" in page and "High frequency" in page
-        thin = bool(pd.read_parquet(local_run / "artifacts" / "store_league.parquet")
-                    .loc[d, "thin"])
+        thin = bool(
+            pd.read_parquet(local_run / "artifacts" / "store_league.parquet").loc[d, "thin"]
+        )
         assert ("too little data" in page) == thin  # a thin store's report says so
         assert "<script" not in page
         lists = sorted((local_run / "stores" / d / "campaigns").glob("*.csv"))
@@ -91,19 +93,24 @@ def test_each_store_has_its_report_budget_plan_controls_and_lists(local_run: Pat
 def test_store_pages_carry_no_personal_data(local_run: Path, group_data) -> None:
     data, _ = group_data
     cust = pd.read_parquet(data / "customers.parquet", columns=["name", "phone"])
-    text = "".join((local_run / "stores" / d / "report.html").read_text(encoding="utf-8")
-                   for d in ("D01", "D02", "D03"))
+    text = "".join(
+        (local_run / "stores" / d / "report.html").read_text(encoding="utf-8")
+        for d in ("D01", "D02", "D03")
+    )
     assert not any(p in text for p in cust["phone"].dropna().head(300))
     assert not any(n in text for n in cust["name"].dropna().head(300) if len(n) >= 2)
 
 
-def test_dask_engine_gives_identical_scores_plans_and_lists(local_run: Path,
-                                                            dask_run: Path) -> None:
-    pd.testing.assert_frame_equal(pd.read_parquet(local_run / "scores.parquet"),
-                                  pd.read_parquet(dask_run / "scores.parquet"))
+def test_dask_engine_gives_identical_scores_plans_and_lists(
+    local_run: Path, dask_run: Path
+) -> None:
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(local_run / "scores.parquet"), pd.read_parquet(dask_run / "scores.parquet")
+    )
     pd.testing.assert_frame_equal(
         pd.read_parquet(local_run / "artifacts" / "campaign_plan.parquet"),
-        pd.read_parquet(dask_run / "artifacts" / "campaign_plan.parquet"))
+        pd.read_parquet(dask_run / "artifacts" / "campaign_plan.parquet"),
+    )
     files = sorted(p.relative_to(local_run) for p in local_run.glob("**/campaigns/*.csv"))
     assert files
     for f in files:
@@ -117,10 +124,26 @@ def test_dask_engine_gives_identical_scores_plans_and_lists(local_run: Path,
 def test_unreachable_scheduler_is_exit_2_with_the_address(group_data, tmp_path: Path) -> None:
     data, end = group_data
     out = tmp_path / "reports"
-    r = subprocess.run([str(Path(sys.executable).parent / "cvm"), "monthly", "--data", str(data),
-                        "--as-of", str(end), "--out", str(out), "--engine", "dask",
-                        "--scheduler", "tcp://127.0.0.1:9"],
-                       check=False, capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "cvm"),
+            "monthly",
+            "--data",
+            str(data),
+            "--as-of",
+            str(end),
+            "--out",
+            str(out),
+            "--engine",
+            "dask",
+            "--scheduler",
+            "tcp://127.0.0.1:9",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 2, r.stderr
     assert "tcp://127.0.0.1:9" in r.stderr and "dask scheduler" in r.stderr
     assert "Traceback" not in r.stderr and not out.exists()

@@ -16,11 +16,20 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("e2e")]
 
 @pytest.fixture(scope="module")
 def evaluation(monthly_run: Path, sim_dir: Path) -> dict:
-    res = CliRunner().invoke(app, ["evaluate", "--run", str(monthly_run),
-                                   "--truth", str(sim_dir / "truth"),
-                                   "--max-oracle-paths", "48"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "evaluate",
+            "--run",
+            str(monthly_run),
+            "--truth",
+            str(sim_dir / "truth"),
+            "--max-oracle-paths",
+            "48",
+        ],
+    )
     assert res.exit_code == 0, res.output
-    return json.loads(res.stdout)   # progress bars go to stderr
+    return json.loads(res.stdout)  # progress bars go to stderr
 
 
 def test_contract_keys(evaluation: dict) -> None:
@@ -28,14 +37,26 @@ def test_contract_keys(evaluation: dict) -> None:
     for k in ("auc", "oracle_auc", "pr_auc", "brier", "ece"):
         assert 0 <= c[k] <= 1, k
     assert set(c["baselines"]) >= {"recency", "rfm_logistic"}
-    for k in ("normalized_gini", "oracle_normalized_gini", "spearman", "top_decile_capture",
-              "total_ratio"):
+    for k in (
+        "normalized_gini",
+        "oracle_normalized_gini",
+        "spearman",
+        "top_decile_capture",
+        "total_ratio",
+    ):
         assert k in v
     assert set(evaluation["campaigns"]) >= {
-        "budget", "incremental_value", "oracle_incremental_value",
-        "highest_risk_first_incremental_value", "campaign_means_incremental_value",
-        "random_eligible_incremental_value", "store_rules_incremental_value",
-        "value_at_risk_first_incremental_value", "per_campaign", "pair_oracle"}
+        "budget",
+        "incremental_value",
+        "oracle_incremental_value",
+        "highest_risk_first_incremental_value",
+        "campaign_means_incremental_value",
+        "random_eligible_incremental_value",
+        "store_rules_incremental_value",
+        "value_at_risk_first_incremental_value",
+        "per_campaign",
+        "pair_oracle",
+    }
     assert evaluation["campaigns"]["oracle_source"] == "pair_oracle"
     assert all(v["paths"] <= 48 for v in evaluation["campaigns"]["pair_oracle"].values())
     assert {"auc", "oracle_auc", "auc_excess_vs_oracle"} <= set(evaluation["leads"])
@@ -43,7 +64,8 @@ def test_contract_keys(evaluation: dict) -> None:
     lo, hi = c["auc_ci"]
     assert lo < c["auc"] < hi
     assert c["auc_excess_vs_oracle"] == pytest.approx(
-        (c["auc"] - 0.5) / (c["oracle_auc"] - 0.5), rel=1e-6)
+        (c["auc"] - 0.5) / (c["oracle_auc"] - 0.5), rel=1e-6
+    )
     assert c["auc_excess_vs_oracle"] < c["auc_vs_oracle"]
     lo, hi = v["normalized_gini_ci"]
     assert lo < v["normalized_gini"] < hi
@@ -72,10 +94,11 @@ def test_churn_calibrated_in_the_business_as_usual_future(evaluation: dict) -> N
 def test_new_baselines_and_value_definitions(evaluation: dict) -> None:
     c, v = evaluation["churn"], evaluation["value"]
     assert {"bgnbd_p_alive", "lightgbm_rfm"} <= set(c["baselines"])
-    assert {"historical_average", "bgnbd_gamma_gamma", "recency_frequency",
-            "lightgbm_rfm"} <= set(v["baselines"])
+    assert {"historical_average", "bgnbd_gamma_gamma", "recency_frequency", "lightgbm_rfm"} <= set(
+        v["baselines"]
+    )
     assert "gross margin" in v["definition"]
-    cp = v["customer_paid"]   # the old definition, judged against customer-paid spend
+    cp = v["customer_paid"]  # the old definition, judged against customer-paid spend
     assert 0.5 < cp["total_ratio"] < 2 and 0 < cp["normalized_gini"] < 1
 
 
@@ -85,7 +108,7 @@ def test_every_owner_and_open_lead_is_scored(monthly_run: Path) -> None:
     m = json.loads((monthly_run / "metrics.json").read_text(encoding="utf-8"))
     cov = m["coverage"]
     new = cov["no_visit_yet"]
-    assert new["owners"] > 0   # the simulated store sells cars every month
+    assert new["owners"] > 0  # the simulated store sells cars every month
     assert new["churn_probability"] == new["owners"] == new["predicted_value"]
     assert cov["active"]["churn_probability"] == cov["active"]["owners"]
     assert cov["value_share_of_owners"] == 1.0

@@ -46,10 +46,30 @@ def _monthly(data: Path, out: Path, *extra: str, kill: str | None = None):
     env = {k: v for k, v in os.environ.items() if k != "CVM_TEST_KILL_AT"}
     if kill:
         env["CVM_TEST_KILL_AT"] = kill
-    return subprocess.run([sys.executable, "-m", "cvm.cli", "monthly", "--data", str(data),
-                           "--as-of", AS_OF, "--out", str(out), "--horizon-months", "3",
-                           "--profile", "demo", *extra],
-                          capture_output=True, text=True, env=env, timeout=600, check=False)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cvm.cli",
+            "monthly",
+            "--data",
+            str(data),
+            "--as-of",
+            AS_OF,
+            "--out",
+            str(out),
+            "--horizon-months",
+            "3",
+            "--profile",
+            "demo",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
 
 
 def _leftovers(out: Path, kind: str = "tmp") -> list[Path]:
@@ -58,8 +78,12 @@ def _leftovers(out: Path, kind: str = "tmp") -> list[Path]:
 
 def _no_personal_data(folder: Path, data: Path) -> None:
     cust = pd.read_parquet(data / "customers.parquet")
-    secrets = [str(v).encode() for c in ("name", "phone", "address", "wechat_id", "email")
-               if c in cust for v in cust[c].dropna().head(100)]
+    secrets = [
+        str(v).encode()
+        for c in ("name", "phone", "address", "wechat_id", "email")
+        if c in cust
+        for v in cust[c].dropna().head(100)
+    ]
     raw = b"".join(f.read_bytes() for f in folder.rglob("*") if f.is_file())
     assert secrets and not [s for s in secrets if s in raw]
 
@@ -91,7 +115,9 @@ def test_sigkill_at_step_boundaries_then_recovery(thin: Path, tmp_path: Path) ->
     assert not final.exists()
     old, new = _leftovers(out, "old"), _leftovers(out)
     assert len(old) == 1 and (old[0] / "marker.txt").exists()
-    assert len(new) == 1 and (new[0] / "manifest.json").exists() and not (new[0] / ".tables").exists()
+    assert (
+        len(new) == 1 and (new[0] / "manifest.json").exists() and not (new[0] / ".tables").exists()
+    )
 
     # the next start completes the publishing (then finds the month published: exit 2)
     r = _monthly(thin, out)
@@ -110,4 +136,3 @@ def test_sigkill_at_step_boundaries_then_recovery(thin: Path, tmp_path: Path) ->
     assert "churn model skipped" in html
     scores = pd.read_parquet(final / "scores.parquet")
     assert scores["churn_probability"].isna().all() and scores["value_tag"].notna().any()
-

@@ -21,8 +21,15 @@ def test_run_folder_follows_the_output_contract(monthly_run: Path):
     executed = sorted(p.name for p in (monthly_run / "notebooks").glob("*.ipynb"))
     assert executed == sorted(p.name for p in Path("notebooks").glob("*.ipynb"))
     scores = pd.read_parquet(monthly_run / "scores.parquet")
-    for col in ("customer_id", "lifecycle_stage", "value_tag", "churn_probability",
-                "predicted_value", "loyalty_type", "reason_1"):
+    for col in (
+        "customer_id",
+        "lifecycle_stage",
+        "value_tag",
+        "churn_probability",
+        "predicted_value",
+        "loyalty_type",
+        "reason_1",
+    ):
         assert col in scores.columns, col
     assert scores["customer_id"].is_unique
     p = scores["churn_probability"].dropna()
@@ -32,16 +39,29 @@ def test_run_folder_follows_the_output_contract(monthly_run: Path):
     assert lists, "no department lists"
     for f in lists:
         df = pd.read_csv(f)
-        assert {"customer_id", "campaign", "channel", "expected_incremental_value", "cost",
-                "group"} <= set(df.columns)
+        assert {
+            "customer_id",
+            "campaign",
+            "channel",
+            "expected_incremental_value",
+            "cost",
+            "group",
+        } <= set(df.columns)
         assert set(df["group"]) <= {"target", "control"}
     cand = pd.read_parquet(monthly_run / "campaigns" / "candidates.parquet")
     assert not cand.duplicated(["customer_id", "campaign"]).any()
     chosen = pd.concat([pd.read_csv(f, dtype={"customer_id": str}) for f in lists])
     assert cand["chosen"].sum() == len(chosen)
     assert set(cand.loc[~cand["chosen"], "reason_not_chosen"]) <= {
-        "contact_gap", "yearly_contact_cap", "cool_down", "campaign_yearly_cap",
-        "negative_value", "other_campaign", "capacity", "budget"}
+        "contact_gap",
+        "yearly_contact_cap",
+        "cool_down",
+        "campaign_yearly_cap",
+        "negative_value",
+        "other_campaign",
+        "capacity",
+        "budget",
+    }
     manifest = json.loads((monthly_run / "manifest.json").read_text())
     assert manifest["inputs"] and all(len(h) == 64 for h in manifest["inputs"].values())
     assert "lightgbm" in manifest["packages"]
@@ -51,8 +71,18 @@ def test_run_folder_follows_the_output_contract(monthly_run: Path):
 
 def test_published_month_is_not_overwritten_without_force(monthly_run: Path, sim_dir, sim_end):
     before = (monthly_run / "report.html").stat().st_mtime_ns
-    result = CliRunner().invoke(app, ["monthly", "--data", str(sim_dir), "--as-of",
-                                      sim_end.isoformat(), "--out", str(monthly_run.parent)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "monthly",
+            "--data",
+            str(sim_dir),
+            "--as-of",
+            sim_end.isoformat(),
+            "--out",
+            str(monthly_run.parent),
+        ],
+    )
     assert result.exit_code == 2
     assert "--force" in result.output
     assert (monthly_run / "report.html").stat().st_mtime_ns == before
@@ -67,11 +97,16 @@ def test_failed_step_leaves_published_months_untouched(tmp_path: Path):
     nb_dir = tmp_path / "nbs"
     nb_dir.mkdir()
     nb = new_notebook(cells=[new_code_cell("x = 1"), new_code_cell("raise ValueError('boom')")])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(nb, str(nb_dir / "bad.ipynb"))
     with pytest.raises(StepFailed, match=r"bad.ipynb failed.*ValueError.*boom"):
-        execute_notebooks(tmp_path / "work", {}, notebooks=("bad.ipynb",), notebook_dir=nb_dir,
-                          progress=False)
+        execute_notebooks(
+            tmp_path / "work", {}, notebooks=("bad.ipynb",), notebook_dir=nb_dir, progress=False
+        )
 
 
 def test_bad_input_stops_before_anything_is_written(tmp_path: Path):
@@ -91,11 +126,18 @@ def test_the_run_folder_holds_what_the_step_graph_declares(monthly_run: Path):
     the end) is in the published month, and every file in artifacts/ is declared."""
     from cvm import graph
 
-    missing = [a for s in graph.STEPS for a in s.outputs
-               if a not in s.optional and a != "tables"
-               and not list(monthly_run.glob(graph.artifact(a).relpath))]
+    missing = [
+        a
+        for s in graph.STEPS
+        for a in s.outputs
+        if a not in s.optional
+        and a != "tables"
+        and not list(monthly_run.glob(graph.artifact(a).relpath))
+    ]
     assert not missing, missing
-    undeclared = [p.name for p in (monthly_run / "artifacts").iterdir()
-                  if p.stem not in graph.ARTIFACTS
-                  or graph.artifact(p.stem).relpath != f"artifacts/{p.name}"]
+    undeclared = [
+        p.name
+        for p in (monthly_run / "artifacts").iterdir()
+        if p.stem not in graph.ARTIFACTS or graph.artifact(p.stem).relpath != f"artifacts/{p.name}"
+    ]
     assert not undeclared, undeclared

@@ -21,16 +21,26 @@ ROOT = NOTEBOOK_DIR.parent
 
 
 def _hashes(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _execute(name: str, out: Path, **parameters) -> dict:
     import papermill as pm
 
-    pm.execute_notebook(str(NOTEBOOK_DIR / name), str(out / name), parameters=parameters,
-                        cwd=str(ROOT), kernel_name="python3", progress_bar=False,
-                        log_output=False, request_save_on_cell_execute=False)
+    pm.execute_notebook(
+        str(NOTEBOOK_DIR / name),
+        str(out / name),
+        parameters=parameters,
+        cwd=str(ROOT),
+        kernel_name="python3",
+        progress_bar=False,
+        log_output=False,
+        request_save_on_cell_execute=False,
+    )
     return json.loads((out / name).read_text(encoding="utf-8"))
 
 
@@ -45,7 +55,8 @@ def _analyst(sim_dir: Path, sim_end, reports: Path) -> dict:
 
 
 def test_every_notebook_runs_with_its_defaults_and_the_published_month_is_untouched(
-        monthly_run: Path, sim_dir: Path, sim_end, tmp_path: Path):
+    monthly_run: Path, sim_dir: Path, sim_end, tmp_path: Path
+):
     reports = monthly_run.parent
     before = _hashes(monthly_run)
     executed = {}
@@ -79,13 +90,19 @@ def test_every_notebook_runs_with_its_defaults_and_the_published_month_is_untouc
 
 
 def test_challengers_are_compared_on_the_same_fold_and_saved(
-        monthly_run: Path, sim_dir: Path, sim_end, tmp_path: Path):
+    monthly_run: Path, sim_dir: Path, sim_end, tmp_path: Path
+):
     reports = monthly_run.parent
     base = _analyst(sim_dir, sim_end, reports)
     known = _scratch_runs(reports)
-    _execute("03_churn_model.ipynb", tmp_path, **base, features_drop=["months_since_last_visit"],
-             model_params={"num_leaves": 7, "num_boost_round": 200},
-             challenger_name="no_recency")
+    _execute(
+        "03_churn_model.ipynb",
+        tmp_path,
+        **base,
+        features_drop=["months_since_last_visit"],
+        model_params={"num_leaves": 7, "num_boost_round": 200},
+        challenger_name="no_recency",
+    )
     run = (_scratch_runs(reports) - known).pop()
     saved = run / "challengers" / "churn-no_recency"
     overlay = yaml.safe_load((saved / "profile.yaml").read_text(encoding="utf-8"))
@@ -103,8 +120,13 @@ def test_challengers_are_compared_on_the_same_fold_and_saved(
     # the value model's challenger: a feature subset and a LightGBM parameter
     known = _scratch_runs(reports)
     keep = ["n_visits_12m", "paid_spend_12m", "months_since_last_paid_visit"]
-    _execute("04_value_model.ipynb", tmp_path, **base, features_only=keep,
-             model_params={"learning_rate": 0.05})
+    _execute(
+        "04_value_model.ipynb",
+        tmp_path,
+        **base,
+        features_only=keep,
+        model_params={"learning_rate": 0.05},
+    )
     run = (_scratch_runs(reports) - known).pop()
     saved = run / "challengers" / "value-challenger"
     overlay = yaml.safe_load((saved / "profile.yaml").read_text(encoding="utf-8"))["value"]
@@ -115,14 +137,17 @@ def test_challengers_are_compared_on_the_same_fold_and_saved(
     assert cmp["table"]["gini"]["champion"] == pytest.approx(gini, abs=1e-9)
 
 
-def test_unknown_challenger_names_stop_in_the_first_cell(monthly_run: Path, sim_dir: Path,
-                                                          sim_end, tmp_path: Path):
+def test_unknown_challenger_names_stop_in_the_first_cell(
+    monthly_run: Path, sim_dir: Path, sim_end, tmp_path: Path
+):
     import papermill as pm
 
     base = _analyst(sim_dir, sim_end, monthly_run.parent)
     known = _scratch_runs(monthly_run.parent)
     with pytest.raises(pm.PapermillExecutionError) as err:
-        _execute("03_churn_model.ipynb", tmp_path, **base, features_drop=["months_since_last_visiz"])
+        _execute(
+            "03_churn_model.ipynb", tmp_path, **base, features_drop=["months_since_last_visiz"]
+        )
     msg = str(err.value)
     assert "unknown feature ['months_since_last_visiz']" in msg and "months_since_last_visit" in msg
     assert "check_notebook_overrides" in err.value.source  # the first cell, before training
@@ -130,8 +155,9 @@ def test_unknown_challenger_names_stop_in_the_first_cell(monthly_run: Path, sim_
     assert _scratch_runs(monthly_run.parent) == known  # nothing left behind
 
 
-def test_writing_into_the_published_month_is_refused(monthly_run: Path, sim_dir: Path,
-                                                     sim_end, tmp_path: Path):
+def test_writing_into_the_published_month_is_refused(
+    monthly_run: Path, sim_dir: Path, sim_end, tmp_path: Path
+):
     import papermill as pm
 
     base = _analyst(sim_dir, sim_end, monthly_run.parent)

@@ -15,14 +15,40 @@ import pytest
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("e2e")]
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 WIDTH = 1280
 HEADINGS = {  # the contract: stable, in this order
-    "zh": ["本月摘要", "客户生命周期", "客户价值", "忠诚度", "客户需求", "本月营销计划",
-           "上月活动效果", "销售线索", "附录：模型质量"],
-    "en": ["Summary", "Customer lifecycle", "Customer value", "Loyalty", "Customer needs",
-           "This month's plan", "Last month's results", "Sales leads", "Appendix: model quality"],
+    "zh": [
+        "本月摘要",
+        "客户生命周期",
+        "客户价值",
+        "忠诚度",
+        "客户需求",
+        "本月营销计划",
+        "上月活动效果",
+        "销售线索",
+        "附录：模型质量",
+    ],
+    "en": [
+        "Summary",
+        "Customer lifecycle",
+        "Customer value",
+        "Loyalty",
+        "Customer needs",
+        "This month's plan",
+        "Last month's results",
+        "Sales leads",
+        "Appendix: model quality",
+    ],
 }
 MASKED_ID = re.compile(r"\b[A-Za-z]\d*\*+\d*\b")
 
@@ -49,13 +75,17 @@ def pages(runs) -> dict[str, dict]:
             shot = run / f"report-{lang}.png"
             page.screenshot(path=str(shot), full_page=True)
             out[lang] = {
-                "headings": page.eval_on_selector_all("section > h2", "hs => hs.map(h => h.innerText)"),
+                "headings": page.eval_on_selector_all(
+                    "section > h2", "hs => hs.map(h => h.innerText)"
+                ),
                 "text": page.inner_text("body"),
                 "scroll_width": page.evaluate("document.documentElement.scrollWidth"),
                 "images": page.evaluate(
-                    "Array.from(document.images).map(i => [i.alt, i.complete && i.naturalWidth > 0])"),
+                    "Array.from(document.images).map(i => [i.alt, i.complete && i.naturalWidth > 0])"
+                ),
                 "code": page.locator(".jp-InputArea, .input_area").count(),
-                "failed": failed, "shot": shot,
+                "failed": failed,
+                "shot": shot,
             }
             page.close()
         browser.close()
@@ -69,8 +99,16 @@ def test_report_shows_every_section_and_fits_the_window(pages, lang):
     assert pg["scroll_width"] <= WIDTH, "something is wider than a 1280-px window"
     assert len(pg["images"]) >= 12
     assert not [alt for alt, ok in pg["images"] if not ok], "images that did not load"
-    for bad in ("Traceback", "Error", "Exception", "NaN", "nan%", "本节生成失败",
-                "could not be built", "不可用"):
+    for bad in (
+        "Traceback",
+        "Error",
+        "Exception",
+        "NaN",
+        "nan%",
+        "本节生成失败",
+        "could not be built",
+        "不可用",
+    ):
         assert bad not in pg["text"], f"{bad!r} in the {lang} report"
     assert pg["code"] == 0 and not pg["failed"]  # no code cells; self-contained
     assert pg["shot"].stat().st_size > 100_000
@@ -88,9 +126,17 @@ def test_no_code_names_on_the_page(pages, lang):
 
 def test_summary_has_the_months_numbers(pages):
     text = pages["zh"]["text"]
-    summary = text[text.index("本月摘要"):text.index("客户生命周期")]
-    for phrase in ("基盘客户", "流失概率", "A+B", "目标", "本月计划联系", "95% 区间",
-                   "对照组", "数据质量"):
+    summary = text[text.index("本月摘要") : text.index("客户生命周期")]
+    for phrase in (
+        "基盘客户",
+        "流失概率",
+        "A+B",
+        "目标",
+        "本月计划联系",
+        "95% 区间",
+        "对照组",
+        "数据质量",
+    ):
         assert phrase in summary, phrase
 
 
@@ -122,7 +168,7 @@ def test_department_files_for_excel(runs, lang):
     for f in csvs:
         assert f.read_bytes().startswith(b"\xef\xbb\xbf"), f"{f.name} has no BOM"
         df = pd.read_csv(f, encoding="utf-8-sig")
-        assert list(df.columns)[:len(LIST_COLUMNS)] == LIST_COLUMNS
+        assert list(df.columns)[: len(LIST_COLUMNS)] == LIST_COLUMNS
         assert df["expected_incremental_value"].dtype.kind == "i"
         if lang == "zh":
             assert not df["reasons"].str.contains(r"[A-Za-z]{2,}").any(), f.name

@@ -43,10 +43,26 @@ sys.exit(rc or 0)
 
 def test_cvm_score_equals_the_monthly_run(monthly_run: Path, sim_dir, sim_end, tmp_path) -> None:
     out = tmp_path / "scores.parquet"
-    res = subprocess.run([sys.executable, "-c", _SCORE, "score", "--models",
-                          str(monthly_run / "models"), "--data", str(sim_dir), "--as-of",
-                          sim_end.isoformat(), "--out", str(out)],
-                         capture_output=True, text=True, timeout=600, check=False)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _SCORE,
+            "score",
+            "--models",
+            str(monthly_run / "models"),
+            "--data",
+            str(sim_dir),
+            "--as-of",
+            sim_end.isoformat(),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     assert json.loads(res.stdout.strip().splitlines()[-1]) == []  # no training code loaded
     got = pd.read_parquet(out).set_index("customer_id")
@@ -54,8 +70,9 @@ def test_cvm_score_equals_the_monthly_run(monthly_run: Path, sim_dir, sim_end, t
     common = got.index.intersection(run.index)
     assert len(common) == len(got) > 0
     for c in COLS:
-        np.testing.assert_array_equal(got.loc[common, c].to_numpy(float),
-                                      run.loc[common, c].to_numpy(float), err_msg=c)
+        np.testing.assert_array_equal(
+            got.loc[common, c].to_numpy(float), run.loc[common, c].to_numpy(float), err_msg=c
+        )
     # customers without a visit (no features): the bundles do not score them; the run gives
     # them a churn probability and a predicted value from past owners of the same cell
     # (cvm.models.new_owners), no lifetime value
@@ -81,19 +98,34 @@ print(json.dumps(sorted(m for m in sys.modules if m.startswith("cvm."))))
 def test_fresh_process_with_the_loader_only(monthly_run: Path, tmp_path) -> None:
     bundles = json.loads((monthly_run / "manifest.json").read_text())["model_bundles"]
     art = monthly_run / "artifacts"
-    res = subprocess.run([sys.executable, "-c", _LOADER_ONLY, str(art / "features.parquet"),
-                          str(monthly_run / "models" / "churn" / bundles["churn"]),
-                          str(monthly_run / "models" / "value" / bundles["value"]),
-                          str(art / "churn_scores.parquet"), str(tmp_path / "s.parquet")],
-                         capture_output=True, text=True, timeout=300, check=False)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _LOADER_ONLY,
+            str(art / "features.parquet"),
+            str(monthly_run / "models" / "churn" / bundles["churn"]),
+            str(monthly_run / "models" / "value" / bundles["value"]),
+            str(art / "churn_scores.parquet"),
+            str(tmp_path / "s.parquet"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     assert set(json.loads(res.stdout.strip().splitlines()[-1])) <= {
-        "cvm.config", "cvm.models", "cvm.models.bundle_loader"}
+        "cvm.config",
+        "cvm.models",
+        "cvm.models.bundle_loader",
+    }
     got = pd.read_parquet(tmp_path / "s.parquet")
     run = pd.read_parquet(monthly_run / "scores.parquet").set_index("customer_id")
     for c in ("churn_probability", "predicted_value"):
-        np.testing.assert_array_equal(got[c].to_numpy(float),
-                                      run.loc[got.index, c].to_numpy(float), err_msg=c)
+        np.testing.assert_array_equal(
+            got[c].to_numpy(float), run.loc[got.index, c].to_numpy(float), err_msg=c
+        )
 
 
 def test_tampered_bundle_stops_cvm_score(monthly_run: Path, sim_dir, sim_end, tmp_path) -> None:
@@ -103,7 +135,18 @@ def test_tampered_bundle_stops_cvm_score(monthly_run: Path, sim_dir, sim_end, tm
     shutil.copytree(monthly_run / "models", models)
     victim = next((models / "churn").glob("*/churn.lgb.txt"))
     victim.write_bytes(victim.read_bytes().replace(b"leaf_value=", b"leaf_value=9", 1))
-    res = CliRunner().invoke(app, ["score", "--models", str(models), "--data", str(sim_dir),
-                                   "--as-of", sim_end.isoformat(), "--out",
-                                   str(tmp_path / "x.csv")])
+    res = CliRunner().invoke(
+        app,
+        [
+            "score",
+            "--models",
+            str(models),
+            "--data",
+            str(sim_dir),
+            "--as-of",
+            sim_end.isoformat(),
+            "--out",
+            str(tmp_path / "x.csv"),
+        ],
+    )
     assert res.exit_code == 2 and "churn.lgb.txt" in res.output

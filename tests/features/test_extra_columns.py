@@ -12,11 +12,13 @@ from cvm.features.snapshot import build_features
 from support.toy import toy_tables
 
 AS_OF = "2022-06-30"
-DECL = {"customers": {"vip_grade": {"type": "category", "zh": "会员等级",
-                                           "en": "membership level"},
-                      "points": {"type": "numeric", "zh": "积分", "en": "loyalty points"}},
-        "vehicles": {"extended_warranty": {"type": "yes_no", "zh": "延保",
-                                           "en": "extended warranty"}}}
+DECL = {
+    "customers": {
+        "vip_grade": {"type": "category", "zh": "会员等级", "en": "membership level"},
+        "points": {"type": "numeric", "zh": "积分", "en": "loyalty points"},
+    },
+    "vehicles": {"extended_warranty": {"type": "yes_no", "zh": "延保", "en": "extended warranty"}},
+}
 
 
 def _tables():
@@ -39,14 +41,13 @@ def test_declared_columns_become_features_with_labels() -> None:
     tables = _tables()
     f = build_features(tables, AS_OF, _cfg(DECL))
     assert {"vip_grade", "points", "extended_warranty"} <= set(f.columns)
-    assert "undeclared_note" not in f.columns                 # kept in the data, ignored here
+    assert "undeclared_note" not in f.columns  # kept in the data, ignored here
     assert isinstance(f["vip_grade"].dtype, pd.CategoricalDtype)
     assert list(f["vip_grade"].cat.categories) == ["金卡", "银卡"]
     assert set(f["extended_warranty"].dropna().unique()) <= {0.0, 1.0}
     c = tables["customers"].set_index("customer_id")
     some = f.index[:20]
-    assert np.allclose(f.loc[some, "points"].to_numpy(float),
-                       c.loc[some, "points"].to_numpy(float))
+    assert np.allclose(f.loc[some, "points"].to_numpy(float), c.loc[some, "points"].to_numpy(float))
     # a subset build (uplift training samples) has the same levels and values
     sub = build_features(tables, AS_OF, _cfg(DECL), customers=some)
     assert list(sub["vip_grade"].cat.categories) == ["金卡", "银卡"]
@@ -62,15 +63,27 @@ def test_without_declarations_nothing_changes() -> None:
     assert not {"vip_grade", "points", "extended_warranty"} & set(plain.columns)
 
 
-@pytest.mark.parametrize(("decl", "key"), [
-    ({"leads": {"x": {"type": "numeric", "zh": "甲", "en": "x"}}}, "features.extra_columns.leads"),
-    ({"customers": {"tier": {"type": "text", "zh": "甲", "en": "x"}}},
-     "features.extra_columns.customers.tier.type"),
-    ({"customers": {"tier": {"type": "category", "en": "x"}}},
-     "features.extra_columns.customers.tier.zh"),
-    ({"customers": {"distance_km": {"type": "numeric", "zh": "距离", "en": "distance"}}},
-     "features.extra_columns.customers.distance_km"),
-])
+@pytest.mark.parametrize(
+    ("decl", "key"),
+    [
+        (
+            {"leads": {"x": {"type": "numeric", "zh": "甲", "en": "x"}}},
+            "features.extra_columns.leads",
+        ),
+        (
+            {"customers": {"tier": {"type": "text", "zh": "甲", "en": "x"}}},
+            "features.extra_columns.customers.tier.type",
+        ),
+        (
+            {"customers": {"tier": {"type": "category", "en": "x"}}},
+            "features.extra_columns.customers.tier.zh",
+        ),
+        (
+            {"customers": {"distance_km": {"type": "numeric", "zh": "距离", "en": "distance"}}},
+            "features.extra_columns.customers.distance_km",
+        ),
+    ],
+)
 def test_bad_declarations_name_the_key(decl, key) -> None:
     with pytest.raises(CvmError, match=key.replace(".", r"\.")):
         build_features(_tables(), AS_OF, _cfg(decl))
@@ -94,12 +107,17 @@ def test_churn_and_value_models_use_a_declared_column() -> None:
     c = t["customers"].copy()
     c["vip_grade"] = rng.choice(["金卡", "银卡", "普通"], len(c))
     t = {**t, "customers": c}
-    small = {"churn": {"tuning": [{"num_leaves": 7, "learning_rate": 0.1,
-                                   "min_data_in_leaf": 20}],
-                       "num_boost_round": 50, "early_stopping_rounds": 10, "num_threads": 1},
-             "value": {"num_boost_round": 50, "num_threads": 1},
-             "training": {"max_snapshots": 3},
-             "features": {"extra_columns": {"customers": DECL["customers"]}}}
+    small = {
+        "churn": {
+            "tuning": [{"num_leaves": 7, "learning_rate": 0.1, "min_data_in_leaf": 20}],
+            "num_boost_round": 50,
+            "early_stopping_rounds": 10,
+            "num_threads": 1,
+        },
+        "value": {"num_boost_round": 50, "num_threads": 1},
+        "training": {"max_snapshots": 3},
+        "features": {"extra_columns": {"customers": DECL["customers"]}},
+    }
     cfg = load_config(overrides=small)
     churn = train_churn(t, "2024-12-31", cfg)
     assert "vip_grade" in churn.feature_names

@@ -12,14 +12,24 @@ from cvm.features.labels import churn_labels, future_paid_spend
 
 @pytest.fixture
 def visits() -> pd.DataFrame:
-    return pd.DataFrame({
-        "customer_id": ["a", "a", "b", "b", "c", "d", "e"],
-        "visit_date": pd.to_datetime(["2023-01-10", "2023-08-01", "2023-03-01", "2023-09-01",
-                                      "2021-05-01", "2023-06-30", "2023-02-01"]),
-        "amount": [500.0, 800.0, 300.0, 0.0, 200.0, 100.0, 400.0],
-        "payer": ["customer", "customer", "customer", "customer", "customer", "warranty",
-                  None],
-    })
+    return pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b", "b", "c", "d", "e"],
+            "visit_date": pd.to_datetime(
+                [
+                    "2023-01-10",
+                    "2023-08-01",
+                    "2023-03-01",
+                    "2023-09-01",
+                    "2021-05-01",
+                    "2023-06-30",
+                    "2023-02-01",
+                ]
+            ),
+            "amount": [500.0, 800.0, 300.0, 0.0, 200.0, 100.0, 400.0],
+            "payer": ["customer", "customer", "customer", "customer", "customer", "warranty", None],
+        }
+    )
 
 
 def test_paid_mask_payer_and_amount(visits: pd.DataFrame) -> None:
@@ -47,5 +57,7 @@ def test_churn_labels(visits: pd.DataFrame) -> None:
 def test_future_paid_spend(visits: pd.DataFrame) -> None:
     s = future_paid_spend(visits, "2023-06-30", 12, load_config())
     assert s.to_dict() == {"a": 800.0, "b": 0.0, "c": 0.0, "d": 0.0, "e": 0.0}
-    only = future_paid_spend(visits, "2023-06-30", 12, load_config(), customers=pd.Index(["a", "z"]))
+    only = future_paid_spend(
+        visits, "2023-06-30", 12, load_config(), customers=pd.Index(["a", "z"])
+    )
     assert only.to_dict() == {"a": 800.0, "z": 0.0}

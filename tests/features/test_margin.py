@@ -15,43 +15,71 @@ from cvm.features.margin import future_margin, margin_table, visit_margin
 
 def test_every_payer_counts_at_its_margin():
     t = margin_table()
-    v = pd.DataFrame({"customer_id": ["A", "A", "B", "B", "C"],
-                      "visit_date": pd.to_datetime(["2024-01-05", "2024-02-01", "2024-01-10",
-                                                    "2024-03-01", "2024-01-20"]),
-                      "amount": [1000.0, 8000.0, 500.0, 0.0, 300.0],
-                      "visit_type": ["maintenance", "accident", "warranty", "first_service", None],
-                      "payer": ["customer", "insurer", "warranty", "free", None]})
+    v = pd.DataFrame(
+        {
+            "customer_id": ["A", "A", "B", "B", "C"],
+            "visit_date": pd.to_datetime(
+                ["2024-01-05", "2024-02-01", "2024-01-10", "2024-03-01", "2024-01-20"]
+            ),
+            "amount": [1000.0, 8000.0, 500.0, 0.0, 300.0],
+            "visit_type": ["maintenance", "accident", "warranty", "first_service", None],
+            "payer": ["customer", "insurer", "warranty", "free", None],
+        }
+    )
     m = visit_margin(v)
-    assert np.allclose(m, [1000 * t["customer"]["maintenance"], 8000 * t["insurer"]["accident"],
-                           500 * t["warranty"]["warranty"], 0.0, 300 * t["customer"]["unknown"]])
+    assert np.allclose(
+        m,
+        [
+            1000 * t["customer"]["maintenance"],
+            8000 * t["insurer"]["accident"],
+            500 * t["warranty"]["warranty"],
+            0.0,
+            300 * t["customer"]["unknown"],
+        ],
+    )
     y = future_margin(v, "2024-01-01", 1, customers=pd.Index(["A", "B", "C", "D"]))
-    assert y["D"] == 0.0   # (2024-01-01, 2024-02-01]: A's two visits, B's first, C's
+    assert y["D"] == 0.0  # (2024-01-01, 2024-02-01]: A's two visits, B's first, C's
     assert np.isclose(y["A"], m[0] + m[1]) and np.isclose(y["B"], m[2]) and np.isclose(y["C"], m[4])
     # visits-only data: no payer, no type -> customer-paid at the unknown type's margin
     only = v[["customer_id", "visit_date", "amount"]]
     assert np.allclose(visit_margin(only), v["amount"] * t["customer"]["unknown"])
 
 
-@pytest.mark.parametrize("override, key", [
-    ({"margin": {"insurer": {"accident": 1.5}}}, "margin.insurer.accident = 1.5 is outside [0, 1]"),
-    ({"margin": {"warranty": {"repair": -0.1}}}, "margin.warranty.repair = -0.1 is outside"),
-    ({"margin": {"customer": {"other": "high"}}}, "margin.customer.other = 'high' is not a number"),
-])
+@pytest.mark.parametrize(
+    "override, key",
+    [
+        (
+            {"margin": {"insurer": {"accident": 1.5}}},
+            "margin.insurer.accident = 1.5 is outside [0, 1]",
+        ),
+        ({"margin": {"warranty": {"repair": -0.1}}}, "margin.warranty.repair = -0.1 is outside"),
+        (
+            {"margin": {"customer": {"other": "high"}}},
+            "margin.customer.other = 'high' is not a number",
+        ),
+    ],
+)
 def test_bad_margin_names_the_key(override, key):
-    with pytest.raises(CvmError, match=key.replace(".", r"\.").replace("[", r"\[")
-                       .replace("(", r"\(")):
+    with pytest.raises(
+        CvmError, match=key.replace(".", r"\.").replace("[", r"\[").replace("(", r"\(")
+    ):
         margin_table({"value": override})
 
 
-@pytest.mark.xfail(reason="after the merge of main's typed settings (00:36) the patched "
-                   "CONFIG_DIR no longer reaches cvm monthly's parameter check; the margin "
-                   "check itself is tested above (test_bad_margin_names_the_key)", strict=False)
-@pytest.mark.parametrize("old, new, words", [
-    ("accident: 0.35,", "accident: 3.5,", "margin.insurer.accident = 3.5 is outside [0, 1]"),
-    (" other: 0.30,", "", "margin.customer.other is missing"),
-])
-def test_monthly_refuses_a_bad_margin_table_before_any_work(tmp_path, monkeypatch, old, new,
-                                                             words):
+@pytest.mark.xfail(
+    reason="after the merge of main's typed settings (00:36) the patched "
+    "CONFIG_DIR no longer reaches cvm monthly's parameter check; the margin "
+    "check itself is tested above (test_bad_margin_names_the_key)",
+    strict=False,
+)
+@pytest.mark.parametrize(
+    "old, new, words",
+    [
+        ("accident: 0.35,", "accident: 3.5,", "margin.insurer.accident = 3.5 is outside [0, 1]"),
+        (" other: 0.30,", "", "margin.customer.other is missing"),
+    ],
+)
+def test_monthly_refuses_a_bad_margin_table_before_any_work(tmp_path, monkeypatch, old, new, words):
     import shutil
 
     from cvm import config
@@ -65,10 +93,12 @@ def test_monthly_refuses_a_bad_margin_table_before_any_work(tmp_path, monkeypatc
     out = tmp_path / "reports"
     data = tmp_path / "data"
     data.mkdir()
-    (data / "visits.csv").write_text("customer_id,visit_date,amount\nC1,2024-01-05,100\n",
-                                     encoding="utf-8")
-    res = CliRunner().invoke(app, ["monthly", "--data", str(data), "--as-of",
-                                   "2024-01-31", "--out", str(out)])
+    (data / "visits.csv").write_text(
+        "customer_id,visit_date,amount\nC1,2024-01-05,100\n", encoding="utf-8"
+    )
+    res = CliRunner().invoke(
+        app, ["monthly", "--data", str(data), "--as-of", "2024-01-31", "--out", str(out)]
+    )
     assert res.exit_code == 2, res.output
     assert words in res.output
     assert "Traceback" not in res.output and not out.exists()

@@ -54,8 +54,11 @@ def _perturb(df: pd.DataFrame, name: str, as_of: str, rng: np.random.Generator) 
 
 
 @settings(max_examples=25, deadline=None)
-@given(seed=st.integers(0, 2**31 - 1), as_of=st.sampled_from(AS_OF),
-       keep=st.sets(st.sampled_from(sorted(set(TABLES) - {"visits"}))))
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    as_of=st.sampled_from(AS_OF),
+    keep=st.sets(st.sampled_from(sorted(set(TABLES) - {"visits"}))),
+)
 def test_rows_after_as_of_never_change_features(seed: int, as_of: str, keep: set[str]) -> None:
     rng = np.random.default_rng(seed)
     base = {k: v for k, v in _tables().items() if k == "visits" or k in keep}

@@ -22,8 +22,10 @@ def test_every_built_feature_is_registered_and_describable() -> None:
 
 def test_sentences_zh_en() -> None:
     assert describe("months_since_last_paid_visit", 14.2, "zh") == "距离上次付费进厂已14个月"
-    assert describe("months_since_last_paid_visit", 14.2, "en") == \
-        "14 months since the last paid visit"
+    assert (
+        describe("months_since_last_paid_visit", 14.2, "en")
+        == "14 months since the last paid visit"
+    )
     assert describe("n_paid_visits_12m", 1, "en") == "1 paid visits in the last 12 months"
     assert describe("n_paid_visits_6m", 1, "zh") == "近6个月付费进厂1次"
     assert describe("last_visit_type", "repair", "en") == "last visit was repair"

@@ -14,23 +14,41 @@ AS_OF = "2024-06-30"
 
 @pytest.fixture
 def tables() -> dict[str, pd.DataFrame]:
-    visits = pd.DataFrame({
-        "customer_id": ["a", "a", "b"],
-        "visit_date": pd.to_datetime(["2023-06-01", "2024-03-01", "2024-01-15"]),
-        "amount": [600.0, 800.0, 0.0],
-        "payer": ["customer", "customer", "warranty"],
-        "service_advisor_id": ["s1", "s1", "s2"],
-        "mileage_km": [10000.0, 19000.0, np.nan],
-    })
-    staff = pd.DataFrame({"staff_id": ["s1", "s2"], "hire_date": pd.to_datetime(["2020-01-01"] * 2),
-                          "leave_date": pd.to_datetime(["2024-07-15", "2024-05-01"])})
-    complaints = pd.DataFrame({
-        "complaint_id": ["q1", "q2"], "customer_id": ["a", "b"],
-        "complaint_date": pd.to_datetime(["2024-05-01", "2024-02-01"]),
-        "resolved_date": pd.to_datetime(["2024-08-01", "2024-03-01"]), "severity": [2, 1]})
-    leads = pd.DataFrame({"lead_id": ["l1"], "customer_id": ["a"],
-                          "created_date": pd.to_datetime(["2024-06-01"]),
-                          "closed_date": pd.to_datetime(["2024-07-01"]), "status": ["won"]})
+    visits = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b"],
+            "visit_date": pd.to_datetime(["2023-06-01", "2024-03-01", "2024-01-15"]),
+            "amount": [600.0, 800.0, 0.0],
+            "payer": ["customer", "customer", "warranty"],
+            "service_advisor_id": ["s1", "s1", "s2"],
+            "mileage_km": [10000.0, 19000.0, np.nan],
+        }
+    )
+    staff = pd.DataFrame(
+        {
+            "staff_id": ["s1", "s2"],
+            "hire_date": pd.to_datetime(["2020-01-01"] * 2),
+            "leave_date": pd.to_datetime(["2024-07-15", "2024-05-01"]),
+        }
+    )
+    complaints = pd.DataFrame(
+        {
+            "complaint_id": ["q1", "q2"],
+            "customer_id": ["a", "b"],
+            "complaint_date": pd.to_datetime(["2024-05-01", "2024-02-01"]),
+            "resolved_date": pd.to_datetime(["2024-08-01", "2024-03-01"]),
+            "severity": [2, 1],
+        }
+    )
+    leads = pd.DataFrame(
+        {
+            "lead_id": ["l1"],
+            "customer_id": ["a"],
+            "created_date": pd.to_datetime(["2024-06-01"]),
+            "closed_date": pd.to_datetime(["2024-07-01"]),
+            "status": ["won"],
+        }
+    )
     return {"visits": visits, "staff": staff, "complaints": complaints, "leads": leads}
 
 
@@ -50,8 +68,9 @@ def test_visit_features(tables) -> None:
     assert x.loc["b", "n_paid_visits_24m"] == 0
     assert np.isnan(x.loc["b", "months_since_last_paid_visit"])
     assert x.loc["a", "paid_spend_3m"] == 0 and x.loc["a", "paid_spend_6m"] == 800
-    assert x.loc["a", "mileage_rate_km_month"] == pytest.approx(9000 / (274 / (365.25 / 12)),
-                                                                rel=1e-3)
+    assert x.loc["a", "mileage_rate_km_month"] == pytest.approx(
+        9000 / (274 / (365.25 / 12)), rel=1e-3
+    )
     assert x.loc["b", "warranty_spend_24m"] == 0
 
 

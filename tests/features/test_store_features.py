@@ -15,8 +15,14 @@ from cvm.features.snapshot import build_features
 from cvm.features.stores import customer_stores, is_multi_store, main_store
 from support.toy import toy_tables
 
-STORE_FEATURES = ["store_log_customers", "store_median_ticket", "store_avg_wait_minutes",
-                  "store_return_rate", "share_visits_other_stores_24m", "moved_store"]
+STORE_FEATURES = [
+    "store_log_customers",
+    "store_median_ticket",
+    "store_avg_wait_minutes",
+    "store_return_rate",
+    "share_visits_other_stores_24m",
+    "moved_store",
+]
 END = date(2025, 12, 31)
 
 
@@ -50,7 +56,9 @@ def test_group_features_and_stores(group) -> None:
     assert set(stores.unique()) == {"D01", "D02", "D03"}
     assert stores.index.is_monotonic_increasing and set(f.index) <= set(stores.index)
     # the store of most recent visits: customers whose visits are all at one store get it
-    v = group["visits"][group["visits"]["visit_date"] > pd.Timestamp(END) - pd.DateOffset(months=12)]
+    v = group["visits"][
+        group["visits"]["visit_date"] > pd.Timestamp(END) - pd.DateOffset(months=12)
+    ]
     one = v.groupby("customer_id")["dealer_id"].agg(["nunique", "first"])
     one = one[one["nunique"] == 1]
     assert (stores.reindex(one.index) == one["first"]).all()

@@ -22,8 +22,10 @@ def test_out_of_time_order() -> None:
     assert valid == [pd.Timestamp("2023-12-31")]
     assert max(train) < min(valid)
     assert len(train) + len(valid) == cfg["training"]["max_snapshots"]
-    assert all(b - a == pd.DateOffset(months=3) or (b - a).days in range(89, 93)
-               for a, b in zip(train, train[1:] + valid, strict=True))
+    assert all(
+        b - a == pd.DateOffset(months=3) or (b - a).days in range(89, 93)
+        for a, b in zip(train, train[1:] + valid, strict=True)
+    )
 
 
 def test_exactly_two_horizons_of_history_works() -> None:
@@ -56,8 +58,14 @@ from cvm.features import training as training_mod  # noqa: E402
 from cvm.features.snapshot import build_features  # noqa: E402
 from cvm.features.training import sample_customers  # noqa: E402
 
-MILEAGE_FILLED = {"mileage_rate_km_month", "est_mileage_km", "warranty_km_left",
-                  "km_since_service", "service_due_ratio", "service_overdue_months"}
+MILEAGE_FILLED = {
+    "mileage_rate_km_month",
+    "est_mileage_km",
+    "warranty_km_left",
+    "km_since_service",
+    "service_due_ratio",
+    "service_overdue_months",
+}
 """Columns that depend on the median mileage rate used to fill customers without one."""
 
 
@@ -65,11 +73,11 @@ def test_sample_customers_is_seeded_uniform_and_capped() -> None:
     idx = pd.Index([f"C{i:05d}" for i in range(10_000)], name="customer_id")
     a = sample_customers(idx, 1000, 42, "2024-06-30")
     assert len(a) == 1000 and a.is_unique and a.isin(idx).all()
-    assert a.equals(sample_customers(idx, 1000, 42, "2024-06-30"))       # deterministic
-    assert not a.equals(sample_customers(idx, 1000, 43, "2024-06-30"))   # seed matters
-    assert not a.equals(sample_customers(idx, 1000, 42, "2024-09-30"))   # so does the date
-    assert a.is_monotonic_increasing                                      # order kept
-    assert sample_customers(idx, 20_000, 42, "2024-06-30").equals(idx)    # under the cap: all
+    assert a.equals(sample_customers(idx, 1000, 42, "2024-06-30"))  # deterministic
+    assert not a.equals(sample_customers(idx, 1000, 43, "2024-06-30"))  # seed matters
+    assert not a.equals(sample_customers(idx, 1000, 42, "2024-09-30"))  # so does the date
+    assert a.is_monotonic_increasing  # order kept
+    assert sample_customers(idx, 20_000, 42, "2024-06-30").equals(idx)  # under the cap: all
     # uniform: each tenth of the population gets about a tenth of the sample
     share = pd.Series(idx.get_indexer(a) // 1000).value_counts(normalize=True)
     assert share.between(0.07, 0.13).all()

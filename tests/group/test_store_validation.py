@@ -12,8 +12,9 @@ from cvm.data.validate import validate_tables
 
 @pytest.fixture(scope="module")
 def group_tables():
-    r = generate(1500, 3, end=date(2025, 12, 31), years=3, dealers=3, horizon_months=3,
-                 oracle_paths=1)
+    r = generate(
+        1500, 3, end=date(2025, 12, 31), years=3, dealers=3, horizon_months=3, oracle_paths=1
+    )
     return {name: r.df(name) for name in r.tables}
 
 

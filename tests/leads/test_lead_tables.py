@@ -13,16 +13,20 @@ def _L() -> pd.DataFrame:
     def day(s: str) -> float:
         return float(pd.Timestamp(s).value // 86_400_000_000_000)
 
-    return pd.DataFrame({
-        "created": [day("2024-05-01"), day("2024-05-02"), day("2024-05-03"), day("2024-06-10")],
-        "closed": [day("2024-06-01"), day("2024-05-20"), day("2024-06-05"), np.nan],
-        "status": ["won", "lost", "lost", "open"], "won": [True, False, False, False],
-        "source": ["walk_in", "online", "online", "walk_in"],
-        "model_of_interest": ["M1", "M1", "M2", "M2"],
-        "defeat_reason": [None, "价格", "价格", None],
-        "sales_consultant_id": ["SC1", "SC1", "SC2", "SC2"],
-        "order_stage": ["contract", "potential", "intent", "intent"],
-    }, index=pd.Index(["L1", "L2", "L3", "L4"], name="lead_id"))
+    return pd.DataFrame(
+        {
+            "created": [day("2024-05-01"), day("2024-05-02"), day("2024-05-03"), day("2024-06-10")],
+            "closed": [day("2024-06-01"), day("2024-05-20"), day("2024-06-05"), np.nan],
+            "status": ["won", "lost", "lost", "open"],
+            "won": [True, False, False, False],
+            "source": ["walk_in", "online", "online", "walk_in"],
+            "model_of_interest": ["M1", "M1", "M2", "M2"],
+            "defeat_reason": [None, "价格", "价格", None],
+            "sales_consultant_id": ["SC1", "SC1", "SC2", "SC2"],
+            "order_stage": ["contract", "potential", "intent", "intent"],
+        },
+        index=pd.Index(["L1", "L2", "L3", "L4"], name="lead_id"),
+    )
 
 
 def test_grades():
@@ -46,9 +50,9 @@ def test_source_effectiveness_cost_per_sale():
     sales = pd.DataFrame({"lead_id": ["L1"], "price": [150_000.0]})
     s = source_effectiveness(_L(), sales, "2024-06-30", 12, {"walk_in": 100, "online": 50})
     assert s.loc["walk_in", "won"] == 1 and s.loc["walk_in", "revenue"] == 150_000
-    assert s.loc["walk_in", "cost_per_sale"] == 200          # 2 leads × 100 / 1 sale
-    assert np.isnan(s.loc["online", "cost_per_sale"])        # no sale
-    assert s.loc["walk_in", "conversion"] == 1.0             # the open lead is not closed
+    assert s.loc["walk_in", "cost_per_sale"] == 200  # 2 leads × 100 / 1 sale
+    assert np.isnan(s.loc["online", "cost_per_sale"])  # no sale
+    assert s.loc["walk_in", "conversion"] == 1.0  # the open lead is not closed
 
 
 def test_order_classes_and_stock_plan():

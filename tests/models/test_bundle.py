@@ -21,10 +21,15 @@ from cvm.models.bundle_loader import CHECKSUM_FILE, BundleError, load_bundle, sh
 from support.toy import toy_tables
 
 AS_OF = "2024-12-31"
-SMALL = {"churn": {"tuning": [{"num_leaves": 7, "learning_rate": 0.1, "min_data_in_leaf": 20}],
-                   "num_boost_round": 100, "early_stopping_rounds": 10},
-         "training": {"max_snapshots": 3},
-         "value": {"num_boost_round": 60, "params": {"min_data_in_leaf": 20}}}
+SMALL = {
+    "churn": {
+        "tuning": [{"num_leaves": 7, "learning_rate": 0.1, "min_data_in_leaf": 20}],
+        "num_boost_round": 100,
+        "early_stopping_rounds": 10,
+    },
+    "training": {"max_snapshots": 3},
+    "value": {"num_boost_round": 60, "params": {"min_data_in_leaf": 20}},
+}
 
 
 @pytest.fixture(scope="module")
@@ -37,10 +42,17 @@ def trained(tmp_path_factory):
     models = {"churn": train_churn(t, AS_OF, cfg), "value": train_value(t, AS_OF, cfg)}
     out = tmp_path_factory.mktemp("models")
     h = tables_hash(t)
-    paths = {n: save_bundle(m, n, out, as_of=AS_OF, data_hash=h, cfg=cfg)
-             for n, m in models.items()}
-    return {"tables": t, "cfg": cfg, "models": models, "paths": paths, "out": out,
-            "X": build_features(t, AS_OF, cfg)}
+    paths = {
+        n: save_bundle(m, n, out, as_of=AS_OF, data_hash=h, cfg=cfg) for n, m in models.items()
+    }
+    return {
+        "tables": t,
+        "cfg": cfg,
+        "models": models,
+        "paths": paths,
+        "out": out,
+        "X": build_features(t, AS_OF, cfg),
+    }
 
 
 def _copy(src: Path, dst: Path) -> Path:
@@ -53,7 +65,8 @@ def _rewrite(bundle: Path, name: str, data: bytes) -> None:
     (bundle / name).write_bytes(data)
     files = sorted(p.name for p in bundle.iterdir() if p.name != CHECKSUM_FILE)
     (bundle / CHECKSUM_FILE).write_text(
-        "".join(f"{sha256_bytes((bundle / f).read_bytes())}  {f}\n" for f in files))
+        "".join(f"{sha256_bytes((bundle / f).read_bytes())}  {f}\n" for f in files)
+    )
 
 
 def test_layout_and_exact_round_trip(trained) -> None:
@@ -61,8 +74,13 @@ def test_layout_and_exact_round_trip(trained) -> None:
     churn, value = load_bundle(trained["paths"]["churn"]), load_bundle(trained["paths"]["value"])
     for b in (churn, value):
         names = {p.name for p in b.path.iterdir()}
-        assert {"bundle.json", "feature_spec.json", "metrics.json", "MODEL_CARD.md",
-                CHECKSUM_FILE} <= names
+        assert {
+            "bundle.json",
+            "feature_spec.json",
+            "metrics.json",
+            "MODEL_CARD.md",
+            CHECKSUM_FILE,
+        } <= names
         assert not any(n.endswith((".pkl", ".pickle", ".joblib")) for n in names)
         assert b.spec["asof_logic_version"] and b.feature_names == list(m[b.name].feature_names)
         assert b.meta["data_hash"] == tables_hash(trained["tables"])
@@ -75,15 +93,22 @@ def test_layout_and_exact_round_trip(trained) -> None:
     np.testing.assert_array_equal(value.predict(X), m["value"].predict(X))
     np.testing.assert_array_equal(value.lifetime_value(X), m["value"].lifetime_value(X))
     # column order does not matter; a missing feature is a clear error
-    np.testing.assert_array_equal(churn.churn_probability(X[X.columns[::-1]]),
-                                  churn.churn_probability(X))
+    np.testing.assert_array_equal(
+        churn.churn_probability(X[X.columns[::-1]]), churn.churn_probability(X)
+    )
     with pytest.raises(BundleError, match="gap_cv"):
         churn.predict_proba(X.drop(columns="gap_cv"))
 
 
 def test_version_is_deterministic(trained, tmp_path) -> None:
-    again = save_bundle(trained["models"]["churn"], "churn", tmp_path, as_of=AS_OF,
-                        data_hash=tables_hash(trained["tables"]), cfg=trained["cfg"])
+    again = save_bundle(
+        trained["models"]["churn"],
+        "churn",
+        tmp_path,
+        as_of=AS_OF,
+        data_hash=tables_hash(trained["tables"]),
+        cfg=trained["cfg"],
+    )
     first = trained["paths"]["churn"]
     assert again.name == first.name and again.name.startswith("2024-12-")
     assert (again / CHECKSUM_FILE).read_bytes() == (first / CHECKSUM_FILE).read_bytes()
@@ -120,8 +145,11 @@ def test_incompatible_versions_are_refused(trained, tmp_path) -> None:
     with pytest.raises(BundleError, match="format_version 99 is newer .* upgrade cvm"):
         load_bundle(b)
     c = _copy(src, tmp_path / "lgb")
-    _rewrite(c, "bundle.json", json.dumps(
-        {**meta, "packages": {**meta["packages"], "lightgbm": "3.3.5"}}).encode())
+    _rewrite(
+        c,
+        "bundle.json",
+        json.dumps({**meta, "packages": {**meta["packages"], "lightgbm": "3.3.5"}}).encode(),
+    )
     with pytest.raises(BundleError, match="lightgbm 3.3.5.*install lightgbm 3.x"):
         load_bundle(c)
     from cvm.scoring import score_tables
@@ -146,17 +174,42 @@ def test_cli_score_fails_naming_the_tampered_file(trained, tmp_path) -> None:
     for name, df in trained["tables"].items():
         df.to_parquet(data / f"{name}.parquet", index=False)
     runner = CliRunner()
-    ok = runner.invoke(app, ["score", "--models", str(models), "--data", str(data), "--as-of",
-                             AS_OF, "--out", str(tmp_path / "s.csv")])
+    ok = runner.invoke(
+        app,
+        [
+            "score",
+            "--models",
+            str(models),
+            "--data",
+            str(data),
+            "--as-of",
+            AS_OF,
+            "--out",
+            str(tmp_path / "s.csv"),
+        ],
+    )
     assert ok.exit_code == 0, ok.output
     s = pd.read_csv(tmp_path / "s.csv", dtype={"customer_id": str}).set_index("customer_id")
     X = trained["X"]
-    np.testing.assert_allclose(s.loc[X.index, "predicted_value"],
-                               trained["models"]["value"].predict(X), rtol=1e-12)
+    np.testing.assert_allclose(
+        s.loc[X.index, "predicted_value"], trained["models"]["value"].predict(X), rtol=1e-12
+    )
     target = models / "value" / trained["paths"]["value"].name / "spend.lgb.txt"
     target.write_text(target.read_text() + "\n")
-    bad = runner.invoke(app, ["score", "--models", str(models), "--data", str(data), "--as-of",
-                              AS_OF, "--out", str(tmp_path / "s2.csv")])
+    bad = runner.invoke(
+        app,
+        [
+            "score",
+            "--models",
+            str(models),
+            "--data",
+            str(data),
+            "--as-of",
+            AS_OF,
+            "--out",
+            str(tmp_path / "s2.csv"),
+        ],
+    )
     assert bad.exit_code == 2 and "spend.lgb.txt" in bad.output
     assert not (tmp_path / "s2.csv").exists()
 
@@ -177,9 +230,20 @@ def test_fresh_process_with_only_the_loader_scores_identically(trained, tmp_path
     X = trained["X"]
     X.to_parquet(tmp_path / "X.parquet")
     out = subprocess.run(
-        [sys.executable, "-c", _STANDALONE, str(tmp_path / "X.parquet"),
-         str(trained["paths"]["churn"]), str(trained["paths"]["value"]), str(tmp_path / "p.npy")],
-        capture_output=True, text=True, check=True, timeout=120)
+        [
+            sys.executable,
+            "-c",
+            _STANDALONE,
+            str(tmp_path / "X.parquet"),
+            str(trained["paths"]["churn"]),
+            str(trained["paths"]["value"]),
+            str(tmp_path / "p.npy"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
     loaded = json.loads(out.stdout.strip().splitlines()[-1])
     assert set(loaded["cvm"]) <= {"cvm", "cvm.config", "cvm.models", "cvm.models.bundle_loader"}
     assert "cvm.models.churn" not in loaded["cvm"] and "cvm.models.value" not in loaded["cvm"]
@@ -213,14 +277,27 @@ def test_cli_train_then_score(tmp_path) -> None:
     for name, df in toy_tables(300, seed=2).items():
         df.to_parquet(data / f"{name}.parquet", index=False)
     runner = CliRunner()
-    res = runner.invoke(app, ["train", "--data", str(data), "--as-of", AS_OF, "--out",
-                              str(tmp_path / "models")])
+    res = runner.invoke(
+        app, ["train", "--data", str(data), "--as-of", AS_OF, "--out", str(tmp_path / "models")]
+    )
     assert res.exit_code == 0, res.output
     names = {p.parent.parent.name for p in (tmp_path / "models").glob("*/*/bundle.json")}
     assert names == {"churn", "value"}
     url = f"sqlite:///{tmp_path / 'scores.db'}"
-    res = runner.invoke(app, ["score", "--models", str(tmp_path / "models"), "--data", str(data),
-                              "--as-of", AS_OF, "--out", url])
+    res = runner.invoke(
+        app,
+        [
+            "score",
+            "--models",
+            str(tmp_path / "models"),
+            "--data",
+            str(data),
+            "--as-of",
+            AS_OF,
+            "--out",
+            url,
+        ],
+    )
     assert res.exit_code == 0, res.output
     scores = pd.read_sql_table("cvm_scores", url)
     assert scores["customer_id"].is_unique and scores["churn_probability"].between(0, 1).any()
@@ -248,13 +325,15 @@ def test_signed_bundles_with_cvm_bundle_key(trained, tmp_path, monkeypatch) -> N
 
     monkeypatch.setenv("CVM_BUNDLE_KEY", "store-secret")
     m = trained["models"]["churn"]
-    signed = save_bundle(m, "churn", tmp_path / "signed", as_of=AS_OF, data_hash="x",
-                         cfg=trained["cfg"])
+    signed = save_bundle(
+        m, "churn", tmp_path / "signed", as_of=AS_OF, data_hash="x", cfg=trained["cfg"]
+    )
     assert (signed / SIGNATURE_FILE).read_text().startswith("hmac-sha256 ")
     assert load_bundle(signed).version == signed.name
     # the same files as an unsigned save, plus the signature
     assert sorted(p.name for p in signed.iterdir()) == sorted(
-        [*(p.name for p in trained["paths"]["churn"].iterdir()), SIGNATURE_FILE])
+        [*(p.name for p in trained["paths"]["churn"].iterdir()), SIGNATURE_FILE]
+    )
     # unsigned: refused while a key is set
     with pytest.raises(BundleError, match="is not signed"):
         load_bundle(trained["paths"]["churn"])
@@ -272,8 +351,9 @@ def test_signed_bundles_with_cvm_bundle_key(trained, tmp_path, monkeypatch) -> N
     assert load_bundle(signed).version == signed.name  # no key: checksums only
 
 
-def test_cli_score_refuses_an_unsigned_bundle_when_a_key_is_set(trained, tmp_path,
-                                                                  monkeypatch) -> None:
+def test_cli_score_refuses_an_unsigned_bundle_when_a_key_is_set(
+    trained, tmp_path, monkeypatch
+) -> None:
     from typer.testing import CliRunner
 
     from cvm.cli import app
@@ -283,7 +363,19 @@ def test_cli_score_refuses_an_unsigned_bundle_when_a_key_is_set(trained, tmp_pat
     for name, df in trained["tables"].items():
         df.to_parquet(data / f"{name}.parquet", index=False)
     monkeypatch.setenv("CVM_BUNDLE_KEY", "store-secret")
-    res = CliRunner().invoke(app, ["score", "--models", str(trained["paths"]["churn"]), "--data",
-                                   str(data), "--as-of", AS_OF, "--out", str(tmp_path / "s.csv")])
+    res = CliRunner().invoke(
+        app,
+        [
+            "score",
+            "--models",
+            str(trained["paths"]["churn"]),
+            "--data",
+            str(data),
+            "--as-of",
+            AS_OF,
+            "--out",
+            str(tmp_path / "s.csv"),
+        ],
+    )
     assert res.exit_code == 2 and "is not signed" in res.output
     assert "Traceback" not in res.output and not (tmp_path / "s.csv").exists()

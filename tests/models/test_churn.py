@@ -13,9 +13,15 @@ from cvm.models.calibration import Calibrator
 from cvm.models.churn import ChurnModel, grade, train_churn
 from support.toy import toy_tables
 
-SMALL = {"churn": {"tuning": [{"num_leaves": 7, "learning_rate": 0.1, "min_data_in_leaf": 20}],
-                   "num_boost_round": 200, "early_stopping_rounds": 10, "num_threads": 1},
-         "training": {"max_snapshots": 3}}
+SMALL = {
+    "churn": {
+        "tuning": [{"num_leaves": 7, "learning_rate": 0.1, "min_data_in_leaf": 20}],
+        "num_boost_round": 200,
+        "early_stopping_rounds": 10,
+        "num_threads": 1,
+    },
+    "training": {"max_snapshots": 3},
+}
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +32,20 @@ def trained() -> tuple[ChurnModel, dict]:
 
 def test_metrics_and_validation(trained) -> None:
     m, _ = trained
-    for key in ("auc", "pr_auc", "brier", "ece", "top_decile_lift", "n_train", "n_valid",
-                "train_dates", "valid_dates", "baselines", "naive_rule", "grade"):
+    for key in (
+        "auc",
+        "pr_auc",
+        "brier",
+        "ece",
+        "top_decile_lift",
+        "n_train",
+        "n_valid",
+        "train_dates",
+        "valid_dates",
+        "baselines",
+        "naive_rule",
+        "grade",
+    ):
         assert key in m.metrics
     assert set(m.metrics["baselines"]) == {"recency", "rfm_logistic", "lightgbm_rfm"}
     assert max(m.metrics["train_dates"]) < min(m.metrics["valid_dates"])

@@ -22,8 +22,17 @@ def fitted() -> tuple[lgb.Booster, pd.DataFrame]:
     X = build_features(t, "2023-06-30", cfg)
     y = churn_labels(t["visits"], "2023-06-30", 12, cfg)
     X = X.loc[y.index]
-    b = lgb.train({"objective": "binary", "verbosity": -1, "num_threads": 1, "seed": 0,
-                   "min_data_in_leaf": 10}, lgb.Dataset(X, y.to_numpy()), num_boost_round=20)
+    b = lgb.train(
+        {
+            "objective": "binary",
+            "verbosity": -1,
+            "num_threads": 1,
+            "seed": 0,
+            "min_data_in_leaf": 10,
+        },
+        lgb.Dataset(X, y.to_numpy()),
+        num_boost_round=20,
+    )
     return b, X
 
 
@@ -56,10 +65,13 @@ def test_reason_codes_push_risk_up(fitted, lang: str) -> None:
 
 
 def test_reasons_ordered_by_contribution() -> None:
-    c = pd.DataFrame({"tenure_months": [0.5, -1.0], "months_since_last_visit": [1.0, 0.2],
-                      "bias": [0.0, 0.0]}, index=["a", "b"])
-    X = pd.DataFrame({"tenure_months": [30.0, 5.0], "months_since_last_visit": [9.0, 1.0]},
-                     index=["a", "b"])
+    c = pd.DataFrame(
+        {"tenure_months": [0.5, -1.0], "months_since_last_visit": [1.0, 0.2], "bias": [0.0, 0.0]},
+        index=["a", "b"],
+    )
+    X = pd.DataFrame(
+        {"tenure_months": [30.0, 5.0], "months_since_last_visit": [9.0, 1.0]}, index=["a", "b"]
+    )
     r = explain.reason_codes(c, X, lang="en", top_k=2)
     assert r.loc["a", "reason_1"] == "9 months since the last visit"
     assert r.loc["a", "reason_2"] == "customer for 30 months"
@@ -73,7 +85,10 @@ def test_plots_return_axes(fitted) -> None:
     b, X = fitted
     xs = explain.sample_rows(X, 100, seed=1)
     c = explain.contributions(b, xs)
-    for ax in (plots.plot_importance(c), plots.plot_beeswarm(c, xs),
-               plots.plot_dependence(c, xs, "months_since_last_visit")):
+    for ax in (
+        plots.plot_importance(c),
+        plots.plot_beeswarm(c, xs),
+        plots.plot_dependence(c, xs, "months_since_last_visit"),
+    ):
         assert isinstance(ax, plt.Axes)
     plt.close("all")

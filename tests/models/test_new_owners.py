@@ -15,15 +15,22 @@ def _tables() -> dict[str, pd.DataFrame]:
     n = 600
     buy = pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 900, n), "D")
     band = np.where(np.arange(n) % 2 == 0, "entry", "premium")
-    veh = pd.DataFrame({"vehicle_id": [f"V{i}" for i in range(n)],
-                        "customer_id": [f"C{i}" for i in range(n)],
-                        "purchase_date": buy, "price_band": band})
+    veh = pd.DataFrame(
+        {
+            "vehicle_id": [f"V{i}" for i in range(n)],
+            "customer_id": [f"C{i}" for i in range(n)],
+            "purchase_date": buy,
+            "price_band": band,
+        }
+    )
     rows = []
     for i in range(n):
         # premium owners come back for a paid service 8 months after the purchase; entry ones
         # only one in four
         if band[i] == "premium" or i % 8 == 0:
-            rows.append((f"C{i}", buy[i] + pd.Timedelta(days=240), 800.0, "maintenance", "customer"))
+            rows.append(
+                (f"C{i}", buy[i] + pd.Timedelta(days=240), 800.0, "maintenance", "customer")
+            )
     v = pd.DataFrame(rows, columns=["customer_id", "visit_date", "amount", "visit_type", "payer"])
     return {"visits": v, "vehicles": veh}
 
@@ -43,5 +50,5 @@ def test_new_owners_are_found_and_scored_from_their_cell():
     young = o["months_since_purchase"] < 3
     prem = s.loc[young & (o["price_band"] == "premium"), "churn_probability"].mean()
     entry = s.loc[young & (o["price_band"] == "entry"), "churn_probability"].mean()
-    assert prem < entry - 0.2     # premium owners came back, entry ones mostly not
+    assert prem < entry - 0.2  # premium owners came back, entry ones mostly not
     assert (s.loc[young & (o["price_band"] == "premium"), "predicted_value"] > 0).all()

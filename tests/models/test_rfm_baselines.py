@@ -13,13 +13,18 @@ from cvm.models.btyd import bgnbd_no_purchase, recency_frequency
 
 def _visits() -> pd.DataFrame:
     rows = [  # customer, date, amount
-        ("A", "2023-02-01", 100), ("A", "2023-11-01", 300), ("A", "2024-05-01", 500),
-        ("B", "2023-03-01", 200), ("B", "2023-12-01", 400),   # recent a year ago, not since
-        ("C", "2022-01-01", 900),                              # long gone
-        ("D", "2023-10-01", 50), ("D", "2024-06-15", 150),
+        ("A", "2023-02-01", 100),
+        ("A", "2023-11-01", 300),
+        ("A", "2024-05-01", 500),
+        ("B", "2023-03-01", 200),
+        ("B", "2023-12-01", 400),  # recent a year ago, not since
+        ("C", "2022-01-01", 900),  # long gone
+        ("D", "2023-10-01", 50),
+        ("D", "2024-06-15", 150),
     ]
     return pd.DataFrame(rows, columns=["customer_id", "visit_date", "amount"]).assign(
-        visit_date=lambda d: pd.to_datetime(d["visit_date"]))
+        visit_date=lambda d: pd.to_datetime(d["visit_date"])
+    )
 
 
 def test_recency_frequency_is_the_documented_one_line_heuristic():
@@ -41,7 +46,7 @@ def test_bgnbd_p_no_purchase_is_a_probability_ranking_the_gone_riskier():
     rows = []
     for i in range(400):
         k = rng.integers(1, 8)
-        last = 700 if i % 2 else 100    # half last came long ago
+        last = 700 if i % 2 else 100  # half last came long ago
         for d in np.sort(rng.integers(0, last, k)):
             rows.append((f"C{i}", pd.Timestamp("2022-01-01") + pd.Timedelta(days=int(d)), 300.0))
     v = pd.DataFrame(rows, columns=["customer_id", "visit_date", "amount"])
@@ -55,8 +60,12 @@ def test_bgnbd_p_no_purchase_is_a_probability_ranking_the_gone_riskier():
 def test_lightgbm_rfm_reads_only_its_columns():
     cfg = load_config()
     cols = rfm_gbm_columns(cfg)
-    assert cols == ["months_since_last_paid_visit", "n_paid_visits_total", "paid_spend_total",
-                    "tenure_months"]
+    assert cols == [
+        "months_since_last_paid_visit",
+        "n_paid_visits_total",
+        "paid_spend_total",
+        "tenure_months",
+    ]
     rng = np.random.default_rng(1)
     X = pd.DataFrame(rng.random((2000, 4)) * 10, columns=cols).assign(noise=rng.random(2000))
     y = (X["months_since_last_paid_visit"] > 5).astype(float).to_numpy()

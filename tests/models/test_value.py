@@ -21,8 +21,10 @@ def toy() -> dict[str, pd.DataFrame]:
 
 
 def _cfg(**value) -> dict:
-    over = {"training": {"max_snapshots": 3},
-            "value": {"num_boost_round": 80, "params": {"min_data_in_leaf": 20}, **value}}
+    over = {
+        "training": {"max_snapshots": 3},
+        "value": {"num_boost_round": 80, "params": {"min_data_in_leaf": 20}, **value},
+    }
     return load_config(overrides=over)
 
 
@@ -36,11 +38,21 @@ def test_model_predicts_nonnegative_spend_and_reports_metrics(toy, model):
     p = model.predict(X)
     assert p.shape == (len(X),) and np.isfinite(p).all() and (p >= 0).all()
     m = model.metrics
-    for key in ("normalized_gini", "spearman", "top_decile_capture", "total_ratio", "deciles",
-                "baselines"):
+    for key in (
+        "normalized_gini",
+        "spearman",
+        "top_decile_capture",
+        "total_ratio",
+        "deciles",
+        "baselines",
+    ):
         assert key in m
-    assert set(m["baselines"]) == {"historical_average", "bgnbd_gamma_gamma", "recency_frequency",
-                                   "lightgbm_rfm"}
+    assert set(m["baselines"]) == {
+        "historical_average",
+        "bgnbd_gamma_gamma",
+        "recency_frequency",
+        "lightgbm_rfm",
+    }
     assert m["model"] in m["stop_normalized_gini"] and m["model"] in ("tweedie", "two_part")
     assert len(m["deciles"]) == 10
     # learns something on the toy data: better than random ranking
@@ -56,8 +68,10 @@ def test_lifetime_value_discounts_and_exceeds_one_year(toy, model):
     lt = model.lifetime
     assert (ltv >= year / (1 + lt["discount_rate"]) - 1e-9).all()
     # bounded by every year retained with max_retention
-    cap = sum(lt["max_retention"] ** (y - 1) / (1 + lt["discount_rate"]) ** y
-              for y in range(1, lt["clv_years"] + 1))
+    cap = sum(
+        lt["max_retention"] ** (y - 1) / (1 + lt["discount_rate"]) ** y
+        for y in range(1, lt["clv_years"] + 1)
+    )
     assert (ltv <= year * cap + 1e-6).all()
     r = model.return_probability(X)
     assert ((r >= 0) & (r <= 1)).all()
@@ -73,15 +87,18 @@ def test_each_model_kind_trains(toy, kind):
 
 
 def test_rfm_and_baselines_point_in_time():
-    visits = pd.DataFrame({"customer_id": ["a", "a", "a", "b", "c"],
-                           "visit_date": pd.to_datetime(["2023-01-01", "2023-01-29",
-                                                         "2023-03-26", "2023-02-01",
-                                                         "2024-01-01"]),
-                           "amount": [100.0, 300.0, 500.0, 0.0, 999.0],
-                           "payer": ["customer", "customer", "customer", "warranty",
-                                     "customer"]})
+    visits = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "b", "c"],
+            "visit_date": pd.to_datetime(
+                ["2023-01-01", "2023-01-29", "2023-03-26", "2023-02-01", "2024-01-01"]
+            ),
+            "amount": [100.0, 300.0, 500.0, 0.0, 999.0],
+            "payer": ["customer", "customer", "customer", "warranty", "customer"],
+        }
+    )
     r = rfm_summary(visits, "2023-04-23")
-    assert list(r.index) == ["a", "b"]             # c comes after as_of
+    assert list(r.index) == ["a", "b"]  # c comes after as_of
     assert r.loc["a", "frequency"] == 2 and r.loc["a", "recency"] == pytest.approx(12)
     assert r.loc["a", "T"] == pytest.approx(16) and r.loc["a", "monetary_value"] == 400
     assert r.loc["b", "frequency"] == 0

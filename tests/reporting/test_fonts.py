@@ -7,7 +7,7 @@ import subprocess
 import sys
 import textwrap
 
-SCRIPT = textwrap.dedent('''
+SCRIPT = textwrap.dedent("""
     import json, sys, warnings
     import matplotlib
     matplotlib.use("Agg")
@@ -38,12 +38,17 @@ SCRIPT = textwrap.dedent('''
     print(json.dumps({"family": family, "used": used,
                       "missing": [str(w.message) for w in caught if "missing from font" in str(w.message)],
                       "warning": None if mode == "plain" else cjk_font_warning("zh")}))
-''')
+""")
 
 
 def _run(mode: str) -> tuple[dict, str]:
-    res = subprocess.run([sys.executable, "-c", SCRIPT, mode], capture_output=True, text=True,
-                         timeout=120, check=True)
+    res = subprocess.run(
+        [sys.executable, "-c", SCRIPT, mode],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     return json.loads(res.stdout.strip().splitlines()[-1]), res.stderr
 
 

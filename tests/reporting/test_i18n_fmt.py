@@ -45,9 +45,14 @@ def test_reasons_read_naturally(lang):
     s = describe("service_overdue_months", -3.0, lang)
     assert s == ("距下次保养还有3个月" if lang == "zh" else "next service due in 3 months")
     assert "-" not in describe("warranty_months_left", -5, lang)
-    assert describe("service_overdue_months", 0.2, lang) in ("保养本月到期", "service due this month")
-    assert describe("last_visit_type", "maintenance", lang) in ("上次进厂类型:保养",
-                                                                "last visit was maintenance")
+    assert describe("service_overdue_months", 0.2, lang) in (
+        "保养本月到期",
+        "service due this month",
+    )
+    assert describe("last_visit_type", "maintenance", lang) in (
+        "上次进厂类型:保养",
+        "last visit was maintenance",
+    )
     assert "_" not in describe("n_visits_12m", None, lang)
 
 

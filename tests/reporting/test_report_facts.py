@@ -12,41 +12,68 @@ from cvm.run_context import RunContext
 
 @pytest.fixture
 def ctx(tmp_path) -> RunContext:
-    c = RunContext(data="unused", as_of=pd.Timestamp("2026-09-30"), run_dir=tmp_path,
-                   horizon_months=12, budget=100000.0, lang="zh", seed=1,
-                   cfg=load_config("default"))
+    c = RunContext(
+        data="unused",
+        as_of=pd.Timestamp("2026-09-30"),
+        run_dir=tmp_path,
+        horizon_months=12,
+        budget=100000.0,
+        lang="zh",
+        seed=1,
+        cfg=load_config("default"),
+    )
     c.artifacts.mkdir(parents=True)
     return c
 
 
 def test_results_verdicts_follow_the_interval_of_the_net(ctx):
-    ctx.save_frame("campaign_measurement", pd.DataFrame({
-        "campaign": ["win_back", "service_reminder", "value_activation"],
-        "n_target": [100, 100, 100], "n_control": [20, 20, 20], "observed_days": [28.0] * 3,
-        "response_target": [0.3, 0.2, 0.1], "response_control": [0.1, 0.2, 0.2],
-        "response_lift": [0.2, 0.0, -0.1],
-        "revenue_lift": [500.0, 1.0, -300.0], "revenue_lift_se": [100.0, 100.0, 50.0],
-        "cost": [1000.0, 100.0, 1000.0],
-    }))
+    ctx.save_frame(
+        "campaign_measurement",
+        pd.DataFrame(
+            {
+                "campaign": ["win_back", "service_reminder", "value_activation"],
+                "n_target": [100, 100, 100],
+                "n_control": [20, 20, 20],
+                "observed_days": [28.0] * 3,
+                "response_target": [0.3, 0.2, 0.1],
+                "response_control": [0.1, 0.2, 0.2],
+                "response_lift": [0.2, 0.0, -0.1],
+                "revenue_lift": [500.0, 1.0, -300.0],
+                "revenue_lift_se": [100.0, 100.0, 50.0],
+                "cost": [1000.0, 100.0, 1000.0],
+            }
+        ),
+    )
     m = report.results_table(ctx).set_index("campaign")
     assert m.loc["win_back", "net"] == pytest.approx(500 * 100 - 1000)
-    assert m.loc["win_back", "verdict"] == "sure_gain"          # 49,000 ± 19,600
-    assert m.loc["service_reminder", "verdict"] == "unclear"    # 0 ± 19,600
+    assert m.loc["win_back", "verdict"] == "sure_gain"  # 49,000 ± 19,600
+    assert m.loc["service_reminder", "verdict"] == "unclear"  # 0 ± 19,600
     assert m.loc["value_activation", "verdict"] == "sure_loss"  # -31,000 ± 9,800
 
 
 def test_plan_interval_grows_with_the_measurement_error(ctx):
-    plan = pd.DataFrame({
-        "customer_id": [f"C{i}" for i in range(12)], "campaign": ["win_back"] * 10 + ["sms"] * 2,
-        "department": ["marketing"] * 10 + ["customer_service"] * 2, "channel": ["phone"] * 12,
-        "cost": [10.0] * 12, "expected_incremental_value": [100.0] * 12,
-        "group": ["target"] * 9 + ["control"] + ["target"] * 2,
-    })
+    plan = pd.DataFrame(
+        {
+            "customer_id": [f"C{i}" for i in range(12)],
+            "campaign": ["win_back"] * 10 + ["sms"] * 2,
+            "department": ["marketing"] * 10 + ["customer_service"] * 2,
+            "channel": ["phone"] * 12,
+            "cost": [10.0] * 12,
+            "expected_incremental_value": [100.0] * 12,
+            "group": ["target"] * 9 + ["control"] + ["target"] * 2,
+        }
+    )
     ctx.save_frame("campaign_plan", plan)
 
     def interval(se: float) -> float:
-        ctx.save_json("campaign_summary", {"uplift_metrics": {"spend_calibration": {
-            "win_back": {"model_mean": 100.0, "se": se}}}})
+        ctx.save_json(
+            "campaign_summary",
+            {
+                "uplift_metrics": {
+                    "spend_calibration": {"win_back": {"model_mean": 100.0, "se": se}}
+                }
+            },
+        )
         p = report.plan_facts(ctx)
         assert p.n_target == 11 and p.n_control == 1 and p.value == pytest.approx(1100)
         assert p.low < p.value < p.high

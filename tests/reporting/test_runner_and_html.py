@@ -9,8 +9,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from cvm.config import CvmError
-from cvm.reporting.html import notebook_to_html
 from cvm.publishing import publish, work_dir_for
+from cvm.reporting.html import notebook_to_html
 
 
 def test_publish_refuses_a_published_month_without_force(tmp_path: Path):
@@ -32,7 +32,9 @@ def test_publish_refuses_a_published_month_without_force(tmp_path: Path):
 def test_report_html_has_outputs_only_and_no_scripts_or_stderr(tmp_path: Path):
     cell = new_code_cell("secret_code_line = 1")
     cell.outputs = [
-        new_output("display_data", data={"text/html": "<section id='kpis'><h2>核心指标</h2></section>"}),
+        new_output(
+            "display_data", data={"text/html": "<section id='kpis'><h2>核心指标</h2></section>"}
+        ),
         new_output("stream", name="stderr", text="SomeWarning: noisy library"),
     ]
     nb = new_notebook(cells=[cell])

@@ -31,8 +31,9 @@ def test_unknown_model_param_lists_the_valid_keys():
     assert "model_params: unknown key ['num_leafs']" in msg and "num_leaves" in msg
     assert "early_stopping_rounds" in msg and "lambda_l2" in msg
     # LightGBM's own names and aliases pass, and the trainer's keys
-    rc.check_overrides("churn", FEATURES, model_params={"num_leaves": 7, "reg_lambda": 2.0,
-                                                        "num_boost_round": 50})
+    rc.check_overrides(
+        "churn", FEATURES, model_params={"num_leaves": 7, "reg_lambda": 2.0, "num_boost_round": 50}
+    )
     rc.check_overrides("value", FEATURES, model_params={"tweedie_variance_power": 1.5})
     with pytest.raises(CvmError, match="unknown key"):
         rc.check_overrides("churn", FEATURES, model_params={"tweedie_variance_powr": 1.5})
@@ -50,17 +51,31 @@ def test_fixed_keys_empty_sets_and_strings_are_refused():
 def test_overlay_reproduces_the_challenger_settings():
     cfg = load_config()
     best = {"num_leaves": 15, "learning_rate": 0.1}
-    over = rc.overlay("churn", cfg, FEATURES, best, features_drop=["n_visits_12m"],
-                      model_params={"num_leaves": 7, "num_boost_round": 80})
+    over = rc.overlay(
+        "churn",
+        cfg,
+        FEATURES,
+        best,
+        features_drop=["n_visits_12m"],
+        model_params={"num_leaves": 7, "num_boost_round": 80},
+    )
     churn = over["churn"]
-    assert set(cfg["churn"]["exclude_features"]) | {"n_visits_12m"} == set(churn["exclude_features"])
+    assert set(cfg["churn"]["exclude_features"]) | {"n_visits_12m"} == set(
+        churn["exclude_features"]
+    )
     assert churn["tuning"] == [{"num_leaves": 7, "learning_rate": 0.1}]
     assert churn["num_boost_round"] == 80
     merged = rc.apply_overlay(cfg, over)
     assert merged["churn"]["tuning"] == churn["tuning"]
     assert cfg["churn"]["tuning"] != churn["tuning"]  # the run config itself is untouched
-    only = rc.overlay("value", cfg, FEATURES, {}, features_only=["paid_spend_12m"],
-                      model_params={"learning_rate": 0.05})
+    only = rc.overlay(
+        "value",
+        cfg,
+        FEATURES,
+        {},
+        features_only=["paid_spend_12m"],
+        model_params={"learning_rate": 0.05},
+    )
     assert set(only["value"]["exclude_features"]) == set(FEATURES) - {"paid_spend_12m"}
     assert only["value"]["params"]["learning_rate"] == 0.05
     assert only["value"]["params"]["num_leaves"] == load_config("value")["params"]["num_leaves"]
@@ -99,8 +114,14 @@ def test_comparison_summary_and_record():
     rng = np.random.default_rng(3)
     y = (rng.random(400) < 0.4).astype(float)
     scores = {"champion": rng.random(400), "challenger": y * 0.3 + rng.random(400) * 0.7}
-    cmp = rc.Comparison("churn", "c1", {"churn": {"exclude_features": []}},
-                        rc.compare("churn", y, scores), y, scores)
+    cmp = rc.Comparison(
+        "churn",
+        "c1",
+        {"churn": {"exclude_features": []}},
+        rc.compare("churn", y, scores),
+        y,
+        scores,
+    )
     s = cmp.summary()
     assert list(s.columns) == ["champion", "challenger", "difference"]
     assert re.fullmatch(r"0\.\d{3} \[0\.\d{3}, 0\.\d{3}\]", s.loc["auc", "challenger"])

@@ -21,9 +21,15 @@ def _fold(n: int = 4000, seed: int = 0) -> pd.DataFrame:
     treated = rng.random(n) < 0.5
     # the treatment helps only where x > 0: a model ranking by x has a positive Qini
     p = 0.2 + treated * np.where(x > 0, 0.2, 0.0)
-    return pd.DataFrame({"customer_id": [f"c{i}" for i in range(n)],
-                         "campaign": np.where(rng.random(n) < 0.5, "a", "b"),
-                         "treated": treated, "responded": rng.random(n) < p, "uplift": x})
+    return pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(n)],
+            "campaign": np.where(rng.random(n) < 0.5, "a", "b"),
+            "treated": treated,
+            "responded": rng.random(n) < p,
+            "uplift": x,
+        }
+    )
 
 
 def test_qini_curves_rank_a_real_effect_above_random():
@@ -34,7 +40,10 @@ def test_qini_curves_rank_a_real_effect_above_random():
         assert q["share"].iloc[0] == 0 and q["share"].iloc[-1] == 1
         assert len(q) <= 201
     shuffled = _fold().assign(uplift=lambda d: np.random.default_rng(3).normal(size=len(d)))
-    assert abs(rcp.qini_curves(shuffled, 200)["a"].attrs["coefficient"]) < curves["a"].attrs["coefficient"]
+    assert (
+        abs(rcp.qini_curves(shuffled, 200)["a"].attrs["coefficient"])
+        < curves["a"].attrs["coefficient"]
+    )
 
 
 def test_capacity_binds():
@@ -53,7 +62,8 @@ def test_control_share_sensitivity_holds_out_more_with_a_larger_share():
     assert t["customers"].nunique() == 1
     assert t["contacted"].is_monotonic_decreasing and t["contacted"].iloc[0] == len(plan)
     assert t["expected_incremental_value"].iloc[0] == pytest.approx(
-        plan["expected_incremental_value"].sum())
+        plan["expected_incremental_value"].sum()
+    )
 
 
 def test_value_tag_whatif_with_other_thresholds(tables):
@@ -94,8 +104,13 @@ def test_research_charts_return_axes():
     assert len(ax.patches) == 5  # four largest and "3 other features"
     qini = rp.plot_qini(rcp.qini_curves(_fold(), 200))
     assert sum(a.get_visible() for a in qini) == 2
-    curve = pd.DataFrame({"budget": [1, 2], "expected_incremental_value": [1.0, 1.5],
-                          "expected_incremental_value_low": [0.5, 0.9],
-                          "expected_incremental_value_high": [1.5, 2.1]})
+    curve = pd.DataFrame(
+        {
+            "budget": [1, 2],
+            "expected_incremental_value": [1.0, 1.5],
+            "expected_incremental_value_low": [0.5, 0.9],
+            "expected_incremental_value_high": [1.5, 2.1],
+        }
+    )
     ax = rp.plot_budget_curve(curve, 1)
-    assert isinstance(ax, Axes) and len(ax.collections) == 1   # the interval band
+    assert isinstance(ax, Axes) and len(ax.collections) == 1  # the interval band

@@ -11,18 +11,25 @@ from cvm.segments.customer_value import customer_value
 
 
 def test_customer_value_types():
-    visits = pd.DataFrame({"customer_id": ["r", "b1", "b1", "b2", "x"],
-                           "visit_date": pd.to_datetime(["2024-01-01", "2024-02-01",
-                                                         "2024-03-01", "2024-04-01",
-                                                         "2024-05-01"]),
-                           "amount": [500.0, 200.0, 300.0, 1000.0, 50.0],
-                           "payer": ["customer", "customer", "insurer", "customer",
-                                     "customer"]})
-    sales = pd.DataFrame({"sale_id": ["s1", "s2", "s3"], "customer_id": ["b1", "b2", "b3"],
-                          "sale_date": pd.to_datetime(["2023-12-01", "2024-03-01",
-                                                       "2024-09-01"]),
-                          "price": [200000.0, 100000.0, 300000.0],
-                          "referred_by_customer_id": ["r", "r", "r"]})
+    visits = pd.DataFrame(
+        {
+            "customer_id": ["r", "b1", "b1", "b2", "x"],
+            "visit_date": pd.to_datetime(
+                ["2024-01-01", "2024-02-01", "2024-03-01", "2024-04-01", "2024-05-01"]
+            ),
+            "amount": [500.0, 200.0, 300.0, 1000.0, 50.0],
+            "payer": ["customer", "customer", "insurer", "customer", "customer"],
+        }
+    )
+    sales = pd.DataFrame(
+        {
+            "sale_id": ["s1", "s2", "s3"],
+            "customer_id": ["b1", "b2", "b3"],
+            "sale_date": pd.to_datetime(["2023-12-01", "2024-03-01", "2024-09-01"]),
+            "price": [200000.0, 100000.0, 300000.0],
+            "referred_by_customer_id": ["r", "r", "r"],
+        }
+    )
     pred = pd.Series({"r": 10.0, "b1": 20.0})
     cv = customer_value({"visits": visits, "vehicle_sales": sales}, "2024-06-30", pred)
     margin = load_config("value")["influence"]["new_car_margin"]

@@ -13,8 +13,17 @@ AS_OF = pd.Timestamp("2024-06-30")
 
 def test_stages_by_rule(tables):
     s = lifecycle_stage(tables, AS_OF)
-    expected = {"c1": "active_owner", "c2": "at_risk", "c3": "lost", "c4": "won_back",
-                "c5": "ordered", "c6": "prospect", "c7": "lead", "c8": "lost", "c9": "lead"}
+    expected = {
+        "c1": "active_owner",
+        "c2": "at_risk",
+        "c3": "lost",
+        "c4": "won_back",
+        "c5": "ordered",
+        "c6": "prospect",
+        "c7": "lead",
+        "c8": "lost",
+        "c9": "lead",
+    }
     assert s.to_dict() == expected
     assert "f1" not in s.index  # first seen after as_of
 
@@ -34,8 +43,7 @@ def test_won_back_expires_and_point_in_time(tables):
 
 
 def test_cfg_override_changes_prospect_rule(tables):
-    s = lifecycle_stage(tables, AS_OF, {"segments": {"lifecycle": {"defeated_lead_stage":
-                                                                   "lead"}}})
+    s = lifecycle_stage(tables, AS_OF, {"segments": {"lifecycle": {"defeated_lead_stage": "lead"}}})
     assert s["c8"] == "lead"
 
 
@@ -50,13 +58,19 @@ def test_transitions_sum_to_base(tables):
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 2000)), min_size=1, max_size=60),
-       st.integers(0, 2000))
+@given(
+    st.lists(st.tuples(st.integers(0, 30), st.integers(0, 2000)), min_size=1, max_size=60),
+    st.integers(0, 2000),
+)
 def test_every_customer_exactly_one_stage(rows, as_of_day):
     start = pd.Timestamp("2019-01-01")
-    visits = pd.DataFrame({"customer_id": [f"k{c}" for c, _ in rows],
-                           "visit_date": [start + pd.Timedelta(days=d) for _, d in rows],
-                           "amount": 100.0})
+    visits = pd.DataFrame(
+        {
+            "customer_id": [f"k{c}" for c, _ in rows],
+            "visit_date": [start + pd.Timedelta(days=d) for _, d in rows],
+            "amount": 100.0,
+        }
+    )
     as_of = start + pd.Timedelta(days=as_of_day)
     s = lifecycle_stage({"visits": visits}, as_of)
     known = set(visits.loc[visits["visit_date"] <= as_of, "customer_id"])
@@ -69,6 +83,7 @@ def test_every_customer_exactly_one_stage(rows, as_of_day):
 
 def test_plot_funnel_returns_axes(tables):
     import matplotlib
+
     matplotlib.use("Agg")
     ax = plot_lifecycle_funnel(lifecycle_stage(tables, AS_OF), lang="en")
     assert len(ax.patches) == len(STAGES)
@@ -78,13 +93,20 @@ def test_plot_funnel_returns_axes(tables):
 def test_five_groups_count_leads_without_a_customer_number(tables):
     from cvm.segments.lifecycle import GROUPS, lifecycle_entities, lifecycle_group
 
-    anon = pd.DataFrame({
-        "lead_id": ["a1", "a2", "a3", "a4"], "customer_id": [None] * 4,
-        "created_date": pd.to_datetime(["2024-06-01", "2024-06-05", "2024-02-01", "2024-07-05"]),
-        "followups": [0, 3, 2, 0], "test_drive": [False, False, False, False],
-        "order_stage": [None, None, None, None], "status": ["open", "open", "lost", "open"],
-        "closed_date": pd.to_datetime([None, None, "2024-03-01", None]),
-    })
+    anon = pd.DataFrame(
+        {
+            "lead_id": ["a1", "a2", "a3", "a4"],
+            "customer_id": [None] * 4,
+            "created_date": pd.to_datetime(
+                ["2024-06-01", "2024-06-05", "2024-02-01", "2024-07-05"]
+            ),
+            "followups": [0, 3, 2, 0],
+            "test_drive": [False, False, False, False],
+            "order_stage": [None, None, None, None],
+            "status": ["open", "open", "lost", "open"],
+            "closed_date": pd.to_datetime([None, None, "2024-03-01", None]),
+        }
+    )
     t = {**tables, "leads": pd.concat([tables["leads"], anon], ignore_index=True)}
     e = lifecycle_entities(t, AS_OF)
     assert e["lead:a1"] == "lead" and e["lead:a2"] == "prospect"

@@ -14,8 +14,7 @@ AS_OF = pd.Timestamp("2024-06-30")
 def _visits() -> pd.DataFrame:
     # h*: 4 visits in the window (2/yr), l*: 1 visit (0.5/yr; first visit long ago)
     rows = []
-    for cid, n, amt in (("hh", 4, 2000.0), ("hl", 4, 200.0), ("lh", 1, 3000.0),
-                        ("ll", 1, 100.0)):
+    for cid, n, amt in (("hh", 4, 2000.0), ("hl", 4, 200.0), ("lh", 1, 3000.0), ("ll", 1, 100.0)):
         rows.append((cid, "2018-01-01", 0.0))
         for k in range(n):
             rows.append((cid, str(AS_OF - pd.DateOffset(months=3 + 5 * k))[:10], amt))
@@ -39,10 +38,14 @@ def test_threshold_is_inclusive_and_median_default():
 
 
 def test_paid_only_spend_and_short_exposure():
-    v = pd.DataFrame({"customer_id": ["n", "n", "w"],
-                      "visit_date": ["2024-06-01", "2024-06-20", "2024-06-01"],
-                      "amount": [500.0, 700.0, 900.0],
-                      "payer": ["customer", "warranty", "insurer"]})
+    v = pd.DataFrame(
+        {
+            "customer_id": ["n", "n", "w"],
+            "visit_date": ["2024-06-01", "2024-06-20", "2024-06-01"],
+            "amount": [500.0, 700.0, 900.0],
+            "payer": ["customer", "warranty", "insurer"],
+        }
+    )
     t = value_tags(v, AS_OF)
     assert t.loc["n", "spend_per_visit"] == pytest.approx(250.0)
     assert t.loc["w", "spend_per_visit"] == 0.0
@@ -51,9 +54,18 @@ def test_paid_only_spend_and_short_exposure():
 
 
 def test_no_visit_in_window_is_d_and_future_ignored():
-    v = pd.concat([_visits(), pd.DataFrame({"customer_id": ["old", "fut"],
-                                            "visit_date": ["2019-01-01", "2024-07-02"],
-                                            "amount": [5000.0, 5000.0]})])
+    v = pd.concat(
+        [
+            _visits(),
+            pd.DataFrame(
+                {
+                    "customer_id": ["old", "fut"],
+                    "visit_date": ["2019-01-01", "2024-07-02"],
+                    "amount": [5000.0, 5000.0],
+                }
+            ),
+        ]
+    )
     t = value_tags(v, AS_OF)
     assert t.loc["old", "value_tag"] == "D" and "fut" not in t.index
 
@@ -74,12 +86,16 @@ def test_ab_share_and_bad_settings():
     with pytest.raises(CvmError):
         value_tags(_visits(), AS_OF, {"segments": {"value_tags": {"spend": "net"}}})
     with pytest.raises(CvmError):
-        tag_from_flags(pd.Series([True]), pd.Series([True]),
-                       {"A": {"high_frequency": False, "high_spend": False}})
+        tag_from_flags(
+            pd.Series([True]),
+            pd.Series([True]),
+            {"A": {"high_frequency": False, "high_spend": False}},
+        )
 
 
 def test_plots_return_axes():
     import matplotlib
+
     matplotlib.use("Agg")
     t = value_tags(_visits(), AS_OF)
     ax = plot_value_mix(t, lang="en")

@@ -8,8 +8,9 @@ import pandas as pd
 from cvm.campaigns.targeting import plan_campaigns
 
 
-def random_instance(n_customers: int, n_campaigns: int, seed: int) -> tuple[pd.DataFrame, float,
-                                                                           dict[str, float]]:
+def random_instance(
+    n_customers: int, n_campaigns: int, seed: int
+) -> tuple[pd.DataFrame, float, dict[str, float]]:
     """A random small planning instance (pairs, budget, capacity) for gap measurements."""
     rng = np.random.default_rng(seed)
     depts = ["sales", "after_sales", "marketing", "customer_service"]
@@ -19,18 +20,23 @@ def random_instance(n_customers: int, n_campaigns: int, seed: int) -> tuple[pd.D
     for cust in range(n_customers):
         for k in np.flatnonzero(rng.random(n_campaigns) < 0.5):
             stake = rng.lognormal(7.5, 1.0)
-            rows.append((cust, f"c{k}", camp_dept[k], camp_cost[k],
-                         rng.beta(1, 15) * stake - camp_cost[k]))
-    pairs = pd.DataFrame(rows, columns=["customer_id", "campaign", "department", "cost",
-                                        "expected_incremental_value"])
+            rows.append(
+                (cust, f"c{k}", camp_dept[k], camp_cost[k], rng.beta(1, 15) * stake - camp_cost[k])
+            )
+    pairs = pd.DataFrame(
+        rows,
+        columns=["customer_id", "campaign", "department", "cost", "expected_incremental_value"],
+    )
     budget = float(pairs["cost"].sum() * rng.uniform(0.05, 0.3) / max(n_campaigns / 2, 1))
-    capacity = {d: float(rng.integers(max(n_customers // 8, 1), max(n_customers // 3, 2)))
-                for d in depts}
+    capacity = {
+        d: float(rng.integers(max(n_customers // 8, 1), max(n_customers // 3, 2))) for d in depts
+    }
     return pairs, budget, capacity
 
 
-def optimality_gap_small_cases(n_cases: int = 30, n_customers: int = 60, n_campaigns: int = 6,
-                               seed: int = 0) -> pd.DataFrame:
+def optimality_gap_small_cases(
+    n_cases: int = 30, n_customers: int = 60, n_campaigns: int = 6, seed: int = 0
+) -> pd.DataFrame:
     """Lagrangian and ratio-greedy vs exact (milp) on random small instances: gap per case."""
     out = []
     for case in range(n_cases):

@@ -21,8 +21,13 @@ from cvm.data.simulator.history import run_history
 from cvm.data.simulator.io import check_out, write_dataset
 from cvm.data.simulator.oracle import compute_oracle
 from cvm.data.simulator.params import load_params
-from cvm.data.simulator.regimes import (param_overrides, parse_regimes, regime_settings,
-                                        rewrite_tables, years_for)
+from cvm.data.simulator.regimes import (
+    param_overrides,
+    parse_regimes,
+    regime_settings,
+    rewrite_tables,
+    years_for,
+)
 from cvm.data.simulator.tables import build_tables, ids
 from cvm.data.simulator.timeline import Timeline, default_end
 from cvm.data.simulator.truth import meta, oracle_campaigns, oracle_customers, store_truth
@@ -54,10 +59,18 @@ def _resolve_end(end: date | None, p: dict[str, Any]) -> date:
     return default_end(ref if isinstance(ref, date) else date.fromisoformat(str(ref)))
 
 
-def generate(n_customers: int, seed: int, end: date | None = None, years: float = 5,
-             dealers: int = 1, horizon_months: int = 12, oracle_paths: int | None = None,
-             overrides: dict[str, Any] | None = None, progress: bool = False,
-             regimes: str | tuple[str, ...] | None = None) -> SimResult:
+def generate(
+    n_customers: int,
+    seed: int,
+    end: date | None = None,
+    years: float = 5,
+    dealers: int = 1,
+    horizon_months: int = 12,
+    oracle_paths: int | None = None,
+    overrides: dict[str, Any] | None = None,
+    progress: bool = False,
+    regimes: str | tuple[str, ...] | None = None,
+) -> SimResult:
     """Simulate in memory: contract tables up to ``end`` plus the truth tables and meta.
 
     ``regimes``: names from ``regimes.REGIMES`` (comma-separated or a tuple; default standard)."""
@@ -82,34 +95,71 @@ def generate(n_customers: int, seed: int, end: date | None = None, years: float 
     if n_customers > int(op["max_customers"]):
         srng = np.random.default_rng(np.random.SeedSequence([seed, 203]))
         sample = np.sort(srng.choice(n_customers, int(op["sample_customers"]), replace=False))
-    o = compute_oracle(w, h.snapshot, paths, int(op["chunk_customers"]), progress, cpaths,
-                       carry=(h.carry_at_end, float(p["campaigns"]["carryover"])),
-                       customers=sample, p_paths=p_paths, sale_margin=float(p["sale_margin"]))
+    o = compute_oracle(
+        w,
+        h.snapshot,
+        paths,
+        int(op["chunk_customers"]),
+        progress,
+        cpaths,
+        carry=(h.carry_at_end, float(p["campaigns"]["carryover"])),
+        customers=sample,
+        p_paths=p_paths,
+        sale_margin=float(p["sale_margin"]),
+    )
     width = max(7, len(str(n_customers * 10)))
     cid = ids("C", np.arange(n_customers), width)
-    truth = {"visits": truth_visits, "oracle_customers": oracle_customers(w, h.snapshot, o, cid),
-             "oracle_campaigns": oracle_campaigns(w, o, width), "leads": truth_leads}
+    truth = {
+        "visits": truth_visits,
+        "oracle_customers": oracle_customers(w, h.snapshot, o, cid),
+        "oracle_campaigns": oracle_campaigns(w, o, width),
+        "leads": truth_leads,
+    }
     if truth_bau is not None:
         truth["visits_business_as_usual"] = truth_bau
     stores = store_truth(w, truth["oracle_customers"], truth_visits)
     if stores is not None:  # a dealer group: the truth by store and for the group
         truth["stores"] = stores
-    args = {"n_customers": n_customers, "seed": seed, "end": tl.end.isoformat(), "years": years,
-            "dealers": dealers, "horizon_months": horizon_months, "regimes": list(reg)}
+    args = {
+        "n_customers": n_customers,
+        "seed": seed,
+        "end": tl.end.isoformat(),
+        "years": years,
+        "dealers": dealers,
+        "horizon_months": horizon_months,
+        "regimes": list(reg),
+    }
     return SimResult(tables=tables, truth=truth, meta=meta(w, o, p, (paths, p_paths, cpaths), args))
 
 
-def simulate(n_customers: int, seed: int, out: Path, end: date | None = None, years: float = 5,
-             dealers: int = 1, horizon_months: int = 12, fmt: str = "parquet",
-             force: bool = False, regimes: str | tuple[str, ...] | None = None) -> Path:
+def simulate(
+    n_customers: int,
+    seed: int,
+    out: Path,
+    end: date | None = None,
+    years: float = 5,
+    dealers: int = 1,
+    horizon_months: int = 12,
+    fmt: str = "parquet",
+    force: bool = False,
+    regimes: str | tuple[str, ...] | None = None,
+) -> Path:
     """Write a simulated dealer data set to ``out`` and its ground truth to ``out/truth``."""
     out = Path(out)
     if fmt not in ("parquet", "csv"):
         raise CvmError(f"--format must be parquet or csv, not {fmt!r}")
-    parse_regimes(regimes)   # an unknown regime fails before any work
+    parse_regimes(regimes)  # an unknown regime fails before any work
     check_out(out, force)
-    res = generate(n_customers, seed, end=end, years=years, dealers=dealers,
-                   horizon_months=horizon_months, progress=True, regimes=regimes)
+    res = generate(
+        n_customers,
+        seed,
+        end=end,
+        years=years,
+        dealers=dealers,
+        horizon_months=horizon_months,
+        progress=True,
+        regimes=regimes,
+    )
     return write_dataset(out, res.tables, res.truth, res.meta, fmt, force)
 
 
@@ -117,5 +167,7 @@ def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     """``extra`` over ``base`` (nested dicts merge; a copy)."""
     out = dict(base)
     for k, v in extra.items():
-        out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+        out[k] = (
+            _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+        )
     return out

@@ -17,9 +17,14 @@ from cvm.data.simulator.effects import Effects, response
 from cvm.data.simulator.population import ELSEWHERE, Traits
 
 NEVER = -100000
-TYPES = ("maintenance", "repair", "accident", "other")  # sampled kinds; first_service/warranty derive
-N_U = 16   # uniform columns per month
-N_Z = 4    # normal columns per month (waiting time per kind)
+TYPES = (
+    "maintenance",
+    "repair",
+    "accident",
+    "other",
+)  # sampled kinds; first_service/warranty derive
+N_U = 16  # uniform columns per month
+N_Z = 4  # normal columns per month (waiting time per kind)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -34,25 +39,25 @@ def logit(p: float) -> float:
 class State:
     """Dynamic per-customer arrays (modified in place by ``step``)."""
 
-    purchase: np.ndarray       # month the current vehicle was bought (may be < 0)
+    purchase: np.ndarray  # month the current vehicle was bought (may be < 0)
     band: np.ndarray
-    defected: np.ndarray       # serviced by an independent shop
-    svc_n: np.ndarray          # maintenance services of the current vehicle (first service = 1)
-    decided: np.ndarray        # service number whose stay/defect decision was taken
-    post_done: np.ndarray      # first post-warranty decision taken
+    defected: np.ndarray  # serviced by an independent shop
+    svc_n: np.ndarray  # maintenance services of the current vehicle (first service = 1)
+    decided: np.ndarray  # service number whose stay/defect decision was taken
+    post_done: np.ndarray  # first post-warranty decision taken
     last_svc: np.ndarray
     last_svc_odo: np.ndarray
     last_visit: np.ndarray
-    sat: np.ndarray            # satisfaction offset from recent experiences
+    sat: np.ndarray  # satisfaction offset from recent experiences
     bad_until: np.ndarray
     sa_left_until: np.ndarray
-    ema_spend: np.ndarray      # exponentially weighted paid spend (~12-month window)
+    ema_spend: np.ndarray  # exponentially weighted paid spend (~12-month window)
     n_trade: np.ndarray
 
-    def copy(self) -> "State":
+    def copy(self) -> State:
         return State(**{f.name: getattr(self, f.name).copy() for f in fields(self)})
 
-    def take(self, idx: np.ndarray) -> "State":
+    def take(self, idx: np.ndarray) -> State:
         return State(**{f.name: getattr(self, f.name)[idx].copy() for f in fields(self)})
 
 
@@ -63,46 +68,58 @@ def init_state(tr: Traits, p: dict[str, Any]) -> State:
     elsewhere = tr.kind == ELSEWHERE
     svc = np.where(elsewhere, 2, 0).astype(np.int16)
     return State(
-        purchase=purchase, band=tr.band0.copy(), defected=np.zeros(n, bool), svc_n=svc,
+        purchase=purchase,
+        band=tr.band0.copy(),
+        defected=np.zeros(n, bool),
+        svc_n=svc,
         decided=svc.copy(),
         # owners who arrive with an expired warranty chose this store after it expired
-        post_done=elsewhere & ((tr.age0_months >= p["vehicles"]["warranty_months"])
-                                | (tr.yearly_km * tr.age0_months / 12 >= p["vehicles"]["warranty_km"])),
+        post_done=elsewhere
+        & (
+            (tr.age0_months >= p["vehicles"]["warranty_months"])
+            | (tr.yearly_km * tr.age0_months / 12 >= p["vehicles"]["warranty_km"])
+        ),
         last_svc=np.where(elsewhere, tr.entry - 12, tr.entry).astype(np.int32),
-        last_svc_odo=np.zeros(n, np.float32), last_visit=np.full(n, NEVER, np.int32),
-        sat=np.zeros(n, np.float32), bad_until=np.full(n, NEVER, np.int32),
-        sa_left_until=np.full(n, NEVER, np.int32), ema_spend=np.zeros(n, np.float32),
-        n_trade=np.zeros(n, np.int16))
+        last_svc_odo=np.zeros(n, np.float32),
+        last_visit=np.full(n, NEVER, np.int32),
+        sat=np.zeros(n, np.float32),
+        bad_until=np.full(n, NEVER, np.int32),
+        sa_left_until=np.full(n, NEVER, np.int32),
+        ema_spend=np.zeros(n, np.float32),
+        n_trade=np.zeros(n, np.int16),
+    )
 
 
 @dataclass
 class Draws:
-    u: np.ndarray   # (n, N_U) uniforms
-    z: np.ndarray   # (n, N_Z) standard normals
+    u: np.ndarray  # (n, N_U) uniforms
+    z: np.ndarray  # (n, N_Z) standard normals
 
     @classmethod
-    def new(cls, rng: np.random.Generator, n: int) -> "Draws":
-        return cls(u=rng.random((n, N_U), dtype=np.float32),
-                   z=rng.standard_normal((n, N_Z), dtype=np.float32))
+    def new(cls, rng: np.random.Generator, n: int) -> Draws:
+        return cls(
+            u=rng.random((n, N_U), dtype=np.float32),
+            z=rng.standard_normal((n, N_Z), dtype=np.float32),
+        )
 
 
 @dataclass
 class Month:
     """What happened in one month (customer-level arrays, length n)."""
 
-    visit: np.ndarray          # (4, n) bool per kind in TYPES
-    paid: np.ndarray           # (4, n) bool: payer is the customer
-    first: np.ndarray          # maintenance was the free first service
-    wait: np.ndarray           # (4, n) minutes
-    bad: np.ndarray            # (4, n) bad experience per visit
-    offered: np.ndarray        # (4, n) quote items offered
-    complaint: np.ndarray      # (4, n)
-    traded: np.ndarray         # bought a new vehicle (trade-in)
+    visit: np.ndarray  # (4, n) bool per kind in TYPES
+    paid: np.ndarray  # (4, n) bool: payer is the customer
+    first: np.ndarray  # maintenance was the free first service
+    wait: np.ndarray  # (4, n) minutes
+    bad: np.ndarray  # (4, n) bad experience per visit
+    offered: np.ndarray  # (4, n) quote items offered
+    complaint: np.ndarray  # (4, n)
+    traded: np.ndarray  # bought a new vehicle (trade-in)
     odo: np.ndarray
     in_warranty: np.ndarray
-    weight: np.ndarray         # P(no paid visit this month | path), suppressed mode only
-    exp_spend: np.ndarray      # expected paid spend this month | state
-    p_paid: np.ndarray         # (4, n) P(paid visit of each kind this month | state)
+    weight: np.ndarray  # P(no paid visit this month | path), suppressed mode only
+    exp_spend: np.ndarray  # expected paid spend this month | state
+    p_paid: np.ndarray  # (4, n) P(paid visit of each kind this month | state)
     exp_sale: np.ndarray | None = None  # expected new-vehicle revenue (trade-in) | state, CNY
     exp_value: np.ndarray | None = None  # expected gross margin this month, every payer | state
 
@@ -110,9 +127,17 @@ class Month:
 class Kernel:
     """Parameters pre-digested for ``step`` (one per simulation)."""
 
-    def __init__(self, p: dict[str, Any], tr: Traits, eff: Effects, x: np.ndarray,
-                 sa_quality: np.ndarray, sa_changed: np.ndarray, sa_staff: np.ndarray,
-                 group: Any = None) -> None:
+    def __init__(
+        self,
+        p: dict[str, Any],
+        tr: Traits,
+        eff: Effects,
+        x: np.ndarray,
+        sa_quality: np.ndarray,
+        sa_changed: np.ndarray,
+        sa_staff: np.ndarray,
+        group: Any = None,
+    ) -> None:
         self.p, self.tr, self.eff, self.x = p, tr, eff, x
         self.group = group  # a dealer group's StoreGroup (stores differ), None for one store
         self.sa_quality, self.sa_changed, self.sa_staff = sa_quality, sa_changed, sa_staff
@@ -124,68 +149,113 @@ class Kernel:
         self.logd = (np.log(tr.distance / pop["distance_median_km"])).astype(np.float32)
         self.km_f = np.sqrt(tr.yearly_km / pop["yearly_km_median"]).astype(np.float32)
         # the part of the defection logit that never changes
-        self.x_static = (ch["loyalty_coef"] * tr.loyalty + ch["distance_coef"] * self.logd
-                         + ch["commercial_coef"] * tr.commercial).astype(np.float32)
-        self.wb_logit = (ch["winback_logit"] + ch["winback_loyalty_coef"] * tr.loyalty
-                         + ch["winback_distance_coef"] * self.logd).astype(np.float32)
+        self.x_static = (
+            ch["loyalty_coef"] * tr.loyalty
+            + ch["distance_coef"] * self.logd
+            + ch["commercial_coef"] * tr.commercial
+        ).astype(np.float32)
+        self.wb_logit = (
+            ch["winback_logit"]
+            + ch["winback_loyalty_coef"] * tr.loyalty
+            + ch["winback_distance_coef"] * self.logd
+        ).astype(np.float32)
         vs = p["visits"]
-        self.due_logit = (logit(vs["p_due"]) + vs["due_distance_coef"] * self.logd
-                          + vs["due_time_coef"] * tr.time_sens).astype(np.float32)
-        self.other_p = (vs["other_rate"] * np.exp(vs["other_loyalty_coef"] * tr.loyalty)
-                        * np.where(tr.kids, vs["other_kids_factor"], 1.0)
-                        * np.where(tr.commercial, vs["other_commercial_factor"], 1.0)
-                        ).astype(np.float32)
+        self.due_logit = (
+            logit(vs["p_due"])
+            + vs["due_distance_coef"] * self.logd
+            + vs["due_time_coef"] * tr.time_sens
+        ).astype(np.float32)
+        self.other_p = (
+            vs["other_rate"]
+            * np.exp(vs["other_loyalty_coef"] * tr.loyalty)
+            * np.where(tr.kids, vs["other_kids_factor"], 1.0)
+            * np.where(tr.commercial, vs["other_commercial_factor"], 1.0)
+        ).astype(np.float32)
         q = p["quotes"]
-        self.acc_static = (q["accept_intercept"] + q["accept_loyalty"] * tr.loyalty
-                           + q["accept_price"] * tr.price_sens).astype(np.float32)
+        self.acc_static = (
+            q["accept_intercept"]
+            + q["accept_loyalty"] * tr.loyalty
+            + q["accept_price"] * tr.price_sens
+        ).astype(np.float32)
         sv = p["service"]
-        self.wait_thr = np.where(tr.time_sens > 0.8, sv["wait_bad_minutes_time_sensitive"],
-                                 sv["wait_bad_minutes"]).astype(np.float32)
+        self.wait_thr = np.where(
+            tr.time_sens > 0.8, sv["wait_bad_minutes_time_sensitive"], sv["wait_bad_minutes"]
+        ).astype(np.float32)
         self.wait_med = np.array([sv["wait_median"][k] for k in TYPES], np.float32)
         self.first_wait = float(sv["wait_median"]["first_service"])
         st = p["churn"]["stage_logit"]
-        self.stage = np.array([st["first_service"], st["second_service"], st["later_in_warranty"],
-                               st["first_post_warranty"], st["later_post_warranty"]], np.float32)
+        self.stage = np.array(
+            [
+                st["first_service"],
+                st["second_service"],
+                st["later_in_warranty"],
+                st["first_post_warranty"],
+                st["later_post_warranty"],
+            ],
+            np.float32,
+        )
         self.comm_amount = np.where(tr.commercial, a["commercial_factor"], 1.0).astype(np.float32)
         # gross margin of each kind's paid (customer) and unpaid (first service: free; repair:
         # warranty; accident: insurer) visits (configs/value.yaml margin; 0 without it)
         vm = p.get("value_margin") or {}
         c, w_, i_ = vm.get("customer", {}), vm.get("warranty", {}), vm.get("insurer", {})
-        self.margin_paid = np.array([c.get("maintenance", 0.0), c.get("repair", 0.0),
-                                     c.get("accident", 0.0), c.get("other", 0.0)], np.float32)
-        self.margin_unpaid = np.array([0.0, w_.get("warranty", 0.0), i_.get("accident", 0.0), 0.0],
-                                      np.float32)
+        self.margin_paid = np.array(
+            [
+                c.get("maintenance", 0.0),
+                c.get("repair", 0.0),
+                c.get("accident", 0.0),
+                c.get("other", 0.0),
+            ],
+            np.float32,
+        )
+        self.margin_unpaid = np.array(
+            [0.0, w_.get("warranty", 0.0), i_.get("accident", 0.0), 0.0], np.float32
+        )
 
     # expected quote items and accepted share, used by both sampling and expectations
     def quote_lambda(self, age_y: np.ndarray) -> np.ndarray:
         q = self.p["quotes"]
-        return (q["offered_base"] + q["offered_age_slope"] * np.minimum(age_y, 10)).astype(np.float32)
+        return (q["offered_base"] + q["offered_age_slope"] * np.minimum(age_y, 10)).astype(
+            np.float32
+        )
 
     def accept_p(self, st: State) -> np.ndarray:
-        return sigmoid(self.acc_static + self.p["quotes"]["accept_sat"] * (self.tr.base_sat + st.sat))
+        return sigmoid(
+            self.acc_static + self.p["quotes"]["accept_sat"] * (self.tr.base_sat + st.sat)
+        )
 
-    def medians(self, st: State, age_y: np.ndarray, in_w: np.ndarray,
-                m: int | None = None) -> np.ndarray:
+    def medians(
+        self, st: State, age_y: np.ndarray, in_w: np.ndarray, m: int | None = None
+    ) -> np.ndarray:
         """Median amount of a paid visit of each kind (4, n), before accepted quote items
         (in a dealer group, at the price level of the store the customer uses in month m)."""
         a = self.p["amounts"]
         bf = self.band_f[st.band] * self.comm_amount
         if self.group is not None and m is not None:
             bf = bf * self.group.price_level[self.tr.store_at(m)].astype(np.float32)
-        out = np.stack([
-            a["maintenance_median"] * bf * (1 + a["maintenance_age_slope"] * age_y),
-            a["repair_median"] * bf * (1 + 0.1 * np.minimum(age_y, 10)),
-            a["accident_small_median"] * bf,
-            a["other_median"] * self.comm_amount * np.ones_like(age_y),
-        ]).astype(np.float32)
+        out = np.stack(
+            [
+                a["maintenance_median"] * bf * (1 + a["maintenance_age_slope"] * age_y),
+                a["repair_median"] * bf * (1 + 0.1 * np.minimum(age_y, 10)),
+                a["accident_small_median"] * bf,
+                a["other_median"] * self.comm_amount * np.ones_like(age_y),
+            ]
+        ).astype(np.float32)
         if self.group is not None and m is not None:  # other visits follow the store's prices
             out[3] *= self.group.price_level[self.tr.store_at(m)].astype(np.float32)
         return out
 
     def sigmas(self) -> np.ndarray:
         a = self.p["amounts"]
-        return np.array([a["maintenance_sigma"], a["repair_sigma"], a["accident_small_sigma"],
-                         a["other_sigma"]], np.float32)
+        return np.array(
+            [
+                a["maintenance_sigma"],
+                a["repair_sigma"],
+                a["accident_small_sigma"],
+                a["other_sigma"],
+            ],
+            np.float32,
+        )
 
 
 def poisson_from_u(lam: np.ndarray, u: np.ndarray, cap: int) -> np.ndarray:
@@ -213,13 +283,13 @@ class Hazard:
     due_soon: np.ndarray
     e_visit: np.ndarray | None
     e_ti: np.ndarray | None
-    was_def: np.ndarray        # defected and active: may be won back (P = p_wb)
-    at_store: np.ndarray       # may defect (P = p_defect)
+    was_def: np.ndarray  # defected and active: may be won back (P = p_wb)
+    at_store: np.ndarray  # may defect (P = p_defect)
     decide: np.ndarray
     w_end: np.ndarray
     nxt: np.ndarray
     p_wb: np.ndarray
-    p_dec: np.ndarray          # P(defect at a decision)
+    p_dec: np.ndarray  # P(defect at a decision)
     p_bg: np.ndarray
     e_dog: np.ndarray | None
 
@@ -233,15 +303,17 @@ class Hazard:
 
     def p_switch(self) -> np.ndarray:
         """P(the defected flag flips this month): win-back if defected, defection if at the store."""
-        p_def = 1 - (1 - np.where(self.decide, self.p_dec, 0.0)) * (1 - np.where(
-            self.at_store & ~self.decide, self.p_bg, 0.0))
+        p_def = 1 - (1 - np.where(self.decide, self.p_dec, 0.0)) * (
+            1 - np.where(self.at_store & ~self.decide, self.p_bg, 0.0)
+        )
         if self.e_dog is not None:
             p_def = 1 - (1 - p_def) * (1 - np.where(self.at_store, self.e_dog, 0.0))
         return np.where(self.was_def, self.p_wb, np.where(self.at_store, p_def, 0.0))
 
 
-def hazard(K: Kernel, st: State, m: int, camp: np.ndarray | None = None,
-           camp_w: np.ndarray | None = None) -> Hazard:
+def hazard(
+    K: Kernel, st: State, m: int, camp: np.ndarray | None = None, camp_w: np.ndarray | None = None
+) -> Hazard:
     """Hazards of month ``m`` (records the SA-left event in ``st``; no randomness)."""
     p, tr, eff = K.p, K.tr, K.eff
     v, ch = p["vehicles"], p["churn"]
@@ -267,7 +339,12 @@ def hazard(K: Kernel, st: State, m: int, camp: np.ndarray | None = None,
     if camp is not None:
         r = response(eff, K.x, camp) * camp_w * ~tr.dog
         c = np.where(camp >= 0, camp, eff.n_campaigns)
-        e_visit, e_wb, e_ret, e_ti = eff.visit[c] * r, eff.winback[c] * r, eff.retention[c] * r, eff.trade_in[c] * r
+        e_visit, e_wb, e_ret, e_ti = (
+            eff.visit[c] * r,
+            eff.winback[c] * r,
+            eff.retention[c] * r,
+            eff.trade_in[c] * r,
+        )
         e_dog = eff.dog[c] * camp_w * tr.dog
     else:
         e_visit = e_wb = e_ret = e_ti = e_dog = None
@@ -287,29 +364,60 @@ def hazard(K: Kernel, st: State, m: int, camp: np.ndarray | None = None,
     stage_idx = np.select([nxt == 1, nxt == 2, in_w], [0, 1, 2], 4)
     # the warranty just ended: the owner reconsiders where to service (first post-warranty)
     w_end = at_store & ~in_w & ~st.post_done & ~new
-    x_dyn = (K.x_static + ch["price_coef"] * tr.price_sens * (nxt >= 2)
-             + ch["sat_coef"] * (tr.base_sat + st.sat) + ch["bad_visit_coef"] * bad_recent
-             + ch["sa_left_coef"] * sa_gone)
+    x_dyn = (
+        K.x_static
+        + ch["price_coef"] * tr.price_sens * (nxt >= 2)
+        + ch["sat_coef"] * (tr.base_sat + st.sat)
+        + ch["bad_visit_coef"] * bad_recent
+        + ch["sa_left_coef"] * sa_gone
+    )
     p_def = np.where(decide, sigmoid(K.stage[stage_idx] + x_dyn), 0.0)
     p_def = 1 - (1 - p_def) * (1 - np.where(w_end, sigmoid(K.stage[3] + x_dyn), 0.0))
     decide = decide | w_end
     if e_ret is not None:
         p_def = p_def * (1 - e_ret)
-    p_bg = sigmoid(ch["background_logit"] + 0.5 * x_dyn
-                   + ch["background_event_boost"] * (bad_recent | sa_gone))
-    spread = ch.get("post_warranty_spread")   # regime gradual-warranty: no cliff at the end
+    p_bg = sigmoid(
+        ch["background_logit"] + 0.5 * x_dyn + ch["background_event_boost"] * (bad_recent | sa_gone)
+    )
+    spread = ch.get("post_warranty_spread")  # regime gradual-warranty: no cliff at the end
     if spread:
         soon_after = ~in_w & (age_m - v["warranty_months"] < spread["months"])
-        p_bg = np.where(soon_after, 1 - (1 - p_bg) * (1 - sigmoid(spread["logit"] + 0.5 * x_dyn)),
-                        p_bg)
-    return Hazard(act=act, new=new, age_y=age_y, odo=odo, in_w=in_w, due=due, due_soon=due_soon,
-                  e_visit=e_visit, e_ti=e_ti, was_def=was_def, at_store=at_store, decide=decide,
-                  w_end=w_end, nxt=nxt, p_wb=p_wb, p_dec=p_def, p_bg=p_bg, e_dog=e_dog)
+        p_bg = np.where(
+            soon_after, 1 - (1 - p_bg) * (1 - sigmoid(spread["logit"] + 0.5 * x_dyn)), p_bg
+        )
+    return Hazard(
+        act=act,
+        new=new,
+        age_y=age_y,
+        odo=odo,
+        in_w=in_w,
+        due=due,
+        due_soon=due_soon,
+        e_visit=e_visit,
+        e_ti=e_ti,
+        was_def=was_def,
+        at_store=at_store,
+        decide=decide,
+        w_end=w_end,
+        nxt=nxt,
+        p_wb=p_wb,
+        p_dec=p_def,
+        p_bg=p_bg,
+        e_dog=e_dog,
+    )
 
 
-def step(K: Kernel, st: State, m: int, d: Draws, camp: np.ndarray | None = None,
-         camp_w: np.ndarray | None = None, suppress_paid: bool = False,
-         switch: np.ndarray | None = None, hz: Hazard | None = None) -> Month:
+def step(
+    K: Kernel,
+    st: State,
+    m: int,
+    d: Draws,
+    camp: np.ndarray | None = None,
+    camp_w: np.ndarray | None = None,
+    suppress_paid: bool = False,
+    switch: np.ndarray | None = None,
+    hz: Hazard | None = None,
+) -> Month:
     """Advance every customer by month ``m``; returns the month's events.
 
     ``camp``: campaign index per customer contacted this or last month (-1 = none), with
@@ -326,7 +434,15 @@ def step(K: Kernel, st: State, m: int, d: Draws, camp: np.ndarray | None = None,
     n = tr.n
     if hz is None:
         hz = hazard(K, st, m, camp, camp_w)
-    act, new, age_y, odo, in_w, due, due_soon = hz.act, hz.new, hz.age_y, hz.odo, hz.in_w, hz.due, hz.due_soon
+    act, new, age_y, odo, in_w, due, due_soon = (
+        hz.act,
+        hz.new,
+        hz.age_y,
+        hz.odo,
+        hz.in_w,
+        hz.due,
+        hz.due_soon,
+    )
     e_visit, e_ti = hz.e_visit, hz.e_ti
     at_store, decide, nxt = hz.at_store, hz.decide, hz.nxt
     if switch is None:
@@ -341,7 +457,7 @@ def step(K: Kernel, st: State, m: int, d: Draws, camp: np.ndarray | None = None,
     st.post_done |= hz.w_end
     st.defected[won] = False
     st.defected[defect] = True
-    here = act & ~st.defected          # serviced here this month
+    here = act & ~st.defected  # serviced here this month
     away = act & st.defected
 
     # occurrence probabilities by kind: paid / unpaid (mutually exclusive outcomes)
@@ -382,12 +498,17 @@ def step(K: Kernel, st: State, m: int, d: Draws, camp: np.ndarray | None = None,
     exp_spend = (pp * mean_amt).sum(axis=0)
     bfu = K.band_f[st.band]
     a_ = p["amounts"]
-    mean_unpaid = np.stack([np.zeros(n, np.float32),
-                            a_["warranty_repair_median"] * bfu * np.exp(a_["warranty_repair_sigma"] ** 2 / 2),
-                            a_["accident_median"] * bfu * np.exp(a_["accident_sigma"] ** 2 / 2),
-                            np.zeros(n, np.float32)])
+    mean_unpaid = np.stack(
+        [
+            np.zeros(n, np.float32),
+            a_["warranty_repair_median"] * bfu * np.exp(a_["warranty_repair_sigma"] ** 2 / 2),
+            a_["accident_median"] * bfu * np.exp(a_["accident_sigma"] ** 2 / 2),
+            np.zeros(n, np.float32),
+        ]
+    )
     exp_value = ((pp * mean_amt) * K.margin_paid[:, None]).sum(axis=0) + (
-        (pu * mean_unpaid) * K.margin_unpaid[:, None]).sum(axis=0)
+        (pu * mean_unpaid) * K.margin_unpaid[:, None]
+    ).sum(axis=0)
 
     # service experience: waiting, quality, over-selling, complaints (computed on visits only)
     any_visit = visit.any(axis=0)
@@ -414,8 +535,12 @@ def step(K: Kernel, st: State, m: int, d: Draws, camp: np.ndarray | None = None,
     complaint = np.zeros((4, n), bool)
     complaint[:, vi] = bad[:, vi] & (u[vi, 11] < p_comp)
     any_bad = bad.any(axis=0)
-    st.sat = st.sat * sv["sat_decay"] - sv["sat_bad_drop"] * bad.sum(axis=0) \
-        - sv["sat_complaint_drop"] * complaint.sum(axis=0) + sv["sat_good_gain"] * (any_visit & ~any_bad)
+    st.sat = (
+        st.sat * sv["sat_decay"]
+        - sv["sat_bad_drop"] * bad.sum(axis=0)
+        - sv["sat_complaint_drop"] * complaint.sum(axis=0)
+        + sv["sat_good_gain"] * (any_visit & ~any_bad)
+    )
     st.bad_until[any_bad] = m + sv["bad_effect_months"]
 
     # a defected owner who had a good warranty/accident visit may come back
@@ -448,7 +573,20 @@ def step(K: Kernel, st: State, m: int, d: Draws, camp: np.ndarray | None = None,
         st.last_svc[traded] = m
         st.last_svc_odo[traded] = 0
         st.n_trade[traded] += 1
-    return Month(visit=visit, paid=paid, first=first, wait=wait, bad=bad, offered=offered,
-                 complaint=complaint, traded=traded, odo=odo, in_warranty=in_w,
-                 weight=weight.astype(np.float32), exp_spend=exp_spend.astype(np.float32),
-                 p_paid=pp, exp_sale=exp_sale, exp_value=exp_value.astype(np.float32))
+    return Month(
+        visit=visit,
+        paid=paid,
+        first=first,
+        wait=wait,
+        bad=bad,
+        offered=offered,
+        complaint=complaint,
+        traded=traded,
+        odo=odo,
+        in_warranty=in_w,
+        weight=weight.astype(np.float32),
+        exp_spend=exp_spend.astype(np.float32),
+        p_paid=pp,
+        exp_sale=exp_sale,
+        exp_value=exp_value.astype(np.float32),
+    )

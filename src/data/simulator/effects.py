@@ -29,8 +29,8 @@ class Effects:
     retention: np.ndarray
     trade_in: np.ndarray
     dog: np.ndarray
-    coef: np.ndarray          # (n_campaigns, len(FEATURES))
-    base: np.ndarray          # (n_campaigns,)
+    coef: np.ndarray  # (n_campaigns, len(FEATURES))
+    base: np.ndarray  # (n_campaigns,)
 
     @property
     def n_campaigns(self) -> int:
@@ -45,19 +45,38 @@ def make_effects(p: dict[str, Any]) -> Effects:
     def col(key: str) -> np.ndarray:
         return np.array([float(cat[c][key]) for c in ids] + [0.0], np.float32)
 
-    coef = np.array([[float(cat[c]["resp"].get(f, 0.0)) for f in FEATURES] for c in ids],
-                    np.float32).reshape(len(ids), len(FEATURES))
+    coef = np.array(
+        [[float(cat[c]["resp"].get(f, 0.0)) for f in FEATURES] for c in ids], np.float32
+    ).reshape(len(ids), len(FEATURES))
     base = np.array([float(cat[c]["resp"].get("base", 0.0)) for c in ids], np.float32)
-    return Effects(visit=col("visit"), winback=col("winback"), retention=col("retention"),
-                   trade_in=col("trade_in"), dog=col("dog"), coef=coef, base=base)
+    return Effects(
+        visit=col("visit"),
+        winback=col("winback"),
+        retention=col("retention"),
+        trade_in=col("trade_in"),
+        dog=col("dog"),
+        coef=coef,
+        base=base,
+    )
 
 
 def trait_matrix(tr: Traits, p: dict[str, Any]) -> np.ndarray:
     """Standardised trait columns in FEATURES order (float32, n x k)."""
-    dist = np.log(tr.distance / p["population"]["distance_median_km"]) / p["population"]["distance_sigma"]
-    return np.column_stack([tr.loyalty, tr.price_sens, dist, tr.time_sens, tr.base_sat,
-                            tr.kids.astype(np.float32) * 2 - 1,
-                            tr.commercial.astype(np.float32) * 2 - 1]).astype(np.float32)
+    dist = (
+        np.log(tr.distance / p["population"]["distance_median_km"])
+        / p["population"]["distance_sigma"]
+    )
+    return np.column_stack(
+        [
+            tr.loyalty,
+            tr.price_sens,
+            dist,
+            tr.time_sens,
+            tr.base_sat,
+            tr.kids.astype(np.float32) * 2 - 1,
+            tr.commercial.astype(np.float32) * 2 - 1,
+        ]
+    ).astype(np.float32)
 
 
 def response(eff: Effects, x: np.ndarray, campaign: np.ndarray) -> np.ndarray:

@@ -33,21 +33,32 @@ class Log:
             t.setdefault(k, []).append(np.asarray(v))
 
     def finish(self) -> dict[str, dict[str, np.ndarray]]:
-        return {t: {k: np.concatenate(v) for k, v in cols.items()} for t, cols in self.parts.items()}
+        return {
+            t: {k: np.concatenate(v) for k, v in cols.items()} for t, cols in self.parts.items()
+        }
 
 
 @dataclass
 class History:
     records: dict[str, dict[str, np.ndarray]]
-    snapshot: State              # state after the last month of the data
-    veh_at_end: np.ndarray       # current vehicle of each customer at end
+    snapshot: State  # state after the last month of the data
+    veh_at_end: np.ndarray  # current vehicle of each customer at end
     vehicles: dict[str, np.ndarray]
-    carry_at_end: np.ndarray | None = None   # campaign contacted in the month of end (-1 none)
+    carry_at_end: np.ndarray | None = None  # campaign contacted in the month of end (-1 none)
     bau_records: dict[str, dict[str, np.ndarray]] | None = None  # horizon with campaigns going on
 
 
-def _visit_records(w: World, rng: np.random.Generator, st: State, mo, m: int, cur_veh: np.ndarray,
-                   row0: int, out: Log, with_feedback: bool) -> tuple[int, np.ndarray]:
+def _visit_records(
+    w: World,
+    rng: np.random.Generator,
+    st: State,
+    mo,
+    m: int,
+    cur_veh: np.ndarray,
+    row0: int,
+    out: Log,
+    with_feedback: bool,
+) -> tuple[int, np.ndarray]:
     """Materialize the month's visits (and their surveys/complaints); returns rows, spend."""
     K, tr, p, tl = w.kernel, w.traits, w.p, w.tl
     a, sv = p["amounts"], p["service"]
@@ -78,13 +89,18 @@ def _visit_records(w: World, rng: np.random.Generator, st: State, mo, m: int, cu
         elif k == 1:
             vtype = np.where(paid, REPAIR, WARRANTY)
             payer = np.where(paid, CUSTOMER, WARRANTY_P)
-            amt = np.where(paid, amt, a["warranty_repair_median"] * bf
-                           * np.exp(a["warranty_repair_sigma"] * zz[:, 0]))
+            amt = np.where(
+                paid,
+                amt,
+                a["warranty_repair_median"] * bf * np.exp(a["warranty_repair_sigma"] * zz[:, 0]),
+            )
             lab = 0.4
         elif k == 2:
             vtype = np.full(len(idx), ACCIDENT)
             payer = np.where(paid, CUSTOMER, INSURER)
-            amt = np.where(paid, amt, a["accident_median"] * bf * np.exp(a["accident_sigma"] * zz[:, 0]))
+            amt = np.where(
+                paid, amt, a["accident_median"] * bf * np.exp(a["accident_sigma"] * zz[:, 0])
+            )
             lab = 0.45
         else:
             vtype = np.full(len(idx), OTHER)
@@ -99,13 +115,23 @@ def _visit_records(w: World, rng: np.random.Generator, st: State, mo, m: int, cu
         day = tl.day_in_month(np.full(len(idx), m), np.where(entry_visit, tr.entry_u[idx], u[:, 0]))
         ids = np.arange(rows, rows + len(idx), dtype=np.int64)
         rows += len(idx)
-        out.add("visits", row=ids, cust=idx.astype(np.int32), veh=cur_veh[idx], date=day,
-                vtype=vtype.astype(np.int8), payer=payer.astype(np.int8), amount=amt,
-                labour=labour, parts=np.round(amt - labour, 2),
-                mileage=np.round(mo.odo[idx] * (1 + 0.01 * zz[:, 1])),
-                sa=w.sa.slot_staff[tr.sa_slot[idx], m], wait=np.round(mo.wait[k, idx]),
-                offered=np.where(paid, offered, 0).astype(np.int16),
-                accepted=np.where(paid, accepted, 0).astype(np.int16))
+        out.add(
+            "visits",
+            row=ids,
+            cust=idx.astype(np.int32),
+            veh=cur_veh[idx],
+            date=day,
+            vtype=vtype.astype(np.int8),
+            payer=payer.astype(np.int8),
+            amount=amt,
+            labour=labour,
+            parts=np.round(amt - labour, 2),
+            mileage=np.round(mo.odo[idx] * (1 + 0.01 * zz[:, 1])),
+            sa=w.sa.slot_staff[tr.sa_slot[idx], m],
+            wait=np.round(mo.wait[k, idx]),
+            offered=np.where(paid, offered, 0).astype(np.int16),
+            accepted=np.where(paid, accepted, 0).astype(np.int16),
+        )
         if not with_feedback:
             continue
         bad = mo.bad[k, idx]
@@ -113,12 +139,20 @@ def _visit_records(w: World, rng: np.random.Generator, st: State, mo, m: int, cu
         surv = u[:, 1] < sv["survey_share"]
         s_idx = np.flatnonzero(surv)
         noise = rng.standard_normal((len(s_idx), 2))
-        out.add("surveys", cust=idx[s_idx].astype(np.int32), row=ids[s_idx],
-                date=day[s_idx] + (1 + (u[s_idx, 2] * 7).astype(np.int64)).astype("timedelta64[D]"),
-                sat=np.clip(np.round(3.9 + 0.6 * sat_latent[s_idx] - 1.0 * bad[s_idx]
-                                     + 0.5 * noise[:, 0]), 1, 5),
-                nps=np.clip(np.round(7.6 + 1.3 * sat_latent[s_idx] - 2.5 * bad[s_idx]
-                                     + 1.5 * noise[:, 1]), 0, 10))
+        out.add(
+            "surveys",
+            cust=idx[s_idx].astype(np.int32),
+            row=ids[s_idx],
+            date=day[s_idx] + (1 + (u[s_idx, 2] * 7).astype(np.int64)).astype("timedelta64[D]"),
+            sat=np.clip(
+                np.round(3.9 + 0.6 * sat_latent[s_idx] - 1.0 * bad[s_idx] + 0.5 * noise[:, 0]), 1, 5
+            ),
+            nps=np.clip(
+                np.round(7.6 + 1.3 * sat_latent[s_idx] - 2.5 * bad[s_idx] + 1.5 * noise[:, 1]),
+                0,
+                10,
+            ),
+        )
         c_idx = np.flatnonzero(mo.complaint[k, idx])
         if len(c_idx):
             long_wait = mo.wait[k, idx[c_idx]] > K.wait_thr[idx[c_idx]]
@@ -126,18 +160,30 @@ def _visit_records(w: World, rng: np.random.Generator, st: State, mo, m: int, cu
             other = rng.choice(np.array([2, 3, 0, 5]), size=len(c_idx), p=[0.4, 0.3, 0.2, 0.1])
             cat = np.where(long_wait, 1, np.where(oversold, 4, other)).astype(np.int8)
             cday = day[c_idx] + rng.integers(0, 6, len(c_idx)).astype("timedelta64[D]")
-            res = cday + np.exp(1.5 + 0.8 * rng.standard_normal(len(c_idx))).astype(np.int64).astype(
-                "timedelta64[D]")
-            out.add("complaints", cust=idx[c_idx].astype(np.int32), row=ids[c_idx], date=cday,
-                    cat=cat, severity=(1 + (rng.random(len(c_idx)) < 0.35)
-                                       + (rng.random(len(c_idx)) < 0.12)).astype(np.int8),
-                    resolved=res)
+            res = cday + np.exp(1.5 + 0.8 * rng.standard_normal(len(c_idx))).astype(
+                np.int64
+            ).astype("timedelta64[D]")
+            out.add(
+                "complaints",
+                cust=idx[c_idx].astype(np.int32),
+                row=ids[c_idx],
+                date=cday,
+                cat=cat,
+                severity=(
+                    1 + (rng.random(len(c_idx)) < 0.35) + (rng.random(len(c_idx)) < 0.12)
+                ).astype(np.int8),
+                resolved=res,
+            )
             s2 = rng.random(len(c_idx)) < sv["survey_complaint_share"]
             noise = rng.standard_normal((int(s2.sum()), 2))
-            out.add("surveys", cust=idx[c_idx][s2].astype(np.int32),
-                    row=np.full(int(s2.sum()), -1, np.int64), date=res[s2] + np.timedelta64(2, "D"),
-                    sat=np.clip(np.round(3.0 + 0.6 * sat_latent[c_idx][s2] + 0.6 * noise[:, 0]), 1, 5),
-                    nps=np.clip(np.round(5.5 + 1.3 * sat_latent[c_idx][s2] + 1.5 * noise[:, 1]), 0, 10))
+            out.add(
+                "surveys",
+                cust=idx[c_idx][s2].astype(np.int32),
+                row=np.full(int(s2.sum()), -1, np.int64),
+                date=res[s2] + np.timedelta64(2, "D"),
+                sat=np.clip(np.round(3.0 + 0.6 * sat_latent[c_idx][s2] + 0.6 * noise[:, 0]), 1, 5),
+                nps=np.clip(np.round(5.5 + 1.3 * sat_latent[c_idx][s2] + 1.5 * noise[:, 1]), 0, 10),
+            )
     return rows, spend
 
 
@@ -146,17 +192,26 @@ class _Loop:
     """What the monthly loop carries from one month to the next, besides the kernel state."""
 
     st: State
-    cur_veh: np.ndarray            # current vehicle of each customer
-    carry_c: np.ndarray            # campaign contacted last month (-1 none), for the carry-over
+    cur_veh: np.ndarray  # current vehicle of each customer
+    carry_c: np.ndarray  # campaign contacted last month (-1 none), for the carry-over
     n_veh: int
     rows: int = 0
 
     def copy(self) -> _Loop:
-        return _Loop(self.st.copy(), self.cur_veh.copy(), self.carry_c.copy(), self.n_veh, self.rows)
+        return _Loop(
+            self.st.copy(), self.cur_veh.copy(), self.carry_c.copy(), self.n_veh, self.rows
+        )
 
 
-def _month(w: World, m: int, lp: _Loop, rngs: tuple[np.random.Generator, ...], out: Log,
-           veh_extra: Log, campaigns: bool) -> None:
+def _month(
+    w: World,
+    m: int,
+    lp: _Loop,
+    rngs: tuple[np.random.Generator, ...],
+    out: Log,
+    veh_extra: Log,
+    campaigns: bool,
+) -> None:
     """Advance ``lp`` by month ``m``: campaign selection (when ``campaigns``), the kernel step,
     the visit records (with feedback only inside the data window) and trade-ins."""
     tl, p = w.tl, w.p
@@ -169,7 +224,8 @@ def _month(w: World, m: int, lp: _Loop, rngs: tuple[np.random.Generator, ...], o
     if campaigns:
         cust, cidx, target = select_month(rng_camp, st, w.traits, m, p, w.kernel.int_mo)
         day = tl.month_start(np.full(len(cust), m)) + rng_camp.integers(
-            0, p["eligibility"]["contact_day_max"], len(cust)).astype("timedelta64[D]")
+            0, p["eligibility"]["contact_day_max"], len(cust)
+        ).astype("timedelta64[D]")
         out.add("contacts", cust=cust.astype(np.int32), camp=cidx, date=day, target=target)
         t = cust[target]
         camp[t] = cidx[target]
@@ -178,9 +234,10 @@ def _month(w: World, m: int, lp: _Loop, rngs: tuple[np.random.Generator, ...], o
     draws = Draws.new(rng_dyn, w.traits.n)
     mo = step(w.kernel, st, m, draws, camp if (camp >= 0).any() else None, weight)
     if m >= tl.start_month:
-        lp.rows, spend = _visit_records(w, rng_rec, st, mo, m, lp.cur_veh, lp.rows, out,
-                                        with_feedback=in_data)
-    elif m >= tl.start_month - 12:   # spend feeds the campaign rules' 12-month average
+        lp.rows, spend = _visit_records(
+            w, rng_rec, st, mo, m, lp.cur_veh, lp.rows, out, with_feedback=in_data
+        )
+    elif m >= tl.start_month - 12:  # spend feeds the campaign rules' 12-month average
         _, spend = _visit_records(w, rng_rec, st, mo, m, lp.cur_veh, 0, Log(), False)
     else:
         spend = np.zeros(w.traits.n, np.float32)
@@ -191,12 +248,25 @@ def _month(w: World, m: int, lp: _Loop, rngs: tuple[np.random.Generator, ...], o
         lp.n_veh += len(traded)
         u = rng_rec.random((len(traded), 3))
         day = tl.day_in_month(np.full(len(traded), m), u[:, 0])
-        veh_extra.add("vehicles", veh=new_ids, cust=traded.astype(np.int32), band=st.band[traded],
-                      date=day, pick=u[:, 1])
+        veh_extra.add(
+            "vehicles",
+            veh=new_ids,
+            cust=traded.astype(np.int32),
+            band=st.band[traded],
+            date=day,
+            pick=u[:, 1],
+        )
         if in_data:
-            out.add("trade_ins", cust=traded.astype(np.int32), veh=new_ids,
-                    old=lp.cur_veh[traded], date=day, band=st.band[traded], pick=u[:, 1],
-                    lag=(7 + u[:, 2] * 40).astype(np.int64))
+            out.add(
+                "trade_ins",
+                cust=traded.astype(np.int32),
+                veh=new_ids,
+                old=lp.cur_veh[traded],
+                date=day,
+                band=st.band[traded],
+                pick=u[:, 1],
+                lag=(7 + u[:, 2] * 40).astype(np.int64),
+            )
         lp.cur_veh[traded] = new_ids
 
 
@@ -204,8 +274,9 @@ def _rngs(seed: int, *keys: int) -> tuple[np.random.Generator, ...]:
     return tuple(np.random.default_rng(np.random.SeedSequence([seed, k])) for k in keys)
 
 
-def run_history(w: World, progress: bool = True, business_as_usual: bool = True,
-                until_end: bool = False) -> History:
+def run_history(
+    w: World, progress: bool = True, business_as_usual: bool = True, until_end: bool = False
+) -> History:
     """Simulate every month up to end + H; the horizon runs without campaigns.
 
     ``until_end`` stops at ``end`` (the state the oracles start from; no future rows). With
@@ -221,8 +292,9 @@ def run_history(w: World, progress: bool = True, business_as_usual: bool = True,
     out = Log()
     at_end: _Loop | None = None
     camp_first = tl.end_month - p["campaigns"]["history_months"] + 1
-    for m in tqdm(range(tl.n_months), desc="simulating months", disable=not progress,
-                  mininterval=2.0):
+    for m in tqdm(
+        range(tl.n_months), desc="simulating months", disable=not progress, mininterval=2.0
+    ):
         _month(w, m, lp, rngs, out, veh_extra, campaigns=camp_first <= m <= tl.end_month)
         if m == tl.end_month:
             at_end = lp.copy()
@@ -238,5 +310,11 @@ def run_history(w: World, progress: bool = True, business_as_usual: bool = True,
         bau = bout.finish()
     vex = veh_extra.finish().get("vehicles", {})
     log.info("simulated %d customers over %d months: %d visit rows", n, tl.n_months, lp.rows)
-    return History(records=out.finish(), snapshot=at_end.st, veh_at_end=at_end.cur_veh,
-                   vehicles=vex, carry_at_end=at_end.carry_c, bau_records=bau)
+    return History(
+        records=out.finish(),
+        snapshot=at_end.st,
+        veh_at_end=at_end.cur_veh,
+        vehicles=vex,
+        carry_at_end=at_end.carry_c,
+        bau_records=bau,
+    )

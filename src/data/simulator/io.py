@@ -42,8 +42,14 @@ def _write_table(t: pa.Table, path: Path, fmt: str) -> None:
     pacsv.write_csv(t2, path.with_suffix(".csv"))
 
 
-def write_dataset(out: Path, tables: dict[str, pa.Table], truth: dict[str, pa.Table],
-                  meta: dict[str, Any], fmt: str, force: bool) -> Path:
+def write_dataset(
+    out: Path,
+    tables: dict[str, pa.Table],
+    truth: dict[str, pa.Table],
+    meta: dict[str, Any],
+    fmt: str,
+    force: bool,
+) -> Path:
     """Write into a temp dir next to OUT, then swap it in (no half-written data set)."""
     if fmt not in ("parquet", "csv"):
         raise CvmError(f"--format must be parquet or csv, not {fmt!r}")
@@ -58,7 +64,9 @@ def write_dataset(out: Path, tables: dict[str, pa.Table], truth: dict[str, pa.Ta
         for name, t in truth.items():
             _write_table(t, tmp / "truth" / name, "parquet")
         (tmp / "truth" / "meta.json").write_text(
-            json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True, default=str), encoding="utf-8")
+            json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True, default=str),
+            encoding="utf-8",
+        )
         if out.exists():
             old = out.with_name(f".{out.name}.old")
             if old.exists():

@@ -35,13 +35,13 @@ log = logging.getLogger("cvm.simulator")
 
 @dataclass
 class Oracle:
-    p_no_paid: np.ndarray        # (S, n): scenario 0 = no contact, s = campaign s - 1
-    spend: np.ndarray            # (S, n)
-    se_p: np.ndarray             # (S, n) Monte Carlo standard errors
+    p_no_paid: np.ndarray  # (S, n): scenario 0 = no contact, s = campaign s - 1
+    spend: np.ndarray  # (S, n)
+    se_p: np.ndarray  # (S, n) Monte Carlo standard errors
     se_spend: np.ndarray
-    se_uplift: np.ndarray        # (C, n) standard error of the uplift (paired, CRN)
+    se_uplift: np.ndarray  # (C, n) standard error of the uplift (paired, CRN)
     se_incr: np.ndarray
-    customers: np.ndarray | None = None   # indices of the customers (None = all)
+    customers: np.ndarray | None = None  # indices of the customers (None = all)
     # (2, C, n) incremental value (spend + sale margin) from two disjoint halves of the
     # campaign paths, so a plan chosen on one half can be scored on the other (no winner's
     # curse); None with < 2 paths
@@ -54,17 +54,25 @@ class Oracle:
 
 
 def _merge(pick_a: np.ndarray, a: State, b: State) -> State:
-    return State(**{f.name: np.where(pick_a, getattr(a, f.name), getattr(b, f.name))
-                    for f in fields(State)})
+    return State(
+        **{f.name: np.where(pick_a, getattr(a, f.name), getattr(b, f.name)) for f in fields(State)}
+    )
 
 
-N_CV = 15   # control variates: paid maintenance by horizon month (x band factor), other kinds
+N_CV = 15  # control variates: paid maintenance by horizon month (x band factor), other kinds
 
 
-def _scenario(K: Kernel, snap: State, months: range, draws: list[Draws],
-              camps: list[tuple[np.ndarray | None, np.ndarray | None]], suppress: bool,
-              cv: np.ndarray | None = None, sales: np.ndarray | None = None,
-              value: np.ndarray | None = None) -> np.ndarray:
+def _scenario(
+    K: Kernel,
+    snap: State,
+    months: range,
+    draws: list[Draws],
+    camps: list[tuple[np.ndarray | None, np.ndarray | None]],
+    suppress: bool,
+    cv: np.ndarray | None = None,
+    sales: np.ndarray | None = None,
+    value: np.ndarray | None = None,
+) -> np.ndarray:
     """One path of one scenario: P(no paid visit) (``suppress``) or expected paid spend.
 
     ``cv`` (spend only, (N_CV, n), filled): martingale control variates, sums of
@@ -92,10 +100,28 @@ def _scenario(K: Kernel, snap: State, months: range, draws: list[Draws],
         pick_d = (1 - u) * tot_d < a_def
         s_new, d_new = _merge(pick_s, sa, sb), _merge(pick_d, sa, sb)
         sw_s, sw_d = np.where(pick_s, la, lb), ~np.where(pick_d, la, lb)
-        mo_s = step(K, s_new, m, draws[h], camp, w, suppress_paid=suppress, switch=sw_s,
-                    hz=ha.pick(pick_s, hb))
-        mo_d = step(K, d_new, m, draws[h], camp, w, suppress_paid=suppress, switch=sw_d,
-                    hz=ha.pick(pick_d, hb))
+        mo_s = step(
+            K,
+            s_new,
+            m,
+            draws[h],
+            camp,
+            w,
+            suppress_paid=suppress,
+            switch=sw_s,
+            hz=ha.pick(pick_s, hb),
+        )
+        mo_d = step(
+            K,
+            d_new,
+            m,
+            draws[h],
+            camp,
+            w,
+            suppress_paid=suppress,
+            switch=sw_d,
+            hz=ha.pick(pick_d, hb),
+        )
         if suppress:
             tot_s = tot_s * mo_s.weight
             tot_d = tot_d * mo_d.weight
@@ -150,10 +176,18 @@ def _controlled(s: np.ndarray, x: np.ndarray) -> _Moments:
     return out
 
 
-def compute_oracle(w: World, snap: State, paths: int, chunk: int, progress: bool = True,
-                   campaign_paths: int | None = None, carry: tuple[np.ndarray, float] | None = None,
-                   customers: np.ndarray | None = None, p_paths: int | None = None,
-                   sale_margin: float = 0.0) -> Oracle:
+def compute_oracle(
+    w: World,
+    snap: State,
+    paths: int,
+    chunk: int,
+    progress: bool = True,
+    campaign_paths: int | None = None,
+    carry: tuple[np.ndarray, float] | None = None,
+    customers: np.ndarray | None = None,
+    p_paths: int | None = None,
+    sale_margin: float = 0.0,
+) -> Oracle:
     """Oracle arrays for the customers ``customers`` (default all) and every scenario.
 
     Expected spend (no contact) uses ``paths`` paths, P(no paid visit) the first ``p_paths``
@@ -185,8 +219,16 @@ def compute_oracle(w: World, snap: State, paths: int, chunk: int, progress: bool
         idx = sel[loc]
         nn = len(idx)
         tr = w.traits.take(idx)
-        K = Kernel(p, tr, w.effects, trait_matrix(tr, p), w.sa.quality, w.sa.changed,
-                   w.sa.slot_staff, group=w.group)
+        K = Kernel(
+            p,
+            tr,
+            w.effects,
+            trait_matrix(tr, p),
+            w.sa.quality,
+            w.sa.changed,
+            w.sa.slot_staff,
+            group=w.group,
+        )
         sub = snap.take(idx)
         if carry is not None and (carry[0][idx] >= 0).any():
             c0 = carry[0][idx].astype(np.int16)
@@ -203,8 +245,17 @@ def compute_oracle(w: World, snap: State, paths: int, chunk: int, progress: bool
             rng = np.random.default_rng(np.random.SeedSequence([w.seed, 202, ci, k]))
             draws = [Draws.new(rng, nn) for _ in months]
             sale0 = np.zeros(nn)
-            s0 = s_all[k] = _scenario(K, sub, months, draws, base, False, x_all[k],
-                                      sales=sale0 if k < cp else None, value=v_all[k])
+            s0 = s_all[k] = _scenario(
+                K,
+                sub,
+                months,
+                draws,
+                base,
+                False,
+                x_all[k],
+                sales=sale0 if k < cp else None,
+                value=v_all[k],
+            )
             if k >= max(pp, cp):
                 continue
             p0 = _scenario(K, sub, months, draws, base, True)
@@ -214,8 +265,10 @@ def compute_oracle(w: World, snap: State, paths: int, chunk: int, progress: bool
                 continue
             up, inc, sale = np.zeros((C, nn)), np.zeros((C, nn)), np.zeros((C, nn))
             for c in range(C):
-                camps = [(np.full(nn, c, np.int16), np.ones(nn, np.float32)),
-                         (np.full(nn, c, np.int16), np.full(nn, carry_w, np.float32))]
+                camps = [
+                    (np.full(nn, c, np.int16), np.ones(nn, np.float32)),
+                    (np.full(nn, c, np.int16), np.full(nn, carry_w, np.float32)),
+                ]
                 up[c] = p0 - _scenario(K, sub, months, draws, camps, True)
                 sale_c = np.zeros(nn)
                 inc[c] = _scenario(K, sub, months, draws, camps, False, sales=sale_c) - s0
@@ -242,6 +295,16 @@ def compute_oracle(w: World, snap: State, paths: int, chunk: int, progress: bool
         if halves is not None:
             for h in range(2):
                 halves[h][:, loc] = np.maximum(base_s[None, :] + dh[h].mean(), 0) - base_s[None, :]
-    return Oracle(p_no_paid=res["p"], spend=res["s"], se_p=res["sep"], se_spend=res["ses"],
-                  se_uplift=se_u, se_incr=se_i, customers=customers, incr_halves=halves,
-                  incr_sale=sale_i, value=val, se_value=se_val)
+    return Oracle(
+        p_no_paid=res["p"],
+        spend=res["s"],
+        se_p=res["sep"],
+        se_spend=res["ses"],
+        se_uplift=se_u,
+        se_incr=se_i,
+        customers=customers,
+        incr_halves=halves,
+        incr_sale=sale_i,
+        value=val,
+        se_value=se_val,
+    )

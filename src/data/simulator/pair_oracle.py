@@ -41,41 +41,64 @@ def rebuild(truth: Path) -> tuple[World, Any, tuple[np.ndarray, float]]:
     meta = json.loads((truth / "meta.json").read_text(encoding="utf-8"))
     a = meta.get("arguments") or {}
     if not a:
-        raise CvmError(f"{truth / 'meta.json'} has no simulator arguments: re-simulate with "
-                       "this version of cvm, or pass --max-oracle-paths 0 to judge with the "
-                       "simulator's own oracle")
+        raise CvmError(
+            f"{truth / 'meta.json'} has no simulator arguments: re-simulate with "
+            "this version of cvm, or pass --max-oracle-paths 0 to judge with the "
+            "simulator's own oracle"
+        )
+    from cvm.data.simulator import _deep_merge
     from cvm.data.simulator.regimes import param_overrides, parse_regimes, regime_settings
 
-    from cvm.data.simulator import _deep_merge
-
-    p = _deep_merge(load_params(), param_overrides(parse_regimes(a.get("regimes")),
-                                                  regime_settings()))
+    p = _deep_merge(
+        load_params(), param_overrides(parse_regimes(a.get("regimes")), regime_settings())
+    )
     if meta.get("campaigns") != p["campaign_ids"]:
-        raise CvmError("the truth was simulated with another campaign catalogue: re-simulate, or "
-                       "pass --max-oracle-paths 0 to judge with the simulator's own oracle")
+        raise CvmError(
+            "the truth was simulated with another campaign catalogue: re-simulate, or "
+            "pass --max-oracle-paths 0 to judge with the simulator's own oracle"
+        )
     stored = meta.get("parameters") or {}
-    now = json.loads(json.dumps({k: v for k, v in p.items() if k != "campaign_ids"},
-                                default=str))
+    now = json.loads(json.dumps({k: v for k, v in p.items() if k != "campaign_ids"}, default=str))
     if stored and stored != now:
-        raise CvmError("the truth was simulated with other simulator parameters "
-                       "(configs/simulator.yaml or the value margin changed): re-simulate, or "
-                       "pass --max-oracle-paths 0 to judge with the simulator's own oracle")
-    tl = Timeline.build(date.fromisoformat(a["end"]), float(a["years"]),
-                        int(p["burn_in_months"]), int(a["horizon_months"]))
+        raise CvmError(
+            "the truth was simulated with other simulator parameters "
+            "(configs/simulator.yaml or the value margin changed): re-simulate, or "
+            "pass --max-oracle-paths 0 to judge with the simulator's own oracle"
+        )
+    tl = Timeline.build(
+        date.fromisoformat(a["end"]),
+        float(a["years"]),
+        int(p["burn_in_months"]),
+        int(a["horizon_months"]),
+    )
     w = build_world(int(a["n_customers"]), int(a["seed"]), tl, int(a["dealers"]), p)
     h = run_history(w, progress=False, business_as_usual=False, until_end=True)
     return w, h.snapshot, (h.carry_at_end, float(p["campaigns"]["carryover"]))
 
 
-def _incremental(w: World, snap: Any, carry: tuple[np.ndarray, float], idx: np.ndarray,
-                 campaign: int, paths: range) -> np.ndarray:
+def _incremental(
+    w: World,
+    snap: Any,
+    carry: tuple[np.ndarray, float],
+    idx: np.ndarray,
+    campaign: int,
+    paths: range,
+) -> np.ndarray:
     """Incremental value before cost (paid spend plus the margin of trade-in sales) per path
     (rows) and customer ``idx`` (columns) of one campaign."""
     tl, p = w.tl, w.p
     months = range(tl.end_month + 1, tl.end_month + 1 + tl.horizon)
     tr = w.traits.take(idx)
-    K = Kernel(p, tr, w.effects, trait_matrix(tr, p), w.sa.quality, w.sa.changed,
-               w.sa.slot_staff, group=w.group)
+    K = Kernel(
+        p,
+        tr,
+        w.effects,
+        trait_matrix(tr, p),
+        w.sa.quality,
+        w.sa.changed,
+        w.sa.slot_staff,
+        group=w.group,
+    )
     sub = snap.take(idx)
     nn = len(idx)
     base = []
@@ -83,17 +106,21 @@ def _incremental(w: World, snap: Any, carry: tuple[np.ndarray, float], idx: np.n
         c0 = carry[0][idx].astype(np.int16)
         base = [(c0, np.where(c0 >= 0, carry[1], 0.0).astype(np.float32))]
     cw = float(p["campaigns"]["carryover"])
-    camps = [(np.full(nn, campaign, np.int16), np.ones(nn, np.float32)),
-             (np.full(nn, campaign, np.int16), np.full(nn, cw, np.float32))]
+    camps = [
+        (np.full(nn, campaign, np.int16), np.ones(nn, np.float32)),
+        (np.full(nn, campaign, np.int16), np.full(nn, cw, np.float32)),
+    ]
     margin = float(p["sale_margin"])
     out = np.zeros((len(paths), nn))
     for j, k in enumerate(paths):
         rng = np.random.default_rng(np.random.SeedSequence([w.seed, 404, campaign, k]))
         draws = [Draws.new(rng, nn) for _ in months]
         s1, s0 = np.zeros(nn), np.zeros(nn)
-        out[j] = (_scenario(K, sub, months, draws, camps, False, sales=s1)
-                  - _scenario(K, sub, months, draws, base, False, sales=s0)
-                  + margin * (s1 - s0))
+        out[j] = (
+            _scenario(K, sub, months, draws, camps, False, sales=s1)
+            - _scenario(K, sub, months, draws, base, False, sales=s0)
+            + margin * (s1 - s0)
+        )
     return out
 
 
@@ -118,8 +145,9 @@ def paths_needed(r: float, k0: int, target: float, cap: int) -> int:
     return int(min(cap, max(k0, 2 * int(np.ceil(k / 2)))))
 
 
-def pair_oracle(truth: Path, pairs: pd.DataFrame, settings: dict[str, Any],
-                progress: bool = True) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
+def pair_oracle(
+    truth: Path, pairs: pd.DataFrame, settings: dict[str, Any], progress: bool = True
+) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
     """Oracle values of ``pairs`` (customer_id, campaign): ``expected_incremental_value`` and
     its halves ``_a`` / ``_b`` (even / odd paths), ``incremental_spend_se``; and per campaign the
     paths used and the agreement of the halves."""
@@ -145,16 +173,34 @@ def pair_oracle(truth: Path, pairs: pd.DataFrame, settings: dict[str, Any],
         if k > k0:
             x = np.vstack([x, _incremental(w, snap, carry, idx, code[c], range(k0, k))])
         a, b = x[0::2].mean(0), x[1::2].mean(0)
-        parts.append(pd.DataFrame({
-            "customer_id": cid[m].to_numpy(), "campaign": c,
-            "expected_incremental_value": x.mean(0) - costs[c],
-            "expected_incremental_value_a": a - costs[c],
-            "expected_incremental_value_b": b - costs[c],
-            "incremental_spend_se": x.std(0, ddof=1) / np.sqrt(len(x))}))
-        info[c] = {"pairs": int(m.sum()), "paths": int(len(x)), "pilot_agreement": r0,
-                   "agreement": _agreement(x)}
-        log.info("pair oracle %s: %d pairs, %d paths, halves agree %.2f", c, m.sum(), len(x),
-                 info[c]["agreement"])
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        columns=["customer_id", "campaign", "expected_incremental_value"])
+        parts.append(
+            pd.DataFrame(
+                {
+                    "customer_id": cid[m].to_numpy(),
+                    "campaign": c,
+                    "expected_incremental_value": x.mean(0) - costs[c],
+                    "expected_incremental_value_a": a - costs[c],
+                    "expected_incremental_value_b": b - costs[c],
+                    "incremental_spend_se": x.std(0, ddof=1) / np.sqrt(len(x)),
+                }
+            )
+        )
+        info[c] = {
+            "pairs": int(m.sum()),
+            "paths": int(len(x)),
+            "pilot_agreement": r0,
+            "agreement": _agreement(x),
+        }
+        log.info(
+            "pair oracle %s: %d pairs, %d paths, halves agree %.2f",
+            c,
+            m.sum(),
+            len(x),
+            info[c]["agreement"],
+        )
+    out = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(columns=["customer_id", "campaign", "expected_incremental_value"])
+    )
     return out, info

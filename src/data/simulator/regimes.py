@@ -20,8 +20,15 @@ import pyarrow.compute as pc
 from cvm.config import CvmError
 
 STANDARD = "standard"
-REGIMES = (STANDARD, "closed-cohort", "visits-only", "short-history", "gradual-warranty",
-           "confounded", "opaque")
+REGIMES = (
+    STANDARD,
+    "closed-cohort",
+    "visits-only",
+    "short-history",
+    "gradual-warranty",
+    "confounded",
+    "opaque",
+)
 
 
 def parse_regimes(text: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
@@ -32,9 +39,11 @@ def parse_regimes(text: str | list[str] | tuple[str, ...] | None) -> tuple[str, 
     names = [p.strip() for p in parts if p and p.strip()]
     bad = [n for n in names if n not in REGIMES]
     if bad:
-        raise CvmError(f"unknown regime {', '.join(map(repr, bad))}; the regimes are: "
-                       f"{', '.join(REGIMES)} (combine them with commas, e.g. "
-                       f"--regime closed-cohort,visits-only)")
+        raise CvmError(
+            f"unknown regime {', '.join(map(repr, bad))}; the regimes are: "
+            f"{', '.join(REGIMES)} (combine them with commas, e.g. "
+            f"--regime closed-cohort,visits-only)"
+        )
     chosen = {n for n in names if n != STANDARD}
     return tuple(r for r in REGIMES if r in chosen) or (STANDARD,)
 
@@ -61,18 +70,26 @@ def param_overrides(regimes: tuple[str, ...], rs: dict[str, Any]) -> dict[str, A
         o["closed_cohort_months"] = int(rs["closed-cohort"]["entry_months"])
     if "gradual-warranty" in regimes:
         g = rs["gradual-warranty"]
-        o["churn"] = {"stage_logit": {"first_post_warranty": float(g["first_post_warranty_logit"])},
-                      "post_warranty_spread": {"months": int(g["spread_months"]),
-                                               "logit": float(g["spread_logit"])}}
+        o["churn"] = {
+            "stage_logit": {"first_post_warranty": float(g["first_post_warranty_logit"])},
+            "post_warranty_spread": {
+                "months": int(g["spread_months"]),
+                "logit": float(g["spread_logit"]),
+            },
+        }
     if "confounded" in regimes:
         c = rs["confounded"]
-        o["campaigns"] = {"selection": str(c["selection"]), "rank_noise": float(c["rank_noise"]),
-                          "control_share_by_campaign": dict(c["control_share"] or {})}
+        o["campaigns"] = {
+            "selection": str(c["selection"]),
+            "rank_noise": float(c["rank_noise"]),
+            "control_share_by_campaign": dict(c["control_share"] or {}),
+        }
     return o
 
 
-def closed_cohort_entry(rng: np.random.Generator, p: dict[str, Any], n: int, start_month: int
-                        ) -> tuple[np.ndarray, np.ndarray]:
+def closed_cohort_entry(
+    rng: np.random.Generator, p: dict[str, Any], n: int, start_month: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Kinds and entry months of a closed cohort: everyone enters in the first
     ``closed_cohort_months`` of the window (store-sold in ``store_sold_share``), nobody after."""
     months = int(p["closed_cohort_months"])
@@ -81,8 +98,9 @@ def closed_cohort_entry(rng: np.random.Generator, p: dict[str, Any], n: int, sta
     return kind, entry
 
 
-def rewrite_tables(regimes: tuple[str, ...], tables: dict[str, pa.Table], seed: int,
-                   rs: dict[str, Any]) -> dict[str, pa.Table]:
+def rewrite_tables(
+    regimes: tuple[str, ...], tables: dict[str, pa.Table], seed: int, rs: dict[str, Any]
+) -> dict[str, pa.Table]:
     """The contract tables as the regime's store would record them (``opaque``,
     ``visits-only``); the other regimes leave them as simulated."""
     out = dict(tables)
@@ -95,18 +113,24 @@ def rewrite_tables(regimes: tuple[str, ...], tables: dict[str, pa.Table], seed: 
     return out
 
 
-def _opaque(t: dict[str, pa.Table], rng: np.random.Generator, o: dict[str, Any]
-            ) -> dict[str, pa.Table]:
+def _opaque(
+    t: dict[str, pa.Table], rng: np.random.Generator, o: dict[str, Any]
+) -> dict[str, pa.Table]:
     cust = t["customers"]
     n = cust.num_rows
     dist = cust["distance_km"].to_numpy(zero_copy_only=False).astype(float)
     noisy = dist * np.exp(float(o["district_noise"]) * rng.standard_normal(n))
     ring = np.digitize(noisy, np.asarray(o["district_km"], float)[1:])
     district = np.asarray(o["district_value_km"], float)[ring]
-    cust = cust.set_column(cust.schema.get_field_index("distance_km"), "distance_km",
-                           pa.array(np.where(np.isnan(dist), np.nan, district), pa.float64(),
-                                    from_pandas=True))
-    for col, share in (("income_band", o["income_missing"]), ("occupation", o["occupation_missing"])):
+    cust = cust.set_column(
+        cust.schema.get_field_index("distance_km"),
+        "distance_km",
+        pa.array(np.where(np.isnan(dist), np.nan, district), pa.float64(), from_pandas=True),
+    )
+    for col, share in (
+        ("income_band", o["income_missing"]),
+        ("occupation", o["occupation_missing"]),
+    ):
         if col in cust.column_names:
             drop = pa.array(rng.random(n) < float(share))
             i = cust.schema.get_field_index(col)

@@ -16,13 +16,13 @@ class Roster:
     """Staff of one role: who occupies each slot in each month."""
 
     role: str
-    slot_dealer: np.ndarray    # dealer of each slot
-    slot_staff: np.ndarray     # (n_slots, n_months) global staff index within this roster
-    changed: np.ndarray        # (n_slots, n_months) True when a new occupant starts that month
-    staff_slot: np.ndarray     # slot of each staff member
-    hire_month: np.ndarray     # may be negative (hired before the simulation)
-    leave_month: np.ndarray    # -1 while still employed at the end of the simulation
-    quality: np.ndarray        # latent service quality (sd units), never written out
+    slot_dealer: np.ndarray  # dealer of each slot
+    slot_staff: np.ndarray  # (n_slots, n_months) global staff index within this roster
+    changed: np.ndarray  # (n_slots, n_months) True when a new occupant starts that month
+    staff_slot: np.ndarray  # slot of each staff member
+    hire_month: np.ndarray  # may be negative (hired before the simulation)
+    leave_month: np.ndarray  # -1 while still employed at the end of the simulation
+    quality: np.ndarray  # latent service quality (sd units), never written out
 
     @property
     def n_staff(self) -> int:
@@ -34,8 +34,9 @@ def slots_per_dealer(customers_per_dealer: np.ndarray, per_slot: int) -> np.ndar
     return np.maximum(3, np.ceil(customers_per_dealer / per_slot)).astype(np.int64)
 
 
-def make_roster(rng: np.random.Generator, role: str, slots: np.ndarray, n_months: int,
-                leave_rate: float) -> Roster:
+def make_roster(
+    rng: np.random.Generator, role: str, slots: np.ndarray, n_months: int, leave_rate: float
+) -> Roster:
     """Occupancy of every slot month by month; monthly leave probability ``leave_rate``."""
     slot_dealer = np.repeat(np.arange(len(slots)), slots).astype(np.int16)
     n_slots = len(slot_dealer)
@@ -54,8 +55,16 @@ def make_roster(rng: np.random.Generator, role: str, slots: np.ndarray, n_months
     leave[new_staff - 1] = m_idx
     hire[offsets] = -rng.integers(1, 96, size=n_slots)
     quality = rng.standard_normal(n_staff).astype(np.float32)
-    return Roster(role=role, slot_dealer=slot_dealer, slot_staff=slot_staff, changed=changed,
-                  staff_slot=staff_slot, hire_month=hire, leave_month=leave, quality=quality)
+    return Roster(
+        role=role,
+        slot_dealer=slot_dealer,
+        slot_staff=slot_staff,
+        changed=changed,
+        staff_slot=staff_slot,
+        hire_month=hire,
+        leave_month=leave,
+        quality=quality,
+    )
 
 
 def assign_slots(rng: np.random.Generator, dealer: np.ndarray, slots: np.ndarray) -> np.ndarray:

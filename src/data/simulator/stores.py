@@ -21,19 +21,21 @@ NEVER_MOVES = np.int32(2**30)
 class StoreGroup:
     """Per-store parameters (index = store number; ``D01`` is store 0, the largest)."""
 
-    weight: np.ndarray          # share of the group's customers and leads
-    price_level: np.ndarray     # factor on the store's customer-paid tickets
-    quality_shift: np.ndarray   # added to its advisors' quality (sd units)
-    wait_factor: np.ndarray     # factor on its waiting times
-    turnover: np.ndarray        # factor on its advisors' monthly leave rate
+    weight: np.ndarray  # share of the group's customers and leads
+    price_level: np.ndarray  # factor on the store's customer-paid tickets
+    quality_shift: np.ndarray  # added to its advisors' quality (sd units)
+    wait_factor: np.ndarray  # factor on its waiting times
+    turnover: np.ndarray  # factor on its advisors' monthly leave rate
 
     @property
     def n(self) -> int:
         return len(self.weight)
 
     def to_dict(self) -> dict[str, list[float]]:
-        return {k: [round(float(x), 6) for x in getattr(self, k)]
-                for k in ("weight", "price_level", "quality_shift", "wait_factor", "turnover")}
+        return {
+            k: [round(float(x), 6) for x in getattr(self, k)]
+            for k in ("weight", "price_level", "quality_shift", "wait_factor", "turnover")
+        }
 
 
 def _rng(seed: int, key: int) -> np.random.Generator:
@@ -46,17 +48,20 @@ def draw_group(seed: int, dealers: int, p: dict[str, Any]) -> StoreGroup:
     rng = _rng(seed, 401)
     z = rng.standard_normal((5, dealers))
     w = np.sort(np.exp(float(g["size_sigma"]) * z[0]))[::-1]
-    return StoreGroup(weight=w / w.sum(),
-                      price_level=np.exp(float(g["price_level_sd"]) * z[1]),
-                      quality_shift=float(g["service_quality_sd"]) * z[2],
-                      wait_factor=np.exp(float(g["wait_sd"]) * z[3]),
-                      turnover=np.exp(float(g["turnover_sd"]) * z[4]))
+    return StoreGroup(
+        weight=w / w.sum(),
+        price_level=np.exp(float(g["price_level_sd"]) * z[1]),
+        quality_shift=float(g["service_quality_sd"]) * z[2],
+        wait_factor=np.exp(float(g["wait_sd"]) * z[3]),
+        turnover=np.exp(float(g["turnover_sd"]) * z[4]),
+    )
 
 
 def pick_stores(rng: np.random.Generator, weight: np.ndarray, n: int) -> np.ndarray:
     """``n`` store numbers drawn with the stores' weights."""
-    return np.minimum(np.searchsorted(np.cumsum(weight), rng.random(n), side="right"),
-                      len(weight) - 1).astype(np.int16)
+    return np.minimum(
+        np.searchsorted(np.cumsum(weight), rng.random(n), side="right"), len(weight) - 1
+    ).astype(np.int16)
 
 
 def other_store(rng: np.random.Generator, weight: np.ndarray, home: np.ndarray) -> np.ndarray:
@@ -75,8 +80,14 @@ def other_store(rng: np.random.Generator, weight: np.ndarray, home: np.ndarray) 
     return out
 
 
-def draw_moves(seed: int, group: StoreGroup, dealer: np.ndarray, entry: np.ndarray,
-               last_month: int, p: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+def draw_moves(
+    seed: int,
+    group: StoreGroup,
+    dealer: np.ndarray,
+    entry: np.ndarray,
+    last_month: int,
+    p: dict[str, Any],
+) -> tuple[np.ndarray, np.ndarray]:
     """Who moves to a sister store and when: (move month or NEVER_MOVES, destination store).
 
     A ``move_share`` of customers moves once, in a month uniform between entry and the last
@@ -88,12 +99,14 @@ def draw_moves(seed: int, group: StoreGroup, dealer: np.ndarray, entry: np.ndarr
     span = np.maximum(last_month - np.maximum(entry, 0), 1)
     month = (np.maximum(entry, 0) + 1 + np.floor(rng.random(n) * span)).astype(np.int32)
     dest = other_store(rng, group.weight, dealer)
-    return np.where(moves, month, NEVER_MOVES).astype(np.int32), np.where(moves, dest, dealer
-                                                                          ).astype(np.int16)
+    return np.where(moves, month, NEVER_MOVES).astype(np.int32), np.where(
+        moves, dest, dealer
+    ).astype(np.int16)
 
 
-def visit_stores(seed: int, key: int, group: StoreGroup, home_now: np.ndarray,
-                 p: dict[str, Any]) -> np.ndarray:
+def visit_stores(
+    seed: int, key: int, group: StoreGroup, home_now: np.ndarray, p: dict[str, Any]
+) -> np.ndarray:
     """The store of each visit: the customer's store that month, or with
     ``cross_service_share`` a sister store, drawn by size (a one-off service near work).
     ``key`` separates the record sets (the history with its horizon, business as usual)."""
@@ -102,8 +115,9 @@ def visit_stores(seed: int, key: int, group: StoreGroup, home_now: np.ndarray,
     return np.where(cross, other_store(rng, group.weight, home_now), home_now).astype(np.int16)
 
 
-def purchase_stores(seed: int, group: StoreGroup, home_now: np.ndarray,
-                    p: dict[str, Any]) -> np.ndarray:
+def purchase_stores(
+    seed: int, group: StoreGroup, home_now: np.ndarray, p: dict[str, Any]
+) -> np.ndarray:
     """The store of each trade-in purchase: the customer's store, or with
     ``cross_purchase_share`` a sister store (service at one store, buy at another)."""
     rng = _rng(seed, 405)

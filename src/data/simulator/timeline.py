@@ -18,7 +18,9 @@ from cvm.config import CvmError
 def default_end(reference: date) -> date:
     """Last day of the month before ``reference`` (fixed in the config, not today)."""
     first = reference.replace(day=1)
-    prev_year, prev_month = (first.year, first.month - 1) if first.month > 1 else (first.year - 1, 12)
+    prev_year, prev_month = (
+        (first.year, first.month - 1) if first.month > 1 else (first.year - 1, 12)
+    )
     return date(prev_year, prev_month, calendar.monthrange(prev_year, prev_month)[1])
 
 
@@ -32,13 +34,14 @@ class Timeline:
     horizon: int
 
     @classmethod
-    def build(cls, end: date, years: float, burn_in: int, horizon: int) -> "Timeline":
+    def build(cls, end: date, years: float, burn_in: int, horizon: int) -> Timeline:
         if end.day != calendar.monthrange(end.year, end.month)[1]:
             raise CvmError(f"--end {end} must be the last day of a month (e.g. 2026-09-30)")
         if years <= 0 or horizon < 1:
             raise CvmError("--years must be > 0 and --horizon-months >= 1")
-        return cls(end=end, window_months=max(1, round(years * 12)), burn_in=burn_in,
-                   horizon=horizon)
+        return cls(
+            end=end, window_months=max(1, round(years * 12)), burn_in=burn_in, horizon=horizon
+        )
 
     @property
     def start_month(self) -> int:
@@ -70,8 +73,10 @@ class Timeline:
     def days_in(self, m: int | np.ndarray) -> np.ndarray:
         """Number of days of simulation month ``m``."""
         a = self.abs_month(m)
-        return ((a + 1).astype("datetime64[M]").astype("datetime64[D]")
-                - a.astype("datetime64[M]").astype("datetime64[D]")).astype(np.int64)
+        return (
+            (a + 1).astype("datetime64[M]").astype("datetime64[D]")
+            - a.astype("datetime64[M]").astype("datetime64[D]")
+        ).astype(np.int64)
 
     def day_in_month(self, m: np.ndarray, u: np.ndarray) -> np.ndarray:
         """A date in month ``m`` chosen by uniform ``u`` in [0, 1)."""
