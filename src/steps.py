@@ -443,17 +443,6 @@ def coverage(ctx: RunContext, scores: pd.DataFrame) -> dict[str, Any]:
     return out
 
 
-def lead_coverage(ctx: RunContext, lead_scores: pd.DataFrame, open_leads: int) -> None:
-    """The open leads' coverage (``lead_coverage``; metrics.json ``lead_coverage``)."""
-    ctx.save_json(
-        "lead_coverage",
-        {
-            "open_leads": int(open_leads),
-            "conversion_probability": int(lead_scores["conversion_probability"].notna().sum()),
-        },
-    )
-
-
 def _kpis(
     tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, stage: pd.Series, tags: pd.DataFrame
 ) -> dict[str, float]:

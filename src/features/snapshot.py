@@ -503,10 +503,10 @@ def build_features(
     if tables.get("visits") is None:
         raise CvmError("the visits table is required to build features")
     asof = day_number(as_of)
+    group_visits = tables["visits"]  # store-level features read the whole group, sample or not
     if customers is not None:
         tables = restrict_tables(tables, customers)
     visits = tables["visits"]
-    group_visits = visits  # store-level features read the whole group, sample or not
     other = {k: df for k, df in tables.items() if k != "visits"}
     t = cut(other, as_of)
     v = _prepare(visits, asof, cfg)

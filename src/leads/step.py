@@ -104,8 +104,6 @@ def leads_step(ctx: RunContext) -> dict[str, Any]:
     )
     scores.index.name = "lead_id"
     ctx.save_frame("lead_scores", scores)
-    from cvm.steps import lead_coverage
-
     t = day_number(ctx.as_of)
     closed = L["closed"].to_numpy(dtype=float)
     lead_coverage(
@@ -162,3 +160,14 @@ def funnel(tables: dict[str, pd.DataFrame], L: pd.DataFrame, as_of, months: floa
             isin(ids(pd.Series(win.index[won])), ids(sales["lead_id"].dropna())).sum()
         )
     return pd.Series(out, name="leads").to_frame()
+
+
+def lead_coverage(ctx: RunContext, lead_scores: pd.DataFrame, open_leads: int) -> None:
+    """The open leads' coverage (``lead_coverage``; metrics.json ``lead_coverage``)."""
+    ctx.save_json(
+        "lead_coverage",
+        {
+            "open_leads": int(open_leads),
+            "conversion_probability": int(lead_scores["conversion_probability"].notna().sum()),
+        },
+    )
