@@ -104,7 +104,7 @@ def fit_rfm_gbm(
     import lightgbm as lgb
 
     b = _gbm_cfg(cfg)
-    cols = rfm_gbm_columns(cfg)
+    cols = [c for c in rfm_gbm_columns(cfg) if c in X.columns]  # a challenger may drop some
     params = {**b["params"], "objective": objective}
     if objective == "tweedie":
         params["tweedie_variance_power"] = 1.3
@@ -123,4 +123,4 @@ def fit_rfm_gbm(
 
 def predict_rfm_gbm(booster, X: pd.DataFrame, cfg: dict) -> np.ndarray:
     """The ``lightgbm_rfm`` baseline's prediction for the rows of X."""
-    return np.asarray(booster.predict(X[rfm_gbm_columns(cfg)]), dtype=float)
+    return np.asarray(booster.predict(X[booster.feature_name()]), dtype=float)
