@@ -151,6 +151,14 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
             "total_ratio": float(pred.sum() / max(realized.sum(), 1e-9)),
             "oracle_total_ratio": float(orc[has].sum() / max(realized[has].sum(), 1e-9)),
         }
+        # the total is judged against the future of what the model was calibrated to
+        # (value_metrics.calibration_target): spend as observed = the future with the store's
+        # campaigns going on (truth/visits_business_as_usual); no_contact = truth/visits
+        target, level_realized = _value_target(run, truth, value.index)
+        res["target"] = target
+        res["total_ratio_no_contact"] = res["total_ratio"]
+        if level_realized is not None:
+            res["total_ratio"] = float(pred.sum() / max(level_realized.sum(), 1e-9))
         gini = res["normalized_gini"] if has.all() else M.normalized_gini(realized[has], pred[has])
         res["gini_vs_oracle"] = gini / res["oracle_normalized_gini"]
         res["normalized_gini_ci"] = M.bootstrap_ci(M.normalized_gini, (realized, pred), *ev)
@@ -160,7 +168,9 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
             *ev,
         )
         res["total_ratio_ci"] = M.bootstrap_ci(
-            lambda r, q: q.sum() / max(r.sum(), 1e-9), (realized, pred), *ev
+            lambda r, q: q.sum() / max(r.sum(), 1e-9),
+            (realized if level_realized is None else level_realized, pred),
+            *ev,
         )
         res["active"] = _active_value(
             run, value.index, realized, pred, orc, has, ev, int(ecfg["active_months"])
@@ -192,6 +202,23 @@ def evaluate(run: Path, truth: Path, max_oracle_paths: int | None = None) -> dic
     if leads:
         out["leads"] = leads
     return out
+
+
+def _value_target(run: Path, truth: Path, customers: pd.Index) -> tuple[str, np.ndarray | None]:
+    """(the value model's calibration target, the realized margin of that target when it is
+    not the no-contact future ``truth/visits``, else None)."""
+    path = graph.path(run, "value_metrics")
+    target = "no_contact"
+    if path.exists():
+        target = str(json.loads(path.read_text(encoding="utf-8")).get("calibration_target", target))
+    bau = truth / "visits_business_as_usual.parquet"
+    if target != "as_observed" or not bau.exists():
+        return target, None
+    from cvm.features.margin import visit_margin
+
+    f = pd.read_parquet(bau)
+    m = pd.Series(visit_margin(f), index=ids(f["customer_id"]).to_numpy()).groupby(level=0).sum()
+    return target, m.reindex(customers).fillna(0.0).to_numpy()
 
 
 def _customer_paid(

@@ -559,6 +559,17 @@ class Influence:
 
 
 @dataclass(frozen=True)
+class ValueDrift:
+    """``value.drift``: the total's level fitted on successive out-of-time folds
+    (``cvm.models.drift``)."""
+
+    method: Literal["latest", "pooled", "trend"]
+    rows: Literal["held_out", "all"]
+    half_life_months: float
+    min_t: float
+
+
+@dataclass(frozen=True)
 class ValueSettings:
     """``configs/value.yaml``: the value model and the lifetime value."""
 
@@ -582,6 +593,8 @@ class ValueSettings:
     influence: Influence
     exclude_features: list[str]
     margin: dict[str, dict[str, float]]  # payer -> visit type -> gross margin (cvm.data.margin)
+    unknown_payer_mix: dict[str, float]  # payer -> revenue share, for data without a payer column
+    drift: ValueDrift
 
 
 # ============================================================== validation.yaml

@@ -52,3 +52,35 @@ def margin_table(cfg: dict[str, Any] | None = None) -> dict[str, dict[str, float
                 )
             out.setdefault(payer, {})[vt] = x
     return out
+
+
+def unknown_payer_rates(cfg: dict[str, Any] | None = None) -> dict[str, float]:
+    """Gross margin per visit type of a visit whose payer the data does not record (no
+    ``payer`` column, e.g. a visits-only export): the ``margin`` of each payer blended over
+    ``unknown_payer_mix`` (the assumed revenue share of each payer, validated: every payer
+    of ``margin``, shares in [0, 1] summing to 1; else a ``CvmError`` naming the key)."""
+    table = margin_table(cfg)
+    mix = load_config("value", (cfg or {}).get("value")).get("unknown_payer_mix")
+    if not isinstance(mix, dict) or set(mix) != set(MARGIN_PAYERS):
+        raise CvmError(
+            "configs/value.yaml: unknown_payer_mix must give the revenue share of every payer "
+            f"({', '.join(MARGIN_PAYERS)}), got {mix!r}"
+        )
+    shares = {}
+    for payer in MARGIN_PAYERS:
+        try:
+            x = float(mix[payer])
+        except (TypeError, ValueError):
+            x = float("nan")
+        if not 0.0 <= x <= 1.0:
+            raise CvmError(
+                f"configs/value.yaml: unknown_payer_mix.{payer} = {mix[payer]!r} is not a "
+                f"share in [0, 1]"
+            )
+        shares[payer] = x
+    if abs(sum(shares.values()) - 1.0) > 1e-6:
+        raise CvmError(
+            f"configs/value.yaml: the shares of unknown_payer_mix sum to "
+            f"{sum(shares.values()):g}; they are the revenue mix by payer and must sum to 1"
+        )
+    return {vt: sum(shares[p] * table[p][vt] for p in MARGIN_PAYERS) for vt in MARGIN_TYPES}

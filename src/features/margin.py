@@ -4,8 +4,10 @@ A customer the store keeps brings customer-paid work, insurer-paid accident repa
 OEM-paid warranty work; the largest tickets are the insurer's. ``configs/value.yaml`` ``margin``
 gives the share of each revenue the store keeps, by payer (customer, insurer, warranty) and
 visit type (the contract's types plus ``unknown`` for a missing visit type); payer ``free``
-earns nothing. A visit without a payer column counts as customer-paid when its amount is
-positive (the contract's rule). The churn label keeps the customer-paid definition
+earns nothing. Data without a payer column (a visits-only export) cannot tell who paid: each
+visit is valued at the margin blended over the revenue mix ``unknown_payer_mix``
+(``cvm.data.margin.unknown_payer_rates``); a visit whose payer cell is empty counts as
+customer-paid (the contract's rule). The churn label keeps the customer-paid definition
 (``cvm.features.labels.paid_mask``): churn is about whether the customer comes back and pays.
 """
 
@@ -17,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cvm.data.contract import PAYERS
-from cvm.data.margin import MARGIN_PAYERS, MARGIN_TYPES, margin_table
+from cvm.data.margin import MARGIN_PAYERS, MARGIN_TYPES, margin_table, unknown_payer_rates
 from cvm.features.pit import add_months, day_number, days, ids
 
 __all__ = [
@@ -35,23 +37,25 @@ def visit_margin(
     cfg: dict[str, Any] | None = None,
     table: dict[str, dict[str, float]] | None = None,
 ) -> np.ndarray:
-    """The store's gross margin of each visit (CNY): amount × margin[payer][visit type]."""
-    t = table or margin_table(cfg)
+    """The store's gross margin of each visit (CNY): amount × margin[payer][visit type];
+    without a payer column, amount × the blended margin of the visit type
+    (``unknown_payer_mix``)."""
     amount = pd.to_numeric(visits["amount"], errors="coerce").to_numpy(dtype=float, na_value=0.0)
     amount = np.maximum(amount, 0.0)
     n = len(visits)
-    payer = (
-        visits["payer"].astype("string").fillna("customer").to_numpy(dtype=object)
-        if "payer" in visits.columns
-        else np.full(n, "customer", dtype=object)
-    )
+    if "payer" not in visits.columns:
+        t = {"blend": unknown_payer_rates(cfg)}
+        payer = np.full(n, "blend", dtype=object)
+    else:
+        t = table or margin_table(cfg)
+        payer = visits["payer"].astype("string").fillna("customer").to_numpy(dtype=object)
     vt = (
         visits["visit_type"].astype("string").fillna("unknown").to_numpy(dtype=object)
         if "visit_type" in visits.columns
         else np.full(n, "unknown", dtype=object)
     )
     rate = np.zeros(n)
-    for p in MARGIN_PAYERS:
+    for p in t:
         pm = payer == p
         if not pm.any():
             continue
@@ -89,7 +93,7 @@ def future_margin(
 
 def margin_visits(visits: pd.DataFrame, cfg: dict[str, Any] | None = None) -> pd.DataFrame:
     """Visits as margin events: ``customer_id``, ``visit_date`` and ``amount`` = the visit's
-    gross margin (no payer column, so every positive amount counts): what the visit-only
+    gross margin (every payer's): what the visit-only
     baselines (historical average, BTYD, recency/frequency) read to predict the same value."""
     return pd.DataFrame(
         {

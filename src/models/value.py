@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from cvm.config import CvmError, load_config
-from cvm.data.ids import to_timestamp
+from cvm.data.ids import DAYS_PER_MONTH, to_timestamp
 from cvm.features.labels import future_paid_spend
 from cvm.features.margin import future_margin, margin_table, margin_visits
 from cvm.features.split import keep_rows
@@ -47,6 +47,7 @@ from cvm.features.training import snapshot_dates, training_frame
 from cvm.models import trainer
 from cvm.models.baselines import fit_rfm_gbm, predict_rfm_gbm
 from cvm.models.btyd import bgnbd_gamma_gamma, historical_average, recency_frequency
+from cvm.models.drift import fold_level
 from cvm.models.metrics import normalized_gini, regression_report
 from cvm.settings import run_settings
 
@@ -224,6 +225,11 @@ class ValueFrames:
     horizon_months: int
     y_paid: np.ndarray | None = None  # customer-paid revenue of the same rows
     induced_paid: pd.Series | None = None  # contact-induced customer-paid revenue
+    # the rows of every out-of-time fold the level is fitted on (value.drift, cvm.models.drift):
+    # features, target (margin minus contact-induced margin) and months back from the as-of date
+    X_fold: pd.DataFrame | None = None
+    y_fold: np.ndarray | None = None
+    months_back_fold: np.ndarray | None = None
 
     @property
     def feature_names(self) -> list[str]:
@@ -250,6 +256,7 @@ def value_frames(
     is_va = snap.isin(valid_dates).to_numpy()
     # training and out-of-time rows from disjoint customers (cvm.features.split says why)
     keep = keep_rows(X_all.index, is_va, cfg)
+    folds = _fold_rows(tables, X_all, y_all_s, snap, keep, is_va, as_of, H, cfg, s)
     X_all, y_all_s, snap, is_va = X_all.loc[keep], y_all_s[keep], snap[keep], is_va[keep]
     y_paid = None
     if s.get("customer_paid_model", True):  # the customer-paid revenue of the same rows
@@ -298,7 +305,53 @@ def value_frames(
         H,
         y_paid,
         induced_paid,
+        *folds,
     )
+
+
+def _fold_rows(
+    tables: dict[str, pd.DataFrame],
+    X: pd.DataFrame,
+    y: pd.Series,
+    snap: pd.Series,
+    keep: np.ndarray,
+    is_va: np.ndarray,
+    as_of: pd.Timestamp,
+    H: int,
+    cfg: dict[str, Any],
+    s: dict[str, Any],
+) -> tuple[pd.DataFrame | None, np.ndarray | None, np.ndarray | None]:
+    """The rows ``value.drift`` fits the level on: at every snapshot date, the customers kept
+    out of training (``rows: held_out``; their rows are out of sample at every date) or every
+    customer (``all``), with the target minus the contact-induced margin (``baseline:
+    no_contact``) and the months from the date to ``as_of``; ``method: latest`` keeps the
+    latest fold's rows only, and with ``rows: held_out`` needs none (``calibration_rows``)."""
+    d = s["drift"]
+    if d["method"] == "latest" and d["rows"] == "held_out":
+        return None, None, None  # the single-fold rule (calibration_rows)
+    held = np.where(is_va, keep, ~keep)  # a held-out customer's row, at any date
+    sel = held if d["rows"] == "held_out" else np.ones(len(X), dtype=bool)
+    if d["method"] == "latest":
+        sel &= is_va
+    Xf, yf, sf = X.loc[sel], y.to_numpy()[sel].astype(float), snap.to_numpy()[sel]
+    if s["baseline"] == "no_contact":
+        from cvm.campaigns.measurement import contact_induced_spend
+
+        for date in pd.unique(sf):
+            m = sf == date
+            ind, _ = contact_induced_spend(
+                tables,
+                pd.Timestamp(date),
+                H,
+                cfg,
+                int(s["contact_window_days"]),
+                customers=_sampled(Xf.index[m], tables, cfg),
+                measure="margin",
+            )
+            if len(ind):
+                yf[m] -= ind.reindex(Xf.index[m]).fillna(0.0).to_numpy()
+    back = (as_of - pd.to_datetime(sf)).days.to_numpy() / DAYS_PER_MONTH
+    return Xf, yf, np.asarray(back, dtype=float)
 
 
 def train_value(
@@ -356,6 +409,28 @@ def fit_value(frames: ValueFrames, cfg: dict[str, Any]) -> ValueModel:
         ind_va = float(induced.reindex(X_va.index).fillna(0.0).sum()) if len(induced) else 0.0
         if p_va.sum() > 0:
             scale = float(max(float(y_va.sum()) - ind_va, 0.0) / p_va.sum())
+    drift = None
+    if s["calibrate_total"] and frames.X_fold is not None:
+        # the level from every out-of-time fold, its trend extrapolated (cvm.models.drift)
+        d = s["drift"]
+        level = fold_level(
+            frames.y_fold,
+            _raw_predict(kind, boosters, frames.X_fold[feats]),
+            frames.months_back_fold,
+            d["method"],
+            float(d["half_life_months"]),
+            float(d["min_t"]),
+        )
+        drift = {**level.to_dict(), "single_fold_scale": scale}
+        scale = level.scale
+        log.info(
+            "value level (%s): scale %.3f (latest fold alone %.3f, slope %.3f/yr, t %.1f)",
+            d["method"],
+            scale,
+            drift["single_fold_scale"],
+            level.slope_per_year,
+            level.slope_t,
+        )
 
     # metrics on the evaluation half
     X_ev, y_ev = X_va.loc[is_eval], y_va[is_eval]
@@ -388,6 +463,12 @@ def fit_value(frames: ValueFrames, cfg: dict[str, Any]) -> ValueModel:
         pred_ev.sum() / max(float(y_ev.sum()) - ind_ev, 1e-12)
     )
     metrics["contact_uplift"] = uplift
+    # what the total is calibrated to: spend without contacts needs randomized contacts to
+    # measure them; without campaign contacts it is the spend as observed
+    metrics["calibration_target"] = (
+        "no_contact" if s["baseline"] == "no_contact" and uplift else "as_observed"
+    )
+    metrics["drift"] = drift
     metrics["definition"] = (
         "gross margin over the horizon: every payer's revenue (customer, "
         "insurer, warranty) x the margin of its payer and visit type"

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cvm.cli import app
-from cvm.config import CvmError
+from cvm.config import CvmError, load_config
 from cvm.features.margin import future_margin, margin_table, visit_margin
 
 
@@ -40,9 +40,33 @@ def test_every_payer_counts_at_its_margin():
     y = future_margin(v, "2024-01-01", 1, customers=pd.Index(["A", "B", "C", "D"]))
     assert y["D"] == 0.0  # (2024-01-01, 2024-02-01]: A's two visits, B's first, C's
     assert np.isclose(y["A"], m[0] + m[1]) and np.isclose(y["B"], m[2]) and np.isclose(y["C"], m[4])
-    # visits-only data: no payer, no type -> customer-paid at the unknown type's margin
+    # visits-only data: no payer column, no type -> the unknown type's margin blended over the
+    # assumed revenue mix by payer (value.unknown_payer_mix), not the customer-paid one
     only = v[["customer_id", "visit_date", "amount"]]
-    assert np.allclose(visit_margin(only), v["amount"] * t["customer"]["unknown"])
+    mix = load_config("value")["unknown_payer_mix"]
+    blend = sum(mix[p] * t[p]["unknown"] for p in ("customer", "insurer", "warranty"))
+    assert blend < t["customer"]["unknown"]
+    assert np.allclose(visit_margin(only), v["amount"] * blend)
+    typed = v[["customer_id", "visit_date", "amount", "visit_type"]]
+    assert np.isclose(
+        visit_margin(typed)[0],
+        1000 * sum(mix[p] * t[p]["maintenance"] for p in ("customer", "insurer", "warranty")),
+    )
+
+
+@pytest.mark.parametrize(
+    "mix, key",
+    [
+        ({"customer": 0.5, "insurer": 0.3, "warranty": 0.1}, "sum to 0.9"),
+        ({"customer": 1.2, "insurer": -0.1, "warranty": -0.1}, "unknown_payer_mix.customer"),
+        ({"customer": 0.6, "insurer": 0.3, "warranty": 0.05, "free": 0.05}, "every payer"),
+    ],
+)
+def test_bad_unknown_payer_mix_names_the_key(mix, key):
+    from cvm.data.margin import unknown_payer_rates
+
+    with pytest.raises(CvmError, match=key):
+        unknown_payer_rates({"value": {"unknown_payer_mix": mix}})
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,121 @@
+"""The level of a model's predictions across successive out-of-time folds (issue 15, item 4).
+
+A model's total is set by one scalar fitted out of time (``cvm.models.value``: realized /
+predicted total of the held-out customers). One fold is noisy (a few thousand customers and a
+heavy-tailed margin) and sits H months before the as-of date, so it cannot see the base drift
+in between. Every training snapshot date is a fold too for the customers kept out of training
+(``cvm.features.split``): their rows at every date are out of sample. ``fold_level`` fits the
+level on all of them:
+
+- ``pooled``: the recency-weighted ratio of sums over the folds (``half_life_months``);
+- ``trend``: a weighted least-squares line through the folds' log ratios against their date
+  (weights: recency x the inverse delta-method variance of each fold's ratio), extrapolated to
+  the as-of date. The slope is shrunk towards 0 by its own noise (positive-part James-Stein:
+  ``slope x max(0, 1 - (min_t / t)^2)``, ``t`` = slope / its standard error), so a trend the
+  folds do not show is not extrapolated: without drift the result is the pooled level.
+
+Pure functions of per-row arrays; ``docs/value.md`` ("Drift") records what was measured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from cvm.config import CvmError
+
+METHODS = ("latest", "pooled", "trend")
+
+
+@dataclass(frozen=True)
+class FoldLevel:
+    """The fitted level (``scale``) and the evidence it came from."""
+
+    method: str
+    scale: float
+    latest: float  # the latest fold's ratio alone (what ``latest`` returns)
+    pooled: float
+    slope_per_year: float  # of log(ratio), before shrinkage
+    slope_t: float
+    slope_used_per_year: float
+    folds: list[dict[str, float]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _fold_stats(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
+    """(ratio Σy / Σp, delta-method variance of its log)."""
+    sy, sp = float(y.sum()), float(p.sum())
+    if sy <= 0 or sp <= 0:
+        return float("nan"), float("inf")
+    r = sy / sp
+    var = float(np.sum((y - r * p) ** 2)) / sy**2
+    return r, max(var, 1e-12)
+
+
+def fold_level(
+    y: np.ndarray,
+    p: np.ndarray,
+    months_back: np.ndarray,
+    method: str,
+    half_life_months: float,
+    min_t: float,
+) -> FoldLevel:
+    """The scale that makes ``p`` match ``y`` at the as-of date, from rows of several folds.
+
+    ``y``: the rows' realized target (e.g. margin minus contact-induced margin), ``p``: the
+    raw predictions, ``months_back``: months between each row's fold date and the as-of date
+    (> 0; the latest fold is the smallest). ``method``: ``latest`` (the latest fold only, the
+    single-fold rule), ``pooled`` or ``trend`` (module docstring)."""
+    if method not in METHODS:
+        raise CvmError(f"value.drift.method must be one of {', '.join(METHODS)}, not {method!r}")
+    y, p, m = (np.asarray(a, dtype=float) for a in (y, p, months_back))
+    ts = np.unique(m)
+    stats = []
+    for t in ts:
+        sel = m == t
+        r, var = _fold_stats(y[sel], p[sel])
+        stats.append((float(t), r, var, int(sel.sum())))
+    ok = [s for s in stats if np.isfinite(s[1])]
+    if not ok:
+        return FoldLevel(method, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, [])
+    t = np.array([s[0] for s in ok])
+    r = np.array([s[1] for s in ok])
+    var = np.array([s[2] for s in ok])
+    latest = float(r[np.argmin(t)])
+    rec = 0.5 ** ((t - t.min()) / float(half_life_months)) if half_life_months > 0 else 1.0
+    rec = np.broadcast_to(rec, t.shape)
+    # pooled: the recency-weighted ratio of sums (each fold's sums weighted alike)
+    num = sum(w * float(y[m == tk].sum()) for w, tk in zip(rec, t, strict=True))
+    den = sum(w * float(p[m == tk].sum()) for w, tk in zip(rec, t, strict=True))
+    pooled = float(num / den) if den > 0 else 1.0
+    slope = slope_t = used = 0.0
+    scale = {"latest": latest, "pooled": pooled}.get(method, pooled)
+    if len(t) >= 3:
+        w = rec / var
+        x = -t / 12.0  # years relative to the as-of date (folds are in the past: x < 0)
+        X = np.column_stack([np.ones_like(x), x])
+        W = np.diag(w)
+        cov = np.linalg.pinv(X.T @ W @ X)
+        beta = cov @ X.T @ W @ np.log(r)
+        # the fit's own scatter when it exceeds the delta-method variances (overdispersion)
+        resid = np.log(r) - X @ beta
+        phi = max(1.0, float(np.sum(w * resid**2)) / max(len(t) - 2, 1))
+        se = float(np.sqrt(cov[1, 1] * phi))
+        slope = float(beta[1])
+        slope_t = slope / se if se > 0 else 0.0
+        shrink = max(0.0, 1.0 - (min_t / slope_t) ** 2) if slope_t != 0 else 0.0
+        used = slope * shrink
+        if method == "trend":
+            # the level at the folds' weighted centre, moved along the shrunk slope to x = 0
+            xc = float(np.sum(w * x) / np.sum(w))
+            level_c = float(np.sum(w * (np.log(r) - slope * (x - xc))) / np.sum(w))
+            scale = float(np.exp(level_c + used * (0.0 - xc)))
+    folds = [
+        {"months_back": s[0], "ratio": s[1], "log_se": float(np.sqrt(s[2])), "rows": s[3]}
+        for s in ok
+    ]
+    return FoldLevel(method, float(scale), latest, pooled, slope, slope_t, used, folds)

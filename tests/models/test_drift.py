@@ -1,0 +1,51 @@
+"""The level across successive out-of-time folds (cvm.models.drift): it corrects a known drift
+and leaves the level alone when there is none."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cvm.config import CvmError
+from cvm.models.drift import fold_level
+
+
+def _folds(ratio_at, n=4000, months=(12, 15, 18, 21, 24, 27), seed=0):
+    """Rows of six folds (months back from the as-of date): heavy-tailed realized values whose
+    expectation is ``ratio_at(months_back) x`` the raw prediction."""
+    rng = np.random.default_rng(seed)
+    ys, ps, ms = [], [], []
+    for m in months:
+        p = rng.gamma(0.8, 500.0, n)
+        y = ratio_at(m) * p * rng.gamma(2.0, 0.5, n)  # mean 1, noisy
+        ys.append(y), ps.append(p), ms.append(np.full(n, float(m)))
+    return np.concatenate(ys), np.concatenate(ps), np.concatenate(ms)
+
+
+def test_no_drift_is_a_no_op():
+    y, p, m = _folds(lambda m: 1.10)
+    for method in ("latest", "pooled", "trend"):
+        lv = fold_level(y, p, m, method, 12.0, 2.0)
+        assert lv.scale == pytest.approx(1.10, rel=0.03), method
+    lv = fold_level(y, p, m, "trend", 12.0, 2.0)
+    assert abs(lv.slope_t) < 2.5 and abs(lv.slope_used_per_year) < 0.05
+    assert lv.scale == pytest.approx(lv.pooled, rel=0.02)  # no trend: the pooled level
+
+
+def test_trend_corrects_a_known_drift():
+    # the ratio falls 10 % a year: 1.2 two years back ... 1.0 at the as-of date (0 months)
+    truth = lambda m: 1.0 + 0.1 * m / 12.0  # noqa: E731
+    y, p, m = _folds(truth, n=20000)
+    lv = fold_level(y, p, m, "trend", 12.0, 2.0)
+    latest = fold_level(y, p, m, "latest", 12.0, 2.0)
+    assert latest.scale == pytest.approx(truth(12), rel=0.02)  # the single fold is a year stale
+    assert lv.slope_t < -3
+    assert abs(lv.scale - 1.0) < 0.5 * abs(latest.scale - 1.0)  # most of the drift corrected
+    assert lv.scale == pytest.approx(1.0, abs=0.05)
+
+
+def test_latest_uses_the_latest_fold_only_and_bad_method_is_refused():
+    y, p, m = _folds(lambda m: 1.3 if m == 12 else 0.7)
+    assert fold_level(y, p, m, "latest", 12.0, 2.0).scale == pytest.approx(1.3, rel=0.03)
+    with pytest.raises(CvmError, match="value.drift.method"):
+        fold_level(y, p, m, "newest", 12.0, 2.0)
