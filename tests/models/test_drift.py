@@ -4,6 +4,7 @@ and leaves the level alone when there is none."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from cvm.config import CvmError
@@ -49,3 +50,34 @@ def test_latest_uses_the_latest_fold_only_and_bad_method_is_refused():
     assert fold_level(y, p, m, "latest", 12.0, 2.0).scale == pytest.approx(1.3, rel=0.03)
     with pytest.raises(CvmError, match="value.drift.method"):
         fold_level(y, p, m, "newest", 12.0, 2.0)
+
+
+def test_value_scale_is_the_realized_total_of_every_customer_at_the_latest_fold():
+    """The adopted rule (value.drift: latest, all; baseline: as_observed) on toy tables: the
+    scale is the realized / raw-predicted margin of every customer at the out-of-time date."""
+    from cvm.config import load_config
+    from cvm.features.margin import future_margin
+    from cvm.features.training import training_frame
+    from cvm.models.value import train_value
+    from support.toy import toy_tables
+
+    toy = toy_tables(250, seed=3)
+    over = {
+        "training": {"max_snapshots": 3},
+        "value": {"num_boost_round": 60, "params": {"min_data_in_leaf": 20}},
+    }
+    cfg = load_config(overrides=over)
+    m = train_value(toy, "2024-12-31", cfg)
+    assert m.metrics["calibration_target"] == "as_observed"
+    assert m.metrics["drift"]["method"] == "latest" and m.scale == m.metrics["drift"]["scale"]
+    fold = max(pd.Timestamp(d) for d in m.metrics["snapshots"])
+    X, y, _ = training_frame(toy, [fold], 12, cfg, future_margin)
+    raw = m.boosters[0].predict(X[m.feature_names])
+    assert m.scale == pytest.approx(float(y.sum() / raw.sum()), rel=1e-9)
+    # held-out rows and the latest fold: the single-fold rule, no fold rows
+    single = train_value(
+        toy,
+        "2024-12-31",
+        load_config(overrides={**over, "value": {**over["value"], "drift": {"rows": "held_out"}}}),
+    )
+    assert single.metrics["drift"] is None
