@@ -199,6 +199,10 @@ def evaluate_world(data: Path, H: int, seed: int) -> dict:
             o = oracle["expected_value"].reindex(feats.index).fillna(0.0).to_numpy()
             v["oracle_normalized_gini"] = M.normalized_gini(r, o)
             v["gini_vs_oracle"] = v["normalized_gini"] / v["oracle_normalized_gini"]
+            if recent.sum() > 1:
+                v["active_gini_vs_oracle"] = v["active_normalized_gini"] / M.normalized_gini(
+                    r[recent], o[recent]
+                )
         out["value"] = v
     out["value_seconds"] = round(time.perf_counter() - t0, 1)
     return out
@@ -268,61 +272,65 @@ def _share(flags: list[bool]) -> str:
     return f"{sum(flags)}/{len(flags)}" if flags else "–"
 
 
-def write_doc(command: str, note: str) -> None:
-    rows = [json.loads(x) for x in (OUT / "results.jsonl").read_text().splitlines() if x.strip()]
+def _rows(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+
+
+def write_doc(command: str, note: str, extra: list[Path] | None = None) -> None:
+    """docs/benchmarks/regimes.md from ``OUT/results.jsonl`` (plus the rows of ``extra``
+    results files, e.g. a 50k standard run: one table row per world x size x horizon)."""
+    rows = _rows(OUT / "results.jsonl")
+    main_size = rows[0]["customers"]
+    for path in extra or []:
+        rows += _rows(path)
+    sizes = sorted({r["customers"] for r in rows}, key=lambda n: (n != main_size, n))
     table = []
-    for world in WORLDS:
-        for H in (12, 6):
-            rs = [r for r in rows if r["world"] == world and r["horizon"] == H]
-            if not rs:
-                continue
-            seeds = sorted({r["seed"] for r in rs})
-            ch = [r["churn"] for r in rs if "churn" in r]
-            va = [r["value"] for r in rs if "value" in r]
-            skipped = [
-                r.get("churn_skipped") or r.get("value_skipped")
-                for r in rs
-                if "churn" not in r or "value" not in r
-            ]
-            best_c = [max(c["baselines"], key=c["baselines"].get) for c in ch]
-            best_v = [max(v["baselines"], key=v["baselines"].get) for v in va]
-            table.append(
-                {
-                    "world": world,
-                    "H": H,
-                    "seeds": len(seeds),
-                    "churn AUC": _ms([c["auc"] for c in ch]),
-                    "best churn baseline": _ms([max(c["baselines"].values()) for c in ch])
-                    + (f" ({max(set(best_c), key=best_c.count)})" if best_c else ""),
-                    "churn > baseline": _share(
-                        [c["auc"] > max(c["baselines"].values()) for c in ch]
-                    ),
-                    "churn excess/oracle": _ms([c.get("auc_excess_vs_oracle") for c in ch]),
-                    "ECE": _ms([c["ece"] for c in ch]),
-                    "ECE ≤ 0.03": _share([c["ece"] <= 0.03 for c in ch]),
-                    "ECE, data's definition": _ms([c.get("ece_samedef") for c in ch]),
-                    "value Gini": _ms([v["normalized_gini"] for v in va]),
-                    "best value baseline": _ms([max(v["baselines"].values()) for v in va])
-                    + (f" ({max(set(best_v), key=best_v.count)})" if best_v else ""),
-                    "value > baseline": _share(
-                        [v["normalized_gini"] > max(v["baselines"].values()) for v in va]
-                    ),
-                    "Gini/oracle": _ms([v.get("gini_vs_oracle") for v in va]),
-                    "total ratio": _ms([v["total_ratio"] for v in va]),
-                    "total within 1 ± 0.07": _share(
-                        [abs(v["total_ratio"] - 1) <= 0.07 for v in va]
-                    ),
-                    "total vs no-contact future": _ms(
-                        [v.get("total_ratio_no_contact") for v in va]
-                    ),
-                    "total, data's definition": _ms([v.get("total_ratio_samedef") for v in va]),
-                    "active Gini": _ms([v.get("active_normalized_gini") for v in va]),
-                    "skipped": skipped[0][:80] + "…" if skipped else "",
-                }
-            )
-    n_seeds = sorted({r["seed"] for r in rows})
+    for world, n, H in [(w, n, H) for n in sizes for w in WORLDS for H in (12, 6)]:
+        rs = [r for r in rows if r["world"] == world and r["horizon"] == H and r["customers"] == n]
+        if not rs:
+            continue
+        seeds = sorted({r["seed"] for r in rs})
+        ch = [r["churn"] for r in rs if "churn" in r]
+        va = [r["value"] for r in rs if "value" in r]
+        skipped = [
+            r.get("churn_skipped") or r.get("value_skipped")
+            for r in rs
+            if "churn" not in r or "value" not in r
+        ]
+        best_c = [max(c["baselines"], key=c["baselines"].get) for c in ch]
+        best_v = [max(v["baselines"], key=v["baselines"].get) for v in va]
+        table.append(
+            {
+                "world": world if n == main_size else f"{world} ({n:,} customers)",
+                "H": H,
+                "seeds": len(seeds),
+                "churn AUC": _ms([c["auc"] for c in ch]),
+                "best churn baseline": _ms([max(c["baselines"].values()) for c in ch])
+                + (f" ({max(set(best_c), key=best_c.count)})" if best_c else ""),
+                "churn > baseline": _share([c["auc"] > max(c["baselines"].values()) for c in ch]),
+                "churn excess/oracle": _ms([c.get("auc_excess_vs_oracle") for c in ch]),
+                "ECE": _ms([c["ece"] for c in ch]),
+                "ECE ≤ 0.03": _share([c["ece"] <= 0.03 for c in ch]),
+                "ECE, data's definition": _ms([c.get("ece_samedef") for c in ch]),
+                "value Gini": _ms([v["normalized_gini"] for v in va]),
+                "best value baseline": _ms([max(v["baselines"].values()) for v in va])
+                + (f" ({max(set(best_v), key=best_v.count)})" if best_v else ""),
+                "value > baseline": _share(
+                    [v["normalized_gini"] > max(v["baselines"].values()) for v in va]
+                ),
+                "Gini/oracle": _ms([v.get("gini_vs_oracle") for v in va]),
+                "total ratio": _ms([v["total_ratio"] for v in va]),
+                "total within 1 ± 0.07": _share([abs(v["total_ratio"] - 1) <= 0.07 for v in va]),
+                "total vs no-contact future": _ms([v.get("total_ratio_no_contact") for v in va]),
+                "total, data's definition": _ms([v.get("total_ratio_samedef") for v in va]),
+                "active Gini": _ms([v.get("active_normalized_gini") for v in va]),
+                "active Gini/oracle": _ms([v.get("active_gini_vs_oracle") for v in va]),
+                "skipped": skipped[0][:80] + "…" if skipped else "",
+            }
+        )
+    n_seeds = sorted({r["seed"] for r in rows if r["customers"] == main_size})
     body = (
-        f"{rows[0]['customers']:,} simulated customers per world, seeds {n_seeds} (never used "
+        f"{main_size:,} simulated customers per world, seeds {n_seeds} (never used "
         f"in development: settings were chosen on seeds 101–102 and frozen), each world "
         f"simulated once with a 12-month truth; at H = 6 the realized figures use its first 6 "
         f"months (the oracle is computed for 12 months only, so the oracle ratios are given "
@@ -356,6 +364,10 @@ def main() -> None:
     ap.add_argument("--oracle-paths", type=int, default=8)
     ap.add_argument("--doc-only", action="store_true")
     ap.add_argument("--note", default="")
+    ap.add_argument("--no-doc", action="store_true", help="only append to results.jsonl")
+    ap.add_argument(
+        "--extra", default="", help="','-separated results.jsonl files to add to the doc's table"
+    )
     ap.add_argument(
         "--out",
         type=Path,
@@ -376,9 +388,12 @@ def main() -> None:
             [int(h) for h in args.horizons.split(",")],
             args.oracle_paths,
         )
+    if args.no_doc:
+        return
     write_doc(
         f"python benchmarks/bench_regimes.py --customers {args.customers} --seeds {args.seeds}",
         args.note,
+        [Path(p) for p in args.extra.split(",") if p],
     )
 
 
