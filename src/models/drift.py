@@ -75,10 +75,10 @@ def fold_level(
     y, p, m = (np.asarray(a, dtype=float) for a in (y, p, months_back))
     ts = np.unique(m)
     stats = []
-    for t in ts:
-        sel = m == t
-        r, var = _fold_stats(y[sel], p[sel])
-        stats.append((float(t), r, var, int(sel.sum())))
+    for tk in ts:
+        sel = m == tk
+        rk, vk = _fold_stats(y[sel], p[sel])
+        stats.append((float(tk), rk, vk, int(sel.sum())))
     ok = [s for s in stats if np.isfinite(s[1])]
     if not ok:
         return FoldLevel(method, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, [])
