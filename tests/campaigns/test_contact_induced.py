@@ -37,10 +37,11 @@ def test_contact_induced_spend_uses_control_groups():
     # no contact table: nothing induced
     assert contact_induced_spend({"visits": visits}, "2023-12-31", 12, None)[0].empty
 
-    # measured in gross margin: the same uplift times the customer maintenance margin
-    from cvm.features.margin import margin_table
+    # measured in gross margin: the same uplift times the margin of a visit without a payer
+    # column (the unknown type's margin blended over value.unknown_payer_mix)
+    from cvm.data.margin import unknown_payer_rates
 
-    m = margin_table()["customer"]["unknown"]
+    m = unknown_payer_rates()["unknown"]
     _, up_m = contact_induced_spend(
         {"visits": visits.drop(columns="payer"), "campaign_contacts": contacts},
         "2023-12-31",
