@@ -148,7 +148,8 @@ def features(ctx: RunContext) -> pd.DataFrame:
     prev = build_features(
         ctx.tables, ctx.prev_as_of, ctx.cfg, customers=who if len(who) < len(feats) else None
     )
-    drift = drift_table(prev, feats, threshold=ctx.settings.report.drift_psi_warning)
+    r = ctx.settings.report
+    drift = drift_table(prev, feats, r.drift_psi_warning, r.drift_psi_bins)
     ph.mark("drift")
     ph.save()
     ctx.save_frame("drift", drift)
@@ -231,7 +232,7 @@ def churn(ctx: RunContext) -> Any:
     threads = s.churn.num_threads
     who = p.sort_values(ascending=False, kind="stable").index[:n_explain]
     contrib = _on_parts(ctx, _contrib, X.loc[who], model.booster, threads)
-    reasons = reason_codes(contrib, X.loc[who], lang=ctx.lang, top_k=3)
+    reasons = reason_codes(contrib, X.loc[who], lang=ctx.lang, top_k=len(REASON_COLUMNS))
     scores = pd.DataFrame({"churn_probability": p}).join(reasons)
     ph.mark("shap")
     # the baselines' scores of the same customers, for `cvm evaluate`

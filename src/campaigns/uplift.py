@@ -325,7 +325,7 @@ def _fit_spend(
         M, y, inf["customer_id"].to_numpy(), params, sc.num_boost_round, seed + 7
     )
     eff, se = spend_effects(
-        M, y, t, camp, inf["customer_id"].to_numpy(), params, seed=seed + 7, mhat=mhat
+        M, y, t, camp, inf["customer_id"].to_numpy(), params, sc.num_boost_round, seed + 7, mhat
     )
     scale = {c: horizon_days / float(win[camp == c][0]) for c in campaigns}
     model.spend_effect = {c: v * scale[c] for c, v in eff.items()}

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from cvm.data.ids import days, ids
+from cvm.settings import CampaignSettings, typed
 
 GROUP = "GROUP"
 HIGHER_IS_BETTER = {
@@ -102,7 +103,7 @@ def measured_lift(
     sel = c[(d > days(pd.Series([start]))[0]) & (d <= days(pd.Series([as_of]))[0])]
     if sel.empty:
         return pd.DataFrame(columns=cols)
-    window = int((camp_cfg.get("measurement") or {}).get("window_days", 30))
+    window = typed(CampaignSettings, camp_cfg).measurement.window_days
     oc = contact_outcomes(sel, tables["visits"], window, cut_at=as_of, run_cfg=run_cfg)
     oc["dealer_id"] = ids(oc["customer_id"]).map(stores).to_numpy()
     rows = {}

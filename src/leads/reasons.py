@@ -36,9 +36,7 @@ def sentence(feature: str, value: object, lang: str) -> str:
         return f"{words(feature)}: {value}"
 
 
-def lead_reasons(
-    contribs: pd.DataFrame, X: pd.DataFrame, lang: str = "zh", top_k: int = 3
-) -> pd.Series:
+def lead_reasons(contribs: pd.DataFrame, X: pd.DataFrame, lang: str, top_k: int) -> pd.Series:
     """Per lead, the ``top_k`` known features with the largest positive contribution, joined by '; '."""
     feats = [c for c in contribs.columns if c != BIAS]
     C = contribs[feats].to_numpy(dtype=float, copy=True)

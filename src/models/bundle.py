@@ -215,7 +215,9 @@ def save_bundle(
         log.info("bundle %s %s already saved at %s", name, version, target)
         return target
     window = training_window or window_from_metrics(
-        metrics, as_of, int(mspec.get("horizon_months") or metrics.get("horizon_months") or 12)
+        metrics,
+        as_of,
+        int(mspec.get("horizon_months") or metrics.get("horizon_months") or cfg["horizon_months"]),
     )
     from cvm.models.bundle_card import model_card
 

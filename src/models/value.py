@@ -275,12 +275,19 @@ def value_frames(
             H,
             cfg,
             int(s["contact_window_days"]),
+            int(s["contact_min_group"]),
             customers=who,
             measure="margin",
         )
         if y_paid is not None:
             induced_paid, _ = contact_induced_spend(
-                tables, valid_dates[-1], H, cfg, int(s["contact_window_days"]), customers=who
+                tables,
+                valid_dates[-1],
+                H,
+                cfg,
+                int(s["contact_window_days"]),
+                int(s["contact_min_group"]),
+                customers=who,
             )
     ev_ids = pd.Index(X_va.index[is_eval], name="customer_id")
     base = value_baselines(tables["visits"], snap.to_numpy()[is_va][is_eval], ev_ids, H, cfg)

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from cvm.i18n import label, labels, t
+from cvm.models.metrics import RANDOM_AUC
 from cvm.reporting import fmt
 from cvm.reporting.fonts import cjk_font_warning, plt, use_cjk_font
 from cvm.reporting.kpis import retention_by_milestone
@@ -1241,7 +1242,7 @@ def grade_sentences(ctx: RunContext) -> list[str]:
         m = ctx.load_json("churn_metrics")
         naive = m.get("naive_rule") or {}
         g = m.get("grade") or _grade(
-            m["auc"] - naive.get("auc", 0.5), ctx.cfg["churn"]["grade_thresholds"]
+            m["auc"] - naive.get("auc", RANDOM_AUC), ctx.cfg["churn"]["grade_thresholds"]
         )
         out.append(
             _say(
@@ -1279,7 +1280,7 @@ def grade_sentences(ctx: RunContext) -> list[str]:
     if ctx.has("lead_metrics"):
         m = ctx.load_json("lead_metrics")
         if "auc" in m:
-            b = (m.get("baselines") or {}).get("source_rate", 0.5)
+            b = (m.get("baselines") or {}).get("source_rate", RANDOM_AUC)
             g = _grade(m["auc"] - b, gt["leads"])
             out.append(
                 _say(

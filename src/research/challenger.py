@@ -162,7 +162,7 @@ def _metrics(model: str, y: np.ndarray, p: np.ndarray, bins: int) -> dict[str, f
     }
 
 
-def decile_calibration_error(y, p, bins: int = 10) -> float:
+def decile_calibration_error(y, p, bins: int) -> float:
     """Amounts: count-weighted mean |mean predicted − mean realized| over prediction deciles,
     relative to the mean realized amount (0 = calibrated in every decile)."""
     y, p = np.asarray(y, float), np.asarray(p, float)
