@@ -704,16 +704,8 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
             and uplift.margin_weight.get(c, 0.0) <= 0
         )
         if flat:
-            notes.append(
-                (
-                    "以下活动的个体增量未能在历史上验证(样本外Qini区间未高于0),"
-                    "对每位客户使用活动的实测平均值:"
-                    if ctx.lang == "zh"
-                    else "Per-customer uplift not learned (out-of-time Qini interval not above "
-                    "0): every customer valued at the campaign's measured mean for: "
-                )
-                + ", ".join(catalogue[c].name(ctx.lang) for c in flat)
-            )
+            names = ", ".join(catalogue[c].name(ctx.lang) for c in flat)
+            notes.append(t("note_flat_uplift", ctx.lang, campaigns=names))
     scored["uplift_source"] = scored["campaign"].map(uplift.source)
     if uplift.validation is not None:  # out-of-time contacts: Qini curves (cvm.research)
         ctx.save_frame("uplift_validation", uplift.validation)

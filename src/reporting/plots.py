@@ -280,7 +280,7 @@ def plot_lifecycle_funnel(stages: pd.Series, ax: Axes | None = None, lang: str =
     counts = stage_counts(stages)
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 3.6))
-    labels = [t(k, lang) for k in counts.index]
+    labels = [label("stage", k, lang) for k in counts.index]
     pos = np.arange(len(counts))[::-1]
     bars = ax.barh(pos, counts.to_numpy(), color="#4C72B0")
     ax.set_yticks(pos, labels)
