@@ -16,7 +16,7 @@ import pandas as pd
 
 from cvm.config import CvmError
 from cvm.data.contract import PROFILE_FIELDS
-from cvm.features.pit import day_number, days
+from cvm.data.ids import day_number, days
 from cvm.fileio import write_atomic
 from cvm.i18n import t
 from cvm.reporting.kpis import drift_table, yearly_return
@@ -410,8 +410,8 @@ def coverage(ctx: RunContext, scores: pd.DataFrame) -> dict[str, Any]:
     Churn is scored for owners active in the last ``definitions.active_window_months`` and for
     owners without a visit yet; an owner whose last visit is older has already left by the churn
     label's definition (``lapsed``) and gets a predicted value only."""
-    from cvm.features.labels import active_customers
-    from cvm.features.pit import ids
+    from cvm.data.ids import ids
+    from cvm.definitions import active_customers
 
     sc = scores.set_index(ids(scores["customer_id"]).rename("customer_id"))
     v = ctx.tables["visits"]

@@ -23,15 +23,6 @@ from cvm.config import CvmError
 
 log = logging.getLogger(__name__)
 
-PLAN_COLUMNS = (
-    "customer_id",
-    "campaign",
-    "department",
-    "channel",
-    "cost",
-    "expected_incremental_value",
-)
-
 
 def value_at_stake(
     customers: pd.DataFrame,

@@ -19,13 +19,6 @@ from cvm.run_context import RunContext
 
 log = logging.getLogger(__name__)
 
-DEFEAT_TABLES = (
-    "defeat_by_reason",
-    "defeat_by_source",
-    "defeat_by_model",
-    "defeat_by_consultant",
-    "defeat_trend",
-)
 LIST_COLUMNS = [
     "lead_id",
     "grade",

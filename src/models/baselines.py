@@ -11,8 +11,6 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
-RFM_COLUMNS = ("months_since_last_paid_visit", "n_paid_visits_24m", "paid_spend_24m")
-
 
 def recency_score(X: pd.DataFrame) -> np.ndarray:
     """Months since the last paid visit (never paid: months since the first visit); higher = riskier."""

@@ -153,7 +153,7 @@ def feature_spec(
         "rows": "one per customer with a visit on or before as_of; rows dated after as_of "
         "are cut before any feature is computed",
         "scored_rows": {
-            "churn": "customers active at as_of (cvm.features.labels.active_customers)",
+            "churn": "customers active at as_of (cvm.definitions.active_customers)",
             "value": "every row",
         },
         "config": {"features": cfg.get("features", {}), "definitions": cfg.get("definitions", {})},

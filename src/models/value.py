@@ -509,9 +509,6 @@ def value_baselines(
     return out
 
 
-_baselines = value_baselines  # the old private name
-
-
 def _safe_btyd(
     visits: pd.DataFrame, as_of: pd.Timestamp, H: int, cfg: dict[str, Any], customers: pd.Index
 ) -> pd.Series:
