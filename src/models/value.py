@@ -269,26 +269,16 @@ def value_frames(
         from cvm.campaigns.measurement import contact_induced_spend
 
         who = _sampled(X_va.index, tables, cfg)
-        induced, uplift = contact_induced_spend(
-            tables,
-            valid_dates[-1],
-            H,
-            cfg,
-            int(s["contact_window_days"]),
-            int(s["contact_min_group"]),
-            customers=who,
-            measure="margin",
-        )
-        if y_paid is not None:
-            induced_paid, _ = contact_induced_spend(
-                tables,
-                valid_dates[-1],
-                H,
-                cfg,
-                int(s["contact_window_days"]),
-                int(s["contact_min_group"]),
-                customers=who,
+        window, min_group = int(s["contact_window_days"]), int(s["contact_min_group"])
+
+        def induced_by_contacts(measure: str) -> tuple[pd.Series, dict[str, float]]:
+            return contact_induced_spend(
+                tables, valid_dates[-1], H, cfg, window, min_group, customers=who, measure=measure
             )
+
+        induced, uplift = induced_by_contacts("margin")
+        if y_paid is not None:
+            induced_paid, _ = induced_by_contacts("paid")
     ev_ids = pd.Index(X_va.index[is_eval], name="customer_id")
     base = value_baselines(tables["visits"], snap.to_numpy()[is_va][is_eval], ev_ids, H, cfg)
     return ValueFrames(
