@@ -204,6 +204,7 @@ def plan_campaigns(
     capacity = dict(capacity or {})
     if method == "auto":
         method = "milp" if len(cand) <= p.milp_max_pairs else "lagrangian"
+    chosen: np.ndarray | None
     if cand.empty:
         chosen = np.zeros(0, dtype=int)
     elif method == "greedy":

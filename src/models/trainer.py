@@ -209,9 +209,8 @@ def tune(
     best: tuple[float, lgb.Booster, dict[str, Any]] | None = None
     for point in grid:
         booster = fit_booster(params_for(point), train, rounds, valid, early_stopping_rounds)
-        s = score(
-            booster.predict(X_valid, num_iteration=booster.best_iteration, num_threads=num_threads)
-        )
+        p = booster.predict(X_valid, num_iteration=booster.best_iteration, num_threads=num_threads)
+        s = score(np.asarray(p, float))
         log.info(
             "%s tuning %s: %d trees, tune score %.4f", name, dict(point), booster.best_iteration, s
         )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Mapping
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -166,10 +168,14 @@ def plot_line(
     return ax
 
 
-def fig_to_img(fig: Figure | Axes, alt: str = "") -> str:
+def figure_of(obj: Figure | Axes) -> Figure:
+    """The figure an Axes is drawn on (or the figure itself); cvm draws no subfigures."""
+    return cast(Figure, obj.figure if isinstance(obj, Axes) else obj)
+
+
+def fig_to_img(obj: Figure | Axes, alt: str = "") -> str:
     """An inline ``<img>`` (base64 PNG) of a figure, closing it; keeps the report self-contained."""
-    if isinstance(fig, Axes):
-        fig = fig.figure
+    fig = figure_of(obj)
     buf = io.BytesIO()
     fig.tight_layout()
     fig.savefig(buf, format="png", dpi=110)
@@ -210,7 +216,7 @@ def plot_groups(
 
 
 def plot_matrix_2x2(
-    cells: dict[tuple[int, int], tuple[str, float, float | None]],
+    cells: Mapping[tuple[int, int], tuple[str, float, float | None]],
     xlabels: tuple[str, str],
     ylabels: tuple[str, str],
     ax: Axes | None = None,

@@ -30,6 +30,7 @@ from cvm.reporting.kpis import retention_by_milestone
 from cvm.reporting.plots import (
     PALETTE,
     fig_to_img,
+    figure_of,
     plot_bars,
     plot_calibration,
     plot_gain,
@@ -562,7 +563,7 @@ def retention_html(ctx: RunContext) -> str:
     ax = plot_bars(ret, fmt="{:.0%}", title=t("retention", lang))
     ax.set_ylim(0, 1.05)
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    ax.figure.set_size_inches(5.6, 2.9)
+    figure_of(ax).set_size_inches(5.6, 2.9)
     vals = ret.to_numpy()
     drop = int(np.argmax(-np.diff(vals))) if len(vals) > 1 else 0
     means = _say(
@@ -671,7 +672,7 @@ def value_html(ctx: RunContext) -> str:
     parts.insert(0, _box(ctx, means, todo))
     ax = plot_migration(mig, lang=lang, kind="value_tag")
     ax.set_title(t("value_migration", lang))
-    ax.figure.set_size_inches(5.2, 3.6)
+    figure_of(ax).set_size_inches(5.2, 3.6)
     parts.append(fig_to_img(ax, "value migration"))
     parts.append(triad_html(ctx, seg))
     return "".join(parts)
@@ -823,7 +824,7 @@ def needs_html(ctx: RunContext) -> str:
     c = counts.copy()
     c.index = labels("need", have, lang)
     ax = plot_bars(c, horizontal=True, title=t("needs_groups", lang))
-    ax.figure.set_size_inches(6.5, 2.8)
+    figure_of(ax).set_size_inches(6.5, 2.8)
     top = counts.idxmax()
     means = _say(
         ctx,
@@ -1401,7 +1402,7 @@ def quality_html(ctx: RunContext) -> str:
         ax = plot_bars(
             comp.sort_values(), horizontal=True, fmt="{:.0%}", title=t("profile_completeness", lang)
         )
-        ax.figure.set_size_inches(6, 4.5)
+        figure_of(ax).set_size_inches(6, 4.5)
         ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
         parts.append(fig_to_img(ax, "profile completeness"))
     warnings = dq.get("warnings", [])
