@@ -116,7 +116,8 @@ def test_dask_engine_gives_identical_scores_plans_and_lists(
     for f in files:
         assert (local_run / f).read_bytes() == (dask_run / f).read_bytes(), f
     tasks = json.loads((dask_run / "artifacts" / "engine_tasks.json").read_text())
-    assert tasks.get("plan_store") and tasks.get("_proba") and tasks.get("_contrib")
+    for task in ("plan_store", "_proba", "_contrib", "_value_scores"):
+        assert tasks.get(task), task
     assert not (dask_run / "artifacts" / "engine.json").exists()
     assert json.loads((dask_run / "manifest.json").read_text())["parameters"]["engine"] == "dask"
 
