@@ -124,6 +124,8 @@ class Report:
     milestone_min_age_years: float
     drift_psi_warning: float
     drift_psi_bins: int
+    driver_sentences: int
+    shap_features: int
     interval_z: float
     likely_probability: float
     grade_thresholds: ReportGrades

@@ -1331,11 +1331,12 @@ def shap_html(ctx: RunContext, model: str) -> str:
     sv, X = sv.rename(columns=names), X.rename(columns=names)
     use_cjk_font()
     fig, axes = plt.subplots(1, 2, figsize=(14, 5))
-    plot_importance(sv, top_n=12, ax=axes[0])
+    n = int(_cfg(ctx)["shap_features"])
+    plot_importance(sv, top_n=n, ax=axes[0])
     axes[0].set_title(t(f"{model}_drivers", lang))
     axes[0].set_xlabel(_say(ctx, "shap_axis"))
     plt.sca(axes[1])
-    plot_beeswarm(sv, X, max_display=12, ax=axes[1])
+    plot_beeswarm(sv, X, max_display=n, ax=axes[1])
     if _zh(ctx):
         # shap draws its words in English: the table's en text of these keys is shap's own
         keys = ("shap_feature_value", "shap_high", "shap_low", "shap_value_axis")
@@ -1355,7 +1356,7 @@ def _translate_texts(fig: Any, words_: dict[str, str]) -> None:
             text.set_text(t("shap_other_features", "zh", n=m.group(1)))
 
 
-def driver_sentences(sv: pd.DataFrame, X: pd.DataFrame, lang: str, top_n: int = 5) -> list[str]:
+def driver_sentences(sv: pd.DataFrame, X: pd.DataFrame, lang: str, top_n: int) -> list[str]:
     """The top drivers in plain words: each feature's typical value among the customers it
     pushes up most (the top quarter of its SHAP values), as the registry's sentence."""
     from cvm.features.registry import describe
@@ -1383,7 +1384,10 @@ def drivers_html(ctx: RunContext) -> str:
             continue
         sv = ctx.load_frame(f"{model}_shap_values")
         X = ctx.load_frame(f"{model}_shap_features")
-        items = "".join(f"<li>{html.escape(s)}</li>" for s in driver_sentences(sv, X, ctx.lang))
+        top = int(_cfg(ctx)["driver_sentences"])
+        items = "".join(
+            f"<li>{html.escape(s)}</li>" for s in driver_sentences(sv, X, ctx.lang, top)
+        )
         parts.append(
             _h3(t(model + "_drivers", ctx.lang))
             + f"<p>{t(model + '_drivers_intro', ctx.lang)}</p><ol>{items}</ol>"
