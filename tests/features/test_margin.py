@@ -76,7 +76,9 @@ def test_bad_margin_names_the_key(override, key):
 def test_monthly_refuses_a_bad_margin_table_before_any_work(tmp_path, monkeypatch, overlay, words):
     """As a user would: a ``configs/value.yaml`` overlay in the home folder (``--home``)."""
     home = tmp_path / "store"
-    monkeypatch.setenv("CVM_HOME", str(home))  # --home sets it: put back after the test
+    # --home sets CVM_HOME and moves into the home: both are put back after the test
+    monkeypatch.setenv("CVM_HOME", str(home))
+    monkeypatch.chdir(tmp_path)
     (home / "configs").mkdir(parents=True)
     (home / "configs" / "value.yaml").write_text(f"margin:\n  {overlay}\n", encoding="utf-8")
     data = home / "data"
