@@ -58,9 +58,9 @@ def _window_spend(
     months after ``end``, per customer. ``columns``: count only what a store with these visit
     columns would record (the data's own definition: without ``payer``, every positive amount
     is a paid visit and its margin the blended one of ``value.unknown_payer_mix``)."""
-    from cvm.features.labels import paid_mask
+    from cvm.data.ids import ids
+    from cvm.definitions import paid_mask
     from cvm.features.margin import visit_margin
-    from cvm.features.pit import ids
 
     f = future.loc[pd.to_datetime(future["visit_date"]) <= end + pd.offsets.MonthEnd(H)]
     if columns is not None:
@@ -83,7 +83,7 @@ def evaluate_world(data: Path, H: int, seed: int) -> dict:
     """Train churn and value at horizon H on ``data`` and measure them against its truth."""
     from cvm.config import CvmError, load_config
     from cvm.data.loaders import load_tables
-    from cvm.features.labels import active_customers
+    from cvm.definitions import active_customers
     from cvm.features.snapshot import build_features
     from cvm.models import metrics as M
     from cvm.models.baselines import predict_rfm_gbm, recency_score

@@ -54,7 +54,7 @@ def _margin_in(
     future: pd.DataFrame, end: pd.Timestamp, H: int, cols: list[str] | None, cfg
 ) -> pd.Series:
     from cvm.features.margin import visit_margin
-    from cvm.features.pit import ids
+    from cvm.data.ids import ids
 
     f = future.loc[pd.to_datetime(future["visit_date"]) <= end + pd.offsets.MonthEnd(H)]
     if cols is not None:
@@ -67,8 +67,8 @@ def _margin_in(
 
 
 def _paid_in(future: pd.DataFrame, end: pd.Timestamp, H: int, cols: list[str] | None) -> pd.Index:
-    from cvm.features.labels import paid_mask
-    from cvm.features.pit import ids
+    from cvm.definitions import paid_mask
+    from cvm.data.ids import ids
 
     f = future.loc[pd.to_datetime(future["visit_date"]) <= end + pd.offsets.MonthEnd(H)]
     if cols is not None:
@@ -79,7 +79,7 @@ def _paid_in(future: pd.DataFrame, end: pd.Timestamp, H: int, cols: list[str] | 
 def measure(data: Path, H: int, overrides: dict) -> dict:
     from cvm.config import CvmError, load_config
     from cvm.data.loaders import load_tables
-    from cvm.features.labels import active_customers
+    from cvm.definitions import active_customers
     from cvm.features.snapshot import build_features
     from cvm.models import metrics as M
     from cvm.models.churn import churn_frames, fit_churn

@@ -8,7 +8,7 @@ earns nothing. Data without a payer column (a visits-only export) cannot tell wh
 visit is valued at the margin blended over the revenue mix ``unknown_payer_mix``
 (``cvm.data.margin.unknown_payer_rates``); a visit whose payer cell is empty counts as
 customer-paid (the contract's rule). The churn label keeps the customer-paid definition
-(``cvm.features.labels.paid_mask``): churn is about whether the customer comes back and pays.
+(``cvm.definitions.paid_mask``): churn is about whether the customer comes back and pays.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from cvm.data.contract import PAYERS
+from cvm.data.ids import add_months, day_number, days, ids
 from cvm.data.margin import MARGIN_PAYERS, MARGIN_TYPES, margin_table, unknown_payer_rates
-from cvm.features.pit import add_months, day_number, days, ids
 
 __all__ = [
     "MARGIN_PAYERS",
