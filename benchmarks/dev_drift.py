@@ -53,8 +53,8 @@ def _world(world: str, seed: int, customers: int) -> Path:
 def _margin_in(
     future: pd.DataFrame, end: pd.Timestamp, H: int, cols: list[str] | None, cfg
 ) -> pd.Series:
-    from cvm.features.margin import visit_margin
     from cvm.data.ids import ids
+    from cvm.features.margin import visit_margin
 
     f = future.loc[pd.to_datetime(future["visit_date"]) <= end + pd.offsets.MonthEnd(H)]
     if cols is not None:
@@ -67,8 +67,8 @@ def _margin_in(
 
 
 def _paid_in(future: pd.DataFrame, end: pd.Timestamp, H: int, cols: list[str] | None) -> pd.Index:
-    from cvm.definitions import paid_mask
     from cvm.data.ids import ids
+    from cvm.definitions import paid_mask
 
     f = future.loc[pd.to_datetime(future["visit_date"]) <= end + pd.offsets.MonthEnd(H)]
     if cols is not None:

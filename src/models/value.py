@@ -407,8 +407,13 @@ def fit_value(frames: ValueFrames, cfg: dict[str, Any]) -> ValueModel:
         if p_va.sum() > 0:
             scale = float(max(float(y_va.sum()) - ind_va, 0.0) / p_va.sum())
     drift = None
-    if s["calibrate_total"] and frames.X_fold is not None:
-        # the level from every out-of-time fold, its trend extrapolated (cvm.models.drift)
+    if (
+        s["calibrate_total"]
+        and frames.X_fold is not None
+        and frames.y_fold is not None
+        and frames.months_back_fold is not None
+    ):
+        # the level from the out-of-time fold(s) (cvm.models.drift, value.drift)
         d = s["drift"]
         level = fold_level(
             frames.y_fold,
