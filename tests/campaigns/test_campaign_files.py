@@ -111,8 +111,7 @@ def test_lead_list_has_bom_and_neutralized_cells(tmp_path):
         },
         index=pd.Index(["L1", "L2"], name="lead_id"),
     )
-    one_store = {"leads": pd.DataFrame({"lead_id": ["L1", "L2"]})}  # no per-store lists
-    write_lead_list(SimpleNamespace(run_dir=tmp_path, tables=one_store), scores)
+    write_lead_list(SimpleNamespace(run_dir=tmp_path), scores)
     path = tmp_path / "leads" / "sales_leads.csv"
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
     back = pd.read_csv(path, encoding="utf-8-sig")
