@@ -455,6 +455,21 @@ def notebooks() -> tuple[str, ...]:
     return tuple(s.notebook for s in STEPS if s.notebook)
 
 
+def notebook_dependencies() -> dict[str, tuple[str, ...]]:
+    """For each notebook of the run, the notebooks whose outputs it reads (the producers of its
+    inputs), in execution order. Steps without a notebook (prepare, publish) run before and
+    after them all. The runner may execute notebooks with no path between them at once
+    (``cvm.runner.execute_graph``)."""
+    by_output = {a: s.notebook for s in STEPS if s.notebook for a in s.outputs}
+    out: dict[str, tuple[str, ...]] = {}
+    for s in STEPS:
+        if not s.notebook:
+            continue
+        deps = {by_output[a] for a in s.inputs if a in by_output} - {s.notebook}
+        out[s.notebook] = tuple(n for n in notebooks() if n in deps)
+    return out
+
+
 def artifact(name: str) -> Artifact:
     """The declared artifact ``name``; an undeclared name is a programming error."""
     try:

@@ -20,14 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from tqdm import tqdm
 
 from cvm import __version__, graph
 from cvm.config import CvmError, in_home
 from cvm.fileio import write_json
 from cvm.i18n import t
 from cvm.reporting.html import notebook_to_html
-from cvm.runner import MONTHLY_NOTEBOOKS, execute_notebooks
+from cvm.runner import MONTHLY_NOTEBOOKS, execute_graph
 
 log = logging.getLogger(__name__)
 
@@ -84,11 +83,15 @@ def run_monthly(
     try:
         timings: dict[str, float] = {}
         cluster.start().record(work)  # the notebooks' per-store work runs where this says
-        bar = tqdm(MONTHLY_NOTEBOOKS, desc="monthly run", unit="step", disable=not progress)
-        for name in bar:
-            bar.set_postfix_str(name)
-            boundary(f"before:{name}")
-            timings.update(execute_notebooks(work, params, notebooks=(name,), progress=False))
+        timings.update(
+            execute_graph(
+                work,
+                params,
+                parallel=_parallel_notebooks(cfg, work, data),
+                before=lambda name: boundary(f"before:{name}"),
+                progress=progress,
+            )
+        )
         boundary("report")
         cluster.close()
         (work / "artifacts" / "engine.json").unlink(missing_ok=True)  # this run's scheduler only
@@ -226,6 +229,19 @@ def finish_run(
     _write_metrics(work, timings)
     table_cache.drop(work)
     _write_manifest(work, params, data)  # last: marks the run folder complete
+
+
+def _parallel_notebooks(cfg: dict[str, Any], work: Path, data: str) -> int:
+    """Notebooks run at once: ``engine.parallel_notebooks``, or 1 above
+    ``engine.parallel_max_customers`` customers (two kernels' peaks would add up)."""
+    from cvm.data import table_cache
+    from cvm.settings import run_settings
+
+    e = run_settings(cfg).engine
+    rows = (table_cache.manifest(work, data) or {}).get("rows", {})
+    customers = int(rows.get("customers", 0))
+    n = max(1, int(e.parallel_notebooks))
+    return 1 if customers > e.parallel_max_customers else n
 
 
 def _default_cfg(profile: str) -> dict[str, Any]:

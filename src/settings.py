@@ -160,6 +160,8 @@ class Engine:
     connect_timeout_s: float
     partition_rows: int
     train_memory_budget_mb: float
+    parallel_notebooks: int  # notebooks of the run executed at once where the graph allows
+    parallel_max_customers: int  # above this many customers: one notebook at a time (memory)
 
 
 @dataclass(frozen=True)
