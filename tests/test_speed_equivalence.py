@@ -123,3 +123,54 @@ def test_rfm_summary_on_integer_codes_equals_string_groupbys(toy) -> None:
         got["frequency"], (g.size() - 1).reindex(first_any.index).fillna(0.0)
     )
     assert got["monetary_value"].gt(0).sum() > 10
+
+
+def _margin_normal_equations_dense(X, residual, treated, propensity, campaign, model):
+    """The margin learner's normal equations as first written: every row's full feature
+    vector ``[e_c, z, e_c (x) z]``, then ``P'P`` (the code the per-campaign Gram replaced)."""
+    r = np.asarray(treated, float) - np.asarray(propensity, float)
+    P = model._phi(model.scaler.transform(X), np.asarray(campaign)) * r[:, None]
+    return P.T @ P, P.T @ np.asarray(residual, float)
+
+
+def test_margin_learner_per_campaign_gram_equals_the_dense_normal_equations() -> None:
+    from cvm.campaigns.uplift_learners import fit_margin_learner
+
+    rng = np.random.default_rng(3)
+    n = 5000
+    X = pd.DataFrame(
+        {
+            "a": rng.normal(size=n),
+            "b": rng.gamma(2.0, 100.0, size=n),
+            "c": np.where(rng.random(n) < 0.1, np.nan, rng.normal(size=n)),
+        }
+    )
+    camp = rng.choice(["k1", "k2", "k3", "k4"], size=n)
+    t = rng.random(n) < 0.8
+    e = pd.Series(t).groupby(camp).transform("mean").to_numpy(float)
+    res = rng.normal(size=n) + t * (X["a"].to_numpy() > 0) * 50
+    alpha, calpha = 10.0, 100.0
+    fast = fit_margin_learner(X, res, t, e, camp, ["a", "b", "c"], ["b"], alpha, calpha, chunk=1234)
+    A, b = _margin_normal_equations_dense(X, res, t, e, camp, fast)
+    k, p = len(fast.campaigns), len(fast.scaler.columns)
+    pen = np.r_[np.full(k, 1e-6 * alpha), np.full(p, alpha), np.full(k * p, calpha)]
+    dense = np.linalg.solve(A + np.diag(pen), b)
+    np.testing.assert_allclose(fast.coef, dense, rtol=1e-9, atol=1e-12)
+    pred_fast = fast.predict(X, camp)
+    fast.coef = dense
+    np.testing.assert_allclose(pred_fast, fast.predict(X, camp), rtol=1e-9, atol=1e-9)
+
+
+def test_margin_predictions_equal_the_full_feature_product() -> None:
+    from cvm.campaigns.uplift_learners import fit_margin_learner
+
+    rng = np.random.default_rng(4)
+    n = 3000
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
+    camp = rng.choice(["k1", "k2", "k3"], size=n)
+    t = rng.random(n) < 0.7
+    e = np.full(n, t.mean())
+    m = fit_margin_learner(X, rng.normal(size=n), t, e, camp, ["a", "b"], [], 1.0, 10.0)
+    who = np.where(rng.random(n) < 0.1, "unknown", camp)  # a campaign the model never saw
+    slow = m._phi(m.scaler.transform(X), who) @ m.coef
+    np.testing.assert_allclose(m.predict(X, who), slow, rtol=1e-12, atol=1e-12)
