@@ -174,3 +174,30 @@ def test_margin_predictions_equal_the_full_feature_product() -> None:
     who = np.where(rng.random(n) < 0.1, "unknown", camp)  # a campaign the model never saw
     slow = m._phi(m.scaler.transform(X), who) @ m.coef
     np.testing.assert_allclose(m.predict(X, who), slow, rtol=1e-12, atol=1e-12)
+
+
+def test_control_strata_keys_built_by_column_give_the_same_groups() -> None:
+    from cvm.campaigns.control import assign_control
+
+    rng = np.random.default_rng(6)
+    n = 4000
+    plan = pd.DataFrame(
+        {
+            "customer_id": [f"C{i:05d}" for i in rng.permutation(n)],
+            "campaign": rng.choice(["win_back", "service_reminder", "trade_in"], size=n),
+            "value_tag": pd.Categorical(rng.choice(["A", "B", "C", "D"], size=n)),
+        }
+    )
+    got = assign_control(plan, share=0.1, seed=9, strata=["campaign", "value_tag"])
+    # the rule as first written: row-wise "|".join of the strata's text
+    keys = plan[["campaign", "value_tag"]].astype(str).agg("|".join, axis=1)
+    rng2 = np.random.default_rng(9)
+    want = pd.Series("target", index=plan.index, dtype=object)
+    for key in sorted(keys.unique()):
+        idx = plan.index[(keys == key).to_numpy()]
+        idx = idx[np.argsort(plan.loc[idx, "customer_id"].astype(str).to_numpy(), kind="stable")]
+        k = min(int(np.floor(0.1 * len(idx) + rng2.random())), len(idx))
+        if k:
+            want.loc[rng2.choice(idx, size=k, replace=False)] = "control"
+    assert got["group"].tolist() == want.tolist()
+    assert (got["group"] == "control").sum() > 300
