@@ -14,6 +14,7 @@ import platform
 import shutil
 import time
 import traceback
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from importlib import metadata
 from pathlib import Path
@@ -70,28 +71,46 @@ def run_monthly(
     """
     from cvm.engine import Cluster, check_scheduler
     from cvm.publishing import boundary, publish
+    from cvm.settings import run_settings
 
     cfg = _default_cfg(profile)
     cluster = Cluster(engine, scheduler, cfg)  # bad --engine / --scheduler: exit 2 here
     if scheduler:  # unreachable: exit 2 before any work
         check_scheduler(scheduler, cluster.settings.connect_timeout_s)
-    final, work, params = prepare_run(
-        data, as_of, out, budget, horizon_months, lang, force, seed, profile
-    )
+    from cvm.runner import KernelPool
+
+    kernels: list[KernelPool] = []  # warm kernels start once the checks have passed
+
+    def warm_up() -> None:
+        kernels.append(KernelPool(run_settings(cfg).engine.warm_kernels, len(MONTHLY_NOTEBOOKS)))
+
+    try:
+        final, work, params = prepare_run(
+            data, as_of, out, budget, horizon_months, lang, force, seed, profile, warm_up
+        )
+    except BaseException:
+        for k in kernels:
+            k.close()
+        raise
     started = time.perf_counter()
     log_handler = _file_log(work / "run.log")
     try:
         timings: dict[str, float] = {}
         cluster.start().record(work)  # the notebooks' per-store work runs where this says
-        timings.update(
-            execute_graph(
-                work,
-                params,
-                parallel=_parallel_notebooks(cfg, work, data),
-                before=lambda name: boundary(f"before:{name}"),
-                progress=progress,
+        try:
+            timings.update(
+                execute_graph(
+                    work,
+                    params,
+                    parallel=_parallel_notebooks(cfg, work, data),
+                    before=lambda name: boundary(f"before:{name}"),
+                    progress=progress,
+                    kernels=kernels[0] if kernels else None,
+                )
             )
-        )
+        finally:
+            for k in kernels:
+                k.close()
         boundary("report")
         cluster.close()
         (work / "artifacts" / "engine.json").unlink(missing_ok=True)  # this run's scheduler only
@@ -140,9 +159,12 @@ def prepare_run(
     force: bool,
     seed: int | None,
     profile: str,
+    checked: Callable[[], None] | None = None,
 ) -> tuple[Path, Path, dict[str, Any]]:
     """The ``prepare`` step: check everything, validate the source once, copy the validated
     tables (``tables``) and the sufficiency assessment (``run_checks``) into a new work folder.
+    ``checked()`` is called once the parameters and the output folder have passed their checks,
+    before the data are read (the run warms its notebook kernels up from there).
     Returns (the month's final folder, the work folder, the notebooks' parameters)."""
     from cvm import run_checks
     from cvm.data import table_cache
@@ -166,6 +188,8 @@ def prepare_run(
     if final.exists() and not force:
         raise CvmError(f"{final} is already published; pass --force to replace it")
     _check_source(data)
+    if checked is not None:
+        checked()
     # validate first, in memory: bad input stops here with exit 2 and nothing created.
     # Rows after the run's as-of date are fine (a back-dated run); after today they are not
     frames, report = load_with_report(data)

@@ -162,6 +162,7 @@ class Engine:
     train_memory_budget_mb: float
     parallel_notebooks: int  # notebooks of the run executed at once where the graph allows
     parallel_max_customers: int  # above this many customers: one notebook at a time (memory)
+    warm_kernels: int  # kernels started and warmed up ahead of the notebooks (cvm.runner)
 
 
 @dataclass(frozen=True)
