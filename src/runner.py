@@ -172,6 +172,7 @@ def _execute_one(
     start = time.perf_counter()
     log.info("step %s: start", name)
     km = kernels.take() if kernels is not None else None
+    cpu0 = _kernel_cpu(km)
     try:
         pm.execute_notebook(
             str(src),
@@ -190,11 +191,28 @@ def _execute_one(
             f"(the executed notebook with the traceback is kept with the failed run)"
         ) from None
     finally:
+        cpu = _kernel_cpu(km) - cpu0
         if kernels is not None:
             kernels.release(km)
     seconds = round(time.perf_counter() - start, 2)
-    log.info("step %s: done in %.1f s", name, seconds)
+    if km is not None:  # the notebook's own CPU seconds: on a shared machine, the work
+        log.info("step %s: done in %.1f s (%.1f CPU s in its kernel)", name, seconds, cpu)
+    else:
+        log.info("step %s: done in %.1f s", name, seconds)
     return seconds
+
+
+def _kernel_cpu(km: Any) -> float:
+    """CPU seconds (user + system, its threads and children) of ``km``'s kernel so far."""
+    if km is None:
+        return 0.0
+    try:
+        import psutil
+
+        t = psutil.Process(km.provisioner.process.pid).cpu_times()
+        return float(t.user + t.system + t.children_user + t.children_system)
+    except Exception:  # no process to ask (it exited): nothing to add
+        return 0.0
 
 
 def execute_notebooks(
