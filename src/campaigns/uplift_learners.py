@@ -19,6 +19,8 @@ import pandas as pd
 from cvm.models import trainer
 
 CAMPAIGN_FEATURE = "_campaign"
+LGB_BIN_SAMPLE_ROWS = 200_000
+"""LightGBM's default ``bin_construct_sample_cnt`` (a fact of the library, not a setting)."""
 
 
 def design(
@@ -73,14 +75,42 @@ def train_booster(
 ) -> lgb.Booster:
     """One deterministic LightGBM fit through the shared trainer (``cvm.models.trainer``);
     categoricals from the frame's dtypes, optional row weights."""
+    ds = _dataset(M, y, free_raw_data=True)
+    if weight is not None:
+        ds.set_weight(np.asarray(weight, float))
+    return trainer.fit_booster(_params(params, objective, seed), ds, rounds)
+
+
+def _params(params: dict[str, Any], objective: str, seed: int) -> dict[str, Any]:
     p = trainer.booster_params(objective, seed=seed, base=params, extra={"force_row_wise": True})
     if objective != "binary":
         p.pop("is_unbalance", None)
+    return p
+
+
+def _dataset(M: pd.DataFrame, y: np.ndarray, free_raw_data: bool) -> lgb.Dataset:
     cats = [c for c in M.columns if isinstance(M[c].dtype, pd.CategoricalDtype)]
-    ds = trainer.dataset(M, y, categorical=cats, free_raw_data=True)
-    if weight is not None:
-        ds.set_weight(np.asarray(weight, float))
-    return trainer.fit_booster(p, ds, rounds)
+    return trainer.dataset(M, y, categorical=cats, free_raw_data=free_raw_data)
+
+
+def _refit_same_rows(
+    ds: lgb.Dataset,
+    M: pd.DataFrame,
+    y: np.ndarray,
+    params: dict[str, Any],
+    rounds: int,
+    objective: str,
+    seed: int,
+) -> lgb.Booster:
+    """``train_booster(M, y, ...)`` on the Dataset ``ds`` already binned from the same rows
+    ``M`` (a new label only): the same booster, without binning the rows again. LightGBM bins
+    from every row up to ``bin_construct_sample_cnt`` rows, so the bins do not depend on the
+    seed there; above it they would (a seeded sample), and the rows are binned anew."""
+    cap = int(params.get("bin_construct_sample_cnt", LGB_BIN_SAMPLE_ROWS))
+    if len(M) > cap:
+        return train_booster(M, y, params, rounds, objective, seed)
+    ds.set_label(np.asarray(y))
+    return trainer.fit_booster(_params(params, objective, seed), ds, rounds)
 
 
 def fit_meta_learner(
@@ -93,16 +123,19 @@ def fit_meta_learner(
     t = info["treated"].to_numpy(bool)
     params = {k: v for k, v in u.lgb.items() if k != "objective"}
     rounds = u.num_boost_round
+    M0, M1 = M[~t], M[t]
+    x = u.learner == "x"  # the X-learner's second stage refits on the same rows: keep the bins
+    ds0, ds1 = _dataset(M0, y[~t], free_raw_data=not x), _dataset(M1, y[t], free_raw_data=not x)
     b = {
-        "mu0": train_booster(M[~t], y[~t], params, rounds, "binary", seed),
-        "mu1": train_booster(M[t], y[t], params, rounds, "binary", seed + 1),
+        "mu0": trainer.fit_booster(_params(params, "binary", seed), ds0, rounds),
+        "mu1": trainer.fit_booster(_params(params, "binary", seed + 1), ds1, rounds),
     }
     prop = info.groupby("campaign")["treated"].mean().to_dict()
-    if u.learner == "x":
-        d1 = y[t] - b["mu0"].predict(M[t])
-        d0 = b["mu1"].predict(M[~t]) - y[~t]
-        b["tau1"] = train_booster(M[t], d1, params, rounds, "regression", seed + 2)
-        b["tau0"] = train_booster(M[~t], d0, params, rounds, "regression", seed + 3)
+    if x:
+        d1 = y[t] - b["mu0"].predict(M1)
+        d0 = b["mu1"].predict(M0) - y[~t]
+        b["tau1"] = _refit_same_rows(ds1, M1, d1, params, rounds, "regression", seed + 2)
+        b["tau0"] = _refit_same_rows(ds0, M0, d0, params, rounds, "regression", seed + 3)
     return b, {k: float(v) for k, v in prop.items()}, feats, cats
 
 
