@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -104,6 +105,7 @@ def run_monthly(data: Path, out: Path, engine: str) -> dict:
     ]
     peaks: dict[str, float] = {}
     total = [0.0]
+    loads: list[float] = []  # the machine's 1-minute load average while the run ran
     stop = threading.Event()
     start = time.perf_counter()
     proc = subprocess.Popen(
@@ -125,6 +127,7 @@ def run_monthly(data: Path, out: Path, engine: str) -> dict:
                     r = _role(p, proc.pid)
                     peaks[r] = max(peaks.get(r, 0.0), rss)
                 total[0] = max(total[0], s)
+                loads.append(os.getloadavg()[0])
             except psutil.Error:
                 pass
             stop.wait(0.5)
@@ -142,6 +145,7 @@ def run_monthly(data: Path, out: Path, engine: str) -> dict:
         "ok": proc.returncode == 0,
         "peak_total_gb": total[0],
         "peaks_gb": peaks,
+        "load_avg": float(np.mean(loads)) if loads else float("nan"),
         "run": out / pd.Timestamp(as_of_for(data)).strftime("%Y-%m"),
     }
 
@@ -181,6 +185,7 @@ def speed(stores: int, per_store: int, seed: int) -> None:
             "seconds": v["seconds"],
             "ok": v["ok"],
             "peak, all processes (GB)": v["peak_total_gb"],
+            "mean load average (2 cores)": round(v["load_avg"], 1),
         }
         for r in roles:
             row[f"peak {r} (GB)"] = v["peaks_gb"].get(r)

@@ -207,6 +207,13 @@ _ARTIFACTS = (
         published=True,
         file="leads/sales_leads.csv",
     ),
+    _a(
+        "store_lead_lists",
+        "csv",
+        "dealer groups: each store's open leads (the sales lead list by the lead's store)",
+        published=True,
+        file="stores/*/leads/sales_leads.csv",
+    ),
     # publish (cvm.pipeline, after the notebooks)
     _a(
         "report",
@@ -267,6 +274,7 @@ _LEADS_OUT = (
     "lead_sources",
     *_DEFEAT,
     "sales_leads",
+    "store_lead_lists",
 )
 
 STEPS: tuple[Step, ...] = (

@@ -92,6 +92,18 @@ def _proba(X: pd.DataFrame, model: Any) -> np.ndarray:
     return model.predict_proba(X)
 
 
+def _value_scores(X: pd.DataFrame, model: Any) -> pd.DataFrame:
+    """The value model's three per-customer figures (row-wise: one task per store or part)."""
+    return pd.DataFrame(
+        {
+            "predicted_value": model.predict(X),
+            "lifetime_value": model.lifetime_value(X),
+            "predicted_customer_paid": model.predict_customer_paid(X),
+        },
+        index=X.index,
+    )
+
+
 def _contrib(X: pd.DataFrame, booster: Any, threads: int) -> pd.DataFrame:
     from cvm.models.explain import contributions
 
@@ -281,15 +293,8 @@ def value(ctx: RunContext) -> Any:
         return model
     ph.mark("training")
     feats = ctx.load_frame("features")
-    pred = pd.Series(model.predict(feats), index=feats.index, name="predicted_value")
-    out = pd.DataFrame(
-        {
-            "predicted_value": pred,
-            "lifetime_value": model.lifetime_value(feats),
-            "predicted_customer_paid": model.predict_customer_paid(feats),
-        },
-        index=feats.index,
-    )
+    out = _on_parts(ctx, _value_scores, feats, model)
+    pred = out["predicted_value"]
     out = out.join(customer_value(ctx.tables, ctx.as_of, pred), rsuffix="_cv")
     ctx.save_frame("value_scores", out)
     ph.mark("scoring")

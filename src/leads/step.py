@@ -135,6 +135,25 @@ def write_lead_list(ctx: RunContext, scores: pd.DataFrame) -> None:
     from cvm.campaigns.files import write_csv
 
     write_csv(lst, path)  # UTF-8 with a BOM, text cells safe from formula injection
+    write_store_lead_lists(ctx, lst)
+
+
+def write_store_lead_lists(ctx: RunContext, lst: pd.DataFrame) -> None:
+    """A dealer group's data: each store's own open leads, ``stores/<dealer_id>/leads/
+    sales_leads.csv`` (same columns and order as the group's list), by the lead's
+    ``dealer_id``. Leads without a store stay on the group's list only."""
+    from cvm.campaigns.files import write_csv
+    from cvm.features.stores import is_multi_store
+
+    leads = ctx.tables["leads"]
+    if "dealer_id" not in leads.columns or not is_multi_store(ctx.tables):
+        return
+    store = leads.drop_duplicates("lead_id").set_index("lead_id")["dealer_id"]
+    dealer = store.reindex(lst["lead_id"]).astype("str").to_numpy()
+    for d in sorted({x for x in dealer if x and x not in ("nan", "<NA>", "None")}):
+        path = ctx.run_dir / "stores" / d / "leads" / "sales_leads.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_csv(lst.loc[dealer == d], path)
 
 
 def funnel(tables: dict[str, pd.DataFrame], L: pd.DataFrame, as_of, months: float) -> pd.Series:

@@ -90,6 +90,23 @@ def test_each_store_has_its_report_budget_plan_controls_and_lists(local_run: Pat
         assert set(listed["customer_id"]) == set(mine["customer_id"])
 
 
+def test_each_store_lists_its_own_open_leads(local_run: Path, group_data) -> None:
+    data, _ = group_data
+    store = pd.read_parquet(data / "leads.parquet", columns=["lead_id", "dealer_id"])
+    store = store.drop_duplicates("lead_id").set_index("lead_id")["dealer_id"]
+    group = pd.read_csv(local_run / "leads" / "sales_leads.csv", encoding="utf-8-sig")
+    parts = []
+    for d in ("D01", "D02", "D03"):
+        mine = pd.read_csv(
+            local_run / "stores" / d / "leads" / "sales_leads.csv", encoding="utf-8-sig"
+        )
+        assert (mine["lead_id"].map(store) == d).all()
+        assert list(mine.columns) == list(group.columns)
+        parts.append(mine)
+    every = pd.concat(parts)
+    assert sorted(every["lead_id"]) == sorted(group["lead_id"])  # each open lead in one store
+
+
 def test_store_pages_carry_no_personal_data(local_run: Path, group_data) -> None:
     data, _ = group_data
     cust = pd.read_parquet(data / "customers.parquet", columns=["name", "phone"])
@@ -116,7 +133,8 @@ def test_dask_engine_gives_identical_scores_plans_and_lists(
     for f in files:
         assert (local_run / f).read_bytes() == (dask_run / f).read_bytes(), f
     tasks = json.loads((dask_run / "artifacts" / "engine_tasks.json").read_text())
-    assert tasks.get("plan_store") and tasks.get("_proba") and tasks.get("_contrib")
+    for task in ("plan_store", "_proba", "_contrib", "_value_scores"):
+        assert tasks.get(task), task
     assert not (dask_run / "artifacts" / "engine.json").exists()
     assert json.loads((dask_run / "manifest.json").read_text())["parameters"]["engine"] == "dask"
 

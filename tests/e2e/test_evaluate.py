@@ -102,10 +102,6 @@ def test_new_baselines_and_value_definitions(evaluation: dict) -> None:
     assert 0.5 < cp["total_ratio"] < 2 and 0 < cp["normalized_gini"] < 1
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="fixed at the merge of issues 15/20/21 but not re-run before the session ended (closing note)",
-)
 def test_every_owner_and_open_lead_is_scored(monthly_run: Path) -> None:
     import pandas as pd
 

@@ -89,10 +89,6 @@ def test_every_notebook_runs_with_its_defaults_and_the_published_month_is_untouc
         assert not set(re.findall(r"1[3-9]\d{9}", text)) & phones, name
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="fixed at the merge of issues 15/20/21 but not re-run before the session ended (closing note)",
-)
 def test_challengers_are_compared_on_the_same_fold_and_saved(
     monthly_run: Path, sim_dir: Path, sim_end, tmp_path: Path
 ):
