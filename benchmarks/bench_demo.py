@@ -118,7 +118,9 @@ def _fragment(results: dict) -> str:
         "empty, then runs the monthly job (profile `demo`, configs/demo.yaml) for the last "
         "month, report included. **The machine was shared** with other agents' CPU-heavy jobs "
         "on its 2 cores while measuring (the load averages are in the tables): wall seconds "
-        "are inflated, CPU seconds much less so. Re-run alone for the machine's figures.\n"
+        "are inflated, CPU seconds much less so. Re-run alone for the machine's figures. "
+        "What the demo profile trades for speed, and what it costs: "
+        "[monthly](monthly.md), session 3 notes.\n"
     ]
     rows = []
     for label, r in results.items():
