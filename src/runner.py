@@ -110,7 +110,7 @@ class KernelPool:
 def _warm_kernel() -> Any:
     from jupyter_client.manager import KernelManager
 
-    class _Manager(KernelManager):  # type: ignore[misc]
+    class _Manager(KernelManager):
         """Keeps the clients it makes (nbclient's among them), to stop them at shutdown:
         papermill leaves the client of a kernel it did not start open."""
 
