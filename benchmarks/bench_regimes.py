@@ -52,9 +52,9 @@ def _window_spend(
 ) -> pd.Series:
     """Customer-paid spend (or, with ``margin``, every payer's gross margin) in the first H
     months after ``end``, per customer."""
-    from cvm.features.labels import paid_mask
+    from cvm.data.ids import ids
+    from cvm.definitions import paid_mask
     from cvm.features.margin import visit_margin
-    from cvm.features.pit import ids
 
     f = future.loc[pd.to_datetime(future["visit_date"]) <= end + pd.offsets.MonthEnd(H)]
     if margin:
@@ -75,7 +75,7 @@ def evaluate_world(data: Path, H: int, seed: int) -> dict:
     """Train churn and value at horizon H on ``data`` and measure them against its truth."""
     from cvm.config import CvmError, load_config
     from cvm.data.loaders import load_tables
-    from cvm.features.labels import active_customers
+    from cvm.definitions import active_customers
     from cvm.features.snapshot import build_features
     from cvm.models import metrics as M
     from cvm.models.baselines import predict_rfm_gbm, recency_score

@@ -123,6 +123,9 @@ class Report:
     top_rows: int
     milestone_min_age_years: float
     drift_psi_warning: float
+    drift_psi_bins: int
+    driver_sentences: int
+    shap_features: int
     interval_z: float
     likely_probability: float
     grade_thresholds: ReportGrades
@@ -171,6 +174,7 @@ class LightgbmRfm:
     num_boost_round: int
     early_stopping_rounds: int
     params: dict[str, Any]  # LightGBM parameters
+    tweedie_variance_power: float
 
 
 @dataclass(frozen=True)
@@ -179,9 +183,15 @@ class RecencyFrequency:
 
 
 @dataclass(frozen=True)
+class Btyd:
+    penalizer: float
+
+
+@dataclass(frozen=True)
 class Baselines:
     lightgbm_rfm: LightgbmRfm
     recency_frequency: RecencyFrequency
+    btyd: Btyd
 
 
 @dataclass(frozen=True)
@@ -572,6 +582,7 @@ class ValueSettings:
     calibration_rows: Literal["stop", "out_of_time"]
     baseline: Literal["no_contact", "as_observed"]
     contact_window_days: int
+    contact_min_group: int
     refit_all: bool
     num_threads: int
     num_boost_round: int

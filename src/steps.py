@@ -16,7 +16,7 @@ import pandas as pd
 
 from cvm.config import CvmError
 from cvm.data.contract import PROFILE_FIELDS
-from cvm.features.pit import day_number, days
+from cvm.data.ids import day_number, days
 from cvm.fileio import write_atomic
 from cvm.i18n import t
 from cvm.reporting.kpis import drift_table, yearly_return
@@ -160,7 +160,8 @@ def features(ctx: RunContext) -> pd.DataFrame:
     prev = build_features(
         ctx.tables, ctx.prev_as_of, ctx.cfg, customers=who if len(who) < len(feats) else None
     )
-    drift = drift_table(prev, feats, threshold=ctx.settings.report.drift_psi_warning)
+    r = ctx.settings.report
+    drift = drift_table(prev, feats, r.drift_psi_warning, r.drift_psi_bins)
     ph.mark("drift")
     ph.save()
     ctx.save_frame("drift", drift)
@@ -243,7 +244,7 @@ def churn(ctx: RunContext) -> Any:
     threads = s.churn.num_threads
     who = p.sort_values(ascending=False, kind="stable").index[:n_explain]
     contrib = _on_parts(ctx, _contrib, X.loc[who], model.booster, threads)
-    reasons = reason_codes(contrib, X.loc[who], lang=ctx.lang, top_k=3)
+    reasons = reason_codes(contrib, X.loc[who], lang=ctx.lang, top_k=len(REASON_COLUMNS))
     scores = pd.DataFrame({"churn_probability": p}).join(reasons)
     ph.mark("shap")
     # the baselines' scores of the same customers, for `cvm evaluate`
@@ -414,8 +415,8 @@ def coverage(ctx: RunContext, scores: pd.DataFrame) -> dict[str, Any]:
     Churn is scored for owners active in the last ``definitions.active_window_months`` and for
     owners without a visit yet; an owner whose last visit is older has already left by the churn
     label's definition (``lapsed``) and gets a predicted value only."""
-    from cvm.features.labels import active_customers
-    from cvm.features.pit import ids
+    from cvm.data.ids import ids
+    from cvm.definitions import active_customers
 
     sc = scores.set_index(ids(scores["customer_id"]).rename("customer_id"))
     v = ctx.tables["visits"]
@@ -708,16 +709,8 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
             and uplift.margin_weight.get(c, 0.0) <= 0
         )
         if flat:
-            notes.append(
-                (
-                    "以下活动的个体增量未能在历史上验证(样本外Qini区间未高于0),"
-                    "对每位客户使用活动的实测平均值:"
-                    if ctx.lang == "zh"
-                    else "Per-customer uplift not learned (out-of-time Qini interval not above "
-                    "0): every customer valued at the campaign's measured mean for: "
-                )
-                + ", ".join(catalogue[c].name(ctx.lang) for c in flat)
-            )
+            names = ", ".join(catalogue[c].name(ctx.lang) for c in flat)
+            notes.append(t("note_flat_uplift", ctx.lang, campaigns=names))
     scored["uplift_source"] = scored["campaign"].map(uplift.source)
     if uplift.validation is not None:  # out-of-time contacts: Qini curves (cvm.research)
         ctx.save_frame("uplift_validation", uplift.validation)

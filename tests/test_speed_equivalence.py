@@ -1,6 +1,6 @@
 """The speed work of issue 21 keeps every output: each fast path equals the code it replaced.
 
-(The whole-run check, same data and seed before and after, is ``benchmarks/compare_runs.py``
+(The whole-run check, same data and seed before and after, is ``scripts/compare_runs.py``
 on two ``cvm monthly`` runs; these pin the pieces, in milliseconds.)
 """
 

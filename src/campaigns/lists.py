@@ -47,30 +47,8 @@ XLSX_WIDTHS = {
 }
 """Column widths (characters) of the department .xlsx files."""
 
-_TEXT = {
-    "zh": {
-        "uplift": "回厂率提升",
-        "pts": "个百分点",
-        "stake": "客户价值",
-        "cost": "成本",
-        "yuan": "元",
-        "stage": "阶段",
-        "tag": "价值标签",
-        "churn": "流失概率",
-        "control": "对照组:本月不联系",
-    },
-    "en": {
-        "uplift": "return-rate uplift",
-        "pts": "pts",
-        "stake": "customer value",
-        "cost": "cost",
-        "yuan": "CNY",
-        "stage": "stage",
-        "tag": "value tag",
-        "churn": "churn risk",
-        "control": "control group: do not contact this month",
-    },
-}
+_WORDS = ("uplift", "pts", "stake", "cost", "yuan", "stage", "tag", "churn", "control")
+"""The words of a list's reasons (``list_<word>`` in cvm.i18n.TEXT)."""
 
 
 def mask_phone(phone: Any) -> str:
@@ -89,8 +67,9 @@ def reasons(
     """One short text per plan row: campaign, uplift and its source, value at stake, cost,
     and the segment facts present (stage, value tag, churn risk)."""
     from cvm.i18n import label
+    from cvm.i18n import t as text
 
-    t = _TEXT.get(lang, _TEXT["en"])
+    t = {w: text(f"list_{w}", lang) for w in _WORDS}
     sep = " "
     parts: list[pd.Series] = []
     parts.append(campaign_labels(plan["campaign"], lang, catalogue))

@@ -149,7 +149,7 @@ def contact_margin(
 
 
 def diff_ci(
-    x_t: np.ndarray, x_c: np.ndarray, confidence: float = 0.95
+    x_t: np.ndarray, x_c: np.ndarray, confidence: float
 ) -> tuple[float, float, float, float]:
     """Difference of means target - control, its Welch standard error and confidence interval."""
     n_t, n_c = len(x_t), len(x_c)
@@ -284,8 +284,8 @@ def contact_induced_spend(
     start: Any,
     horizon_months: int,
     cfg: dict[str, Any] | None,
-    window_days: int = 61,
-    min_group: int = 30,
+    window_days: int,
+    min_group: int,
     customers: pd.Index | None = None,
     measure: str = "paid",
 ) -> tuple[pd.Series, dict[str, float]]:

@@ -23,15 +23,6 @@ from cvm.config import CvmError
 
 log = logging.getLogger(__name__)
 
-PLAN_COLUMNS = (
-    "customer_id",
-    "campaign",
-    "department",
-    "channel",
-    "cost",
-    "expected_incremental_value",
-)
-
 
 def value_at_stake(
     customers: pd.DataFrame,
@@ -213,6 +204,7 @@ def plan_campaigns(
     capacity = dict(capacity or {})
     if method == "auto":
         method = "milp" if len(cand) <= p.milp_max_pairs else "lagrangian"
+    chosen: np.ndarray | None
     if cand.empty:
         chosen = np.zeros(0, dtype=int)
     elif method == "greedy":

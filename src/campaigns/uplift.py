@@ -129,15 +129,19 @@ class UpliftModel:
         M = design(X, campaign, self.features, self.categories)
         b = self.boosters
         if self.learner == "t":
-            return b["mu1"].predict(M) - b["mu0"].predict(M)
+            return _predict(b["mu1"], M) - _predict(b["mu0"], M)
         g = pd.Series(campaign).map(self.propensity).fillna(0.5).to_numpy(float)
-        return g * b["tau0"].predict(M) + (1 - g) * b["tau1"].predict(M)
+        return g * _predict(b["tau0"], M) + (1 - g) * _predict(b["tau1"], M)
 
     def _finish(self, cate: np.ndarray, campaign: str) -> np.ndarray:
         # the campaign's measured mean plus the shrunk per-customer deviation, clipped
         w = (1 - self.shrink) * self.heterogeneity.get(campaign, 1.0)
         out = self.ate[campaign] + w * (cate - self.cate_mean.get(campaign, 0.0))
         return np.clip(out, -self.max_uplift, self.max_uplift)
+
+
+def _predict(booster: Any, M: Any) -> np.ndarray:
+    return np.asarray(booster.predict(M), float)
 
 
 def _build(
@@ -240,7 +244,7 @@ def _validate(
             "observed_ate": float(y[m][t[m]].mean() - y[m][~t[m]].mean()),
             "predicted_mean": float(pred[m].mean()),
         }
-    out = {
+    out: dict[str, Any] = {
         "fold": {
             "train_until": str(cut.date()),
             "valid_from": str(cut.date()),
@@ -325,7 +329,7 @@ def _fit_spend(
         M, y, inf["customer_id"].to_numpy(), params, sc.num_boost_round, seed + 7
     )
     eff, se = spend_effects(
-        M, y, t, camp, inf["customer_id"].to_numpy(), params, seed=seed + 7, mhat=mhat
+        M, y, t, camp, inf["customer_id"].to_numpy(), params, sc.num_boost_round, seed + 7, mhat
     )
     scale = {c: horizon_days / float(win[camp == c][0]) for c in campaigns}
     model.spend_effect = {c: v * scale[c] for c, v in eff.items()}

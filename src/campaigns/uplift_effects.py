@@ -66,8 +66,8 @@ def spend_effects(
     campaign: np.ndarray,
     customer: np.ndarray,
     params: dict[str, Any],
-    rounds: int = 200,
-    seed: int = 0,
+    rounds: int,
+    seed: int,
     mhat: np.ndarray | None = None,
 ) -> tuple[dict[str, float], dict[str, float]]:
     """Per campaign: incremental paid spend per contact, target vs control, and its standard error.

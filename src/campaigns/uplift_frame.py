@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from cvm.campaigns.measurement import contact_outcomes
-from cvm.features.pit import day_number, days, ids, to_timestamp
+from cvm.data.ids import day_number, days, ids, to_timestamp
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from cvm.config import CvmError
-from cvm.features.pit import days, ids
+from cvm.data.ids import days, ids
 
 TABLES = ("customers", "vehicles")
 TYPES = ("numeric", "category", "yes_no")

@@ -6,7 +6,7 @@ gives the share of each revenue the store keeps, by payer (customer, insurer, wa
 visit type (the contract's types plus ``unknown`` for a missing visit type); payer ``free``
 earns nothing. A visit without a payer column counts as customer-paid when its amount is
 positive (the contract's rule). The churn label keeps the customer-paid definition
-(``cvm.features.labels.paid_mask``): churn is about whether the customer comes back and pays.
+(``cvm.definitions.paid_mask``): churn is about whether the customer comes back and pays.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from cvm.data.contract import PAYERS
+from cvm.data.ids import add_months, day_number, days, ids
 from cvm.data.margin import MARGIN_PAYERS, MARGIN_TYPES, margin_table
-from cvm.features.pit import add_months, day_number, days, ids
 
 __all__ = [
     "MARGIN_PAYERS",

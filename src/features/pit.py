@@ -10,11 +10,7 @@ from datetime import date, datetime
 import pandas as pd
 
 from cvm.data.contract import TABLES
-
-# the id and day helpers live in cvm.data.ids; re-exported here only so that older imports
-# (``from cvm.features.pit import ids``) keep working while branches merge: import them from
-# cvm.data.ids
-from cvm.data.ids import DAYS_PER_MONTH, add_months, day_number, days, ids, isin, to_timestamp  # noqa: F401
+from cvm.data.ids import day_number, days
 
 
 def cut(

@@ -11,6 +11,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from cvm.i18n import LABELS, label, t, words
+
 LANGS = ("zh", "en")
 
 
@@ -399,79 +401,6 @@ NEGATIVE: dict[str, tuple[str, str]] = {
 """Sentences for a negative value (shown as its absolute value): "-3 months overdue" reads
 "due in 3 months"."""
 
-NAMES: dict[str, tuple[str, str]] = {
-    "months_since_last_visit": ("months since the last visit", "距上次进厂月数"),
-    "months_since_last_paid_visit": ("months since the last paid visit", "距上次付费进厂月数"),
-    "tenure_months": ("months as a customer", "客户时长(月)"),
-    "n_visits_total": ("visits in total", "累计进厂次数"),
-    "n_paid_visits_total": ("paid visits in total", "累计付费进厂次数"),
-    "paid_spend_total": ("paid spend in total", "累计付费金额"),
-    "avg_paid_ticket": ("average paid ticket", "平均单次付费"),
-    "n_visits_{w}m": ("visits in the last {w} months", "近{w}个月进厂次数"),
-    "n_paid_visits_{w}m": ("paid visits in the last {w} months", "近{w}个月付费进厂次数"),
-    "paid_spend_{w}m": ("paid spend in the last {w} months", "近{w}个月付费金额"),
-    "paid_visit_trend": ("trend of paid visits", "付费进厂次数趋势"),
-    "paid_spend_trend": ("trend of paid spend", "付费金额趋势"),
-    "gap_mean_months": ("usual interval between visits", "平均进厂间隔"),
-    "gap_cv": ("irregularity of visit intervals", "进厂间隔不规律程度"),
-    "last_gap_months": ("last interval between visits", "最近两次进厂间隔"),
-    "recency_gap_ratio": ("absence against the usual interval", "未进厂时长与平时间隔之比"),
-    "warranty_spend_{w}m": ("warranty work in the last {w} months", "近{w}个月保修维修金额"),
-    "insurer_spend_{w}m": ("insurer-paid repairs in the last {w} months", "近{w}个月保险理赔金额"),
-    "paid_share_of_spend": ("share of spend paid by the customer", "自费金额占比"),
-    "avg_wait_minutes": ("average waiting time", "平均等待时间"),
-    "last_wait_minutes": ("waiting time at the last visit", "上次等待时间"),
-    "quote_acceptance_rate": ("quote acceptance", "报价接受率"),
-    "n_advisors_{w}m": ("service advisors seen in {w} months", "近{w}个月接待顾问数"),
-    "advisor_changed": ("service advisor changed", "更换服务顾问"),
-    "mileage_rate_km_month": ("kilometres a month", "月均行驶里程"),
-    "last_mileage_km": ("odometer at the last visit", "上次进厂里程"),
-    "est_mileage_km": ("estimated odometer", "估计当前里程"),
-    "months_since_service": ("months since the last maintenance", "距上次保养月数"),
-    "n_services_vehicle": ("services of the current vehicle", "当前车辆保养次数"),
-    "km_since_service": ("kilometres since the last maintenance", "上次保养后行驶里程"),
-    "service_due_ratio": ("share of the service interval reached", "保养间隔完成度"),
-    "service_overdue_months": ("months the service is overdue", "保养逾期月数"),
-    "last_visit_type": ("type of the last visit", "上次进厂类型"),
-    "profile_completeness": ("profile completeness", "客户档案完整度"),
-    "distance_km": ("distance to the store", "到店距离"),
-    "customer_type": ("customer type", "客户类型"),
-    "n_vehicles": ("vehicles owned", "拥有车辆数"),
-    "vehicle_age_months": ("vehicle age", "车龄"),
-    "warranty_months_left": ("warranty months left", "质保剩余月数"),
-    "warranty_km_left": ("warranty kilometres left", "质保剩余里程"),
-    "insurance_months_left": ("months to the insurance renewal", "距保险到期月数"),
-    "sold_by_store": ("vehicle sold by the store", "本店售车"),
-    "price_band": ("price band", "车型价位"),
-    "last_advisor_left": ("service advisor has left", "服务顾问已离职"),
-    "n_purchases": ("vehicles bought here", "在本店购车数"),
-    "months_since_last_purchase": ("months since the last purchase", "距上次购车月数"),
-    "n_referrals": ("buyers referred", "转介绍人数"),
-    "n_leads_{w}m": ("sales leads in {w} months", "近{w}个月销售线索数"),
-    "has_open_lead": ("open sales lead", "有未关闭销售线索"),
-    "n_contacts_{w}m": ("contacts in {w} months", "近{w}个月被联系次数"),
-    "campaign_responses": ("campaign responses", "活动响应次数"),
-    "campaign_response_rate": ("campaign response rate", "活动响应率"),
-    "months_since_last_contact": ("months since the last contact", "距上次联系月数"),
-    "n_surveys_{w}m": ("surveys in {w} months", "近{w}个月回访次数"),
-    "avg_satisfaction_{w}m": ("average satisfaction", "平均满意度"),
-    "avg_nps_{w}m": ("likelihood to recommend", "推荐意愿"),
-    "last_satisfaction": ("last satisfaction score", "最近一次满意度"),
-    "n_complaints_{w}m": ("complaints in {w} months", "近{w}个月投诉次数"),
-    "n_open_complaints": ("open complaints", "未解决投诉数"),
-    "store_log_customers": ("store size (log customers)", "门店客户规模"),
-    "store_median_ticket": ("store's median paid ticket", "门店付费工单中位数"),
-    "store_avg_wait_minutes": ("store's average wait", "门店平均等待时间"),
-    "store_return_rate": ("store's yearly return rate", "门店年回厂率"),
-    "share_visits_other_stores_{w}m": (
-        "share of visits at sister stores in {w} months",
-        "近{w}个月在其他门店进厂占比",
-    ),
-    "moved_store": ("moved to a sister store", "转到集团其他门店"),
-    "months_since_last_complaint": ("months since the last complaint", "距上次投诉月数"),
-    "max_complaint_severity_{w}m": ("worst complaint severity", "最严重投诉等级"),
-}
-"""Each feature's name in words (charts, drift tables): never a code name on a page."""
 _CATEGORY_KIND = {
     "last_visit_type": "visit_type",
     "customer_type": "customer_type",
@@ -484,8 +413,10 @@ _WINDOWED = re.compile(r"^(.*)_(\d+)m$")
 def add_extra(name: str, table: str, en: str, zh: str, categorical: bool) -> None:
     """Register a store-specific column declared in config (``cvm.features.extra``): its
     label names it in reasons and charts ("会员等级:金卡" / "membership level: gold")."""
+    from cvm.i18n import LABELS
+
     REGISTRY[name] = Feature(name, (table,), f"{en}: {{value}}", f"{zh}:{{value}}", categorical)
-    NAMES[name] = (en, zh)
+    LABELS["feature"][name] = (zh, en)
 
 
 def lookup(feature: str) -> tuple[Feature, dict[str, int]]:
@@ -509,16 +440,13 @@ def describe(feature: str, value, lang: str = "zh") -> str:
     entry, extra = lookup(feature)
     template = getattr(entry, lang)
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        name = feature_label(feature, lang)
-        return f"{name}: unknown" if lang == "en" else f"{name}:未知"
+        return t("feature_unknown", lang, name=feature_label(feature, lang))
     if entry.categorical:
-        from cvm.i18n import label
-
         value = label(_CATEGORY_KIND.get(entry.name, entry.name), value, lang)
     else:
         value = float(value)
         if entry.name == "service_overdue_months" and round(value) == 0:
-            return "保养本月到期" if lang == "zh" else "service due this month"
+            return t("service_due_this_month", lang)
         if value < 0 and entry.name in NEGATIVE:
             template = NEGATIVE[entry.name][0 if lang == "en" else 1]
             value = -value
@@ -531,7 +459,6 @@ def feature_label(feature: str, lang: str = "zh") -> str:
         entry, extra = lookup(feature)
     except KeyError:
         return str(feature).replace("_", " ")
-    zh_en = NAMES.get(entry.name)
-    if zh_en is None:
-        return str(feature).replace("_", " ")
-    return zh_en[0 if lang == "en" else 1].format(**extra)
+    if entry.name not in LABELS["feature"]:
+        return words(feature)
+    return label("feature", entry.name, lang).format(**extra)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from cvm.data.ids import day_number, days, ids
+from cvm.settings import run_settings
 
 DAYS_PER_MONTH = 30.4375
 
@@ -36,7 +37,7 @@ def is_multi_store(tables: dict[str, pd.DataFrame]) -> bool:
 
 
 def _months(cfg: dict[str, Any] | None) -> int:
-    return int(((cfg or {}).get("stores") or {}).get("assignment_months", 12))
+    return run_settings(cfg).stores.assignment_months
 
 
 def main_store(

@@ -28,6 +28,8 @@ import numpy as np
 import pandas as pd
 
 from cvm.data.ids import days, ids
+from cvm.i18n import t
+from cvm.settings import CampaignSettings, typed
 
 GROUP = "GROUP"
 HIGHER_IS_BETTER = {
@@ -102,7 +104,7 @@ def measured_lift(
     sel = c[(d > days(pd.Series([start]))[0]) & (d <= days(pd.Series([as_of]))[0])]
     if sel.empty:
         return pd.DataFrame(columns=cols)
-    window = int((camp_cfg.get("measurement") or {}).get("window_days", 30))
+    window = typed(CampaignSettings, camp_cfg).measurement.window_days
     oc = contact_outcomes(sel, tables["visits"], window, cut_at=as_of, run_cfg=run_cfg)
     oc["dealer_id"] = ids(oc["customer_id"]).map(stores).to_numpy()
     rows = {}
@@ -195,57 +197,36 @@ def group_summary(league: pd.DataFrame, lang: str) -> list[str]:
     money at risk is, the plan."""
     st = league.drop(index=GROUP, errors="ignore")
     g = league.loc[GROUP]
-    zh = lang == "zh"
-    out = []
-    out.append(
-        (
-            f"集团{len(st)}家门店,客户{int(g['customers']):,}人,其中活跃{int(g['active']):,}人;"
-            f"A+B客户占比{g['ab_share']:.1%}。"
+    out = [
+        t(
+            "group_size",
+            lang,
+            n=len(st),
+            customers=int(g["customers"]),
+            active=int(g["active"]),
+            ab_share=g["ab_share"],
         )
-        if zh
-        else (
-            f"{len(st)} stores, {int(g['customers']):,} customers, {int(g['active']):,} "
-            f"active; A+B share {g['ab_share']:.1%}."
-        )
-    )
+    ]
     r = st["retention_2nd_service"].dropna()
     if len(r) >= 2:
         out.append(
-            (
-                f"第二次保养留存最好的是{r.idxmax()}({r.max():.0%}),最弱的是{r.idxmin()}"
-                f"({r.min():.0%})。"
-            )
-            if zh
-            else (
-                f"Best retention at the 2nd service: {r.idxmax()} ({r.max():.0%}); weakest: "
-                f"{r.idxmin()} ({r.min():.0%})."
-            )
+            t("group_retention", lang, best=r.idxmax(), hi=r.max(), worst=r.idxmin(), lo=r.min())
         )
     if len(st):
         v = st["value_at_risk"]
         share = float(v.max() / v.sum()) if v.sum() > 0 else 0.0
-        out.append(
-            (f"流失风险价值最高的门店是{v.idxmax()},占集团的{share:.0%}。")
-            if zh
-            else (f"Most value at risk: {v.idxmax()}, {share:.0%} of the group's.")
-        )
+        out.append(t("group_value_at_risk", lang, store=v.idxmax(), share=share))
     out.append(
-        (
-            f"本月计划:{int(g['plan_targets']):,}位客户,花费{g['plan_spend']:,.0f}元"
-            f"(预算{g['budget']:,.0f}元),预期增量价值{g['plan_value']:,.0f}元。"
-        )
-        if zh
-        else (
-            f"This month's plan: {int(g['plan_targets']):,} customers, {g['plan_spend']:,.0f} "
-            f"CNY spent of {g['budget']:,.0f}, expected incremental value "
-            f"{g['plan_value']:,.0f} CNY."
+        t(
+            "group_plan",
+            lang,
+            targets=int(g["plan_targets"]),
+            spend=g["plan_spend"],
+            budget=g["budget"],
+            value=g["plan_value"],
         )
     )
     thin = list(st.index[st["thin"].astype(bool)])
     if thin:
-        out.append(
-            (f"数据不足的门店:{'、'.join(thin)}(按集团模型评分)。")
-            if zh
-            else (f"Stores with too little data: {', '.join(thin)} (scored by the group's model).")
-        )
+        out.append(t("group_thin", lang, stores=t("list_sep", lang).join(thin)))
     return out

@@ -33,7 +33,7 @@ def _by(closed: pd.DataFrame, key: str) -> pd.DataFrame:
     return out.sort_values("lost", ascending=False, kind="stable")
 
 
-def defeat_tables(L: pd.DataFrame, as_of, months: float = 12) -> dict[str, pd.DataFrame]:
+def defeat_tables(L: pd.DataFrame, as_of, months: float) -> dict[str, pd.DataFrame]:
     """Lost deals of the last ``months``: by reason; by source, model and consultant (loss rate,
     most common reason); and the monthly count per reason (trend)."""
     closed = closed_in_window(L, as_of, months)

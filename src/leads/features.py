@@ -139,7 +139,7 @@ def features_at(data: LeadData, day: int, mask: np.ndarray | None = None) -> pd.
     seen = td <= day
     cols["test_drive"] = seen.astype(float)
     cols["days_since_test_drive"] = np.where(seen, day - td, np.nan)
-    if data.has_followups:
+    if data.fu_key is not None:  # data.has_followups
         key = data.fu_key
         lo = np.searchsorted(key, pos * _SHIFT, "left")
         hi = np.searchsorted(key, pos * _SHIFT + day, "right")

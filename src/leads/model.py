@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,7 +57,9 @@ class LeadModel:
     def predict_raw(self, X: pd.DataFrame) -> np.ndarray:
         if len(X) == 0:
             return np.zeros(0)
-        return self.booster.predict(self.prepare(X), num_threads=self.num_threads)
+        return np.asarray(
+            self.booster.predict(self.prepare(X), num_threads=self.num_threads), float
+        )
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Calibrated P(won within the label window) per row."""
@@ -87,7 +90,7 @@ def leads_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     return load_config("leads", overrides)
 
 
-def _params(cfg: dict[str, Any], point: dict[str, Any], seed: int) -> dict[str, Any]:
+def _params(cfg: Mapping[str, Any], point: Mapping[str, Any], seed: int) -> dict[str, Any]:
     return trainer.booster_params(
         "binary",
         seed=seed,

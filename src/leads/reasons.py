@@ -7,38 +7,23 @@ import pandas as pd
 
 from cvm.models.explain import BIAS
 
-TEXT: dict[str, tuple[str, str]] = {
-    "age_days": ("首次接触后 {v:.0f} 天", "{v:.0f} days since first contact"),
-    "budget": ("预算 {v:,.0f} 元", "budget {v:,.0f} CNY"),
-    "model_price": ("意向车型成交均价 {v:,.0f} 元", "model's typical price {v:,.0f} CNY"),
-    "budget_gap": ("预算与车价差 {v:+.0%}", "budget vs price {v:+.0%}"),
-    "abs_budget_gap": ("预算与车价偏差 {v:.0%}", "budget off the price by {v:.0%}"),
-    "test_drive": ("已试驾", "took a test drive"),
-    "days_since_test_drive": ("{v:.0f} 天前试驾", "test drive {v:.0f} days ago"),
-    "followups": ("已跟进 {v:.0f} 次", "{v:.0f} follow-ups so far"),
-    "days_since_last_followup": ("{v:.0f} 天前最近跟进", "last follow-up {v:.0f} days ago"),
-    "followups_per_30d": ("每月跟进 {v:.1f} 次", "{v:.1f} follow-ups a month"),
-    "source": ("线索来源:{v}", "source: {v}"),
-    "model_of_interest": ("意向车型:{v}", "model of interest: {v}"),
-}
-
 
 def sentence(feature: str, value: object, lang: str) -> str:
     """The reason sentence of one lead feature; codes (the lead source) shown in words."""
-    from cvm.i18n import label, words
+    from cvm.i18n import TEXT, label, t, words
 
     if feature == "source":
         value = label("source", value, lang)
-    zh, en = TEXT.get(feature, (f"{words(feature)}:{{v}}", f"{words(feature)}: {{v}}"))
+    key = f"lead_reason_{feature}"
+    if key not in TEXT:  # a store's own lead column: its name in words
+        key = "lead_reason_other"
     try:
-        return (zh if lang == "zh" else en).format(v=value)
+        return t(key, lang, v=value, name=words(feature))
     except (ValueError, TypeError):
         return f"{words(feature)}: {value}"
 
 
-def lead_reasons(
-    contribs: pd.DataFrame, X: pd.DataFrame, lang: str = "zh", top_k: int = 3
-) -> pd.Series:
+def lead_reasons(contribs: pd.DataFrame, X: pd.DataFrame, lang: str, top_k: int) -> pd.Series:
     """Per lead, the ``top_k`` known features with the largest positive contribution, joined by '; '."""
     feats = [c for c in contribs.columns if c != BIAS]
     C = contribs[feats].to_numpy(dtype=float, copy=True)

@@ -11,8 +11,6 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
-RFM_COLUMNS = ("months_since_last_paid_visit", "n_paid_visits_24m", "paid_spend_24m")
-
 
 def recency_score(X: pd.DataFrame) -> np.ndarray:
     """Months since the last paid visit (never paid: months since the first visit); higher = riskier."""
@@ -107,7 +105,7 @@ def fit_rfm_gbm(
     cols = [c for c in rfm_gbm_columns(cfg) if c in X.columns]  # a challenger may drop some
     params = {**b["params"], "objective": objective}
     if objective == "tweedie":
-        params["tweedie_variance_power"] = 1.3
+        params["tweedie_variance_power"] = float(b["tweedie_variance_power"])
     train = lgb.Dataset(X[cols], np.asarray(y, float), free_raw_data=False)
     if Xv is None:
         return lgb.train(params, train, num_boost_round=int(b["num_boost_round"]))

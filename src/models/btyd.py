@@ -72,27 +72,13 @@ def bgnbd_gamma_gamma(
     horizon_months: int,
     cfg: dict[str, Any] | None = None,
     customers: pd.Index | None = None,
-    penalizer: float = 0.001,
 ) -> pd.Series:
     """Expected paid spend over the next ``horizon_months``: BG/NBD purchases × Gamma-Gamma
     spend, fitted on data ``<= as_of``."""
     from lifetimes import BetaGeoFitter, GammaGammaFitter
 
-    # the fits estimate four population parameters each: a seeded uniform sample of customers
-    # (sampling.btyd_fit_customers, 0 = all) estimates them as well as the whole base does;
-    # the summary is then computed for that sample and the customers to predict only
-    s = run_settings(cfg)
-    n_fit, seed = s.sampling.btyd_fit_customers, s.seed
-    seen_ids = ids(visits["customer_id"])
-    seen = pd.Index(seen_ids[days(visits["visit_date"]) <= day_number(as_of)].unique())
-    if n_fit and customers is not None and len(seen) > n_fit + len(customers):
-        fit_ids = _fit_rows(pd.DataFrame(index=seen.sort_values()), n_fit, seed).index
-        need = fit_ids.union(pd.Index(customers).astype("str"))
-        rfm = rfm_summary(visits.loc[isin(seen_ids, need)], as_of, cfg)
-        fit = rfm.reindex(fit_ids).dropna()
-    else:
-        rfm = rfm_summary(visits, as_of, cfg)
-        fit = _fit_rows(rfm, n_fit, seed)
+    rfm, fit = _summaries(visits, as_of, cfg, customers)
+    penalizer = run_settings(cfg).baselines.btyd.penalizer
     t = horizon_months * DAYS_PER_MONTH / DAYS_PER_WEEK
     bg = BetaGeoFitter(penalizer_coef=penalizer)
     bg.fit(fit["frequency"], fit["recency"], fit["T"])
@@ -121,6 +107,28 @@ def bgnbd_gamma_gamma(
             spend[~mask] = p * v / (q - 1)
     out = pd.Series(np.nan_to_num(n) * spend, index=rfm.index, name="bgnbd_gamma_gamma")
     return out.reindex(customers).fillna(0.0) if customers is not None else out
+
+
+def _summaries(
+    visits: pd.DataFrame, as_of: Any, cfg: dict[str, Any] | None, customers: pd.Index | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The RFM summary of the customers to predict (all when ``customers`` is None) and the
+    rows the BTYD fits are made on.
+
+    The fits estimate a few population parameters: a seeded uniform sample of customers
+    (``sampling.btyd_fit_customers``, 0 = all) estimates them as well as the whole base does,
+    so the summary is computed for that sample and the customers to predict only."""
+    s = run_settings(cfg)
+    n_fit, seed = s.sampling.btyd_fit_customers, s.seed
+    seen_ids = ids(visits["customer_id"])
+    seen = pd.Index(seen_ids[days(visits["visit_date"]) <= day_number(as_of)].unique())
+    if n_fit and customers is not None and len(seen) > n_fit + len(customers):
+        fit_ids = _fit_rows(pd.DataFrame(index=seen.sort_values()), n_fit, seed).index
+        need = fit_ids.union(pd.Index(customers).astype("str"))
+        rfm = rfm_summary(visits.loc[isin(seen_ids, need)], as_of, cfg)
+        return rfm, rfm.reindex(fit_ids).dropna()
+    rfm = rfm_summary(visits, as_of, cfg)
+    return rfm, _fit_rows(rfm, n_fit, seed)
 
 
 def _fit_rows(rfm: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
@@ -159,17 +167,14 @@ def bgnbd_no_purchase(
     horizon_months: int,
     cfg: dict[str, Any] | None = None,
     customers: pd.Index | None = None,
-    penalizer: float = 0.001,
 ) -> pd.Series:
     """Churn baseline ``bgnbd_p_alive``: P(no paid visit in the next ``horizon_months``) from a
     BG/NBD fit: ``(1 - a) + a · exp(-E[N] / a)`` with ``a`` = P(alive) and ``E[N]`` the expected
     purchases (a Poisson number of purchases at the alive customer's posterior mean rate)."""
     from lifetimes import BetaGeoFitter
 
-    n_fit = int(((cfg or {}).get("sampling") or {}).get("btyd_fit_customers", 0))
-    rfm = rfm_summary(visits, as_of, cfg)
-    fit = _fit_rows(rfm, n_fit, int((cfg or {}).get("seed", 0)))
-    bg = BetaGeoFitter(penalizer_coef=penalizer)
+    rfm, fit = _summaries(visits, as_of, cfg, customers)
+    bg = BetaGeoFitter(penalizer_coef=run_settings(cfg).baselines.btyd.penalizer)
     bg.fit(fit["frequency"], fit["recency"], fit["T"])
     t = horizon_months * DAYS_PER_MONTH / DAYS_PER_WEEK
     a = np.clip(
@@ -201,13 +206,7 @@ def recency_frequency(
     """Value baseline, one line: last-12-month paid spend × H/12 × the share of customers in the
     same recency bin (months since the last paid visit, ``baselines.recency_frequency``) ``H``
     months earlier who had a paid visit in the ``H`` months after."""
-    edges = np.asarray(
-        (cfg or {})
-        .get("baselines", {})
-        .get("recency_frequency", {})
-        .get("recency_edges_months", [0, 3, 6, 9, 12, 18, 24, 36]),
-        float,
-    )
+    edges = np.asarray(run_settings(cfg).baselines.recency_frequency.recency_edges_months, float)
     d = days(visits["visit_date"])
     paid = paid_mask(visits, cfg)
     v = pd.DataFrame(

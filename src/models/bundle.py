@@ -153,7 +153,7 @@ def feature_spec(
         "rows": "one per customer with a visit on or before as_of; rows dated after as_of "
         "are cut before any feature is computed",
         "scored_rows": {
-            "churn": "customers active at as_of (cvm.features.labels.active_customers)",
+            "churn": "customers active at as_of (cvm.definitions.active_customers)",
             "value": "every row",
         },
         "config": {"features": cfg.get("features", {}), "definitions": cfg.get("definitions", {})},
@@ -215,7 +215,9 @@ def save_bundle(
         log.info("bundle %s %s already saved at %s", name, version, target)
         return target
     window = training_window or window_from_metrics(
-        metrics, as_of, int(mspec.get("horizon_months") or metrics.get("horizon_months") or 12)
+        metrics,
+        as_of,
+        int(mspec.get("horizon_months") or metrics.get("horizon_months") or cfg["horizon_months"]),
     )
     from cvm.models.bundle_card import model_card
 

@@ -339,7 +339,8 @@ class Bundle:
         m = self.meta["model"]
         if "customer_paid" not in self.boosters:
             return np.full(len(X), np.nan)
-        return self.raw("customer_paid", X) * float(m.get("customer_paid_scale", 1.0))
+        # cvm.models.bundle writes the scale with the booster: a bundle has both or neither
+        return self.raw("customer_paid", X) * float(m["customer_paid_scale"])
 
     def return_probability(self, X: pd.DataFrame) -> np.ndarray:
         """Value bundles: P(at least one paid visit within the horizon)."""

@@ -58,13 +58,8 @@ class Calibrator:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Calibrator:
-        return cls(
-            d["method"],
-            list(d.get("x", [])),
-            list(d.get("y", [])),
-            float(d.get("a", 1.0)),
-            float(d.get("b", 0.0)),
-        )
+        """The calibrator :meth:`to_dict` wrote (every key is always there)."""
+        return cls(d["method"], list(d["x"]), list(d["y"]), float(d["a"]), float(d["b"]))
 
 
 def logit(p: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,7 +64,7 @@ class ChurnModel:
 
     def predict_raw(self, X: pd.DataFrame) -> np.ndarray:
         """Uncalibrated booster probabilities."""
-        return self.booster.predict(self.prepare(X), num_threads=_threads())
+        return np.asarray(self.booster.predict(self.prepare(X), num_threads=_threads()), float)
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Calibrated P(no paid visit within the horizon) per row of X."""
@@ -92,11 +93,11 @@ class ChurnModel:
         )
 
 
-def _threads(cfg: dict[str, Any] | None = None) -> int:
+def _threads(cfg: Mapping[str, Any] | None = None) -> int:
     return run_settings(cfg).churn.num_threads
 
 
-def _params(cfg: dict[str, Any], grid_point: dict[str, Any]) -> dict[str, Any]:
+def _params(cfg: Mapping[str, Any], grid_point: Mapping[str, Any]) -> dict[str, Any]:
     return trainer.booster_params(
         "binary",
         seed=run_settings(cfg).seed,
@@ -227,7 +228,9 @@ def fit_churn(frames: ChurnFrames, cfg: dict, t0: float | None = None) -> ChurnM
     booster, point = best.booster, best.point
 
     calibrator = Calibrator.fit(
-        booster.predict(Xt[features], num_threads=_threads(cfg)), yt.to_numpy(), cc["calibration"]
+        np.asarray(booster.predict(Xt[features], num_threads=_threads(cfg)), float),
+        yt.to_numpy(),
+        cc["calibration"],
     )
     model = ChurnModel(booster, calibrator, features, cats)
     model.rfm = RfmLogistic().fit(Xtr, ytr)

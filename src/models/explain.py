@@ -48,17 +48,7 @@ def contributions(booster: lgb.Booster, X: pd.DataFrame, num_threads: int = 1) -
     return pd.DataFrame(arr[: len(X)], index=X.index, columns=[*names, BIAS])
 
 
-def sample_rows(X: pd.DataFrame, n: int = 2000, seed: int = 0) -> pd.DataFrame:
-    """A seeded uniform sample of at most ``n`` rows (for global plots)."""
-    if len(X) <= n:
-        return X
-    rng = np.random.default_rng(seed)
-    return X.iloc[np.sort(rng.choice(len(X), n, replace=False))]
-
-
-def reason_codes(
-    contribs: pd.DataFrame, X: pd.DataFrame, lang: str = "zh", top_k: int = 3
-) -> pd.DataFrame:
+def reason_codes(contribs: pd.DataFrame, X: pd.DataFrame, lang: str, top_k: int) -> pd.DataFrame:
     """Top ``top_k`` risk-raising features per row as sentences (``reason_1`` …) and names.
 
     Features with a non-positive contribution or an unknown value are never given as reasons;

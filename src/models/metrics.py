@@ -11,6 +11,9 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+RANDOM_AUC = 0.5
+"""The AUC of a random ranking: what a model is graded against when no baseline was scored."""
+
 
 def _xy(y, p) -> tuple[np.ndarray, np.ndarray]:
     y = np.asarray(y, dtype=float)

@@ -22,12 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cvm.features.labels import (
-    churn_labels,  # noqa: F401  (the same churn definition)
-    paid_mask,
-)
+from cvm.data.ids import DAYS_PER_MONTH, add_months, day_number, days, ids
+from cvm.definitions import paid_mask
 from cvm.features.margin import visit_margin
-from cvm.features.pit import DAYS_PER_MONTH, add_months, day_number, days, ids
 
 log = logging.getLogger(__name__)
 

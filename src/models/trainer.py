@@ -22,6 +22,10 @@ import pandas as pd
 
 log = logging.getLogger(__name__)
 
+LIGHTGBM_TWEEDIE_VARIANCE_POWER = 1.5
+"""LightGBM's default ``tweedie_variance_power`` (a fact of LightGBM, not a setting of cvm: the
+value model sets its own from ``configs/value.yaml``)."""
+
 
 def booster_params(
     objective: str,
@@ -121,7 +125,8 @@ def _l2(y: np.ndarray, raw: np.ndarray, p: Mapping[str, Any]) -> float:
 
 
 def _tweedie(y: np.ndarray, raw: np.ndarray, p: Mapping[str, Any]) -> float:
-    rho = float(p.get("tweedie_variance_power", 1.5))
+    # the loss must be the one LightGBM trained: its own default when the params leave it out
+    rho = float(p.get("tweedie_variance_power", LIGHTGBM_TWEEDIE_VARIANCE_POWER))
     return float(
         np.mean(-y * np.exp((1 - rho) * raw) / (1 - rho) + np.exp((2 - rho) * raw) / (2 - rho))
     )
@@ -204,9 +209,8 @@ def tune(
     best: tuple[float, lgb.Booster, dict[str, Any]] | None = None
     for point in grid:
         booster = fit_booster(params_for(point), train, rounds, valid, early_stopping_rounds)
-        s = score(
-            booster.predict(X_valid, num_iteration=booster.best_iteration, num_threads=num_threads)
-        )
+        p = booster.predict(X_valid, num_iteration=booster.best_iteration, num_threads=num_threads)
+        s = score(np.asarray(p, float))
         log.info(
             "%s tuning %s: %d trees, tune score %.4f", name, dict(point), booster.best_iteration, s
         )

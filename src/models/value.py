@@ -104,12 +104,7 @@ class ValueModel:
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Expected gross margin over the next ``horizon_months`` (CNY, zero-inflated mean):
         every payer's revenue x the margin of its payer and visit type (``value.margin``)."""
-        Xf = self._X(X)
-        if self.kind == "tweedie":
-            raw = self.boosters[0].predict(Xf)
-        else:
-            raw = self.boosters[0].predict(Xf) * self.boosters[1].predict(Xf)
-        return np.asarray(raw, dtype=float) * self.scale
+        return _raw_predict(self.kind, self.boosters, self._X(X)) * self.scale
 
     def predict_customer_paid(self, X: pd.DataFrame) -> np.ndarray:
         """Expected customer-paid revenue over the horizon (CNY): the old value definition,
@@ -177,29 +172,32 @@ def _fit_kind(
     yv: np.ndarray | None,
     rounds: list[int] | None = None,
 ) -> list[lgb.Booster]:
-    r = rounds or [None, None]
+    r: list[int | None] = list(rounds) if rounds else [None, None]
     if kind == "tweedie":
         return [_fit(s, "tweedie", X, y, Xv, yv, r[0])]
     pos, pos_v = y > 0, (yv > 0 if yv is not None else None)
     occ = _fit(
-        s, "binary", X, pos.astype(float), Xv, None if yv is None else pos_v.astype(float), r[0]
+        s, "binary", X, pos.astype(float), Xv, None if pos_v is None else pos_v.astype(float), r[0]
     )
     spend = _fit(
         s,
         s["two_part"]["spend_objective"],
         X.loc[pos],
         y[pos],
-        None if Xv is None else Xv.loc[pos_v],
-        None if yv is None else yv[pos_v],
+        None if Xv is None or pos_v is None else Xv.loc[pos_v],
+        None if yv is None or pos_v is None else yv[pos_v],
         r[1],
     )
     return [occ, spend]
 
 
 def _raw_predict(kind: str, boosters: list[lgb.Booster], X: pd.DataFrame) -> np.ndarray:
+    def predict(b: lgb.Booster) -> np.ndarray:
+        return np.asarray(b.predict(X), dtype=float)
+
     if kind == "tweedie":
-        return np.asarray(boosters[0].predict(X), dtype=float)
-    return np.asarray(boosters[0].predict(X) * boosters[1].predict(X), dtype=float)
+        return predict(boosters[0])
+    return predict(boosters[0]) * predict(boosters[1])
 
 
 @dataclass
@@ -263,25 +261,23 @@ def value_frames(
     X_va = X_all.loc[is_va]
     rng = np.random.default_rng(seed)
     is_eval = rng.random(len(X_va)) < float(s["eval_share"])
-    induced, uplift, induced_paid = pd.Series(dtype=float), {}, None
+    induced, induced_paid = pd.Series(dtype=float), None
+    uplift: dict[str, float] = {}
     if s["baseline"] == "no_contact":
         # campaign measurement (randomized control groups) says what the contacts added
         from cvm.campaigns.measurement import contact_induced_spend
 
         who = _sampled(X_va.index, tables, cfg)
-        induced, uplift = contact_induced_spend(
-            tables,
-            valid_dates[-1],
-            H,
-            cfg,
-            int(s["contact_window_days"]),
-            customers=who,
-            measure="margin",
-        )
-        if y_paid is not None:
-            induced_paid, _ = contact_induced_spend(
-                tables, valid_dates[-1], H, cfg, int(s["contact_window_days"]), customers=who
+        window, min_group = int(s["contact_window_days"]), int(s["contact_min_group"])
+
+        def induced_by_contacts(measure: str) -> tuple[pd.Series, dict[str, float]]:
+            return contact_induced_spend(
+                tables, valid_dates[-1], H, cfg, window, min_group, customers=who, measure=measure
             )
+
+        induced, uplift = induced_by_contacts("margin")
+        if y_paid is not None:
+            induced_paid, _ = induced_by_contacts("paid")
     ev_ids = pd.Index(X_va.index[is_eval], name="customer_id")
     base = value_baselines(tables["visits"], snap.to_numpy()[is_va][is_eval], ev_ids, H, cfg)
     return ValueFrames(
@@ -337,7 +333,7 @@ def fit_value(frames: ValueFrames, cfg: dict[str, Any]) -> ValueModel:
         raise CvmError(f"value.model must be tweedie, two_part or auto, got {s['model']!r}")
     fitted = {k: _fit_kind(k, s, X_tr, y_tr, X_st, y_st) for k in kinds}
     stop_gini = {k: normalized_gini(y_st, _raw_predict(k, b, X_st)) for k, b in fitted.items()}
-    kind = max(stop_gini, key=stop_gini.get)
+    kind = max(stop_gini, key=lambda k: stop_gini[k])
     boosters = fitted[kind]
     occurrence = (
         boosters[0]
@@ -364,7 +360,7 @@ def fit_value(frames: ValueFrames, cfg: dict[str, Any]) -> ValueModel:
     ev_ids = pd.Index(X_ev.index, name="customer_id")
     base = frames.baselines
     paid_booster, paid_scale = _fit_customer_paid(s, frames, X_tr, X_st, is_va, is_eval)
-    if paid_booster is not None:
+    if paid_booster is not None and frames.y_paid is not None:  # a booster only with y_paid
         yp_ev = frames.y_paid[is_va][is_eval]
         pp_ev = np.asarray(paid_booster.predict(X_va.loc[is_eval]), float) * paid_scale
         metrics_paid = {
@@ -500,9 +496,6 @@ def value_baselines(
         out["bgnbd_gamma_gamma"][m] = _safe_btyd(visits, d, H, cfg, ids_d).to_numpy()
         out["recency_frequency"][m] = recency_frequency(visits, d, H, cfg, ids_d).to_numpy()
     return out
-
-
-_baselines = value_baselines  # the old private name
 
 
 def _safe_btyd(

@@ -42,11 +42,6 @@ def yuan(v: Any) -> str:
     return "–" if _bad(v) else f"{float(v):,.0f}"
 
 
-def wan(v: Any) -> str:
-    """An amount in 万元 for a table cell (one decimal): ``6.4``."""
-    return "–" if _bad(v) else f"{float(v) / 10_000:,.1f}"
-
-
 def big(v: Any, lang: str = "zh") -> str:
     """A large amount for a table cell: 万元 with one decimal (zh), CNY thousand (en)."""
     if _bad(v):

@@ -30,7 +30,7 @@ def yearly_return(visits: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, float]
 
 
 def retention_by_milestone(
-    tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, min_age_years: float = 4.0
+    tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, min_age_years: float
 ) -> pd.Series | None:
     """Share of store-sold vehicles that came back for the 1st…4th service and after warranty.
 
@@ -65,7 +65,7 @@ def retention_by_milestone(
     return pd.Series(out, name=f"n={len(cohort)}")
 
 
-def psi(expected: pd.Series, actual: pd.Series, bins: int = 10) -> float:
+def psi(expected: pd.Series, actual: pd.Series, bins: int) -> float:
     """Population stability index of ``actual`` against ``expected`` (quantile bins of expected)."""
     e = pd.to_numeric(expected, errors="coerce").dropna().to_numpy(dtype=float)
     a = pd.to_numeric(actual, errors="coerce").dropna().to_numpy(dtype=float)
@@ -82,15 +82,18 @@ def psi(expected: pd.Series, actual: pd.Series, bins: int = 10) -> float:
     return float(np.sum((pa - pe) * np.log(pa / pe)))
 
 
-def drift_table(reference: pd.DataFrame, current: pd.DataFrame, threshold: float) -> pd.DataFrame:
-    """PSI per numeric feature between two snapshots, worst first, with a warning flag (PSI above
-    ``threshold``: report.drift_psi_warning in configs/default.yaml)."""
+def drift_table(
+    reference: pd.DataFrame, current: pd.DataFrame, threshold: float, bins: int
+) -> pd.DataFrame:
+    """PSI per numeric feature between two snapshots (``bins`` quantile bins), worst first, with
+    a warning flag (PSI above ``threshold``; report.drift_psi_warning and drift_psi_bins in
+    configs/default.yaml)."""
     cols = [
         c
         for c in current.columns
         if c in reference.columns and pd.api.types.is_numeric_dtype(current[c])
     ]
-    rows = [{"feature": c, "psi": psi(reference[c], current[c])} for c in cols]
+    rows = [{"feature": c, "psi": psi(reference[c], current[c], bins)} for c in cols]
     out = pd.DataFrame(rows, columns=["feature", "psi"]).sort_values("psi", ascending=False)
     out["warning"] = out["psi"] > threshold
     return out.reset_index(drop=True)

@@ -22,7 +22,6 @@ def leads_html(ctx: RunContext) -> str:
     from cvm.reporting.report import _box, _h3, _note, html_table
 
     lang = ctx.lang
-    zh = lang == "zh"
     m = ctx.load_json("lead_metrics") if ctx.has("lead_metrics") else None
     if m is None or (m.get("skipped") and not ctx.has("lead_funnel")):
         return _note(t("no_leads", lang))
@@ -45,32 +44,18 @@ def leads_html(ctx: RunContext) -> str:
     top_reason = label("defeat_reason", reason.index[0], lang) if len(reason) else "–"
     top_share = float(reason["share"].iloc[0]) if len(reason) else float("nan")
     ratio = m.get("a_to_c_ratio")
-    means = (
-        (
-            f"近12个月新增线索 {fmt.count(fun['leads'])} 条,成交 {fmt.count(won)} 条(成交率 {fmt.pct(conv)});"
-            f"最常见的战败原因是「{top_reason}」,占战败的 {fmt.pct(top_share, 0)}。"
-        )
-        if zh
-        else (
-            f"{fmt.count(fun['leads'])} leads in the last 12 months, {fmt.count(won)} won "
-            f'({fmt.pct(conv)}); the most common reason for a lost deal is "{top_reason}" '
-            f"({fmt.pct(top_share, 0)} of lost deals)."
-        )
+    means = t(
+        "leads_means",
+        lang,
+        leads=fmt.count(fun["leads"]),
+        won=fmt.count(won),
+        conv=fmt.pct(conv),
+        reason=top_reason,
+        share=fmt.pct(top_share, 0),
     )
     if ratio:
-        means += (
-            f"A 级线索的成交率是 C 级的 {fmt.num(ratio, 1)} 倍。"
-            if zh
-            else f" A-grade leads convert {fmt.num(ratio, 1)}× as often as C-grade ones."
-        )
-    todo = (
-        "销售部当天跟进 A 级线索、本周跟进 B 级;C 级交客服部定期培育。针对主要战败原因改进(如跟进不及时 → 设定 24 小时首次回访)。"
-        "A 类订单优先排产交车。"
-        if zh
-        else "Sales follows up A leads the same day and B leads this week; customer service "
-        "nurtures C leads. Act on the main reason for lost deals (slow follow-up → a first "
-        "call within 24 hours). Deliver A-class orders first."
-    )
+        means += t("leads_grade_ratio", lang, ratio=fmt.num(ratio, 1))
+    todo = t("leads_todo", lang)
     parts += [_box(ctx, means, todo), img]
     if not m.get("skipped") and ctx.has("lead_grades_now"):
         g = ctx.load_frame("lead_grades_now")

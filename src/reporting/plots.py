@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Mapping
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -166,10 +168,14 @@ def plot_line(
     return ax
 
 
-def fig_to_img(fig: Figure | Axes, alt: str = "") -> str:
+def figure_of(obj: Figure | Axes) -> Figure:
+    """The figure an Axes is drawn on (or the figure itself); cvm draws no subfigures."""
+    return cast(Figure, obj.figure if isinstance(obj, Axes) else obj)
+
+
+def fig_to_img(obj: Figure | Axes, alt: str = "") -> str:
     """An inline ``<img>`` (base64 PNG) of a figure, closing it; keeps the report self-contained."""
-    if isinstance(fig, Axes):
-        fig = fig.figure
+    fig = figure_of(obj)
     buf = io.BytesIO()
     fig.tight_layout()
     fig.savefig(buf, format="png", dpi=110)
@@ -210,7 +216,7 @@ def plot_groups(
 
 
 def plot_matrix_2x2(
-    cells: dict[tuple[int, int], tuple[str, float, float | None]],
+    cells: Mapping[tuple[int, int], tuple[str, float, float | None]],
     xlabels: tuple[str, str],
     ylabels: tuple[str, str],
     ax: Axes | None = None,
@@ -270,67 +276,7 @@ def plot_intervals(
     return ax
 
 
-# --- segments: lifecycle funnel, value mix, migration matrices ---------------------------------
-def plot_lifecycle_funnel(stages: pd.Series, ax: Axes | None = None, lang: str = "zh") -> Axes:
-    """Horizontal bars of customers per stage in funnel order; returns the Axes."""
-    if lang == "zh":
-        use_cjk_font()
-    from cvm.segments.lifecycle import stage_counts
-
-    counts = stage_counts(stages)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 3.6))
-    labels = [t(k, lang) for k in counts.index]
-    pos = np.arange(len(counts))[::-1]
-    bars = ax.barh(pos, counts.to_numpy(), color="#4C72B0")
-    ax.set_yticks(pos, labels)
-    total = max(int(counts.sum()), 1)
-    for bar, n in zip(bars, counts.to_numpy(), strict=True):
-        ax.annotate(
-            f"{n:,} ({n / total:.0%})",
-            (bar.get_width(), bar.get_y() + bar.get_height() / 2),
-            xytext=(3, 0),
-            textcoords="offset points",
-            va="center",
-            fontsize=8,
-        )
-    ax.set_xlabel(t("customers", lang))
-    ax.set_title(t("lifecycle", lang))
-    ax.margins(x=0.2)
-    return ax
-
-
-def plot_value_mix(
-    tags: pd.Series | pd.DataFrame, ax: Axes | None = None, lang: str = "zh"
-) -> Axes:
-    """Bars of the share of customers per value tag (A+B highlighted); returns the Axes."""
-    if lang == "zh":
-        use_cjk_font()
-    from cvm.segments._common import settings
-    from cvm.segments.value_tags import TAGS, tag_series
-
-    labels = settings(None, "value_tags")["labels"].get(lang, {})
-    share = tag_series(tags).value_counts(normalize=True).reindex(list(TAGS), fill_value=0.0)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3.4))
-    colors = ["#2E7D32", "#66BB6A", "#FFA726", "#BDBDBD"]
-    bars = ax.bar([labels.get(k, k) for k in share.index], share.to_numpy(), color=colors)
-    for bar, v in zip(bars, share.to_numpy(), strict=True):
-        ax.annotate(
-            f"{v:.1%}",
-            (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-            xytext=(0, 2),
-            textcoords="offset points",
-            ha="center",
-            fontsize=8,
-        )
-    ax.set_ylabel(t("customers", lang) + " %")
-    ax.set_title(f"{t('value', lang)} · {t('ab_share', lang)} {share[['A', 'B']].sum():.1%}")
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda y, _: f"{y:.0%}"))
-    ax.tick_params(axis="x", labelsize=8)
-    return ax
-
-
+# --- segments: migration matrices ------------------------------------------------------------
 def plot_migration(
     matrix: pd.DataFrame, ax: Axes | None = None, lang: str = "zh", kind: str = "value_tag"
 ) -> Axes:

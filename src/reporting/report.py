@@ -23,12 +23,14 @@ import numpy as np
 import pandas as pd
 
 from cvm.i18n import label, labels, t
+from cvm.models.metrics import RANDOM_AUC
 from cvm.reporting import fmt
 from cvm.reporting.fonts import cjk_font_warning, plt, use_cjk_font
 from cvm.reporting.kpis import retention_by_milestone
 from cvm.reporting.plots import (
     PALETTE,
     fig_to_img,
+    figure_of,
     plot_bars,
     plot_calibration,
     plot_gain,
@@ -69,9 +71,10 @@ def _zh(ctx: RunContext) -> bool:
     return ctx.lang == "zh"
 
 
-def _say(ctx: RunContext, zh: str, en: str, **kw: Any) -> str:
-    """The sentence in the run's language (zh with Chinese punctuation)."""
-    return fmt.zh_punct(zh.format(**kw)) if _zh(ctx) else en.format(**kw)
+def _say(ctx: RunContext, key: str, **kw: Any) -> str:
+    """Sentence ``key`` of the i18n table in the run's language (zh with Chinese punctuation)."""
+    text = t(key, ctx.lang, **kw)
+    return fmt.zh_punct(text) if _zh(ctx) else text
 
 
 # --- html helpers -----------------------------------------------------------------------------
@@ -162,9 +165,7 @@ def sections(ctx: RunContext) -> Iterator[str]:
             body = builders[sid](ctx)
         except FileNotFoundError as err:
             log.warning("report section %s: %s is missing", sid, err.filename)
-            body = _skipped(
-                ctx.lang, _say(ctx, "缺少上游结果", "an earlier step's result is missing")
-            )
+            body = _skipped(ctx.lang, _say(ctx, "upstream_missing"))
         except Exception:  # one broken section must not cost the manager the whole report
             log.exception("report section %s failed", sid)
             body = f'<p class="warn">{html.escape(t("section_failed", ctx.lang))}</p>'
@@ -186,7 +187,7 @@ def stores_section(ctx: RunContext) -> str:
     except Exception:  # one broken section must not cost the manager the whole report
         log.exception("report section stores failed")
         body = f'<p class="warn">{html.escape(t("section_failed", ctx.lang))}</p>'
-    title = "门店排名" if _zh(ctx) else "Stores"
+    title = t("store_league", ctx.lang)
     return f'<section id="stores"><h2>{html.escape(title)}</h2>{body}</section>'
 
 
@@ -380,10 +381,7 @@ def summary_sentences(ctx: RunContext) -> list[str]:
     out.append(
         _say(
             ctx,
-            "基盘客户 {base} 人,较上月 {d};其中活跃 {act} 人、流失风险 {risk} 人、已流失 {lost} 人,"
-            "年回厂率 {rr}。",
-            "The customer base is {base} ({d} on last month): {act} active, {risk} at risk and "
-            "{lost} lost; the yearly return rate is {rr}.",
+            "summary_base",
             base=fmt.count(cur["base"]),
             d=fmt.signed(cur["base"] - prev["base"]),
             act=fmt.count(cur["active"]),
@@ -397,11 +395,7 @@ def summary_sentences(ctx: RunContext) -> list[str]:
         out.append(
             _say(
                 ctx,
-                "模型预测 {n} 位客户未来 {h} 个月不再付费回厂的概率(流失概率)达 {thr} 以上,"
-                "涉及预期价值约 {v};其中高价值(A/B)客户 {ab} 人,名单已下发各部门。",
-                "The model gives {n} customers a {thr} or higher chance of no paid visit in the "
-                "next {h} months (churn risk), with about {v} of expected value at stake; {ab} of "
-                "them are high-value (A/B) and are on the departments' lists.",
+                "summary_risk",
                 n=fmt.count(r["n"]),
                 thr=fmt.pct(r["threshold"], 0),
                 h=ctx.horizon_months,
@@ -416,26 +410,23 @@ def summary_sentences(ctx: RunContext) -> list[str]:
         out.append(
             _say(
                 ctx,
-                "A+B 高价值客户占比 {ab},目标 {tg},{rel}(较上月 {mom})。",
-                "The A+B (high-value) share is {ab} against a target of {tg}: {rel} ({mom} on "
-                "last month).",
+                "summary_ab",
                 ab=fmt.pct(ab),
                 tg=fmt.pct(target, 0),
                 mom=fmt.points(ab - ab_prev, lang),
                 rel=(
-                    _say(ctx, "还差 {g}", "{g} short", g=fmt.points(-gap, lang).lstrip("+"))
+                    _say(ctx, "summary_ab_short", g=fmt.points(-gap, lang).lstrip("+"))
                     if gap < 0
-                    else _say(ctx, "已达标", "on target")
+                    else _say(ctx, "summary_ab_on_target")
                 ),
             )
         )
     p = plan_facts(ctx)
     if p is not None and p.n_target:
-        depts = ("、" if _zh(ctx) else ", ").join(
+        depts = t("list_sep", lang).join(
             _say(
                 ctx,
-                "{d} {n} 人(预期 {v})",
-                "{d} {n} ({v})",
+                "summary_plan_dept",
                 d=label("department", d, lang),
                 n=fmt.count(r_["n_target"]),
                 v=fmt.money(r_["value"], lang),
@@ -445,11 +436,7 @@ def summary_sentences(ctx: RunContext) -> list[str]:
         out.append(
             _say(
                 ctx,
-                "本月计划联系 {n} 人(另留对照组 {c} 人不联系),成本 {cost},预期增量价值 {v}"
-                "(95% 区间 {lo} 至 {hi});按部门:{d}。",
-                "This month's plan contacts {n} customers (and holds {c} back as a control group) "
-                "for {cost}, expecting {v} of incremental value (95 % interval {lo} to {hi}); by "
-                "department: {d}.",
+                "summary_plan",
                 n=fmt.count(p.n_target),
                 c=fmt.count(p.n_control),
                 cost=fmt.money(p.cost, lang),
@@ -465,8 +452,7 @@ def summary_sentences(ctx: RunContext) -> list[str]:
             f"{label('campaign', r_['campaign'], lang)} "
             + _say(
                 ctx,
-                "净收益 {v},{w}",
-                "net {v}, {w}",
+                "summary_result_item",
                 v=fmt.money(r_["net"], lang),
                 w=label("confidence", r_["verdict"], lang),
             )
@@ -475,10 +461,9 @@ def summary_sentences(ctx: RunContext) -> list[str]:
         out.append(
             _say(
                 ctx,
-                "上月 {n} 项活动与对照组比较:{p}。",
-                "Last month's {n} campaigns against their control groups: {p}.",
+                "summary_results",
                 n=len(res),
-                p=("；" if _zh(ctx) else "; ").join(parts),
+                p=t("clause_sep", lang).join(parts),
             )
         )
     else:
@@ -488,9 +473,7 @@ def summary_sentences(ctx: RunContext) -> list[str]:
     out.append(
         _say(
             ctx,
-            "数据质量:{w} 条校验提示,客户档案完整度 {c},{d} 个特征较上月明显漂移。",
-            "Data quality: {w} validation warnings, customer profiles {c} complete; features "
-            "that drifted noticeably since last month: {d}.",
+            "summary_data_quality",
             w=fmt.count(len(dq.get("warnings", []))),
             c=fmt.pct(share, 0) if share is not None else "–",
             d=fmt.count(_drifting(ctx)),
@@ -542,12 +525,7 @@ def lifecycle_html(ctx: RunContext) -> str:
     new_leads = sum(move("new", s) for s in ("lead", "prospect", "ordered"))
     means = _say(
         ctx,
-        "五类客群:销售线索 {l}、潜在用户 {p}、订单用户 {o}、现实用户 {w}(其中流失风险 {r}、"
-        "已召回 {b})、流失用户 {x}。本月新增线索 {nl} 条;{tr} 位车主转入流失风险,{tl} 位由风险转为流失,"
-        "{bk} 位流失客户被召回。",
-        "The five groups: {l} leads, {p} prospects, {o} ordered, {w} owners (of whom {r} at "
-        "risk and {b} won back) and {x} lost. {nl} new leads this month; {tr} owners slipped "
-        "to at risk, {tl} went from at risk to lost, {bk} lost customers came back.",
+        "lifecycle_means",
         l=fmt.count(groups["lead"]),
         p=fmt.count(groups["prospect"]),
         o=fmt.count(groups["ordered"]),
@@ -562,11 +540,7 @@ def lifecycle_html(ctx: RunContext) -> str:
     )
     todo = _say(
         ctx,
-        "客服部对流失风险车主做回访和保养提醒(半年未进厂即联系,不等满一年);售后优先联系下表的高价值风险客户;"
-        "市场部与销售部跟进潜在用户的试驾与报价。",
-        "Customer service calls at-risk owners with a service reminder (after six months "
-        "without a visit, not a year); after-sales calls the high-value customers at risk "
-        "below first; marketing and sales follow up prospects with test drives and quotes.",
+        "lifecycle_todo",
     )
     out = [_box(ctx, means, todo), img, retention_html(ctx), at_risk_html(ctx)]
     return "".join(out)
@@ -581,25 +555,20 @@ def retention_html(ctx: RunContext) -> str:
     ret.index = labels("milestone", ret.index, lang)
     cohort = _say(
         ctx,
-        "{n} 辆本店售出、车龄满 {y:.0f} 年的车",
-        "{n} vehicles sold here at least {y:.0f} years ago",
+        "retention_cohort",
         n=fmt.count(n),
         y=float(_cfg(ctx)["milestone_min_age_years"]),
     )
-    head = _h3(
-        f"{t('retention', lang)}({cohort})" if _zh(ctx) else f"{t('retention', lang)} ({cohort})"
-    )
+    head = _h3(t("heading_with_note", lang, title=t("retention", lang), note=cohort))
     ax = plot_bars(ret, fmt="{:.0%}", title=t("retention", lang))
     ax.set_ylim(0, 1.05)
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    ax.figure.set_size_inches(5.6, 2.9)
+    figure_of(ax).set_size_inches(5.6, 2.9)
     vals = ret.to_numpy()
     drop = int(np.argmax(-np.diff(vals))) if len(vals) > 1 else 0
     means = _say(
         ctx,
-        "同一批车辆中,做过{a}的占 {x},做过{b}的只剩 {y}:这是最大的一步流失。",
-        "Of the same vehicles, {x} came for the {a} but only {y} for the {b}: the "
-        "largest single loss.",
+        "retention_means",
         a=ret.index[drop],
         x=fmt.pct(vals[drop], 0),
         b=ret.index[min(drop + 1, len(vals) - 1)],
@@ -607,9 +576,7 @@ def retention_html(ctx: RunContext) -> str:
     )
     todo = _say(
         ctx,
-        "在这一节点前一个月主动提醒并提供套餐(如二保留存活动),把客户留在店内。",
-        "Remind these customers a month before that milestone and offer a package "
-        "(the second-service retention campaign) to keep them.",
+        "retention_todo",
     )
     return head + fig_to_img(ax, "retention by milestone") + _box(ctx, means, todo)
 
@@ -644,7 +611,7 @@ def at_risk_html(ctx: RunContext) -> str:
 def _dept_files(ctx: RunContext) -> str:
     """The departments whose list files this run wrote, by name."""
     d = _departments(ctx)
-    return ("、" if _zh(ctx) else ", ").join(labels("department", d, ctx.lang)) or "–"
+    return t("list_sep", ctx.lang).join(labels("department", d, ctx.lang)) or "–"
 
 
 def _departments(ctx: RunContext) -> list[str]:
@@ -690,15 +657,7 @@ def value_html(ctx: RunContext) -> str:
     ab, ab_prev = k["current"]["ab_share"], k["previous"]["ab_share"]
     means = _say(
         ctx,
-        "A+B 高价值客户占比 {ab}(目标 {tg},较上月 {mom});本月 {up} 位客户升入 A/B,{down} 位从 A/B 降到 C/D。"
-        "A 类来得勤、花得多;B 类来得勤、单次花费低;C 类花得多、来得少;D 类两者都低。"
-        "预测价值指客户未来 {h} 个月给本店带来的毛利:客户自付、保险公司理赔和厂家索赔的收入,各乘其毛利率。",
-        "The A+B share is {ab} (target {tg}, {mom} on last month); {up} customers moved up "
-        "into A/B this month and {down} dropped from A/B to C/D. A visit often and spend "
-        "much; B visit often, spend little; C spend much, visit rarely; D neither. "
-        "Predicted value is the gross margin a customer brings the store over the next {h} "
-        "months: what they, their insurer and the manufacturer's warranty pay, each times its "
-        "margin.",
+        "value_means",
         ab=fmt.pct(ab),
         tg=fmt.pct(target, 0),
         mom=fmt.points(ab - ab_prev, lang),
@@ -708,16 +667,12 @@ def value_html(ctx: RunContext) -> str:
     )
     todo = _say(
         ctx,
-        "对 A/B 做高价值关怀(人、车、生活),守住占比;对 C 类做回厂激活,提高来店频次;对 B 类推荐保养套餐,提高客单价;"
-        "D 类只做低成本触达。",
-        "Care for A and B (person, car, life) to hold the share; bring C back more often "
-        "with activation; offer B service packages to raise the ticket; reach D only "
-        "through low-cost channels.",
+        "value_todo",
     )
     parts.insert(0, _box(ctx, means, todo))
     ax = plot_migration(mig, lang=lang, kind="value_tag")
     ax.set_title(t("value_migration", lang))
-    ax.figure.set_size_inches(5.2, 3.6)
+    figure_of(ax).set_size_inches(5.2, 3.6)
     parts.append(fig_to_img(ax, "value migration"))
     parts.append(triad_html(ctx, seg))
     return "".join(parts)
@@ -728,7 +683,7 @@ def triad_html(ctx: RunContext, seg: pd.DataFrame) -> str:
     lang = ctx.lang
     head = _h3(t("triad", lang))
     if not ctx.has("value_scores"):
-        return head + _skipped(lang, _say(ctx, "价值模型未运行", "the value model did not run"))
+        return head + _skipped(lang, _say(ctx, "value_model_skipped"))
     vs = ctx.load_frame("value_scores")
     cols = [c for c in ("realized_value", "potential_value", "influence_value") if c in vs]
     df = vs[cols + (["referrals"] if "referrals" in vs else [])].join(seg["value_tag"], how="inner")
@@ -768,19 +723,13 @@ def triad_html(ctx: RunContext, seg: pd.DataFrame) -> str:
     share_a = total.loc["A"].sum() / max(total.to_numpy().sum(), 1e-9)
     means = _say(
         ctx,
-        "既成价值是客户已花的钱,潜在价值是未来 {h} 个月预计的毛利,影响价值是其转介绍带来的购车毛利。"
-        "A 类客户贡献了三项合计的 {s}。",
-        "Realized value is what customers have spent, potential value the margin expected "
-        "over the next {h} months, influence value the margin of the sales their referrals "
-        "brought. A customers hold {s} of the three together.",
+        "triad_means",
         h=ctx.horizon_months,
         s=fmt.pct(share_a, 0),
     )
     todo = _say(
         ctx,
-        "影响价值高的客户(常转介绍)交给销售部做转介绍邀请;潜在价值高但已流失风险的客户优先挽留。",
-        "Give customers with high influence value (frequent referrers) to sales for "
-        "referral invitations; keep those with high potential value who are at risk first.",
+        "triad_todo",
     )
     return (
         head
@@ -806,10 +755,10 @@ def loyalty_html(ctx: RunContext) -> str:
         for rc, k in cells.items()
     }
     xl = (
-        _say(ctx, "行为忠诚低(少回厂)", "Behaviour: rarely back"),
-        _say(ctx, "行为忠诚高(常回厂)", "Behaviour: often back"),
+        _say(ctx, "loyalty_behaviour_low"),
+        _say(ctx, "loyalty_behaviour_high"),
     )
-    yl = (_say(ctx, "态度忠诚高", "Attitude: satisfied"), _say(ctx, "态度忠诚低", "Attitude: not"))
+    yl = (_say(ctx, "loyalty_attitude_high"), _say(ctx, "loyalty_attitude_low"))
     ax = plot_matrix_2x2(grid, xl, yl, title=t("loyalty_matrix", lang), goal=(0, 1))
     img = fig_to_img(ax, "loyalty matrix")
     flow = crosstab_with_flows(prev, now, order=list(TYPES))
@@ -819,13 +768,7 @@ def loyalty_html(ctx: RunContext) -> str:
     )
     means = _say(
         ctx,
-        "态度(满意度、投诉)× 行为(回厂次数)把客户分成四类:真正忠诚 {t},潜在忠诚 {l}(满意但少来),"
-        "惯性忠诚 {i}(常来但不满意),非忠诚 {n};另有 {u} 人没有回访或投诉记录,态度未知。"
-        "本月 {a} 人转为真正忠诚,{b} 人离开真正忠诚。",
-        "Attitude (satisfaction, complaints) × behaviour (returns) gives four types: {t} "
-        "true loyal, {l} latent (satisfied, rarely back), {i} inertia (often back, not "
-        "satisfied), {n} non-loyal; {u} have no survey or complaint, so their attitude is "
-        "unknown. {a} became true loyal this month, {b} left it.",
+        "loyalty_means",
         t=fmt.count(c_now["true"]),
         l=fmt.count(c_now["latent"]),
         i=fmt.count(c_now["inertia"]),
@@ -836,12 +779,7 @@ def loyalty_html(ctx: RunContext) -> str:
     )
     todo = _say(
         ctx,
-        "目标是把非忠诚、潜在忠诚、惯性忠诚客户转为真正忠诚:潜在忠诚 → 主动邀约和保养提醒;惯性忠诚 → 回访、解决投诉、"
-        "用 ABC 报价建立信任(奖励只能买来行为,买不来态度);非忠诚 → 先了解原因;态度未知 → 客服回访补齐满意度。",
-        "The goal is to move non-loyal, latent and inertia customers to true loyalty: latent "
-        "→ invite them in, remind them of services; inertia → call back, settle complaints, "
-        "build trust with the ABC quote (rewards buy behaviour, not attitude); non-loyal → "
-        "learn why first; unknown → a satisfaction call by customer service.",
+        "loyalty_todo",
     )
     rows = pd.DataFrame(
         {
@@ -865,7 +803,7 @@ def needs_html(ctx: RunContext) -> str:
     seg = ctx.load_frame("segments")
     have = [n for n in NEEDS if n in seg]
     if not have:
-        return _skipped(lang, _say(ctx, "没有需求标签", "no needs tags"))
+        return _skipped(lang, _say(ctx, "no_needs_tags"))
     seg = seg.assign(**{n: seg[n].astype("boolean").fillna(False).astype(bool) for n in have})
     base = len(seg)
     counts = pd.Series({n: int(seg[n].sum()) for n in have})
@@ -886,23 +824,17 @@ def needs_html(ctx: RunContext) -> str:
     c = counts.copy()
     c.index = labels("need", have, lang)
     ax = plot_bars(c, horizontal=True, title=t("needs_groups", lang))
-    ax.figure.set_size_inches(6.5, 2.8)
+    figure_of(ax).set_size_inches(6.5, 2.8)
     top = counts.idxmax()
     means = _say(
         ctx,
-        "按可观察的数据(家庭、等待投诉与周末来店、报价接受率、里程)分出需求群;最大的一群是{g}({n} 人)。"
-        "同一客户可以属于多个群。",
-        "Needs groups come from what the data shows (household, wait complaints and weekend "
-        "visits, quote acceptance, mileage); the largest is {g} ({n}). A customer can be in "
-        "several groups.",
+        "needs_means",
         g=label("need", top, lang),
         n=fmt.count(counts[top]),
     )
     todo = _say(
         ctx,
-        "按表中建议为各群定制服务:年轻家庭提供车内清洁和儿童友好休息区,时间敏感客户提供上门取送车和代步车。",
-        "Offer each group the services in the table: interior cleaning and child-friendly "
-        "waiting for young families, pick-up and a courtesy car for the time-sensitive.",
+        "needs_todo",
     )
     return (
         _box(ctx, means, todo)
@@ -930,8 +862,7 @@ def plan_html(ctx: RunContext) -> str:
         {
             "department": labels("department", d.index, lang),
             "campaigns": [
-                ("、" if _zh(ctx) else ", ").join(labels("campaign", cs, lang))
-                for cs in d["campaigns"]
+                t("list_sep", lang).join(labels("campaign", cs, lang)) for cs in d["campaigns"]
             ],
             "n_target": d["n_target"].map(fmt.count).to_numpy(),
             "n_control": d["n_control"].map(fmt.count).to_numpy(),
@@ -983,11 +914,7 @@ def plan_html(ctx: RunContext) -> str:
     best = per.index[0]
     means = _say(
         ctx,
-        "预算 {b} 中计划花费 {c},预期增量价值 {v}(95% 区间 {lo} 至 {hi}),即每花 1 元预期带来 {r} 元。"
-        "价值最大的活动是{best}。每个活动都留有对照组(不联系),下月据此评估真实效果。",
-        "Of the {b} budget the plan spends {c} and expects {v} of incremental value (95 % "
-        "interval {lo} to {hi}): {r} per CNY spent. The largest is {best}. Every campaign "
-        "keeps a control group (not contacted) so next month measures what it really earned.",
+        "plan_means",
         b=fmt.money(ctx.budget, lang),
         c=fmt.money(p.cost, lang),
         v=fmt.money(p.value, lang),
@@ -998,9 +925,7 @@ def plan_html(ctx: RunContext) -> str:
     )
     todo = _say(
         ctx,
-        "各部门按名单执行:名单中的对照组客户本月不要联系;产能占用接近 100% 的部门请提前排班。",
-        "Each department works its list: do not contact the control-group customers on it "
-        "this month; departments near 100 % of capacity should plan staff ahead.",
+        "plan_todo",
     )
     info = ctx.load_json("campaign_summary") if ctx.has("campaign_summary") else {}
     notes = "".join(_note(str(n)) for n in info.get("notes", []))
@@ -1112,7 +1037,7 @@ def why_not_chosen_html(ctx: RunContext) -> str:
     lang = ctx.lang
     # the reason codes "capacity" and "budget" are also column codes of other tables
     code = {"capacity": "over_capacity", "budget": "over_budget"}
-    sep = "；" if lang == "zh" else "; "
+    sep = t("clause_sep", lang)
     data: dict[str, list[str]] = {
         "campaign_label": [],
         "eligible": [],
@@ -1173,22 +1098,14 @@ def results_html(ctx: RunContext) -> str:
     days = float(m["observed_days"].mean()) if "observed_days" in m else float("nan")
     means = _say(
         ctx,
-        "每个活动的目标组与随机留出的对照组比较,差额就是活动带来的增量收入(已扣成本,观察约 {d} 天)。"
-        "{w} 项活动赚了钱,{l} 项亏损,其余效果不明确(区间跨过 0)。",
-        "Each campaign's target group is compared with its random control group: the "
-        "difference is what the campaign earned (net of cost, about {d} days observed). {w} "
-        "campaigns earned money, {l} lost money, the others are unclear (the interval "
-        "crosses 0).",
+        "results_means",
         d=fmt.count(days),
         w=len(win),
         l=len(lose),
     )
     todo = _say(
         ctx,
-        "有把握赚钱的活动继续并可扩大;亏损的活动调整对象或优惠;效果不明确的活动继续保留对照组,积累样本后再判断。",
-        "Keep and widen the campaigns that earned money with confidence; change the audience "
-        "or offer of those that lost; keep control groups on the unclear ones until the "
-        "sample is large enough.",
+        "results_todo",
     )
     return (
         _box(ctx, means, todo)
@@ -1228,32 +1145,26 @@ def grade_sentences(ctx: RunContext) -> list[str]:
     """One sentence per model: its grade against the best simple rule, in a manager's words."""
     lang, out = ctx.lang, []
     gt = _cfg(ctx)["grade_thresholds"]
-    verdict = {
-        "A": ("明显优于简单规则,可放心使用", "clearly better than the simple rule: use it"),
-        "B": ("优于简单规则,可以使用", "better than the simple rule: fit for use"),
-        "C": ("略优于简单规则,谨慎参考", "slightly better than the simple rule: use with care"),
-        "D": (
-            "不比简单规则好,请先检查数据",
-            "no better than the simple rule: check the data first",
-        ),
-    }
+
+    def verdict(grade: str) -> str:
+        return t(f"grade_verdict_{grade}", lang)
+
     if ctx.has("churn_metrics"):
         m = ctx.load_json("churn_metrics")
         naive = m.get("naive_rule") or {}
         g = m.get("grade") or _grade(
-            m["auc"] - naive.get("auc", 0.5), ctx.cfg["churn"]["grade_thresholds"]
+            m["auc"] - naive.get("auc", RANDOM_AUC), ctx.cfg["churn"]["grade_thresholds"]
         )
         out.append(
             _say(
                 ctx,
-                "{m}:{g} 级 — 排序能力 AUC {a},最佳简单规则({r})为 {b};{v}。",
-                "{m}: grade {g} — AUC {a} against {b} for the best simple rule ({r}); {v}.",
+                "grade_churn",
                 m=label("model", "churn", lang),
                 g=g,
                 a=fmt.num(m["auc"]),
                 b=fmt.num(naive.get("auc")),
                 r=label("naive", naive.get("name", ""), lang),
-                v=verdict[g][0 if _zh(ctx) else 1],
+                v=verdict(g),
             )
         )
     if ctx.has("value_metrics"):
@@ -1265,33 +1176,29 @@ def grade_sentences(ctx: RunContext) -> list[str]:
             out.append(
                 _say(
                     ctx,
-                    "{m}:{g} 级 — 区分高低价值客户的能力(标准化基尼){a},最佳简单规则({r})为 {b};{v}。",
-                    "{m}: grade {g} — normalized Gini {a} against {b} for the best "
-                    "simple rule ({r}); {v}.",
+                    "grade_value",
                     m=label("model", "value", lang),
                     g=g,
                     a=fmt.num(m["normalized_gini"]),
                     b=fmt.num(base[name]),
                     r=label("naive", name, lang),
-                    v=verdict[g][0 if _zh(ctx) else 1],
+                    v=verdict(g),
                 )
             )
     if ctx.has("lead_metrics"):
         m = ctx.load_json("lead_metrics")
         if "auc" in m:
-            b = (m.get("baselines") or {}).get("source_rate", 0.5)
+            b = (m.get("baselines") or {}).get("source_rate", RANDOM_AUC)
             g = _grade(m["auc"] - b, gt["leads"])
             out.append(
                 _say(
                     ctx,
-                    "{m}:{g} 级 — AUC {a},按线索来源的历史成交率为 {b};{v}。",
-                    "{m}: grade {g} — AUC {a} against {b} for the source's historical "
-                    "win rate; {v}.",
+                    "grade_leads",
                     m=label("model", "leads", lang),
                     g=g,
                     a=fmt.num(m["auc"]),
                     b=fmt.num(b),
-                    v=verdict[g][0 if _zh(ctx) else 1],
+                    v=verdict(g),
                 )
             )
     return out
@@ -1306,9 +1213,7 @@ def appendix_html(ctx: RunContext) -> str:
         _note(
             _say(
                 ctx,
-                "评级:与不用模型的最佳简单规则相比提升多少(A 最好)。以下为技术指标,供分析人员核对。",
-                "Grades: how much better than the best simple rule without a model (A "
-                "best). The technical tables below are for analysts.",
+                "appendix_grades",
             )
         ),
         f'<div class="tech">{_h3(t("technical", lang))}',
@@ -1436,21 +1341,16 @@ def _shap_chart(ctx: RunContext, model: str) -> str:
     sv, X = sv.rename(columns=names), X.rename(columns=names)
     use_cjk_font()
     fig, axes = plt.subplots(1, 2, figsize=(14, 5))
-    plot_importance(sv, top_n=12, ax=axes[0])
+    n = int(_cfg(ctx)["shap_features"])
+    plot_importance(sv, top_n=n, ax=axes[0])
     axes[0].set_title(t(f"{model}_drivers", lang))
-    axes[0].set_xlabel(_say(ctx, "平均影响(SHAP 绝对值)", "mean |SHAP value|"))
+    axes[0].set_xlabel(_say(ctx, "shap_axis"))
     plt.sca(axes[1])
-    plot_beeswarm(sv, X, max_display=12, ax=axes[1])
+    plot_beeswarm(sv, X, max_display=n, ax=axes[1])
     if _zh(ctx):
-        _translate_texts(
-            fig,
-            {
-                "Feature value": "特征取值",
-                "High": "高",
-                "Low": "低",
-                "SHAP value (impact on model output)": "SHAP 值(对预测的影响)",
-            },
-        )
+        # shap draws its words in English: the table's en text of these keys is shap's own
+        keys = ("shap_feature_value", "shap_high", "shap_low", "shap_value_axis")
+        _translate_texts(fig, {t(k, "en"): t(k, "zh") for k in keys})
     return fig_to_img(fig, f"{model} drivers")
 
 
@@ -1463,10 +1363,10 @@ def _translate_texts(fig: Any, words_: dict[str, str]) -> None:
         if s in words_:
             text.set_text(words_[s])
         elif m := re.fullmatch(r"Sum of (\d+) other features", s):
-            text.set_text(f"其余 {m.group(1)} 个特征之和")
+            text.set_text(t("shap_other_features", "zh", n=m.group(1)))
 
 
-def driver_sentences(sv: pd.DataFrame, X: pd.DataFrame, lang: str, top_n: int = 5) -> list[str]:
+def driver_sentences(sv: pd.DataFrame, X: pd.DataFrame, lang: str, top_n: int) -> list[str]:
     """The top drivers in plain words: each feature's typical value among the customers it
     pushes up most (the top quarter of its SHAP values), as the registry's sentence."""
     from cvm.features.registry import describe
@@ -1494,14 +1394,13 @@ def drivers_html(ctx: RunContext) -> str:
             continue
         sv = ctx.load_frame(f"{model}_shap_values")
         X = ctx.load_frame(f"{model}_shap_features")
-        items = "".join(f"<li>{html.escape(s)}</li>" for s in driver_sentences(sv, X, ctx.lang))
-        intro = {
-            "churn": ("流失风险高的客户通常:", "Customers at high churn risk typically show:"),
-            "value": ("高价值客户通常:", "High-value customers typically show:"),
-        }[model]
+        top = int(_cfg(ctx)["driver_sentences"])
+        items = "".join(
+            f"<li>{html.escape(s)}</li>" for s in driver_sentences(sv, X, ctx.lang, top)
+        )
         parts.append(
             _h3(t(model + "_drivers", ctx.lang))
-            + f"<p>{intro[0] if _zh(ctx) else intro[1]}</p><ol>{items}</ol>"
+            + f"<p>{t(model + '_drivers_intro', ctx.lang)}</p><ol>{items}</ol>"
         )
         parts.append(shap_html(ctx, model))
     return "".join(parts)
@@ -1517,7 +1416,7 @@ def quality_html(ctx: RunContext) -> str:
         ax = plot_bars(
             comp.sort_values(), horizontal=True, fmt="{:.0%}", title=t("profile_completeness", lang)
         )
-        ax.figure.set_size_inches(6, 4.5)
+        figure_of(ax).set_size_inches(6, 4.5)
         ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
         parts.append(fig_to_img(ax, "profile completeness"))
     warnings = dq.get("warnings", [])
@@ -1526,13 +1425,7 @@ def quality_html(ctx: RunContext) -> str:
             "<ul>" + "".join(f'<li class="warn">{html.escape(w)}</li>' for w in warnings) + "</ul>"
         )
     if dq.get("absent_tables"):
-        parts.append(
-            _note(
-                _say(
-                    ctx, "缺少的数据表:{t}", "Tables absent: {t}", t=", ".join(dq["absent_tables"])
-                )
-            )
-        )
+        parts.append(_note(_say(ctx, "missing_tables", t=", ".join(dq["absent_tables"]))))
     if ctx.has("drift"):
         thr = float(_cfg(ctx)["drift_psi_warning"])
         drift = ctx.load_frame("drift")

@@ -20,25 +20,11 @@ import numpy as np
 import pandas as pd
 
 from cvm.group.league import GROUP, group_summary
-from cvm.i18n import label
+from cvm.i18n import LABELS, label, t
 from cvm.reporting import fmt
 
-LABELS = {
-    "dealer_id": ("门店", "Store"),
-    "customers": ("客户数", "Customers"),
-    "active": ("活跃客户", "Active"),
-    "retention_2nd_service": ("二保留存(排名)", "2nd-service retention (rank)"),
-    "retention_after_warranty": ("保修期后留存(排名)", "After-warranty retention (rank)"),
-    "ab_share": ("A+B占比(排名)", "A+B share (rank)"),
-    "churn_risk": ("流失风险客户占比(排名)", "Churn risk (rank)"),
-    "value_at_risk": ("风险价值(排名)", "Value at risk (rank)"),
-    "budget": ("预算", "Budget"),
-    "plan_targets": ("计划客户", "Plan: customers"),
-    "plan_spend": ("计划花费", "Plan: spend"),
-    "plan_value": ("预期增量价值(排名)", "Plan: expected value (rank)"),
-    "measured_response_lift": ("上月实测提升(排名)", "Last month's measured lift (rank)"),
-    "measured_incremental_revenue": ("上月增量收入", "Last month's incremental revenue"),
-}
+LEAGUE_COLUMNS = tuple(LABELS["league"])
+"""The league table's columns in the order shown (their headers: kind ``league`` of cvm.i18n)."""
 PCT = ("retention_2nd_service", "retention_after_warranty", "ab_share", "churn_risk")
 MONEY = ("value_at_risk", "budget", "plan_spend", "plan_value", "measured_incremental_revenue")
 RANKED = (
@@ -59,9 +45,7 @@ border-left:4px solid #e08a00;padding:8px}.note{color:#555;font-size:12px}"""
 
 
 def _lab(col: str, lang: str) -> str:
-    if col in LABELS:
-        return LABELS[col][0 if lang == "zh" else 1]
-    return label("column", col, lang)
+    return label("league" if col in LABELS["league"] else "column", col, lang)
 
 
 def _cell(col: str, v: Any, rank: Any, lang: str) -> str:
@@ -82,10 +66,10 @@ def _cell(col: str, v: Any, rank: Any, lang: str) -> str:
 
 def league_frame(league: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The league table with formatted cells (headers in ``lang``), stores then the group."""
-    cols = [c for c in LABELS if c != "dealer_id" and c in league.columns]
+    cols = [c for c in LEAGUE_COLUMNS if c != "dealer_id" and c in league.columns]
     rows = []
     for dealer, r in league.iterrows():
-        name = ("集团合计" if lang == "zh" else "Group") if dealer == GROUP else str(dealer)
+        name = t("group_total", lang) if dealer == GROUP else str(dealer)
         row = {_lab("dealer_id", lang): name}
         for c in cols:
             row[_lab(c, lang)] = _cell(c, r[c], r.get(f"rank_{c}"), lang)
@@ -139,13 +123,7 @@ def league_html(league: pd.DataFrame, lang: str) -> str:
         _table(full[[store_col, *[_lab(c, lang) for c in part if c in league.columns]]])
         for part in LEAGUE_PARTS
     )
-    note = (
-        "排名:1 为集团内最好(流失风险越低越好;风险价值 1 为最多)。各门店按其门店页面查看"
-        "明细:stores/<门店>/report.html。"
-        if lang == "zh"
-        else "Rank 1 = best in the group (lower churn risk is better; value at risk: 1 = the "
-        "most at stake). Each store's page: stores/<store>/report.html."
-    )
+    note = t("league_note", lang)
     return f'<ol class="summary">{items}</ol>' + tables + f'<p class="note">{html.escape(note)}</p>'
 
 
@@ -178,68 +156,49 @@ def store_report_html(
     top_rows: int,
 ) -> str:
     """One store's report page (see the module docstring)."""
-    zh = lang == "zh"
     r = league.loc[dealer]
     n_stores = int((league.index != GROUP).sum())
     parts = []
     if bool(r.get("thin", False)):
         parts.append(
-            '<p class="warn">'
-            + html.escape(
-                f"本店活跃客户仅{int(r['active'])}人,数据不足以单独建模:客户按集团模型评分,"
-                f"各项数字波动较大,请谨慎解读。"
-                if zh
-                else f"This store has only {int(r['active'])} active customers: too little data for "
-                f"a model of its own. Its customers are scored by the group's model; its figures "
-                f"are noisy."
-            )
-            + "</p>"
+            '<p class="warn">' + html.escape(t("store_thin", lang, n=int(r["active"]))) + "</p>"
         )
     # the store's figures with their rank, next to the group's
     rows = []
-    for c in [c for c in LABELS if c not in ("dealer_id",) and c in league.columns]:
+    for c in [c for c in LEAGUE_COLUMNS if c not in ("dealer_id",) and c in league.columns]:
         rows.append(
             {
-                ("指标" if zh else "Figure"): _lab(c, lang)
-                .replace("(排名)", "")
-                .replace(" (rank)", ""),
-                ("本店" if zh else "Store"): _cell(c, r[c], None, lang),
-                (f"排名(共{n_stores}家)" if zh else f"Rank of {n_stores}"): ""
+                t("store_figure", lang): _lab(c, lang).replace(t("rank_suffix", lang), ""),
+                t("store_this", lang): _cell(c, r[c], None, lang),
+                t("store_rank_of", lang, n=n_stores): ""
                 if c not in RANKED or pd.isna(r.get(f"rank_{c}"))
                 else str(int(r[f"rank_{c}"])),
-                ("集团" if zh else "Group"): _cell(c, league.loc[GROUP, c], None, lang),
+                t("store_group", lang): _cell(c, league.loc[GROUP, c], None, lang),
             }
         )
-    parts.append(
-        f"<h2>{'本店与集团' if zh else 'The store and the group'}</h2>" + _table(pd.DataFrame(rows))
-    )
+    parts.append(f"<h2>{t('store_vs_group', lang)}</h2>" + _table(pd.DataFrame(rows)))
     # value tags with the store's own thresholds
     mine = scores[scores["dealer_id"] == dealer]
     tags = mine["value_tag"].value_counts().reindex(["A", "B", "C", "D"], fill_value=0)
     thr = thresholds or {}
-    head = "客户价值标签(本店阈值)" if zh else "Value tags (the store's own thresholds)"
+    nan = float("nan")  # a store without thresholds (too few customers) shows "nan"
     parts.append(
-        f"<h2>{head}</h2>"
+        f"<h2>{t('store_value_tags', lang)}</h2>"
         + "<p>"
         + html.escape(
-            (
-                f"高频:每年进厂≥{thr.get('visits_per_year', float('nan')):.2f}次;"
-                f"高消费:单次付费≥{thr.get('spend_per_visit', float('nan')):,.0f}元"
-                f"(本店客户的中位数)。"
-            )
-            if zh
-            else (
-                f"High frequency: ≥ {thr.get('visits_per_year', float('nan')):.2f} visits "
-                f"a year; high spend: ≥ {thr.get('spend_per_visit', float('nan')):,.0f} CNY "
-                f"a visit (the medians of this store's customers)."
+            t(
+                "store_tag_thresholds",
+                lang,
+                visits=thr.get("visits_per_year", nan),
+                spend=thr.get("spend_per_visit", nan),
             )
         )
         + "</p>"
         + _table(
             pd.DataFrame(
                 {
-                    ("标签" if zh else "Tag"): tags.index,
-                    ("客户数" if zh else "Customers"): [fmt.count(x) for x in tags.to_numpy()],
+                    t("store_tag", lang): tags.index,
+                    t("customers", lang): [fmt.count(x) for x in tags.to_numpy()],
                 }
             )
         )
@@ -247,28 +206,19 @@ def store_report_html(
     # budget, capacities and the plan
     b = budget or {}
     cap = b.get("capacity") or {}
-    head = "本月计划" if zh else "This month's plan"
-    parts.append(
-        f"<h2>{head}</h2><p>"
-        + html.escape(
-            (
-                f"预算{fmt.money(b.get('budget', 0), lang)}元;各部门月度产能:"
-                + "、".join(f"{label('department', k, lang)} {int(v):,}" for k, v in cap.items())
-            )
-            if zh
-            else (
-                f"Budget {fmt.money(b.get('budget', 0), lang)} CNY; department capacities: "
-                + ", ".join(f"{label('department', k, lang)} {int(v):,}" for k, v in cap.items())
-            )
-        )
-        + "</p>"
+    capacities = t("list_sep", lang).join(
+        f"{label('department', k, lang)} {int(v):,}" for k, v in cap.items()
     )
+    budget_text = t(
+        "store_budget", lang, budget=fmt.money(b.get("budget", 0), lang), capacities=capacities
+    )
+    parts.append(f"<h2>{t('store_plan', lang)}</h2><p>" + html.escape(budget_text) + "</p>")
     p = plan[plan["dealer_id"] == dealer] if len(plan) else plan
     if len(p):
         g = p.groupby(["campaign", "group"]).size().unstack(fill_value=0)
         cost = p[p["group"] == "target"].groupby("campaign")["cost"].sum()
         val = p[p["group"] == "target"].groupby("campaign")["expected_incremental_value"].sum()
-        t = pd.DataFrame(
+        tab = pd.DataFrame(
             {
                 label("column", "campaign_label", lang): [
                     label("campaign", c, lang) for c in g.index
@@ -285,18 +235,16 @@ def store_report_html(
                 ],
             }
         )
-        parts.append(_table(t))
+        parts.append(_table(tab))
     else:
-        parts.append(
-            "<p>" + ("本月无计划客户。" if zh else "No customers planned this month.") + "</p>"
-        )
+        parts.append("<p>" + t("store_no_plan", lang) + "</p>")
     if lists:
         items = "".join(
             f'<li><a href="campaigns/{html.escape(d)}.csv">{html.escape(label("department", d, lang))}'
             f'</a> ({n:,}) · <a href="campaigns/{html.escape(d)}.xlsx">xlsx</a></li>'
             for d, n in sorted(lists.items())
         )
-        parts.append(f"<h2>{'部门名单' if zh else 'Department lists'}</h2><ul>{items}</ul>")
+        parts.append(f"<h2>{t('store_lists', lang)}</h2><ul>{items}</ul>")
     # the store's customers most at risk (ids only)
     risky = (
         mine[mine["churn_probability"].notna()]
@@ -304,7 +252,7 @@ def store_report_html(
         .head(top_rows)
     )
     if len(risky):
-        t = pd.DataFrame(
+        tab = pd.DataFrame(
             {
                 label("column", "customer_id", lang): [mask_id(c) for c in risky["customer_id"]],
                 label("column", "churn_probability", lang): [
@@ -316,12 +264,10 @@ def store_report_html(
                 label("column", "reason_1", lang): risky["reason_1"].fillna("").astype(str),
             }
         )
-        parts.append(
-            f"<h2>{'流失风险最高的客户' if zh else 'Customers most at risk'}</h2>" + _table(t)
-        )
-    title = f"门店 {dealer} · 客户价值管理月报" if zh else f"Store {dealer} — monthly report"
+        parts.append(f"<h2>{t('store_most_at_risk', lang)}</h2>" + _table(tab))
+    title = t("store_title", lang, dealer=dealer)
     # ids masked as in the group report; the department lists carry the full ids
-    sub = f"截至 {as_of}" if zh else f"As of {as_of}"
+    sub = t("as_of", lang, as_of=as_of)
     return _page(title, sub, "".join(parts), lang)
 
 

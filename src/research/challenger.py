@@ -162,7 +162,7 @@ def _metrics(model: str, y: np.ndarray, p: np.ndarray, bins: int) -> dict[str, f
     }
 
 
-def decile_calibration_error(y, p, bins: int = 10) -> float:
+def decile_calibration_error(y, p, bins: int) -> float:
     """Amounts: count-weighted mean |mean predicted − mean realized| over prediction deciles,
     relative to the mean realized amount (0 = calibrated in every decile)."""
     y, p = np.asarray(y, float), np.asarray(p, float)
@@ -281,34 +281,16 @@ def churn_challenger(
     from cvm.models.churn import churn_frames, fit_churn
 
     frames = ctx.memo.get("churn_frames") or churn_frames(ctx.tables, ctx.as_of, ctx.cfg)
-    check_overrides(
-        "churn", frames.feature_names, features_drop, features_only, model_params, ctx.cfg
-    )
-    over = overlay(
+    return _challenge(
+        ctx,
         "churn",
-        ctx.cfg,
-        frames.feature_names,
+        champion,
+        frames,
+        fit_churn,
         champion.metrics["best_params"],
-        features_drop,
-        features_only,
-        model_params,
-    )
-    challenger = fit_churn(frames, apply_overlay(ctx.cfg, over))
-    a, b = champion.validation, challenger.validation
-    if not a.index.equals(b.index):
-        raise CvmError("champion and challenger holdout rows differ; re-run the churn cell")
-    y = b["y_true"].to_numpy(float)
-    scores = {"champion": a["p"].to_numpy(float), "challenger": b["p"].to_numpy(float)}
-    table = compare("churn", y, scores, ctx.cfg, ctx.seed)
-    return Comparison(
-        "churn",
-        name,
-        over,
-        table,
-        y,
-        scores,
-        challenger,
         _request(features_drop, features_only, model_params),
+        name,
+        ("y_true", "p", "holdout rows"),
     )
 
 
@@ -324,32 +306,45 @@ def value_challenger(
     from cvm.models.value import fit_value, value_frames
 
     frames = ctx.memo.get("value_frames") or value_frames(ctx.tables, ctx.as_of, ctx.cfg)
-    check_overrides(
-        "value", frames.feature_names, features_drop, features_only, model_params, ctx.cfg
-    )
-    over = overlay(
-        "value", ctx.cfg, frames.feature_names, {}, features_drop, features_only, model_params
-    )
-    challenger = fit_value(frames, apply_overlay(ctx.cfg, over))
-    a, b = champion.validation, challenger.validation
-    if not (a.index.equals(b.index) and np.array_equal(a["realized"], b["realized"])):
-        raise CvmError("champion and challenger evaluation rows differ; re-run the value cell")
-    y = b["realized"].to_numpy(float)
-    scores = {
-        "champion": a["predicted"].to_numpy(float),
-        "challenger": b["predicted"].to_numpy(float),
-    }
-    table = compare("value", y, scores, ctx.cfg, ctx.seed)
-    return Comparison(
+    return _challenge(
+        ctx,
         "value",
-        name,
-        over,
-        table,
-        y,
-        scores,
-        challenger,
+        champion,
+        frames,
+        fit_value,
+        {},
         _request(features_drop, features_only, model_params),
+        name,
+        ("realized", "predicted", "evaluation rows"),
     )
+
+
+def _challenge(
+    ctx: Any,
+    model: str,
+    champion: Any,
+    frames: Any,
+    fit: Any,
+    best_params: dict,
+    req: dict[str, Any],
+    name: str,
+    columns: tuple[str, str, str],
+) -> Comparison:
+    """Fit the challenger ``req`` asks for (:func:`_request`) on the champion's frames and
+    compare the two on the same rows. ``columns``: the validation frame's truth and prediction
+    columns, and what its rows are called in the error when they differ."""
+    drop, only, params = req["features_drop"], req["features_only"], req["model_params"]
+    check_overrides(model, frames.feature_names, drop, only, params, ctx.cfg)
+    over = overlay(model, ctx.cfg, frames.feature_names, best_params, drop, only, params)
+    challenger = fit(frames, apply_overlay(ctx.cfg, over))
+    truth, pred, rows = columns
+    a, b = champion.validation, challenger.validation
+    if not (a.index.equals(b.index) and np.array_equal(a[truth], b[truth])):
+        raise CvmError(f"champion and challenger {rows} differ; re-run the {model} cell")
+    y = b[truth].to_numpy(float)
+    scores = {"champion": a[pred].to_numpy(float), "challenger": b[pred].to_numpy(float)}
+    table = compare(model, y, scores, ctx.cfg, ctx.seed)
+    return Comparison(model, name, over, table, y, scores, challenger, req)
 
 
 def check_notebook_overrides(

@@ -19,6 +19,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from cvm.models import metrics as M
+from cvm.reporting.plots import figure_of
 
 COLORS = ("#17324d", "#f17300", "#3e7cb1", "#6a994e", "#b42318", "#81a4cd", "#7b2cbf")
 
@@ -306,7 +307,7 @@ def show(axes: Any) -> None:
     from IPython.display import Image, display
 
     ax = np.asarray(axes).ravel()[0] if not isinstance(axes, Axes) else axes
-    fig = ax.figure
+    fig = figure_of(ax)
     buf = io.BytesIO()
     fig.tight_layout()
     fig.savefig(buf, format="png", dpi=100)

@@ -1,6 +1,6 @@
 """Customer value types (既成 / 潜在 / 影响价值): realized, potential and influence value.
 
-Moved from ``cvm.models.value`` (issue 14): the value model predicts; this module describes
+A segment, not a model: the value model (``cvm.models.value``) predicts; this module describes
 what each customer is worth to the store in the three terms the managers use.
 """
 
@@ -11,8 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-from cvm.features.labels import paid_mask
-from cvm.features.pit import day_number, days, ids, to_timestamp
+from cvm.data.ids import day_number, days, ids, to_timestamp
+from cvm.definitions import paid_mask
 from cvm.models.value import value_settings
 
 log = logging.getLogger(__name__)

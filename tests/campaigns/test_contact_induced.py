@@ -30,12 +30,17 @@ def test_contact_induced_spend_uses_control_groups():
         }
     )
     induced, uplift = contact_induced_spend(
-        {"visits": visits, "campaign_contacts": contacts}, "2023-12-31", 12, None, window_days=61
+        {"visits": visits, "campaign_contacts": contacts},
+        "2023-12-31",
+        12,
+        None,
+        window_days=61,
+        min_group=30,
     )
     assert uplift == {"reminder": pytest.approx(200.0)}
     assert induced.sum() == pytest.approx(200.0 * n) and set(induced.index) == set(cust[:n])
     # no contact table: nothing induced
-    assert contact_induced_spend({"visits": visits}, "2023-12-31", 12, None)[0].empty
+    assert contact_induced_spend({"visits": visits}, "2023-12-31", 12, None, 61, 30)[0].empty
 
     # measured in gross margin: the same uplift times the customer maintenance margin
     from cvm.features.margin import margin_table
@@ -47,6 +52,7 @@ def test_contact_induced_spend_uses_control_groups():
         12,
         None,
         window_days=61,
+        min_group=30,
         measure="margin",
     )
     assert up_m == {"reminder": pytest.approx(200.0 * m)}

@@ -66,39 +66,31 @@ def test_bad_margin_names_the_key(override, key):
         margin_table({"value": override})
 
 
-@pytest.mark.xfail(
-    reason="after the merge of main's typed settings (00:36) the patched "
-    "CONFIG_DIR no longer reaches cvm monthly's parameter check; the margin "
-    "check itself is tested above (test_bad_margin_names_the_key)",
-    strict=False,
-)
 @pytest.mark.parametrize(
-    "old, new, words",
+    "overlay, words",
     [
-        ("accident: 0.35,", "accident: 3.5,", "margin.insurer.accident = 3.5 is outside [0, 1]"),
-        (" other: 0.30,", "", "margin.customer.other is missing"),
+        ("insurer: {accident: 3.5}", "margin.insurer.accident = 3.5 is outside [0, 1]"),
+        ("customer: {other: high}", "'margin.customer.other' in"),
     ],
 )
-def test_monthly_refuses_a_bad_margin_table_before_any_work(tmp_path, monkeypatch, old, new, words):
-    import shutil
-
-    from cvm import config
-
-    cfgdir = tmp_path / "configs"
-    shutil.copytree(config.CONFIG_DIR, cfgdir)
-    text = (cfgdir / "value.yaml").read_text(encoding="utf-8")
-    assert old in text
-    (cfgdir / "value.yaml").write_text(text.replace(old, new, 1), encoding="utf-8")
-    monkeypatch.setattr(config, "CONFIG_DIR", cfgdir)
-    out = tmp_path / "reports"
-    data = tmp_path / "data"
+def test_monthly_refuses_a_bad_margin_table_before_any_work(tmp_path, monkeypatch, overlay, words):
+    """As a user would: a ``configs/value.yaml`` overlay in the home folder (``--home``)."""
+    home = tmp_path / "store"
+    # --home sets CVM_HOME and moves into the home: both are put back after the test
+    monkeypatch.setenv("CVM_HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    (home / "configs").mkdir(parents=True)
+    (home / "configs" / "value.yaml").write_text(f"margin:\n  {overlay}\n", encoding="utf-8")
+    data = home / "data"
     data.mkdir()
     (data / "visits.csv").write_text(
         "customer_id,visit_date,amount\nC1,2024-01-05,100\n", encoding="utf-8"
     )
+    out = home / "reports"
     res = CliRunner().invoke(
-        app, ["monthly", "--data", str(data), "--as-of", "2024-01-31", "--out", str(out)]
+        app,
+        ["--home", str(home), "monthly", "--data", str(data), "--as-of", "2024-01-31"],
     )
     assert res.exit_code == 2, res.output
-    assert words in res.output
+    assert words in res.output and "configs/value.yaml" in res.output
     assert "Traceback" not in res.output and not out.exists()

@@ -65,21 +65,23 @@ def test_retention_by_milestone_uses_old_enough_store_sold_vehicles():
             "amount": [0, 300, 300, 5000, 400, 0],
         }
     )
-    r = retention_by_milestone({"vehicles": vehicles, "visits": visits}, pd.Timestamp("2024-12-31"))
+    r = retention_by_milestone(
+        {"vehicles": vehicles, "visits": visits}, pd.Timestamp("2024-12-31"), 4.0
+    )
     # cohort: v1 and v2 (v3 not sold here, v4 too young); accident visits are not services
     assert r.name == "n=2"
     assert r["1"] == 1.0 and r["2"] == 0.5 and r["3"] == 0.5 and r["4"] == 0.5
     assert r["after_warranty"] == 0.5
-    assert retention_by_milestone({"visits": visits}, pd.Timestamp("2024-12-31")) is None
+    assert retention_by_milestone({"visits": visits}, pd.Timestamp("2024-12-31"), 4.0) is None
 
 
 def test_psi_is_zero_for_the_same_distribution_and_large_for_a_shift():
     rng = np.random.default_rng(0)
     a = pd.Series(rng.normal(size=5000))
-    assert psi(a, a) == pytest.approx(0.0, abs=1e-9)
-    assert psi(a, a + 1.0) > 0.2
+    assert psi(a, a, 10) == pytest.approx(0.0, abs=1e-9)
+    assert psi(a, a + 1.0, 10) > 0.2
     table = drift_table(
-        pd.DataFrame({"x": a, "y": a}), pd.DataFrame({"x": a, "y": a + 1.0}), threshold=0.2
+        pd.DataFrame({"x": a, "y": a}), pd.DataFrame({"x": a, "y": a + 1.0}), threshold=0.2, bins=10
     )
     assert list(table["feature"]) == ["y", "x"]
     assert table["warning"].tolist() == [True, False]

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cvm.reporting.plots import plot_lifecycle_funnel
 from cvm.segments.lifecycle import STAGES, lifecycle_stage, lifecycle_transitions, stage_counts
 
 AS_OF = pd.Timestamp("2024-06-30")
@@ -79,15 +77,6 @@ def test_every_customer_exactly_one_stage(rows, as_of_day):
     assert stage_counts(s).sum() == len(known)
     prev = lifecycle_stage({"visits": visits}, as_of - pd.Timedelta(days=90))
     assert lifecycle_transitions(prev, s).to_numpy().sum() == len(prev.index.union(s.index))
-
-
-def test_plot_funnel_returns_axes(tables):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    ax = plot_lifecycle_funnel(lifecycle_stage(tables, AS_OF), lang="en")
-    assert len(ax.patches) == len(STAGES)
-    assert np.isclose(sum(p.get_width() for p in ax.patches), 9)
 
 
 def test_five_groups_count_leads_without_a_customer_number(tables):

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from cvm.config import CvmError
-from cvm.reporting.plots import plot_migration, plot_value_mix
+from cvm.reporting.plots import plot_migration
 from cvm.segments.value_tags import ab_share, migration_matrix, tag_from_flags, value_tags
 
 AS_OF = pd.Timestamp("2024-06-30")
@@ -98,7 +98,5 @@ def test_plots_return_axes():
 
     matplotlib.use("Agg")
     t = value_tags(_visits(), AS_OF)
-    ax = plot_value_mix(t, lang="en")
-    assert len(ax.patches) == 4
     ax = plot_migration(migration_matrix(t["value_tag"], t["value_tag"]), lang="en")
     assert len(ax.texts) == 25

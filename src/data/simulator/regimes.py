@@ -1,4 +1,4 @@
-"""Simulator regimes: worlds of a different shape than the standard one (issue 15).
+"""Simulator regimes: worlds of a different shape than the standard one.
 
 A regime changes one thing that real dealer data differs in (who enters the base and when,
 which tables exist, how long the history is, how the warranty end plays out, how campaigns were
