@@ -26,6 +26,13 @@ from bench_monthly import as_of_for, sim_dir
 
 log = logging.getLogger("bench_levers")
 
+LATER = (
+    "\nLater levers, measured by their own scripts: the campaigns step's (margin uplift "
+    "learner, X-learner bins, control strata keys) in [levers_campaigns](levers_campaigns.md); "
+    "the run's (notebooks two at once where the step graph allows, warm kernels) in "
+    "[demo](demo.md) and [monthly](monthly.md).\n"
+)
+
 
 def cpu(fn, *args, **kw):
     t = time.process_time()
@@ -155,6 +162,7 @@ def main() -> None:
         "tables in one process (both give the same result). CPU time, not wall time: "
         "the machine was shared with other jobs (load 15-25 on 2 cores) while measuring.\n\n"
         + md_table(rows)
+        + LATER
     )
     write_fragment(
         "levers",

@@ -99,6 +99,8 @@ def as_of_for(data: Path) -> str:
 
 
 PROFILES = CACHE / "profiles"
+NOTES = Path(__file__).resolve().parent / "monthly_notes.md"
+"""Notes kept with the fragment whoever re-measures (the levers of each session, the load)."""
 TOP = 15
 
 
@@ -514,6 +516,8 @@ def main() -> None:
             )
         body += _profiles("before", before)
     body += _profiles("after", results)
+    if NOTES.exists():  # the committed notes (what changed, how it was measured)
+        body += "\n" + NOTES.read_text(encoding="utf-8")
     if notes_file.exists():
         body += "\n" + notes_file.read_text(encoding="utf-8")
     write_fragment("monthly", "Monthly run by step and size", cmd, body)

@@ -36,6 +36,7 @@ SCRIPTS = (
     ("bench_demo.py", [], "demo"),
     ("bench_monthly.py", ["--sizes", "20000", "200000", "1000000"], "monthly"),
     ("bench_levers.py", [], "levers"),
+    ("bench_levers_campaigns.py", [], "levers_campaigns"),
 )
 
 

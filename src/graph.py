@@ -97,6 +97,11 @@ _ARTIFACTS = (
     _a("churn_validation", "parquet", "out-of-time holdout rows: label, score, baselines"),
     _a("churn_shap_values", "parquet", "SHAP values of a seeded sample (global plots)"),
     _a("churn_shap_features", "parquet", "the feature values of that sample"),
+    _a(
+        "churn_shap_figure",
+        "html",
+        "the SHAP chart as the churn notebook rendered it, reused by the report (its inputs' hash)",
+    ),
     _a("churn_bundle", "json", "folder name of the churn bundle under models/churn/"),
     _a("churn_phases", "json", "seconds per phase of the step"),
     # 04 value
@@ -106,6 +111,11 @@ _ARTIFACTS = (
     _a("value_validation", "parquet", "out-of-time evaluation rows: realized and predicted"),
     _a("value_shap_values", "parquet", "SHAP values of a seeded sample (global plots)"),
     _a("value_shap_features", "parquet", "the feature values of that sample"),
+    _a(
+        "value_shap_figure",
+        "html",
+        "the SHAP chart as the value notebook rendered it, reused by the report (its inputs' hash)",
+    ),
     _a("value_bundle", "json", "folder name of the value bundle under models/value/"),
     _a("value_phases", "json", "seconds per phase of the step"),
     # 05 segments
@@ -248,6 +258,7 @@ _CHURN_OUT = (
     "churn_validation",
     "churn_shap_values",
     "churn_shap_features",
+    "churn_shap_figure",
     "churn_bundle",
     "churn_phases",
 )
@@ -258,6 +269,7 @@ _VALUE_OUT = (
     "value_validation",
     "value_shap_values",
     "value_shap_features",
+    "value_shap_figure",
     "value_bundle",
     "value_phases",
 )
@@ -383,11 +395,13 @@ STEPS: tuple[Step, ...] = (
             "churn_validation",
             "churn_shap_values",
             "churn_shap_features",
+            "churn_shap_figure",
             "value_metrics",
             "value_scores",
             "value_validation",
             "value_shap_values",
             "value_shap_features",
+            "value_shap_figure",
             "segments",
             "scores",
             "value_migration",
@@ -461,6 +475,21 @@ def step(name: str) -> Step:
 def notebooks() -> tuple[str, ...]:
     """The notebooks of the monthly run, in execution order."""
     return tuple(s.notebook for s in STEPS if s.notebook)
+
+
+def notebook_dependencies() -> dict[str, tuple[str, ...]]:
+    """For each notebook of the run, the notebooks whose outputs it reads (the producers of its
+    inputs), in execution order. Steps without a notebook (prepare, publish) run before and
+    after them all. The runner may execute notebooks with no path between them at once
+    (``cvm.runner.execute_graph``)."""
+    by_output = {a: s.notebook for s in STEPS if s.notebook for a in s.outputs}
+    out: dict[str, tuple[str, ...]] = {}
+    for s in STEPS:
+        if not s.notebook:
+            continue
+        deps = {by_output[a] for a in s.inputs if a in by_output} - {s.notebook}
+        out[s.notebook] = tuple(n for n in notebooks() if n in deps)
+    return out
 
 
 def artifact(name: str) -> Artifact:

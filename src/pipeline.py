@@ -14,20 +14,20 @@ import platform
 import shutil
 import time
 import traceback
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from tqdm import tqdm
 
 from cvm import __version__, graph
 from cvm.config import CvmError, in_home
 from cvm.fileio import write_json
 from cvm.i18n import t
 from cvm.reporting.html import notebook_to_html
-from cvm.runner import MONTHLY_NOTEBOOKS, execute_notebooks
+from cvm.runner import MONTHLY_NOTEBOOKS, execute_graph
 
 log = logging.getLogger(__name__)
 
@@ -71,24 +71,46 @@ def run_monthly(
     """
     from cvm.engine import Cluster, check_scheduler
     from cvm.publishing import boundary, publish
+    from cvm.settings import run_settings
 
     cfg = _default_cfg(profile)
     cluster = Cluster(engine, scheduler, cfg)  # bad --engine / --scheduler: exit 2 here
     if scheduler:  # unreachable: exit 2 before any work
         check_scheduler(scheduler, cluster.settings.connect_timeout_s)
-    final, work, params = prepare_run(
-        data, as_of, out, budget, horizon_months, lang, force, seed, profile
-    )
+    from cvm.runner import KernelPool
+
+    kernels: list[KernelPool] = []  # warm kernels start once the checks have passed
+
+    def warm_up() -> None:
+        kernels.append(KernelPool(run_settings(cfg).engine.warm_kernels, len(MONTHLY_NOTEBOOKS)))
+
+    try:
+        final, work, params = prepare_run(
+            data, as_of, out, budget, horizon_months, lang, force, seed, profile, warm_up
+        )
+    except BaseException:
+        for k in kernels:
+            k.close()
+        raise
     started = time.perf_counter()
     log_handler = _file_log(work / "run.log")
     try:
         timings: dict[str, float] = {}
         cluster.start().record(work)  # the notebooks' per-store work runs where this says
-        bar = tqdm(MONTHLY_NOTEBOOKS, desc="monthly run", unit="step", disable=not progress)
-        for name in bar:
-            bar.set_postfix_str(name)
-            boundary(f"before:{name}")
-            timings.update(execute_notebooks(work, params, notebooks=(name,), progress=False))
+        try:
+            timings.update(
+                execute_graph(
+                    work,
+                    params,
+                    parallel=_parallel_notebooks(cfg, work, data),
+                    before=lambda name: boundary(f"before:{name}"),
+                    progress=progress,
+                    kernels=kernels[0] if kernels else None,
+                )
+            )
+        finally:
+            for k in kernels:
+                k.close()
         boundary("report")
         cluster.close()
         (work / "artifacts" / "engine.json").unlink(missing_ok=True)  # this run's scheduler only
@@ -137,9 +159,12 @@ def prepare_run(
     force: bool,
     seed: int | None,
     profile: str,
+    checked: Callable[[], None] | None = None,
 ) -> tuple[Path, Path, dict[str, Any]]:
     """The ``prepare`` step: check everything, validate the source once, copy the validated
     tables (``tables``) and the sufficiency assessment (``run_checks``) into a new work folder.
+    ``checked()`` is called once the parameters and the output folder have passed their checks,
+    before the data are read (the run warms its notebook kernels up from there).
     Returns (the month's final folder, the work folder, the notebooks' parameters)."""
     from cvm import run_checks
     from cvm.data import table_cache
@@ -163,6 +188,8 @@ def prepare_run(
     if final.exists() and not force:
         raise CvmError(f"{final} is already published; pass --force to replace it")
     _check_source(data)
+    if checked is not None:
+        checked()
     # validate first, in memory: bad input stops here with exit 2 and nothing created.
     # Rows after the run's as-of date are fine (a back-dated run); after today they are not
     frames, report = load_with_report(data)
@@ -226,6 +253,19 @@ def finish_run(
     _write_metrics(work, timings)
     table_cache.drop(work)
     _write_manifest(work, params, data)  # last: marks the run folder complete
+
+
+def _parallel_notebooks(cfg: dict[str, Any], work: Path, data: str) -> int:
+    """Notebooks run at once: ``engine.parallel_notebooks``, or 1 above
+    ``engine.parallel_max_customers`` customers (two kernels' peaks would add up)."""
+    from cvm.data import table_cache
+    from cvm.settings import run_settings
+
+    e = run_settings(cfg).engine
+    rows = (table_cache.manifest(work, data) or {}).get("rows", {})
+    customers = int(rows.get("customers", 0))
+    n = max(1, int(e.parallel_notebooks))
+    return 1 if customers > e.parallel_max_customers else n
 
 
 def _default_cfg(profile: str) -> dict[str, Any]:

@@ -163,6 +163,9 @@ class Engine:
     connect_timeout_s: float
     partition_rows: int
     train_memory_budget_mb: float
+    parallel_notebooks: int  # notebooks of the run executed at once where the graph allows
+    parallel_max_customers: int  # above this many customers: one notebook at a time (memory)
+    warm_kernels: int  # kernels started and warmed up ahead of the notebooks (cvm.runner)
 
 
 @dataclass(frozen=True)

@@ -123,3 +123,126 @@ def test_rfm_summary_on_integer_codes_equals_string_groupbys(toy) -> None:
         got["frequency"], (g.size() - 1).reindex(first_any.index).fillna(0.0)
     )
     assert got["monetary_value"].gt(0).sum() > 10
+
+
+def _margin_normal_equations_dense(X, residual, treated, propensity, campaign, model):
+    """The margin learner's normal equations as first written: every row's full feature
+    vector ``[e_c, z, e_c (x) z]``, then ``P'P`` (the code the per-campaign Gram replaced)."""
+    r = np.asarray(treated, float) - np.asarray(propensity, float)
+    P = model._phi(model.scaler.transform(X), np.asarray(campaign)) * r[:, None]
+    return P.T @ P, P.T @ np.asarray(residual, float)
+
+
+def test_margin_learner_per_campaign_gram_equals_the_dense_normal_equations() -> None:
+    from cvm.campaigns.uplift_learners import fit_margin_learner
+
+    rng = np.random.default_rng(3)
+    n = 5000
+    X = pd.DataFrame(
+        {
+            "a": rng.normal(size=n),
+            "b": rng.gamma(2.0, 100.0, size=n),
+            "c": np.where(rng.random(n) < 0.1, np.nan, rng.normal(size=n)),
+        }
+    )
+    camp = rng.choice(["k1", "k2", "k3", "k4"], size=n)
+    t = rng.random(n) < 0.8
+    e = pd.Series(t).groupby(camp).transform("mean").to_numpy(float)
+    res = rng.normal(size=n) + t * (X["a"].to_numpy() > 0) * 50
+    alpha, calpha = 10.0, 100.0
+    fast = fit_margin_learner(X, res, t, e, camp, ["a", "b", "c"], ["b"], alpha, calpha, chunk=1234)
+    A, b = _margin_normal_equations_dense(X, res, t, e, camp, fast)
+    k, p = len(fast.campaigns), len(fast.scaler.columns)
+    pen = np.r_[np.full(k, 1e-6 * alpha), np.full(p, alpha), np.full(k * p, calpha)]
+    dense = np.linalg.solve(A + np.diag(pen), b)
+    np.testing.assert_allclose(fast.coef, dense, rtol=1e-9, atol=1e-12)
+    pred_fast = fast.predict(X, camp)
+    fast.coef = dense
+    np.testing.assert_allclose(pred_fast, fast.predict(X, camp), rtol=1e-9, atol=1e-9)
+
+
+def test_margin_predictions_equal_the_full_feature_product() -> None:
+    from cvm.campaigns.uplift_learners import fit_margin_learner
+
+    rng = np.random.default_rng(4)
+    n = 3000
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
+    camp = rng.choice(["k1", "k2", "k3"], size=n)
+    t = rng.random(n) < 0.7
+    e = np.full(n, t.mean())
+    m = fit_margin_learner(X, rng.normal(size=n), t, e, camp, ["a", "b"], [], 1.0, 10.0)
+    who = np.where(rng.random(n) < 0.1, "unknown", camp)  # a campaign the model never saw
+    slow = m._phi(m.scaler.transform(X), who) @ m.coef
+    np.testing.assert_allclose(m.predict(X, who), slow, rtol=1e-12, atol=1e-12)
+
+
+def test_control_strata_keys_built_by_column_give_the_same_groups() -> None:
+    from cvm.campaigns.control import assign_control
+
+    rng = np.random.default_rng(6)
+    n = 4000
+    plan = pd.DataFrame(
+        {
+            "customer_id": [f"C{i:05d}" for i in rng.permutation(n)],
+            "campaign": rng.choice(["win_back", "service_reminder", "trade_in"], size=n),
+            "value_tag": pd.Categorical(rng.choice(["A", "B", "C", "D"], size=n)),
+        }
+    )
+    got = assign_control(plan, share=0.1, seed=9, strata=["campaign", "value_tag"])
+    # the rule as first written: row-wise "|".join of the strata's text
+    keys = plan[["campaign", "value_tag"]].astype(str).agg("|".join, axis=1)
+    rng2 = np.random.default_rng(9)
+    want = pd.Series("target", index=plan.index, dtype=object)
+    for key in sorted(keys.unique()):
+        idx = plan.index[(keys == key).to_numpy()]
+        idx = idx[np.argsort(plan.loc[idx, "customer_id"].astype(str).to_numpy(), kind="stable")]
+        k = min(int(np.floor(0.1 * len(idx) + rng2.random())), len(idx))
+        if k:
+            want.loc[rng2.choice(idx, size=k, replace=False)] = "control"
+    assert got["group"].tolist() == want.tolist()
+    assert (got["group"] == "control").sum() > 300
+
+
+def test_x_learner_on_kept_bins_equals_four_separate_fits() -> None:
+    """The X-learner's second stage trains on the Datasets binned for the first (same rows, new
+    label): the boosters equal four fits from scratch, as first written."""
+    from types import SimpleNamespace
+
+    from cvm.campaigns.uplift_learners import design, fit_meta_learner, schema, train_booster
+
+    rng = np.random.default_rng(8)
+    n = 6000
+    X = pd.DataFrame(
+        {
+            "a": rng.normal(size=n).astype(np.float32),
+            "b": rng.gamma(2.0, 50.0, size=n),
+            "tag": pd.Categorical(rng.choice(["A", "B", "C"], size=n)),
+        }
+    )
+    info = pd.DataFrame(
+        {
+            "campaign": rng.choice(["k1", "k2"], size=n),
+            "treated": rng.random(n) < 0.8,
+        }
+    )
+    info["responded"] = (rng.random(n) < 0.2 + 0.1 * info["treated"] * (X["a"] > 0)).astype(int)
+    lgb_params = {
+        "learning_rate": 0.2,
+        "num_leaves": 7,
+        "min_data_in_leaf": 100,
+        "feature_fraction": 0.8,
+        "bagging_fraction": 0.8,
+        "bagging_freq": 1,
+        "num_threads": 2,
+        "verbosity": -1,
+    }
+    u = SimpleNamespace(lgb=lgb_params, num_boost_round=30, learner="x")
+    got, _, feats, cats = fit_meta_learner(X, info, ["k1", "k2"], u, seed=11)
+    M = design(X, info["campaign"].astype(str).to_numpy(object), *schema(X, ["k1", "k2"]))
+    y, t = info["responded"].to_numpy(float), info["treated"].to_numpy(bool)
+    mu0 = train_booster(M[~t], y[~t], lgb_params, 30, "binary", 11)
+    mu1 = train_booster(M[t], y[t], lgb_params, 30, "binary", 12)
+    tau1 = train_booster(M[t], y[t] - mu0.predict(M[t]), lgb_params, 30, "regression", 13)
+    tau0 = train_booster(M[~t], mu1.predict(M[~t]) - y[~t], lgb_params, 30, "regression", 14)
+    for name, want in {"mu0": mu0, "mu1": mu1, "tau1": tau1, "tau0": tau0}.items():
+        assert np.array_equal(got[name].predict(M), want.predict(M)), name

@@ -45,7 +45,10 @@ def assign_control(
         out["group"] = out["group"].astype(str)
         return out
     rng = np.random.default_rng(seed)
-    keys = out[strata].astype(str).agg("|".join, axis=1) if strata else pd.Series("", out.index)
+    keys = pd.Series("", index=out.index, dtype=object)
+    for i, col in enumerate(strata):  # "campaign|value_tag", built column-wise (not row-wise)
+        part = out[col].astype(str).fillna("nan").astype(object)
+        keys = part if i == 0 else keys + "|" + part
     # stable stratum order so the draw does not depend on row order of equal plans
     for key in sorted(keys.unique()):
         idx = out.index[(keys == key).to_numpy()]

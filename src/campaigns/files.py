@@ -56,25 +56,30 @@ def write_xlsx(
     sheet: str = "list",
 ) -> Path:
     """``frame`` as an Excel sheet: ``headers`` (in the run's language) over the columns, a
-    frozen header row, column widths in characters, text cells neutralized."""
+    frozen header row, column widths in characters, text cells neutralized. Streamed
+    (openpyxl's write-only mode): rows go to the file as they are added, none is kept."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
     path = Path(path)
     safe = neutralize(frame)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = sheet
-    ws.append(headers)
-    for cell in ws[1]:
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(sheet)
+    for i, col in enumerate(frame.columns, start=1):  # before the first row, in this mode
+        ws.column_dimensions[get_column_letter(i)].width = float(widths.get(col, 12))
+    ws.freeze_panes = "A2"
+    head = []
+    for h in headers:
+        cell = WriteOnlyCell(ws, value=h)
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="EEF2F6")
         cell.alignment = Alignment(vertical="center", wrap_text=True)
+        head.append(cell)
+    ws.append(head)
     for row in safe.itertuples(index=False):
         ws.append([None if (isinstance(v, float) and pd.isna(v)) else v for v in row])
-    for i, col in enumerate(frame.columns, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = float(widths.get(col, 12))
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = ws.dimensions
+    last = get_column_letter(max(len(headers), len(frame.columns), 1))
+    ws.auto_filter.ref = f"A1:{last}{len(safe) + 1}"
     return write_atomic(path, wb.save)

@@ -19,6 +19,8 @@ import pandas as pd
 from cvm.models import trainer
 
 CAMPAIGN_FEATURE = "_campaign"
+LGB_BIN_SAMPLE_ROWS = 200_000
+"""LightGBM's default ``bin_construct_sample_cnt`` (a fact of the library, not a setting)."""
 
 
 def design(
@@ -73,14 +75,42 @@ def train_booster(
 ) -> lgb.Booster:
     """One deterministic LightGBM fit through the shared trainer (``cvm.models.trainer``);
     categoricals from the frame's dtypes, optional row weights."""
+    ds = _dataset(M, y, free_raw_data=True)
+    if weight is not None:
+        ds.set_weight(np.asarray(weight, float))
+    return trainer.fit_booster(_params(params, objective, seed), ds, rounds)
+
+
+def _params(params: dict[str, Any], objective: str, seed: int) -> dict[str, Any]:
     p = trainer.booster_params(objective, seed=seed, base=params, extra={"force_row_wise": True})
     if objective != "binary":
         p.pop("is_unbalance", None)
+    return p
+
+
+def _dataset(M: pd.DataFrame, y: np.ndarray, free_raw_data: bool) -> lgb.Dataset:
     cats = [c for c in M.columns if isinstance(M[c].dtype, pd.CategoricalDtype)]
-    ds = trainer.dataset(M, y, categorical=cats, free_raw_data=True)
-    if weight is not None:
-        ds.set_weight(np.asarray(weight, float))
-    return trainer.fit_booster(p, ds, rounds)
+    return trainer.dataset(M, y, categorical=cats, free_raw_data=free_raw_data)
+
+
+def _refit_same_rows(
+    ds: lgb.Dataset,
+    M: pd.DataFrame,
+    y: np.ndarray,
+    params: dict[str, Any],
+    rounds: int,
+    objective: str,
+    seed: int,
+) -> lgb.Booster:
+    """``train_booster(M, y, ...)`` on the Dataset ``ds`` already binned from the same rows
+    ``M`` (a new label only): the same booster, without binning the rows again. LightGBM bins
+    from every row up to ``bin_construct_sample_cnt`` rows, so the bins do not depend on the
+    seed there; above it they would (a seeded sample), and the rows are binned anew."""
+    cap = int(params.get("bin_construct_sample_cnt", LGB_BIN_SAMPLE_ROWS))
+    if len(M) > cap:
+        return train_booster(M, y, params, rounds, objective, seed)
+    ds.set_label(np.asarray(y))
+    return trainer.fit_booster(_params(params, objective, seed), ds, rounds)
 
 
 def fit_meta_learner(
@@ -93,16 +123,19 @@ def fit_meta_learner(
     t = info["treated"].to_numpy(bool)
     params = {k: v for k, v in u.lgb.items() if k != "objective"}
     rounds = u.num_boost_round
+    M0, M1 = M[~t], M[t]
+    x = u.learner == "x"  # the X-learner's second stage refits on the same rows: keep the bins
+    ds0, ds1 = _dataset(M0, y[~t], free_raw_data=not x), _dataset(M1, y[t], free_raw_data=not x)
     b = {
-        "mu0": train_booster(M[~t], y[~t], params, rounds, "binary", seed),
-        "mu1": train_booster(M[t], y[t], params, rounds, "binary", seed + 1),
+        "mu0": trainer.fit_booster(_params(params, "binary", seed), ds0, rounds),
+        "mu1": trainer.fit_booster(_params(params, "binary", seed + 1), ds1, rounds),
     }
     prop = info.groupby("campaign")["treated"].mean().to_dict()
-    if u.learner == "x":
-        d1 = y[t] - b["mu0"].predict(M[t])
-        d0 = b["mu1"].predict(M[~t]) - y[~t]
-        b["tau1"] = train_booster(M[t], d1, params, rounds, "regression", seed + 2)
-        b["tau0"] = train_booster(M[~t], d0, params, rounds, "regression", seed + 3)
+    if x:
+        d1 = y[t] - b["mu0"].predict(M1)
+        d0 = b["mu1"].predict(M0) - y[~t]
+        b["tau1"] = _refit_same_rows(ds1, M1, d1, params, rounds, "regression", seed + 2)
+        b["tau0"] = _refit_same_rows(ds0, M0, d0, params, rounds, "regression", seed + 3)
     return b, {k: float(v) for k, v in prop.items()}, feats, cats
 
 
@@ -198,8 +231,14 @@ class MarginLearner:
         return np.hstack([oh, Z, (oh[:, :, None] * Z[:, None, :]).reshape(len(Z), k * p)])
 
     def predict(self, X: pd.DataFrame, campaign: np.ndarray) -> np.ndarray:
-        """tau for each row of ``X`` under its ``campaign`` (unknown campaigns: shared part)."""
-        return self._phi(self.scaler.transform(X), campaign) @ self.coef
+        """tau for each row of ``X`` under its ``campaign`` (unknown campaigns: shared part):
+        ``a_c + z . (b + d_c)``, the product ``_phi(z, c) @ coef`` without building ``_phi``."""
+        Z = self.scaler.transform(X)
+        k, p = len(self.campaigns), Z.shape[1]
+        code = pd.Index(self.campaigns).get_indexer(np.asarray(campaign).astype(str))
+        a = np.r_[self.coef[:k], 0.0]  # code -1 (unknown): no intercept, no deviation
+        d = np.vstack([self.coef[k + p :].reshape(k, p), np.zeros((1, p))])
+        return a[code] + Z @ self.coef[k : k + p] + np.einsum("ij,ij->i", Z, d[code])
 
 
 def fit_margin_learner(
@@ -219,7 +258,13 @@ def fit_margin_learner(
     target share (assignment is random within a campaign). Ridge penalties: ``alpha`` on the
     shared slopes, ``campaign_alpha`` on the campaign-specific deviations (large = campaigns
     borrow the shared shape), none to speak of on the campaign intercepts. Solved through its
-    normal equations, accumulated in chunks (memory stays flat at any history size)."""
+    normal equations, accumulated in chunks (memory stays flat at any history size).
+
+    A row of campaign ``c`` has the features ``[e_c, z, e_c (x) z]``: its one-hot, its state and
+    the state again in campaign ``c``'s block. So the normal equations are sums, over
+    campaigns, of the small Gram matrix of ``[1, z]`` on that campaign's rows, placed at the
+    campaign's positions: ``(p + 1)^2`` numbers a row instead of ``(k + p + kp)^2`` (the same
+    system, up to the order of floating-point sums; ``tests/test_speed_equivalence.py``)."""
     campaigns = sorted(set(np.asarray(campaign).astype(str)))
     scaler = StateScaler.fit(X, columns, logged)
     model = MarginLearner(campaigns, scaler, np.zeros(0))
@@ -227,12 +272,25 @@ def fit_margin_learner(
     res = np.asarray(residual, float)
     k, p = len(campaigns), len(scaler.columns)
     q = k + p + k * p
-    A, b = np.zeros((q, q)), np.zeros(q)
+    code = pd.Index(campaigns).get_indexer(np.asarray(campaign).astype(str))
+    G, g = np.zeros((k, p + 1, p + 1)), np.zeros((k, p + 1))
     for s in range(0, len(res), chunk):
         sl = slice(s, s + chunk)
-        P = model._phi(scaler.transform(X.iloc[sl]), np.asarray(campaign)[sl]) * r[sl, None]
-        A += P.T @ P
-        b += P.T @ res[sl]
+        U = np.hstack([np.ones((len(res[sl]), 1)), scaler.transform(X.iloc[sl])]) * r[sl, None]
+        cs = code[sl]
+        for c in np.unique(cs):
+            m = cs == c
+            G[c] += U[m].T @ U[m]
+            g[c] += U[m].T @ res[sl][m]
+    A, b = np.zeros((q, q)), np.zeros(q)
+    j = np.arange(p)
+    for c in range(k):
+        E = np.zeros((q, p + 1))  # [1, z] -> the positions of campaign c's features
+        E[c, 0] = 1.0
+        E[k + j, 1 + j] = 1.0
+        E[k + p + c * p + j, 1 + j] = 1.0
+        A += E @ G[c] @ E.T
+        b += E @ g[c]
     pen = np.r_[
         np.full(k, 1e-6 * max(alpha, 1.0)), np.full(p, alpha), np.full(k * p, campaign_alpha)
     ]

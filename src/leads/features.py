@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -48,6 +49,13 @@ class LeadData:
     @property
     def has_followups(self) -> bool:
         return self.fu_key is not None
+
+    @cached_property
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The columns ``features_at`` reads, as arrays made once for every date (text columns
+        are Arrow-backed: converting them per date would cost more than the features)."""
+        cols = ("created", "budget", "td_day", *CATEGORICAL)
+        return {c: self.leads[c].to_numpy(dtype=float if c == "budget" else None) for c in cols}
 
 
 _SHIFT = np.int64(2**20)  # day numbers < 2^20 (year 4840)
@@ -109,35 +117,40 @@ def _model_prices(data: LeadData, day: int) -> pd.Series:
 
 
 def features_at(data: LeadData, day: int, mask: np.ndarray | None = None) -> pd.DataFrame:
-    """Features of the leads in ``mask`` (default: open at ``day``) as of ``day``."""
+    """Features of the leads in ``mask`` (default: open at ``day``) as of ``day``.
+
+    Built from the leads' column arrays and assembled into one frame at the end (a training
+    frame calls this at every snapshot date: no per-column frame insertions)."""
     mask = open_mask(data, day) if mask is None else mask
-    L = data.leads[mask]
+    L, A = data.leads, data.arrays
     pos = np.flatnonzero(mask).astype(np.int64)
-    X = pd.DataFrame(index=L.index)
-    X["age_days"] = day - L["created"].to_numpy()
-    X["budget"] = L["budget"].to_numpy(dtype=float)
+    cols: dict[str, np.ndarray] = {}
+    age = day - A["created"][pos]
+    cols["age_days"] = age
+    budget = A["budget"][pos]
+    cols["budget"] = budget
     price = _model_prices(data, day)
-    X["model_price"] = L["model_of_interest"].map(price).to_numpy(dtype=float)
+    cols["model_price"] = pd.Series(A["model_of_interest"][pos]).map(price).to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        gap = np.log(X["budget"].to_numpy() / X["model_price"].to_numpy())
-    X["budget_gap"] = np.where(np.isfinite(gap), gap, np.nan)
-    X["abs_budget_gap"] = np.abs(X["budget_gap"])
-    td = L["td_day"].to_numpy()
+        gap = np.log(budget / cols["model_price"])
+    cols["budget_gap"] = np.where(np.isfinite(gap), gap, np.nan)
+    cols["abs_budget_gap"] = np.abs(cols["budget_gap"])
+    td = A["td_day"][pos]
     seen = td <= day
-    X["test_drive"] = seen.astype(float)
-    X["days_since_test_drive"] = np.where(seen, day - td, np.nan)
+    cols["test_drive"] = seen.astype(float)
+    cols["days_since_test_drive"] = np.where(seen, day - td, np.nan)
     if data.fu_key is not None:  # data.has_followups
         key = data.fu_key
         lo = np.searchsorted(key, pos * _SHIFT, "left")
         hi = np.searchsorted(key, pos * _SHIFT + day, "right")
         n = (hi - lo).astype(float)
         last = np.where(n > 0, key[np.maximum(hi - 1, 0)] - pos * _SHIFT, np.nan)
-        X["followups"] = n
-        X["days_since_last_followup"] = np.where(n > 0, day - last, np.nan)
-        X["followups_per_30d"] = n / np.maximum(X["age_days"].to_numpy(), 1.0) * 30.0
+        cols["followups"] = n
+        cols["days_since_last_followup"] = np.where(n > 0, day - last, np.nan)
+        cols["followups_per_30d"] = n / np.maximum(age, 1.0) * 30.0
     for col in CATEGORICAL:
-        X[col] = L[col].to_numpy()
-    return X
+        cols[col] = A[col][pos]
+    return pd.DataFrame(cols, index=L.index[pos])
 
 
 def labels_at(data: LeadData, day: int, mask: np.ndarray, months: float) -> np.ndarray:

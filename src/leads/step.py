@@ -113,11 +113,11 @@ def leads_step(ctx: RunContext) -> dict[str, Any]:
     }
     ctx.save_json("lead_metrics", metrics)
     ctx.save_json("lead_model", model.to_dict())
-    write_lead_list(ctx, scores)
+    write_store_lead_lists(ctx, write_lead_list(ctx, scores))
     return metrics
 
 
-def write_lead_list(ctx: RunContext, scores: pd.DataFrame) -> None:
+def write_lead_list(ctx: RunContext, scores: pd.DataFrame) -> pd.DataFrame:
     """``leads/sales_leads.csv``: open leads, best first; ids and scores only, no PII."""
     path = ctx.run_dir / "leads" / "sales_leads.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -128,7 +128,7 @@ def write_lead_list(ctx: RunContext, scores: pd.DataFrame) -> None:
     from cvm.campaigns.files import write_csv
 
     write_csv(lst, path)  # UTF-8 with a BOM, text cells safe from formula injection
-    write_store_lead_lists(ctx, lst)
+    return lst
 
 
 def write_store_lead_lists(ctx: RunContext, lst: pd.DataFrame) -> None:

@@ -1319,7 +1319,17 @@ def value_quality_html(ctx: RunContext) -> str:
 
 
 def shap_html(ctx: RunContext, model: str) -> str:
-    """Global SHAP importance and beeswarm for ``model`` ('churn' or 'value')."""
+    """Global SHAP importance and beeswarm for ``model`` ('churn' or 'value'), drawn once a
+    run: the model's notebook draws it, the report reuses it (``figure_cache.once``)."""
+    from cvm.reporting.figure_cache import once
+
+    if not ctx.has(f"{model}_shap_values"):
+        return _skipped(ctx.lang, label("model", model, ctx.lang))
+    inputs = (f"{model}_shap_values", f"{model}_shap_features")
+    return once(ctx, f"{model}_shap_figure", inputs, lambda: _shap_chart(ctx, model))
+
+
+def _shap_chart(ctx: RunContext, model: str) -> str:
     from cvm.reporting.plots import plot_beeswarm, plot_importance
 
     if not ctx.has(f"{model}_shap_values"):

@@ -83,3 +83,52 @@ def test_snapshot_days_leave_the_label_window_before_as_of(tables):
     data = prepare(tables)
     ds = snapshot_days(data, "2026-09-30", cfg)
     assert ds == sorted(ds) and ds[-1] <= day_number("2026-09-30") - 6 * 30
+
+
+def _features_at_as_first_written(data, day, mask=None):
+    """``features_at`` before it read cached column arrays (the code it replaced)."""
+    from cvm.leads.features import _SHIFT, CATEGORICAL, _model_prices
+
+    mask = open_mask(data, day) if mask is None else mask
+    L = data.leads[mask]
+    pos = np.flatnonzero(mask).astype(np.int64)
+    X = pd.DataFrame(index=L.index)
+    X["age_days"] = day - L["created"].to_numpy()
+    X["budget"] = L["budget"].to_numpy(dtype=float)
+    price = _model_prices(data, day)
+    X["model_price"] = L["model_of_interest"].map(price).to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gap = np.log(X["budget"].to_numpy() / X["model_price"].to_numpy())
+    X["budget_gap"] = np.where(np.isfinite(gap), gap, np.nan)
+    X["abs_budget_gap"] = np.abs(X["budget_gap"])
+    td = L["td_day"].to_numpy()
+    seen = td <= day
+    X["test_drive"] = seen.astype(float)
+    X["days_since_test_drive"] = np.where(seen, day - td, np.nan)
+    if data.has_followups:
+        key = data.fu_key
+        lo = np.searchsorted(key, pos * _SHIFT, "left")
+        hi = np.searchsorted(key, pos * _SHIFT + day, "right")
+        n = (hi - lo).astype(float)
+        last = np.where(n > 0, key[np.maximum(hi - 1, 0)] - pos * _SHIFT, np.nan)
+        X["followups"] = n
+        X["days_since_last_followup"] = np.where(n > 0, day - last, np.nan)
+        X["followups_per_30d"] = n / np.maximum(X["age_days"].to_numpy(), 1.0) * 30.0
+    for col in CATEGORICAL:
+        X[col] = L[col].to_numpy()
+    return X
+
+
+def test_features_from_cached_arrays_equal_the_frame_built_column_by_column(tables):
+    """Speed work (issue 21): the same frame, dtypes included, at several dates and masks."""
+    data = prepare(tables)
+    for d in ("2024-03-31", "2025-06-30", "2025-12-31"):
+        day = day_number(d)
+        assert len(features_at(data, day)) > 20
+        pd.testing.assert_frame_equal(
+            features_at(data, day), _features_at_as_first_written(data, day), check_exact=True
+        )
+        m = open_mask(data, day) & (np.arange(len(data.leads)) % 3 == 0)
+        pd.testing.assert_frame_equal(
+            features_at(data, day, m), _features_at_as_first_written(data, day, m)
+        )

@@ -102,7 +102,9 @@ def generate(
         int(op["chunk_customers"]),
         progress,
         cpaths,
-        carry=(h.carry_at_end, float(p["campaigns"]["carryover"])),
+        carry=None
+        if h.carry_at_end is None
+        else (h.carry_at_end, float(p["campaigns"]["carryover"])),
         customers=sample,
         p_paths=p_paths,
         sale_margin=float(p["sale_margin"]),

@@ -295,7 +295,7 @@ class Hazard:
 
     def pick(self, a: np.ndarray, other: Hazard) -> Hazard:
         """Per customer, this hazard where ``a`` else ``other``'s."""
-        out = {}
+        out: dict[str, Any] = {}
         for f in fields(self):
             x, y = getattr(self, f.name), getattr(other, f.name)
             out[f.name] = None if x is None else np.where(a, x, y)

@@ -98,5 +98,5 @@ class Timeline:
         return np.datetime64(self.end, "D")
 
     @property
-    def start_day(self) -> np.datetime64:
+    def start_day(self) -> np.ndarray:  # a 0-d datetime64[D] array
         return self.month_start(self.start_month)
