@@ -1,4 +1,5 @@
-"""environment.yml lists exactly the packages and pins of pyproject.toml (runtime + dev + lab)."""
+"""environment.yml lists exactly the packages and pins of pyproject.toml (runtime + dev + lab);
+the wheel's package list names every package of src/."""
 
 from __future__ import annotations
 
@@ -45,3 +46,13 @@ def test_environment_python_and_package_install() -> None:
     assert f"python{project['requires-python']}" in conda
     assert "pip" in conda
     assert any(r.startswith("-e .") for r in pip)
+
+
+def test_the_wheel_lists_every_package_of_src() -> None:
+    """setuptools' explicit ``packages`` list (``cvm`` = src/) must name every folder with an
+    ``__init__.py``: a forgotten subpackage is missing from the installed wheel."""
+    with open(PROJECT_ROOT / "pyproject.toml", "rb") as fh:
+        listed = set(tomllib.load(fh)["tool"]["setuptools"]["packages"])
+    src = PROJECT_ROOT / "src"
+    found = {".".join(("cvm", *p.parent.relative_to(src).parts)) for p in src.rglob("__init__.py")}
+    assert found <= listed, f"add to [tool.setuptools] packages: {sorted(found - listed)}"
