@@ -722,6 +722,7 @@ class SimCampaign:
     dog: float
     trade_in: float
     resp: dict[str, float]  # trait -> coefficient (a trait not listed: 0)
+    renewal: float  # rise of P(insurance renewed at the store) at the policy's end
 
 
 @dataclass(frozen=True)
@@ -755,6 +756,7 @@ class SimulatorSettings:
     staff: dict[str, Any]
     churn: dict[str, Any]
     sales: dict[str, Any]
+    insurance: dict[str, Any]  # yearly policies renewed through the store (commission)
     campaigns: SimCampaigns
     oracle: dict[str, Any]
     eligibility: dict[str, Any]

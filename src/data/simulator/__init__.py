@@ -108,6 +108,7 @@ def generate(
         customers=sample,
         p_paths=p_paths,
         sale_margin=float(p["sale_margin"]),
+        commission=float(p["insurance_commission"]),
     )
     width = max(7, len(str(n_customers * 10)))
     cid = ids("C", np.arange(n_customers), width)

@@ -121,6 +121,9 @@ class Month:
     exp_spend: np.ndarray  # expected paid spend this month | state
     p_paid: np.ndarray  # (4, n) P(paid visit of each kind this month | state)
     exp_sale: np.ndarray | None = None  # expected new-vehicle revenue (trade-in) | state, CNY
+    # expected insurance policies renewed through the store this month | state (a policy ends
+    # at each anniversary of the vehicle's purchase: customers.insurance_end_date)
+    exp_renewal: np.ndarray | None = None
     exp_value: np.ndarray | None = None  # expected gross margin this month, every payer | state
 
 
@@ -283,6 +286,7 @@ class Hazard:
     due_soon: np.ndarray
     e_visit: np.ndarray | None
     e_ti: np.ndarray | None
+    e_ren: np.ndarray | None  # campaign effect on renewing the insurance policy at the store
     was_def: np.ndarray  # defected and active: may be won back (P = p_wb)
     at_store: np.ndarray  # may defect (P = p_defect)
     decide: np.ndarray
@@ -339,15 +343,16 @@ def hazard(
     if camp is not None:
         r = response(eff, K.x, camp) * camp_w * ~tr.dog
         c = np.where(camp >= 0, camp, eff.n_campaigns)
-        e_visit, e_wb, e_ret, e_ti = (
+        e_visit, e_wb, e_ret, e_ti, e_ren = (
             eff.visit[c] * r,
             eff.winback[c] * r,
             eff.retention[c] * r,
             eff.trade_in[c] * r,
+            eff.renewal[c] * r,
         )
         e_dog = eff.dog[c] * camp_w * tr.dog
     else:
-        e_visit = e_wb = e_ret = e_ti = e_dog = None
+        e_visit = e_wb = e_ret = e_ti = e_ren = e_dog = None
 
     # win-back of the already defected
     was_def = st.defected & act
@@ -395,6 +400,7 @@ def hazard(
         due_soon=due_soon,
         e_visit=e_visit,
         e_ti=e_ti,
+        e_ren=e_ren,
         was_def=was_def,
         at_store=at_store,
         decide=decide,
@@ -553,6 +559,8 @@ def step(
     st.last_svc_odo[visit[0]] = odo[visit[0]]
     st.last_visit[any_visit] = m
 
+    exp_renewal = renewal_probability(K, st, m, act, hz.e_ren)
+
     # trade-in: a new vehicle from the store resets warranty and the service cycle
     sl = p["sales"]
     p_ti = sl["trade_in_rate"] * np.exp(sl["trade_in_sat_coef"] * (tr.base_sat + st.sat))
@@ -588,5 +596,38 @@ def step(
         exp_spend=exp_spend.astype(np.float32),
         p_paid=pp,
         exp_sale=exp_sale,
+        exp_renewal=exp_renewal,
         exp_value=exp_value.astype(np.float32),
     )
+
+
+def renewal_probability(
+    K: Kernel, st: State, m: int, act: np.ndarray, e_ren: np.ndarray | None
+) -> np.ndarray:
+    """P(the customer's insurance policy is renewed through the store in month ``m``).
+
+    A policy runs a year from the vehicle's purchase and ends at each anniversary (the
+    ``insurance_end_date`` of the vehicles table); at the end the owner renews through the
+    store with a probability that rises with loyalty, satisfaction and a recent visit, falls
+    with the vehicle's age and is low once serviced elsewhere (``insurance`` in
+    configs/simulator.yaml). A campaign contact raises it by ``renewal`` x the customer's
+    response (``1 - (1 - p)(1 - e)``). The store keeps a commission per renewal
+    (configs/value.yaml ``influence.insurance_commission``, counted by the oracle).
+    """
+    ins = K.p["insurance"]
+    tr = K.tr
+    age = m - st.purchase
+    due = act & (age > 0) & (age % 12 == 0)
+    recent = (m - st.last_visit) <= ins["recent_visit_months"]
+    logit = (
+        ins["renewal_logit"]
+        + ins["loyalty_coef"] * tr.loyalty
+        + ins["sat_coef"] * (tr.base_sat + st.sat)
+        + ins["recent_visit_coef"] * recent
+        + ins["vehicle_age_coef"] * (age / 12.0)
+        + ins["defected_coef"] * st.defected
+    )
+    pr = sigmoid(logit)
+    if e_ren is not None:
+        pr = 1 - (1 - pr) * (1 - e_ren)
+    return (due * pr).astype(np.float32)

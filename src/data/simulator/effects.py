@@ -28,6 +28,7 @@ class Effects:
     winback: np.ndarray
     retention: np.ndarray
     trade_in: np.ndarray
+    renewal: np.ndarray  # raises P(insurance policy renewed at the store) at its end
     dog: np.ndarray
     coef: np.ndarray  # (n_campaigns, len(FEATURES))
     base: np.ndarray  # (n_campaigns,)
@@ -54,6 +55,7 @@ def make_effects(p: dict[str, Any]) -> Effects:
         winback=col("winback"),
         retention=col("retention"),
         trade_in=col("trade_in"),
+        renewal=col("renewal"),
         dog=col("dog"),
         coef=coef,
         base=base,

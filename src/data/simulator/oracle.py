@@ -48,6 +48,8 @@ class Oracle:
     incr_halves: np.ndarray | None = None
     # (C, n) incremental margin of trade-in vehicle sales (sale revenue x sale_margin)
     incr_sale: np.ndarray | None = None
+    # (C, n) incremental commission of insurance renewals (renewals x insurance_commission)
+    incr_commission: np.ndarray | None = None
     # (n,) expected gross margin over H, every payer (no contact), and its standard error
     value: np.ndarray | None = None
     se_value: np.ndarray | None = None
@@ -72,6 +74,7 @@ def _scenario(
     cv: np.ndarray | None = None,
     sales: np.ndarray | None = None,
     value: np.ndarray | None = None,
+    renewals: np.ndarray | None = None,
 ) -> np.ndarray:
     """One path of one scenario: P(no paid visit) (``suppress``) or expected paid spend.
 
@@ -79,6 +82,7 @@ def _scenario(
     mass x (paid visit sampled - its probability), zero in expectation. ``sales`` (spend
     only, (n,), filled): the expected revenue of trade-in vehicle sales on the path. ``value``
     (spend only, (n,), filled): the expected gross margin of every payer's visits.
+    ``renewals`` (spend only, (n,), filled): the expected insurance renewals at the store.
     """
     n = K.tr.n
     bf = K.band_f[snap.band]
@@ -129,6 +133,8 @@ def _scenario(
             acc += tot_s * mo_s.exp_spend + tot_d * mo_d.exp_spend
             if sales is not None:
                 sales += tot_s * mo_s.exp_sale + tot_d * mo_d.exp_sale
+            if renewals is not None:
+                renewals += tot_s * mo_s.exp_renewal + tot_d * mo_d.exp_renewal
             if value is not None:
                 value += tot_s * mo_s.exp_value + tot_d * mo_d.exp_value
             if cv is not None:
@@ -187,6 +193,7 @@ def compute_oracle(
     customers: np.ndarray | None = None,
     p_paths: int | None = None,
     sale_margin: float = 0.0,
+    commission: float = 0.0,
 ) -> Oracle:
     """Oracle arrays for the customers ``customers`` (default all) and every scenario.
 
@@ -197,6 +204,8 @@ def compute_oracle(
     weight of its effect in the first horizon month (as in the realized future).
     ``sale_margin``: share of a trade-in vehicle's price a campaign's value counts (the sale a
     trade-in campaign is for); the incremental margin is kept apart from incremental spend.
+    ``commission``: CNY the store keeps per insurance renewal (the renewals a campaign brings
+    count at this, kept apart too).
     """
     cp = min(paths, campaign_paths or paths)
     pp = min(paths, p_paths or paths)
@@ -212,6 +221,7 @@ def compute_oracle(
     se_i = np.zeros((C, n), np.float32)
     halves = np.zeros((2, C, n), np.float32) if cp >= 2 else None
     sale_i = np.zeros((C, n), np.float32)
+    comm_i = np.zeros((C, n), np.float32)
     val, se_val = np.zeros(n, np.float32), np.zeros(n, np.float32)
     starts = list(range(0, n, chunk))
     for ci, a in enumerate(tqdm(starts, desc="oracle", disable=not progress)):
@@ -237,6 +247,7 @@ def compute_oracle(
             base = []
         bp = _Moments((nn,))
         dp, ds, dsale = _Moments((C, nn)), _Moments((C, nn)), _Moments((C, nn))
+        dcomm = _Moments((C, nn))
         dh = [_Moments((C, nn)), _Moments((C, nn))]
         s_all = np.zeros((paths, nn))
         v_all = np.zeros((paths, nn))
@@ -244,7 +255,7 @@ def compute_oracle(
         for k in range(paths):
             rng = np.random.default_rng(np.random.SeedSequence([w.seed, 202, ci, k]))
             draws = [Draws.new(rng, nn) for _ in months]
-            sale0 = np.zeros(nn)
+            sale0, ren0 = np.zeros(nn), np.zeros(nn)
             s0 = s_all[k] = _scenario(
                 K,
                 sub,
@@ -255,6 +266,7 @@ def compute_oracle(
                 x_all[k],
                 sales=sale0 if k < cp else None,
                 value=v_all[k],
+                renewals=ren0 if k < cp else None,
             )
             if k >= max(pp, cp):
                 continue
@@ -264,19 +276,25 @@ def compute_oracle(
             if k >= cp:
                 continue
             up, inc, sale = np.zeros((C, nn)), np.zeros((C, nn)), np.zeros((C, nn))
+            comm = np.zeros((C, nn))
             for c in range(C):
                 camps = [
                     (np.full(nn, c, np.int16), np.ones(nn, np.float32)),
                     (np.full(nn, c, np.int16), np.full(nn, carry_w, np.float32)),
                 ]
                 up[c] = p0 - _scenario(K, sub, months, draws, camps, True)
-                sale_c = np.zeros(nn)
-                inc[c] = _scenario(K, sub, months, draws, camps, False, sales=sale_c) - s0
+                sale_c, ren_c = np.zeros(nn), np.zeros(nn)
+                inc[c] = (
+                    _scenario(K, sub, months, draws, camps, False, sales=sale_c, renewals=ren_c)
+                    - s0
+                )
                 sale[c] = sale_margin * (sale_c - sale0)
+                comm[c] = commission * (ren_c - ren0)
             dp.add(up)
             ds.add(inc)
             dsale.add(sale)
-            dh[int(k >= cp // 2)].add(inc + sale)
+            dcomm.add(comm)
+            dh[int(k >= cp // 2)].add(inc + sale + comm)
         bs = _controlled(s_all, x_all)
         bv = _controlled(v_all, x_all)
         val[loc], se_val[loc] = np.maximum(bv.mean(), 0), bv.se()
@@ -292,6 +310,7 @@ def compute_oracle(
         se_u[:, loc] = dp.se()
         se_i[:, loc] = ds.se()
         sale_i[:, loc] = dsale.mean()
+        comm_i[:, loc] = dcomm.mean()
         if halves is not None:
             for h in range(2):
                 halves[h][:, loc] = np.maximum(base_s[None, :] + dh[h].mean(), 0) - base_s[None, :]
@@ -305,6 +324,7 @@ def compute_oracle(
         customers=customers,
         incr_halves=halves,
         incr_sale=sale_i,
+        incr_commission=comm_i,
         value=val,
         se_value=se_val,
     )

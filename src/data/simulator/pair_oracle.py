@@ -84,7 +84,8 @@ def _incremental(
     campaign: int,
     paths: range,
 ) -> np.ndarray:
-    """Incremental value before cost (paid spend plus the margin of trade-in sales) per path
+    """Incremental value before cost (paid spend, the margin of trade-in sales, the commission
+    of insurance renewals) per path
     (rows) and customer ``idx`` (columns) of one campaign."""
     tl, p = w.tl, w.p
     months = range(tl.end_month + 1, tl.end_month + 1 + tl.horizon)
@@ -110,16 +111,17 @@ def _incremental(
         (np.full(nn, campaign, np.int16), np.ones(nn, np.float32)),
         (np.full(nn, campaign, np.int16), np.full(nn, cw, np.float32)),
     ]
-    margin = float(p["sale_margin"])
+    margin, fee = float(p["sale_margin"]), float(p["insurance_commission"])
     out = np.zeros((len(paths), nn))
     for j, k in enumerate(paths):
         rng = np.random.default_rng(np.random.SeedSequence([w.seed, 404, campaign, k]))
         draws = [Draws.new(rng, nn) for _ in months]
-        s1, s0 = np.zeros(nn), np.zeros(nn)
+        s1, s0, r1, r0 = np.zeros(nn), np.zeros(nn), np.zeros(nn), np.zeros(nn)
         out[j] = (
-            _scenario(K, sub, months, draws, camps, False, sales=s1)
-            - _scenario(K, sub, months, draws, base, False, sales=s0)
+            _scenario(K, sub, months, draws, camps, False, sales=s1, renewals=r1)
+            - _scenario(K, sub, months, draws, base, False, sales=s0, renewals=r0)
             + margin * (s1 - s0)
+            + fee * (r1 - r0)
         )
     return out
 

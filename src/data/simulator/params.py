@@ -20,7 +20,11 @@ def load_params(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     p["campaign_channels"] = [str(catalogue[c]["channel"]) for c in catalogue]
     # a campaign's value counts the margin of the vehicle sales it brings: one definition,
     # the value model's (configs/value.yaml influence.new_car_margin)
-    p["sale_margin"] = float(load_config("value")["influence"]["new_car_margin"])
+    influence = load_config("value")["influence"]
+    p["sale_margin"] = float(influence["new_car_margin"])
+    # ... and the commission on the insurance renewals it brings (the same value the plan uses,
+    # configs/value.yaml influence.insurance_commission; src/campaigns/targeting.py)
+    p["insurance_commission"] = float(influence["insurance_commission"])
     # value = every payer's revenue x the margin of its payer and visit type: the truth and the
     # oracle count it as the value model does (configs/value.yaml margin)
     from cvm.data.margin import margin_table

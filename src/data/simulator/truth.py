@@ -75,6 +75,9 @@ def oracle_campaigns(w: World, o: Oracle, n_id_width: int) -> pa.Table:
     uplift = (o.p_no_paid[0][None, :] - o.p_no_paid[1:]).astype(np.float64)
     incr = (o.spend[1:] - o.spend[0][None, :]).astype(np.float64)
     sale = np.zeros_like(incr) if o.incr_sale is None else o.incr_sale.astype(np.float64)
+    comm = (
+        np.zeros_like(incr) if o.incr_commission is None else o.incr_commission.astype(np.float64)
+    )
     halves = {}
     if o.incr_halves is not None:  # value by half of the Monte Carlo paths (cvm evaluate)
         for h, name in enumerate("ab"):
@@ -93,7 +96,8 @@ def oracle_campaigns(w: World, o: Oracle, n_id_width: int) -> pa.Table:
             "uplift_p_return": pa.array(uplift.ravel()),
             "incremental_spend": pa.array(incr.ravel()),
             "incremental_sale_margin": pa.array(sale.ravel()),
-            "expected_incremental_value": pa.array((incr + sale - costs[:, None]).ravel()),
+            "incremental_commission": pa.array(comm.ravel()),
+            "expected_incremental_value": pa.array((incr + sale + comm - costs[:, None]).ravel()),
             "uplift_se": pa.array(o.se_uplift.astype(np.float64).ravel()),
             "incremental_spend_se": pa.array(o.se_incr.astype(np.float64).ravel()),
             **halves,
@@ -132,9 +136,11 @@ def meta(
                 "future. Campaign scenarios: contacted in the first horizon month, carry-over in "
                 "the second. A campaign's incremental value is its incremental paid spend plus "
                 "the margin of the trade-in vehicle sales it brings (sale_margin x price), "
-                "minus its unit cost."
+                "plus the commission on the insurance renewals it brings (insurance_commission "
+                "x renewals through the store), minus its unit cost."
             ),
             "sale_margin": float(params["sale_margin"]),
+            "insurance_commission": float(params["insurance_commission"]),
             "paths": paths[0],
             "p_paths": paths[1],
             "campaign_paths": paths[2],
