@@ -623,7 +623,7 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
     from cvm.campaigns.control import assign_control
     from cvm.campaigns.eligibility import eligible_pairs
     from cvm.campaigns.lists import department_lists
-    from cvm.campaigns.measurement import measure_campaigns
+    from cvm.campaigns.measurement import measure_campaigns, renewal_uplift
     from cvm.campaigns.targeting import (
         calibrate_values,
         plan_campaigns,
@@ -690,6 +690,14 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
         )
     )
     scored = score_pairs(pairs, uplift.predict_pairs(feats, pairs), stake, catalogue)
+    renewals = renewal_uplift(  # what renewal campaigns' past contacts renewed, vs control
+        tables,
+        ctx.as_of,
+        [c for c, k in catalogue.items() if k.renewal_commission],
+        int(ctx.cfg["features"]["insurance_term_months"]),
+        int(camp_cfg["uplift"]["min_control"]),
+        float(camp_cfg["measurement"]["confidence"]),
+    )
     if typed(CampaignSettings, camp_cfg).uplift.spend_calibration.enabled:
         scored = calibrate_values(
             scored,
@@ -698,8 +706,16 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
             camp_cfg,
             margin=(uplift.margin_pairs(feats, pairs) if uplift.margin is not None else None),
             margin_weight=uplift.margin_weight,
-            extra_value=renewal_commission(scored, catalogue),
+            extra_value=renewal_commission(
+                scored,
+                catalogue,
+                measured=renewals,
+                months_left=scored["customer_id"].map(frame["insurance_months_left"])
+                if "insurance_months_left" in frame.columns
+                else None,
+            ),
         )
+        uplift.metrics["renewals"] = renewals
         uplift.metrics["spend_calibration"] = scored.attrs.get("calibration", {})
         flat = sorted(
             c

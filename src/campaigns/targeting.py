@@ -156,20 +156,45 @@ def calibrate_values(
 
 
 def renewal_commission(
-    scored: pd.DataFrame, catalogue: dict[str, Campaign], value_cfg: dict[str, Any] | None = None
+    scored: pd.DataFrame,
+    catalogue: dict[str, Campaign],
+    value_cfg: dict[str, Any] | None = None,
+    measured: dict[str, dict[str, Any]] | None = None,
+    months_left: pd.Series | None = None,
 ) -> np.ndarray:
     """Per pair: what the insurance renewals a contact brings are worth, for campaigns with
-    ``renewal_commission: true``: the response uplift (the renewal's proxy: the contract has no
-    policy table) times ``influence.insurance_commission`` (configs/value.yaml, the value
-    model's settings); 0 for other campaigns."""
+    ``renewal_commission: true``: the renewal uplift times ``influence.insurance_commission``
+    (configs/value.yaml, the value model's settings; the simulator's truth counts the same
+    commission); 0 for other campaigns.
+
+    The renewal uplift is the measured one (``measured``: ``measurement.renewal_uplift``,
+    target vs control renewals of past contacts), by whole month of lead to the policy's end
+    (``months_left``: the pair's ``insurance_months_left``) where that month was measured,
+    else the campaign's; a campaign not measured (no insurance end dates, too few known
+    contacts) falls back to the response uplift as the renewal's proxy."""
     from cvm.config import load_config
 
     vc = value_cfg if value_cfg is not None else load_config("value")
     fee = float(vc["influence"]["insurance_commission"])
-    on = scored["campaign"].map({k: c.renewal_commission for k, c in catalogue.items()})
-    return np.where(
-        on.fillna(False).to_numpy(bool), scored["uplift"].to_numpy(float).clip(min=0) * fee, 0.0
+    camp = scored["campaign"].astype(str).to_numpy()
+    on = pd.Series(camp).map({k: c.renewal_commission for k, c in catalogue.items()})
+    on = on.fillna(False).to_numpy(bool)
+    out = np.where(on, scored["uplift"].to_numpy(float).clip(min=0) * fee, 0.0)
+    measured = measured or {}
+    lead = (
+        np.floor(pd.to_numeric(months_left, errors="coerce").to_numpy(float))
+        if months_left is not None
+        else np.full(len(scored), np.nan)
     )
+    for c, r in measured.items():
+        m = on & (camp == c)
+        if not m.any():
+            continue
+        u = np.full(len(scored), float(r["uplift"]))
+        for L, rl in (r.get("by_lead_month") or {}).items():
+            u[lead == int(L)] = float(rl["uplift"])
+        out[m] = u[m] * fee
+    return out
 
 
 def plan_campaigns(

@@ -124,6 +124,7 @@ class Month:
     # expected insurance policies renewed through the store this month | state (a policy ends
     # at each anniversary of the vehicle's purchase: customers.insurance_end_date)
     exp_renewal: np.ndarray | None = None
+    p_trade: np.ndarray | None = None  # P(trade-in this month | state)
     exp_value: np.ndarray | None = None  # expected gross margin this month, every payer | state
 
 
@@ -597,6 +598,7 @@ def step(
         p_paid=pp,
         exp_sale=exp_sale,
         exp_renewal=exp_renewal,
+        p_trade=(can_trade * np.clip(p_ti, 0.0, 1.0)).astype(np.float32),
         exp_value=exp_value.astype(np.float32),
     )
 

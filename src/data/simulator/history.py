@@ -38,6 +38,9 @@ class Log:
         }
 
 
+NO_RENEWAL = -(10**6)  # renewed_at of a customer who never renewed through the store
+
+
 @dataclass
 class History:
     records: dict[str, dict[str, np.ndarray]]
@@ -45,6 +48,9 @@ class History:
     veh_at_end: np.ndarray  # current vehicle of each customer at end
     vehicles: dict[str, np.ndarray]
     carry_at_end: np.ndarray | None = None  # campaign contacted in the month of end (-1 none)
+    # month of each customer's latest insurance renewal through the store by end (NO_RENEWAL
+    # none): the store's record of the policy (vehicles.insurance_end_date)
+    renewed_at_end: np.ndarray | None = None
     bau_records: dict[str, dict[str, np.ndarray]] | None = None  # horizon with campaigns going on
 
 
@@ -195,11 +201,17 @@ class _Loop:
     cur_veh: np.ndarray  # current vehicle of each customer
     carry_c: np.ndarray  # campaign contacted last month (-1 none), for the carry-over
     n_veh: int
+    renewed_at: np.ndarray  # month of the latest insurance renewal through the store
     rows: int = 0
 
     def copy(self) -> _Loop:
         return _Loop(
-            self.st.copy(), self.cur_veh.copy(), self.carry_c.copy(), self.n_veh, self.rows
+            self.st.copy(),
+            self.cur_veh.copy(),
+            self.carry_c.copy(),
+            self.n_veh,
+            self.renewed_at.copy(),
+            self.rows,
         )
 
 
@@ -215,7 +227,7 @@ def _month(
     """Advance ``lp`` by month ``m``: campaign selection (when ``campaigns``), the kernel step,
     the visit records (with feedback only inside the data window) and trade-ins."""
     tl, p = w.tl, w.p
-    rng_dyn, rng_rec, rng_camp = rngs
+    rng_dyn, rng_rec, rng_camp, rng_ren = rngs
     st = lp.st
     in_data = tl.start_month <= m <= tl.end_month
     camp = lp.carry_c.copy()
@@ -242,6 +254,8 @@ def _month(
     else:
         spend = np.zeros(w.traits.n, np.float32)
     st.ema_spend = st.ema_spend * (11.0 / 12.0) + spend
+    # insurance renewals through the store (own stream: the other draws stay unchanged)
+    lp.renewed_at[rng_ren.random(w.traits.n) < mo.exp_renewal] = m
     traded = np.flatnonzero(mo.traded)
     if len(traded):
         new_ids = np.arange(lp.n_veh, lp.n_veh + len(traded), dtype=np.int64)
@@ -285,9 +299,15 @@ def run_history(
     future a model trained on this history predicts (``bau_records``).
     """
     tl, p, tr = w.tl, w.p, w.traits
-    rngs = _rngs(w.seed, 101, 102, 103)
+    rngs = _rngs(w.seed, 101, 102, 103, 104)
     n = tr.n
-    lp = _Loop(init_state(tr, p), np.arange(n, dtype=np.int64), np.full(n, -1, np.int16), n)
+    lp = _Loop(
+        init_state(tr, p),
+        np.arange(n, dtype=np.int64),
+        np.full(n, -1, np.int16),
+        n,
+        np.full(n, NO_RENEWAL, np.int32),
+    )
     veh_extra = Log()
     out = Log()
     at_end: _Loop | None = None
@@ -304,7 +324,7 @@ def run_history(
     bau = None
     if business_as_usual:
         blp, bout = at_end.copy(), Log()
-        brngs = _rngs(w.seed, 111, 112, 113)
+        brngs = _rngs(w.seed, 111, 112, 113, 114)
         for m in range(tl.end_month + 1, tl.n_months):
             _month(w, m, blp, brngs, bout, Log(), campaigns=m >= camp_first)
         bau = bout.finish()
@@ -317,4 +337,5 @@ def run_history(
         vehicles=vex,
         carry_at_end=at_end.carry_c,
         bau_records=bau,
+        renewed_at_end=at_end.renewed_at,
     )

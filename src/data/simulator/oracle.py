@@ -61,7 +61,8 @@ def _merge(pick_a: np.ndarray, a: State, b: State) -> State:
     )
 
 
-N_CV = 15  # control variates: paid maintenance by horizon month (x band factor), other kinds
+N_CV = 19  # control variates: paid maintenance by horizon month (x band factor), other kinds,
+# trade-ins by horizon quarter (a sampled trade-in resets the vehicle's service cycle)
 
 
 def _scenario(
@@ -140,7 +141,8 @@ def _scenario(
             if cv is not None:
                 dev = tot_s * (mo_s.paid - mo_s.p_paid) + tot_d * (mo_d.paid - mo_d.p_paid)
                 cv[min(h, 11)] += dev[0] * bf
-                cv[12:] += dev[1:]
+                cv[12:15] += dev[1:]
+                cv[15 + min(h // 3, 3)] += tot_s * (mo_s.traded - mo_s.p_trade) + tot_d * (mo_d.traded - mo_d.p_trade)
         sa, sb, ma, mb = s_new, d_new, tot_s, tot_d
     return ma + mb if suppress else acc
 

@@ -28,7 +28,7 @@ from cvm.config import CvmError
 from cvm.data.simulator.dynamics import Draws, Kernel
 from cvm.data.simulator.effects import trait_matrix
 from cvm.data.simulator.history import run_history
-from cvm.data.simulator.oracle import _scenario
+from cvm.data.simulator.oracle import N_CV, _scenario
 from cvm.data.simulator.params import load_params
 from cvm.data.simulator.timeline import Timeline
 from cvm.data.simulator.world import World, build_world
@@ -83,10 +83,16 @@ def _incremental(
     idx: np.ndarray,
     campaign: int,
     paths: range,
-) -> np.ndarray:
+    beta: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Incremental value before cost (paid spend, the margin of trade-in sales, the commission
-    of insurance renewals) per path
-    (rows) and customer ``idx`` (columns) of one campaign."""
+    of insurance renewals) per path (rows) and customer ``idx`` (columns) of one campaign, and
+    the control-variate coefficients used.
+
+    Control variates: the martingale terms of both scenarios (mass x (paid visit sampled - its
+    probability), zero in expectation, ``oracle.N_CV`` per scenario) are regressed out of the
+    paired difference, with coefficients pooled over customers (fitted on these paths when
+    ``beta`` is None, e.g. the pilot, else the given ones)."""
     tl, p = w.tl, w.p
     months = range(tl.end_month + 1, tl.end_month + 1 + tl.horizon)
     tr = w.traits.take(idx)
@@ -113,17 +119,30 @@ def _incremental(
     ]
     margin, fee = float(p["sale_margin"]), float(p["insurance_commission"])
     out = np.zeros((len(paths), nn))
+    xs = np.zeros((len(paths), 2 * N_CV, nn), np.float32)
     for j, k in enumerate(paths):
         rng = np.random.default_rng(np.random.SeedSequence([w.seed, 404, campaign, k]))
         draws = [Draws.new(rng, nn) for _ in months]
         s1, s0, r1, r0 = np.zeros(nn), np.zeros(nn), np.zeros(nn), np.zeros(nn)
+        x1, x0 = np.zeros((N_CV, nn)), np.zeros((N_CV, nn))
         out[j] = (
-            _scenario(K, sub, months, draws, camps, False, sales=s1, renewals=r1)
-            - _scenario(K, sub, months, draws, base, False, sales=s0, renewals=r0)
+            _scenario(K, sub, months, draws, camps, False, x1, sales=s1, renewals=r1)
+            - _scenario(K, sub, months, draws, base, False, x0, sales=s0, renewals=r0)
             + margin * (s1 - s0)
             + fee * (r1 - r0)
         )
-    return out
+        xs[j, :N_CV], xs[j, N_CV:] = x1, x0
+    if beta is None:
+        beta = _fit_beta(out, xs)
+    return out - np.einsum("j,pjn->pn", beta, xs), beta
+
+
+def _fit_beta(y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Least-squares coefficients of ``y`` (paths, n) on the control variates ``x`` (paths,
+    k, n), pooled over customers, on within-customer deviations (as ``oracle._controlled``)."""
+    xd = (x - x.mean(0)).transpose(0, 2, 1).reshape(-1, x.shape[1]).astype(np.float64)
+    yd = (y - y.mean(0)).ravel()
+    return np.linalg.lstsq(xd, yd, rcond=None)[0]
 
 
 def _agreement(x: np.ndarray) -> float:
@@ -169,11 +188,15 @@ def pair_oracle(
             raise CvmError(f"campaign {c!r} of the run is not in the simulation's catalogue")
         m = (pairs["campaign"].astype(str) == c).to_numpy()
         idx = idx_all[m]
-        x = _incremental(w, snap, carry, idx, code[c], range(k0))
+        x, beta = _incremental(w, snap, carry, idx, code[c], range(k0))
         r0 = _agreement(x)
         k = paths_needed(r0, k0, target, cap)
         if k > k0:
-            x = np.vstack([x, _incremental(w, snap, carry, idx, code[c], range(k0, k))])
+            more = [  # batches of paths: the control variates of every path at once are large
+                _incremental(w, snap, carry, idx, code[c], range(a, min(k, a + k0)), beta)[0]
+                for a in range(k0, k, k0)
+            ]
+            x = np.vstack([x, *more])
         a, b = x[0::2].mean(0), x[1::2].mean(0)
         parts.append(
             pd.DataFrame(

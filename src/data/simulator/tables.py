@@ -176,8 +176,7 @@ def build_tables(
     buy_m = vbuy.astype("datetime64[M]")
     day_off = vbuy - buy_m.astype("datetime64[D]")
     w_end = (buy_m + wmonths).astype("datetime64[D]") + day_off
-    years_owned = (np.datetime64(tl.end, "M") - buy_m).astype(np.int64) // 12 + 1
-    ins_end = (buy_m + 12 * years_owned).astype("datetime64[D]") + day_off
+    ins_end = _insurance_end(h, tl, buy_m, vcust, veh).astype("datetime64[D]") + day_off
     out["vehicles"] = table(
         "vehicles",
         {
@@ -479,3 +478,24 @@ def _staff(w: World) -> pa.Table:
             )
         )
     return pa.concat_tables(parts)
+
+
+def _insurance_end(
+    h: Any, tl: Any, buy_m: np.ndarray, vcust: np.ndarray, veh: np.ndarray
+) -> np.ndarray:
+    """The end month of the latest insurance policy the store sold for each vehicle (the
+    store's record): a year after the purchase (the first policy, sold with the car) or after
+    the customer's latest renewal through the store (renewals happen at anniversaries); a
+    policy renewed elsewhere leaves the date in the past. A vehicle no longer current: its
+    next anniversary after ``end``."""
+    from cvm.data.simulator.history import NO_RENEWAL
+
+    years_owned = (np.datetime64(tl.end, "M") - buy_m).astype(np.int64) // 12 + 1
+    out = buy_m + 12 * years_owned
+    ren = getattr(h, "renewed_at_end", None)
+    if ren is None:
+        return out
+    r = ren[vcust]
+    ren_m = tl.abs_month(np.where(r == NO_RENEWAL, 0, r)).astype("datetime64[M]")
+    last = np.where((r != NO_RENEWAL) & (ren_m >= buy_m), ren_m, buy_m)
+    return np.where(h.veh_at_end[vcust] == veh, last + 12, out)
