@@ -13,7 +13,8 @@ from cvm.data.validate import validate_tables
 
 END = date(2025, 12, 31)
 
-# content digests (updated when issue 15 changed the lead stages and the oracle's value) of the one-store world (800 customers, seed 5, 3 years, H = 3) made by the
+# content digests (updated when issue 15 changed the lead stages and the oracle's value, and when
+# issue 16 added insurance renewals: vehicles.insurance_end_date, the oracle's commission) of the one-store world (800 customers, seed 5, 3 years, H = 3) made by the
 # simulator before dealer groups existed: --dealers 1 must keep today's data exactly
 ONE_STORE = {
     "campaign_contacts": 2148447647761150804,
@@ -24,10 +25,10 @@ ONE_STORE = {
     "staff": 1765848425608014547,
     "surveys": 1577136569270402857,
     "vehicle_sales": 411146712189869617,
-    "vehicles": 836616831544503874,
+    "vehicles": 1154720766784971433,
     "visits": 2060278161143813283,
     "truth/leads": 190626756029856427,
-    "truth/oracle_campaigns": 1656794096349286321,
+    "truth/oracle_campaigns": 1045929374229915605,
     "truth/oracle_customers": 1606256541154534446,
     "truth/visits": 992636519877806079,
     "truth/visits_business_as_usual": 966583428492741909,

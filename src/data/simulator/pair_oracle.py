@@ -9,8 +9,10 @@ with as many paths as each campaign needs for its halves to agree (``pair_oracle
 configs/campaigns.yaml, section ``evaluation``). A pilot of ``pilot_paths`` paths measures each
 campaign's half agreement r; the paths are then raised to what the normal model of noise
 predicts for the target agreement, ``k = k0 * (r*/(1-r*)) / (r/(1-r))``, capped at
-``max_paths``. Incremental spend is the paired (common random numbers) difference of the
-contacted and the no-contact scenario, exactly as in the simulator's oracle.
+``max_paths``, and measured again, until the target or the cap is reached. Control variates
+(both scenarios' martingale terms) are regressed out of the paired differences. Incremental
+spend is the paired (common random numbers) difference of the contacted and the no-contact
+scenario, exactly as in the simulator's oracle.
 """
 
 from __future__ import annotations
@@ -190,13 +192,17 @@ def pair_oracle(
         idx = idx_all[m]
         x, beta = _incremental(w, snap, carry, idx, code[c], range(k0))
         r0 = _agreement(x)
-        k = paths_needed(r0, k0, target, cap)
-        if k > k0:
+        r, k = r0, paths_needed(r0, k0, target, cap)
+        while k > len(x):  # the noise model is a guide: re-measure and extend until reached
             more = [  # batches of paths: the control variates of every path at once are large
                 _incremental(w, snap, carry, idx, code[c], range(a, min(k, a + k0)), beta)[0]
-                for a in range(k0, k, k0)
+                for a in range(len(x), k, k0)
             ]
             x = np.vstack([x, *more])
+            r = _agreement(x)
+            k = paths_needed(r, len(x), target, cap)
+            if k > len(x):  # at least a pilot's worth more each round
+                k = min(cap, max(k, len(x) + k0))
         a, b = x[0::2].mean(0), x[1::2].mean(0)
         parts.append(
             pd.DataFrame(
