@@ -262,6 +262,7 @@ class SpendCalibration:
     prior_min_sd: float
     transport_sd: float
     heterogeneity: float
+    deviation: str  # model (uplift x stake) or stake (measured mean x stake / mean stake)
     num_boost_round: int
     lgb: dict[str, Any]  # LightGBM parameters
 

@@ -138,6 +138,10 @@ def calibrate_values(
         out["margin_value"] = tau
         out["margin_weight"] = w
         dev = w * (tau - tau_mu)
+        if sc.deviation == "stake":  # not validated: the customer's stake carries the spread
+            dev = np.where(w > 0, dev, h * _stake_deviation(out, camp, m))
+    elif sc.deviation == "stake":
+        dev = h * _stake_deviation(out, camp, m)
     else:
         dev = h * (raw - mu)
     extra = 0.0 if extra_value is None else np.asarray(extra_value, float)
@@ -153,6 +157,17 @@ def calibrate_values(
         for c in mean_pred
     }
     return out
+
+
+def _stake_deviation(out: pd.DataFrame, camp: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Per pair: the campaign's calibrated mean ``m`` x (value at stake / its campaign mean
+    - 1): a campaign that earns ``m`` per contact on average earns it in proportion to what
+    each customer has at stake (the same response, a different value)."""
+    stake = out["value_at_stake"].to_numpy(float)
+    mean = pd.Series(stake).groupby(camp).transform("mean").to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rel = np.where(mean > 0, stake / mean - 1.0, 0.0)
+    return np.nan_to_num(np.maximum(m, 0.0) * rel)
 
 
 def renewal_commission(

@@ -1,0 +1,81 @@
+"""Insurance renewals measured from past contacts and valued at the commission."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cvm.campaigns.catalogue import load_catalogue
+from cvm.campaigns.measurement import renewal_uplift
+from cvm.campaigns.targeting import renewal_commission
+
+AS_OF = "2025-12-31"
+
+
+def _tables(n: int = 400, lift: float = 0.3, seed: int = 0) -> dict[str, pd.DataFrame]:
+    """n customers contacted on 2025-03-02 (target / control) about a policy ending on
+    2025-04-15; the store renewed it (end date 2026-04-15) for a share that the contact
+    raised by ``lift``."""
+    rng = np.random.default_rng(seed)
+    ids = [f"C{i:05d}" for i in range(n)]
+    target = rng.random(n) < 0.7
+    renewed = rng.random(n) < np.where(target, 0.3 + lift, 0.3)
+    contacts = pd.DataFrame(
+        {
+            "contact_id": [f"K{i:05d}" for i in range(n)],
+            "customer_id": ids,
+            "campaign": "insurance_renewal",
+            "contact_date": pd.Timestamp("2025-03-02"),
+            "channel": "phone",
+            "group": np.where(target, "target", "control"),
+            "cost": 30.0,
+        }
+    )
+    vehicles = pd.DataFrame(
+        {
+            "vehicle_id": [f"V{i:05d}" for i in range(n)],
+            "customer_id": ids,
+            "purchase_date": pd.Timestamp("2022-04-15"),
+            "insurance_end_date": np.where(
+                renewed, pd.Timestamp("2026-04-15"), pd.Timestamp("2025-04-15")
+            ),
+        }
+    )
+    return {"campaign_contacts": contacts, "vehicles": vehicles}
+
+
+def test_renewal_uplift_is_target_minus_control_renewals() -> None:
+    t = _tables()
+    r = renewal_uplift(t, AS_OF, ["insurance_renewal"], 12, 30, 0.95)["insurance_renewal"]
+    v, cc = t["vehicles"], t["campaign_contacts"]
+    ren = v["insurance_end_date"] > pd.Timestamp(AS_OF)
+    g = cc["group"].to_numpy()
+    assert r["uplift"] == pytest.approx(ren[g == "target"].mean() - ren[g == "control"].mean())
+    assert r["low"] < r["uplift"] < r["high"] and r["low"] > 0
+    assert set(r["by_lead_month"]) == {1}  # 2025-03-02 -> 2025-04-15: 1 whole month of lead
+
+
+def test_contacts_whose_outcome_is_not_known_yet_are_left_out() -> None:
+    t = _tables()
+    # the policy ends after the as-of date: no renewal decided yet
+    assert renewal_uplift(t, "2025-04-01", ["insurance_renewal"], 12, 30, 0.95) == {}
+    # too few contacts in a group: not measured
+    assert renewal_uplift(t, AS_OF, ["insurance_renewal"], 12, 10_000, 0.95) == {}
+
+
+def test_the_commission_uses_the_measured_renewals_else_the_response_proxy() -> None:
+    cat = load_catalogue()
+    scored = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C2", "C3"],
+            "campaign": ["insurance_renewal", "insurance_renewal", "service_reminder"],
+            "uplift": [0.01, 0.01, 0.5],
+        }
+    )
+    vc = {"influence": {"insurance_commission": 400.0}}
+    proxy = renewal_commission(scored, cat, vc)
+    np.testing.assert_allclose(proxy, [4.0, 4.0, 0.0])
+    measured = {"insurance_renewal": {"uplift": 0.1, "by_lead_month": {1: {"uplift": 0.2}}}}
+    got = renewal_commission(scored, cat, vc, measured, pd.Series([1.4, 2.2, 0.0]))
+    np.testing.assert_allclose(got, [80.0, 40.0, 0.0])
