@@ -77,6 +77,7 @@ def test_calibrate_values_centres_each_campaign_on_its_calibrated_mean() -> None
             "uplift": {
                 "spend_calibration": {
                     "heterogeneity": 0.5,
+                    "deviation": "model",
                     "prior_rel_sd": 0.5,
                     "prior_min_sd": 1.0,
                     "transport_sd": 0.0,
@@ -92,3 +93,36 @@ def test_calibrate_values_centres_each_campaign_on_its_calibrated_mean() -> None
     assert ev[2:] == pytest.approx([20 - 5 - 2, 20 + 5 - 2], abs=0.01)
     assert out["model_value"].tolist() == pytest.approx([100, 300, 10, 30])
     assert out.attrs["calibration"]["a"]["calibrated"] == pytest.approx(400, abs=0.01)
+
+
+def test_the_stake_deviation_spreads_the_measured_mean_by_value_at_stake() -> None:
+    scored = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C2", "C3", "C4"],
+            "campaign": ["a", "a", "b", "b"],
+            "cost": [10.0, 10.0, 2.0, 2.0],
+            "uplift": [0.1, 0.3, 0.02, 0.02],
+            "value_at_stake": [500.0, 1500.0, 500.0, 1500.0],
+        }
+    )
+    sc = {"deviation": "stake", "heterogeneity": 1.0, "prior_rel_sd": 0.5}
+    sc |= {"prior_min_sd": 1.0, "transport_sd": 0.0}
+    cfg = load_config("campaigns", {"uplift": {"spend_calibration": sc}})
+    out = calibrate_values(scored, {"a": 400.0, "b": -50.0}, {"a": 1e-6, "b": 1e-6}, cfg)
+    ev = out["expected_incremental_value"].to_numpy()
+    # a: mean 400 spread by stake / mean stake (0.5, 1.5); the mean is kept
+    assert ev[:2] == pytest.approx([200 - 10, 600 - 10], abs=0.01)
+    # b: a harmful campaign is not spread (its mean, whoever is at stake)
+    assert ev[2] == pytest.approx(ev[3])
+    # with a margin model validated for a, its deviation replaces the stake's there only
+    out = calibrate_values(
+        scored,
+        {"a": 400.0, "b": -50.0},
+        {"a": 1e-6, "b": 1e-6},
+        cfg,
+        margin=np.array([0.0, 10.0, 0.0, 0.0]),
+        margin_weight={"a": 1.0},
+    )
+    assert out["expected_incremental_value"].to_numpy()[:2] == pytest.approx(
+        [400 - 5 - 10, 400 + 5 - 10], abs=0.01
+    )
