@@ -94,6 +94,9 @@ def write_doc(results: list[dict], cmd: str) -> Path:
             row[f"plan / {b.replace('_', ' ')}"] = e.get(f"ratio_to_{b}")
         row["plan (CNY)"] = e.get("incremental_value")
         row["random eligible (CNY)"] = e.get("random_eligible_incremental_value")
+        agr = [v["agreement"] for v in (e.get("pair_oracle") or {}).values()]
+        row["lowest oracle half agreement"] = float(np.nanmin(agr)) if agr else None
+        row["campaigns step (s)"] = r["campaign_step_seconds"]
         row["evaluate (s)"] = r["evaluate_seconds"]
         rows.append(row)
     summary = [
