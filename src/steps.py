@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cvm.config import CvmError
 from cvm.data.contract import PROFILE_FIELDS
 from cvm.data.ids import day_number, days
 from cvm.fileio import write_atomic
