@@ -142,7 +142,9 @@ def _scenario(
                 dev = tot_s * (mo_s.paid - mo_s.p_paid) + tot_d * (mo_d.paid - mo_d.p_paid)
                 cv[min(h, 11)] += dev[0] * bf
                 cv[12:15] += dev[1:]
-                cv[15 + min(h // 3, 3)] += tot_s * (mo_s.traded - mo_s.p_trade) + tot_d * (mo_d.traded - mo_d.p_trade)
+                cv[15 + min(h // 3, 3)] += tot_s * (mo_s.traded - mo_s.p_trade) + tot_d * (
+                    mo_d.traded - mo_d.p_trade
+                )
         sa, sb, ma, mb = s_new, d_new, tot_s, tot_d
     return ma + mb if suppress else acc
 
