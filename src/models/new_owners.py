@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cvm.data.ids import DAYS_PER_MONTH, add_months, day_number, days, ids
+from cvm.data.ids import DAYS_PER_MONTH, add_months, day_number, days, ids, positions
 from cvm.definitions import paid_mask
 from cvm.features.margin import visit_margin
 
@@ -83,20 +83,40 @@ def _owners(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 def no_visit_owners(tables: dict[str, pd.DataFrame], as_of: Any) -> pd.DataFrame:
     """Owners known at ``as_of`` with no visit on or before it: index ``customer_id``,
     ``months_since_purchase``, ``price_band``."""
-    t = day_number(as_of)
-    o = _owners(tables)
-    o = o.loc[o["start_day"] <= t]
-    v = tables["visits"]
-    seen = set(ids(v["customer_id"])[days(v["visit_date"]) <= t].unique())
-    o = o.loc[~o["customer_id"].isin(list(seen))]
-    out = pd.DataFrame(
-        {
-            "months_since_purchase": (t - o["start_day"].to_numpy()) / DAYS_PER_MONTH,
-            "price_band": o["price_band"].to_numpy(),
-        },
-        index=pd.Index(o["customer_id"].to_numpy(), name="customer_id"),
-    )
-    return out.sort_index()
+    return _History(tables).no_visit(day_number(as_of)).drop(columns="_code")
+
+
+class _History:
+    """The owners and their visits encoded once: each owner's first visit day and integer
+    customer codes, so the owners without a visit at many snapshot dates cost a comparison
+    each, not a set of every visitor's id."""
+
+    def __init__(self, tables: dict[str, pd.DataFrame]) -> None:
+        v = tables["visits"]
+        self.day = days(v["visit_date"])
+        self.code, uniq = pd.factorize(ids(v["customer_id"]))
+        first = np.full(len(uniq), np.inf)
+        np.fmin.at(first, self.code[self.code >= 0], self.day[self.code >= 0])
+        o = _owners(tables)
+        oc = positions(pd.Series(o["customer_id"].to_numpy(), dtype="str"), pd.Index(uniq))
+        self.owners, self.owner_code = o, oc
+        self.owner_first = np.where(oc >= 0, first[np.maximum(oc, 0)], np.inf)
+
+    def no_visit(self, t: float) -> pd.DataFrame:
+        """:func:`no_visit_owners` at day ``t``, with each owner's visit code (``_code``, -1:
+        never seen at a visit)."""
+        o = self.owners
+        keep = (o["start_day"].to_numpy() <= t) & ~(self.owner_first <= t)
+        sel = o.loc[keep]
+        out = pd.DataFrame(
+            {
+                "months_since_purchase": (t - sel["start_day"].to_numpy()) / DAYS_PER_MONTH,
+                "price_band": sel["price_band"].to_numpy(),
+                "_code": self.owner_code[keep],
+            },
+            index=pd.Index(sel["customer_id"].to_numpy(), name="customer_id"),
+        )
+        return out.sort_index()
 
 
 def _cells(frame: pd.DataFrame, edges: list[float]) -> pd.DataFrame:
@@ -115,25 +135,27 @@ def fit_new_owner_rates(
     s = cfg["new_owners"]
     edges = list(s["months_edges"])
     v = tables["visits"]
-    d = days(v["visit_date"])
-    cid = ids(v["customer_id"]).to_numpy()
-    paid = paid_mask(v, cfg)
+    h = _History(tables)
+    d, code = h.day, h.code
+    k = int(code.max()) + 1 if len(code) else 0
+    paid = paid_mask(v, cfg) & (code >= 0)
     marg = visit_margin(v, cfg)
     rows = []
     for date in dates:
-        o = no_visit_owners(tables, date)
+        o = h.no_visit(day_number(date))
         if not len(o):
             continue
         lo, hi = day_number(date), day_number(add_months(date, horizon_months))
         w = (d > lo) & (d <= hi)
-        back = set(cid[w & paid])
-        val = pd.Series(marg[w], index=cid[w]).groupby(level=0).sum()
-        rows.append(
-            o.assign(
-                churn=(~o.index.isin(list(back))).astype(float),
-                value=val.reindex(o.index).fillna(0.0).to_numpy(),
-            )
-        )
+        back = np.zeros(k + 1, dtype=bool)  # position k: an owner never seen at a visit
+        back[code[w & paid]] = True
+        wv = w & (code >= 0)
+        val = np.zeros(k + 1)
+        by = pd.Series(marg[wv]).groupby(code[wv]).sum()
+        val[by.index.to_numpy()] = by.to_numpy(dtype=float)
+        oc = o.pop("_code").to_numpy()
+        oc = np.where(oc >= 0, oc, k)
+        rows.append(o.assign(churn=(~back[oc]).astype(float), value=val[oc]))
     if not rows:
         return {"n": 0}
     f = _cells(pd.concat(rows), edges)
