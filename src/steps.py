@@ -159,19 +159,21 @@ def _customer_stores(ctx: RunContext) -> pd.Series | None:
     return ctx.load_frame("customer_stores")["dealer_id"]
 
 
-def _table_parts(ctx: RunContext, referrals: bool) -> list[dict[str, pd.DataFrame]] | None:
+def _table_parts(
+    ctx: RunContext, referrals: bool, names: tuple[str, ...] | None = None
+) -> list[dict[str, pd.DataFrame]] | None:
     """The tables split by customer for per-part work on a Dask engine: one part per store
     of a dealer group (``customer_stores``), else per ``engine.partition_rows`` customers
     (sorted ids); customers named by neither (lead-only prospects) form one more part
-    (``cvm.features.snapshot.split_tables``). None on the local engine: the whole is one
-    part, computed here."""
+    (``cvm.features.snapshot.split_tables``); ``names``: only those tables. None on the
+    local engine: the whole is one part, computed here."""
     from cvm.data.ids import ids
     from cvm.engine import engine_of
     from cvm.features.snapshot import split_tables
 
     if engine_of(ctx.run_dir).get("engine") != "dask":
         return None
-    tables = dict(ctx.tables.items())
+    tables = {k: ctx.tables[k] for k in ctx.tables if names is None or k in names}
     if ctx.has("customer_stores"):
         store = ctx.load_frame("customer_stores")["dealer_id"].astype("str")
         names = pd.Index(sorted(store.unique()))
@@ -393,9 +395,9 @@ def _segment_parts(ctx: RunContext) -> dict[str, Any]:
     month ago where the step needs both): here, or one task per part on a Dask engine
     (``cvm.segments.parts``; the same rows)."""
     from cvm.engine import map_stores
-    from cvm.segments.parts import combine_parts, segment_part
+    from cvm.segments.parts import TABLES_READ, combine_parts, segment_part
 
-    parts = _table_parts(ctx, referrals=False)
+    parts = _table_parts(ctx, referrals=False, names=TABLES_READ)
     if parts is None:
         return segment_part(ctx.tables, ctx.as_of, ctx.prev_as_of, ctx.cfg)
     done = map_stores(ctx.run_dir, segment_part, parts, ctx.as_of, ctx.prev_as_of, ctx.cfg)

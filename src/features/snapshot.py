@@ -719,8 +719,10 @@ def split_tables(
         if referrals and name == "vehicle_sales" and "referred_by_customer_id" in df.columns:
             ref = _row_parts(df["referred_by_customer_id"], key, code, n_parts)
             rows.append(np.where(ref != row_part, ref, -1))
-        for p, take in zip(parts, _rows_by_part(rows, n_parts + 1), strict=True):
-            p[name] = df.iloc[take]
+        take, bounds = _rows_by_part(rows, n_parts + 1)
+        grouped = df.iloc[take]  # one gather, then each part is a slice of it
+        for k, p in enumerate(parts):
+            p[name] = grouped.iloc[bounds[k] : bounds[k + 1]].copy()
     return parts if spill else parts[:-1]
 
 
@@ -731,15 +733,15 @@ def _row_parts(col: pd.Series, key: pd.Index, code: np.ndarray, spill: int) -> n
     return np.where(col.isna().to_numpy(dtype=bool), -1, out)
 
 
-def _rows_by_part(row_parts: list[np.ndarray], n: int) -> list[np.ndarray]:
-    """Row positions of each part 0..n-1 in the table's order (a row may be in several)."""
+def _rows_by_part(row_parts: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions grouped by part 0..n-1, each part's in the table's order (a row may be
+    in several), and where each part starts and ends in them."""
     part = np.concatenate(row_parts)
     row = np.concatenate([np.arange(len(r)) for r in row_parts])
     keep = part >= 0
     part, row = part[keep], row[keep]
     order = np.lexsort((row, part))
-    bounds = np.searchsorted(part[order], np.arange(n + 1))
-    return [row[order[bounds[k] : bounds[k + 1]]] for k in range(n)]
+    return row[order], np.searchsorted(part[order], np.arange(n + 1))
 
 
 def _rows_of(name: str, df: pd.DataFrame | None, want: pd.Index) -> pd.DataFrame | None:

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cvm.data.ids import positions
 from cvm.segments._common import (
     crosstab_with_flows,
     cut,
@@ -154,10 +155,12 @@ def lifecycle_stage(
     owner = _owner_stages(act, as_of, s)
     leads = cut(tables.get("leads"), "created_date", as_of)
     lead = _lead_stages(leads, as_of, s)
-    stage = pd.Series(s["no_activity_stage"], index=base, dtype=object)
-    stage.update(lead.reindex(base).dropna())
-    stage.update(owner.reindex(base).dropna())
-    stage.name = "lifecycle_stage"
+    values = np.full(len(base), s["no_activity_stage"], dtype=object)
+    for found in (lead, owner):  # an owner's stage wins over their leads'
+        found = found.dropna()
+        pos = positions(pd.Index(found.index).astype("str"), base)
+        values[pos[pos >= 0]] = found.to_numpy(dtype=object)[pos >= 0]
+    stage = pd.Series(values, index=base, dtype=object, name="lifecycle_stage")
     unknown = set(stage.unique()) - set(STAGES)
     if unknown:
         from cvm.config import CvmError

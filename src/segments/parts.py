@@ -22,6 +22,8 @@ from cvm.segments.needs import needs_tags
 from cvm.segments.value_tags import encode_visits, value_figures
 
 PART_KEYS = ("stage", "stage_prev", "value", "value_prev", "loyalty", "needs")
+TABLES_READ = ("visits", "customers", "vehicles", "vehicle_sales", "leads", "surveys", "complaints")
+"""The tables :func:`segment_part` reads (the others are not sent with its tasks)."""
 
 
 def segment_part(
