@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -70,13 +71,21 @@ class Cluster:
         if self.address:  # checked before any work (cvm.pipeline.run_monthly)
             return self
         distributed = _dask()
-        cluster = distributed.LocalCluster(
-            n_workers=self.settings.local_workers,
-            threads_per_worker=self.settings.threads_per_worker,
-            processes=True,
-            dashboard_address=None,
-            memory_limit=self.settings.worker_memory_limit,
-        )
+        # a nanny sets its workers' environment (distributed.nanny.pre-spawn-environ:
+        # OMP_NUM_THREADS=1 …) in *this* process's os.environ; left there, the notebook kernels
+        # would inherit one-thread BLAS and round a few sums differently from --engine local
+        saved = dict(os.environ)
+        try:
+            cluster = distributed.LocalCluster(
+                n_workers=self.settings.local_workers,
+                threads_per_worker=self.settings.threads_per_worker,
+                processes=True,
+                dashboard_address=None,
+                memory_limit=self.settings.worker_memory_limit,
+            )
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
         self._cluster, self.address = cluster, cluster.scheduler_address
         log.info("dask LocalCluster at %s (%d workers)", self.address, len(cluster.workers))
         return self

@@ -444,11 +444,12 @@ def segments(ctx: RunContext) -> pd.DataFrame:
     v_trend = encode_visits(
         _sample_visits(t["visits"], ctx.settings.sampling.trend_customers, ctx.seed), cfg
     )
+    trend_stores = None if stores is None else stores.reindex(v_trend.index)  # once, not 11 times
     for k in range(11, -1, -1):
         d = month_shift(now, -k)
         tg = tags if k == 0 else tag_customers(value_figures(v_trend, d, cfg), d, cfg)
-        if k and stores is not None:
-            tg = value_tags_by_store(tg, stores, cfg)
+        if k and trend_stores is not None:
+            tg = value_tags_by_store(tg, trend_stores, cfg)
         trend[d.strftime("%Y-%m")] = ab_share(tg["value_tag"], cfg)
     ctx.save_json("ab_share_trend", trend)
     ph.mark("trend")

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cvm.data.ids import day_number, days, ids
+from cvm.data.ids import day_number, days, ids, isin
 from cvm.settings import run_settings
 
 DAYS_PER_MONTH = 30.4375
@@ -27,7 +27,7 @@ def store_ids(df: pd.DataFrame | None) -> pd.Index:
     """The distinct non-empty ``dealer_id`` values of a table (sorted)."""
     if df is None or "dealer_id" not in df.columns or not len(df):
         return pd.Index([], dtype="str")
-    s = df["dealer_id"].dropna().astype("str")
+    s = pd.Series(pd.unique(df["dealer_id"].dropna())).astype("str")  # distinct first: cheap
     return pd.Index(pd.unique(s[s.str.len() > 0])).sort_values()
 
 
@@ -81,7 +81,7 @@ def customer_stores(
     if c is not None and "dealer_id" in c.columns:
         home = pd.Series(c["dealer_id"].astype("str").to_numpy(), index=ids(c["customer_id"]))
         home = home[~home.index.duplicated()]
-        out = pd.concat([out, home[~home.index.isin(out.index)]])
+        out = pd.concat([out, home[~isin(home.index, out.index)]])
     out.index.name = "customer_id"
     return out.sort_index().rename("dealer_id")
 
