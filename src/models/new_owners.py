@@ -25,6 +25,7 @@ import pandas as pd
 from cvm.data.ids import DAYS_PER_MONTH, add_months, day_number, days, ids, positions
 from cvm.definitions import paid_mask
 from cvm.features.margin import visit_margin
+from cvm.models.bundle_loader import new_owner_rate
 
 log = logging.getLogger(__name__)
 
@@ -83,40 +84,41 @@ def _owners(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 def no_visit_owners(tables: dict[str, pd.DataFrame], as_of: Any) -> pd.DataFrame:
     """Owners known at ``as_of`` with no visit on or before it: index ``customer_id``,
     ``months_since_purchase``, ``price_band``."""
-    return _History(tables).no_visit(day_number(as_of)).drop(columns="_code")
+    return _no_visit_at(_owners_with_first_visit(tables), day_number(as_of))
 
 
-class _History:
-    """The owners and their visits encoded once: each owner's first visit day and integer
-    customer codes, so the owners without a visit at many snapshot dates cost a comparison
-    each, not a set of every visitor's id."""
+def _owners_with_first_visit(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """:func:`_owners` with ``first_visit_day`` (NaN without a visit): built once, asked at
+    every snapshot date (an owner has no visit by day t iff its first visit is after t)."""
+    o = _owners(tables)
+    code, uniq, d = _visit_codes(tables["visits"])
+    first = np.full(len(uniq), np.inf)
+    np.fmin.at(first, code[code >= 0], d[code >= 0])
+    pos = positions(pd.Series(o["customer_id"].to_numpy(), dtype="str"), pd.Index(uniq))
+    fv = np.where(pos >= 0, first[np.maximum(pos, 0)], np.nan)
+    return o.assign(first_visit_day=np.where(np.isinf(fv), np.nan, fv), _code=pos)
 
-    def __init__(self, tables: dict[str, pd.DataFrame]) -> None:
-        v = tables["visits"]
-        self.day = days(v["visit_date"])
-        self.code, uniq = pd.factorize(ids(v["customer_id"]))
-        first = np.full(len(uniq), np.inf)
-        np.fmin.at(first, self.code[self.code >= 0], self.day[self.code >= 0])
-        o = _owners(tables)
-        oc = positions(pd.Series(o["customer_id"].to_numpy(), dtype="str"), pd.Index(uniq))
-        self.owners, self.owner_code = o, oc
-        self.owner_first = np.where(oc >= 0, first[np.maximum(oc, 0)], np.inf)
 
-    def no_visit(self, t: float) -> pd.DataFrame:
-        """:func:`no_visit_owners` at day ``t``, with each owner's visit code (``_code``, -1:
-        never seen at a visit)."""
-        o = self.owners
-        keep = (o["start_day"].to_numpy() <= t) & ~(self.owner_first <= t)
-        sel = o.loc[keep]
-        out = pd.DataFrame(
-            {
-                "months_since_purchase": (t - sel["start_day"].to_numpy()) / DAYS_PER_MONTH,
-                "price_band": sel["price_band"].to_numpy(),
-                "_code": self.owner_code[keep],
-            },
-            index=pd.Index(sel["customer_id"].to_numpy(), name="customer_id"),
-        )
-        return out.sort_index()
+def _visit_codes(visits: pd.DataFrame) -> tuple[np.ndarray, pd.Index, np.ndarray]:
+    """Integer customer codes of the visits (-1 without an id), the ids, the day numbers."""
+    code, uniq = pd.factorize(ids(visits["customer_id"]))
+    return code, pd.Index(uniq), days(visits["visit_date"])
+
+
+def _no_visit_at(o: pd.DataFrame, t: float, codes: bool = False) -> pd.DataFrame:
+    """The owners of :func:`_owners_with_first_visit` without a visit by day ``t``; with
+    ``codes``, each one's visit code too (``_code``, -1: never seen at a visit)."""
+    fv = o["first_visit_day"].to_numpy(float)
+    o = o.loc[(o["start_day"].to_numpy(float) <= t) & ~(fv <= t)]
+    out = pd.DataFrame(
+        {
+            "months_since_purchase": (t - o["start_day"].to_numpy(float)) / DAYS_PER_MONTH,
+            "price_band": o["price_band"].to_numpy(),
+            **({"_code": o["_code"].to_numpy()} if codes else {}),
+        },
+        index=pd.Index(o["customer_id"].to_numpy(), name="customer_id"),
+    )
+    return out.sort_index()
 
 
 def _cells(frame: pd.DataFrame, edges: list[float]) -> pd.DataFrame:
@@ -135,19 +137,20 @@ def fit_new_owner_rates(
     s = cfg["new_owners"]
     edges = list(s["months_edges"])
     v = tables["visits"]
-    h = _History(tables)
-    d, code = h.day, h.code
-    k = int(code.max()) + 1 if len(code) else 0
+    code, uniq, d = _visit_codes(v)
+    k = len(uniq)
     paid = paid_mask(v, cfg) & (code >= 0)
     marg = visit_margin(v, cfg)
     rows = []
+    known = _owners_with_first_visit(tables)
     for date in dates:
-        o = h.no_visit(day_number(date))
+        o = _no_visit_at(known, day_number(date), codes=True)
         if not len(o):
             continue
         lo, hi = day_number(date), day_number(add_months(date, horizon_months))
         w = (d > lo) & (d <= hi)
-        back = np.zeros(k + 1, dtype=bool)  # position k: an owner never seen at a visit
+        # integer codes, not sets of ids: position k is an owner never seen at a visit
+        back = np.zeros(k + 1, dtype=bool)
         back[code[w & paid]] = True
         wv = w & (code >= 0)
         val = np.zeros(k + 1)
@@ -190,22 +193,31 @@ def fit_new_owner_rates(
     }
 
 
+def fit_new_owner_rates_at(
+    tables: dict[str, pd.DataFrame], as_of: Any, horizon_months: int, cfg: dict[str, Any]
+) -> dict[str, Any] | None:
+    """:func:`fit_new_owner_rates` at the churn model's snapshot dates before ``as_of``; None
+    (with a warning) when the history has no closed label window or no owner without a visit."""
+    from cvm.config import CvmError
+    from cvm.features.training import snapshot_dates
+
+    try:
+        tr, va = snapshot_dates(tables["visits"], as_of, horizon_months, cfg)
+    except CvmError as err:
+        log.warning("new owners not scored: %s", err)
+        return None
+    rates = fit_new_owner_rates(tables, tr + va, horizon_months, cfg)
+    return rates if rates.get("n") else None
+
+
 def score_new_owners(owners: pd.DataFrame, rates: dict[str, Any]) -> pd.DataFrame:
-    """``churn_probability`` and ``predicted_value`` (H-month gross margin) per owner row."""
-    if not len(owners) or not rates.get("n"):
-        return pd.DataFrame(
-            {
-                "churn_probability": pd.Series(dtype=float),
-                "predicted_value": pd.Series(dtype=float),
-            },
-            index=owners.index[:0] if len(owners) else None,
-        )
-    f = _cells(owners, rates["edges"])
+    """``churn_probability`` and ``predicted_value`` (H-month gross margin) per owner row
+    (the one cell lookup, :func:`cvm.models.bundle_loader.new_owner_rate`, that bundles use)."""
     out = pd.DataFrame(index=owners.index)
     for m, col in (("churn", "churn_probability"), ("value", "predicted_value")):
-        vals = []
-        for b, band in zip(f["bin"], f["price_band"], strict=True):
-            c = rates["cells"].get(f"{int(b)}|{band}") or rates["by_bin"].get(str(int(b)))
-            vals.append((c or rates["overall"])[m])
-        out[col] = np.asarray(vals, float)
+        out[col] = new_owner_rate(
+            rates, m, owners["months_since_purchase"].to_numpy(float), owners["price_band"]
+        )
+    if not rates.get("n"):
+        return out.iloc[:0]
     return out
