@@ -175,9 +175,9 @@ def _table_parts(
     tables = {k: ctx.tables[k] for k in ctx.tables if names is None or k in names}
     if ctx.has("customer_stores"):
         store = ctx.load_frame("customer_stores")["dealer_id"].astype("str")
-        names = pd.Index(sorted(store.unique()))
-        part_of = pd.Series(names.get_indexer(store), index=store.index)
-        n = len(names)
+        dealers = pd.Index(sorted(store.unique()))
+        part_of = pd.Series(dealers.get_indexer(store), index=store.index)
+        n = len(dealers)
     else:
         who = pd.Index(pd.unique(ids(tables["visits"]["customer_id"]).dropna())).sort_values()
         size = max(1, ctx.settings.engine.partition_rows)
@@ -425,7 +425,8 @@ def segments(ctx: RunContext) -> pd.DataFrame:
     ph.mark("per_customer")
     stage, stage_prev = part["stage"], part["stage_prev"]
     # the value-tag thresholds are figures across customers: taken here, over every customer
-    tags, tags_prev = tag_customers(part["value"], now, cfg), tag_customers(part["value_prev"], prev, cfg)
+    tags = tag_customers(part["value"], now, cfg)
+    tags_prev = tag_customers(part["value_prev"], prev, cfg)
     if stores is not None:  # a dealer group: each store's own value-tag thresholds
         tags = value_tags_by_store(tags, stores, cfg)
         tags_prev = value_tags_by_store(tags_prev, customer_stores(t, prev, cfg), cfg)

@@ -517,7 +517,9 @@ class FeatureFigures:
     extra_levels: dict[str, list[str]]
 
 
-def feature_figures(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = None) -> FeatureFigures:
+def feature_figures(
+    tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = None
+) -> FeatureFigures:
     """The :class:`FeatureFigures` of ``tables`` (the whole data, not a part) at ``as_of``."""
     cfg = cfg or load_config()
     visits = tables.get("visits")

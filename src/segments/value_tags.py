@@ -223,9 +223,7 @@ def value_tags_by_store(
     for j, dealer in enumerate(names):
         rows = order[bounds[j] : bounds[j + 1]]
         rows = rows[seen[rows]]
-        f_thr[j] = _threshold(
-            s["frequency_threshold"], pd.Series(vpy[rows]), "frequency_threshold"
-        )
+        f_thr[j] = _threshold(s["frequency_threshold"], pd.Series(vpy[rows]), "frequency_threshold")
         s_thr[j] = _threshold(s["spend_threshold"], pd.Series(spv[rows]), "spend_threshold")
         thresholds[str(dealer)] = {
             "visits_per_year": float(f_thr[j]),
