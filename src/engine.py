@@ -118,8 +118,8 @@ def map_stores(
 ) -> list[Any]:
     """``[fn(item, *shared) for item in items]``, on the run's engine (results in order).
 
-    On Dask the ``shared`` arguments are scattered once (broadcast to the workers) and each
-    item is one task."""
+    On Dask the ``shared`` arguments are scattered once (broadcast to the workers), each item
+    is scattered to one worker and is one task."""
     eng = engine_of(run_dir)
     if eng.get("engine") != "dask" or not items:
         return [fn(item, *shared) for item in items]
@@ -130,7 +130,9 @@ def map_stores(
         client = distributed.Client(address, set_as_default=False)
         _CLIENTS[address] = client
     futures_shared = [client.scatter(s, broadcast=True) for s in shared]
-    futures = client.map(fn, list(items), *[[f] * len(items) for f in futures_shared], pure=False)
+    # each item (a store's rows) goes to one worker as data, not inside the task graph
+    data = client.scatter(list(items), hash=False)
+    futures = client.map(fn, data, *[[f] * len(items) for f in futures_shared], pure=False)
     out = client.gather(futures)
     _count_tasks(Path(run_dir), getattr(fn, "__name__", "task"), len(items))
     return out
