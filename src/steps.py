@@ -159,20 +159,26 @@ def _customer_stores(ctx: RunContext) -> pd.Series | None:
 
 
 def _table_parts(
-    ctx: RunContext, referrals: bool, names: tuple[str, ...] | None = None
+    ctx: RunContext,
+    referrals: bool,
+    names: tuple[str, ...] | None = None,
+    customers: pd.Index | None = None,
 ) -> list[dict[str, pd.DataFrame]] | None:
     """The tables split by customer for per-part work on a Dask engine: one part per store
     of a dealer group (``customer_stores``), else per ``engine.partition_rows`` customers
     (sorted ids); customers named by neither (lead-only prospects) form one more part
-    (``cvm.features.snapshot.split_tables``); ``names``: only those tables. None on the
-    local engine: the whole is one part, computed here."""
+    (``cvm.features.snapshot.split_tables``); ``names``: only those tables; ``customers``:
+    only their rows (``restrict_tables``). None on the local engine: the whole is one part,
+    computed here."""
     from cvm.data.ids import ids
     from cvm.engine import engine_of
-    from cvm.features.snapshot import split_tables
+    from cvm.features.snapshot import restrict_tables, split_tables
 
     if engine_of(ctx.run_dir).get("engine") != "dask":
         return None
     tables = {k: ctx.tables[k] for k in ctx.tables if names is None or k in names}
+    if customers is not None:
+        tables = restrict_tables(tables, customers)
     if ctx.has("customer_stores"):
         store = ctx.load_frame("customer_stores")["dealer_id"].astype("str")
         dealers = pd.Index(sorted(store.unique()))
@@ -186,28 +192,27 @@ def _table_parts(
     return split_tables(tables, part_of, n, referrals=referrals)
 
 
-def _build_features(ctx: RunContext) -> pd.DataFrame:
-    """The features at the as-of date: here, or one task per part on a Dask engine (the
-    figures across customers computed once here and sent with the tasks; the same rows)."""
+def _build_features(ctx: RunContext, as_of: Any, customers: pd.Index | None = None) -> pd.DataFrame:
+    """``build_features(ctx.tables, as_of, ctx.cfg, customers)``: here, or one task per part
+    on a Dask engine (the figures across customers computed once here, on the whole data, and
+    sent with the tasks; the mileage fill over every customer built: the same rows)."""
     from cvm.engine import map_stores
     from cvm.features.snapshot import build_features, build_part, feature_figures, finish_features
 
-    parts = _table_parts(ctx, referrals=True)
+    parts = _table_parts(ctx, referrals=True, customers=customers)
     if parts is None:
-        return build_features(ctx.tables, ctx.as_of, ctx.cfg)
-    figures = feature_figures(ctx.tables, ctx.as_of, ctx.cfg)
-    done = map_stores(ctx.run_dir, build_part, parts, ctx.as_of, ctx.cfg, figures)
-    return finish_features(done, ctx.as_of)
+        return build_features(ctx.tables, as_of, ctx.cfg, customers=customers)
+    figures = feature_figures(ctx.tables, as_of, ctx.cfg)
+    done = map_stores(ctx.run_dir, build_part, parts, as_of, ctx.cfg, figures)
+    return finish_features(done, as_of)
 
 
 def features(ctx: RunContext) -> pd.DataFrame:
     """Point-in-time features at the as-of date, and their drift against one month earlier."""
-    from cvm.features.snapshot import build_features
-
     ph = _Phases(ctx, "features")
     _customer_stores(ctx)
     ph.mark("stores")
-    feats = _build_features(ctx)
+    feats = _build_features(ctx, ctx.as_of)
     ctx.save_frame("features", feats)
     ph.mark("features")
     _fit_new_owner_rates(ctx)
@@ -216,9 +221,7 @@ def features(ctx: RunContext) -> pd.DataFrame:
     # a seeded uniform sample of the base (sampling.drift_customers) estimates it closely
     n = ctx.settings.sampling.drift_customers
     who = _sample_index(feats.index, n, ctx.seed)
-    prev = build_features(
-        ctx.tables, ctx.prev_as_of, ctx.cfg, customers=who if len(who) < len(feats) else None
-    )
+    prev = _build_features(ctx, ctx.prev_as_of, who if len(who) < len(feats) else None)
     r = ctx.settings.report
     drift = drift_table(prev, feats, r.drift_psi_warning, r.drift_psi_bins)
     ph.mark("drift")

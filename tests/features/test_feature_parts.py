@@ -88,3 +88,18 @@ def test_one_store_blocks_of_customers_equal_the_whole_build() -> None:
     figures = feature_figures(t, "2024-06-30", cfg)
     out = finish_features([build_part(p, "2024-06-30", cfg, figures) for p in parts], "2024-06-30")
     pd.testing.assert_frame_equal(out, whole, check_exact=True)
+
+
+def test_a_sample_over_store_parts_equals_the_sample_build(group) -> None:
+    """The drift reference (a customer sample a month earlier) built per store: its mileage
+    fill is the sample's median, as ``build_features(customers=...)`` takes it."""
+    from cvm.features.snapshot import restrict_tables
+
+    cfg = load_config()
+    date_ = date(2025, 11, 30)
+    who = build_features(group, END, cfg).index[::3]
+    sample = build_features(group, date_, cfg, customers=who)
+    parts = _by_store(restrict_tables(group, who), END, cfg)
+    figures = feature_figures(group, date_, cfg)  # the whole data's, not the sample's
+    out = finish_features([build_part(p, date_, cfg, figures) for p in parts], date_)
+    pd.testing.assert_frame_equal(out, sample, check_exact=True)
