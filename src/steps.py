@@ -394,7 +394,7 @@ def value(ctx: RunContext) -> Any:
 
 
 # --- 05 segments ----------------------------------------------------------------------------
-def _segment_parts(ctx: RunContext) -> dict[str, Any]:
+def _segment_parts(ctx: RunContext, group: bool) -> dict[str, Any]:
     """Each customer's lifecycle stage, value-tag figures, loyalty and needs (now and a
     month ago where the step needs both): here, or one task per part on a Dask engine
     (``cvm.segments.parts``; the same rows)."""
@@ -403,14 +403,13 @@ def _segment_parts(ctx: RunContext) -> dict[str, Any]:
 
     parts = _table_parts(ctx, referrals=False, names=TABLES_READ)
     if parts is None:
-        return segment_part(ctx.tables, ctx.as_of, ctx.prev_as_of, ctx.cfg)
-    done = map_stores(ctx.run_dir, segment_part, parts, ctx.as_of, ctx.prev_as_of, ctx.cfg)
+        return segment_part(ctx.tables, ctx.as_of, ctx.prev_as_of, ctx.cfg, group)
+    done = map_stores(ctx.run_dir, segment_part, parts, ctx.as_of, ctx.prev_as_of, ctx.cfg, group)
     return combine_parts(done)
 
 
 def segments(ctx: RunContext) -> pd.DataFrame:
     """Lifecycle stage, value tag, loyalty and needs now and a month ago; KPIs; scores.parquet."""
-    from cvm.features.stores import customer_stores
     from cvm.segments.lifecycle import lifecycle_transitions
     from cvm.segments.value_tags import (
         ab_share,
@@ -424,7 +423,7 @@ def segments(ctx: RunContext) -> pd.DataFrame:
     ph = _Phases(ctx, "segments")
     t, now, prev, cfg = ctx.tables, ctx.as_of, ctx.prev_as_of, ctx.cfg
     stores = _customer_stores(ctx)
-    part = _segment_parts(ctx)
+    part = _segment_parts(ctx, group=stores is not None)
     ph.mark("per_customer")
     stage, stage_prev = part["stage"], part["stage_prev"]
     # the value-tag thresholds are figures across customers: taken here, over every customer
@@ -432,7 +431,7 @@ def segments(ctx: RunContext) -> pd.DataFrame:
     tags_prev = tag_customers(part["value_prev"], prev, cfg)
     if stores is not None:  # a dealer group: each store's own value-tag thresholds
         tags = value_tags_by_store(tags, stores, cfg)
-        tags_prev = value_tags_by_store(tags_prev, customer_stores(t, prev, cfg), cfg)
+        tags_prev = value_tags_by_store(tags_prev, part["stores_prev"], cfg)
         ctx.save_json("store_value_thresholds", tags.attrs["thresholds"])
     seg = pd.DataFrame({"lifecycle_stage": stage}).join(tags, how="left")
     if stores is not None:

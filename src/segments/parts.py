@@ -16,24 +16,30 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cvm.features.stores import customer_stores
 from cvm.segments.lifecycle import lifecycle_stage
 from cvm.segments.loyalty import loyalty_type
 from cvm.segments.needs import needs_tags
 from cvm.segments.value_tags import encode_visits, value_figures
 
-PART_KEYS = ("stage", "stage_prev", "value", "value_prev", "loyalty", "needs")
 TABLES_READ = ("visits", "customers", "vehicles", "vehicle_sales", "leads", "surveys", "complaints")
 """The tables :func:`segment_part` reads (the others are not sent with its tasks)."""
 
 
 def segment_part(
-    tables: dict[str, pd.DataFrame], now: Any, prev: Any, cfg: dict[str, Any] | None
+    tables: dict[str, pd.DataFrame],
+    now: Any,
+    prev: Any,
+    cfg: dict[str, Any] | None,
+    group: bool = False,
 ) -> dict[str, pd.Series | pd.DataFrame]:
     """Per customer of ``tables`` (every row of each of its customers): the lifecycle stage
     now and a month ago, the value-tag figures now and a month ago, the loyalty type and the
-    needs tags (each indexed by ``customer_id``, sorted)."""
+    needs tags (each indexed by ``customer_id``, sorted); for a dealer ``group``, also each
+    customer's store a month ago (``stores_prev``: the store thresholds of last month's
+    tags)."""
     enc = encode_visits(tables["visits"], cfg)
-    return {
+    out: dict[str, pd.Series | pd.DataFrame] = {
         "stage": lifecycle_stage(tables, now, cfg),
         "stage_prev": lifecycle_stage(tables, prev, cfg),
         "value": value_figures(enc, now, cfg),
@@ -41,6 +47,9 @@ def segment_part(
         "loyalty": loyalty_type(tables, now, cfg),
         "needs": needs_tags(tables, now, cfg),
     }
+    if group:
+        out["stores_prev"] = customer_stores(tables, prev, cfg)
+    return out
 
 
 def combine_parts(
@@ -50,7 +59,7 @@ def combine_parts(
     if len(parts) == 1:
         return parts[0]
     out: dict[str, pd.Series | pd.DataFrame] = {}
-    for key in PART_KEYS:
+    for key in parts[0]:
         pieces = [p[key] for p in parts if len(p[key])] or [parts[0][key]]
         whole = pd.concat(pieces) if len(pieces) > 1 else pieces[0]
         idx = whole.index.to_numpy(dtype=object)

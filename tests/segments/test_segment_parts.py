@@ -42,9 +42,10 @@ def test_store_parts_equal_the_whole(group) -> None:
     part_of = pd.Series(names.get_indexer(stores), index=stores.index).iloc[25:]
     parts = split_tables(group, part_of, len(names), referrals=False)
     assert len(parts) == len(names) + 1  # the customers part_of leaves out: one more part
-    got = combine_parts([segment_part(p, END, PREV, cfg) for p in parts])
-    whole = segment_part(group, END, PREV, cfg)
-    for key in ("stage", "stage_prev", "loyalty"):
+    got = combine_parts([segment_part(p, END, PREV, cfg, group=True) for p in parts])
+    whole = segment_part(group, END, PREV, cfg, group=True)
+    pd.testing.assert_series_equal(whole["stores_prev"], customer_stores(group, PREV, cfg))
+    for key in ("stage", "stage_prev", "loyalty", "stores_prev"):
         pd.testing.assert_series_equal(got[key], whole[key], check_exact=True)
     for key in ("value", "value_prev", "needs"):
         pd.testing.assert_frame_equal(got[key], whole[key], check_exact=True)
