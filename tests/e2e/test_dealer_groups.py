@@ -151,8 +151,9 @@ def test_dask_engine_gives_identical_scores_plans_and_lists(
     for task in ("plan_store", "_proba", "_contrib", "_value_scores"):
         assert tasks.get(task), task
     # per store, not per block of rows: the stores are known from the features step on
-    for task in ("build_part", "segment_part", "_proba", "_value_scores"):
+    for task in ("segment_part", "_proba", "_value_scores"):
         assert tasks.get(task) == DEALERS, (task, tasks)
+    assert tasks.get("build_part") == 2 * DEALERS, tasks  # the as-of date and a month earlier
     assert not (local_run / "artifacts" / "engine_tasks.json").exists()  # local: no tasks
     assert not (dask_run / "artifacts" / "engine.json").exists()
     assert json.loads((dask_run / "manifest.json").read_text())["parameters"]["engine"] == "dask"
