@@ -199,9 +199,14 @@ def _build_features(ctx: RunContext, as_of: Any, customers: pd.Index | None = No
     from cvm.engine import map_stores
     from cvm.features.snapshot import build_features, build_part, feature_figures, finish_features
 
-    parts = _table_parts(ctx, referrals=True, customers=customers)
+    key = "feature_parts" if customers is None else None  # every customer: cut once a step
+    parts = ctx.memo.get(key) if key else None
+    if parts is None:
+        parts = _table_parts(ctx, referrals=True, customers=customers)
     if parts is None:
         return build_features(ctx.tables, as_of, ctx.cfg, customers=customers)
+    if key:
+        ctx.memo[key] = parts
     figures = feature_figures(ctx.tables, as_of, ctx.cfg)
     done = map_stores(ctx.run_dir, build_part, parts, as_of, ctx.cfg, figures)
     return finish_features(done, as_of)
@@ -222,6 +227,7 @@ def features(ctx: RunContext) -> pd.DataFrame:
     n = ctx.settings.sampling.drift_customers
     who = _sample_index(feats.index, n, ctx.seed)
     prev = _build_features(ctx, ctx.prev_as_of, who if len(who) < len(feats) else None)
+    ctx.memo.pop("feature_parts", None)
     r = ctx.settings.report
     drift = drift_table(prev, feats, r.drift_psi_warning, r.drift_psi_bins)
     ph.mark("drift")
