@@ -6,7 +6,6 @@ every step succeeded, so a failed run leaves the published months untouched.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import logging
@@ -205,7 +204,7 @@ def prepare_run(
     try:
         table_cache.write_run_tables(work, data, frames, report)
         del frames
-        gc.collect()
+        table_cache.release_memory()  # the notebooks read the copy: this process needs none
         (work / "artifacts").mkdir(exist_ok=True)
         write_json(graph.path(work, "run_checks"), sufficiency.to_dict())
     except BaseException as err:

@@ -94,7 +94,7 @@ def redact(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     pii = [c.name for c in spec.columns if c.pii and c.name in frame] if spec else []
     if not pii:
         return frame
-    out = frame.copy()
+    out = frame.copy(deep=False)  # the other columns are shared, the pii ones replaced
     for c in pii:
         s = out[c]
         present = s.notna() & s.astype("str").str.strip().ne("").fillna(False).astype(bool)
@@ -208,8 +208,6 @@ def prepare_run_tables(source: str, run_dir: str | Path):
 
     Returns the validation report (the caller stops on errors).
     """
-    import gc
-
     from cvm.data.loaders import load_with_report
 
     frames, report = load_with_report(source)
@@ -227,6 +225,17 @@ def prepare_run_tables(source: str, run_dir: str | Path):
             },
         )
     del frames
+    release_memory()
+    return report
+
+
+def release_memory() -> None:
+    """Hand the memory of dropped tables back to the system: collect, then ask Arrow's pool
+    and glibc's heap to return their free pages. Without it the ``cvm monthly`` process kept
+    its load-time peak (5.3 GB at a million customers) resident while the notebooks ran."""
+    import ctypes
+    import gc
+
     gc.collect()
     try:
         import pyarrow as pa
@@ -234,4 +243,7 @@ def prepare_run_tables(source: str, run_dir: str | Path):
         pa.default_memory_pool().release_unused()
     except Exception as exc:  # noqa: BLE001 - best effort
         log.debug("pyarrow memory pool not released: %s", exc)
-    return report
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError) as exc:  # not glibc (macOS, musl): nothing to trim
+        log.debug("malloc_trim unavailable: %s", exc)
