@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cvm.config import CvmError
 from cvm.data.contract import PROFILE_FIELDS
 from cvm.data.ids import day_number, days
 from cvm.fileio import write_atomic
@@ -153,6 +152,8 @@ def features(ctx: RunContext) -> pd.DataFrame:
     feats = build_features(ctx.tables, ctx.as_of, ctx.cfg)
     ctx.save_frame("features", feats)
     ph.mark("features")
+    _fit_new_owner_rates(ctx)
+    ph.mark("new_owner_rates")
     # drift (PSI of binned distributions) needs a month-earlier reference, not every customer:
     # a seeded uniform sample of the base (sampling.drift_customers) estimates it closely
     n = ctx.settings.sampling.drift_customers
@@ -384,25 +385,29 @@ def segments(ctx: RunContext) -> pd.DataFrame:
     return seg
 
 
-def _new_owner_scores(ctx: RunContext) -> pd.DataFrame:
-    """Churn probability and predicted value of owners without a visit yet
-    (``cvm.models.new_owners``; artifact ``new_owner_scores``)."""
-    from cvm.features.training import snapshot_dates
-    from cvm.models.new_owners import fit_new_owner_rates, no_visit_owners, score_new_owners
+def _fit_new_owner_rates(ctx: RunContext) -> None:
+    """Past rates of owners without a visit yet, per cell (``cvm.models.new_owners``; artifact
+    ``new_owner_rates``): fitted once, saved with the churn and value bundles (so ``cvm
+    score`` scores new owners as the run does) and used by the segments step."""
+    from cvm.models.new_owners import fit_new_owner_rates_at
 
-    owners = no_visit_owners(ctx.tables, ctx.as_of)
+    rates = fit_new_owner_rates_at(ctx.tables, ctx.as_of, ctx.horizon_months, ctx.cfg)
+    if rates is not None:
+        ctx.save_json("new_owner_rates", rates)
+
+
+def _new_owner_scores(ctx: RunContext) -> pd.DataFrame:
+    """Churn probability and predicted value of owners without a visit yet, from the features
+    step's ``new_owner_rates`` (``cvm.models.new_owners``; artifact ``new_owner_scores``)."""
+    from cvm.models.new_owners import no_visit_owners, score_new_owners
+
     out = pd.DataFrame(
         {"churn_probability": pd.Series(dtype=float), "predicted_value": pd.Series(dtype=float)}
     )
-    if len(owners):
-        try:
-            tr, va = snapshot_dates(ctx.tables["visits"], ctx.as_of, ctx.horizon_months, ctx.cfg)
-        except CvmError as err:
-            log.warning("new owners not scored: %s", err)
-        else:
-            rates = fit_new_owner_rates(ctx.tables, tr + va, ctx.horizon_months, ctx.cfg)
-            out = score_new_owners(owners, rates)
-            ctx.save_json("new_owner_rates", rates)
+    if ctx.has("new_owner_rates"):
+        owners = no_visit_owners(ctx.tables, ctx.as_of)
+        if len(owners):
+            out = score_new_owners(owners, ctx.load_json("new_owner_rates"))
     out.index.name = "customer_id"
     ctx.save_frame("new_owner_scores", out)
     return out

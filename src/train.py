@@ -43,11 +43,16 @@ def train_bundles(
     if len(skipped) == len(run_checks.MODELS):
         raise CvmError("nothing to train:\n" + "\n".join(f"  - {why}" for why in skipped.values()))
     data_hash = tables_hash(tables)
+    from cvm.models.new_owners import fit_new_owner_rates_at
+
+    rates = fit_new_owner_rates_at(tables, as_of, int(cfg["horizon_months"]), cfg)
     paths = {}
     for name, trainer in (("churn", train_churn), ("value", train_value)):
         if name in skipped:
             log.warning("%s", skipped[name])
             continue
         model = trainer(tables, as_of, cfg)
-        paths[name] = save_bundle(model, name, out, as_of=as_of, data_hash=data_hash, cfg=cfg)
+        paths[name] = save_bundle(
+            model, name, out, as_of=as_of, data_hash=data_hash, cfg=cfg, new_owner_rates=rates
+        )
     return paths

@@ -188,11 +188,14 @@ def save_bundle(
     training_window: dict[str, Any] | None = None,
     cfg: dict[str, Any] | None = None,
     onnx: bool | None = None,
+    new_owner_rates: dict[str, Any] | None = None,
 ) -> Path:
     """Write ``model`` (ChurnModel or ValueModel) to ``out_dir/name/<version>``; its path.
 
     ``onnx``: also export the boosters to ONNX (None = when onnxmltools is installed). An
     existing bundle of the same version is verified and reused (the version is a content hash).
+    ``new_owner_rates`` (``cvm.models.new_owners.fit_new_owner_rates``): saved as
+    ``new_owners.json``, so ``cvm score`` scores owners without a visit yet as the run does.
     """
     cfg = cfg or load_config()
     as_of = pd.Timestamp(as_of)
@@ -201,6 +204,9 @@ def save_bundle(
     files, mspec, cats = (_churn_parts if is_churn else _value_parts)(model)
     spec = feature_spec(list(model.feature_names), cats, cfg)
     files[SPEC_FILE] = _dumps(spec)
+    if new_owner_rates and new_owner_rates.get("n"):
+        files["new_owners.json"] = _dumps(new_owner_rates)
+        mspec["new_owners"] = "new_owners.json"
     h = hashlib.sha256()
     for fname in sorted(files):
         h.update(fname.encode() + b"\0" + files[fname])
@@ -296,6 +302,7 @@ def save_run_bundle(ctx: Any, name: str, model: Any) -> Path:
         data_hash=data_hash,
         cfg=ctx.cfg,
         onnx=onnx,
+        new_owner_rates=ctx.load_json("new_owner_rates") if ctx.has("new_owner_rates") else None,
     )
     ctx.save_json(f"{name}_bundle", path.name)
     return path

@@ -15,6 +15,8 @@ Layout (see docs/model-bundles.md)::
         metrics.json        validation metrics (out-of-time)
         *.lgb.txt           LightGBM text models
         calibrator.json     churn: raw probability -> calibrated probability
+        new_owners.json     optional: past rates of owners without a visit yet, per cell
+                            (months since purchase x price band): ``Bundle.new_owner_scores``
         *.onnx              optional: the same boosters in ONNX (raw outputs)
         MODEL_CARD.md       the model card
         SHA256SUMS          sha256 of every other file (``sha256sum -c SHA256SUMS`` works)
@@ -231,6 +233,7 @@ class Bundle:
     calibrator: dict[str, Any] | None = None
     num_threads: int = 1
     _cats: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    new_owners: dict[str, Any] | None = None
 
     @property
     def name(self) -> str:
@@ -355,9 +358,46 @@ class Bundle:
             self.predict(X), self.return_probability(X), int(m["horizon_months"]), m["lifetime"]
         )
 
+    def new_owner_scores(self, owners: pd.DataFrame) -> np.ndarray:
+        """Owners without a visit yet (``months_since_purchase``, ``price_band``; from
+        ``cvm.models.new_owners.no_visit_owners``): churn bundles give P(no paid visit in the
+        horizon), value bundles the horizon gross margin, from the past rates of the owner's
+        cell saved with the bundle; NaN when the bundle has none (older bundles)."""
+        if not self.new_owners:
+            return np.full(len(owners), np.nan)
+        return new_owner_rate(
+            self.new_owners,
+            "churn" if self.model_type == "churn" else "value",
+            owners["months_since_purchase"].to_numpy(float),
+            owners["price_band"],
+        )
+
     def _need(self, kind: str) -> None:
         if self.model_type != kind:
             raise BundleError(f"bundle {self.path} is a {self.model_type} model, not {kind}")
+
+
+def new_owner_rate(
+    rates: dict[str, Any], measure: str, months_since_purchase: np.ndarray, price_band: Any
+) -> np.ndarray:
+    """An owner without a visit yet: the past rate of its cell (months-since-purchase bin x
+    price band), else of its months bin, else the overall rate; ``measure`` ``churn`` (P(no
+    paid visit in the horizon)) or ``value`` (horizon gross margin). The one lookup of the
+    monthly run and of ``cvm score`` (rates: ``cvm.models.new_owners.fit_new_owner_rates``)."""
+    months = np.asarray(months_since_purchase, float)
+    if not rates.get("n") or not len(months):
+        return np.full(len(months), np.nan)
+    bins = np.digitize(months, np.asarray(rates["edges"], float))
+    overall = float(rates["overall"][measure])
+    by_bin = {int(b): float(r[measure]) for b, r in rates["by_bin"].items()}
+    cells = {k: float(r[measure]) for k, r in rates["cells"].items()}
+    return np.asarray(
+        [
+            cells.get(f"{b}|{band}", by_bin.get(b, overall))
+            for b, band in zip(bins.tolist(), list(price_band), strict=True)
+        ],
+        float,
+    )
 
 
 def calibrate(cal: dict[str, Any], p_raw: np.ndarray) -> np.ndarray:
@@ -420,7 +460,11 @@ def load_bundle(path: str | Path, num_threads: int = 1, key: Any = _FROM_ENV) ->
             raise BundleError(f"bundle {path}: {fname} is not a LightGBM model ({exc})") from exc
     cal_file = meta["model"].get("calibrator")
     calibrator = _json(files, cal_file, path) if cal_file else None
-    bundle = Bundle(path, meta, spec, metrics, boosters, calibrator, num_threads)
+    no_file = meta["model"].get("new_owners")
+    new_owners = _json(files, no_file, path) if no_file else None
+    bundle = Bundle(
+        path, meta, spec, metrics, boosters, calibrator, num_threads, new_owners=new_owners
+    )
     for part, b in boosters.items():
         if b.feature_name() != bundle.feature_names:
             raise BundleError(

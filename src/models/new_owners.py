@@ -25,6 +25,7 @@ import pandas as pd
 from cvm.data.ids import DAYS_PER_MONTH, add_months, day_number, days, ids
 from cvm.definitions import paid_mask
 from cvm.features.margin import visit_margin
+from cvm.models.bundle_loader import new_owner_rate
 
 log = logging.getLogger(__name__)
 
@@ -83,15 +84,25 @@ def _owners(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 def no_visit_owners(tables: dict[str, pd.DataFrame], as_of: Any) -> pd.DataFrame:
     """Owners known at ``as_of`` with no visit on or before it: index ``customer_id``,
     ``months_since_purchase``, ``price_band``."""
-    t = day_number(as_of)
+    return _no_visit_at(_owners_with_first_visit(tables), day_number(as_of))
+
+
+def _owners_with_first_visit(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """:func:`_owners` with ``first_visit_day`` (NaN without a visit): built once, asked at
+    every snapshot date (an owner has no visit by day t iff its first visit is after t)."""
     o = _owners(tables)
-    o = o.loc[o["start_day"] <= t]
     v = tables["visits"]
-    seen = set(ids(v["customer_id"])[days(v["visit_date"]) <= t].unique())
-    o = o.loc[~o["customer_id"].isin(list(seen))]
+    first = pd.Series(days(v["visit_date"]), index=ids(v["customer_id"]).to_numpy())
+    first = first.groupby(level=0).min()
+    return o.assign(first_visit_day=first.reindex(o["customer_id"].to_numpy()).to_numpy(float))
+
+
+def _no_visit_at(o: pd.DataFrame, t: float) -> pd.DataFrame:
+    fv = o["first_visit_day"].to_numpy(float)
+    o = o.loc[(o["start_day"].to_numpy(float) <= t) & ~(fv <= t)]
     out = pd.DataFrame(
         {
-            "months_since_purchase": (t - o["start_day"].to_numpy()) / DAYS_PER_MONTH,
+            "months_since_purchase": (t - o["start_day"].to_numpy(float)) / DAYS_PER_MONTH,
             "price_band": o["price_band"].to_numpy(),
         },
         index=pd.Index(o["customer_id"].to_numpy(), name="customer_id"),
@@ -120,8 +131,9 @@ def fit_new_owner_rates(
     paid = paid_mask(v, cfg)
     marg = visit_margin(v, cfg)
     rows = []
+    known = _owners_with_first_visit(tables)
     for date in dates:
-        o = no_visit_owners(tables, date)
+        o = _no_visit_at(known, day_number(date))
         if not len(o):
             continue
         lo, hi = day_number(date), day_number(add_months(date, horizon_months))
@@ -168,22 +180,31 @@ def fit_new_owner_rates(
     }
 
 
+def fit_new_owner_rates_at(
+    tables: dict[str, pd.DataFrame], as_of: Any, horizon_months: int, cfg: dict[str, Any]
+) -> dict[str, Any] | None:
+    """:func:`fit_new_owner_rates` at the churn model's snapshot dates before ``as_of``; None
+    (with a warning) when the history has no closed label window or no owner without a visit."""
+    from cvm.config import CvmError
+    from cvm.features.training import snapshot_dates
+
+    try:
+        tr, va = snapshot_dates(tables["visits"], as_of, horizon_months, cfg)
+    except CvmError as err:
+        log.warning("new owners not scored: %s", err)
+        return None
+    rates = fit_new_owner_rates(tables, tr + va, horizon_months, cfg)
+    return rates if rates.get("n") else None
+
+
 def score_new_owners(owners: pd.DataFrame, rates: dict[str, Any]) -> pd.DataFrame:
-    """``churn_probability`` and ``predicted_value`` (H-month gross margin) per owner row."""
-    if not len(owners) or not rates.get("n"):
-        return pd.DataFrame(
-            {
-                "churn_probability": pd.Series(dtype=float),
-                "predicted_value": pd.Series(dtype=float),
-            },
-            index=owners.index[:0] if len(owners) else None,
-        )
-    f = _cells(owners, rates["edges"])
+    """``churn_probability`` and ``predicted_value`` (H-month gross margin) per owner row
+    (the one cell lookup, :func:`cvm.models.bundle_loader.new_owner_rate`, that bundles use)."""
     out = pd.DataFrame(index=owners.index)
     for m, col in (("churn", "churn_probability"), ("value", "predicted_value")):
-        vals = []
-        for b, band in zip(f["bin"], f["price_band"], strict=True):
-            c = rates["cells"].get(f"{int(b)}|{band}") or rates["by_bin"].get(str(int(b)))
-            vals.append((c or rates["overall"])[m])
-        out[col] = np.asarray(vals, float)
+        out[col] = new_owner_rate(
+            rates, m, owners["months_since_purchase"].to_numpy(float), owners["price_band"]
+        )
+    if not rates.get("n"):
+        return out.iloc[:0]
     return out

@@ -73,12 +73,16 @@ def test_cvm_score_equals_the_monthly_run(monthly_run: Path, sim_dir, sim_end, t
         np.testing.assert_array_equal(
             got.loc[common, c].to_numpy(float), run.loc[common, c].to_numpy(float), err_msg=c
         )
-    # customers without a visit (no features): the bundles do not score them; the run gives
-    # them a churn probability and a predicted value from past owners of the same cell
-    # (cvm.models.new_owners), no lifetime value
-    rest = run.index.difference(common)
-    assert run.loc[rest, ["churn_probability", "predicted_value"]].notna().all().all()
-    assert run.loc[rest, "lifetime_value"].isna().all()
+    # owners without a visit yet (no features) are scored too, from the past rates of their
+    # cell (months since purchase x price band) saved with the bundles (new_owners.json), as
+    # the run scores them (cvm.models.new_owners); no lifetime value
+    new = pd.read_parquet(monthly_run / "artifacts" / "new_owner_scores.parquet").index
+    assert len(new) > 0 and new.isin(got.index).all()
+    assert got.loc[new, ["churn_probability", "predicted_value"]].notna().all().all()
+    assert got.loc[new, "lifetime_value"].isna().all()
+    # every customer the run scored, cvm score scored
+    scored = run.index[run[["churn_probability", "predicted_value"]].notna().any(axis=1)]
+    assert scored.isin(got.index).all()
 
 
 _LOADER_ONLY = """

@@ -379,3 +379,37 @@ def test_cli_score_refuses_an_unsigned_bundle_when_a_key_is_set(
     )
     assert res.exit_code == 2 and "is not signed" in res.output
     assert "Traceback" not in res.output and not (tmp_path / "s.csv").exists()
+
+
+def test_new_owner_rates_travel_with_the_bundle(trained, tmp_path) -> None:
+    """A bundle saved with the new-owner rates scores owners without a visit exactly as the
+    monthly run's lookup does; one saved without them gives NaN, not a guess."""
+    from cvm.models.new_owners import score_new_owners
+
+    rates = {
+        "n": 40,
+        "edges": [3, 6, 12],
+        "overall": {"churn": 0.5, "value": 300.0},
+        "by_bin": {"0": {"churn": 0.2, "value": 500.0}, "2": {"churn": 0.6, "value": 100.0}},
+        "cells": {"0|premium": {"churn": 0.1, "value": 900.0, "n": 10}},
+    }
+    owners = pd.DataFrame(
+        {"months_since_purchase": [1.0, 1.0, 7.0, 4.0], "price_band": ["premium", "entry"] * 2},
+        index=pd.Index(["N1", "N2", "N3", "N4"], name="customer_id"),
+    )
+    want = score_new_owners(owners, rates)
+    np.testing.assert_allclose(want["churn_probability"], [0.1, 0.2, 0.6, 0.5])
+    for name, col in (("churn", "churn_probability"), ("value", "predicted_value")):
+        path = save_bundle(
+            trained["models"][name],
+            name,
+            tmp_path,
+            as_of=AS_OF,
+            data_hash="h",
+            cfg=trained["cfg"],
+            new_owner_rates=rates,
+        )
+        b = load_bundle(path)
+        assert b.meta["model"]["new_owners"] == "new_owners.json"
+        np.testing.assert_array_equal(b.new_owner_scores(owners), want[col].to_numpy())
+        assert np.isnan(load_bundle(trained["paths"][name]).new_owner_scores(owners)).all()
