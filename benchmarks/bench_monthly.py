@@ -22,18 +22,22 @@ the code's before it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import math
+import os
 import resource
 import shutil
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
 
 import pandas as pd
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import PY, ROOT, md_table, measure, write_fragment  # noqa: E402
@@ -49,6 +53,10 @@ _GRAPH_STEPS = [s.name for s in graph.STEPS if s.notebook]
 STEPS = tuple("load_validate" if n == "data_quality" else n for n in _GRAPH_STEPS)
 _PREPARE = (
     "from cvm.data import table_cache; table_cache.prepare_run_tables(ctx.data, ctx.run_dir); "
+    # as `cvm monthly`'s prepare step: the sufficiency assessment the model steps read
+    "from cvm import run_checks; from cvm.fileio import write_json; "
+    "write_json(ctx.path('run_checks'), "
+    "run_checks.assess(ctx.tables, ctx.as_of, ctx.cfg).to_dict()); "
 )
 STEP_CODE = {
     b: (_PREPARE if b == "load_validate" else "") + f"graph.step({g!r}).resolve()(ctx)"
@@ -231,7 +239,7 @@ def run_full(n: int, seed: int) -> dict:
     shutil.rmtree(out, ignore_errors=True)
     as_of = as_of_for(data)
     cmd = [PY, "-m", "cvm.cli", "monthly", "--data", str(data), "--as-of", as_of, "--out", str(out)]
-    with measure() as m:
+    with measure() as m, by_role() as roles:
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         log.error("cvm monthly failed:\n%s", proc.stderr[-3000:])
@@ -240,6 +248,7 @@ def run_full(n: int, seed: int) -> dict:
         "seconds": m.seconds,
         "peak_rss_gb": m.peak_rss_gb,
         "ok": proc.returncode == 0,
+        **roles,
     }
     metrics = out / pd.Timestamp(as_of).strftime("%Y-%m") / "metrics.json"
     if metrics.exists():
@@ -251,6 +260,48 @@ def run_full(n: int, seed: int) -> dict:
         "cvm monthly %s: %.0f s, %.2f GB, ok=%s", f"{n:,}", m.seconds, m.peak_rss_gb, res["ok"]
     )
     return res
+
+
+@contextlib.contextmanager
+def by_role(interval: float = 0.5):
+    """Peak RSS (GB) of this process's children by kind while the block runs: the ``cvm``
+    driver process (``driver_peak_gb``) and the largest notebook kernel (``kernel_peak_gb``),
+    the driver's RSS while a kernel ran (``driver_during_kernels_gb``), and the machine's mean
+    1-minute load average (``load_avg``: the other jobs sharing the cores)."""
+    out: dict[str, float] = {}
+    stop = threading.Event()
+    me = psutil.Process()
+    loads: list[float] = []
+
+    def sample() -> None:
+        while not stop.is_set():
+            try:
+                kids = me.children(recursive=True)
+                drivers = [k for k in kids if k.ppid() == me.pid]
+                kernels = [k for k in kids if "ipykernel" in " ".join(k.cmdline())]
+                d = sum(k.memory_info().rss for k in drivers) / 2**30
+                ks = [k.memory_info().rss / 2**30 for k in kernels]
+                out["driver_peak_gb"] = round(max(out.get("driver_peak_gb", 0.0), d), 3)
+                if ks:
+                    out["kernel_peak_gb"] = round(max(out.get("kernel_peak_gb", 0.0), *ks), 3)
+                if any(k > 0.5 for k in ks):  # a kernel at work (an idle warm one: ~0.3 GB)
+                    out["driver_during_kernels_gb"] = round(
+                        max(out.get("driver_during_kernels_gb", 0.0), d), 3
+                    )
+                loads.append(os.getloadavg()[0])
+            except psutil.Error:
+                pass
+            stop.wait(interval)
+
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    try:
+        yield out
+    finally:
+        stop.set()
+        t.join()
+        if loads:
+            out["load_avg"] = round(sum(loads) / len(loads), 1)
 
 
 def per_10x(sizes: list[int], values: list[float]) -> str:
@@ -326,6 +377,10 @@ def _fragment(results: dict) -> str:
                 "all steps ok": all(x["ok"] for x in st),
                 "`cvm monthly` (s)": full.get("seconds"),
                 "`cvm monthly` peak GB": full.get("peak_rss_gb"),
+                "driver peak GB": full.get("driver_peak_gb"),
+                "driver GB while a kernel works": full.get("driver_during_kernels_gb"),
+                "largest kernel GB": full.get("kernel_peak_gb"),
+                "load avg": full.get("load_avg"),
                 "`cvm monthly` ok": full.get("ok"),
                 "measured": res.get("measured"),
             }
@@ -523,6 +578,9 @@ def main() -> None:
     write_fragment("monthly", "Monthly run by step and size", cmd, body)
 
 
+ROLE_KEYS = ("driver_peak_gb", "driver_during_kernels_gb", "kernel_peak_gb", "load_avg")
+
+
 def _print(n: int, entry: dict) -> None:
     """Per-step seconds and peak GB of one size, on stdout."""
     print(f"\n{n:,} customers")
@@ -534,6 +592,9 @@ def _print(n: int, entry: dict) -> None:
     full = entry.get("full")
     if full:
         print(f"  {'whole cvm monthly':<42} {full['seconds']:8.1f} s {full['peak_rss_gb']:6.2f} GB")
+        roles = {k: full[k] for k in ROLE_KEYS if k in full}
+        if roles:
+            print("  " + ", ".join(f"{k} {v}" for k, v in roles.items()))
 
 
 if __name__ == "__main__":
