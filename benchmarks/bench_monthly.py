@@ -27,14 +27,17 @@ import json
 import logging
 import math
 import os
+import re
 import resource
 import shutil
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import psutil
@@ -248,8 +251,9 @@ def run_full(n: int, seed: int) -> dict:
         "seconds": m.seconds,
         "peak_rss_gb": m.peak_rss_gb,
         "ok": proc.returncode == 0,
-        **roles,
+        **{k: v for k, v in roles.items() if not k.startswith("_")},
     }
+    res["notebook_peaks_gb"] = notebook_peaks(out, as_of, roles["_samples"])
     metrics = out / pd.Timestamp(as_of).strftime("%Y-%m") / "metrics.json"
     if metrics.exists():
         mj = json.loads(metrics.read_text())
@@ -268,7 +272,9 @@ def by_role(interval: float = 0.5):
     driver process (``driver_peak_gb``) and the largest notebook kernel (``kernel_peak_gb``),
     the driver's RSS while a kernel ran (``driver_during_kernels_gb``), and the machine's mean
     1-minute load average (``load_avg``: the other jobs sharing the cores)."""
-    out: dict[str, float] = {}
+    out: dict[str, Any] = {}
+    samples: list[tuple[float, float, float]] = []  # (epoch s, driver GB, kernels' GB)
+    out["_samples"] = samples
     stop = threading.Event()
     me = psutil.Process()
     loads: list[float] = []
@@ -284,6 +290,7 @@ def by_role(interval: float = 0.5):
                 out["driver_peak_gb"] = round(max(out.get("driver_peak_gb", 0.0), d), 3)
                 if ks:
                     out["kernel_peak_gb"] = round(max(out.get("kernel_peak_gb", 0.0), *ks), 3)
+                samples.append((time.time(), d, sum(ks)))
                 if any(k > 0.5 for k in ks):  # a kernel at work (an idle warm one: ~0.3 GB)
                     out["driver_during_kernels_gb"] = round(
                         max(out.get("driver_during_kernels_gb", 0.0), d), 3
@@ -302,6 +309,28 @@ def by_role(interval: float = 0.5):
         t.join()
         if loads:
             out["load_avg"] = round(sum(loads) / len(loads), 1)
+
+
+def notebook_peaks(out: Path, as_of: str, samples: list) -> dict[str, float]:
+    """Peak RSS of the kernels (GB) while each notebook ran, from run.log's start / done
+    lines and ``by_role``'s samples (notebooks that overlap share their peaks)."""
+    log_file = out / pd.Timestamp(as_of).strftime("%Y-%m") / "run.log"
+    if not log_file.exists() or not samples:
+        return {}
+    spans: dict[str, list[float]] = {}
+    pat = re.compile(r"^(\S+ \S+) INFO cvm.runner: step (\S+)\.ipynb: (start|done)")
+    for line in log_file.read_text(encoding="utf-8").splitlines():
+        m = pat.match(line)
+        if m:
+            when = datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            spans.setdefault(m.group(2), []).append(when)
+    peaks = {}
+    for name, span in spans.items():
+        if len(span) == 2:
+            inside = [k for t, _, k in samples if span[0] <= t <= span[1]]
+            if inside:
+                peaks[name] = round(max(inside), 3)
+    return peaks
 
 
 def per_10x(sizes: list[int], values: list[float]) -> str:
@@ -433,9 +462,17 @@ def _fragment(results: dict) -> str:
     if nb:
         body.append("\nSeconds per notebook in the whole `cvm monthly`:\n")
         names = list(next(iter(nb.values())))
+        peaks = {n: f.get("notebook_peaks_gb") or {} for n, f in fulls.items()}
         body.append(
             md_table(
-                [{"notebook": k, **{f"{n:,}": v.get(k) for n, v in nb.items()}} for k in names]
+                [
+                    {
+                        "notebook": k,
+                        **{f"{n:,}: s": v.get(k) for n, v in nb.items()},
+                        **{f"{n:,}: kernels' GB": peaks[n].get(k) for n in nb if peaks[n]},
+                    }
+                    for k in names
+                ]
             )
         )
     return "\n".join(body)
@@ -595,6 +632,8 @@ def _print(n: int, entry: dict) -> None:
         roles = {k: full[k] for k in ROLE_KEYS if k in full}
         if roles:
             print("  " + ", ".join(f"{k} {v}" for k, v in roles.items()))
+        for k, v in (full.get("notebook_peaks_gb") or {}).items():
+            print(f"  {k:<42} {full.get('notebooks', {}).get(k, float('nan')):8.1f} s {v:6.2f} GB")
 
 
 if __name__ == "__main__":
