@@ -115,6 +115,10 @@ def to_id(s: pd.Series) -> Result:
         rest = ~whole & ~np.isnan(num)
         text[rest] = [repr(float(v)) for v in num[rest]]
         out = text.astype(STR)
+    elif isinstance(s.dtype, pd.StringDtype) and getattr(s.array, "_pa_array", None) is not None:
+        # Arrow text: the vectorized rule on every cell at once; ids are nearly all distinct,
+        # so going through their distinct values (a factorize and a take) only cost time
+        out = _integral_to_text(s)
     else:
         out = _via_uniques(s, _integral_to_text, STR)
     out = out.where(out.ne(""))

@@ -85,6 +85,27 @@ def _masked_phone(v: object) -> object:
     return f"{s[:3]}xxxx{s[-4:]}" if len(s) >= 8 else "x"
 
 
+def _masked_phones(s: pd.Series) -> pd.Series:
+    """``_masked_phone`` of every cell; in Arrow when the column is ASCII text (for ASCII,
+    ``str.isalnum`` is ``[A-Za-z0-9]``), else cell by cell (a million phones: ~15 s)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = getattr(s.array, "_pa_array", None) if isinstance(s.dtype, pd.StringDtype) else None
+    if arr is None or pc.any(pc.invert(pc.string_is_ascii(arr))).as_py():
+        return s.astype(object).map(_masked_phone)
+    text = pc.replace_substring_regex(arr, pattern="[^A-Za-z0-9]", replacement="")
+    n = pc.utf8_length(text)
+    head, tail = pc.utf8_slice_codeunits(text, 0, 3), pc.utf8_slice_codeunits(text, -4)
+    long = pc.binary_join_element_wise(
+        head, pa.scalar("xxxx", type=text.type), tail, pa.scalar("", type=text.type)
+    )
+    masked = pc.if_else(pc.greater_equal(n, 8), long, pa.scalar("x", type=long.type))
+    masked = pc.if_else(pc.greater(n, 0), masked, pa.scalar(None, type=long.type))
+    out = pd.Series(masked.to_numpy(zero_copy_only=False), index=s.index, dtype=object)
+    return out.where(s.notna(), None).rename(s.name)
+
+
 def redact(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` without personal data: pii columns (contract) reduced to a presence mark,
     phones to their masked form; blank cells stay missing."""
@@ -99,7 +120,7 @@ def redact(table: str, frame: pd.DataFrame) -> pd.DataFrame:
         s = out[c]
         present = s.notna() & s.astype("str").str.strip().ne("").fillna(False).astype(bool)
         if c == "phone":
-            masked = s.astype(object).map(_masked_phone)
+            masked = _masked_phones(s)
             out[c] = pd.Series(masked.where(present, None), index=s.index, dtype="str")
         else:
             out[c] = pd.Series(PRESENT, index=s.index, dtype="str").where(present)
