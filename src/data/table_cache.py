@@ -164,6 +164,18 @@ class LazyTables(dict):
             dict.__setitem__(self, name, df)
         return df
 
+    def select(self, name: str, columns: list[str]) -> pd.DataFrame:
+        """Table ``name`` with only those of ``columns`` it has. A table not read yet is not
+        read whole: only these columns of its file (not kept), so a step that needs a column
+        or two of a large table (the leads step: the visits' stores) holds no more."""
+        df = dict.__getitem__(self, name)
+        if df is not _UNREAD:
+            return df[[c for c in columns if c in df.columns]]
+        import pyarrow.parquet as pq
+
+        have = set(pq.read_schema(self._paths[name]).names)
+        return pd.read_parquet(self._paths[name], columns=[c for c in columns if c in have])
+
     def loaded(self) -> list[str]:
         """Names of the tables read so far."""
         return [k for k in dict.keys(self) if dict.__getitem__(self, k) is not _UNREAD]
@@ -190,6 +202,17 @@ class LazyTables(dict):
         out = self[name]
         dict.pop(self, name)
         return out
+
+
+def select(tables: dict[str, pd.DataFrame], name: str, columns: list[str]) -> pd.DataFrame | None:
+    """``tables[name]`` with only those of ``columns`` it has (None when the table is absent):
+    for the run's copy (:class:`LazyTables`) read column by column, without the whole table."""
+    if name not in tables:
+        return None
+    if isinstance(tables, LazyTables):
+        return tables.select(name, columns)
+    df = tables[name]
+    return None if df is None else df[[c for c in columns if c in df.columns]]
 
 
 def read(run_dir: str | Path, source: str) -> dict[str, pd.DataFrame] | None:

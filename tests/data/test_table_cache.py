@@ -133,3 +133,22 @@ def test_to_id_arrow_path_equals_the_distinct_value_path() -> None:
     ref = ref.where(ref.ne("")).astype(coerce.STR)
     pd.testing.assert_series_equal(got, ref)
     assert got.tolist()[:2] == ["1001", "007"] and not bad.any()
+
+
+def test_select_reads_only_the_columns_asked_for(tmp_path: Path) -> None:
+    """``select``: a column-pruned read of the copy gives the columns of the whole table's
+    frame, leaves the table unread, skips columns the table lacks; a loaded table is sliced."""
+    src, run = _source(tmp_path), tmp_path / "run"
+    table_cache.prepare_run_tables(str(src), run)
+    t = table_cache.read(run, str(src))
+    got = table_cache.select(t, "visits", ["dealer_id", "customer_id", "no_such_column"])
+    assert t.loaded() == []  # not read whole
+    whole = table_cache.read(run, str(src))["visits"]
+    want = [c for c in ["dealer_id", "customer_id"] if c in whole.columns]
+    assert "customer_id" in want and list(got.columns) == want
+    pd.testing.assert_frame_equal(got, whole[want])
+    t["visits"]  # once loaded, the loaded frame is sliced
+    pd.testing.assert_frame_equal(table_cache.select(t, "visits", want), whole[want])
+    assert table_cache.select(t, "no_such_table", ["x"]) is None
+    plain = {"visits": whole}
+    pd.testing.assert_frame_equal(table_cache.select(plain, "visits", want), whole[want])
