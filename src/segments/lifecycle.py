@@ -195,7 +195,9 @@ def lifecycle_entities(
     anon = anon.assign(customer_id="lead:" + anon["lead_id"].astype(str))
     extra = _lead_stages(anon, as_of, {**s, "defeated_lead_stage": "_defeated"})
     extra = extra[extra != "_defeated"].astype("str")
-    out = pd.concat([stage, extra[~extra.index.isin(stage.index)]])
+    from cvm.data.ids import isin  # Arrow's hash lookup: pandas' walks the ids in Python
+
+    out = pd.concat([stage, extra[~isin(extra.index, stage.index)]])
     out.name = "lifecycle_stage"
     return out
 
