@@ -162,21 +162,21 @@ def fit_new_owner_rates(
     if not rows:
         return {"n": 0}
     f = _cells(pd.concat(rows), edges)
-    k = float(s["prior_rows"])
+    prior = float(s["prior_rows"])
     overall = {"churn": float(f["churn"].mean()), "value": float(f["value"].mean())}
     by_bin = f.groupby("bin")[["churn", "value"]].agg(["sum", "count"])
     rate_bin: dict[int, dict[str, float]] = {}
     for b, r in by_bin.iterrows():
         n = float(r[("churn", "count")])
         rate_bin[int(b)] = {
-            m: (float(r[(m, "sum")]) + k * overall[m]) / (n + k) for m in ("churn", "value")
+            m: (float(r[(m, "sum")]) + prior * overall[m]) / (n + prior) for m in ("churn", "value")
         }
     cells: dict[str, dict[str, float]] = {}
     for (b, band), g in f.groupby(["bin", "price_band"]):
         n = float(len(g))
-        prior = rate_bin[int(b)]
+        cell_prior = rate_bin[int(b)]
         cells[f"{int(b)}|{band}"] = {
-            m: (float(g[m].sum()) + k * prior[m]) / (n + k) for m in ("churn", "value")
+            m: (float(g[m].sum()) + prior * cell_prior[m]) / (n + prior) for m in ("churn", "value")
         } | {"n": int(n)}
     log.info(
         "new owners: %d owner-snapshots without a visit, churn %.3f, value %.0f",

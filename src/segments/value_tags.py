@@ -136,7 +136,7 @@ def value_figures(
     n = np.bincount(code[inw], minlength=k).astype("int64")
     spend = np.bincount(code[inw], weights=enc.spend[keep][inw], minlength=k)
     # exposure: the whole window, or from the first visit (at least min_exposure_months)
-    whole_days = (t_asof - first).astype("timedelta64[D]").astype(np.int64)
+    whole_days = np.asarray(t_asof - first).astype("timedelta64[D]").astype(np.int64)
     short = whole_days.astype(float) / DAYS_PER_YEAR
     years = np.where(
         first <= start, s["window_months"] / 12, np.maximum(short, s["min_exposure_months"] / 12)
