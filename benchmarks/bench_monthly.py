@@ -22,18 +22,25 @@ the code's before it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import math
+import os
+import re
 import resource
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import PY, ROOT, md_table, measure, write_fragment  # noqa: E402
@@ -49,6 +56,10 @@ _GRAPH_STEPS = [s.name for s in graph.STEPS if s.notebook]
 STEPS = tuple("load_validate" if n == "data_quality" else n for n in _GRAPH_STEPS)
 _PREPARE = (
     "from cvm.data import table_cache; table_cache.prepare_run_tables(ctx.data, ctx.run_dir); "
+    # as `cvm monthly`'s prepare step: the sufficiency assessment the model steps read
+    "from cvm import run_checks; from cvm.fileio import write_json; "
+    "write_json(ctx.path('run_checks'), "
+    "run_checks.assess(ctx.tables, ctx.as_of, ctx.cfg).to_dict()); "
 )
 STEP_CODE = {
     b: (_PREPARE if b == "load_validate" else "") + f"graph.step({g!r}).resolve()(ctx)"
@@ -231,7 +242,7 @@ def run_full(n: int, seed: int) -> dict:
     shutil.rmtree(out, ignore_errors=True)
     as_of = as_of_for(data)
     cmd = [PY, "-m", "cvm.cli", "monthly", "--data", str(data), "--as-of", as_of, "--out", str(out)]
-    with measure() as m:
+    with measure() as m, by_role() as roles:
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         log.error("cvm monthly failed:\n%s", proc.stderr[-3000:])
@@ -240,7 +251,9 @@ def run_full(n: int, seed: int) -> dict:
         "seconds": m.seconds,
         "peak_rss_gb": m.peak_rss_gb,
         "ok": proc.returncode == 0,
+        **{k: v for k, v in roles.items() if not k.startswith("_")},
     }
+    res["notebook_peaks_gb"] = notebook_peaks(out, as_of, roles["_samples"])
     metrics = out / pd.Timestamp(as_of).strftime("%Y-%m") / "metrics.json"
     if metrics.exists():
         mj = json.loads(metrics.read_text())
@@ -251,6 +264,73 @@ def run_full(n: int, seed: int) -> dict:
         "cvm monthly %s: %.0f s, %.2f GB, ok=%s", f"{n:,}", m.seconds, m.peak_rss_gb, res["ok"]
     )
     return res
+
+
+@contextlib.contextmanager
+def by_role(interval: float = 0.5):
+    """Peak RSS (GB) of this process's children by kind while the block runs: the ``cvm``
+    driver process (``driver_peak_gb``) and the largest notebook kernel (``kernel_peak_gb``),
+    the driver's RSS while a kernel ran (``driver_during_kernels_gb``), and the machine's mean
+    1-minute load average (``load_avg``: the other jobs sharing the cores)."""
+    out: dict[str, Any] = {}
+    samples: list[tuple[float, float, float]] = []  # (epoch s, driver GB, kernels' GB)
+    out["_samples"] = samples
+    stop = threading.Event()
+    me = psutil.Process()
+    loads: list[float] = []
+
+    def sample() -> None:
+        while not stop.is_set():
+            try:
+                kids = me.children(recursive=True)
+                drivers = [k for k in kids if k.ppid() == me.pid]
+                kernels = [k for k in kids if "ipykernel" in " ".join(k.cmdline())]
+                d = sum(k.memory_info().rss for k in drivers) / 2**30
+                ks = [k.memory_info().rss / 2**30 for k in kernels]
+                out["driver_peak_gb"] = round(max(out.get("driver_peak_gb", 0.0), d), 3)
+                if ks:
+                    out["kernel_peak_gb"] = round(max(out.get("kernel_peak_gb", 0.0), *ks), 3)
+                samples.append((time.time(), d, sum(ks)))
+                if any(k > 0.5 for k in ks):  # a kernel at work (an idle warm one: ~0.3 GB)
+                    out["driver_during_kernels_gb"] = round(
+                        max(out.get("driver_during_kernels_gb", 0.0), d), 3
+                    )
+                loads.append(os.getloadavg()[0])
+            except psutil.Error:
+                pass
+            stop.wait(interval)
+
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    try:
+        yield out
+    finally:
+        stop.set()
+        t.join()
+        if loads:
+            out["load_avg"] = round(sum(loads) / len(loads), 1)
+
+
+def notebook_peaks(out: Path, as_of: str, samples: list) -> dict[str, float]:
+    """Peak RSS of the kernels (GB) while each notebook ran, from run.log's start / done
+    lines and ``by_role``'s samples (notebooks that overlap share their peaks)."""
+    log_file = out / pd.Timestamp(as_of).strftime("%Y-%m") / "run.log"
+    if not log_file.exists() or not samples:
+        return {}
+    spans: dict[str, list[float]] = {}
+    pat = re.compile(r"^(\S+ \S+) INFO cvm.runner: step (\S+)\.ipynb: (start|done)")
+    for line in log_file.read_text(encoding="utf-8").splitlines():
+        m = pat.match(line)
+        if m:
+            when = datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            spans.setdefault(m.group(2), []).append(when)
+    peaks = {}
+    for name, span in spans.items():
+        if len(span) == 2:
+            inside = [k for t, _, k in samples if span[0] <= t <= span[1]]
+            if inside:
+                peaks[name] = round(max(inside), 3)
+    return peaks
 
 
 def per_10x(sizes: list[int], values: list[float]) -> str:
@@ -326,6 +406,10 @@ def _fragment(results: dict) -> str:
                 "all steps ok": all(x["ok"] for x in st),
                 "`cvm monthly` (s)": full.get("seconds"),
                 "`cvm monthly` peak GB": full.get("peak_rss_gb"),
+                "driver peak GB": full.get("driver_peak_gb"),
+                "driver GB while a kernel works": full.get("driver_during_kernels_gb"),
+                "largest kernel GB": full.get("kernel_peak_gb"),
+                "load avg": full.get("load_avg"),
                 "`cvm monthly` ok": full.get("ok"),
                 "measured": res.get("measured"),
             }
@@ -378,9 +462,17 @@ def _fragment(results: dict) -> str:
     if nb:
         body.append("\nSeconds per notebook in the whole `cvm monthly`:\n")
         names = list(next(iter(nb.values())))
+        peaks = {n: f.get("notebook_peaks_gb") or {} for n, f in fulls.items()}
         body.append(
             md_table(
-                [{"notebook": k, **{f"{n:,}": v.get(k) for n, v in nb.items()}} for k in names]
+                [
+                    {
+                        "notebook": k,
+                        **{f"{n:,}: s": v.get(k) for n, v in nb.items()},
+                        **{f"{n:,}: kernels' GB": peaks[n].get(k) for n in nb if peaks[n]},
+                    }
+                    for k in names
+                ]
             )
         )
     return "\n".join(body)
@@ -523,6 +615,9 @@ def main() -> None:
     write_fragment("monthly", "Monthly run by step and size", cmd, body)
 
 
+ROLE_KEYS = ("driver_peak_gb", "driver_during_kernels_gb", "kernel_peak_gb", "load_avg")
+
+
 def _print(n: int, entry: dict) -> None:
     """Per-step seconds and peak GB of one size, on stdout."""
     print(f"\n{n:,} customers")
@@ -534,6 +629,11 @@ def _print(n: int, entry: dict) -> None:
     full = entry.get("full")
     if full:
         print(f"  {'whole cvm monthly':<42} {full['seconds']:8.1f} s {full['peak_rss_gb']:6.2f} GB")
+        roles = {k: full[k] for k in ROLE_KEYS if k in full}
+        if roles:
+            print("  " + ", ".join(f"{k} {v}" for k, v in roles.items()))
+        for k, v in (full.get("notebook_peaks_gb") or {}).items():
+            print(f"  {k:<42} {full.get('notebooks', {}).get(k, float('nan')):8.1f} s {v:6.2f} GB")
 
 
 if __name__ == "__main__":

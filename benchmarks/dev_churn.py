@@ -31,10 +31,20 @@ VARIANTS: dict[str, dict] = {
     "leaves_63": {
         "churn": {
             "tuning": [
-                {"num_leaves": 31, "learning_rate": 0.05, "min_data_in_leaf": 200,
-                 "feature_fraction": 0.8, "lambda_l2": 1.0},
-                {"num_leaves": 63, "learning_rate": 0.05, "min_data_in_leaf": 200,
-                 "feature_fraction": 0.8, "lambda_l2": 1.0},
+                {
+                    "num_leaves": 31,
+                    "learning_rate": 0.05,
+                    "min_data_in_leaf": 200,
+                    "feature_fraction": 0.8,
+                    "lambda_l2": 1.0,
+                },
+                {
+                    "num_leaves": 63,
+                    "learning_rate": 0.05,
+                    "min_data_in_leaf": 200,
+                    "feature_fraction": 0.8,
+                    "lambda_l2": 1.0,
+                },
             ]
         }
     },
@@ -52,10 +62,20 @@ VARIANTS |= {
         "training": {"max_snapshots": 10},
         "churn": {
             "tuning": [
-                {"num_leaves": 63, "learning_rate": 0.05, "min_data_in_leaf": 200,
-                 "feature_fraction": 0.8, "lambda_l2": 1.0},
-                {"num_leaves": 127, "learning_rate": 0.05, "min_data_in_leaf": 300,
-                 "feature_fraction": 0.7, "lambda_l2": 3.0},
+                {
+                    "num_leaves": 63,
+                    "learning_rate": 0.05,
+                    "min_data_in_leaf": 200,
+                    "feature_fraction": 0.8,
+                    "lambda_l2": 1.0,
+                },
+                {
+                    "num_leaves": 127,
+                    "learning_rate": 0.05,
+                    "min_data_in_leaf": 300,
+                    "feature_fraction": 0.7,
+                    "lambda_l2": 3.0,
+                },
             ]
         },
     },
@@ -83,8 +103,13 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     data = args.out / f"{args.regime}_{args.customers}_s{args.seed}"
     if not (data / "truth" / "meta.json").exists():
-        res = generate(args.customers, args.seed, regimes=args.regime, oracle_paths=8,
-                       overrides={"oracle": {"campaign_paths": 1}})
+        res = generate(
+            args.customers,
+            args.seed,
+            regimes=args.regime,
+            oracle_paths=8,
+            overrides={"oracle": {"campaign_paths": 1}},
+        )
         write_dataset(data, res.tables, res.truth, res.meta, "parquet", force=True)
         del res
     truth = data / "truth"
@@ -109,10 +134,21 @@ def main() -> None:
         yb = (~X.index.isin(back_bau)).astype(int)
         o = oracle["p_no_paid_visit"].reindex(X.index).to_numpy()
         auc, oauc = M.auc(y, p), M.auc(y, o)
-        print(json.dumps({"variant": name, "auc": round(auc, 4), "oracle_auc": round(oauc, 4),
-                          "excess": round(M.excess_ratio(auc, oauc), 4),
-                          "ece": round(M.ece(yb, p), 4), "fit_s": round(fit_s, 1),
-                          "n": int(len(y)), "mean_p": round(float(np.mean(p)), 4)}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "variant": name,
+                    "auc": round(auc, 4),
+                    "oracle_auc": round(oauc, 4),
+                    "excess": round(M.excess_ratio(auc, oauc), 4),
+                    "ece": round(M.ece(yb, p), 4),
+                    "fit_s": round(fit_s, 1),
+                    "n": int(len(y)),
+                    "mean_p": round(float(np.mean(p)), 4),
+                }
+            ),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

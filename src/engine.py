@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -70,13 +71,21 @@ class Cluster:
         if self.address:  # checked before any work (cvm.pipeline.run_monthly)
             return self
         distributed = _dask()
-        cluster = distributed.LocalCluster(
-            n_workers=self.settings.local_workers,
-            threads_per_worker=self.settings.threads_per_worker,
-            processes=True,
-            dashboard_address=None,
-            memory_limit=self.settings.worker_memory_limit,
-        )
+        # a nanny sets its workers' environment (distributed.nanny.pre-spawn-environ:
+        # OMP_NUM_THREADS=1 …) in *this* process's os.environ; left there, the notebook kernels
+        # would inherit one-thread BLAS and round a few sums differently from --engine local
+        saved = dict(os.environ)
+        try:
+            cluster = distributed.LocalCluster(
+                n_workers=self.settings.local_workers,
+                threads_per_worker=self.settings.threads_per_worker,
+                processes=True,
+                dashboard_address=None,
+                memory_limit=self.settings.worker_memory_limit,
+            )
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
         self._cluster, self.address = cluster, cluster.scheduler_address
         log.info("dask LocalCluster at %s (%d workers)", self.address, len(cluster.workers))
         return self
@@ -109,8 +118,8 @@ def map_stores(
 ) -> list[Any]:
     """``[fn(item, *shared) for item in items]``, on the run's engine (results in order).
 
-    On Dask the ``shared`` arguments are scattered once (broadcast to the workers) and each
-    item is one task."""
+    On Dask the ``shared`` arguments are scattered once (broadcast to the workers), each item
+    is scattered to one worker and is one task."""
     eng = engine_of(run_dir)
     if eng.get("engine") != "dask" or not items:
         return [fn(item, *shared) for item in items]
@@ -121,7 +130,9 @@ def map_stores(
         client = distributed.Client(address, set_as_default=False)
         _CLIENTS[address] = client
     futures_shared = [client.scatter(s, broadcast=True) for s in shared]
-    futures = client.map(fn, list(items), *[[f] * len(items) for f in futures_shared], pure=False)
+    # each item (a store's rows) goes to one worker as data, not inside the task graph
+    data = client.scatter(list(items), hash=False)
+    futures = client.map(fn, data, *[[f] * len(items) for f in futures_shared], pure=False)
     out = client.gather(futures)
     _count_tasks(Path(run_dir), getattr(fn, "__name__", "task"), len(items))
     return out

@@ -90,6 +90,12 @@ _ARTIFACTS = (
     _a("features", "parquet", "point-in-time features at the as-of date, one row per customer"),
     _a("drift", "parquet", "PSI of each feature against one month earlier"),
     _a("features_phases", "json", "seconds per phase of the step"),
+    _a(
+        "customer_stores",
+        "parquet",
+        "dealer groups: the store of each customer at the as-of date, which the later "
+        "steps' per-store work reads (docs/dealer-groups.md)",
+    ),
     # 03 churn
     _a("churn_metrics", "json", "holdout quality, grade, best parameters (or why skipped)"),
     _a("churn_scores", "parquet", "churn probability and three reasons per active customer"),
@@ -120,6 +126,7 @@ _ARTIFACTS = (
     _a("value_phases", "json", "seconds per phase of the step"),
     # 05 segments
     _a("segments", "parquet", "lifecycle stage, value tag, loyalty type, needs per customer"),
+    _a("segments_phases", "json", "seconds per phase of the step"),
     _a(
         "customer_scores",
         "parquet",
@@ -136,11 +143,6 @@ _ARTIFACTS = (
     _a("value_migration", "parquet", "value tag a month ago × value tag now"),
     _a("ab_share_trend", "json", "A+B share at the last 12 month ends"),
     _a("kpis", "json", "base, active, at risk, lost, return rate, A+B share: now and a month ago"),
-    _a(
-        "customer_stores",
-        "parquet",
-        "dealer groups: the store of each customer at the as-of date (docs/dealer-groups.md)",
-    ),
     _a("store_value_thresholds", "json", "dealer groups: each store's value-tag thresholds"),
     _a(
         "new_owner_scores",
@@ -311,9 +313,10 @@ STEPS: tuple[Step, ...] = (
         "cvm.steps:features",
         "02_features.ipynb",
         ("tables",),
-        ("features", "drift", "features_phases", "new_owner_rates"),
-        optional=("new_owner_rates",),
-        doc="point-in-time features at the as-of date; drift against a month earlier",
+        ("features", "drift", "features_phases", "customer_stores", "new_owner_rates"),
+        optional=("customer_stores", "new_owner_rates"),
+        doc="point-in-time features at the as-of date; drift against a month earlier; "
+        "dealer groups: each customer's store; new-owner rates",
     ),
     Step(
         "churn",
@@ -346,12 +349,12 @@ STEPS: tuple[Step, ...] = (
             "value_migration",
             "ab_share_trend",
             "kpis",
-            "customer_stores",
             "store_value_thresholds",
             "new_owner_scores",
             "coverage",
+            "segments_phases",
         ),
-        optional=("customer_stores", "store_value_thresholds"),
+        optional=("store_value_thresholds",),
         doc="lifecycle, value tags, loyalty, needs, KPIs; the scores table",
     ),
     Step(

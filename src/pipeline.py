@@ -6,7 +6,7 @@ every step succeeded, so a failed run leaves the published months untouched.
 
 from __future__ import annotations
 
-import gc
+import contextlib
 import hashlib
 import json
 import logging
@@ -15,6 +15,7 @@ import shutil
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import UTC, date, datetime
 from importlib import metadata
 from pathlib import Path
@@ -196,23 +197,35 @@ def prepare_run(
     if not report.ok:
         raise CvmError("the input data has problems; fix them and run again:\n" + report.render())
     run_checks.check_as_of(frames, as_of_ts)
-    sufficiency = run_checks.assess(frames, as_of_ts, cfg)
-    for why in sufficiency.skipped.values():
-        log.warning("%s", why)
     # the validated tables are copied into the run folder (work/.tables, without personal
-    # data) once, so the notebooks read them without loading and checking the source again
+    # data) once, so the notebooks read them without loading and checking the source again.
+    # The copy is written (Arrow, hashing: mostly outside the GIL) while the data's
+    # sufficiency is assessed (pandas); when the assessment stops the run, the folder goes
+    new_out, assessed = not out.exists(), False
     work = work_dir_for(final)
     try:
-        table_cache.write_run_tables(work, data, frames, report)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="table-copy") as pool:
+            copy = pool.submit(table_cache.write_run_tables, work, data, frames, report)
+            try:
+                sufficiency = run_checks.assess(frames, as_of_ts, cfg)
+                assessed = True
+            finally:
+                wait([copy])
+            copy.result()
         del frames
-        gc.collect()
+        table_cache.release_memory()  # the notebooks read the copy: this process needs none
         (work / "artifacts").mkdir(exist_ok=True)
         write_json(graph.path(work, "run_checks"), sufficiency.to_dict())
     except BaseException as err:
         shutil.rmtree(work, ignore_errors=True)
+        if new_out and not assessed:  # the data stopped the run: nothing is left behind
+            with contextlib.suppress(OSError):
+                out.rmdir()
         if isinstance(err, OSError) and err.filename is None:  # pyarrow names no path
             err.filename = str(work)
         raise
+    for why in sufficiency.skipped.values():
+        log.warning("%s", why)
     boundary("tables")
     params = {
         "data": str(Path(data).resolve()) if "://" not in str(data) else str(data),

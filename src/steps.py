@@ -144,12 +144,80 @@ def _all_tables() -> list[str]:
 
 
 # --- 02 features ----------------------------------------------------------------------------
+def _customer_stores(ctx: RunContext) -> pd.Series | None:
+    """A dealer group's store of each customer at the as-of date (artifact
+    ``customer_stores``, computed once, by the features step); None for one-store data."""
+    from cvm.features.stores import customer_stores, is_multi_store
+
+    if not is_multi_store(ctx.tables):
+        return None
+    if not ctx.has("customer_stores"):
+        stores = customer_stores(ctx.tables, ctx.as_of, ctx.cfg)
+        ctx.save_frame("customer_stores", stores.to_frame())
+        return stores
+    return ctx.load_frame("customer_stores")["dealer_id"]
+
+
+def _table_parts(
+    ctx: RunContext,
+    referrals: bool,
+    names: tuple[str, ...] | None = None,
+    customers: pd.Index | None = None,
+) -> list[dict[str, pd.DataFrame]] | None:
+    """The tables split by customer for per-part work on a Dask engine: one part per store
+    of a dealer group (``customer_stores``), else per ``engine.partition_rows`` customers
+    (sorted ids); customers named by neither (lead-only prospects) form one more part
+    (``cvm.features.snapshot.split_tables``); ``names``: only those tables; ``customers``:
+    only their rows (``restrict_tables``). None on the local engine: the whole is one part,
+    computed here."""
+    from cvm.data.ids import ids
+    from cvm.engine import engine_of
+    from cvm.features.snapshot import restrict_tables, split_tables
+
+    if engine_of(ctx.run_dir).get("engine") != "dask":
+        return None
+    tables = {k: ctx.tables[k] for k in ctx.tables if names is None or k in names}
+    if customers is not None:
+        tables = restrict_tables(tables, customers)
+    if ctx.has("customer_stores"):
+        store = ctx.load_frame("customer_stores")["dealer_id"].astype("str")
+        dealers = pd.Index(sorted(store.unique()))
+        part_of = pd.Series(dealers.get_indexer(store), index=store.index)
+        n = len(dealers)
+    else:
+        who = pd.Index(pd.unique(ids(tables["visits"]["customer_id"]).dropna())).sort_values()
+        size = max(1, ctx.settings.engine.partition_rows)
+        part_of = pd.Series(np.arange(len(who)) // size, index=who)
+        n = max(1, -(-len(who) // size))
+    return split_tables(tables, part_of, n, referrals=referrals)
+
+
+def _build_features(ctx: RunContext, as_of: Any, customers: pd.Index | None = None) -> pd.DataFrame:
+    """``build_features(ctx.tables, as_of, ctx.cfg, customers)``: here, or one task per part
+    on a Dask engine (the figures across customers computed once here, on the whole data, and
+    sent with the tasks; the mileage fill over every customer built: the same rows)."""
+    from cvm.engine import map_stores
+    from cvm.features.snapshot import build_features, build_part, feature_figures, finish_features
+
+    key = "feature_parts" if customers is None else None  # every customer: cut once a step
+    parts = ctx.memo.get(key) if key else None
+    if parts is None:
+        parts = _table_parts(ctx, referrals=True, customers=customers)
+    if parts is None:
+        return build_features(ctx.tables, as_of, ctx.cfg, customers=customers)
+    if key:
+        ctx.memo[key] = parts
+    figures = feature_figures(ctx.tables, as_of, ctx.cfg)
+    done = map_stores(ctx.run_dir, build_part, parts, as_of, ctx.cfg, figures)
+    return finish_features(done, as_of)
+
+
 def features(ctx: RunContext) -> pd.DataFrame:
     """Point-in-time features at the as-of date, and their drift against one month earlier."""
-    from cvm.features.snapshot import build_features
-
     ph = _Phases(ctx, "features")
-    feats = build_features(ctx.tables, ctx.as_of, ctx.cfg)
+    _customer_stores(ctx)
+    ph.mark("stores")
+    feats = _build_features(ctx, ctx.as_of)
     ctx.save_frame("features", feats)
     ph.mark("features")
     _fit_new_owner_rates(ctx)
@@ -158,9 +226,8 @@ def features(ctx: RunContext) -> pd.DataFrame:
     # a seeded uniform sample of the base (sampling.drift_customers) estimates it closely
     n = ctx.settings.sampling.drift_customers
     who = _sample_index(feats.index, n, ctx.seed)
-    prev = build_features(
-        ctx.tables, ctx.prev_as_of, ctx.cfg, customers=who if len(who) < len(feats) else None
-    )
+    prev = _build_features(ctx, ctx.prev_as_of, who if len(who) < len(feats) else None)
+    ctx.memo.pop("feature_parts", None)
     r = ctx.settings.report
     drift = drift_table(prev, feats, r.drift_psi_warning, r.drift_psi_bins)
     ph.mark("drift")
@@ -333,55 +400,82 @@ def value(ctx: RunContext) -> Any:
 
 
 # --- 05 segments ----------------------------------------------------------------------------
+def _segment_parts(ctx: RunContext, group: bool) -> dict[str, Any]:
+    """Each customer's lifecycle stage, value-tag figures, loyalty and needs (now and a
+    month ago where the step needs both): here, or one task per part on a Dask engine
+    (``cvm.segments.parts``; the same rows)."""
+    from cvm.engine import map_stores
+    from cvm.segments.parts import TABLES_READ, combine_parts, segment_part
+
+    parts = _table_parts(ctx, referrals=False, names=TABLES_READ)
+    if parts is None:
+        return segment_part(ctx.tables, ctx.as_of, ctx.prev_as_of, ctx.cfg, group)
+    done = map_stores(ctx.run_dir, segment_part, parts, ctx.as_of, ctx.prev_as_of, ctx.cfg, group)
+    return combine_parts(done)
+
+
 def segments(ctx: RunContext) -> pd.DataFrame:
     """Lifecycle stage, value tag, loyalty and needs now and a month ago; KPIs; scores.parquet."""
-    from cvm.features.stores import customer_stores, is_multi_store
-    from cvm.segments.lifecycle import lifecycle_stage, lifecycle_transitions
-    from cvm.segments.loyalty import loyalty_type
-    from cvm.segments.needs import needs_tags
-    from cvm.segments.value_tags import ab_share, migration_matrix, value_tags
+    from cvm.segments.lifecycle import lifecycle_transitions
+    from cvm.segments.value_tags import (
+        ab_share,
+        encode_visits,
+        migration_matrix,
+        tag_customers,
+        value_figures,
+        value_tags_by_store,
+    )
 
-    t, now, prev = ctx.tables, ctx.as_of, ctx.prev_as_of
-    stage, stage_prev = lifecycle_stage(t, now, ctx.cfg), lifecycle_stage(t, prev, ctx.cfg)
-    tags, tags_prev = value_tags(t["visits"], now), value_tags(t["visits"], prev)
-    stores = None
-    if is_multi_store(t):  # a dealer group: each store's own value-tag thresholds
-        from cvm.segments.value_tags import value_tags_by_store
-
-        stores = customer_stores(t, now, ctx.cfg)
-        tags = value_tags_by_store(tags, stores)
-        tags_prev = value_tags_by_store(tags_prev, customer_stores(t, prev, ctx.cfg))
-        ctx.save_frame("customer_stores", stores.to_frame())
+    ph = _Phases(ctx, "segments")
+    t, now, prev, cfg = ctx.tables, ctx.as_of, ctx.prev_as_of, ctx.cfg
+    stores = _customer_stores(ctx)
+    part = _segment_parts(ctx, group=stores is not None)
+    ph.mark("per_customer")
+    stage, stage_prev = part["stage"], part["stage_prev"]
+    # the value-tag thresholds are figures across customers: taken here, over every customer
+    tags = tag_customers(part["value"], now, cfg)
+    tags_prev = tag_customers(part["value_prev"], prev, cfg)
+    if stores is not None:  # a dealer group: each store's own value-tag thresholds
+        tags = value_tags_by_store(tags, stores, cfg)
+        tags_prev = value_tags_by_store(tags_prev, part["stores_prev"], cfg)
         ctx.save_json("store_value_thresholds", tags.attrs["thresholds"])
     seg = pd.DataFrame({"lifecycle_stage": stage}).join(tags, how="left")
     if stores is not None:
         seg["dealer_id"] = stores.reindex(seg.index).astype("str")
-    seg["loyalty_type"] = loyalty_type(t, now).reindex(seg.index)
-    needs = needs_tags(t, now)
-    seg = seg.join(needs, how="left")
+    seg["loyalty_type"] = part["loyalty"].reindex(seg.index)
+    seg = seg.join(part["needs"], how="left")
     ctx.save_frame("lifecycle_transitions", lifecycle_transitions(stage_prev, stage))
     ctx.save_frame("value_migration", migration_matrix(tags_prev["value_tag"], tags["value_tag"]))
+    ph.mark("tags")
     # A+B share over the last 12 month ends; the earlier months on a seeded uniform sample of
     # customers (sampling.trend_customers): a share estimated from 100,000 customers is within
     # ±0.3 points (95 %), and its own median thresholds are estimated as closely
     trend = {}
-    v_trend = _sample_visits(t["visits"], ctx.settings.sampling.trend_customers, ctx.seed)
+    v_trend = encode_visits(
+        _sample_visits(t["visits"], ctx.settings.sampling.trend_customers, ctx.seed), cfg
+    )
+    trend_stores = None if stores is None else stores.reindex(v_trend.index)  # once, not 11 times
     for k in range(11, -1, -1):
         d = month_shift(now, -k)
-        tg = tags if k == 0 else value_tags(v_trend, d)
-        if k and stores is not None:
-            tg = value_tags_by_store(tg, stores)
-        trend[d.strftime("%Y-%m")] = ab_share(tg["value_tag"])
+        tg = tags if k == 0 else tag_customers(value_figures(v_trend, d, cfg), d, cfg)
+        if k and trend_stores is not None:
+            tg = value_tags_by_store(tg, trend_stores, cfg)
+        trend[d.strftime("%Y-%m")] = ab_share(tg["value_tag"], cfg)
     ctx.save_json("ab_share_trend", trend)
+    ph.mark("trend")
     ctx.save_json(
         "kpis",
         {"current": _kpis(t, now, stage, tags), "previous": _kpis(t, prev, stage_prev, tags_prev)},
     )
+    ph.mark("kpis")
     scores = _assemble_scores(ctx, seg, _new_owner_scores(ctx))
+    ph.mark("new_owners")
     ctx.save_frame("customer_scores", scores)  # what the campaigns step reads
     write_atomic(ctx.path("scores"), lambda tmp: scores.to_parquet(tmp, index=False))
     ctx.save_json("coverage", coverage(ctx, scores))
     ctx.save_frame("segments", seg)
+    ph.mark("scores")
+    ph.save()
     return seg
 
 

@@ -21,7 +21,13 @@ def _square_sum(part: pd.DataFrame, k: float) -> pd.Series:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
+    import os
+
+    before = dict(os.environ)
     c = engine.Cluster("dask", None, load_config()).start()
+    # the nannies' worker settings (OMP_NUM_THREADS=1 …) stay out of this process, whose
+    # notebook kernels would inherit them and round BLAS sums unlike --engine local
+    assert dict(os.environ) == before
     run = tmp_path_factory.mktemp("run")
     c.record(run)
     yield c, run

@@ -89,11 +89,9 @@ def _integral_to_text(values: pd.Series) -> pd.Series:
     arr = getattr(values.array, "_pa_array", None)
     if arr is None:
         arr = pa.array(values.to_numpy(dtype=object, na_value=None), type=pa.large_string())
-    text = pc.replace_substring_regex(
-        pc.utf8_trim(arr, characters=_PY_ASCII_SPACE),
-        pattern=r"^([+-]?[0-9]+)\.0+$",
-        replacement=r"\1",
-    )
+    text = pc.utf8_trim(arr, characters=_PY_ASCII_SPACE)
+    if pc.any(pc.match_substring(text, ".")).as_py():  # the regex only where it can match
+        text = pc.replace_substring_regex(text, pattern=r"^([+-]?[0-9]+)\.0+$", replacement=r"\1")
     other = ~pc.fill_null(pc.string_is_ascii(arr), True).to_numpy(zero_copy_only=False)
     other &= values.notna().to_numpy(dtype=bool)
     if not other.any():
@@ -115,6 +113,10 @@ def to_id(s: pd.Series) -> Result:
         rest = ~whole & ~np.isnan(num)
         text[rest] = [repr(float(v)) for v in num[rest]]
         out = text.astype(STR)
+    elif isinstance(s.dtype, pd.StringDtype) and getattr(s.array, "_pa_array", None) is not None:
+        # Arrow text: the vectorized rule on every cell at once; ids are nearly all distinct,
+        # so going through their distinct values (a factorize and a take) only cost time
+        out = _integral_to_text(s)
     else:
         out = _via_uniques(s, _integral_to_text, STR)
     out = out.where(out.ne(""))

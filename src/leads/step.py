@@ -136,10 +136,16 @@ def write_store_lead_lists(ctx: RunContext, lst: pd.DataFrame) -> None:
     sales_leads.csv`` (same columns and order as the group's list), by the lead's
     ``dealer_id``. Leads without a store stay on the group's list only."""
     from cvm.campaigns.files import write_csv
+    from cvm.data.table_cache import select
     from cvm.features.stores import is_multi_store
 
     leads = ctx.tables["leads"]
-    if "dealer_id" not in leads.columns or not is_multi_store(ctx.tables):
+    if "dealer_id" not in leads.columns:
+        return
+    # the visits' and customers' stores only: not the whole tables (a million customers'
+    # visits are ~1.5 GB in the leads kernel, for one column)
+    stores = {name: select(ctx.tables, name, ["dealer_id"]) for name in ("visits", "customers")}
+    if not is_multi_store({k: v for k, v in stores.items() if v is not None}):
         return
     store = leads.drop_duplicates("lead_id").set_index("lead_id")["dealer_id"]
     dealer = store.reindex(lst["lead_id"]).astype("str").to_numpy()

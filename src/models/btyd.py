@@ -138,6 +138,14 @@ def _fit_rows(rfm: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     return rfm.iloc[np.sort(rng.choice(len(rfm), n, replace=False))]
 
 
+def _customer_codes(visits: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes of the visits' customer ids in sorted id order (-1: no id) and the ids:
+    the group-bys of the baselines then hash integers, not millions of text ids, and give the
+    groups in the order a group-by on the text ids gives."""
+    codes, uniq = pd.factorize(ids(visits["customer_id"]), sort=True)
+    return np.asarray(codes), pd.Index(np.asarray(uniq, dtype=object), dtype="str")
+
+
 def historical_average(
     visits: pd.DataFrame,
     as_of: Any,
@@ -147,17 +155,18 @@ def historical_average(
 ) -> pd.Series:
     """Paid spend per month since the first visit (at least one month) × ``horizon_months``."""
     d = days(visits["visit_date"])
-    keep = d <= day_number(as_of)
-    cid = ids(visits["customer_id"])[keep].to_numpy()
+    codes, uniq = _customer_codes(visits)
+    keep = (d <= day_number(as_of)) & (codes >= 0)
     amount = np.where(
         paid_mask(visits.loc[keep], cfg),
         pd.to_numeric(visits["amount"][keep], errors="coerce").fillna(0.0),
         0.0,
     )
-    df = pd.DataFrame({"customer_id": cid, "day": d[keep], "amount": amount})
+    df = pd.DataFrame({"customer_id": codes[keep], "day": d[keep], "amount": amount})
     g = df.groupby("customer_id")
     months = np.maximum((day_number(as_of) - g["day"].min()) / DAYS_PER_MONTH, 1.0)
     out = (g["amount"].sum() / months * horizon_months).rename("historical_average")
+    out.index = uniq.take(out.index.to_numpy()).rename("customer_id")
     return out.reindex(customers).fillna(0.0) if customers is not None else out
 
 
@@ -209,38 +218,36 @@ def recency_frequency(
     edges = np.asarray(run_settings(cfg).baselines.recency_frequency.recency_edges_months, float)
     d = days(visits["visit_date"])
     paid = paid_mask(visits, cfg)
-    v = pd.DataFrame(
-        {
-            "c": ids(visits["customer_id"]).to_numpy(),
-            "d": d,
-            "a": np.where(paid, pd.to_numeric(visits["amount"], errors="coerce").fillna(0.0), 0.0),
-            "p": paid,
-        }
-    )
+    codes, uniq = _customer_codes(visits)
+    n = len(uniq)
+    has_id = codes >= 0
+    a = np.where(paid, pd.to_numeric(visits["amount"], errors="coerce").fillna(0.0), 0.0)
     now = day_number(as_of)
     then = now - horizon_months * DAYS_PER_MONTH
 
     def state(t: float) -> pd.DataFrame:
-        seen = v.loc[v["d"] <= t]
-        pv = seen.loc[seen["p"]]
-        last = pv.groupby("c")["d"].max()
-        out = pd.DataFrame(index=pd.Index(seen["c"].unique()))
-        rec = ((t - last) / DAYS_PER_MONTH).reindex(out.index)
+        """Per customer seen by ``t`` (integer code, in the order first seen): recency bin
+        (-1: no paid visit yet) and the paid spend of the 12 months to ``t``."""
+        seen = (d <= t) & has_id
+        pv = seen & paid
+        who = pd.unique(codes[seen])
+        last = pd.Series(d[pv]).groupby(codes[pv]).max()
+        rec = ((t - last) / DAYS_PER_MONTH).reindex(who)
+        out = pd.DataFrame(index=pd.Index(who))
         out["bin"] = np.where(rec.isna(), -1, np.digitize(rec.fillna(0).to_numpy(), edges))
+        recent = pv & (d > t - 12 * DAYS_PER_MONTH)
         out["spend12"] = (
-            pv.loc[pv["d"] > t - 12 * DAYS_PER_MONTH]
-            .groupby("c")["a"]
-            .sum()
-            .reindex(out.index)
-            .fillna(0.0)
+            pd.Series(a[recent]).groupby(codes[recent]).sum().reindex(who).fillna(0.0).to_numpy()
         )
         return out
 
     past = state(then)
-    back = set(v.loc[v["p"] & (v["d"] > then) & (v["d"] <= now), "c"])
-    past["back"] = past.index.isin(list(back))
+    back = np.zeros(n, dtype=bool)
+    back[codes[paid & (d > then) & (d <= now) & has_id]] = True
+    past["back"] = back[past.index.to_numpy()]
     rate = past.groupby("bin")["back"].mean()
     cur = state(now)
     pred = cur["spend12"] * horizon_months / 12.0 * cur["bin"].map(rate).fillna(0.0)
+    pred.index = uniq.take(cur.index.to_numpy())
     pred.name = "recency_frequency"
     return pred.reindex(customers).fillna(0.0) if customers is not None else pred

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cvm.data.ids import DAYS_PER_MONTH, add_months, day_number, days, ids
+from cvm.data.ids import DAYS_PER_MONTH, add_months, day_number, days, ids, positions
 from cvm.definitions import paid_mask
 from cvm.features.margin import visit_margin
 from cvm.models.bundle_loader import new_owner_rate
@@ -91,19 +91,30 @@ def _owners_with_first_visit(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """:func:`_owners` with ``first_visit_day`` (NaN without a visit): built once, asked at
     every snapshot date (an owner has no visit by day t iff its first visit is after t)."""
     o = _owners(tables)
-    v = tables["visits"]
-    first = pd.Series(days(v["visit_date"]), index=ids(v["customer_id"]).to_numpy())
-    first = first.groupby(level=0).min()
-    return o.assign(first_visit_day=first.reindex(o["customer_id"].to_numpy()).to_numpy(float))
+    code, uniq, d = _visit_codes(tables["visits"])
+    first = np.full(len(uniq), np.inf)
+    np.fmin.at(first, code[code >= 0], d[code >= 0])
+    pos = positions(pd.Series(o["customer_id"].to_numpy(), dtype="str"), pd.Index(uniq))
+    fv = np.where(pos >= 0, first[np.maximum(pos, 0)], np.nan)
+    return o.assign(first_visit_day=np.where(np.isinf(fv), np.nan, fv), _code=pos)
 
 
-def _no_visit_at(o: pd.DataFrame, t: float) -> pd.DataFrame:
+def _visit_codes(visits: pd.DataFrame) -> tuple[np.ndarray, pd.Index, np.ndarray]:
+    """Integer customer codes of the visits (-1 without an id), the ids, the day numbers."""
+    code, uniq = pd.factorize(ids(visits["customer_id"]))
+    return code, pd.Index(uniq), days(visits["visit_date"])
+
+
+def _no_visit_at(o: pd.DataFrame, t: float, codes: bool = False) -> pd.DataFrame:
+    """The owners of :func:`_owners_with_first_visit` without a visit by day ``t``; with
+    ``codes``, each one's visit code too (``_code``, -1: never seen at a visit)."""
     fv = o["first_visit_day"].to_numpy(float)
     o = o.loc[(o["start_day"].to_numpy(float) <= t) & ~(fv <= t)]
     out = pd.DataFrame(
         {
             "months_since_purchase": (t - o["start_day"].to_numpy(float)) / DAYS_PER_MONTH,
             "price_band": o["price_band"].to_numpy(),
+            **({"_code": o["_code"].to_numpy()} if codes else {}),
         },
         index=pd.Index(o["customer_id"].to_numpy(), name="customer_id"),
     )
@@ -126,44 +137,46 @@ def fit_new_owner_rates(
     s = cfg["new_owners"]
     edges = list(s["months_edges"])
     v = tables["visits"]
-    d = days(v["visit_date"])
-    cid = ids(v["customer_id"]).to_numpy()
-    paid = paid_mask(v, cfg)
+    code, uniq, d = _visit_codes(v)
+    k = len(uniq)
+    paid = paid_mask(v, cfg) & (code >= 0)
     marg = visit_margin(v, cfg)
     rows = []
     known = _owners_with_first_visit(tables)
     for date in dates:
-        o = _no_visit_at(known, day_number(date))
+        o = _no_visit_at(known, day_number(date), codes=True)
         if not len(o):
             continue
         lo, hi = day_number(date), day_number(add_months(date, horizon_months))
         w = (d > lo) & (d <= hi)
-        back = set(cid[w & paid])
-        val = pd.Series(marg[w], index=cid[w]).groupby(level=0).sum()
-        rows.append(
-            o.assign(
-                churn=(~o.index.isin(list(back))).astype(float),
-                value=val.reindex(o.index).fillna(0.0).to_numpy(),
-            )
-        )
+        # integer codes, not sets of ids: position k is an owner never seen at a visit
+        back = np.zeros(k + 1, dtype=bool)
+        back[code[w & paid]] = True
+        wv = w & (code >= 0)
+        val = np.zeros(k + 1)
+        by = pd.Series(marg[wv]).groupby(code[wv]).sum()
+        val[by.index.to_numpy()] = by.to_numpy(dtype=float)
+        oc = o.pop("_code").to_numpy()
+        oc = np.where(oc >= 0, oc, k)
+        rows.append(o.assign(churn=(~back[oc]).astype(float), value=val[oc]))
     if not rows:
         return {"n": 0}
     f = _cells(pd.concat(rows), edges)
-    k = float(s["prior_rows"])
+    prior = float(s["prior_rows"])
     overall = {"churn": float(f["churn"].mean()), "value": float(f["value"].mean())}
     by_bin = f.groupby("bin")[["churn", "value"]].agg(["sum", "count"])
     rate_bin: dict[int, dict[str, float]] = {}
     for b, r in by_bin.iterrows():
         n = float(r[("churn", "count")])
         rate_bin[int(b)] = {
-            m: (float(r[(m, "sum")]) + k * overall[m]) / (n + k) for m in ("churn", "value")
+            m: (float(r[(m, "sum")]) + prior * overall[m]) / (n + prior) for m in ("churn", "value")
         }
     cells: dict[str, dict[str, float]] = {}
     for (b, band), g in f.groupby(["bin", "price_band"]):
         n = float(len(g))
-        prior = rate_bin[int(b)]
+        cell_prior = rate_bin[int(b)]
         cells[f"{int(b)}|{band}"] = {
-            m: (float(g[m].sum()) + k * prior[m]) / (n + k) for m in ("churn", "value")
+            m: (float(g[m].sum()) + prior * cell_prior[m]) / (n + prior) for m in ("churn", "value")
         } | {"n": int(n)}
     log.info(
         "new owners: %d owner-snapshots without a visit, churn %.3f, value %.0f",

@@ -489,11 +489,17 @@ def summary_html(ctx: RunContext) -> str:
 
 # --- 客户生命周期 ---------------------------------------------------------------------------
 def lifecycle_counts(ctx: RunContext) -> tuple[pd.Series, pd.Series]:
-    """Stages of every known customer and open lead, now and a month ago."""
+    """Stages of every known customer and open lead, now and a month ago. This month's
+    customer stages are the segments step's (artifact ``segments``), not computed again."""
     from cvm.segments.lifecycle import lifecycle_entities
 
+    now = None
+    if ctx.has("segments"):
+        now = ctx.load_frame("segments")["lifecycle_stage"].astype("str")
+        now.index = now.index.astype("str").rename("customer_id")
+        now.name = "lifecycle_stage"
     return (
-        lifecycle_entities(ctx.tables, ctx.as_of, ctx.cfg),
+        lifecycle_entities(ctx.tables, ctx.as_of, ctx.cfg, stage=now),
         lifecycle_entities(ctx.tables, ctx.prev_as_of, ctx.cfg),
     )
 

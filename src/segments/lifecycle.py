@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cvm.data.ids import positions
 from cvm.segments._common import (
     crosstab_with_flows,
     cut,
@@ -154,10 +155,12 @@ def lifecycle_stage(
     owner = _owner_stages(act, as_of, s)
     leads = cut(tables.get("leads"), "created_date", as_of)
     lead = _lead_stages(leads, as_of, s)
-    stage = pd.Series(s["no_activity_stage"], index=base, dtype=object)
-    stage.update(lead.reindex(base).dropna())
-    stage.update(owner.reindex(base).dropna())
-    stage.name = "lifecycle_stage"
+    values = np.full(len(base), s["no_activity_stage"], dtype=object)
+    for found in (lead, owner):  # an owner's stage wins over their leads'
+        found = found.dropna()
+        pos = positions(pd.Index(found.index).astype("str"), base)
+        values[pos[pos >= 0]] = found.to_numpy(dtype=object)[pos >= 0]
+    stage = pd.Series(values, index=base, dtype=object, name="lifecycle_stage")
     unknown = set(stage.unique()) - set(STAGES)
     if unknown:
         from cvm.config import CvmError
@@ -174,14 +177,18 @@ OWNER_STAGES = ("active_owner", "won_back", "at_risk")
 
 
 def lifecycle_entities(
-    tables: dict[str, pd.DataFrame], as_of: Any, cfg: dict[str, Any] | None = None
+    tables: dict[str, pd.DataFrame],
+    as_of: Any,
+    cfg: dict[str, Any] | None = None,
+    stage: pd.Series | None = None,
 ) -> pd.Series:
     """The stage of every customer known at ``as_of`` *and* of every open lead without a
     customer id (keyed ``lead:<lead_id>``), so the five groups count prospects the store
-    has not yet given a customer number. Leads closed as lost by ``as_of`` are left out."""
+    has not yet given a customer number. Leads closed as lost by ``as_of`` are left out.
+    ``stage``: ``lifecycle_stage(tables, as_of, cfg)`` when the caller has it already."""
     as_of = timestamp(as_of)
     s = settings(cfg, "lifecycle")
-    stage = lifecycle_stage(tables, as_of, cfg)
+    stage = lifecycle_stage(tables, as_of, cfg) if stage is None else stage
     leads = cut(tables.get("leads"), "created_date", as_of)
     if leads is None or "lead_id" not in leads.columns or leads.empty:
         return stage
@@ -191,7 +198,9 @@ def lifecycle_entities(
     anon = anon.assign(customer_id="lead:" + anon["lead_id"].astype(str))
     extra = _lead_stages(anon, as_of, {**s, "defeated_lead_stage": "_defeated"})
     extra = extra[extra != "_defeated"].astype("str")
-    out = pd.concat([stage, extra[~extra.index.isin(stage.index)]])
+    from cvm.data.ids import isin  # Arrow's hash lookup: pandas' walks the ids in Python
+
+    out = pd.concat([stage, extra[~isin(extra.index, stage.index)]])
     out.name = "lifecycle_stage"
     return out
 

@@ -28,20 +28,22 @@ customer with a visit up to ``as_of`` is tagged; those without a visit in the wi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from cvm.config import CvmError
+from cvm.data.ids import ids
 from cvm.segments._common import (
     crosstab_with_flows,
     log,
     months_before,
     paid_amount,
+    require,
     settings,
     timestamp,
-    visits_to,
 )
 
 TAGS = ("A", "B", "C", "D")
@@ -61,14 +63,121 @@ def tag_from_flags(
     high_frequency: pd.Series, high_spend: pd.Series, mapping: dict[str, dict[str, bool]]
 ) -> pd.Series:
     """The tag of each customer from the two flags and the 2×2 ``mapping``."""
-    out = pd.Series(None, index=high_frequency.index, dtype=object)
+    cell = np.full((2, 2), None, dtype=object)  # [high_frequency][high_spend] -> tag
     for tag, rule in mapping.items():
-        hit = (high_frequency == bool(rule["high_frequency"])) & (
-            high_spend == bool(rule["high_spend"])
-        )
-        out[hit] = tag
-    if out.isna().any():
+        cell[int(bool(rule["high_frequency"])), int(bool(rule["high_spend"]))] = tag
+    hf = np.asarray(high_frequency, dtype=bool).astype(np.intp)
+    hs = np.asarray(high_spend, dtype=bool).astype(np.intp)
+    out = cell[hf, hs]
+    if len(out) and pd.isna(out).any():
         raise CvmError("value_tags.tags does not cover all four frequency × spend cells")
+    return pd.Series(out, index=high_frequency.index, dtype=object)
+
+
+@dataclass
+class TagVisits:
+    """The visits as value tags read them, encoded once: customer codes (sorted ids), visit
+    times, the spend counted per visit. Tagging many month ends of the same visits (the A+B
+    trend) reuses one encoding."""
+
+    index: pd.Index  # customer ids, sorted; position = code
+    code: np.ndarray
+    time: np.ndarray  # datetime64[ns]; NaT never counts
+    spend: np.ndarray
+
+
+def encode_visits(
+    visits: pd.DataFrame,
+    cfg: dict[str, Any] | None = None,
+    customer_col: str = "customer_id",
+    date_col: str = "visit_date",
+    amount_col: str = "amount",
+) -> TagVisits:
+    """:class:`TagVisits` of ``visits`` under the ``value_tags`` settings of ``cfg``."""
+    s = settings(cfg, "value_tags")
+    require(visits, [customer_col, date_col], "visits")
+    if s["spend"] == "paid":
+        spend = paid_amount(visits, s["definitions"], amount_col=amount_col)
+    elif s["spend"] == "all":
+        require(visits, [amount_col], "visits")
+        spend = pd.to_numeric(visits[amount_col], errors="coerce").fillna(0.0)
+    else:
+        raise CvmError(f"value_tags.spend must be 'paid' or 'all', got {s['spend']!r}")
+    time = pd.to_datetime(visits[date_col], errors="coerce").to_numpy(dtype="datetime64[ns]")
+    code, uniq = pd.factorize(ids(visits[customer_col]), sort=True)
+    return TagVisits(
+        index=pd.Index(uniq, name="customer_id"),
+        code=code,
+        time=time,
+        spend=spend.to_numpy(dtype=float),
+    )
+
+
+def value_figures(
+    visits: pd.DataFrame | TagVisits, as_of: Any, cfg: dict[str, Any] | None = None
+) -> pd.DataFrame:
+    """Each customer's own figures (index ``customer_id``: those with a visit up to
+    ``as_of``): ``visits_per_year`` and ``spend_per_visit`` over the window. Row-wise: a
+    build over any split of the customers gives the same rows."""
+    as_of = timestamp(as_of)
+    s = settings(cfg, "value_tags")
+    enc = visits if isinstance(visits, TagVisits) else encode_visits(visits, cfg)
+    t_asof = np.datetime64(as_of.to_datetime64(), "ns")
+    start = np.datetime64(months_before(as_of, s["window_months"]).to_datetime64(), "ns")
+    keep = (enc.time <= t_asof) & (enc.code >= 0)  # NaT compares False
+    code, time = enc.code[keep], enc.time[keep]
+    k = len(enc.index)
+    seen_any = np.bincount(code, minlength=k) > 0
+    first = np.full(k, np.datetime64("NaT", "ns"))
+    if len(code):
+        first_s = pd.Series(time).groupby(code).min()
+        first[first_s.index.to_numpy()] = first_s.to_numpy(dtype="datetime64[ns]")
+    inw = time > start
+    n = np.bincount(code[inw], minlength=k).astype("int64")
+    spend = np.bincount(code[inw], weights=enc.spend[keep][inw], minlength=k)
+    # exposure: the whole window, or from the first visit (at least min_exposure_months)
+    whole_days = np.asarray(t_asof - first).astype("timedelta64[D]").astype(np.int64)
+    short = whole_days.astype(float) / DAYS_PER_YEAR
+    years = np.where(
+        first <= start, s["window_months"] / 12, np.maximum(short, s["min_exposure_months"] / 12)
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_visit = np.where(n > 0, spend / np.where(n > 0, n, 1).astype(float), 0.0)
+    out = pd.DataFrame(
+        {"visits_per_year": n / years, "spend_per_visit": per_visit}, index=enc.index
+    ).iloc[np.flatnonzero(seen_any)]
+    out.index.name = "customer_id"
+    return out
+
+
+def tag_customers(
+    figures: pd.DataFrame, as_of: Any = None, cfg: dict[str, Any] | None = None
+) -> pd.DataFrame:
+    """The value tags of :func:`value_figures` (``as_of`` only for the log): the thresholds,
+    a number or the median over the customers with a visit in the window, are figures
+    across customers, taken over every customer given. Adds ``high_frequency``,
+    ``high_spend``, ``value_tag``; the thresholds in ``.attrs["thresholds"]``."""
+    s = settings(cfg, "value_tags")
+    out = figures[["visits_per_year", "spend_per_visit"]].copy()
+    vpy = out["visits_per_year"].to_numpy(dtype=float)
+    spv = out["spend_per_visit"].to_numpy(dtype=float)
+    seen = vpy > 0
+    f_thr = _threshold(s["frequency_threshold"], pd.Series(vpy[seen]), "frequency_threshold")
+    s_thr = _threshold(s["spend_threshold"], pd.Series(spv[seen]), "spend_threshold")
+    out["high_frequency"] = seen & (vpy >= f_thr)
+    out["high_spend"] = seen & (spv >= s_thr)
+    out["value_tag"] = tag_from_flags(out["high_frequency"], out["high_spend"], s["tags"]).astype(
+        "str"
+    )
+    out.index.name = "customer_id"
+    out.attrs["thresholds"] = {"visits_per_year": f_thr, "spend_per_visit": s_thr}
+    log.info(
+        "value tags%s (thresholds %.2f visits/yr, %.0f CNY/visit): %s",
+        f" at {timestamp(as_of).date()}" if as_of is not None else "",
+        f_thr,
+        s_thr,
+        out["value_tag"].value_counts().to_dict(),
+    )
     return out
 
 
@@ -83,64 +192,12 @@ def value_tags(
     """Value tag per customer (index ``customer_id``): ``visits_per_year``,
     ``spend_per_visit``, ``high_frequency``, ``high_spend``, ``value_tag``.
 
-    The thresholds used are in ``.attrs["thresholds"]``.
+    The thresholds used are in ``.attrs["thresholds"]``. The same as
+    ``tag_customers(value_figures(...))``: each customer's figures, then the thresholds
+    across customers.
     """
-    as_of = timestamp(as_of)
-    s = settings(cfg, "value_tags")
-    v = visits_to(
-        visits, as_of, date_col=date_col, customer_col=customer_col, columns=[amount_col, "payer"]
-    )  # paid_amount reads the payer
-    start = months_before(as_of, s["window_months"])
-    if s["spend"] == "paid":
-        v["_spend"] = paid_amount(v, s["definitions"], amount_col=amount_col)
-    elif s["spend"] == "all":
-        v["_spend"] = pd.to_numeric(v[amount_col], errors="coerce").fillna(0.0)
-    else:
-        raise CvmError(f"value_tags.spend must be 'paid' or 'all', got {s['spend']!r}")
-    # one factorization of the ids, then integer group-bys (string group-bys and reindexes
-    # cost seconds per call at a million customers, and the run calls this 13 times)
-    codes, uniq = pd.factorize(v[customer_col], sort=True)
-    index = pd.Index(uniq, name=customer_col)
-    k = len(index)
-    first = pd.Series(v[date_col].to_numpy()).groupby(codes).min()
-    first = pd.Series(first.to_numpy(), index=index, name=date_col)
-    inw = (v[date_col] > start).to_numpy()
-    n = pd.Series(np.bincount(codes[inw], minlength=k).astype("int64"), index=index)
-    spend = pd.Series(
-        np.bincount(codes[inw], weights=v["_spend"].to_numpy(dtype=float)[inw], minlength=k),
-        index=index,
-    )
-    # exposure: the whole window, or from the first visit (at least min_exposure_months)
-    short = (as_of - first).dt.days.astype(float) / DAYS_PER_YEAR
-    years = np.where(
-        first <= start, s["window_months"] / 12, np.maximum(short, s["min_exposure_months"] / 12)
-    )
-    out = pd.DataFrame(
-        {
-            "visits_per_year": n / years,
-            "spend_per_visit": (spend / n.where(n > 0)).fillna(0.0),
-        }
-    )
-    seen = n > 0
-    f_thr = _threshold(
-        s["frequency_threshold"], out.loc[seen, "visits_per_year"], "frequency_threshold"
-    )
-    s_thr = _threshold(s["spend_threshold"], out.loc[seen, "spend_per_visit"], "spend_threshold")
-    out["high_frequency"] = seen & (out["visits_per_year"] >= f_thr)
-    out["high_spend"] = seen & (out["spend_per_visit"] >= s_thr)
-    out["value_tag"] = tag_from_flags(out["high_frequency"], out["high_spend"], s["tags"]).astype(
-        "str"
-    )
-    out.index.name = "customer_id"
-    out.attrs["thresholds"] = {"visits_per_year": f_thr, "spend_per_visit": s_thr}
-    log.info(
-        "value tags at %s (thresholds %.2f visits/yr, %.0f CNY/visit): %s",
-        as_of.date(),
-        f_thr,
-        s_thr,
-        out["value_tag"].value_counts().to_dict(),
-    )
-    return out
+    enc = encode_visits(visits, cfg, customer_col, date_col, amount_col)
+    return tag_customers(value_figures(enc, as_of, cfg), as_of, cfg)
 
 
 def value_tags_by_store(
@@ -154,22 +211,35 @@ def value_tags_by_store(
     s = settings(cfg, "value_tags")
     out = tags.copy()
     store = stores.reindex(out.index)
-    seen = out["visits_per_year"] > 0
+    code, names = pd.factorize(store, sort=True)  # -1: no store
+    vpy = out["visits_per_year"].to_numpy(dtype=float)
+    spv = out["spend_per_visit"].to_numpy(dtype=float)
+    seen = vpy > 0
+    f_thr = np.full(len(names), np.nan)
+    s_thr = np.full(len(names), np.nan)
     thresholds: dict[str, dict[str, float]] = {}
-    for dealer in sorted(store.dropna().unique()):
-        mine = (store == dealer).to_numpy()
-        f_thr = _threshold(
-            s["frequency_threshold"], out.loc[mine & seen, "visits_per_year"], "frequency_threshold"
-        )
-        s_thr = _threshold(
-            s["spend_threshold"], out.loc[mine & seen, "spend_per_visit"], "spend_threshold"
-        )
-        out.loc[mine, "high_frequency"] = seen[mine] & (out.loc[mine, "visits_per_year"] >= f_thr)
-        out.loc[mine, "high_spend"] = seen[mine] & (out.loc[mine, "spend_per_visit"] >= s_thr)
-        thresholds[str(dealer)] = {"visits_per_year": f_thr, "spend_per_visit": s_thr}
-    out["value_tag"] = tag_from_flags(
-        out["high_frequency"].astype(bool), out["high_spend"].astype(bool), s["tags"]
-    ).astype("str")
+    order = np.argsort(code, kind="stable")
+    bounds = np.searchsorted(code[order], np.arange(len(names) + 1))
+    for j, dealer in enumerate(names):
+        rows = order[bounds[j] : bounds[j + 1]]
+        rows = rows[seen[rows]]
+        f_thr[j] = _threshold(s["frequency_threshold"], pd.Series(vpy[rows]), "frequency_threshold")
+        s_thr[j] = _threshold(s["spend_threshold"], pd.Series(spv[rows]), "spend_threshold")
+        thresholds[str(dealer)] = {
+            "visits_per_year": float(f_thr[j]),
+            "spend_per_visit": float(s_thr[j]),
+        }
+    mine = code >= 0
+    c = np.maximum(code, 0)
+    hf = out["high_frequency"].to_numpy(dtype=bool).copy()
+    hs = out["high_spend"].to_numpy(dtype=bool).copy()
+    if len(names):
+        hf[mine] = (seen & (vpy >= f_thr[c]))[mine]
+        hs[mine] = (seen & (spv >= s_thr[c]))[mine]
+    out["high_frequency"], out["high_spend"] = hf, hs
+    out["value_tag"] = tag_from_flags(out["high_frequency"], out["high_spend"], s["tags"]).astype(
+        "str"
+    )
     out.attrs["thresholds"] = thresholds
     return out
 

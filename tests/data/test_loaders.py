@@ -279,3 +279,56 @@ def test_dates_in_three_formats_and_excel_serials_parse_back(days: list[date]) -
         parsed, bad = to_date(raw)
         assert not bad.any()
         assert parsed.tolist() == stamps.astype("datetime64[ns]").tolist()
+
+
+# --- deferred reading (one raw table at a time) ----------------------------------------------
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_deferred_read_gives_the_eager_frames_and_report(tmp_path: Path, fmt: str) -> None:
+    """``read_source(defer=True)`` (what ``load_tables`` uses) reads each file when validation
+    reaches it; the conformed frames and the report are those of reading every file first."""
+    from cvm.data.readers import read_source
+    from cvm.data.validate import check_raw
+
+    tables = dealer_tables()
+    tables["visits"].loc[1, "customer_id"] = "C999"  # an orphan key: the report has an error
+    folder = write_tables(tables, tmp_path / "d", fmt)
+    (folder / "notes.txt").write_text("not a table", encoding="utf-8")
+    lazy, probs, ignored = read_source(folder, defer=True)
+    assert lazy and all(r.frame is None for r in lazy)  # nothing read yet
+    got_report, got = check_raw(lazy, probs, ignored, AS_OF)
+    eager, probs, ignored = read_source(folder)
+    assert all(r.frame is not None for r in eager)
+    want_report, want = check_raw(eager, probs, ignored, AS_OF)
+    assert sorted(got) == sorted(want)
+    for name in want:
+        pd.testing.assert_frame_equal(got[name], want[name])
+    assert got_report.render() == want_report.render()
+    assert not got_report.ok and any(p.check == "orphan_key" for p in got_report.errors)
+
+
+def test_deferred_unreadable_file_is_reported_once(tmp_path: Path) -> None:
+    """A deferred file that cannot be read is a read problem of its table, found when opened;
+    the table then counts as unreadable, not as missing."""
+    folder = write_tables(dealer_tables(), tmp_path / "d", "parquet")
+    (folder / "visits.parquet").write_bytes(b"not parquet at all")
+    frames, report = load_with_report(folder)
+    checks = [(p.table, p.check) for p in report.errors]
+    assert ("visits", "unreadable") in checks
+    assert ("visits", "missing_table") not in checks
+    assert "visits" not in frames and "customers" in frames
+
+
+def test_raw_table_opens_once() -> None:
+    from cvm.data.readers import RawTable
+
+    calls: list[int] = []
+
+    def read() -> tuple[list[RawTable], list]:
+        calls.append(1)
+        return [RawTable("visits", pd.DataFrame({"a": [1]}), "visits.csv")], []
+
+    raw = RawTable("visits", None, "visits.csv", read)
+    got, _ = raw.open()
+    assert got[0].frame is not None and calls == [1]
+    again, _ = raw.open()  # the reader is dropped once used: no second read
+    assert again == [raw] and calls == [1]

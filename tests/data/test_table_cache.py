@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from dealer_fixture import dealer_tables, write_tables
 
 from cvm.data import table_cache
@@ -89,3 +90,65 @@ def test_tables_are_read_on_first_access(tmp_path: Path) -> None:
         isinstance(v, pd.DataFrame) for v in everything.values()
     )
     assert sorted(t.loaded()) == sorted(t)
+
+
+# --- vectorized paths (issue 21): the same values as the cell-by-cell rules ------------------
+PHONES = [
+    "138-1234-5678",
+    " 13812345678 ",
+    "1234567",
+    "",
+    None,
+    "+86 138 1234 5678",
+    "abc",
+    "---",
+    "12345678",
+    "(010)6512 3456 ext 9",
+]
+
+
+@pytest.mark.parametrize("extra", [[], ["電話 138123456789", "１３８１２３４５６７８"]])
+def test_masked_phones_equal_the_cell_rule(extra) -> None:
+    """ASCII columns take the Arrow path, others the cell-by-cell one: the same masks."""
+    from cvm.data.table_cache import _masked_phone, _masked_phones
+
+    s = pd.Series(PHONES + extra, dtype="str", name="phone")
+    got = _masked_phones(s)
+    want = s.astype(object).map(_masked_phone)
+    pd.testing.assert_series_equal(pd.Series(got, dtype="str"), pd.Series(want, dtype="str"))
+    assert got[0] == "138xxxx5678" and got[2] == "x" and pd.isna(got[3]) and pd.isna(got[4])
+
+
+def test_to_id_arrow_path_equals_the_distinct_value_path() -> None:
+    """Arrow text ids are converted cell by cell in Arrow; the result is the one the
+    distinct-value path (``_via_uniques``) gives, for every kind of id text."""
+    from cvm.data import coerce
+
+    s = pd.Series(
+        [" 1001.0", "007", None, "", "  ", "V-12", "１２", "客户 1", "12.50", "+3.00", "1001.0"],
+        dtype="str",
+    )
+    got, bad = coerce.to_id(s)
+    ref = coerce._via_uniques(s, coerce._integral_to_text, coerce.STR)
+    ref = ref.where(ref.ne("")).astype(coerce.STR)
+    pd.testing.assert_series_equal(got, ref)
+    assert got.tolist()[:2] == ["1001", "007"] and not bad.any()
+
+
+def test_select_reads_only_the_columns_asked_for(tmp_path: Path) -> None:
+    """``select``: a column-pruned read of the copy gives the columns of the whole table's
+    frame, leaves the table unread, skips columns the table lacks; a loaded table is sliced."""
+    src, run = _source(tmp_path), tmp_path / "run"
+    table_cache.prepare_run_tables(str(src), run)
+    t = table_cache.read(run, str(src))
+    got = table_cache.select(t, "visits", ["dealer_id", "customer_id", "no_such_column"])
+    assert t.loaded() == []  # not read whole
+    whole = table_cache.read(run, str(src))["visits"]
+    want = [c for c in ["dealer_id", "customer_id"] if c in whole.columns]
+    assert "customer_id" in want and list(got.columns) == want
+    pd.testing.assert_frame_equal(got, whole[want])
+    t["visits"]  # once loaded, the loaded frame is sliced
+    pd.testing.assert_frame_equal(table_cache.select(t, "visits", want), whole[want])
+    assert table_cache.select(t, "no_such_table", ["x"]) is None
+    plain = {"visits": whole}
+    pd.testing.assert_frame_equal(table_cache.select(plain, "visits", want), whole[want])

@@ -122,19 +122,39 @@ def test_dask_engine_gives_identical_scores_plans_and_lists(
     local_run: Path, dask_run: Path
 ) -> None:
     pd.testing.assert_frame_equal(
-        pd.read_parquet(local_run / "scores.parquet"), pd.read_parquet(dask_run / "scores.parquet")
+        pd.read_parquet(local_run / "scores.parquet"),
+        pd.read_parquet(dask_run / "scores.parquet"),
+        check_exact=True,
     )
-    pd.testing.assert_frame_equal(
-        pd.read_parquet(local_run / "artifacts" / "campaign_plan.parquet"),
-        pd.read_parquet(dask_run / "artifacts" / "campaign_plan.parquet"),
-    )
+    for name in ("campaign_plan", "campaign_pairs"):  # exactly: no rounding left to chance
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(local_run / "artifacts" / f"{name}.parquet"),
+            pd.read_parquet(dask_run / "artifacts" / f"{name}.parquet"),
+            check_exact=True,
+        )
     files = sorted(p.relative_to(local_run) for p in local_run.glob("**/campaigns/*.csv"))
     assert files
     for f in files:
         assert (local_run / f).read_bytes() == (dask_run / f).read_bytes(), f
+    # features and segments too: one task per store, the same frames as the local build
+    for name in ("features", "segments", "customer_stores", "value_scores", "churn_scores"):
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(local_run / "artifacts" / f"{name}.parquet"),
+            pd.read_parquet(dask_run / "artifacts" / f"{name}.parquet"),
+            check_exact=True,
+        )
+    for name in ("store_value_thresholds", "kpis", "ab_share_trend"):
+        assert json.loads((local_run / "artifacts" / f"{name}.json").read_text()) == json.loads(
+            (dask_run / "artifacts" / f"{name}.json").read_text()
+        ), name
     tasks = json.loads((dask_run / "artifacts" / "engine_tasks.json").read_text())
     for task in ("plan_store", "_proba", "_contrib", "_value_scores"):
         assert tasks.get(task), task
+    # per store, not per block of rows: the stores are known from the features step on
+    for task in ("segment_part", "_proba", "_value_scores"):
+        assert tasks.get(task) == DEALERS, (task, tasks)
+    assert tasks.get("build_part") == 2 * DEALERS, tasks  # the as-of date and a month earlier
+    assert not (local_run / "artifacts" / "engine_tasks.json").exists()  # local: no tasks
     assert not (dask_run / "artifacts" / "engine.json").exists()
     assert json.loads((dask_run / "manifest.json").read_text())["parameters"]["engine"] == "dask"
 

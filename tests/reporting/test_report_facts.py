@@ -80,3 +80,26 @@ def test_plan_interval_grows_with_the_measurement_error(ctx):
         return p.high - p.low
 
     assert interval(10.0) < interval(1000.0)  # a precise history narrows the interval
+
+
+def test_lifecycle_counts_reuse_the_segments_stages(ctx, tables):
+    """This month's stages come from the segments artifact; the counts equal those computed
+    from the tables (what the report did before), now and a month ago."""
+    from cvm.segments.lifecycle import lifecycle_entities, lifecycle_stage
+
+    anon = tables["leads"].iloc[[1]].assign(lead_id="l10", customer_id=None)
+    tables = {**tables, "leads": pd.concat([tables["leads"], anon], ignore_index=True)}
+    ctx._tables = tables
+    ctx.as_of = pd.Timestamp("2024-06-30")
+    want_now = lifecycle_entities(tables, ctx.as_of, ctx.cfg)
+    want_prev = lifecycle_entities(tables, ctx.prev_as_of, ctx.cfg)
+    assert want_now.index.str.startswith("lead:").any()  # the anonymous leads are counted too
+    seg = pd.DataFrame({"lifecycle_stage": lifecycle_stage(tables, ctx.as_of, ctx.cfg)})
+    ctx.save_frame("segments", seg)
+    now, prev = report.lifecycle_counts(ctx)
+    pd.testing.assert_series_equal(now, want_now)
+    pd.testing.assert_series_equal(prev, want_prev)
+    # without the artifact (a report notebook opened alone): computed from the tables
+    ctx.path("segments").unlink()
+    alone, _ = report.lifecycle_counts(ctx)
+    pd.testing.assert_series_equal(alone, want_now)
