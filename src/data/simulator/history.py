@@ -255,6 +255,7 @@ def _month(
         spend = np.zeros(w.traits.n, np.float32)
     st.ema_spend = st.ema_spend * (11.0 / 12.0) + spend
     # insurance renewals through the store (own stream: the other draws stay unchanged)
+    assert mo.exp_renewal is not None  # step() always sets it
     lp.renewed_at[rng_ren.random(w.traits.n) < mo.exp_renewal] = m
     traded = np.flatnonzero(mo.traded)
     if len(traded):
