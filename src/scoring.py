@@ -150,8 +150,7 @@ def score_tables(
             )
     if out is None:
         raise BundleError("no churn or value bundle to score with")
-    _new_owner_columns(tables, as_of, bundles, cols)
-    out = out.reindex(out.index.union(cols.pop("_new_owners", pd.Index([]))))
+    out = out.reindex(out.index.union(_new_owner_columns(tables, as_of, bundles, cols)))
     for c in ("churn_probability", "predicted_value", "lifetime_value", "predicted_customer_paid"):
         out[c] = cols[c].reindex(out.index).astype(float) if c in cols else np.nan
     out["as_of"] = as_of.date().isoformat()
@@ -169,24 +168,24 @@ def _new_owner_columns(
     tables: dict[str, pd.DataFrame],
     as_of: pd.Timestamp,
     bundles: dict[str, Bundle],
-    cols: dict[str, Any],
-) -> None:
+    cols: dict[str, pd.Series],
+) -> pd.Index:
     """Owners without a visit yet (no features): churn probability and predicted value from
     the past rates of their cell saved with the bundles, as the monthly run scores them
-    (``cvm.models.new_owners``); no lifetime value. Adds their ids as ``_new_owners``."""
+    (``cvm.models.new_owners``); no lifetime value. Adds to ``cols``; returns their ids."""
     from cvm.models.new_owners import no_visit_owners
 
     with_rates = {n: b for n, b in bundles.items() if n in MODEL_NAMES and b.new_owners}
     if not with_rates:
-        return
+        return pd.Index([])
     owners = no_visit_owners(tables, as_of)
     if not len(owners):
-        return
-    cols["_new_owners"] = owners.index
+        return pd.Index([])
     for name, col in (("churn", "churn_probability"), ("value", "predicted_value")):
         if name in with_rates:
             new = pd.Series(with_rates[name].new_owner_scores(owners), index=owners.index)
             cols[col] = new if col not in cols else pd.concat([cols[col], new])
+    return owners.index
 
 
 def score_source(models: str | Path, data: str, as_of: Any) -> pd.DataFrame:
