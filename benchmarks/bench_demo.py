@@ -35,7 +35,9 @@ LIMIT_S = 180
 MONTHLY_TARGET_S = 45
 CACHE = ROOT / "data" / "bench"
 RESULTS = CACHE / "bench_demo.json"
-STEP_LINE = re.compile(r"step (\S+): done in ([\d.]+) s(?: \(([\d.]+) CPU s in its kernel\))?")
+STEP_LINE = re.compile(
+    r"step (\S+): done in ([\d.]+) s(?: \(([\d.]+) CPU s in its kernel(?:, peak ([\d.]+) GB)?\))?"
+)
 
 
 def _demo(data: Path, out: Path) -> tuple[dict, float]:

@@ -312,8 +312,9 @@ def by_role(interval: float = 0.5):
 
 
 def notebook_peaks(out: Path, as_of: str, samples: list) -> dict[str, float]:
-    """Peak RSS of the kernels (GB) while each notebook ran, from run.log's start / done
-    lines and ``by_role``'s samples (notebooks that overlap share their peaks)."""
+    """Peak RSS (GB) of each notebook's kernel: run.log's own figure (``cvm.runner``), else
+    the kernels' samples of ``by_role`` between its start / done lines (notebooks that overlap
+    then share their peaks)."""
     log_file = out / pd.Timestamp(as_of).strftime("%Y-%m") / "run.log"
     if not log_file.exists() or not samples:
         return {}
@@ -330,6 +331,12 @@ def notebook_peaks(out: Path, as_of: str, samples: list) -> dict[str, float]:
             inside = [k for t, _, k in samples if span[0] <= t <= span[1]]
             if inside:
                 peaks[name] = round(max(inside), 3)
+    # the runner's own figure, the notebook's kernel alone (also when notebooks overlap)
+    own = re.compile(r"step (\S+)\.ipynb: done in .* peak ([\d.]+) GB\)")
+    for line in log_file.read_text(encoding="utf-8").splitlines():
+        m = own.search(line)
+        if m:
+            peaks[m.group(1)] = float(m.group(2))
     return peaks
 
 

@@ -98,15 +98,18 @@ def run_monthly(
     try:
         timings: dict[str, float] = {}
         cluster.start().record(work)  # the notebooks' per-store work runs where this says
+        parallel, memory, budget_gb = _parallel_notebooks(cfg, work, data)
         try:
             timings.update(
                 execute_graph(
                     work,
                     params,
-                    parallel=_parallel_notebooks(cfg, work, data),
+                    parallel=parallel,
                     before=lambda name: boundary(f"before:{name}"),
                     progress=progress,
                     kernels=kernels[0] if kernels else None,
+                    memory=memory,
+                    budget_gb=budget_gb,
                 )
             )
         finally:
@@ -268,17 +271,41 @@ def finish_run(
     _write_manifest(work, params, data)  # last: marks the run folder complete
 
 
-def _parallel_notebooks(cfg: dict[str, Any], work: Path, data: str) -> int:
-    """Notebooks run at once: ``engine.parallel_notebooks``, or 1 above
-    ``engine.parallel_max_customers`` customers (two kernels' peaks would add up)."""
+def _parallel_notebooks(
+    cfg: dict[str, Any], work: Path, data: str
+) -> tuple[int, dict[str, float], float]:
+    """How the notebooks share the machine: how many run at once (``engine.parallel_notebooks``),
+    each notebook's estimated kernel peak (GB) at this run's number of customers, and the
+    budget their estimates may reach together (:func:`kernel_estimates`)."""
     from cvm.data import table_cache
     from cvm.settings import run_settings
 
     e = run_settings(cfg).engine
     rows = (table_cache.manifest(work, data) or {}).get("rows", {})
-    customers = int(rows.get("customers", 0))
-    n = max(1, int(e.parallel_notebooks))
-    return 1 if customers > e.parallel_max_customers else n
+    memory = kernel_estimates(e.kernel_peak_gb, int(rows.get("customers", 0)))
+    # side by side only within the budget, or within the peak the heaviest notebook reaches
+    # alone anyway: pairing never raises the run's peak above the larger of the two
+    budget = max([float(e.memory_budget_gb), *memory.values()])
+    return max(1, int(e.parallel_notebooks)), memory, budget
+
+
+def kernel_estimates(points: dict[str, list[list[float]]], customers: int) -> dict[str, float]:
+    """Each notebook's kernel peak (GB) at ``customers``: interpolated between the measured
+    ``[customers, GB]`` points of ``engine.kernel_peak_gb``, extended along the last two points'
+    slope beyond them (docs/benchmarks/monthly.md has the measurements)."""
+    import numpy as np
+
+    out: dict[str, float] = {}
+    for key, pts in points.items():
+        name = key if key.endswith(".ipynb") else f"{key}.ipynb"
+        xy = sorted((float(x), float(y)) for x, y in pts)
+        xs, ys = np.array([x for x, _ in xy]), np.array([y for _, y in xy])
+        if len(xs) > 1 and customers > xs[-1]:
+            slope = (ys[-1] - ys[-2]) / (xs[-1] - xs[-2])
+            out[name] = float(ys[-1] + slope * (customers - xs[-1]))
+        else:
+            out[name] = float(np.interp(customers, xs, ys))
+    return out
 
 
 def _default_cfg(profile: str) -> dict[str, Any]:

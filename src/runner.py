@@ -173,6 +173,7 @@ def _execute_one(
     log.info("step %s: start", name)
     km = kernels.take() if kernels is not None else None
     cpu0 = _kernel_cpu(km)
+    peak = _PeakRss(km)
     try:
         pm.execute_notebook(
             str(src),
@@ -192,14 +193,58 @@ def _execute_one(
         ) from None
     finally:
         cpu = _kernel_cpu(km) - cpu0
+        gb = peak.stop()
         if kernels is not None:
             kernels.release(km)
     seconds = round(time.perf_counter() - start, 2)
     if km is not None:  # the notebook's own CPU seconds: on a shared machine, the work
-        log.info("step %s: done in %.1f s (%.1f CPU s in its kernel)", name, seconds, cpu)
+        log.info(
+            "step %s: done in %.1f s (%.1f CPU s in its kernel, peak %.2f GB)",
+            name,
+            seconds,
+            cpu,
+            gb,
+        )
     else:
         log.info("step %s: done in %.1f s", name, seconds)
     return seconds
+
+
+class _PeakRss:
+    """The peak resident memory (GB) of ``km``'s kernel process while its notebook runs,
+    sampled every ``interval`` seconds in a thread (``engine.kernel_peak_gb`` is calibrated
+    from these figures in run.log); 0 without a kernel manager."""
+
+    def __init__(self, km: Any, interval: float = 0.25) -> None:
+        import threading
+
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._proc = None
+        try:
+            import psutil
+
+            self._proc = psutil.Process(km.provisioner.process.pid) if km is not None else None
+        except Exception:  # no process to watch
+            self._proc = None
+        self._thread = None
+        if self._proc is not None:
+            self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True)
+            self._thread.start()
+
+    def _run(self, interval: float) -> None:
+        while not self._stop.is_set():
+            try:
+                self.peak = max(self.peak, self._proc.memory_info().rss / 2**30)
+            except Exception:  # the kernel exited
+                return
+            self._stop.wait(interval)
+
+    def stop(self) -> float:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        return round(self.peak, 2)
 
 
 def _kernel_cpu(km: Any) -> float:
@@ -266,14 +311,24 @@ def _next(
     running: set[str],
     rank: dict[str, int],
     order: dict[str, int],
+    memory: dict[str, float] | None = None,
+    budget_gb: float | None = None,
 ) -> str | None:
     """The notebook to start now, or None: the ready one first in (most downstream, graph
     order), unless a notebook before it in that order only waits for running ones: the core
-    is then kept for it, so a side step (leads) never delays the main chain."""
+    is then kept for it, so a side step (leads) never delays the main chain.
+
+    With ``memory`` (each notebook's estimated kernel peak, GB) and ``budget_gb``, a notebook
+    starts beside running ones only while their estimates together stay within the budget; one
+    that does not fit is passed over for a ready one that does (a lighter side step)."""
     key = {n: (-rank.get(n, 0), order[n]) for n in pending}
+    held = sum((memory or {}).get(n, 0.0) for n in running)
     for name in sorted(pending, key=key.__getitem__):
         unmet = [d for d in deps.get(name, ()) if d not in done]
         if not unmet:
+            if running and memory is not None and budget_gb is not None:
+                if held + memory.get(name, 0.0) > budget_gb:
+                    continue  # would pass the memory budget beside what runs: not now
             return name
         if all(d in running for d in unmet):
             return None  # about to be ready: keep the core for it
@@ -290,9 +345,13 @@ def execute_graph(
     progress: bool = True,
     warm_kernels: int = 0,
     kernels: KernelPool | None = None,
+    memory: dict[str, float] | None = None,
+    budget_gb: float | None = None,
 ) -> dict[str, float]:
     """Run ``notebooks`` as ``execute_notebooks`` does, up to ``parallel`` at once: a notebook
-    starts when every notebook it reads from (``cvm.graph.notebook_dependencies``) is done.
+    starts when every notebook it reads from (``cvm.graph.notebook_dependencies``) is done
+    and, given ``memory`` (each notebook's estimated kernel peak, GB) and ``budget_gb``, when
+    its estimate and the running notebooks' together stay within the budget.
 
     Each notebook runs in its own kernel and reads only its declared inputs, so the outputs are
     the ones of the sequential run; what changes is that a kernel's start-up and a side step
@@ -317,7 +376,16 @@ def execute_graph(
                 timings[name] = _execute_one(name, out_dir, parameters, notebook_dir, kernels)
             return timings
         return _execute_parallel(
-            out_dir, parameters, parallel, notebooks, notebook_dir, before, progress, kernels
+            out_dir,
+            parameters,
+            parallel,
+            notebooks,
+            notebook_dir,
+            before,
+            progress,
+            kernels,
+            memory,
+            budget_gb,
         )
     finally:
         if own and kernels is not None:
@@ -333,6 +401,8 @@ def _execute_parallel(
     before: Callable[[str], None] | None,
     progress: bool,
     kernels: KernelPool | None,
+    memory: dict[str, float] | None = None,
+    budget_gb: float | None = None,
 ) -> dict[str, float]:
     from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
@@ -352,7 +422,9 @@ def _execute_parallel(
     with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="notebook") as pool:
         while pending or running:
             while failure is None and len(running) < parallel:
-                name = _next(pending, deps, done, set(running.values()), rank, order)
+                name = _next(
+                    pending, deps, done, set(running.values()), rank, order, memory, budget_gb
+                )
                 if name is None:
                     break
                 pending.remove(name)

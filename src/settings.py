@@ -164,7 +164,8 @@ class Engine:
     partition_rows: int
     train_memory_budget_mb: float
     parallel_notebooks: int  # notebooks of the run executed at once where the graph allows
-    parallel_max_customers: int  # above this many customers: one notebook at a time (memory)
+    memory_budget_gb: float  # notebooks side by side only while their kernels' estimates fit
+    kernel_peak_gb: dict[str, list[list[float]]]  # notebook -> [[customers, GB], ...] measured
     warm_kernels: int  # kernels started and warmed up ahead of the notebooks (cvm.runner)
 
 

@@ -28,14 +28,19 @@ def test_a_notebook_depends_on_the_notebooks_that_write_its_inputs():
     assert set(deps["07_report.ipynb"]) == set(MONTHLY_NOTEBOOKS) - {"07_report.ipynb"}
 
 
-def _schedule(durations: dict[str, float], parallel: int) -> tuple[list[tuple[float, str]], float]:
+def _schedule(
+    durations: dict[str, float],
+    parallel: int,
+    memory: dict[str, float] | None = None,
+    budget: float | None = None,
+) -> tuple[list[tuple[float, str]], float]:
     """The runner's choices replayed on a clock with given notebook durations."""
     deps = graph.notebook_dependencies()
     rank, order = _downstream(deps), {n: i for i, n in enumerate(MONTHLY_NOTEBOOKS)}
     t, pending, done, running, starts = 0.0, list(MONTHLY_NOTEBOOKS), set(), {}, []
     while pending or running:
         while len(running) < parallel:
-            n = _next(pending, deps, done, set(running), rank, order)
+            n = _next(pending, deps, done, set(running), rank, order, memory, budget)
             if n is None:
                 break
             pending.remove(n)
@@ -62,6 +67,37 @@ def test_every_notebook_starts_after_what_it_reads_and_side_steps_wait_for_the_m
     assert at["06b_leads.ipynb"] >= at["05_segments.ipynb"]
     assert end == 5 + 17 + 6 + 40 + 14  # the main chain alone sets the end
     assert _schedule(secs, parallel=1)[1] == sum(secs.values())
+
+
+def test_notebooks_side_by_side_only_while_their_memory_estimates_fit_the_budget():
+    secs = dict(zip(MONTHLY_NOTEBOOKS, (1, 37, 50, 76, 47, 161, 28, 33), strict=True))
+    # estimated kernel peaks (GB) of a large run: the two models together pass the budget,
+    # leads fits beside any main-chain notebook but the campaigns
+    gb = dict(zip(MONTHLY_NOTEBOOKS, (0.8, 3.0, 2.2, 2.6, 2.0, 3.6, 1.2, 1.8), strict=True))
+    starts, end = _schedule(secs, parallel=2, memory=gb, budget=3.6)
+    at = {n: t for t, n in starts}
+    span = {n: (at[n], at[n] + secs[n]) for n in at}
+    for a in MONTHLY_NOTEBOOKS:  # what overlaps in time fits the budget together
+        for b in MONTHLY_NOTEBOOKS:
+            if a < b and span[a][0] < span[b][1] and span[b][0] < span[a][1]:
+                assert gb[a] + gb[b] <= 3.6, (a, b)
+    # churn and value one after the other; leads beside one of them, off the main chain
+    churn, value = "03_churn_model.ipynb", "04_value_model.ipynb"
+    assert at[value] >= at[churn] + secs[churn] or at[churn] >= at[value] + secs[value]
+    leads = span["06b_leads.ipynb"]
+    assert leads[1] <= at["06_campaigns.ipynb"]
+    assert end < sum(secs.values())
+    # without a memory figure every notebook is as light as can be: the two models together
+    assert _schedule(secs, parallel=2)[0] != starts
+
+
+def test_kernel_estimates_interpolate_the_measured_points_and_extend_the_last_slope():
+    from cvm.pipeline import kernel_estimates
+
+    pts = {"02_features": [[200000, 1.5], [20000, 0.6]], "x.ipynb": [[1000, 1.0]]}
+    assert kernel_estimates(pts, 110000) == {"02_features.ipynb": 1.05, "x.ipynb": 1.0}
+    assert kernel_estimates(pts, 10000)["02_features.ipynb"] == 0.6  # below: the first point
+    assert kernel_estimates(pts, 1_000_000)["02_features.ipynb"] == pytest.approx(5.5)
 
 
 def _notebook(path: Path, *cells: str) -> None:

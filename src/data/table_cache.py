@@ -156,25 +156,39 @@ class LazyTables(dict):
     def __init__(self, paths: dict[str, Path]) -> None:
         super().__init__({name: _UNREAD for name in paths})
         self._paths = dict(paths)
+        self._pruned: dict[str, pd.DataFrame] = {}  # column-pruned reads kept (select keep=True)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         df = dict.__getitem__(self, name)
         if df is _UNREAD:
             df = pd.read_parquet(self._paths[name])
             dict.__setitem__(self, name, df)
+            self._pruned.pop(name, None)  # the whole table serves every selection now
         return df
 
-    def select(self, name: str, columns: list[str]) -> pd.DataFrame:
+    def select(self, name: str, columns: list[str], keep: bool = False) -> pd.DataFrame:
         """Table ``name`` with only those of ``columns`` it has. A table not read yet is not
-        read whole: only these columns of its file (not kept), so a step that needs a column
-        or two of a large table (the leads step: the visits' stores) holds no more."""
+        read whole: only these columns of its file, so a step that needs a column or two of a
+        large table (the leads step: the visits' stores) holds no more. ``keep``: the read is
+        kept for the next selection of those columns (the feature builds of a step, which
+        read the same columns many times); a later read of the whole table replaces it."""
         df = dict.__getitem__(self, name)
         if df is not _UNREAD:
             return df[[c for c in columns if c in df.columns]]
         import pyarrow.parquet as pq
 
-        have = set(pq.read_schema(self._paths[name]).names)
-        return pd.read_parquet(self._paths[name], columns=[c for c in columns if c in have])
+        have = pq.read_schema(self._paths[name]).names
+        want = [c for c in columns if c in have]
+        kept = self._pruned.get(name)
+        if kept is not None and all(c in kept.columns for c in want):
+            return kept[want]
+        if not keep:
+            return pd.read_parquet(self._paths[name], columns=want)
+        cols = set(want) | set(kept.columns if kept is not None else ())
+        self._pruned[name] = pd.read_parquet(
+            self._paths[name], columns=[c for c in have if c in cols]
+        )
+        return self._pruned[name][want]
 
     def loaded(self) -> list[str]:
         """Names of the tables read so far."""
@@ -204,13 +218,16 @@ class LazyTables(dict):
         return out
 
 
-def select(tables: dict[str, pd.DataFrame], name: str, columns: list[str]) -> pd.DataFrame | None:
+def select(
+    tables: dict[str, pd.DataFrame], name: str, columns: list[str], keep: bool = False
+) -> pd.DataFrame | None:
     """``tables[name]`` with only those of ``columns`` it has (None when the table is absent):
-    for the run's copy (:class:`LazyTables`) read column by column, without the whole table."""
+    for the run's copy (:class:`LazyTables`) read column by column, without the whole table
+    (``keep``: that read kept for the next selection, :meth:`LazyTables.select`)."""
     if name not in tables:
         return None
     if isinstance(tables, LazyTables):
-        return tables.select(name, columns)
+        return tables.select(name, columns, keep=keep)
     df = tables[name]
     return None if df is None else df[[c for c in columns if c in df.columns]]
 

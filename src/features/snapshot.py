@@ -531,11 +531,69 @@ def feature_figures(
     )
 
 
+FEATURE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "visits": ("customer_id", "visit_date", *VISIT_COLUMNS),
+    "customers": ("customer_id", "dealer_id", "customer_type", "distance_km", *PROFILE_FIELDS),
+    "vehicles": (
+        "customer_id",
+        "vehicle_id",
+        "purchase_date",
+        "warranty_end_date",
+        "warranty_km",
+        "insurance_end_date",
+        "sold_by_store",
+        "price_band",
+        "service_interval_km",
+        "service_interval_months",
+    ),
+    "staff": ("staff_id", "leave_date"),
+    "vehicle_sales": ("customer_id", "sale_date", "referred_by_customer_id"),
+    "leads": ("customer_id", "created_date", "closed_date"),
+    "campaign_contacts": ("customer_id", "contact_date", "group"),
+    "surveys": ("customer_id", "survey_date", "satisfaction", "nps"),
+    "complaints": ("customer_id", "complaint_date", "resolved_date", "severity"),
+}
+"""The columns a feature build reads, by table (``feature_columns`` adds each table's contract
+date column, which the point-in-time cut reads, and the declared extra columns). A build
+copies no other column and reads no other table (the lead follow-ups: none of it)."""
+
+
+def feature_columns(cfg: dict[str, Any] | None = None) -> dict[str, list[str]]:
+    """``FEATURE_COLUMNS`` with the contract date columns and ``features.extra_columns``."""
+    cols = {k: list(v) for k, v in FEATURE_COLUMNS.items()}
+    for x in declared_extras(cfg or load_config()):
+        cols.setdefault(x.table, ["customer_id"]).append(x.name)
+    for name, c in cols.items():
+        spec = TABLES.get(name)
+        if spec is not None and spec.date_column and spec.date_column not in c:
+            c.append(spec.date_column)
+    return {k: list(dict.fromkeys(v)) for k, v in cols.items()}
+
+
+def feature_tables(
+    tables: dict[str, pd.DataFrame], cfg: dict[str, Any] | None = None
+) -> dict[str, pd.DataFrame]:
+    """The tables a feature build reads, with only the columns it reads (``feature_columns``):
+    from the run's copy (``cvm.data.table_cache.LazyTables``) a column-pruned read kept for the
+    next build, from frames a column selection (no copy). The features are the same: a build
+    never reads another column."""
+    from cvm.data.table_cache import select
+
+    out: dict[str, pd.DataFrame] = {}
+    for name, cols in feature_columns(cfg).items():
+        if name in tables:
+            df = select(tables, name, cols, keep=True)
+            if df is not None:
+                out[name] = df
+    return out
+
+
 def build_features(
     tables: dict[str, pd.DataFrame],
     as_of,
     cfg: dict | None = None,
     customers: pd.Index | None = None,
+    rows_from: dict[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """One row per customer with a visit on or before ``as_of``, from rows dated ≤ ``as_of`` only.
 
@@ -546,7 +604,10 @@ def build_features(
     them before anything is computed, so the cost follows the sample, not the base. Every
     feature is a function of the customer's own rows and of the whole data's
     :class:`FeatureFigures`, so the result equals the full build's rows, except the fill of
-    a missing mileage rate (the median rate of the customers built).
+    a missing mileage rate (the median rate of the customers built). ``rows_from``: the tables
+    already cut to a set of customers holding ``customers`` (``restrict_tables``), to cut
+    from instead of ``tables`` (callers building many subsets of one set cut once); the
+    figures across customers still come from ``tables``.
 
     The same as ``finish_features([build_part(part, as_of, cfg, figures) for part in
     parts], as_of)`` over any split of the customers (``split_tables``): how
@@ -555,9 +616,10 @@ def build_features(
     cfg = cfg or load_config()
     if tables.get("visits") is None:
         raise CvmError("the visits table is required to build features")
+    tables = feature_tables(tables, cfg)
     figures = feature_figures(tables, as_of, cfg)
     if customers is not None:
-        tables = restrict_tables(tables, customers)
+        tables = restrict_tables(feature_tables(rows_from, cfg) if rows_from else tables, customers)
     return finish_features([build_part(tables, as_of, cfg, figures)], as_of)
 
 

@@ -17,8 +17,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from cvm.config import InsufficientData
-from cvm.data.ids import DAYS_PER_MONTH, add_months, day_number, days, to_timestamp
-from cvm.features.snapshot import build_features
+from cvm.data.ids import DAYS_PER_MONTH, add_months, day_number, days, isin, positions, to_timestamp
+from cvm.features.snapshot import build_features, feature_tables, restrict_tables
 from cvm.settings import run_settings
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,13 @@ def sample_customers(labelled: pd.Index, cap: int, seed: int, date) -> pd.Index:
     return labelled[np.sort(rng.choice(len(labelled), cap, replace=False))]
 
 
+def _union(indexes: list[pd.Index]) -> pd.Index:
+    """The distinct ids of ``indexes``, as text."""
+    if not indexes:
+        return pd.Index([], dtype="str")
+    return pd.Index(pd.unique(pd.concat([pd.Series(i, dtype="str") for i in indexes])))
+
+
 def training_frame(
     tables: dict[str, pd.DataFrame],
     dates: list,
@@ -100,13 +107,23 @@ def training_frame(
     s = run_settings(cfg)
     cap, seed = s.training.max_rows_per_snapshot, s.seed
     xs, ys, ds = [], [], []
-    for date in tqdm(dates, desc="snapshots", leave=False):
-        y = label_fn(tables["visits"], date, horizon_months, cfg)
-        keep = sample_customers(y.index, cap, seed, date)
-        x = build_features(tables, date, cfg, customers=keep if len(keep) < len(y) else None)
-        keep = keep[keep.isin(x.index)]
-        xs.append(x.loc[keep])
-        ys.append(y.loc[keep])
+    labelled = [label_fn(tables["visits"], date, horizon_months, cfg) for date in dates]
+    samples = [sample_customers(y.index, cap, seed, d) for y, d in zip(labelled, dates)]
+    # the tables cut once to every sampled customer, not once per snapshot (the same rows)
+    some = [k for k, y in zip(samples, labelled) if len(k) < len(y)]
+    sub = (
+        restrict_tables(feature_tables(tables, cfg), _union(some))
+        if len(some) > 1
+        else None
+    )
+    for date, y, keep in tqdm(list(zip(dates, labelled, samples)), desc="snapshots", leave=False):
+        part = len(keep) < len(y)
+        x = build_features(
+            tables, date, cfg, customers=keep if part else None, rows_from=sub if part else None
+        )
+        keep = keep[isin(keep, x.index)]
+        xs.append(x.iloc[positions(keep, x.index)])
+        ys.append(y.iloc[positions(keep, y.index)])
         ds.append(pd.Series(to_timestamp(date), index=keep, name="snapshot_date"))
         log.info(
             "snapshot %s: %d rows of %d labelled, label mean %.3f",

@@ -152,3 +152,34 @@ def test_select_reads_only_the_columns_asked_for(tmp_path: Path) -> None:
     assert table_cache.select(t, "no_such_table", ["x"]) is None
     plain = {"visits": whole}
     pd.testing.assert_frame_equal(table_cache.select(plain, "visits", want), whole[want])
+
+
+def test_a_kept_selection_is_read_once_and_gives_way_to_the_whole_table(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """``select(keep=True)`` (the feature builds): the pruned read is kept for the next
+    selection of those columns (the file is not read again); reading the table whole
+    replaces it, and every selection then slices the whole frame."""
+    src, run = _source(tmp_path), tmp_path / "run"
+    table_cache.prepare_run_tables(str(src), run)
+    t = table_cache.read(run, str(src))
+    reads: list[object] = []
+    real = pd.read_parquet
+
+    def counting(*a, **k):
+        reads.append(k.get("columns"))
+        return real(*a, **k)
+
+    monkeypatch.setattr(table_cache.pd, "read_parquet", counting)
+    a = table_cache.select(t, "visits", ["customer_id", "visit_date"], keep=True)
+    b = table_cache.select(t, "visits", ["visit_date"], keep=True)
+    assert len(reads) == 1 and t.loaded() == []
+    c = table_cache.select(t, "visits", ["customer_id", "amount"], keep=True)
+    assert len(reads) == 2  # a column not kept yet: read again, with the kept ones
+    whole = t["visits"]
+    assert len(reads) == 3 and t.loaded() == ["visits"]
+    pd.testing.assert_frame_equal(a, whole[["customer_id", "visit_date"]])
+    pd.testing.assert_frame_equal(b, whole[["visit_date"]])
+    pd.testing.assert_frame_equal(c, whole[["customer_id", "amount"]])
+    table_cache.select(t, "visits", ["amount"], keep=True)
+    assert len(reads) == 3

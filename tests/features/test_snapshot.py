@@ -80,3 +80,32 @@ def test_visits_only_three_columns(tables) -> None:
     assert list(x.index) == ["a", "b"]
     assert "last_advisor_left" not in x and "months_since_last_visit" in x
     assert all(x[c].dtype == np.float32 for c in x.columns)
+
+
+def test_a_build_reads_only_the_columns_feature_columns_names() -> None:
+    """``build_features`` prunes the tables to ``feature_columns`` first: the features equal
+    a build over every column of every table (so the list misses nothing it reads), and
+    columns or tables outside the list change nothing."""
+    from cvm.config import load_config
+    from cvm.features.snapshot import (
+        build_part,
+        feature_columns,
+        feature_figures,
+        finish_features,
+    )
+    from support.toy import toy_tables
+
+    cfg = load_config()
+    t = toy_tables(300, seed=4)
+    as_of = pd.Timestamp("2023-06-30")
+    whole = finish_features([build_part(t, as_of, cfg, feature_figures(t, as_of, cfg))], as_of)
+    pd.testing.assert_frame_equal(build_features(t, as_of, cfg), whole)
+    cols = feature_columns(cfg)
+    read = {k: df for k, df in t.items() if k in cols}
+    assert any(set(df.columns) - set(cols[k]) for k, df in read.items())  # others exist
+    junk = {
+        k: df.assign(junk=1.0)[[c for c in df.columns if c in cols[k]] + ["junk"]]
+        for k, df in read.items()
+    }
+    junk["lead_followups"] = pd.DataFrame({"lead_id": ["x"], "followup_date": [as_of]})
+    pd.testing.assert_frame_equal(build_features(junk, as_of, cfg), whole)

@@ -88,9 +88,9 @@ def test_training_frame_builds_features_only_for_the_sample(monkeypatch) -> None
     t = toy_tables(200, seed=2)
     seen: list[int] = []
 
-    def spy(tables, date, cfg_, customers=None):
+    def spy(tables, date, cfg_, customers=None, rows_from=None):
         seen.append(-1 if customers is None else len(customers))
-        return build_features(tables, date, cfg_, customers=customers)
+        return build_features(tables, date, cfg_, customers=customers, rows_from=rows_from)
 
     monkeypatch.setattr(training_mod, "build_features", spy)
     dates = [pd.Timestamp("2023-03-31"), pd.Timestamp("2023-06-30")]
@@ -122,3 +122,21 @@ def test_subset_features_equal_the_full_build_and_respect_as_of() -> None:
     late["amount"] = 99_999.0
     t2 = {**t, "visits": pd.concat([v, late], ignore_index=True)}
     pd.testing.assert_frame_equal(build_features(t2, as_of, cfg, customers=who), sub)
+
+
+def test_training_frame_cuts_the_tables_once_and_builds_the_same_rows() -> None:
+    """The snapshots' samples are cut from the tables once (their union), with the figures
+    across customers from the whole tables: each snapshot's rows equal its own build."""
+    from cvm.settings import run_settings
+
+    cfg = load_config(overrides={"training": {"max_rows_per_snapshot": 40}})
+    t = toy_tables(300, seed=3)
+    dates = [pd.Timestamp("2023-03-31"), pd.Timestamp("2023-06-30"), pd.Timestamp("2023-09-30")]
+    x, y, snap = training_frame(t, dates, 12, cfg, churn_labels)
+    for d in dates:
+        lab = churn_labels(t["visits"], d, 12, cfg)
+        keep = sample_customers(lab.index, 40, run_settings(cfg).seed, d)
+        own = build_features(t, d, cfg, customers=keep)
+        rows = (snap == d).to_numpy()
+        pd.testing.assert_frame_equal(x[rows], own.loc[x.index[rows]])
+        pd.testing.assert_series_equal(y[rows], lab.loc[y.index[rows]])
