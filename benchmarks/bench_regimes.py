@@ -84,6 +84,7 @@ def evaluate_world(data: Path, H: int, seed: int) -> dict:
     from cvm.config import CvmError, load_config
     from cvm.data.loaders import load_tables
     from cvm.definitions import active_customers
+    from cvm.features.lookback import scoring_features
     from cvm.features.snapshot import build_features
     from cvm.models import metrics as M
     from cvm.models.baselines import predict_rfm_gbm, recency_score
@@ -98,7 +99,8 @@ def evaluate_world(data: Path, H: int, seed: int) -> dict:
     # and is not what the targets are about)
     cfg = load_config("default", {"horizon_months": H, "value": {"customer_paid_model": False}})
     tables = load_tables(str(data))
-    feats = build_features(tables, as_of, cfg)
+    # scored as the monthly run scores (a short history: on the out-of-time fold's lookback)
+    feats = scoring_features(tables, as_of, H, cfg, build_features(tables, as_of, cfg))
     fut = pd.read_parquet(truth / "visits.parquet")
     fut_bau = pd.read_parquet(truth / "visits_business_as_usual.parquet")
     cols = list(tables["visits"].columns)

@@ -53,6 +53,7 @@ class Training:
     validation_snapshots: int
     validation_customer_share: float
     min_history_months: int
+    equal_lookback: bool
 
 
 @dataclass(frozen=True)

@@ -289,6 +289,15 @@ def _train_or_skip(ctx: RunContext, model: str, frames_fn: Any, fit_fn: Any) -> 
 
 
 # --- 03 churn -------------------------------------------------------------------------------
+def _scoring_features(ctx: RunContext) -> pd.DataFrame:
+    """The as-of features the churn and value models score: on a short history, rebuilt on
+    the out-of-time fold's lookback (``cvm.features.lookback``); else the step's artifact."""
+    from cvm.features.lookback import scoring_features
+
+    feats = ctx.load_frame("features")
+    return scoring_features(ctx.tables, ctx.as_of, ctx.horizon_months, ctx.cfg, feats)
+
+
 def churn(ctx: RunContext) -> Any:
     """Train the churn model out-of-time, score active customers, explain whom the lists need.
 
@@ -302,7 +311,7 @@ def churn(ctx: RunContext) -> Any:
     if isinstance(model, Skipped):
         return model
     ph.mark("training")
-    feats = ctx.load_frame("features")
+    feats = _scoring_features(ctx)
     active = active_customers(ctx.tables["visits"], ctx.as_of, ctx.cfg)
     X = feats.loc[feats.index.intersection(active)]
     p = pd.Series(_on_parts(ctx, _proba, X, model), index=X.index, name="churn_probability")
@@ -361,7 +370,7 @@ def value(ctx: RunContext) -> Any:
     if isinstance(model, Skipped):
         return model
     ph.mark("training")
-    feats = ctx.load_frame("features")
+    feats = _scoring_features(ctx)
     out = _on_parts(ctx, _value_scores, feats, model)
     pred = out["predicted_value"]
     out = out.join(customer_value(ctx.tables, ctx.as_of, pred), rsuffix="_cv")
