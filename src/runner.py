@@ -326,9 +326,9 @@ def _next(
     for name in sorted(pending, key=key.__getitem__):
         unmet = [d for d in deps.get(name, ()) if d not in done]
         if not unmet:
-            if running and memory is not None and budget_gb is not None:
-                if held + memory.get(name, 0.0) > budget_gb:
-                    continue  # would pass the memory budget beside what runs: not now
+            fits = budget_gb is None or held + (memory or {}).get(name, 0.0) <= budget_gb
+            if running and memory is not None and not fits:
+                continue  # would pass the memory budget beside what runs: not now
             return name
         if all(d in running for d in unmet):
             return None  # about to be ready: keep the core for it

@@ -108,15 +108,14 @@ def training_frame(
     cap, seed = s.training.max_rows_per_snapshot, s.seed
     xs, ys, ds = [], [], []
     labelled = [label_fn(tables["visits"], date, horizon_months, cfg) for date in dates]
-    samples = [sample_customers(y.index, cap, seed, d) for y, d in zip(labelled, dates)]
+    samples = [
+        sample_customers(y.index, cap, seed, d) for y, d in zip(labelled, dates, strict=True)
+    ]
     # the tables cut once to every sampled customer, not once per snapshot (the same rows)
-    some = [k for k, y in zip(samples, labelled) if len(k) < len(y)]
-    sub = (
-        restrict_tables(feature_tables(tables, cfg), _union(some))
-        if len(some) > 1
-        else None
-    )
-    for date, y, keep in tqdm(list(zip(dates, labelled, samples)), desc="snapshots", leave=False):
+    some = [k for k, y in zip(samples, labelled, strict=True) if len(k) < len(y)]
+    sub = restrict_tables(feature_tables(tables, cfg), _union(some)) if len(some) > 1 else None
+    snaps = list(zip(dates, labelled, samples, strict=True))
+    for date, y, keep in tqdm(snaps, desc="snapshots", leave=False):
         part = len(keep) < len(y)
         x = build_features(
             tables, date, cfg, customers=keep if part else None, rows_from=sub if part else None
