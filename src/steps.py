@@ -454,6 +454,7 @@ def segments(ctx: RunContext) -> pd.DataFrame:
     seg["loyalty_type"] = part["loyalty"].reindex(seg.index)
     seg = seg.join(part["needs"], how="left")
     ctx.save_frame("lifecycle_transitions", lifecycle_transitions(stage_prev, stage))
+    ctx.save_frame("lifecycle_prev", stage_prev.rename("lifecycle_stage").to_frame())
     ctx.save_frame("value_migration", migration_matrix(tags_prev["value_tag"], tags["value_tag"]))
     ph.mark("tags")
     # A+B share over the last 12 month ends; the earlier months on a seeded uniform sample of

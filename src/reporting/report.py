@@ -489,18 +489,22 @@ def summary_html(ctx: RunContext) -> str:
 
 # --- 客户生命周期 ---------------------------------------------------------------------------
 def lifecycle_counts(ctx: RunContext) -> tuple[pd.Series, pd.Series]:
-    """Stages of every known customer and open lead, now and a month ago. This month's
-    customer stages are the segments step's (artifact ``segments``), not computed again."""
+    """Stages of every known customer and open lead, now and a month ago. The customer
+    stages are the segments step's (artifacts ``segments``, ``lifecycle_prev``), not
+    computed again."""
     from cvm.segments.lifecycle import lifecycle_entities
 
-    now = None
-    if ctx.has("segments"):
-        now = ctx.load_frame("segments")["lifecycle_stage"].astype("str")
-        now.index = now.index.astype("str").rename("customer_id")
-        now.name = "lifecycle_stage"
+    def stages(name: str, column: str = "lifecycle_stage") -> pd.Series | None:
+        if not ctx.has(name):
+            return None
+        out = ctx.load_frame(name)[column].astype("str")
+        out.index = out.index.astype("str").rename("customer_id")
+        out.name = "lifecycle_stage"
+        return out
+
     return (
-        lifecycle_entities(ctx.tables, ctx.as_of, ctx.cfg, stage=now),
-        lifecycle_entities(ctx.tables, ctx.prev_as_of, ctx.cfg),
+        lifecycle_entities(ctx.tables, ctx.as_of, ctx.cfg, stage=stages("segments")),
+        lifecycle_entities(ctx.tables, ctx.prev_as_of, ctx.cfg, stage=stages("lifecycle_prev")),
     )
 
 

@@ -96,10 +96,15 @@ def test_lifecycle_counts_reuse_the_segments_stages(ctx, tables):
     assert want_now.index.str.startswith("lead:").any()  # the anonymous leads are counted too
     seg = pd.DataFrame({"lifecycle_stage": lifecycle_stage(tables, ctx.as_of, ctx.cfg)})
     ctx.save_frame("segments", seg)
+    # a month ago: the segments step's stages (artifact lifecycle_prev), as it saves them
+    before = lifecycle_stage(tables, ctx.prev_as_of, ctx.cfg)
+    ctx.save_frame("lifecycle_prev", before.rename("lifecycle_stage").to_frame())
     now, prev = report.lifecycle_counts(ctx)
     pd.testing.assert_series_equal(now, want_now)
     pd.testing.assert_series_equal(prev, want_prev)
-    # without the artifact (a report notebook opened alone): computed from the tables
+    # without the artifacts (a report notebook opened alone): computed from the tables
     ctx.path("segments").unlink()
-    alone, _ = report.lifecycle_counts(ctx)
+    ctx.path("lifecycle_prev").unlink()
+    alone, alone_prev = report.lifecycle_counts(ctx)
     pd.testing.assert_series_equal(alone, want_now)
+    pd.testing.assert_series_equal(alone_prev, want_prev)
