@@ -33,8 +33,10 @@ log = logging.getLogger(__name__)
 def _owners(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Every known owner: ``customer_id``, ``start_day`` (purchase, else sale, else creation),
     ``price_band`` (of their first vehicle; "unknown" without one)."""
+    from cvm.data.table_cache import select  # the columns read, not the whole tables
+
     parts = []
-    veh = tables.get("vehicles")
+    veh = select(tables, "vehicles", ["customer_id", "purchase_date", "price_band"], keep=True)
     if veh is not None and len(veh) and "purchase_date" in veh.columns:
         v = pd.DataFrame(
             {
@@ -48,7 +50,7 @@ def _owners(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
             }
         )
         parts.append(v)
-    sales = tables.get("vehicle_sales")
+    sales = select(tables, "vehicle_sales", ["customer_id", "sale_date"], keep=True)
     if sales is not None and len(sales):
         parts.append(
             pd.DataFrame(
@@ -59,7 +61,7 @@ def _owners(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
                 }
             )
         )
-    cust = tables.get("customers")
+    cust = select(tables, "customers", ["customer_id", "created_date"], keep=True)
     if cust is not None and len(cust) and "created_date" in cust.columns:
         parts.append(
             pd.DataFrame(
