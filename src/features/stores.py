@@ -32,8 +32,12 @@ def store_ids(df: pd.DataFrame | None) -> pd.Index:
 
 
 def is_multi_store(tables: dict[str, pd.DataFrame]) -> bool:
-    """More than one store among the visits' and customers' ``dealer_id``."""
-    return len(store_ids(tables.get("visits")).union(store_ids(tables.get("customers")))) > 1
+    """More than one store among the visits' and customers' ``dealer_id`` (that column only
+    is read from the run's copy: ``cvm.data.table_cache.select``)."""
+    from cvm.data.table_cache import select
+
+    visits, customers = (select(tables, n, ["dealer_id"]) for n in ("visits", "customers"))
+    return len(store_ids(visits).union(store_ids(customers))) > 1
 
 
 def _months(cfg: dict[str, Any] | None) -> int:

@@ -93,12 +93,23 @@ def _owners_with_first_visit(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """:func:`_owners` with ``first_visit_day`` (NaN without a visit): built once, asked at
     every snapshot date (an owner has no visit by day t iff its first visit is after t)."""
     o = _owners(tables)
-    code, uniq, d = _visit_codes(tables["visits"])
+    code, uniq, d = _visit_codes(_visits(tables))
     first = np.full(len(uniq), np.inf)
     np.fmin.at(first, code[code >= 0], d[code >= 0])
     pos = positions(pd.Series(o["customer_id"].to_numpy(), dtype="str"), pd.Index(uniq))
     fv = np.where(pos >= 0, first[np.maximum(pos, 0)], np.nan)
     return o.assign(first_visit_day=np.where(np.isinf(fv), np.nan, fv), _code=pos)
+
+
+VISIT_COLUMNS = ["customer_id", "visit_date", "amount", "payer", "visit_type"]
+"""The visits' columns the rates read (paid visits, gross margin)."""
+
+
+def _visits(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The visits with ``VISIT_COLUMNS`` only (a kept column-pruned read of the run's copy)."""
+    from cvm.data.table_cache import select
+
+    return select(tables, "visits", VISIT_COLUMNS, keep=True)
 
 
 def _visit_codes(visits: pd.DataFrame) -> tuple[np.ndarray, pd.Index, np.ndarray]:
@@ -138,7 +149,7 @@ def fit_new_owner_rates(
     owners who had no visit yet at each of ``dates`` (label windows closed)."""
     s = cfg["new_owners"]
     edges = list(s["months_edges"])
-    v = tables["visits"]
+    v = _visits(tables)
     code, uniq, d = _visit_codes(v)
     k = len(uniq)
     paid = paid_mask(v, cfg) & (code >= 0)
@@ -204,7 +215,7 @@ def fit_new_owner_rates_at(
     from cvm.features.training import snapshot_dates
 
     try:
-        tr, va = snapshot_dates(tables["visits"], as_of, horizon_months, cfg)
+        tr, va = snapshot_dates(_visits(tables), as_of, horizon_months, cfg)
     except CvmError as err:
         log.warning("new owners not scored: %s", err)
         return None
