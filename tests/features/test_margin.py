@@ -118,3 +118,48 @@ def test_monthly_refuses_a_bad_margin_table_before_any_work(tmp_path, monkeypatc
     assert res.exit_code == 2, res.output
     assert words in res.output and "configs/value.yaml" in res.output
     assert "Traceback" not in res.output and not out.exists()
+
+
+def test_visit_margin_by_codes_equals_the_rule_cell_by_cell() -> None:
+    """The rates looked up by integer codes equal amount × margin[payer][type] visit by visit:
+    a missing payer is the customer, a missing or unknown type the payer's ``unknown`` rate,
+    a payer outside the table earns nothing; without a payer column, the blended rates."""
+    import numpy as np
+    import pandas as pd
+
+    from cvm.config import load_config
+    from cvm.data.margin import MARGIN_TYPES, margin_table, unknown_payer_rates
+    from cvm.features.margin import visit_margin
+
+    cfg = load_config()
+    t = margin_table(cfg)
+    rng = np.random.default_rng(3)
+    payers = [*t, None, "martian"]
+    types = [*MARGIN_TYPES, None, "teleport"]
+    v = pd.DataFrame(
+        {
+            "amount": rng.uniform(-50, 3000, 400),
+            "payer": pd.array(rng.choice(np.array(payers, dtype=object), 400), dtype="str"),
+            "visit_type": pd.array(rng.choice(np.array(types, dtype=object), 400), dtype="str"),
+        }
+    )
+
+    def rule(payer, vt, table):
+        p = "customer" if payer is None or payer is pd.NA or payer != payer else payer
+        x = "unknown" if vt is None or vt is pd.NA or vt != vt else vt
+        if p not in table:
+            return 0.0
+        return table[p][x] if x in MARGIN_TYPES else table[p]["unknown"]
+
+    want = [
+        max(a, 0.0) * rule(p, x, t)
+        for a, p, x in zip(v["amount"], v["payer"], v["visit_type"], strict=True)
+    ]
+    np.testing.assert_array_equal(visit_margin(v, cfg), np.array(want))
+    blend = {"blend": unknown_payer_rates(cfg)}
+    want = [
+        max(a, 0.0) * rule("blend", x, blend)
+        for a, x in zip(v["amount"], v["visit_type"], strict=True)
+    ]
+    np.testing.assert_array_equal(visit_margin(v.drop(columns="payer"), cfg), np.array(want))
+    assert len(visit_margin(v.iloc[:0], cfg)) == 0
