@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cvm.data.contract import PAYERS
-from cvm.data.ids import add_months, day_number, days, ids
+from cvm.data.ids import add_months, day_number, days, ids, positions
 from cvm.data.margin import MARGIN_PAYERS, MARGIN_TYPES, margin_table, unknown_payer_rates
 
 __all__ = [
@@ -87,11 +87,19 @@ def future_margin(
     if customers is None:
         customers = pd.Index(cid[d <= day_number(as_of)].unique(), name="customer_id").sort_values()
     m = (d > day_number(as_of)) & (d <= day_number(add_months(as_of, horizon_months)))
-    val = (
-        pd.Series(visit_margin(visits.loc[m], cfg), index=cid[m].to_numpy()).groupby(level=0).sum()
+    # the window's visits only, with the three columns the margin reads; summed per integer
+    # customer code (the same sums, row order kept, as grouping by the text ids)
+    cols = [c for c in ("amount", "payer", "visit_type") if c in visits.columns]
+    code, who = pd.factorize(cid[m])
+    val = pd.Series(visit_margin(visits.loc[m, cols], cfg)).groupby(code).sum()
+    total = np.zeros(len(who))
+    total[val.index.to_numpy()] = val.to_numpy(dtype=np.float64)
+    pos = positions(pd.Index(customers), pd.Index(who, dtype="str"))
+    out = pd.Series(
+        np.where(pos >= 0, total[np.maximum(pos, 0)] if len(who) else 0.0, 0.0),
+        index=pd.Index(customers, name="customer_id"),
+        dtype=np.float64,
     )
-    out = val.reindex(customers, fill_value=0.0).astype(np.float64)
-    out.index.name = "customer_id"
     return out.rename("future_margin")
 
 
