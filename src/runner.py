@@ -322,16 +322,33 @@ def _next(
     starts beside running ones only while their estimates together stay within the budget; one
     that does not fit is passed over for a ready one that does (a lighter side step)."""
     key = {n: (-rank.get(n, 0), order[n]) for n in pending}
-    held = sum((memory or {}).get(n, 0.0) for n in running)
+    gb = memory or {}
+    held = sum(gb.get(n, 0.0) for n in running)
+    waiting: str | None = None  # a notebook about to be ready that will run alone
     for name in sorted(pending, key=key.__getitem__):
         unmet = [d for d in deps.get(name, ()) if d not in done]
         if not unmet:
-            fits = budget_gb is None or held + (memory or {}).get(name, 0.0) <= budget_gb
+            fits = budget_gb is None or held + gb.get(name, 0.0) <= budget_gb
             if running and memory is not None and not fits:
                 continue  # would pass the memory budget beside what runs: not now
+            hold_up = waiting is not None and budget_gb is not None
+            if hold_up and gb.get(name, 0.0) + gb.get(str(waiting), 0.0) > budget_gb:
+                continue  # it would hold up the notebook about to be ready
             return name
         if all(d in running for d in unmet):
-            return None  # about to be ready: keep the core for it
+            # about to be ready: keep the core for it, unless the memory lets it run only
+            # alone once its inputs are done (nothing else running then could stay beside
+            # it): then a light ready notebook that fits beside it may use the core now
+            others = [n for n in running if n not in unmet]
+            beside = held + gb.get(name, 0.0) - sum(gb.get(d, 0.0) for d in unmet)
+            if memory is None or budget_gb is None or (others and beside <= budget_gb):
+                return None
+            if not others and all(
+                sum(gb.get(x, 0.0) for x in (name, d)) > budget_gb for d in deps.get(name, ())
+            ):
+                waiting = waiting or name
+                continue
+            return None
     return None
 
 

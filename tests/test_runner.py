@@ -86,6 +86,10 @@ def test_notebooks_side_by_side_only_while_their_memory_estimates_fit_the_budget
     assert at[value] >= at[churn] + secs[churn] or at[churn] >= at[value] + secs[value]
     leads = span["06b_leads.ipynb"]
     assert leads[1] <= at["06_campaigns.ipynb"]
+    # memory-bound, the main chain runs one at a time: the side step takes the second core
+    # beside a model instead of waiting for the campaigns to end
+    assert at["06b_leads.ipynb"] < at["05_segments.ipynb"]
+    assert end <= sum(secs.values()) - secs["06b_leads.ipynb"]
     assert end < sum(secs.values())
     # without a memory figure every notebook is as light as can be: the two models together
     assert _schedule(secs, parallel=2)[0] != starts
