@@ -70,7 +70,7 @@ class Features:
 
 @dataclass(frozen=True)
 class Churn:
-    calibration: Literal["platt", "isotonic"]
+    calibration: Literal["platt", "isotonic", "beta"]
     calibration_share: float
     num_threads: int
     num_boost_round: int
@@ -420,7 +420,7 @@ class LeadSettings:
     min_history_days: int
     validation_months: int
     calibration_share: float
-    calibration: Literal["platt", "isotonic"]
+    calibration: Literal["platt", "isotonic", "beta"]
     num_threads: int
     num_boost_round: int
     early_stopping_rounds: int

@@ -1,4 +1,4 @@
-"""Probability calibration (isotonic or Platt), fitted out of time; JSON-serializable.
+"""Probability calibration (isotonic, Platt or beta), fitted out of time; JSON-serializable.
 
 Shared by the churn and lead models: each fits a :class:`Calibrator` on its tuning half of the
 out-of-time fold and saves it beside the booster in its bundle.
@@ -22,11 +22,12 @@ _EPS = 1e-6
 class Calibrator:
     """Maps raw model probabilities to calibrated ones; JSON-serializable."""
 
-    method: str = "identity"  # isotonic, platt or identity
+    method: str = "identity"  # isotonic, platt, beta or identity
     x: list[float] = field(default_factory=list)  # isotonic thresholds
     y: list[float] = field(default_factory=list)
     a: float = 1.0  # platt: sigmoid(a * logit(p) + b)
     b: float = 0.0
+    c: float = 0.0  # beta: sigmoid(a * ln p + c * -ln(1 - p) + b)
 
     @classmethod
     def fit(cls, p_raw: np.ndarray, y: np.ndarray, method: str = "isotonic") -> Calibrator:
@@ -37,7 +38,11 @@ class Calibrator:
         if method == "platt":
             lr = LogisticRegression().fit(logit(p_raw)[:, None], y)
             return cls("platt", a=float(lr.coef_[0, 0]), b=float(lr.intercept_[0]))
-        raise CvmError(f"calibration must be isotonic or platt, not {method!r}")
+        if method == "beta":
+            lr = LogisticRegression().fit(_beta_terms(p_raw), y)
+            a, c = (float(v) for v in lr.coef_[0])
+            return cls("beta", a=a, b=float(lr.intercept_[0]), c=c)
+        raise CvmError(f"calibration must be isotonic, platt or beta, not {method!r}")
 
     def __call__(self, p_raw: np.ndarray) -> np.ndarray:
         p_raw = np.asarray(p_raw, float)
@@ -45,6 +50,9 @@ class Calibrator:
             return np.interp(p_raw, self.x, self.y)
         if self.method == "platt":
             return 1.0 / (1.0 + np.exp(-(self.a * logit(p_raw) + self.b)))
+        if self.method == "beta":
+            z = _beta_terms(p_raw) @ np.array([self.a, self.c]) + self.b
+            return 1.0 / (1.0 + np.exp(-z))
         return p_raw
 
     def to_dict(self) -> dict[str, Any]:
@@ -54,12 +62,26 @@ class Calibrator:
             "y": list(self.y),
             "a": self.a,
             "b": self.b,
+            "c": self.c,
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Calibrator:
         """The calibrator :meth:`to_dict` wrote (every key is always there)."""
-        return cls(d["method"], list(d["x"]), list(d["y"]), float(d["a"]), float(d["b"]))
+        return cls(
+            d["method"],
+            list(d["x"]),
+            list(d["y"]),
+            float(d["a"]),
+            float(d["b"]),
+            float(d.get("c", 0.0)),
+        )
+
+
+def _beta_terms(p: np.ndarray) -> np.ndarray:
+    """(ln p, −ln(1 − p)): beta calibration's two inputs (Kull et al. 2017), p clipped."""
+    p = np.clip(p, _EPS, 1 - _EPS)
+    return np.column_stack([np.log(p), -np.log1p(-p)])
 
 
 def logit(p: np.ndarray) -> np.ndarray:
