@@ -70,7 +70,8 @@ class Features:
 
 @dataclass(frozen=True)
 class Churn:
-    calibration: Literal["platt", "isotonic", "beta"]
+    calibration: Literal["platt", "isotonic", "beta", "auto"]
+    calibration_lr_threshold: float
     calibration_share: float
     num_threads: int
     num_boost_round: int

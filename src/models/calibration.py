@@ -30,8 +30,23 @@ class Calibrator:
     c: float = 0.0  # beta: sigmoid(a * ln p + c * -ln(1 - p) + b)
 
     @classmethod
-    def fit(cls, p_raw: np.ndarray, y: np.ndarray, method: str = "isotonic") -> Calibrator:
+    def fit(
+        cls,
+        p_raw: np.ndarray,
+        y: np.ndarray,
+        method: str = "isotonic",
+        lr_threshold: float | None = None,
+    ) -> Calibrator:
+        """``auto``: beta when it fits the rows significantly better than Platt, which it
+        nests (a likelihood-ratio statistic above ``lr_threshold``, e.g. 3.84 = χ²₁ at 5 %);
+        Platt otherwise, so the extra parameter is paid for only where Platt's shape fails."""
         p_raw, y = np.asarray(p_raw, float), np.asarray(y, float)
+        if method == "auto":
+            if lr_threshold is None:
+                raise CvmError("calibration auto needs its likelihood-ratio threshold")
+            platt, beta = cls.fit(p_raw, y, "platt"), cls.fit(p_raw, y, "beta")
+            lr = 2.0 * (_log_lik(beta(p_raw), y) - _log_lik(platt(p_raw), y))
+            return beta if lr > lr_threshold else platt
         if method == "isotonic":
             iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(p_raw, y)
             return cls("isotonic", iso.X_thresholds_.tolist(), iso.y_thresholds_.tolist())
@@ -42,7 +57,7 @@ class Calibrator:
             lr = LogisticRegression().fit(_beta_terms(p_raw), y)
             a, c = (float(v) for v in lr.coef_[0])
             return cls("beta", a=a, b=float(lr.intercept_[0]), c=c)
-        raise CvmError(f"calibration must be isotonic, platt or beta, not {method!r}")
+        raise CvmError(f"calibration must be isotonic, platt, beta or auto, not {method!r}")
 
     def __call__(self, p_raw: np.ndarray) -> np.ndarray:
         p_raw = np.asarray(p_raw, float)
@@ -76,6 +91,12 @@ class Calibrator:
             float(d["b"]),
             float(d.get("c", 0.0)),
         )
+
+
+def _log_lik(p: np.ndarray, y: np.ndarray) -> float:
+    """Bernoulli log-likelihood of ``y`` under probabilities ``p`` (clipped)."""
+    p = np.clip(p, _EPS, 1 - _EPS)
+    return float(np.sum(y * np.log(p) + (1 - y) * np.log1p(-p)))
 
 
 def _beta_terms(p: np.ndarray) -> np.ndarray:

@@ -106,3 +106,17 @@ def test_short_history_is_a_user_error() -> None:
 def test_grade() -> None:
     th = {"A": 0.08, "B": 0.04, "C": 0.01}
     assert [grade(g, th) for g in (0.1, 0.05, 0.02, 0.0)] == ["A", "B", "C", "D"]
+
+
+def test_auto_calibration_takes_beta_only_where_platt_fails() -> None:
+    """``auto`` keeps Platt where its shape holds and takes beta where it does not, by a
+    likelihood-ratio test on the calibration rows; without a threshold it is an error."""
+    rng = np.random.default_rng(0)  # (a test at 5 %: some seeds reject Platt's true shape)
+    raw = rng.beta(0.8, 1.6, 20_000)
+    platt_world = 1 / (1 + np.exp(-(1.3 * np.log(raw / (1 - raw)) - 0.2)))
+    beta_world = 1 / (1 + np.exp(-(2 * np.log(raw) - 0.5 * np.log1p(-raw) + 1)))
+    for true, want in ((platt_world, "platt"), (beta_world, "beta")):
+        y = (rng.uniform(size=raw.size) < true).astype(float)
+        assert Calibrator.fit(raw, y, "auto", lr_threshold=3.84).method == want
+    with pytest.raises(CvmError, match="threshold"):
+        Calibrator.fit(raw, y, "auto")
