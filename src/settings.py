@@ -70,7 +70,8 @@ class Features:
 
 @dataclass(frozen=True)
 class Churn:
-    calibration: Literal["platt", "isotonic"]
+    calibration: Literal["platt", "isotonic", "beta", "auto"]
+    calibration_lr_threshold: float
     calibration_share: float
     num_threads: int
     num_boost_round: int
@@ -421,7 +422,7 @@ class LeadSettings:
     min_history_days: int
     validation_months: int
     calibration_share: float
-    calibration: Literal["platt", "isotonic"]
+    calibration: Literal["platt", "isotonic", "beta"]
     num_threads: int
     num_boost_round: int
     early_stopping_rounds: int

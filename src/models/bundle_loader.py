@@ -401,7 +401,8 @@ def new_owner_rate(
 
 
 def calibrate(cal: dict[str, Any], p_raw: np.ndarray) -> np.ndarray:
-    """Apply a calibrator saved as JSON (isotonic: linear interpolation; platt: sigmoid)."""
+    """Apply a calibrator saved as JSON (isotonic: linear interpolation; platt: sigmoid of the
+    logit; beta: sigmoid of a·ln p − c·ln(1 − p) + b)."""
     p_raw = np.asarray(p_raw, float)
     method = cal.get("method", "identity")
     if method == "isotonic":
@@ -409,6 +410,10 @@ def calibrate(cal: dict[str, Any], p_raw: np.ndarray) -> np.ndarray:
     if method == "platt":
         q = np.clip(p_raw, 1e-6, 1 - 1e-6)
         z = float(cal["a"]) * np.log(q / (1 - q)) + float(cal["b"])
+        return 1.0 / (1.0 + np.exp(-z))
+    if method == "beta":
+        q = np.clip(p_raw, 1e-6, 1 - 1e-6)
+        z = float(cal["a"]) * np.log(q) - float(cal["c"]) * np.log1p(-q) + float(cal["b"])
         return 1.0 / (1.0 + np.exp(-z))
     if method == "identity":
         return p_raw

@@ -231,6 +231,7 @@ def fit_churn(frames: ChurnFrames, cfg: dict, t0: float | None = None) -> ChurnM
         np.asarray(booster.predict(Xt[features], num_threads=_threads(cfg)), float),
         yt.to_numpy(),
         cc["calibration"],
+        float(cc["calibration_lr_threshold"]),
     )
     model = ChurnModel(booster, calibrator, features, cats)
     model.rfm = RfmLogistic().fit(Xtr, ytr)

@@ -336,17 +336,30 @@ def plot_importance(contribs: pd.DataFrame, top_n: int = 15, ax: Axes | None = N
 
 
 def plot_beeswarm(
-    contribs: pd.DataFrame, X: pd.DataFrame, max_display: int = 12, ax: Axes | None = None
+    contribs: pd.DataFrame,
+    X: pd.DataFrame,
+    max_display: int = 12,
+    ax: Axes | None = None,
+    *,
+    seed: int,
 ) -> Axes:
-    """SHAP beeswarm of a (sampled) set of customers."""
+    """SHAP beeswarm of a (sampled) set of customers, the same picture for the same ``seed``.
+
+    shap shuffles the dots' drawing order and jitters their rows with numpy's global random
+    state; it is seeded here and restored after, so a re-run draws the same PNG."""
     import shap
 
     from cvm.models.explain import explanation
 
     ax = _plain_ax(ax, (8, 6))
-    shap.plots.beeswarm(
-        explanation(contribs, X), max_display=max_display, ax=ax, show=False, plot_size=None
-    )
+    state = np.random.get_state()
+    np.random.seed(seed)  # noqa: NPY002 shap draws from the global state
+    try:
+        shap.plots.beeswarm(
+            explanation(contribs, X), max_display=max_display, ax=ax, show=False, plot_size=None
+        )
+    finally:
+        np.random.set_state(state)
     return ax
 
 

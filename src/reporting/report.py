@@ -1356,7 +1356,7 @@ def _shap_chart(ctx: RunContext, model: str) -> str:
     axes[0].set_title(t(f"{model}_drivers", lang))
     axes[0].set_xlabel(_say(ctx, "shap_axis"))
     plt.sca(axes[1])
-    plot_beeswarm(sv, X, max_display=n, ax=axes[1])
+    plot_beeswarm(sv, X, max_display=n, ax=axes[1], seed=ctx.seed)
     if _zh(ctx):
         # shap draws its words in English: the table's en text of these keys is shap's own
         keys = ("shap_feature_value", "shap_high", "shap_low", "shap_value_axis")

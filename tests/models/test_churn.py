@@ -66,7 +66,7 @@ def test_predict_proba_and_json_round_trip(trained) -> None:
     assert p3.shape == p.shape
 
 
-@pytest.mark.parametrize("method", ["isotonic", "platt"])
+@pytest.mark.parametrize("method", ["isotonic", "platt", "beta"])
 def test_calibrator_json_round_trip(method: str) -> None:
     rng = np.random.default_rng(0)
     raw = rng.uniform(size=500)
@@ -75,6 +75,26 @@ def test_calibrator_json_round_trip(method: str) -> None:
     back = Calibrator.from_dict(json.loads(json.dumps(cal.to_dict())))
     np.testing.assert_allclose(back(raw), cal(raw))
     assert np.all(np.diff(cal(np.sort(raw))) >= -1e-12)
+    # the bundles' standalone loader applies the saved calibrator the same way
+    from cvm.models.bundle_loader import calibrate
+
+    np.testing.assert_allclose(calibrate(cal.to_dict(), raw), cal(raw), rtol=1e-9)
+
+
+def test_beta_calibration_fits_a_shape_platt_cannot() -> None:
+    """A distortion that weighs the two tails differently (ln p twice, −ln(1 − p) half): beta
+    calibration's two log terms fit it, Platt's one logit cannot."""
+    rng = np.random.default_rng(3)
+    raw = rng.beta(0.8, 1.6, 40_000)
+    true = 1 / (1 + np.exp(-(2 * np.log(raw) - 0.5 * np.log1p(-raw) + 1)))
+    y = (rng.uniform(size=raw.size) < true).astype(float)
+    fit, test = slice(0, 20_000), slice(20_000, None)
+
+    def err(method: str) -> float:
+        cal = Calibrator.fit(raw[fit], y[fit], method)
+        return float(np.mean(np.abs(cal(raw[test]) - true[test])))
+
+    assert err("beta") < 0.5 * err("platt")
 
 
 def test_short_history_is_a_user_error() -> None:
@@ -86,3 +106,17 @@ def test_short_history_is_a_user_error() -> None:
 def test_grade() -> None:
     th = {"A": 0.08, "B": 0.04, "C": 0.01}
     assert [grade(g, th) for g in (0.1, 0.05, 0.02, 0.0)] == ["A", "B", "C", "D"]
+
+
+def test_auto_calibration_takes_beta_only_where_platt_fails() -> None:
+    """``auto`` keeps Platt where its shape holds and takes beta where it does not, by a
+    likelihood-ratio test on the calibration rows; without a threshold it is an error."""
+    rng = np.random.default_rng(0)  # (a test at 5 %: some seeds reject Platt's true shape)
+    raw = rng.beta(0.8, 1.6, 20_000)
+    platt_world = 1 / (1 + np.exp(-(1.3 * np.log(raw / (1 - raw)) - 0.2)))
+    beta_world = 1 / (1 + np.exp(-(2 * np.log(raw) - 0.5 * np.log1p(-raw) + 1)))
+    for true, want in ((platt_world, "platt"), (beta_world, "beta")):
+        y = (rng.uniform(size=raw.size) < true).astype(float)
+        assert Calibrator.fit(raw, y, "auto", lr_threshold=3.84).method == want
+    with pytest.raises(CvmError, match="threshold"):
+        Calibrator.fit(raw, y, "auto")

@@ -87,8 +87,29 @@ def test_plots_return_axes(fitted) -> None:
     c = explain.contributions(b, xs)
     for ax in (
         plots.plot_importance(c),
-        plots.plot_beeswarm(c, xs),
+        plots.plot_beeswarm(c, xs, seed=1),
         plots.plot_dependence(c, xs, "months_since_last_visit"),
     ):
         assert isinstance(ax, plt.Axes)
     plt.close("all")
+
+
+def test_beeswarm_draws_the_same_png_for_the_same_seed(fitted) -> None:
+    """shap shuffles and jitters the dots with numpy's global state: seeded, a re-run's
+    chart is byte-identical (the report's determinism), and the caller's state is kept."""
+    import numpy as np
+
+    b, X = fitted
+    xs = X.iloc[:200]
+    c = explain.contributions(b, xs)
+
+    def png(seed: int) -> str:
+        return plots.fig_to_img(plots.plot_beeswarm(c, xs, seed=seed))
+
+    np.random.seed(123)
+    before = np.random.random()
+    np.random.seed(123)
+    first = png(7)
+    assert np.random.random() == before  # the global state is restored
+    assert png(7) == first
+    assert png(8) != first
