@@ -220,7 +220,7 @@ class _PeakRss:
 
         self.peak = 0.0
         self._stop = threading.Event()
-        self._proc = None
+        self._proc: Any = None
         try:
             import psutil
 
@@ -233,9 +233,10 @@ class _PeakRss:
             self._thread.start()
 
     def _run(self, interval: float) -> None:
-        while not self._stop.is_set():
+        proc = self._proc
+        while proc is not None and not self._stop.is_set():
             try:
-                self.peak = max(self.peak, self._proc.memory_info().rss / 2**30)
+                self.peak = max(self.peak, proc.memory_info().rss / 2**30)
             except Exception:  # the kernel exited
                 return
             self._stop.wait(interval)
@@ -331,8 +332,11 @@ def _next(
             fits = budget_gb is None or held + gb.get(name, 0.0) <= budget_gb
             if running and memory is not None and not fits:
                 continue  # would pass the memory budget beside what runs: not now
-            hold_up = waiting is not None and budget_gb is not None
-            if hold_up and gb.get(name, 0.0) + gb.get(str(waiting), 0.0) > budget_gb:
+            if (
+                waiting is not None
+                and budget_gb is not None
+                and gb.get(name, 0.0) + gb.get(waiting, 0.0) > budget_gb
+            ):
                 continue  # it would hold up the notebook about to be ready
             return name
         if all(d in running for d in unmet):
