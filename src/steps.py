@@ -666,8 +666,10 @@ def _contacted_features(ctx: RunContext):
 
     def features_fn(tables: dict[str, pd.DataFrame], date: Any) -> pd.DataFrame:
         who = by_snap.get(pd.Timestamp(date))
+        # the figures across customers (store levels) come from the whole tables, the rows
+        # from the cut ones
         return build_features(
-            sub if sub is not None and who is not None else tables, date, ctx.cfg, customers=who
+            tables, date, ctx.cfg, customers=who, rows_from=sub if who is not None else None
         )
 
     return features_fn
