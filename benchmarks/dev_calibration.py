@@ -25,40 +25,49 @@ from cvm.features.snapshot import build_features
 from cvm.models import metrics as M
 from cvm.models.churn import churn_frames, fit_churn
 
-world, seed, n, H = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-over = json.loads(sys.argv[5]) if len(sys.argv) > 5 else {}
-if seed not in (101, 102, 103):
-    sys.exit("development seeds only (101-103): the benchmarks' seeds are never tuned on")
-data = D._world(world, seed, n)
-truth = data / "truth"
-as_of = pd.Timestamp(json.loads((truth / "meta.json").read_text())["end"])
-cfg = load_config("default", {"horizon_months": H, **over})
-tables = load_tables(str(data))
-bau = pd.read_parquet(truth / "visits_business_as_usual.parquet")
-fr = churn_frames(tables, as_of, cfg)
-cm = fit_churn(fr, cfg)
-feats = scoring_features(tables, as_of, H, cfg, build_features(tables, as_of, cfg))
-act = active_customers(tables["visits"], as_of, cfg)
-X = feats.loc[feats.index.intersection(act)]
-p = cm.predict_proba(X)
-y = (~X.index.isin(D._paid_in(bau, as_of, H, None))).astype(int)
-q = pd.qcut(p, 10, labels=False, duplicates="drop")
-tab = pd.DataFrame({"p": p, "y": y, "q": q}).groupby("q").mean().round(3)
-print(
-    json.dumps(
-        {
-            "world": world,
-            "seed": seed,
-            "H": H,
-            "over": over,
-            "auc": round(M.auc(y, p), 4),
-            "ece": round(M.ece(y, p), 4),
-            "mean_p": round(float(p.mean()), 4),
-            "mean_y": round(float(y.mean()), 4),
-            "bins_p": tab["p"].tolist(),
-            "bins_y": tab["y"].tolist(),
-            "val": {k: cm.metrics.get(k) for k in ("auc", "ece", "calibration")},
-        },
-        default=str,
+
+def main(argv: list[str]) -> None:
+    """Train, score and print the calibration line for one world, seed, size and horizon."""
+    world, seed, n, H = argv[0], int(argv[1]), int(argv[2]), int(argv[3])
+    over = json.loads(argv[4]) if len(argv) > 4 else {}
+    if seed not in (101, 102, 103):
+        raise SystemExit(
+            "development seeds only (101-103): the benchmarks' seeds are never tuned on"
+        )
+    data = D._world(world, seed, n)
+    truth = data / "truth"
+    as_of = pd.Timestamp(json.loads((truth / "meta.json").read_text())["end"])
+    cfg = load_config("default", {"horizon_months": H, **over})
+    tables = load_tables(str(data))
+    bau = pd.read_parquet(truth / "visits_business_as_usual.parquet")
+    fr = churn_frames(tables, as_of, cfg)
+    cm = fit_churn(fr, cfg)
+    feats = scoring_features(tables, as_of, H, cfg, build_features(tables, as_of, cfg))
+    act = active_customers(tables["visits"], as_of, cfg)
+    X = feats.loc[feats.index.intersection(act)]
+    p = cm.predict_proba(X)
+    y = (~X.index.isin(D._paid_in(bau, as_of, H, None))).astype(int)
+    q = pd.qcut(p, 10, labels=False, duplicates="drop")
+    tab = pd.DataFrame({"p": p, "y": y, "q": q}).groupby("q").mean().round(3)
+    print(
+        json.dumps(
+            {
+                "world": world,
+                "seed": seed,
+                "H": H,
+                "over": over,
+                "auc": round(M.auc(y, p), 4),
+                "ece": round(M.ece(y, p), 4),
+                "mean_p": round(float(p.mean()), 4),
+                "mean_y": round(float(y.mean()), 4),
+                "bins_p": tab["p"].tolist(),
+                "bins_y": tab["y"].tolist(),
+                "val": {k: cm.metrics.get(k) for k in ("auc", "ece", "calibration")},
+            },
+            default=str,
+        )
     )
-)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
