@@ -270,6 +270,19 @@ def _ms(xs: list[float]) -> str:
     return f"{np.mean(xs):.3f} ± {np.std(xs, ddof=1):.3f}"
 
 
+def _mci(xs: list[float]) -> str:
+    """Mean over seeds with its 95 % interval (Student t over the seeds), for the ratios the
+    targets are about; one seed: that seed's figure."""
+    from scipy import stats
+
+    xs = [x for x in xs if x is not None and not (isinstance(x, float) and math.isnan(x))]
+    if len(xs) < 2:
+        return _ms(xs)
+    m, se = float(np.mean(xs)), float(np.std(xs, ddof=1) / math.sqrt(len(xs)))
+    h = float(stats.t.ppf(0.975, len(xs) - 1)) * se
+    return f"{m:.3f} [{m - h:.3f}, {m + h:.3f}]"
+
+
 def _share(flags: list[bool]) -> str:
     return f"{sum(flags)}/{len(flags)}" if flags else "–"
 
@@ -310,7 +323,7 @@ def write_doc(command: str, note: str, extra: list[Path] | None = None) -> None:
                 "best churn baseline": _ms([max(c["baselines"].values()) for c in ch])
                 + (f" ({max(set(best_c), key=best_c.count)})" if best_c else ""),
                 "churn > baseline": _share([c["auc"] > max(c["baselines"].values()) for c in ch]),
-                "churn excess/oracle": _ms([c.get("auc_excess_vs_oracle") for c in ch]),
+                "churn excess/oracle": _mci([c.get("auc_excess_vs_oracle") for c in ch]),
                 "ECE": _ms([c["ece"] for c in ch]),
                 "ECE ≤ 0.03": _share([c["ece"] <= 0.03 for c in ch]),
                 "ECE, data's definition": _ms([c.get("ece_samedef") for c in ch]),
@@ -320,13 +333,13 @@ def write_doc(command: str, note: str, extra: list[Path] | None = None) -> None:
                 "value > baseline": _share(
                     [v["normalized_gini"] > max(v["baselines"].values()) for v in va]
                 ),
-                "Gini/oracle": _ms([v.get("gini_vs_oracle") for v in va]),
-                "total ratio": _ms([v["total_ratio"] for v in va]),
+                "Gini/oracle": _mci([v.get("gini_vs_oracle") for v in va]),
+                "total ratio": _mci([v["total_ratio"] for v in va]),
                 "total within 1 ± 0.07": _share([abs(v["total_ratio"] - 1) <= 0.07 for v in va]),
                 "total vs no-contact future": _ms([v.get("total_ratio_no_contact") for v in va]),
                 "total, data's definition": _ms([v.get("total_ratio_samedef") for v in va]),
                 "active Gini": _ms([v.get("active_normalized_gini") for v in va]),
-                "active Gini/oracle": _ms([v.get("active_gini_vs_oracle") for v in va]),
+                "active Gini/oracle": _mci([v.get("active_gini_vs_oracle") for v in va]),
                 "skipped": skipped[0][:80] + "…" if skipped else "",
             }
         )
@@ -336,7 +349,10 @@ def write_doc(command: str, note: str, extra: list[Path] | None = None) -> None:
         f"in development: settings were chosen on seeds 101–102 and frozen), each world "
         f"simulated once with a 12-month truth; at H = 6 the realized figures use its first 6 "
         f"months (the oracle is computed for 12 months only, so the oracle ratios are given "
-        f"at H = 12). Figures are mean ± sd over seeds; 'a > b' columns count the seeds in "
+        f"at H = 12). Figures are mean ± sd over seeds, except the ratios to the oracle and "
+        f"the total ratio: mean over seeds [95 % interval of that mean, Student t over the "
+        f"seeds]; the churn ratio is on the excess scale, (AUC − 0.5) / (oracle AUC − 0.5). "
+        f"'a > b' columns count the seeds in "
         f"which the model beats the best of its baselines (churn: recency, RFM logistic, "
         f"BG/NBD, LightGBM-RFM; value: historical average, BG/NBD + Gamma-Gamma, "
         f"recency/frequency, LightGBM-RFM). ECE is against the future with the store's "
@@ -348,11 +364,12 @@ def write_doc(command: str, note: str, extra: list[Path] | None = None) -> None:
         f"margin the blended `value.unknown_payer_mix` one); elsewhere they equal the main "
         f"figure. Value Gini and total ratio over every customer ever seen; 'active' = a paid "
         f"visit in the last 12 months.\n\n"
-        f"{note}\n\n"
-        + md_table(table)
-        + "\nPer-seed rows: data/bench/regimes/results.jsonl. Timings are inflated: the "
-        "2-core machine was shared with other agents' jobs while this ran.\n"
+        f"{note}\n\n" + md_table(table) + "\nPer-seed rows (with each seed's bootstrap intervals): "
+        "[regimes_results.jsonl](regimes_results.jsonl). Timings in them are inflated: the "
+        "2-core machine was shared with other jobs while this ran.\n"
     )
+    kept = ROOT / "docs" / "benchmarks" / "regimes_results.jsonl"
+    kept.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     write_fragment("regimes", "Churn and value across simulator regimes (issue 15)", command, body)
 
 
