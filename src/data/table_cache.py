@@ -190,6 +190,15 @@ class LazyTables(dict):
         )
         return self._pruned[name][want]
 
+    def columns_of(self, name: str) -> list[str]:
+        """The columns of table ``name``, from its file's schema when it is not read yet."""
+        df = dict.__getitem__(self, name)
+        if df is not _UNREAD:
+            return list(df.columns)
+        import pyarrow.parquet as pq
+
+        return [c for c in pq.read_schema(self._paths[name]).names if not c.startswith("__")]
+
     def loaded(self) -> list[str]:
         """Names of the tables read so far."""
         return [k for k in dict.keys(self) if dict.__getitem__(self, k) is not _UNREAD]

@@ -151,9 +151,13 @@ def test_dask_engine_gives_identical_scores_plans_and_lists(
     for task in ("plan_store", "_proba", "_contrib", "_value_scores"):
         assert tasks.get(task), task
     # per store, not per block of rows: the stores are known from the features step on
-    for task in ("segment_part", "_proba", "_value_scores"):
+    # engine.workers_read_parts (the default): each task gets its part's folder in the run's
+    # copy of the tables and the worker reads it; nothing of it is left once the run is done
+    for task in ("segment_part_at", "_proba", "_value_scores"):
         assert tasks.get(task) == DEALERS, (task, tasks)
-    assert tasks.get("build_part") == 2 * DEALERS, tasks  # the as-of date and a month earlier
+    assert tasks.get("build_part_at") == 2 * DEALERS, tasks  # the as-of date and a month earlier
+    assert "build_part" not in tasks and "segment_part" not in tasks, tasks  # nothing scattered
+    assert not (dask_run / ".tables").exists()
     assert not (local_run / "artifacts" / "engine_tasks.json").exists()  # local: no tasks
     assert not (dask_run / "artifacts" / "engine.json").exists()
     assert json.loads((dask_run / "manifest.json").read_text())["parameters"]["engine"] == "dask"
