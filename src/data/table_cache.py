@@ -8,7 +8,8 @@ mark, phones their masked form, so the profile-completeness features and the mas
 the lists are unchanged. Every notebook's ``RunContext.tables`` then reads that copy (a plain
 Parquet read with the contract dtypes kept: no coercion, no validation) when the manifest still
 matches the source, and falls back to ``load_tables`` otherwise. The run removes the copy
-before publishing (``drop``).
+before publishing (``drop``), and with it the stores' parts the Dask workers read
+(``<run>/.tables/parts/``, ``cvm.features.part_files``).
 
 At a million customers this turns ~9 validated loads of the source (one per notebook and the
 up-front check, ~90 s each) into one, plus one Parquet read per notebook.
