@@ -113,27 +113,38 @@ def engine_of(run_dir: Path) -> dict[str, Any]:
 _CLIENTS: dict[str, Any] = {}
 
 
+def _client(address: str) -> Any:
+    """This process's client of the scheduler at ``address`` (one, kept). It talks to the
+    workers directly (``direct_to_workers``): data and results do not pass the scheduler."""
+    client = _CLIENTS.get(address)
+    if client is None:
+        client = _dask().Client(address, set_as_default=False, direct_to_workers=True)
+        _CLIENTS[address] = client
+    return client
+
+
 def map_stores(
     run_dir: Path, fn: Callable[..., Any], items: Sequence[Any], *shared: Any
 ) -> list[Any]:
     """``[fn(item, *shared) for item in items]``, on the run's engine (results in order).
 
     On Dask the ``shared`` arguments are scattered once (broadcast to the workers), each item
-    is scattered to one worker and is one task."""
+    is scattered to one worker and is one task (an item may be just the folder of a part the
+    worker reads itself: ``cvm.features.part_files``). Once gathered, the futures are
+    released, so the workers drop the items and results of the call."""
     eng = engine_of(run_dir)
     if eng.get("engine") != "dask" or not items:
         return [fn(item, *shared) for item in items]
-    distributed = _dask()
-    address = eng["scheduler"]
-    client = _CLIENTS.get(address)
-    if client is None:
-        client = distributed.Client(address, set_as_default=False)
-        _CLIENTS[address] = client
+    client = _client(eng["scheduler"])
     futures_shared = [client.scatter(s, broadcast=True) for s in shared]
     # each item (a store's rows) goes to one worker as data, not inside the task graph
     data = client.scatter(list(items), hash=False)
     futures = client.map(fn, data, *[[f] * len(items) for f in futures_shared], pure=False)
-    out = client.gather(futures)
+    try:
+        out = client.gather(futures)
+    finally:
+        client.cancel([*futures, *data])  # unique keys; the shared ones (content-hashed, a
+        del futures, data, futures_shared  # later call may scatter them again) go with the del
     _count_tasks(Path(run_dir), getattr(fn, "__name__", "task"), len(items))
     return out
 
@@ -173,10 +184,4 @@ def training_client(nbytes: int) -> Any:
     budget = run_settings(load_config("default")).engine.train_memory_budget_mb
     if budget <= 0 or nbytes <= budget * 2**20:
         return None
-    distributed = _dask()
-    address = _ACTIVE["scheduler"]
-    client = _CLIENTS.get(address)
-    if client is None:
-        client = distributed.Client(address, set_as_default=False)
-        _CLIENTS[address] = client
-    return client
+    return _client(_ACTIVE["scheduler"])

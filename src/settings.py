@@ -164,6 +164,7 @@ class Engine:
     worker_memory_limit: str
     connect_timeout_s: float
     partition_rows: int
+    workers_read_parts: bool  # workers read their part from the run folder, not scattered
     train_memory_budget_mb: float
     parallel_notebooks: int  # notebooks of the run executed at once where the graph allows
     memory_budget_gb: float  # notebooks side by side only while their kernels' estimates fit

@@ -170,7 +170,6 @@ def _table_parts(
     (``cvm.features.snapshot.split_tables``); ``names``: only those tables; ``customers``:
     only their rows (``restrict_tables``). None on the local engine: the whole is one part,
     computed here."""
-    from cvm.data.ids import ids
     from cvm.engine import engine_of
     from cvm.features.snapshot import restrict_tables, split_tables
 
@@ -179,17 +178,48 @@ def _table_parts(
     tables = {k: ctx.tables[k] for k in ctx.tables if names is None or k in names}
     if customers is not None:
         tables = restrict_tables(tables, customers)
+    part_of, n = _part_plan(ctx, tables["visits"])
+    return split_tables(tables, part_of, n, referrals=referrals)
+
+
+def _part_plan(ctx: RunContext, visits: pd.DataFrame) -> tuple[pd.Series, int]:
+    """Each customer's part (customer id -> part number) and the number of parts: one per
+    store of a dealer group (``customer_stores``), else per ``engine.partition_rows`` of the
+    customers of ``visits`` (sorted ids)."""
+    from cvm.data.ids import ids
+
     if ctx.has("customer_stores"):
         store = ctx.load_frame("customer_stores")["dealer_id"].astype("str")
         dealers = pd.Index(sorted(store.unique()))
-        part_of = pd.Series(dealers.get_indexer(store), index=store.index)
-        n = len(dealers)
-    else:
-        who = pd.Index(pd.unique(ids(tables["visits"]["customer_id"]).dropna())).sort_values()
-        size = max(1, ctx.settings.engine.partition_rows)
-        part_of = pd.Series(np.arange(len(who)) // size, index=who)
-        n = max(1, -(-len(who) // size))
-    return split_tables(tables, part_of, n, referrals=referrals)
+        return pd.Series(dealers.get_indexer(store), index=store.index), len(dealers)
+    who = pd.Index(pd.unique(ids(visits["customer_id"]).dropna())).sort_values()
+    size = max(1, ctx.settings.engine.partition_rows)
+    return pd.Series(np.arange(len(who)) // size, index=who), max(1, -(-len(who) // size))
+
+
+def _part_files(
+    ctx: RunContext,
+    kind: str,
+    referrals: bool,
+    names: tuple[str, ...] | None = None,
+    columns: dict[str, list[str]] | None = None,
+) -> list[str] | None:
+    """The folders of the parts of ``kind`` the workers read themselves
+    (``cvm.features.part_files``; written once a run, cut like :func:`_table_parts`), on a
+    Dask engine with ``engine.workers_read_parts``; else None (the parts are scattered)."""
+    from cvm.data.table_cache import select
+    from cvm.engine import engine_of
+    from cvm.features.part_files import write_parts
+
+    if engine_of(ctx.run_dir).get("engine") != "dask" or not ctx.settings.engine.workers_read_parts:
+        return None
+    memo = f"part_files:{kind}"
+    if memo not in ctx.memo:
+        part_of, n = _part_plan(ctx, select(ctx.tables, "visits", ["customer_id"]))
+        ctx.memo[memo] = write_parts(
+            ctx.run_dir, kind, ctx.tables, part_of, n, referrals, columns, list(names or ctx.tables)
+        )
+    return ctx.memo[memo]
 
 
 def _build_features(ctx: RunContext, as_of: Any, customers: pd.Index | None = None) -> pd.DataFrame:
@@ -197,8 +227,21 @@ def _build_features(ctx: RunContext, as_of: Any, customers: pd.Index | None = No
     on a Dask engine (the figures across customers computed once here, on the whole data, and
     sent with the tasks; the mileage fill over every customer built: the same rows)."""
     from cvm.engine import map_stores
-    from cvm.features.snapshot import build_features, build_part, feature_figures, finish_features
+    from cvm.features.part_files import build_part_at
+    from cvm.features.snapshot import (
+        build_features,
+        build_part,
+        feature_columns,
+        feature_figures,
+        feature_tables,
+        finish_features,
+    )
 
+    files = _part_files(ctx, "features", referrals=True, columns=feature_columns(ctx.cfg))
+    if files is not None:  # each worker reads its part (and cuts it to ``customers``)
+        figures = feature_figures(feature_tables(ctx.tables, ctx.cfg), as_of, ctx.cfg)
+        done = map_stores(ctx.run_dir, build_part_at, files, as_of, ctx.cfg, figures, customers)
+        return finish_features(done, as_of)
     key = "feature_parts" if customers is None else None  # every customer: cut once a step
     parts = ctx.memo.get(key) if key else None
     if parts is None:
@@ -414,8 +457,14 @@ def _segment_parts(ctx: RunContext, group: bool) -> dict[str, Any]:
     month ago where the step needs both): here, or one task per part on a Dask engine
     (``cvm.segments.parts``; the same rows)."""
     from cvm.engine import map_stores
-    from cvm.segments.parts import TABLES_READ, combine_parts, segment_part
+    from cvm.segments.parts import TABLES_READ, combine_parts, segment_part, segment_part_at
 
+    files = _part_files(ctx, "segments", referrals=False, names=TABLES_READ)
+    if files is not None:  # each worker reads its part
+        done = map_stores(
+            ctx.run_dir, segment_part_at, files, ctx.as_of, ctx.prev_as_of, ctx.cfg, group
+        )
+        return combine_parts(done)
     parts = _table_parts(ctx, referrals=False, names=TABLES_READ)
     if parts is None:
         return segment_part(ctx.tables, ctx.as_of, ctx.prev_as_of, ctx.cfg, group)

@@ -8,7 +8,8 @@ mark, phones their masked form, so the profile-completeness features and the mas
 the lists are unchanged. Every notebook's ``RunContext.tables`` then reads that copy (a plain
 Parquet read with the contract dtypes kept: no coercion, no validation) when the manifest still
 matches the source, and falls back to ``load_tables`` otherwise. The run removes the copy
-before publishing (``drop``).
+before publishing (``drop``), and with it the stores' parts the Dask workers read
+(``<run>/.tables/parts/``, ``cvm.features.part_files``).
 
 At a million customers this turns ~9 validated loads of the source (one per notebook and the
 up-front check, ~90 s each) into one, plus one Parquet read per notebook.
@@ -189,6 +190,15 @@ class LazyTables(dict):
             self._paths[name], columns=[c for c in have if c in cols]
         )
         return self._pruned[name][want]
+
+    def columns_of(self, name: str) -> list[str]:
+        """The columns of table ``name``, from its file's schema when it is not read yet."""
+        df = dict.__getitem__(self, name)
+        if df is not _UNREAD:
+            return list(df.columns)
+        import pyarrow.parquet as pq
+
+        return [c for c in pq.read_schema(self._paths[name]).names if not c.startswith("__")]
 
     def loaded(self) -> list[str]:
         """Names of the tables read so far."""

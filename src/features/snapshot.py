@@ -777,17 +777,29 @@ def split_tables(
             for p in parts:
                 p[name] = df
             continue
-        row_part = _row_parts(df["customer_id"], key, code, n_parts)
-        spill |= bool((row_part == n_parts).any())
-        rows = [row_part]
-        if referrals and name == "vehicle_sales" and "referred_by_customer_id" in df.columns:
-            ref = _row_parts(df["referred_by_customer_id"], key, code, n_parts)
-            rows.append(np.where(ref != row_part, ref, -1))
-        take, bounds = _rows_by_part(rows, n_parts + 1)
+        take, bounds, spilled = part_rows(name, df, key, code, n_parts, referrals)
+        spill |= spilled
         grouped = df.iloc[take]  # one gather, then each part is a slice of it
         for k, p in enumerate(parts):
             p[name] = grouped.iloc[bounds[k] : bounds[k + 1]].copy()
     return parts if spill else parts[:-1]
+
+
+def part_rows(
+    name: str, df: pd.DataFrame, key: pd.Index, code: np.ndarray, n_parts: int, referrals: bool
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """How :func:`split_tables` cuts one table with a ``customer_id``: the row positions
+    grouped by part (``n_parts`` plus the spill part), where each part starts and ends in
+    them, and whether any row spilled. ``key``: the customer ids as str, ``code``: their part
+    (``cvm.features.part_files`` writes the parts table by table with it)."""
+    row_part = _row_parts(df["customer_id"], key, code, n_parts)
+    spill = bool((row_part == n_parts).any())
+    rows = [row_part]
+    if referrals and name == "vehicle_sales" and "referred_by_customer_id" in df.columns:
+        ref = _row_parts(df["referred_by_customer_id"], key, code, n_parts)
+        rows.append(np.where(ref != row_part, ref, -1))
+    take, bounds = _rows_by_part(rows, n_parts + 1)
+    return take, bounds, spill
 
 
 def _row_parts(col: pd.Series, key: pd.Index, code: np.ndarray, spill: int) -> np.ndarray:

@@ -52,6 +52,16 @@ def segment_part(
     return out
 
 
+def segment_part_at(
+    path: str, now: Any, prev: Any, cfg: dict[str, Any] | None, group: bool = False
+) -> dict[str, pd.Series | pd.DataFrame]:
+    """:func:`segment_part` on the part in folder ``path`` (a Dask task: the worker reads its
+    part, ``cvm.features.part_files``)."""
+    from cvm.features.part_files import read_part
+
+    return segment_part(read_part(path), now, prev, cfg, group)
+
+
 def combine_parts(
     parts: list[dict[str, pd.Series | pd.DataFrame]],
 ) -> dict[str, pd.Series | pd.DataFrame]:

@@ -47,6 +47,20 @@ def dask_run(group_data, tmp_path_factory) -> Path:
     return _run(group_data, tmp_path_factory, "dask")
 
 
+@pytest.fixture(scope="module")
+def dask_scatter_run(group_data, tmp_path_factory) -> Path:
+    """``engine.workers_read_parts: false`` (a cluster without shared storage): the kernel
+    scatters the parts, through a home's config overlay the notebook kernels read too."""
+    home = tmp_path_factory.mktemp("home_scatter")
+    (home / "configs").mkdir()
+    (home / "configs" / "default.yaml").write_text(
+        "engine:\n  workers_read_parts: false\n", encoding="utf-8"
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CVM_HOME", str(home))
+        return _run(group_data, tmp_path_factory, "dask")
+
+
 def test_group_report_has_the_league_table(local_run: Path) -> None:
     html = (local_run / "report.html").read_text(encoding="utf-8")
     assert '<section id="stores">' in html
@@ -151,12 +165,33 @@ def test_dask_engine_gives_identical_scores_plans_and_lists(
     for task in ("plan_store", "_proba", "_contrib", "_value_scores"):
         assert tasks.get(task), task
     # per store, not per block of rows: the stores are known from the features step on
-    for task in ("segment_part", "_proba", "_value_scores"):
+    # engine.workers_read_parts (the default): each task gets its part's folder in the run's
+    # copy of the tables and the worker reads it; nothing of it is left once the run is done
+    for task in ("segment_part_at", "_proba", "_value_scores"):
         assert tasks.get(task) == DEALERS, (task, tasks)
-    assert tasks.get("build_part") == 2 * DEALERS, tasks  # the as-of date and a month earlier
+    assert tasks.get("build_part_at") == 2 * DEALERS, tasks  # the as-of date and a month earlier
+    assert "build_part" not in tasks and "segment_part" not in tasks, tasks  # nothing scattered
+    assert not (dask_run / ".tables").exists()
     assert not (local_run / "artifacts" / "engine_tasks.json").exists()  # local: no tasks
     assert not (dask_run / "artifacts" / "engine.json").exists()
     assert json.loads((dask_run / "manifest.json").read_text())["parameters"]["engine"] == "dask"
+
+
+def test_scattered_parts_give_the_same_outputs(local_run: Path, dask_scatter_run: Path) -> None:
+    for name in ("features", "segments"):
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(local_run / "artifacts" / f"{name}.parquet"),
+            pd.read_parquet(dask_scatter_run / "artifacts" / f"{name}.parquet"),
+            check_exact=True,
+        )
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(local_run / "scores.parquet"),
+        pd.read_parquet(dask_scatter_run / "scores.parquet"),
+        check_exact=True,
+    )
+    tasks = json.loads((dask_scatter_run / "artifacts" / "engine_tasks.json").read_text())
+    assert tasks.get("build_part") == 2 * DEALERS and tasks.get("segment_part") == DEALERS, tasks
+    assert "build_part_at" not in tasks and "segment_part_at" not in tasks, tasks
 
 
 def test_unreachable_scheduler_is_exit_2_with_the_address(group_data, tmp_path: Path) -> None:
