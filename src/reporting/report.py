@@ -1365,15 +1365,30 @@ def _shap_chart(ctx: RunContext, model: str) -> str:
 
 
 def _translate_texts(fig: Any, words_: dict[str, str]) -> None:
-    """Replace a library's English chart words (shap's beeswarm) in every text of ``fig``."""
+    """Replace a library's English chart words (shap's beeswarm) in every text of ``fig``.
+
+    Tick labels are set again from their axis's formatter when the figure is drawn (shap
+    gives fixed ones: the "Sum of … other features" row, the colour bar's High / Low), so
+    they are replaced through the axis; other texts in place."""
     import re
 
+    def say(s: str) -> str:
+        if s in words_:
+            return words_[s]
+        if m := re.fullmatch(r"Sum of (\d+) other features", s):
+            return t("shap_other_features", "zh", n=m.group(1))
+        return s
+
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            labels = [x.get_text() for x in axis.get_ticklabels()]
+            said = [say(x) for x in labels]
+            if said != labels:
+                axis.set_ticks(axis.get_ticklocs(), said)
     for text in fig.findobj(lambda o: hasattr(o, "get_text") and hasattr(o, "set_text")):
         s = text.get_text()
-        if s in words_:
-            text.set_text(words_[s])
-        elif m := re.fullmatch(r"Sum of (\d+) other features", s):
-            text.set_text(t("shap_other_features", "zh", n=m.group(1)))
+        if say(s) != s:
+            text.set_text(say(s))
 
 
 def driver_sentences(sv: pd.DataFrame, X: pd.DataFrame, lang: str, top_n: int) -> list[str]:
