@@ -103,8 +103,9 @@ class RunContext:
             scratch=run_dir in (None, ""),
         )
         ctx.artifacts.mkdir(parents=True, exist_ok=True)
-        from cvm.engine import activate
+        from cvm.engine import activate, limit_blas_threads
 
+        limit_blas_threads(ctx.settings.engine.blas_threads)
         activate(ctx.run_dir)  # --engine dask: large training frames train on the cluster
         return ctx
 

@@ -170,6 +170,7 @@ class Engine:
     memory_budget_gb: float  # notebooks side by side only while their kernels' estimates fit
     kernel_peak_gb: dict[str, list[list[float]]]  # notebook -> [[customers, GB], ...] measured
     warm_kernels: int  # kernels started and warmed up ahead of the notebooks (cvm.runner)
+    blas_threads: int  # numpy's BLAS threads in a step's process (0: the library's own choice)
 
 
 @dataclass(frozen=True)

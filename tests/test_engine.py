@@ -84,3 +84,21 @@ def test_unreachable_scheduler_names_the_address_and_the_fix() -> None:
         engine.Cluster("local", "tcp://127.0.0.1:9", load_config())
     with pytest.raises(CvmError, match="--engine must be one of"):
         engine.Cluster("spark", None, load_config())
+
+
+def test_blas_threads_caps_numpy_blas_pool_and_zero_leaves_it() -> None:
+    """``engine.blas_threads`` (applied by ``RunContext.open``) caps OpenBLAS's thread pool:
+    its threads contend with LightGBM's OpenMP threads on a small machine."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    np.ones((4, 4)) @ np.ones((4, 4))  # BLAS loaded
+    blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
+    if not blas:
+        pytest.skip("numpy reports no BLAS thread pool here")
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+        engine.limit_blas_threads(0)
+        assert [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"] == before
+        engine.limit_blas_threads(1)
+        assert all(i["num_threads"] == 1 for i in threadpool_info() if i["user_api"] == "blas")
+    assert load_config("default")["engine"]["blas_threads"] == 1
