@@ -69,6 +69,16 @@ class Features:
 
 
 @dataclass(frozen=True)
+class ChurnDrift:
+    """``churn.drift``: a logit shift from successive out-of-time folds
+    (``cvm.models.drift.fold_shift``)."""
+
+    method: Literal["none", "level", "trend", "anchored"]
+    half_life_months: float
+    min_t: float
+
+
+@dataclass(frozen=True)
 class Churn:
     calibration: Literal["platt", "isotonic", "beta", "auto"]
     calibration_lr_threshold: float
@@ -80,6 +90,7 @@ class Churn:
     tuning: list[dict[str, Any]]  # LightGBM parameters per grid point
     exclude_features: list[str]
     grade_thresholds: dict[str, float]  # grade letter -> AUC gain
+    drift: ChurnDrift
 
 
 @dataclass(frozen=True)

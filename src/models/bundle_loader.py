@@ -402,7 +402,17 @@ def new_owner_rate(
 
 def calibrate(cal: dict[str, Any], p_raw: np.ndarray) -> np.ndarray:
     """Apply a calibrator saved as JSON (isotonic: linear interpolation; platt: sigmoid of the
-    logit; beta: sigmoid of a·ln p − c·ln(1 − p) + b)."""
+    logit; beta: sigmoid of a·ln p − c·ln(1 − p) + b), then its drift ``shift`` if any
+    (added to the logit of the calibrated probability, ``churn.drift``)."""
+    p = _calibrate(cal, p_raw)
+    shift = float(cal.get("shift", 0.0))
+    if shift == 0.0:
+        return p
+    q = np.clip(p, 1e-6, 1 - 1e-6)
+    return 1.0 / (1.0 + np.exp(-(np.log(q / (1 - q)) + shift)))
+
+
+def _calibrate(cal: dict[str, Any], p_raw: np.ndarray) -> np.ndarray:
     p_raw = np.asarray(p_raw, float)
     method = cal.get("method", "identity")
     if method == "isotonic":

@@ -28,6 +28,7 @@ class Calibrator:
     a: float = 1.0  # platt: sigmoid(a * logit(p) + b)
     b: float = 0.0
     c: float = 0.0  # beta: sigmoid(a * ln p + c * -ln(1 - p) + b)
+    shift: float = 0.0  # added to the logit of the calibrated probability (churn.drift)
 
     @classmethod
     def fit(
@@ -59,7 +60,20 @@ class Calibrator:
             return cls("beta", a=a, b=float(lr.intercept_[0]), c=c)
         raise CvmError(f"calibration must be isotonic, platt, beta or auto, not {method!r}")
 
+    def shifted(self, shift: float) -> Calibrator:
+        """The same calibrator with ``shift`` added to the logit of its output (a drift
+        correction, ``cvm.models.drift.fold_shift``); 0 returns it unchanged."""
+        if shift == 0.0:
+            return self
+        return Calibrator(self.method, list(self.x), list(self.y), self.a, self.b, self.c, shift)
+
     def __call__(self, p_raw: np.ndarray) -> np.ndarray:
+        p = self._calibrated(p_raw)
+        if self.shift == 0.0:
+            return p
+        return 1.0 / (1.0 + np.exp(-(logit(p) + self.shift)))
+
+    def _calibrated(self, p_raw: np.ndarray) -> np.ndarray:
         p_raw = np.asarray(p_raw, float)
         if self.method == "isotonic":
             return np.interp(p_raw, self.x, self.y)
@@ -71,7 +85,7 @@ class Calibrator:
         return p_raw
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d = {
             "method": self.method,
             "x": list(self.x),
             "y": list(self.y),
@@ -79,10 +93,13 @@ class Calibrator:
             "b": self.b,
             "c": self.c,
         }
+        if self.shift != 0.0:  # written only when set: bundles without drift are unchanged
+            d["shift"] = self.shift
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Calibrator:
-        """The calibrator :meth:`to_dict` wrote (every key is always there)."""
+        """The calibrator :meth:`to_dict` wrote (every key but ``shift`` is always there)."""
         return cls(
             d["method"],
             list(d["x"]),
@@ -90,6 +107,7 @@ class Calibrator:
             float(d["a"]),
             float(d["b"]),
             float(d.get("c", 0.0)),
+            float(d.get("shift", 0.0)),
         )
 
 

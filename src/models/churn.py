@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from cvm.config import InsufficientData, load_config
+from cvm.data.ids import DAYS_PER_MONTH, to_timestamp
 from cvm.features.labels import churn_labels
 from cvm.features.split import keep_rows
 from cvm.features.training import snapshot_dates, training_frame
@@ -34,6 +35,7 @@ from cvm.models.baselines import (
     recency_score,
 )
 from cvm.models.calibration import Calibrator
+from cvm.models.drift import fold_shift
 from cvm.settings import run_settings
 
 log = logging.getLogger(__name__)
@@ -139,6 +141,13 @@ class ChurnFrames:
     train_dates: list[pd.Timestamp]
     valid_dates: list[pd.Timestamp]
     n_valid: int
+    # churn.drift's evidence (cvm.models.drift.fold_shift): the held-out customers' rows at the
+    # training snapshot dates (out of sample: the booster never saw these customers), and the
+    # months from each row's snapshot date (and from the out-of-time fold's) to the as-of date
+    X_fold: pd.DataFrame | None = None
+    y_fold: pd.Series | None = None
+    months_back_fold: np.ndarray | None = None
+    months_back_valid: np.ndarray | None = None  # per holdout row (Xh)
 
     @property
     def feature_names(self) -> list[str]:
@@ -154,11 +163,19 @@ def churn_frames(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = None
     h = int(cfg["horizon_months"])
     seed = run_settings(cfg).seed
     train_dates, valid_dates = snapshot_dates(tables["visits"], as_of, h, cfg)
-    Xtr, ytr, _ = training_frame(tables, train_dates, h, cfg, churn_labels)
+    Xtr, ytr, dtr = training_frame(tables, train_dates, h, cfg, churn_labels)
     Xva, yva, dva = training_frame(tables, valid_dates, h, cfg, churn_labels)
     # training and out-of-time rows from disjoint customers (cvm.features.split says why)
     tr = keep_rows(Xtr.index, np.zeros(len(Xtr), bool), cfg)
     va = keep_rows(Xva.index, np.ones(len(Xva), bool), cfg)
+    as_of = to_timestamp(as_of)
+
+    def back(dates: pd.Series) -> np.ndarray:
+        days = (as_of - pd.to_datetime(dates.to_numpy())).days.to_numpy()
+        return np.asarray(days / DAYS_PER_MONTH, dtype=float)
+
+    # the rows keep_rows drops at the training dates: the held-out customers', out of sample
+    X_fold, y_fold, back_fold = Xtr[~tr], ytr[~tr], back(dtr[~tr])
     Xtr, ytr, Xva, yva, dva = Xtr[tr], ytr[tr], Xva[va], yva[va], dva[va]
     if ytr.nunique() < 2 or yva.nunique() < 2:
         raise InsufficientData(
@@ -166,6 +183,7 @@ def churn_frames(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = None
             "snapshots; the data is too small or too uniform to learn churn"
         )
     tune = _split(len(Xva), float(cc["calibration_share"]), seed)
+    back_va = back(dva)
     return ChurnFrames(
         Xtr,
         ytr,
@@ -177,6 +195,10 @@ def churn_frames(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = None
         list(train_dates),
         list(valid_dates),
         len(Xva),
+        X_fold,
+        y_fold,
+        back_fold,
+        back_va[~tune],
     )
 
 
@@ -185,6 +207,42 @@ def train_churn(tables: dict[str, pd.DataFrame], as_of, cfg: dict | None = None)
     cfg = cfg or load_config()
     t0 = time.perf_counter()
     return fit_churn(churn_frames(tables, as_of, cfg), cfg, t0)
+
+
+def _drift(
+    frames: ChurnFrames,
+    booster: lgb.Booster,
+    calibrator: Calibrator,
+    features: list[str],
+    cfg: dict,
+) -> dict[str, Any] | None:
+    """``churn.drift``: the logit shift at the as-of date from every out-of-time fold (the
+    held-out customers at each training date and the out-of-time fold's holdout half),
+    calibrated as fitted (``cvm.models.drift.fold_shift``); None when the frames carry no fold rows."""
+    if frames.X_fold is None or frames.y_fold is None or frames.months_back_fold is None:
+        return None
+    if frames.months_back_valid is None:
+        return None
+    d = run_settings(cfg).churn.drift
+    # the out-of-time fold's holdout half only: its tuning half is where the calibrator was
+    # fitted (its shift is 0 there by construction)
+    raw = [
+        np.asarray(booster.predict(X[features], num_threads=_threads(cfg)), float)
+        for X in (frames.X_fold, frames.Xh)
+    ]
+    p = np.clip(calibrator(np.concatenate(raw)), 0, 1)
+    y = np.concatenate([frames.y_fold.to_numpy(), frames.yh.to_numpy()])
+    back = np.concatenate([frames.months_back_fold, frames.months_back_valid])
+    level = fold_shift(y, p, back, d.method, d.half_life_months, d.min_t)
+    log.info(
+        "churn drift (%s): logit shift %.3f (latest fold %.3f, slope %.3f/yr, t %.1f)",
+        d.method,
+        level.shift,
+        level.latest,
+        level.slope_per_year,
+        level.slope_t,
+    )
+    return level.to_dict()
 
 
 def fit_churn(frames: ChurnFrames, cfg: dict, t0: float | None = None) -> ChurnModel:
@@ -233,7 +291,10 @@ def fit_churn(frames: ChurnFrames, cfg: dict, t0: float | None = None) -> ChurnM
         cc["calibration"],
         float(cc["calibration_lr_threshold"]),
     )
-    model = ChurnModel(booster, calibrator, features, cats)
+    drift = _drift(frames, booster, calibrator, features, cfg)
+    model = ChurnModel(
+        booster, calibrator.shifted(drift["shift"]) if drift else calibrator, features, cats
+    )
     model.rfm = RfmLogistic().fit(Xtr, ytr)
     model.rfm_gbm = fit_rfm_gbm(Xtr, ytr.to_numpy(), "binary", cfg, Xt, yt.to_numpy())
 
@@ -271,6 +332,7 @@ def fit_churn(frames: ChurnFrames, cfg: dict, t0: float | None = None) -> ChurnM
         "best_params": dict(point),
         "best_iteration": int(booster.num_trees()),
         "calibration": calibrator.method,
+        "drift": drift,
         "horizon_months": h,
         "train_seconds": round(time.perf_counter() - t0, 1),
     }

@@ -15,6 +15,8 @@ level on all of them:
   folds do not show is not extrapolated: without drift the result is the pooled level.
 
 Pure functions of per-row arrays; ``docs/value.md`` ("Drift") records what was measured.
+``fold_shift`` is the churn model's counterpart on the logit scale (``churn.drift``,
+``docs/churn.md`` "Drift (issue 15)").
 """
 
 from __future__ import annotations
@@ -119,3 +121,135 @@ def fold_level(
         for s in ok
     ]
     return FoldLevel(method, float(scale), latest, pooled, slope, slope_t, used, folds)
+
+
+# ------------------------------------------------------------------ churn: a logit shift
+SHIFT_METHODS = ("none", "level", "trend", "anchored")
+_NEWTON_STEPS = 50  # intercept_shift converges in a handful; a cap, not a setting
+
+
+@dataclass(frozen=True)
+class FoldShift:
+    """The churn model's logit-intercept shift at the as-of date (``shift``) and its evidence.
+
+    Each fold's ``shift`` is the δ that makes Σ sigmoid(logit p + δ) = Σ y on its rows (the
+    calibration-in-the-large of the calibrated model there, on the logit scale)."""
+
+    method: str
+    shift: float
+    latest: float  # the latest fold's δ alone
+    level: float  # the folds' weighted mean δ
+    slope_per_year: float  # of δ against the fold date, before shrinkage
+    slope_t: float
+    slope_used_per_year: float
+    folds: list[dict[str, float]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def intercept_shift(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
+    """(δ with Σ sigmoid(logit p + δ) = Σ y, the variance of δ: 1 / Σ q(1 − q) at the root).
+
+    Newton on a monotone function; nan when every label is the same."""
+    y, z = np.asarray(y, float), _logit(np.asarray(p, float))
+    sy, n = float(y.sum()), len(y)
+    if n == 0 or sy <= 0 or sy >= n:
+        return float("nan"), float("inf")
+    d = 0.0
+    for _ in range(_NEWTON_STEPS):
+        q = 1.0 / (1.0 + np.exp(-(z + d)))
+        g = float(q.sum()) - sy
+        h = float(np.sum(q * (1 - q)))
+        step = g / max(h, 1e-12)
+        d -= step
+        if abs(step) < 1e-10:
+            break
+    q = 1.0 / (1.0 + np.exp(-(z + d)))
+    return float(d), 1.0 / max(float(np.sum(q * (1 - q))), 1e-12)
+
+
+def fold_shift(
+    y: np.ndarray,
+    p: np.ndarray,
+    months_back: np.ndarray,
+    method: str,
+    half_life_months: float,
+    min_t: float,
+) -> FoldShift:
+    """The logit shift that makes the calibrated churn probabilities ``p`` match ``y`` at the
+    as-of date, from the rows of several out-of-time folds (``months_back``: months between a
+    row's fold date and the as-of date; the latest fold is the smallest).
+
+    A weighted least-squares line through the folds' δ against their date (weights: recency
+    ``half_life_months`` × 1 / var δ, overdispersion from the fit's scatter), its slope shrunk
+    towards 0 by its own noise (``slope × max(0, 1 − (min_t / t)²)``, as ``fold_level``):
+
+    - ``none``: no shift (the evidence is still recorded);
+    - ``level``: the folds' weighted mean δ (no extrapolation);
+    - ``trend``: the line's level at the folds' weighted centre, moved along the shrunk slope
+      to the as-of date;
+    - ``anchored``: the latest fold's δ, moved along the shrunk slope from the latest fold's
+      date to the as-of date."""
+    if method not in SHIFT_METHODS:
+        raise CvmError(
+            f"churn.drift.method must be one of {', '.join(SHIFT_METHODS)}, not {method!r}"
+        )
+    y, p, m = (np.asarray(a, dtype=float) for a in (y, p, months_back))
+    stats = []
+    for tk in np.unique(m):
+        sel = m == tk
+        dk, vk = intercept_shift(y[sel], p[sel])
+        stats.append(
+            (float(tk), dk, vk, int(sel.sum()), float(y[sel].mean()), float(p[sel].mean()))
+        )
+    ok = [s for s in stats if np.isfinite(s[1])]
+    folds = [
+        {
+            "months_back": s[0],
+            "shift": s[1],
+            "se": float(np.sqrt(s[2])),
+            "rows": s[3],
+            "mean_y": s[4],
+            "mean_p": s[5],
+        }
+        for s in ok
+    ]
+    if not ok:
+        return FoldShift(method, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, folds)
+    t = np.array([s[0] for s in ok])
+    d = np.array([s[1] for s in ok])
+    var = np.array([s[2] for s in ok])
+    latest = float(d[np.argmin(t)])
+    rec = 0.5 ** ((t - t.min()) / float(half_life_months)) if half_life_months > 0 else 1.0
+    w = np.broadcast_to(rec, t.shape) / var
+    level = float(np.sum(w * d) / np.sum(w))
+    slope = slope_t = used = 0.0
+    x = -t / 12.0  # years relative to the as-of date (folds are in the past: x < 0)
+    xc = float(np.sum(w * x) / np.sum(w))
+    if len(t) >= 3:
+        X = np.column_stack([np.ones_like(x), x])
+        cov = np.linalg.pinv(X.T @ (w[:, None] * X))
+        beta = cov @ X.T @ (w * d)
+        resid = d - X @ beta
+        phi = max(1.0, float(np.sum(w * resid**2)) / max(len(t) - 2, 1))
+        se = float(np.sqrt(cov[1, 1] * phi))
+        slope = float(beta[1])
+        slope_t = slope / se if se > 0 else 0.0
+        shrink = max(0.0, 1.0 - (min_t / slope_t) ** 2) if slope_t != 0 else 0.0
+        used = slope * shrink
+    if method == "trend":
+        level_c = float(np.sum(w * (d - slope * (x - xc))) / np.sum(w))
+        shift = level_c + used * (0.0 - xc)
+    elif method == "level":
+        shift = level
+    elif method == "anchored":
+        shift = latest + used * float(t.min()) / 12.0
+    else:
+        shift = 0.0
+    return FoldShift(method, float(shift), latest, level, slope, slope_t, used, folds)

@@ -120,3 +120,24 @@ def test_auto_calibration_takes_beta_only_where_platt_fails() -> None:
         assert Calibrator.fit(raw, y, "auto", lr_threshold=3.84).method == want
     with pytest.raises(CvmError, match="threshold"):
         Calibrator.fit(raw, y, "auto")
+
+
+def test_drift_shift_is_recorded_and_applied(trained) -> None:
+    m, t = trained
+    d = m.metrics["drift"]
+    assert d["method"] == load_config()["churn"]["drift"]["method"]
+    assert m.calibrator.shift == d["shift"] and len(d["folds"]) >= 2
+    X = build_features(t, "2024-12-31")
+    over = {**SMALL, "churn": {**SMALL["churn"], "drift": {"method": "anchored"}}}
+    a = train_churn(t, "2024-12-31", load_config(overrides=over))
+    assert a.metrics["drift"]["method"] == "anchored"
+    assert a.calibrator.shift == a.metrics["drift"]["shift"] != 0.0
+    # the same booster and calibration; only the logit shift differs
+    none = Calibrator.from_dict(a.calibrator.to_dict() | {"shift": 0.0})
+    q = np.clip(none(a.predict_raw(X)), 1e-6, 1 - 1e-6)
+    z = np.log(q / (1 - q)) + a.metrics["drift"]["shift"]
+    np.testing.assert_allclose(a.predict_proba(X), 1 / (1 + np.exp(-z)))
+    # the metrics on the holdout half are those of the calibration as fitted (shift 0 there)
+    assert a.metrics["auc"] == pytest.approx(m.metrics["auc"])
+    b = ChurnModel.from_dict(json.loads(json.dumps(a.to_dict())))
+    np.testing.assert_array_equal(b.predict_proba(X), a.predict_proba(X))

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from cvm.config import CvmError
-from cvm.models.drift import fold_level
+from cvm.models.calibration import Calibrator
+from cvm.models.drift import fold_level, fold_shift, intercept_shift
 
 
 def _folds(ratio_at, n=4000, months=(12, 15, 18, 21, 24, 27), seed=0):
@@ -81,3 +82,70 @@ def test_value_scale_is_the_realized_total_of_every_customer_at_the_latest_fold(
         load_config(overrides={**over, "value": {**over["value"], "drift": {"rows": "held_out"}}}),
     )
     assert single.metrics["drift"] is None
+
+
+# ------------------------------------------------------------ churn: the logit shift
+def _churn_folds(shift_at, n=6000, months=(12, 15, 18, 21, 24, 27), seed=0):
+    """Calibrated probabilities p and labels drawn at sigmoid(logit p + shift_at(months back))."""
+    rng = np.random.default_rng(seed)
+    ys, ps, ms = [], [], []
+    for m in months:
+        p = rng.beta(2.0, 4.0, n)
+        z = np.log(p / (1 - p)) + shift_at(m)
+        ys.append((rng.random(n) < 1 / (1 + np.exp(-z))).astype(float))
+        ps.append(p), ms.append(np.full(n, float(m)))
+    return np.concatenate(ys), np.concatenate(ps), np.concatenate(ms)
+
+
+def test_intercept_shift_matches_the_mean():
+    rng = np.random.default_rng(1)
+    p = rng.beta(2.0, 5.0, 5000)
+    y = (rng.random(5000) < 0.4).astype(float)
+    d, var = intercept_shift(y, p)
+    q = 1 / (1 + np.exp(-(np.log(p / (1 - p)) + d)))
+    assert q.sum() == pytest.approx(y.sum(), rel=1e-9) and 0 < var < 1
+    assert np.isnan(intercept_shift(np.zeros(10), p[:10])[0])
+
+
+def test_churn_shift_removes_a_known_drift():
+    # the calibrated model's logit falls behind by 0.4 a year: 0.4 at the latest fold (12
+    # months back, where it was calibrated 0.4 too low) ... 0.8 at the as-of date
+    truth = lambda m: 0.8 - 0.4 * m / 12.0 + 0.4  # noqa: E731
+    y, p, m = _churn_folds(truth, n=20000)
+    for method, want in (("trend", truth(0)), ("anchored", truth(0)), ("level", None)):
+        lv = fold_shift(y, p, m, method, 12.0, 2.0)
+        assert lv.slope_per_year == pytest.approx(0.4, abs=0.08) and lv.slope_t > 4
+        if want is not None:
+            assert lv.shift == pytest.approx(want, abs=0.1), method
+    # the shift applied to the as-of probabilities removes the drift there
+    y0, p0, m0 = _churn_folds(lambda m: truth(0), months=(0,), n=50000, seed=3)
+    cal = Calibrator("identity").shifted(fold_shift(y, p, m, "trend", 12.0, 2.0).shift)
+    before, after = p0.mean() - y0.mean(), cal(p0).mean() - y0.mean()
+    assert abs(after) < 0.2 * abs(before)
+
+
+def test_churn_shift_without_drift_and_none_is_a_no_op():
+    y, p, m = _churn_folds(lambda m: 0.0)
+    for method in ("level", "trend", "anchored"):
+        assert abs(fold_shift(y, p, m, method, 12.0, 2.0).shift) < 0.05, method
+    none = fold_shift(y, p, m, "none", 12.0, 2.0)
+    assert none.shift == 0.0 and len(none.folds) == 6
+    cal = Calibrator.fit(p, y, "platt")
+    assert cal.shifted(none.shift) is cal  # exactly the calibrator as fitted
+    assert "shift" not in cal.to_dict()  # bundles without drift are byte for byte as before
+    with pytest.raises(CvmError, match="churn.drift.method"):
+        fold_shift(y, p, m, "latest", 12.0, 2.0)
+
+
+@pytest.mark.parametrize("method", ["isotonic", "platt", "beta"])
+def test_shifted_calibrator_round_trips_and_the_bundle_loader_applies_it(method):
+    from cvm.models.bundle_loader import calibrate
+
+    rng = np.random.default_rng(0)
+    raw = rng.uniform(0.01, 0.99, 500)
+    cal = Calibrator.fit(raw, (rng.uniform(size=500) < raw).astype(float), method).shifted(0.3)
+    q = np.clip(Calibrator.from_dict(cal.to_dict() | {"shift": 0.0})(raw), 1e-6, 1 - 1e-6)
+    np.testing.assert_allclose(cal(raw), 1 / (1 + np.exp(-(np.log(q / (1 - q)) + 0.3))))
+    back = Calibrator.from_dict(cal.to_dict())
+    np.testing.assert_array_equal(back(raw), cal(raw))
+    np.testing.assert_allclose(calibrate(cal.to_dict(), raw), cal(raw), rtol=1e-9)
