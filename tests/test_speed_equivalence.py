@@ -246,3 +246,42 @@ def test_x_learner_on_kept_bins_equals_four_separate_fits() -> None:
     tau0 = train_booster(M[~t], mu1.predict(M[~t]) - y[~t], lgb_params, 30, "regression", 14)
     for name, want in {"mu0": mu0, "mu1": mu1, "tau1": tau1, "tau0": tau0}.items():
         assert np.array_equal(got[name].predict(M), want.predict(M)), name
+
+
+def _segmented_select(v, c, cust, dc):
+    """The Lagrangian's inner step as it was (one segmented reduction over rows sorted by
+    customer), for the block version to be checked against."""
+    by_cust = np.lexsort((np.arange(len(v)), cust))
+    seg = np.flatnonzero(np.r_[True, cust[by_cust][1:] != cust[by_cust][:-1]])
+
+    def select(lam, mu):
+        adj = (v - lam * c - mu[dc])[by_cust]
+        best = np.maximum.reduceat(adj, seg)
+        is_best = adj == np.repeat(best, np.diff(np.r_[seg, len(adj)]))
+        first = np.maximum.reduceat(np.where(is_best, -np.arange(len(adj)), -len(adj)), seg)
+        return by_cust[-first][best > 0]
+
+    return select
+
+
+def test_planner_blocks_pick_what_the_segmented_reduction_picked() -> None:
+    """Each customer's best pair at given prices, from the dense blocks by number of pairs
+    (``targeting._customer_blocks``), equals the segmented reduction it replaced, ties (the
+    first row) and the customers' order included."""
+    from cvm.campaigns.targeting import _best_pairs, _customer_blocks
+
+    rng = np.random.default_rng(3)
+    n = 5000
+    cust = rng.integers(0, 1800, n)
+    cust = pd.factorize(cust)[0]
+    v = rng.choice([5.0, 10.0, 20.0, 40.0], n)  # many ties
+    c = rng.choice([1.0, 2.0, 5.0], n)
+    dc = rng.integers(0, 3, n)
+    old = _segmented_select(v, c, cust, dc)
+    parts = _customer_blocks(cust)
+    assert sorted(np.concatenate([R.ravel() for _, R in parts]).tolist()) == list(range(n))
+    back = np.argsort(np.concatenate([w for w, _ in parts]), kind="stable")
+    blocks = [(R, v[R], c[R], dc[R], np.arange(len(R))) for _, R in parts]
+    for lam, mu in [(0.0, np.zeros(3)), (2.0, np.array([0.0, 5.0, 1.0])), (9.0, np.ones(3))]:
+        b, r = _best_pairs(blocks, lam, mu)
+        assert np.array_equal(r[back][b[back] > 0], old(lam, mu))
