@@ -686,7 +686,7 @@ def _contacted_features(ctx: RunContext):
     control) and outcome leaves the treated/control comparison, hence the uplift, unbiased.
     """
     from cvm.data.ids import ids
-    from cvm.features.snapshot import build_features, restrict_tables
+    from cvm.features.snapshot import CustomerRows, build_features, restrict_tables
 
     c = ctx.tables.get("campaign_contacts")
     by_snap: dict[pd.Timestamp, pd.Index] = {}
@@ -713,12 +713,18 @@ def _contacted_features(ctx: RunContext):
             ),
         )
 
+    rows = CustomerRows(sub) if sub is not None else None  # each month's rows gathered
+
     def features_fn(tables: dict[str, pd.DataFrame], date: Any) -> pd.DataFrame:
         who = by_snap.get(pd.Timestamp(date))
         # the figures across customers (store levels) come from the whole tables, the rows
         # from the cut ones
         return build_features(
-            tables, date, ctx.cfg, customers=who, rows_from=sub if who is not None else None
+            tables,
+            date,
+            ctx.cfg,
+            customers=who,
+            rows_from=rows.cut(who) if who is not None and rows is not None else None,
         )
 
     return features_fn
