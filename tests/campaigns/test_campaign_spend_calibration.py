@@ -151,7 +151,12 @@ def test_a_flat_campaign_gets_its_mean_for_every_customer() -> None:
         assert ev[0] < ev[1]  # the other campaign keeps its spread
     cfg = load_config("campaigns", {"uplift": {"spend_calibration": {**sc, "deviation": "stake"}}})
     out = calibrate_values(
-        scored, eff, se, cfg, margin=np.array([0.0, 0.0, 0.0, 10.0]), margin_weight={"r": 1.0},
+        scored,
+        eff,
+        se,
+        cfg,
+        margin=np.array([0.0, 0.0, 0.0, 10.0]),
+        margin_weight={"r": 1.0},
         flat=["r"],
     )
     assert out["expected_incremental_value"].to_numpy()[2:] == pytest.approx([65.0, 75.0])
