@@ -15,6 +15,13 @@ Settings are frozen before this runs; its seeds are never used to choose them (d
 seeds: 101-103). Writes docs/benchmarks/targeting.md.
 
     python benchmarks/bench_targeting.py --customers 50000 --seeds 9001 9002 9003 9004 9005
+
+Development variants (settings in a ``CVM_HOME`` overlay of configs/campaigns.yaml): ``--no-doc``
+prints the figures instead of writing the doc, ``--results`` names the results file of the
+variant, ``--cache-oracle`` re-uses the pair oracle of the same pairs from the work folder:
+
+    CVM_HOME=/tmp/variant python benchmarks/bench_targeting.py --customers 20000 --seeds 101 102 \
+        --work data/bench/targeting_dev --results variant.json --no-doc --cache-oracle
 """
 
 from __future__ import annotations
