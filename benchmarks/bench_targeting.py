@@ -15,6 +15,13 @@ Settings are frozen before this runs; its seeds are never used to choose them (d
 seeds: 101-103). Writes docs/benchmarks/targeting.md.
 
     python benchmarks/bench_targeting.py --customers 50000 --seeds 9001 9002 9003 9004 9005
+
+Development variants (settings in a ``CVM_HOME`` overlay of configs/campaigns.yaml): ``--no-doc``
+prints the figures instead of writing the doc, ``--results`` names the results file of the
+variant, ``--cache-oracle`` re-uses the pair oracle of the same pairs from the work folder:
+
+    CVM_HOME=/tmp/variant python benchmarks/bench_targeting.py --customers 20000 --seeds 101 102 \
+        --work data/bench/targeting_dev --results variant.json --no-doc --cache-oracle
 """
 
 from __future__ import annotations
@@ -35,6 +42,38 @@ log = logging.getLogger("bench_targeting")
 TARGET_ORACLE, TARGET_LIFT = 0.85, 0.3
 BASELINES = ("campaign_means", "store_rules", "value_at_risk_first", "highest_risk_first")
 # random eligible earns less than nothing (its value is shown in CNY, not as a ratio)
+
+
+def _cached_oracle(work: Path):
+    """``pair_oracle`` memoized on disk by the set of pairs (it is deterministic in the
+    simulation and the pairs): variants of the plan on the same data re-use it."""
+    import hashlib
+
+    import pandas as pd
+
+    import cvm.data.simulator.pair_oracle as po
+
+    inner = po.pair_oracle
+
+    def cached(truth, pairs, settings, progress=True):
+        key = (
+            pairs[["customer_id", "campaign"]].astype(str).sort_values(["campaign", "customer_id"])
+        )
+        h = hashlib.sha1()
+        h.update(str(Path(truth).resolve()).encode())
+        h.update(json.dumps(settings, sort_keys=True, default=str).encode())
+        h.update(pd.util.hash_pandas_object(key, index=False).to_numpy().tobytes())
+        base = work / "oracle_cache" / h.hexdigest()[:16]
+        if (base / "info.json").exists():
+            info = json.loads((base / "info.json").read_text(encoding="utf-8"))
+            return pd.read_parquet(base / "oracle.parquet"), info
+        out, info = inner(truth, pairs, settings, progress)
+        base.mkdir(parents=True, exist_ok=True)
+        out.to_parquet(base / "oracle.parquet")
+        (base / "info.json").write_text(json.dumps(info, default=float), encoding="utf-8")
+        return out, info
+
+    po.pair_oracle = cached
 
 
 def one_seed(customers: int, seed: int, budget_per_customer: float, work: Path) -> dict:
@@ -210,12 +249,29 @@ def main() -> None:
         action="store_true",
         help="rewrite the doc from the work folder's results.json",
     )
+    ap.add_argument(
+        "--results",
+        default="results.json",
+        help="file name of the results in the work folder (one per variant)",
+    )
+    ap.add_argument(
+        "--no-doc",
+        action="store_true",
+        help="print the figures, do not write docs/benchmarks/targeting.md (development seeds)",
+    )
+    ap.add_argument(
+        "--cache-oracle",
+        action="store_true",
+        help="re-use the pair oracle of the same pairs from the work folder (variants)",
+    )
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     args.work.mkdir(parents=True, exist_ok=True)
+    if args.cache_oracle:
+        _cached_oracle(args.work)
     results = []
     if args.doc_only:
-        results = json.loads((args.work / "results.json").read_text(encoding="utf-8"))
+        results = json.loads((args.work / args.results).read_text(encoding="utf-8"))
         args.seeds = [r["seed"] for r in results]
         for r in results:
             if not r.get("margin"):
@@ -226,13 +282,34 @@ def main() -> None:
             k: v for k, v in results[-1]["eval"].items() if k not in ("per_campaign", "pair_oracle")
         }
         log.info("seed %d: %s", s, json.dumps(e, default=float))
-        (args.work / "results.json").write_text(
+        (args.work / args.results).write_text(
             json.dumps(results, indent=1, default=float), encoding="utf-8"
         )
     cmd = f"python benchmarks/bench_targeting.py --customers {args.customers} --seeds " + " ".join(
         map(str, args.seeds)
     )
-    print(write_doc(results, cmd).read_text(encoding="utf-8"))
+    if args.no_doc:
+        _print_dev(results)
+    else:
+        print(write_doc(results, cmd).read_text(encoding="utf-8"))
+
+
+def _print_dev(results: list[dict]) -> None:
+    """Per seed: plan / oracle, lift and the per-campaign contacts and true values."""
+    for r in results:
+        e = r["eval"]
+        ci = e.get("targeting_lift_ci") or [np.nan, np.nan]
+        print(
+            f"seed {r['seed']}: plan/oracle {e.get('ratio_to_oracle'):.3f} "
+            f"lift {e.get('targeting_lift'):.3f} [{ci[0]:.2f}, {ci[1]:.2f}] "
+            f"plan {e.get('incremental_value'):,.0f} "
+            f"plan/means {e.get('ratio_to_campaign_means'):.3f}"
+        )
+        rows = [
+            {"campaign": c, **{k: v for k, v in pc.items() if not isinstance(v, (dict, list))}}
+            for c, pc in sorted(e["per_campaign"].items())
+        ]
+        print(md_table(rows))
 
 
 if __name__ == "__main__":

@@ -306,6 +306,9 @@ class Uplift:
     ate_shrinkage: Literal["empirical_bayes", "none"]
     ate_prior_sd: float
     ate_transport_sd: float
+    # EB target of a learned campaign's history mean: the catalogue's prior_uplift, or that
+    # prior updated by the last month's measured response lift (posterior_uplift)
+    ate_shrink_target: Literal["catalogue", "updated"]
     require_validated_heterogeneity: bool
     learner: Literal["t", "x"]
     max_uplift: float
@@ -391,6 +394,7 @@ class CampaignEntry:
     value_per_return: float | None  # only with value_basis: fixed
     effect_window_days: int | None  # None: uplift.spend_calibration.window_days
     renewal_commission: bool | None  # earns influence.insurance_commission per renewal
+    spread: Literal["stake", "flat"] | None  # None: entry_defaults
 
 
 @dataclass(frozen=True)
@@ -400,6 +404,7 @@ class EntryDefaults:
     cooldown_days: int
     max_contacts_per_year: int
     value_basis: Literal["horizon_value", "fixed"]
+    spread: Literal["stake", "flat"]
 
 
 @dataclass(frozen=True)

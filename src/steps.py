@@ -881,6 +881,7 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
                 if "insurance_months_left" in frame.columns
                 else None,
             ),
+            flat=[c for c, k in catalogue.items() if k.spread == "flat"],
         )
         uplift.metrics["renewals"] = renewals
         uplift.metrics["spend_calibration"] = scored.attrs.get("calibration", {})

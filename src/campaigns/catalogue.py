@@ -44,6 +44,9 @@ class Campaign:
     value_per_return: float = 0.0
     effect_window_days: int | None = None  # None: uplift.effect_window_days
     renewal_commission: bool = False
+    # the per-customer spread of the campaign's measured mean where the margin model is not
+    # used: "stake" (uplift.spend_calibration.deviation) or "flat" (every customer the mean)
+    spread: str = "stake"
 
     def name(self, lang: str = "zh") -> str:
         """Display name in ``lang`` (zh or en)."""
@@ -120,6 +123,7 @@ def _parse(cid: str, e: dict[str, Any]) -> Campaign:
             None if e.get("effect_window_days") is None else num("effect_window_days", kind=int)
         ),
         renewal_commission=bool(e.get("renewal_commission") or False),
+        spread=str(need("spread")),
     )
     unknown = unknown_names(c.eligibility)
     if unknown:

@@ -11,6 +11,7 @@ milp optimum; ``lp_bound`` bounds the gap on the real instance.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
@@ -90,6 +91,7 @@ def calibrate_values(
     margin: np.ndarray | None = None,
     margin_weight: dict[str, float] | None = None,
     extra_value: np.ndarray | None = None,
+    flat: Collection[str] = (),
 ) -> pd.DataFrame:
     """Expected incremental value calibrated to the spend the history measured.
 
@@ -110,7 +112,8 @@ def calibrate_values(
     show that the margin model ranks (``UpliftModel.margin_weight``), and every customer of
     that campaign gets its measured mean. ``extra_value`` (CNY per row, e.g. an insurance
     renewal's commission times the renewal uplift) is added as it is. Adds ``margin_value``
-    and ``margin_weight``.
+    and ``margin_weight``. Campaigns in ``flat`` (catalogue ``spread: flat``) get no spread by
+    stake or model: every pair the campaign mean (the margin model's part where it validated).
     """
     from cvm.campaigns.uplift import spend_posterior
 
@@ -144,6 +147,9 @@ def calibrate_values(
         dev = h * _stake_deviation(out, camp, m)
     else:
         dev = h * (raw - mu)
+    if len(flat):
+        keep = (w > 0) if margin is not None else np.zeros(len(out), bool)
+        dev = np.where(np.isin(camp, list(flat)) & ~keep, 0.0, dev)
     extra = 0.0 if extra_value is None else np.asarray(extra_value, float)
     out["expected_incremental_value"] = m + dev + extra - out["cost"].to_numpy(float)
     out.attrs["calibration"] = {

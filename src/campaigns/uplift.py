@@ -186,8 +186,13 @@ def _build(
     model.ate_measured = response_ate(il)
     model.ate_se = response_ate_se(il)
     if u.ate_shrinkage == "empirical_bayes":
+        target = (
+            {c: k.prior_uplift for c, k in catalogue.items()}
+            if u.ate_shrink_target == "catalogue"
+            else prior
+        )
         model.ate = shrink_ate(
-            model.ate_measured, model.ate_se, prior, u.ate_prior_sd, u.ate_transport_sd
+            model.ate_measured, model.ate_se, target, u.ate_prior_sd, u.ate_transport_sd
         )
     else:
         model.ate = dict(model.ate_measured)

@@ -126,3 +126,37 @@ def test_the_stake_deviation_spreads_the_measured_mean_by_value_at_stake() -> No
     assert out["expected_incremental_value"].to_numpy()[:2] == pytest.approx(
         [400 - 5 - 10, 400 + 5 - 10], abs=0.01
     )
+
+
+def test_a_flat_campaign_gets_its_mean_for_every_customer() -> None:
+    """Catalogue ``spread: flat`` (e.g. an insurance renewal, whose value does not follow the
+    service stake): no spread by stake or by the model, unless its margin model validated."""
+    scored = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C2", "C3", "C4"],
+            "campaign": ["a", "a", "r", "r"],
+            "cost": [10.0, 10.0, 30.0, 30.0],
+            "uplift": [0.1, 0.3, 0.1, 0.3],
+            "value_at_stake": [500.0, 1500.0, 500.0, 1500.0],
+        }
+    )
+    sc = {"heterogeneity": 1.0, "prior_rel_sd": 0.5, "prior_min_sd": 1.0, "transport_sd": 0.0}
+    eff, se = {"a": 400.0, "r": 100.0}, {"a": 1e-6, "r": 1e-6}
+    for deviation in ("stake", "model"):
+        cfg = load_config(
+            "campaigns", {"uplift": {"spend_calibration": {**sc, "deviation": deviation}}}
+        )
+        ev = calibrate_values(scored, eff, se, cfg, flat=["r"])["expected_incremental_value"]
+        assert ev.to_numpy()[2:] == pytest.approx([100 - 30, 100 - 30], abs=0.01)
+        assert ev[0] < ev[1]  # the other campaign keeps its spread
+    cfg = load_config("campaigns", {"uplift": {"spend_calibration": {**sc, "deviation": "stake"}}})
+    out = calibrate_values(
+        scored,
+        eff,
+        se,
+        cfg,
+        margin=np.array([0.0, 0.0, 0.0, 10.0]),
+        margin_weight={"r": 1.0},
+        flat=["r"],
+    )
+    assert out["expected_incremental_value"].to_numpy()[2:] == pytest.approx([65.0, 75.0])

@@ -115,6 +115,34 @@ def test_eb_shrinks_the_learned_mean_towards_the_prior(catalogue) -> None:
     assert model.metrics["ate_used"]["service_reminder"] == pytest.approx(used)
 
 
+def test_eb_target_catalogue_ignores_last_months_lift(catalogue) -> None:
+    """``ate_shrink_target``: ``updated`` shrinks the history's mean towards the catalogue
+    prior moved by last month's measured lift (here a noisy -0.10), ``catalogue`` towards the
+    catalogue's own prior_uplift, so one month's measurement does not outweigh the history."""
+    tables, feats, _ = _world(n=3000, months=8)
+    last = pd.DataFrame(
+        {"campaign": ["service_reminder"], "response_lift": [-0.10], "response_lift_se": [0.02]}
+    )
+    got = {}
+    for target in ("updated", "catalogue"):
+        cfg = load_config("campaigns", {"uplift": {"ate_shrink_target": target}})
+        model = fit_uplift(
+            tables,
+            lambda t, d: feats,
+            AS_OF,
+            cfg=cfg,
+            catalogue=catalogue,
+            measurements=last,
+            seed=1,
+            validate=False,
+        )
+        got[target] = model.ate["service_reminder"]
+        assert model.prior["service_reminder"] < 0  # the prior of an unlearned campaign: updated
+    prior = catalogue["service_reminder"].prior_uplift
+    raw = model.ate_measured["service_reminder"]
+    assert got["updated"] < prior < got["catalogue"] < raw
+
+
 def test_uplift_deciles_rise_when_the_prediction_ranks() -> None:
     import numpy as np
 
