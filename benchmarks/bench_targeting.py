@@ -76,16 +76,19 @@ def _cached_oracle(work: Path):
     po.pair_oracle = cached
 
 
-def one_seed(customers: int, seed: int, budget_per_customer: float, work: Path) -> dict:
+def one_seed(
+    customers: int, seed: int, budget_per_customer: float, work: Path, regime: str = "standard"
+) -> dict:
     from bench_campaigns import prepare_and_plan
 
     from cvm.data.simulator import simulate
     from cvm.evaluate import _evaluate_campaigns
 
-    data = work / f"sim_{customers}_s{seed}"
-    run = work / f"run_{customers}_s{seed}"
+    tag = "" if regime == "standard" else "_" + regime.replace(",", "+")
+    data = work / f"sim_{customers}_s{seed}{tag}"
+    run = work / f"run_{customers}_s{seed}{tag}"
     if not (data / "truth" / "meta.json").exists():
-        simulate(customers, seed, data, force=True)
+        simulate(customers, seed, data, force=True, regimes=regime)
     budget = budget_per_customer * customers
     seconds = prepare_and_plan(data, run, budget)
     t = time.perf_counter()
@@ -93,6 +96,7 @@ def one_seed(customers: int, seed: int, budget_per_customer: float, work: Path) 
     return {
         "seed": seed,
         "customers": customers,
+        "regime": regime,
         "budget": budget,
         "campaign_step_seconds": seconds,
         "evaluate_seconds": time.perf_counter() - t,
@@ -214,7 +218,7 @@ def write_doc(results: list[dict], cmd: str) -> Path:
     n = results[0]["customers"] if results else 0
     body = f"""
 Campaigns step of `cvm monthly` (default profile) on {len(results)} simulated data sets of
-{n:,} customers (standard regime), budget {results[0]["budget"] / max(n, 1):.0f} CNY per
+{n:,} customers ({results[0].get("regime", "standard")} regime), budget {results[0]["budget"] / max(n, 1):.0f} CNY per
 customer, judged by `cvm evaluate` with the pair oracle. Seeds {", ".join(str(r["seed"]) for r in results)}
 were never used to choose settings (development seeds 101–103). Targets: plan /
 oracle >= {TARGET_ORACLE}, targeting lift >= {TARGET_LIFT} with its interval above 0.
@@ -243,6 +247,9 @@ def main() -> None:
     ap.add_argument("--customers", type=int, default=50000)
     ap.add_argument("--seeds", type=int, nargs="+", default=[])
     ap.add_argument("--budget-per-customer", type=float, default=2.0)
+    ap.add_argument(
+        "--regime", default="standard", help="simulator regime(s), e.g. gradual-warranty"
+    )
     ap.add_argument("--work", type=Path, default=ROOT / "data" / "bench" / "targeting")
     ap.add_argument(
         "--doc-only",
@@ -277,7 +284,9 @@ def main() -> None:
             if not r.get("margin"):
                 r["margin"] = _margin(args.work / f"run_{r['customers']}_s{r['seed']}")
     for s in [] if args.doc_only else args.seeds:
-        results.append(one_seed(args.customers, s, args.budget_per_customer, args.work))
+        results.append(
+            one_seed(args.customers, s, args.budget_per_customer, args.work, args.regime)
+        )
         e = {
             k: v for k, v in results[-1]["eval"].items() if k not in ("per_campaign", "pair_oracle")
         }
