@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import pytest
 
-from cvm.data.simulator import generate
 from cvm.data.simulator.io import write_dataset
 from cvm.features.snapshot import build_features
 from cvm.run_context import RunContext
 from cvm.steps import _contacted_features
+from support.groups import dealer_group
 
-END = date(2025, 12, 31)
 STORE_FEATURES = ["store_log_customers", "store_median_ticket", "store_return_rate"]
 
 
 @pytest.fixture(scope="module")
 def ctx(tmp_path_factory) -> RunContext:
-    sim = generate(3000, 4, end=END, years=4, dealers=3, horizon_months=3, oracle_paths=1)
+    sim = dealer_group(3000, 4)
     root = tmp_path_factory.mktemp("steps")
     write_dataset(root / "data", sim.tables, sim.truth, sim.meta, "parquet", True)
     c = RunContext.open(str(root / "data"), sim.meta["end"], root / "run", lang="en")

@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 
 from cvm.config import load_config
-from cvm.data.simulator import generate
 from cvm.features.snapshot import (
     build_features,
     build_part,
@@ -19,15 +18,13 @@ from cvm.features.snapshot import (
     split_tables,
 )
 from cvm.features.stores import customer_stores
+from support.groups import END, group_tables
 from support.toy import toy_tables
-
-END = date(2025, 12, 31)
 
 
 @pytest.fixture(scope="module")
 def group():
-    r = generate(2500, 5, end=END, years=4, dealers=3, horizon_months=3, oracle_paths=1)
-    return {name: r.df(name) for name in r.tables}
+    return group_tables(2500, 5)
 
 
 def _by_store(tables, as_of, cfg, drop: int = 0):

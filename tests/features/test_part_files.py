@@ -4,14 +4,11 @@ into the same features, and never left half-written."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import pytest
 
 from cvm.config import load_config
 from cvm.data import table_cache
-from cvm.data.simulator import generate
 from cvm.features import part_files
 from cvm.features.snapshot import (
     build_features,
@@ -22,14 +19,12 @@ from cvm.features.snapshot import (
     split_tables,
 )
 from cvm.features.stores import customer_stores
-
-END = date(2025, 12, 31)
+from support.groups import END, group_tables
 
 
 @pytest.fixture(scope="module")
 def group():
-    r = generate(2000, 7, end=END, years=4, dealers=3, horizon_months=3, oracle_paths=1)
-    return {name: r.df(name) for name in r.tables}
+    return group_tables(2000, 7)
 
 
 @pytest.fixture()

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from cvm.config import load_config
-from cvm.data.simulator import generate
 from cvm.features.registry import describe
 from cvm.features.snapshot import build_features
 from cvm.features.stores import customer_stores, is_multi_store, main_store
+from support.groups import END, group_tables
 from support.toy import toy_tables
 
 STORE_FEATURES = [
@@ -23,13 +21,11 @@ STORE_FEATURES = [
     "share_visits_other_stores_24m",
     "moved_store",
 ]
-END = date(2025, 12, 31)
 
 
 @pytest.fixture(scope="module")
 def group():
-    r = generate(3000, 4, end=END, years=4, dealers=3, horizon_months=3, oracle_paths=1)
-    return {name: r.df(name) for name in r.tables}
+    return group_tables(3000, 4)
 
 
 def test_main_store_majority_then_latest() -> None:
