@@ -58,6 +58,26 @@ def _fold_stats(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
     return r, max(var, 1e-12)
 
 
+def shrunk_slope(
+    x: np.ndarray, y: np.ndarray, w: np.ndarray, min_t: float
+) -> tuple[float, float, float]:
+    """The weighted least-squares slope of ``y`` on ``x`` (weights ``w``), its t-ratio (with the
+    fit's own scatter where it exceeds the weights' variances: overdispersion) and the slope
+    shrunk by its noise, ``slope * max(0, 1 - (min_t / t)^2)``: (slope, t, shrunk slope). The
+    trend of both drift corrections (value ``fold_level``, churn ``fold_shift``)."""
+    X = np.column_stack([np.ones_like(x), x])
+    W = np.diag(w)
+    cov = np.linalg.pinv(X.T @ W @ X)
+    beta = cov @ X.T @ W @ y
+    resid = y - X @ beta
+    phi = max(1.0, float(np.sum(w * resid**2)) / max(len(x) - 2, 1))
+    se = float(np.sqrt(cov[1, 1] * phi))
+    slope = float(beta[1])
+    slope_t = slope / se if se > 0 else 0.0
+    shrink = max(0.0, 1.0 - (min_t / slope_t) ** 2) if slope_t != 0 else 0.0
+    return slope, slope_t, slope * shrink
+
+
 def fold_level(
     y: np.ndarray,
     p: np.ndarray,
@@ -99,18 +119,7 @@ def fold_level(
     if len(t) >= 3:
         w = rec / var
         x = -t / 12.0  # years relative to the as-of date (folds are in the past: x < 0)
-        X = np.column_stack([np.ones_like(x), x])
-        W = np.diag(w)
-        cov = np.linalg.pinv(X.T @ W @ X)
-        beta = cov @ X.T @ W @ np.log(r)
-        # the fit's own scatter when it exceeds the delta-method variances (overdispersion)
-        resid = np.log(r) - X @ beta
-        phi = max(1.0, float(np.sum(w * resid**2)) / max(len(t) - 2, 1))
-        se = float(np.sqrt(cov[1, 1] * phi))
-        slope = float(beta[1])
-        slope_t = slope / se if se > 0 else 0.0
-        shrink = max(0.0, 1.0 - (min_t / slope_t) ** 2) if slope_t != 0 else 0.0
-        used = slope * shrink
+        slope, slope_t, used = shrunk_slope(x, np.log(r), w, min_t)
         if method == "trend":
             # the level at the folds' weighted centre, moved along the shrunk slope to x = 0
             xc = float(np.sum(w * x) / np.sum(w))
@@ -233,16 +242,7 @@ def fold_shift(
     x = -t / 12.0  # years relative to the as-of date (folds are in the past: x < 0)
     xc = float(np.sum(w * x) / np.sum(w))
     if len(t) >= 3:
-        X = np.column_stack([np.ones_like(x), x])
-        cov = np.linalg.pinv(X.T @ (w[:, None] * X))
-        beta = cov @ X.T @ (w * d)
-        resid = d - X @ beta
-        phi = max(1.0, float(np.sum(w * resid**2)) / max(len(t) - 2, 1))
-        se = float(np.sqrt(cov[1, 1] * phi))
-        slope = float(beta[1])
-        slope_t = slope / se if se > 0 else 0.0
-        shrink = max(0.0, 1.0 - (min_t / slope_t) ** 2) if slope_t != 0 else 0.0
-        used = slope * shrink
+        slope, slope_t, used = shrunk_slope(x, d, w, min_t)
     if method == "trend":
         level_c = float(np.sum(w * (d - slope * (x - xc))) / np.sum(w))
         shift = level_c + used * (0.0 - xc)
