@@ -17,13 +17,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import dev_drift as D
 
-from cvm.config import load_config
-from cvm.data.loaders import load_tables
-from cvm.definitions import active_customers
-from cvm.features.lookback import scoring_features
-from cvm.features.snapshot import build_features
 from cvm.models import metrics as M
-from cvm.models.churn import churn_frames, fit_churn
 
 
 def main(argv: list[str]) -> None:
@@ -34,19 +28,8 @@ def main(argv: list[str]) -> None:
         raise SystemExit(
             "development seeds only (101-103): the benchmarks' seeds are never tuned on"
         )
-    data = D._world(world, seed, n)
-    truth = data / "truth"
-    as_of = pd.Timestamp(json.loads((truth / "meta.json").read_text())["end"])
-    cfg = load_config("default", {"horizon_months": H, **over})
-    tables = load_tables(str(data))
-    bau = pd.read_parquet(truth / "visits_business_as_usual.parquet")
-    fr = churn_frames(tables, as_of, cfg)
-    cm = fit_churn(fr, cfg)
-    feats = scoring_features(tables, as_of, H, cfg, build_features(tables, as_of, cfg))
-    act = active_customers(tables["visits"], as_of, cfg)
-    X = feats.loc[feats.index.intersection(act)]
-    p = cm.predict_proba(X)
-    y = (~X.index.isin(D._paid_in(bau, as_of, H, None))).astype(int)
+    case = D.churn_case(world, seed, n, H, over)
+    cm, p, y = case.model, case.p, case.y
     q = pd.qcut(p, 10, labels=False, duplicates="drop")
     tab = pd.DataFrame({"p": p, "y": y, "q": q}).groupby("q").mean().round(3)
     print(

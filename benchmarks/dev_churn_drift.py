@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import dev_drift as D
@@ -43,30 +42,14 @@ VARIANTS = [
 
 def fit_case(world: str, seed: int, n: int, H: int) -> Path:
     """Fit once, save as-of scores and fold rows; the npz path."""
-    from cvm.config import load_config
-    from cvm.data.loaders import load_tables
-    from cvm.definitions import active_customers
-    from cvm.features.lookback import scoring_features
-    from cvm.features.snapshot import build_features
-    from cvm.models.churn import _threads, churn_frames, fit_churn
+    from cvm.models.churn import _threads
 
     f = OUT / f"{world.replace(',', '+')}_s{seed}_{n}_H{H}.npz"
     if f.exists():
         return f
-    data = D._world(world, seed, n)
-    truth = data / "truth"
-    as_of = pd.Timestamp(json.loads((truth / "meta.json").read_text())["end"])
-    cfg = load_config("default", {"horizon_months": H})
-    tables = load_tables(str(data))
-    bau = pd.read_parquet(truth / "visits_business_as_usual.parquet")
     t0 = time.perf_counter()
-    fr = churn_frames(tables, as_of, cfg)
-    cm = fit_churn(fr, cfg)
-    feats = scoring_features(tables, as_of, H, cfg, build_features(tables, as_of, cfg))
-    act = active_customers(tables["visits"], as_of, cfg)
-    X = feats.loc[feats.index.intersection(act)]
-    p = cm.predict_proba(X)
-    y = (~X.index.isin(D._paid_in(bau, as_of, H, None))).astype(int)
+    case = D.churn_case(world, seed, n, H)
+    cfg, fr, cm, p, y = case.cfg, case.frames, case.model, case.p, case.y
     cal = cm.calibrator
     raw = [
         np.asarray(cm.booster.predict(Z[cm.feature_names], num_threads=_threads(cfg)), float)

@@ -15,23 +15,16 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import dev_drift as D
 
-from cvm.config import load_config
 from cvm.data.ids import add_months
-from cvm.data.loaders import load_tables
-from cvm.definitions import active_customers
 from cvm.features.labels import churn_labels
-from cvm.features.lookback import scoring_features
-from cvm.features.snapshot import build_features
 from cvm.features.split import keep_rows
 from cvm.features.training import training_frame
 from cvm.models import metrics as M
 from cvm.models.calibration import Calibrator
-from cvm.models.churn import churn_frames, fit_churn
 from cvm.models.drift import intercept_shift
 
 
@@ -43,19 +36,16 @@ def sh(p, d):
 world, seed, n, H = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 if seed not in (101, 102, 103):
     raise SystemExit("development seeds only (101-103)")
-data = D._world(world, seed, n)
-truth = data / "truth"
-as_of = pd.Timestamp(json.loads((truth / "meta.json").read_text())["end"])
-cfg = load_config("default", {"horizon_months": H})
-tables = load_tables(str(data))
-bau = pd.read_parquet(truth / "visits_business_as_usual.parquet")
-fr = churn_frames(tables, as_of, cfg)
-cm = fit_churn(fr, cfg)
-feats = scoring_features(tables, as_of, H, cfg, build_features(tables, as_of, cfg))
-act = active_customers(tables["visits"], as_of, cfg)
-X = feats.loc[feats.index.intersection(act)]
-p = cm.predict_proba(X)
-y = (~X.index.isin(D._paid_in(bau, as_of, H, None))).astype(int)
+case = D.churn_case(world, seed, n, H)
+tables, cfg, as_of, fr, cm, p, y = (
+    case.tables,
+    case.cfg,
+    case.as_of,
+    case.frames,
+    case.model,
+    case.p,
+    case.y,
+)
 f = fr.valid_dates[-1]
 out = {
     "case": f"{world}_s{seed}_{n}_H{H}",

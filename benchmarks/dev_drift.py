@@ -66,6 +66,39 @@ def _margin_in(
     )
 
 
+def churn_case(world: str, seed: int, customers: int, H: int, over: dict | None = None):
+    """A development world's churn case, as the monthly run fits it: the churn model trained
+    at the world's end and the active customers scored, with their outcome in the
+    no-contact future (``_paid_in``). A namespace: ``data, tables, cfg, as_of, frames, model,
+    X`` (the active customers' features), ``p`` (their probabilities) and ``y`` (1 = no paid
+    visit in the ``H`` months). Shared by the churn development scripts."""
+    from types import SimpleNamespace
+
+    from cvm.config import load_config
+    from cvm.data.loaders import load_tables
+    from cvm.definitions import active_customers
+    from cvm.features.lookback import scoring_features
+    from cvm.features.snapshot import build_features
+    from cvm.models.churn import churn_frames, fit_churn
+
+    data = _world(world, seed, customers)
+    truth = data / "truth"
+    as_of = pd.Timestamp(json.loads((truth / "meta.json").read_text())["end"])
+    cfg = load_config("default", {"horizon_months": H, **(over or {})})
+    tables = load_tables(str(data))
+    bau = pd.read_parquet(truth / "visits_business_as_usual.parquet")
+    fr = churn_frames(tables, as_of, cfg)
+    cm = fit_churn(fr, cfg)
+    feats = scoring_features(tables, as_of, H, cfg, build_features(tables, as_of, cfg))
+    act = active_customers(tables["visits"], as_of, cfg)
+    X = feats.loc[feats.index.intersection(act)]
+    p = cm.predict_proba(X)
+    y = (~X.index.isin(_paid_in(bau, as_of, H, None))).astype(int)
+    return SimpleNamespace(
+        data=data, tables=tables, cfg=cfg, as_of=as_of, frames=fr, model=cm, X=X, p=p, y=y
+    )
+
+
 def _paid_in(future: pd.DataFrame, end: pd.Timestamp, H: int, cols: list[str] | None) -> pd.Index:
     from cvm.data.ids import ids
     from cvm.definitions import paid_mask
