@@ -356,6 +356,8 @@ class PairOracle:
     pilot_paths: int
     target_agreement: float
     max_paths: int
+    cv_ridge: float
+    cv_check_z: float
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,14 @@ def _realized(r) -> pd.DataFrame:
     return oc
 
 
+def _settings(paths: int) -> dict:
+    """configs/campaigns.yaml's pair oracle settings with ``paths`` pilot and maximum paths."""
+    from cvm.config import load_config
+
+    cfg = dict(load_config("campaigns")["evaluation"]["pair_oracle"])
+    return {**cfg, "pilot_paths": paths, "max_paths": paths}
+
+
 def _deciles(x: pd.Series) -> pd.Series:
     return pd.qcut(x.rank(method="first"), 10, labels=False)
 
@@ -151,9 +159,7 @@ def test_the_pair_oracle_recreates_the_world_and_refuses_other_parameters(tmp_pa
         .astype(str)
         .reset_index(drop=True)
     )
-    po, info = pair_oracle(
-        truth, pairs, {"pilot_paths": 8, "max_paths": 8, "target_agreement": 0.8}, progress=False
-    )
+    po, info = pair_oracle(truth, pairs, _settings(8), progress=False)
     assert len(po) == len(pairs) and set(info) == {"win_back", "service_reminder"}
     both = po.merge(
         orc.astype({"customer_id": str, "campaign": str}),
@@ -176,6 +182,49 @@ def test_the_pair_oracle_recreates_the_world_and_refuses_other_parameters(tmp_pa
         pair_oracle(
             truth,
             pairs,
-            {"pilot_paths": 8, "max_paths": 8, "target_agreement": 0.8},
+            _settings(8),
             progress=False,
         )
+
+
+def _collinear_paths(rng: np.random.Generator, paths: int, n: int):
+    """Control variates of two scenarios that differ for one customer only (a contact that
+    changes one lapsed customer's month), and a paired difference that does not follow them:
+    the shape that once made least squares give +-3.5e8 coefficients."""
+    x0 = rng.normal(0.0, 0.3, (paths, 1, n))
+    x1 = x0 + rng.normal(0.0, 1e-7, (paths, 1, n))  # the contact changes (almost) nothing
+    x1[:, 0, 0] += 0.02  # but one customer's, steadily: a flawed term (not mean zero)
+    x = np.concatenate([x1, x0], axis=1)
+    y = rng.normal(40.0, 5.0, (paths, n)) + 30.0 * x0[:, 0]
+    return y, x
+
+
+def test_control_variate_coefficients_stay_bounded_where_the_scenarios_are_collinear() -> None:
+    from cvm.data.simulator.pair_oracle import _checked, _fit_beta
+
+    rng = np.random.default_rng(3)
+    y, x = _collinear_paths(rng, 16, 1500)
+    ridge, z = _settings(8)["cv_ridge"], _settings(8)["cv_check_z"]
+    beta = _fit_beta(y, x, ridge)
+    unpenalized = np.linalg.lstsq(
+        (x - x.mean(0)).transpose(0, 2, 1).reshape(-1, 2), (y - y.mean(0)).ravel(), rcond=None
+    )[0]
+    assert np.abs(unpenalized).max() > 100 * np.abs(beta).max()  # the failure it guards
+    corr = np.einsum("j,pjn->pn", beta, x)
+    out, fallback = _checked(y - corr, corr, z)
+    raw_se = y.std(0, ddof=1) / 4
+    assert (np.abs(out.mean(0) - y.mean(0)) < 6 * raw_se + 1.0).all()
+    assert abs(beta.sum() - 30.0) < 3.0  # the common direction is what the difference follows
+
+
+def test_a_correction_whose_mean_is_not_zero_falls_back_to_the_plain_difference() -> None:
+    from cvm.data.simulator.pair_oracle import _checked
+
+    rng = np.random.default_rng(4)
+    y = rng.normal(50.0, 10.0, (16, 5))
+    corr = rng.normal(0.0, 10.0, (16, 5))
+    corr[:, 2] = 4e6 + rng.normal(0.0, 10.0, 16)  # the 9914 case: huge, steady over paths
+    out, fallback = _checked(y - corr, corr, 5.0)
+    assert fallback == 1
+    np.testing.assert_allclose(out[:, 2], y[:, 2])
+    np.testing.assert_allclose(out[:, [0, 1, 3, 4]], (y - corr)[:, [0, 1, 3, 4]])
