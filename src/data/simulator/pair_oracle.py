@@ -173,14 +173,17 @@ def _fit_beta(y: np.ndarray, x: np.ndarray, ridge: float) -> np.ndarray:
 def _checked(x: np.ndarray, corr: np.ndarray, z: float) -> tuple[np.ndarray, int]:
     """``x`` (corrected paths, n) where each customer's correction moves its mean by at most
     ``z`` standard errors (of its plain paired mean, or of the correction's own path mean,
-    whichever is larger: a control variate removes noise of that order, and its own mean is
-    zero in expectation), else the uncorrected paths ``x + corr``; and how many customers fell
-    back. Falling back never biases a customer's value, it only loses precision."""
+    whichever is larger, and at least the campaign's median of those: a control variate
+    removes noise of that order, and its own mean is zero in expectation; the floor keeps a
+    customer whose few paths saw no rare event, a trade-in say, from looking exact), else the
+    uncorrected paths ``x + corr``; and how many customers fell back. Falling back never biases
+    a customer's value, it only loses precision."""
     k = corr.shape[0]
     if k < 2:
         return x, 0
     raw = x + corr
     se = np.maximum(raw.std(0, ddof=1), corr.std(0, ddof=1)) / np.sqrt(k)
+    se = np.maximum(se, float(np.median(se)))
     bad = np.abs(corr.mean(0)) > z * se + 1e-9
     return np.where(bad, raw, x), int(bad.sum())
 
