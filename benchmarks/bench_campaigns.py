@@ -39,7 +39,7 @@ UPSTREAM = ("features", "churn", "value", "segments")
 
 
 def prepare_and_plan(data: Path, run: Path, budget: float, seed: int = 42) -> float:
-    """Upstream steps once, then the campaigns step; returns the campaign step's seconds."""
+    """Upstream steps once, then the uplift and the campaigns steps; returns their seconds."""
     from cvm import steps
     from cvm.run_context import RunContext
 
@@ -50,7 +50,12 @@ def prepare_and_plan(data: Path, run: Path, budget: float, seed: int = 42) -> fl
             log.info("%s: step %s", run, name)
             getattr(steps, name)(ctx)
     t = time.perf_counter()
+    steps.uplift(ctx)  # measurement and the uplift model (its own step since session 8)
+    fit = time.perf_counter() - t
     steps.campaigns(ctx)
+    log.info(
+        "%s: uplift step %.1f s, campaigns step %.1f s", run, fit, time.perf_counter() - t - fit
+    )
     return time.perf_counter() - t
 
 

@@ -161,10 +161,11 @@ def _fragment(results: dict) -> str:
         )
         cpu = {k: v.get("cpu_seconds") for k, v in x["notebooks"].items()}
         chain = ["02_features", "05_segments", "06_campaigns", "07_report"]
-        if all(cpu.get(k) is not None for k in [*chain, "03_churn_model", "04_value_model"]):
-            path = sum(cpu[k] for k in chain) + max(cpu["03_churn_model"], cpu["04_value_model"])
+        beside = [k for k in ("03_churn_model", "04_value_model", "06a_uplift") if k in cpu]
+        if all(cpu.get(k) is not None for k in [*chain, *beside]):
+            path = sum(cpu[k] for k in chain) + max(cpu[k] for k in beside)
             body.append(
-                f"\nThe main chain's kernel CPU (features, the longer of churn and value, "
+                f"\nThe main chain's kernel CPU (features, the longest of churn, value and uplift, "
                 f"segments, campaigns, report): **{path:.1f} s**; with notebooks two at once "
                 f"the rest runs beside it. On a quiet machine the run takes about this plus "
                 f"the validation before the notebooks and the HTML and PDF after them.\n"

@@ -71,7 +71,8 @@ STEP_LABEL = {
     "churn": "churn (training, scoring, SHAP)",
     "value": "value (training, scoring, SHAP)",
     "segments": "segments",
-    "campaigns": "campaigns (uplift, plan, lists)",
+    "uplift": "uplift (measurement, uplift model)",
+    "campaigns": "campaigns (plan, candidates, lists)",
     "leads": "leads",
     "report": "report sections",
 }
@@ -378,7 +379,7 @@ def _fragment(results: dict) -> str:
     body.append(md_table(rows))
     body.append("\nSeconds of each phase inside the steps (the same runs):\n")
     prow = []
-    for step in ("features", "churn", "value", "campaigns"):
+    for step in ("features", "churn", "value", "uplift", "campaigns"):
         phases: list[str] = []
         for n in sizes:
             for x in results[str(n)]["steps"]:
@@ -528,7 +529,7 @@ def _profiles(label: str, results: dict) -> str:
     body = []
     for n in sorted(int(k) for k in results):
         for x in results[str(n)].get("steps", []):
-            if n < 100_000 and x["step"] != "campaigns":  # small bases: imports dominate
+            if n < 100_000 and x["step"] not in ("uplift", "campaigns"):  # small: imports dominate
                 continue
             saved = PROFILES / f"{label}_{n}_{x['step']}.prof"
             prof = profile_top(saved) if x.get("profile") and saved.exists() else x.get("profile")

@@ -46,22 +46,13 @@ ctx = RunContext.open(data=data, as_of=as_of, run_dir=run_dir, horizon_months=ho
 plan = steps.campaigns(ctx)
 plan.groupby(['department', 'campaign', 'group']).size()
 
-# %%
-ctx.load_frame('campaign_measurement') if ctx.has('campaign_measurement') else None
-
 # %% [markdown]
 # ## Research (skipped by the monthly run)
-# Everything below writes only to this notebook's run folder (a scratch run unless `run_dir` says otherwise); see docs/notebooks.md.
-#
-# ### Qini curves of the uplift model (out-of-time contacts)
+# Everything below writes only to this notebook's run folder (a scratch run unless `run_dir` says otherwise); see docs/notebooks.md. The uplift model's Qini curves are in 06a_uplift.
 
 # %%
 from cvm.research import campaigns as rcp
 from cvm.research import plots as rp
-
-if research and ctx.has('uplift_validation'):
-    rs = rcp.planning_inputs(ctx)[2]
-    rp.show(rp.plot_qini(rcp.qini_curves(ctx.load_frame('uplift_validation'), rs['qini_points'])))
 
 # %% [markdown]
 # ### Budget curve

@@ -161,9 +161,16 @@ _ARTIFACTS = (
         "json",
         "owners (active, lapsed, no visit yet) with a churn probability and a predicted value",
     ),
-    # 06 campaigns
+    # 06a uplift
     _a("campaign_measurement", "parquet", "last months' campaigns: target vs control"),
     _a("uplift_validation", "parquet", "out-of-time contacts scored by the uplift model"),
+    _a(
+        "uplift_model",
+        "json",
+        "the fitted uplift model: LightGBM text models and JSON (cvm.campaigns.uplift_store)",
+    ),
+    _a("uplift_phases", "json", "seconds per phase of the step"),
+    # 06 campaigns
     _a("campaign_pairs", "parquet", "every eligible (customer, campaign) pair, scored"),
     _a("campaign_plan", "parquet", "the chosen pairs with target/control group"),
     _a("campaign_budget_curve", "parquet", "the plan at multiples of the budget"),
@@ -324,6 +331,16 @@ STEPS: tuple[Step, ...] = (
         "dealer groups: each customer's store; new-owner rates",
     ),
     Step(
+        "uplift",
+        "cvm.steps:uplift",
+        "06a_uplift.ipynb",
+        ("tables",),
+        ("campaign_measurement", "uplift_validation", "uplift_model", "uplift_phases"),
+        optional=("uplift_validation",),
+        doc="measure last month's campaigns, fit the uplift model from every past contact "
+        "(the tables only: it runs beside churn and value)",
+    ),
+    Step(
         "churn",
         "cvm.steps:churn",
         "03_churn_model.ipynb",
@@ -367,10 +384,8 @@ STEPS: tuple[Step, ...] = (
         "campaigns",
         "cvm.steps:campaigns",
         "06_campaigns.ipynb",
-        ("tables", "features", "customer_scores"),
+        ("tables", "features", "customer_scores", "uplift_model"),
         (
-            "campaign_measurement",
-            "uplift_validation",
             "campaign_pairs",
             "campaign_plan",
             "campaign_budget_curve",
@@ -381,8 +396,9 @@ STEPS: tuple[Step, ...] = (
             "store_league",
             "store_lists",
         ),
-        optional=("uplift_validation", "store_league", "store_lists"),
-        doc="measure past campaigns, fit uplift, plan under the budget, department lists",
+        optional=("store_league", "store_lists"),
+        doc="plan under the budget with the uplift model, control groups, candidates, "
+        "budget curve, department lists",
     ),
     Step(
         "leads",

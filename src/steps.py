@@ -784,36 +784,36 @@ def _candidates_and_curve(
     }
 
 
-def campaigns(ctx: RunContext) -> pd.DataFrame:
-    """Measure last month's campaigns, fit uplift, plan this month under the budget, lists."""
-    from cvm.campaigns.catalogue import defaults, load_catalogue
-    from cvm.campaigns.control import assign_control
-    from cvm.campaigns.eligibility import eligible_pairs
-    from cvm.campaigns.lists import department_lists
-    from cvm.campaigns.measurement import measure_campaigns, renewal_uplift
-    from cvm.campaigns.targeting import (
-        calibrate_values,
-        plan_campaigns,
-        renewal_commission,
-        score_pairs,
-        value_at_stake,
-    )
-    from cvm.campaigns.uplift import fit_uplift
+def _campaign_settings(ctx: RunContext) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The run's campaign settings (configs/campaigns.yaml with the profile's ``campaigns:``
+    overlay) and the catalogue, the store's declared columns registered first (eligibility
+    rules and custom campaigns may name them)."""
+    from cvm.campaigns.catalogue import load_catalogue
     from cvm.config import load_config
-
-    ph = _Phases(ctx, "campaigns")
-    tables, notes = ctx.tables, []
-    # the run's campaign settings: configs/campaigns.yaml with the profile's `campaigns:` overlay
-    camp_cfg = load_config("campaigns", ctx.cfg.get("campaigns"))
     from cvm.features.extra import from_config
 
-    from_config(ctx.cfg)  # the store's declared columns, which eligibility rules may name
-    catalogue = load_catalogue(camp_cfg)
-    measured = measure_campaigns(tables, ctx.as_of, run_cfg=ctx.cfg)
+    camp_cfg = load_config("campaigns", ctx.cfg.get("campaigns"))
+    from_config(ctx.cfg)
+    return camp_cfg, load_catalogue(camp_cfg)
+
+
+def uplift(ctx: RunContext) -> dict[str, Any]:
+    """Measure last month's campaigns against their control groups and fit the uplift model
+    from every past contact (``uplift_model``, read by the campaigns step).
+
+    It reads only the tables (the contacts, and the features at each contact's month), not
+    this month's scores, so the run fits it beside churn and value (notebook 06a)."""
+    from cvm.campaigns.measurement import measure_campaigns
+    from cvm.campaigns.uplift import fit_uplift
+    from cvm.campaigns.uplift_store import to_json
+
+    ph = _Phases(ctx, "uplift")
+    camp_cfg, catalogue = _campaign_settings(ctx)
+    measured = measure_campaigns(ctx.tables, ctx.as_of, run_cfg=ctx.cfg)
     ctx.save_frame("campaign_measurement", measured)
     ph.mark("measurement")
-    uplift = fit_uplift(
-        tables,
+    model = fit_uplift(
+        ctx.tables,
         _contacted_features(ctx),
         ctx.as_of,
         cfg=camp_cfg,
@@ -822,6 +822,36 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
         seed=ctx.seed,
         run_cfg=ctx.cfg,
     )
+    if model.validation is not None:  # out-of-time contacts: Qini curves (cvm.research)
+        ctx.save_frame("uplift_validation", model.validation)
+    ctx.save_json("uplift_model", to_json(model))
+    ph.mark("uplift")
+    ph.save()
+    return model.metrics
+
+
+def campaigns(ctx: RunContext) -> pd.DataFrame:
+    """Plan this month's campaigns under the budget with the uplift step's model, control
+    groups, candidates, the budget curve, department lists."""
+    from cvm.campaigns.catalogue import defaults
+    from cvm.campaigns.control import assign_control
+    from cvm.campaigns.eligibility import eligible_pairs
+    from cvm.campaigns.lists import department_lists
+    from cvm.campaigns.measurement import renewal_uplift
+    from cvm.campaigns.targeting import (
+        calibrate_values,
+        plan_campaigns,
+        renewal_commission,
+        score_pairs,
+        value_at_stake,
+    )
+    from cvm.campaigns.uplift_store import from_json
+
+    ph = _Phases(ctx, "campaigns")
+    tables, notes = ctx.tables, []
+    camp_cfg, catalogue = _campaign_settings(ctx)
+    uplift = from_json(ctx.load_json("uplift_model"))
+    ph.mark("uplift")
     priors = sorted(c for c, s in uplift.source.items() if s == "prior")
     if priors:
         notes.append(
@@ -831,7 +861,6 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
                 campaigns=", ".join(catalogue[c].name(ctx.lang) for c in priors),
             )
         )
-    ph.mark("uplift")
     feats = ctx.load_frame("features")
     scores = ctx.load_frame("customer_scores").set_index("customer_id")
     frame = feats.join(scores[[c for c in scores.columns if c not in feats.columns]], how="left")
@@ -896,8 +925,6 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
             names = ", ".join(catalogue[c].name(ctx.lang) for c in flat)
             notes.append(t("note_flat_uplift", ctx.lang, campaigns=names))
     scored["uplift_source"] = scored["campaign"].map(uplift.source)
-    if uplift.validation is not None:  # out-of-time contacts: Qini curves (cvm.research)
-        ctx.save_frame("uplift_validation", uplift.validation)
     ctx.save_frame("campaign_pairs", scored.join(frame[["churn_probability"]], on="customer_id"))
     ph.mark("pairs")
     d = defaults(camp_cfg)
