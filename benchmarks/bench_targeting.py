@@ -123,6 +123,14 @@ def _ms(x: list[float]) -> str:
 
 
 def write_doc(results: list[dict], cmd: str) -> Path:
+    """docs/benchmarks/targeting.md from ``results`` (:func:`doc_body`)."""
+    return write_fragment(
+        "targeting", "Targeting customers within campaigns", cmd, doc_body(results)
+    )
+
+
+def doc_body(results: list[dict]) -> str:
+    """The tables of one round: per seed, over the seeds, per campaign, the margin learner."""
     rows = []
     for r in results:
         e = r["eval"]
@@ -239,7 +247,7 @@ interval above 0 for every campaign whose oracle halves agree >= 0.8):
 
 {md_table(qini) if qini else "(not in these results)"}
 """
-    return write_fragment("targeting", "Targeting customers within campaigns", cmd, body)
+    return body
 
 
 def main() -> None:
@@ -260,6 +268,11 @@ def main() -> None:
         "--results",
         default="results.json",
         help="file name of the results in the work folder (one per variant)",
+    )
+    ap.add_argument(
+        "--body-only",
+        action="store_true",
+        help="with --doc-only: print the tables of the results, write nothing (a section by hand)",
     )
     ap.add_argument(
         "--no-doc",
@@ -297,7 +310,9 @@ def main() -> None:
     cmd = f"python benchmarks/bench_targeting.py --customers {args.customers} --seeds " + " ".join(
         map(str, args.seeds)
     )
-    if args.no_doc:
+    if args.body_only:
+        print(doc_body(results))
+    elif args.no_doc:
         _print_dev(results)
     else:
         print(write_doc(results, cmd).read_text(encoding="utf-8"))
