@@ -316,8 +316,9 @@ def _next(
     budget_gb: float | None = None,
 ) -> str | None:
     """The notebook to start now, or None: the ready one first in (most downstream, graph
-    order), unless a notebook before it in that order only waits for running ones: the core
-    is then kept for it, so a side step (leads) never delays the main chain.
+    order), unless notebooks before it in that order only wait for running ones, more of them
+    than the running ones they wait for: the core is then kept for them, so a side step
+    (leads) never delays the main chain.
 
     With ``memory`` (each notebook's estimated kernel peak, GB) and ``budget_gb``, a notebook
     starts beside running ones only while their estimates together stay within the budget; one
@@ -326,6 +327,8 @@ def _next(
     gb = memory or {}
     held = sum(gb.get(n, 0.0) for n in running)
     waiting: str | None = None  # a notebook about to be ready that will run alone
+    soon: list[str] = []  # notebooks about to be ready (ahead in the order) ...
+    awaited: set[str] = set()  # ... and the running ones they wait for
     for name in sorted(pending, key=key.__getitem__):
         unmet = [d for d in deps.get(name, ()) if d not in done]
         if not unmet:
@@ -345,14 +348,28 @@ def _next(
             # it): then a light ready notebook that fits beside it may use the core now
             others = [n for n in running if n not in unmet]
             beside = held + gb.get(name, 0.0) - sum(gb.get(d, 0.0) for d in unmet)
-            if memory is None or budget_gb is None or (others and beside <= budget_gb):
+            bounded = memory is not None and budget_gb is not None
+            if budget_gb is not None and bounded and others and beside > budget_gb:
                 return None
-            if not others and all(
-                sum(gb.get(x, 0.0) for x in (name, d)) > budget_gb for d in deps.get(name, ())
+            if (
+                budget_gb is not None
+                and bounded
+                and not others
+                and all(
+                    sum(gb.get(x, 0.0) for x in (name, d)) > budget_gb for d in deps.get(name, ())
+                )
             ):
                 waiting = waiting or name
                 continue
-            return None
+            # the core is needed only if more notebooks are about to be ready than the
+            # running ones they wait for will free (churn and value both wait for the
+            # features); one waiting for one (the campaigns for the uplift fit) gets the core
+            # its input frees, so a side step may use this one meanwhile
+            soon.append(name)
+            awaited.update(unmet)
+            if len(soon) > len(awaited):
+                return None
+            waiting = waiting or name  # what starts now must fit beside it, memory-wise
     return None
 
 

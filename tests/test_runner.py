@@ -68,6 +68,9 @@ def test_every_notebook_starts_after_what_it_reads_and_side_steps_wait_for_the_m
     assert at["06b_leads.ipynb"] >= at["05_segments.ipynb"]
     # the uplift fit needs only the tables: it runs beside segments, off the scores' chain
     assert at["06a_uplift.ipynb"] <= at["05_segments.ipynb"]
+    # the campaigns wait for the uplift fit alone, which frees its core when it ends: the
+    # side steps use the other core meanwhile instead of keeping it idle
+    assert at["06b_leads.ipynb"] < at["06a_uplift.ipynb"] + secs["06a_uplift.ipynb"]
     assert end == 5 + 17 + 25 + 15 + 14  # the main chain alone sets the end
     assert end < 5 + 17 + 6 + 40 + 14  # the chain with the fit inside the campaigns
     assert _schedule(secs, parallel=1)[1] == sum(secs.values())
