@@ -357,8 +357,8 @@ def _fragment(results: dict) -> str:
         "12-month horizon, default profile. Each step runs in its own process (as each "
         "notebook runs in its own kernel) and reads the run's validated copy of the tables "
         "(`cvm.data.table_cache`), as in `cvm monthly`. Where sampling stands in for every "
-        "customer, and why that is sound: [docs/scale.md](../scale.md). The machine was "
-        "shared with other jobs while measuring.\n"
+        "customer, and why that is sound: [docs/scale.md](../scale.md). The load average "
+        "while each whole run ran is in its table (2 cores: above 2, other jobs shared them).\n"
     )
     body = [intro, "### Wall time and peak memory by step\n"]
     rows = []
