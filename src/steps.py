@@ -726,7 +726,6 @@ def _contacted_features(ctx: RunContext):
             ctx.cfg,
             customers=who,
             rows_from=rows.cut(who) if who is not None and rows is not None else None,
-            rows_exact=True,  # CustomerRows.cut: exactly their rows
         )
 
     return features_fn

@@ -594,7 +594,6 @@ def build_features(
     cfg: dict | None = None,
     customers: pd.Index | None = None,
     rows_from: dict[str, pd.DataFrame] | None = None,
-    rows_exact: bool = False,
 ) -> pd.DataFrame:
     """One row per customer with a visit on or before ``as_of``, from rows dated ≤ ``as_of`` only.
 
@@ -608,8 +607,7 @@ def build_features(
     a missing mileage rate (the median rate of the customers built). ``rows_from``: the tables
     already cut to a set of customers holding ``customers`` (``restrict_tables``), to cut
     from instead of ``tables`` (callers building many subsets of one set cut once); the
-    figures across customers still come from ``tables``. ``rows_exact``: ``rows_from`` holds
-    exactly the rows of ``customers`` (``CustomerRows.cut(customers)``), so it is not cut again.
+    figures across customers still come from ``tables``.
 
     The same as ``finish_features([build_part(part, as_of, cfg, figures) for part in
     parts], as_of)`` over any split of the customers (``split_tables``): how
@@ -620,9 +618,7 @@ def build_features(
         raise CvmError("the visits table is required to build features")
     tables = feature_tables(tables, cfg)
     figures = feature_figures(tables, as_of, cfg)
-    if customers is not None and rows_from and rows_exact:
-        tables = feature_tables(rows_from, cfg)
-    elif customers is not None:
+    if customers is not None:
         tables = restrict_tables(feature_tables(rows_from, cfg) if rows_from else tables, customers)
     return finish_features([build_part(tables, as_of, cfg, figures)], as_of)
 
@@ -763,19 +759,11 @@ class CustomerRows:
     """The per-customer tables (the visits and ``_PER_CUSTOMER``) indexed by customer once, so
     that many subsets of the customers are cut by gathering their rows, not by a lookup over
     every row for each subset: ``cut(s)`` equals ``restrict_tables(tables, s)`` (the same rows,
-    in the tables' order, with their labels). The uplift frame cuts one subset a contact month.
-
-    Every table's customers are coded once against one index of all of them, so a cut looks
-    its customers up in one hash table, not in one per table (at 1M customers the 22 months x
-    14 tables' lookups took 10.6 s)."""
+    in the tables' order, with their labels). The uplift frame cuts one subset a contact month."""
 
     def __init__(self, tables: dict[str, pd.DataFrame]) -> None:
         self.tables = tables
-        # per table: the rows of known customers grouped by customer, where each customer's
-        # run starts and its length (by the table's own customer code), and the table's code
-        # of each customer of ``self._all`` (-1: no row there)
-        self._rows: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
-        coded: dict[str, tuple[pd.Index, np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._rows: dict[str, tuple[pd.Index, np.ndarray, np.ndarray, np.ndarray]] = {}
         for name, df in tables.items():
             if df is None or "customer_id" not in df.columns:
                 continue
@@ -786,26 +774,14 @@ class CustomerRows:
             order = order[np.searchsorted(codes[order], 0) :]  # rows of known customers
             counts = np.bincount(codes[codes >= 0], minlength=len(uniq))
             starts = np.r_[0, np.cumsum(counts)[:-1]]
-            coded[name] = (pd.Index(uniq).astype("str"), order, starts, counts)
-        self._all = (
-            pd.Index(
-                np.unique(np.concatenate([u.to_numpy(dtype=object) for u, *_ in coded.values()]))
-            ).astype("str")
-            if coded
-            else pd.Index([], dtype="str")
-        )
-        for name, (uniq, order, starts, counts) in coded.items():
-            table_code = np.full(len(self._all), -1, dtype=np.intp)
-            table_code[positions(uniq, self._all)] = np.arange(len(uniq))
-            self._rows[name] = (table_code, order, starts, counts)
+            self._rows[name] = (pd.Index(uniq).astype("str"), order, starts, counts)
 
     def cut(self, customers: pd.Index) -> dict[str, pd.DataFrame]:
         """The tables cut to the rows of ``customers`` (``restrict_tables``)."""
-        want = positions(pd.Index(customers).astype("str"), self._all)
-        want = want[want >= 0]
+        want = pd.Index(customers).astype("str")
         out = dict(self.tables)
-        for name, (table_code, order, starts, counts) in self._rows.items():
-            pos = table_code[want]
+        for name, (uniq, order, starts, counts) in self._rows.items():
+            pos = positions(want, uniq)
             pos = pos[pos >= 0]
             n = counts[pos]
             # each customer's run of rows in ``order``: start + 0, 1, ..., n - 1
