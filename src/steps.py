@@ -851,7 +851,7 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
     tables, notes = ctx.tables, []
     camp_cfg, catalogue = _campaign_settings(ctx)
     uplift = from_json(ctx.load_json("uplift_model"))
-    ph.mark("uplift")
+    ph.mark("load_uplift_model")
     priors = sorted(c for c, s in uplift.source.items() if s == "prior")
     if priors:
         notes.append(
