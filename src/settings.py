@@ -372,6 +372,7 @@ class CampaignEvaluation:
 class Measurement:
     window_days: int
     confidence: float
+    renewal_recent_months: float | None  # None: renewal uplift by lead month only
 
 
 @dataclass(frozen=True)

@@ -886,6 +886,7 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
         )
     )
     scored = score_pairs(pairs, uplift.predict_pairs(feats, pairs), stake, catalogue)
+    recent = typed(CampaignSettings, camp_cfg).measurement.renewal_recent_months
     renewals = renewal_uplift(  # what renewal campaigns' past contacts renewed, vs control
         tables,
         ctx.as_of,
@@ -893,6 +894,8 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
         int(ctx.cfg["features"]["insurance_term_months"]),
         int(camp_cfg["uplift"]["min_control"]),
         float(camp_cfg["measurement"]["confidence"]),
+        recent_months=recent,
+        run_cfg=ctx.cfg,
     )
     if typed(CampaignSettings, camp_cfg).uplift.spend_calibration.enabled:
         scored = calibrate_values(
@@ -909,6 +912,10 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
                 months_left=scored["customer_id"].map(frame["insurance_months_left"])
                 if "insurance_months_left" in frame.columns
                 else None,
+                months_since_paid=scored["customer_id"].map(frame["months_since_last_paid_visit"])
+                if "months_since_last_paid_visit" in frame.columns
+                else None,
+                recent_months=recent,
             ),
             flat=[c for c, k in catalogue.items() if k.spread == "flat"],
         )

@@ -353,10 +353,15 @@ def renewal_uplift(
     term_months: int,
     min_group: int,
     confidence: float,
+    recent_months: float | None = None,
+    run_cfg: dict[str, Any] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Per campaign in ``campaigns``: the insurance renewals its past contacts brought,
-    target vs control, overall and by month of lead (whole months from the contact to the end
-    of the policy it preceded: 0, 1, 2, ...).
+    target vs control, overall, by month of lead (whole months from the contact to the end
+    of the policy it preceded: 0, 1, 2, ...) and, with ``recent_months``, by the customer's
+    state at the contact (``by_state``: ``recent`` = a paid visit in the ``recent_months``
+    before the contact, else ``lapsed``). A customer who comes anyway tends to renew anyway,
+    so the call's uplift differs by state; the history measures by how much.
 
     ``vehicles.insurance_end_date`` is the end of the latest policy the store sold (a policy
     renewed elsewhere leaves it in the past). A contact's outcome is known once the policy it
@@ -388,6 +393,11 @@ def renewal_uplift(
         lead = np.floor((end - d) / (365.25 / 12))
     grp = cc["group"].astype(str).to_numpy()
     camp = cc["campaign"].astype(str).to_numpy()
+    recent = (
+        _recent_paid(cc, tables["visits"], known, float(recent_months) * 365.25 / 12, run_cfg)
+        if recent_months is not None and "visits" in tables
+        else None
+    )
     out: dict[str, dict[str, Any]] = {}
     for c in campaigns:
         m = known & (camp == c)
@@ -415,5 +425,51 @@ def renewal_uplift(
             r = one(m & (lead == L))
             if r is not None:
                 by[int(L)] = r
-        out[c] = {**overall, "by_lead_month": by}
+        states = {}
+        if recent is not None:
+            for name, sel in (("recent", recent), ("lapsed", ~recent)):
+                r = one(m & sel)
+                if r is not None:
+                    states[name] = r
+        out[c] = {**overall, "by_lead_month": by, "by_state": states}
+    return out
+
+
+def _recent_paid(
+    cc: pd.DataFrame,
+    visits: pd.DataFrame,
+    rows: np.ndarray,
+    window_days: float,
+    run_cfg: dict[str, Any] | None,
+) -> np.ndarray:
+    """Per contact row (only ``rows`` computed, the rest False): whether the customer had a
+    paid visit in the ``window_days`` before the contact day (the contact day excluded)."""
+    out = np.zeros(len(cc), bool)
+    idx = np.flatnonzero(rows)
+    if not len(idx):
+        return out
+    paid = paid_mask(visits, run_cfg)
+    v = pd.DataFrame(
+        {
+            "cid": ids(visits["customer_id"]).to_numpy()[paid],
+            "day": days(visits["visit_date"])[paid],
+        }
+    ).dropna()
+    q = pd.DataFrame(
+        {
+            "row": idx,
+            "cid": ids(cc["customer_id"]).to_numpy()[idx],
+            "day": days(cc["contact_date"])[idx] - 1.0,
+        }
+    )
+    j = pd.merge_asof(
+        q.sort_values("day"),
+        v.sort_values("day").rename(columns={"day": "last"}),
+        left_on="day",
+        right_on="last",
+        by="cid",
+        direction="backward",
+    )
+    ok = (j["day"] - j["last"]).to_numpy(float) < window_days
+    out[j["row"].to_numpy()[ok]] = True
     return out

@@ -182,6 +182,8 @@ def renewal_commission(
     value_cfg: dict[str, Any] | None = None,
     measured: dict[str, dict[str, Any]] | None = None,
     months_left: pd.Series | None = None,
+    months_since_paid: pd.Series | None = None,
+    recent_months: float | None = None,
 ) -> np.ndarray:
     """Per pair: what the insurance renewals a contact brings are worth, for campaigns with
     ``renewal_commission: true``: the renewal uplift times ``influence.insurance_commission``
@@ -192,7 +194,11 @@ def renewal_commission(
     target vs control renewals of past contacts), by whole month of lead to the policy's end
     (``months_left``: the pair's ``insurance_months_left``) where that month was measured,
     else the campaign's; a campaign not measured (no insurance end dates, too few known
-    contacts) falls back to the response uplift as the renewal's proxy."""
+    contacts) falls back to the response uplift as the renewal's proxy. Where the history
+    measured the uplift by state too (``by_state``: a paid visit in the last
+    ``recent_months`` or not; ``months_since_paid``: the pair's
+    ``months_since_last_paid_visit``, missing = lapsed), the state's difference from the
+    campaign's uplift is added (main effects of lead month and state)."""
     from cvm.config import load_config
 
     vc = value_cfg if value_cfg is not None else load_config("value")
@@ -214,6 +220,14 @@ def renewal_commission(
         u = np.full(len(scored), float(r["uplift"]))
         for L, rl in (r.get("by_lead_month") or {}).items():
             u[lead == int(L)] = float(rl["uplift"])
+        states = r.get("by_state") or {}
+        if months_since_paid is not None and recent_months is not None and len(states) == 2:
+            ms = pd.to_numeric(months_since_paid, errors="coerce").to_numpy(float)
+            rec = np.nan_to_num(ms, nan=np.inf) < float(recent_months)
+            base = float(r["uplift"])
+            u = u + np.where(
+                rec, states["recent"]["uplift"] - base, states["lapsed"]["uplift"] - base
+            )
         out[m] = u[m] * fee
     return out
 

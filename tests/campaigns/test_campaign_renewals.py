@@ -79,3 +79,64 @@ def test_the_commission_uses_the_measured_renewals_else_the_response_proxy() -> 
     measured = {"insurance_renewal": {"uplift": 0.1, "by_lead_month": {1: {"uplift": 0.2}}}}
     got = renewal_commission(scored, cat, vc, measured, pd.Series([1.4, 2.2, 0.0]))
     np.testing.assert_allclose(got, [80.0, 40.0, 0.0])
+
+
+def test_renewal_uplift_by_state_splits_recent_visitors_from_the_lapsed() -> None:
+    """Half the customers had a paid visit a month before the contact; the call lifts their
+    renewals by 0.05 and the lapsed half's by 0.4: the history measures both."""
+    n = 2000
+    rng = np.random.default_rng(7)  # not the seed of the groups' draws
+    t = _tables(n=n, lift=0.0, seed=1)
+    cc, v = t["campaign_contacts"], t["vehicles"]
+    recent = np.arange(n) % 2 == 0
+    target = (cc["group"] == "target").to_numpy()
+    p = np.where(recent, 0.6, 0.2) + target * np.where(recent, 0.05, 0.4)
+    renewed = rng.random(n) < p
+    v["insurance_end_date"] = np.where(
+        renewed, pd.Timestamp("2026-04-15"), pd.Timestamp("2025-04-15")
+    )
+    t["visits"] = pd.DataFrame(
+        {
+            "visit_id": [f"W{i}" for i in range(n)],
+            "customer_id": cc["customer_id"],
+            "visit_date": np.where(recent, pd.Timestamp("2025-02-01"), pd.Timestamp("2023-06-01")),
+            "amount": 500.0,
+            "visit_type": "maintenance",
+            "payer": "customer",
+        }
+    )
+    r = renewal_uplift(t, AS_OF, ["insurance_renewal"], 12, 30, 0.95, recent_months=12)
+    s = r["insurance_renewal"]["by_state"]
+    assert s["recent"]["n_target"] + s["recent"]["n_control"] == recent.sum()
+    assert s["lapsed"]["low"] > s["recent"]["high"]  # the lapsed gain more from the call
+    assert s["recent"]["renewal_rate_control"] > s["lapsed"]["renewal_rate_control"]
+    # a visit on the contact day itself or after does not make the customer recent
+    t["visits"]["visit_date"] = pd.Timestamp("2025-03-02")
+    r = renewal_uplift(t, AS_OF, ["insurance_renewal"], 12, 30, 0.95, recent_months=12)
+    assert "recent" not in r["insurance_renewal"]["by_state"]
+    # without recent_months the split is not made
+    r = renewal_uplift(t, AS_OF, ["insurance_renewal"], 12, 30, 0.95)
+    assert r["insurance_renewal"]["by_state"] == {}
+
+
+def test_the_commission_adds_the_state_difference_to_the_lead_month() -> None:
+    cat = load_catalogue()
+    scored = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C2", "C3", "C4"],
+            "campaign": ["insurance_renewal"] * 3 + ["service_reminder"],
+            "uplift": [0.01, 0.01, 0.01, 0.5],
+        }
+    )
+    vc = {"influence": {"insurance_commission": 100.0}}
+    measured = {
+        "insurance_renewal": {
+            "uplift": 0.1,
+            "by_lead_month": {1: {"uplift": 0.2}},
+            "by_state": {"recent": {"uplift": 0.05}, "lapsed": {"uplift": 0.3}},
+        }
+    }
+    lead = pd.Series([1.0, 1.0, 2.0, 1.0])
+    since = pd.Series([3.0, np.nan, 20.0, 3.0])  # recent, never visited (lapsed), lapsed
+    got = renewal_commission(scored, cat, vc, measured, lead, since, recent_months=12)
+    np.testing.assert_allclose(got, [15.0, 40.0, 30.0, 0.0])
