@@ -141,7 +141,7 @@ def load_config(
         )
     cfg: dict[str, Any] = {}
     for i, path in enumerate(files):
-        _merge(cfg, _checked(name, path, partial=i > 0))
+        _merge(cfg, _checked(name, path, partial=i > 0), keep_null=True)
     if profile and profile != name:
         for part in profile.split("+"):
             if part in (name, "default"):
@@ -155,19 +155,25 @@ def load_config(
                     + (f" or {user / f'{part}.yaml'}" if user else "")
                 )
             for ppath in ppaths:
-                _merge(cfg, _checked(name, ppath, partial=True))
+                _merge(cfg, _checked(name, ppath, partial=True), keep_null=True)
         cfg["profile"] = profile
     if overrides:
         check_source(name, overrides, "the overrides", partial=True, types=False)
     return _merge(cfg, overrides or {})
 
 
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+def _merge(
+    base: dict[str, Any], extra: dict[str, Any], keep_null: bool = False
+) -> dict[str, Any]:
+    """``extra`` merged into ``base`` (nested dicts merge). A None in ``extra`` is "not given"
+    (a CLI flag or notebook parameter left unset) unless ``keep_null``: in a config file or
+    profile an explicit ``null`` is a setting (e.g. a feature turned off) and replaces the
+    default."""
     for key, value in extra.items():
-        if value is None:
+        if value is None and not keep_null:
             continue
         if isinstance(value, dict) and isinstance(base.get(key), dict):
-            _merge(base[key], value)
+            _merge(base[key], value, keep_null)
         else:
             base[key] = value
     return base

@@ -103,6 +103,21 @@ def test_the_home_configs_folder_overlays_the_packaged_defaults(home: Path) -> N
     assert load_config("campaigns")["planner"]["method"] == "greedy"
 
 
+def test_an_explicit_null_in_a_users_file_turns_a_setting_off(home: Path) -> None:
+    # a null in a file is a setting (here: renewal uplift by state off), not "not given"
+    assert load_config("campaigns")["measurement"]["renewal_recent_months"] is not None
+    (home / "configs" / "campaigns.yaml").write_text(
+        "measurement:\n  renewal_recent_months: null\n", encoding="utf-8"
+    )
+    cfg = load_config("campaigns")
+    assert cfg["measurement"]["renewal_recent_months"] is None
+    assert cfg["measurement"]["window_days"] == 30  # the packaged value of the other keys
+    # an override left unset (None) still changes nothing
+    assert load_config("campaigns", {"measurement": {"window_days": None}})["measurement"][
+        "window_days"
+    ] == 30
+
+
 def test_a_profile_in_the_home_configs_folder(home: Path) -> None:
     (home / "configs" / "fast.yaml").write_text("churn:\n  num_boost_round: 9\n", encoding="utf-8")
     assert load_config(profile="demo+fast")["churn"]["num_boost_round"] == 9
