@@ -122,6 +122,27 @@ def test_customer_rows_cut_equals_restrict_tables(toy) -> None:
         )
 
 
+def test_customer_rows_of_some_customers_need_no_cut_copy(toy) -> None:
+    """``CustomerRows(t, customers=S)`` (an index of S's rows in the whole tables) cuts the same
+    tables as ``CustomerRows(restrict_tables(t, S))`` (the index over a copy cut to S), which
+    the uplift frame used before, for subsets of S with and without unknown ids."""
+    from cvm.features.snapshot import CustomerRows
+
+    full = build_features(toy, AS_OF, load_config())
+    S = sample_customers(full.index, 120, 5, AS_OF)
+    lean, copied = CustomerRows(toy, customers=S), CustomerRows(restrict_tables(toy, S))
+    for seed in (2, 3):
+        who = sample_customers(S, 40, seed, AS_OF).append(pd.Index(["no-such-id"]))
+        a, b = lean.cut(who), copied.cut(who)
+        assert set(a) == set(b)
+        for name in b:
+            if b[name] is None:
+                assert a[name] is None
+            else:
+                pd.testing.assert_frame_equal(a[name], b[name])
+                assert len(b[name]) < len(toy[name]) or name not in ("visits", "customers")
+
+
 def test_rfm_summary_on_integer_codes_equals_string_groupbys(toy) -> None:
     cfg = load_config()
     v = toy["visits"]

@@ -761,15 +761,24 @@ class CustomerRows:
     every row for each subset: ``cut(s)`` equals ``restrict_tables(tables, s)`` (the same rows,
     in the tables' order, with their labels). The uplift frame cuts one subset a contact month."""
 
-    def __init__(self, tables: dict[str, pd.DataFrame]) -> None:
+    def __init__(
+        self, tables: dict[str, pd.DataFrame], customers: pd.Index | None = None
+    ) -> None:
+        """``customers``: only these are ever cut (the index covers their rows alone), so the
+        whole tables serve without a copy cut to them first: ``CustomerRows(t, S).cut(s)``
+        equals ``CustomerRows(restrict_tables(t, S)).cut(s)`` for any ``s`` within ``S``."""
         self.tables = tables
         self._rows: dict[str, tuple[pd.Index, np.ndarray, np.ndarray, np.ndarray]] = {}
+        want = None if customers is None else pd.Index(customers).astype("str").unique()
         for name, df in tables.items():
             if df is None or "customer_id" not in df.columns:
                 continue
             if name != "visits" and name not in _PER_CUSTOMER:
                 continue
-            codes, uniq = pd.factorize(ids(df["customer_id"]))  # -1: a row without a customer
+            if want is None:  # -1: a row without a customer
+                codes, uniq = pd.factorize(ids(df["customer_id"]))
+            else:  # -1: a row without a customer or of a customer never cut
+                codes, uniq = positions(ids(df["customer_id"]), want), want
             order = np.argsort(codes, kind="stable")
             order = order[np.searchsorted(codes[order], 0) :]  # rows of known customers
             counts = np.bincount(codes[codes >= 0], minlength=len(uniq))
