@@ -182,6 +182,7 @@ class Engine:
     kernel_peak_gb: dict[str, list[list[float]]]  # notebook -> [[customers, GB], ...] measured
     warm_kernels: int  # kernels started and warmed up ahead of the notebooks (cvm.runner)
     blas_threads: int  # numpy's BLAS threads in a step's process (0: the library's own choice)
+    local_chunk_customers: int  # local engine: features built so many customers at a time
 
 
 @dataclass(frozen=True)

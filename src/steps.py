@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from cvm.data.contract import PROFILE_FIELDS
 from cvm.data.ids import day_number, days
@@ -247,12 +248,44 @@ def _build_features(ctx: RunContext, as_of: Any, customers: pd.Index | None = No
     if parts is None:
         parts = _table_parts(ctx, referrals=True, customers=customers)
     if parts is None:
+        chunk = ctx.settings.engine.local_chunk_customers
+        if customers is None and chunk > 0:
+            done = _chunked_build(ctx, as_of, chunk)
+            if done is not None:
+                return finish_features(done, as_of)
         return build_features(ctx.tables, as_of, ctx.cfg, customers=customers)
     if key:
         ctx.memo[key] = parts
     figures = feature_figures(ctx.tables, as_of, ctx.cfg)
     done = map_stores(ctx.run_dir, build_part, parts, as_of, ctx.cfg, figures)
     return finish_features(done, as_of)
+
+
+def _chunked_build(ctx: RunContext, as_of: Any, chunk: int) -> list[Any] | None:
+    """Every customer's features built ``chunk`` customers at a time on the local engine (in
+    customer order; ``cvm.features.snapshot.iter_split`` gathers each chunk's rows only when
+    it is built), with the whole data's figures: the same rows as one build (a build over
+    any split of the customers equals the whole, ``split_tables``), at a peak that follows
+    the chunk, not the base (issue 21). None when the base fits in one chunk."""
+    from cvm.data.ids import ids
+    from cvm.features.snapshot import build_part, feature_figures, feature_tables, iter_split
+
+    ft = feature_tables(ctx.tables, ctx.cfg)
+    v = ft.get("visits")
+    if v is None:
+        return None
+    who = pd.unique(ids(v["customer_id"]).dropna().to_numpy(dtype=object))
+    if len(who) <= chunk:
+        return None
+    who = np.sort(who.astype(str))
+    n = -(-len(who) // chunk)
+    part_of = pd.Series(np.arange(len(who)) // chunk, index=pd.Index(who, dtype="str"))
+    figures = feature_figures(ft, as_of, ctx.cfg)
+    parts = iter_split(ft, part_of, n, referrals=True)
+    return [
+        build_part(p, as_of, ctx.cfg, figures)
+        for p in tqdm(parts, total=n, desc="feature chunks", leave=False)
+    ]
 
 
 def features(ctx: RunContext) -> pd.DataFrame:

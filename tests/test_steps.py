@@ -8,7 +8,8 @@ import pytest
 from cvm.data.simulator.io import write_dataset
 from cvm.features.snapshot import build_features
 from cvm.run_context import RunContext
-from cvm.steps import _contacted_features
+from cvm.features.snapshot import finish_features
+from cvm.steps import _build_features, _chunked_build, _contacted_features
 from support.groups import dealer_group
 
 STORE_FEATURES = ["store_log_customers", "store_median_ticket", "store_return_rate"]
@@ -37,3 +38,16 @@ def test_contacted_features_use_the_whole_groups_store_figures(ctx) -> None:
     want = full.loc[got.index, STORE_FEATURES]
     pd.testing.assert_frame_equal(got[STORE_FEATURES], want)
     assert got["store_log_customers"].max() > 5  # stores of ~1000 customers, not of ~13
+
+
+def test_features_built_in_chunks_equal_one_build(ctx) -> None:
+    """The local engine's chunked build (``engine.local_chunk_customers``: a base larger than
+    a chunk is built a chunk of customers at a time) gives the one build's frame exactly,
+    referrals across chunks, store figures and the mileage fill over every customer
+    included; a base within one chunk is built once."""
+    whole = build_features(ctx.tables, ctx.as_of, ctx.cfg)
+    parts = _chunked_build(ctx, ctx.as_of, 700)
+    assert parts is not None and len(parts) == -(-len(whole) // 700) > 2
+    pd.testing.assert_frame_equal(finish_features(parts, ctx.as_of), whole, check_exact=True)
+    assert _chunked_build(ctx, ctx.as_of, len(whole)) is None
+    pd.testing.assert_frame_equal(_build_features(ctx, ctx.as_of), whole, check_exact=True)

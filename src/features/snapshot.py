@@ -9,6 +9,8 @@ which keeps 15M visits in the order of a minute.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -614,9 +616,11 @@ def build_features(
     ``cvm.steps.features`` builds one store per task on a Dask engine.
     """
     cfg = cfg or load_config()
+    # the columns a build reads, before anything else: a check of the whole ``visits`` would
+    # read all of its columns from the run's copy
+    tables = feature_tables(tables, cfg)
     if tables.get("visits") is None:
         raise CvmError("the visits table is required to build features")
-    tables = feature_tables(tables, cfg)
     figures = feature_figures(tables, as_of, cfg)
     if customers is not None:
         tables = restrict_tables(feature_tables(rows_from, cfg) if rows_from else tables, customers)
@@ -689,7 +693,8 @@ def finish_features(parts: list[tuple[pd.DataFrame, pd.DataFrame]], as_of) -> pd
         frame, helpers = _concat([p[0] for p in parts]), _concat([p[1] for p in parts])
         idx = frame.index.to_numpy(dtype=object)
         order = np.argsort(idx, kind="stable")
-        frame, helpers = frame.iloc[order], helpers.iloc[order]
+        if (order != np.arange(len(order))).any():  # parts in customer order need no gather
+            frame, helpers = frame.iloc[order], helpers.iloc[order]
         frame.index = pd.Index(idx[order], name="customer_id", dtype="str")
     if "_rate" not in helpers.columns:
         return frame
@@ -704,7 +709,7 @@ def finish_features(parts: list[tuple[pd.DataFrame, pd.DataFrame]], as_of) -> pd
         filled["warranty_km_left"] = h["_warranty_km"] - est
     if "_since" in h:
         filled.update(_km_service(h["_since"], h["_iv_m"], h["_iv_k"], rate))
-    frame = frame.copy()
+    frame = frame.copy(deep=False)  # copy-on-write: the part's own frame stays as it was
     for name, val in filled.items():
         frame[name] = _float32(val)
     return frame
@@ -827,6 +832,35 @@ def split_tables(
         for k, p in enumerate(parts):
             p[name] = grouped.iloc[bounds[k] : bounds[k + 1]].copy()
     return parts if spill else parts[:-1]
+
+
+def iter_split(
+    tables: dict[str, pd.DataFrame],
+    part_of: pd.Series,
+    n_parts: int,
+    referrals: bool = True,
+) -> Iterator[dict[str, pd.DataFrame]]:
+    """:func:`split_tables`'s parts 0 … ``n_parts`` − 1, one at a time: each part's rows are
+    gathered only when it is reached, so a caller that builds and drops one part before the
+    next holds one part's copy, not all of them. The rows of customers ``part_of`` does not
+    name (the spill part) are never yielded: callers give every customer a part or, as the
+    feature build, need none of theirs (a customer without a visit has no features)."""
+    key = pd.Index(part_of.index).astype("str")
+    code = np.asarray(part_of.to_numpy(), dtype=np.int64)
+    cuts = {
+        name: part_rows(name, df, key, code, n_parts, referrals)[:2]
+        for name, df in tables.items()
+        if df is not None and "customer_id" in df.columns
+    }
+    for k in range(n_parts):
+        part: dict[str, pd.DataFrame] = {}
+        for name, df in tables.items():
+            if name not in cuts:
+                part[name] = df
+                continue
+            take, bounds = cuts[name]
+            part[name] = df.iloc[take[bounds[k] : bounds[k + 1]]]
+        yield part
 
 
 def part_rows(
