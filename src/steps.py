@@ -839,9 +839,14 @@ def uplift(ctx: RunContext) -> dict[str, Any]:
     from cvm.campaigns.measurement import measure_campaigns
     from cvm.campaigns.uplift import fit_uplift
     from cvm.campaigns.uplift_store import to_json
+    from cvm.data.table_cache import narrow
 
     ph = _Phases(ctx, "uplift")
     camp_cfg, catalogue = _campaign_settings(ctx)
+    # the step reads the contacts and visits whole but never their ids or the contacts'
+    # channels: left out of its reads (~0.3 GB at a million customers; the same model)
+    narrow(ctx.tables, "campaign_contacts", ["contact_id", "channel"])
+    narrow(ctx.tables, "visits", ["visit_id"])
     measured = measure_campaigns(ctx.tables, ctx.as_of, run_cfg=ctx.cfg)
     ctx.save_frame("campaign_measurement", measured)
     ph.mark("measurement")

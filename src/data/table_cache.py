@@ -158,11 +158,24 @@ class LazyTables(dict):
         super().__init__({name: _UNREAD for name in paths})
         self._paths = dict(paths)
         self._pruned: dict[str, pd.DataFrame] = {}  # column-pruned reads kept (select keep=True)
+        self._narrow: dict[str, tuple[str, ...]] = {}  # columns a whole read leaves out
+
+    def narrow(self, name: str, drop: list[str] | tuple[str, ...]) -> None:
+        """From now on a read of table ``name`` leaves out the columns ``drop``: for a step that
+        reads the table whole but none of those columns (the uplift step: the contacts' ids
+        and channels, ~0.25 GB at a million customers). A table already read is left as it
+        is."""
+        if name in self._paths and dict.__getitem__(self, name) is _UNREAD:
+            self._narrow[name] = tuple(drop)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         df = dict.__getitem__(self, name)
         if df is _UNREAD:
-            df = pd.read_parquet(self._paths[name])
+            drop = self._narrow.get(name)
+            df = pd.read_parquet(
+                self._paths[name],
+                columns=[c for c in self.columns_of(name) if c not in drop] if drop else None,
+            )
             dict.__setitem__(self, name, df)
             self._pruned.pop(name, None)  # the whole table serves every selection now
         return df
@@ -240,6 +253,13 @@ def select(
         return tables.select(name, columns, keep=keep)
     df = tables[name]
     return None if df is None else df[[c for c in columns if c in df.columns]]
+
+
+def narrow(tables: dict[str, pd.DataFrame], name: str, drop: list[str]) -> None:
+    """``LazyTables.narrow`` on the run's copy: later reads of table ``name`` leave out the
+    columns ``drop``; frames given whole (tables not read from the run's copy) stay whole."""
+    if isinstance(tables, LazyTables):
+        tables.narrow(name, drop)
 
 
 def read(run_dir: str | Path, source: str) -> dict[str, pd.DataFrame] | None:

@@ -183,3 +183,28 @@ def test_a_kept_selection_is_read_once_and_gives_way_to_the_whole_table(
     pd.testing.assert_frame_equal(c, whole[["customer_id", "amount"]])
     table_cache.select(t, "visits", ["amount"], keep=True)
     assert len(reads) == 3
+
+
+def test_a_narrowed_table_is_read_without_the_columns_dropped(tmp_path: Path) -> None:
+    """``narrow`` (a step that reads a table whole but never some of its columns): the whole
+    read leaves them out and is otherwise the whole table; a selection may still ask for
+    them; a table already read and plain frames are left as they are."""
+    src, run = _source(tmp_path), tmp_path / "run"
+    table_cache.prepare_run_tables(str(src), run)
+    whole = table_cache.read(run, str(src))["visits"]
+    t = table_cache.read(run, str(src))
+    assert "visit_id" in whole.columns
+    table_cache.narrow(t, "visits", ["visit_id", "no_such_column"])
+    assert t.loaded() == []  # narrowing reads nothing
+    got = t["visits"]
+    pd.testing.assert_frame_equal(got, whole.drop(columns="visit_id"))
+    table_cache.narrow(t, "visits", ["customer_id"])  # already read: unchanged
+    assert "customer_id" in t["visits"].columns
+    t2 = table_cache.read(run, str(src))
+    table_cache.narrow(t2, "visits", ["visit_id"])
+    pd.testing.assert_frame_equal(
+        table_cache.select(t2, "visits", ["visit_id"]), whole[["visit_id"]]
+    )
+    plain = {"visits": whole}
+    table_cache.narrow(plain, "visits", ["visit_id"])
+    assert plain["visits"] is whole
