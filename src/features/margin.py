@@ -107,10 +107,12 @@ def margin_visits(visits: pd.DataFrame, cfg: dict[str, Any] | None = None) -> pd
     """Visits as margin events: ``customer_id``, ``visit_date`` and ``amount`` = the visit's
     gross margin (every payer's): what the visit-only
     baselines (historical average, BTYD, recency/frequency) read to predict the same value."""
+    # the id and date columns as they are (copy-on-write: no copy; the ids' ``to_numpy`` made
+    # a Python string per visit, ~0.3 GB at a million customers)
     return pd.DataFrame(
         {
-            "customer_id": visits["customer_id"].to_numpy(),
-            "visit_date": visits["visit_date"].to_numpy(),
+            "customer_id": visits["customer_id"],
+            "visit_date": visits["visit_date"],
             "amount": visit_margin(visits, cfg),
         },
         index=visits.index,

@@ -161,7 +161,7 @@ def historical_average(
     codes, uniq = _customer_codes(visits)
     keep = (d <= day_number(as_of)) & (codes >= 0)
     amount = np.where(
-        paid_mask(visits.loc[keep], cfg),
+        paid_mask(visits, cfg)[keep],  # row-wise: no copy of the kept visits
         pd.to_numeric(visits["amount"][keep], errors="coerce").fillna(0.0),
         0.0,
     )
