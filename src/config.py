@@ -162,9 +162,7 @@ def load_config(
     return _merge(cfg, overrides or {})
 
 
-def _merge(
-    base: dict[str, Any], extra: dict[str, Any], keep_null: bool = False
-) -> dict[str, Any]:
+def _merge(base: dict[str, Any], extra: dict[str, Any], keep_null: bool = False) -> dict[str, Any]:
     """``extra`` merged into ``base`` (nested dicts merge). A None in ``extra`` is "not given"
     (a CLI flag or notebook parameter left unset) unless ``keep_null``: in a config file or
     profile an explicit ``null`` is a setting (e.g. a feature turned off) and replaces the

@@ -250,9 +250,9 @@ def _build_features(ctx: RunContext, as_of: Any, customers: pd.Index | None = No
     if parts is None:
         chunk = ctx.settings.engine.local_chunk_customers
         if customers is None and chunk > 0:
-            done = _chunked_build(ctx, as_of, chunk)
-            if done is not None:
-                return finish_features(done, as_of)
+            chunks = _chunked_build(ctx, as_of, chunk)
+            if chunks is not None:
+                return finish_features(chunks, as_of)
         return build_features(ctx.tables, as_of, ctx.cfg, customers=customers)
     if key:
         ctx.memo[key] = parts

@@ -113,9 +113,12 @@ def test_an_explicit_null_in_a_users_file_turns_a_setting_off(home: Path) -> Non
     assert cfg["measurement"]["renewal_recent_months"] is None
     assert cfg["measurement"]["window_days"] == 30  # the packaged value of the other keys
     # an override left unset (None) still changes nothing
-    assert load_config("campaigns", {"measurement": {"window_days": None}})["measurement"][
-        "window_days"
-    ] == 30
+    assert (
+        load_config("campaigns", {"measurement": {"window_days": None}})["measurement"][
+            "window_days"
+        ]
+        == 30
+    )
 
 
 def test_a_profile_in_the_home_configs_folder(home: Path) -> None:

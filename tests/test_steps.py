@@ -6,9 +6,8 @@ import pandas as pd
 import pytest
 
 from cvm.data.simulator.io import write_dataset
-from cvm.features.snapshot import build_features
+from cvm.features.snapshot import build_features, finish_features
 from cvm.run_context import RunContext
-from cvm.features.snapshot import finish_features
 from cvm.steps import _build_features, _chunked_build, _contacted_features
 from support.groups import dealer_group
 

@@ -9,9 +9,8 @@ which keeps 15M visits in the order of a minute.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -766,9 +765,7 @@ class CustomerRows:
     every row for each subset: ``cut(s)`` equals ``restrict_tables(tables, s)`` (the same rows,
     in the tables' order, with their labels). The uplift frame cuts one subset a contact month."""
 
-    def __init__(
-        self, tables: dict[str, pd.DataFrame], customers: pd.Index | None = None
-    ) -> None:
+    def __init__(self, tables: dict[str, pd.DataFrame], customers: pd.Index | None = None) -> None:
         """``customers``: only these are ever cut (the index covers their rows alone), so the
         whole tables serve without a copy cut to them first: ``CustomerRows(t, S).cut(s)``
         equals ``CustomerRows(restrict_tables(t, S)).cut(s)`` for any ``s`` within ``S``."""
