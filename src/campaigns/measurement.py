@@ -45,10 +45,13 @@ def contact_outcomes(
     if cut_at is not None:
         end = np.minimum(end, float(day_number(cut_at)))
     out["observed_days"] = np.maximum(end - start, 0.0)
-    paid = paid_mask(visits, run_cfg)
+    # the paid visits of the contacted customers only: the inner merge below keeps no other
+    # (a month's contacts reach a fraction of the base; the merge hashed every visit's id)
+    vid = ids(visits["customer_id"])
+    paid = paid_mask(visits, run_cfg) & isin(vid, ids(out["customer_id"]))
     v = pd.DataFrame(
         {
-            "customer_id": ids(visits["customer_id"]).to_numpy()[paid],
+            "customer_id": vid.to_numpy()[paid],
             "day": days(visits["visit_date"])[paid],
             "amount": pd.to_numeric(visits["amount"], errors="coerce").to_numpy(
                 dtype=float, na_value=0.0

@@ -791,8 +791,11 @@ class CustomerRows:
         """The tables cut to the rows of ``customers`` (``restrict_tables``)."""
         want = pd.Index(customers).astype("str")
         out = dict(self.tables)
+        found: dict[int, np.ndarray] = {}  # tables indexed on one set of customers share it
         for name, (uniq, order, starts, counts) in self._rows.items():
-            pos = positions(want, uniq)
+            if id(uniq) not in found:
+                found[id(uniq)] = positions(want, uniq)
+            pos = found[id(uniq)]
             pos = pos[pos >= 0]
             n = counts[pos]
             # each customer's run of rows in ``order``: start + 0, 1, ..., n - 1
