@@ -353,6 +353,8 @@ def _hostile_value_problems(table: str, frame: pd.DataFrame, origin: str) -> lis
                         )
                     )
         elif col.kind in ("id", "category") and isinstance(s.dtype, pd.StringDtype):
+            if not _may_hold_control(s):
+                continue
             ctrl = s.str.contains(_CONTROL, regex=True).to_numpy(dtype=bool, na_value=False)
             if ctrl.any():
                 out.append(
@@ -537,6 +539,31 @@ def _arrow(s: pd.Series):
         if arr is not None:
             return arr
     return None
+
+
+def _may_hold_control(s: pd.Series) -> bool:
+    """Whether any value of a text column could hold a control character (0x00-0x1f, 0x7f),
+    read off the bytes of its Arrow buffers at once: UTF-8 never uses those bytes inside a
+    multi-byte character, so no such byte means no such character. The per-value regex
+    (~0.5 s per million values) then runs only on a column that has one."""
+    import pyarrow as pa
+
+    arr = _arrow(s)
+    if arr is None:
+        return True
+    for chunk in getattr(arr, "chunks", [arr]):
+        bufs = chunk.buffers()
+        if chunk.type not in (pa.string(), pa.large_string()) or len(bufs) != 3:
+            return True
+        if len(chunk) == 0 or bufs[2] is None:
+            continue
+        width = np.int64 if chunk.type == pa.large_string() else np.int32
+        offsets = np.frombuffer(bufs[1], dtype=width)
+        lo, hi = int(offsets[chunk.offset]), int(offsets[chunk.offset + len(chunk)])
+        data = np.frombuffer(bufs[2], dtype=np.uint8)[lo:hi]
+        if (data < 0x20).any() or (data == 0x7F).any():
+            return True
+    return False
 
 
 def _isin(s: pd.Series, ref: pd.Series) -> np.ndarray:

@@ -165,3 +165,36 @@ def test_dot_thousands_without_a_deciding_value_is_a_warning(tmp_path: Path) -> 
         "customer_id,visit_date,amount\nC1,2024-01-02,1.234\nC2,2024-01-03,8.5\n",
     )
     assert not validate_source(d, as_of=pd.Timestamp(AS_OF).date()).warnings
+
+
+@pytest.mark.parametrize(
+    "values, has",
+    [
+        (["C1", "张三", "4S店", None], False),
+        (["C1", "a\tb", None], True),
+        (["C1", "nul\x00"], True),
+        (["del\x7f", "C2"], True),
+        (["龍", "é", "😀"], False),  # multi-byte characters never hold bytes below 0x20
+    ],
+)
+def test_control_byte_precheck_agrees_with_the_regex(values: list, has: bool) -> None:
+    import pyarrow as pa
+
+    from cvm.data.validate import _CONTROL, _may_hold_control
+
+    for kind in (pa.string(), pa.large_string()):
+        s = pd.Series(pd.arrays.ArrowStringArray(pa.array(values, type=kind)))
+        assert _may_hold_control(s) is has
+        assert bool(s.str.contains(_CONTROL, regex=True).fillna(False).any()) is has
+
+
+def test_control_byte_precheck_reads_only_the_slice_and_every_chunk() -> None:
+    import pyarrow as pa
+
+    from cvm.data.validate import _may_hold_control
+
+    arr = pa.array(["bad\n", "ok", "fine", "x\ty"])
+    inside = pd.Series(pd.arrays.ArrowStringArray(arr.slice(1, 2)))  # "ok", "fine"
+    assert not _may_hold_control(inside)
+    chunked = pa.chunked_array([pa.array(["ok"]), pa.array(["still ok", "no\rpe"])])
+    assert _may_hold_control(pd.Series(pd.arrays.ArrowStringArray(chunked)))
