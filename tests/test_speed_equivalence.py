@@ -314,7 +314,7 @@ def test_planner_blocks_pick_what_the_segmented_reduction_picked() -> None:
     """Each customer's best pair at given prices, from the dense blocks by number of pairs
     (``targeting._customer_blocks``), equals the segmented reduction it replaced, ties (the
     first row) and the customers' order included."""
-    from cvm.campaigns.targeting import _best_pairs, _customer_blocks
+    from cvm.campaigns.targeting import _customer_blocks, _Prices
 
     rng = np.random.default_rng(3)
     n = 5000
@@ -327,7 +327,58 @@ def test_planner_blocks_pick_what_the_segmented_reduction_picked() -> None:
     parts = _customer_blocks(cust)
     assert sorted(np.concatenate([R.ravel() for _, R in parts]).tolist()) == list(range(n))
     back = np.argsort(np.concatenate([w for w, _ in parts]), kind="stable")
-    blocks = [(R, v[R], c[R], dc[R], np.arange(len(R))) for _, R in parts]
+    prices = _Prices([(R, v[R], c[R], dc[R], np.arange(len(R))) for _, R in parts], c, 3)
     for lam, mu in [(0.0, np.zeros(3)), (2.0, np.array([0.0, 5.0, 1.0])), (9.0, np.ones(3))]:
-        b, r = _best_pairs(blocks, lam, mu)
+        b, r, _, _ = prices.best(prices.subset(), lam, mu)
         assert np.array_equal(r[back][b[back] > 0], old(lam, mu))
+
+
+def _full_bisection(fits, hi):
+    """The planner's bisection before issue 21 (session 11): every customer at every step."""
+    if fits(0.0):
+        return 0.0
+    lo = 0.0
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if fits(mid) else (mid, hi)
+    return hi
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_planner_bisections_on_undecided_customers_end_where_full_ones_end(seed: int) -> None:
+    """The Lagrangian's bisections (``targeting._Prices``) evaluate only the customers a price
+    could still change; they must end at the prices that evaluating every customer at every
+    step gives, bit for bit: ties (even seeds) and continuous values (odd seeds)."""
+    from cvm.campaigns.targeting import _customer_blocks, _Prices
+
+    rng = np.random.default_rng(seed)
+    n = 8000
+    cust = pd.factorize(rng.integers(0, 3000, n))[0]
+    if seed % 2:
+        v, c = rng.gamma(2.0, 20.0, n), rng.choice([1.0, 2.0, 5.0, 0.3], n) * rng.uniform(1, 2, n)
+    else:
+        v = rng.choice([5.0, 10.0, 20.0, 40.0], n) * rng.choice([1.0, 1.0, 0.37], n)
+        c = rng.choice([1.0, 2.0, 5.0, 0.3], n)
+    dc = rng.integers(0, 4, n)
+    blocks = [(R, v[R], c[R], dc[R], np.arange(len(R))) for _, R in _customer_blocks(cust)]
+    prices = _Prices(blocks, c, 4)
+
+    def taken(lam: float, mu: np.ndarray) -> np.ndarray:
+        b, r, _, _ = prices.best(prices.subset(), lam, mu)
+        return r[b > 0]
+
+    mu = rng.choice([0.0, 0.0, 3.0, 11.0], 4)
+    hi_lam, hi_mu = float(np.max(v / c)) + 1.0, float(np.max(v)) + 1.0
+    for budget in (50.0, 400.0, 2500.0, 1e9):
+        want = _full_bisection(lambda x, b=budget: c[taken(x, mu)].sum() <= b, hi_lam)
+        assert prices.smallest_lam(mu, budget, hi_lam) == want
+    lam = 0.7
+    for k in range(4):
+        for cap in (0.0, 40.0, 300.0, 1e9):
+
+            def fits(m: float, k: int = k, cap: float = cap) -> bool:
+                mm = mu.copy()
+                mm[k] = m
+                return bool(np.bincount(dc[taken(lam, mm)], minlength=4)[k] <= cap)
+
+            assert prices.smallest_mu(lam, mu, k, cap, hi_mu) == _full_bisection(fits, hi_mu)

@@ -365,50 +365,27 @@ def _lagrangian(
     # the customers in blocks by their number of pairs, each block's values, costs and
     # departments gathered once: the inner step runs ~800 times a plan
     parts = _customer_blocks(cust)
-    blocks = [(R, v[R], c[R], dc[R], np.arange(len(R))) for _, R in parts]
+    prices = _Prices([(R, v[R], c[R], dc[R], np.arange(len(R))) for _, R in parts], c, len(dn))
     back = np.argsort(np.concatenate([who for who, _ in parts]), kind="stable")
-
-    def chosen(lam: float, mu: np.ndarray) -> np.ndarray:
-        """The rows taken at these prices, in block order (sums and counts need no order)."""
-        b, r = _best_pairs(blocks, lam, mu)
-        return r[b > 0]
 
     def select(lam: float, mu: np.ndarray) -> np.ndarray:
         """The rows taken at these prices, in customer order."""
-        b, r = _best_pairs(blocks, lam, mu)
+        b, r, _, _ = prices.best(prices.subset(), lam, mu)
         return r[back][b[back] > 0]
-
-    def counts(sel: np.ndarray) -> np.ndarray:
-        return np.bincount(dc[sel], minlength=len(dn))
-
-    def smallest(fits, hi: float) -> float:
-        if fits(0.0):
-            return 0.0
-        lo = 0.0
-        for _ in range(40):
-            mid = (lo + hi) / 2
-            lo, hi = (lo, mid) if fits(mid) else (mid, hi)
-        return hi
 
     mu = np.zeros(len(dn))
     lam_hi = float(np.max(v / c)) + 1.0
     mu_hi = float(np.max(np.abs(v))) + 1.0
-    lam = smallest(lambda x: c[chosen(x, mu)].sum() <= budget, lam_hi)
+    lam = prices.smallest_lam(mu, budget, lam_hi)
     for _ in range(rounds):
         changed = False
         for k in range(len(dn)):
             if not np.isfinite(cap[k]):
                 continue
-
-            def fits(m: float, k: int = k, lam: float = lam) -> bool:
-                mm = mu.copy()
-                mm[k] = m
-                return counts(chosen(lam, mm))[k] <= cap[k]
-
-            new = smallest(fits, mu_hi)
+            new = prices.smallest_mu(lam, mu, k, cap[k], mu_hi)
             changed |= abs(new - mu[k]) > 1e-9
             mu[k] = new
-        new_lam = smallest(lambda x: c[chosen(x, mu)].sum() <= budget, lam_hi)
+        new_lam = prices.smallest_lam(mu, budget, lam_hi)
         changed |= abs(new_lam - lam) > 1e-12
         lam = new_lam
         if not changed:
@@ -439,22 +416,189 @@ def _customer_blocks(cust: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def _best_pairs(blocks: list[tuple], lam: float, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each customer's best pair at prices ``lam`` (per CNY) and ``mu`` (per contact of each
-    department): its adjusted value and row (ties: the first row), customers in block order.
-    ``blocks``: ``(rows, values, costs, departments, arange)`` per :func:`_customer_blocks`
-    block."""
-    bs, rs = [], []
-    for R, vb, cb, db, pick in blocks:
-        adj = vb - lam * cb - mu[db]
-        if adj.shape[1] == 1:
-            bs.append(adj[:, 0])
-            rs.append(R[:, 0])
-        else:
+class _Prices:
+    """Each customer's best pair at prices (``lam`` per CNY, ``mu[d]`` per contact of
+    department d), and the Lagrangian's two bisections over them, evaluated on the customers
+    whose answer a price could still change.
+
+    A customer's best adjusted value ``value - lam * cost - mu[d]`` only falls as ``lam`` or a
+    ``mu[d]`` rises, in floating point too (each operation rounds monotonically). So once a
+    bisection step leaves a customer out at its lower bound, it is out over the rest of the
+    interval; a customer taken at both bounds with the same, clearly best pair keeps it in
+    between; a customer off department d at a ``mu[d]`` stays off it above. Each step then
+    computes only the undecided customers, with the same arithmetic per pair, and the
+    bisections visit the same midpoints and end at the same prices as evaluating every
+    customer at every step (tested, ties included).
+    """
+
+    def __init__(self, blocks: list[tuple], cost: np.ndarray, departments: int) -> None:
+        self.blocks = blocks  # (rows, values, costs, departments, arange) per _customer_blocks
+        sizes = [len(R) for R, *_ in blocks]
+        self.starts = np.r_[0, np.cumsum(sizes)].astype(np.intp)
+        self.n = int(self.starts[-1])
+        self.cost = cost
+        # any order of summing the taken pairs' costs lies within this of any other order
+        self.sum_error = 8.0 * np.finfo(float).eps * max(len(cost), 1) * float(cost.sum())
+        self.dept = [  # per department: the customers (block order) with a pair in it
+            np.concatenate(
+                [
+                    np.flatnonzero((db == k).any(1)) + s
+                    for (_, _, _, db, _), s in zip(blocks, self.starts, strict=False)
+                ]
+                or [np.zeros(0, np.intp)]
+            )
+            for k in range(departments)
+        ]
+
+    def subset(self, who: np.ndarray | None = None) -> list[tuple]:
+        """The blocks' arrays of the customers ``who`` (sorted block-order positions; None:
+        all), gathered once for the steps of a bisection."""
+        if who is None:
+            return [(R, vb, cb, db) for R, vb, cb, db, _ in self.blocks]
+        cut = np.searchsorted(who, self.starts)
+        out = []
+        for i, (R, vb, cb, db, _) in enumerate(self.blocks):
+            local = who[cut[i] : cut[i + 1]] - self.starts[i]
+            out.append((R[local], vb[local], cb[local], db[local]))
+        return out
+
+    @staticmethod
+    def shrink(sub: list[tuple], keep: np.ndarray) -> list[tuple]:
+        """``sub`` without the customers where ``keep`` (in ``sub``'s order) is False."""
+        out, at = [], 0
+        for R, vb, cb, db in sub:
+            k = keep[at : at + len(R)]
+            at += len(R)
+            out.append((R, vb, cb, db) if k.all() else (R[k], vb[k], cb[k], db[k]))
+        return out
+
+    @staticmethod
+    def best(
+        sub: list[tuple], lam: float, mu: np.ndarray, gaps: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+        """Best adjusted value, row and department of each customer of ``sub`` (ties: the
+        first row); with ``gaps``, how far the best lies above the second best (inf: one
+        pair)."""
+        bs, rs, ds, gs = [], [], [], []
+        for R, vb, cb, db in sub:
+            if not len(R):
+                continue
+            adj = vb - lam * cb - mu[db]
+            if adj.shape[1] == 1:
+                bs.append(adj[:, 0])
+                rs.append(R[:, 0])
+                ds.append(db[:, 0])
+                if gaps:
+                    gs.append(np.full(len(adj), np.inf))
+                continue
+            pick = np.arange(len(adj))
             k = adj.argmax(1)
             bs.append(adj[pick, k])
             rs.append(R[pick, k])
-    return np.concatenate(bs), np.concatenate(rs)
+            ds.append(db[pick, k])
+            if gaps:
+                rest = adj.copy()
+                rest[pick, k] = -np.inf
+                gs.append(bs[-1] - rest.max(1))
+        if not bs:
+            e = np.zeros(0)
+            return e, e.astype(np.intp), e.astype(np.intp), e if gaps else None
+        return (
+            np.concatenate(bs),
+            np.concatenate(rs),
+            np.concatenate(ds),
+            np.concatenate(gs) if gaps else None,
+        )
+
+    def smallest_lam(self, mu: np.ndarray, budget: float, hi: float) -> float:
+        """The smallest ``lam`` (bisection from [0, hi], 40 steps) whose plan costs at most
+        ``budget``, the plan's cost summed over the taken rows in block order (as the planner
+        always summed it: where another order's sum lies within ``sum_error`` of the budget,
+        that sum decides).
+
+        A customer taken at both bounds with the same best pair, by more than ``tol`` over
+        its second best at each, keeps that pair in between: the differences of two pairs'
+        adjusted values are linear in ``lam``, and ``tol`` is ~10^6 times the rounding of an
+        adjusted value, so no rounding can make another pair win there."""
+        scale = max(
+            max((float(np.abs(vb).max()) for _, vb, *_ in self.blocks if vb.size), default=0.0),
+            hi * float(np.abs(self.cost).max(initial=0.0)),
+            float(np.abs(mu).max(initial=0.0)),
+        )
+        tol = 1e-9 * (1.0 + scale)
+        b, r, _, g = self.best(self.subset(), 0.0, mu, gaps=True)
+        if self.cost[r[b > 0]].sum() <= budget:
+            return 0.0
+        row = np.full(self.n, -1, dtype=np.intp)  # decided customers: the row taken, or -1
+        who = np.flatnonzero(b > 0)  # undecided: taken at the lower bound ...
+        lo_row, lo_gap = r[who], g[who]
+        sub = self.subset(who)
+        fixed_cost = 0.0
+
+        def settle(b, r, g):  # ... until taken at the upper bound too, as at the lower
+            return (b > 0) & (r == lo_row) & (g > tol) & (lo_gap > tol)
+
+        b, r, _, g = self.best(sub, hi, mu, gaps=True)
+        fixed = settle(b, r, g)
+        row[who[fixed]] = r[fixed]
+        fixed_cost += float(self.cost[r[fixed]].sum())
+        who, lo_row, lo_gap, sub = (
+            who[~fixed],
+            lo_row[~fixed],
+            lo_gap[~fixed],
+            self.shrink(sub, ~fixed),
+        )
+        lo = 0.0
+        for _ in range(40):
+            mid = (lo + hi) / 2
+            b, r, _, g = self.best(sub, mid, mu, gaps=True)
+            spend = fixed_cost + float(self.cost[r[b > 0]].sum())
+            if abs(spend - budget) <= self.sum_error:  # too close to call: the planner's sum
+                full = row.copy()
+                full[who] = np.where(b > 0, r, -1)
+                spend = float(self.cost[full[full >= 0]].sum())
+            if spend <= budget:
+                hi = mid
+                fixed = settle(b, r, g)
+                row[who[fixed]] = r[fixed]
+                fixed_cost += float(self.cost[r[fixed]].sum())
+                keep = ~fixed
+                who, lo_row, lo_gap = who[keep], lo_row[keep], lo_gap[keep]
+            else:
+                lo = mid
+                keep = b > 0  # out at the new lower bound: out above it
+                who, lo_row, lo_gap = who[keep], r[keep], g[keep]
+            sub = self.shrink(sub, keep)
+        return hi
+
+    def smallest_mu(self, lam: float, mu: np.ndarray, k: int, capacity: float, hi: float) -> float:
+        """The smallest ``mu[k]`` (bisection from [0, hi], 40 steps, the other prices as they
+        are) at which at most ``capacity`` customers take a pair of department ``k``."""
+        mm = mu.copy()
+
+        def inside(m: float, sub: list[tuple]) -> np.ndarray:
+            mm[k] = m
+            b, _, d, _ = self.best(sub, lam, mm)
+            return (b > 0) & (d == k)
+
+        sub = self.subset(self.dept[k])
+        at = inside(0.0, sub)
+        if at.sum() <= capacity:
+            return 0.0
+        sub = self.shrink(sub, at)  # undecided: inside at the lower bound ...
+        at = inside(hi, sub)
+        n_in, sub = int(at.sum()), self.shrink(sub, ~at)  # ... and not yet at the upper bound
+        lo = 0.0
+        for _ in range(40):
+            mid = (lo + hi) / 2
+            at = inside(mid, sub)
+            if n_in + int(at.sum()) <= capacity:
+                hi = mid
+                n_in, sub = n_in + int(at.sum()), self.shrink(sub, ~at)
+            else:
+                lo = mid
+                sub = self.shrink(sub, at)
+        return hi
 
 
 def lp_bound(
