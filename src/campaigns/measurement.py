@@ -16,7 +16,7 @@ from scipy import stats
 
 from cvm.campaigns.catalogue import Campaign, campaign_settings
 from cvm.config import CvmError
-from cvm.data.ids import add_months, day_number, days, ids, isin, to_timestamp
+from cvm.data.ids import add_months, day_number, days, ids, isin, positions, to_timestamp
 from cvm.data.table_cache import select
 from cvm.definitions import paid_mask
 from cvm.features.margin import visit_margin
@@ -378,15 +378,26 @@ def renewal_uplift(
     need = {"insurance_end_date", "purchase_date", "customer_id"}
     if cc is None or veh is None or not need <= set(veh.columns) or "group" not in cc.columns:
         return {}
-    cc = cc.loc[cc["campaign"].astype(str).isin(campaigns)]
+    # the four columns read, of the renewal campaigns' contacts (Arrow lookups: text ids)
+    cc = cc[["customer_id", "contact_date", "group", "campaign"]]
+    cc = cc.loc[isin(cc["campaign"].astype(str), pd.Series(campaigns, dtype="str"))]
     if cc.empty:
         return {}
-    v = veh.assign(_p=days(veh["purchase_date"]), _i=days(veh["insurance_end_date"]))
-    v = v.dropna(subset=["_p", "_i"]).sort_values("_p").groupby("customer_id").last()
+    # each customer's latest vehicle (by purchase; the last row of a stable order, as a
+    # group-by's ``last`` takes it): its purchase and insurance end days
+    v = pd.DataFrame(
+        {
+            "customer_id": ids(veh["customer_id"]),
+            "_p": days(veh["purchase_date"]),
+            "_i": days(veh["insurance_end_date"]),
+        }
+    )
+    v = v.dropna(subset=["_p", "_i"]).sort_values("_p")
+    v = v.loc[~v["customer_id"].duplicated(keep="last").to_numpy(bool)]
     a = float(day_number(as_of))
     term = term_months * 365.25 / 12
     d = days(cc["contact_date"])
-    pos = v.index.get_indexer(cc["customer_id"].astype(str))
+    pos = positions(ids(cc["customer_id"]), pd.Index(v["customer_id"]))
     ok = pos >= 0
     p_day = np.where(ok, v["_p"].to_numpy()[np.maximum(pos, 0)], np.nan)
     i_day = np.where(ok, v["_i"].to_numpy()[np.maximum(pos, 0)], np.nan)
@@ -461,16 +472,15 @@ def _recent_paid(
     if not len(idx):
         return out
     paid = paid_mask(visits, run_cfg)
-    v = pd.DataFrame(
-        {
-            "cid": ids(visits["customer_id"]).to_numpy()[paid],
-            "day": days(visits["visit_date"])[paid],
-        }
-    ).dropna()
+    # customers as integer codes (those of the paid visits; -1: none, so no match): the
+    # as-of join then hashes integers, not millions of Python strings
+    code, who = pd.factorize(ids(visits["customer_id"])[paid])
+    v = pd.DataFrame({"cid": code, "day": days(visits["visit_date"])[paid]})
+    v = v.loc[(v["cid"] >= 0).to_numpy()].dropna()
     q = pd.DataFrame(
         {
             "row": idx,
-            "cid": ids(cc["customer_id"]).to_numpy()[idx],
+            "cid": positions(ids(cc["customer_id"]).iloc[idx], pd.Index(who, dtype="str")),
             "day": days(cc["contact_date"])[idx] - 1.0,
         }
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -74,6 +75,35 @@ _PY_ASCII_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
 """The ASCII characters ``str.strip()`` removes (``str.isspace``)."""
 
 
+def text_bytes(arr: Any) -> list[np.ndarray] | None:
+    """The UTF-8 bytes of the values of an Arrow text array (one uint8 view per chunk, only
+    the chunk's own slice), or None for another layout. A check for an ASCII byte over them
+    is exact per character: UTF-8 never uses bytes below 0x80 inside a multi-byte character."""
+    import pyarrow as pa
+
+    out = []
+    for chunk in getattr(arr, "chunks", [arr]):
+        bufs = chunk.buffers()
+        if chunk.type not in (pa.string(), pa.large_string()) or len(bufs) != 3:
+            return None
+        if len(chunk) == 0 or bufs[2] is None:
+            continue
+        width = np.int64 if chunk.type == pa.large_string() else np.int32
+        offsets = np.frombuffer(bufs[1], dtype=width)
+        lo, hi = int(offsets[chunk.offset]), int(offsets[chunk.offset + len(chunk)])
+        out.append(np.frombuffer(bufs[2], dtype=np.uint8)[lo:hi])
+    return out
+
+
+def _plain_ascii_ids(arr: Any) -> bool:
+    """No value holds a space or control byte (nothing to strip), a dot (no ``.0`` to drop)
+    or a non-ASCII byte: every id is already as ``_integral_to_text`` would write it."""
+    views = text_bytes(arr)
+    if views is None:
+        return False
+    return not any(((b <= 0x20) | (b == 0x2E) | (b >= 0x7F)).any() for b in views)
+
+
 def _integral_to_text(values: pd.Series) -> pd.Series:
     """Ids as text: 1001.0 → "1001" (Excel, SQL and CSV hand ids over as numbers).
 
@@ -89,6 +119,8 @@ def _integral_to_text(values: pd.Series) -> pd.Series:
     arr = getattr(values.array, "_pa_array", None)
     if arr is None:
         arr = pa.array(values.to_numpy(dtype=object, na_value=None), type=pa.large_string())
+    elif _plain_ascii_ids(arr):  # the usual export: one pass over the bytes, no copy
+        return values.astype(STR)
     text = pc.utf8_trim(arr, characters=_PY_ASCII_SPACE)
     if pc.any(pc.match_substring(text, ".")).as_py():  # the regex only where it can match
         text = pc.replace_substring_regex(text, pattern=r"^([+-]?[0-9]+)\.0+$", replacement=r"\1")

@@ -198,3 +198,22 @@ def test_control_byte_precheck_reads_only_the_slice_and_every_chunk() -> None:
     assert not _may_hold_control(inside)
     chunked = pa.chunked_array([pa.array(["ok"]), pa.array(["still ok", "no\rpe"])])
     assert _may_hold_control(pd.Series(pd.arrays.ArrowStringArray(chunked)))
+
+
+@pytest.mark.parametrize(
+    "keys, dup",
+    [
+        (["V1", "V2", "V3"], False),  # in order: told by comparing neighbours
+        (["V3", "V1", "V2"], False),  # out of order: hashed
+        (["V1", "V1", "V2"], True),  # in order with a repeat
+        (["V2", "V1", "V2"], True),
+        (["V1", None, "V2"], False),  # missing keys are not duplicates
+        (["V1", None, "V1"], True),
+    ],
+)
+def test_duplicate_keys_found_whatever_the_order(keys: list, dup: bool) -> None:
+    from cvm.data.validate import _duplicate_key_problems
+
+    frame = pd.DataFrame({"visit_id": pd.Series(keys, dtype="str")})
+    found = _duplicate_key_problems("visits", frame, "visits.csv")
+    assert bool(found) is dup
