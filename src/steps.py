@@ -16,7 +16,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from cvm.data.contract import PROFILE_FIELDS
-from cvm.data.ids import day_number, days
+from cvm.data.ids import day_number, days, reindex
 from cvm.fileio import write_atomic
 from cvm.i18n import t
 from cvm.reporting.kpis import drift_table, yearly_return
@@ -532,8 +532,8 @@ def segments(ctx: RunContext) -> pd.DataFrame:
         ctx.save_json("store_value_thresholds", tags.attrs["thresholds"])
     seg = pd.DataFrame({"lifecycle_stage": stage}).join(tags, how="left")
     if stores is not None:
-        seg["dealer_id"] = stores.reindex(seg.index).astype("str")
-    seg["loyalty_type"] = part["loyalty"].reindex(seg.index)
+        seg["dealer_id"] = reindex(stores, seg.index).astype("str")
+    seg["loyalty_type"] = reindex(part["loyalty"], seg.index)
     seg = seg.join(part["needs"], how="left")
     ctx.save_frame("lifecycle_transitions", lifecycle_transitions(stage_prev, stage))
     ctx.save_frame("lifecycle_prev", stage_prev.rename("lifecycle_stage").to_frame())
@@ -621,7 +621,7 @@ def coverage(ctx: RunContext, scores: pd.DataFrame) -> dict[str, Any]:
     }
     out: dict[str, Any] = {}
     for name, idx in groups.items():
-        rows = sc.reindex(idx)
+        rows = reindex(sc, idx)
         n = len(idx)
         out[name] = {
             "owners": n,
@@ -687,7 +687,7 @@ def _assemble_scores(
             out[c] = np.nan if not c.startswith("reason") else None
     if new is not None and len(new):
         for c in ("churn_probability", "predicted_value"):
-            fill = new[c].reindex(out.index)
+            fill = reindex(new[c], out.index)
             out[c] = out[c].where(out[c].notna(), fill)
     out.index.name = "customer_id"
     out = out.reset_index()
@@ -739,15 +739,17 @@ def _contacted_features(ctx: RunContext):
     # tables are not copied cut to those customers first (at a million customers that copy
     # held ~0.9 GB, the uplift kernel's peak)
     rows: CustomerRows | None = None
+    at: dict[pd.Timestamp, np.ndarray] = {}
     if by_snap:
+        every = np.concatenate([w.to_numpy(dtype=object) for w in by_snap.values()]).astype(str)
         rows = CustomerRows(
-            feature_tables(ctx.tables, ctx.cfg),
-            customers=pd.Index(
-                np.unique(
-                    np.concatenate([w.to_numpy(dtype=object) for w in by_snap.values()]).astype(str)
-                )
-            ),
+            feature_tables(ctx.tables, ctx.cfg), customers=pd.Index(np.unique(every))
         )
+        # each month's customers found in the rows' index in one lookup, not one a month
+        pos = rows.positions(pd.Index(every))
+        if pos is not None:
+            ends = np.cumsum([len(w) for w in by_snap.values()])
+            at = dict(zip(by_snap, np.split(pos, ends[:-1]), strict=True))
 
     def features_fn(tables: dict[str, pd.DataFrame], date: Any) -> pd.DataFrame:
         who = by_snap.get(pd.Timestamp(date))
@@ -758,7 +760,11 @@ def _contacted_features(ctx: RunContext):
             date,
             ctx.cfg,
             customers=who,
-            rows_from=rows.cut(who) if who is not None and rows is not None else None,
+            rows_from=(
+                rows.cut(who, at.get(pd.Timestamp(date)))
+                if who is not None and rows is not None
+                else None
+            ),
         )
 
     return features_fn

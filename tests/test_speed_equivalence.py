@@ -136,6 +136,10 @@ def test_customer_rows_of_some_customers_need_no_cut_copy(toy) -> None:
         who = sample_customers(S, 40, seed, AS_OF).append(pd.Index(["no-such-id"]))
         a, b = lean.cut(who), copied.cut(who)
         assert set(a) == set(b)
+        at = lean.positions(who)  # looked up ahead, as the uplift frame does for every month
+        assert at is not None
+        for name, df in lean.cut(who, at).items():
+            assert (df is None and a[name] is None) or df.equals(a[name])
         for name in b:
             if b[name] is None:
                 assert a[name] is None
@@ -383,3 +387,35 @@ def test_planner_bisections_on_undecided_customers_end_where_full_ones_end(seed:
                 return bool(np.bincount(dc[taken(lam, mm)], minlength=4)[k] <= cap)
 
             assert prices.smallest_mu(lam, mu, k, cap, hi_mu) == _full_bisection(fits, hi_mu)
+
+
+@pytest.mark.parametrize("fill", [None, 0])
+def test_reindex_on_arrow_lookups_equals_pandas_reindex(fill) -> None:
+    """``ids.reindex`` (positions in Arrow, values taken) gives what ``reindex`` gives: values,
+    missing ones, dtypes (int promoted without a fill, bool to object, text, dates, categories)
+    and the names."""
+    from cvm.data.ids import reindex
+
+    have = pd.Index(["C3", "C1", "C2", "C5"], dtype="str", name="customer_id")
+    want = pd.Index(["C1", "C9", "C5", "C3", "C1"][:4], dtype="str", name="customer_id")
+    frame = pd.DataFrame(
+        {
+            "f": [1.5, np.nan, 3.0, 4.0],
+            "i": [1, 2, 3, 4],
+            "b": [True, False, True, False],
+            "s": pd.Series(["a", None, "c", "d"], dtype="str"),
+            "d": pd.to_datetime(["2024-01-01", None, "2024-03-01", "2024-04-01"]),
+            "k": pd.Categorical(["x", "y", "x", "y"]),
+        },
+        index=have,
+    )
+    for col in frame.columns:
+        if fill is not None and col in ("b", "s", "d", "k"):
+            continue
+        pd.testing.assert_series_equal(
+            reindex(frame[col], want, fill_value=fill), frame[col].reindex(want, fill_value=fill)
+        )
+    if fill is None:
+        pd.testing.assert_frame_equal(reindex(frame, want), frame.reindex(want))
+    empty = pd.Series(dtype=float, index=pd.Index([], dtype="str"))
+    pd.testing.assert_series_equal(reindex(empty, want), empty.reindex(want))

@@ -785,22 +785,35 @@ class CustomerRows:
             order = order[np.searchsorted(codes[order], 0) :]  # rows of known customers
             counts = np.bincount(codes[codes >= 0], minlength=len(uniq))
             starts = np.r_[0, np.cumsum(counts)[:-1]]
-            self._rows[name] = (pd.Index(uniq).astype("str"), order, starts, counts)
+            # one index object for every table cut on the same customers (``cut`` looks a
+            # subset up once for all of them)
+            key = want if want is not None else pd.Index(uniq).astype("str")
+            self._rows[name] = (key, order, starts, counts)
 
-    def cut(self, customers: pd.Index) -> dict[str, pd.DataFrame]:
-        """The tables cut to the rows of ``customers`` (``restrict_tables``)."""
+    def positions(self, customers: pd.Index) -> np.ndarray | None:
+        """Where ``customers`` stand in the index of the customers given at construction (-1:
+        absent), for :meth:`cut`'s ``at``: many subsets looked up in one call, not a lookup
+        (a hash table of every indexed customer) each. None without ``customers`` given."""
+        if not self._rows or len({id(u) for u, *_ in self._rows.values()}) != 1:
+            return None
+        uniq = next(iter(self._rows.values()))[0]
+        return positions(pd.Index(customers).astype("str"), uniq)
+
+    def cut(self, customers: pd.Index, at: np.ndarray | None = None) -> dict[str, pd.DataFrame]:
+        """The tables cut to the rows of ``customers`` (``restrict_tables``); ``at``: their
+        :meth:`positions`, when already looked up."""
         want = pd.Index(customers).astype("str")
         out = dict(self.tables)
         found: dict[int, np.ndarray] = {}  # tables indexed on one set of customers share it
         for name, (uniq, order, starts, counts) in self._rows.items():
             if id(uniq) not in found:
-                found[id(uniq)] = positions(want, uniq)
+                found[id(uniq)] = positions(want, uniq) if at is None else at
             pos = found[id(uniq)]
             pos = pos[pos >= 0]
             n = counts[pos]
             # each customer's run of rows in ``order``: start + 0, 1, ..., n - 1
-            at = np.repeat(starts[pos] - np.r_[0, np.cumsum(n)[:-1]], n) + np.arange(n.sum())
-            out[name] = self.tables[name].iloc[np.sort(order[at])]
+            run = np.repeat(starts[pos] - np.r_[0, np.cumsum(n)[:-1]], n) + np.arange(n.sum())
+            out[name] = self.tables[name].iloc[np.sort(order[run])]
         return out
 
 

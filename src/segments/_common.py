@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from cvm.config import CvmError, load_config
-from cvm.data.ids import add_months, ids, to_timestamp
+from cvm.data.ids import add_months, ids, reindex, to_timestamp
 from cvm.definitions import paid_mask
 
 log = logging.getLogger("cvm.segments")
@@ -157,8 +157,9 @@ def crosstab_with_flows(
     column ``gone``. The matrix sums to the size of the union.
     """
     both = prev.index.union(cur.index)
-    p = prev.reindex(both).astype(object).where(prev.reindex(both).notna(), new)
-    c = cur.reindex(both).astype(object).where(cur.reindex(both).notna(), gone)
+    p, c = reindex(prev, both), reindex(cur, both)  # each looked up once (Arrow)
+    p = p.astype(object).where(p.notna(), new)
+    c = c.astype(object).where(c.notna(), gone)
     labels = list(order) if order else sorted(set(p) | set(c) - {new, gone}, key=str)
     rows = labels + [new]
     cols = labels + [gone]

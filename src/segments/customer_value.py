@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from cvm.data.ids import day_number, days, ids, to_timestamp
+from cvm.data.ids import day_number, days, ids, reindex, to_timestamp
 from cvm.definitions import paid_mask
 from cvm.models.value import value_settings
 
@@ -43,8 +43,8 @@ def customer_value(
     index = pd.Index(predicted.index, name="customer_id").union(realized.index)
     out = pd.DataFrame(index=index)
     out.index.name = "customer_id"
-    out["realized_value"] = realized.reindex(index).fillna(0.0)
-    out["potential_value"] = predicted.reindex(index).astype(float)
+    out["realized_value"] = reindex(realized, index).fillna(0.0)
+    out["potential_value"] = reindex(predicted, index).astype(float)
     out["referrals"] = 0
     out["influence_value"] = 0.0
     sales = tables.get("vehicle_sales")
@@ -56,11 +56,11 @@ def customer_value(
             margin = float(s["influence"]["new_car_margin"]) * pd.to_numeric(
                 ref.get("price", pd.Series(0.0, index=ref.index)), errors="coerce"
             ).fillna(0.0)
-            worth = margin.to_numpy() + realized.reindex(buyer).fillna(0.0).to_numpy()
+            worth = margin.to_numpy() + reindex(realized, buyer).fillna(0.0).to_numpy()
             referrer = ids(ref["referred_by_customer_id"]).to_numpy()
             by = pd.DataFrame({"r": referrer, "w": worth}).groupby("r")["w"]
-            out["influence_value"] = by.sum().reindex(index).fillna(0.0)
-            out["referrals"] = by.size().reindex(index).fillna(0).astype("int64")
+            out["influence_value"] = reindex(by.sum(), index).fillna(0.0)
+            out["referrals"] = reindex(by.size(), index).fillna(0).astype("int64")
     else:
         log.info("customer value: no vehicle_sales referrals; influence value is 0")
     return out

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from cvm.config import CvmError
+from cvm.data.ids import reindex
 from cvm.segments._common import cut, log, months_before, settings, timestamp, visits_to
 
 TYPES = ("true", "latent", "inertia", "non_loyal", "unknown")
@@ -44,7 +45,7 @@ def attitude(
     surveys = cut(tables.get("surveys"), "survey_date", as_of, start=start)
     if surveys is not None and {"customer_id", "satisfaction"} <= set(surveys.columns):
         sat = pd.to_numeric(surveys["satisfaction"], errors="coerce")
-        mean = sat.groupby(surveys["customer_id"]).mean().dropna().reindex(index).dropna()
+        mean = reindex(sat.groupby(surveys["customer_id"]).mean().dropna(), index).dropna()
         out[mean.index] = np.where(mean >= s["min_satisfaction"], "high", "low")
     complaints = cut(tables.get("complaints"), "complaint_date", as_of, start=start)
     if complaints is not None and "customer_id" in complaints.columns:
@@ -65,7 +66,7 @@ def loyalty_type(
     visits = visits_to(tables, as_of)
     index = pd.Index(visits["customer_id"].unique(), name="customer_id").sort_values()
     recent = visits.loc[visits["visit_date"] > months_before(as_of, s["behaviour_window_months"])]
-    n = recent.groupby("customer_id").size().reindex(index, fill_value=0)
+    n = reindex(recent.groupby("customer_id").size(), index, fill_value=0)
     behaviour = np.where(n >= s["min_visits"], "high", "low")
     att = attitude(tables, as_of, s, index)
     fallback = s["unobserved_attitude"]

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cvm.data.ids import reindex
 from cvm.segments._common import cut, log, months_before, settings, timestamp, visits_to
 
 NEEDS = ("young_family", "time_sensitive", "price_sensitive", "high_mileage_commercial")
@@ -42,7 +43,7 @@ def young_family(
         {"has_children", "household_size", "birth_year"} & set(customers.columns)
     ):
         return None
-    c = customers.reindex(index)
+    c = reindex(customers, index)
     kids = c["has_children"] if "has_children" in c.columns else pd.Series(np.nan, index=index)
     out = kids.astype(object).fillna(False).astype(bool)
     if {"household_size", "birth_year"} <= set(c.columns):
@@ -60,7 +61,7 @@ def _complaints_of(
     if complaints is None or "category" not in complaints.columns:
         return None
     hit = complaints.loc[complaints["category"] == category]
-    return hit.groupby("customer_id").size().reindex(index, fill_value=0)
+    return reindex(hit.groupby("customer_id").size(), index, fill_value=0)
 
 
 def time_sensitive(
@@ -69,8 +70,8 @@ def time_sensitive(
     """Wait complaints or mostly-weekend visits."""
     weekend = visits["visit_date"].dt.day_of_week >= 5
     g = weekend.groupby(visits["customer_id"])
-    share = g.mean().reindex(index)
-    n = g.size().reindex(index, fill_value=0)
+    share = reindex(g.mean(), index)
+    n = reindex(g.size(), index, fill_value=0)
     out = (n >= r["min_visits"]) & (share >= r["weekend_share"])
     waits = _complaints_of(complaints, "wait", index)
     if waits is not None:
@@ -87,7 +88,7 @@ def price_sensitive(
         off = pd.to_numeric(visits["quote_items_offered"], errors="coerce").fillna(0)
         acc = pd.to_numeric(visits["quote_items_accepted"], errors="coerce").fillna(0)
         sums = pd.DataFrame({"off": off, "acc": acc}).groupby(visits["customer_id"]).sum()
-        sums = sums.reindex(index, fill_value=0)
+        sums = reindex(sums, index, fill_value=0)
         rate = sums["acc"] / sums["off"].where(sums["off"] > 0)
         out = (sums["off"] >= r["min_items_offered"]) & (rate <= r["max_quote_acceptance"])
     prices = _complaints_of(complaints, "price", index)
@@ -116,10 +117,10 @@ def high_mileage_commercial(
         g = obs.groupby(["customer_id", "key"])
         span = (g["date"].max() - g["date"].min()).dt.days
         rate = (g["km"].max() - g["km"].min()) / span.where(span >= r["min_span_days"]) * 365.25
-        best = rate.groupby(level="customer_id").max().reindex(index)
+        best = reindex(rate.groupby(level="customer_id").max(), index)
         out = (best >= r["min_km_per_year"]).fillna(False)
     if customers is not None and "customer_type" in customers.columns:
-        hit = customers["customer_type"].reindex(index).isin(r["customer_types"])
+        hit = reindex(customers["customer_type"], index).isin(r["customer_types"])
         out = hit if out is None else out | hit
     return out
 

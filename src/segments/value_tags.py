@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from cvm.config import CvmError
-from cvm.data.ids import ids
+from cvm.data.ids import ids, reindex
 from cvm.segments._common import (
     crosstab_with_flows,
     log,
@@ -210,7 +210,7 @@ def value_tags_by_store(
     each store to its two thresholds; customers without a store keep the group's."""
     s = settings(cfg, "value_tags")
     out = tags.copy()
-    store = stores.reindex(out.index)
+    store = reindex(stores, out.index)
     code, names = pd.factorize(store, sort=True)  # -1: no store
     vpy = out["visits_per_year"].to_numpy(dtype=float)
     spv = out["spend_per_visit"].to_numpy(dtype=float)
