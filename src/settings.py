@@ -343,6 +343,7 @@ class Intervals:
 @dataclass(frozen=True)
 class BudgetCurve:
     multipliers: list[float]
+    threads: int
 
 
 @dataclass(frozen=True)

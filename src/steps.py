@@ -813,6 +813,7 @@ def _candidates_and_curve(
         z,
         tags=frame["value_tag"] if "value_tag" in frame.columns else None,
         current=plan,
+        threads=int(camp_cfg["budget_curve"]["threads"]),
     )
     ctx.save_frame("campaign_budget_curve", curve)
     one = curve.loc[curve["budget_multiplier"] == 1.0].iloc[0]
