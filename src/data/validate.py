@@ -560,17 +560,25 @@ def _may_hold_control(s: pd.Series) -> bool:
     return any(((b < 0x20) | (b == 0x7F)).any() for b in views)
 
 
-def _isin(s: pd.Series, ref: pd.Series) -> np.ndarray:
-    """``s.isin(ref)`` as a numpy mask; Arrow's hash lookup for string columns (15 M rows)."""
+def _isin(s: pd.Series, ref: pd.Series, distinct: dict[int, Any] | None = None) -> np.ndarray:
+    """``s.isin(ref)`` as a numpy mask; Arrow's hash lookup for string columns (15 M rows).
+    ``distinct``: ``ref``'s distinct values kept by ``id(ref)`` across calls (every foreign
+    key to ``customers.customer_id`` looks up the same million keys)."""
     if isinstance(s.dtype, pd.StringDtype) and isinstance(ref.dtype, pd.StringDtype):
         import pyarrow as pa
         import pyarrow.compute as pc
 
         a, r = _arrow(s), _arrow(ref)
         if a is not None and r is not None:
-            values = pc.unique(
-                r.combine_chunks().drop_null() if hasattr(r, "combine_chunks") else r.drop_null()
-            )
+            values = None if distinct is None else distinct.get(id(r))
+            if values is None:
+                values = pc.unique(
+                    r.combine_chunks().drop_null()
+                    if hasattr(r, "combine_chunks")
+                    else r.drop_null()
+                )
+                if distinct is not None:
+                    distinct[id(r)] = values
             if values.type != a.type:
                 values = values.cast(a.type)
             hits = pc.is_in(a, value_set=values)
@@ -586,13 +594,18 @@ def _foreign_key_problems(
 ) -> list[Problem]:
     """Rows pointing at keys that the referenced table does not have."""
     out: list[Problem] = []
+    # each referenced column (kept alive, so its Arrow array's id stays its own) and its
+    # distinct values, hashed once for every foreign key that points at it
+    keys: dict[tuple[str, str], pd.Series] = {}
+    distinct: dict[int, Any] = {}
     for name, frame in frames.items():
         for fk in TABLES[name].foreign_keys:
             ref = frames.get(fk.table)
             if ref is None or fk.column not in frame or fk.ref_column not in ref:
                 continue
             s = frame[fk.column]
-            orphan = s.notna().to_numpy() & ~_isin(s, ref[fk.ref_column])
+            target = keys.setdefault((fk.table, fk.ref_column), ref[fk.ref_column])
+            orphan = s.notna().to_numpy() & ~_isin(s, target, distinct)
             if orphan.any():
                 col = TABLES[name].column(fk.column)
                 out.append(
