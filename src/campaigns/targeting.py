@@ -475,10 +475,10 @@ class _Prices:
     @staticmethod
     def best(
         sub: list[tuple], lam: float, mu: np.ndarray, gaps: bool = False
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Best adjusted value, row and department of each customer of ``sub`` (ties: the
         first row); with ``gaps``, how far the best lies above the second best (inf: one
-        pair)."""
+        pair; without, an empty array)."""
         bs, rs, ds, gs = [], [], [], []
         for R, vb, cb, db in sub:
             if not len(R):
@@ -502,12 +502,12 @@ class _Prices:
                 gs.append(bs[-1] - rest.max(1))
         if not bs:
             e = np.zeros(0)
-            return e, e.astype(np.intp), e.astype(np.intp), e if gaps else None
+            return e, e.astype(np.intp), e.astype(np.intp), e
         return (
             np.concatenate(bs),
             np.concatenate(rs),
             np.concatenate(ds),
-            np.concatenate(gs) if gaps else None,
+            np.concatenate(gs) if gaps else np.zeros(0),
         )
 
     def smallest_lam(self, mu: np.ndarray, budget: float, hi: float) -> float:
