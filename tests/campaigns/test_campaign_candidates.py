@@ -125,28 +125,11 @@ def test_budget_curve_is_monotone_and_matches_the_plan_at_1x() -> None:
     current = assign_control(
         plan_campaigns(scored, budget, capacity, seed=2), share=0.1, seed=2, strata=["campaign"]
     )
-    curve = budget_curve(
-        scored,
-        budget,
-        capacity,
-        [3, 0.5, 1, 2, 0.25],
-        seed=2,
-        z=1.96,
-        control_share=0.1,
-        current=current,
-    )
+    args = (scored, budget, capacity, [3, 0.5, 1, 2, 0.25])
+    kw = {"seed": 2, "z": 1.96, "control_share": 0.1, "current": current}
+    curve = budget_curve(*args, **kw)
     assert list(curve["budget_multiplier"]) == [0.25, 0.5, 1.0, 2.0, 3.0]
-    side_by_side = budget_curve(  # points solved two at a time: the same curve
-        scored,
-        budget,
-        capacity,
-        [3, 0.5, 1, 2, 0.25],
-        seed=2,
-        z=1.96,
-        control_share=0.1,
-        current=current,
-        threads=2,
-    )
+    side_by_side = budget_curve(*args, **kw, threads=2)  # two at a time: the same curve
     pd.testing.assert_frame_equal(side_by_side, curve)
     assert (curve["spend"] <= curve["budget"] + 1e-9).all()
     assert curve["spend"].is_monotonic_increasing
