@@ -332,7 +332,7 @@ def test_planner_blocks_pick_what_the_segmented_reduction_picked() -> None:
     parts = _customer_blocks(cust)
     assert sorted(np.concatenate([R.ravel() for _, R in parts]).tolist()) == list(range(n))
     back = np.argsort(np.concatenate([w for w, _ in parts]), kind="stable")
-    prices = _Prices([(R, v[R], c[R], dc[R], np.arange(len(R))) for _, R in parts], c, 3)
+    prices = _Prices([(R, v[R], c[R], dc[R]) for _, R in parts], c, 3)
     for lam, mu in [(0.0, np.zeros(3)), (2.0, np.array([0.0, 5.0, 1.0])), (9.0, np.ones(3))]:
         b, r, _, _ = prices.best(prices.subset(), lam, mu)
         assert np.array_equal(r[back][b[back] > 0], old(lam, mu))
@@ -365,7 +365,7 @@ def test_planner_bisections_on_undecided_customers_end_where_full_ones_end(seed:
         v = rng.choice([5.0, 10.0, 20.0, 40.0], n) * rng.choice([1.0, 1.0, 0.37], n)
         c = rng.choice([1.0, 2.0, 5.0, 0.3], n)
     dc = rng.integers(0, 4, n)
-    blocks = [(R, v[R], c[R], dc[R], np.arange(len(R))) for _, R in _customer_blocks(cust)]
+    blocks = [(R, v[R], c[R], dc[R]) for _, R in _customer_blocks(cust)]
     prices = _Prices(blocks, c, 4)
 
     def taken(lam: float, mu: np.ndarray) -> np.ndarray:

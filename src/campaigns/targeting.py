@@ -365,7 +365,7 @@ def _lagrangian(
     # the customers in blocks by their number of pairs, each block's values, costs and
     # departments gathered once: the inner step runs ~800 times a plan
     parts = _customer_blocks(cust)
-    prices = _Prices([(R, v[R], c[R], dc[R], np.arange(len(R))) for _, R in parts], c, len(dn))
+    prices = _Prices([(R, v[R], c[R], dc[R]) for _, R in parts], c, len(dn))
     back = np.argsort(np.concatenate([who for who, _ in parts]), kind="stable")
 
     def select(lam: float, mu: np.ndarray) -> np.ndarray:
@@ -432,7 +432,7 @@ class _Prices:
     """
 
     def __init__(self, blocks: list[tuple], cost: np.ndarray, departments: int) -> None:
-        self.blocks = blocks  # (rows, values, costs, departments, arange) per _customer_blocks
+        self.blocks = blocks  # (rows, values, costs, departments) per _customer_blocks block
         sizes = [len(R) for R, *_ in blocks]
         self.starts = np.r_[0, np.cumsum(sizes)].astype(np.intp)
         self.n = int(self.starts[-1])
@@ -443,7 +443,7 @@ class _Prices:
             np.concatenate(
                 [
                     np.flatnonzero((db == k).any(1)) + s
-                    for (_, _, _, db, _), s in zip(blocks, self.starts, strict=False)
+                    for (_, _, _, db), s in zip(blocks, self.starts, strict=False)
                 ]
                 or [np.zeros(0, np.intp)]
             )
@@ -454,10 +454,10 @@ class _Prices:
         """The blocks' arrays of the customers ``who`` (sorted block-order positions; None:
         all), gathered once for the steps of a bisection."""
         if who is None:
-            return [(R, vb, cb, db) for R, vb, cb, db, _ in self.blocks]
+            return list(self.blocks)
         cut = np.searchsorted(who, self.starts)
         out = []
-        for i, (R, vb, cb, db, _) in enumerate(self.blocks):
+        for i, (R, vb, cb, db) in enumerate(self.blocks):
             local = who[cut[i] : cut[i + 1]] - self.starts[i]
             out.append((R[local], vb[local], cb[local], db[local]))
         return out
