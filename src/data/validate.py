@@ -562,8 +562,8 @@ def _may_hold_control(s: pd.Series) -> bool:
 
 def _isin(s: pd.Series, ref: pd.Series, distinct: dict[int, Any] | None = None) -> np.ndarray:
     """``s.isin(ref)`` as a numpy mask; Arrow's hash lookup for string columns (15 M rows).
-    ``distinct``: ``ref``'s distinct values kept by ``id(ref)`` across calls (every foreign
-    key to ``customers.customer_id`` looks up the same million keys)."""
+    ``distinct``: ``ref``'s distinct values kept across calls by the id of its Arrow array
+    (every foreign key to ``customers.customer_id`` looks up the same million keys)."""
     if isinstance(s.dtype, pd.StringDtype) and isinstance(ref.dtype, pd.StringDtype):
         import pyarrow as pa
         import pyarrow.compute as pc
