@@ -81,7 +81,8 @@ def _owners(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     code = pd.factorize(o["customer_id"], sort=True)[0]
     known = (o["price_band"] != "unknown").to_numpy(bool)
     order = np.lexsort((~known, o["start_day"].to_numpy(float), code))
-    first = np.r_[True, code[order][1:] != code[order][:-1]] if len(order) else order.astype(bool)
+    first = np.ones(len(order), dtype=bool)  # each customer's first row in that order
+    first[1:] = code[order][1:] != code[order][:-1]
     return o.iloc[order[first]][["customer_id", "start_day", "price_band"]]
 
 
