@@ -318,6 +318,10 @@ class Uplift:
     margin: Margin
     lgb: dict[str, Any]  # LightGBM parameters
     num_boost_round: int
+    # up to this many contacts in the frame, the response learner, the spend and margin learner
+    # and the out-of-time check are fitted side by side in threads (the same model to the bit;
+    # their frames held at once); 0 = one after another
+    parallel_max_contacts: int
 
 
 @dataclass(frozen=True)

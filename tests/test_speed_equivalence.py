@@ -419,3 +419,54 @@ def test_reindex_on_arrow_lookups_equals_pandas_reindex(fill) -> None:
         pd.testing.assert_frame_equal(reindex(frame, want), frame.reindex(want))
     empty = pd.Series(dtype=float, index=pd.Index([], dtype="str"))
     pd.testing.assert_series_equal(reindex(empty, want), empty.reindex(want))
+
+
+@pytest.mark.parametrize("kind", ["distinct", "ties", "nan", "margins"])
+def test_qini_interval_without_a_sort_per_resample_equals_the_bootstrap(kind: str) -> None:
+    """``qini_ci`` (one sort, each resample a count and a repeat) gives the interval
+    ``bootstrap_ci(qini_coefficient, ...)`` gives, to the bit; with equal predictions (whose
+    order in a resample follows the draw) it sorts each resample as before."""
+    from cvm.campaigns.uplift_metrics import qini_ci, qini_coefficient
+    from cvm.models.metrics import bootstrap_ci
+
+    rng = np.random.default_rng(21)
+    n = 3000
+    u = rng.normal(size=n)
+    if kind == "ties":
+        u = np.round(u, 1)
+    if kind == "nan":
+        u[::50] = np.nan
+    t = rng.random(n) < 0.8
+    y = (rng.random(n) < 0.2 + 0.05 * t).astype(float)
+    if kind == "margins":
+        y = y * rng.gamma(2.0, 300.0, size=n) - 40.0 * t
+    want = bootstrap_ci(qini_coefficient, (u, y, t), 100, 0.95, 3)
+    assert want is not None
+    assert qini_ci(u, y, t, 100, 0.95, 3) == want
+
+
+def test_uplift_parts_side_by_side_equal_one_after_another() -> None:
+    """``fit_uplift`` fits the response learner, the spend and margin learner and the
+    out-of-time check in threads up to ``uplift.parallel_max_contacts`` contacts: the model
+    (boosters, margin coefficients, every metric) is the one the parts give one by one."""
+    from cvm.campaigns.catalogue import load_catalogue
+    from cvm.campaigns.uplift import fit_uplift
+    from cvm.campaigns.uplift_store import to_json
+    from cvm.fileio import dumps
+    from support.uplift_world import uplift_world
+
+    tables, feats, _ = uplift_world(seed=4, n=3000, months=10)
+    got = {}
+    for cap in (0, 10**9):
+        cfg = load_config("campaigns", {"uplift": {"parallel_max_contacts": cap}})
+        model = fit_uplift(
+            tables,
+            lambda t, d: feats,
+            pd.Timestamp("2026-10-31"),
+            cfg=cfg,
+            catalogue=load_catalogue(cfg),
+            seed=1,
+        )
+        assert model.learned and model.metrics.get("out_of_time")
+        got[cap] = dumps(to_json(model))
+    assert got[0] == got[10**9]

@@ -11,7 +11,9 @@ with the Qini coefficient and AUUC, then the model is refit on all history.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import lightgbm as lgb
@@ -41,6 +43,7 @@ from cvm.campaigns.uplift_learners import (
 )
 from cvm.campaigns.uplift_metrics import (  # noqa: F401
     auuc,
+    qini_ci,
     qini_coefficient,
     qini_curve,
     uplift_deciles,
@@ -144,6 +147,20 @@ def _predict(booster: Any, M: Any) -> np.ndarray:
     return np.asarray(booster.predict(M), float)
 
 
+def _learnable(info: pd.DataFrame, catalogue: dict[str, Campaign], u: Uplift) -> list[str]:
+    """The campaigns whose history is enough to learn from (contacts, control rows, targets)."""
+    counts = info.groupby("campaign")["treated"].agg(["size", "sum"])
+    counts["control"] = counts["size"] - counts["sum"]
+    return sorted(
+        c
+        for c, r in counts.iterrows()
+        if c in catalogue
+        and r["size"] >= u.min_contacts
+        and r["control"] >= u.min_control
+        and r["sum"] > 0
+    )
+
+
 def _build(
     X: pd.DataFrame,
     info: pd.DataFrame,
@@ -153,16 +170,7 @@ def _build(
     seed: int,
     cfg: dict[str, Any] | None,
 ) -> UpliftModel:
-    counts = info.groupby("campaign")["treated"].agg(["size", "sum"])
-    counts["control"] = counts["size"] - counts["sum"]
-    learned = sorted(
-        c
-        for c, r in counts.iterrows()
-        if c in catalogue
-        and r["size"] >= u.min_contacts
-        and r["control"] >= u.min_control
-        and r["sum"] > 0
-    )
+    learned = _learnable(info, catalogue, u)
     prior = posterior_uplift(catalogue, measurements, cfg=cfg)
     source = {c: ("learned" if c in learned else "prior") for c in catalogue}
     model = UpliftModel(
@@ -230,7 +238,6 @@ def _validate(
     const = iv["campaign"].map(model.ate).fillna(iv["campaign"].map(model.prior)).to_numpy(float)
     rng = np.random.default_rng(seed)
     shuffle = rng.permutation(len(iv))  # random tie order for the constant rankings
-    from cvm.models.metrics import bootstrap_ci
 
     ev = u.validation_bootstrap
     boot = (ev.reps, ev.confidence, seed)
@@ -243,7 +250,7 @@ def _validate(
             "n": int(m.sum()),
             "source": model.source.get(str(cid), "prior"),
             "qini": qini_coefficient(pred[m], y[m], t[m]),
-            "qini_ci": bootstrap_ci(qini_coefficient, (pred[m], y[m], t[m]), *boot),
+            "qini_ci": qini_ci(pred[m], y[m], t[m], *boot),
             "auuc": auuc(pred[m], y[m], t[m]),
             "auuc_random": auuc(shuffle[m].astype(float), y[m], t[m]),
             "observed_ate": float(y[m][t[m]].mean() - y[m][~t[m]].mean()),
@@ -267,7 +274,7 @@ def _validate(
         "per_campaign": per,
         "calibration_deciles": uplift_deciles(pred, y, t, ev.deciles),
     }
-    out["pooled"]["qini_ci"] = bootstrap_ci(qini_coefficient, (pred, y, t), *boot)
+    out["pooled"]["qini_ci"] = qini_ci(pred, y, t, *boot)
     fold = iv[["customer_id", "campaign", "contact_date", "treated", "responded"]].assign(
         uplift=pred
     )
@@ -283,7 +290,7 @@ def effect_windows(
 
 
 def _fit_spend(
-    model: UpliftModel,
+    model: Any,
     X: pd.DataFrame,
     info: pd.DataFrame,
     tables: dict[str, pd.DataFrame],
@@ -298,7 +305,11 @@ def _fit_spend(
     """The history's incremental margin per campaign (``spend_effects``) and per customer
     (``_fit_margin``), each contact measured over its campaign's effect window (paid spend plus
     the margin of the vehicle sales it brings, ``measurement.contact_margin``) and scaled from
-    the window to the value horizon; stored on ``model`` and in ``metrics``."""
+    the window to the value horizon; stored on ``model`` and in ``metrics``. ``model`` gives
+    the response learner's schema (``features``, ``categories``; empty: this frame's) and takes
+    ``spend_effect``, ``spend_se``, ``margin_scale``, ``margin`` and ``margin_weight``: the
+    uplift model, or a namespace whose attributes are copied onto it (``fit_uplift`` fits this
+    beside the response learner)."""
     default = sc.window_days
     horizon_days = 365.0 * run_settings(run_cfg).horizon_months / 12.0
     camp_all = info["campaign"].astype(str).to_numpy()
@@ -352,7 +363,7 @@ def _fit_spend(
 
 
 def _fit_margin(
-    model: UpliftModel,
+    model: Any,
     X: pd.DataFrame,
     info: pd.DataFrame,
     y: np.ndarray,
@@ -373,7 +384,6 @@ def _fit_margin(
     A campaign's weight (``model.margin_weight``) is that slope, clipped to
     [0, ``max_weight``], where the out-of-time Qini interval lies above 0; else 0, and the plan
     uses the campaign's measured mean for every customer."""
-    from cvm.models.metrics import bootstrap_ci
 
     camp = info["campaign"].astype(str).to_numpy()
     t = info["treated"].to_numpy(bool)
@@ -425,7 +435,7 @@ def _fit_margin(
             row.update(
                 n_out_of_time=int(v.sum()),
                 qini=qini_coefficient(pred[v], y[v], t[v]),
-                qini_ci=bootstrap_ci(qini_coefficient, (pred[v], y[v], t[v]), *boot),
+                qini_ci=qini_ci(pred[v], y[v], t[v], *boot),
             )
         ok = bool(
             row.get("qini_ci")
@@ -448,7 +458,7 @@ def _fit_margin(
     if v.sum() >= 50:
         out["pooled"] = {
             "qini": qini_coefficient(pred[v], y[v], t[v]),
-            "qini_ci": bootstrap_ci(qini_coefficient, (pred[v], y[v], t[v]), *boot),
+            "qini_ci": qini_ci(pred[v], y[v], t[v], *boot),
         }
         out["calibration_deciles"] = uplift_deciles(pred[v], y[v], t[v], ev.deciles)
     log.info("margin uplift: per-customer part kept for %s", out["learned"])
@@ -493,7 +503,39 @@ def fit_uplift(
         return model
     keep = info["campaign"].isin(list(catalogue)).to_numpy()
     X, info = X[keep].reset_index(drop=True), info[keep].reset_index(drop=True)
-    model = _build(X, info, catalogue, u, measurements, seed, cfg)
+    # three independent parts: the response learner, the spend and margin learner (it needs
+    # only the response learner's schema), the out-of-time check (its own fit)
+    learned = _learnable(info, catalogue, u)
+    spend = SimpleNamespace(features=[], categories={})
+    if learned:
+        spend.features, spend.categories = schema(
+            X[info["campaign"].isin(learned).to_numpy()], learned
+        )
+    spend_metrics: dict[str, Any] = {}
+    parts: dict[str, Callable[[], Any]] = {
+        "response": lambda: _build(X, info, catalogue, u, measurements, seed, cfg)
+    }
+    if u.spend_calibration.enabled:
+        parts["spend"] = lambda: _fit_spend(
+            spend,
+            X,
+            info,
+            tables,
+            as_of,
+            u.spend_calibration,
+            u,
+            seed,
+            run_cfg,
+            spend_metrics,
+            catalogue,
+        )
+    if validate and learned:
+        parts["out_of_time"] = lambda: _validate(X, info, catalogue, u, seed, cfg)
+    done = _run_parts(parts, 0 < len(info) <= u.parallel_max_contacts)
+    model = done["response"]
+    for k, v in vars(spend).items():
+        if k not in ("features", "categories"):
+            setattr(model, k, v)
     metrics: dict[str, Any] = {
         "n_contacts": len(info),
         "window_days": window,
@@ -504,12 +546,9 @@ def fit_uplift(
         "ate_used": dict(model.ate),
         "prior": sorted(c for c, s in model.source.items() if s == "prior"),
     }
-    if u.spend_calibration.enabled:
-        _fit_spend(
-            model, X, info, tables, as_of, u.spend_calibration, u, seed, run_cfg, metrics, catalogue
-        )
-    if validate and model.learned:
-        metrics["out_of_time"], model.validation = _validate(X, info, catalogue, u, seed, cfg)
+    metrics.update(spend_metrics)
+    if "out_of_time" in done:
+        metrics["out_of_time"], model.validation = done["out_of_time"]
         if u.require_validated_heterogeneity:
             per = metrics["out_of_time"].get("per_campaign", {})
             model.heterogeneity = {
@@ -521,3 +560,20 @@ def fit_uplift(
     model.metrics = metrics
     log.info("uplift: learned %s; priors for %s", model.learned, metrics["prior"])
     return model
+
+
+def _run_parts(parts: dict[str, Callable[[], Any]], parallel: bool) -> dict[str, Any]:
+    """Each part's result, the parts one after another or each in its own thread.
+
+    Every part is deterministic and reads only what the others do not write, so both ways give
+    the same model, to the bit (each LightGBM fit keeps its ``num_threads``: a regression's leaf
+    values are not bit-identical across thread counts). Side by side, one part's LightGBM fit
+    keeps the cores busy while another runs numpy and pandas on one core (cvm sets
+    ``OMP_WAIT_POLICY=PASSIVE``: waiting OpenMP threads yield their core)."""
+    if not parallel or len(parts) < 2:
+        return {k: f() for k, f in parts.items()}
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(parts), thread_name_prefix="uplift") as pool:
+        futures = {k: pool.submit(f) for k, f in parts.items()}
+        return {k: f.result() for k, f in futures.items()}
