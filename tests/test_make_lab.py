@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -49,7 +50,18 @@ def test_make_lab_serves_the_notebooks_with_the_cvm_kernel(tmp_path: Path):
         assert url, log.read_text()
         token = url.group(1)
         base = f"http://127.0.0.1:{port}/api"
-        specs = json.load(urllib.request.urlopen(f"{base}/kernelspecs?token={token}", timeout=30))
+        # on a loaded machine the server may print its URL a moment before it accepts
+        specs = None
+        for _ in range(60):
+            try:
+                specs = json.load(
+                    urllib.request.urlopen(f"{base}/kernelspecs?token={token}", timeout=30)
+                )
+                break
+            except urllib.error.URLError:
+                assert proc.poll() is None, log.read_text()
+                time.sleep(0.5)
+        assert specs is not None, log.read_text()
         assert "cvm" in specs["kernelspecs"]
         contents = json.load(urllib.request.urlopen(f"{base}/contents?token={token}", timeout=30))
         names = {c["name"] for c in contents["content"]}
