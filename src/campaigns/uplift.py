@@ -169,7 +169,9 @@ def _build(
     measurements: pd.DataFrame | None,
     seed: int,
     cfg: dict[str, Any] | None,
+    columns: tuple[list[str], dict[str, list[Any]]] | None = None,
 ) -> UpliftModel:
+    """The response learner on ``(X, info)`` (``columns``: its schema, when known)."""
     learned = _learnable(info, catalogue, u)
     prior = posterior_uplift(catalogue, measurements, cfg=cfg)
     source = {c: ("learned" if c in learned else "prior") for c in catalogue}
@@ -189,7 +191,7 @@ def _build(
         return model
     keep = info["campaign"].isin(learned).to_numpy()
     Xl, il = X[keep].reset_index(drop=True), info[keep].reset_index(drop=True)
-    b, prop, feats, cats = fit_meta_learner(Xl, il, learned, u, seed)
+    b, prop, feats, cats = fit_meta_learner(Xl, il, learned, u, seed, columns)
     model.boosters, model.propensity, model.features, model.categories = b, prop, feats, cats
     model.ate_measured = response_ate(il)
     model.ate_se = response_ate_se(il)
@@ -506,14 +508,13 @@ def fit_uplift(
     # three independent parts: the response learner, the spend and margin learner (it needs
     # only the response learner's schema), the out-of-time check (its own fit)
     learned = _learnable(info, catalogue, u)
+    columns = schema(X[info["campaign"].isin(learned).to_numpy()], learned) if learned else None
     spend = SimpleNamespace(features=[], categories={})
-    if learned:
-        spend.features, spend.categories = schema(
-            X[info["campaign"].isin(learned).to_numpy()], learned
-        )
+    if columns is not None:
+        spend.features, spend.categories = columns
     spend_metrics: dict[str, Any] = {}
     parts: dict[str, Callable[[], Any]] = {
-        "response": lambda: _build(X, info, catalogue, u, measurements, seed, cfg)
+        "response": lambda: _build(X, info, catalogue, u, measurements, seed, cfg, columns)
     }
     if u.spend_calibration.enabled:
         parts["spend"] = lambda: _fit_spend(

@@ -114,10 +114,16 @@ def _refit_same_rows(
 
 
 def fit_meta_learner(
-    X: pd.DataFrame, info: pd.DataFrame, campaigns: list[str], u: Any, seed: int
+    X: pd.DataFrame,
+    info: pd.DataFrame,
+    campaigns: list[str],
+    u: Any,
+    seed: int,
+    columns: tuple[list[str], dict[str, list[Any]]] | None = None,
 ) -> tuple[dict[str, lgb.Booster], dict[str, float], list[str], dict[str, list[Any]]]:
-    """T- or X-learner of the response (``u['learner']``): boosters, target shares, schema."""
-    feats, cats = schema(X, campaigns)
+    """T- or X-learner of the response (``u['learner']``): boosters, target shares, schema.
+    ``columns``: ``schema(X, campaigns)`` when the caller has it already."""
+    feats, cats = columns if columns is not None else schema(X, campaigns)
     M = design(X, info["campaign"].astype(str).to_numpy(object), feats, cats)
     y = info["responded"].to_numpy(float)
     t = info["treated"].to_numpy(bool)
