@@ -920,15 +920,11 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
             tables["visits"], ctx.as_of, ctx.horizon_months, ctx.cfg, frame.index
         ).reindex(frame.index)
         notes.append(t("note_value_skipped", ctx.lang))
+    risk_now = frame["churn_probability"].fillna(
+        frame["churn_probability"].median() if frame["churn_probability"].notna().any() else 0.5
+    )
     stake = value_at_stake(
-        frame.assign(
-            churn_probability=frame["churn_probability"].fillna(
-                frame["churn_probability"].median()
-                if frame["churn_probability"].notna().any()
-                else 0.5
-            ),
-            predicted_value=value_now.fillna(0.0),
-        )
+        frame.assign(churn_probability=risk_now, predicted_value=value_now.fillna(0.0))
     )
     scored = score_pairs(pairs, uplift.predict_pairs(feats, pairs), stake, catalogue)
     recent = typed(CampaignSettings, camp_cfg).measurement.renewal_recent_months
@@ -963,6 +959,8 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
                 recent_months=recent,
             ),
             flat=[c for c, k in catalogue.items() if k.spread == "flat"],
+            at_risk=[c for c, k in catalogue.items() if k.spread == "at_risk"],
+            risk=scored["customer_id"].map(risk_now).to_numpy(float),
         )
         uplift.metrics["renewals"] = renewals
         uplift.metrics["spend_calibration"] = scored.attrs.get("calibration", {})

@@ -45,7 +45,8 @@ class Campaign:
     effect_window_days: int | None = None  # None: uplift.effect_window_days
     renewal_commission: bool = False
     # the per-customer spread of the campaign's measured mean where the margin model is not
-    # used: "stake" (uplift.spend_calibration.deviation) or "flat" (every customer the mean)
+    # used: "stake" (uplift.spend_calibration.deviation), "at_risk" (by churn probability x
+    # value at stake) or "flat" (every customer the mean)
     spread: str = "stake"
 
     def name(self, lang: str = "zh") -> str:

@@ -361,8 +361,9 @@ def renewal_uplift(
     run_cfg: dict[str, Any] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Per campaign in ``campaigns``: the insurance renewals its past contacts brought,
-    target vs control, overall, by month of lead (whole months from the contact to the end
-    of the policy it preceded: 0, 1, 2, ...) and, with ``recent_months``, by the customer's
+    target vs control, overall, by month of lead (whole months to the end of the
+    policy it preceded, counted from the month end before the contact, the as-of of the run
+    that planned it, as ``insurance_months_left`` is: 0, 1, 2, ...) and, with ``recent_months``, by the customer's
     state at the contact (``by_state``: ``recent`` = a paid visit in the ``recent_months``
     before the contact, else ``lapsed``). A customer who comes anyway tends to renew anyway,
     so the call's uplift differs by state; the history measures by how much.
@@ -405,7 +406,10 @@ def renewal_uplift(
         end = i_day + term * np.ceil((d - i_day) / term)  # the first policy end >= contact
         known = ok & (p_day <= d) & (end < a) & (end + term > a)
         renewed = (i_day > a).astype(float)
-        lead = np.floor((end - d) / (365.25 / 12))
+        # whole months of lead as the run that planned the contact saw them: from its as-of
+        # (the month end before the contact's month) to the policy end, as the pairs'
+        # ``insurance_months_left`` is at the as-of (a contact goes out during the month after)
+        lead = np.floor((end - _planned_as_of(d)) / (365.25 / 12))
     grp = cc["group"].astype(str).to_numpy()
     camp = cc["campaign"].astype(str).to_numpy()
     recent = (
@@ -455,6 +459,16 @@ def renewal_uplift(
                 if r is not None:
                     states[name] = r
         out[c] = {**overall, "by_lead_month": by, "by_state": states}
+    return out
+
+
+def _planned_as_of(day: np.ndarray) -> np.ndarray:
+    """Day numbers of the month end before each day's month (NaN stays NaN): the as-of of the
+    monthly run that planned a contact made on that day."""
+    out = np.full(len(day), np.nan)
+    ok = ~np.isnan(day)
+    month = day[ok].astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[D]")
+    out[ok] = month.astype(np.int64) - 1.0
     return out
 
 

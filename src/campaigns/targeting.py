@@ -92,6 +92,8 @@ def calibrate_values(
     margin_weight: dict[str, float] | None = None,
     extra_value: np.ndarray | None = None,
     flat: Collection[str] = (),
+    at_risk: Collection[str] = (),
+    risk: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Expected incremental value calibrated to the spend the history measured.
 
@@ -114,6 +116,10 @@ def calibrate_values(
     renewal's commission times the renewal uplift) is added as it is. Adds ``margin_value``
     and ``margin_weight``. Campaigns in ``flat`` (catalogue ``spread: flat``) get no spread by
     stake or model: every pair the campaign mean (the margin model's part where it validated).
+    Campaigns in ``at_risk`` (``spread: at_risk``) spread it by the value at risk instead,
+    ``risk x value_at_stake`` with ``risk`` each row's churn probability
+    (``_stake_deviation``): a contact can only move the return of a customer who would
+    otherwise not come, so a retention campaign earns in proportion to what would be lost.
     """
     from cvm.campaigns.uplift import spend_posterior
 
@@ -142,9 +148,9 @@ def calibrate_values(
         out["margin_weight"] = w
         dev = w * (tau - tau_mu)
         if sc.deviation == "stake":  # not validated: the customer's stake carries the spread
-            dev = np.where(w > 0, dev, h * _stake_deviation(out, camp, m))
+            dev = np.where(w > 0, dev, h * _stake_deviation(out, camp, m, at_risk, risk))
     elif sc.deviation == "stake":
-        dev = h * _stake_deviation(out, camp, m)
+        dev = h * _stake_deviation(out, camp, m, at_risk, risk)
     else:
         dev = h * (raw - mu)
     if len(flat):
@@ -165,11 +171,24 @@ def calibrate_values(
     return out
 
 
-def _stake_deviation(out: pd.DataFrame, camp: np.ndarray, m: np.ndarray) -> np.ndarray:
+def _stake_deviation(
+    out: pd.DataFrame,
+    camp: np.ndarray,
+    m: np.ndarray,
+    at_risk: Collection[str] = (),
+    risk: np.ndarray | None = None,
+) -> np.ndarray:
     """Per pair: the campaign's calibrated mean ``m`` x (value at stake / its campaign mean
     - 1): a campaign that earns ``m`` per contact on average earns it in proportion to what
-    each customer has at stake (the same response, a different value)."""
+    each customer has at stake (the same response, a different value). For campaigns in
+    ``at_risk`` the weight is the value at risk, ``risk x value_at_stake`` (the same relative
+    effect on the chance of not returning: ``1 - (1 - p)(1 - e)``)."""
     stake = out["value_at_stake"].to_numpy(float)
+    if len(at_risk):
+        if risk is None:
+            raise CvmError("spread at_risk needs each pair's churn probability (risk)")
+        r = np.clip(np.nan_to_num(np.asarray(risk, float), nan=0.0), 0.0, 1.0)
+        stake = np.where(np.isin(camp, list(at_risk)), r * stake, stake)
     mean = pd.Series(stake).groupby(camp).transform("mean").to_numpy(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         rel = np.where(mean > 0, stake / mean - 1.0, 0.0)

@@ -56,6 +56,19 @@ def test_renewal_uplift_is_target_minus_control_renewals() -> None:
     assert set(r["by_lead_month"]) == {1}  # 2025-03-02 -> 2025-04-15: 1 whole month of lead
 
 
+def test_the_lead_month_counts_from_the_month_end_before_the_contact() -> None:
+    """A contact on 2025-03-20 about a policy ending 2025-04-10 was planned by the run of
+    2025-02-28, which saw 1.4 months to the policy end (``insurance_months_left``): lead 1,
+    though the call itself came 21 days before the end."""
+    t = _tables()
+    t["campaign_contacts"]["contact_date"] = pd.Timestamp("2025-03-20")
+    v = t["vehicles"]
+    v["purchase_date"] = pd.Timestamp("2022-04-10")
+    v["insurance_end_date"] = v["insurance_end_date"] - pd.Timedelta(days=5)
+    r = renewal_uplift(t, AS_OF, ["insurance_renewal"], 12, 30, 0.95)["insurance_renewal"]
+    assert set(r["by_lead_month"]) == {1}
+
+
 def test_contacts_whose_outcome_is_not_known_yet_are_left_out() -> None:
     t = _tables()
     # the policy ends after the as-of date: no renewal decided yet

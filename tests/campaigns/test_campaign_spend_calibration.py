@@ -8,7 +8,7 @@ import pytest
 
 from cvm.campaigns.targeting import calibrate_values
 from cvm.campaigns.uplift import calibrate_spend, spend_effects
-from cvm.config import load_config
+from cvm.config import CvmError, load_config
 
 PARAMS = {
     "learning_rate": 0.1,
@@ -160,3 +160,31 @@ def test_a_flat_campaign_gets_its_mean_for_every_customer() -> None:
         flat=["r"],
     )
     assert out["expected_incremental_value"].to_numpy()[2:] == pytest.approx([65.0, 75.0])
+
+
+def test_an_at_risk_campaign_spreads_its_mean_by_value_at_risk() -> None:
+    """Catalogue ``spread: at_risk`` (retention campaigns): the measured mean is spread by
+    churn probability x value at stake, so of two customers with the same stake the one who
+    would otherwise not return gets more; other campaigns keep the stake spread."""
+    scored = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C2", "C3", "C4"],
+            "campaign": ["a", "a", "w", "w"],
+            "cost": [10.0, 10.0, 50.0, 50.0],
+            "uplift": [0.1, 0.1, 0.1, 0.1],
+            "value_at_stake": [500.0, 1500.0, 1000.0, 1000.0],
+        }
+    )
+    sc = {"deviation": "stake", "heterogeneity": 1.0, "prior_rel_sd": 0.5}
+    sc |= {"prior_min_sd": 1.0, "transport_sd": 0.0}
+    cfg = load_config("campaigns", {"uplift": {"spend_calibration": sc}})
+    eff, se = {"a": 400.0, "w": 300.0}, {"a": 1e-6, "w": 1e-6}
+    risk = np.array([0.9, 0.1, 0.2, 0.6])
+    out = calibrate_values(scored, eff, se, cfg, at_risk=["w"], risk=risk)
+    ev = out["expected_incremental_value"].to_numpy()
+    # w: value at risk 200 and 600 (mean 400): 300 x (0.5, 1.5), the mean kept
+    assert ev[2:] == pytest.approx([150 - 50, 450 - 50], abs=0.01)
+    # a is not at_risk: its stake spread ignores the risk
+    assert ev[:2] == pytest.approx([200 - 10, 600 - 10], abs=0.01)
+    with pytest.raises(CvmError, match="churn probability"):
+        calibrate_values(scored, eff, se, cfg, at_risk=["w"])

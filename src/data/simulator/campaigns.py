@@ -64,15 +64,22 @@ def eligible(
 
 
 def select_month(
-    rng: np.random.Generator, st: State, tr: Traits, m: int, p: dict[str, Any], int_mo: np.ndarray
+    rng: np.random.Generator,
+    st: State,
+    tr: Traits,
+    m: int,
+    p: dict[str, Any],
+    int_mo: np.ndarray,
+    resting: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Campaign selections of month ``m``: (customer, campaign index, is_target) arrays.
 
     One campaign per customer per month (catalogue order = priority); a share ``share`` of the
-    eligible is drawn and ``control_share`` of them is held out.
+    eligible is drawn and ``control_share`` of them is held out. Customers in ``resting``
+    (contacted last month, ``campaigns.rest_month_after_contact``) are not selected.
     """
     cfg = p["campaigns"]
-    taken = np.zeros(tr.n, bool)
+    taken = np.zeros(tr.n, bool) if resting is None else resting.copy()
     cust, camp, target = [], [], []
     for c, name in enumerate(p["campaign_ids"]):
         spec = cfg["catalogue"][name]

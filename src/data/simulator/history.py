@@ -232,9 +232,10 @@ def _month(
     in_data = tl.start_month <= m <= tl.end_month
     camp = lp.carry_c.copy()
     weight = np.where(lp.carry_c >= 0, p["campaigns"]["carryover"], 0.0).astype(np.float32)
+    resting = (lp.carry_c >= 0) if p["campaigns"]["rest_month_after_contact"] else None
     lp.carry_c[:] = -1
     if campaigns:
-        cust, cidx, target = select_month(rng_camp, st, w.traits, m, p, w.kernel.int_mo)
+        cust, cidx, target = select_month(rng_camp, st, w.traits, m, p, w.kernel.int_mo, resting)
         day = tl.month_start(np.full(len(cust), m)) + rng_camp.integers(
             0, p["eligibility"]["contact_day_max"], len(cust)
         ).astype("timedelta64[D]")
