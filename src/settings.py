@@ -403,7 +403,7 @@ class CampaignEntry:
     value_per_return: float | None  # only with value_basis: fixed
     effect_window_days: int | None  # None: uplift.spend_calibration.window_days
     renewal_commission: bool | None  # earns influence.insurance_commission per renewal
-    spread: Literal["stake", "flat", "at_risk"] | None  # None: entry_defaults
+    spread: Literal["stake", "flat", "at_risk", "value"] | None  # None: entry_defaults
 
 
 @dataclass(frozen=True)
@@ -413,7 +413,7 @@ class EntryDefaults:
     cooldown_days: int
     max_contacts_per_year: int
     value_basis: Literal["horizon_value", "fixed"]
-    spread: Literal["stake", "flat", "at_risk"]
+    spread: Literal["stake", "flat", "at_risk", "value"]
 
 
 @dataclass(frozen=True)

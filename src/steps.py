@@ -960,6 +960,7 @@ def campaigns(ctx: RunContext) -> pd.DataFrame:
             ),
             flat=[c for c, k in catalogue.items() if k.spread == "flat"],
             at_risk=[c for c, k in catalogue.items() if k.spread == "at_risk"],
+            by_value=[c for c, k in catalogue.items() if k.spread == "value"],
             risk=scored["customer_id"].map(risk_now).to_numpy(float),
         )
         uplift.metrics["renewals"] = renewals

@@ -46,7 +46,8 @@ class Campaign:
     renewal_commission: bool = False
     # the per-customer spread of the campaign's measured mean where the margin model is not
     # used: "stake" (uplift.spend_calibration.deviation), "at_risk" (by churn probability x
-    # value at stake) or "flat" (every customer the mean)
+    # value at stake), "value" (by (1 - churn probability) x value at stake) or "flat"
+    # (every customer the mean)
     spread: str = "stake"
 
     def name(self, lang: str = "zh") -> str:

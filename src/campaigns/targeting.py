@@ -94,6 +94,7 @@ def calibrate_values(
     flat: Collection[str] = (),
     at_risk: Collection[str] = (),
     risk: np.ndarray | None = None,
+    by_value: Collection[str] = (),
 ) -> pd.DataFrame:
     """Expected incremental value calibrated to the spend the history measured.
 
@@ -120,6 +121,9 @@ def calibrate_values(
     ``risk x value_at_stake`` with ``risk`` each row's churn probability
     (``_stake_deviation``): a contact can only move the return of a customer who would
     otherwise not come, so a retention campaign earns in proportion to what would be lost.
+    Campaigns in ``by_value`` (``spread: value``) spread it by the expected value,
+    ``(1 - risk) x value_at_stake``: a reminder moves the visits of customers who come, so it
+    earns in proportion to what they spend.
     """
     from cvm.campaigns.uplift import spend_posterior
 
@@ -148,9 +152,9 @@ def calibrate_values(
         out["margin_weight"] = w
         dev = w * (tau - tau_mu)
         if sc.deviation == "stake":  # not validated: the customer's stake carries the spread
-            dev = np.where(w > 0, dev, h * _stake_deviation(out, camp, m, at_risk, risk))
+            dev = np.where(w > 0, dev, h * _stake_deviation(out, camp, m, at_risk, risk, by_value))
     elif sc.deviation == "stake":
-        dev = h * _stake_deviation(out, camp, m, at_risk, risk)
+        dev = h * _stake_deviation(out, camp, m, at_risk, risk, by_value)
     else:
         dev = h * (raw - mu)
     if len(flat):
@@ -177,18 +181,22 @@ def _stake_deviation(
     m: np.ndarray,
     at_risk: Collection[str] = (),
     risk: np.ndarray | None = None,
+    by_value: Collection[str] = (),
 ) -> np.ndarray:
     """Per pair: the campaign's calibrated mean ``m`` x (value at stake / its campaign mean
     - 1): a campaign that earns ``m`` per contact on average earns it in proportion to what
     each customer has at stake (the same response, a different value). For campaigns in
     ``at_risk`` the weight is the value at risk, ``risk x value_at_stake`` (the same relative
-    effect on the chance of not returning: ``1 - (1 - p)(1 - e)``)."""
+    effect on the chance of not returning: ``1 - (1 - p)(1 - e)``); for campaigns in
+    ``by_value`` the expected value, ``(1 - risk) x value_at_stake`` (the same relative
+    effect on the visits of a customer who comes)."""
     stake = out["value_at_stake"].to_numpy(float)
-    if len(at_risk):
+    if len(at_risk) or len(by_value):
         if risk is None:
-            raise CvmError("spread at_risk needs each pair's churn probability (risk)")
+            raise CvmError("spread at_risk or value needs each pair's churn probability (risk)")
         r = np.clip(np.nan_to_num(np.asarray(risk, float), nan=0.0), 0.0, 1.0)
         stake = np.where(np.isin(camp, list(at_risk)), r * stake, stake)
+        stake = np.where(np.isin(camp, list(by_value)), (1.0 - r) * stake, stake)
     mean = pd.Series(stake).groupby(camp).transform("mean").to_numpy(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         rel = np.where(mean > 0, stake / mean - 1.0, 0.0)

@@ -162,10 +162,11 @@ def test_a_flat_campaign_gets_its_mean_for_every_customer() -> None:
     assert out["expected_incremental_value"].to_numpy()[2:] == pytest.approx([65.0, 75.0])
 
 
-def test_an_at_risk_campaign_spreads_its_mean_by_value_at_risk() -> None:
+def test_at_risk_and_value_campaigns_spread_their_mean_by_the_churn_probability() -> None:
     """Catalogue ``spread: at_risk`` (retention campaigns): the measured mean is spread by
     churn probability x value at stake, so of two customers with the same stake the one who
-    would otherwise not return gets more; other campaigns keep the stake spread."""
+    would otherwise not return gets more; ``spread: value`` (reminders) by (1 - churn
+    probability) x stake; other campaigns keep the stake spread."""
     scored = pd.DataFrame(
         {
             "customer_id": ["C1", "C2", "C3", "C4"],
@@ -186,5 +187,10 @@ def test_an_at_risk_campaign_spreads_its_mean_by_value_at_risk() -> None:
     assert ev[2:] == pytest.approx([150 - 50, 450 - 50], abs=0.01)
     # a is not at_risk: its stake spread ignores the risk
     assert ev[:2] == pytest.approx([200 - 10, 600 - 10], abs=0.01)
+    # spread: value weighs the stake by the chance of returning instead: a gets 50 and 1350
+    # (mean 700), so 400 x (1/14, 27/14); w gets 800 and 400 (mean 600): 300 x (4/3, 2/3)
+    out = calibrate_values(scored, eff, se, cfg, risk=risk, by_value=["a", "w"])
+    ev = out["expected_incremental_value"].to_numpy()
+    assert ev == pytest.approx([400 / 14 - 10, 400 * 27 / 14 - 10, 400 - 50, 200 - 50], abs=0.01)
     with pytest.raises(CvmError, match="churn probability"):
         calibrate_values(scored, eff, se, cfg, at_risk=["w"])

@@ -14,24 +14,25 @@ from cvm.data.validate import validate_tables
 END = date(2025, 12, 31)
 
 # content digests (updated when issue 15 changed the lead stages and the oracle's value, and when
-# issue 16 added insurance renewals: vehicles.insurance_end_date, the oracle's commission) of the one-store world (800 customers, seed 5, 3 years, H = 3) made by the
+# issue 16 added insurance renewals: vehicles.insurance_end_date, the oracle's commission, and
+# in session 13 the store's rules' rest month after a contact) of the one-store world (800 customers, seed 5, 3 years, H = 3) made by the
 # simulator before dealer groups existed: --dealers 1 must keep today's data exactly
 ONE_STORE = {
-    "campaign_contacts": 2148447647761150804,
-    "complaints": 572421168487312243,
+    "campaign_contacts": 2218811019931821377,
+    "complaints": 419241887862037478,
     "customers": 1279665347856361479,
-    "lead_followups": 2252490912290357448,
-    "leads": 332753501981626506,
+    "lead_followups": 719006460606646318,
+    "leads": 1374305256566386013,
     "staff": 1765848425608014547,
-    "surveys": 1577136569270402857,
-    "vehicle_sales": 411146712189869617,
-    "vehicles": 1154720766784971433,
-    "visits": 2060278161143813283,
+    "surveys": 1160903232491742922,
+    "vehicle_sales": 55902596117644312,
+    "vehicles": 1232247270550796961,
+    "visits": 2179002550433029885,
     "truth/leads": 190626756029856427,
-    "truth/oracle_campaigns": 1045929374229915605,
-    "truth/oracle_customers": 1606256541154534446,
-    "truth/visits": 992636519877806079,
-    "truth/visits_business_as_usual": 966583428492741909,
+    "truth/oracle_campaigns": 1381312400815045949,
+    "truth/oracle_customers": 1149932362385134813,
+    "truth/visits": 1680134906753426024,
+    "truth/visits_business_as_usual": 2047059240942166500,
 }
 
 
