@@ -182,7 +182,8 @@ def test_a_custom_campaign_may_use_a_declared_store_column() -> None:
 
 def test_spread_comes_from_entry_defaults_unless_the_entry_sets_it() -> None:
     cat = load_catalogue()
-    assert cat["service_reminder"].spread == "stake"
-    assert cat["insurance_renewal"].spread in ("stake", "flat", "at_risk")
+    assert cat["value_activation"].spread == "stake"  # entry_defaults.spread
+    assert cat["insurance_renewal"].spread == "at_risk"
+    assert cat["service_reminder"].spread == "value"
     cfg = load_config("campaigns", {"campaigns": {"service_reminder": {"spread": "flat"}}})
     assert load_catalogue(cfg)["service_reminder"].spread == "flat"
