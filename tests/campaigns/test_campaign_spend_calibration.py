@@ -95,19 +95,31 @@ def test_calibrate_values_centres_each_campaign_on_its_calibrated_mean() -> None
     assert out.attrs["calibration"]["a"]["calibrated"] == pytest.approx(400, abs=0.01)
 
 
-def test_the_stake_deviation_spreads_the_measured_mean_by_value_at_stake() -> None:
-    scored = pd.DataFrame(
-        {
-            "customer_id": ["C1", "C2", "C3", "C4"],
-            "campaign": ["a", "a", "b", "b"],
-            "cost": [10.0, 10.0, 2.0, 2.0],
-            "uplift": [0.1, 0.3, 0.02, 0.02],
-            "value_at_stake": [500.0, 1500.0, 500.0, 1500.0],
-        }
-    )
+def _stake_spread_cfg() -> dict:
+    """Campaign settings with the whole stake deviation kept and precise measurements."""
     sc = {"deviation": "stake", "heterogeneity": 1.0, "prior_rel_sd": 0.5}
     sc |= {"prior_min_sd": 1.0, "transport_sd": 0.0}
-    cfg = load_config("campaigns", {"uplift": {"spend_calibration": sc}})
+    return load_config("campaigns", {"uplift": {"spend_calibration": sc}})
+
+
+def _four_pairs(
+    other: str, cost: list[float], uplift: list[float], stake: list[float]
+) -> pd.DataFrame:
+    """Two customers of campaign ``a`` and two of ``other``."""
+    return pd.DataFrame(
+        {
+            "customer_id": ["C1", "C2", "C3", "C4"],
+            "campaign": ["a", "a", other, other],
+            "cost": cost,
+            "uplift": uplift,
+            "value_at_stake": [float(v) for v in stake],
+        }
+    )
+
+
+def test_the_stake_deviation_spreads_the_measured_mean_by_value_at_stake() -> None:
+    scored = _four_pairs("b", [10.0, 10.0, 2.0, 2.0], [0.1, 0.3, 0.02, 0.02], [500, 1500] * 2)
+    cfg = _stake_spread_cfg()
     out = calibrate_values(scored, {"a": 400.0, "b": -50.0}, {"a": 1e-6, "b": 1e-6}, cfg)
     ev = out["expected_incremental_value"].to_numpy()
     # a: mean 400 spread by stake / mean stake (0.5, 1.5); the mean is kept
@@ -167,18 +179,8 @@ def test_at_risk_and_value_campaigns_spread_their_mean_by_the_churn_probability(
     churn probability x value at stake, so of two customers with the same stake the one who
     would otherwise not return gets more; ``spread: value`` (reminders) by (1 - churn
     probability) x stake; other campaigns keep the stake spread."""
-    scored = pd.DataFrame(
-        {
-            "customer_id": ["C1", "C2", "C3", "C4"],
-            "campaign": ["a", "a", "w", "w"],
-            "cost": [10.0, 10.0, 50.0, 50.0],
-            "uplift": [0.1, 0.1, 0.1, 0.1],
-            "value_at_stake": [500.0, 1500.0, 1000.0, 1000.0],
-        }
-    )
-    sc = {"deviation": "stake", "heterogeneity": 1.0, "prior_rel_sd": 0.5}
-    sc |= {"prior_min_sd": 1.0, "transport_sd": 0.0}
-    cfg = load_config("campaigns", {"uplift": {"spend_calibration": sc}})
+    scored = _four_pairs("w", [10.0, 10.0, 50.0, 50.0], [0.1] * 4, [500, 1500, 1000, 1000])
+    cfg = _stake_spread_cfg()
     eff, se = {"a": 400.0, "w": 300.0}, {"a": 1e-6, "w": 1e-6}
     risk = np.array([0.9, 0.1, 0.2, 0.6])
     out = calibrate_values(scored, eff, se, cfg, at_risk=["w"], risk=risk)
