@@ -361,11 +361,11 @@ def renewal_uplift(
     run_cfg: dict[str, Any] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Per campaign in ``campaigns``: the insurance renewals its past contacts brought,
-    target vs control, overall, by month of lead (whole months to the end of the
-    policy it preceded, counted from the month end before the contact, the as-of of the run
-    that planned it, as ``insurance_months_left`` is: 0, 1, 2, ...) and, with ``recent_months``, by the customer's
-    state at the contact (``by_state``: ``recent`` = a paid visit in the ``recent_months``
-    before the contact, else ``lapsed``). A customer who comes anyway tends to renew anyway,
+    target vs control, overall, by month of lead (whole months to the end of the policy it
+    preceded, counted from the month end before the contact, the as-of of the run that
+    planned it, as ``insurance_months_left`` is: 0, 1, 2, ...) and, with ``recent_months``,
+    by the customer's state at the contact (``by_state``: ``recent`` = a paid visit in the
+    ``recent_months`` before the contact, else ``lapsed``). A customer who comes anyway tends to renew anyway,
     so the call's uplift differs by state; the history measures by how much.
 
     ``vehicles.insurance_end_date`` is the end of the latest policy the store sold (a policy

@@ -117,8 +117,8 @@ def calibrate_values(
     renewal's commission times the renewal uplift) is added as it is. Adds ``margin_value``
     and ``margin_weight``. Campaigns in ``flat`` (catalogue ``spread: flat``) get no spread by
     stake or model: every pair the campaign mean (the margin model's part where it validated).
-    Campaigns in ``at_risk`` (``spread: at_risk``) spread it by the value at risk instead,
-    ``risk x value_at_stake`` with ``risk`` each row's churn probability
+    With ``deviation: stake``, campaigns in ``at_risk`` (``spread: at_risk``) spread it by the
+    value at risk instead, ``risk x value_at_stake`` with ``risk`` each row's churn probability
     (``_stake_deviation``): a contact can only move the return of a customer who would
     otherwise not come, so a retention campaign earns in proportion to what would be lost.
     Campaigns in ``by_value`` (``spread: value``) spread it by the expected value,
