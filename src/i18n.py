@@ -502,13 +502,13 @@ TEXT: dict[str, dict[str, str]] = {
     "results_means": {
         "zh": (
             "每个活动的目标组与随机留出的对照组比较,差额就是活动带来的增量收入(已扣成本,观察约 "
-            "{d} 天)。{w} 项活动赚了钱,{l} 项亏损,其余效果不明确(区间跨过 0)。"
+            "{d} 天)。{w} 项活动赚了钱或很可能赚了钱,{l} 项亏损或很可能亏损,其余效果不明确。"
         ),
         "en": (
             "Each campaign's target group is compared with its random control group: the "
             "difference is what the campaign earned (net of cost, about {d} days observed). {w} "
-            "campaigns earned money, {l} lost money, the others are unclear (the interval "
-            "crosses 0)."
+            "campaigns earned or probably earned money, {l} lost or probably lost money, the "
+            "others are unclear."
         ),
     },
     "results_todo": {
