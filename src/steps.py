@@ -855,6 +855,9 @@ def uplift(ctx: RunContext) -> dict[str, Any]:
     narrow(ctx.tables, "campaign_contacts", ["contact_id", "channel"])
     narrow(ctx.tables, "visits", ["visit_id"])
     measured = measure_campaigns(ctx.tables, ctx.as_of, run_cfg=ctx.cfg)
+    if "campaign" in measured.columns:  # the report waits for a renewal campaign's policies
+        renewal = {c for c, k in catalogue.items() if k.renewal_commission}
+        measured["renewal_commission"] = measured["campaign"].astype(str).isin(renewal)
     ctx.save_frame("campaign_measurement", measured)
     ph.mark("measurement")
     model = fit_uplift(

@@ -287,7 +287,9 @@ def campaign_plan_table(ctx: RunContext, plan: pd.DataFrame) -> pd.DataFrame:
 
 def results_table(ctx: RunContext) -> pd.DataFrame | None:
     """Last month's campaigns against their control groups, with a verdict in words: the
-    incremental revenue net of cost, its 95 % interval, and how sure we are it was positive."""
+    incremental revenue net of cost, its 95 % interval, and how sure we are it was positive.
+    A campaign that sells insurance renewals and did not show a gain is ``renewal_pending``:
+    its commission comes when the policies end, after the window measured here."""
     if not ctx.has("campaign_measurement"):
         return None
     m = ctx.load_frame("campaign_measurement")
@@ -310,6 +312,13 @@ def results_table(ctx: RunContext) -> pd.DataFrame | None:
         ["sure_gain", "likely_gain", "sure_loss", "likely_loss"],
         "unclear",
     )
+    # an insurance renewal call earns its commission when the policy ends, after this
+    # window: its service revenue alone does not show it lost money
+    if "renewal_commission" in m.columns:
+        wait = m["renewal_commission"].fillna(False).astype(bool) & ~m["verdict"].isin(
+            ["sure_gain", "likely_gain"]
+        )
+        m.loc[wait, "verdict"] = "renewal_pending"
     m["p_gain"] = p_gain
     return m.sort_values("net", ascending=False).reset_index(drop=True)
 

@@ -51,6 +51,35 @@ def test_results_verdicts_follow_the_interval_of_the_net(ctx):
     assert m.loc["value_activation", "verdict"] == "sure_loss"  # -31,000 ± 9,800
 
 
+def test_a_renewal_campaign_without_a_gain_waits_for_its_policies(ctx):
+    """An insurance renewal call earns its commission when the policy ends, after the
+    measurement window: a loss on its service revenue alone is not a verdict."""
+    ctx.save_frame(
+        "campaign_measurement",
+        pd.DataFrame(
+            {
+                "campaign": ["insurance_renewal", "value_activation", "win_back"],
+                "n_target": [100, 100, 100],
+                "n_control": [20, 20, 20],
+                "observed_days": [28.0] * 3,
+                "response_target": [0.1, 0.1, 0.3],
+                "response_control": [0.2, 0.2, 0.1],
+                "response_lift": [-0.1, -0.1, 0.2],
+                "revenue_lift": [-300.0, -300.0, 500.0],
+                "revenue_lift_se": [50.0, 50.0, 100.0],
+                "cost": [1000.0] * 3,
+                "renewal_commission": [True, False, True],
+            }
+        ),
+    )
+    m = report.results_table(ctx).set_index("campaign")
+    assert m.loc["insurance_renewal", "verdict"] == "renewal_pending"
+    assert m.loc["value_activation", "verdict"] == "sure_loss"
+    assert m.loc["win_back", "verdict"] == "sure_gain"  # a gain is shown as measured
+    html = report.results_html(ctx)
+    assert "待保单到期后判断" in html and "1 项亏损" in html
+
+
 def test_plan_interval_grows_with_the_measurement_error(ctx):
     plan = pd.DataFrame(
         {
