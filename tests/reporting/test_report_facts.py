@@ -26,22 +26,35 @@ def ctx(tmp_path) -> RunContext:
     return c
 
 
+def _measurement(
+    campaigns: list[str], lift: list[float], se: list[float], cost: list[float], **extra
+) -> pd.DataFrame:
+    """Last month's measurement of three campaigns, 100 target and 20 control contacts each."""
+    return pd.DataFrame(
+        {
+            "campaign": campaigns,
+            "n_target": [100] * 3,
+            "n_control": [20] * 3,
+            "observed_days": [28.0] * 3,
+            "response_target": [0.3, 0.2, 0.1],
+            "response_control": [0.1, 0.2, 0.2],
+            "response_lift": [0.2, 0.0, -0.1],
+            "revenue_lift": lift,
+            "revenue_lift_se": se,
+            "cost": cost,
+            **extra,
+        }
+    )
+
+
 def test_results_verdicts_follow_the_interval_of_the_net(ctx):
     ctx.save_frame(
         "campaign_measurement",
-        pd.DataFrame(
-            {
-                "campaign": ["win_back", "service_reminder", "value_activation"],
-                "n_target": [100, 100, 100],
-                "n_control": [20, 20, 20],
-                "observed_days": [28.0] * 3,
-                "response_target": [0.3, 0.2, 0.1],
-                "response_control": [0.1, 0.2, 0.2],
-                "response_lift": [0.2, 0.0, -0.1],
-                "revenue_lift": [500.0, 1.0, -300.0],
-                "revenue_lift_se": [100.0, 100.0, 50.0],
-                "cost": [1000.0, 100.0, 1000.0],
-            }
+        _measurement(
+            ["win_back", "service_reminder", "value_activation"],
+            [500.0, 1.0, -300.0],
+            [100.0, 100.0, 50.0],
+            [1000.0, 100.0, 1000.0],
         ),
     )
     m = report.results_table(ctx).set_index("campaign")
@@ -56,20 +69,12 @@ def test_a_renewal_campaign_without_a_gain_waits_for_its_policies(ctx):
     measurement window: a loss on its service revenue alone is not a verdict."""
     ctx.save_frame(
         "campaign_measurement",
-        pd.DataFrame(
-            {
-                "campaign": ["insurance_renewal", "value_activation", "win_back"],
-                "n_target": [100, 100, 100],
-                "n_control": [20, 20, 20],
-                "observed_days": [28.0] * 3,
-                "response_target": [0.1, 0.1, 0.3],
-                "response_control": [0.2, 0.2, 0.1],
-                "response_lift": [-0.1, -0.1, 0.2],
-                "revenue_lift": [-300.0, -300.0, 500.0],
-                "revenue_lift_se": [50.0, 50.0, 100.0],
-                "cost": [1000.0] * 3,
-                "renewal_commission": [True, False, True],
-            }
+        _measurement(
+            ["insurance_renewal", "value_activation", "win_back"],
+            [-300.0, -300.0, 500.0],
+            [50.0, 50.0, 100.0],
+            [1000.0] * 3,
+            renewal_commission=[True, False, True],
         ),
     )
     m = report.results_table(ctx).set_index("campaign")
