@@ -502,15 +502,20 @@ TEXT: dict[str, dict[str, str]] = {
     "results_means": {
         "zh": (
             "每个活动的目标组与随机留出的对照组比较,差额就是活动带来的增量收入(已扣成本,观察约 "
-            "{d} 天)。{w} 项活动赚了钱或很可能赚了钱,{l} 项亏损或很可能亏损,其余效果不明确"
-            "(续保活动的佣金要到保单到期后才看得到,不据此判断)。"
+            "{d} 天)。{w} 项活动赚了钱或很可能赚了钱,{l} 项亏损或很可能亏损,其余效果不明确。"
         ),
         "en": (
             "Each campaign's target group is compared with its random control group: the "
             "difference is what the campaign earned (net of cost, about {d} days observed). {w} "
             "campaigns earned or probably earned money, {l} lost or probably lost money, the "
-            "others are unclear (an insurance renewal call earns its commission when the policy "
-            "ends, later than this: it is not judged on this window)."
+            "others are unclear."
+        ),
+    },
+    "results_renewal_pending": {
+        "zh": "续保活动的佣金要到保单到期后才看得到,不据此判断。",
+        "en": (
+            "An insurance renewal call earns its commission when the policy ends, later than "
+            "this: it is not judged on this window."
         ),
     },
     "results_todo": {

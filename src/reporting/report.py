@@ -1122,6 +1122,8 @@ def results_html(ctx: RunContext) -> str:
         w=len(win),
         l=len(lose),
     )
+    if (m["verdict"] == "renewal_pending").any():
+        means += ("" if _zh(ctx) else " ") + _say(ctx, "results_renewal_pending")
     todo = _say(
         ctx,
         "results_todo",

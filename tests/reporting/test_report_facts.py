@@ -62,6 +62,7 @@ def test_results_verdicts_follow_the_interval_of_the_net(ctx):
     assert m.loc["win_back", "verdict"] == "sure_gain"  # 49,000 ± 19,600
     assert m.loc["service_reminder", "verdict"] == "unclear"  # 0 ± 19,600
     assert m.loc["value_activation", "verdict"] == "sure_loss"  # -31,000 ± 9,800
+    assert "佣金要到保单到期" not in report.results_html(ctx)  # no renewal campaign measured
 
 
 def test_a_renewal_campaign_without_a_gain_waits_for_its_policies(ctx):
@@ -82,7 +83,7 @@ def test_a_renewal_campaign_without_a_gain_waits_for_its_policies(ctx):
     assert m.loc["value_activation", "verdict"] == "sure_loss"
     assert m.loc["win_back", "verdict"] == "sure_gain"  # a gain is shown as measured
     html = report.results_html(ctx)
-    assert "待保单到期后判断" in html and "1 项亏损" in html
+    assert "待保单到期后判断" in html and "1 项亏损" in html and "佣金要到保单到期" in html
 
 
 def test_plan_interval_grows_with_the_measurement_error(ctx):
