@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,39 @@ def _dask():
             "--engine dask needs dask and distributed: pip install -e '.[dask]' (or make setup)"
         ) from None
     return distributed
+
+
+def local_map(fn: Callable[[Any], Any], items: Iterable[Any], threads: int) -> list[Any]:
+    """``[fn(x) for x in items]`` with up to ``threads`` items in work at once, results in
+    ``items``' order: for the independent pieces of one step on the local engine (the
+    training snapshots of the churn and value models, the uplift frame's contact months).
+    pandas, NumPy and Arrow
+    release the GIL in their heavy loops, so a second thread keeps the second core busy where
+    a step would otherwise use one; each piece must be a pure function of its item, so the
+    result is the same for any ``threads`` (``engine.local_threads``; 1: one after another,
+    here). ``items`` is drawn lazily: a generator's next item is made only when a thread is
+    free, so at most ``threads`` pieces are held at once."""
+    if threads <= 1:
+        return [fn(x) for x in items]
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    results: dict[int, Any] = {}
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="cvm-local") as pool:
+        running: dict[Any, int] = {}
+        for k, x in enumerate(items):  # drawn only once a thread is free (below)
+            running[pool.submit(fn, x)] = k
+            if len(running) >= threads:
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for f in finished:
+                    results[running.pop(f)] = f.result()
+        for f, k in running.items():
+            results[k] = f.result()
+    return [results[k] for k in range(len(results))]
+
+
+def local_threads(cfg: dict[str, Any] | None) -> int:
+    """``engine.local_threads`` of the run's settings (:func:`local_map`)."""
+    return max(1, int(run_settings(cfg).engine.local_threads))
 
 
 def check_scheduler(address: str, timeout_s: float) -> None:

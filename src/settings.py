@@ -183,6 +183,7 @@ class Engine:
     warm_kernels: int  # kernels started and warmed up ahead of the notebooks (cvm.runner)
     blas_threads: int  # numpy's BLAS threads in a step's process (0: the library's own choice)
     local_chunk_customers: int  # local engine: features built so many customers at a time
+    local_threads: int  # local engine: independent pieces of a step at once (engine.local_map)
 
 
 @dataclass(frozen=True)

@@ -102,3 +102,32 @@ def test_blas_threads_caps_numpy_blas_pool_and_zero_leaves_it() -> None:
         engine.limit_blas_threads(1)
         assert all(i["num_threads"] == 1 for i in threadpool_info() if i["user_api"] == "blas")
     assert load_config("default")["engine"]["blas_threads"] == 1
+
+
+def test_local_map_keeps_order_and_holds_at_most_its_threads() -> None:
+    """``local_map``: results in the items' order whatever finishes first, never more than
+    ``threads`` items drawn ahead of the results, errors raised; one thread runs in place."""
+    import threading
+    import time
+
+    drawn, done, lock = [], [], threading.Lock()
+    peak = [0]
+
+    def items():
+        for i in range(9):
+            with lock:
+                drawn.append(i)
+                peak[0] = max(peak[0], len(drawn) - len(done))
+            yield i
+
+    def slow(i: int) -> int:
+        time.sleep(0.02 * (i % 3 == 0))  # every third item finishes last
+        with lock:
+            done.append(i)
+        return i * i
+
+    assert engine.local_map(slow, items(), 2) == [i * i for i in range(9)]
+    assert peak[0] <= 2
+    assert engine.local_map(lambda i: i + 1, range(4), 1) == [1, 2, 3, 4]
+    with pytest.raises(ZeroDivisionError):
+        engine.local_map(lambda i: 1 // (i - 2), range(4), 2)

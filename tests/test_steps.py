@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -50,3 +53,54 @@ def test_features_built_in_chunks_equal_one_build(ctx) -> None:
     pd.testing.assert_frame_equal(finish_features(parts, ctx.as_of), whole, check_exact=True)
     assert _chunked_build(ctx, ctx.as_of, len(whole)) is None
     pd.testing.assert_frame_equal(_build_features(ctx, ctx.as_of), whole, check_exact=True)
+
+
+def _both(ctx, fn):
+    """``fn()`` with the configured threads (2) and with one: (threaded, one after another)."""
+    assert ctx.cfg["engine"]["local_threads"] == 2
+    threaded = fn()
+    ctx.cfg["engine"]["local_threads"] = 1
+    try:
+        return threaded, fn()
+    finally:
+        ctx.cfg["engine"]["local_threads"] = 2
+
+
+def test_training_snapshots_in_threads_equal_one_after_another(ctx) -> None:
+    """The churn and value training frames (snapshots' labels and features two at a time)
+    equal the frames built one snapshot after another, rows in the same order."""
+    from cvm.models.churn import churn_frames
+    from cvm.models.value import value_frames
+
+    for frames in (churn_frames, value_frames):
+        two, one = _both(ctx, lambda f=frames: f(ctx.tables, ctx.as_of, ctx.cfg))
+        for field in dataclasses.fields(two):
+            _same(getattr(two, field.name), getattr(one, field.name))
+        assert len(two.Xtr if frames is churn_frames else two.X_all) > 500
+
+
+def _same(a, b) -> None:
+    if isinstance(a, pd.DataFrame):
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+    elif isinstance(a, pd.Series):
+        pd.testing.assert_series_equal(a, b, check_exact=True)
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for k in a:
+            _same(a[k], b[k])
+    elif a is None or isinstance(a, str | int | float):
+        assert a == b
+    else:
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_uplift_frame_months_in_threads_equal_one_after_another(ctx) -> None:
+    """The uplift training frame's contact months, two at a time, give the frame built one
+    month after another."""
+    from cvm.campaigns.uplift_frame import training_frame
+
+    fn = _contacted_features(ctx)
+    two, one = _both(ctx, lambda: training_frame(ctx.tables, fn, ctx.as_of, 90, ctx.cfg))
+    assert len(two[0]) > 100
+    for a, b in zip(two, one, strict=True):
+        _same(a, b)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +158,9 @@ class LazyTables(dict):
     def __init__(self, paths: dict[str, Path]) -> None:
         super().__init__({name: _UNREAD for name in paths})
         self._paths = dict(paths)
+        # a step's threads (cvm.engine.local_map) may ask for a table not read yet at once:
+        # one reads it, the others wait for it
+        self._lock = threading.RLock()
         self._pruned: dict[str, pd.DataFrame] = {}  # column-pruned reads kept (select keep=True)
         self._narrow: dict[str, tuple[str, ...]] = {}  # columns a whole read leaves out
 
@@ -169,6 +173,13 @@ class LazyTables(dict):
             self._narrow[name] = tuple(drop)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
+        df = dict.__getitem__(self, name)
+        if df is not _UNREAD:
+            return df
+        with self._lock:
+            return self._read(name)
+
+    def _read(self, name: str) -> pd.DataFrame:
         df = dict.__getitem__(self, name)
         if df is _UNREAD:
             drop = self._narrow.get(name)
@@ -186,6 +197,10 @@ class LazyTables(dict):
         large table (the leads step: the visits' stores) holds no more. ``keep``: the read is
         kept for the next selection of those columns (the feature builds of a step, which
         read the same columns many times); a later read of the whole table replaces it."""
+        with self._lock:
+            return self._select(name, columns, keep)
+
+    def _select(self, name: str, columns: list[str], keep: bool) -> pd.DataFrame:
         df = dict.__getitem__(self, name)
         if df is not _UNREAD:
             return df[[c for c in columns if c in df.columns]]

@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 from cvm.config import InsufficientData
 from cvm.data.ids import DAYS_PER_MONTH, add_months, day_number, days, isin, positions, to_timestamp
+from cvm.engine import local_map, local_threads
 from cvm.features.snapshot import build_features, feature_tables, restrict_tables
 from cvm.settings import run_settings
 
@@ -107,7 +108,9 @@ def training_frame(
     s = run_settings(cfg)
     cap, seed = s.training.max_rows_per_snapshot, s.seed
     xs, ys, ds = [], [], []
-    labelled = [label_fn(tables["visits"], date, horizon_months, cfg) for date in dates]
+    threads = local_threads(cfg)  # snapshots' labels and features two at a time: the same rows
+    visits = tables["visits"]
+    labelled = local_map(lambda d: label_fn(visits, d, horizon_months, cfg), dates, threads)
     samples = [
         sample_customers(y.index, cap, seed, d) for y, d in zip(labelled, dates, strict=True)
     ]
@@ -115,14 +118,21 @@ def training_frame(
     some = [k for k, y in zip(samples, labelled, strict=True) if len(k) < len(y)]
     sub = restrict_tables(feature_tables(tables, cfg), _union(some)) if len(some) > 1 else None
     snaps = list(zip(dates, labelled, samples, strict=True))
-    for date, y, keep in tqdm(snaps, desc="snapshots", leave=False):
+    feature_tables(tables, cfg)  # the tables read here, before the threads share them
+
+    def build(snap: tuple[Any, pd.Series, pd.Index]) -> tuple[pd.DataFrame, pd.Series, pd.Index]:
+        date, y, keep = snap
         part = len(keep) < len(y)
         x = build_features(
             tables, date, cfg, customers=keep if part else None, rows_from=sub if part else None
         )
         keep = keep[isin(keep, x.index)]
-        xs.append(x.iloc[positions(keep, x.index)])
-        ys.append(y.iloc[positions(keep, y.index)])
+        return x.iloc[positions(keep, x.index)], y.iloc[positions(keep, y.index)], keep
+
+    built = local_map(build, tqdm(snaps, desc="snapshots", leave=False), threads)
+    for (date, y, _), (x, y_kept, keep) in zip(snaps, built, strict=True):
+        xs.append(x)
+        ys.append(y_kept)
         ds.append(pd.Series(to_timestamp(date), index=keep, name="snapshot_date"))
         log.info(
             "snapshot %s: %d rows of %d labelled, label mean %.3f",
