@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from cvm.data.ids import DAYS_PER_MONTH, day_number, days, ids
+from cvm.engine import local_map, local_threads
 
 log = logging.getLogger(__name__)
 
@@ -171,12 +172,12 @@ def snapshot_days(data: LeadData, as_of, cfg: dict) -> list[int]:
 
 def training_rows(data: LeadData, as_of, cfg: dict) -> pd.DataFrame:
     """Stacked (lead, date) rows: features, ``y`` and ``snapshot_day``; index = lead_id."""
-    parts = []
     cap = int(cfg["max_rows_per_snapshot"])
-    for day in snapshot_days(data, as_of, cfg):
+
+    def rows_at(day: int) -> pd.DataFrame | None:
         m = open_mask(data, day)
         if not m.any():
-            continue
+            return None
         if m.sum() > cap:
             keep = np.flatnonzero(m)
             m = np.zeros_like(m)
@@ -184,7 +185,12 @@ def training_rows(data: LeadData, as_of, cfg: dict) -> pd.DataFrame:
         X = features_at(data, day, m)
         X["y"] = labels_at(data, day, m, float(cfg["label_months"]))
         X["snapshot_day"] = day
-        parts.append(X)
+        return X
+
+    # the snapshots two at a time in threads (the run settings' engine.local_threads, read from
+    # configs/: the leads model's own settings are its section): the same rows, in order
+    days_ = snapshot_days(data, as_of, cfg)
+    parts = [X for X in local_map(rows_at, days_, local_threads(None)) if X is not None]
     if not parts:
         return pd.DataFrame()
     out = pd.concat(parts)

@@ -132,3 +132,18 @@ def test_features_from_cached_arrays_equal_the_frame_built_column_by_column(tabl
         pd.testing.assert_frame_equal(
             features_at(data, day, m), _features_at_as_first_written(data, day, m)
         )
+
+
+def test_training_rows_in_threads_equal_one_after_another(tables, monkeypatch):
+    """The snapshots built two at a time (``engine.local_threads``) give the rows built one
+    snapshot after another, in the same order."""
+    import cvm.leads.features as lf
+
+    data, cfg = prepare(tables), leads_config()
+    as_of = pd.to_datetime(tables["leads"]["created_date"]).max()
+    monkeypatch.setattr(lf, "local_threads", lambda _cfg: 2)
+    two = lf.training_rows(data, as_of, cfg)
+    monkeypatch.setattr(lf, "local_threads", lambda _cfg: 1)
+    one = lf.training_rows(data, as_of, cfg)
+    assert len(two) > 500 and two["snapshot_day"].nunique() > 3
+    pd.testing.assert_frame_equal(two, one, check_exact=True)
