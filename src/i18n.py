@@ -518,6 +518,18 @@ TEXT: dict[str, dict[str, str]] = {
             "this: it is not judged on this window."
         ),
     },
+    "results_renewal_measured": {
+        "zh": (
+            "按已到期的保单衡量:{c}活动过去有 {n} 次电话的保单已到期,续保率与对照组相差 {u}"
+            "(95% 区间 {lo} 至 {hi});按每单佣金 {fee},每次电话约带来 {v}佣金。"
+        ),
+        "en": (
+            "Measured where the policies have ended: {n} past {c} calls had their policies "
+            "end, and their renewal rate differed from their control group's by {u} (95 % "
+            "interval {lo} to {hi}); at {fee} of commission a policy, about {v} of commission "
+            "per call."
+        ),
+    },
     "results_todo": {
         "zh": (
             "有把握赚钱的活动继续并可扩大;亏损的活动调整对象或优惠;效果不明确的活动继续保留对照组,"

@@ -285,6 +285,37 @@ def campaign_plan_table(ctx: RunContext, plan: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values("value", ascending=False)
 
 
+def _renewal_measured(ctx: RunContext, campaign: str) -> str:
+    """The sentence on what ``campaign``'s earlier calls renewed once their policies ended
+    (the campaigns step's renewal measurement over the contact history, target vs control,
+    ``campaign_summary``), or "" when it has none: a renewal campaign pending in last month's
+    window is judged on the calls whose outcome is known."""
+    if not ctx.has("campaign_summary"):
+        return ""
+    r = ((ctx.load_json("campaign_summary").get("uplift_metrics") or {}).get("renewals") or {}).get(
+        campaign
+    )
+    if not r:
+        return ""
+    from cvm.config import load_config
+
+    fee = float(load_config("value")["influence"]["insurance_commission"])
+    lang = ctx.lang
+    name = label("campaign", campaign, lang)
+    text = _say(
+        ctx,
+        "results_renewal_measured",
+        c=name if _zh(ctx) else name[:1].lower() + name[1:],  # mid-sentence in English
+        n=fmt.count(r["n_target"]),
+        u=fmt.points(r["uplift"], lang),
+        lo=f"{float(r['low']) * 100:+.1f}",  # "+4.0 to +5.2 pts": the unit once
+        hi=fmt.points(r["high"], lang),
+        fee=fmt.money(fee, lang),
+        v=fmt.money(r["uplift"] * fee, lang),
+    )
+    return ("" if _zh(ctx) else " ") + text
+
+
 def results_table(ctx: RunContext) -> pd.DataFrame | None:
     """Last month's campaigns against their control groups, with a verdict in words: the
     incremental revenue net of cost, its 95 % interval, and how sure we are it was positive.
@@ -1124,6 +1155,8 @@ def results_html(ctx: RunContext) -> str:
     )
     if (m["verdict"] == "renewal_pending").any():
         means += ("" if _zh(ctx) else " ") + _say(ctx, "results_renewal_pending")
+        for c in m.loc[m["verdict"] == "renewal_pending", "campaign"].astype(str):
+            means += _renewal_measured(ctx, c)
     todo = _say(
         ctx,
         "results_todo",

@@ -82,8 +82,25 @@ def test_a_renewal_campaign_without_a_gain_waits_for_its_policies(ctx):
     assert m.loc["insurance_renewal", "verdict"] == "renewal_pending"
     assert m.loc["value_activation", "verdict"] == "sure_loss"
     assert m.loc["win_back", "verdict"] == "sure_gain"  # a gain is shown as measured
+    ctx.save_json("campaign_summary", {"uplift_metrics": {}})  # no renewal measured yet
     html = report.results_html(ctx)
     assert "待保单到期后判断" in html and "1 项亏损" in html and "佣金要到保单到期" in html
+    assert "按已到期的保单衡量" not in html
+    # the calls of earlier months whose policies have ended: their measured renewal uplift
+    renewals = {
+        "insurance_renewal": {
+            "uplift": 0.046,
+            "low": 0.040,
+            "high": 0.052,
+            "n_target": 124951,
+            "n_control": 27630,
+        }
+    }
+    ctx.save_json("campaign_summary", {"uplift_metrics": {"renewals": renewals}})
+    html = report.results_html(ctx)
+    assert "按已到期的保单衡量" in html and "124,951 次电话" in html
+    assert "+4.6 个百分点" in html and "+4.0 至 +5.2 个百分点" in html
+    assert "每单佣金 400 元" in html and "约带来 18 元佣金" in html
 
 
 def test_plan_interval_grows_with_the_measurement_error(ctx):
