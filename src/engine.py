@@ -39,14 +39,13 @@ def _dask():
 
 def local_map(fn: Callable[[Any], Any], items: Iterable[Any], threads: int) -> list[Any]:
     """``[fn(x) for x in items]`` with up to ``threads`` items in work at once, results in
-    ``items``' order: for the independent pieces of one step on the local engine (the
-    training snapshots of the churn and value models, the uplift frame's contact months).
-    pandas, NumPy and Arrow
-    release the GIL in their heavy loops, so a second thread keeps the second core busy where
-    a step would otherwise use one; each piece must be a pure function of its item, so the
-    result is the same for any ``threads`` (``engine.local_threads``; 1: one after another,
-    here). ``items`` is drawn lazily: a generator's next item is made only when a thread is
-    free, so at most ``threads`` pieces are held at once."""
+    ``items``' order: for the independent pieces of one step on the local engine (the churn
+    and value models' training snapshots, the uplift frame's contact months, the lead model's
+    snapshots). pandas, NumPy and Arrow release the GIL in their heavy loops, so a second
+    thread keeps the second core busy where a step would otherwise use one. Each piece must be
+    a pure function of its item, so the result is the same for any ``threads``
+    (``engine.local_threads``; 1: one after another, here). ``items`` is drawn lazily: the
+    next item is made only once a thread is free, so at most ``threads`` pieces are held."""
     if threads <= 1:
         return [fn(x) for x in items]
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
